@@ -1,0 +1,98 @@
+import { AttrType, DataType, type AttributeMsg, type ModelMsg, type NodeMsg, type TensorMsg, type ValueInfo } from './onnx-proto.ts';
+
+export type Attr = AttributeMsg;
+export const attrInt = (name: string, i: number): Attr => ({ name, type: AttrType.INT, i });
+export const attrFloat = (name: string, f: number): Attr => ({ name, type: AttrType.FLOAT, f });
+export const attrInts = (name: string, ints: number[]): Attr => ({ name, type: AttrType.INTS, ints });
+
+/** float32 tensor stored as little-endian raw_data (how onnxruntime and torch.onnx.export store weights). */
+export function floatTensor(name: string, dims: number[], data: Float32Array): TensorMsg {
+  const expected = dims.reduce((a, b) => a * b, 1);
+  if (data.length !== expected) throw new Error(`initializer ${name}: ${data.length} values for shape [${dims}]`);
+  return { name, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+export function int64Tensor(name: string, values: number[]): TensorMsg {
+  return { name, dims: [values.length], dataType: DataType.INT64, int64Data: values };
+}
+
+export function tensorValueInfo(name: string, dims: Array<number | string>, elemType: number = DataType.FLOAT): ValueInfo {
+  return {
+    name,
+    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  };
+}
+
+/** Accumulates nodes and initializers with unique, readable names. */
+export class GraphBuilder {
+  readonly nodes: NodeMsg[] = [];
+  readonly initializers: TensorMsg[] = [];
+  private readonly used = new Set<string>();
+  private readonly constants = new Map<string, string>();
+
+  private unique(base: string): string {
+    let name = base;
+    for (let i = 1; this.used.has(name); i++) name = `${base}_${i}`;
+    this.used.add(name);
+    return name;
+  }
+
+  weight(name: string, dims: number[], data: Float32Array): string {
+    const unique = this.unique(name);
+    this.initializers.push(floatTensor(unique, dims, data));
+    return unique;
+  }
+
+  /** An int64 constant (shapes, axes), shared between nodes that use the same values. */
+  ints(values: number[]): string {
+    const key = values.join(',');
+    const existing = this.constants.get(key);
+    if (existing) return existing;
+    const name = this.unique(`const_i64_${values.join('_').replace(/-/g, 'm')}`);
+    this.initializers.push(int64Tensor(name, values));
+    this.constants.set(key, name);
+    return name;
+  }
+
+  scalar(name: string, value: number): string {
+    return this.weight(name, [], new Float32Array([value]));
+  }
+
+  node(opType: string, inputs: string[], name: string, attribute: Attr[] = [], outputs = 1): string[] {
+    const nodeName = this.unique(name);
+    const outs = outputs === 1 ? [nodeName] : Array.from({ length: outputs }, (_, i) => this.unique(`${nodeName}_out${i}`));
+    this.nodes.push({ opType, input: inputs, output: outs, name: nodeName, attribute });
+    return outs;
+  }
+
+  op(opType: string, inputs: string[], name: string, attribute: Attr[] = []): string {
+    return this.node(opType, inputs, name, attribute, 1)[0];
+  }
+}
+
+export function modelMessage(args: {
+  graphName: string;
+  builder: GraphBuilder;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  opset: number;
+  producerVersion: string;
+  docString: string;
+  metadata: Record<string, string>;
+}): ModelMsg {
+  return {
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: args.opset }],
+    producerName: 'cosmicai-bench',
+    producerVersion: args.producerVersion,
+    docString: args.docString,
+    graph: {
+      name: args.graphName,
+      node: args.builder.nodes,
+      initializer: args.builder.initializers,
+      input: args.inputs,
+      output: args.outputs,
+    },
+    metadataProps: Object.entries(args.metadata).map(([key, value]) => ({ key, value })),
+  };
+}
