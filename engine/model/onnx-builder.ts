@@ -54,8 +54,16 @@ export class GraphBuilder {
     return name;
   }
 
-  scalar(name: string, value: number): string {
-    return this.weight(name, [], new Float32Array([value]));
+  /** A float scalar as a Constant node (not an initializer, so it never counts as a parameter); shared by value. */
+  scalar(value: number): string {
+    const key = `f32:${value}`;
+    const existing = this.constants.get(key);
+    if (existing) return existing;
+    const name = this.node('Constant', [], `const_f32_${this.constants.size}`, [
+      { name: 'value', type: AttrType.TENSOR, t: floatTensor('', [], new Float32Array([value])) },
+    ])[0];
+    this.constants.set(key, name);
+    return name;
   }
 
   node(opType: string, inputs: string[], name: string, attribute: Attr[] = [], outputs = 1): string[] {

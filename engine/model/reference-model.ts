@@ -93,11 +93,11 @@ class AstroMaeGraph {
 
   /** GELU in the erf form torch.onnx.export writes for opset 17; onnxruntime fuses it into one Gelu kernel. */
   gelu(x: string, name: string): string {
-    const scaled = this.g.op('Div', [x, this.g.scalar(`${name}.sqrt2`, Math.SQRT2)], `${name}.div`);
+    const scaled = this.g.op('Div', [x, this.g.scalar(Math.SQRT2)], `${name}.div`);
     const erf = this.g.op('Erf', [scaled], `${name}.erf`);
-    const onePlus = this.g.op('Add', [erf, this.g.scalar(`${name}.one`, 1)], `${name}.add`);
+    const onePlus = this.g.op('Add', [erf, this.g.scalar(1)], `${name}.add`);
     const times = this.g.op('Mul', [x, onePlus], `${name}.mul`);
-    return this.g.op('Mul', [times, this.g.scalar(`${name}.half`, 0.5)], name);
+    return this.g.op('Mul', [times, this.g.scalar(0.5)], name);
   }
 
   attention(x: string, name: string): string {
@@ -112,7 +112,7 @@ class AstroMaeGraph {
     const v = g.op('Squeeze', [v5, axis0], `${name}.v`);
     const kT = g.op('Transpose', [k], `${name}.k_t`, [attrInts('perm', [0, 1, 3, 2])]);
     const scores = g.op('MatMul', [q, kT], `${name}.scores`);
-    const scaled = g.op('Mul', [scores, g.scalar(`${name}.scale`, 1 / Math.sqrt(HEAD_DIM))], `${name}.scaled`);
+    const scaled = g.op('Mul', [scores, g.scalar(1 / Math.sqrt(HEAD_DIM))], `${name}.scaled`);
     const attn = g.op('Softmax', [scaled], `${name}.softmax`, [attrInt('axis', -1)]);
     const ctx = g.op('MatMul', [attn, v], `${name}.context`);
     const merged = g.op('Transpose', [ctx], `${name}.context_permute`, [attrInts('perm', [0, 2, 1, 3])]);

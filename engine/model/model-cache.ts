@@ -1,0 +1,45 @@
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { buildReferenceModel, REFERENCE_FILE_NAME } from './reference-model.ts';
+
+const pending = new Map<string, Promise<string>>();
+
+export function referenceModelPath(dataDir: string): string {
+  return path.join(dataDir, 'models', REFERENCE_FILE_NAME);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+async function build(file: string): Promise<string> {
+  if (await exists(file)) return file;
+  await mkdir(path.dirname(file), { recursive: true });
+  // Written under a unique name then renamed: readers never see a partial file, and concurrent builders (other
+  // processes) produce identical bytes, so whichever rename lands last is as good as the first.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, buildReferenceModel());
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  return file;
+}
+
+/** Path of the cached reference model in `${dataDir}/models`, built on first use (about a second, 63 MB). */
+export function ensureReferenceModel(dataDir: string): Promise<string> {
+  const file = referenceModelPath(dataDir);
+  let job = pending.get(file);
+  if (!job) {
+    job = build(file).finally(() => pending.delete(file));
+    pending.set(file, job);
+  }
+  return job;
+}
