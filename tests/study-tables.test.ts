@@ -67,8 +67,8 @@ describe('Table 1', () => {
       'repeats',
     ]);
     expect(t.columns.find((c) => c.key === 'throughput_mbps')!.unit).toBe('Mbps');
-    expect(t.notes.join(' ')).toMatch(/n − 1/);
-    expect(t.notes.join(' ')).toMatch(/Mbps = 10\^6 bit\/s/);
+    expect(t.note).toMatch(/n − 1/);
+    expect(t.note).toMatch(/Mbps = 10\^6 bit\/s/);
   });
 
   it('adds a "Run on" column when local and cloud are mixed', () => {
@@ -114,8 +114,8 @@ describe('Table 2 and Table 3', () => {
     // 25 MB has no recorded memory: the 10240 MB fallback, said in the notes
     expect(r25.memory_gb).toBe(10);
     expect(r25.cost_usd).toBeCloseTo(10 * 10 * 0.0000166667 + 4 * 0.2e-6, 14);
-    expect(t.notes.join(' ')).toMatch(/10240 MB was assumed/);
-    expect(t.notes.join(' ')).toMatch(/total_cpu_time \(seconds\)" summed/);
+    expect(t.note).toMatch(/10240 MB was assumed/);
+    expect(t.note).toMatch(/total_cpu_time \(seconds\)" summed/);
   });
 
   it('Table 3 ignores local runs', () => {

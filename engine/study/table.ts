@@ -1,21 +1,8 @@
-/** A study table as every exporter and screen sees it: typed columns, plain rows, notes under the table. */
+/**
+ * The study's tables use the app's one table type (app/common/table-export.ts: plain TypeScript, no DOM or Node),
+ * so every study table exports to CSV, Markdown, LaTeX and JSON with the same code as the other tables.
+ */
+export type { Table as StudyTable, Column as TableColumn, CellValue as TableCell } from '../../app/common/table-export.ts';
 
-export interface TableColumn {
-  key: string;
-  label: string;
-  /** Shown in headers as "label (unit)"; empty for counts and text. */
-  unit: string;
-  /** Decimal places when printed; text columns leave it out. */
-  digits?: number;
-}
-
-export type TableCell = number | string | null;
-
-export interface StudyTable {
-  title: string;
-  columns: TableColumn[];
-  rows: Array<Record<string, TableCell>>;
-  notes: string[];
-}
-
-export const columnHeader = (c: TableColumn): string => (c.unit ? `${c.label} (${c.unit})` : c.label);
+/** Notes under a study table are kept as separate sentences and shown one per line. */
+export const joinNotes = (notes: string[]): string => notes.join('\n');

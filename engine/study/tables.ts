@@ -2,7 +2,7 @@ import { tieredComputeUsd } from '../../cloud/cost/cost-model.ts';
 import { DEFAULT_PRICE_TABLE, type LambdaArch, type PriceTable } from '../../cloud/cost/price-table.ts';
 import type { StudyMeasurement } from './measurement.ts';
 import { meanStd, type MeanStd } from './stats.ts';
-import type { StudyTable, TableCell, TableColumn } from './table.ts';
+import { joinNotes, type StudyTable, type TableCell, type TableColumn } from './table.ts';
 
 /**
  * The study's Tables 1–3 from runs. Each row is one configuration; its numbers are the mean over the repeats, with
@@ -98,11 +98,11 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
     title: 'Table 1. Execution Time vs Batch Size',
     columns,
     rows,
-    notes: [
+    note: joinNotes([
       SD_NOTE,
       'Execution time is the mean over ranks of each rank\'s seconds per batch. Throughput is summed over ranks; Mbps = 10^6 bit/s.',
       'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes).',
-    ],
+    ]),
   };
 }
 
@@ -132,12 +132,12 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
     title: 'Table 2. Execution Time vs Input Partitions',
     columns,
     rows,
-    notes: [
+    note: joinNotes([
       SD_NOTE,
       'Average execution time is the mean over ranks of seconds per batch. Throughput is summed over ranks; Gbps = 10^9 bit/s.',
       'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes). Concurrent jobs = ranks (one Lambda per partition).',
       DATA_LABEL_NOTE,
-    ],
+    ]),
   };
 }
 
@@ -190,7 +190,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
   if (cpuTimeDurations) notes.push('Where no REPORT lines were recorded, total duration is the ranks\' "total_cpu_time (seconds)" summed, not billed duration.');
   if (assumedMemory) notes.push(`Lambda memory was not recorded for some runs; ${fallbackMb} MB was assumed (GB = MB ÷ 1024).`);
   notes.push(DATA_LABEL_NOTE);
-  return { title: 'Table 3. Lambda Cost Summary', columns, rows, notes };
+  return { title: 'Table 3. Lambda Cost Summary', columns, rows, note: joinNotes(notes) };
 }
 
 function sortByDataAndPartition<T extends { key: { data: string | null; partition: number } }>(groups: T[]): T[] {
