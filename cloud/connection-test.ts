@@ -1,0 +1,69 @@
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { HeadBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { endpointLabel, type AwsClients } from './aws-clients.ts';
+import { describeAwsError, type AwsErrorKind } from './aws-errors.ts';
+
+export type CheckName = 'identity' | 'bucket' | 'state-machine' | 'log-group';
+
+export interface ConnectionCheck {
+  name: CheckName;
+  label: string;
+  ok: boolean;
+  /** On success: what was found; on failure: what went wrong. Scrubbed. */
+  detail: string;
+  /** On failure: what to do. */
+  hint?: string;
+  errorKind?: AwsErrorKind;
+}
+
+export function logGroupName(lambdaName: string): string {
+  return `/aws/lambda/${lambdaName}`;
+}
+
+/** The profile's four "Test connection" checks. Each runs even if an earlier one failed, so all problems show at once. */
+export async function testConnection(clients: AwsClients): Promise<ConnectionCheck[]> {
+  const p = clients.profile;
+  const group = logGroupName(p.inferenceLambdaName);
+  const run = async (name: CheckName, label: string, service: 'sts' | 's3' | 'sfn' | 'logs', fn: () => Promise<string>, ctx: Parameters<typeof describeAwsError>[1]): Promise<ConnectionCheck> => {
+    try {
+      return { name, label, ok: true, detail: await fn() };
+    } catch (err) {
+      if (err instanceof CheckFailure) return { name, label, ok: false, detail: err.message, hint: err.hint };
+      const d = describeAwsError(err, { ...ctx, endpoint: endpointLabel(p, service), profileName: p.name });
+      return { name, label, ok: false, detail: d.message, hint: d.hint, errorKind: d.kind };
+    }
+  };
+  return Promise.all([
+    run('identity', 'STS GetCallerIdentity', 'sts', async () => {
+      const id = await clients.sts.send(new GetCallerIdentityCommand({}));
+      return `signed in as ${id.Arn ?? id.UserId ?? 'unknown'} (account ${id.Account ?? '?'})`;
+    }, { service: 'STS', operation: 'GetCallerIdentity' }),
+    run('bucket', `S3 bucket ${p.bucket}`, 's3', async () => {
+      await clients.s3.send(new HeadBucketCommand({ Bucket: p.bucket }));
+      const list = await clients.s3.send(new ListObjectsV2Command({ Bucket: p.bucket, MaxKeys: 1 }));
+      return `bucket reachable and listable (${(list.KeyCount ?? 0) > 0 ? 'has objects' : 'empty'})`;
+    }, { service: 'S3', operation: 'HeadBucket/ListObjectsV2', bucket: p.bucket }),
+    run('state-machine', 'Step Functions state machine', 'sfn', async () => {
+      const sm = await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: p.stateMachineArn }));
+      return `found '${sm.name}' (${sm.type ?? 'STANDARD'}, ${sm.status ?? 'ACTIVE'})`;
+    }, { service: 'SFN', operation: 'DescribeStateMachine', stateMachineArn: p.stateMachineArn }),
+    run('log-group', `CloudWatch log group ${group}`, 'logs', async () => {
+      const out = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: group, limit: 5 }));
+      if (!(out.logGroups ?? []).some((g) => g.logGroupName === group)) {
+        throw new CheckFailure(`log group ${group} does not exist.`, `Check the inference Lambda name ('${p.inferenceLambdaName}') in the profile. The group is created the first time the Lambda runs, so this is expected before any run.`);
+      }
+      return `log group exists`;
+    }, { service: 'Logs', operation: 'DescribeLogGroups', logGroup: group }),
+  ]);
+}
+
+class CheckFailure extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
