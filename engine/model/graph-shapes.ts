@@ -133,12 +133,14 @@ function inferNode(node: NodeMsg, get: (i: number) => ValueShape | undefined, op
     if (ins.some((v) => !v)) return [];
     const shape = ins.reduce((s, v) => broadcast(s, v!.shape), [] as number[]);
     let values: number[] | undefined;
-    if (ins.length === 2 && ins.every((v) => v!.values) && product(shape) <= SMALL && op !== 'Where') {
-      const [a, b] = ins as ValueShape[];
-      values = Array.from({ length: product(shape) }, (_, i) =>
-        elementwise(op, a.values![a.values!.length === 1 ? 0 : i], b.values![b.values!.length === 1 ? 0 : i]),
-      );
-      if (values.some((v) => Number.isNaN(v))) values = undefined;
+    const n = product(shape);
+    // Small 1-D shape arithmetic only: every operand is a scalar or has the output's length.
+    if (n <= SMALL && ins.every((v) => v!.values && (v!.values.length === 1 || v!.values.length === n))) {
+      const at = (v: ValueShape, i: number) => v.values![v.values!.length === 1 ? 0 : i];
+      const [a, b, c] = ins as ValueShape[];
+      if (op === 'Where' && c) values = Array.from({ length: n }, (_, i) => (at(a, i) ? at(b, i) : at(c, i)));
+      else if (ins.length === 2) values = Array.from({ length: n }, (_, i) => elementwise(op, at(a, i), at(b, i)));
+      if (values?.some((v) => Number.isNaN(v))) values = undefined;
     }
     return [{ shape, values }];
   }
