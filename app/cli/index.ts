@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 
 /** Each command group lives in its own module and registers itself here. */
-const groups: Array<() => Promise<{ register(program: Command): void }>> = [];
+const groups: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import('./model-commands.ts'),
+];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('cosmicai')
