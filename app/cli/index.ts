@@ -2,7 +2,10 @@ import { Command, CommanderError } from 'commander';
 
 /** Each command group lives in its own module and registers itself here. */
 const groups: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import('./data-commands.ts'),
   () => import('./model-commands.ts'),
+  () => import('./local-commands.ts'),
+  () => import('./ui.ts'),
 ];
 
 export async function main(argv: string[]): Promise<void> {

@@ -322,12 +322,18 @@ type StorageArray = Float32Array | Float64Array | Uint16Array;
 
 /** A typed array over the whole storage: a view when the bytes are aligned, otherwise one aligned copy. */
 function storageArray(raw: Uint8Array, ref: StorageRef): StorageArray {
-  const Ctor = ref.dtype === 'float32' ? Float32Array : ref.dtype === 'float64' ? Float64Array : Uint16Array;
   const size = ELEMENT_SIZE[ref.dtype];
-  if (raw.byteOffset % size === 0) return new Ctor(raw.buffer, raw.byteOffset, ref.numel);
-  const copy = new Uint8Array(ref.numel * size);
-  copy.set(raw.subarray(0, ref.numel * size));
-  return new Ctor(copy.buffer, 0, ref.numel);
+  let buffer: ArrayBufferLike = raw.buffer;
+  let offset = raw.byteOffset;
+  if (offset % size !== 0) {
+    const copy = new Uint8Array(ref.numel * size);
+    copy.set(raw.subarray(0, ref.numel * size));
+    buffer = copy.buffer;
+    offset = 0;
+  }
+  if (ref.dtype === 'float32') return new Float32Array(buffer, offset, ref.numel);
+  if (ref.dtype === 'float64') return new Float64Array(buffer, offset, ref.numel);
+  return new Uint16Array(buffer, offset, ref.numel);
 }
 
 function isContiguous(s: TensorSpec): boolean {

@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Dataset } from './dataset.ts';
+import { PtFormatError } from './pt-errors.ts';
+import { writeGalaxyPartition } from './pt-writer.ts';
+import { isSynthetic, syntheticInfo, writeSyntheticMarker } from './synthetic-marker.ts';
+import { IMAGE_VALUES_PER_SAMPLE, MAGNITUDES_PER_SAMPLE, MB } from './types.ts';
+
+/**
+ * The study's split: each file gets floor(size_bytes / bytes_per_sample) samples, where bytes_per_sample is the
+ * serialized size of one sample's tensors (images 5*32*32*4 + magnitudes 5*4 + redshift 4 = 20504 bytes); the
+ * last file holds the remainder. Container overhead (~1 KB per file) is not counted, as in the study.
+ */
+export const BYTES_PER_SAMPLE = (IMAGE_VALUES_PER_SAMPLE + MAGNITUDES_PER_SAMPLE + 1) * 4;
+
+export function bytesPerSample(labelled = true): number {
+  return (IMAGE_VALUES_PER_SAMPLE + MAGNITUDES_PER_SAMPLE + (labelled ? 1 : 0)) * 4;
+}
+
+/** Samples per partition file for a target size in MB (2^20 bytes); throws when not even one sample fits. */
+export function samplesPerPartition(sizeMb: number, labelled = true, file = '(partition size)'): number {
+  if (typeof sizeMb !== 'number' || !Number.isFinite(sizeMb) || sizeMb <= 0) {
+    throw new PtFormatError(file, 'invalid-argument', `partition size must be a positive number of MB, got ${String(sizeMb)}`);
+  }
+  const per = bytesPerSample(labelled);
+  const n = Math.floor((sizeMb * MB) / per);
+  if (n < 1) {
+    throw new PtFormatError(file, 'invalid-argument', `a partition of ${sizeMb} MB (${Math.floor(sizeMb * MB)} bytes) is smaller than one sample (${per} bytes); use at least ${(per / MB).toFixed(4)} MB`);
+  }
+  return n;
+}
+
+export async function partitionDataset(
+  ds: Dataset,
+  sizeMb: number,
+  outDir: string,
+  /** Called after each file with the samples written so far and the dataset's total. */
+  onProgress?: (written: number, total: number) => void,
+): Promise<{ files: string[]; samplesPerFile: number }> {
+  const labelled = ds.shapes.redshifts !== null;
+  const per = samplesPerPartition(sizeMb, labelled, outDir);
+  try {
+    await fs.promises.mkdir(outDir, { recursive: true });
+  } catch (err) {
+    throw new PtFormatError(outDir, 'io', `cannot create the output folder: ${(err as Error).message}`, { cause: err });
+  }
+  const existing = (await fs.promises.readdir(outDir)).filter((n) => n.toLowerCase().endsWith('.pt'));
+  if (existing.length) {
+    throw new PtFormatError(outDir, 'invalid-argument', `the output folder already holds .pt files (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}); choose an empty folder so old partitions do not mix with new ones`);
+  }
+
+  const cap = Math.min(per, ds.samples);
+  const images = new Float32Array(cap * IMAGE_VALUES_PER_SAMPLE);
+  const magnitudes = new Float32Array(cap * MAGNITUDES_PER_SAMPLE);
+  const redshifts = labelled ? new Float32Array(cap) : null;
+  const files: string[] = [];
+  let fill = 0;
+  let written = 0;
+
+  const flush = async (data: { images: Float32Array; magnitudes: Float32Array; redshifts: Float32Array | null; samples: number }) => {
+    const file = path.join(outDir, `${files.length + 1}.pt`);
+    await writeGalaxyPartition(file, data);
+    files.push(file);
+    written += data.samples;
+    onProgress?.(written, ds.samples);
+  };
+
+  for (const ref of ds.partitions) {
+    const p = await ds.load(ref);
+    if (labelled !== (p.redshifts !== null)) throw new PtFormatError(ref.path, 'bad-structure', 'redshifts appear in some partitions and not in others');
+    let pos = 0;
+    while (pos < p.samples) {
+      const take = Math.min(per - fill, p.samples - pos);
+      if (fill === 0 && take === per) {
+        // A whole output file lies inside this partition: write straight from its views.
+        await flush({
+          images: p.images.subarray(pos * IMAGE_VALUES_PER_SAMPLE, (pos + take) * IMAGE_VALUES_PER_SAMPLE),
+          magnitudes: p.magnitudes.subarray(pos * MAGNITUDES_PER_SAMPLE, (pos + take) * MAGNITUDES_PER_SAMPLE),
+          redshifts: p.redshifts ? p.redshifts.subarray(pos, pos + take) : null,
+          samples: take,
+        });
+      } else {
+        images.set(p.images.subarray(pos * IMAGE_VALUES_PER_SAMPLE, (pos + take) * IMAGE_VALUES_PER_SAMPLE), fill * IMAGE_VALUES_PER_SAMPLE);
+        magnitudes.set(p.magnitudes.subarray(pos * MAGNITUDES_PER_SAMPLE, (pos + take) * MAGNITUDES_PER_SAMPLE), fill * MAGNITUDES_PER_SAMPLE);
+        if (redshifts && p.redshifts) redshifts.set(p.redshifts.subarray(pos, pos + take), fill);
+        fill += take;
+        if (fill === per) {
+          await flush({ images, magnitudes, redshifts, samples: per });
+          fill = 0;
+        }
+      }
+      pos += take;
+    }
+  }
+  if (fill > 0) {
+    await flush({
+      images: images.subarray(0, fill * IMAGE_VALUES_PER_SAMPLE),
+      magnitudes: magnitudes.subarray(0, fill * MAGNITUDES_PER_SAMPLE),
+      redshifts: redshifts ? redshifts.subarray(0, fill) : null,
+      samples: fill,
+    });
+  }
+
+  const sources = ds.partitions.map((r) => r.path);
+  if (isSynthetic(sources)) {
+    const info = syntheticInfo(sources);
+    await writeSyntheticMarker(outDir, {
+      generator: `${info?.generator ?? 'CosmicAI Bench'}, re-partitioned to ${sizeMb} MB`,
+      seed: info?.seed ?? 0,
+      samples: written,
+      files: files.map((f) => path.basename(f)),
+    });
+  }
+  return { files, samplesPerFile: per };
+}
