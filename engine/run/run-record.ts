@@ -73,7 +73,8 @@ export const ModelRecordSchema = z.object({
   label: z.string(),
   reference: z.boolean(),
   parameters: z.number().int().nonnegative(),
-  flopsPerSample: nonneg(),
+  /** 2 × multiply-adds per galaxy; null when the model's shapes could not be inferred. */
+  flopsPerSample: nonneg().nullable(),
   precision: z.enum(['fp32', 'int8']),
 });
 

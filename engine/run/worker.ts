@@ -1,0 +1,140 @@
+/**
+ * The inference worker: one onnxruntime session for the whole run, partitions streamed one at a time, batches
+ * as views into the partition's buffers. onnxruntime-node's session.run is synchronous on the calling thread,
+ * which is why this lives in a worker: the caller's event loop stays free. Cancel arrives through a shared flag
+ * (a message could not be read while run() blocks), checked before every batch.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import type { GalaxyPartition } from '../data/types.ts';
+import { loadPartition, partitionBatches } from './partition-source.ts';
+import { countNonFinite } from './non-finite.ts';
+import type { LocalRunProgress, PartitionMeasurement, WorkerInit, WorkerMessage } from './worker-protocol.ts';
+
+const init = workerData as WorkerInit;
+const cancelFlag = new Int32Array(init.cancelFlag);
+const cancelled = () => Atomics.load(cancelFlag, 0) !== 0;
+
+function post(msg: WorkerMessage, transfer: ArrayBuffer[] = []): void {
+  parentPort!.postMessage(msg, transfer);
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const cpuSecondsNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const session = await ort.InferenceSession.create(init.modelPath, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: init.threads,
+    interOpNumThreads: init.interOpThreads,
+    graphOptimizationLevel: init.graphOptimization,
+    executionMode: 'sequential',
+  });
+  const sessionRss = process.memoryUsage.rss();
+  post({ type: 'ready', sessionSeconds: (performance.now() - t0) / 1000, rssBytes: sessionRss });
+
+  const { batchSize, partitions } = init;
+  const batchesTotal = partitions.reduce((s, p) => s + Math.ceil(p.samples / batchSize), 0);
+  const samplesTotal = partitions.reduce((s, p) => s + p.samples, 0);
+  let batchesDone = 0;
+  let samplesDone = 0;
+  let inferSecondsSoFar = 0;
+  const progress = (phase: LocalRunProgress['phase'], partition: number): LocalRunProgress => {
+    const rate = inferSecondsSoFar > 0 ? samplesDone / inferSecondsSoFar : 0;
+    return {
+      phase, partition, partitions: init.partitionCount, batchesDone, batchesTotal, samplesDone, samplesTotal,
+      samplesPerSec: rate, etaSeconds: rate > 0 ? (samplesTotal - samplesDone) / rate : null,
+    };
+  };
+
+  let stopped = false;
+  for (const ref of partitions) {
+    const m: PartitionMeasurement = {
+      partition: ref.index, path: ref.path, status: 'skipped', samplesInFile: ref.samples, samples: 0, batches: 0,
+      inferenceSeconds: 0, loadSeconds: 0, cpuSeconds: 0, peakRssBytes: 0, batchMs: [], nanInputs: 0, infInputs: 0,
+      error: null,
+    };
+    if (stopped || cancelled()) {
+      stopped = true;
+      post({ type: 'partition', measurement: m, zPred: new Float32Array(0), zTrue: null });
+      continue;
+    }
+    post({ type: 'progress', progress: progress('loading', ref.index) });
+
+    let part: GalaxyPartition;
+    const loadStart = performance.now();
+    try {
+      part = await loadPartition(ref);
+      const nf = countNonFinite(part.images, part.magnitudes);
+      m.nanInputs = nf.nan;
+      m.infInputs = nf.inf;
+    } catch (err) {
+      m.loadSeconds = (performance.now() - loadStart) / 1000;
+      m.status = 'failed';
+      m.error = errorText(err);
+      post({ type: 'partition', measurement: m, zPred: new Float32Array(0), zTrue: null });
+      continue;
+    }
+    m.loadSeconds = (performance.now() - loadStart) / 1000;
+    m.samplesInFile = part.samples;
+    m.peakRssBytes = process.memoryUsage.rss();
+
+    const zPred = new Float32Array(part.samples);
+    const inferStart = performance.now();
+    const cpuStart = cpuSecondsNow();
+    m.status = 'completed';
+    try {
+      for (const b of partitionBatches(part, batchSize)) {
+        if (cancelled()) {
+          m.status = 'cancelled';
+          stopped = true;
+          break;
+        }
+        const feeds = {
+          [init.binding.image]: new ort.Tensor('float32', b.images, [b.count, 5, 32, 32]),
+          [init.binding.magnitude]: new ort.Tensor('float32', b.magnitudes, [b.count, 5]),
+        };
+        const bStart = performance.now();
+        const out = await session.run(feeds);
+        const bEnd = performance.now();
+        const y = out[init.binding.output];
+        if (!y || y.data.length !== b.count) {
+          throw new Error(
+            `model output '${init.binding.output}' has ${y ? y.data.length : 0} values for a batch of ${b.count} galaxies ` +
+              `(shape [${y?.dims.join(',') ?? ''}]); expected [${b.count},1] or [${b.count}]`,
+          );
+        }
+        zPred.set(y.data as Float32Array, b.start);
+        m.batchMs.push(bEnd - bStart);
+        m.batches++;
+        m.samples += b.count;
+        batchesDone++;
+        samplesDone += b.count;
+        m.inferenceSeconds = (bEnd - inferStart) / 1000;
+        const rss = process.memoryUsage.rss();
+        if (rss > m.peakRssBytes) m.peakRssBytes = rss;
+        inferSecondsSoFar += (bEnd - bStart) / 1000;
+        post({ type: 'progress', progress: progress('inferring', ref.index) });
+      }
+    } catch (err) {
+      m.status = 'failed';
+      m.error = `inference failed after ${m.batches} batch(es): ${errorText(err)}`;
+    }
+    // The window ends at the last finished batch; a cancel check or failure after it adds nothing.
+    m.cpuSeconds = cpuSecondsNow() - cpuStart;
+    if (m.inferenceSeconds === 0) m.cpuSeconds = 0;
+    const zTrue = part.redshifts ? part.redshifts.slice(0, m.samples) : null;
+    const pred = zPred.slice(0, m.samples);
+    post({ type: 'partition', measurement: m, zPred: pred, zTrue }, zTrue ? [pred.buffer, zTrue.buffer] : [pred.buffer]);
+  }
+  await session.release();
+  post({ type: 'done', cancelled: stopped });
+}
+
+main().catch((err) => {
+  post({ type: 'fatal', message: errorText(err) });
+});
