@@ -69,9 +69,10 @@ export function defaultMeasuredHow(m: StudyMeasurement): string {
     'CPU time is the mean after dropping values outside 1.5×IQR.';
   if (m.target === 'local')
     return (
-      `Local (onnxruntime on this computer's CPU): per partition, execution time/batch = inference seconds ÷ batches; throughput = bits of the ` +
-      'float32 image and magnitude inputs ÷ inference seconds; CPU time = user + system CPU of the inference process; memory = peak resident set (MB = 2^20 bytes). ' +
-      agg
+      `Local (onnxruntime on this computer's CPU, one process running the partitions one after another): execution time/batch = inference seconds ÷ batches; ` +
+      'throughput = bits of the float32 image and magnitude inputs ÷ inference seconds; CPU time = user + system CPU of the inference process; ' +
+      'memory = peak resident set (MB = 2^20 bytes); samples/sec = galaxies ÷ inference seconds.' +
+      (m.ranks > 1 ? ` ${agg}` : '')
     );
   return (
     `Cloud (AWS Lambda, one rank per partition): each rank reports the study's fields from inside its Lambda — execution_time (seconds/batch), ` +

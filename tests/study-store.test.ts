@@ -1,0 +1,57 @@
+import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createStudy, listStudies, loadStudy, resumeStudy, saveStudy, studyFile } from '../engine/study/study-store.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'study-store-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('study store', () => {
+  it('creates <dataDir>/studies/<id>/study.json with every job pending', async () => {
+    const s = await createStudy(dir, { target: 'local', batchSizes: [32, 64], repeats: 2 }, 'two sizes');
+    expect(studyFile(dir, s.id)).toBe(path.join(dir, 'studies', s.id, 'study.json'));
+    const back = await loadStudy(dir, s.id);
+    expect(back.name).toBe('two sizes');
+    expect(back.jobs.map((j) => [j.id, j.status])).toEqual([
+      ['local/batch-size/bs32/r1', 'pending'],
+      ['local/batch-size/bs32/r2', 'pending'],
+      ['local/batch-size/bs64/r1', 'pending'],
+      ['local/batch-size/bs64/r2', 'pending'],
+    ]);
+    // atomic write leaves no temp files behind
+    expect(await readdir(path.dirname(studyFile(dir, s.id)))).toEqual(['study.json']);
+  });
+
+  it('resumes: running jobs were interrupted and go back to pending; failed ones only on request', async () => {
+    const s = await createStudy(dir, { target: 'local', batchSizes: [32, 64, 128], repeats: 1 });
+    s.jobs[0].status = 'done';
+    s.jobs[1].status = 'running';
+    s.jobs[1].attempts = 1;
+    s.jobs[2].status = 'failed';
+    await saveStudy(dir, s);
+    const again = resumeStudy(await loadStudy(dir, s.id));
+    expect(again.jobs.map((j) => j.status)).toEqual(['done', 'pending', 'failed']);
+    expect(again.jobs[1].error).toMatch(/interrupted at attempt 1/);
+    expect(resumeStudy(again, { retryFailed: true }).jobs[2].status).toBe('pending');
+  });
+
+  it('lists studies and reports damaged files by name', async () => {
+    const s = await createStudy(dir, { target: 'local', batchSizes: [32], repeats: 1 });
+    await mkdir(path.join(dir, 'studies', 'broken'), { recursive: true });
+    await writeFile(path.join(dir, 'studies', 'broken', 'study.json'), '{"schema": "cosmicai.study/1", "jobs": [');
+    const list = await listStudies(dir);
+    expect(list).toHaveLength(2);
+    const broken = list.find((x) => x.id === 'broken')!;
+    expect('problem' in broken && broken.problem).toMatch(/broken[/\\]study\.json is not valid JSON/);
+    const ok = list.find((x) => x.id === s.id)!;
+    expect('counts' in ok && ok.counts).toEqual({ pending: 1, running: 0, done: 0, failed: 0 });
+    await expect(loadStudy(dir, 'nope')).rejects.toThrow(/no study "nope"/);
+    JSON.parse(await readFile(studyFile(dir, s.id), 'utf8'));
+  });
+});
