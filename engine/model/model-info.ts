@@ -63,6 +63,7 @@ type Fit = 'exact' | 'loose' | false;
 
 /** Does `shape` have a batch axis followed by `rest`? Symbolic or unknown dims fit loosely. */
 function fits(shape: (number | string)[], rest: number[]): Fit {
+  if (shape.length === 0) return 'loose'; // no shape recorded in the graph
   if (shape.length !== rest.length + 1) return false;
   let fit: Fit = 'exact';
   for (let i = 0; i < rest.length; i++) {
@@ -106,7 +107,7 @@ export function bindModelIO(file: string, inputs: ModelIO[], outputs: ModelIO[])
   }
   const output = pick(
     outputs,
-    (io) => (io.shape.length === 1 ? (typeof io.shape[0] === 'number' ? 'exact' : 'loose') : fits(io.shape, [1])),
+    (io) => (io.shape.length === 1 ? 'exact' : fits(io.shape, [1])),
     OUTPUT_NAME,
   );
   if (!output.chosen) fail(`no output [B,1] or [B] (${output.why})`);
