@@ -146,26 +146,33 @@ function checkData(file: string, d: PartitionData): void {
   if (d.redshifts && d.redshifts.length !== d.samples) throw bad(`redshifts hold ${d.redshifts.length} values; expected ${d.samples}`);
 }
 
-/** The file's bytes as chunks (tensor data as views, not copies), named for `file`'s archive folder. */
-export function encodeGalaxyPartition(file: string, data: PartitionData): Uint8Array[] {
-  checkData(file, data);
-  const n = data.samples;
-  const tensors = [
-    { shape: [n, ...IMAGE_SHAPE], values: data.images },
-    { shape: [n, MAGNITUDES_PER_SAMPLE], values: data.magnitudes },
-    ...(data.redshifts ? [{ shape: [n], values: data.redshifts }] : []),
-  ];
+/**
+ * Chunks of a zip-format torch.save(TensorDataset(*tensors)) file of contiguous float32 tensors, each in its own
+ * storage. No shape checks: tests also use it to build malformed files.
+ */
+export function encodeTensorDataset(file: string, tensors: Array<{ shape: number[]; bytes: Uint8Array }>): Uint8Array[] {
   const stem = archiveStem(file);
   const pickle = new DatasetPickler().dataset(tensors.map((t) => t.shape));
   try {
     return torchZipChunks([
       { name: `${stem}/data.pkl`, parts: [pickle] },
-      ...tensors.map((t, i) => ({ name: `${stem}/data/${i}`, parts: [bytesOf(t.values)] })),
+      ...tensors.map((t, i) => ({ name: `${stem}/data/${i}`, parts: [t.bytes] })),
       { name: `${stem}/version`, parts: [new TextEncoder().encode('3\n')] },
     ]);
   } catch (err) {
     throw new PtFormatError(file, 'invalid-argument', (err as Error).message, { cause: err });
   }
+}
+
+/** The file's bytes as chunks (tensor data as views, not copies), named for `file`'s archive folder. */
+export function encodeGalaxyPartition(file: string, data: PartitionData): Uint8Array[] {
+  checkData(file, data);
+  const n = data.samples;
+  return encodeTensorDataset(file, [
+    { shape: [n, ...IMAGE_SHAPE], bytes: bytesOf(data.images) },
+    { shape: [n, MAGNITUDES_PER_SAMPLE], bytes: bytesOf(data.magnitudes) },
+    ...(data.redshifts ? [{ shape: [n], bytes: bytesOf(data.redshifts) }] : []),
+  ]);
 }
 
 /** Writes a TensorDataset partition atomically (temporary file in the same folder, then rename). */
