@@ -1,0 +1,190 @@
+import type { AwsClients } from './aws-clients.ts';
+import { CloudError } from './aws-errors.ts';
+import { CLOUD_METRIC_DEFINITIONS, CloudRunRecordSchema, headlineMetrics, type CloudRunRecord, type CloudRunStatus, type LambdaUsage } from './cloud-run-record.ts';
+import { logGroupName } from './connection-test.ts';
+import { startExecution, type StartedExecution } from './execution.ts';
+import { collectReportLines, tailLogs, type LogLine, type ReportLine } from './logs.ts';
+import { monitorExecution, snapshotExecution, type ExecutionSnapshot } from './monitor.ts';
+import type { CaiPayload } from './payload.ts';
+import { readResults } from './results.ts';
+
+/**
+ * A cloud run end to end: start the execution, follow it (status, Map item counts, failed ranks, log tail),
+ * then read the results under result_path and build the run record. Works the same for a run started here and
+ * for one re-attached by its execution ARN.
+ */
+
+export type CloudRunEvent =
+  | { type: 'started'; executionArn: string; name: string; resultPath: string }
+  | { type: 'status'; snapshot: ExecutionSnapshot }
+  | { type: 'logs'; lines: LogLine[] }
+  | { type: 'notice'; message: string };
+
+/** Where finished runs are recorded. app/node's HistoryStore fits this shape. */
+export interface RunHistorySink {
+  create(init: { kind: string; name: string; params: Record<string, unknown>; headline?: Record<string, unknown> }): Promise<{ id: string }>;
+  finish(
+    id: string,
+    fin: {
+      status: 'completed' | 'cancelled' | 'failed';
+      record?: Record<string, unknown> | null;
+      partitions?: Array<Record<string, unknown>>;
+      headline?: Record<string, unknown>;
+      error?: { code: string; message: string; hint?: string } | null;
+    },
+  ): Promise<unknown>;
+}
+
+export interface FollowOptions {
+  intervalMs?: number;
+  signal?: AbortSignal;
+  /** Tail `/aws/lambda/<inference Lambda>` while following. Default true. */
+  tailLogs?: boolean;
+  logIntervalMs?: number;
+  onEvent?: (e: CloudRunEvent) => void;
+}
+
+export async function launch(clients: AwsClients, payload: CaiPayload, onEvent?: (e: CloudRunEvent) => void): Promise<StartedExecution> {
+  const started = await startExecution(clients.sfn, clients.profile.stateMachineArn, payload);
+  onEvent?.({ type: 'started', executionArn: started.executionArn, name: started.name, resultPath: payload.result_path });
+  return started;
+}
+
+/** Follows an execution until it ends (or the signal aborts: then the last snapshot, execution untouched). */
+export async function follow(clients: AwsClients, executionArn: string, opts: FollowOptions = {}): Promise<ExecutionSnapshot> {
+  const stopTail = new AbortController();
+  const onOuterAbort = () => stopTail.abort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let tail: Promise<void> = Promise.resolve();
+  try {
+    if (opts.tailLogs !== false) {
+      const first = await snapshotExecution(clients.sfn, executionArn, { lastFailed: Number.MAX_SAFE_INTEGER }, opts.signal);
+      const start = first.startDate ? Date.parse(first.startDate) - 60_000 : Date.now() - 60_000;
+      tail = tailLogs(clients.logs, {
+        logGroupName: logGroupName(clients.profile.inferenceLambdaName),
+        startTime: start,
+        intervalMs: opts.logIntervalMs ?? opts.intervalMs ?? 2_000,
+        signal: stopTail.signal,
+        onLines: (lines) => opts.onEvent?.({ type: 'logs', lines }),
+        onNotice: (message) => opts.onEvent?.({ type: 'notice', message }),
+      }).catch((err: unknown) => {
+        // The log tail is a view: losing it must not lose the run.
+        opts.onEvent?.({ type: 'notice', message: `Log tail stopped: ${err instanceof Error ? err.message : String(err)}` });
+      });
+    }
+    return await monitorExecution(clients.sfn, executionArn, { intervalMs: opts.intervalMs, signal: opts.signal, onUpdate: (snapshot) => opts.onEvent?.({ type: 'status', snapshot }) });
+  } finally {
+    stopTail.abort();
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+    await tail;
+  }
+}
+
+function recordStatus(s: ExecutionSnapshot['status']): CloudRunStatus {
+  switch (s) {
+    case 'SUCCEEDED':
+      return 'completed';
+    case 'FAILED':
+      return 'failed';
+    case 'TIMED_OUT':
+      return 'timed_out';
+    case 'ABORTED':
+      return 'aborted';
+    default:
+      return 'running';
+  }
+}
+
+export function historyStatus(s: CloudRunStatus): 'completed' | 'cancelled' | 'failed' {
+  return s === 'completed' ? 'completed' : s === 'aborted' ? 'cancelled' : 'failed';
+}
+
+export function lambdaUsage(lines: ReportLine[]): LambdaUsage {
+  return {
+    invocations: lines.length,
+    billedDurationMs: lines.reduce((a, l) => a + l.billedDurationMs, 0),
+    durationMs: lines.reduce((a, l) => a + l.durationMs, 0),
+    maxMemoryUsedMb: lines.reduce((a, l) => Math.max(a, l.maxMemoryUsedMb), 0),
+    coldStarts: lines.filter((l) => l.initDurationMs !== undefined).length,
+    initDurationMs: lines.reduce((a, l) => a + (l.initDurationMs ?? 0), 0),
+  };
+}
+
+/** Reads the results of an execution (finished or not) and builds its record. */
+export async function buildRecord(clients: AwsClients, snapshot: ExecutionSnapshot, id: string, onEvent?: (e: CloudRunEvent) => void): Promise<CloudRunRecord> {
+  const p = clients.profile;
+  const payload = (snapshot.input && typeof snapshot.input === 'object' ? snapshot.input : {}) as CaiPayload;
+  const resultPath = typeof payload.result_path === 'string' ? payload.result_path : '';
+  if (!resultPath) throw new Error(`Execution ${snapshot.executionArn} has no result_path in its input; it was not started with a CAI payload.`);
+  const bucket = typeof payload.bucket === 'string' ? payload.bucket : p.bucket;
+  const results = await readResults(clients.s3, bucket, resultPath, snapshot.mapDurationSeconds);
+
+  let lambda: LambdaUsage | null = null;
+  if (snapshot.startDate) {
+    const from = Date.parse(snapshot.startDate) - 60_000;
+    const to = (snapshot.stopDate ? Date.parse(snapshot.stopDate) : Date.now()) + 60_000;
+    try {
+      lambda = lambdaUsage(await collectReportLines(clients.logs, logGroupName(p.inferenceLambdaName), from, to));
+    } catch (err) {
+      onEvent?.({ type: 'notice', message: `Lambda REPORT lines unavailable: ${err instanceof CloudError ? err.message : String(err)}` });
+    }
+  }
+  const devices = [...new Set(results.ranks.map((r) => r.device).filter((d): d is string => typeof d === 'string'))];
+  const record: CloudRunRecord = {
+    id,
+    kind: 'cloud',
+    status: recordStatus(snapshot.status),
+    started: snapshot.startDate ?? new Date().toISOString(),
+    finished: snapshot.stopDate,
+    profile: { name: p.name, region: p.region, lambdaMemoryMb: p.lambdaMemoryMb, architecture: p.architecture, inferenceLambdaName: p.inferenceLambdaName },
+    stateMachineArn: snapshot.stateMachineArn ?? p.stateMachineArn,
+    executionArn: snapshot.executionArn,
+    executionName: snapshot.name ?? snapshot.executionArn.split(':').pop() ?? '',
+    payload: payload as Record<string, unknown>,
+    result_path: resultPath,
+    bucket,
+    ...headlineMetrics(results.aggregate),
+    device: devices.length ? devices.join(',') : null,
+    rank_results: results.ranks,
+    rank_keys: results.rankKeys,
+    combined: results.combined,
+    results_source: results.source,
+    result_problems: results.problems,
+    items: snapshot.items,
+    failed_ranks: snapshot.failedRanks,
+    lambda,
+    error: snapshot.error,
+    cause: snapshot.cause,
+    metricDefinitions: CLOUD_METRIC_DEFINITIONS,
+  };
+  return CloudRunRecordSchema.parse(record);
+}
+
+/** Saves a finished record into the history (one entry; the ranks as its partitions). */
+export async function saveToHistory(history: RunHistorySink, record: CloudRunRecord, name?: string, existingId?: string): Promise<string> {
+  const id = existingId ?? (await history.create({ kind: 'cloud', name: name ?? defaultRunName(record), params: { executionArn: record.executionArn, profile: record.profile.name, payload: record.payload } })).id;
+  const stored = { ...record, id };
+  await history.finish(id, {
+    status: historyStatus(record.status),
+    record: stored as unknown as Record<string, unknown>,
+    partitions: record.rank_results.map((r, i) => ({ ...r, partition: i + 1, key: record.rank_keys[i] })),
+    headline: {
+      batchSize: record.batch_size ?? undefined,
+      partitions: record.ranks,
+      samplesPerSec: record.sample_persec ?? undefined,
+      data: `s3://${String(record.payload.data_bucket ?? record.bucket)}/${String(record.payload.data_prefix ?? '')}`,
+    },
+    error: record.status === 'completed' ? null : { code: record.error ?? record.status.toUpperCase(), message: runErrorMessage(record) },
+  });
+  return id;
+}
+
+export function defaultRunName(record: Pick<CloudRunRecord, 'profile' | 'payload'>): string {
+  return `Cloud · ${record.profile.name} · batch ${String(record.payload.batch_size)} · ${String(record.payload.file_limit)} files`;
+}
+
+export function runErrorMessage(r: CloudRunRecord): string {
+  const ranks = r.failed_ranks.map((f) => `rank ${f.rank ?? `#${f.index ?? '?'}`}: ${f.error}${f.cause ? ` (${f.cause.slice(0, 300)})` : ''}`);
+  const head = r.status === 'aborted' ? 'The execution was stopped.' : r.status === 'timed_out' ? 'The execution timed out.' : `The execution failed${r.error ? ` (${r.error})` : ''}.`;
+  return [head, ...ranks, `${r.ranks} rank result(s) were kept.`].join(' ');
+}
