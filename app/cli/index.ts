@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 const groups: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./data-commands.ts'),
   () => import('./model-commands.ts'),
+  () => import('./local-commands.ts'),
+  () => import('./ui.ts'),
 ];
 
 export async function main(argv: string[]): Promise<void> {

@@ -1,0 +1,120 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { runLocal, LocalRunError, type LocalRunResult } from '../../engine/run/local-run.ts';
+import { writePredictionsCsv } from '../../engine/run/predictions.ts';
+import { formatLocalRun, formatProgress } from './local-table.ts';
+
+function wholeNumber(name: string) {
+  return (raw: string): number => {
+    if (!/^\s*\d+\s*$/.test(raw)) throw new InvalidArgumentError(`${name} must be a whole number, got '${raw}'`);
+    return Number(raw);
+  };
+}
+
+interface LocalFlags {
+  data?: string[];
+  model?: string;
+  batchSize?: number;
+  threads?: number;
+  graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  predictions?: string;
+  json?: string;
+}
+
+/** Progress on stderr: one rewritten line on a terminal; otherwise a line per phase change and every few seconds. */
+function progressPrinter() {
+  const tty = process.stderr.isTTY === true;
+  let last = 0;
+  let lastStep = '';
+  let shown = false;
+  return {
+    update(line: string, step: string) {
+      const now = Date.now();
+      if (tty) {
+        if (now - last < 100) return;
+        process.stderr.write(`\r\x1b[2K${line}`);
+        shown = true;
+      } else {
+        if (now - last < 5000 && step === lastStep) return;
+        process.stderr.write(line + '\n');
+      }
+      last = now;
+      lastStep = step;
+    },
+    end() {
+      if (tty && shown) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
+async function writeOutputs(result: LocalRunResult, flags: LocalFlags): Promise<void> {
+  if (flags.json) {
+    await mkdir(path.dirname(path.resolve(flags.json)), { recursive: true });
+    await writeFile(flags.json, JSON.stringify(result.record, null, 2) + '\n');
+    process.stderr.write(`run record written to ${flags.json}\n`);
+  }
+  if (flags.predictions) {
+    await writePredictionsCsv(flags.predictions, result.table);
+    process.stderr.write(`${result.table.length} prediction(s) written to ${flags.predictions}\n`);
+  }
+}
+
+async function local(flags: LocalFlags): Promise<void> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) {
+      process.stderr.write('\nstopping now\n');
+      process.exit(130);
+    }
+    process.stderr.write('\ncancelling after the current batch (Ctrl-C again to stop at once)…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const progress = progressPrinter();
+  let result: LocalRunResult;
+  try {
+    result = await runLocal(
+      {
+        data: flags.data,
+        model: flags.model,
+        batchSize: flags.batchSize,
+        threads: flags.threads,
+        graphOptimization: flags.graphOptimization,
+      },
+      { signal: controller.signal, onProgress: (p) => progress.update(formatProgress(p), `${p.partition}:${p.phase}`) },
+    );
+  } catch (err) {
+    progress.end();
+    if (err instanceof LocalRunError && err.partial) {
+      process.stdout.write(formatLocalRun(err.partial.record));
+      await writeOutputs(err.partial, flags);
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  progress.end();
+  process.stdout.write(formatLocalRun(result.record));
+  await writeOutputs(result, flags);
+  if (result.record.status === 'cancelled') process.exitCode = 130;
+  else if (result.record.status === 'failed') process.exitCode = 1;
+}
+
+export function register(program: Command): void {
+  program
+    .command('local')
+    .description('run the model on the CPU over .pt partitions and print the study metrics (default: reference model on synthetic sample data)')
+    .option('--data <path...>', '.pt partition files and/or folders of them (default: bundled synthetic sample data)')
+    .option('--model <file>', 'ONNX model with image [B,5,32,32] and magnitude [B,5] inputs (default: reference AstroMAE)')
+    .option('--batch-size <n>', 'galaxies per batch (default 512, as in the study)', wholeNumber('--batch-size'))
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: physical cores)', wholeNumber('--threads'))
+    .addOption(
+      new Option('--graph-optimization <level>', 'onnxruntime graph optimisation level').choices(['disabled', 'basic', 'extended', 'all']),
+    )
+    .option('--predictions <file.csv>', 'write every prediction as CSV: index,partition,z_true,z_pred')
+    .option('--json <file>', 'write the run record as JSON')
+    .action(async (flags: LocalFlags) => {
+      await local(flags);
+    });
+}
