@@ -1,0 +1,153 @@
+/**
+ * Inference: one Map item = one rank. Downloads the rank's partitions to /tmp, runs the model with
+ * onnxruntime-node on the CPU, and writes `<result_path>/<rank>.json` with exactly the study's keys.
+ *
+ * The InferenceSession is created once per container: a module-level cache keyed by the model's S3 location,
+ * shared by every later invocation in the same container (and by concurrent ones while it is being created).
+ * The invocation that creates it reports `cold_start: true` and `init_duration_ms` (download + inspect + session
+ * creation), kept out of every metric.
+ *
+ * Metrics are measured as the local runner measures a partition (engine/run/worker.ts) and turned into the
+ * study's fields by the same function (`studyRates`): CPU = process user+system time over the inference windows
+ * (first batch start to last batch end of each partition), memory = peak RSS sampled after session creation and
+ * after every batch, throughput = input bits / inference wall time; loading is excluded.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { rm } from 'node:fs/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
+import * as ort from 'onnxruntime-node';
+import { z } from 'zod';
+import { batches } from '../../engine/data/dataset.ts';
+import { readGalaxyPartition } from '../../engine/data/pt-reader.ts';
+import { inspectModel } from '../../engine/model/model-info.ts';
+import { studyRates, type Measured } from '../../engine/run/run-record.ts';
+import { CaiPayloadSchema } from '../payload-schema.ts';
+import { RANK_RESULT_KEYS, rankResultKey, RankResultSchema, type RankResult } from '../rank-result.ts';
+import { WorkerInputError } from './initializer.ts';
+import { resolveModelKey } from './model-location.ts';
+import { downloadTo, listObjects, putJson, workerS3Client } from './s3.ts';
+
+const RankItemSchema = CaiPayloadSchema.extend({
+  rank: z.number().int().nonnegative(),
+  world_size: z.number().int().positive(),
+  files: z.array(z.string().min(1)).min(1),
+  data_path: z.union([z.string(), z.array(z.string())]).optional(),
+});
+
+export interface InferenceOutput {
+  rank: number;
+  result_key: string;
+  /** True when this invocation created the session (the container's first use of this model). */
+  cold_start: boolean;
+  /** Model download + inspection + session creation, ms; null when the session was already there. */
+  init_duration_ms: number | null;
+  /** Downloading and parsing the partitions, seconds (not part of any study metric). */
+  load_seconds: number;
+  samples: number;
+  result: RankResult;
+}
+
+interface LoadedModel {
+  session: ort.InferenceSession;
+  binding: { image: string; magnitude: string; output: string };
+  initMs: number;
+}
+
+/** The container's sessions, by `s3://bucket/key` of the model. */
+const sessions = new Map<string, Promise<LoadedModel>>();
+
+/** Number of sessions this container holds (for tests of the once-per-container rule). */
+export const cachedSessionCount = () => sessions.size;
+
+async function loadModel(s3: S3Client, bucket: string, key: string, tmp: string): Promise<LoadedModel> {
+  const t0 = performance.now();
+  const file = await downloadTo(s3, bucket, key, path.join(tmp, 'model'));
+  const info = await inspectModel(file);
+  const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential' });
+  return { session, binding: info.binding, initMs: performance.now() - t0 };
+}
+
+const cpuSecondsNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+export function createInference(deps: { s3: S3Client; tmpDir?: string }) {
+  const tmp = deps.tmpDir ?? path.join(os.tmpdir(), 'cosmicai');
+  return async function infer(event: unknown): Promise<InferenceOutput> {
+    const parsed = RankItemSchema.safeParse(event);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      throw new WorkerInputError('InvalidPayload', `the inference item is not a rank item from the initializer: ${problems}`);
+    }
+    const item = parsed.data;
+    const modelKey = await resolveModelKey(item, async (prefix) => (await listObjects(deps.s3, item.bucket, prefix)).map((o) => o.key));
+    const cacheKey = `s3://${item.bucket}/${modelKey}`;
+    let job = sessions.get(cacheKey);
+    const cold = !job;
+    if (!job) {
+      job = loadModel(deps.s3, item.bucket, modelKey, tmp);
+      sessions.set(cacheKey, job);
+      job.catch(() => sessions.delete(cacheKey)); // a failed load is retried by the next invocation
+    }
+    const model = await job;
+
+    const m: Measured = { samples: 0, batches: 0, inferenceSeconds: 0, cpuSeconds: 0, peakRssBytes: process.memoryUsage.rss() };
+    let loadSeconds = 0;
+    const dataDir = path.join(tmp, 'data', `rank-${item.rank}-${process.hrtime.bigint()}`);
+    try {
+      for (const key of item.files) {
+        const l0 = performance.now();
+        const file = await downloadTo(deps.s3, item.data_bucket, key, dataDir);
+        const part = await readGalaxyPartition(file);
+        await rm(file, { force: true });
+        loadSeconds += (performance.now() - l0) / 1000;
+
+        let windowEnd = performance.now();
+        const windowStart = windowEnd;
+        const cpuStart = cpuSecondsNow();
+        for (const b of batches(part, item.batch_size)) {
+          const feeds = {
+            [model.binding.image]: new ort.Tensor('float32', b.images, [b.count, 5, 32, 32]),
+            [model.binding.magnitude]: new ort.Tensor('float32', b.magnitudes, [b.count, 5]),
+          };
+          const out = await model.session.run(feeds);
+          windowEnd = performance.now();
+          const y = out[model.binding.output];
+          if (!y || y.data.length !== b.count) {
+            throw new Error(`model output '${model.binding.output}' has ${y ? y.data.length : 0} values for a batch of ${b.count} galaxies; expected [${b.count},1] or [${b.count}]`);
+          }
+          m.batches++;
+          m.samples += b.count;
+          m.peakRssBytes = Math.max(m.peakRssBytes, process.memoryUsage.rss());
+        }
+        m.cpuSeconds += cpuSecondsNow() - cpuStart;
+        m.inferenceSeconds += (windowEnd - windowStart) / 1000;
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+
+    const result: RankResult = RankResultSchema.parse({
+      ...studyRates(m),
+      batch_size: item.batch_size,
+      device: 'cpu',
+      result_path: item.result_path,
+      data_path: item.data_path ?? (item.files.length === 1 ? item.files[0] : item.files),
+    });
+    // Key order as the study writes it.
+    const ordered = Object.fromEntries(
+      RANK_RESULT_KEYS.map((k) => [k, result[k]]),
+    ) as RankResult;
+    const resultKey = rankResultKey(item.result_path, item.rank);
+    await putJson(deps.s3, item.bucket, resultKey, ordered);
+    return { rank: item.rank, result_key: resultKey, cold_start: cold, init_duration_ms: cold ? model.initMs : null, load_seconds: loadSeconds, samples: m.samples, result: ordered };
+  };
+}
+
+let defaultHandler: ReturnType<typeof createInference> | undefined;
+export async function handler(event: unknown, _context?: unknown): Promise<InferenceOutput> {
+  defaultHandler ??= createInference({ s3: workerS3Client() });
+  return defaultHandler(event);
+}
