@@ -394,6 +394,11 @@ export function parseGalaxyPartition(bytes: Uint8Array, path: string): GalaxyPar
   return { path, samples: header.samples, images: tensors[0], magnitudes: tensors[1], redshifts: header.labelled ? tensors[2] : null };
 }
 
+/** Header-level validation of a partition held in memory (what readPartitionHeader does for a file). */
+export function parsePartitionHeader(bytes: Uint8Array, path: string): PartitionHeader {
+  return readLayout(memorySource(bytes), path).header;
+}
+
 /** Reads and validates a partition file; throws PtFormatError naming the file and the problem. */
 export async function readGalaxyPartition(path: string): Promise<GalaxyPartition> {
   let bytes: Buffer;
