@@ -37,6 +37,10 @@ export interface ClientOptions {
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
+// The SDK versions are pinned in package.json; its notice about versions published in 2027 needing Node 22 only
+// alarms users of the CLI.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export function credentialsFor(profile: StoredProfile, cipher?: SecretCipher): AwsCredentialIdentityProvider {
   const c = profile.credentials;
   switch (c.source) {

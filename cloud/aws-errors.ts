@@ -41,6 +41,8 @@ export interface AwsErrorContext {
   logGroup?: string;
   endpoint?: string;
   profileName?: string;
+  /** Leave the "Service Operation on …:" prefix out (the caller already labels the line). */
+  bare?: boolean;
 }
 
 // AKIA/ASIA key ids, 40-char secrets after a key word, session tokens, Authorization headers and signatures.
@@ -98,7 +100,7 @@ export function describeAwsError(error: unknown, ctx: AwsErrorContext = {}): Des
   const status = err.$metadata?.httpStatusCode;
   const raw = scrubSecrets(err.message ?? String(error));
   const at = where(ctx);
-  const prefix = at ? `${at}: ` : '';
+  const prefix = at && !ctx.bare ? `${at}: ` : '';
   const profile = ctx.profileName ? `profile '${ctx.profileName}'` : 'this profile';
   const make = (kind: AwsErrorKind, message: string, hint: string): DescribedAwsError => ({ kind, code, message: scrubSecrets(prefix + message), hint: scrubSecrets(hint) });
 

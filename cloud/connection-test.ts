@@ -31,7 +31,7 @@ export async function testConnection(clients: AwsClients): Promise<ConnectionChe
       return { name, label, ok: true, detail: await fn() };
     } catch (err) {
       if (err instanceof CheckFailure) return { name, label, ok: false, detail: err.message, hint: err.hint };
-      const d = describeAwsError(err, { ...ctx, endpoint: endpointLabel(p, service), profileName: p.name });
+      const d = describeAwsError(err, { ...ctx, endpoint: endpointLabel(p, service), profileName: p.name, bare: true });
       return { name, label, ok: false, detail: d.message, hint: d.hint, errorKind: d.kind };
     }
   };

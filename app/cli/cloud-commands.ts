@@ -1,0 +1,423 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { appDataDir } from '../../engine/data-dir.ts';
+import { makeClients, type AwsClients } from '../../cloud/aws-clients.ts';
+import { buildRecord, follow, launch, saveToHistory, type CloudRunEvent } from '../../cloud/cloud-run.ts';
+import { stageForRun, type StageEvent, type StageResult } from '../../cloud/cloud-stage.ts';
+import { testConnection } from '../../cloud/connection-test.ts';
+import { checkExecutionArn, stopExecution } from '../../cloud/execution.ts';
+import { snapshotExecution } from '../../cloud/monitor.ts';
+import { buildPayload, newResultPath, parsePayloadText, payloadToText, type CaiPayload } from '../../cloud/payload.ts';
+import { ProfileStore } from '../../cloud/profiles.ts';
+import type { CredentialsInput, ProfileInput, StoredProfile } from '../../cloud/profile-schema.ts';
+import { readResults } from '../../cloud/results.ts';
+import { HistoryStore } from '../node/history-store.ts';
+import { formatChecks, formatProfile, formatRecord, formatResults, formatSnapshot, formatSnapshotDetail, formatStageProgress } from './cloud-format.ts';
+
+/** `cosmicai profile …` and `cosmicai cloud …`. */
+
+function wholeNumber(name: string) {
+  return (raw: string): number => {
+    if (!/^\s*\d+\s*$/.test(raw) || Number(raw) < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1, got '${raw}'`);
+    return Number(raw);
+  };
+}
+
+function positive(name: string) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got '${raw}'`);
+    return n;
+  };
+}
+
+const store = () => new ProfileStore(appDataDir());
+
+async function resolveProfile(name: string | undefined): Promise<StoredProfile> {
+  const s = store();
+  if (name) return s.getStored(name);
+  const all = await s.list();
+  if (all.length === 1) return s.getStored(all[0].name);
+  throw new Error(all.length ? `Several profiles are saved (${all.map((p) => p.name).join(', ')}): choose one with --profile NAME.` : 'No profile is saved yet: add one with `cosmicai profile add NAME …`.');
+}
+
+async function withClients<T>(profileName: string | undefined, fn: (c: AwsClients) => Promise<T>): Promise<T> {
+  const clients = makeClients(await resolveProfile(profileName));
+  try {
+    return await fn(clients);
+  } finally {
+    clients.destroy();
+  }
+}
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+
+/** Progress lines on stderr, at most every 2 s for the same step (every change of step is shown). */
+function throttledLog() {
+  let last = 0;
+  let lastStep = '';
+  return (step: string, line: string) => {
+    const now = Date.now();
+    if (step === lastStep && now - last < 2000) return;
+    last = now;
+    lastStep = step;
+    err(line);
+  };
+}
+
+function stageLogger() {
+  const log = throttledLog();
+  return (e: StageEvent) => {
+    if (e.step === 'folders') log('folders', 'creating the results/ and scripts/ folders…');
+    else if (e.step === 'partition') log('partition', `partitioning: ${e.written}/${e.total} samples`);
+    else log(`${e.step}-${e.progress.phase === 'uploaded' || e.progress.phase === 'skipped' ? e.progress.key : 'x'}`, formatStageProgress(e.step === 'code' ? 'code+model' : 'data', e.progress));
+  };
+}
+
+function stageSummary(s: StageResult): string {
+  const d = s.data;
+  return [
+    `code+model  s3://${s.bucket}/${s.s3ObjectName} (${s.objectType}): ${s.code.uploadedFiles} uploaded, ${s.code.skippedFiles} already there`,
+    `data        s3://${s.dataBucket}/${s.dataPrefix}: ${s.partitions} partition(s) of ${s.partitionMb} MB, ${s.samples} samples${d ? `: ${d.uploadedFiles} uploaded, ${d.skippedFiles} already there` : ''}${s.partitionsReused ? ' (local partitions re-used)' : ''}`,
+    ...(s.cancelled ? ['cancelled: what finished is kept; run the same command again to resume'] : []),
+  ].join('\n');
+}
+
+function sigintController(message: string): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    err(`\n${message}`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+interface ProfileAddFlags {
+  region: string;
+  bucket: string;
+  dataBucket?: string;
+  stateMachine: string;
+  lambda: string;
+  credentials: 'profile' | 'sso' | 'env' | 'static';
+  awsProfile?: string;
+  scriptsPrefix?: string;
+  resultsPrefix?: string;
+  dataPrefix?: string;
+  memory?: number;
+  arch?: 'x86_64' | 'arm64';
+  endpoint?: string;
+  s3Endpoint?: string;
+  sfnEndpoint?: string;
+  stsEndpoint?: string;
+  logsEndpoint?: string;
+}
+
+function credentialsFromFlags(f: ProfileAddFlags): CredentialsInput {
+  switch (f.credentials) {
+    case 'profile':
+    case 'sso':
+      if (!f.awsProfile) throw new Error(`--credentials ${f.credentials} needs --aws-profile NAME (a profile in ~/.aws/${f.credentials === 'sso' ? 'config' : 'credentials or ~/.aws/config'}).`);
+      return { source: f.credentials, profile: f.awsProfile };
+    case 'env':
+      return { source: 'env' };
+    case 'static':
+      // The CLI has no OS keychain to encrypt pasted keys with; ProfileStore refuses them with the reason.
+      return { source: 'static', accessKeyId: 'none', secretAccessKey: 'none-given' };
+  }
+}
+
+function registerProfile(program: Command): void {
+  const profile = program.command('profile').description('saved AWS profiles for cloud runs (stored in <data dir>/profiles.json, no secrets in plain text)');
+
+  profile
+    .command('list')
+    .description('list the saved profiles (credentials redacted)')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const list = await store().list();
+      if (o.json) out(JSON.stringify(list, null, 2));
+      else out(list.length ? list.map(formatProfile).join('\n\n') : 'No profiles saved. Add one with `cosmicai profile add NAME --region … --bucket … --state-machine … --lambda …`.');
+    });
+
+  profile
+    .command('add')
+    .description('save a profile')
+    .argument('<name>', 'a name for the profile')
+    .requiredOption('--region <region>', 'AWS region, e.g. us-east-1')
+    .requiredOption('--bucket <bucket>', 'bucket for scripts/ and results/')
+    .requiredOption('--state-machine <arn>', 'the CAI state machine ARN')
+    .requiredOption('--lambda <name>', 'the inference Lambda function name (for its logs)')
+    .addOption(new Option('--credentials <source>', 'where credentials come from').choices(['profile', 'sso', 'env', 'static']).default('profile'))
+    .option('--aws-profile <name>', 'the ~/.aws profile name (for --credentials profile|sso)')
+    .option('--data-bucket <bucket>', 'bucket for the partitions (default: --bucket)')
+    .option('--scripts-prefix <prefix>', "default 'scripts/'")
+    .option('--results-prefix <prefix>', "default 'results/'")
+    .option('--data-prefix <prefix>', "default 'data/'")
+    .option('--memory <mb>', 'the inference Lambda memory in MB (for cost; default 2048)', wholeNumber('--memory'))
+    .addOption(new Option('--arch <arch>', 'the Lambda architecture (for cost)').choices(['x86_64', 'arm64']))
+    .option('--endpoint <url>', 'one endpoint override for every service (an S3-compatible or local test stack)')
+    .option('--s3-endpoint <url>', 'S3 endpoint override')
+    .option('--sfn-endpoint <url>', 'Step Functions endpoint override')
+    .option('--sts-endpoint <url>', 'STS endpoint override')
+    .option('--logs-endpoint <url>', 'CloudWatch Logs endpoint override')
+    .action(async (name: string, f: ProfileAddFlags) => {
+      const endpoints = Object.fromEntries(
+        Object.entries({ s3: f.s3Endpoint ?? f.endpoint, sfn: f.sfnEndpoint ?? f.endpoint, sts: f.stsEndpoint ?? f.endpoint, logs: f.logsEndpoint ?? f.endpoint }).filter(([, v]) => v),
+      );
+      const input: ProfileInput = {
+        name,
+        credentials: credentialsFromFlags(f),
+        region: f.region,
+        bucket: f.bucket,
+        ...(f.dataBucket ? { dataBucket: f.dataBucket } : {}),
+        ...(f.scriptsPrefix !== undefined ? { scriptsPrefix: f.scriptsPrefix } : {}),
+        ...(f.resultsPrefix !== undefined ? { resultsPrefix: f.resultsPrefix } : {}),
+        ...(f.dataPrefix !== undefined ? { dataPrefix: f.dataPrefix } : {}),
+        stateMachineArn: f.stateMachine,
+        inferenceLambdaName: f.lambda,
+        ...(f.memory ? { lambdaMemoryMb: f.memory } : {}),
+        ...(f.arch ? { architecture: f.arch } : {}),
+        endpoints,
+      };
+      const saved = await store().add(input);
+      out(`saved profile:\n${formatProfile(saved)}`);
+    });
+
+  profile
+    .command('remove')
+    .description('delete a saved profile')
+    .argument('<name>')
+    .action(async (name: string) => {
+      await store().remove(name);
+      out(`removed profile '${name}'`);
+    });
+
+  profile
+    .command('test')
+    .description('test connection: STS identity, S3 bucket, state machine, log group (exit code 1 if any fails)')
+    .argument('[name]', 'profile name (default: the only one saved)')
+    .option('--json', 'print JSON')
+    .action(async (name: string | undefined, o: { json?: boolean }) => {
+      const checks = await withClients(name, (c) => testConnection(c));
+      out(o.json ? JSON.stringify(checks, null, 2) : formatChecks(checks));
+      if (checks.some((c) => !c.ok)) process.exitCode = 1;
+    });
+}
+
+interface StageFlags {
+  profile?: string;
+  data?: string[];
+  partitionMb: number;
+  code?: string;
+  model?: string;
+  json?: boolean;
+}
+
+async function doStage(clients: AwsClients, f: StageFlags, signal: AbortSignal): Promise<StageResult> {
+  if (f.code && f.model) throw new Error('Give either --code DIR or --model FILE, not both.');
+  return stageForRun(clients, {
+    dataDir: appDataDir(),
+    code: f.code ? { dir: f.code } : f.model ? { modelFile: f.model } : undefined,
+    dataset: f.data,
+    partitionMb: f.partitionMb,
+    signal,
+    onProgress: stageLogger(),
+  });
+}
+
+function addStageOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <path...>', '.pt files and/or folders to partition and upload (default: bundled synthetic sample data)')
+    .option('--partition-mb <n>', 'partition size in MB (default 25)', positive('--partition-mb'), 25)
+    .option('--code <dir>', 'code + model folder to upload under scripts/ (must hold one .onnx)')
+    .option('--model <file.onnx>', 'upload just this model under scripts/ (default: the reference model)');
+}
+
+interface RunFlags extends StageFlags {
+  batchSize?: number;
+  fileLimit?: number;
+  worldSize?: number;
+  payload?: string;
+  wait: boolean;
+  stage: boolean;
+  keepResultPath?: boolean;
+  interval: number;
+  logs: boolean;
+  name?: string;
+}
+
+function eventPrinter(json: boolean) {
+  const log = throttledLog();
+  let lastStatus = '';
+  return (e: CloudRunEvent) => {
+    if (e.type === 'started') err(`started ${e.executionArn}\nresult_path ${e.resultPath}\n(Ctrl-C detaches; re-attach with: cosmicai cloud attach ${e.executionArn})`);
+    else if (e.type === 'status') {
+      const line = formatSnapshot(e.snapshot);
+      if (line !== lastStatus) err(line);
+      lastStatus = line;
+    } else if (e.type === 'notice') err(`note: ${e.message}`);
+    else if (e.type === 'logs' && !json) for (const l of e.lines) log(`log-${l.eventId}`, `  | ${l.message}`);
+  };
+}
+
+async function followAndRecord(clients: AwsClients, executionArn: string, f: { interval: number; logs: boolean; json?: boolean; name?: string }): Promise<void> {
+  const ctl = sigintController('detaching: the execution keeps running (stop it with `cosmicai cloud stop ARN`)');
+  try {
+    const onEvent = eventPrinter(!!f.json);
+    const final = await follow(clients, executionArn, { intervalMs: f.interval * 1000, signal: ctl.signal, tailLogs: f.logs, onEvent });
+    if (ctl.signal.aborted && final.status === 'RUNNING') {
+      err(`detached from ${executionArn}; re-attach with: cosmicai cloud attach ${executionArn}`);
+      return;
+    }
+    const record = await buildRecord(clients, final, 'pending', onEvent);
+    const id = await saveToHistory(new HistoryStore(appDataDir()), record, f.name);
+    const saved = { ...record, id };
+    out(f.json ? JSON.stringify(saved, null, 2) : `${formatRecord(saved)}\n  saved in History as ${id}`);
+    if (record.status !== 'completed') process.exitCode = 1;
+  } finally {
+    ctl.dispose();
+  }
+}
+
+function registerCloud(program: Command): void {
+  const cloud = program.command('cloud').description('run the study on the CAI AWS Step Functions state machine');
+
+  addStageOptions(
+    cloud
+      .command('stage')
+      .description('create results/ and scripts/, upload the code+model and the partitioned data (resumable: identical objects are skipped)')
+      .option('--profile <name>', 'saved profile (default: the only one)'),
+  )
+    .option('--json', 'print the staging report as JSON')
+    .action(async (f: StageFlags) => {
+      const ctl = sigintController('cancelling after the current part; finished files are kept…');
+      try {
+        const r = await withClients(f.profile, (c) => doStage(c, f, ctl.signal));
+        out(f.json ? JSON.stringify(r, null, 2) : stageSummary(r));
+        if (r.cancelled) process.exitCode = 130;
+      } finally {
+        ctl.dispose();
+      }
+    });
+
+  addStageOptions(
+    cloud
+      .command('run')
+      .description('stage, start the state machine with the study payload, follow it, and save the results in History')
+      .option('--profile <name>', 'saved profile (default: the only one)'),
+  )
+    .option('--batch-size <n>', 'galaxies per batch (default 512)', wholeNumber('--batch-size'))
+    .option('--file-limit <n>', 'partitions to process (default: all staged)', wholeNumber('--file-limit'))
+    .option('--world-size <n>', 'ranks (default: one per file)', wholeNumber('--world-size'))
+    .option('--payload <file.json>', 'send this payload instead of building one (no staging; result_path is made fresh unless --keep-result-path)')
+    .option('--keep-result-path', "with --payload: keep the file's result_path (earlier results there may be overwritten)")
+    .option('--no-stage', 'do not upload anything first (the data must already be staged)')
+    .option('--no-wait', 'start and print the execution ARN, then exit')
+    .option('--no-logs', 'do not tail the Lambda log group')
+    .option('--interval <s>', 'seconds between status polls (default 3)', positive('--interval'), 3)
+    .option('--name <name>', 'a name for History')
+    .option('--json', 'print the run record as JSON')
+    .action(async (f: RunFlags) => {
+      await withClients(f.profile, async (clients) => {
+        let payload: CaiPayload;
+        if (f.payload) {
+          const parsed = parsePayloadText(await readFile(f.payload, 'utf8').catch((e: NodeJS.ErrnoException) => {
+            throw new Error(`Cannot read ${f.payload}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+          }));
+          if (!parsed.ok) throw new Error(`${f.payload}: ${parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
+          payload = f.keepResultPath ? parsed.payload : { ...parsed.payload, result_path: newResultPath(clients.profile.resultsPrefix) };
+        } else {
+          let staged: StageResult | null = null;
+          if (f.stage) {
+            const ctl = sigintController('cancelling staging; nothing was started…');
+            try {
+              staged = await doStage(clients, f, ctl.signal);
+            } finally {
+              ctl.dispose();
+            }
+            err(stageSummary(staged));
+            if (staged.cancelled) {
+              process.exitCode = 130;
+              return;
+            }
+          }
+          payload = buildPayload(clients.profile, {
+            batchSize: f.batchSize ?? 512,
+            fileLimit: f.fileLimit ?? staged?.partitions ?? 1_000_000,
+            worldSize: f.worldSize,
+            partitionMb: f.partitionMb,
+            ...(staged ? { s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script } : {}),
+          });
+        }
+        err(`payload:\n${payloadToText(payload)}`);
+        const started = await launch(clients, payload, eventPrinter(!!f.json));
+        if (!f.wait) {
+          out(f.json ? JSON.stringify({ executionArn: started.executionArn, name: started.name, result_path: payload.result_path }, null, 2) : started.executionArn);
+          return;
+        }
+        await followAndRecord(clients, started.executionArn, f);
+      });
+    });
+
+  cloud
+    .command('attach')
+    .description('re-attach to an execution by its ARN: follow it to the end and save its results in History')
+    .argument('<execution-arn>')
+    .option('--profile <name>', 'saved profile (default: the only one)')
+    .option('--interval <s>', 'seconds between status polls (default 3)', positive('--interval'), 3)
+    .option('--no-logs', 'do not tail the Lambda log group')
+    .option('--name <name>', 'a name for History')
+    .option('--json', 'print the run record as JSON')
+    .action(async (arn: string, f: { profile?: string; interval: number; logs: boolean; json?: boolean; name?: string }) => {
+      await withClients(f.profile, (c) => followAndRecord(c, checkExecutionArn(arn), f));
+    });
+
+  cloud
+    .command('status')
+    .description('status of an execution: state, Map item counts, failed ranks with error and cause')
+    .argument('<execution-arn>')
+    .option('--profile <name>', 'saved profile (default: the only one)')
+    .option('--json', 'print JSON')
+    .action(async (arn: string, f: { profile?: string; json?: boolean }) => {
+      const s = await withClients(f.profile, (c) => snapshotExecution(c.sfn, checkExecutionArn(arn), { lastFailed: -1 }));
+      out(f.json ? JSON.stringify(s, null, 2) : formatSnapshotDetail(s));
+    });
+
+  cloud
+    .command('stop')
+    .description('stop a running execution (its running ranks are aborted; finished ranks keep their results)')
+    .argument('<execution-arn>')
+    .option('--profile <name>', 'saved profile (default: the only one)')
+    .action(async (arn: string, f: { profile?: string }) => {
+      const r = await withClients(f.profile, (c) => stopExecution(c.sfn, checkExecutionArn(arn)));
+      out(r.stopped ? `stopped ${arn}` : `not running (status ${r.status}); nothing to stop`);
+    });
+
+  cloud
+    .command('results')
+    .description('read and aggregate the per-rank results and combined_data.json under a result path (or an execution\'s)')
+    .argument('<result-path-or-execution-arn>')
+    .option('--profile <name>', 'saved profile (default: the only one)')
+    .option('--json', 'print JSON (raw ranks, combined_data.json, problems and the aggregate)')
+    .action(async (target: string, f: { profile?: string; json?: boolean }) => {
+      await withClients(f.profile, async (c) => {
+        if (target.startsWith('arn:')) {
+          const snap = await snapshotExecution(c.sfn, checkExecutionArn(target), { lastFailed: -1 });
+          const record = await buildRecord(c, snap, 'unsaved');
+          out(f.json ? JSON.stringify(record, null, 2) : formatRecord(record));
+          return;
+        }
+        const r = await readResults(c.s3, c.profile.bucket, target.replace(/\/+$/, ''));
+        out(f.json ? JSON.stringify(r, null, 2) : formatResults(r));
+        if (!r.aggregate) process.exitCode = 1;
+      });
+    });
+}
+
+export function register(program: Command): void {
+  registerProfile(program);
+  registerCloud(program);
+}

@@ -1,0 +1,86 @@
+import type { ConnectionCheck } from '../../cloud/connection-test.ts';
+import type { CloudRunRecord } from '../../cloud/cloud-run-record.ts';
+import type { ExecutionSnapshot } from '../../cloud/monitor.ts';
+import type { RedactedProfile } from '../../cloud/profile-schema.ts';
+import type { RunResults } from '../../cloud/results.ts';
+import type { StageProgress } from '../../cloud/staging.ts';
+
+/** Plain-text views of cloud objects for the CLI. */
+
+const mib = (b: number) => `${(b / (1 << 20)).toFixed(1)} MiB`;
+const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : Number(v.toPrecision(digits + 3)).toLocaleString('en-US', { maximumFractionDigits: digits }));
+
+export function formatProfile(p: RedactedProfile): string {
+  const c = p.credentials;
+  const creds = c.source === 'static' ? `pasted keys (…${c.accessKeyIdHint ?? ''}, encrypted)` : c.source === 'env' ? 'environment' : `${c.source} '${c.profile}'`;
+  const ep = Object.entries(p.endpoints ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+  return [
+    `${p.name}`,
+    `  credentials    ${creds}`,
+    `  region         ${p.region}`,
+    `  bucket         ${p.bucket}${p.dataBucket && p.dataBucket !== p.bucket ? ` (data in ${p.dataBucket})` : ''}`,
+    `  prefixes       scripts '${p.scriptsPrefix}', results '${p.resultsPrefix}', data '${p.dataPrefix}'`,
+    `  state machine  ${p.stateMachineArn}`,
+    `  lambda         ${p.inferenceLambdaName} (${p.lambdaMemoryMb} MB, ${p.architecture})`,
+    ...(ep ? [`  endpoints      ${ep}`] : []),
+  ].join('\n');
+}
+
+export function formatChecks(checks: ConnectionCheck[]): string {
+  return checks.map((c) => `${c.ok ? 'PASS' : 'FAIL'}  ${c.label}: ${c.detail}${c.hint ? `\n      → ${c.hint}` : ''}`).join('\n');
+}
+
+export function formatStageProgress(step: string, p: StageProgress): string {
+  return `${step}: ${p.filesDone}/${p.filesTotal} files, ${mib(p.bytesDone)} / ${mib(p.bytesTotal)} (${p.phase} ${p.key})`;
+}
+
+export function formatSnapshot(s: ExecutionSnapshot): string {
+  const i = s.items;
+  const items = i ? `  ranks: ${i.succeeded}/${i.total} succeeded, ${i.running} running, ${i.pending} pending, ${i.failed + i.timedOut} failed${i.aborted ? `, ${i.aborted} aborted` : ''}` : '';
+  return `${s.status}${items}`;
+}
+
+export function formatSnapshotDetail(s: ExecutionSnapshot): string {
+  const lines = [
+    `execution   ${s.executionArn}`,
+    `status      ${formatSnapshot(s)}`,
+    `started     ${s.startDate ?? '–'}${s.stopDate ? `   stopped ${s.stopDate}` : ''}`,
+  ];
+  const input = s.input as Record<string, unknown> | null;
+  if (input && typeof input.result_path === 'string') lines.push(`result_path ${input.result_path}`);
+  if (s.mapDurationSeconds !== null) lines.push(`map state   ${fmt(s.mapDurationSeconds)} s`);
+  if (s.error || s.cause) lines.push(`error       ${s.error ?? ''}${s.cause ? `: ${s.cause.slice(0, 500)}` : ''}`);
+  for (const f of s.failedRanks) lines.push(`failed rank ${f.rank ?? `#${f.index ?? '?'}`}: ${f.error}${f.cause ? ` — ${f.cause.slice(0, 300)}` : ''}`);
+  return lines.join('\n');
+}
+
+export function formatResults(r: Pick<RunResults, 'resultPath' | 'aggregate' | 'problems' | 'source' | 'ranks'>): string {
+  const a = r.aggregate;
+  const lines = [`results under ${r.resultPath} (${r.ranks.length} rank file(s); aggregated from ${r.source})`];
+  if (a) {
+    lines.push(
+      `  ranks                            ${a.ranks}`,
+      `  total_cpu_time (seconds)         ${fmt(a['total_cpu_time (seconds)'])}   (mean, 1.5×IQR outliers dropped: ${a.cpu_time_outliers_dropped})`,
+      `  total_cpu_memory (MB)            ${fmt(a['total_cpu_memory (MB)'])}   (sum)`,
+      `  throughput_bps                   ${fmt(a.throughput_bps)}   (sum over ranks)`,
+      `  total_bits                       ${fmt(a.total_bits)}`,
+      `  execution_time (seconds/batch)   ${fmt(a['execution_time (seconds/batch)'])}   (mean)`,
+      `  sample_persec                    ${fmt(a.sample_persec)}   (sum)`,
+      `  wall throughput (bps)            ${fmt(a.wall_throughput_bps)}   (total_bits ÷ Map state ${fmt(a.map_duration_seconds)} s)`,
+    );
+  } else lines.push('  no readable rank results');
+  for (const p of r.problems) lines.push(`  problem: ${p.key}: ${p.problem}`);
+  return lines.join('\n');
+}
+
+export function formatRecord(r: CloudRunRecord): string {
+  const lines = [
+    `cloud run ${r.id}: ${r.status}`,
+    `  execution ${r.executionArn}`,
+    formatResults({ resultPath: r.result_path, problems: r.result_problems, source: r.results_source, ranks: r.rank_results, aggregate: r.ranks ? { ranks: r.ranks, 'total_cpu_time (seconds)': r['total_cpu_time (seconds)'] ?? NaN, 'total_cpu_memory (MB)': r['total_cpu_memory (MB)'] ?? NaN, throughput_bps: r.throughput_bps ?? NaN, total_bits: r.total_bits ?? NaN, 'execution_time (seconds/batch)': r['execution_time (seconds/batch)'], sample_persec: r.sample_persec, num_batches: r.num_batches, batch_size: r.batch_size, cpu_time_outliers_dropped: r.cpu_time_outliers_dropped, map_duration_seconds: r.map_duration_seconds, wall_throughput_bps: r.wall_throughput_bps } : null }),
+  ];
+  for (const f of r.failed_ranks) lines.push(`  failed rank ${f.rank ?? `#${f.index ?? '?'}`}: ${f.error}${f.cause ? ` — ${f.cause.slice(0, 300)}` : ''}`);
+  if (r.error && !r.failed_ranks.length) lines.push(`  error: ${r.error}${r.cause ? `: ${r.cause.slice(0, 500)}` : ''}`);
+  if (r.lambda) lines.push(`  lambda: ${r.lambda.invocations} invocation(s), ${fmt(r.lambda.billedDurationMs / 1000)} billed s, max memory used ${r.lambda.maxMemoryUsedMb} MB, ${r.lambda.coldStarts} cold start(s)`);
+  return lines.join('\n');
+}
