@@ -6,6 +6,7 @@ const groups: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./model-commands.ts'),
   () => import('./local-commands.ts'),
   () => import('./ui.ts'),
+  () => import('./cloud-commands.ts'),
 ];
 
 export async function main(argv: string[]): Promise<void> {
