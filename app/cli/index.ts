@@ -7,6 +7,7 @@ const groups: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./local-commands.ts'),
   () => import('./ui.ts'),
   () => import('./cloud-commands.ts'),
+  () => import('./study-commands.ts'),
 ];
 
 export async function main(argv: string[]): Promise<void> {

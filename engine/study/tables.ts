@@ -163,7 +163,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     { key: 'invocations', label: 'Invocations', unit: '' },
     ...stat('total_duration_s', 'Total duration', 's', 1),
     { key: 'memory_gb', label: 'Lambda memory', unit: 'GB', digits: 2 },
-    ...stat('cost_usd', 'Cost', '$', 4),
+    ...stat('cost_usd', 'Cost', '$', 6),
     { key: 'repeats', label: 'Repeats', unit: '' },
   ];
   const rows = groups.map(({ key, runs: g }) => {
@@ -185,7 +185,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
   const notes = [
     SD_NOTE,
     'One row = one state-machine execution: invocations = inference Lambdas (ranks); Initialize and Summarize are not counted.',
-    `Cost = Lambda compute (total duration × memory GB at the ${arch} tier prices) + $${prices.lambda.usdPerMillionRequests} per million requests. Prices: ${prices.source} (as of ${prices.asOf}).`,
+    `Cost = Lambda compute (total duration × memory GB at the ${arch} tier prices) + $${prices.lambda.usdPerMillionRequests.toFixed(2)} per million requests. Prices: ${prices.source} (as of ${prices.asOf}).`,
   ];
   if (cpuTimeDurations) notes.push('Where no REPORT lines were recorded, total duration is the ranks\' "total_cpu_time (seconds)" summed, not billed duration.');
   if (assumedMemory) notes.push(`Lambda memory was not recorded for some runs; ${fallbackMb} MB was assumed (GB = MB ÷ 1024).`);

@@ -1,0 +1,133 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { appDataDir } from '../../engine/data-dir.ts';
+import { table2, table3 } from '../../engine/study/tables.ts';
+import { makeClients } from '../../cloud/aws-clients.ts';
+import { ProfileStore } from '../../cloud/profiles.ts';
+import type { StoredProfile } from '../../cloud/profile-schema.ts';
+import { folderSource, s3Source, type ObjectSource } from '../../cloud/import/object-source.ts';
+import { importRecordedRuns, measurementFromRecorded, recordedRunJson, type ImportResult } from '../../cloud/import/recorded-runs.ts';
+import { exportTable, type ExportFormat } from '../common/table-export.ts';
+import { formatTable } from './local-table.ts';
+
+/** `cosmicai import SOURCE` and `cosmicai study tables SOURCE`: recorded study results, from a folder or s3://bucket/prefix. */
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+
+async function profileFor(name: string | undefined): Promise<StoredProfile> {
+  const store = new ProfileStore(appDataDir());
+  if (name) return store.getStored(name);
+  const all = await store.list();
+  if (all.length === 1) return store.getStored(all[0].name);
+  throw new Error(
+    all.length
+      ? `several profiles are saved (${all.map((p) => p.name).join(', ')}): choose one with --profile NAME`
+      : 'reading s3:// needs a saved profile: add one with `cosmicai profile add NAME …`',
+  );
+}
+
+/** Imports from a folder or an s3:// URL; the profile is only needed (and loaded) for S3. */
+async function importFrom(source: string, profileName: string | undefined): Promise<{ result: ImportResult; profile: StoredProfile | null }> {
+  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(source);
+  if (!s3) return { result: await importRecordedRuns(folderSource(source)), profile: profileName ? await profileFor(profileName) : null };
+  const profile = await profileFor(profileName);
+  const clients = makeClients(profile);
+  try {
+    const src: ObjectSource = s3Source(clients.s3, s3[1], s3[2]);
+    return { result: await importRecordedRuns(src), profile };
+  } finally {
+    clients.destroy();
+  }
+}
+
+function reportProblems(r: ImportResult): void {
+  for (const p of r.problems) err(`skipped ${p.source}: ${p.problem}`);
+  for (const run of r.runs) for (const w of run.warnings) err(`warning ${run.source}: ${w}`);
+  if (r.ignored.length) err(`ignored ${r.ignored.length} combined_data.json file(s) outside the result-partition-<P>MB/<data>/[Batches/<batch>/]<run>/ layout: ${r.ignored.join(', ')}`);
+}
+
+const fixed = (x: number | null, digits: number) => (x !== null && Number.isFinite(x) ? x.toFixed(digits) : '-');
+
+function importTable(r: ImportResult): string {
+  const headers = ['partition (MB)', 'data', 'sweep', 'batch', 'repeat', 'ranks', 'CPU time (s)', 'memory (MB)', 'throughput (Mbps)', 'total bits', 'source'];
+  const rows = r.runs.map((x) => [
+    String(x.partition_mb),
+    x.data_label,
+    x.sweep,
+    String(x.batch_size),
+    String(x.repeat),
+    String(x.ranks),
+    fixed(x['total_cpu_time (seconds)'], 2),
+    fixed(x['total_cpu_memory (MB)'], 1),
+    fixed(x.throughput_bps / 1e6, 2),
+    x.total_bits.toExponential(4),
+    x.source,
+  ]);
+  return [
+    `${r.runs.length} recorded run(s) from ${r.from}` + (r.problems.length ? `; ${r.problems.length} file(s) skipped (reasons on stderr)` : ''),
+    '',
+    formatTable(headers, rows, [true, false, false, true, true, true, true, true, true, true, false]),
+    '',
+    'CPU time: mean over ranks after dropping values outside 1.5×IQR; memory and throughput: summed over ranks; total bits: Σ throughput × CPU time (as the study).',
+  ].join('\n');
+}
+
+function memoryMb(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 128 || n > 10240) throw new InvalidArgumentError(`Lambda memory must be a whole number of MB from 128 to 10240, got '${raw}'`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('import')
+    .description('Read recorded study results (result-partition-<P>MB/<data>/[Batches/<batch>/]<run>/combined_data.json) and aggregate each run as the study did')
+    .argument('<source>', 'a folder, or s3://bucket/prefix (uses --profile)')
+    .option('--json', 'print one JSON array, one object per recorded run')
+    .option('--profile <name>', 'saved AWS profile for s3:// sources')
+    .action(async (source: string, opts: { json?: boolean; profile?: string }) => {
+      const { result } = await importFrom(source, opts.profile);
+      reportProblems(result);
+      if (opts.json) out(JSON.stringify(result.runs.map(recordedRunJson), null, 2));
+      else out(importTable(result));
+      if (result.runs.length === 0) process.exitCode = 1;
+    });
+
+  const study = program.command('study').description('The study: tables from recorded or new runs');
+  study
+    .command('tables')
+    .description('Print Table 2 (Execution Time vs Input Partitions) and Table 3 (Lambda Cost Summary) from recorded results')
+    .argument('<source>', 'a folder, or s3://bucket/prefix (uses --profile)')
+    .addOption(new Option('--format <format>', 'output format').choices(['md', 'csv', 'latex', 'json']).default('md'))
+    .option('--data <label>', 'only this data label, e.g. total or 1GB')
+    .option('--lambda-memory <MB>', 'configured Lambda memory for the cost (default: the profile\'s, else 10240 with a note)', memoryMb)
+    .addOption(new Option('--arch <arch>', 'Lambda architecture for the cost').choices(['x86_64', 'arm64']))
+    .option('--profile <name>', 'saved AWS profile: s3:// access, Lambda memory and architecture')
+    .action(
+      async (
+        source: string,
+        opts: { format: 'md' | 'csv' | 'latex' | 'json'; data?: string; lambdaMemory?: number; arch?: 'x86_64' | 'arm64'; profile?: string },
+      ) => {
+        const { result, profile } = await importFrom(source, opts.profile);
+        reportProblems(result);
+        const lambdaMemoryMb = opts.lambdaMemory ?? profile?.lambdaMemoryMb;
+        const runs = result.runs.map((r) => measurementFromRecorded(r, lambdaMemoryMb));
+        const filter = opts.data !== undefined ? { dataLabel: opts.data } : {};
+        const tables = [table2(runs, filter), table3(runs, { ...filter, arch: opts.arch ?? profile?.architecture ?? 'x86_64' })];
+        if (tables[0].rows.length === 0) {
+          const labels = [...new Set(result.runs.filter((r) => r.sweep === 'data-size').map((r) => r.data_label))];
+          throw new Error(
+            opts.data !== undefined
+              ? `no data-size runs with data label "${opts.data}"; the labels found are: ${labels.join(', ') || 'none'}`
+              : `no data-size runs in ${result.from} (only Batches runs?)`,
+          );
+        }
+        if (opts.format === 'json') {
+          out(JSON.stringify(tables.map((t) => JSON.parse(exportTable(t, 'json')) as unknown), null, 2));
+          return;
+        }
+        const format: ExportFormat = opts.format === 'latex' ? 'tex' : opts.format;
+        out(tables.map((t) => (format === 'csv' ? `# ${t.title}\r\n${exportTable(t, format)}` : exportTable(t, format))).join('\n'));
+      },
+    );
+}
