@@ -1,3 +1,4 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -21,6 +22,8 @@ export interface AwsClients {
   sfn: SFNClient;
   sts: STSClient;
   logs: CloudWatchLogsClient;
+  /** For deploying our own stack (cloud/stack). */
+  cfn: CloudFormationClient;
   profile: StoredProfile;
   destroy(): void;
 }
@@ -82,25 +85,28 @@ export function makeClients(profile: StoredProfile, options: ClientOptions = {})
   const sfn = new SFNClient({ ...common, ...(ep.sfn ? { endpoint: ep.sfn } : {}) });
   const sts = new STSClient({ ...common, ...(ep.sts ? { endpoint: ep.sts } : {}) });
   const logs = new CloudWatchLogsClient({ ...common, ...(ep.logs ? { endpoint: ep.logs } : {}) });
+  const cfn = new CloudFormationClient({ ...common, ...(ep.cloudformation ? { endpoint: ep.cloudformation } : {}) });
   return {
     s3,
     sfn,
     sts,
     logs,
+    cfn,
     profile,
     destroy() {
       s3.destroy();
       sfn.destroy();
       sts.destroy();
       logs.destroy();
+      cfn.destroy();
     },
   };
 }
 
 /** The endpoint a service call goes to, for error messages. */
-export function endpointLabel(profile: StoredProfile, service: 's3' | 'sfn' | 'sts' | 'logs'): string {
+export function endpointLabel(profile: StoredProfile, service: 's3' | 'sfn' | 'sts' | 'logs' | 'cloudformation'): string {
   const override = profile.endpoints?.[service];
   if (override) return override;
-  const host = { s3: 's3', sfn: 'states', sts: 'sts', logs: 'logs' }[service];
+  const host = { s3: 's3', sfn: 'states', sts: 'sts', logs: 'logs', cloudformation: 'cloudformation' }[service];
   return `https://${host}.${profile.region}.amazonaws.com`;
 }

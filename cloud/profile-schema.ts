@@ -5,7 +5,7 @@ import { z } from 'zod';
 const url = z.string().url('must be a URL such as http://127.0.0.1:4569');
 
 export const EndpointsSchema = z
-  .object({ s3: url.optional(), sfn: url.optional(), sts: url.optional(), logs: url.optional() })
+  .object({ s3: url.optional(), sfn: url.optional(), sts: url.optional(), logs: url.optional(), cloudformation: url.optional() })
   .strict();
 export type Endpoints = z.infer<typeof EndpointsSchema>;
 
