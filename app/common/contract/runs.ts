@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { ApiErrorData } from './errors.ts';
+import { channel, domain, Empty, method, Ok } from './define.ts';
+
+export const GraphOptimization = z.enum(['disabled', 'basic', 'extended', 'all']);
+
+export const LocalRunParams = z
+  .object({
+    /** A .onnx file; empty means the bundled reference model. */
+    model: z.string().trim().optional(),
+    /** .pt files and/or folders of them; empty means the bundled sample data. */
+    data: z.array(z.string().trim().min(1)).max(10_000).optional(),
+    batchSize: z.number().int().min(1).max(65_536).optional(),
+    threads: z.number().int().min(1).max(512).optional(),
+    graphOptimization: GraphOptimization.optional(),
+    /** A name for History; a default is made from the inputs. */
+    name: z.string().trim().max(200).optional(),
+  })
+  .strict();
+export type LocalRunParams = z.infer<typeof LocalRunParams>;
+
+export const RunId = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'not a run id');
+
+export const RunProgress = z.object({
+  runId: RunId,
+  /** 'preparing' covers making sample data / the reference model and loading the session. */
+  phase: z.enum(['preparing', 'running']),
+  message: z.string().optional(),
+  partition: z.object({ index: z.number(), count: z.number() }).optional(),
+  batches: z.object({ done: z.number(), total: z.number() }).optional(),
+  samples: z.object({ done: z.number(), total: z.number() }).optional(),
+  samplesPerSec: z.number().optional(),
+  etaSeconds: z.number().nullable().optional(),
+  elapsedSeconds: z.number(),
+  /** 0..1 over the whole run. */
+  fraction: z.number().min(0).max(1),
+});
+export type RunProgress = z.infer<typeof RunProgress>;
+
+export const RunFinished = z.object({
+  runId: RunId,
+  status: z.enum(['completed', 'cancelled', 'failed']),
+  error: ApiErrorData.optional(),
+});
+export type RunFinished = z.infer<typeof RunFinished>;
+
+export const ActiveRun = z.object({
+  runId: RunId,
+  name: z.string(),
+  startedAt: z.string(),
+  params: LocalRunParams,
+  progress: RunProgress.nullable(),
+});
+export type ActiveRun = z.infer<typeof ActiveRun>;
+
+export const runs = domain({
+  methods: {
+    /** Starts a local run in the background and returns at once; follow it on `runs.progress` / `runs.finished`. */
+    startLocal: method(LocalRunParams, z.object({ runId: RunId })),
+    cancel: method(z.object({ runId: RunId }).strict(), Ok),
+    /** Runs still going, so a reloaded window can re-attach to them. */
+    active: method(Empty, z.object({ runs: z.array(ActiveRun) })),
+  },
+  channels: {
+    progress: channel(RunProgress),
+    finished: channel(RunFinished),
+  },
+});

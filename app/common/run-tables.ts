@@ -1,0 +1,196 @@
+import type { RunEntry } from './contract/index.ts';
+import type { Table, CellValue } from './table-export.ts';
+
+/** The run-results tables (summary, per partition, latency, accuracy, host), built from a stored run entry. */
+
+type Rec = Record<string, unknown>;
+const num = (r: Rec | null | undefined, k: string): number | undefined => (r && typeof r[k] === 'number' ? (r[k] as number) : undefined);
+const str = (r: Rec | null | undefined, k: string): string | undefined => (r && typeof r[k] === 'string' ? (r[k] as string) : undefined);
+const obj = (r: Rec | null | undefined, k: string): Rec | undefined => (r && r[k] && typeof r[k] === 'object' && !Array.isArray(r[k]) ? (r[k] as Rec) : undefined);
+const div = (v: number | undefined, d: number) => (v === undefined ? undefined : v / d);
+
+export const REFERENCE_MODEL_LABEL = 'reference weights — predictions are not physical';
+export const SYNTHETIC_DATA_LABEL = 'synthetic data';
+
+/** The caveats to show with a run's results. */
+export function runLabels(entry: RunEntry): string[] {
+  const rec = entry.record;
+  const model = obj(rec, 'model');
+  const dataset = obj(rec, 'dataset');
+  const out: string[] = [];
+  if (model?.reference === true || (!model && entry.headline.referenceModel)) out.push(REFERENCE_MODEL_LABEL);
+  if (dataset?.synthetic === true || (!dataset && entry.headline.syntheticData)) out.push(SYNTHETIC_DATA_LABEL);
+  return out;
+}
+
+interface MetricDef {
+  label: string;
+  unit: string;
+  field: string;
+  get: (r: Rec) => number | string | undefined;
+  digits?: number;
+}
+
+const METRICS: MetricDef[] = [
+  { label: 'Galaxies inferred', unit: '', field: 'samples', get: (r) => num(r, 'samples') },
+  { label: 'Batch size', unit: 'galaxies', field: 'batch_size', get: (r) => num(r, 'batch_size') },
+  { label: 'Batches', unit: '', field: 'num_batches', get: (r) => num(r, 'num_batches') },
+  { label: 'Execution time per batch', unit: 's/batch', field: 'execution_time (seconds/batch)', get: (r) => num(r, 'execution_time (seconds/batch)'), digits: 4 },
+  { label: 'Samples per second', unit: 'galaxies/s', field: 'sample_persec', get: (r) => num(r, 'sample_persec'), digits: 1 },
+  { label: 'Throughput', unit: 'Mbit/s', field: 'throughput_bps', get: (r) => div(num(r, 'throughput_bps'), 1e6), digits: 2 },
+  { label: 'CPU time', unit: 's', field: 'total_cpu_time (seconds)', get: (r) => num(r, 'total_cpu_time (seconds)'), digits: 2 },
+  { label: 'Memory (peak RSS)', unit: 'MB', field: 'total_cpu_memory (MB)', get: (r) => num(r, 'total_cpu_memory (MB)'), digits: 1 },
+  { label: 'Inference time', unit: 's', field: 'inference_seconds', get: (r) => num(r, 'inference_seconds'), digits: 3 },
+  { label: 'Data loading time', unit: 's', field: 'load_seconds', get: (r) => num(r, 'load_seconds'), digits: 3 },
+  { label: 'Session creation', unit: 's', field: 'session_seconds', get: (r) => num(r, 'session_seconds'), digits: 3 },
+  { label: 'Wall time', unit: 's', field: 'wall_seconds', get: (r) => num(r, 'wall_seconds'), digits: 2 },
+  { label: 'Device', unit: '', field: 'device', get: (r) => str(r, 'device') },
+  { label: 'Threads', unit: '', field: 'options.threads', get: (r) => num(obj(r, 'options'), 'threads') },
+  { label: 'Graph optimisation', unit: '', field: 'options.graphOptimization', get: (r) => str(obj(r, 'options'), 'graphOptimization') },
+];
+
+export function summaryTable(entry: RunEntry): Table {
+  const rec = entry.record ?? {};
+  const rows = METRICS.map((m) => ({ metric: m.label, value: roundTo(m.get(rec), m.digits), unit: m.unit, field: m.field })).filter((r) => r.value !== undefined);
+  return {
+    title: `Summary — ${entry.name}`,
+    columns: [
+      { key: 'metric', label: 'Metric' },
+      { key: 'value', label: 'Value', align: 'right' },
+      { key: 'unit', label: 'Unit' },
+      { key: 'field', label: 'Study field' },
+    ],
+    rows,
+    note: runLabels(entry).join('; ') || undefined,
+  };
+}
+
+const roundTo = (v: number | string | undefined, digits?: number): number | string | undefined =>
+  typeof v === 'number' && digits !== undefined ? Number(v.toFixed(digits)) : v;
+
+const basename = (p: string | undefined) => (p ? p.replace(/[\\/]+$/, '').split(/[\\/]/).pop() : undefined);
+
+export function partitionsTable(entry: RunEntry, partitions: Rec[]): Table {
+  const list = partitions.length ? partitions : ((entry.record?.partitions as Rec[] | undefined) ?? []);
+  return {
+    title: `Per-partition metrics — ${entry.name}`,
+    columns: [
+      { key: 'partition', label: 'Partition' },
+      { key: 'file', label: 'File' },
+      { key: 'status', label: 'Status' },
+      { key: 'samples', label: 'Galaxies', align: 'right' },
+      { key: 'batches', label: 'Batches', align: 'right' },
+      { key: 'spb', label: 'Time/batch', unit: 's', digits: 4, align: 'right' },
+      { key: 'sps', label: 'Samples/s', unit: 'galaxies/s', digits: 1, align: 'right' },
+      { key: 'mbps', label: 'Throughput', unit: 'Mbit/s', digits: 2, align: 'right' },
+      { key: 'cpu', label: 'CPU time', unit: 's', digits: 2, align: 'right' },
+      { key: 'mem', label: 'Memory', unit: 'MB', digits: 1, align: 'right' },
+      { key: 'load', label: 'Load', unit: 's', digits: 3, align: 'right' },
+    ],
+    rows: list.map((p) => ({
+      partition: num(p, 'partition'),
+      file: basename(str(p, 'data_path')),
+      status: str(p, 'status'),
+      samples: num(p, 'samples'),
+      batches: num(p, 'num_batches'),
+      spb: num(p, 'execution_time (seconds/batch)'),
+      sps: num(p, 'sample_persec'),
+      mbps: div(num(p, 'throughput_bps'), 1e6),
+      cpu: num(p, 'total_cpu_time (seconds)'),
+      mem: num(p, 'total_cpu_memory (MB)'),
+      load: num(p, 'load_seconds'),
+    })),
+  };
+}
+
+export function latencyTable(entry: RunEntry, partitions: Rec[]): Table | null {
+  const run = obj(entry.record, 'latency_ms');
+  const list = partitions.length ? partitions : ((entry.record?.partitions as Rec[] | undefined) ?? []);
+  const rows: Array<Record<string, CellValue>> = [];
+  if (run) rows.push({ scope: 'Whole run', p50: num(run, 'p50'), p90: num(run, 'p90'), p99: num(run, 'p99') });
+  for (const p of list) {
+    const l = obj(p, 'latency_ms');
+    if (l) rows.push({ scope: `Partition ${num(p, 'partition') ?? '?'}`, p50: num(l, 'p50'), p90: num(l, 'p90'), p99: num(l, 'p99') });
+  }
+  if (!rows.length) return null;
+  return {
+    title: `Batch latency percentiles — ${entry.name}`,
+    columns: [
+      { key: 'scope', label: 'Scope' },
+      { key: 'p50', label: 'p50', unit: 'ms', digits: 2, align: 'right' },
+      { key: 'p90', label: 'p90', unit: 'ms', digits: 2, align: 'right' },
+      { key: 'p99', label: 'p99', unit: 'ms', digits: 2, align: 'right' },
+    ],
+    rows,
+  };
+}
+
+export function accuracyTable(entry: RunEntry): Table | null {
+  const a = obj(entry.record, 'accuracy');
+  if (!a) return null;
+  const rows: Array<Record<string, CellValue>> = [
+    { metric: 'Labelled galaxies', value: num(a, 'count'), meaning: 'galaxies with finite z_true and z_pred' },
+    { metric: 'MAE', value: num(a, 'mae'), meaning: 'mean |z_pred − z_true|' },
+    { metric: 'MSE', value: num(a, 'mse'), meaning: 'mean (z_pred − z_true)²' },
+    { metric: 'Bias', value: num(a, 'bias'), meaning: 'mean (z_pred − z_true)' },
+    { metric: 'σ_NMAD', value: num(a, 'sigma_nmad'), meaning: '1.48 × median |Δz − median Δz| / (1 + z_true)' },
+    { metric: 'R²', value: num(a, 'r2') ?? null, meaning: 'coefficient of determination' },
+    { metric: 'Outlier fraction', value: num(a, 'outlier_fraction'), meaning: 'share with |Δz| / (1 + z_true) > 0.15' },
+  ];
+  return {
+    title: `Accuracy — ${entry.name}`,
+    columns: [
+      { key: 'metric', label: 'Metric' },
+      { key: 'value', label: 'Value', align: 'right' },
+      { key: 'meaning', label: 'Definition' },
+    ],
+    rows,
+    note: runLabels(entry).join('; ') || undefined,
+  };
+}
+
+export function hostTable(entry: RunEntry): Table | null {
+  const h = obj(entry.record, 'host');
+  if (!h) return null;
+  const gb = num(h, 'ramBytes');
+  const rows: Array<Record<string, CellValue>> = [
+    { item: 'CPU', value: str(h, 'cpuModel') },
+    { item: 'Cores (physical / logical)', value: `${num(h, 'physicalCores') ?? '?'} / ${num(h, 'logicalCores') ?? '?'}` },
+    { item: 'Memory', value: gb !== undefined ? `${(gb / 2 ** 30).toFixed(1)} GB` : undefined },
+    { item: 'Operating system', value: str(h, 'os') },
+    { item: 'Architecture', value: str(h, 'arch') },
+    { item: 'Node.js', value: str(h, 'node') },
+    { item: 'onnxruntime', value: str(h, 'onnxruntime') },
+    { item: 'CPU features', value: Array.isArray(h.cpuFlags) ? (h.cpuFlags as string[]).join(' ') || '—' : undefined },
+  ].filter((r) => r.value !== undefined);
+  return { title: `Host — ${entry.name}`, columns: [{ key: 'item', label: 'Item' }, { key: 'value', label: 'Value', align: 'left' }], rows };
+}
+
+/** Two runs side by side: each metric, both values, and B relative to A. */
+export function compareTable(a: RunEntry, b: RunEntry): Table {
+  const ra = a.record ?? {};
+  const rb = b.record ?? {};
+  const rows = METRICS.map((m) => {
+    const va = roundTo(m.get(ra), m.digits);
+    const vb = roundTo(m.get(rb), m.digits);
+    const ratio = typeof va === 'number' && typeof vb === 'number' && va !== 0 ? vb / va : undefined;
+    return { metric: m.label, unit: m.unit, a: va, b: vb, ratio: ratio === undefined ? undefined : Number(ratio.toFixed(3)) };
+  }).filter((r) => r.a !== undefined || r.b !== undefined);
+  const acc = (e: RunEntry) => obj(e.record, 'accuracy');
+  for (const [label, key] of [['MAE', 'mae'], ['σ_NMAD', 'sigma_nmad']] as const) {
+    const va = num(acc(a), key);
+    const vb = num(acc(b), key);
+    if (va !== undefined || vb !== undefined) rows.push({ metric: label, unit: '', a: va, b: vb, ratio: va && vb !== undefined ? Number((vb / va).toFixed(3)) : undefined });
+  }
+  return {
+    title: `Comparison — ${a.name} vs ${b.name}`,
+    columns: [
+      { key: 'metric', label: 'Metric' },
+      { key: 'unit', label: 'Unit' },
+      { key: 'a', label: `A: ${a.name}`, align: 'right' },
+      { key: 'b', label: `B: ${b.name}`, align: 'right' },
+      { key: 'ratio', label: 'B ÷ A', align: 'right' },
+    ],
+    rows,
+  };
+}

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const RENDERER_OUT = path.join(PROJECT_ROOT, 'out', 'renderer');
+const STAMP = '.source-hash';
+const SOURCES = ['renderer', 'app/common', 'vite.config.ts', 'package.json'];
+
+async function* files(p: string): AsyncGenerator<string> {
+  const s = await stat(p).catch(() => null);
+  if (!s) return;
+  if (s.isFile()) {
+    yield p;
+    return;
+  }
+  for (const name of (await readdir(p)).sort()) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    yield* files(path.join(p, name));
+  }
+}
+
+/** A hash of everything the renderer bundle is built from, so a stale bundle is rebuilt on start. */
+export async function rendererSourceHash(root = PROJECT_ROOT): Promise<string> {
+  const h = createHash('sha256');
+  for (const src of SOURCES) {
+    for await (const f of files(path.join(root, src))) {
+      h.update(path.relative(root, f).replaceAll('\\', '/') + '\0');
+      h.update(await readFile(f));
+    }
+  }
+  return h.digest('hex');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Builds `out/renderer` with vite when it is missing or older than its sources. Several hosts may start at once
+ * (tests run in parallel), so one builds under a lock folder and the others wait for it.
+ */
+export async function ensureRendererBuilt(log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<string> {
+  const want = await rendererSourceHash();
+  const stampFile = path.join(RENDERER_OUT, STAMP);
+  const fresh = async () => existsSync(path.join(RENDERER_OUT, 'index.html')) && (await readFile(stampFile, 'utf8').catch(() => '')) === want;
+  if (await fresh()) return RENDERER_OUT;
+
+  const lock = path.join(PROJECT_ROOT, 'out', '.renderer-build.lock');
+  await mkdir(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - ((await stat(lock).catch(() => null))?.mtimeMs ?? Date.now());
+      if (age > 5 * 60_000) await rm(lock, { recursive: true, force: true }); // left by a killed build
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for another renderer build (${lock}); delete that folder if no build is running.`);
+      await sleep(250);
+      if (await fresh()) return RENDERER_OUT;
+    }
+  }
+  try {
+    if (await fresh()) return RENDERER_OUT;
+    log('Building the user interface (first start, or its sources changed)…');
+    const t0 = Date.now();
+    const { build } = await import('vite');
+    await build({ configFile: path.join(PROJECT_ROOT, 'vite.config.ts'), root: path.join(PROJECT_ROOT, 'renderer'), logLevel: 'warn', clearScreen: false });
+    await writeFile(stampFile, want);
+    log(`Built the user interface in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+  return RENDERER_OUT;
+}

@@ -1,0 +1,177 @@
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * The Electron main process: one window on our own `app://` scheme, locked down (context isolation, sandbox, no
+ * Node in the page, strict CSP, no navigation or new windows), hosting the same Node services as the browser host.
+ * The Node side (engine, services) runs from the TypeScript sources through tsx, exactly as the CLI does;
+ * inference itself runs in a worker thread, so this process never blocks.
+ */
+
+type HostKit = typeof import('../app/node/host-kit.ts');
+
+const SCHEME = 'app';
+const ORIGIN = `${SCHEME}://cosmicai`;
+const INVOKE = 'cosmicai:invoke';
+const EVENT = 'cosmicai:event';
+
+protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  process.env.COSMICAI_DATA_DIR ??= app.getPath('userData');
+  let win: BrowserWindow | null = null;
+
+  app.on('second-instance', () => {
+    if (win) {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+    }
+  });
+
+  // Every web contents (there is only our window) may not navigate, open windows or attach webviews.
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-navigate', (e, url) => {
+      e.preventDefault();
+      if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    });
+    contents.setWindowOpenHandler(({ url }) => {
+      if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+    contents.on('will-attach-webview', (e) => e.preventDefault());
+  });
+
+  app.whenReady().then(async () => {
+    const root = app.getAppPath();
+    const { register } = await import('tsx/esm/api');
+    register();
+    const kit: HostKit = await import(pathToFileURL(path.join(root, 'app/node/host-kit.ts')).href);
+    const rendererDir = process.env.ELECTRON_RENDERER_URL ? '' : path.join(root, 'out', 'renderer');
+    const dataDir = process.env.COSMICAI_DATA_DIR!;
+
+    session.defaultSession.setPermissionRequestHandler((_wc, permission, cb) => cb(permission === 'clipboard-sanitized-write'));
+
+    protocol.handle(SCHEME, async (req) => {
+      const url = new URL(req.url);
+      const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+      const file = path.resolve(rendererDir, '.' + rel);
+      if (!file.startsWith(path.resolve(rendererDir) + path.sep)) return new Response('Forbidden', { status: 403 });
+      const res = await net.fetch(pathToFileURL(file).href).catch(() => null);
+      if (!res || !res.ok) return new Response('Not found', { status: 404 });
+      const headers = new Headers(res.headers);
+      headers.set('Content-Security-Policy', kit.CSP);
+      headers.set('X-Content-Type-Options', 'nosniff');
+      return new Response(res.body, { status: 200, headers });
+    });
+
+    const services = kit.createNodeServices({
+      dataDir,
+      mode: 'electron',
+      platform: {
+        async pickPaths({ kind, title, extensions }) {
+          const opts: Electron.OpenDialogOptions = {
+            title,
+            properties: kind === 'folder' ? ['openDirectory'] : kind === 'files' ? ['openFile', 'multiSelections'] : ['openFile'],
+            filters: extensions?.length ? [{ name: extensions.join(', '), extensions }, { name: 'All files', extensions: ['*'] }] : undefined,
+          };
+          const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+          return { paths: r.canceled ? [] : r.filePaths };
+        },
+        async saveFile({ suggestedName, content, encoding }) {
+          const opts = { defaultPath: path.join(app.getPath('documents'), suggestedName) };
+          const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
+          if (r.canceled || !r.filePath) return { path: null };
+          await writeFile(r.filePath, encoding === 'base64' ? Buffer.from(content, 'base64') : content);
+          return { path: r.filePath };
+        },
+      },
+    });
+    const dispatch = kit.createDispatcher(services.handlers, { hintFor: kit.hintFor });
+
+    const trusted = (e: IpcMainInvokeEvent) => {
+      const url = e.senderFrame?.url ?? '';
+      const dev = process.env.ELECTRON_RENDERER_URL;
+      return e.sender === win?.webContents && (url.startsWith(`${ORIGIN}/`) || (!!dev && url.startsWith(dev)));
+    };
+    ipcMain.handle(INVOKE, async (e, method: unknown, input: unknown) => {
+      if (!trusted(e)) return { ok: false, error: { code: 'FORBIDDEN', message: 'This page may not use the app API.' } };
+      return dispatch(method, input, undefined);
+    });
+    services.hub.listen((channel, payload) => {
+      if (win && !win.isDestroyed()) win.webContents.send(EVENT, channel, payload);
+    });
+
+    Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate()));
+    if (!process.env.ELECTRON_RENDERER_URL) await kit.ensureRendererBuilt();
+    win = createWindow(root);
+    win.on('closed', () => (win = null));
+
+    app.on('activate', () => {
+      if (!win) win = createWindow(root);
+    });
+    let quitting = false;
+    app.on('before-quit', (e) => {
+      if (quitting) return;
+      // Let a running job be cancelled and written to History before the process ends.
+      e.preventDefault();
+      quitting = true;
+      services.shutdown().finally(() => app.quit());
+    });
+  }).catch((err) => {
+    dialog.showErrorBox('CosmicAI Bench could not start', err instanceof Error ? (err.stack ?? err.message) : String(err));
+    app.exit(1);
+  });
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+}
+
+function createWindow(root: string): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    minWidth: 900,
+    minHeight: 600,
+    title: 'CosmicAI Bench',
+    show: false,
+    webPreferences: {
+      preload: path.join(root, 'out', 'preload', 'index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(process.env.ELECTRON_RENDERER_URL ?? `${ORIGIN}/index.html`);
+  return win;
+}
+
+function menuTemplate(): MenuItemConstructorOptions[] {
+  const mac = process.platform === 'darwin';
+  return [
+    ...(mac ? [{ role: 'appMenu' as const }] : []),
+    { label: 'File', submenu: [mac ? { role: 'close' } : { role: 'quit' }] },
+    { role: 'editMenu' },
+    {
+      label: 'View',
+      submenu: [{ role: 'reload' }, { role: 'toggleDevTools' }, { type: 'separator' }, { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }],
+    },
+    { role: 'windowMenu' },
+    {
+      role: 'help',
+      submenu: [
+        {
+          label: 'About CosmicAI Bench',
+          click: () => void dialog.showMessageBox({ type: 'info', title: 'CosmicAI Bench', message: `CosmicAI Bench ${app.getVersion()}`, detail: `Data folder: ${process.env.COSMICAI_DATA_DIR}` }),
+        },
+      ],
+    },
+  ];
+}

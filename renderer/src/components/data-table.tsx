@@ -1,0 +1,70 @@
+import { useState } from 'react';
+import { EXPORT_FORMATS, exportFileName, exportTable, formatCell, headerText, type ExportFormat, type Table } from '../../../app/common/table-export.ts';
+import { copyText, saveFile } from '../lib/download.ts';
+import { toast } from '../lib/toast.ts';
+
+const isNum = (t: Table, key: string, align?: string) => align === 'right' || (align === undefined && t.rows.some((r) => typeof r[key] === 'number'));
+
+/** A table with its export tools: save or copy as CSV, Markdown, LaTeX or JSON. */
+export function DataTable({ table, testId, heading = true }: { table: Table; testId?: string; heading?: boolean }) {
+  const [format, setFormat] = useState<ExportFormat>('csv');
+  const meta = EXPORT_FORMATS.find((f) => f.format === format)!;
+  const save = async () => {
+    try {
+      if (await saveFile(exportFileName(table, format), exportTable(table, format), meta.mime)) toast(`Saved ${meta.label}`);
+    } catch (err) {
+      toast(`Could not save: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  const copy = async () => {
+    await copyText(exportTable(table, format));
+    toast(`Copied as ${meta.label}`);
+  };
+  return (
+    <div className="card" data-testid={testId}>
+      <div className="card-head">
+        {heading ? <h2>{table.title.split(' — ')[0]}</h2> : <span />}
+        <div className="table-tools">
+          <select aria-label="Export format" value={format} onChange={(e) => setFormat(e.target.value as ExportFormat)}>
+            {EXPORT_FORMATS.map((f) => (
+              <option key={f.format} value={f.format}>
+                {f.label}
+              </option>
+            ))}
+          </select>
+          <button className="small" onClick={save} title={`Save this table as ${meta.label}`}>
+            Export
+          </button>
+          <button className="small" onClick={copy} title={`Copy this table as ${meta.label}`}>
+            Copy
+          </button>
+        </div>
+      </div>
+      <div className="table-wrap">
+        <table className="data">
+          <thead>
+            <tr>
+              {table.columns.map((c) => (
+                <th key={c.key} className={isNum(table, c.key, c.align) ? 'num' : undefined}>
+                  {headerText(c)}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {table.rows.map((r, i) => (
+              <tr key={i}>
+                {table.columns.map((c) => (
+                  <td key={c.key} className={isNum(table, c.key, c.align) ? 'num' : undefined}>
+                    {formatCell(r[c.key], c) || '—'}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {table.note && <div className="table-note">{table.note}</div>}
+    </div>
+  );
+}

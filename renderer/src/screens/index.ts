@@ -1,0 +1,9 @@
+// Each screen registers itself; add a screen with one import line.
+import './home.tsx';
+import './local-run.tsx';
+import './history.tsx';
+import './results.tsx';
+import './compare.tsx';
+import './settings.tsx';
+
+export { getScreen, navScreens, registerScreen } from './registry.ts';

@@ -1,0 +1,201 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { LocalRunParams } from '../../../app/common/contract/index.ts';
+import { ChartCard } from '../components/chart-card.tsx';
+import { ErrorBox } from '../components/error-box.tsx';
+import { BrowseButton } from '../components/path-picker.tsx';
+import { useApp } from '../lib/app-state.ts';
+import { accent, type AnyChartConfig, type Chart } from '../lib/charts.ts';
+import { formatDuration, formatRate } from '../lib/format.ts';
+import { navigate } from '../lib/router.ts';
+import { cancelRun, clearFinished, startLocalRun, useTrackedRun, type TrackedRun } from '../lib/run-tracker.ts';
+import { registerScreen } from './registry.ts';
+
+const splitLines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
+
+function RunForm({ onError }: { onError: (e: unknown) => void }) {
+  const { settings } = useApp();
+  const d = settings?.defaults;
+  const [model, setModel] = useState(d?.model ?? '');
+  const [data, setData] = useState((d?.data ?? []).join('\n'));
+  const [batchSize, setBatchSize] = useState(String(d?.batchSize ?? 256));
+  const [threads, setThreads] = useState(String(d?.threads ?? 0));
+  const [graph, setGraph] = useState<NonNullable<LocalRunParams['graphOptimization']>>(d?.graphOptimization ?? 'all');
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  const start = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    onError(null);
+    try {
+      const t = Number(threads);
+      await startLocalRun({
+        model: model.trim() || undefined,
+        data: splitLines(data).length ? splitLines(data) : undefined,
+        batchSize: Number(batchSize),
+        threads: t > 0 ? t : undefined,
+        graphOptimization: graph,
+        name: name.trim() || undefined,
+      });
+    } catch (err) {
+      onError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card" onSubmit={start} data-testid="run-form">
+      <h2>Inputs</h2>
+      <label className="field">
+        Model
+        <span className="help">An AstroMAE .onnx file. Leave empty for the bundled reference model (seeded weights — predictions are not physical).</span>
+        <div className="row">
+          <input style={{ flex: 1 }} name="model" placeholder="reference model" value={model} onChange={(e) => setModel(e.target.value)} />
+          <BrowseButton kind="file" label="Browse…" extensions={['.onnx']} onPick={(p) => setModel(p[0])} testId="browse-model" />
+        </div>
+      </label>
+      <label className="field">
+        Data
+        <span className="help">.pt partition files or folders of them, one per line. Leave empty for the bundled synthetic sample data.</span>
+        <textarea name="data" placeholder="sample data" value={data} onChange={(e) => setData(e.target.value)} />
+        <div className="row">
+          <BrowseButton kind="files" label="Add files…" extensions={['.pt']} onPick={(p) => setData((cur) => [...splitLines(cur), ...p].join('\n'))} testId="browse-data" />
+          <BrowseButton kind="folder" label="Add folder…" onPick={(p) => setData((cur) => [...splitLines(cur), ...p].join('\n'))} />
+        </div>
+      </label>
+      <div className="form-grid">
+        <label className="field">
+          Batch size
+          <span className="help">Galaxies per batch (the study sweeps 32–512).</span>
+          <input name="batchSize" type="number" min={1} max={65536} required value={batchSize} onChange={(e) => setBatchSize(e.target.value)} />
+        </label>
+        <label className="field">
+          Threads
+          <span className="help">onnxruntime intra-op threads; 0 = one per physical core.</span>
+          <input name="threads" type="number" min={0} max={512} required value={threads} onChange={(e) => setThreads(e.target.value)} />
+        </label>
+        <label className="field">
+          Graph optimisation
+          <select name="graph" value={graph} onChange={(e) => setGraph(e.target.value as typeof graph)}>
+            <option value="all">all</option>
+            <option value="extended">extended</option>
+            <option value="basic">basic</option>
+            <option value="disabled">disabled</option>
+          </select>
+        </label>
+        <label className="field">
+          Name in History
+          <input name="name" placeholder="made from the inputs" value={name} onChange={(e) => setName(e.target.value)} />
+        </label>
+      </div>
+      <button className="primary big" type="submit" disabled={busy} data-testid="start-run">
+        Start run
+      </button>
+    </form>
+  );
+}
+
+function RunProgressView({ run }: { run: TrackedRun }) {
+  const p = run.progress;
+  const chart = useRef<Chart | null>(null);
+  const [cancelling, setCancelling] = useState(false);
+  const build = useCallback(
+    (): AnyChartConfig => ({
+      type: 'line',
+      data: { datasets: [{ label: 'samples/s', data: [], borderColor: accent(), backgroundColor: accent() + '33', fill: true, pointRadius: 0, tension: 0.25 }] },
+      options: {
+        parsing: false,
+        scales: { x: { type: 'linear', title: { display: true, text: 'elapsed (s)' }, min: 0 }, y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'galaxies/s' } } },
+        plugins: { legend: { display: false } },
+      },
+    }),
+    [],
+  );
+  useEffect(() => {
+    const c = chart.current;
+    if (!c) return;
+    c.data.datasets[0].data = run.rate.map((r) => ({ x: r.t, y: r.v }));
+    c.update('none');
+  }, [run.rate]);
+
+  const pct = Math.round((p?.fraction ?? 0) * 100);
+  return (
+    <>
+      <div className="card" data-testid="run-progress">
+        <div className="card-head">
+          <h2>{run.name}</h2>
+          <button
+            className="danger"
+            disabled={cancelling}
+            onClick={async () => {
+              setCancelling(true);
+              await cancelRun(run.runId).catch(() => undefined);
+            }}
+            data-testid="cancel-run"
+          >
+            {cancelling ? 'Cancelling…' : 'Cancel'}
+          </button>
+        </div>
+        <div className="muted" style={{ marginBottom: 8 }}>
+          {p?.phase === 'preparing' ? (p.message ?? 'Preparing…') : `Inferring partition ${p?.partition?.index ?? '?'} of ${p?.partition?.count ?? '?'}`}
+        </div>
+        <div className="progress" role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
+          <div style={{ width: `${pct}%` }} />
+        </div>
+        <div className="stats">
+          <div className="stat">
+            <div className="k">Done</div>
+            <div className="v" data-testid="progress-percent">{pct}%</div>
+          </div>
+          <div className="stat">
+            <div className="k">Galaxies</div>
+            <div className="v">{p?.samples ? `${p.samples.done.toLocaleString()} / ${p.samples.total.toLocaleString()}` : '—'}</div>
+          </div>
+          <div className="stat">
+            <div className="k">Samples/s</div>
+            <div className="v">{formatRate(p?.samplesPerSec)}</div>
+          </div>
+          <div className="stat">
+            <div className="k">ETA</div>
+            <div className="v" data-testid="eta">{formatDuration(p?.etaSeconds)}</div>
+          </div>
+          <div className="stat">
+            <div className="k">Elapsed</div>
+            <div className="v">{formatDuration(p?.elapsedSeconds)}</div>
+          </div>
+        </div>
+      </div>
+      <ChartCard title="Live samples per second" build={build} fileName="live-samples-per-second" animate={false} onChart={(c) => (chart.current = c)} testId="live-chart" />
+    </>
+  );
+}
+
+function LocalRun() {
+  const run = useTrackedRun();
+  const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => {
+    const f = run?.finished;
+    if (!f) return;
+    if (f.status === 'failed') {
+      setError(f.error ?? { code: 'failed', message: 'The run failed.' });
+      clearFinished();
+    } else {
+      clearFinished();
+      navigate('results', f.runId);
+    }
+  }, [run?.finished]);
+
+  const active = run && !run.finished;
+  return (
+    <>
+      <h1 className="page-title">Local run</h1>
+      <p className="page-sub">Runs AstroMAE with onnxruntime on this computer's CPU, in a background worker.</p>
+      <ErrorBox error={error} onDismiss={() => setError(null)} title="The run could not complete" />
+      {active ? <RunProgressView run={run} /> : <RunForm onError={setError} />}
+    </>
+  );
+}
+
+registerScreen({ id: 'run', title: 'Local run', nav: 20, render: () => <LocalRun /> });
