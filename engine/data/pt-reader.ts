@@ -399,15 +399,33 @@ export function parsePartitionHeader(bytes: Uint8Array, path: string): Partition
   return readLayout(memorySource(bytes), path).header;
 }
 
-/** Reads and validates a partition file; throws PtFormatError naming the file and the problem. */
-export async function readGalaxyPartition(path: string): Promise<GalaxyPartition> {
-  let bytes: Buffer;
+/**
+ * The whole file in one exactly-sized, 8-byte-aligned buffer, read in large chunks (fs.readFile reads big files
+ * in small pieces and is several times slower).
+ */
+async function readWholeFile(path: string): Promise<Buffer> {
+  let handle: fs.promises.FileHandle | undefined;
   try {
-    bytes = await fs.promises.readFile(path);
+    handle = await fs.promises.open(path, 'r');
+    const size = (await handle.stat()).size;
+    const buf = Buffer.allocUnsafeSlow(size);
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await handle.read(buf, done, Math.min(size - done, 64 << 20), done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === size ? buf : buf.subarray(0, done);
   } catch (err) {
     throw new PtFormatError(path, 'io', `cannot read the file: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await handle?.close();
   }
-  return parseGalaxyPartition(bytes, path);
+}
+
+/** Reads and validates a partition file; throws PtFormatError naming the file and the problem. */
+export async function readGalaxyPartition(path: string): Promise<GalaxyPartition> {
+  return parseGalaxyPartition(await readWholeFile(path), path);
 }
 
 /** Reads only the pickle and record headers of a partition: sample count, labels, dtypes, sizes checked. */
