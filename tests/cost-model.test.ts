@@ -110,3 +110,24 @@ describe('formatting', () => {
     expect(formatUsd(0.0023456)).toBe('$0.0023');
   });
 });
+
+describe('sweep cost estimate', async () => {
+  const { estimateSweepCost, ranksFor } = await import('../cloud/cost/sweep-estimate.ts');
+  const { expandSweep } = await import('../engine/study/sweep-plan.ts');
+
+  it('counts one rank per partition like the study', () => {
+    const job = { worldSize: null, dataLabel: 'total' };
+    expect([25, 50, 75, 100].map((p) => ranksFor({ ...job, partitionMb: p }))).toEqual([517, 259, 173, 130]);
+    expect(ranksFor({ worldSize: null, dataLabel: '1GB', partitionMb: 100 })).toBe(11);
+    expect(ranksFor({ worldSize: 8, dataLabel: '1GB', partitionMb: 100 })).toBe(8);
+  });
+
+  it('estimates the cloud jobs of a sweep and nothing for a local one', () => {
+    const jobs = expandSweep({ target: 'both', sweeps: ['data-size'], partitionSizesMb: [100], dataSizesGb: [1, 'all'], repeats: 2 });
+    const est = estimateSweepCost(jobs, { lambda: { memoryMb: 2048, arch: 'x86_64' } })!;
+    // 2 repeats × (11 + 130 ranks), plus Initialize and Summarize per execution (4 executions)
+    expect(est.executions).toBe(4);
+    expect(est.lambdaInvocations).toBe(2 * (11 + 130) + 4 * 2);
+    expect(estimateSweepCost(expandSweep({ target: 'local' }), { lambda: { memoryMb: 2048, arch: 'x86_64' } })).toBeNull();
+  });
+});
