@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+import { memorySource } from '../engine/data/byte-source.ts';
+import { readCentralDirectory, readEntry } from '../engine/data/zip-reader.ts';
 import { encodeTensorDataset } from '../engine/data/pt-writer.ts';
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -62,4 +65,53 @@ export function runTorch(script: string, args: string[]): unknown {
   const r = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
   if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
+}
+
+/** A plain zip (no zip64, no data descriptors) with each record stored or deflated, as other zip tools write. */
+export function plainZip(records: Array<{ name: string; data: Uint8Array; deflate: boolean; declaredSize?: number }>): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const r of records) {
+    const name = Buffer.from(r.name);
+    const body = r.deflate ? zlib.deflateRawSync(r.data) : Buffer.from(r.data);
+    const crc = zlib.crc32(r.data);
+    const size = r.declaredSize ?? r.data.length;
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(r.deflate ? 8 : 0, 8);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(size, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(r.deflate ? 8 : 0, 10);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(size, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, body);
+    centrals.push(central, name);
+    offset += 30 + name.length + body.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(records.length, 8);
+  eocd.writeUInt16LE(records.length, 10);
+  eocd.writeUInt32LE(cd.length, 12);
+  eocd.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, eocd]);
+}
+
+/** The records of a torch zip, via our own reader (name -> bytes). */
+export function zipRecords(file: string): Array<{ name: string; data: Uint8Array }> {
+  const bytes = fs.readFileSync(file);
+  const src = memorySource(bytes);
+  return readCentralDirectory(src, file).map((e) => ({ name: e.name, data: readEntry(src, e, file) }));
 }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseGalaxyPartition, readGalaxyPartition, readPartitionHeader } from '../engine/data/pt-reader.ts';
-import { fixture, sum64 } from './engine-data-helpers.ts';
+import { PtFormatError } from '../engine/data/pt-errors.ts';
+import { fixture, plainZip, sum64, zipRecords } from './engine-data-helpers.ts';
 
 const expected = JSON.parse(fs.readFileSync(fixture('tiny-8.expected.json'), 'utf8'));
 const variants = JSON.parse(fs.readFileSync(fixture('variants/expected.json'), 'utf8')) as Record<string, Array<{ shape: number[]; sum: number; first: number[] }>>;
@@ -92,5 +93,28 @@ describe('dtypes, strides and offsets written by real PyTorch', () => {
 
   it('reads the header of a legacy float64 file without loading its data', async () => {
     expect(await readPartitionHeader(fixture('variants/float64.legacy.pt'))).toMatchObject({ format: 'legacy', samples: 3, dtypes: ['float64', 'float64', 'float64'] });
+  });
+});
+
+describe('zip archives written by other tools', () => {
+  it('reads deflated and stored records without zip64 or data descriptors (unaligned data is copied)', () => {
+    const records = zipRecords(fixture('tiny-8.pt'));
+    for (const deflate of [true, false]) {
+      const bytes = plainZip(records.map((r) => ({ ...r, deflate })));
+      const p = parseGalaxyPartition(bytes, 'repacked.pt');
+      expect(Array.from(p.images.subarray(0, 16))).toEqual(expected.image.first16_c_order);
+      expect(Array.from(p.magnitudes)).toEqual(expected.magnitude.values.flat());
+      expect(Array.from(p.redshifts!)).toEqual(expected.redshift.values);
+    }
+  });
+
+  it('bounds inflation by the declared size: a record that inflates beyond it is refused', () => {
+    const records = zipRecords(fixture('tiny-8.pt'));
+    const bytes = plainZip(records.map((r) => ({ ...r, deflate: true, declaredSize: r.name.endsWith('data/0') ? 1000 : undefined })));
+    expect(() => parseGalaxyPartition(bytes, 'bomb.pt')).toThrow(PtFormatError);
+    expect(() => parseGalaxyPartition(bytes, 'bomb.pt')).toThrow(/^bomb\.pt: (storage '0' declares 40960 float32 elements \(163840 bytes\) but its record holds only 1000 bytes|zip record 'tiny-8\/data\/0' does not inflate)/);
+    const zeros = new Uint8Array(50 << 20); // 50 MB of zeros deflates to ~50 KB
+    const bomb = plainZip([...records.filter((r) => !r.name.endsWith('data/0')).map((r) => ({ ...r, deflate: false })), { name: 'tiny-8/data/0', data: zeros, deflate: true, declaredSize: 163840 }]);
+    expect(() => parseGalaxyPartition(bomb, 'bomb2.pt')).toThrow(/^bomb2\.pt: zip record 'tiny-8\/data\/0' (does not inflate|inflates to)/);
   });
 });
