@@ -437,8 +437,13 @@ export async function readPartitionHeader(path: string): Promise<PartitionHeader
     throw new PtFormatError(path, 'io', `cannot open the file: ${(err as Error).message}`, { cause: err });
   }
   try {
-    const size = fs.fstatSync(fd).size;
-    return readLayout(fileSource(fd, size), path).header;
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new PtFormatError(path, 'io', 'this is a folder or device, not a .pt file');
+    return readLayout(fileSource(fd, st.size), path).header;
+  } catch (err) {
+    if (err instanceof PtFormatError) throw err;
+    // A read failing or coming up short after fstat: the file is unreadable or changing under us.
+    throw new PtFormatError(path, 'io', `cannot read the file: ${(err as Error).message}`, { cause: err });
   } finally {
     fs.closeSync(fd);
   }
