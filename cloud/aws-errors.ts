@@ -118,8 +118,12 @@ export function describeAwsError(error: unknown, ctx: AwsErrorContext = {}): Des
   if (code === 'UnrecognizedClientException' || code === 'InvalidClientTokenId' || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || code === 'IncompleteSignature' || code === 'InvalidSignatureException') {
     return make('invalid-credentials', `the AWS credentials were rejected (${code}).`, 'The access key id or secret is wrong or deactivated: check the keys in the credentials source, and that the region matches the account.');
   }
-  if (code === 'AccessDenied' || code === 'AccessDeniedException' || code === 'AuthorizationError' || code === 'Forbidden' || (status === 403 && !code.startsWith('Throttl'))) {
+  if (code === 'AccessDenied' || code === 'AccessDeniedException' || code === 'AuthorizationError') {
     return make('access-denied', `access denied (${raw}).`, 'The IAM identity lacks a permission for this call. Grant it (see README "Cloud" → permissions) or use a profile that has it.');
+  }
+  if (status === 403 && !code.startsWith('Throttl')) {
+    // HEAD requests get a bare 403: no code says whether the keys or the permissions are wrong.
+    return make('access-denied', 'access denied (HTTP 403 without details).', 'Either the credentials are wrong or the IAM identity lacks a permission for this call: run "Test connection" on the profile to tell which.');
   }
   if (code === 'NoSuchBucket' || (code === 'NotFound' && ctx.service === 'S3' && !ctx.key)) {
     return make('no-such-bucket', `bucket '${ctx.bucket ?? '?'}' does not exist${ctx.endpoint ? ` at ${ctx.endpoint}` : ''}.`, 'Check the bucket name and region in the profile, or create the bucket.');

@@ -41,10 +41,11 @@ export async function testConnection(clients: AwsClients): Promise<ConnectionChe
       return `signed in as ${id.Arn ?? id.UserId ?? 'unknown'} (account ${id.Account ?? '?'})`;
     }, { service: 'STS', operation: 'GetCallerIdentity' }),
     run('bucket', `S3 bucket ${p.bucket}`, 's3', async () => {
-      await clients.s3.send(new HeadBucketCommand({ Bucket: p.bucket }));
+      // ListObjectsV2 first: its error body names the problem (HEAD responses carry no error code).
       const list = await clients.s3.send(new ListObjectsV2Command({ Bucket: p.bucket, MaxKeys: 1 }));
+      await clients.s3.send(new HeadBucketCommand({ Bucket: p.bucket }));
       return `bucket reachable and listable (${(list.KeyCount ?? 0) > 0 ? 'has objects' : 'empty'})`;
-    }, { service: 'S3', operation: 'HeadBucket/ListObjectsV2', bucket: p.bucket }),
+    }, { service: 'S3', operation: 'ListObjectsV2/HeadBucket', bucket: p.bucket }),
     run('state-machine', 'Step Functions state machine', 'sfn', async () => {
       const sm = await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: p.stateMachineArn }));
       return `found '${sm.name}' (${sm.type ?? 'STANDARD'}, ${sm.status ?? 'ACTIVE'})`;

@@ -28,10 +28,10 @@ export function encryptKeys(keys: StaticKeys, cipher: SecretCipher | undefined):
 }
 
 export function decryptKeys(encrypted: string, cipher: SecretCipher | undefined): StaticKeys {
-  const plain = requireCipher(cipher).decryptString(Buffer.from(encrypted, 'base64'));
+  const c = requireCipher(cipher);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(plain);
+    parsed = JSON.parse(c.decryptString(Buffer.from(encrypted, 'base64')));
   } catch {
     throw new Error('The saved access keys could not be decrypted (the OS keychain may have changed). Edit the profile and paste the keys again.');
   }
