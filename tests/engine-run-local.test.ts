@@ -115,6 +115,38 @@ describe('runLocal on the fixtures with the reference model', () => {
     expect(worker!.threadId).toBe(-1);
   });
 
+  it('an abort before the session exists ends at once with nothing inferred', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    let worker: Worker | undefined;
+    const { record, predictions } = await runLocal({ data: tiny, model, batchSize: 4, threads: 1 }, { signal: controller.signal, onWorker: (w) => (worker = w) });
+    expect(record.status).toBe('cancelled');
+    expect(record.samples).toBe(0);
+    expect(record.partitions[0].status).toBe('skipped');
+    expect(predictions).toHaveLength(0);
+    expect(worker!.threadId).toBe(-1);
+  });
+
+  it('a worker that dies mid-run rejects with a clear error carrying what was computed', async () => {
+    let worker: Worker | undefined;
+    const err = await runLocal(
+      { data: [tiny, small], model, batchSize: 4, threads: 1 },
+      {
+        onWorker: (w) => (worker = w),
+        onProgress: (p) => {
+          if (p.phase === 'loading' && p.partition === 2) void worker!.terminate();
+        },
+      },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LocalRunError);
+    expect((err as LocalRunError).code).toBe('worker');
+    expect((err as LocalRunError).message).toMatch(/inference worker exited unexpectedly/);
+    const partial = (err as LocalRunError).partial!;
+    expect(partial.record.status).toBe('failed');
+    expect(partial.record.partitions[0]).toMatchObject({ status: 'completed', samples: 8 });
+    expect(partial.predictions).toHaveLength(8);
+  });
+
   it('records a corrupt partition as failed and runs the others', async () => {
     // 2.pt: the image record's bytes are altered, so the header reads fine but the CRC check fails on load.
     const dir = fixtureFolder({ '1.pt': 'tiny-8.pt', '2.pt': 'tiny-8.pt', '3.pt': 'small-64.pt', '4.pt': 'tiny-8.pt' });
