@@ -88,3 +88,40 @@ describe('cosmicai study tables', () => {
     expect(r.stderr).toMatch(/no data-size runs with data label "9GB"; the labels found are: 1GB, total/);
   });
 });
+
+describe('cosmicai study run / show / list / estimate', () => {
+  const tiny = path.join(ROOT, 'tests', 'fixtures', 'tiny-8.pt');
+
+  it('runs a local sweep, prints Table 1, and keeps the study and its runs', () => {
+    const r = cli(['study', 'run', '--batch-sizes', '4,8', '--repeats', '1', '--data', tiny, '--threads', '1', '--name', 'cli sweep', '--format', 'json']);
+    expect(r.stderr).toMatch(/2 job\(s\): 2 local, 0 cloud\./);
+    expect(r.stderr).toMatch(/\[2\/2\] 2 done, 0 failed/);
+    expect(r.status).toBe(0);
+    const [t1] = JSON.parse(r.stdout) as Array<{ title: string; rows: Array<Record<string, number>> }>;
+    expect(t1.title).toBe('Table 1. Execution Time vs Batch Size');
+    expect(t1.rows.map((x) => x.batch_size)).toEqual([4, 8]);
+    expect(t1.rows.every((x) => x.seconds_per_batch > 0 && x.throughput_mbps > 0 && x.memory_gb > 0)).toBe(true);
+
+    const id = /study (study-\S+) created/.exec(r.stderr)![1];
+    const list = cli(['study', 'list']);
+    expect(list.stdout).toMatch(new RegExp(`^${id}\\s+cli sweep\\s+2\\s+0\\s+0\\s`, 'm'));
+    const show = cli(['study', 'show', id]);
+    expect(show.stdout).toContain(`${id} "cli sweep": 2 done, 0 failed, 0 pending, 0 running of 2`);
+    expect(show.stdout).toContain('**Table 1. Execution Time vs Batch Size**');
+  });
+
+  it('estimates a cloud sweep before running it', () => {
+    const r = cli(['study', 'estimate', '--target', 'cloud', '--partitions', '100', '--data-sizes', 'all', '--batch-sizes', '512', '--repeats', '3']);
+    expect(r.status).toBe(0);
+    // batch-size sweep: 1GB at 25 MB = 41 ranks; data-size: 12.6 GB at 100 MB = 130 ranks; 3 repeats, +2 per execution
+    expect(r.stdout).toMatch(/^6 job\(s\): 0 local, 6 cloud\.$/m);
+    expect(r.stdout).toMatch(/^This study will invoke about 530 Lambdas, about \$\d+\.\d\d\.$/m);
+    expect(r.stdout).toMatch(/Prices as of \d{4}-\d{2}-\d{2}: AWS public price pages/);
+  });
+
+  it('rejects bad sweep values by name', () => {
+    const r = cli(['study', 'estimate', '--batch-sizes', '32,x']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/batch sizes must be whole numbers ≥ 1 separated by commas, got '32,x'/);
+  });
+});

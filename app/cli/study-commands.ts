@@ -8,6 +8,7 @@ import { folderSource, s3Source, type ObjectSource } from '../../cloud/import/ob
 import { importRecordedRuns, measurementFromRecorded, recordedRunJson, type ImportResult } from '../../cloud/import/recorded-runs.ts';
 import { exportTable, type ExportFormat } from '../common/table-export.ts';
 import { formatTable } from './local-table.ts';
+import { registerStudyRun } from './study-run-commands.ts';
 
 /** `cosmicai import SOURCE` and `cosmicai study tables SOURCE`: recorded study results, from a folder or s3://bucket/prefix. */
 
@@ -93,7 +94,8 @@ export function register(program: Command): void {
       if (result.runs.length === 0) process.exitCode = 1;
     });
 
-  const study = program.command('study').description('The study: tables from recorded or new runs');
+  const study = program.command('study').description('The study: sweeps run as a resumable queue, cost estimates, and Tables 1–3');
+  registerStudyRun(study);
   study
     .command('tables')
     .description('Print Table 2 (Execution Time vs Input Partitions) and Table 3 (Lambda Cost Summary) from recorded results')

@@ -1,0 +1,237 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import path from 'node:path';
+import { appDataDir } from '../../engine/data-dir.ts';
+import type { LocalRunResult } from '../../engine/run/local-run.ts';
+import { runStudy, type StudyProgress } from '../../engine/study/run-study.ts';
+import { createStudy, listStudies, loadStudy, studyMeasurements, type JobState, type StudyState } from '../../engine/study/study-store.ts';
+import { expandSweep, type DataSize, type SweepParamsInput } from '../../engine/study/sweep-plan.ts';
+import { table1, table2, table3 } from '../../engine/study/tables.ts';
+import { formatUsd } from '../../cloud/cost/cost-model.ts';
+import { estimateSweepCost } from '../../cloud/cost/sweep-estimate.ts';
+import { exportTable, type ExportFormat } from '../common/table-export.ts';
+import { HistoryStore } from '../node/history-store.ts';
+import { formatTable } from './local-table.ts';
+
+/** `cosmicai study run|resume|list|show|estimate`: a sweep as a queue in <dataDir>/studies/<id>/study.json. */
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+
+function numberList(name: string) {
+  return (raw: string): number[] => {
+    const xs = raw.split(',').map((x) => x.trim());
+    if (xs.some((x) => !/^\d+$/.test(x) || Number(x) < 1)) throw new InvalidArgumentError(`${name} must be whole numbers ≥ 1 separated by commas, got '${raw}'`);
+    return xs.map(Number);
+  };
+}
+
+function dataSizes(raw: string): DataSize[] {
+  const xs = raw.split(',').map((x) => x.trim().replace(/GB$/i, ''));
+  if (xs.some((x) => x !== 'all' && !(Number(x) > 0))) throw new InvalidArgumentError(`data sizes must be GB numbers or "all", e.g. 1,2,4,all; got '${raw}'`);
+  return xs.map((x) => (x === 'all' ? 'all' : Number(x)));
+}
+
+function whole(name: string) {
+  return (raw: string): number => {
+    if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1, got '${raw}'`);
+    return Number(raw);
+  };
+}
+
+interface SweepFlags {
+  target: 'local' | 'cloud' | 'both';
+  sweeps?: Array<'batch-size' | 'data-size'>;
+  batchSizes?: number[];
+  partitions?: number[];
+  dataSizes?: DataSize[];
+  worldSizes?: number[];
+  repeats?: number;
+  data?: string[];
+  threads?: number;
+  lambdaMemory: number;
+  arch: 'x86_64' | 'arm64';
+}
+
+function sweepOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--target <target>', 'where the jobs run').choices(['local', 'cloud', 'both']).default('local'))
+    .option('--batch-sizes <list>', 'batch sizes (default 32,64,128,256,512)', numberList('batch sizes'))
+    .option('--partitions <list>', 'partition sizes in MB for the cloud data-size sweep (default 25,50,75,100)', numberList('partition sizes'))
+    .option('--data-sizes <list>', 'data sizes in GB, or all (default 1,2,4,6,8,10,all)', dataSizes)
+    .option('--world-sizes <list>', 'cloud ranks per execution (default: one per partition)', numberList('world sizes'))
+    .option('--repeats <n>', 'repeats of every configuration (default 3)', whole('repeats'))
+    .option('--data <paths...>', 'local .pt files or folders (default: the bundled sample data)')
+    .option('--threads <n>', 'onnxruntime threads for local runs', whole('threads'))
+    .option('--lambda-memory <MB>', 'Lambda memory for the cost estimate', whole('Lambda memory'), 2048)
+    .addOption(new Option('--arch <arch>', 'Lambda architecture for the cost estimate').choices(['x86_64', 'arm64']).default('x86_64'));
+}
+
+function paramsOf(f: SweepFlags): SweepParamsInput {
+  return {
+    target: f.target,
+    ...(f.batchSizes ? { batchSizes: f.batchSizes } : {}),
+    ...(f.partitions ? { partitionSizesMb: f.partitions } : {}),
+    ...(f.dataSizes ? { dataSizesGb: f.dataSizes } : {}),
+    ...(f.worldSizes ? { worldSizes: f.worldSizes } : {}),
+    ...(f.repeats ? { repeats: f.repeats } : {}),
+    ...(f.data ? { localData: f.data.map((d) => path.resolve(d)) } : {}),
+    ...(f.threads ? { localThreads: f.threads } : {}),
+  };
+}
+
+function estimateText(params: SweepParamsInput, f: SweepFlags): string {
+  const jobs = expandSweep(params);
+  const local = jobs.filter((j) => j.target === 'local').length;
+  const lines = [`${jobs.length} job(s): ${local} local, ${jobs.length - local} cloud.`];
+  const est = estimateSweepCost(jobs, { lambda: { memoryMb: f.lambdaMemory, arch: f.arch } });
+  if (est) {
+    lines.push(est.sentence, '');
+    lines.push(formatTable(['item', 'quantity', 'cost'], est.lines.map((l) => [l.item, l.quantity, formatUsd(l.usd)]), [false, true, true]));
+    lines.push('', ...est.notes, `Prices as of ${est.priceAsOf}: ${est.priceSource}`);
+  } else lines.push('No cloud jobs: nothing to pay AWS for.');
+  return lines.join('\n');
+}
+
+/** Progress on stderr: every job change, and the local run's progress at most every 2 s. */
+function progressLogger() {
+  let last = 0;
+  return (p: StudyProgress) => {
+    const now = Date.now();
+    if (p.event === 'job-progress' && now - last < 2000) return;
+    last = now;
+    const done = p.counts.done + p.counts.failed;
+    err(`[${done}/${p.total}] ${p.message}`);
+  };
+}
+
+/** Every local run of a study also goes to History, like a run started on its own. */
+function historySaver(dataDir: string, state: StudyState) {
+  const history = new HistoryStore(dataDir);
+  return async (res: LocalRunResult, job: JobState): Promise<string> => {
+    const r = res.record;
+    const entry = await history.create({
+      kind: 'local',
+      name: `${state.name} · ${job.id}`,
+      params: { study: state.id, job: job.id, batchSize: r.batch_size, threads: r.options.threads, data: r.dataset.spec },
+    });
+    await history.finish(entry.id, {
+      status: r.status,
+      record: r as unknown as Record<string, unknown>,
+      partitions: r.partitions as unknown as Array<Record<string, unknown>>,
+      headline: {
+        samples: r.samples,
+        samplesPerSec: r.sample_persec,
+        batchSize: r.batch_size,
+        partitions: r.partitions.length,
+        model: r.model.label,
+        data: r.dataset.spec.join(', '),
+        referenceModel: r.model.reference,
+        syntheticData: r.dataset.synthetic,
+      },
+    });
+    return entry.id;
+  };
+}
+
+async function drive(id: string, retryFailed: boolean): Promise<StudyState> {
+  const dataDir = appDataDir();
+  const state = await loadStudy(dataDir, id);
+  const ac = new AbortController();
+  const onSigint = () => {
+    err('cancelling after the current batch… (the study resumes with `cosmicai study resume ' + id + '`)');
+    ac.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    return await runStudy(id, { dataDir, signal: ac.signal, onProgress: progressLogger(), saveRecord: historySaver(dataDir, state), retryFailed });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function studyTables(state: StudyState, format: ExportFormat | 'text'): string {
+  const runs = studyMeasurements(state);
+  const tables = [table1(runs), table2(runs), table3(runs)].filter((t) => t.rows.length > 0);
+  if (tables.length === 0) return 'No finished jobs yet.';
+  if (format === 'json') return JSON.stringify(tables.map((t) => JSON.parse(exportTable(t, 'json')) as unknown), null, 2);
+  return tables.map((t) => exportTable(t, format === 'text' ? 'md' : format)).join('\n');
+}
+
+function statusLine(state: StudyState): string {
+  const c = { pending: 0, running: 0, done: 0, failed: 0 };
+  for (const j of state.jobs) c[j.status]++;
+  return `${state.id} "${state.name}": ${c.done} done, ${c.failed} failed, ${c.pending} pending, ${c.running} running of ${state.jobs.length}`;
+}
+
+function failedLines(state: StudyState): string[] {
+  return state.jobs.filter((j) => j.status === 'failed').map((j) => `failed ${j.id}: ${j.error}`);
+}
+
+const formatOption = () => new Option('--format <format>', 'table format').choices(['md', 'csv', 'latex', 'json']).default('md');
+const toExport = (f: string): ExportFormat => (f === 'latex' ? 'tex' : (f as ExportFormat));
+
+export function registerStudyRun(study: Command): void {
+  sweepOptions(study.command('estimate').description('How many jobs and Lambdas a sweep makes, and what its cloud part costs')).action((f: SweepFlags) => {
+    out(estimateText(paramsOf(f), f));
+  });
+
+  sweepOptions(study.command('run').description('Create a study from sweep parameters and run its local jobs (Ctrl-C cancels; resume later)'))
+    .option('--name <name>', 'a name for the study')
+    .addOption(formatOption())
+    .action(async (f: SweepFlags & { name?: string; format: string }) => {
+      const params = paramsOf(f);
+      err(estimateText(params, f));
+      const created = await createStudy(appDataDir(), params, f.name);
+      err(`study ${created.id} created: ${created.jobs.length} job(s)`);
+      const state = await drive(created.id, false);
+      for (const l of failedLines(state)) err(l);
+      (f.format === 'json' ? err : out)(statusLine(state));
+      out(studyTables(state, toExport(f.format)));
+      if (state.jobs.some((j) => j.status === 'failed')) process.exitCode = 1;
+    });
+
+  study
+    .command('resume')
+    .description('Run a study\'s pending jobs (and interrupted ones) again')
+    .argument('<id>', 'study id (see `cosmicai study list`)')
+    .option('--retry-failed', 'queue failed jobs again too')
+    .addOption(formatOption())
+    .action(async (id: string, f: { retryFailed?: boolean; format: string }) => {
+      const state = await drive(id, !!f.retryFailed);
+      for (const l of failedLines(state)) err(l);
+      (f.format === 'json' ? err : out)(statusLine(state));
+      out(studyTables(state, toExport(f.format)));
+      if (state.jobs.some((j) => j.status === 'failed')) process.exitCode = 1;
+    });
+
+  study
+    .command('list')
+    .description('Studies in the data folder, newest first')
+    .action(async () => {
+      const all = await listStudies(appDataDir());
+      if (all.length === 0) {
+        out('No studies yet: start one with `cosmicai study run`.');
+        return;
+      }
+      out(
+        formatTable(
+          ['id', 'name', 'done', 'failed', 'pending', 'updated'],
+          all.map((s) => ('problem' in s ? [s.id, `damaged: ${s.problem}`, '', '', '', ''] : [s.id, s.name, String(s.counts.done), String(s.counts.failed), String(s.counts.pending + s.counts.running), s.updatedAt])),
+          [false, false, true, true, true, false],
+        ),
+      );
+    });
+
+  study
+    .command('show')
+    .description('A study\'s job statuses and its tables so far')
+    .argument('<id>', 'study id')
+    .addOption(formatOption())
+    .action(async (id: string, f: { format: string }) => {
+      const state = await loadStudy(appDataDir(), id);
+      const info = f.format === 'json' ? err : out;
+      info(statusLine(state));
+      for (const l of failedLines(state)) info(l);
+      out(studyTables(state, toExport(f.format)));
+    });
+}
