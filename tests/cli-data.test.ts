@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, tmpDir } from './engine-data-helpers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,6 +16,7 @@ let dir: string;
 beforeAll(() => {
   dir = tmpDir('cosmicai-cli-data-');
 });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('cosmicai inspect / partition / sample-data', () => {
   it('inspect tests/fixtures/tiny-8.pt --json prints one JSON object with the README sums', () => {

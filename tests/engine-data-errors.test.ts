@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../engine/data/dataset.ts';
 import { PtFormatError } from '../engine/data/pt-errors.ts';
 import { readGalaxyPartition, readPartitionHeader } from '../engine/data/pt-reader.ts';
@@ -11,6 +11,7 @@ let dir: string;
 beforeAll(() => {
   dir = tmpDir();
 });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function put(name: string, bytes: Uint8Array | string): string {
   const file = path.join(dir, name);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batches, comparePartitionNames, datasetBatches, openDataset } from '../engine/data/dataset.ts';
 import { BYTES_PER_SAMPLE, partitionDataset, samplesPerPartition } from '../engine/data/partitioner.ts';
 import { readGalaxyPartition } from '../engine/data/pt-reader.ts';
@@ -14,6 +14,7 @@ beforeAll(async () => {
   dir = tmpDir();
   small = await readGalaxyPartition(fixture('small-64.pt'));
 });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 

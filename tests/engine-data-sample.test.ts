@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../engine/data/dataset.ts';
 import { readGalaxyPartition } from '../engine/data/pt-reader.ts';
 import { ensureDefaultSampleData, generateSampleData } from '../engine/data/sample-data.ts';
@@ -13,6 +13,7 @@ let dir: string;
 beforeAll(() => {
   dir = tmpDir();
 });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const read = (f: string) => fs.readFileSync(f);
 

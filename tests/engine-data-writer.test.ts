@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../engine/data/dataset.ts';
 import { partitionDataset } from '../engine/data/partitioner.ts';
 import { readGalaxyPartition } from '../engine/data/pt-reader.ts';
@@ -12,6 +12,7 @@ let dir: string;
 beforeAll(() => {
   dir = tmpDir();
 });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const sha = (a: Float32Array) => crypto.createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
 
