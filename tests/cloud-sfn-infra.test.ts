@@ -307,3 +307,36 @@ describe('s3rver', () => {
     expect(keys).toHaveLength(7);
   });
 });
+
+describe('MaxConcurrency', () => {
+  it('keeps items pending beyond MaxConcurrency, and starts none after a stop', async () => {
+    const one = await startLocalAws({ map: { maxConcurrency: 1 } });
+    const client = new SFNClient({ region: one.region, endpoint: one.sfnEndpoint, credentials: one.credentials });
+    const release = one.faults.holdInvocations();
+    try {
+      const payload = await stageCaiFixtures(one.s3, { bucket: one.bucket, modelPath: await referenceModel(), partitions: { '1.pt': 'tiny-8.pt', '2.pt': 'tiny-8.pt', '3.pt': 'tiny-8.pt' } });
+      const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: one.stateMachineArn, input: JSON.stringify(payload) }));
+      const runs = await until(() => client.send(new ListMapRunsCommand({ executionArn })), (r) => (r.mapRuns?.length ?? 0) > 0, 'the map run');
+      const mapRunArn = runs.mapRuns![0].mapRunArn;
+      const run = await until(() => client.send(new DescribeMapRunCommand({ mapRunArn })), (r) => r.itemCounts?.running === 1, 'one running rank');
+      expect(run).toMatchObject({ maxConcurrency: 1, itemCounts: { pending: 2, running: 1, total: 3 } });
+      await client.send(new StopExecutionCommand({ executionArn }));
+      release();
+      await one.settled();
+      expect(one.lambda.invocations.filter((i) => i.functionName === one.functions.inference)).toHaveLength(1);
+      expect((await client.send(new DescribeMapRunCommand({ mapRunArn }))).itemCounts).toMatchObject({ pending: 2, running: 0, aborted: 1 });
+
+      // A failed item ends the map run: the queued ones never start either.
+      one.faults.failRank(0);
+      const failed = await client.send(new StartExecutionCommand({ stateMachineArn: one.stateMachineArn, input: JSON.stringify(payload) }));
+      const d = await until(() => client.send(new DescribeExecutionCommand({ executionArn: failed.executionArn })), (x) => x.status !== 'RUNNING', 'the failure');
+      expect(d.status).toBe('FAILED');
+      await one.settled();
+      expect(one.lambda.invocations.filter((i) => i.functionName === one.functions.inference)).toHaveLength(2);
+    } finally {
+      release();
+      client.destroy();
+      await one.close();
+    }
+  });
+});

@@ -114,6 +114,8 @@ interface ExecutionRecord {
   history: HistoryEvent[];
   mapRuns: MapRunRecord[];
   abort(): void;
+  /** Set as soon as the execution is stopped or its result settles: no new Lambda invocation starts after. */
+  closing: boolean;
   /** Resolves once the status is final and the history complete. */
   finished: Promise<void>;
 }
@@ -227,7 +229,10 @@ export async function startSfnLocal(opts: { auth: AuthPolicy; lambda: LocalLambd
 
   /** A Task state's call, as Step Functions makes it: lambda:invoke (Payload in, Payload out) or a function ARN. */
   async function invokeTask(ex: ExecutionRecord, resource: string, input: unknown): Promise<Json> {
-    if (ex.status !== 'RUNNING') throw new Error(`execution ${ex.name} has ended; no new task is started`);
+    // The interpreter keeps starting queued Map items after the Map failed or the execution stopped; AWS does not.
+    // One macrotask lets a failure that is already settling reach `closing` first.
+    await new Promise((r) => setImmediate(r));
+    if (ex.closing || ex.status !== 'RUNNING') throw new Error(`execution ${ex.name} has ended; no new task is started`);
     const viaInvoke = LAMBDA_INVOKE.test(resource);
     const fn = viaInvoke ? String((input as { FunctionName?: unknown })?.FunctionName ?? '') : resource;
     const payload = viaInvoke ? (input as { Payload?: unknown })?.Payload : input;
@@ -264,7 +269,7 @@ export async function startSfnLocal(opts: { auth: AuthPolicy; lambda: LocalLambd
       throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`, 400);
     }
 
-    const ex = { arn, name, sm, input: inputText, status: 'RUNNING', startDate: Date.now(), history: [], mapRuns: [] } as unknown as ExecutionRecord;
+    const ex = { arn, name, sm, input: inputText, status: 'RUNNING', startDate: Date.now(), history: [], mapRuns: [], closing: false } as unknown as ExecutionRecord;
     executions.set(arn, ex);
     const handlers = Object.fromEntries([...sm.tasks].map(([state, t]) => [state, (i: unknown) => invokeTask(ex, t.resource, i)]));
     const run = new StateMachine(sm.parsed, { validationOptions: { noValidate: true } }).run(inputJson, {
@@ -272,6 +277,10 @@ export async function startSfnLocal(opts: { auth: AuthPolicy; lambda: LocalLambd
       context: { Execution: { Id: arn, Name: name, RoleArn: sm.roleArn }, StateMachine: { Id: sm.arn, Name: sm.name } },
     });
     ex.abort = run.abort;
+    const close = () => {
+      ex.closing = true;
+    };
+    run.result.then(close, close);
     const recorder = new HistoryRecorder(ex, mapRuns, children);
     const logged = (async () => {
       for await (const e of run.eventLogs) recorder.add(e as unknown as LibEvent);
@@ -337,6 +346,7 @@ export async function startSfnLocal(opts: { auth: AuthPolicy; lambda: LocalLambd
     if (ex.status === 'RUNNING') {
       ex.error = typeof input.error === 'string' ? input.error : undefined;
       ex.cause = typeof input.cause === 'string' ? input.cause : undefined;
+      ex.closing = true;
       ex.abort();
       await ex.finished;
     }
