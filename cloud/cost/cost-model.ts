@@ -221,14 +221,26 @@ export interface ActualCostExtras {
 
 /** Cost after a run: Σ billed duration × configured memory, one request per REPORT line. */
 export function actualCost(reportLines: BilledInvocation[], memoryMb: number, arch: LambdaArch, extras: ActualCostExtras = {}): CostBreakdown {
-  const prices = extras.prices ?? DEFAULT_PRICE_TABLE;
-  const billedSeconds = reportLines.reduce((s, r) => s + r.billedDurationMs, 0) / 1000;
-  const notes: string[] = [`${fmtInt(reportLines.length)} REPORT lines, ${billedSeconds.toLocaleString('en-US', { maximumFractionDigits: 3 })} billed seconds at ${memoryMb} MB.`];
+  const billedMs = reportLines.reduce((s, r) => s + r.billedDurationMs, 0);
   const mismatched = reportLines.filter((r) => r.memorySizeMb !== undefined && r.memorySizeMb !== memoryMb).length;
+  const cost = actualCostFromUsage({ invocations: reportLines.length, billedDurationMs: billedMs }, memoryMb, arch, extras);
   if (mismatched > 0)
-    notes.push(`${mismatched} REPORT line(s) show a memory size other than the configured ${memoryMb} MB; the configured size was used.`);
+    cost.notes.push(`${mismatched} REPORT line(s) show a memory size other than the configured ${memoryMb} MB; the configured size was used.`);
+  return cost;
+}
+
+/** The same from totals already summed over the REPORT lines (a cloud run record's `lambda` usage). */
+export function actualCostFromUsage(
+  usageTotals: { invocations: number; billedDurationMs: number },
+  memoryMb: number,
+  arch: LambdaArch,
+  extras: ActualCostExtras = {},
+): CostBreakdown {
+  const prices = extras.prices ?? DEFAULT_PRICE_TABLE;
+  const billedSeconds = usageTotals.billedDurationMs / 1000;
+  const notes: string[] = [`${fmtInt(usageTotals.invocations)} REPORT lines, ${billedSeconds.toLocaleString('en-US', { maximumFractionDigits: 3 })} billed seconds at ${memoryMb} MB.`];
   const usage: Usage = {
-    invocations: reportLines.length,
+    invocations: usageTotals.invocations,
     gbSeconds: billedSeconds * (memoryMb / 1024),
     ephemeralGbSeconds: billedSeconds * ephemeralGb({ memoryMb, arch, ephemeralMb: extras.ephemeralMb }, prices),
     stateTransitions: extras.stateTransitions ?? 0,
