@@ -148,6 +148,16 @@ export interface CostTableOptions extends TableOptions {
   prices?: PriceTable;
 }
 
+/**
+ * Cost of one execution's inference Lambdas: compute (Σ rank duration × memory GB, tiered) + one request per rank.
+ * Memory is the run's recorded Lambda memory, else `lambdaMemoryMb` (default 10240).
+ */
+export function executionCostUsd(m: StudyMeasurement, opts: Pick<CostTableOptions, 'lambdaMemoryMb' | 'arch' | 'prices'> = {}): number {
+  const prices = opts.prices ?? DEFAULT_PRICE_TABLE;
+  const gb = (m.lambdaMemoryMb ?? opts.lambdaMemoryMb ?? 10240) / 1024;
+  return tieredComputeUsd(m.rankSecondsTotal * gb, opts.arch ?? 'x86_64', prices) + (m.ranks / 1e6) * prices.lambda.usdPerMillionRequests;
+}
+
 /** Table 3, "Lambda Cost Summary": cost of one execution per data label and partition size (cloud runs only). */
 export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): StudyTable {
   const prices = opts.prices ?? DEFAULT_PRICE_TABLE;
@@ -170,8 +180,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     const costs = g.map((r) => {
       if (r.lambdaMemoryMb === undefined) assumedMemory = true;
       if (r.rankSecondsSource === 'cpu-time') cpuTimeDurations = true;
-      const gb = (r.lambdaMemoryMb ?? fallbackMb) / 1024;
-      return tieredComputeUsd(r.rankSecondsTotal * gb, arch, prices) + (r.ranks / 1e6) * prices.lambda.usdPerMillionRequests;
+      return executionCostUsd(r, { lambdaMemoryMb: fallbackMb, arch, prices });
     });
     const memories = new Set(g.map((r) => r.lambdaMemoryMb ?? fallbackMb));
     const row: Record<string, TableCell> = { data_label: key.data, partition_mb: key.partition };

@@ -1,0 +1,113 @@
+import type { LambdaArch, PriceTable } from '../../cloud/cost/price-table.ts';
+import type { StudyMeasurement } from './measurement.ts';
+import { meanStd } from './stats.ts';
+import { dataLabelGb, executionCostUsd } from './tables.ts';
+
+/**
+ * The study's charts as plain data (the renderer draws them with chart.js): each point is the mean over repeats with
+ * the sample standard deviation as its error bar.
+ */
+
+export interface ChartPoint {
+  x: number;
+  y: number;
+  /** Sample sd over repeats; null with one repeat. */
+  yErr: number | null;
+  n: number;
+}
+
+export interface ChartSeries {
+  label: string;
+  points: ChartPoint[];
+}
+
+export interface StudyChart {
+  id: 'time-vs-batch' | 'throughput-vs-batch' | 'time-vs-data' | 'throughput-vs-data' | 'cost-vs-data';
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: ChartSeries[];
+}
+
+function series(label: string, runs: StudyMeasurement[], x: (m: StudyMeasurement) => number | null, y: (m: StudyMeasurement) => number): ChartSeries {
+  const byX = new Map<number, number[]>();
+  for (const m of runs) {
+    const xv = x(m);
+    const yv = y(m);
+    if (xv === null || !Number.isFinite(yv)) continue;
+    if (!byX.has(xv)) byX.set(xv, []);
+    byX.get(xv)!.push(yv);
+  }
+  const points = [...byX.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([xv, ys]) => {
+      const s = meanStd(ys);
+      return { x: xv, y: s.mean, yErr: s.std, n: s.n };
+    });
+  return { label, points };
+}
+
+const split = <K>(runs: StudyMeasurement[], key: (m: StudyMeasurement) => K): Map<K, StudyMeasurement[]> => {
+  const out = new Map<K, StudyMeasurement[]>();
+  for (const m of runs) {
+    const k = key(m);
+    if (!out.has(k)) out.set(k, []);
+    out.get(k)!.push(m);
+  }
+  return out;
+};
+
+export interface ChartOptions {
+  lambdaMemoryMb?: number;
+  arch?: LambdaArch;
+  prices?: PriceTable;
+}
+
+export function studyCharts(runs: StudyMeasurement[], opts: ChartOptions = {}): StudyChart[] {
+  const batchRuns = runs.filter((r) => r.sweep !== 'data-size');
+  const dataRuns = runs.filter((r) => r.sweep !== 'batch-size' && r.partitionMb !== null && dataLabelGb(r.dataLabel) !== null);
+  const byTarget = [...split(batchRuns, (r) => r.target)].sort((a, b) => a[0].localeCompare(b[0]));
+  const byPartition = [...split(dataRuns, (r) => r.partitionMb!)].sort((a, b) => a[0] - b[0]);
+  const cloudByPartition = [...split(dataRuns.filter((r) => r.target === 'cloud'), (r) => r.partitionMb!)].sort((a, b) => a[0] - b[0]);
+  const cost = (m: StudyMeasurement) => executionCostUsd(m, opts);
+  const gb = (m: StudyMeasurement) => dataLabelGb(m.dataLabel);
+
+  const charts: StudyChart[] = [
+    {
+      id: 'time-vs-batch',
+      title: 'Execution time vs batch size',
+      xLabel: 'Batch size',
+      yLabel: 'Execution time (s/batch)',
+      series: byTarget.map(([t, rs]) => series(t, rs, (m) => m.batchSize, (m) => m.secondsPerBatch)),
+    },
+    {
+      id: 'throughput-vs-batch',
+      title: 'Throughput vs batch size',
+      xLabel: 'Batch size',
+      yLabel: 'Throughput (Mbps)',
+      series: byTarget.map(([t, rs]) => series(t, rs, (m) => m.batchSize, (m) => m.throughputBps / 1e6)),
+    },
+    {
+      id: 'time-vs-data',
+      title: 'Time vs data size, per partition size',
+      xLabel: 'Data (GB)',
+      yLabel: 'CPU time per rank (s)',
+      series: byPartition.map(([p, rs]) => series(`${p} MB`, rs, gb, (m) => m.cpuTimeSeconds)),
+    },
+    {
+      id: 'throughput-vs-data',
+      title: 'Throughput vs data size, per partition size',
+      xLabel: 'Data (GB)',
+      yLabel: 'Throughput (Gbps)',
+      series: byPartition.map(([p, rs]) => series(`${p} MB`, rs, gb, (m) => m.throughputBps / 1e9)),
+    },
+    {
+      id: 'cost-vs-data',
+      title: 'Lambda cost vs data size, per partition size',
+      xLabel: 'Data (GB)',
+      yLabel: 'Cost per execution ($)',
+      series: cloudByPartition.map(([p, rs]) => series(`${p} MB`, rs, gb, cost)),
+    },
+  ];
+  return charts.filter((c) => c.series.some((s) => s.points.length > 0));
+}
