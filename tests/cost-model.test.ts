@@ -108,6 +108,8 @@ describe('formatting', () => {
     expect(about(3261)).toBe('3,300');
     expect(formatUsd(0.4049)).toBe('$0.40');
     expect(formatUsd(0.0023456)).toBe('$0.0023');
+    expect(formatUsd(0.003)).toBe('$0.0030');
+    expect(formatUsd(1e-7)).toBe('$0.00000010');
   });
 });
 

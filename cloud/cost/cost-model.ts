@@ -54,7 +54,7 @@ export const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US
 export function formatUsd(usd: number): string {
   if (usd === 0) return '$0.00';
   if (Math.abs(usd) >= 0.01) return `$${usd.toFixed(2)}`;
-  return `$${Number(usd.toPrecision(2))}`;
+  return `$${usd.toFixed(1 - Math.floor(Math.log10(Math.abs(usd))))}`;
 }
 
 /** "about 2,500": two significant digits above 100. */

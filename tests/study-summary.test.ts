@@ -1,0 +1,33 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { folderSource } from '../cloud/import/object-source.ts';
+import { importRecordedRuns, measurementFromRecorded } from '../cloud/import/recorded-runs.ts';
+import type { StudyMeasurement } from '../engine/study/measurement.ts';
+import { summarizeFindings } from '../engine/study/summary.ts';
+
+describe('automatic summary of findings', async () => {
+  const imported = await importRecordedRuns(folderSource(path.resolve('tests/fixtures/recorded-results')));
+  const runs = imported.runs.map((r) => measurementFromRecorded(r, 2048));
+
+  it('reads the recorded fixture in plain sentences with hand-checked numbers', () => {
+    const s = summarizeFindings(runs);
+    expect(s).toEqual([
+      // batch 32: (0.16 + 0.17)/2 = 0.165 s; batch 64: 0.29 s; throughput 37 vs 46 Mbps
+      'Cloud: execution time per batch goes from 0.165 s at batch 32 to 0.29 s at batch 64; throughput is highest at batch 64 (46 Mbps).',
+      // total (12.6 GB): 50 MB 0.128 Gbps over 5 ranks, 100 MB 0.067 Gbps
+      'With total of data, 50 MB partitions give the highest throughput (0.128 Gbps over 5 concurrent jobs) and 100 MB the lowest (0.067 Gbps).',
+      // 50 MB: 0.056 Gbps at 1 GB, 0.128 at 12.6 GB
+      'With 50 MB partitions, throughput goes from 0.056 Gbps at 1 GB to 0.128 Gbps at 12.6 GB (2.29×).',
+      // 50 MB: 91 s × 2 GB × 0.0000166667 + 5e-7 × 0.2 ≈ $0.0030; 100 MB: 100 GB-s ≈ $0.0017
+      'One execution over total costs from $0.0017 (100 MB partitions) to $0.0030 (50 MB) in Lambda compute and requests.',
+      // batch 32: 0.16 and 0.17 → sd 0.00707 / 0.165 = 4.3%; 25 MB 1GB data: 2.1333 and 2.0667 → 2.2%
+      'Repeats of one configuration differ by up to 4% in execution time per batch (sample sd ÷ mean).',
+    ]);
+  });
+
+  it('says when there is nothing to spread', () => {
+    const one: StudyMeasurement = { ...runs[0], target: 'local', sweep: 'batch-size' };
+    expect(summarizeFindings([one])).toEqual(['Each configuration ran once, so there is no spread between repeats to report.']);
+    expect(summarizeFindings([])).toEqual([]);
+  });
+});
