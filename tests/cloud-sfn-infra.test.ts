@@ -191,6 +191,9 @@ describe('failures', () => {
     const child = await sfn.send(new DescribeExecutionCommand({ executionArn: failedChildren.executions![0].executionArn }));
     expect(child).toMatchObject({ status: 'FAILED', error: 'PtFormatError', mapRunArn: run.mapRunArn });
     expect(JSON.parse(child.input!)).toMatchObject({ rank: 1, files: ['corrupt/2.pt'] });
+    const childEvents = await historyOf(child.executionArn!);
+    expect(childEvents.map((e) => e.type)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskFailed', 'ExecutionFailed']);
+    expect(childEvents[4].taskFailedEventDetails).toEqual(details);
 
     // Lambdas already running finish, as on AWS: ranks 0 and 2 leave their results; no summary was made.
     await aws.settled();

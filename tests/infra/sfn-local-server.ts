@@ -4,7 +4,8 @@
  * aws-local-stepfunctions, with every Task state's Lambda call routed to the in-process Lambda emulator.
  *
  * Operations: CreateStateMachine, DescribeStateMachine, StartExecution, DescribeExecution, StopExecution,
- * ListExecutions (by state machine or by map run), GetExecutionHistory, ListMapRuns, DescribeMapRun.
+ * ListExecutions (by state machine or by map run), GetExecutionHistory, ListMapRuns, DescribeMapRun. A Distributed
+ * Map's child executions (one per item) answer DescribeExecution and GetExecutionHistory too.
  *
  * History: built from the interpreter's own event log, mapped to the AWS event types:
  *   ExecutionStarted; <Type>StateEntered/<Type>StateExited; for Task states TaskScheduled, TaskStarted,
@@ -57,8 +58,8 @@ interface StateMachineRecord {
   roleArn: string;
   type: 'STANDARD' | 'EXPRESS';
   creationDate: number;
-  /** Task state name → its Resource (the interpreter's overrides are keyed by state name). */
-  tasks: Map<string, { resource: string }>;
+  /** Task state name → its Resource and enclosing Map state (the interpreter's overrides are keyed by state name). */
+  tasks: Map<string, { resource: string; map?: string }>;
   /** Map state name → its definition, for map runs. */
   maps: Map<string, Record<string, unknown>>;
 }
@@ -82,6 +83,8 @@ interface ChildExecution {
   output?: string;
   error?: string;
   cause?: string;
+  /** The iteration's own events (its Task's), for the child's GetExecutionHistory. */
+  events: Array<{ type: string; timestamp: number; details: Record<string, unknown> }>;
 }
 
 interface MapRunRecord {
@@ -116,6 +119,8 @@ interface ExecutionRecord {
   abort(): void;
   /** Set as soon as the execution is stopped or its result settles: no new Lambda invocation starts after. */
   closing: boolean;
+  /** Task invocations started so far inside each Map state. */
+  mapStarts: Map<string, number>;
   /** Resolves once the status is final and the history complete. */
   finished: Promise<void>;
 }
@@ -143,7 +148,7 @@ function evalPath(path: string | undefined | null, value: unknown): unknown {
   return cur;
 }
 
-function collectStates(states: Record<string, Record<string, unknown>>, tasks: StateMachineRecord['tasks'], maps: StateMachineRecord['maps']): void {
+function collectStates(states: Record<string, Record<string, unknown>>, tasks: StateMachineRecord['tasks'], maps: StateMachineRecord['maps'], inMap?: string): void {
   for (const [name, state] of Object.entries(states)) {
     if (state.Type === 'Task') {
       const resource = String(state.Resource);
@@ -154,7 +159,7 @@ function collectStates(states: Record<string, Record<string, unknown>>, tasks: S
       if (!LAMBDA_INVOKE.test(resource) && !LAMBDA_ARN.test(resource)) {
         throw new AwsServiceError('InvalidDefinition', `the local endpoint runs Lambda tasks only; state '${name}' uses ${resource}`, 400);
       }
-      tasks.set(name, { resource });
+      tasks.set(name, { resource, map: inMap });
     }
     if (state.Type === 'Map') {
       if ((Number(state.ToleratedFailurePercentage ?? 0) > 0 || Number(state.ToleratedFailureCount ?? 0) > 0)) {
@@ -162,10 +167,10 @@ function collectStates(states: Record<string, Record<string, unknown>>, tasks: S
       }
       maps.set(name, state);
       const proc = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, Record<string, unknown>> } | undefined;
-      if (proc) collectStates(proc.States, tasks, maps);
+      if (proc) collectStates(proc.States, tasks, maps, name);
     }
     if (state.Type === 'Parallel') {
-      for (const b of state.Branches as Array<{ States: Record<string, Record<string, unknown>> }>) collectStates(b.States, tasks, maps);
+      for (const b of state.Branches as Array<{ States: Record<string, Record<string, unknown>> }>) collectStates(b.States, tasks, maps, inMap);
     }
   }
 }
@@ -228,10 +233,16 @@ export async function startSfnLocal(opts: { auth: AuthPolicy; lambda: LocalLambd
   }
 
   /** A Task state's call, as Step Functions makes it: lambda:invoke (Payload in, Payload out) or a function ARN. */
-  async function invokeTask(ex: ExecutionRecord, resource: string, input: unknown): Promise<Json> {
-    // The interpreter keeps starting queued Map items after the Map failed or the execution stopped; AWS does not.
-    // One macrotask lets a failure that is already settling reach `closing` first.
-    await new Promise((r) => setImmediate(r));
+  async function invokeTask(ex: ExecutionRecord, task: { resource: string; map?: string }, input: unknown): Promise<Json> {
+    const { resource } = task;
+    // The interpreter keeps starting queued Map items (beyond MaxConcurrency, or its own default of 40) when a slot
+    // frees, even after the Map failed or the execution stopped; AWS does not. Such a late start waits one macrotask
+    // so that a failure already settling sets `closing` first; the items started together at the Map's start run.
+    if (task.map) {
+      const n = (ex.mapStarts.get(task.map) ?? 0) + 1;
+      ex.mapStarts.set(task.map, n);
+      if (n > (Number(ex.sm.maps.get(task.map)?.MaxConcurrency ?? 0) || 40)) await new Promise((r) => setImmediate(r));
+    }
     if (ex.closing || ex.status !== 'RUNNING') throw new Error(`execution ${ex.name} has ended; no new task is started`);
     const viaInvoke = LAMBDA_INVOKE.test(resource);
     const fn = viaInvoke ? String((input as { FunctionName?: unknown })?.FunctionName ?? '') : resource;
@@ -269,9 +280,9 @@ export async function startSfnLocal(opts: { auth: AuthPolicy; lambda: LocalLambd
       throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`, 400);
     }
 
-    const ex = { arn, name, sm, input: inputText, status: 'RUNNING', startDate: Date.now(), history: [], mapRuns: [], closing: false } as unknown as ExecutionRecord;
+    const ex = { arn, name, sm, input: inputText, status: 'RUNNING', startDate: Date.now(), history: [], mapRuns: [], closing: false, mapStarts: new Map() } as unknown as ExecutionRecord;
     executions.set(arn, ex);
-    const handlers = Object.fromEntries([...sm.tasks].map(([state, t]) => [state, (i: unknown) => invokeTask(ex, t.resource, i)]));
+    const handlers = Object.fromEntries([...sm.tasks].map(([state, t]) => [state, (i: unknown) => invokeTask(ex, t, i)]));
     const run = new StateMachine(sm.parsed, { validationOptions: { noValidate: true } }).run(inputJson, {
       overrides: { taskResourceLocalHandlers: handlers },
       context: { Execution: { Id: arn, Name: name, RoleArn: sm.roleArn }, StateMachine: { Id: sm.arn, Name: sm.name } },
@@ -366,9 +377,10 @@ export async function startSfnLocal(opts: { auth: AuthPolicy; lambda: LocalLambd
   }
 
   function getExecutionHistory(input: Record<string, unknown>) {
-    const ex = getExecution(input.executionArn);
     const withData = input.includeExecutionData !== false;
-    let events = ex.history.map((e) => (withData ? e : stripData(e)));
+    const child = typeof input.executionArn === 'string' ? children.get(input.executionArn) : undefined;
+    const history = child ? childHistory(child.child, child.run) : getExecution(input.executionArn).history;
+    let events = history.map((e) => (withData ? e : stripData(e)));
     if (input.reverseOrder === true) events = [...events].reverse();
     const { slice, nextToken } = page(events, input, 100, 1000);
     return { events: slice.map((e) => ({ ...e, timestamp: epochSeconds(e.timestamp) })), ...(nextToken ? { nextToken } : {}) };
@@ -477,6 +489,19 @@ export async function startSfnLocal(opts: { auth: AuthPolicy; lambda: LocalLambd
   };
 }
 
+/** A Distributed Map child execution's history: started with its item, its Task's events, its end. */
+function childHistory(c: ChildExecution, run: MapRunRecord): HistoryEvent[] {
+  const raw: ChildExecution['events'] = [
+    { type: 'ExecutionStarted', timestamp: c.startDate, details: { executionStartedEventDetails: { input: c.input, inputDetails: { truncated: false }, roleArn: run.stateMachineArn } } },
+    ...c.events,
+  ];
+  const end = c.stopDate ?? Date.now();
+  if (c.status === 'SUCCEEDED') raw.push({ type: 'ExecutionSucceeded', timestamp: end, details: { executionSucceededEventDetails: { output: c.output, outputDetails: { truncated: false } } } });
+  if (c.status === 'FAILED') raw.push({ type: 'ExecutionFailed', timestamp: end, details: { executionFailedEventDetails: { error: c.error, cause: c.cause } } });
+  if (c.status === 'ABORTED') raw.push({ type: 'ExecutionAborted', timestamp: end, details: { executionAbortedEventDetails: {} } });
+  return raw.map((e, i) => ({ timestamp: e.timestamp, type: e.type, id: i + 1, previousEventId: i, ...e.details }));
+}
+
 function mapRunCounts(run: MapRunRecord) {
   let running = 0, succeeded = 0, failed = 0, aborted = 0, timedOut = 0;
   for (const c of run.children.values()) {
@@ -524,6 +549,8 @@ class HistoryRecorder {
   private lastByIndex = new Map<number, number>();
   /** The map run (if any) that owns iteration events, by Map state name. */
   private activeRuns = new Map<string, MapRunRecord>();
+  /** The child execution an iteration index currently feeds. */
+  private childByIndex = new Map<number, ChildExecution>();
 
   constructor(
     private readonly ex: ExecutionRecord,
@@ -536,7 +563,10 @@ class HistoryRecorder {
     const previousEventId = index === undefined ? this.lastTop : (this.lastByIndex.get(index) ?? this.lastTop);
     this.ex.history.push({ timestamp, type, id, previousEventId, ...details });
     if (index === undefined) this.lastTop = id;
-    else this.lastByIndex.set(index, id);
+    else {
+      this.lastByIndex.set(index, id);
+      if (!type.startsWith('MapIteration')) this.childByIndex.get(index)?.events.push({ type, timestamp, details });
+    }
     return id;
   }
 
@@ -658,8 +688,9 @@ class HistoryRecorder {
       this.push('MapIterationStarted', t, { mapIterationStartedEventDetails: details }, index);
       if (run) {
         const name = randomUUID();
-        const child: ChildExecution = { arn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.ex.sm.name}/${run.label}:${name}`, name, index, status: 'RUNNING', startDate: t, input: json(e.input) };
+        const child: ChildExecution = { arn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.ex.sm.name}/${run.label}:${name}`, name, index, status: 'RUNNING', startDate: t, input: json(e.input), events: [] };
         run.children.set(index, child);
+        this.childByIndex.set(index, child);
         this.children.set(child.arn, { child, run });
       }
       return;
