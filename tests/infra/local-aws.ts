@@ -141,8 +141,10 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     settled: () => sfn.settled(),
     close() {
       closing ??= (async () => {
+        faults.releaseAll();
         await sfn.close();
-        await lambda.idle();
+        // A handler stuck for good must not hang the test's teardown.
+        await Promise.race([lambda.idle(), new Promise((r) => setTimeout(r, 30_000).unref())]);
         await Promise.all([sts.close(), logsServer.close()]);
         s3.destroy();
         await s3rver.close();

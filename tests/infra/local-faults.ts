@@ -21,6 +21,7 @@ export class LocalFaults {
   private credentialFault: CredentialFault | null = null;
   private rankFailures = new Map<number, RankFailure>();
   private holds: Array<Promise<void>> = [];
+  private releasers = new Set<() => void>();
 
   /** The next n requests (to `service`, or to any local service) answer ThrottlingException. */
   throttleNext(n: number, service?: LocalService): void {
@@ -78,10 +79,18 @@ export class LocalFaults {
     let release!: () => void;
     const p = new Promise<void>((r) => (release = r));
     this.holds.push(p);
-    return () => {
+    const releaser = () => {
       this.holds = this.holds.filter((h) => h !== p);
+      this.releasers.delete(releaser);
       release();
     };
+    this.releasers.add(releaser);
+    return releaser;
+  }
+
+  /** Releases every hold (used on shutdown, so a test that failed mid-hold cannot hang its teardown). */
+  releaseAll(): void {
+    this.releasers.forEach((r) => r());
   }
 
   /** Awaited by the Lambda emulator at the start of each invocation. */
