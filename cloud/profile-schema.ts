@@ -38,8 +38,8 @@ export const CredentialsInputSchema = z.discriminatedUnion('source', [
   z.object({ source: z.literal('env') }),
   z.object({
     source: z.literal('static'),
-    accessKeyId: z.string().min(4, 'paste the access key id'),
-    secretAccessKey: z.string().min(8, 'paste the secret access key'),
+    accessKeyId: z.string().trim().min(1, 'paste the access key id'),
+    secretAccessKey: z.string().min(1, 'paste the secret access key'),
     sessionToken: z.string().optional(),
   }),
 ]);

@@ -31,6 +31,24 @@ function handlers(overrides: Partial<{ [K in keyof Handlers]: Partial<Handlers[K
       pickPaths: () => ({ paths: [] }),
       saveFile: () => ({ path: null }),
     },
+    cloud: {
+      listProfiles: () => ({ profiles: [] }),
+      addProfile: () => {
+        throw new ApiError({ code: 'UNSUPPORTED', message: 'not in this test' });
+      },
+      updateProfile: () => {
+        throw new ApiError({ code: 'UNSUPPORTED', message: 'not in this test' });
+      },
+      removeProfile: () => ({ ok: true as const }),
+      canStoreKeys: () => ({ available: false }),
+      testProfile: () => ({ checks: [] }),
+      previewPayload: () => ({ text: '{}', payload: {} }),
+      validatePayload: () => ({ ok: true, issues: [] }),
+      start: () => ({ runId: 'c1' }),
+      attach: () => ({ runId: 'c2' }),
+      stop: () => ({ ok: true as const }),
+      active: () => ({ runs: [] }),
+    },
   };
   for (const [d, ms] of Object.entries(overrides)) Object.assign((base as any)[d], ms);
   return base;

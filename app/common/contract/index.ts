@@ -4,6 +4,7 @@ import { runs } from './runs.ts';
 import { history } from './history.ts';
 import { settings } from './settings.ts';
 import { system } from './system.ts';
+import { cloud } from './cloud.ts';
 
 /**
  * The one API contract between the UI and the Node side (Electron main or the browser host).
@@ -14,6 +15,7 @@ export const contract = {
   history,
   settings,
   system,
+  cloud,
 } satisfies Record<string, DomainDef>;
 
 export type Contract = typeof contract;
@@ -68,3 +70,4 @@ export * from './runs.ts';
 export * from './history.ts';
 export * from './settings.ts';
 export * from './system.ts';
+export * from './cloud.ts';

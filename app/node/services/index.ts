@@ -5,6 +5,11 @@ import { HistoryStore } from '../history-store.ts';
 import { SettingsStore } from '../settings-store.ts';
 import { LocalRunService, type RunLocalFn } from './local-runs.ts';
 import { expandHome, listDir, systemInfo } from './system.ts';
+import { ProfileStore } from '../../../cloud/profiles.ts';
+import type { SecretCipher } from '../../../cloud/secret-cipher.ts';
+import { testConnection } from '../../../cloud/connection-test.ts';
+import { parsePayloadText } from '../../../cloud/payload.ts';
+import { CloudRunService } from './cloud-runs.ts';
 
 /** What only the host can do: native dialogs in Electron; the browser host leaves them out. */
 export interface PlatformHandlers {
@@ -17,6 +22,10 @@ export interface NodeServicesOptions {
   mode: SystemInfo['mode'];
   platform?: PlatformHandlers;
   runLocal?: RunLocalFn;
+  /** Encrypts pasted AWS keys (Electron's safeStorage); without it they are refused. */
+  cipher?: SecretCipher;
+  /** Cloud status poll interval (tests use a short one). */
+  cloudPollMs?: number;
 }
 
 export interface NodeServices {
@@ -25,6 +34,7 @@ export interface NodeServices {
   store: HistoryStore;
   settings: SettingsStore;
   runs: LocalRunService;
+  cloud: CloudRunService;
   shutdown(): Promise<void>;
 }
 
@@ -39,6 +49,8 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
   const settings = new SettingsStore(opts.dataDir);
   const runs = new LocalRunService({ dataDir: opts.dataDir, store, hub, runLocal: opts.runLocal });
   const paths = (list: string[] | undefined) => list?.map(expandHome);
+  const profiles = new ProfileStore(opts.dataDir, opts.cipher);
+  const cloud = new CloudRunService({ dataDir: opts.dataDir, store, hub, profiles, cipher: opts.cipher, pollMs: opts.cloudPollMs });
 
   const handlers: Handlers = {
     runs: {
@@ -58,7 +70,7 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
         return { ok: true as const };
       },
       delete: async (input) => {
-        if (runs.list().some((r) => r.runId === input.id)) throw new ApiError({ code: 'BUSY', message: 'This run is still going.', hint: 'Cancel it first, then delete it.' });
+        if (runs.list().some((r) => r.runId === input.id) || cloud.list().some((r) => r.runId === input.id)) throw new ApiError({ code: 'BUSY', message: 'This run is still going.', hint: 'Cancel it first, then delete it.' });
         await store.delete(input.id);
         return { ok: true as const };
       },
@@ -73,6 +85,36 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
       pickPaths: opts.platform?.pickPaths ?? unsupported('The native file dialog'),
       saveFile: opts.platform?.saveFile ?? unsupported('The native save dialog'),
     },
+    cloud: {
+      listProfiles: async () => ({ profiles: await profiles.list() }),
+      addProfile: async (input) => ({ profile: await profiles.add(input) }),
+      updateProfile: async (input) => ({ profile: await profiles.update(input.name, input.patch) }),
+      removeProfile: async (input) => {
+        await profiles.remove(input.name);
+        return { ok: true as const };
+      },
+      canStoreKeys: () => ({ available: !!opts.cipher?.isEncryptionAvailable() }),
+      testProfile: async (input) => {
+        const clients = await cloud.clientsFor(input.name);
+        try {
+          return { checks: await testConnection(clients) };
+        } finally {
+          clients.destroy();
+        }
+      },
+      previewPayload: async (input) => cloud.preview({ ...input, codeDir: input.codeDir && expandHome(input.codeDir), modelFile: input.modelFile && expandHome(input.modelFile), data: paths(input.data) }),
+      validatePayload: (input) => {
+        const r = parsePayloadText(input.text);
+        return r.ok ? { ok: true, issues: [] } : { ok: false, issues: r.issues };
+      },
+      start: (input) => cloud.start({ ...input, codeDir: input.codeDir && expandHome(input.codeDir), modelFile: input.modelFile && expandHome(input.modelFile), data: paths(input.data) }),
+      attach: (input) => cloud.attach(input.profile, input.executionArn),
+      stop: async (input) => {
+        await cloud.stop(input.runId);
+        return { ok: true as const };
+      },
+      active: () => ({ runs: cloud.list() }),
+    },
   };
-  return { handlers, hub, store, settings, runs, shutdown: () => runs.shutdown() };
+  return { handlers, hub, store, settings, runs, cloud, shutdown: async () => void (await Promise.all([runs.shutdown(), cloud.shutdown()])) };
 }

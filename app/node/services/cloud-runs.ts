@@ -1,0 +1,226 @@
+import path from 'node:path';
+import { makeClients, type AwsClients } from '../../../cloud/aws-clients.ts';
+import { buildRecord, follow, launch, saveToHistory, type CloudRunEvent } from '../../../cloud/cloud-run.ts';
+import { stageForRun, type StageEvent } from '../../../cloud/cloud-stage.ts';
+import { checkExecutionArn, stopExecution } from '../../../cloud/execution.ts';
+import type { ExecutionSnapshot } from '../../../cloud/monitor.ts';
+import { REFERENCE_FILE_NAME } from '../../../engine/model/reference-model.ts';
+import { buildPayload, newResultPath, parsePayloadText, payloadToText, type CaiPayload } from '../../../cloud/payload.ts';
+import type { ProfileStore } from '../../../cloud/profiles.ts';
+import type { SecretCipher } from '../../../cloud/secret-cipher.ts';
+import { ApiError, toApiErrorData, type CloudProgress, type CloudRunOptions } from '../../common/contract/index.ts';
+import type { EventHub } from '../../common/dispatcher.ts';
+import type { HistoryStore } from '../history-store.ts';
+
+interface Active {
+  runId: string;
+  name: string;
+  profile: string;
+  startedAt: string;
+  progress: CloudProgress | null;
+  /** Cancels staging, or stops following (the execution itself is stopped with StopExecution). */
+  controller: AbortController;
+  clients: AwsClients;
+  executionArn?: string;
+  done: Promise<void>;
+}
+
+const STAGE_EMIT_MS = 150;
+
+/** Cloud runs in the background: each is written to History when it starts and finalised with its record. */
+export class CloudRunService {
+  private active = new Map<string, Active>();
+
+  constructor(
+    private readonly deps: { dataDir: string; store: HistoryStore; hub: EventHub; profiles: ProfileStore; cipher?: SecretCipher; pollMs?: number },
+  ) {}
+
+  async clientsFor(profileName: string): Promise<AwsClients> {
+    return makeClients(await this.deps.profiles.getStored(profileName), { cipher: this.deps.cipher });
+  }
+
+  list() {
+    return [...this.active.values()].map((a) => ({ runId: a.runId, name: a.name, profile: a.profile, startedAt: a.startedAt, progress: a.progress }));
+  }
+
+  /** The payload a run with these options would send, without staging (S3_object_name/script as staging would set them by default). */
+  async preview(opts: CloudRunOptions): Promise<{ text: string; payload: CaiPayload }> {
+    const profile = await this.deps.profiles.getStored(opts.profile);
+    if (opts.payloadText) {
+      const parsed = parsePayloadText(opts.payloadText);
+      if (!parsed.ok) throw new ApiError({ code: 'INVALID_PAYLOAD', message: parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '), hint: 'Fix the fields named above, or reset the payload to the one built from the options.' });
+      return { text: payloadToText(parsed.payload), payload: parsed.payload };
+    }
+    const code = opts.codeDir
+      ? { s3ObjectName: `${profile.scriptsPrefix}${path.basename(opts.codeDir)}`, objectType: 'folder' as const }
+      : opts.modelFile
+        ? { s3ObjectName: `${profile.scriptsPrefix}${path.basename(opts.modelFile)}`, objectType: 'file' as const }
+        : { s3ObjectName: `${profile.scriptsPrefix}${REFERENCE_FILE_NAME}`, objectType: 'file' as const };
+    const payload = buildPayload(profile, {
+      batchSize: opts.batchSize ?? 512,
+      fileLimit: opts.fileLimit ?? 1000,
+      worldSize: opts.worldSize,
+      partitionMb: opts.partitionMb ?? 25,
+      ...code,
+      script: code.objectType === 'file' ? `/tmp/${code.s3ObjectName}` : undefined,
+    });
+    return { text: payloadToText(payload), payload };
+  }
+
+  async start(opts: CloudRunOptions): Promise<{ runId: string }> {
+    const clients = await this.clientsFor(opts.profile);
+    const name = opts.name || `Cloud · ${opts.profile} · batch ${opts.batchSize ?? 512}`;
+    const { payloadText: _text, ...params } = opts;
+    const entry = await this.deps.store.create({ kind: 'cloud', name, params: { ...params }, headline: { batchSize: opts.batchSize ?? 512, data: opts.data?.length ? opts.data.map((d) => path.basename(d)).join(', ') : 'sample data' } });
+    const a = this.track(entry.id, name, opts.profile, clients, entry.createdAt);
+    a.done = this.runNew(a, opts).finally(() => this.untrack(a));
+    return { runId: entry.id };
+  }
+
+  async attach(profileName: string, executionArn: string): Promise<{ runId: string }> {
+    const arn = checkExecutionArn(executionArn);
+    if ([...this.active.values()].some((x) => x.executionArn === arn)) throw new ApiError({ code: 'BUSY', message: 'This execution is already being followed.' });
+    const clients = await this.clientsFor(profileName);
+    const name = `Cloud · ${profileName} · ${arn.split(':').pop()}`;
+    const entry = await this.deps.store.create({ kind: 'cloud', name, params: { profile: profileName, executionArn: arn, attached: true } });
+    const a = this.track(entry.id, name, profileName, clients, entry.createdAt);
+    a.executionArn = arn;
+    a.done = this.followAndRecord(a, arn).finally(() => this.untrack(a));
+    return { runId: entry.id };
+  }
+
+  async stop(runId: string): Promise<void> {
+    const a = this.active.get(runId);
+    if (!a) throw new ApiError({ code: 'NOT_FOUND', message: `No cloud run "${runId}" is going.`, hint: 'It may have finished; see History. To stop an execution started elsewhere, attach to it first.' });
+    if (a.executionArn) await stopExecution(a.clients.sfn, a.executionArn);
+    else a.controller.abort();
+  }
+
+  /** On quit: stop following (executions keep running; their History entries show "interrupted" and can be re-attached). */
+  async shutdown(): Promise<void> {
+    for (const a of this.active.values()) a.controller.abort();
+    await Promise.all([...this.active.values()].map((a) => a.done.catch(() => undefined)));
+  }
+
+  private track(runId: string, name: string, profile: string, clients: AwsClients, startedAt: string): Active {
+    const a: Active = { runId, name, profile, startedAt, progress: null, controller: new AbortController(), clients, done: Promise.resolve() };
+    this.active.set(runId, a);
+    return a;
+  }
+
+  private untrack(a: Active): void {
+    this.active.delete(a.runId);
+    a.clients.destroy();
+  }
+
+  private emit(a: Active, p: Omit<CloudProgress, 'runId' | 'elapsedSeconds'>): void {
+    const progress: CloudProgress = { ...a.progress, ...p, runId: a.runId, elapsedSeconds: (Date.now() - Date.parse(a.startedAt)) / 1000 };
+    if (p.phase !== 'staging') delete progress.stage;
+    a.progress = progress;
+    this.deps.hub.emit('cloud.progress', progress);
+  }
+
+  private async fail(a: Active, err: unknown, status: 'failed' | 'cancelled' = 'failed'): Promise<void> {
+    const error = toApiErrorData(err, 'CLOUD_ERROR');
+    await this.deps.store.finish(a.runId, { status, error: status === 'failed' ? error : null });
+    this.deps.hub.emit('cloud.finished', { runId: a.runId, status, executionArn: a.executionArn, ...(status === 'failed' ? { error } : {}) });
+  }
+
+  private async runNew(a: Active, opts: CloudRunOptions): Promise<void> {
+    try {
+      const p = a.clients.profile;
+      let payload: CaiPayload;
+      if (opts.payloadText) {
+        const parsed = parsePayloadText(opts.payloadText);
+        if (!parsed.ok) throw new ApiError({ code: 'INVALID_PAYLOAD', message: parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ') });
+        payload = { ...parsed.payload, result_path: newResultPath(p.resultsPrefix) };
+      } else {
+        let staged = null;
+        if (opts.stage !== false) {
+          let last = 0;
+          const onProgress = (e: StageEvent) => {
+            const now = Date.now();
+            const final = e.step === 'folders' || (e.step !== 'partition' && (e.progress.phase === 'uploaded' || e.progress.phase === 'skipped'));
+            if (!final && now - last < STAGE_EMIT_MS) return;
+            last = now;
+            const stage =
+              e.step === 'folders'
+                ? { step: 'folders' as const, done: 0, total: 0 }
+                : e.step === 'partition'
+                  ? { step: 'partition' as const, done: e.written, total: e.total }
+                  : { step: e.step, done: e.progress.filesDone, total: e.progress.filesTotal, bytesDone: e.progress.bytesDone, bytesTotal: e.progress.bytesTotal, key: e.progress.key };
+            this.emit(a, { phase: 'staging', stage, message: e.step === 'folders' ? 'Creating results/ and scripts/…' : undefined });
+          };
+          staged = await stageForRun(a.clients, {
+            dataDir: this.deps.dataDir,
+            code: opts.codeDir ? { dir: opts.codeDir } : opts.modelFile ? { modelFile: opts.modelFile } : undefined,
+            dataset: opts.data?.length ? opts.data : undefined,
+            partitionMb: opts.partitionMb ?? 25,
+            signal: a.controller.signal,
+            onProgress,
+          });
+          if (staged.cancelled) {
+            await this.fail(a, null, 'cancelled');
+            return;
+          }
+        }
+        payload = buildPayload(p, {
+          batchSize: opts.batchSize ?? 512,
+          fileLimit: opts.fileLimit ?? staged?.partitions ?? 1000,
+          worldSize: opts.worldSize,
+          partitionMb: opts.partitionMb ?? 25,
+          ...(staged ? { s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script } : {}),
+        });
+      }
+      if (a.controller.signal.aborted) {
+        await this.fail(a, null, 'cancelled');
+        return;
+      }
+      this.emit(a, { phase: 'starting', payload, message: 'Starting the execution…' });
+      const started = await launch(a.clients, payload);
+      a.executionArn = started.executionArn;
+      // Kept in History at once, so a run whose app was closed can be re-attached by its ARN.
+      await this.deps.store.update(a.runId, { params: { ...opts, payloadText: undefined, executionArn: started.executionArn, result_path: payload.result_path } });
+      await this.followAndRecord(a, started.executionArn);
+    } catch (err) {
+      await this.fail(a, err);
+    }
+  }
+
+  private async followAndRecord(a: Active, executionArn: string): Promise<void> {
+    try {
+      const onEvent = (e: CloudRunEvent) => {
+        if (e.type === 'status') this.emit(a, { phase: 'running', ...snapshotView(e.snapshot) });
+        else if (e.type === 'logs') this.deps.hub.emit('cloud.logs', { runId: a.runId, lines: e.lines.map((l) => ({ timestamp: l.timestamp, message: l.message, ...(l.report ? { report: l.report } : {}) })) });
+        else if (e.type === 'notice') this.emit(a, { phase: a.progress?.phase ?? 'running', message: e.message });
+      };
+      const final = await follow(a.clients, executionArn, { intervalMs: this.deps.pollMs ?? 3000, logIntervalMs: this.deps.pollMs ?? 2000, signal: a.controller.signal, onEvent });
+      if (a.controller.signal.aborted && final.status === 'RUNNING') {
+        // App closing: leave the entry "running" (shown as interrupted after a restart) with its ARN.
+        this.deps.hub.emit('cloud.finished', { runId: a.runId, status: 'detached', executionArn });
+        return;
+      }
+      this.emit(a, { phase: 'collecting', ...snapshotView(final), message: 'Reading the results…' });
+      const record = await buildRecord(a.clients, final, a.runId, onEvent);
+      await saveToHistory(this.deps.store, record, a.name, a.runId);
+      const status = record.status === 'completed' ? 'completed' : record.status === 'aborted' ? 'cancelled' : 'failed';
+      this.deps.hub.emit('cloud.finished', {
+        runId: a.runId,
+        status,
+        executionArn,
+        ...(status === 'failed' ? { error: { code: record.error ?? 'FAILED', message: `${record.error ?? 'The execution failed'}${record.cause ? `: ${record.cause.slice(0, 500)}` : ''}`, hint: 'The failed ranks and their errors are in the run; the finished ranks’ results were kept.' } } : {}),
+      });
+    } catch (err) {
+      await this.fail(a, err);
+    }
+  }
+}
+
+function snapshotView(s: ExecutionSnapshot): Pick<CloudProgress, 'executionArn' | 'status' | 'items' | 'failedRanks'> {
+  return {
+    executionArn: s.executionArn,
+    status: s.status,
+    items: s.items,
+    failedRanks: s.failedRanks.map((f) => ({ rank: f.rank, index: f.index, dataPath: f.dataPath, error: f.error, cause: f.cause })),
+  };
+}
