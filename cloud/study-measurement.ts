@@ -4,7 +4,7 @@ import { LocalRunRecordSchema } from '../engine/run/run-record.ts';
 import { CloudRunRecordSchema, type CloudRunRecord } from './cloud-run-record.ts';
 import { actualCostFromUsage, type CostBreakdown } from './cost/cost-model.ts';
 import type { PriceTable } from './cost/price-table.ts';
-import { COMBINED_FILE, parseRecordedPath } from './import/recorded-runs.ts';
+import { COMBINED_FILE, measurementFromRecorded, parseRecordedPath, RecordedRunRecordSchema } from './import/recorded-runs.ts';
 
 /**
  * Runs from History as study measurements, so the comparison and the tables take local and cloud runs alike.
@@ -41,7 +41,7 @@ export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement 
   };
 }
 
-/** A History entry's record (local or cloud) as a measurement; throws naming the problem for anything else. */
+/** A History entry's record (local, cloud or recorded) as a measurement; throws naming the problem for anything else. */
 export function measurementFromRunRecord(record: unknown): StudyMeasurement {
   const kind = record && typeof record === 'object' ? (record as { kind?: unknown }).kind : undefined;
   if (kind === 'local') {
@@ -54,7 +54,12 @@ export function measurementFromRunRecord(record: unknown): StudyMeasurement {
     if (!parsed.success) throw new Error(`the cloud run record is not readable: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
     return measurementFromCloudRecord(parsed.data);
   }
-  throw new Error(`not a run record (kind ${JSON.stringify(kind)}); expected "local" or "cloud"`);
+  if (kind === 'recorded') {
+    const parsed = RecordedRunRecordSchema.safeParse(record);
+    if (!parsed.success) throw new Error(`the recorded run is not readable: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    return { ...measurementFromRecorded(parsed.data), id: parsed.data.id };
+  }
+  throw new Error(`not a run record (kind ${JSON.stringify(kind)}); expected "local", "cloud" or "recorded"`);
 }
 
 /** What a finished cloud run cost, from its REPORT-line totals; null when the logs were not readable. */

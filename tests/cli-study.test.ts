@@ -40,10 +40,18 @@ describe('cosmicai import', () => {
     // problems go to stderr, naming the file
     expect(r.stderr).toContain('skipped result-partition-50MB/1GB/2/combined_data.json: not valid JSON');
     expect(r.stderr).toContain('skipped result-partition-25MB/2GB/1/combined_data.json: rank 2 of 2: throughput_bps');
+    expect(r.stderr).toContain('History: 8 recorded run(s) added');
+  });
+
+  it('adds the runs to History once', () => {
+    const again = cli(['import', FIXTURE, '--json']);
+    expect(again.stderr).toContain('History: 0 recorded run(s) added, 8 already there');
+    const dry = cli(['import', FIXTURE, '--json', '--no-save']);
+    expect(dry.stderr).not.toContain('History:');
   });
 
   it('prints a readable table without --json', () => {
-    const r = cli(['import', FIXTURE]);
+    const r = cli(['import', FIXTURE, '--no-save']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^8 recorded run\(s\) from folder .*; 2 file\(s\) skipped/);
     expect(r.stdout).toMatch(/^\s+50\s+total\s+data-size\s+512\s+1\s+5\s+12\.75\s+28000\.0\s+128\.00\s/m);

@@ -132,3 +132,34 @@ describe('import sources', () => {
     await expect(importRecordedRuns(folderSource(path.resolve('engine/study')))).rejects.toThrow(/no combined_data\.json files in folder/);
   });
 });
+
+describe('recorded runs in History', async () => {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const { HistoryStore } = await import('../app/node/history-store.ts');
+  const { saveRecordedRuns } = await import('../app/node/recorded-import.ts');
+  const { measurementFromRunRecord } = await import('../cloud/study-measurement.ts');
+
+  it('adds each run once, with its ranks, and reads back as a measurement', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'recorded-history-'));
+    try {
+      const history = new HistoryStore(dir);
+      const imported = await importRecordedRuns(folderSource(FIXTURE));
+      const first = await saveRecordedRuns(history, imported);
+      expect(first.saved).toHaveLength(8);
+      expect(first.existing).toHaveLength(0);
+      const again = await saveRecordedRuns(history, imported);
+      expect(again.saved).toHaveLength(0);
+      expect(again.existing.map((e) => e.runId).sort()).toEqual(first.saved.map((e) => e.runId).sort());
+
+      const id = first.saved.find((s) => s.source === 'result-partition-50MB/total/run 1/combined_data.json')!.runId;
+      const { entry, partitions } = await history.get(id);
+      expect(entry).toMatchObject({ kind: 'recorded', status: 'completed', name: 'Recorded 50 MB / total / run 1' });
+      expect(partitions).toHaveLength(5);
+      const m = measurementFromRunRecord(entry.record);
+      expect(m).toMatchObject({ id, target: 'cloud', partitionMb: 50, dataLabel: 'total', repeat: 1, ranks: 5, cpuTimeSeconds: 12.75 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,6 +7,8 @@ import type { StoredProfile } from '../../cloud/profile-schema.ts';
 import { folderSource, s3Source, type ObjectSource } from '../../cloud/import/object-source.ts';
 import { importRecordedRuns, measurementFromRecorded, recordedRunJson, type ImportResult } from '../../cloud/import/recorded-runs.ts';
 import { exportTable, type ExportFormat } from '../common/table-export.ts';
+import { HistoryStore } from '../node/history-store.ts';
+import { saveRecordedRuns } from '../node/recorded-import.ts';
 import { formatTable } from './local-table.ts';
 import { registerStudyRun } from './study-run-commands.ts';
 
@@ -82,13 +84,18 @@ function memoryMb(raw: string): number {
 export function register(program: Command): void {
   program
     .command('import')
-    .description('Read recorded study results (result-partition-<P>MB/<data>/[Batches/<batch>/]<run>/combined_data.json) and aggregate each run as the study did')
+    .description('Read recorded study results (result-partition-<P>MB/<data>/[Batches/<batch>/]<run>/combined_data.json), aggregate each run as the study did and add it to History')
     .argument('<source>', 'a folder, or s3://bucket/prefix (uses --profile)')
     .option('--json', 'print one JSON array, one object per recorded run')
     .option('--profile <name>', 'saved AWS profile for s3:// sources')
-    .action(async (source: string, opts: { json?: boolean; profile?: string }) => {
+    .option('--no-save', 'only print; do not add the runs to History')
+    .action(async (source: string, opts: { json?: boolean; profile?: string; save: boolean }) => {
       const { result } = await importFrom(source, opts.profile);
       reportProblems(result);
+      if (opts.save && result.runs.length) {
+        const { saved, existing } = await saveRecordedRuns(new HistoryStore(appDataDir()), result);
+        err(`History: ${saved.length} recorded run(s) added` + (existing.length ? `, ${existing.length} already there` : ''));
+      }
       if (opts.json) out(JSON.stringify(result.runs.map(recordedRunJson), null, 2));
       else out(importTable(result));
       if (result.runs.length === 0) process.exitCode = 1;

@@ -1,4 +1,5 @@
-import { aggregateRanks, RankResultSchema, type CloudAggregate } from '../aggregate.ts';
+import { z } from 'zod';
+import { AGGREGATE_DEFINITIONS, aggregateRanks, RankResultSchema, type CloudAggregate } from '../aggregate.ts';
 import type { StudyMeasurement } from '../../engine/study/measurement.ts';
 import { dataLabelGb } from '../../engine/study/tables.ts';
 import type { ObjectSource } from './object-source.ts';
@@ -205,4 +206,40 @@ export function recordedRunJson(r: RecordedRun): Record<string, unknown> {
     sweep: r.sweep,
     source: r.source,
   };
+}
+
+/** A recorded run as kept in History (kind "recorded"): the import's fields, where it came from, and the definitions. */
+export const RecordedRunRecordSchema = z.looseObject({
+  kind: z.literal('recorded'),
+  id: z.string(),
+  /** `<source label>::<key>`: the same file imported twice is recognised. */
+  origin: z.string(),
+  source: z.string(),
+  partition_mb: z.number(),
+  data_label: z.string(),
+  sweep: z.enum(['batch-size', 'data-size']),
+  batch_size: z.number(),
+  repeat: z.number(),
+  ranks: z.number(),
+  'total_cpu_time (seconds)': z.number(),
+  'total_cpu_memory (MB)': z.number(),
+  throughput_bps: z.number(),
+  total_bits: z.number(),
+  'execution_time (seconds/batch)': z.number().nullable(),
+  sample_persec: z.number().nullable(),
+  cpu_time_outliers_dropped: z.number(),
+  rank_cpu_seconds_total: z.number(),
+  rank_results: z.array(z.record(z.string(), z.unknown())),
+  warnings: z.array(z.string()),
+});
+export type RecordedRunRecord = z.infer<typeof RecordedRunRecordSchema>;
+
+export const recordedOrigin = (from: string, r: Pick<RecordedRun, 'source'>): string => `${from}::${r.source}`;
+
+export function recordedRunRecord(id: string, from: string, r: RecordedRun): RecordedRunRecord {
+  return { kind: 'recorded', id, origin: recordedOrigin(from, r), ...r, metricDefinitions: AGGREGATE_DEFINITIONS };
+}
+
+export function recordedRunName(r: RecordedRun): string {
+  return `Recorded ${r.partition_mb} MB / ${r.data_label}${r.sweep === 'batch-size' ? ` / batch ${r.batch_size}` : ''} / run ${r.repeat}`;
 }
