@@ -1,4 +1,4 @@
-import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, safeStorage, session, shell, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -71,6 +71,8 @@ if (!app.requestSingleInstanceLock()) {
     const services = kit.createNodeServices({
       dataDir,
       mode: 'electron',
+      // Pasted AWS keys are stored only encrypted with the OS keychain.
+      cipher: safeStorage,
       platform: {
         async pickPaths({ kind, title, extensions }) {
           const opts: Electron.OpenDialogOptions = {
