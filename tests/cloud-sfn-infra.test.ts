@@ -343,3 +343,19 @@ describe('MaxConcurrency', () => {
     }
   });
 });
+
+describe('LogStore filter patterns (the plain-text subset of CloudWatch Logs)', () => {
+  it('matches all terms, quoted phrases and ?any-of terms; refuses JSON patterns', async () => {
+    const { LogStore } = await import('./infra/logs-local.ts');
+    const store = new LogStore();
+    const g = '/aws/lambda/x';
+    for (const m of ['START RequestId: a', 'ERROR Invoke Error rank 1', 'REPORT RequestId: a\tDuration: 1 ms', 'END RequestId: a']) store.append(g, 's', m);
+    const msgs = (filterPattern: string) => store.filterLogEvents({ logGroupName: g, filterPattern }).events.map((e) => e.message);
+    expect(msgs('RequestId zzz')).toEqual([]);
+    expect(msgs('RequestId: a')).toHaveLength(3);
+    expect(msgs('"Invoke Error"')).toEqual(['ERROR Invoke Error rank 1']);
+    expect(msgs('?REPORT ?ERROR')).toHaveLength(2);
+    expect(() => msgs('{ $.level = "ERROR" }')).toThrow(/plain-text filter patterns only/);
+    expect(() => store.filterLogEvents({ logGroupName: '/nope' })).toThrow(/does not exist/);
+  });
+});
