@@ -18,6 +18,7 @@ interface LocalFlags {
   batchSize?: number;
   threads?: number;
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  precision?: 'fp32' | 'int8';
   predictions?: string;
   json?: string;
 }
@@ -81,6 +82,7 @@ async function local(flags: LocalFlags): Promise<void> {
         batchSize: flags.batchSize,
         threads: flags.threads,
         graphOptimization: flags.graphOptimization,
+        precision: flags.precision,
       },
       { signal: controller.signal, onProgress: (p) => progress.update(formatProgress(p), `${p.partition}:${p.phase}`) },
     );
@@ -111,6 +113,9 @@ export function register(program: Command): void {
     .option('--threads <n>', 'onnxruntime intra-op threads (default: physical cores)', wholeNumber('--threads'))
     .addOption(
       new Option('--graph-optimization <level>', 'onnxruntime graph optimisation level').choices(['disabled', 'basic', 'extended', 'all']),
+    )
+    .addOption(
+      new Option('--precision <p>', 'fp32 (default), or int8: MatMul/Gemm weights quantized per channel, cached beside the model').choices(['fp32', 'int8']),
     )
     .option('--predictions <file.csv>', 'write every prediction as CSV: index,partition,z_true,z_pred')
     .option('--json <file>', 'write the run record as JSON')

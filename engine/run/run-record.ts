@@ -65,6 +65,8 @@ export const RunOptionsRecordSchema = z.object({
   interOpThreads: z.number().int().positive(),
   graphOptimization: GraphOptimizationSchema,
   executionMode: z.literal('sequential'),
+  /** onnxruntime intra-op threads spin while idle (absent in records made before the option existed: they did). */
+  spinning: z.boolean().optional(),
 });
 export type RunOptionsRecord = z.infer<typeof RunOptionsRecordSchema>;
 

@@ -14,6 +14,8 @@ export interface WorkerInit {
   threads: number;
   interOpThreads: number;
   graphOptimization: GraphOptimization;
+  /** onnxruntime's session.intra_op.allow_spinning. */
+  spinning: boolean;
   /** Int32Array[1] over this buffer: the caller stores 1 to cancel; the worker checks it before every batch. */
   cancelFlag: SharedArrayBuffer;
 }

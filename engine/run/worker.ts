@@ -33,6 +33,9 @@ async function main(): Promise<void> {
     interOpNumThreads: init.interOpThreads,
     graphOptimizationLevel: init.graphOptimization,
     executionMode: 'sequential',
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+    extra: { session: { intra_op: { allow_spinning: init.spinning ? '1' : '0' } } },
   });
   const sessionRss = process.memoryUsage.rss();
   post({ type: 'ready', sessionSeconds: (performance.now() - t0) / 1000, rssBytes: sessionRss });
