@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +116,24 @@ describe('cosmicai study run / show / list / estimate', () => {
     const show = cli(['study', 'show', id]);
     expect(show.stdout).toContain(`${id} "cli sweep": 2 done, 0 failed, 0 pending, 0 running of 2`);
     expect(show.stdout).toContain('**Table 1. Execution Time vs Batch Size**');
+  });
+
+  it('compares a local run of the sweep with an imported cloud run from History', () => {
+    const runs = readdirSync(path.join(dataDir, 'runs')).map((id) => JSON.parse(readFileSync(path.join(dataDir, 'runs', id, 'run.json'), 'utf8')) as { id: string; kind: string; name: string });
+    const local = runs.find((r) => r.kind === 'local')!;
+    const recorded = runs.find((r) => r.kind === 'recorded' && r.name === 'Recorded 100 MB / total / run 1')!;
+    const r = cli(['study', 'compare', local.id, recorded.id, '--format', 'json']);
+    expect(r.status).toBe(0);
+    const t = JSON.parse(r.stdout) as { title: string; rows: Array<{ metric: string; a: number; b: number; note: string }> };
+    expect(t.title).toBe('Comparison: local vs cloud');
+    expect(t.rows.map((x) => x.metric)).toEqual(['Execution Time/Batch (s)', 'Throughput (Mbps)', 'CPU Time (s)', 'Memory (MB)', 'Samples/sec']);
+    expect(t.rows[1].b).toBe(67); // 35 + 32 Mbps summed over the two ranks
+    expect(t.rows[3].b).toBe(14000);
+    for (const x of t.rows) expect(x.note).toMatch(/^(local|cloud) \d+(\.\d)?(%|×) |^about the same$/);
+
+    const bad = cli(['study', 'compare', local.id, 'no-such-run']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/No run "no-such-run"/);
   });
 
   it('estimates a cloud sweep before running it', () => {

@@ -6,6 +6,8 @@ import { runStudy, type StudyProgress } from '../../engine/study/run-study.ts';
 import { createStudy, listStudies, loadStudy, studyMeasurements, type JobState, type StudyState } from '../../engine/study/study-store.ts';
 import { expandSweep, type DataSize, type SweepParamsInput } from '../../engine/study/sweep-plan.ts';
 import { table1, table2, table3 } from '../../engine/study/tables.ts';
+import { compareRuns } from '../../engine/study/compare.ts';
+import { measurementFromRunRecord } from '../../cloud/study-measurement.ts';
 import { formatUsd } from '../../cloud/cost/cost-model.ts';
 import { estimateSweepCost } from '../../cloud/cost/sweep-estimate.ts';
 import { exportTable, type ExportFormat } from '../common/table-export.ts';
@@ -220,6 +222,31 @@ export function registerStudyRun(study: Command): void {
           [false, false, true, true, true, false],
         ),
       );
+    });
+
+  study
+    .command('compare')
+    .description('Two runs from History side by side (local vs cloud, or any two), with notes')
+    .argument('<a>', 'History run id')
+    .argument('<b>', 'History run id')
+    .addOption(formatOption())
+    .action(async (a: string, b: string, f: { format: string }) => {
+      const history = new HistoryStore(appDataDir());
+      const [ea, eb] = await Promise.all([history.get(a), history.get(b)]);
+      const side = (e: typeof ea.entry) => {
+        if (!e.record) throw new Error(`run ${e.id} ("${e.name}") has no record yet (status ${e.status})`);
+        try {
+          return measurementFromRunRecord(e.record);
+        } catch (error) {
+          throw new Error(`run ${e.id} ("${e.name}"): ${(error as Error).message}`);
+        }
+      };
+      const ma = side(ea.entry);
+      const mb = side(eb.entry);
+      const la = ma.target === mb.target ? ea.entry.name : ma.target;
+      const lb = ma.target === mb.target ? (eb.entry.name === ea.entry.name ? `${eb.entry.name} (2)` : eb.entry.name) : mb.target;
+      const c = compareRuns({ label: la, run: ma }, { label: lb, run: mb });
+      out(exportTable(c.table, toExport(f.format)));
     });
 
   study
