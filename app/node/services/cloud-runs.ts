@@ -114,8 +114,9 @@ export class CloudRunService {
   }
 
   private emit(a: Active, p: Omit<CloudProgress, 'runId' | 'elapsedSeconds'>): void {
-    const progress: CloudProgress = { ...a.progress, ...p, runId: a.runId, elapsedSeconds: (Date.now() - Date.parse(a.startedAt)) / 1000 };
+    const progress: CloudProgress = { ...a.progress, ...p, message: p.message, runId: a.runId, elapsedSeconds: (Date.now() - Date.parse(a.startedAt)) / 1000 };
     if (p.phase !== 'staging') delete progress.stage;
+    if (progress.message === undefined) delete progress.message;
     a.progress = progress;
     this.deps.hub.emit('cloud.progress', progress);
   }

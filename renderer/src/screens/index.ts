@@ -5,5 +5,7 @@ import './history.tsx';
 import './results.tsx';
 import './compare.tsx';
 import './settings.tsx';
+import './cloud-run.tsx';
+import './profiles.tsx';
 
 export { getScreen, navScreens, registerScreen } from './registry.ts';

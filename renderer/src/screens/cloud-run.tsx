@@ -1,0 +1,376 @@
+import { useEffect, useRef, useState } from 'react';
+import { api } from '../api.ts';
+import type { CloudFinished, CloudProgress, CloudRunOptions } from '../../../app/common/contract/index.ts';
+import { ErrorBox } from '../components/error-box.tsx';
+import { BrowseButton } from '../components/path-picker.tsx';
+import { formatDuration } from '../lib/format.ts';
+import { navigate } from '../lib/router.ts';
+import { registerScreen } from './registry.ts';
+
+const splitLines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
+const mib = (b?: number) => (b === undefined ? '—' : `${(b / (1 << 20)).toFixed(1)} MiB`);
+const MAX_LOG_LINES = 300;
+
+interface Draft {
+  profile: string;
+  data: string;
+  partitionMb: string;
+  codeDir: string;
+  modelFile: string;
+  batchSize: string;
+  fileLimit: string;
+  worldSize: string;
+  stage: boolean;
+  name: string;
+}
+let lastDraft: Draft | null = null;
+
+function optionsOf(d: Draft, payloadText?: string): CloudRunOptions {
+  const n = (s: string) => (s.trim() ? Number(s) : undefined);
+  return {
+    profile: d.profile,
+    data: splitLines(d.data).length ? splitLines(d.data) : undefined,
+    partitionMb: Number(d.partitionMb),
+    codeDir: d.codeDir.trim() || undefined,
+    modelFile: d.modelFile.trim() || undefined,
+    batchSize: Number(d.batchSize),
+    fileLimit: n(d.fileLimit),
+    worldSize: n(d.worldSize),
+    stage: d.stage,
+    payloadText,
+    name: d.name.trim() || undefined,
+  };
+}
+
+function PayloadEditor({ draft, onUse }: { draft: Draft; onUse: (text: string | undefined) => void }) {
+  const [text, setText] = useState('');
+  const [issues, setIssues] = useState<Array<{ path: string; message: string }>>([]);
+  const [edited, setEdited] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  const preview = async () => {
+    setError(null);
+    try {
+      const r = await api.cloud.previewPayload(optionsOf(draft));
+      setText(r.text);
+      setIssues([]);
+      setEdited(false);
+      onUse(undefined);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  useEffect(() => {
+    if (draft.profile) preview();
+  }, [draft.profile, draft.batchSize, draft.fileLimit, draft.worldSize, draft.partitionMb, draft.codeDir, draft.modelFile]);
+
+  const edit = async (value: string) => {
+    setText(value);
+    setEdited(true);
+    const r = await api.cloud.validatePayload({ text: value });
+    setIssues(r.issues);
+    onUse(r.ok ? value : undefined);
+  };
+
+  return (
+    <div className="card" data-testid="payload-card">
+      <div className="card-head">
+        <h2>Payload</h2>
+        <span className="spacer" />
+        <button type="button" onClick={preview}>
+          {edited ? 'Reset to the options' : 'Refresh'}
+        </button>
+      </div>
+      <p className="muted">
+        The state machine's input, as the study's. Built from the options (S3_object_name and script follow what staging uploads); edit it to send
+        it as is. A fresh result_path is made at start, so no earlier result is overwritten.
+      </p>
+      <ErrorBox error={error} onDismiss={() => setError(null)} title="No payload" />
+      <textarea name="payload" spellCheck={false} style={{ fontFamily: 'monospace', minHeight: 230, width: '100%' }} value={text} onChange={(e) => edit(e.target.value)} data-testid="payload-json" />
+      {issues.length > 0 && (
+        <ul className="error-box" data-testid="payload-issues">
+          {issues.map((i, k) => (
+            <li key={k}>
+              <strong>{i.path || '(payload)'}</strong>: {i.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      {edited && issues.length === 0 && <div className="notice">The edited payload will be sent (no staging).</div>}
+    </div>
+  );
+}
+
+function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void; onError: (e: unknown) => void }) {
+  const [profiles, setProfiles] = useState<string[] | null>(null);
+  const [d, setD] = useState<Draft>(() => lastDraft ?? { profile: '', data: '', partitionMb: '25', codeDir: '', modelFile: '', batchSize: '512', fileLimit: '', worldSize: '', stage: true, name: '' });
+  const [payloadText, setPayloadText] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [arn, setArn] = useState('');
+  const set = (patch: Partial<Draft>) =>
+    setD((cur) => {
+      const next = { ...cur, ...patch };
+      lastDraft = next;
+      return next;
+    });
+
+  useEffect(() => {
+    api.cloud.listProfiles().then((r) => {
+      const names = r.profiles.map((p) => p.name);
+      setProfiles(names);
+      if (!d.profile || !names.includes(d.profile)) set({ profile: names[0] ?? '' });
+    }, onError);
+  }, []);
+
+  const start = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    onError(null);
+    try {
+      onStarted((await api.cloud.start(optionsOf(d, payloadText))).runId);
+    } catch (err) {
+      onError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const attach = async () => {
+    onError(null);
+    try {
+      onStarted((await api.cloud.attach({ profile: d.profile, executionArn: arn.trim() })).runId);
+    } catch (err) {
+      onError(err);
+    }
+  };
+
+  if (profiles && profiles.length === 0) {
+    return (
+      <div className="empty">
+        No AWS profile yet. <a href="#/profiles">Add one</a> first.
+      </div>
+    );
+  }
+  return (
+    <>
+      <form className="card" onSubmit={start} data-testid="cloud-form">
+        <h2>Run on AWS</h2>
+        <div className="form-grid">
+          <label className="field">
+            Profile
+            <select name="profile" value={d.profile} onChange={(e) => set({ profile: e.target.value })}>
+              {(profiles ?? []).map((p) => (
+                <option key={p}>{p}</option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            Partition size (MB)
+            <span className="help">The study used 25, 50, 75 and 100.</span>
+            <input name="partitionMb" type="number" min={0.01} step="any" value={d.partitionMb} onChange={(e) => set({ partitionMb: e.target.value })} />
+          </label>
+          <label className="field">
+            Batch size
+            <input name="batchSize" type="number" min={1} max={65536} value={d.batchSize} onChange={(e) => set({ batchSize: e.target.value })} />
+          </label>
+          <label className="field">
+            File limit
+            <span className="help">Partitions to process; empty = all staged.</span>
+            <input name="fileLimit" type="number" min={1} value={d.fileLimit} onChange={(e) => set({ fileLimit: e.target.value })} />
+          </label>
+          <label className="field">
+            World size
+            <span className="help">Ranks; empty = one per file.</span>
+            <input name="worldSize" type="number" min={1} value={d.worldSize} onChange={(e) => set({ worldSize: e.target.value })} />
+          </label>
+          <label className="field">
+            Name in History
+            <input name="name" value={d.name} placeholder="made from the inputs" onChange={(e) => set({ name: e.target.value })} />
+          </label>
+        </div>
+        <label className="field">
+          Data
+          <span className="help">.pt files or folders, one per line; partitioned and uploaded under the data prefix. Empty = the bundled sample data.</span>
+          <textarea name="data" placeholder="sample data" value={d.data} onChange={(e) => set({ data: e.target.value })} />
+          <div className="row">
+            <BrowseButton kind="files" label="Add files…" extensions={['.pt']} onPick={(p) => set({ data: [...splitLines(d.data), ...p].join('\n') })} />
+            <BrowseButton kind="folder" label="Add folder…" onPick={(p) => set({ data: [...splitLines(d.data), ...p].join('\n') })} />
+          </div>
+        </label>
+        <div className="form-grid">
+          <label className="field">
+            Code + model folder (optional)
+            <span className="help">Uploaded under scripts/; must hold one .onnx.</span>
+            <div className="row">
+              <input style={{ flex: 1 }} name="codeDir" value={d.codeDir} onChange={(e) => set({ codeDir: e.target.value })} />
+              <BrowseButton kind="folder" label="Browse…" onPick={(p) => set({ codeDir: p[0] })} />
+            </div>
+          </label>
+          <label className="field">
+            Or a model file (optional)
+            <span className="help">Default: the reference model.</span>
+            <div className="row">
+              <input style={{ flex: 1 }} name="modelFile" value={d.modelFile} onChange={(e) => set({ modelFile: e.target.value })} />
+              <BrowseButton kind="file" label="Browse…" extensions={['.onnx']} onPick={(p) => set({ modelFile: p[0] })} />
+            </div>
+          </label>
+        </div>
+        <label className="row">
+          <input type="checkbox" checked={d.stage} onChange={(e) => set({ stage: e.target.checked })} /> Upload code, model and data first (identical objects are skipped)
+        </label>
+        <button className="primary big" type="submit" disabled={busy || !d.profile} data-testid="start-cloud-run">
+          Start cloud run
+        </button>
+      </form>
+      {d.profile && <PayloadEditor draft={d} onUse={setPayloadText} />}
+      <div className="card">
+        <h2>Re-attach</h2>
+        <p className="muted">Follow an execution started earlier (for example before the app was closed) and record its results.</p>
+        <div className="row">
+          <input style={{ flex: 1 }} placeholder="arn:aws:states:…:execution:…" value={arn} onChange={(e) => setArn(e.target.value)} data-testid="attach-arn" />
+          <button type="button" onClick={attach} disabled={!arn.trim() || !d.profile}>
+            Attach
+          </button>
+        </div>
+      </div>
+    </>
+  );
+}
+
+function CloudProgressView({ runId, progress, logs, onError }: { runId: string; progress: CloudProgress | null; logs: string[]; onError: (e: unknown) => void }) {
+  const [stopping, setStopping] = useState(false);
+  const logBox = useRef<HTMLPreElement | null>(null);
+  useEffect(() => {
+    const el = logBox.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [logs.length]);
+  const p = progress;
+  const s = p?.stage;
+  const items = p?.items;
+  const frac = p?.phase === 'staging' && s ? (s.bytesTotal ? (s.bytesDone ?? 0) / s.bytesTotal : s.total ? s.done / s.total : 0) : items && items.total ? (items.succeeded + items.failed + items.aborted + items.timedOut) / items.total : 0;
+  const pct = Math.round(Math.min(1, frac) * 100);
+  const stepLabel = s ? { folders: 'Creating folders', partition: 'Partitioning', code: 'Uploading code + model', data: 'Uploading partitions' }[s.step] : '';
+  return (
+    <>
+      <div className="card" data-testid="cloud-progress">
+        <div className="card-head">
+          <h2>Cloud run</h2>
+          <span className="spacer" />
+          <button
+            className="danger"
+            disabled={stopping}
+            onClick={async () => {
+              setStopping(true);
+              await api.cloud.stop({ runId }).catch(onError);
+            }}
+            data-testid="stop-cloud-run"
+          >
+            {stopping ? 'Stopping…' : p?.executionArn ? 'Stop execution' : 'Cancel'}
+          </button>
+        </div>
+        <div className="muted">
+          {p?.phase === 'staging' ? `${stepLabel}${s && s.total ? `: ${s.done} / ${s.total}${s.bytesTotal ? ` files, ${mib(s.bytesDone)} / ${mib(s.bytesTotal)}` : ''}` : ''}` : (p?.message ?? p?.status ?? 'Starting…')}
+        </div>
+        {p?.executionArn && <div className="muted nowrap" data-testid="execution-arn">{p.executionArn}</div>}
+        <div className="progress" role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
+          <div style={{ width: `${pct}%` }} />
+        </div>
+        <div className="stats" data-testid="map-counts">
+          {(['pending', 'running', 'succeeded', 'failed'] as const).map((k) => (
+            <div className="stat" key={k}>
+              <div className="k">{k}</div>
+              <div className="v">{items ? (k === 'failed' ? items.failed + items.timedOut : items[k]) : '—'}</div>
+            </div>
+          ))}
+          <div className="stat">
+            <div className="k">Status</div>
+            <div className="v">{p?.status ?? p?.phase ?? '—'}</div>
+          </div>
+          <div className="stat">
+            <div className="k">Elapsed</div>
+            <div className="v">{formatDuration(p?.elapsedSeconds)}</div>
+          </div>
+        </div>
+        {p?.failedRanks && p.failedRanks.length > 0 && (
+          <div className="error-box" data-testid="failed-ranks">
+            <strong>Failed ranks</strong>
+            <ul>
+              {p.failedRanks.map((f, i) => (
+                <li key={i}>
+                  rank {f.rank ?? `#${f.index ?? '?'}`}
+                  {typeof f.dataPath === 'string' ? ` (${f.dataPath})` : ''}: <strong>{f.error}</strong> {f.cause.slice(0, 400)}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+      </div>
+      <div className="card">
+        <h2>Lambda log</h2>
+        <pre ref={logBox} style={{ maxHeight: 300, overflow: 'auto', fontSize: 12, whiteSpace: 'pre-wrap' }} data-testid="log-tail">
+          {logs.length ? logs.join('\n') : 'Waiting for log lines…'}
+        </pre>
+      </div>
+    </>
+  );
+}
+
+function CloudRun() {
+  const [runId, setRunId] = useState<string | null>(null);
+  const [progress, setProgress] = useState<CloudProgress | null>(null);
+  const [logs, setLogs] = useState<string[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const current = useRef<string | null>(null);
+  current.current = runId;
+
+  useEffect(() => {
+    api.cloud.active().then((r) => {
+      const a = r.runs[0];
+      if (a && !current.current) {
+        setRunId(a.runId);
+        setProgress(a.progress);
+      }
+    }, () => undefined);
+    const offs = [
+      api.on('cloud.progress', (p) => {
+        if (p.runId === current.current) setProgress(p);
+      }),
+      api.on('cloud.logs', (l) => {
+        if (l.runId !== current.current) return;
+        const text = l.lines.map((x) => `${new Date(x.timestamp).toISOString().slice(11, 19)} ${x.message}`);
+        setLogs((cur) => [...cur, ...text].slice(-MAX_LOG_LINES));
+      }),
+      api.on('cloud.finished', (f: CloudFinished) => {
+        if (f.runId !== current.current) return;
+        setRunId(null);
+        setProgress(null);
+        setLogs([]);
+        if (f.status === 'failed' && f.error) setError(f.error);
+        if (f.status === 'detached') return;
+        navigate('results', f.runId);
+      }),
+    ];
+    return () => offs.forEach((off) => off());
+  }, []);
+
+  return (
+    <>
+      <h1 className="page-title">Cloud run</h1>
+      <p className="page-sub">Stages the code, model and partitions to S3, runs the CAI state machine (Initialize → Distributed Map of inference Lambdas → Summarize) and brings the results back into History.</p>
+      <ErrorBox error={error} onDismiss={() => setError(null)} title="The cloud run did not complete" />
+      {runId ? (
+        <CloudProgressView runId={runId} progress={progress} logs={logs} onError={setError} />
+      ) : (
+        <CloudForm
+          onError={setError}
+          onStarted={(id) => {
+            setLogs([]);
+            setProgress(null);
+            setRunId(id);
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+registerScreen({ id: 'cloud', title: 'Cloud run', nav: 24, render: () => <CloudRun /> });

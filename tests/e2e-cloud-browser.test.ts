@@ -1,0 +1,112 @@
+/**
+ * The Profiles and Cloud run screens as a user drives them in browser mode (Debian Chromium against `cosmicai ui`),
+ * with the cloud being the local servers of this test process (s3rver + local Step Functions + our Lambdas).
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTinyModel } from './cloud-tiny-model.ts';
+import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
+import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
+import { launchChromium, startUiHost, type UiHost } from './support/ui-host.ts';
+
+const SHOTS = path.resolve('test-results/screenshots');
+let aws: LocalAws;
+let work: string;
+let codeDir: string;
+let host: UiHost;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  await mkdir(SHOTS, { recursive: true });
+  aws = await startLocalAws();
+  work = await mkdtemp(path.join(os.tmpdir(), 'cai-e2e-cloud-'));
+  codeDir = path.join(work, 'cosmicai-bench');
+  await mkdir(codeDir, { recursive: true });
+  await writeTinyModel(path.join(codeDir, 'model.onnx'));
+  const dataDir = path.join(work, 'data');
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(path.join(dataDir, 'settings.json'), JSON.stringify({ theme: 'light', defaults: { model: '', data: [], batchSize: 128, threads: 0, graphOptimization: 'all' } }));
+  // The host reads "env" credentials from its environment, inherited from this process.
+  process.env.AWS_ACCESS_KEY_ID = aws.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = aws.credentials.secretAccessKey;
+  delete process.env.AWS_SESSION_TOKEN;
+  [host, browser] = await Promise.all([startUiHost(dataDir), launchChromium()]);
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(host.url);
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  await host?.stop();
+  await aws?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('cloud screens in the browser', () => {
+  it('adds a profile and tests the connection: four PASS lines', async () => {
+    await page.getByRole('link', { name: 'AWS profiles' }).click();
+    await page.getByTestId('add-profile').click();
+    const form = page.getByTestId('profile-form');
+    // Pasted keys are for the desktop app only (no OS keychain here).
+    expect(await form.locator('select[name=source] option[value=static]').isDisabled()).toBe(true);
+    await form.locator('input[name=name]').fill('local');
+    await form.locator('select[name=source]').selectOption('env');
+    await form.locator('input[name=bucket]').fill(aws.bucket);
+    await form.locator('input[name=stateMachineArn]').fill(aws.stateMachineArn);
+    await form.locator('input[name=inferenceLambdaName]').fill(aws.functions.inference);
+    await form.locator('input[name=s3]').fill(aws.s3Endpoint);
+    await form.locator('input[name=sfn]').fill(aws.sfnEndpoint);
+    await form.locator('input[name=sts]').fill(aws.stsEndpoint);
+    await form.locator('input[name=logs]').fill(aws.logsEndpoint);
+    await page.getByTestId('save-profile').click();
+    const card = page.getByTestId('profile-local');
+    await card.waitFor();
+    await card.getByTestId('test-profile').click();
+    const checks = card.getByTestId('connection-checks');
+    await checks.waitFor({ timeout: 30_000 });
+    expect(await checks.locator('li').count()).toBe(4);
+    expect((await checks.textContent())!.match(/PASS/g)).toHaveLength(4);
+    await shot('cloud-profiles');
+  }, 60_000);
+
+  it('previews and validates the payload, runs, shows the map counts and logs, then opens the results', async () => {
+    await page.getByRole('link', { name: 'Cloud run' }).click();
+    const form = page.getByTestId('cloud-form');
+    await form.locator('textarea[name=data]').fill(path.join(FIXTURES_DIR, 'small-64.pt'));
+    await form.locator('input[name=partitionMb]').fill('0.5');
+    await form.locator('input[name=batchSize]').fill('16');
+    await form.locator('input[name=codeDir]').fill(codeDir);
+    await form.locator('input[name=name]').fill('cloud from the browser');
+    const json = page.getByTestId('payload-json');
+    await page.waitForFunction(() => (document.querySelector('[data-testid=payload-json]') as HTMLTextAreaElement | null)?.value.includes('"batch_size": 16'), null, { timeout: 20_000 });
+    const text = await json.inputValue();
+    expect(JSON.parse(text)).toMatchObject({ bucket: aws.bucket, batch_size: 16, object_type: 'folder', S3_object_name: 'scripts/cosmicai-bench', data_prefix: 'data/0.5MB/' });
+
+    await json.fill(text.replace('"batch_size": 16', '"batch_size": "lots"'));
+    await page.getByTestId('payload-issues').waitFor();
+    expect(await page.getByTestId('payload-issues').textContent()).toContain('batch_size');
+    await page.getByRole('button', { name: 'Reset to the options' }).click();
+    await page.getByTestId('payload-issues').waitFor({ state: 'detached' });
+
+    await page.getByTestId('start-cloud-run').click();
+    await page.getByTestId('cloud-progress').waitFor();
+    await page.waitForFunction(() => /arn:aws:states/.test(document.querySelector('[data-testid=execution-arn]')?.textContent ?? ''), null, { timeout: 60_000 });
+    await shot('cloud-run-progress');
+    await page.getByTestId('results-title').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('results-title').textContent()).toBe('cloud from the browser');
+    expect(await page.getByTestId('run-status').textContent()).toBe('completed');
+    await shot('cloud-run-results');
+
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByText('cloud from the browser').first().waitFor();
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
+});
