@@ -8,6 +8,7 @@ const groups: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./ui.ts'),
   () => import('./cloud-commands.ts'),
   () => import('./study-commands.ts'),
+  () => import('./stack-commands.ts'),
 ];
 
 export async function main(argv: string[]): Promise<void> {

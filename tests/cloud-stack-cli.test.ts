@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProfileStore } from '../cloud/profiles.ts';
+import { templateBody } from '../cloud/stack/template.ts';
+import { startCfnLocal, type CfnLocal } from './infra/cfn-local.ts';
+import { S3RVER_CREDENTIALS, s3rverClientConfig, startS3rver, type S3rverHandle } from './infra/s3rver.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const CLI = fileURLToPath(new URL('../bin/cosmicai.mjs', import.meta.url));
+
+let s3rver: S3rverHandle;
+let s3: S3Client;
+let cfn: CfnLocal;
+let dataDir: string;
+let zip: string;
+let model: string;
+
+/** The CLI in a child process (async: the local CloudFormation endpoint runs in this process). */
+function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, COSMICAI_DATA_DIR: dataDir, AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_SESSION_TOKEN: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(async () => {
+  s3rver = await startS3rver();
+  s3 = new S3Client(s3rverClientConfig(s3rver.endpoint));
+  cfn = await startCfnLocal({ s3, accessKeyId: S3RVER_CREDENTIALS.accessKeyId });
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'cosmicai-stack-cli-'));
+  zip = path.join(dataDir, 'lambda.zip');
+  model = path.join(dataDir, 'model.onnx');
+  await writeFile(zip, 'zip bytes');
+  await writeFile(model, 'model bytes');
+  await new ProfileStore(dataDir).add({
+    name: 'deployer',
+    credentials: { source: 'env' },
+    region: 'us-east-1',
+    bucket: 'unused-bucket',
+    stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:none',
+    inferenceLambdaName: 'none',
+    endpoints: { s3: s3rver.endpoint, cloudformation: cfn.endpoint },
+  });
+});
+
+afterAll(async () => {
+  await cfn?.close();
+  s3?.destroy();
+  await s3rver?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('cosmicai stack', () => {
+  it('template prints the generated template', async () => {
+    const r = await cli(['stack', 'template']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(templateBody());
+  });
+
+  it('deploy streams events, prints the outputs and saves a profile for the stack; status shows it', async () => {
+    const r = await cli(['stack', 'deploy', '--profile', 'deployer', '--stack-name', 'cli-stack', '--zip', zip, '--model', model, '--memory', '1024', '--max-concurrency', '50', '--poll', '0.01']);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/» creating stack 'cli-stack' with its bucket \(phase 1 of 2\)/);
+    expect(r.stderr).toMatch(/^\d\d:\d\d:\d\d {2}CREATE_COMPLETE +InferenceFunction +AWS::Lambda::Function$/m);
+    expect(r.stderr).toMatch(/^\d\d:\d\d:\d\d {2}UPDATE_COMPLETE +cli-stack +AWS::CloudFormation::Stack$/m);
+    expect(r.stdout).toMatch(/^stack cli-stack: UPDATE_COMPLETE$/m);
+    expect(r.stdout).toMatch(/^ {2}StateMachineArn +arn:aws:states:us-east-1:123456789012:stateMachine:cli-stack-cai$/m);
+    expect(r.stdout).toMatch(/^saved profile 'cli-stack'$/m);
+    const saved = await new ProfileStore(dataDir).get('cli-stack');
+    expect(saved).toMatchObject({
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:cli-stack-cai',
+      inferenceLambdaName: 'cli-stack-inference',
+      lambdaMemoryMb: 1024,
+      credentials: { source: 'env' },
+      endpoints: { s3: s3rver.endpoint, cloudformation: cfn.endpoint },
+    });
+    expect(saved.bucket).toMatch(/^cli-stack-bucket-/);
+
+    const st = await cli(['stack', 'status', '--profile', 'deployer', '--stack-name', 'cli-stack', '--events', '3']);
+    expect(st.status).toBe(0);
+    expect(st.stdout).toMatch(/^stack cli-stack: UPDATE_COMPLETE$/m);
+    expect(st.stdout).toMatch(/^ {2}LambdaMemoryMB +1024$/m);
+    expect(st.stdout.split('latest events:\n')[1].trim().split('\n')).toHaveLength(3);
+  });
+
+  it('a rolled-back update exits 1 with the failed resource and its reason', async () => {
+    cfn.failResource('InferenceFunction', { on: 'update', reason: 'MemorySize value failed to satisfy constraint' });
+    const r = await cli(['stack', 'deploy', '--profile', 'deployer', '--stack-name', 'cli-stack', '--zip', zip, '--model', model, '--memory', '2048', '--poll', '0.01']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/UPDATE_ROLLBACK_COMPLETE +cli-stack/);
+    expect(r.stderr).toContain("error: Stack 'cli-stack' could not be updated; it was rolled back to its previous state and still works as before (UPDATE_ROLLBACK_COMPLETE). First failure: InferenceFunction (AWS::Lambda::Function) UPDATE_FAILED: MemorySize value failed to satisfy constraint.");
+  });
+
+  it('rejects bad options and unknown stacks with clear messages', async () => {
+    const bad = await cli(['stack', 'deploy', '--profile', 'deployer', '--memory', '64']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('--memory must be a whole number from 128 to 10240');
+    const none = await cli(['stack', 'status', '--profile', 'deployer', '--stack-name', 'nope']);
+    expect(none.status).toBe(1);
+    expect(none.stdout).toContain("no stack named 'nope' in us-east-1");
+  });
+
+  it('delete streams events and names the bucket it kept', async () => {
+    const r = await cli(['stack', 'delete', '--profile', 'deployer', '--stack-name', 'cli-stack', '--poll', '0.01']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/DELETE_SKIPPED +Bucket/);
+    expect(r.stdout).toMatch(/^stack cli-stack deleted\nkept bucket cli-stack-bucket-\S+ .*aws s3 rb s3:\/\/cli-stack-bucket-\S+ --force$/m);
+  });
+
+  it('package writes the zip and prints its sizes', async () => {
+    const out = path.join(dataDir, 'pkg', 'lambda-arm64.zip');
+    const r = await cli(['stack', 'package', '--arch', 'arm64', '--out', out]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/lambda-arm64\.zip: arm64, \d+ files, [\d.]+ MB unzipped \(limit 250 MB\), [\d.]+ MB zipped, onnxruntime-node 1\.30\.0/);
+    expect((await stat(out)).size).toBeGreaterThan(1_000_000);
+  });
+});
