@@ -5,18 +5,25 @@
  *
  *   npm run bench                      # batch 32..512 x threads 1..physical cores
  *   npm run bench -- --quick           # batch 256 and 512 at all physical cores: a couple of minutes
- *   npm run bench -- --batch-sizes 64,512 --threads 2 --no-torch
+ *   npm run bench -- --batch-sizes 64,512 --threads 2 --no-torch --no-int8 --memory-samples 0
+ *
+ * Besides engine vs PyTorch (fp32), it measures: the CPU's fp32 matmul peak on the same threads (one large MatMul
+ * through onnxruntime, bench/matmul-peak.ts) and the engine's share of it; the int8 path (runLocal precision
+ * 'int8') with its max/mean |Δz| against fp32 on the same galaxies; the data path (read + parse GB/s and its share
+ * of inference time); the time to the first finished batch; and peak RSS over a large dataset (default 50,000
+ * galaxies ≈ 1 GB in 100 MB partitions, generated once into the cache folder) at batch 512 and 64.
+ * The issue-7 targets are printed with what was measured, and written to the JSON under `targets`.
  *
  * Writes bench/results/<date>.json with the host, the dataset, the model and every measurement.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { resolvePartitionFiles } from '../engine/data/dataset.ts';
-import { ensureDefaultSampleData } from '../engine/data/sample-data.ts';
+import { ensureDefaultSampleData, generateSampleData } from '../engine/data/sample-data.ts';
 import { ensureReferenceModel } from '../engine/model/model-cache.ts';
 import { inspectModel } from '../engine/model/model-info.ts';
 import { hostInfo } from '../engine/run/host-info.ts';
@@ -35,6 +42,8 @@ const { values } = parseArgs({
     'batch-sizes': { type: 'string' },
     threads: { type: 'string' },
     'no-torch': { type: 'boolean', default: false },
+    'no-int8': { type: 'boolean', default: false },
+    'memory-samples': { type: 'string' },
     'cache-dir': { type: 'string' },
     out: { type: 'string' },
   },
@@ -96,21 +105,34 @@ interface TorchResult {
 
 type EngineResult = Omit<LocalRunRecord, 'metricDefinitions' | 'host'>;
 
+interface EngineSummary {
+  precision: 'fp32' | 'int8';
+  samplesPerSec: number;
+  secondsPerBatch: number;
+  gflops: number | null;
+  /** gflops ÷ the matmul peak on the same threads, in %. */
+  peakPercent: number | null;
+  peakRssMb: number;
+  /** Sampled during the run (the record's total_cpu_memory); peakRssMb is the OS high-water mark. */
+  sampledRssMb: number;
+  loadMBps: number;
+  /** Read + parse (batches are views: no copy) in GB/s (1e9 bytes). */
+  loadGBps: number;
+  /** load_seconds ÷ inference_seconds, in %. */
+  loadPercentOfInference: number;
+  /** From the runLocal call to the first finished batch. */
+  firstBatchSeconds: number | null;
+  sessionSeconds: number;
+  cpuSeconds: number;
+  inferenceSeconds: number;
+  latencyMs: EngineResult['latency_ms'];
+}
+
 interface ConfigResult {
   batchSize: number;
   threads: number;
-  engine: {
-    samplesPerSec: number;
-    secondsPerBatch: number;
-    gflops: number | null;
-    peakRssMb: number;
-    /** Sampled during the run (the record's total_cpu_memory); peakRssMb is the OS high-water mark. */
-    sampledRssMb: number;
-    loadMBps: number;
-    cpuSeconds: number;
-    inferenceSeconds: number;
-    latencyMs: EngineResult['latency_ms'];
-  } | { error: string };
+  engine: EngineSummary | { error: string };
+  int8: (EngineSummary & { maxAbsDz: number | null; meanAbsDz: number | null }) | { error: string } | null;
   torch: {
     samplesPerSec: number;
     secondsPerBatch: number;
@@ -121,6 +143,8 @@ interface ConfigResult {
   } | { error: string } | null;
   /** engine samples/s ÷ PyTorch samples/s. */
   ratio: number | null;
+  /** int8 engine samples/s ÷ PyTorch samples/s. */
+  int8Ratio: number | null;
 }
 
 function torchAvailable(): { version: string } | { skipped: string } {
@@ -128,6 +152,22 @@ function torchAvailable(): { version: string } | { skipped: string } {
   if (r.error) return { skipped: `${PYTHON} not found (${r.error.message})` };
   if (r.status !== 0) return { skipped: `${PYTHON} cannot import torch: ${r.stderr.trim().split('\n').at(-1)}` };
   return { version: r.stdout.trim() };
+}
+
+/** The large dataset of the memory case, generated once (in a private folder, then renamed into place). */
+async function ensureLargeDataset(cacheDir: string, samples: number): Promise<string> {
+  const dir = path.join(cacheDir, 'sample-data', `large-${samples}`);
+  try {
+    if ((await stat(dir)).isDirectory()) return dir;
+  } catch {
+    /* not made yet */
+  }
+  process.stderr.write(`generating ${samples} synthetic galaxies for the memory case in ${dir} (once)…\n`);
+  const tmp = `${dir}.${process.pid}.tmp`;
+  await rm(tmp, { recursive: true, force: true });
+  await generateSampleData({ samples, outDir: tmp, partitionMb: 100 });
+  await rename(tmp, dir);
+  return dir;
 }
 
 const started = new Date();
@@ -139,8 +179,73 @@ const modelPath = await ensureReferenceModel(cacheDir);
 const model = await inspectModel(modelPath);
 const torch = values['no-torch'] ? { skipped: '--no-torch given' } : torchAvailable();
 if ('skipped' in torch) process.stderr.write(`PyTorch baseline skipped: ${torch.skipped}\n`);
+const withInt8 = !values['no-int8'];
+const memorySamples = values['memory-samples'] === undefined ? 50_000 : Number(values['memory-samples']);
+if (!Number.isInteger(memorySamples) || memorySamples < 0) throw new Error(`--memory-samples: '${values['memory-samples']}' is not a whole number`);
 const flops = model.flopsPerSample;
 const gflops = (sps: number) => (flops === null ? null : (flops * sps) / 1e9);
+const zDir = path.join(cacheDir, 'bench-z');
+await mkdir(zDir, { recursive: true });
+
+// The matmul peak per thread count, measured first (each in its own process).
+const peaks = new Map<number, { gflops: number; size: number } | { error: string }>();
+for (const threads of threadCounts) {
+  process.stderr.write(`fp32 matmul peak, ${threads} thread(s)…`);
+  try {
+    const r = lastJson<{ gflops: number; size: number }>(
+      await run(process.execPath, ['bin/run-ts.mjs', 'bench/matmul-peak.ts', '--threads', String(threads)]),
+      'matmul peak',
+    );
+    peaks.set(threads, { gflops: r.gflops, size: r.size });
+    process.stderr.write(` ${r.gflops.toFixed(1)} GFLOP/s\n`);
+  } catch (err) {
+    peaks.set(threads, { error: (err as Error).message });
+    process.stderr.write(` failed: ${(err as Error).message}\n`);
+  }
+}
+const peakOf = (threads: number) => {
+  const p = peaks.get(threads);
+  return p && 'gflops' in p ? p.gflops : null;
+};
+
+async function engineRun(
+  dataFiles: string[], batchSize: number, threads: number, precision: 'fp32' | 'int8', zOut?: string,
+): Promise<{ rec: EngineResult & { first_batch_seconds: number | null }; summary: EngineSummary }> {
+  const rec = lastJson<EngineResult & { first_batch_seconds: number | null }>(
+    await run(process.execPath, [
+      'bin/run-ts.mjs', 'bench/engine-once.ts', '--model', modelPath, '--batch-size', String(batchSize), '--threads', String(threads),
+      '--precision', precision, ...(zOut ? ['--z-out', zOut] : []), ...dataFiles,
+    ]),
+    `engine run (${precision})`,
+  );
+  const g = gflops(rec.sample_persec);
+  const peak = peakOf(threads);
+  return {
+    rec,
+    summary: {
+      precision,
+      samplesPerSec: rec.sample_persec,
+      secondsPerBatch: rec['execution_time (seconds/batch)'],
+      gflops: g,
+      peakPercent: g !== null && peak ? (100 * g) / peak : null,
+      peakRssMb: rec.max_rss_mb,
+      sampledRssMb: rec['total_cpu_memory (MB)'],
+      loadMBps: rec.load_seconds > 0 ? rec.dataset.bytes / MiB / rec.load_seconds : 0,
+      loadGBps: rec.load_seconds > 0 ? rec.dataset.bytes / 1e9 / rec.load_seconds : 0,
+      loadPercentOfInference: rec.inference_seconds > 0 ? (100 * rec.load_seconds) / rec.inference_seconds : 0,
+      firstBatchSeconds: rec.first_batch_seconds,
+      sessionSeconds: rec.session_seconds,
+      cpuSeconds: rec['total_cpu_time (seconds)'],
+      inferenceSeconds: rec.inference_seconds,
+      latencyMs: rec.latency_ms,
+    },
+  };
+}
+
+const readZ = async (file: string) => {
+  const b = await readFile(file);
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+};
 
 const results: ConfigResult[] = [];
 let datasetSamples = 0;
@@ -148,31 +253,45 @@ let datasetBytes = 0;
 for (const threads of threadCounts) {
   for (const batchSize of batchSizes) {
     process.stderr.write(`batch ${batchSize}, ${threads} thread(s): engine…`);
-    const cfg: ConfigResult = { batchSize, threads, engine: { error: 'not run' }, torch: null, ratio: null };
+    const cfg: ConfigResult = { batchSize, threads, engine: { error: 'not run' }, int8: null, torch: null, ratio: null, int8Ratio: null };
+    const zFp32 = path.join(zDir, `fp32-${batchSize}-${threads}.f32`);
     try {
-      const rec = lastJson<EngineResult>(
-        await run(process.execPath, [
-          'bin/run-ts.mjs', 'bench/engine-once.ts', '--model', modelPath, '--batch-size', String(batchSize), '--threads', String(threads), ...files,
-        ]),
-        'engine run',
-      );
+      const { rec, summary } = await engineRun(files, batchSize, threads, 'fp32', zFp32);
       datasetSamples = rec.dataset.samples;
       datasetBytes = rec.dataset.bytes;
-      cfg.engine = {
-        samplesPerSec: rec.sample_persec,
-        secondsPerBatch: rec['execution_time (seconds/batch)'],
-        gflops: gflops(rec.sample_persec),
-        peakRssMb: rec.max_rss_mb,
-        sampledRssMb: rec['total_cpu_memory (MB)'],
-        loadMBps: rec.load_seconds > 0 ? rec.dataset.bytes / MiB / rec.load_seconds : 0,
-        cpuSeconds: rec['total_cpu_time (seconds)'],
-        inferenceSeconds: rec.inference_seconds,
-        latencyMs: rec.latency_ms,
-      };
+      cfg.engine = summary;
       process.stderr.write(` ${rec.sample_persec.toFixed(1)} galaxies/s`);
     } catch (err) {
       cfg.engine = { error: (err as Error).message };
       process.stderr.write(` failed: ${(err as Error).message}`);
+    }
+    if (withInt8) {
+      process.stderr.write('; int8…');
+      const zInt8 = path.join(zDir, `int8-${batchSize}-${threads}.f32`);
+      try {
+        const { summary } = await engineRun(files, batchSize, threads, 'int8', zInt8);
+        let maxAbsDz: number | null = null;
+        let meanAbsDz: number | null = null;
+        if ('samplesPerSec' in cfg.engine) {
+          const [a, b] = [await readZ(zFp32), await readZ(zInt8)];
+          if (a.length === b.length && a.length > 0) {
+            let max = 0;
+            let sum = 0;
+            for (let i = 0; i < a.length; i++) {
+              const d = Math.abs(a[i] - b[i]);
+              if (d > max) max = d;
+              sum += d;
+            }
+            maxAbsDz = max;
+            meanAbsDz = sum / a.length;
+          }
+        }
+        cfg.int8 = { ...summary, maxAbsDz, meanAbsDz };
+        process.stderr.write(` ${summary.samplesPerSec.toFixed(1)} galaxies/s`);
+      } catch (err) {
+        cfg.int8 = { error: (err as Error).message };
+        process.stderr.write(` failed: ${(err as Error).message}`);
+      }
     }
     if ('version' in torch) {
       process.stderr.write('; PyTorch…');
@@ -192,7 +311,10 @@ for (const threads of threadCounts) {
           loadMBps: t.load_seconds > 0 ? t.bytes / MiB / t.load_seconds : 0,
           latencyMs: t.latency_ms,
         };
-        if ('samplesPerSec' in cfg.engine && t.sample_persec > 0) cfg.ratio = cfg.engine.samplesPerSec / t.sample_persec;
+        if (t.sample_persec > 0) {
+          if ('samplesPerSec' in cfg.engine) cfg.ratio = cfg.engine.samplesPerSec / t.sample_persec;
+          if (cfg.int8 && 'samplesPerSec' in cfg.int8) cfg.int8Ratio = cfg.int8.samplesPerSec / t.sample_persec;
+        }
         process.stderr.write(` ${t.sample_persec.toFixed(1)} galaxies/s`);
       } catch (err) {
         cfg.torch = { error: (err as Error).message };
@@ -204,31 +326,105 @@ for (const threads of threadCounts) {
   }
 }
 
+// Memory: peak RSS over a large dataset, at the default threads, for batch 512 and 64.
+interface MemoryResult { batchSize: number; samples: number; bytes: number; partitions: number; peakRssMb: number; samplesPerSec: number; loadGBps: number }
+const memory: Array<MemoryResult | { batchSize: number; error: string }> = [];
+let largeDir: string | null = null;
+if (memorySamples > 0) {
+  largeDir = await ensureLargeDataset(cacheDir, memorySamples);
+  const largeFiles = await resolvePartitionFiles(largeDir);
+  for (const batchSize of [512, 64]) {
+    process.stderr.write(`memory case: ${memorySamples} galaxies, batch ${batchSize}, ${cores} thread(s)…`);
+    try {
+      const { rec, summary } = await engineRun(largeFiles, batchSize, cores, 'fp32');
+      memory.push({
+        batchSize, samples: rec.samples, bytes: rec.dataset.bytes, partitions: largeFiles.length, peakRssMb: summary.peakRssMb,
+        samplesPerSec: summary.samplesPerSec, loadGBps: summary.loadGBps,
+      });
+      process.stderr.write(` peak RSS ${summary.peakRssMb.toFixed(0)} MB\n`);
+    } catch (err) {
+      memory.push({ batchSize, error: (err as Error).message });
+      process.stderr.write(` failed: ${(err as Error).message}\n`);
+    }
+  }
+}
+
 const f = (x: number | null | undefined, d: number) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+const ok = <T,>(x: T | { error: string } | null): T | null => (x && !('error' in (x as object)) ? x as T : null);
 const headers = [
-  'batch', 'threads', 'samples/s', 's/batch', 'GFLOP/s', 'peak RSS (MB)', 'load (MB/s)', 'torch samples/s', 'torch s/batch', 'torch peak RSS (MB)', 'engine/torch',
+  'batch', 'threads', 'samples/s', 's/batch', 'GFLOP/s', '% peak', 'peak RSS (MB)', 'load (GB/s)', 'load/infer (%)', 'first batch (s)',
+  'int8 samples/s', 'int8 max|Δz|', 'int8 mean|Δz|', 'torch samples/s', 'torch s/batch', 'torch peak RSS (MB)', 'engine/torch', 'int8/torch',
 ];
 const rows = results.map((r) => {
-  const e = 'error' in r.engine ? null : r.engine;
-  const t = r.torch && !('error' in r.torch) ? r.torch : null;
+  const e = ok<EngineSummary>(r.engine);
+  const q = ok<EngineSummary & { maxAbsDz: number | null; meanAbsDz: number | null }>(r.int8);
+  const t = ok<{ samplesPerSec: number; secondsPerBatch: number; peakRssMb: number }>(r.torch);
   return [
     String(r.batchSize), String(r.threads),
-    e ? f(e.samplesPerSec, 1) : 'failed', f(e?.secondsPerBatch, 3), f(e?.gflops, 1), f(e?.peakRssMb, 0), f(e?.loadMBps, 0),
+    e ? f(e.samplesPerSec, 1) : 'failed', f(e?.secondsPerBatch, 3), f(e?.gflops, 1), f(e?.peakPercent, 0), f(e?.peakRssMb, 0),
+    f(e?.loadGBps, 2), f(e?.loadPercentOfInference, 2), f(e?.firstBatchSeconds, 2),
+    q ? f(q.samplesPerSec, 1) : r.int8 ? 'failed' : 'skipped', q?.maxAbsDz == null ? '-' : q.maxAbsDz.toExponential(2), q?.meanAbsDz == null ? '-' : q.meanAbsDz.toExponential(2),
     t ? f(t.samplesPerSec, 1) : r.torch ? 'failed' : 'skipped', f(t?.secondsPerBatch, 3), f(t?.peakRssMb, 0),
-    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`, r.int8Ratio === null ? '-' : `${r.int8Ratio.toFixed(2)}x`,
   ];
 });
+
+// The issue-7 targets against what this run measured.
+interface Target { target: string; measured: string; met: boolean | null }
+const targets: Record<string, Target> = {};
+const byBatch = (b: number) => results.filter((r) => r.batchSize === b && r.threads === cores);
+const ratiosAt = (b: number, key: 'ratio' | 'int8Ratio') => byBatch(b).map((r) => r[key]).filter((x): x is number => x !== null);
+for (const b of [256, 512]) {
+  const fr = ratiosAt(b, 'ratio');
+  targets[`fp32_vs_torch_batch${b}`] = { target: '≥ 2.0×', measured: fr.length ? `${fr[0].toFixed(2)}×` : 'not measured', met: fr.length ? fr[0] >= 2 : null };
+  const qr = ratiosAt(b, 'int8Ratio');
+  targets[`int8_vs_torch_batch${b}`] = { target: '≥ 3.5×', measured: qr.length ? `${qr[0].toFixed(2)}×` : 'not measured', met: qr.length ? qr[0] >= 3.5 : null };
+}
+const engines = results.filter((r) => r.threads === cores).map((r) => ok<EngineSummary>(r.engine)).filter((e): e is EngineSummary => e !== null);
+const bestPeak = engines.reduce<number | null>((m, e) => (e.peakPercent === null ? m : Math.max(m ?? 0, e.peakPercent)), null);
+targets.fp32_percent_of_matmul_peak = {
+  target: '≥ 80%', measured: bestPeak === null ? 'not measured' : `${bestPeak.toFixed(0)}% (best batch, ${f(peakOf(cores), 1)} GFLOP/s peak)`, met: bestPeak === null ? null : bestPeak >= 80,
+};
+for (const m of memory) {
+  const limit = m.batchSize === 512 ? 1024 : 512;
+  targets[`peak_rss_${memorySamples}_batch${m.batchSize}`] = 'error' in m
+    ? { target: `≤ ${limit} MB`, measured: `failed: ${m.error}`, met: false }
+    : { target: `≤ ${limit} MB`, measured: `${m.peakRssMb.toFixed(0)} MB`, met: m.peakRssMb <= limit };
+}
+const minLoad = engines.length ? Math.min(...engines.map((e) => e.loadGBps)) : null;
+const maxShare = engines.length ? Math.max(...engines.map((e) => e.loadPercentOfInference)) : null;
+targets.data_path_gbps = { target: '≥ 1 GB/s', measured: minLoad === null ? 'not measured' : `${minLoad.toFixed(2)} GB/s (slowest config)`, met: minLoad === null ? null : minLoad >= 1 };
+targets.data_path_share = { target: '≤ 5% of inference', measured: maxShare === null ? 'not measured' : `${maxShare.toFixed(2)}% (worst config)`, met: maxShare === null ? null : maxShare <= 5 };
+const firstSmall = engines.length ? Math.min(...engines.map((e) => e.firstBatchSeconds ?? Infinity)) : null;
+targets.first_batch_seconds = {
+  target: '≤ 2 s', measured: firstSmall === null || !Number.isFinite(firstSmall) ? 'not measured' : `${firstSmall.toFixed(2)} s (smallest batch measured)`,
+  met: firstSmall === null || !Number.isFinite(firstSmall) ? null : firstSmall <= 2,
+};
+
+const memoryLines = memory.map((m) =>
+  'error' in m
+    ? `  batch ${m.batchSize}: failed: ${m.error}`
+    : `  batch ${m.batchSize}: ${m.samples} galaxies in ${m.partitions} partitions (${(m.bytes / 1e9).toFixed(2)} GB): peak RSS ${m.peakRssMb.toFixed(0)} MB, ${m.samplesPerSec.toFixed(1)} samples/s, load ${m.loadGBps.toFixed(2)} GB/s`,
+);
+const peakLines = [...peaks.entries()].map(([t, p]) => ('error' in p ? `  ${t} thread(s): failed: ${p.error}` : `  ${t} thread(s): ${p.gflops.toFixed(1)} GFLOP/s (MatMul ${p.size}³)`));
 process.stdout.write(
   `\nCosmicAI Bench — local engine vs PyTorch, ${datasetSamples} synthetic galaxies (${(datasetBytes / MiB).toFixed(1)} MB), ` +
     `${model.label ?? modelPath}\n` +
     `host: ${host.cpuModel}, ${host.physicalCores} physical / ${host.logicalCores} logical cores, ${(host.ramBytes / 2 ** 30).toFixed(1)} GB, ` +
     `${host.os}, Node ${host.node}, onnxruntime ${host.onnxruntime}` +
     ('version' in torch ? `, torch ${torch.version} (malloc tuned: ${Object.entries(TORCH_MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` : '') +
-    `, flags ${host.cpuFlags.join(' ') || '(unknown)'}\n\n` +
+    `, flags ${host.cpuFlags.join(' ') || '(unknown)'}\n` +
+    `load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (other processes on the host skew every figure)\n\n` +
+    `fp32 matmul peak (onnxruntime, one large MatMul):\n${peakLines.join('\n')}\n\n` +
     formatTable(headers, rows, headers.map(() => true)) + '\n' +
     ('skipped' in torch ? `\nPyTorch baseline skipped: ${torch.skipped}\n` : '') +
-    `GFLOP/s = ${flops === null ? '?' : (flops / 1e6).toFixed(1)} MFLOP per galaxy × samples/s; peak RSS = the process's OS high-water mark; ` +
-    'samples/s and s/batch over inference wall time (load excluded).\n',
+    (memory.length ? `\nmemory case (fp32, ${cores} threads):\n${memoryLines.join('\n')}\n` : '') +
+    `\ntargets (issue 7):\n` +
+    Object.entries(targets).map(([k, t]) => `  ${k.padEnd(34)} ${t.target.padEnd(20)} ${t.measured}${t.met === null ? '' : t.met ? '  met' : '  NOT met'}`).join('\n') + '\n\n' +
+    `GFLOP/s = ${flops === null ? '?' : (flops / 1e6).toFixed(1)} MFLOP per galaxy × samples/s; % peak = GFLOP/s ÷ the matmul peak on the same threads; ` +
+    'peak RSS = the process\'s OS high-water mark; samples/s and s/batch over inference wall time (load excluded); ' +
+    'load = read + parse of the .pt files (batches are views); first batch = runLocal call to the first finished batch (model cached); ' +
+    '|Δz| = int8 vs fp32 predictions on the same galaxies.\n',
 );
 
 const stamp = started.toISOString().replace(/:/g, '').replace(/\.\d+Z$/, 'Z');
@@ -242,10 +438,14 @@ await writeFile(
       finished: new Date().toISOString(),
       quick: values.quick,
       host,
+      loadAverage: os.loadavg(),
       dataset: { path: dataDir, files, samples: datasetSamples, bytes: datasetBytes, synthetic: true },
       model: { path: modelPath, label: model.label, parameters: model.parameters, flopsPerSample: flops },
       torch: 'version' in torch ? { version: torch.version, python: PYTHON, env: TORCH_MALLOC_ENV } : { skipped: torch.skipped },
+      matmulPeak: Object.fromEntries(peaks),
       results,
+      memory: { dataset: largeDir, samples: memorySamples, runs: memory },
+      targets,
     },
     null,
     2,

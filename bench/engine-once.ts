@@ -1,17 +1,40 @@
 // One engine configuration in its own process, so its peak RSS is its own: `npm run bench` spawns this per config.
-//   node bin/run-ts.mjs bench/engine-once.ts --model FILE --batch-size N --threads N DATA...
+//   node bin/run-ts.mjs bench/engine-once.ts --model FILE --batch-size N --threads N [--precision int8] [--z-out FILE] DATA...
+// Prints the run record (without definitions and host) plus `first_batch_seconds`: from the runLocal call to the
+// first finished batch (model read, session creation, first partition read and parse, one batch).
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { runLocal } from '../engine/run/local-run.ts';
 
 const { values, positionals } = parseArgs({
-  options: { model: { type: 'string' }, 'batch-size': { type: 'string' }, threads: { type: 'string' } },
+  options: {
+    model: { type: 'string' },
+    'batch-size': { type: 'string' },
+    threads: { type: 'string' },
+    precision: { type: 'string' },
+    spinning: { type: 'boolean', default: false },
+    'z-out': { type: 'string' },
+  },
   allowPositionals: true,
 });
-const { record } = await runLocal({
-  data: positionals,
-  model: values.model,
-  batchSize: Number(values['batch-size']),
-  threads: Number(values.threads),
-});
+const t0 = performance.now();
+let firstBatchSeconds: number | null = null;
+const { record, table } = await runLocal(
+  {
+    data: positionals,
+    model: values.model,
+    batchSize: Number(values['batch-size']),
+    threads: Number(values.threads),
+    precision: (values.precision ?? 'fp32') as 'fp32' | 'int8',
+    spinning: values.spinning,
+  },
+  {
+    onProgress: (p) => {
+      if (firstBatchSeconds === null && p.batchesDone >= 1) firstBatchSeconds = (performance.now() - t0) / 1000;
+    },
+  },
+);
+// The predictions as raw little-endian float32, for the bench's int8-vs-fp32 |Δz|.
+if (values['z-out']) await writeFile(values['z-out'], new Uint8Array(table.zPred.buffer, table.zPred.byteOffset, table.zPred.byteLength));
 const { metricDefinitions: _defs, host: _host, ...rest } = record;
-process.stdout.write(JSON.stringify(rest) + '\n');
+process.stdout.write(JSON.stringify({ ...rest, first_batch_seconds: firstBatchSeconds }) + '\n');
