@@ -167,7 +167,7 @@ function headlineOf(res: LocalRunResult): RunHeadline {
     samplesPerSec: r.sample_persec,
     batchSize: r.batch_size,
     partitions: r.partitions.length,
-    model: r.model.label,
+    model: r.model.reference ? 'reference model' : r.model.label || path.basename(r.model.path),
     data: r.dataset.synthetic ? 'synthetic sample data' : dataLabel(r.dataset.spec),
     referenceModel: r.model.reference,
     syntheticData: r.dataset.synthetic,

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { createPortal } from 'react-dom';
 import { api } from '../api.ts';
 import type { DirEntry } from '../../../app/common/contract/index.ts';
 import { ErrorBox } from './error-box.tsx';
@@ -37,7 +38,8 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
     setSelected((s) => (kind === 'file' ? [e.path] : s.includes(e.path) ? s.filter((x) => x !== e.path) : [...s, e.path]));
   };
 
-  return (
+  // A portal keeps the dialog out of the surrounding <label> and <form> in the DOM (no label activation, no nested form).
+  return createPortal(
     <div className="modal-back" onClick={onClose}>
       <div className="modal" role="dialog" aria-label="Choose a file" onClick={(e) => e.stopPropagation()} data-testid="file-browser">
         <div className="row">
@@ -51,6 +53,7 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
           className="row"
           onSubmit={(e) => {
             e.preventDefault();
+            e.stopPropagation();
             void open(typed);
           }}
         >
@@ -90,7 +93,8 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
           </button>
         </div>
       </div>
-    </div>
+    </div>,
+    document.body,
   );
 }
 

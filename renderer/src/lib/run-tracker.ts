@@ -13,6 +13,8 @@ export interface TrackedRun {
 }
 
 let current: TrackedRun | null = null;
+/** Runs already over: their events can arrive before the reply to startLocal, and must not revive them. */
+const over = new Set<string>();
 const listeners = new Set<() => void>();
 const set = (next: TrackedRun | null) => {
   current = next;
@@ -25,11 +27,13 @@ function ensure(runId: string, name = 'Local run'): TrackedRun {
 }
 
 api.on('runs.progress', (p) => {
+  if (over.has(p.runId)) return;
   const r = ensure(p.runId);
   const rate = p.samplesPerSec && p.samplesPerSec > 0 ? [...r.rate, { t: p.elapsedSeconds, v: p.samplesPerSec }] : r.rate;
   set({ ...r, progress: p, rate });
 });
 api.on('runs.finished', (f) => {
+  over.add(f.runId);
   set({ ...ensure(f.runId), finished: f });
 });
 
@@ -42,6 +46,7 @@ export async function reattach(): Promise<void> {
 
 export async function startLocalRun(params: LocalRunParams): Promise<string> {
   const { runId } = await api.runs.startLocal(params);
+  if (over.has(runId)) return runId;
   const r = ensure(runId);
   set({ ...r, name: params.name || r.name });
   return runId;

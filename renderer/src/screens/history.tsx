@@ -136,7 +136,7 @@ function History() {
                     <td>
                       <span className={`badge ${r.status}`}>{r.status}</span>
                     </td>
-                    <td>{formatWhen(r.createdAt)}</td>
+                    <td className="nowrap">{formatWhen(r.createdAt)}</td>
                     <td className="num">{r.headline.samples?.toLocaleString() ?? '—'}</td>
                     <td className="num">{formatRate(r.headline.samplesPerSec)}</td>
                     <td>

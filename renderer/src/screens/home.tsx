@@ -87,7 +87,7 @@ function Home() {
                     <td>
                       <span className={`badge ${r.status}`}>{r.status}</span>
                     </td>
-                    <td>{formatWhen(r.createdAt)}</td>
+                    <td className="nowrap">{formatWhen(r.createdAt)}</td>
                     <td className="num">{formatRate(r.headline.samplesPerSec)}</td>
                   </tr>
                 ),

@@ -12,16 +12,41 @@ import { registerScreen } from './registry.ts';
 
 const splitLines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
 
+interface Draft {
+  model: string;
+  data: string;
+  batchSize: string;
+  threads: string;
+  graph: NonNullable<LocalRunParams['graphOptimization']>;
+  name: string;
+}
+/** The form's last inputs, kept while the progress view replaces it and after a failed run. */
+let lastDraft: Draft | null = null;
+
 function RunForm({ onError }: { onError: (e: unknown) => void }) {
   const { settings } = useApp();
   const d = settings?.defaults;
-  const [model, setModel] = useState(d?.model ?? '');
-  const [data, setData] = useState((d?.data ?? []).join('\n'));
-  const [batchSize, setBatchSize] = useState(String(d?.batchSize ?? 256));
-  const [threads, setThreads] = useState(String(d?.threads ?? 0));
-  const [graph, setGraph] = useState<NonNullable<LocalRunParams['graphOptimization']>>(d?.graphOptimization ?? 'all');
-  const [name, setName] = useState('');
+  const [draft, setDraft] = useState<Draft>(
+    () => lastDraft ?? { model: d?.model ?? '', data: (d?.data ?? []).join('\n'), batchSize: String(d?.batchSize ?? 256), threads: String(d?.threads ?? 0), graph: d?.graphOptimization ?? 'all', name: '' },
+  );
   const [busy, setBusy] = useState(false);
+  const update = (patch: Partial<Draft>) =>
+    setDraft((cur) => {
+      const next = { ...cur, ...patch };
+      lastDraft = next;
+      return next;
+    });
+  const { model, data, batchSize, threads, graph, name } = draft;
+  const setModel = (v: string) => update({ model: v });
+  const setData = (v: string | ((cur: string) => string)) => setDraft((cur) => {
+    const next = { ...cur, data: typeof v === 'function' ? v(cur.data) : v };
+    lastDraft = next;
+    return next;
+  });
+  const setBatchSize = (v: string) => update({ batchSize: v });
+  const setThreads = (v: string) => update({ threads: v });
+  const setGraph = (v: Draft['graph']) => update({ graph: v });
+  const setName = (v: string) => update({ name: v });
 
   const start = async (e: React.FormEvent) => {
     e.preventDefault();

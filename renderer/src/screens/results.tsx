@@ -107,16 +107,16 @@ function Results({ id }: { id: string }) {
         {acc?.mae !== undefined && <Stat k="MAE (z)" v={acc.mae.toFixed(4)} />}
       </div>
       {!entry.record && <div className="notice">This run left no record (it did not get far enough).</div>}
+      {entry.record && <DataTable table={tables.summary} testId="summary-table" />}
       <div className="grid-2">
-        {entry.record && <DataTable table={tables.summary} testId="summary-table" />}
         <Scatter entry={entry} rows={data.predictions.rows} total={data.predictions.total} />
+        {tables.accuracy && <DataTable table={tables.accuracy} testId="accuracy-table" />}
       </div>
       {tables.parts.rows.length > 0 && <DataTable table={tables.parts} testId="partitions-table" />}
       <div className="grid-2">
         {tables.latency && <DataTable table={tables.latency} testId="latency-table" />}
-        {tables.accuracy && <DataTable table={tables.accuracy} testId="accuracy-table" />}
+        {tables.host && <DataTable table={tables.host} testId="host-table" />}
       </div>
-      {tables.host && <DataTable table={tables.host} testId="host-table" />}
     </>
   );
 }

@@ -1,0 +1,234 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, startUiHost, type UiHost } from './support/ui-host.ts';
+
+/**
+ * The browser mode end to end, as a user drives it: Debian Chromium against `cosmicai ui` started as a child process
+ * with its own data folder. The tests run in order and share the host (the first run's results feed the later ones).
+ */
+
+const SHOTS = path.resolve('test-results/screenshots');
+let dataDir: string;
+let host: UiHost;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function openPage(url: string) {
+  context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1440, height: 1000 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  await page.goto(url);
+}
+
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  await mkdir(SHOTS, { recursive: true });
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'cai-e2e-'));
+  // Small defaults keep the run short and the progress visible for several updates.
+  await writeFile(path.join(dataDir, 'settings.json'), JSON.stringify({ theme: 'light', defaults: { model: '', data: [], batchSize: 128, threads: 0, graphOptimization: 'all' } }));
+  [host, browser] = await Promise.all([startUiHost(dataDir), launchChromium()]);
+  await openPage(host.url);
+}, 240_000);
+
+afterAll(async () => {
+  await context?.close().catch(() => undefined);
+  await browser?.close().catch(() => undefined);
+  await host?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('browser mode', () => {
+  it('prints the full URL with a token, and refuses the API without it', async () => {
+    expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{20,}$/);
+    const call = (headers: Record<string, string>) => fetch(`${host.origin}/api/call/system.info`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+    const none = await call({});
+    expect(none.status).toBe(401);
+    expect((await none.json()).error.code).toBe('UNAUTHORIZED');
+    expect((await call({ 'x-cosmicai-token': host.token.slice(0, -1) + (host.token.endsWith('A') ? 'B' : 'A') })).status).toBe(401);
+    expect((await fetch(`${host.origin}/api/events`)).status).toBe(401);
+    const ok = await call({ 'x-cosmicai-token': host.token });
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).value.mode).toBe('browser');
+  });
+
+  it('runs the local baseline from Home: progress, then results with samples/s and the scatter plot', async () => {
+    await page.getByTestId('run-baseline').waitFor();
+    await shot('home-empty');
+    await page.getByTestId('run-baseline').click();
+    const progress = page.getByTestId('run-progress');
+    await progress.waitFor({ timeout: 30_000 });
+    // Wait for a real progress update (a batch done), then capture the screen while it runs.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-percent]')?.textContent?.replace('%', '')) > 0, null, { timeout: 180_000 });
+    expect(await page.getByRole('progressbar').isVisible()).toBe(true);
+    expect(await page.getByTestId('eta').textContent()).toMatch(/\d+ (s|min)/);
+    await shot('local-run-progress');
+
+    await page.getByTestId('results-title').waitFor({ timeout: 240_000 });
+    expect(await page.getByTestId('run-status').textContent()).toBe('completed');
+    const summary = page.getByTestId('summary-table');
+    const spsRow = summary.locator('tr', { hasText: 'Samples per second' });
+    const sps = Number((await spsRow.locator('td').nth(1).textContent())!.trim());
+    expect(sps).toBeGreaterThan(0);
+    expect(await summary.locator('tr', { hasText: 'Galaxies inferred' }).locator('td').nth(1).textContent()).toBe('2048');
+    expect(await page.getByTestId('caveats').textContent()).toContain('reference weights — predictions are not physical');
+    expect(await page.getByTestId('caveats').textContent()).toContain('synthetic data');
+    const canvas = page.getByTestId('scatter').locator('canvas');
+    await canvas.waitFor();
+    const box = await canvas.boundingBox();
+    expect(box!.width).toBeGreaterThan(200);
+    expect(box!.height).toBeGreaterThan(200);
+    await page.getByTestId('partitions-table').waitFor();
+    await page.getByTestId('latency-table').waitFor();
+    await page.getByTestId('accuracy-table').waitFor();
+    await page.getByTestId('host-table').waitFor();
+    await page.waitForTimeout(800); // let the chart animation finish before the screenshot
+    await shot('results');
+  }, 300_000);
+
+  it('exports the summary table as CSV with the run’s numbers', async () => {
+    const summary = page.getByTestId('summary-table');
+    await summary.getByLabel('Export format').selectOption('csv');
+    const [download] = await Promise.all([page.waitForEvent('download'), summary.getByRole('button', { name: 'Export' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^summary-.*\.csv$/);
+    const csv = await readFile((await download.path())!, 'utf8');
+    const lines = csv.trim().split(/\r\n/);
+    expect(lines[0]).toBe('Metric,Value,Unit,Study field');
+    const sps = lines.find((l) => l.startsWith('Samples per second,'))!.split(',');
+    expect(Number(sps[1])).toBeGreaterThan(0);
+    expect(sps.slice(2)).toEqual(['galaxies/s', 'sample_persec']);
+    expect(lines).toContain('Galaxies inferred,2048,,samples');
+    expect(lines.find((l) => l.startsWith('Execution time per batch,'))).toMatch(/^Execution time per batch,[0-9.]+,s\/batch,execution_time \(seconds\/batch\)$/);
+
+    // The full-screen chart view opens and closes.
+    await page.getByTestId('scatter').getByRole('button', { name: 'Full screen' }).click();
+    await page.locator('.chart-full canvas').waitFor();
+    await shot('chart-full-screen');
+    await page.keyboard.press('Escape');
+    await page.locator('.chart-full').waitFor({ state: 'detached' });
+  }, 60_000);
+
+  it('cancels a run and keeps what was computed', async () => {
+    await page.goto(`${host.origin}/#/run`);
+    await page.locator('input[name=batchSize]').fill('16');
+    await page.locator('input[name=name]').fill('to be cancelled');
+    await page.getByTestId('start-run').click();
+    await page.getByTestId('run-progress').waitFor();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-percent]')?.textContent?.replace('%', '')) > 0, null, { timeout: 120_000 });
+    await page.getByTestId('cancel-run').click();
+    await page.getByTestId('results-title').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('results-title').textContent()).toBe('to be cancelled');
+    expect(await page.getByTestId('run-status').textContent()).toBe('cancelled');
+    const galaxies = Number(await page.getByTestId('summary-table').locator('tr', { hasText: 'Galaxies inferred' }).locator('td').nth(1).textContent());
+    expect(galaxies).toBeGreaterThan(0);
+    expect(galaxies).toBeLessThan(2048);
+  }, 240_000);
+
+  it('shows the engine’s message and what to do for a bad model file chosen in the file browser, and stays usable', async () => {
+    const bad = path.join(dataDir, 'inputs');
+    await mkdir(bad, { recursive: true });
+    await writeFile(path.join(bad, 'broken-model.onnx'), 'this is not an ONNX protobuf\n');
+    await page.goto(`${host.origin}/#/run`);
+    await page.locator('input[name=name]').fill('');
+    await page.getByTestId('browse-model').click();
+    const fb = page.getByTestId('file-browser');
+    await fb.getByLabel('Folder').fill(bad);
+    await fb.getByRole('button', { name: 'Go' }).click();
+    await fb.locator('.file-row[data-name="broken-model.onnx"]').click();
+    await shot('file-browser');
+    await fb.getByRole('button', { name: 'Choose' }).click();
+    expect(await page.locator('input[name=model]').inputValue()).toBe(path.join(bad, 'broken-model.onnx'));
+    await page.getByTestId('start-run').click();
+    const err = page.getByTestId('error');
+    await err.waitFor({ timeout: 60_000 });
+    expect(await err.getByTestId('error-message').textContent()).toContain('broken-model.onnx');
+    expect(await err.getByTestId('error-hint').textContent()).toMatch(/What to do:.*\.onnx/);
+    await shot('error-bad-model');
+    // Still usable: the form is there and the other screens open.
+    await page.getByTestId('run-form').waitFor();
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByRole('heading', { name: 'History', level: 1 }).waitFor();
+  }, 120_000);
+
+  it('shows the engine’s message and what to do for a bad data file', async () => {
+    const badPt = path.join(dataDir, 'inputs', 'not-a-tensor.pt');
+    await writeFile(badPt, 'plain text, not a torch.save archive\n'.repeat(20));
+    await page.goto(`${host.origin}/#/run`);
+    await page.locator('input[name=model]').fill('');
+    await page.locator('textarea[name=data]').fill(badPt);
+    await page.getByTestId('start-run').click();
+    const err = page.getByTestId('error');
+    await err.waitFor({ timeout: 60_000 });
+    expect(await err.getByTestId('error-message').textContent()).toContain('not-a-tensor.pt');
+    expect(await err.getByTestId('error-hint').textContent()).toMatch(/What to do:.*\.pt/);
+    await shot('error-bad-data');
+    // A good small file right after works.
+    await page.locator('textarea[name=data]').fill(path.resolve('tests/fixtures/tiny-8.pt'));
+    await page.getByTestId('error').getByRole('button', { name: 'Dismiss' }).click();
+    await page.getByTestId('start-run').click();
+    await page.getByTestId('results-title').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('run-status').textContent()).toBe('completed');
+    expect(await page.getByTestId('caveats').textContent()).not.toContain('synthetic data');
+  }, 180_000);
+
+  it('keeps History across a restart of the host; rename, compare and delete work', async () => {
+    await context.close();
+    await host.stop();
+    host = await startUiHost(dataDir);
+    await openPage(host.url + '#/history');
+    const rows = page.getByTestId('history-row');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(3);
+    const text = await page.getByTestId('history-table').textContent();
+    expect(text).toContain('Local baseline');
+    expect(text).toContain('to be cancelled');
+    expect(text).toMatch(/completed[\s\S]*cancelled|cancelled[\s\S]*completed/);
+    await shot('history');
+
+    // Rename the baseline.
+    const baseline = rows.filter({ hasText: 'Local baseline' });
+    await baseline.getByRole('button', { name: 'Rename' }).click();
+    await page.getByLabel('New name').fill('Baseline, batch 128');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await rows.filter({ hasText: 'Baseline, batch 128' }).waitFor();
+
+    // Compare the baseline and the cancelled run.
+    await rows.filter({ hasText: 'Baseline, batch 128' }).getByRole('checkbox').check();
+    await rows.filter({ hasText: 'to be cancelled' }).getByRole('checkbox').check();
+    await page.getByTestId('compare').click();
+    const cmp = page.getByTestId('compare-table');
+    await cmp.waitFor();
+    expect(await cmp.locator('th').allTextContents()).toEqual(expect.arrayContaining(['A: Baseline, batch 128', 'B: to be cancelled', 'B ÷ A']));
+    expect(await cmp.locator('tr', { hasText: 'Batch size' }).locator('td').allTextContents()).toEqual(['Batch size', 'galaxies', '128', '16', '0.125']);
+    await shot('compare');
+
+    // Delete the cancelled run (two clicks: Delete, then Confirm delete).
+    await page.goto(`${host.origin}/#/history`);
+    const victim = page.getByTestId('history-row').filter({ hasText: 'to be cancelled' });
+    await victim.getByRole('button', { name: 'Delete' }).click();
+    await victim.getByRole('button', { name: 'Confirm delete' }).click();
+    await expect.poll(() => page.getByTestId('history-row').count()).toBe(2);
+  }, 240_000);
+
+  it('switches theme and shows Settings', async () => {
+    await page.goto(`${host.origin}/#/settings`);
+    expect(await page.getByTestId('data-dir').textContent()).toBe(dataDir);
+    await shot('settings');
+    await page.getByTestId('theme-toggle').click();
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    const id = (await (await fetch(`${host.origin}/api/call/history.list`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-cosmicai-token': host.token }, body: '{}' })).json()).value.items.find((i: { name?: string }) => i.name === 'Baseline, batch 128').id;
+    await page.goto(`${host.origin}/#/results/${id}`);
+    await page.getByTestId('scatter').locator('canvas').waitFor();
+    await page.waitForTimeout(800);
+    await shot('results-dark');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+});
