@@ -158,9 +158,12 @@ export class CloudError extends Error {
   readonly kind: AwsErrorKind;
   readonly code: string;
   readonly hint: string;
+  /** The message without the hint. */
+  readonly detail: string;
   constructor(described: DescribedAwsError) {
     super(`${described.message} ${described.hint}`);
     this.name = 'CloudError';
+    this.detail = described.message;
     this.kind = described.kind;
     this.code = described.code;
     this.hint = described.hint;

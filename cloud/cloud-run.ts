@@ -72,7 +72,18 @@ export async function follow(clients: AwsClients, executionArn: string, opts: Fo
         opts.onEvent?.({ type: 'notice', message: `Log tail stopped: ${err instanceof Error ? err.message : String(err)}` });
       });
     }
-    return await monitorExecution(clients.sfn, executionArn, { intervalMs: opts.intervalMs, signal: opts.signal, onUpdate: (snapshot) => opts.onEvent?.({ type: 'status', snapshot }) });
+    try {
+      return await monitorExecution(clients.sfn, executionArn, {
+        intervalMs: opts.intervalMs,
+        signal: opts.signal,
+        onUpdate: (snapshot) => opts.onEvent?.({ type: 'status', snapshot }),
+        onTransientError: (err) => opts.onEvent?.({ type: 'notice', message: `Status temporarily unavailable (${err.message}); still polling.` }),
+      });
+    } catch (err) {
+      // Losing contact is not the execution failing: say how to pick it up again.
+      if (err instanceof CloudError) throw new CloudError({ kind: err.kind, code: err.code, message: `Lost contact with ${executionArn}: ${err.detail}`, hint: `${err.hint} The execution may still be running: re-attach with its ARN once the connection is back.` });
+      throw err;
+    }
   } finally {
     stopTail.abort();
     opts.signal?.removeEventListener('abort', onOuterAbort);

@@ -199,7 +199,12 @@ export interface MonitorOptions {
   intervalMs?: number;
   signal?: AbortSignal;
   onUpdate?: (s: ExecutionSnapshot) => void;
+  /** Polls in a row that may fail with throttling / network / 5xx errors before giving up. Default 5. */
+  maxTransientFailures?: number;
+  onTransientError?: (err: CloudError) => void;
 }
+
+const TRANSIENT: ReadonlySet<string> = new Set(['throttled', 'unreachable', 'server-error']);
 
 /**
  * Polls until the execution ends (resolves with the final snapshot, history read) or the signal aborts
@@ -208,11 +213,19 @@ export interface MonitorOptions {
 export async function monitorExecution(sfn: SFNClient, executionArn: string, opts: MonitorOptions = {}): Promise<ExecutionSnapshot> {
   const state: PollState = { lastFailed: -1 };
   let last: ExecutionSnapshot | null = null;
+  let transientFailures = 0;
   for (;;) {
     try {
       last = await snapshotExecution(sfn, executionArn, state, opts.signal);
+      transientFailures = 0;
     } catch (err) {
       if (opts.signal?.aborted && last) return last;
+      // The SDK already retried; a run that lasts an hour can still outlive a short outage, so keep polling a while.
+      if (err instanceof CloudError && TRANSIENT.has(err.kind) && ++transientFailures < (opts.maxTransientFailures ?? 5)) {
+        opts.onTransientError?.(err);
+        await sleep(opts.intervalMs ?? 3_000, opts.signal);
+        continue;
+      }
       throw err;
     }
     opts.onUpdate?.(last);

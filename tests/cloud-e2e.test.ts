@@ -207,6 +207,26 @@ describe('cloud run against the local Step Functions + s3rver', () => {
     }
   });
 
+  it('keeps following through a throttling outage longer than the SDK retries', async () => {
+    const impatient = makeClients(profile, { cipher, maxAttempts: 2 });
+    const notices: string[] = [];
+    try {
+      const release = aws.faults.holdInvocations();
+      const started = await launch(impatient, payloadFor({ fileLimit: 2 }));
+      const before = aws.faults.throttled('sfn');
+      aws.faults.throttleNext(4, 'sfn'); // two polls in a row fail after their 2 tries each
+      setTimeout(release, 200);
+      const final = await follow(impatient, started.executionArn, { intervalMs: 50, tailLogs: false, onEvent: (e) => e.type === 'notice' && notices.push(e.message) });
+      expect(final.status).toBe('SUCCEEDED');
+      expect(aws.faults.throttled('sfn') - before).toBe(4);
+      expect(notices.length).toBeGreaterThanOrEqual(1);
+      expect(notices[0]).toMatch(/Status temporarily unavailable .*throttling.*; still polling/);
+    } finally {
+      impatient.destroy();
+      await aws.settled();
+    }
+  });
+
   it('stops following on abort without touching the execution', async () => {
     const release = aws.faults.holdInvocations();
     try {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { makeClients, type AwsClients } from '../../../cloud/aws-clients.ts';
+import { CloudError } from '../../../cloud/aws-errors.ts';
 import { buildRecord, follow, launch, saveToHistory, type CloudRunEvent } from '../../../cloud/cloud-run.ts';
 import { stageForRun, type StageEvent } from '../../../cloud/cloud-stage.ts';
 import { checkExecutionArn, stopExecution } from '../../../cloud/execution.ts';
@@ -122,7 +123,8 @@ export class CloudRunService {
   }
 
   private async fail(a: Active, err: unknown, status: 'failed' | 'cancelled' = 'failed'): Promise<void> {
-    const error = toApiErrorData(err, 'CLOUD_ERROR');
+    // A CloudError's message already ends with its hint; the UI shows the hint on its own line.
+    const error = err instanceof CloudError ? { code: err.code, message: err.detail, hint: err.hint } : toApiErrorData(err, 'CLOUD_ERROR');
     await this.deps.store.finish(a.runId, { status, error: status === 'failed' ? error : null });
     this.deps.hub.emit('cloud.finished', { runId: a.runId, status, executionArn: a.executionArn, ...(status === 'failed' ? { error } : {}) });
   }
