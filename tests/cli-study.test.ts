@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,6 +143,23 @@ describe('cosmicai study run / show / list / estimate', () => {
     expect(r.stdout).toMatch(/^6 job\(s\): 0 local, 6 cloud\.$/m);
     expect(r.stdout).toMatch(/^This study will invoke about 530 Lambdas, about \$\d+\.\d\d\.$/m);
     expect(r.stdout).toMatch(/Prices as of \d{4}-\d{2}-\d{2}: AWS public price pages/);
+  });
+
+  it('shows the price table with its source and date, and takes an edited one', () => {
+    const shown = cli(['study', 'prices']);
+    expect(shown.stdout).toMatch(/Region us-east-1, as of \d{4}-\d{2}-\d{2}\. Source: AWS public price pages/);
+    expect(shown.stdout).toContain('Default prices.');
+    const table = JSON.parse(cli(['study', 'prices', '--json']).stdout) as { lambda: { usdPerMillionRequests: number }; asOf: string };
+    table.lambda.usdPerMillionRequests = 0.25;
+    table.asOf = '2027-02-01';
+    const file = path.join(dataDir, 'edited-prices.json');
+    writeFileSync(file, JSON.stringify(table));
+    expect(cli(['study', 'prices', '--set', file]).stdout).toMatch(/as of 2027-02-01[\s\S]*Your prices, from /);
+    writeFileSync(file, '{}');
+    const bad = cli(['study', 'prices', '--set', file]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/edited-prices\.json is not valid: currency/);
+    expect(cli(['study', 'prices', '--reset']).stdout).toContain('Default prices.');
   });
 
   it('rejects bad sweep values by name', () => {

@@ -133,3 +133,27 @@ describe('sweep cost estimate', async () => {
     expect(estimateSweepCost(expandSweep({ target: 'local' }), { lambda: { memoryMb: 2048, arch: 'x86_64' } })).toBeNull();
   });
 });
+
+describe('price store', async () => {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { loadPriceTable, priceFile, resetPriceTable, savePriceTable } = await import('../cloud/cost/price-store.ts');
+
+  it('uses the defaults, keeps an edited table, and reports a bad file by path', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'prices-'));
+    try {
+      expect(await loadPriceTable(dir)).toMatchObject({ table: DEFAULT_PRICE_TABLE, custom: false });
+      const edited = { ...structuredClone(DEFAULT_PRICE_TABLE), region: 'eu-west-1', asOf: '2027-01-15', source: 'my invoice' };
+      await savePriceTable(dir, edited);
+      expect(await loadPriceTable(dir)).toMatchObject({ table: { region: 'eu-west-1', asOf: '2027-01-15' }, custom: true });
+      await expect(savePriceTable(dir, { ...edited, asOf: 'yesterday' })).rejects.toThrow(/asOf: asOf must be a date/);
+      await writeFile(priceFile(dir), '{"currency": "USD",');
+      await expect(loadPriceTable(dir)).rejects.toThrow(/prices\.json is not valid JSON .*delete it to use the default prices/);
+      await resetPriceTable(dir);
+      expect((await loadPriceTable(dir)).custom).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

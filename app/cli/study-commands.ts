@@ -10,6 +10,7 @@ import { exportTable, type ExportFormat } from '../common/table-export.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { saveRecordedRuns } from '../node/recorded-import.ts';
 import { formatTable } from './local-table.ts';
+import { loadPriceTable } from '../../cloud/cost/price-store.ts';
 import { registerStudyRun } from './study-run-commands.ts';
 
 /** `cosmicai import SOURCE` and `cosmicai study tables SOURCE`: recorded study results, from a folder or s3://bucket/prefix. */
@@ -122,7 +123,8 @@ export function register(program: Command): void {
         const lambdaMemoryMb = opts.lambdaMemory ?? profile?.lambdaMemoryMb;
         const runs = result.runs.map((r) => measurementFromRecorded(r, lambdaMemoryMb));
         const filter = opts.data !== undefined ? { dataLabel: opts.data } : {};
-        const tables = [table2(runs, filter), table3(runs, { ...filter, arch: opts.arch ?? profile?.architecture ?? 'x86_64' })];
+        const { table: prices } = await loadPriceTable(appDataDir());
+        const tables = [table2(runs, filter), table3(runs, { ...filter, arch: opts.arch ?? profile?.architecture ?? 'x86_64', prices })];
         if (tables[0].rows.length === 0) {
           const labels = [...new Set(result.runs.filter((r) => r.sweep === 'data-size').map((r) => r.data_label))];
           throw new Error(

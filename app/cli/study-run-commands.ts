@@ -10,6 +10,9 @@ import { compareRuns } from '../../engine/study/compare.ts';
 import { measurementFromRunRecord } from '../../cloud/study-measurement.ts';
 import { formatUsd } from '../../cloud/cost/cost-model.ts';
 import { estimateSweepCost } from '../../cloud/cost/sweep-estimate.ts';
+import { loadPriceTable, resetPriceTable, savePriceTable } from '../../cloud/cost/price-store.ts';
+import type { PriceTable } from '../../cloud/cost/price-table.ts';
+import { readFile } from 'node:fs/promises';
 import { exportTable, type ExportFormat } from '../common/table-export.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { formatTable } from './local-table.ts';
@@ -81,11 +84,11 @@ function paramsOf(f: SweepFlags): SweepParamsInput {
   };
 }
 
-function estimateText(params: SweepParamsInput, f: SweepFlags): string {
+function estimateText(params: SweepParamsInput, f: SweepFlags, prices: PriceTable): string {
   const jobs = expandSweep(params);
   const local = jobs.filter((j) => j.target === 'local').length;
   const lines = [`${jobs.length} job(s): ${local} local, ${jobs.length - local} cloud.`];
-  const est = estimateSweepCost(jobs, { lambda: { memoryMb: f.lambdaMemory, arch: f.arch } });
+  const est = estimateSweepCost(jobs, { lambda: { memoryMb: f.lambdaMemory, arch: f.arch }, prices });
   if (est) {
     lines.push(est.sentence, '');
     lines.push(formatTable(['item', 'quantity', 'cost'], est.lines.map((l) => [l.item, l.quantity, formatUsd(l.usd)]), [false, true, true]));
@@ -173,16 +176,63 @@ const formatOption = () => new Option('--format <format>', 'table format').choic
 const toExport = (f: string): ExportFormat => (f === 'latex' ? 'tex' : (f as ExportFormat));
 
 export function registerStudyRun(study: Command): void {
-  sweepOptions(study.command('estimate').description('How many jobs and Lambdas a sweep makes, and what its cloud part costs')).action((f: SweepFlags) => {
-    out(estimateText(paramsOf(f), f));
+  sweepOptions(study.command('estimate').description('How many jobs and Lambdas a sweep makes, and what its cloud part costs')).action(async (f: SweepFlags) => {
+    out(estimateText(paramsOf(f), f, (await loadPriceTable(appDataDir())).table));
   });
+
+  study
+    .command('prices')
+    .description('The price table the cost model uses: its source, date and file; --set FILE to edit it')
+    .option('--json', 'print the table as JSON (a starting point for --set)')
+    .option('--set <file>', 'use this JSON price table from now on (checked first)')
+    .option('--reset', 'go back to the default prices')
+    .action(async (f: { json?: boolean; set?: string; reset?: boolean }) => {
+      const dataDir = appDataDir();
+      if (f.reset) await resetPriceTable(dataDir);
+      if (f.set) {
+        let json: unknown;
+        try {
+          json = JSON.parse(await readFile(f.set, 'utf8'));
+        } catch (e) {
+          throw new Error(`${f.set}: ${(e as Error).message}`);
+        }
+        await savePriceTable(dataDir, json, f.set);
+      }
+      const { table: p, custom, file } = await loadPriceTable(dataDir);
+      if (f.json) {
+        out(JSON.stringify(p, null, 2));
+        return;
+      }
+      const tiers = (arch: 'x86_64' | 'arm64') =>
+        p.lambda.computeTiers[arch].map((t) => `$${t.usdPerGbSecond}${t.upToGbSeconds === null ? '' : ` to ${t.upToGbSeconds / 1e9}e9`}`).join(', ');
+      out(
+        [
+          formatTable(
+            ['item', 'price (USD)'],
+            [
+              ['Lambda compute x86_64, per GB-s (monthly tiers)', tiers('x86_64')],
+              ['Lambda compute arm64, per GB-s (monthly tiers)', tiers('arm64')],
+              ['Lambda requests, per million', String(p.lambda.usdPerMillionRequests)],
+              [`Ephemeral storage above ${p.lambda.freeEphemeralMb} MB, per GB-s`, String(p.lambda.usdPerEphemeralGbSecond)],
+              ['Step Functions standard transitions, per 1,000', String(p.stepFunctions.usdPerThousandStandardTransitions)],
+              ['S3 PUT/COPY/POST/LIST, per 1,000', String(p.s3.usdPerThousandWrites)],
+              ['S3 GET, per 1,000', String(p.s3.usdPerThousandReads)],
+            ],
+            [false, false],
+          ),
+          '',
+          `Region ${p.region}, as of ${p.asOf}. Source: ${p.source}`,
+          custom ? `Your prices, from ${file}.` : `Default prices. To change them: cosmicai study prices --json > prices.json, edit, then --set prices.json (kept in ${file}).`,
+        ].join('\n'),
+      );
+    });
 
   sweepOptions(study.command('run').description('Create a study from sweep parameters and run its local jobs (Ctrl-C cancels; resume later)'))
     .option('--name <name>', 'a name for the study')
     .addOption(formatOption())
     .action(async (f: SweepFlags & { name?: string; format: string }) => {
       const params = paramsOf(f);
-      err(estimateText(params, f));
+      err(estimateText(params, f, (await loadPriceTable(appDataDir())).table));
       const created = await createStudy(appDataDir(), params, f.name);
       err(`study ${created.id} created: ${created.jobs.length} job(s)`);
       const state = await drive(created.id, false);
