@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 export const PROJECT_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const RENDERER_OUT = path.join(PROJECT_ROOT, 'out', 'renderer');
 const STAMP = '.source-hash';
-const SOURCES = ['renderer', 'app/common', 'vite.config.ts', 'package.json'];
+// cloud/profile-schema.ts is bundled too: the cloud API contract (app/common/contract/cloud.ts) validates profiles with it.
+const SOURCES = ['renderer', 'app/common', 'cloud/profile-schema.ts', 'vite.config.ts', 'package.json'];
 
 async function* files(p: string): AsyncGenerator<string> {
   const s = await stat(p).catch(() => null);
