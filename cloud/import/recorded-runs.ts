@@ -14,6 +14,7 @@ import type { ObjectSource } from './object-source.ts';
  */
 
 export const COMBINED_FILE = 'combined_data.json';
+const READ_CONCURRENCY = 8;
 
 export interface RecordedRunPath {
   partition_mb: number;
@@ -153,18 +154,29 @@ export async function importRecordedRuns(source: ObjectSource): Promise<ImportRe
   const runs: RecordedRun[] = [];
   const problems: ImportProblem[] = [];
   const ignored: string[] = [];
+  const todo: Array<{ key: string; tags: RecordedRunPath }> = [];
   for (const key of keys) {
     const tags = parseRecordedPath(key);
-    if (!tags) {
-      ignored.push(key);
-      continue;
-    }
-    try {
-      runs.push(parseCombined(await source.getObject(key), tags, key));
-    } catch (err) {
-      problems.push({ source: key, problem: err instanceof Error ? err.message : String(err) });
-    }
+    if (tags) todo.push({ key, tags });
+    else ignored.push(key);
   }
+  // A few reads at a time: an S3 prefix can hold hundreds of runs.
+  const outcomes: Array<RecordedRun | ImportProblem> = new Array(todo.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const i = next++;
+      const { key, tags } = todo[i];
+      try {
+        outcomes[i] = parseCombined(await source.getObject(key), tags, key);
+      } catch (err) {
+        outcomes[i] = { source: key, problem: err instanceof Error ? err.message : String(err) };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, todo.length) }, worker));
+  for (const o of outcomes) if ('problem' in o) problems.push(o);
+  else runs.push(o);
   return { from: source.label, runs: runs.sort(byStudyOrder), problems, ignored };
 }
 
