@@ -5,6 +5,7 @@ import { HeadBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClients, type AwsClients } from '../cloud/aws-clients.ts';
 import { ProfileInputSchema } from '../cloud/profile-schema.ts';
+import { packageAndDeploy, stackProfileInput } from '../cloud/stack/deploy-flow.ts';
 import { outputsToProfile } from '../cloud/stack/outputs.ts';
 import { deleteStack, deployStack, stackStatus, type DeployOptions, type StackProgress } from '../cloud/stack/stack-deploy.ts';
 import { failureMessage, firstFailure, StackOperationError, type StackEventLine } from '../cloud/stack/stack-events.ts';
@@ -190,5 +191,33 @@ describe('deploy / status / delete against a local CloudFormation endpoint', () 
     expect(firstFailure(events, 's')?.logicalId).toBe('B');
     expect(failureMessage('s', 'ROLLBACK_COMPLETE', events)).toContain('First failure: B (AWS::Lambda::Function) CREATE_FAILED: Memory size exceeds the account limit.');
     expect(failureMessage('s', 'ROLLBACK_COMPLETE', [])).toContain('no failed resource was reported');
+  });
+
+  it('packageAndDeploy packages the real zip, deploys it, and its outputs make the profile', async () => {
+    const packaged: string[] = [];
+    const res = await packageAndDeploy(clients, {
+      dataDir: tmp,
+      stackName: 'cai-flow',
+      arch: 'arm64',
+      existingBucket: EXISTING,
+      modelFile,
+      pollMs: 1,
+      onProgress: (p) => {
+        if (p.kind === 'package') packaged.push(p.step);
+      },
+    });
+    expect(packaged).toEqual(['native', 'bundle', 'zip', 'write']);
+    expect(res.package?.file).toBe(path.join(tmp, 'stack', 'cosmicai-lambda-arm64.zip'));
+    expect(res.codeKey).toBe(`stack/cosmicai-lambda-arm64-${res.package!.sha256.slice(0, 12)}.zip`);
+    const head = await clients.s3.send(new HeadObjectCommand({ Bucket: EXISTING, Key: res.codeKey }));
+    expect(head.ContentLength).toBe(res.package!.zippedBytes);
+    expect(res).toMatchObject({ status: 'CREATE_COMPLETE', outputs: { Architecture: 'arm64', InferenceFunctionName: 'cai-flow-inference' } });
+
+    const deployer = clients.profile;
+    // The test profile holds pasted (encrypted) keys: they cannot be copied without being given again.
+    expect(() => stackProfileInput(res, deployer, 'cai-flow')).toThrow(/holds pasted keys, which are stored encrypted/);
+    const input = stackProfileInput(res, { ...deployer, credentials: { source: 'sso', profile: 'lab' } }, 'cai-flow');
+    expect(ProfileInputSchema.parse(input)).toMatchObject({ name: 'cai-flow', credentials: { source: 'sso', profile: 'lab' }, bucket: EXISTING, architecture: 'arm64', endpoints: deployer.endpoints });
+    await deleteStack(clients, 'cai-flow', { pollMs: 1 });
   });
 });

@@ -1,13 +1,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { appDataDir } from '../../engine/data-dir.ts';
-import { ensureReferenceModel } from '../../engine/model/model-cache.ts';
 import { makeClients, type AwsClients } from '../../cloud/aws-clients.ts';
 import { ProfileStore } from '../../cloud/profiles.ts';
 import type { StoredProfile } from '../../cloud/profile-schema.ts';
 import { outputsToProfile } from '../../cloud/stack/outputs.ts';
 import { describePackage, packageLambda, type LambdaArch } from '../../cloud/stack/package-lambda.ts';
-import { deleteStack, deployStack, stackStatus, type StackProgress } from '../../cloud/stack/stack-deploy.ts';
+import { packageAndDeploy, stackProfileInput, type DeployFlowProgress } from '../../cloud/stack/deploy-flow.ts';
+import { deleteStack, stackStatus, type DeployResult } from '../../cloud/stack/stack-deploy.ts';
 import type { StackEventLine } from '../../cloud/stack/stack-events.ts';
 import { templateBody } from '../../cloud/stack/template.ts';
 
@@ -60,8 +60,10 @@ export function formatStackEvent(e: StackEventLine): string {
 
 function progressPrinter() {
   let lastUpload = 0;
-  return (p: StackProgress) => {
-    if (p.kind === 'phase') err(`» ${p.message}`);
+  return (p: DeployFlowProgress) => {
+    if (p.kind === 'package') err(`» packaging: ${p.step}`);
+    else if (p.kind === 'packaged') err(`» ${describePackage(p.result)}`);
+    else if (p.kind === 'phase') err(`» ${p.message}`);
     else if (p.kind === 'event') err(formatStackEvent(p.event));
     else {
       const now = Date.now();
@@ -103,18 +105,14 @@ interface DeployFlags {
 }
 
 /** Saves (or refreshes) the profile for the deployed stack, with the deploying profile's credentials source. */
-async function saveStackProfile(base: StoredProfile, outputs: Record<string, string>, name: string): Promise<string> {
+async function saveStackProfile(base: StoredProfile, res: DeployResult, name: string): Promise<string> {
   const s = store();
-  const exists = (await s.list()).some((p) => p.name === name);
-  if (exists) {
-    const { name: _n, credentials: _c, ...fields } = outputsToProfile(outputs, { name, credentials: { source: 'env' } });
+  if ((await s.list()).some((p) => p.name === name)) {
+    const { name: _n, credentials: _c, ...fields } = outputsToProfile(res.outputs, { name, credentials: { source: 'env' } });
     await s.update(name, fields);
     return `updated profile '${name}'`;
   }
-  if (base.credentials.source === 'static') {
-    throw new Error(`profile '${base.name}' holds pasted keys, which only the desktop app can copy; save the stack's profile there, or deploy with a ~/.aws, SSO or environment profile`);
-  }
-  await s.add(outputsToProfile(outputs, { name, credentials: base.credentials, endpoints: base.endpoints }));
+  await s.add(stackProfileInput(res, base, name));
   return `saved profile '${name}'`;
 }
 
@@ -158,17 +156,11 @@ export function register(program: Command): void {
     .option('--poll <seconds>', 'seconds between CloudFormation polls', seconds('--poll'), 5)
     .action(async (f: DeployFlags) => {
       const base = await resolveProfile(f.profile);
-      let zipFile = f.zip ? path.resolve(f.zip) : undefined;
-      if (!zipFile) {
-        const pkg = await packageLambda({ arch: f.arch, outFile: path.join(appDataDir(), 'stack', `cosmicai-lambda-${f.arch}.zip`), onProgress: (step) => err(`» packaging: ${step}`) });
-        err(`» ${describePackage(pkg)}`);
-        zipFile = pkg.file;
-      }
-      const modelFile = f.model ? path.resolve(f.model) : await ensureReferenceModel(appDataDir());
       const stop = sigint('Stopping: the CloudFormation operation itself continues; follow it with `cosmicai stack status`. Press Ctrl-C again to quit at once.');
       try {
         const res = await withClients(base, (c) =>
-          deployStack(c, {
+          packageAndDeploy(c, {
+            dataDir: appDataDir(),
             stackName: f.stackName,
             arch: f.arch,
             memoryMb: f.memory,
@@ -178,8 +170,8 @@ export function register(program: Command): void {
             logRetentionDays: f.logRetention,
             existingBucket: f.bucket,
             codeBucket: f.codeBucket,
-            zipFile: zipFile!,
-            modelFile,
+            zipFile: f.zip ? path.resolve(f.zip) : undefined,
+            modelFile: f.model ? path.resolve(f.model) : undefined,
             pollMs: f.poll * 1000,
             signal: stop.signal,
             onProgress: progressPrinter(),
@@ -189,7 +181,7 @@ export function register(program: Command): void {
         for (const [k, v] of Object.entries(res.outputs)) out(`  ${k.padEnd(22)} ${v}`);
         out(`  code                   s3://${res.codeBucket}/${res.codeKey}`);
         if (res.modelKey) out(`  model                  s3://${res.bucket}/${res.modelKey}`);
-        out(await saveStackProfile(base, res.outputs as Record<string, string>, f.saveAs ?? res.stackName));
+        out(await saveStackProfile(base, res, f.saveAs ?? res.stackName));
       } finally {
         stop.dispose();
       }
