@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createStudy, listStudies, loadStudy, resumeStudy, saveStudy, studyFile } from '../engine/study/study-store.ts';
+import { createStudy, listStudies, loadStudy, lockStudy, resumeStudy, saveStudy, studyFile } from '../engine/study/study-store.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -53,5 +53,17 @@ describe('study store', () => {
     expect('counts' in ok && ok.counts).toEqual({ pending: 1, running: 0, done: 0, failed: 0 });
     await expect(loadStudy(dir, 'nope')).rejects.toThrow(/no study "nope"/);
     JSON.parse(await readFile(studyFile(dir, s.id), 'utf8'));
+  });
+
+  it('lets one process run a study at a time and takes over a stale lock', async () => {
+    const s = await createStudy(dir, { target: 'local', batchSizes: [32], repeats: 1 });
+    const release = await lockStudy(dir, s.id);
+    await expect(lockStudy(dir, s.id)).rejects.toThrow(/is already running/);
+    await release();
+    // a lock left by a process that no longer exists (pid 2^22 + 1 is above Linux's pid_max default)
+    await writeFile(path.join(dir, 'studies', s.id, 'lock.json'), JSON.stringify({ pid: 4194305 }));
+    const again = await lockStudy(dir, s.id);
+    await again();
+    expect(await readdir(path.join(dir, 'studies', s.id))).toEqual(['study.json']);
   });
 });

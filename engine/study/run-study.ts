@@ -2,7 +2,7 @@ import { runLocal as realRunLocal, type LocalRunHooks, type LocalRunOptions, typ
 import type { LocalRunRecord } from '../run/run-record.ts';
 import { measurementFromLocalRecord } from './from-local-record.ts';
 import type { StudyMeasurement } from './measurement.ts';
-import { countJobs, loadStudy, resumeStudy, saveStudy, type JobState, type JobStatus, type StudyState } from './study-store.ts';
+import { countJobs, loadStudy, lockStudy, resumeStudy, saveStudy, type JobState, type JobStatus, type StudyState } from './study-store.ts';
 
 /**
  * Runs a study's queue job by job, saving the queue after every change. Local jobs call runLocal; cloud jobs go to
@@ -34,15 +34,14 @@ export interface RunStudyOptions {
   runLocal?: (opts: LocalRunOptions, hooks: LocalRunHooks) => Promise<LocalRunResult>;
 }
 
-const running = new Set<string>();
-
 export async function runStudy(studyId: string, opts: RunStudyOptions): Promise<StudyState> {
-  if (running.has(studyId)) throw new Error(`study ${studyId} is already running`);
-  running.add(studyId);
+  await loadStudy(opts.dataDir, studyId); // a clear error for a missing or damaged study, before locking
+  const release = await lockStudy(opts.dataDir, studyId);
   try {
+    // Read again under the lock: another process may have just finished with it.
     return await drive(resumeStudy(await loadStudy(opts.dataDir, studyId), { retryFailed: opts.retryFailed }), opts);
   } finally {
-    running.delete(studyId);
+    await release();
   }
 }
 

@@ -184,3 +184,38 @@ export const nextPendingJob = (state: StudyState): JobState | undefined => state
 /** The finished jobs' results, for the tables. */
 export const studyMeasurements = (state: StudyState): StudyMeasurement[] =>
   state.jobs.filter((j) => j.status === 'done' && j.result).map((j) => j.result!);
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims a study for this process (`lock.json` beside study.json) so the app and the CLI never run one queue at once.
+ * A lock left by a process that is gone is taken over. Returns the release function.
+ */
+export async function lockStudy(dataDir: string, id: string): Promise<() => Promise<void>> {
+  const file = path.join(studiesDir(dataDir), id, 'lock.json');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }), { flag: 'wx' });
+      return () => rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let pid = 0;
+      try {
+        pid = Number((JSON.parse(await readFile(file, 'utf8')) as { pid?: unknown }).pid) || 0;
+      } catch {
+        // unreadable lock: treat as stale
+      }
+      if (pid && pid !== process.pid && pidAlive(pid)) throw new Error(`study ${id} is already running in process ${pid}; wait for it or stop that process`);
+      if (pid === process.pid) throw new Error(`study ${id} is already running`);
+      await rm(file, { force: true });
+    }
+  }
+  throw new Error(`could not lock study ${id}: ${file} keeps coming back`);
+}
