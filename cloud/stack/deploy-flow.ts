@@ -4,11 +4,10 @@
  */
 import path from 'node:path';
 import { ensureReferenceModel } from '../../engine/model/model-cache.ts';
-import type { StoredProfile } from '../profile-schema.ts';
+import type { ProfileInput, StoredProfile } from '../profile-schema.ts';
 import { outputsToProfile } from './outputs.ts';
 import { packageLambda, type PackageResult } from './package-lambda.ts';
 import { deployStack, type DeployOptions, type DeployResult, type StackClients, type StackProgress } from './stack-deploy.ts';
-import type { ProfileInput } from '../profile-schema.ts';
 
 export type DeployFlowProgress = StackProgress | { kind: 'package'; step: 'native' | 'bundle' | 'zip' | 'write' } | { kind: 'packaged'; result: PackageResult };
 
