@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,8 +68,15 @@ export async function ensureRendererBuilt(log: (line: string) => void = (l) => p
     log('Building the user interface (first start, or its sources changed)…');
     const t0 = Date.now();
     const { build } = await import('vite');
-    await build({ configFile: path.join(PROJECT_ROOT, 'vite.config.ts'), root: path.join(PROJECT_ROOT, 'renderer'), logLevel: 'warn', clearScreen: false });
-    await writeFile(stampFile, want);
+    // Build beside the served folder and swap it in, so a host already serving the old bundle is not left without files.
+    const tmp = path.join(PROJECT_ROOT, 'out', `.renderer-build-${process.pid}`);
+    await rm(tmp, { recursive: true, force: true });
+    await build({ configFile: path.join(PROJECT_ROOT, 'vite.config.ts'), root: path.join(PROJECT_ROOT, 'renderer'), logLevel: 'warn', clearScreen: false, build: { outDir: tmp, emptyOutDir: true } });
+    await writeFile(path.join(tmp, STAMP), want);
+    const old = path.join(PROJECT_ROOT, 'out', `.renderer-old-${process.pid}`);
+    await rename(RENDERER_OUT, old).catch(() => undefined);
+    await rename(tmp, RENDERER_OUT);
+    await rm(old, { recursive: true, force: true });
     log(`Built the user interface in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
   } finally {
     await rm(lock, { recursive: true, force: true });
