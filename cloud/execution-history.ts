@@ -85,6 +85,15 @@ function rankOf(input: unknown): { rank: string | null; dataPath: unknown } {
 }
 
 /**
+ * Lambda reports a function's exception as the cause `{"errorType","errorMessage","trace"}`; the message is what
+ * a user needs (the trace is in the log group). Other causes are kept as they are.
+ */
+export function readableCause(cause: string): string {
+  const parsed = parseJson(cause) as { errorMessage?: unknown } | undefined;
+  return parsed && typeof parsed === 'object' && typeof parsed.errorMessage === 'string' ? parsed.errorMessage : cause;
+}
+
+/**
  * The ranks whose last task attempt failed (a failure followed by a successful retry does not count).
  * MapIterationFailed events fill in ranks whose task failure is not in this history.
  */
@@ -105,7 +114,7 @@ export function failedRanksFromHistory(events: HistoryEvent[]): FailedRank[] {
       continue;
     }
     const f = failureOf(e) ?? {};
-    last.set(key, { rank, index, dataPath, error: f.error ?? type, cause: f.cause ?? '', event: type, timestamp: e.timestamp ? e.timestamp.toISOString() : null });
+    last.set(key, { rank, index, dataPath, error: f.error ?? type, cause: readableCause(f.cause ?? ''), event: type, timestamp: e.timestamp ? e.timestamp.toISOString() : null });
   }
   const out = [...last.values()].filter((v): v is FailedRank => v !== null);
   const seenIndex = new Set(out.map((f) => f.index).filter((i) => i !== null));

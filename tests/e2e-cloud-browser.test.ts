@@ -103,10 +103,33 @@ describe('cloud screens in the browser', () => {
     await page.getByTestId('results-title').waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('results-title').textContent()).toBe('cloud from the browser');
     expect(await page.getByTestId('run-status').textContent()).toBe('completed');
+    const details = page.getByTestId('cloud-details');
+    await details.waitFor();
+    expect(await details.textContent()).toMatch(/Ranks with results3 \/ 3/);
+    expect(await details.textContent()).toMatch(/Wall throughput \(Mbit\/s\)[\d,.]+/);
     await shot('cloud-run-results');
 
     await page.getByRole('link', { name: 'History' }).click();
     await page.getByText('cloud from the browser').first().waitFor();
     expect(pageErrors).toEqual([]);
+  }, 240_000);
+
+  it('a rank that throws: the run is recorded as failed, with the rank, its error and the kept results', async () => {
+    aws.faults.failRank(1, { name: 'MemoryError', message: 'rank 1 could not allocate its batch' });
+    try {
+      await page.getByRole('link', { name: 'Cloud run' }).click();
+      await page.getByTestId('cloud-form').locator('input[name=name]').fill('cloud with a failing rank');
+      await page.getByTestId('start-cloud-run').click();
+      await page.getByTestId('results-title').waitFor({ timeout: 120_000 });
+      expect(await page.getByTestId('results-title').textContent()).toBe('cloud with a failing rank');
+      expect(await page.getByTestId('run-status').textContent()).toBe('failed');
+      const failed = page.getByTestId('cloud-failed-ranks');
+      await failed.waitFor();
+      expect(await failed.textContent()).toMatch(/rank 1 \(data\/0\.5MB\/2\.pt\): MemoryError rank 1 could not allocate its batch/);
+      await shot('cloud-run-failed-rank');
+    } finally {
+      aws.faults.clearRankFailures();
+      await aws.settled();
+    }
   }, 240_000);
 });

@@ -3,6 +3,7 @@ import { api } from '../api.ts';
 import type { PredictionRow, RunEntry } from '../../../app/common/contract/index.ts';
 import { accuracyTable, hostTable, latencyTable, partitionsTable, runLabels, summaryTable } from '../../../app/common/run-tables.ts';
 import { ChartCard } from '../components/chart-card.tsx';
+import { CloudRunDetails } from '../components/cloud-run-details.tsx';
 import { DataTable } from '../components/data-table.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
 import { accent, textColor, type AnyChartConfig } from '../lib/charts.ts';
@@ -106,6 +107,7 @@ function Results({ id }: { id: string }) {
         <Stat k="Galaxies" v={n('samples')?.toLocaleString() ?? '—'} />
         {acc?.mae !== undefined && <Stat k="MAE (z)" v={acc.mae.toFixed(4)} />}
       </div>
+      {entry.kind === 'cloud' && <CloudRunDetails entry={entry} />}
       {!entry.record && <div className="notice">This run left no record (it did not get far enough).</div>}
       {entry.record && <DataTable table={tables.summary} testId="summary-table" />}
       <div className="grid-2">
