@@ -83,6 +83,13 @@ async function drive(state: StudyState, opts: RunStudyOptions): Promise<StudySta
         outcome = opts.signal?.aborted ? 'cancelled' : { measurement: r.measurement, runId: r.runId ?? null };
       }
     } catch (err) {
+      if (opts.signal?.aborted) {
+        job.status = 'pending';
+        job.error = `cancelled (${err instanceof Error ? err.message : String(err)}); runs again when the study resumes`;
+        await saveStudy(opts.dataDir, state);
+        emit('cancelled', job, `study cancelled during ${job.id}; it runs again when the study resumes`);
+        return state;
+      }
       job.status = 'failed';
       job.error = err instanceof Error ? err.message : String(err);
       job.finishedAt = new Date().toISOString();

@@ -24,7 +24,11 @@ export const SweepParamsSchema = z.object({
   target: z.enum(STUDY_TARGETS).default('local'),
   sweeps: z.array(z.enum(['batch-size', 'data-size'])).min(1).default(['batch-size', 'data-size']),
   batchSizes: positiveInts('batch sizes').default([32, 64, 128, 256, 512]),
-  partitionSizesMb: positiveInts('partition sizes').default([25, 50, 75, 100]),
+  partitionSizesMb: z
+    .array(z.number().positive('partition sizes must be positive'))
+    .min(1, 'give at least one partition size')
+    .refine((v) => new Set(v).size === v.length, 'partition sizes has duplicates')
+    .default([25, 50, 75, 100]),
   dataSizesGb: z
     .array(DataSize)
     .min(1)
@@ -35,7 +39,7 @@ export const SweepParamsSchema = z.object({
   repeats: z.number().int().min(1).max(100).default(3),
   /** The fixed values of the other sweep. */
   batchSweepDataGb: DataSize.default(1),
-  batchSweepPartitionMb: z.number().int().positive().default(25),
+  batchSweepPartitionMb: z.number().positive().default(25),
   dataSweepBatchSize: z.number().int().positive().default(512),
   /** Local runs: the .pt files/folders to run (default: the bundled sample data) and onnxruntime threads. */
   localData: z.array(z.string()).optional(),
