@@ -70,7 +70,7 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
           {shown.length === 0 && <div className="empty" style={{ padding: 12 }}>Nothing to show here.</div>}
           {shown.map((e) => (
             <div key={e.path} className={`file-row${selected.includes(e.path) ? ' selected' : ''}`} onClick={() => toggle(e)} data-name={e.name}>
-              <span>{e.kind === 'dir' ? '📁' : '📄'}</span>
+              <span className={`kind ${e.kind}`}>{e.kind === 'dir' ? 'folder' : 'file'}</span>
               <span>{e.name}</span>
               {e.size !== null && <span className="size">{formatBytes(e.size)}</span>}
             </div>

@@ -128,7 +128,7 @@ function RunProgressView({ run }: { run: TrackedRun }) {
   const build = useCallback(
     (): AnyChartConfig => ({
       type: 'line',
-      data: { datasets: [{ label: 'samples/s', data: [], borderColor: accent(), backgroundColor: accent() + '33', fill: true, pointRadius: 0, tension: 0.25 }] },
+      data: { datasets: [{ label: 'samples/s', data: [], borderColor: accent(), backgroundColor: accent() + '33', fill: true, pointRadius: 3, tension: 0.25 }] },
       options: {
         parsing: false,
         scales: { x: { type: 'linear', title: { display: true, text: 'elapsed (s)' }, min: 0 }, y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'galaxies/s' } } },
