@@ -7,6 +7,7 @@ import { collectReportLines, tailLogs, type LogLine, type ReportLine } from './l
 import { monitorExecution, snapshotExecution, type ExecutionSnapshot } from './monitor.ts';
 import type { CaiPayload } from './payload.ts';
 import { readResults } from './results.ts';
+import { sleep } from './sleep.ts';
 
 /**
  * A cloud run end to end: start the execution, follow it (status, Map item counts, failed ranks, log tail),
@@ -122,7 +123,40 @@ export function lambdaUsage(lines: ReportLine[]): LambdaUsage {
 }
 
 /** Reads the results of an execution (finished or not) and builds its record. */
-export async function buildRecord(clients: AwsClients, snapshot: ExecutionSnapshot, id: string, onEvent?: (e: CloudRunEvent) => void): Promise<CloudRunRecord> {
+export interface BuildRecordOptions {
+  onEvent?: (e: CloudRunEvent) => void;
+  /**
+   * CloudWatch delivers log events seconds (sometimes minutes) after an invocation ends: wait up to this long for a
+   * REPORT line per succeeded rank. Default 45 s; 0 reads once.
+   */
+  reportWaitMs?: number;
+  signal?: AbortSignal;
+}
+
+async function readLambdaUsage(clients: AwsClients, snapshot: ExecutionSnapshot, opts: BuildRecordOptions): Promise<LambdaUsage | null> {
+  if (!snapshot.startDate) return null;
+  const group = logGroupName(clients.profile.inferenceLambdaName);
+  const from = Date.parse(snapshot.startDate) - 60_000;
+  const expected = snapshot.items?.succeeded ?? 0;
+  const deadline = Date.now() + (opts.reportWaitMs ?? 45_000);
+  try {
+    for (;;) {
+      const to = (snapshot.stopDate ? Date.parse(snapshot.stopDate) : Date.now()) + 60_000;
+      const lines = await collectReportLines(clients.logs, group, from, to, opts.signal);
+      if (lines.length >= expected || Date.now() >= deadline || opts.signal?.aborted) {
+        if (lines.length < expected) opts.onEvent?.({ type: 'notice', message: `Only ${lines.length} of ${expected} REPORT lines have reached ${group} so far; Lambda usage is partial.` });
+        return lambdaUsage(lines);
+      }
+      await sleep(Math.min(5_000, Math.max(0, deadline - Date.now())), opts.signal);
+    }
+  } catch (err) {
+    opts.onEvent?.({ type: 'notice', message: `Lambda REPORT lines unavailable: ${err instanceof CloudError ? err.message : String(err)}` });
+    return null;
+  }
+}
+
+export async function buildRecord(clients: AwsClients, snapshot: ExecutionSnapshot, id: string, options: BuildRecordOptions | ((e: CloudRunEvent) => void) = {}): Promise<CloudRunRecord> {
+  const opts: BuildRecordOptions = typeof options === 'function' ? { onEvent: options } : options;
   const p = clients.profile;
   const payload = (snapshot.input && typeof snapshot.input === 'object' ? snapshot.input : {}) as CaiPayload;
   const resultPath = typeof payload.result_path === 'string' ? payload.result_path : '';
@@ -130,16 +164,7 @@ export async function buildRecord(clients: AwsClients, snapshot: ExecutionSnapsh
   const bucket = typeof payload.bucket === 'string' ? payload.bucket : p.bucket;
   const results = await readResults(clients.s3, bucket, resultPath, snapshot.mapDurationSeconds);
 
-  let lambda: LambdaUsage | null = null;
-  if (snapshot.startDate) {
-    const from = Date.parse(snapshot.startDate) - 60_000;
-    const to = (snapshot.stopDate ? Date.parse(snapshot.stopDate) : Date.now()) + 60_000;
-    try {
-      lambda = lambdaUsage(await collectReportLines(clients.logs, logGroupName(p.inferenceLambdaName), from, to));
-    } catch (err) {
-      onEvent?.({ type: 'notice', message: `Lambda REPORT lines unavailable: ${err instanceof CloudError ? err.message : String(err)}` });
-    }
-  }
+  const lambda = await readLambdaUsage(clients, snapshot, opts);
   const devices = [...new Set(results.ranks.map((r) => r.device).filter((d): d is string => typeof d === 'string'))];
   const record: CloudRunRecord = {
     id,

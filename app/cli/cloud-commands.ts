@@ -406,7 +406,7 @@ function registerCloud(program: Command): void {
       await withClients(f.profile, async (c) => {
         if (target.startsWith('arn:')) {
           const snap = await snapshotExecution(c.sfn, checkExecutionArn(target), { lastFailed: -1 });
-          const record = await buildRecord(c, snap, 'unsaved');
+          const record = await buildRecord(c, snap, 'unsaved', { reportWaitMs: 0 });
           out(f.json ? JSON.stringify(record, null, 2) : formatRecord(record));
           return;
         }
