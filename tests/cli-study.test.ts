@@ -162,6 +162,14 @@ describe('cosmicai study run / show / list / estimate', () => {
     expect(cli(['study', 'prices', '--reset']).stdout).toContain('Default prices.');
   });
 
+  it('keeps cloud jobs waiting when no AWS profile is saved', () => {
+    const r = cli(['study', 'run', '--target', 'cloud', '--batch-sizes', '32', '--partitions', '25', '--data-sizes', '1', '--repeats', '1']);
+    expect(r.stderr).toMatch(/cloud jobs wait: no AWS profile is saved/);
+    expect(r.stderr).toMatch(/0 done, 0 failed, 2 cloud job\(s\) waiting for the cloud runner/);
+    expect(r.stdout).toMatch(/0 done, 0 failed, 2 pending, 0 running of 2/);
+    expect(r.status).toBe(0);
+  });
+
   it('rejects bad sweep values by name', () => {
     const r = cli(['study', 'estimate', '--batch-sizes', '32,x']);
     expect(r.status).not.toBe(0);

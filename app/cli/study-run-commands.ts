@@ -15,6 +15,10 @@ import type { PriceTable } from '../../cloud/cost/price-table.ts';
 import { readFile } from 'node:fs/promises';
 import { exportTable, type ExportFormat } from '../common/table-export.ts';
 import { HistoryStore } from '../node/history-store.ts';
+import { makeClients } from '../../cloud/aws-clients.ts';
+import { ProfileStore } from '../../cloud/profiles.ts';
+import type { StoredProfile } from '../../cloud/profile-schema.ts';
+import { cloudJobRunner } from '../../cloud/study-cloud-job.ts';
 import { formatTable } from './local-table.ts';
 
 /** `cosmicai study run|resume|list|show|estimate`: a sweep as a queue in <dataDir>/studies/<id>/study.json. */
@@ -138,7 +142,17 @@ function historySaver(dataDir: string, state: StudyState) {
   };
 }
 
-async function drive(id: string, retryFailed: boolean): Promise<StudyState> {
+/** The profile for a study's cloud jobs: the named one, else the only saved one; null (jobs wait) when there is none. */
+async function cloudProfile(name: string | undefined): Promise<StoredProfile | null> {
+  const store = new ProfileStore(appDataDir());
+  if (name) return store.getStored(name);
+  const all = await store.list();
+  if (all.length === 1) return store.getStored(all[0].name);
+  if (all.length > 1) throw new Error(`several profiles are saved (${all.map((p) => p.name).join(', ')}): choose one for the cloud jobs with --profile NAME`);
+  return null;
+}
+
+async function drive(id: string, retryFailed: boolean, profileName?: string): Promise<StudyState> {
   const dataDir = appDataDir();
   const state = await loadStudy(dataDir, id);
   const ac = new AbortController();
@@ -146,11 +160,39 @@ async function drive(id: string, retryFailed: boolean): Promise<StudyState> {
     err('cancelling after the current batch… (the study resumes with `cosmicai study resume ' + id + '`)');
     ac.abort();
   };
+  const hasCloud = state.jobs.some((j) => j.target === 'cloud' && j.status !== 'done');
+  const profile = hasCloud ? await cloudProfile(profileName) : null;
+  if (hasCloud && !profile) err('cloud jobs wait: no AWS profile is saved (add one with `cosmicai profile add NAME …`, then `cosmicai study resume ' + id + '`)');
+  const clients = profile ? makeClients(profile) : null;
+  const history = new HistoryStore(dataDir);
   process.once('SIGINT', onSigint);
   try {
-    return await runStudy(id, { dataDir, signal: ac.signal, onProgress: progressLogger(), saveRecord: historySaver(dataDir, state), retryFailed });
+    return await runStudy(id, {
+      dataDir,
+      signal: ac.signal,
+      onProgress: progressLogger(),
+      saveRecord: historySaver(dataDir, state),
+      retryFailed,
+      ...(clients
+        ? {
+            runCloudJob: cloudJobRunner({
+              clients,
+              dataDir,
+              studyId: state.id,
+              studyName: state.name,
+              history,
+              dataset: state.params.localData,
+              onEvent: (job, e) => {
+                if (e.type === 'started') err(`${job.id}: execution ${e.executionArn}, results in ${e.resultPath}`);
+                else if (e.type === 'notice') err(`${job.id}: ${e.message}`);
+              },
+            }),
+          }
+        : {}),
+    });
   } finally {
     process.off('SIGINT', onSigint);
+    clients?.destroy();
   }
 }
 
@@ -227,15 +269,16 @@ export function registerStudyRun(study: Command): void {
       );
     });
 
-  sweepOptions(study.command('run').description('Create a study from sweep parameters and run its local jobs (Ctrl-C cancels; resume later)'))
+  sweepOptions(study.command('run').description('Create a study from sweep parameters and run it: local jobs here, cloud jobs on the profile state machine (Ctrl-C cancels; resume later)'))
     .option('--name <name>', 'a name for the study')
+    .option('--profile <name>', 'AWS profile for the cloud jobs (default: the only saved one)')
     .addOption(formatOption())
-    .action(async (f: SweepFlags & { name?: string; format: string }) => {
+    .action(async (f: SweepFlags & { name?: string; format: string; profile?: string }) => {
       const params = paramsOf(f);
       err(estimateText(params, f, (await loadPriceTable(appDataDir())).table));
       const created = await createStudy(appDataDir(), params, f.name);
       err(`study ${created.id} created: ${created.jobs.length} job(s)`);
-      const state = await drive(created.id, false);
+      const state = await drive(created.id, false, f.profile);
       for (const l of failedLines(state)) err(l);
       (f.format === 'json' ? err : out)(statusLine(state));
       out(studyTables(state, toExport(f.format)));
@@ -247,9 +290,10 @@ export function registerStudyRun(study: Command): void {
     .description('Run a study\'s pending jobs (and interrupted ones) again')
     .argument('<id>', 'study id (see `cosmicai study list`)')
     .option('--retry-failed', 'queue failed jobs again too')
+    .option('--profile <name>', 'AWS profile for the cloud jobs (default: the only saved one)')
     .addOption(formatOption())
-    .action(async (id: string, f: { retryFailed?: boolean; format: string }) => {
-      const state = await drive(id, !!f.retryFailed);
+    .action(async (id: string, f: { retryFailed?: boolean; format: string; profile?: string }) => {
+      const state = await drive(id, !!f.retryFailed, f.profile);
       for (const l of failedLines(state)) err(l);
       (f.format === 'json' ? err : out)(statusLine(state));
       out(studyTables(state, toExport(f.format)));
