@@ -108,7 +108,8 @@ if (!app.requestSingleInstanceLock()) {
     });
 
     Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate()));
-    if (!process.env.ELECTRON_RENDERER_URL) await kit.ensureRendererBuilt();
+    // From a checkout, rebuild the UI if its sources changed since the last build; a packaged app ships it built.
+    if (!process.env.ELECTRON_RENDERER_URL && !app.isPackaged) await kit.ensureRendererBuilt();
     win = createWindow(root);
     win.on('closed', () => (win = null));
 
