@@ -46,7 +46,15 @@ function Scatter({ entry, rows, total }: { entry: RunEntry; rows: PredictionRow[
       },
     };
   }, [rows]);
-  if (!labelled.length) return <div className="card"><h2>Predicted vs true redshift</h2><div className="empty">This data has no redshift labels, so there is nothing to compare the predictions with.</div></div>;
+  if (!labelled.length)
+    return (
+      <div className="card">
+        <h2>Predicted vs true redshift</h2>
+        <div className="empty">
+          {rows.length === 0 ? 'This run has no stored predictions.' : 'This data has no redshift labels, so there is nothing to compare the predictions with.'}
+        </div>
+      </div>
+    );
   return (
     <ChartCard title="Predicted vs true redshift" build={build} fileName={`${entry.id}-scatter`} testId="scatter">
       <div className="muted" style={{ fontSize: '0.85rem' }}>
