@@ -136,6 +136,41 @@ describe('cosmicai profile / cloud', () => {
     expect(stop.stdout).toMatch(/not running \(status SUCCEEDED\); nothing to stop/);
   });
 
+  it('kill -9 during a cloud run: History shows it interrupted with its ARN; attach finishes it into one entry', async () => {
+    const release = aws.faults.holdInvocations();
+    try {
+      const child = spawn(process.execPath, [CLI, 'cloud', 'run', '--no-stage', '--file-limit', '2', '--partition-mb', '0.5', '--batch-size', '8', '--interval', '0.2', '--no-logs', '--name', 'killed run'], {
+        env: { ...process.env, COSMICAI_DATA_DIR: dataDir, AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey },
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const exited = new Promise((r) => child.on('close', r));
+      for (let i = 0; i < 600 && !/RUNNING/.test(stderr); i++) await new Promise((r) => setTimeout(r, 50));
+      const arn = /started (arn:\S+)/.exec(stderr)?.[1];
+      expect(arn, stderr).toBeTruthy();
+      child.kill('SIGKILL');
+      await exited;
+
+      const history = new HistoryStore(dataDir);
+      const items = (await history.list()).flatMap((i) => (!i.damaged && i.name === 'killed run' ? [i] : []));
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({ status: 'interrupted', kind: 'cloud' });
+      expect((await history.get(items[0].id)).entry.params.executionArn).toBe(arn);
+
+      release();
+      const attach = await cli(['cloud', 'attach', arn!, '--interval', '0.2', '--no-logs', '--name', 'killed run']);
+      expect(attach.status, attach.stderr).toBe(0);
+      expect(attach.stdout).toMatch(/cloud run .*: completed/);
+      const after = (await history.list()).flatMap((i) => (!i.damaged && i.name === 'killed run' ? [i] : []));
+      expect(after).toHaveLength(1);
+      expect(after[0].status).toBe('completed');
+      expect(after[0].id).not.toBe(items[0].id);
+    } finally {
+      release();
+      await aws.settled();
+    }
+  });
+
   it('--payload FILE: validated, and the result_path is replaced by a fresh one', async () => {
     const file = path.join(work, 'payload.json');
     await writeFile(file, JSON.stringify({ bucket: aws.bucket, file_limit: '1', batch_size: 4, object_type: 'folder', S3_object_name: 'scripts/cosmicai-bench', script: '/tmp/scripts/cosmicai-bench/model.onnx', result_path: 'results/old', data_bucket: aws.bucket, data_prefix: 'data/0.5MB/' }));

@@ -11,6 +11,7 @@ import { buildPayload, newResultPath, parsePayloadText, payloadToText, type CaiP
 import { ProfileStore } from '../../cloud/profiles.ts';
 import type { CredentialsInput, ProfileInput, StoredProfile } from '../../cloud/profile-schema.ts';
 import { readResults } from '../../cloud/results.ts';
+import { removeSuperseded } from '../node/cloud-history.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { formatChecks, formatProfile, formatRecord, formatResults, formatSnapshot, formatSnapshotDetail, formatStageProgress } from './cloud-format.ts';
 
@@ -263,8 +264,15 @@ function eventPrinter(json: boolean) {
   };
 }
 
-async function followAndRecord(clients: AwsClients, executionArn: string, f: { interval: number; logs: boolean; json?: boolean; name?: string }): Promise<void> {
+async function followAndRecord(clients: AwsClients, executionArn: string, f: { interval: number; logs: boolean; json?: boolean; name?: string }, payload?: CaiPayload): Promise<void> {
   const ctl = sigintController('detaching: the execution keeps running (stop it with `cosmicai cloud stop ARN`)');
+  const history = new HistoryStore(appDataDir());
+  // Listed at once: if this process dies, History shows the run as interrupted, ready to re-attach.
+  const entry = await history.create({
+    kind: 'cloud',
+    name: f.name ?? (payload ? `Cloud · ${clients.profile.name} · batch ${payload.batch_size} · ${payload.file_limit} files` : `Cloud · ${clients.profile.name} · ${executionArn.split(':').pop()}`),
+    params: { profile: clients.profile.name, executionArn, ...(payload ? { result_path: payload.result_path } : { attached: true }) },
+  });
   try {
     const onEvent = eventPrinter(!!f.json);
     const final = await follow(clients, executionArn, { intervalMs: f.interval * 1000, signal: ctl.signal, tailLogs: f.logs, onEvent });
@@ -272,11 +280,15 @@ async function followAndRecord(clients: AwsClients, executionArn: string, f: { i
       err(`detached from ${executionArn}; re-attach with: cosmicai cloud attach ${executionArn}`);
       return;
     }
-    const record = await buildRecord(clients, final, 'pending', onEvent);
-    const id = await saveToHistory(new HistoryStore(appDataDir()), record, f.name);
+    const record = await buildRecord(clients, final, entry.id, onEvent);
+    const id = await saveToHistory(history, record, entry.name, entry.id);
+    await removeSuperseded(history, executionArn, id);
     const saved = { ...record, id };
     out(f.json ? JSON.stringify(saved, null, 2) : `${formatRecord(saved)}\n  saved in History as ${id}`);
     if (record.status !== 'completed') process.exitCode = 1;
+  } catch (e) {
+    await history.finish(entry.id, { status: 'failed', error: { code: 'CLOUD_ERROR', message: e instanceof Error ? e.message : String(e) } }).catch(() => undefined);
+    throw e;
   } finally {
     ctl.dispose();
   }
@@ -358,7 +370,7 @@ function registerCloud(program: Command): void {
           out(f.json ? JSON.stringify({ executionArn: started.executionArn, name: started.name, result_path: payload.result_path }, null, 2) : started.executionArn);
           return;
         }
-        await followAndRecord(clients, started.executionArn, f);
+        await followAndRecord(clients, started.executionArn, f, payload);
       });
     });
 

@@ -11,6 +11,7 @@ import type { ProfileStore } from '../../../cloud/profiles.ts';
 import type { SecretCipher } from '../../../cloud/secret-cipher.ts';
 import { ApiError, toApiErrorData, type CloudProgress, type CloudRunOptions } from '../../common/contract/index.ts';
 import type { EventHub } from '../../common/dispatcher.ts';
+import { removeSuperseded } from '../cloud-history.ts';
 import type { HistoryStore } from '../history-store.ts';
 
 interface Active {
@@ -206,6 +207,7 @@ export class CloudRunService {
       this.emit(a, { phase: 'collecting', ...snapshotView(final), message: 'Reading the results…' });
       const record = await buildRecord(a.clients, final, a.runId, onEvent);
       await saveToHistory(this.deps.store, record, a.name, a.runId);
+      await removeSuperseded(this.deps.store, executionArn, a.runId);
       const status = record.status === 'completed' ? 'completed' : record.status === 'aborted' ? 'cancelled' : 'failed';
       this.deps.hub.emit('cloud.finished', {
         runId: a.runId,
