@@ -118,6 +118,18 @@ describe('Table 2 and Table 3', () => {
     expect(t.note).toMatch(/total_cpu_time \(seconds\)" summed/);
   });
 
+  it('Table 3 reproduces the cost rows the study published for its 12.6 GB set', () => {
+    // The study (AI-for-Astronomy README, "Cost estimate"): requests × duration × memory GB × $0.00001667:
+    // 25 MB: 517 × 6.55 s × 2.8 GB → $0.16; 100 MB: 130 × 25 s × 7.0 GB → $0.38.
+    const study = [
+      cloud({ partitionMb: 25, dataLabel: 'total', ranks: 517, rankSecondsTotal: 517 * 6.55, lambdaMemoryMb: 2.8 * 1024 }),
+      cloud({ partitionMb: 100, dataLabel: 'total', ranks: 130, rankSecondsTotal: 130 * 25, lambdaMemoryMb: 7 * 1024 }),
+    ];
+    const rows = table3(study).rows;
+    expect(rows.map((r) => Math.round((r.cost_usd as number) * 100) / 100)).toEqual([0.16, 0.38]);
+    expect(rows.map((r) => r.invocations)).toEqual([517, 130]);
+  });
+
   it('Table 3 ignores local runs', () => {
     expect(table3([run({ partitionMb: 25, dataLabel: 'total' })]).rows).toEqual([]);
   });
