@@ -179,8 +179,9 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
       await services.shutdown();
       for (const res of sse) res.end();
       sse.clear();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
     },
   };
 }
