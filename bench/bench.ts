@@ -209,12 +209,12 @@ const peakOf = (threads: number) => {
 };
 
 async function engineRun(
-  dataFiles: string[], batchSize: number, threads: number, precision: 'fp32' | 'int8', zOut?: string,
+  dataFiles: string[], batchSize: number, threads: number, precision: 'fp32' | 'int8', zOut?: string, spinning = false,
 ): Promise<{ rec: EngineResult & { first_batch_seconds: number | null }; summary: EngineSummary }> {
   const rec = lastJson<EngineResult & { first_batch_seconds: number | null }>(
     await run(process.execPath, [
       'bin/run-ts.mjs', 'bench/engine-once.ts', '--model', modelPath, '--batch-size', String(batchSize), '--threads', String(threads),
-      '--precision', precision, ...(zOut ? ['--z-out', zOut] : []), ...dataFiles,
+      '--precision', precision, ...(zOut ? ['--z-out', zOut] : []), ...(spinning ? ['--spinning'] : []), ...dataFiles,
     ]),
     `engine run (${precision})`,
   );
@@ -326,6 +326,22 @@ for (const threads of threadCounts) {
   }
 }
 
+// Thread spinning (issue 7 item 6): the largest batch again with onnxruntime's intra-op spinning on. Spinning
+// threads burn CPU while waiting for work, so total_cpu_time rises with no work done; the engine runs with it off.
+let spinning: { batchSize: number; threads: number; off: EngineSummary; on: EngineSummary } | { error: string } | null = null;
+const spinBase = results.filter((r) => r.threads === cores).at(-1);
+if (cores > 1 && spinBase && 'samplesPerSec' in spinBase.engine) {
+  process.stderr.write(`spinning on: batch ${spinBase.batchSize}, ${cores} threads…`);
+  try {
+    const { summary } = await engineRun(files, spinBase.batchSize, cores, 'fp32', undefined, true);
+    spinning = { batchSize: spinBase.batchSize, threads: cores, off: spinBase.engine, on: summary };
+    process.stderr.write(` ${summary.samplesPerSec.toFixed(1)} galaxies/s\n`);
+  } catch (err) {
+    spinning = { error: (err as Error).message };
+    process.stderr.write(` failed: ${(err as Error).message}\n`);
+  }
+}
+
 // Memory: peak RSS over a large dataset, at the default threads, for batch 512 and 64.
 interface MemoryResult { batchSize: number; samples: number; bytes: number; partitions: number; peakRssMb: number; samplesPerSec: number; loadGBps: number }
 const memory: Array<MemoryResult | { batchSize: number; error: string }> = [];
@@ -418,6 +434,13 @@ process.stdout.write(
     `fp32 matmul peak (onnxruntime, one large MatMul):\n${peakLines.join('\n')}\n\n` +
     formatTable(headers, rows, headers.map(() => true)) + '\n' +
     ('skipped' in torch ? `\nPyTorch baseline skipped: ${torch.skipped}\n` : '') +
+    (spinning && !('error' in spinning)
+      ? `\nthread spinning (batch ${spinning.batchSize}, ${spinning.threads} threads): ` +
+        `off ${spinning.off.samplesPerSec.toFixed(1)} samples/s, CPU ${spinning.off.cpuSeconds.toFixed(1)} s for ${spinning.off.inferenceSeconds.toFixed(1)} s of inference ` +
+        `(${(spinning.off.cpuSeconds / spinning.off.inferenceSeconds).toFixed(2)} cores busy); ` +
+        `on ${spinning.on.samplesPerSec.toFixed(1)} samples/s, CPU ${spinning.on.cpuSeconds.toFixed(1)} s for ${spinning.on.inferenceSeconds.toFixed(1)} s ` +
+        `(${(spinning.on.cpuSeconds / spinning.on.inferenceSeconds).toFixed(2)} cores busy)\n`
+      : '') +
     (memory.length ? `\nmemory case (fp32, ${cores} threads):\n${memoryLines.join('\n')}\n` : '') +
     `\ntargets (issue 7):\n` +
     Object.entries(targets).map(([k, t]) => `  ${k.padEnd(34)} ${t.target.padEnd(20)} ${t.measured}${t.met === null ? '' : t.met ? '  met' : '  NOT met'}`).join('\n') + '\n\n' +
@@ -445,6 +468,7 @@ await writeFile(
       matmulPeak: Object.fromEntries(peaks),
       results,
       memory: { dataset: largeDir, samples: memorySamples, runs: memory },
+      spinning,
       targets,
     },
     null,

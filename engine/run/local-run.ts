@@ -7,6 +7,7 @@ import { ensureQuantizedModel, PRECISIONS, type Precision } from '../model/quant
 import { QuantizeError } from '../model/quantize.ts';
 import { inspectModel } from '../model/model-info.ts';
 import { computeAccuracy } from './accuracy.ts';
+import { collectGarbage } from './collect-garbage.ts';
 import { hostInfo } from './host-info.ts';
 import { percentiles } from './percentiles.ts';
 import { PredictionTable, type PredictionRow } from './predictions.ts';
@@ -159,6 +160,7 @@ export async function runLocal(opts: LocalRunOptions = {}, hooks: LocalRunHooks 
   if (dataset.partitions.length === 0) {
     throw new LocalRunError('no-data', `no .pt partitions found in ${spec.join(', ')}`);
   }
+  collectGarbage(); // the model file inspected (and quantized) above: ~63 MB that would otherwise count in peak RSS
   const allRefs = [...dataset.partitions, ...dataset.unreadable.map((u) => u.ref)].sort((a, b) => a.index - b.index);
 
   const cancelFlag = new SharedArrayBuffer(4);
