@@ -4,14 +4,15 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { awsCall, CloudError, describeAwsError } from './aws-errors.ts';
-import { sha256File } from './file-hash.ts';
+import { digestFile } from './file-hash.ts';
 
 /**
  * Uploads to S3 with progress, integrity and resume:
  * - every object carries `x-amz-meta-sha256` (the file's sha256);
- * - an object already there with the same size and sha256 is skipped (so a re-run after a cancel or a crash only
- *   sends what is missing);
- * - after each upload HeadObject must report the same size and sha256, or staging fails naming the key;
+ * - an object already there with the same size, sha256 and a matching ETag is skipped (so a re-run after a
+ *   cancel or a crash only sends what is missing, and a damaged object is replaced);
+ * - after each upload HeadObject must report the same size and sha256, and an ETag matching the content's MD5
+ *   (single or multipart form; not checkable for KMS-encrypted objects), or staging fails naming the key;
  * - files ≥ one part go multipart (lib-storage Upload, parts of `partSize` ≥ 5 MiB, 4 in flight);
  * - the AbortSignal stops between and within files; finished objects stay, the report says what was done.
  */
@@ -65,10 +66,19 @@ function isAbort(err: unknown, signal?: AbortSignal): boolean {
 }
 
 /** The existing object's size and sha256 metadata, or null when there is none. */
-async function headObject(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<{ size: number; sha256?: string } | null> {
+interface HeadInfo {
+  size: number;
+  sha256?: string;
+  etag?: string;
+  /** KMS / customer-key encryption: the ETag is then not an MD5 of the content. */
+  opaqueEtag: boolean;
+}
+
+async function headObject(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<HeadInfo | null> {
   try {
     const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
-    return { size: h.ContentLength ?? -1, sha256: h.Metadata?.sha256 };
+    const sse = h.ServerSideEncryption ?? '';
+    return { size: h.ContentLength ?? -1, sha256: h.Metadata?.sha256, etag: h.ETag?.replace(/"/g, ''), opaqueEtag: sse.startsWith('aws:kms') || !!h.SSECustomerAlgorithm };
   } catch (err) {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
     if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) {
@@ -77,6 +87,15 @@ async function headObject(s3: S3Client, bucket: string, key: string, signal?: Ab
     }
     throw new CloudError(describeAwsError(err, { service: 'S3', operation: 'HeadObject', bucket, key }));
   }
+}
+
+/**
+ * S3 computes the ETag from the bytes it stored, so for unencrypted and SSE-S3 objects it must be the content's MD5
+ * (either form); the sha256 metadata alone is only what the uploader claimed.
+ */
+function etagMatches(h: HeadInfo, etags: string[]): boolean {
+  if (h.opaqueEtag || !h.etag || !/^[0-9a-f]{32}(-\d+)?$/.test(h.etag)) return true;
+  return etags.includes(h.etag);
 }
 
 export async function stageFiles(s3: S3Client, bucket: string, files: StageFile[], opts: StageOptions = {}): Promise<StageReport> {
@@ -95,9 +114,9 @@ export async function stageFiles(s3: S3Client, bucket: string, files: StageFile[
     try {
       if (signal?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
       emit('hashing', key);
-      const sha256 = await sha256File(localPath, signal);
+      const { sha256, etags } = await digestFile(localPath, partSize, signal);
       const existing = await headObject(s3, bucket, key, signal);
-      if (existing && existing.size === size && existing.sha256 === sha256) {
+      if (existing && existing.size === size && existing.sha256 === sha256 && etagMatches(existing, etags)) {
         bytesDone += size;
         report.objects.push({ key, bytes: size, sha256, skipped: true });
         report.skippedFiles++;
@@ -107,8 +126,10 @@ export async function stageFiles(s3: S3Client, bucket: string, files: StageFile[
       }
       await uploadOne(s3, bucket, key, localPath, sha256, partSize, opts.queueSize ?? 4, signal, (loaded) => emit('uploading', key, loaded));
       const after = await headObject(s3, bucket, key, signal);
-      if (!after || after.size !== size || (after.sha256 !== undefined && after.sha256 !== sha256)) {
-        throw new Error(`Integrity check failed for s3://${bucket}/${key}: uploaded ${size} bytes (sha256 ${sha256.slice(0, 12)}…) but S3 reports ${after ? `${after.size} bytes, sha256 ${after.sha256 ?? 'missing'}` : 'no object'}. Stage again to retry this file.`);
+      if (!after || after.size !== size || (after.sha256 !== undefined && after.sha256 !== sha256) || !etagMatches(after, etags)) {
+        throw new Error(
+          `Integrity check failed for s3://${bucket}/${key}: uploaded ${size} bytes (sha256 ${sha256.slice(0, 12)}…) but S3 reports ${after ? `${after.size} bytes, sha256 ${after.sha256 ?? 'missing'}, ETag ${after.etag ?? 'missing'}` : 'no object'}. Stage again to retry this file.`,
+        );
       }
       bytesDone += size;
       report.objects.push({ key, bytes: size, sha256, skipped: false });

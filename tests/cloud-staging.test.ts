@@ -1,10 +1,12 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClients, type AwsClients } from '../cloud/aws-clients.ts';
+import { digestFile } from '../cloud/file-hash.ts';
 import { ensureFolderMarkers, stageCodeFolder, stageFiles, stagePartitionFolder } from '../cloud/staging.ts';
 import { localProfile, TestCipher } from './cloud-helpers.ts';
 import { startS3rver, type S3rverHandle } from './infra/s3rver.ts';
@@ -93,6 +95,52 @@ describe('staging to s3rver', () => {
     expect(resumed).toMatchObject({ cancelled: false, skippedFiles: 2, uploadedFiles: 2 });
     const list = await clients.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'data/25MB/' }));
     expect((list.Contents ?? []).map((o) => o.Key).sort()).toEqual(['data/25MB/1.pt', 'data/25MB/2.pt', 'data/25MB/3.pt', 'data/25MB/4.pt']);
+  });
+
+  it('computes the sha256 and both ETag forms in one pass', async () => {
+    const P = 5 * 1024 * 1024;
+    const buf = randomBytes(2 * P + 7);
+    const file = path.join(work, 'digest.bin');
+    await writeFile(file, buf);
+    const md5 = (b: Buffer) => createHash('md5').update(b).digest();
+    const parts = [buf.subarray(0, P), buf.subarray(P, 2 * P), buf.subarray(2 * P)].map(md5);
+    const d = await digestFile(file, P);
+    expect(d.sha256).toBe(sha(buf));
+    expect(d.etags).toEqual([md5(buf).toString('hex'), `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-3`]);
+    await writeFile(file, Buffer.alloc(0));
+    expect((await digestFile(file, P)).etags[0]).toBe('d41d8cd98f00b204e9800998ecf8427e');
+  });
+
+  it('detects bytes corrupted on the way (the stored ETag does not match the file) and names the key', async () => {
+    // A proxy that flips one byte of every PUT body: a fault s3rver cannot produce by itself.
+    const target = new URL(server.endpoint);
+    const proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (req.method === 'PUT' && body.length > 0) body[body.length >> 1] ^= 0xff;
+        const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        });
+        up.end(body);
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const cipher = new TestCipher();
+    const viaProxy = makeClients(localProfile(cipher, { s3: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` }), { cipher, maxAttempts: 1 });
+    try {
+      const file = path.join(work, 'fragile.bin');
+      await writeFile(file, randomBytes(4096));
+      await expect(stageFiles(viaProxy.s3, BUCKET, [{ localPath: file, key: 'data/fragile.bin' }])).rejects.toThrow(/Integrity check failed for s3:\/\/cosmicai-test\/data\/fragile\.bin: .*ETag/);
+      // Staging again through a sound connection replaces the damaged object (its content does not match).
+      const r = await stageFiles(clients.s3, BUCKET, [{ localPath: file, key: 'data/fragile.bin' }]);
+      expect(r.uploadedFiles).toBe(1);
+    } finally {
+      viaProxy.destroy();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 
   it('names a missing bucket clearly', async () => {
