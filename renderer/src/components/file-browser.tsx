@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { api } from '../api.ts';
 import type { DirEntry } from '../../../app/common/contract/index.ts';
@@ -16,15 +16,19 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
   const [selected, setSelected] = useState<string[]>([]);
   const [error, setError] = useState<unknown>(null);
 
+  const latest = useRef(0);
   const open = async (p?: string) => {
+    const ticket = ++latest.current;
     try {
       const res = await api.system.listDir({ path: p });
+      // A slower earlier listing (e.g. the home folder on open) must not replace the one asked for last.
+      if (ticket !== latest.current) return;
       setDir(res);
       setTyped(res.path);
       setSelected([]);
       setError(null);
     } catch (err) {
-      setError(err);
+      if (ticket === latest.current) setError(err);
     }
   };
   useEffect(() => {
