@@ -136,6 +136,22 @@ describe('cosmicai study run / show / list / estimate', () => {
     expect(bad.stderr).toMatch(/No run "no-such-run"/);
   });
 
+  it('writes an HTML report of a study and of recorded results', () => {
+    const studyId = /^(study-\S+)\s+cli sweep/m.exec(cli(['study', 'list']).stdout)![1];
+    const file = path.join(dataDir, 'report.html');
+    const r = cli(['study', 'report', studyId, '--out', file]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`report written to ${file}`);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain('<title>cli sweep</title>');
+    expect(html).toContain('<h3>Table 1. Execution Time vs Batch Size</h3>');
+    expect(html).toMatch(/<th>Batch sizes<\/th><td>4, 8<\/td>/);
+    expect(html).toMatch(/<th>Report made on<\/th><td>.+cores/);
+    const recorded = cli(['study', 'report', FIXTURE, '--lambda-memory', '2048']);
+    expect(recorded.stdout).toContain('<h3>Table 3. Lambda Cost Summary</h3>');
+    expect(recorded.stdout).toContain('Recorded results from folder');
+  });
+
   it('estimates a cloud sweep before running it', () => {
     const r = cli(['study', 'estimate', '--target', 'cloud', '--partitions', '100', '--data-sizes', 'all', '--batch-sizes', '512', '--repeats', '3']);
     expect(r.status).toBe(0);

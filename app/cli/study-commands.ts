@@ -11,6 +11,11 @@ import { HistoryStore } from '../node/history-store.ts';
 import { saveRecordedRuns } from '../node/recorded-import.ts';
 import { formatTable } from './local-table.ts';
 import { loadPriceTable } from '../../cloud/cost/price-store.ts';
+import { writeFile } from 'node:fs/promises';
+import { hostInfo } from '../../engine/run/host-info.ts';
+import { studyReportHtml } from '../../engine/study/report-html.ts';
+import { loadStudy, studyFile, studyMeasurements } from '../../engine/study/study-store.ts';
+import { existsSync } from 'node:fs';
 import { registerStudyRun } from './study-run-commands.ts';
 
 /** `cosmicai import SOURCE` and `cosmicai study tables SOURCE`: recorded study results, from a folder or s3://bucket/prefix. */
@@ -141,4 +146,68 @@ export function register(program: Command): void {
         out(tables.map((t) => (format === 'csv' ? `# ${t.title}\r\n${exportTable(t, format)}` : exportTable(t, format))).join('\n'));
       },
     );
+
+  study
+    .command('report')
+    .description('One self-contained HTML report (summary, tables, charts, settings, environment) of a study or of recorded results')
+    .argument('<study-or-source>', 'a study id (see `cosmicai study list`), a folder, or s3://bucket/prefix')
+    .option('--out <file.html>', 'write here instead of stdout')
+    .option('--lambda-memory <MB>', 'Lambda memory for costs not recorded with the runs', memoryMb)
+    .addOption(new Option('--arch <arch>', 'Lambda architecture for the cost').choices(['x86_64', 'arm64']))
+    .option('--profile <name>', 'saved AWS profile: s3:// access, Lambda memory and architecture')
+    .action(async (arg: string, opts: { out?: string; lambdaMemory?: number; arch?: 'x86_64' | 'arm64'; profile?: string }) => {
+      const dataDir = appDataDir();
+      const { table: prices } = await loadPriceTable(dataDir);
+      const h = hostInfo();
+      const environment: Array<[string, string]> = [
+        ['Report made on', `${h.cpuModel}, ${h.physicalCores} cores (${h.logicalCores} logical), ${(h.ramBytes / 2 ** 30).toFixed(1)} GB RAM`],
+        ['System', `${h.os} ${h.arch}, Node ${h.node}, onnxruntime ${h.onnxruntime}`],
+      ];
+      let html: string;
+      if (/^[A-Za-z0-9._-]+$/.test(arg) && existsSync(studyFile(dataDir, arg))) {
+        const state = await loadStudy(dataDir, arg);
+        const p = state.params;
+        const counts = state.jobs.reduce<Record<string, number>>((c, j) => ({ ...c, [j.status]: (c[j.status] ?? 0) + 1 }), {});
+        html = studyReportHtml({
+          title: state.name,
+          source: `Study ${state.id}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')} of ${state.jobs.length} jobs`,
+          runs: studyMeasurements(state),
+          prices,
+          costOptions: { lambdaMemoryMb: opts.lambdaMemory, arch: opts.arch },
+          settings: [
+            ['Target', p.target],
+            ['Sweeps', p.sweeps.join(', ')],
+            ['Batch sizes', p.batchSizes.join(', ')],
+            ['Partition sizes (MB)', p.partitionSizesMb.join(', ')],
+            ['Data sizes (GB)', p.dataSizesGb.join(', ')],
+            ['World sizes', p.worldSizes.map((w) => w ?? 'one per partition').join(', ')],
+            ['Repeats', String(p.repeats)],
+            ['Local data', p.localData?.join(', ') ?? 'the bundled synthetic sample data'],
+          ],
+          environment,
+        });
+      } else {
+        const { result, profile } = await importFrom(arg, opts.profile);
+        reportProblems(result);
+        const lambdaMemoryMb = opts.lambdaMemory ?? profile?.lambdaMemoryMb;
+        html = studyReportHtml({
+          title: 'Recorded study results',
+          source: `Recorded results from ${result.from}` + (result.problems.length ? ` (${result.problems.length} file(s) skipped)` : ''),
+          runs: result.runs.map((r) => measurementFromRecorded(r, lambdaMemoryMb)),
+          prices,
+          costOptions: { lambdaMemoryMb, arch: opts.arch ?? profile?.architecture },
+          settings: [
+            ['Partition sizes (MB)', [...new Set(result.runs.map((r) => r.partition_mb))].join(', ')],
+            ['Data labels', [...new Set(result.runs.map((r) => r.data_label))].join(', ')],
+            ['Batch sizes', [...new Set(result.runs.map((r) => r.batch_size))].sort((a, b) => a - b).join(', ')],
+            ['Lambda memory', lambdaMemoryMb ? `${lambdaMemoryMb} MB` : 'not recorded (10240 MB assumed for cost)'],
+          ],
+          environment,
+        });
+      }
+      if (opts.out) {
+        await writeFile(opts.out, html);
+        err(`report written to ${opts.out}`);
+      } else out(html);
+    });
 }
