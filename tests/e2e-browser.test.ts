@@ -108,6 +108,21 @@ describe('browser mode', () => {
     expect(lines).toContain('Galaxies inferred,2048,,samples');
     expect(lines.find((l) => l.startsWith('Execution time per batch,'))).toMatch(/^Execution time per batch,[0-9.]+,s\/batch,execution_time \(seconds\/batch\)$/);
 
+    // Copy as Markdown puts the same table on the clipboard.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: host.origin });
+    await summary.getByLabel('Export format').selectOption('md');
+    await summary.getByRole('button', { name: 'Copy' }).click();
+    const md = await page.evaluate(() => navigator.clipboard.readText());
+    expect(md).toContain('| Metric | Value | Unit | Study field |');
+    expect(md).toContain('| Galaxies inferred | 2048 |');
+
+    // The scatter plot saves as a PNG image.
+    const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('scatter').getByRole('button', { name: 'PNG' }).click()]);
+    expect(png.suggestedFilename()).toMatch(/-scatter\.png$/);
+    const bytes = await readFile((await png.path())!);
+    expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(bytes.length).toBeGreaterThan(5000);
+
     // The full-screen chart view opens and closes.
     await page.getByTestId('scatter').getByRole('button', { name: 'Full screen' }).click();
     await page.locator('.chart-full canvas').waitFor();
