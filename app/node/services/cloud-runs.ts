@@ -75,7 +75,7 @@ export class CloudRunService {
     const { payloadText: _text, ...params } = opts;
     const entry = await this.deps.store.create({ kind: 'cloud', name, params: { ...params }, headline: { batchSize: opts.batchSize ?? 512, data: opts.data?.length ? opts.data.map((d) => path.basename(d)).join(', ') : 'sample data' } });
     const a = this.track(entry.id, name, opts.profile, clients, entry.createdAt);
-    a.done = this.runNew(a, opts).finally(() => this.untrack(a));
+    a.done = this.runNew(a, opts).catch(() => undefined).finally(() => this.untrack(a));
     return { runId: entry.id };
   }
 
@@ -87,7 +87,7 @@ export class CloudRunService {
     const entry = await this.deps.store.create({ kind: 'cloud', name, params: { profile: profileName, executionArn: arn, attached: true } });
     const a = this.track(entry.id, name, profileName, clients, entry.createdAt);
     a.executionArn = arn;
-    a.done = this.followAndRecord(a, arn).finally(() => this.untrack(a));
+    a.done = this.followAndRecord(a, arn).catch(() => undefined).finally(() => this.untrack(a));
     return { runId: entry.id };
   }
 
@@ -123,11 +123,15 @@ export class CloudRunService {
     this.deps.hub.emit('cloud.progress', progress);
   }
 
+  /** Records the end of a run that produced no record. If even that cannot be written, the entry stays "running" and shows as interrupted. */
   private async fail(a: Active, err: unknown, status: 'failed' | 'cancelled' = 'failed'): Promise<void> {
     // A CloudError's message already ends with its hint; the UI shows the hint on its own line.
     const error = err instanceof CloudError ? { code: err.code, message: err.detail, hint: err.hint } : toApiErrorData(err, 'CLOUD_ERROR');
-    await this.deps.store.finish(a.runId, { status, error: status === 'failed' ? error : null });
-    this.deps.hub.emit('cloud.finished', { runId: a.runId, status, executionArn: a.executionArn, ...(status === 'failed' ? { error } : {}) });
+    try {
+      await this.deps.store.finish(a.runId, { status, error: status === 'failed' ? error : null });
+    } finally {
+      this.deps.hub.emit('cloud.finished', { runId: a.runId, status, executionArn: a.executionArn, ...(status === 'failed' ? { error } : {}) });
+    }
   }
 
   private async runNew(a: Active, opts: CloudRunOptions): Promise<void> {
