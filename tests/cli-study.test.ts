@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'cosmicai.mjs');
 const FIXTURE = path.join(ROOT, 'tests', 'fixtures', 'recorded-results');
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cosmicai-cli-study-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 const cli = (args: string[]) =>
   spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, COSMICAI_DATA_DIR: dataDir }, timeout: 60_000 });
