@@ -54,6 +54,8 @@ export interface TailOptions {
   endTime?: number;
   /** Only events matching this CloudWatch filter pattern (e.g. "REPORT"). */
   filterPattern?: string;
+  /** Events per FilterLogEvents page (AWS default and maximum 10,000). */
+  pageSize?: number;
   intervalMs?: number;
   signal?: AbortSignal;
   onLines: (lines: LogLine[]) => void;
@@ -81,7 +83,7 @@ export async function fetchLogLines(logs: CloudWatchLogsClient, opts: Omit<TailO
     let page;
     try {
       page = await logs.send(
-        new FilterLogEventsCommand({ logGroupName: opts.logGroupName, startTime: opts.startTime, endTime: opts.endTime, filterPattern: opts.filterPattern, nextToken }),
+        new FilterLogEventsCommand({ logGroupName: opts.logGroupName, startTime: opts.startTime, endTime: opts.endTime, filterPattern: opts.filterPattern, limit: opts.pageSize, nextToken }),
         { abortSignal: opts.signal },
       );
     } catch (err) {
