@@ -143,6 +143,52 @@ describe('staging to s3rver', () => {
     }
   });
 
+  it('S3 503 SlowDown / 500 answers are retried with backoff by the configured retry strategy', async () => {
+    // A proxy that answers the first PUTs with 503 SlowDown and 500 InternalError: faults s3rver cannot produce.
+    const target = new URL(server.endpoint);
+    const faults = ['SlowDown', 'InternalError', 'SlowDown'];
+    let rejected = 0;
+    const proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.method === 'PUT' && rejected < faults.length) {
+          const code = faults[rejected++];
+          res.writeHead(code === 'SlowDown' ? 503 : 500, { 'content-type': 'application/xml' });
+          res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>injected</Message><RequestId>x</RequestId></Error>`);
+          return;
+        }
+        const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        });
+        up.end(Buffer.concat(chunks));
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const cipher = new TestCipher();
+    const endpoint = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const patient = makeClients(localProfile(cipher, { s3: endpoint }), { cipher, maxAttempts: 4 });
+    const impatient = makeClients(localProfile(cipher, { s3: endpoint }), { cipher, maxAttempts: 1 });
+    try {
+      const file = path.join(work, 'retried.bin');
+      await writeFile(file, randomBytes(2048));
+      const r = await stageFiles(patient.s3, BUCKET, [{ localPath: file, key: 'data/retried.bin' }]);
+      expect(r.uploadedFiles).toBe(1);
+      expect(rejected).toBe(3);
+      // Without retries the same fault is reported, classified and actionable.
+      rejected = 0;
+      faults.splice(0, faults.length, 'SlowDown');
+      const file2 = path.join(work, 'retried2.bin');
+      await writeFile(file2, randomBytes(10));
+      await expect(stageFiles(impatient.s3, BUCKET, [{ localPath: file2, key: 'data/retried2.bin' }])).rejects.toThrow(/throttling requests \(SlowDown\)/);
+    } finally {
+      patient.destroy();
+      impatient.destroy();
+      await new Promise((r) => proxy.close(r));
+    }
+  });
+
   it('names a missing bucket clearly', async () => {
     const file = path.join(work, 'one.bin');
     await writeFile(file, 'abc');
