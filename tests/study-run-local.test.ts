@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStudy, type StudyProgress } from '../engine/study/run-study.ts';
 import { createStudy, loadStudy, studyMeasurements } from '../engine/study/study-store.ts';
 import { table1 } from '../engine/study/tables.ts';
+import { studyCharts } from '../engine/study/charts.ts';
+import { chartSvg } from '../engine/study/svg-chart.ts';
 
 const fixture = path.resolve('tests/fixtures/small-64.pt');
 let dataDir: string;
@@ -55,6 +57,16 @@ describe('a local sweep end to end', () => {
     expect(t.rows[1].throughput_mbps).toBeCloseTo(runs[1].throughputBps / 1e6, 12);
     expect(t.rows[0].memory_gb).toBeCloseTo(runs[0].memoryMb / 1024, 12);
     expect(t.rows[0].seconds_per_batch_sd).toBeNull();
+
+    // ... and its charts: time and throughput against batch size, one local line each.
+    const charts = studyCharts(runs);
+    expect(charts.map((c) => c.id)).toEqual(['time-vs-batch', 'throughput-vs-batch']);
+    expect(charts[0].series.map((s) => s.label)).toEqual(['local']);
+    expect(charts[0].series[0].points.map((p) => [p.x, p.y])).toEqual([
+      [16, runs[0].secondsPerBatch],
+      [32, runs[1].secondsPerBatch],
+    ]);
+    expect(chartSvg(charts[1])).toContain('Throughput (Mbps)');
   });
 
   it('cancel leaves the current job pending, and the next run resumes it', async () => {
