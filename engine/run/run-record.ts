@@ -164,7 +164,8 @@ export const METRIC_DEFINITIONS: Record<string, string> = {
     'Inference wall time: from the start of the first batch to the end of the last, summed over partitions. ' +
     'Excludes loading and session creation.',
   load_seconds: 'Wall time to read and parse the .pt partition file(s) into float32 arrays; not part of inference_seconds.',
-  latency_ms: 'Per-batch session.run wall time, p50/p90/p99 with linear interpolation (numpy default), in ms.',
+  latency_ms:
+    'Per-batch inference wall time (all session.run calls of the batch), p50/p90/p99 with linear interpolation (numpy default), in ms.',
   nan_inputs: 'NaN values found in the image + magnitude inputs (inferred anyway; predictions may be NaN).',
   inf_inputs: '+/-Inf values found in the image + magnitude inputs.',
   wall_seconds: 'Start to finish of the run, session creation, loading and inference included.',
