@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { openDataset, listPartitionFiles } from '../engine/data/dataset.ts';
-import { partitionDataset } from '../engine/data/partitioner.ts';
+import { partitionDataset, samplesPerPartition } from '../engine/data/partitioner.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
 /**
@@ -65,4 +65,10 @@ export async function preparePartitions(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** How many partitions of `sizeMb` the dataset makes (headers only; nothing is written). */
+export async function countPartitions(datasetSpec: string | string[], sizeMb: number): Promise<number> {
+  const ds = await openDataset(datasetSpec);
+  return Math.max(1, Math.ceil(ds.samples / samplesPerPartition(sizeMb, ds.shapes.redshifts !== null)));
 }

@@ -81,9 +81,11 @@ describe('cloud API', () => {
   });
 
   it('previews the payload and validates edits with field paths', async () => {
-    const { payload, text } = await call('cloud.previewPayload', { profile: 'local', batchSize: 64, fileLimit: 3, partitionMb: 0.5, codeDir });
+    // small-64.pt in 0.5 MB partitions (25 galaxies each): 3 files, counted from the headers.
+    const { payload, text } = await call('cloud.previewPayload', { profile: 'local', batchSize: 64, partitionMb: 0.5, codeDir, data: [path.join(FIXTURES_DIR, 'small-64.pt')] });
     expect(payload).toMatchObject({ bucket: aws.bucket, file_limit: 3, batch_size: 64, object_type: 'folder', S3_object_name: 'scripts/cosmicai-bench', data_prefix: 'data/0.5MB/' });
     expect(JSON.parse(text)).toEqual(payload);
+    await expect(call('cloud.previewPayload', { profile: 'local', partitionMb: 0.5, data: [path.join(work, 'nope.pt')] })).rejects.toThrow(/nope\.pt/);
     const bad = await call('cloud.validatePayload', { text: text.replace('"batch_size": 64', '"batch_size": "many"') });
     expect(bad.ok).toBe(false);
     expect(bad.issues[0].path).toBe('batch_size');

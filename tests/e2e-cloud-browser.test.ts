@@ -88,6 +88,7 @@ describe('cloud screens in the browser', () => {
     const json = page.getByTestId('payload-json');
     await page.waitForFunction(() => (document.querySelector('[data-testid=payload-json]') as HTMLTextAreaElement | null)?.value.includes('"batch_size": 16'), null, { timeout: 20_000 });
     const text = await json.inputValue();
+    await shot('cloud-run-form');
     expect(JSON.parse(text)).toMatchObject({ bucket: aws.bucket, batch_size: 16, object_type: 'folder', S3_object_name: 'scripts/cosmicai-bench', data_prefix: 'data/0.5MB/' });
 
     await json.fill(text.replace('"batch_size": 16', '"batch_size": "lots"'));

@@ -5,7 +5,9 @@ import { buildRecord, follow, launch, saveToHistory, type CloudRunEvent } from '
 import { stageForRun, type StageEvent } from '../../../cloud/cloud-stage.ts';
 import { checkExecutionArn, stopExecution } from '../../../cloud/execution.ts';
 import type { ExecutionSnapshot } from '../../../cloud/monitor.ts';
+import { ensureDefaultSampleData } from '../../../engine/data/sample-data.ts';
 import { REFERENCE_FILE_NAME } from '../../../engine/model/reference-model.ts';
+import { countPartitions } from '../../../cloud/staged-partitions.ts';
 import { buildPayload, newResultPath, parsePayloadText, payloadToText, type CaiPayload } from '../../../cloud/payload.ts';
 import type { ProfileStore } from '../../../cloud/profiles.ts';
 import type { SecretCipher } from '../../../cloud/secret-cipher.ts';
@@ -58,11 +60,13 @@ export class CloudRunService {
       : opts.modelFile
         ? { s3ObjectName: `${profile.scriptsPrefix}${path.basename(opts.modelFile)}`, objectType: 'file' as const }
         : { s3ObjectName: `${profile.scriptsPrefix}${REFERENCE_FILE_NAME}`, objectType: 'file' as const };
+    const partitionMb = opts.partitionMb ?? 25;
+    const dataset = opts.data?.length ? opts.data : await ensureDefaultSampleData(this.deps.dataDir);
     const payload = buildPayload(profile, {
       batchSize: opts.batchSize ?? 512,
-      fileLimit: opts.fileLimit ?? 1000,
+      fileLimit: opts.fileLimit ?? (await countPartitions(dataset, partitionMb)),
       worldSize: opts.worldSize,
-      partitionMb: opts.partitionMb ?? 25,
+      partitionMb,
       ...code,
       script: code.objectType === 'file' ? `/tmp/${code.s3ObjectName}` : undefined,
     });

@@ -195,11 +195,11 @@ function ProfileForm({ editing, canStoreKeys, onDone, onCancel }: { editing: Pro
 
 function Checks({ checks }: { checks: ConnectionCheck[] }) {
   return (
-    <ul className="file-list" data-testid="connection-checks">
+    <ul data-testid="connection-checks" style={{ listStyle: 'none', padding: 0, margin: '12px 0 0' }}>
       {checks.map((c) => (
-        <li key={c.name} className="file-row">
+        <li key={c.name} style={{ padding: '6px 0', borderTop: '1px solid var(--border, #ddd)' }}>
           <span className={`badge ${c.ok ? 'completed' : 'failed'}`}>{c.ok ? 'PASS' : 'FAIL'}</span> <strong>{c.label}</strong>: {c.detail}
-          {c.hint && <div className="hint muted">What to do: {c.hint}</div>}
+          {c.hint && <div className="muted" style={{ marginTop: 4 }}>What to do: {c.hint}</div>}
         </li>
       ))}
     </ul>
@@ -250,9 +250,11 @@ function Profiles() {
           }}
         />
       ) : (
-        <button className="primary" onClick={() => setEditing('new')} data-testid="add-profile">
-          Add profile
-        </button>
+        <div className="row" style={{ marginBottom: 16 }}>
+          <button className="primary" onClick={() => setEditing('new')} data-testid="add-profile">
+            Add profile
+          </button>
+        </div>
       )}
       {profiles?.length === 0 && !editing && <div className="empty">No profiles yet. Add one to run on AWS.</div>}
       {profiles?.map((p) => {
