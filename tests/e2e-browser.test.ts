@@ -28,7 +28,7 @@ async function openPage(url: string) {
   await page.goto(url);
 }
 
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name: string, fullPage = true) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
@@ -126,7 +126,7 @@ describe('browser mode', () => {
     // The full-screen chart view opens and closes.
     await page.getByTestId('scatter').getByRole('button', { name: 'Full screen' }).click();
     await page.locator('.chart-full canvas').waitFor();
-    await shot('chart-full-screen');
+    await shot('chart-full-screen', false);
     await page.keyboard.press('Escape');
     await page.locator('.chart-full').waitFor({ state: 'detached' });
   }, 60_000);

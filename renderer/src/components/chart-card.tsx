@@ -31,11 +31,21 @@ export function ChartCard({ title, build, testId, fileName, animate = true, chil
     };
   }, [build, theme, full, animate]);
 
+  const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!full) return;
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setFull(false);
+    // Leaving the browser's full screen (Esc, F11) also closes the view.
+    const onFs = () => !document.fullscreenElement && setFull(false);
     window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+    document.addEventListener('fullscreenchange', onFs);
+    // The overlay already fills the window; true full screen is a bonus where the browser allows it.
+    box.current?.requestFullscreen?.().catch(() => undefined);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      document.removeEventListener('fullscreenchange', onFs);
+      if (document.fullscreenElement) void document.exitFullscreen().catch(() => undefined);
+    };
   }, [full]);
 
   const png = async () => {
@@ -44,7 +54,7 @@ export function ChartCard({ title, build, testId, fileName, animate = true, chil
   };
 
   return (
-    <div className={full ? 'chart-full' : 'card'} data-testid={testId}>
+    <div ref={box} className={full ? 'chart-full' : 'card'} data-testid={testId}>
       <div className="card-head">
         <h2>{title}</h2>
         <div className="table-tools">

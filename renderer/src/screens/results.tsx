@@ -30,8 +30,12 @@ function Scatter({ entry, rows, total }: { entry: RunEntry; rows: PredictionRow[
   const build = useCallback((): AnyChartConfig => {
     const pts = labelled.map((r) => ({ x: r.z_true as number, y: r.z_pred }));
     const all = pts.flatMap((p) => [p.x, p.y]);
-    const lo = Math.min(0, ...all);
-    const hi = Math.max(...all, 0.1);
+    // The same range on both axes, so y = x is the diagonal.
+    const min = Math.min(0, ...all);
+    const max = Math.max(...all, 0.1);
+    const pad = (max - min) * 0.03;
+    const lo = Number((min - pad).toFixed(3));
+    const hi = Number((max + pad).toFixed(3));
     return {
       type: 'scatter',
       data: {
@@ -42,7 +46,10 @@ function Scatter({ entry, rows, total }: { entry: RunEntry; rows: PredictionRow[
       },
       options: {
         parsing: false,
-        scales: { x: { type: 'linear', title: { display: true, text: 'true redshift z' } }, y: { type: 'linear', title: { display: true, text: 'predicted redshift z' } } },
+        scales: {
+          x: { type: 'linear', min: lo, max: hi, title: { display: true, text: 'true redshift z' } },
+          y: { type: 'linear', min: lo, max: hi, title: { display: true, text: 'predicted redshift z' } },
+        },
       },
     };
   }, [rows]);
