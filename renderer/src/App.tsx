@@ -4,8 +4,8 @@ import type { Settings, SettingsPatch, SystemInfo } from '../../app/common/contr
 import { ErrorBox } from './components/error-box.tsx';
 import { AppContext, type AppState } from './lib/app-state.ts';
 import { useRoute } from './lib/router.ts';
-import { reattach, useTrackedRun } from './lib/run-tracker.ts';
-import { onToast } from './lib/toast.ts';
+import { clearFinished, reattach, useTrackedRun } from './lib/run-tracker.ts';
+import { onToast, toast } from './lib/toast.ts';
 import { getScreen, navScreens } from './screens/index.ts';
 
 function useSystemDark(): boolean {
@@ -38,6 +38,14 @@ export function App() {
     reattach().catch(() => undefined);
     return onToast(setToastText);
   }, []);
+
+  // A run that ends while another screen is open: say so, rather than jumping away from what the user is doing.
+  useEffect(() => {
+    const f = tracked?.finished;
+    if (!f || route.screen === 'run') return;
+    toast(f.status === 'failed' ? `Run failed: ${f.error?.message ?? 'see Local run'}` : `Run ${f.status}: "${tracked.name}" is in History`);
+    clearFinished();
+  }, [tracked?.finished, route.screen]);
 
   const theme = settings?.theme === 'dark' || (settings?.theme !== 'light' && systemDark) ? 'dark' : 'light';
   useEffect(() => {
