@@ -8,7 +8,10 @@ export const PROJECT_ROOT = path.resolve(fileURLToPath(new URL('../..', import.m
 export const RENDERER_OUT = path.join(PROJECT_ROOT, 'out', 'renderer');
 const STAMP = '.source-hash';
 // cloud/profile-schema.ts is bundled too: the cloud API contract (app/common/contract/cloud.ts) validates profiles with it.
-const SOURCES = ['renderer', 'app/common', 'cloud/profile-schema.ts', 'vite.config.ts', 'package.json'];
+// The renderer imports shared modules from engine/ and cloud/ (schemas, price table, sweep plans); hashing those
+// folders whole (under 1 MB) keeps the bundle fresh without tracking each import, at the price of a 3-second rebuild
+// after engine or cloud edits.
+const SOURCES = ['renderer', 'app/common', 'engine', 'cloud', 'vite.config.ts', 'package.json'];
 
 async function* files(p: string): AsyncGenerator<string> {
   const s = await stat(p).catch(() => null);
