@@ -49,6 +49,15 @@ function handlers(overrides: Partial<{ [K in keyof Handlers]: Partial<Handlers[K
       stop: () => ({ ok: true as const }),
       active: () => ({ runs: [] }),
     },
+    // The study domain is tested in app-study-service.test.ts; here every method is simply not available.
+    study: Object.fromEntries(
+      ['list', 'get', 'estimate', 'create', 'resume', 'cancel', 'results', 'compare', 'prices', 'setPrices', 'resetPrices', 'importRecorded', 'report', 'reportPdf'].map((m) => [
+        m,
+        () => {
+          throw new ApiError({ code: 'UNSUPPORTED', message: 'not in this test' });
+        },
+      ]),
+    ) as unknown as Handlers['study'],
   };
   for (const [d, ms] of Object.entries(overrides)) Object.assign((base as any)[d], ms);
   return base;

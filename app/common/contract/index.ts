@@ -5,6 +5,7 @@ import { history } from './history.ts';
 import { settings } from './settings.ts';
 import { system } from './system.ts';
 import { cloud } from './cloud.ts';
+import { study } from './study.ts';
 
 /**
  * The one API contract between the UI and the Node side (Electron main or the browser host).
@@ -16,6 +17,7 @@ export const contract = {
   settings,
   system,
   cloud,
+  study,
 } satisfies Record<string, DomainDef>;
 
 export type Contract = typeof contract;
@@ -71,3 +73,4 @@ export * from './history.ts';
 export * from './settings.ts';
 export * from './system.ts';
 export * from './cloud.ts';
+export * from './study.ts';

@@ -10,11 +10,14 @@ import type { SecretCipher } from '../../../cloud/secret-cipher.ts';
 import { testConnection } from '../../../cloud/connection-test.ts';
 import { parsePayloadText } from '../../../cloud/payload.ts';
 import { CloudRunService } from './cloud-runs.ts';
+import { StudyService } from './study.ts';
 
 /** What only the host can do: native dialogs in Electron; the browser host leaves them out. */
 export interface PlatformHandlers {
   pickPaths?: Handlers['system']['pickPaths'];
   saveFile?: Handlers['system']['saveFile'];
+  /** Saves HTML as PDF (Electron: printToPDF and a save dialog). */
+  printPdf?: (html: string, suggestedName: string) => Promise<{ path: string | null }>;
 }
 
 export interface NodeServicesOptions {
@@ -35,6 +38,7 @@ export interface NodeServices {
   settings: SettingsStore;
   runs: LocalRunService;
   cloud: CloudRunService;
+  study: StudyService;
   shutdown(): Promise<void>;
 }
 
@@ -51,6 +55,7 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
   const paths = (list: string[] | undefined) => list?.map(expandHome);
   const profiles = new ProfileStore(opts.dataDir, opts.cipher);
   const cloud = new CloudRunService({ dataDir: opts.dataDir, store, hub, profiles, cipher: opts.cipher, pollMs: opts.cloudPollMs });
+  const study = new StudyService({ dataDir: opts.dataDir, store, hub, profiles, cipher: opts.cipher, localBusy: () => runs.list().length > 0, printPdf: opts.platform?.printPdf });
 
   const handlers: Handlers = {
     runs: {
@@ -115,6 +120,28 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
       },
       active: () => ({ runs: cloud.list() }),
     },
+    study: {
+      list: async () => ({ studies: await study.list() }),
+      get: async (input) => ({ study: await study.get(input.id) }),
+      estimate: (input) => study.estimate(input.params, input.cost),
+      create: (input) => study.create(input),
+      resume: async (input) => {
+        await study.resume(input.id, input.profile, input.retryFailed);
+        return { ok: true as const };
+      },
+      cancel: (input) => {
+        study.cancel(input.id);
+        return { ok: true as const };
+      },
+      results: (input) => study.results(input.selection, input.cost),
+      compare: (input) => study.compare(input.a, input.b),
+      prices: () => study.prices(),
+      setPrices: (input) => study.setPrices(input.table),
+      resetPrices: () => study.resetPrices(),
+      importRecorded: (input) => study.importRecorded(input.source, input.profile),
+      report: (input) => study.report(input.selection, input.compare, input.cost),
+      reportPdf: (input) => study.reportPdf(input.html, input.suggestedName),
+    },
   };
-  return { handlers, hub, store, settings, runs, cloud, shutdown: async () => void (await Promise.all([runs.shutdown(), cloud.shutdown()])) };
+  return { handlers, hub, store, settings, runs, cloud, study, shutdown: async () => void (await Promise.all([runs.shutdown(), cloud.shutdown(), study.shutdown()])) };
 }
