@@ -71,7 +71,7 @@ describe('cloud screens in the browser', () => {
     await card.waitFor();
     await card.getByTestId('test-profile').click();
     const checks = card.getByTestId('connection-checks');
-    await checks.waitFor({ timeout: 30_000 });
+    await checks.waitFor({ timeout: 90_000 });
     expect(await checks.locator('li').count()).toBe(4);
     expect((await checks.textContent())!.match(/PASS/g)).toHaveLength(4);
     await shot('cloud-profiles');
@@ -86,7 +86,7 @@ describe('cloud screens in the browser', () => {
     await form.locator('input[name=codeDir]').fill(codeDir);
     await form.locator('input[name=name]').fill('cloud from the browser');
     const json = page.getByTestId('payload-json');
-    await page.waitForFunction(() => (document.querySelector('[data-testid=payload-json]') as HTMLTextAreaElement | null)?.value.includes('"batch_size": 16'), null, { timeout: 20_000 });
+    await page.waitForFunction(() => (document.querySelector('[data-testid=payload-json]') as HTMLTextAreaElement | null)?.value.includes('"batch_size": 16'), null, { timeout: 90_000 });
     const text = await json.inputValue();
     await shot('cloud-run-form');
     expect(JSON.parse(text)).toMatchObject({ bucket: aws.bucket, batch_size: 16, object_type: 'folder', S3_object_name: 'scripts/cosmicai-bench', data_prefix: 'data/0.5MB/' });
@@ -99,7 +99,7 @@ describe('cloud screens in the browser', () => {
 
     await page.getByTestId('start-cloud-run').click();
     await page.getByTestId('cloud-progress').waitFor();
-    await page.waitForFunction(() => /arn:aws:states/.test(document.querySelector('[data-testid=execution-arn]')?.textContent ?? ''), null, { timeout: 60_000 });
+    await page.waitForFunction(() => /arn:aws:states/.test(document.querySelector('[data-testid=execution-arn]')?.textContent ?? ''), null, { timeout: 120_000 });
     await shot('cloud-run-progress');
     await page.getByTestId('results-title').waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('results-title').textContent()).toBe('cloud from the browser');
