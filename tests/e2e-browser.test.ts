@@ -72,7 +72,7 @@ describe('browser mode', () => {
     expect(await page.getByTestId('eta').textContent()).toMatch(/\d+ (s|min)/);
     await shot('local-run-progress');
 
-    await page.getByTestId('results-title').waitFor({ timeout: 240_000 });
+    await page.getByTestId('results-title').waitFor({ timeout: 360_000 });
     expect(await page.getByTestId('run-status').textContent()).toBe('completed');
     const summary = page.getByTestId('summary-table');
     const spsRow = summary.locator('tr', { hasText: 'Samples per second' });
@@ -92,7 +92,7 @@ describe('browser mode', () => {
     await page.getByTestId('host-table').waitFor();
     await page.waitForTimeout(800); // let the chart animation finish before the screenshot
     await shot('results');
-  }, 300_000);
+  }, 480_000);
 
   it('exports the summary table as CSV with the run’s numbers', async () => {
     const summary = page.getByTestId('summary-table');
