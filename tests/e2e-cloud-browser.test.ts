@@ -86,7 +86,14 @@ describe('cloud screens in the browser', () => {
     await form.locator('input[name=codeDir]').fill(codeDir);
     await form.locator('input[name=name]').fill('cloud from the browser');
     const json = page.getByTestId('payload-json');
-    await page.waitForFunction(() => (document.querySelector('[data-testid=payload-json]') as HTMLTextAreaElement | null)?.value.includes('"batch_size": 16'), null, { timeout: 90_000 });
+    await page.waitForFunction(
+      () => {
+        const v = (document.querySelector('[data-testid=payload-json]') as HTMLTextAreaElement | null)?.value ?? '';
+        return v.includes('"batch_size": 16') && v.includes('"S3_object_name": "scripts/cosmicai-bench"') && v.includes('"file_limit": 3');
+      },
+      null,
+      { timeout: 90_000 },
+    );
     const text = await json.inputValue();
     await shot('cloud-run-form');
     expect(JSON.parse(text)).toMatchObject({ bucket: aws.bucket, batch_size: 16, object_type: 'folder', S3_object_name: 'scripts/cosmicai-bench', data_prefix: 'data/0.5MB/' });

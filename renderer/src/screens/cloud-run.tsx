@@ -47,27 +47,35 @@ function PayloadEditor({ draft, onUse }: { draft: Draft; onUse: (text: string | 
   const [issues, setIssues] = useState<Array<{ path: string; message: string }>>([]);
   const [edited, setEdited] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // Answers can arrive out of order while the user types: only the latest request may update the editor.
+  const seq = useRef(0);
 
   const preview = async () => {
     setError(null);
+    const mine = ++seq.current;
     try {
       const r = await api.cloud.previewPayload(optionsOf(draft));
+      if (mine !== seq.current) return;
       setText(r.text);
       setIssues([]);
       setEdited(false);
       onUse(undefined);
     } catch (err) {
-      setError(err);
+      if (mine === seq.current) setError(err);
     }
   };
   useEffect(() => {
-    if (draft.profile) preview();
-  }, [draft.profile, draft.batchSize, draft.fileLimit, draft.worldSize, draft.partitionMb, draft.codeDir, draft.modelFile]);
+    if (!draft.profile) return;
+    const t = setTimeout(preview, 250);
+    return () => clearTimeout(t);
+  }, [draft.profile, draft.batchSize, draft.fileLimit, draft.worldSize, draft.partitionMb, draft.codeDir, draft.modelFile, draft.data]);
 
   const edit = async (value: string) => {
     setText(value);
     setEdited(true);
+    const mine = ++seq.current;
     const r = await api.cloud.validatePayload({ text: value });
+    if (mine !== seq.current) return;
     setIssues(r.issues);
     onUse(r.ok ? value : undefined);
   };
