@@ -52,7 +52,8 @@ export const RedactedCredentialsSchema = z.object({
 });
 export type RedactedCredentials = z.infer<typeof RedactedCredentialsSchema>;
 
-const profileFields = {
+/** The fields as given; defaults are applied only when a profile is created (a patch must not reset them). */
+const baseFields = {
   name: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$/, 'use 1–64 letters, digits, ".", "_", "-" or spaces, starting with a letter or digit'),
@@ -60,13 +61,23 @@ const profileFields = {
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3–63 lowercase letters, digits, "." or "-")'),
   /** Where the partitions live; defaults to `bucket` (the study used a separate data bucket). */
   dataBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
+  scriptsPrefix: prefix,
+  resultsPrefix: prefix,
+  dataPrefix: prefix,
+  stateMachineArn: z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:.+$/, 'must be a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)'),
+  inferenceLambdaName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a Lambda function name (not its ARN)'),
+  lambdaMemoryMb: z.number().int().min(128).max(10240),
+  architecture: z.enum(['x86_64', 'arm64']),
+  endpoints: EndpointsSchema,
+};
+
+const profileFields = {
+  ...baseFields,
   scriptsPrefix: prefix.default('scripts/'),
   resultsPrefix: prefix.default('results/'),
   dataPrefix: prefix.default('data/'),
-  stateMachineArn: z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:.+$/, 'must be a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)'),
-  inferenceLambdaName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a Lambda function name (not its ARN)'),
-  lambdaMemoryMb: z.number().int().min(128).max(10240).default(2048),
-  architecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
+  lambdaMemoryMb: baseFields.lambdaMemoryMb.default(2048),
+  architecture: baseFields.architecture.default('x86_64'),
   endpoints: EndpointsSchema.default({}),
 };
 
@@ -79,7 +90,7 @@ export const ProfileInputSchema = z.object({ ...profileFields, credentials: Cred
 export type ProfileInput = z.input<typeof ProfileInputSchema>;
 
 /** A patch: any field; credentials replaced only when given. */
-export const ProfilePatchSchema = ProfileInputSchema.partial().strict();
+export const ProfilePatchSchema = z.object({ ...baseFields, credentials: CredentialsInputSchema }).partial().strict();
 export type ProfilePatch = z.input<typeof ProfilePatchSchema>;
 
 export const RedactedProfileSchema = z.object({ ...profileFields, credentials: RedactedCredentialsSchema, createdAt: z.string(), updatedAt: z.string() });

@@ -38,6 +38,9 @@ describe('profile store', () => {
     expect(list[1]).toMatchObject({ dataPrefix: 'partitions/', dataBucket: 'cosmicai-data', architecture: 'arm64', lambdaMemoryMb: 10240, credentials: { source: 'sso', profile: 'sso-astro' } });
     expect((await stat(path.join(dir, 'profiles.json'))).mode & 0o777).toBe(0o600);
 
+    await again.update('arm', { region: 'eu-west-1' });
+    // A patch changes only what it names: prefixes, memory, architecture and endpoints keep their saved values.
+    expect(await again.get('arm')).toMatchObject({ region: 'eu-west-1', dataPrefix: 'partitions/', lambdaMemoryMb: 10240, architecture: 'arm64', endpoints: { s3: 'http://127.0.0.1:4569' } });
     await again.update('lab', { bucket: 'other-bucket', name: 'lab2' });
     expect((await again.get('lab2')).bucket).toBe('other-bucket');
     expect((await again.get('lab2')).credentials).toEqual({ source: 'profile', profile: 'astro' });
