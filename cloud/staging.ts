@@ -195,7 +195,7 @@ export async function ensureFolderMarkers(s3: S3Client, bucket: string, prefixes
     if (!prefix) continue;
     const key = prefix.endsWith('/') ? prefix : `${prefix}/`;
     if (await headObject(s3, bucket, key)) continue;
-    await awsCall({ service: 'S3', operation: 'PutObject', bucket, key }, () => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '' })));
+    await awsCall({ service: 'S3', operation: 'PutObject', bucket, key }, () => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '', ContentLength: 0 })));
   }
 }
 
