@@ -98,8 +98,16 @@ export class CloudRunService {
   async stop(runId: string): Promise<void> {
     const a = this.active.get(runId);
     if (!a) throw new ApiError({ code: 'NOT_FOUND', message: `No cloud run "${runId}" is going.`, hint: 'It may have finished; see History. To stop an execution started elsewhere, attach to it first.' });
-    if (a.executionArn) await stopExecution(a.clients.sfn, a.executionArn);
-    else a.controller.abort();
+    if (!a.executionArn) {
+      a.controller.abort();
+      return;
+    }
+    try {
+      await stopExecution(a.clients.sfn, a.executionArn);
+    } catch (err) {
+      if (err instanceof CloudError) throw new ApiError({ code: err.code, message: err.detail, hint: err.hint });
+      throw err;
+    }
   }
 
   /** On quit: stop following (executions keep running; their History entries show "interrupted" and can be re-attached). */
