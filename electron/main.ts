@@ -1,5 +1,5 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, safeStorage, session, shell, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -88,6 +88,23 @@ if (!app.requestSingleInstanceLock()) {
           const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
           if (r.canceled || !r.filePath) return { path: null };
           await writeFile(r.filePath, encoding === 'base64' ? Buffer.from(content, 'base64') : content);
+          return { path: r.filePath };
+        },
+        // The study report as PDF: the self-contained HTML in a hidden window (no scripts), then printToPDF.
+        async printPdf(html, suggestedName) {
+          const opts = { defaultPath: path.join(app.getPath('documents'), suggestedName), filters: [{ name: 'PDF', extensions: ['pdf'] }] };
+          const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
+          if (r.canceled || !r.filePath) return { path: null };
+          const tmp = path.join(app.getPath('temp'), `cosmicai-report-${process.pid}-${Date.now()}.html`);
+          const pdfWin = new BrowserWindow({ show: false, webPreferences: { javascript: false, sandbox: true } });
+          try {
+            await writeFile(tmp, html);
+            await pdfWin.loadFile(tmp);
+            await writeFile(r.filePath, await pdfWin.webContents.printToPDF({ printBackground: true, pageSize: 'A4' }));
+          } finally {
+            pdfWin.destroy();
+            await rm(tmp, { force: true });
+          }
           return { path: r.filePath };
         },
       },

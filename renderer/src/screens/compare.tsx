@@ -1,10 +1,13 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
-import type { RunEntry } from '../../../app/common/contract/index.ts';
+import type { ComparisonView, HistoryItem, RunEntry } from '../../../app/common/contract/index.ts';
 import { compareTable, runLabels } from '../../../app/common/run-tables.ts';
 import { DataTable } from '../components/data-table.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
+import { ComparisonViewCard } from '../components/study-results.tsx';
 import { formatWhen } from '../lib/format.ts';
+import { navigate } from '../lib/router.ts';
+import { ReportButtons } from './study.tsx';
 import { registerScreen } from './registry.ts';
 
 function Side({ tag, e }: { tag: string; e: RunEntry }) {
@@ -28,25 +31,103 @@ function Side({ tag, e }: { tag: string; e: RunEntry }) {
   );
 }
 
+/** Two pickers over History: a local and a cloud run, or any two. */
+function Picker({ a, b }: { a?: string; b?: string }) {
+  const [items, setItems] = useState<Array<Extract<HistoryItem, { damaged: false }>> | null>(null);
+  const [x, setX] = useState(a ?? '');
+  const [y, setY] = useState(b ?? '');
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    api.history.list().then((r) => {
+      const ok = r.items.filter((i): i is Extract<HistoryItem, { damaged: false }> => !i.damaged && i.status === 'completed');
+      setItems(ok);
+      if (!a) setX(ok.find((i) => i.kind === 'local')?.id ?? ok[0]?.id ?? '');
+      if (!b) setY(ok.find((i) => i.kind === 'cloud' || i.kind === 'recorded')?.id ?? ok[1]?.id ?? '');
+    }, setError);
+  }, [a, b]);
+  const option = (i: Extract<HistoryItem, { damaged: false }>) => (
+    <option key={i.id} value={i.id}>
+      [{i.kind}] {i.name} · {formatWhen(i.createdAt)}
+    </option>
+  );
+  return (
+    <div className="card" data-testid="compare-picker">
+      <h2>Pick two runs</h2>
+      <ErrorBox error={error} onDismiss={() => setError(null)} />
+      {items === null ? (
+        <div className="empty">Loading…</div>
+      ) : items.length < 2 ? (
+        <div className="empty">Two finished runs are needed: run locally, in the cloud, or import recorded runs.</div>
+      ) : (
+        <div className="row">
+          <select aria-label="Run A" value={x} onChange={(e) => setX(e.target.value)} style={{ flex: 1, minWidth: 260 }}>
+            {items.map(option)}
+          </select>
+          <span>vs</span>
+          <select aria-label="Run B" value={y} onChange={(e) => setY(e.target.value)} style={{ flex: 1, minWidth: 260 }}>
+            {items.map(option)}
+          </select>
+          <button className="primary" disabled={!x || !y || x === y} onClick={() => navigate('compare', x, y)} data-testid="compare-go">
+            Compare
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
 function Compare({ a, b }: { a: string; b: string }) {
   const [runs, setRuns] = useState<[RunEntry, RunEntry] | null>(null);
+  const [cmp, setCmp] = useState<ComparisonView | null>(null);
+  const [cmpError, setCmpError] = useState<unknown>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     Promise.all([api.history.get({ id: a }), api.history.get({ id: b })]).then(([x, y]) => setRuns([x.entry, y.entry]), setError);
+    api.study.compare({ a, b }).then(setCmp, setCmpError);
   }, [a, b]);
   if (error) return <ErrorBox error={error} title="Could not open these runs" />;
   if (!runs) return <div className="empty">Loading…</div>;
   return (
     <>
       <h1 className="page-title">Compare runs</h1>
-      <p className="page-sub">The same metrics for both runs; "B ÷ A" above 1 means B's value is larger.</p>
+      <p className="page-sub">The study’s comparison with notes worked out from the numbers, then every metric of both runs.</p>
+      <Picker a={a} b={b} />
       <div className="grid-2">
         <Side tag="A" e={runs[0]} />
         <Side tag="B" e={runs[1]} />
       </div>
+      {cmp && (
+        <>
+          <ComparisonViewCard cmp={cmp} />
+          <div className="card">
+            <div className="card-head">
+              <h2>Report of these two runs</h2>
+              <div className="row">
+                <ReportButtons selection={{ runs: [a, b] }} compare={{ a, b }} />
+              </div>
+            </div>
+          </div>
+        </>
+      )}
+      <ErrorBox error={cmpError} onDismiss={() => setCmpError(null)} title="No study comparison for these runs" />
+      <p className="page-sub">"B ÷ A" above 1 means B's value is larger.</p>
       <DataTable table={compareTable(runs[0], runs[1])} testId="compare-table" />
     </>
   );
 }
 
-registerScreen({ id: 'compare', title: 'Compare', render: ([a, b]) => (a && b ? <Compare a={a} b={b} /> : <div className="empty">Tick two runs in <a href="#/history">History</a>, then press Compare.</div>) });
+registerScreen({
+  id: 'compare',
+  title: 'Compare',
+  nav: 32,
+  render: ([a, b]) =>
+    a && b ? (
+      <Compare key={`${a}/${b}`} a={a} b={b} />
+    ) : (
+      <>
+        <h1 className="page-title">Compare runs</h1>
+        <p className="page-sub">A local and a cloud run side by side, or any two runs from History (also imported recorded runs).</p>
+        <Picker />
+      </>
+    ),
+});

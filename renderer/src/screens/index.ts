@@ -7,5 +7,9 @@ import './compare.tsx';
 import './settings.tsx';
 import './cloud-run.tsx';
 import './profiles.tsx';
+import './study.tsx';
+import './study-import.tsx';
+import './prices.tsx';
+import './presentation.tsx';
 
 export { getScreen, navScreens, registerScreen } from './registry.ts';
