@@ -191,8 +191,8 @@ export class StudyService {
     const ma = side(ea.entry);
     const mb = side(eb.entry);
     // "local" vs "cloud" when the targets differ; otherwise the runs' names tell the sides apart.
-    const la = ma.target === mb.target ? `A: ${ea.entry.name}` : ma.target;
-    const lb = ma.target === mb.target ? `B: ${eb.entry.name}` : mb.target;
+    const la = ma.target === mb.target ? `A: ${shortName(ea.entry.name)}` : ma.target;
+    const lb = ma.target === mb.target ? `B: ${shortName(eb.entry.name)}` : mb.target;
     const c = compareRuns({ label: la, run: ma }, { label: lb, run: mb });
     return {
       table: c.table,
@@ -275,16 +275,23 @@ export class StudyService {
     const comparison = compare ? await this.compare(compare.a, compare.b) : undefined;
     const h = hostInfo();
     const p = state?.params;
+    const cloudTarget = p?.target !== 'local';
     const settings: Array<[string, string]> = p
       ? [
-          ['Target', p.target],
-          ['Sweeps', p.sweeps.join(', ')],
+          ['Target', p.target === 'both' ? 'local and cloud' : p.target],
+          // A local study runs the batch-size sweep only; the cloud settings would only confuse its report.
+          ['Sweeps', cloudTarget ? p.sweeps.join(', ') : 'batch-size'],
           ['Batch sizes', p.batchSizes.join(', ')],
-          ['Partition sizes (MB)', p.partitionSizesMb.join(', ')],
-          ['Data sizes (GB)', p.dataSizesGb.join(', ')],
-          ['World sizes', p.worldSizes.map((w) => w ?? 'one per partition').join(', ')],
+          ...(cloudTarget
+            ? ([
+                ['Partition sizes (MB)', p.partitionSizesMb.join(', ')],
+                ['Data sizes (GB)', p.dataSizesGb.join(', ')],
+                ['World sizes', p.worldSizes.map((w) => w ?? 'one per partition').join(', ')],
+              ] as Array<[string, string]>)
+            : []),
           ['Repeats', String(p.repeats)],
           ['Local data', p.localData?.join(', ') ?? 'the bundled synthetic sample data'],
+          ...(p.localThreads ? ([['Threads (local)', String(p.localThreads)]] as Array<[string, string]>) : []),
         ]
       : [
           ['Runs', `${runs.length} from History`],
@@ -292,7 +299,7 @@ export class StudyService {
           ['Data labels', [...new Set(runs.map((r) => r.dataLabel).filter((x) => x !== null))].join(', ') || '—'],
           ['Batch sizes', [...new Set(runs.map((r) => r.batchSize))].sort((a, b) => a - b).join(', ')],
         ];
-    settings.push(['Lambda memory for costs', cost.lambdaMemoryMb ? `${cost.lambdaMemoryMb} MB` : 'as recorded with each run (10240 MB when unknown)'], ['Lambda architecture', cost.arch ?? 'x86_64']);
+    if (cloudTarget) settings.push(['Lambda memory for costs', cost.lambdaMemoryMb ? `${cost.lambdaMemoryMb} MB` : 'as recorded with each run (10240 MB when unknown)'], ['Lambda architecture', cost.arch ?? 'x86_64']);
     if (skipped.length) settings.push(['Runs left out', skipped.map((s) => `${s.id}: ${s.problem}`).join('; ')]);
     const html = studyReportHtml({
       title,
@@ -443,6 +450,12 @@ export class StudyService {
     });
     return entry.id;
   }
+}
+
+/** A History name short enough for a column header: a study run's job id ("local/batch-size/bs16/r1"), else the name. */
+function shortName(name: string): string {
+  const last = name.split(' · ').at(-1)!.trim();
+  return last.length > 40 ? `${last.slice(0, 39)}…` : last;
 }
 
 function countsText(state: StudyState): string {

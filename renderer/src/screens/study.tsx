@@ -456,7 +456,7 @@ function StudyDetail({ id }: { id: string }) {
           <div style={{ width: `${Math.round(frac * 100)}%` }} />
         </div>
         <p className="muted" data-testid="study-message">
-          {c.done} done · {c.failed} failed · {c.pending + c.running} pending{progress ? ` — ${progress.message}` : ''}
+          {c.done} done · {c.failed} failed · {c.pending + c.running} pending{progress && (study.running || progress.event === 'error') ? ` — ${progress.message}` : ''}
         </p>
         {study.interrupted && <p className="caveat">The app stopped while this study ran. Resume runs the interrupted job again and continues with the rest.</p>}
         {showJobs && jobsTable && <DataTable table={jobsTable} testId="study-jobs" heading={false} />}
