@@ -18,6 +18,7 @@ const HINTS: Record<string, string> = {
   'length-mismatch': `The tensors hold different numbers of galaxies. ${DATA_FORMAT}`,
   empty: 'The file holds no galaxies. Choose another partition.',
   'size-exceeds-file': 'The file is shorter than its header says: it was probably cut off while copying. Copy it again.',
+  'zip-bomb': 'A compressed record in the file would expand to an implausible size, so it was not opened. Use the original file torch.save wrote.',
   'no-pt-files': 'The folder has no .pt files. Choose the folder that holds the partition files (e.g. 1.pt, 2.pt, …).',
   changed: 'The file changed while it was being read. Wait until it is fully copied, then run again.',
   'invalid-argument': 'Check the run settings and try again.',

@@ -2,7 +2,7 @@
  * A restricted pickle virtual machine. It understands the opcodes of protocols 0–5 that describe plain data
  * (ints, floats, strings, bytes, tuples, lists, dicts, sets) and resolves globals only through an allow-list.
  * Calling (REDUCE), instantiating (NEWOBJ) and BUILD are delegated to caller hooks, so nothing is ever
- * constructed that the caller did not explicitly model. Stack, memo and mark depth are bounded.
+ * constructed that the caller did not explicitly model. Stack, memo, mark depth and container nesting are bounded.
  */
 
 export class PyTuple {
@@ -73,6 +73,8 @@ export interface UnpicklerOptions {
   maxStack?: number;
   maxMemo?: number;
   maxMarks?: number;
+  /** Deepest nesting of tuples/lists/dicts (torch pickles nest about 5 deep); deeper is refused, not recursed. */
+  maxDepth?: number;
 }
 
 const MARK = Symbol('mark');
@@ -120,6 +122,22 @@ export class Unpickler {
     this.maxStack = opts.maxStack ?? 100_000;
     this.maxMemo = opts.maxMemo ?? 100_000;
     this.maxMarks = opts.maxMarks ?? 1_000;
+    this.maxDepth = opts.maxDepth ?? 200;
+  }
+
+  private readonly maxDepth: number;
+  private readonly depths = new WeakMap<object, number>();
+
+  /** Records (and bounds) the nesting depth of `container` once `children` are inside it. */
+  private nest<T extends PyTuple | PyList | PyDict>(container: T, children: Iterable<PyValue>): T {
+    let depth = this.depths.get(container) ?? 1;
+    for (const child of children) {
+      const d = child !== null && typeof child === 'object' ? (this.depths.get(child) ?? 0) : 0;
+      if (d + 1 > depth) depth = d + 1;
+    }
+    if (depth > this.maxDepth) throw new PickleError(`containers nest more than ${this.maxDepth} levels deep`);
+    this.depths.set(container, depth);
+    return container;
   }
 
   /** Offset just past the STOP of the last loaded pickle. */
@@ -232,41 +250,54 @@ export class Unpickler {
         case 0x29: // EMPTY_TUPLE
           this.push(new PyTuple([]));
           break;
-        case 0x85: // TUPLE1
-          this.push(new PyTuple([this.popValue()]));
+        case 0x85: {
+          // TUPLE1
+          const t = new PyTuple([this.popValue()]);
+          this.push(this.nest(t, t.items));
           break;
+        }
         case 0x86: {
           // TUPLE2
           const b = this.popValue();
-          this.push(new PyTuple([this.popValue(), b]));
+          const t = new PyTuple([this.popValue(), b]);
+          this.push(this.nest(t, t.items));
           break;
         }
         case 0x87: {
           // TUPLE3
           const c = this.popValue();
           const b = this.popValue();
-          this.push(new PyTuple([this.popValue(), b, c]));
+          const t = new PyTuple([this.popValue(), b, c]);
+          this.push(this.nest(t, t.items));
           break;
         }
-        case 0x74: // TUPLE
-          this.push(new PyTuple(this.popMark()));
+        case 0x74: {
+          // TUPLE
+          const t = new PyTuple(this.popMark());
+          this.push(this.nest(t, t.items));
+          break;
+        }
           break;
         case 0x5d: // EMPTY_LIST
           this.push(new PyList([]));
           break;
-        case 0x6c: // LIST
-          this.push(new PyList(this.popMark()));
+        case 0x6c: {
+          // LIST
+          const l = new PyList(this.popMark());
+          this.push(this.nest(l, l.items));
+          break;
+        }
           break;
         case 0x61: {
           // APPEND
           const v = this.popValue();
-          this.listAt(at).items.push(v);
+          this.nest(this.listAt(at), [v]).items.push(v);
           break;
         }
         case 0x65: {
           // APPENDS
           const items = this.popMark();
-          const list = this.listAt(at);
+          const list = this.nest(this.listAt(at), items);
           for (const v of items) list.items.push(v);
           break;
         }
@@ -276,7 +307,7 @@ export class Unpickler {
         case 0x64: {
           // DICT
           const items = this.popMark();
-          const d = new PyDict();
+          const d = this.nest(new PyDict(), items);
           this.setItems(d, items, at);
           this.push(d);
           break;
@@ -285,13 +316,13 @@ export class Unpickler {
           // SETITEM
           const v = this.popValue();
           const k = this.popValue();
-          this.setItems(this.dictAt(at), [k, v], at);
+          this.setItems(this.nest(this.dictAt(at), [v]), [k, v], at);
           break;
         }
         case 0x75: {
           // SETITEMS
           const items = this.popMark();
-          this.setItems(this.dictAt(at), items, at);
+          this.setItems(this.nest(this.dictAt(at), items), items, at);
           break;
         }
         case 0x8f: // EMPTY_SET (kept as a list: sets only carry plain values here)
@@ -300,13 +331,16 @@ export class Unpickler {
         case 0x90: {
           // ADDITEMS
           const items = this.popMark();
-          const set = this.listAt(at);
+          const set = this.nest(this.listAt(at), items);
           for (const v of items) set.items.push(v);
           break;
         }
-        case 0x91: // FROZENSET
-          this.push(new PyList(this.popMark()));
+        case 0x91: {
+          // FROZENSET
+          const l = new PyList(this.popMark());
+          this.push(this.nest(l, l.items));
           break;
+        }
         case 0x63: {
           // GLOBAL
           const module = this.line();

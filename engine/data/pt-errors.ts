@@ -16,6 +16,7 @@ export type PtErrorCode =
   | 'length-mismatch' // the tensors disagree on the number of samples
   | 'empty' // zero samples
   | 'size-exceeds-file' // a declared tensor or record size is larger than what the file holds
+  | 'zip-bomb' // a deflated record would inflate far past its compressed size
   | 'no-pt-files' // a folder without any .pt file
   | 'changed' // the file changed between reading its header and loading it
   | 'invalid-argument'; // a caller asked for something impossible (e.g. a partition smaller than one sample)

@@ -25,6 +25,13 @@ const EOCD_SIZE = 22;
 const MAX_COMMENT = 0xffff;
 /** Inflated records larger than this are refused rather than allocated. */
 const MAX_INFLATED = 2 ** 31 - 1;
+/**
+ * Zip-bomb bound: beyond 64 MiB, a record may not inflate to more than 64× its compressed size. torch.save stores
+ * records uncompressed, and float32 data re-zipped by other tools shrinks by a few percent, so only bombs (or
+ * all-zero tensors of hundreds of MB) hit it.
+ */
+export const INFLATE_FREE_BYTES = 64 * 2 ** 20;
+export const MAX_INFLATE_RATIO = 64;
 
 export function isZip(head: Uint8Array): boolean {
   return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6);
@@ -159,6 +166,13 @@ export function readEntry(src: ByteSource, entry: ZipEntry, file: string, verify
     data = src.read(start, entry.size);
   } else if (entry.method === 8) {
     if (entry.size > MAX_INFLATED) throw new PtFormatError(file, 'unsupported', `deflated zip record '${entry.name}' is too large (${entry.size} bytes)`);
+    if (entry.size > Math.max(INFLATE_FREE_BYTES, entry.compressedSize * MAX_INFLATE_RATIO)) {
+      throw new PtFormatError(
+        file,
+        'zip-bomb',
+        `deflated zip record '${entry.name}' would inflate ${entry.compressedSize} bytes to ${entry.size} (more than ${MAX_INFLATE_RATIO}× beyond ${INFLATE_FREE_BYTES / 2 ** 20} MiB); refused as a likely zip bomb`,
+      );
+    }
     try {
       data = zlib.inflateRawSync(src.read(start, entry.compressedSize), { maxOutputLength: Math.max(1, entry.size) });
     } catch (err) {

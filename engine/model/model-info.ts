@@ -139,15 +139,31 @@ export function defaultOpset(model: ModelMsg): number {
   return model.opsetImport?.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0;
 }
 
+/** Largest model file read into memory; ONNX protobufs are capped at 2 GB anyway (bigger ones use external data). */
+export const MAX_MODEL_BYTES = 2 ** 31 - 1;
+
 export async function readModel(file: string): Promise<ModelMsg> {
-  let bytes: Buffer;
+  return parseModel(await readModelBytes(file), file);
+}
+
+async function readModelBytes(file: string): Promise<Uint8Array> {
   try {
-    if (!(await stat(file)).isFile()) throw new ModelError(file, 'not-found', `${file}: not a file`);
-    bytes = await readFile(file);
+    const info = await stat(file);
+    if (!info.isFile()) throw new ModelError(file, 'not-found', `${file}: not a file`);
+    if (info.size > MAX_MODEL_BYTES) throw new ModelError(file, 'not-onnx', `${file}: ${info.size} bytes is larger than any ONNX protobuf (2 GB)`);
+    return await readFile(file);
   } catch (err) {
     if (err instanceof ModelError) throw err;
     throw new ModelError(file, 'not-found', `${file}: cannot read the model file (${(err as Error).message})`);
   }
+}
+
+/**
+ * Decodes and checks a model's bytes. protobufjs checks every declared length against the bytes left before it
+ * allocates, so a hostile length or truncation ends here as `not-onnx`; the checks below make sure the fields
+ * later stages read have the types they expect (a flipped bit can turn a message into a string).
+ */
+export function parseModel(bytes: Uint8Array, file: string): ModelMsg {
   const notOnnx = (why: string) =>
     new ModelError(file, 'not-onnx', `${file}: not an ONNX model (${why}). Export one with tools/export_onnx.py or torch.onnx.export.`);
   let model: ModelMsg;
@@ -159,11 +175,38 @@ export async function readModel(file: string): Promise<ModelMsg> {
   if (!model.graph || !model.graph.node?.length || !model.opsetImport?.length || !model.irVersion) {
     throw notOnnx('no graph, nodes, opset or IR version');
   }
+  const problem = structureProblem(model);
+  if (problem) throw notOnnx(problem);
   return model;
 }
 
+const isName = (v: unknown) => v === undefined || typeof v === 'string';
+const isCount = (v: unknown) => v === undefined || (typeof v === 'number' && Number.isSafeInteger(v));
+
+/** The first field whose value a reader would trip on (non-finite or unsafe int64 dims, missing names). */
+function structureProblem(model: ModelMsg): string | null {
+  const graph = model.graph!;
+  if (!isCount(model.irVersion) || model.irVersion! <= 0) return `IR version ${model.irVersion} is not a positive integer`;
+  for (const o of model.opsetImport ?? []) if (!isCount(o.version)) return `opset version ${o.version} is not an integer`;
+  for (const t of graph.initializer ?? []) {
+    if (!isName(t.name)) return 'an initializer has no usable name';
+    for (const d of t.dims ?? []) if (!isCount(d) || d < 0) return `initializer ${t.name ?? '?'} declares dimension ${d}`;
+  }
+  for (const v of [...(graph.input ?? []), ...(graph.output ?? [])]) {
+    if (typeof v.name !== 'string' || v.name === '') return 'a graph input or output has no name';
+    for (const d of v.type?.tensorType?.shape?.dim ?? []) if (!isCount(d.dimValue)) return `${v.name} declares dimension ${d.dimValue}`;
+  }
+  for (const n of graph.node ?? []) if (typeof n.opType !== 'string' || n.opType === '') return `node ${n.name ?? '?'} has no operator type`;
+  return null;
+}
+
 export async function inspectModel(file: string): Promise<ModelInfo> {
-  const model = await readModel(file);
+  return inspectModelBytes(await readModelBytes(file), file);
+}
+
+/** inspectModel on bytes already in memory (`file` names them in errors): a ModelInfo or a ModelError, nothing else. */
+export function inspectModelBytes(bytes: Uint8Array, file: string): ModelInfo {
+  const model = parseModel(bytes, file);
   const inputs = ioList(model, 'input');
   const outputs = ioList(model, 'output');
   const binding = bindModelIO(file, inputs, outputs);
@@ -174,10 +217,20 @@ export async function inspectModel(file: string): Promise<ModelInfo> {
     inputs,
     outputs,
     parameters: countParameters(model),
-    flopsPerSample: countFlops(model.graph!, opset)?.flops ?? null,
+    flopsPerSample: flopsOrNull(model, opset),
     opset,
     reference: label !== null,
     label,
     binding,
   };
+}
+
+/** FLOPs are best-effort: a graph the shape inference cannot follow (or trips over) just has no FLOP count. */
+function flopsOrNull(model: ModelMsg, opset: number): number | null {
+  try {
+    const flops = countFlops(model.graph!, opset)?.flops ?? null;
+    return flops !== null && Number.isFinite(flops) ? flops : null;
+  } catch {
+    return null;
+  }
 }
