@@ -186,6 +186,22 @@ describe('the study in the browser', () => {
     await expect.poll(() => page.getByTestId('import-summary').textContent(), { timeout: 30_000 }).toMatch(/: 0 added to History, \d+ already there\./);
   }, 120_000);
 
+  it('builds the tables from runs chosen in History', async () => {
+    await page.goto(`${host.origin}/#/study`);
+    const card = page.getByTestId('history-study');
+    await card.getByRole('button', { name: 'Choose runs…' }).click();
+    await card.getByRole('button', { name: 'All recorded runs' }).click();
+    await card.getByTestId('history-study-show').click();
+    await page.getByTestId('study-table-2').waitFor();
+    await page.getByTestId('study-table-3').waitFor();
+    await card.getByRole('button', { name: 'All local runs' }).click();
+    await card.getByTestId('history-study-show').click();
+    await page.getByTestId('study-table-1').waitFor();
+    await expect.poll(() => page.getByTestId('study-table-2').count()).toBe(0);
+    // The study list shows the finished study.
+    expect(await page.getByTestId('study-row').first().textContent()).toContain('Two batch sizes');
+  });
+
   it('shows the price table with its source and date, and refuses an invalid price', async () => {
     await page.goto(`${host.origin}/#/prices`);
     const src = page.getByTestId('price-source');

@@ -86,7 +86,9 @@ function Presentation({ selection, exit }: { selection: RunSelection; exit: stri
 
   const leave = useCallback(() => {
     if (document.fullscreenElement) void document.exitFullscreen().catch(() => undefined);
-    window.location.hash = exit;
+    // Back to the screen it was opened from; a presentation opened by its URL goes to the study's page.
+    if (window.history.length > 1) window.history.back();
+    else window.location.hash = exit;
   }, [exit]);
   const n = slides?.length ?? 0;
   const step = useCallback((d: number) => setI((x) => Math.max(0, Math.min(n - 1, x + d))), [n]);
@@ -167,7 +169,7 @@ registerScreen({
     kind === 'study' && arg ? (
       <Presentation key={arg} selection={{ study: arg }} exit={`#/study/${encodeURIComponent(arg)}`} />
     ) : kind === 'runs' && arg ? (
-      <Presentation key={arg} selection={{ runs: arg.split(',') }} exit="#/import" />
+      <Presentation key={arg} selection={{ runs: arg.split(',') }} exit="#/study" />
     ) : (
       <div className="empty">Open a study and press Presentation mode.</div>
     ),

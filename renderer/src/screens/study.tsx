@@ -6,6 +6,7 @@ import { DataTable } from '../components/data-table.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
 import { BrowseButton } from '../components/path-picker.tsx';
 import { StudyResultsView } from '../components/study-results.tsx';
+import { HistoryRunsStudy } from '../components/history-runs-picker.tsx';
 import { formatWhen } from '../lib/format.ts';
 import { navigate } from '../lib/router.ts';
 import { buildReport, openReportWindow, saveReportHtml, saveReportPdf } from '../lib/study-report.ts';
@@ -487,6 +488,7 @@ function StudyHome() {
       <p className="page-sub">Sweeps of batch size, partition size and data size, locally and in the cloud, reported as the study’s Tables 1–3 with charts.</p>
       <StudyList />
       <NewStudy />
+      <HistoryRunsStudy reportButtons={(ids) => <ReportButtons selection={{ runs: ids }} />} />
     </>
   );
 }
