@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { describeAwsError, type AwsErrorContext } from '../aws-errors.ts';
+import { localPathFor } from '../s3-key-path.ts';
 
 /**
  * Where recorded results are read from: a local folder or an S3 prefix, behind one interface so the same parser
@@ -32,7 +33,7 @@ export function folderSource(dir: string): ObjectSource {
       }
       return entries.map((p) => p.split(path.sep).join('/')).sort();
     },
-    getObject: (key) => readFile(path.join(root, ...key.split('/')), 'utf8'),
+    getObject: async (key) => readFile(localPathFor(root, key), 'utf8'),
   };
 }
 

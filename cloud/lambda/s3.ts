@@ -9,6 +9,9 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { localPathFor } from '../s3-key-path.ts';
+
+export { localPathFor };
 
 export function workerS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
   const endpoint = env.AWS_ENDPOINT_URL_S3;
@@ -47,22 +50,6 @@ export async function getText(s3: S3Client, bucket: string, key: string): Promis
 /** Writes JSON; `indent` 4 as the study's per-rank files, 0 (compact) as its combined_data.json. */
 export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown, indent = 4): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value, null, indent || undefined), ContentType: 'application/json' }));
-}
-
-/**
- * Where an S3 object goes under a local root: the key's segments below it. Keys that would leave the root
- * ("..", absolute paths, backslashes, NUL) are refused rather than rewritten.
- */
-export function localPathFor(root: string, key: string): string {
-  if (key === '' || key.includes('\0') || key.includes('\\') || key.startsWith('/')) {
-    throw new Error(`refusing S3 key '${key}': it is empty, absolute or contains a backslash or NUL`);
-  }
-  const parts = key.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..') || parts.length === 0) throw new Error(`refusing S3 key '${key}': it contains a '..' segment`);
-  const file = path.join(root, ...parts);
-  const rel = path.relative(root, file);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`refusing S3 key '${key}': it resolves outside ${root}`);
-  return file;
 }
 
 /** Streams an object to a file under `root` (no whole-object buffer); returns the path. */
