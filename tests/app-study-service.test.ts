@@ -60,6 +60,7 @@ describe('study API', () => {
   it('runs a local sweep over two batch sizes: progress, History runs, Table 1 and its chart', async () => {
     const { id } = await api.study.create({ name: 'two batches', params: { target: 'local', batchSizes: [16, 32], repeats: 1, localData: [fixture('small-64.pt')], localThreads: 1 } });
     await expect(api.study.create({ params: { batchSizes: [8] } })).rejects.toMatchObject({ code: 'BUSY' });
+    await expect(api.runs.startLocal({ data: [fixture('tiny-8.pt')] })).rejects.toMatchObject({ code: 'BUSY', message: 'A study is running.' });
     const end = await studyEnd(id);
     expect(end.event).toBe('finished');
     expect(end.counts).toMatchObject({ done: 2, failed: 0, pending: 0 });

@@ -11,6 +11,7 @@ import { testConnection } from '../../../cloud/connection-test.ts';
 import { parsePayloadText } from '../../../cloud/payload.ts';
 import { CloudRunService } from './cloud-runs.ts';
 import { StudyService } from './study.ts';
+import { StackService } from './stack.ts';
 
 /** What only the host can do: native dialogs in Electron; the browser host leaves them out. */
 export interface PlatformHandlers {
@@ -39,6 +40,7 @@ export interface NodeServices {
   runs: LocalRunService;
   cloud: CloudRunService;
   study: StudyService;
+  stack: StackService;
   shutdown(): Promise<void>;
 }
 
@@ -56,10 +58,14 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
   const profiles = new ProfileStore(opts.dataDir, opts.cipher);
   const cloud = new CloudRunService({ dataDir: opts.dataDir, store, hub, profiles, cipher: opts.cipher, pollMs: opts.cloudPollMs });
   const study = new StudyService({ dataDir: opts.dataDir, store, hub, profiles, cipher: opts.cipher, localBusy: () => runs.list().length > 0, printPdf: opts.platform?.printPdf });
+  const stack = new StackService({ dataDir: opts.dataDir, hub, profiles, cipher: opts.cipher });
 
   const handlers: Handlers = {
     runs: {
-      startLocal: (p) => runs.start({ ...p, model: p.model ? expandHome(p.model) : p.model, data: paths(p.data) }),
+      startLocal: (p) => {
+        if (study.isRunning()) throw new ApiError({ code: 'BUSY', message: 'A study is running.', hint: 'Wait for it to finish or cancel it on the Study screen; runs share the CPU, so one at a time keeps the numbers honest.' });
+        return runs.start({ ...p, model: p.model ? expandHome(p.model) : p.model, data: paths(p.data) });
+      },
       cancel: ({ runId }) => {
         runs.cancel(runId);
         return { ok: true as const };
@@ -142,6 +148,17 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
       report: (input) => study.report(input.selection, input.compare, input.cost),
       reportPdf: (input) => study.reportPdf(input.html, input.suggestedName),
     },
+    stack: {
+      package: (input) => stack.package(input.arch),
+      deploy: (input) => stack.deploy({ ...input, modelFile: input.modelFile && expandHome(input.modelFile), zipFile: input.zipFile && expandHome(input.zipFile) }),
+      status: (input) => stack.status(input.profile, input.stackName, input.events),
+      delete: (input) => stack.delete(input.profile, input.stackName, input.pollSeconds),
+      cancel: (input) => {
+        stack.cancel(input.opId);
+        return { ok: true as const };
+      },
+      active: () => ({ ops: stack.list() }),
+    },
   };
-  return { handlers, hub, store, settings, runs, cloud, study, shutdown: async () => void (await Promise.all([runs.shutdown(), cloud.shutdown(), study.shutdown()])) };
+  return { handlers, hub, store, settings, runs, cloud, study, stack, shutdown: async () => void (await Promise.all([runs.shutdown(), cloud.shutdown(), study.shutdown(), stack.shutdown()])) };
 }
