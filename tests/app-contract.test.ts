@@ -58,6 +58,15 @@ function handlers(overrides: Partial<{ [K in keyof Handlers]: Partial<Handlers[K
         },
       ]),
     ) as unknown as Handlers['study'],
+    // The stack domain is tested end to end in e2e-stack-browser.test.ts.
+    stack: Object.fromEntries(
+      ['package', 'deploy', 'status', 'delete', 'cancel', 'active'].map((m) => [
+        m,
+        () => {
+          throw new ApiError({ code: 'UNSUPPORTED', message: 'not in this test' });
+        },
+      ]),
+    ) as unknown as Handlers['stack'],
   };
   for (const [d, ms] of Object.entries(overrides)) Object.assign((base as any)[d], ms);
   return base;

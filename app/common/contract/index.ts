@@ -6,6 +6,7 @@ import { settings } from './settings.ts';
 import { system } from './system.ts';
 import { cloud } from './cloud.ts';
 import { study } from './study.ts';
+import { stack } from './stack.ts';
 
 /**
  * The one API contract between the UI and the Node side (Electron main or the browser host).
@@ -18,6 +19,7 @@ export const contract = {
   system,
   cloud,
   study,
+  stack,
 } satisfies Record<string, DomainDef>;
 
 export type Contract = typeof contract;
@@ -74,3 +76,4 @@ export * from './settings.ts';
 export * from './system.ts';
 export * from './cloud.ts';
 export * from './study.ts';
+export * from './stack.ts';

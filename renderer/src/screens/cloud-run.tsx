@@ -24,6 +24,13 @@ interface Draft {
   name: string;
 }
 let lastDraft: Draft | null = null;
+let nextProfile: string | null = null;
+
+/** Opens the Cloud run screen with this profile chosen (e.g. "Use this profile" after deploying a stack). */
+export function openCloudRunWith(profile: string): void {
+  nextProfile = profile;
+  window.location.hash = '#/cloud';
+}
 
 function optionsOf(d: Draft, payloadText?: string): CloudRunOptions {
   const n = (s: string) => (s.trim() ? Number(s) : undefined);
@@ -111,7 +118,13 @@ function PayloadEditor({ draft, onUse }: { draft: Draft; onUse: (text: string | 
 
 function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void; onError: (e: unknown) => void }) {
   const [profiles, setProfiles] = useState<string[] | null>(null);
-  const [d, setD] = useState<Draft>(() => lastDraft ?? { profile: '', data: '', partitionMb: '25', codeDir: '', modelFile: '', batchSize: '512', fileLimit: '', worldSize: '', stage: true, name: '' });
+  const [d, setD] = useState<Draft>(() => {
+    const draft = lastDraft ?? { profile: '', data: '', partitionMb: '25', codeDir: '', modelFile: '', batchSize: '512', fileLimit: '', worldSize: '', stage: true, name: '' };
+    if (!nextProfile) return draft;
+    lastDraft = { ...draft, profile: nextProfile };
+    nextProfile = null;
+    return lastDraft;
+  });
   const [payloadText, setPayloadText] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [arn, setArn] = useState('');

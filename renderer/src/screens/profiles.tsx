@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
 import type { ConnectionCheck } from '../../../app/common/contract/index.ts';
 import { ErrorBox } from '../components/error-box.tsx';
+import { DeployStackPanel, StackActions, stackNameOf } from '../components/stack-panel.tsx';
 import { registerScreen } from './registry.ts';
 
 type Profile = Awaited<ReturnType<typeof api.cloud.listProfiles>>['profiles'][number];
@@ -28,6 +29,7 @@ interface Draft {
   sfn: string;
   sts: string;
   logs: string;
+  cloudformation: string;
 }
 
 const empty: Draft = {
@@ -51,6 +53,7 @@ const empty: Draft = {
   sfn: '',
   sts: '',
   logs: '',
+  cloudformation: '',
 };
 
 function draftOf(p: Profile): Draft {
@@ -73,6 +76,7 @@ function draftOf(p: Profile): Draft {
     sfn: p.endpoints?.sfn ?? '',
     sts: p.endpoints?.sts ?? '',
     logs: p.endpoints?.logs ?? '',
+    cloudformation: p.endpoints?.cloudformation ?? '',
   };
 }
 
@@ -101,7 +105,7 @@ function ProfileForm({ editing, canStoreKeys, onDone, onCancel }: { editing: Pro
           : d.source === 'env'
             ? { source: 'env' as const }
             : { source: d.source, profile: d.awsProfile.trim() };
-      const endpoints = Object.fromEntries(Object.entries({ s3: d.s3, sfn: d.sfn, sts: d.sts, logs: d.logs }).filter(([, v]) => v.trim()).map(([k, v]) => [k, v.trim()]));
+      const endpoints = Object.fromEntries(Object.entries({ s3: d.s3, sfn: d.sfn, sts: d.sts, logs: d.logs, cloudformation: d.cloudformation }).filter(([, v]) => v.trim()).map(([k, v]) => [k, v.trim()]));
       const fields = {
         name: d.name.trim(),
         region: d.region.trim(),
@@ -180,6 +184,7 @@ function ProfileForm({ editing, canStoreKeys, onDone, onCancel }: { editing: Pro
         {text('sfn', 'Step Functions endpoint (optional)')}
         {text('sts', 'STS endpoint (optional)')}
         {text('logs', 'CloudWatch Logs endpoint (optional)')}
+        {text('cloudformation', 'CloudFormation endpoint (optional)', 'Used by "Deploy CAI stack".')}
       </div>
       <div className="row">
         <button className="primary" type="submit" disabled={busy} data-testid="save-profile">
@@ -212,6 +217,7 @@ function Profiles() {
   const [editing, setEditing] = useState<Profile | 'new' | null>(null);
   const [checks, setChecks] = useState<Record<string, ConnectionCheck[] | 'testing'>>({});
   const [error, setError] = useState<unknown>(null);
+  const [deploying, setDeploying] = useState(false);
 
   const load = () => api.cloud.listProfiles().then((r) => setProfiles(r.profiles), setError);
   useEffect(() => {
@@ -254,8 +260,12 @@ function Profiles() {
           <button className="primary" onClick={() => setEditing('new')} data-testid="add-profile">
             Add profile
           </button>
+          <button onClick={() => setDeploying(true)} disabled={deploying || !profiles?.length} title={profiles?.length ? undefined : 'Add a profile first: its credentials and region deploy the stack.'} data-testid="open-deploy-stack">
+            Deploy CAI stack
+          </button>
         </div>
       )}
+      {deploying && profiles && profiles.length > 0 && <DeployStackPanel profiles={profiles} onClose={() => setDeploying(false)} onProfile={load} />}
       {profiles?.length === 0 && !editing && <div className="empty">No profiles yet. Add one to run on AWS.</div>}
       {profiles?.map((p) => {
         const c = checks[p.name];
@@ -278,6 +288,7 @@ function Profiles() {
             </div>
             <div className="muted nowrap">{p.stateMachineArn}</div>
             {Array.isArray(c) && c.length > 0 && <Checks checks={c} />}
+            {stackNameOf(p) && <StackActions profile={p} onDeleted={() => api.cloud.removeProfile({ name: p.name }).then(load, setError)} />}
           </div>
         );
       })}
