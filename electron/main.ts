@@ -2,6 +2,20 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, safeStorage, 
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import {
+  appFileFor,
+  appFileUrl,
+  EVENT_CHANNEL,
+  externalUrlFor,
+  INVOKE_CHANNEL,
+  ipcSenderTrusted,
+  mainWebPreferences,
+  ORIGIN,
+  PDF_WEB_PREFERENCES,
+  permissionAllowed,
+  PRIVILEGED_SCHEMES,
+  SCHEME,
+} from './security-policy.ts';
 
 /**
  * The Electron main process: one window on our own `app://` scheme, locked down (context isolation, sandbox, no
@@ -12,12 +26,7 @@ import { pathToFileURL } from 'node:url';
 
 type HostKit = typeof import('../app/node/host-kit.ts');
 
-const SCHEME = 'app';
-const ORIGIN = `${SCHEME}://cosmicai`;
-const INVOKE = 'cosmicai:invoke';
-const EVENT = 'cosmicai:event';
-
-protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+protocol.registerSchemesAsPrivileged(PRIVILEGED_SCHEMES.map((s) => ({ ...s, privileges: { ...s.privileges } })));
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -36,10 +45,13 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_e, contents) => {
     contents.on('will-navigate', (e, url) => {
       e.preventDefault();
-      if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+      const external = externalUrlFor(url);
+      if (external) void shell.openExternal(external);
     });
+    contents.on('will-redirect', (e) => e.preventDefault());
     contents.setWindowOpenHandler(({ url }) => {
-      if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+      const external = externalUrlFor(url);
+      if (external) void shell.openExternal(external);
       return { action: 'deny' };
     });
     contents.on('will-attach-webview', (e) => e.preventDefault());
@@ -53,14 +65,13 @@ if (!app.requestSingleInstanceLock()) {
     const rendererDir = process.env.ELECTRON_RENDERER_URL ? '' : path.join(root, 'out', 'renderer');
     const dataDir = process.env.COSMICAI_DATA_DIR!;
 
-    session.defaultSession.setPermissionRequestHandler((_wc, permission, cb) => cb(permission === 'clipboard-sanitized-write'));
+    session.defaultSession.setPermissionRequestHandler((_wc, permission, cb) => cb(permissionAllowed(permission)));
+    session.defaultSession.setPermissionCheckHandler((_wc, permission) => permissionAllowed(permission));
 
     protocol.handle(SCHEME, async (req) => {
-      const url = new URL(req.url);
-      const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
-      const file = path.resolve(rendererDir, '.' + rel);
-      if (!file.startsWith(path.resolve(rendererDir) + path.sep)) return new Response('Forbidden', { status: 403 });
-      const res = await net.fetch(pathToFileURL(file).href).catch(() => null);
+      const file = appFileFor(rendererDir, req.url);
+      if (!file) return new Response('Forbidden', { status: 403 });
+      const res = await net.fetch(appFileUrl(file)).catch(() => null);
       if (!res || !res.ok) return new Response('Not found', { status: 404 });
       const headers = new Headers(res.headers);
       headers.set('Content-Security-Policy', kit.CSP);
@@ -96,7 +107,7 @@ if (!app.requestSingleInstanceLock()) {
           const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
           if (r.canceled || !r.filePath) return { path: null };
           const tmp = path.join(app.getPath('temp'), `cosmicai-report-${process.pid}-${Date.now()}.html`);
-          const pdfWin = new BrowserWindow({ show: false, webPreferences: { javascript: false, sandbox: true } });
+          const pdfWin = new BrowserWindow({ show: false, webPreferences: { ...PDF_WEB_PREFERENCES } });
           try {
             await writeFile(tmp, html);
             await pdfWin.loadFile(tmp);
@@ -111,17 +122,15 @@ if (!app.requestSingleInstanceLock()) {
     });
     const dispatch = kit.createDispatcher(services.handlers, { hintFor: kit.hintFor });
 
-    const trusted = (e: IpcMainInvokeEvent) => {
-      const url = e.senderFrame?.url ?? '';
-      const dev = process.env.ELECTRON_RENDERER_URL;
-      return e.sender === win?.webContents && (url.startsWith(`${ORIGIN}/`) || (!!dev && url.startsWith(dev)));
-    };
-    ipcMain.handle(INVOKE, async (e, method: unknown, input: unknown) => {
+    const trusted = (e: IpcMainInvokeEvent) =>
+      ipcSenderTrusted({ isOurWindow: e.sender === win?.webContents && e.senderFrame === e.sender.mainFrame, frameUrl: e.senderFrame?.url ?? '' }, process.env.ELECTRON_RENDERER_URL);
+    // The payload is validated against the contract's zod schemas by the dispatcher before any handler runs.
+    ipcMain.handle(INVOKE_CHANNEL, async (e, method: unknown, input: unknown) => {
       if (!trusted(e)) return { ok: false, error: { code: 'FORBIDDEN', message: 'This page may not use the app API.' } };
       return dispatch(method, input, undefined);
     });
     services.hub.listen((channel, payload) => {
-      if (win && !win.isDestroyed()) win.webContents.send(EVENT, channel, payload);
+      if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, channel, payload);
     });
 
     Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate()));
@@ -159,14 +168,7 @@ function createWindow(root: string): BrowserWindow {
     minHeight: 600,
     title: 'CosmicAI Bench',
     show: false,
-    webPreferences: {
-      preload: path.join(root, 'out', 'preload', 'index.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      spellcheck: false,
-    },
+    webPreferences: { ...mainWebPreferences(path.join(root, 'out', 'preload', 'index.cjs')) },
   });
   win.once('ready-to-show', () => win.show());
   void win.loadURL(process.env.ELECTRON_RENDERER_URL ?? `${ORIGIN}/index.html`);
