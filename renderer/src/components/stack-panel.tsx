@@ -56,30 +56,31 @@ function useStackOp(stackName: string | null) {
   return { events, last, finished, reset };
 }
 
+/** Newest first, as in the CloudFormation console, so the live status stays at the top. */
 function EventList({ events }: { events: StackEventView[] }) {
   if (!events.length) return null;
   return (
-    <div style={{ maxHeight: 320, overflow: 'auto', marginTop: 10 }}>
-      <table className="data" data-testid="stack-events">
+    <div style={{ maxHeight: 340, overflow: 'auto', marginTop: 10 }}>
+      <table className="data" data-testid="stack-events" style={{ width: '100%' }}>
         <thead>
           <tr>
             <th>Time</th>
             <th>Status</th>
             <th>Resource</th>
-            <th>Type</th>
             <th>Reason</th>
           </tr>
         </thead>
         <tbody>
-          {events.map((e) => (
+          {[...events].reverse().map((e) => (
             <tr key={e.eventId}>
               <td className="nowrap">{e.timestamp.slice(11, 19)}</td>
               <td>
                 <span className={`badge ${e.status.endsWith('_FAILED') ? 'failed' : e.status.endsWith('_COMPLETE') ? (e.status.includes('ROLLBACK') ? 'cancelled' : 'completed') : 'running'}`}>{e.status}</span>
               </td>
-              <td>{e.logicalId}</td>
-              <td className="muted">{e.resourceType}</td>
-              <td>{e.reason ?? ''}</td>
+              <td>
+                {e.logicalId} <span className="muted">{e.resourceType}</span>
+              </td>
+              <td style={{ whiteSpace: 'normal', minWidth: 220 }}>{e.reason ?? ''}</td>
             </tr>
           ))}
         </tbody>
@@ -94,7 +95,9 @@ function Outputs({ outputs }: { outputs: Record<string, string> }) {
       <tbody>
         {Object.entries(outputs).map(([k, v]) => (
           <tr key={k}>
-            <th style={{ textAlign: 'left' }}>{k}</th>
+            <td>
+              <strong>{k}</strong>
+            </td>
             <td className="nowrap">{v}</td>
           </tr>
         ))}
