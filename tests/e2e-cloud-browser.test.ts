@@ -115,6 +115,14 @@ describe('cloud screens in the browser', () => {
     await details.waitFor();
     expect(await details.textContent()).toMatch(/Ranks with results3 \/ 3/);
     expect(await details.textContent()).toMatch(/Wall throughput \(Mbit\/s\)[\d,.]+/);
+    // The top stats are the cloud aggregates; no per-galaxy stats or scatter for a run without predictions.
+    const stats = page.getByTestId('cloud-stats');
+    expect(await stats.textContent()).not.toContain('Galaxies');
+    expect(await page.getByTestId('stat-samples-per-sec').textContent()).toMatch(/^[\d,.]+$/);
+    expect(await page.getByTestId('stat-seconds-per-batch').textContent()).toMatch(/^[\d.]+$/);
+    expect(await page.getByTestId('stat-cpu-time').textContent()).toMatch(/^[\d,.]+$/);
+    expect(await page.getByTestId('stat-batches').textContent()).toMatch(/^\d+ × 16$/);
+    expect(await page.getByText('Predicted vs true redshift').count()).toBe(0);
     await shot('cloud-run-results');
 
     await page.getByRole('link', { name: 'History' }).click();

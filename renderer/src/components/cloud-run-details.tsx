@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
 import type { RunEntry } from '../../../app/common/contract/index.ts';
+import { actualCostFromUsage, formatUsd } from '../../../cloud/cost/cost-model.ts';
 import { navigate } from '../lib/router.ts';
 import { ErrorBox } from './error-box.tsx';
 
@@ -10,12 +11,44 @@ type Rec = Record<string, unknown>;
 const num = (r: Rec, k: string) => (typeof r[k] === 'number' && Number.isFinite(r[k]) ? (r[k] as number) : null);
 const fmt = (v: number | null, digits = 3) => (v === null ? '—' : v.toLocaleString(undefined, { maximumFractionDigits: digits }));
 
-function Stat({ k, v, title }: { k: string; v: string; title?: string }) {
+function Stat({ k, v, title, testId }: { k: string; v: string; title?: string; testId?: string }) {
   return (
     <div className="stat" title={title}>
       <div className="k">{k}</div>
-      <div className="v">{v}</div>
+      <div className="v" data-testid={testId}>
+        {v}
+      </div>
     </div>
+  );
+}
+
+type LambdaUsage = { invocations: number; billedDurationMs: number; maxMemoryUsedMb: number; coldStarts: number };
+
+/** Lambda compute + requests for the billed duration at the profile's memory (default us-east-1 prices); null without REPORT lines. */
+function lambdaCost(rec: Rec): { usd: number; note: string } | null {
+  const lambda = rec.lambda as LambdaUsage | null | undefined;
+  const profile = rec.profile as { lambdaMemoryMb?: number; architecture?: 'x86_64' | 'arm64' } | undefined;
+  if (!lambda || lambda.invocations === 0 || !profile?.lambdaMemoryMb || !profile.architecture) return null;
+  const c = actualCostFromUsage(lambda, profile.lambdaMemoryMb, profile.architecture);
+  return { usd: c.totalUsd, note: `${c.notes.join(' ')} Prices: ${c.priceSource} (${c.priceAsOf}); Step Functions and S3 not included.` };
+}
+
+/** The top stats of a cloud run: the study's aggregates over ranks (a cloud run has no per-galaxy predictions). */
+export function CloudHeadlineStats({ entry }: { entry: RunEntry }) {
+  const rec = (entry.record ?? {}) as Rec;
+  const cost = lambdaCost(rec);
+  const batches = num(rec, 'num_batches');
+  const batchSize = num(rec, 'batch_size');
+  return (
+    <>
+      <Stat k="Samples/s (Σ ranks)" v={fmt(num(rec, 'sample_persec'), 1)} testId="stat-samples-per-sec" title="Per-rank samples/second summed over ranks (study)" />
+      <Stat k="Time per batch (s)" v={fmt(num(rec, 'execution_time (seconds/batch)'), 4)} testId="stat-seconds-per-batch" />
+      <Stat k="Throughput (Mbit/s, Σ ranks)" v={fmt((num(rec, 'throughput_bps') ?? NaN) / 1e6, 2)} testId="stat-throughput" title="Sum of the ranks' throughputs (study)" />
+      <Stat k="CPU time (s)" v={fmt(num(rec, 'total_cpu_time (seconds)'))} testId="stat-cpu-time" title="Mean over ranks after dropping 1.5×IQR outliers (study)" />
+      <Stat k="Memory (MB, Σ ranks)" v={fmt(num(rec, 'total_cpu_memory (MB)'), 1)} testId="stat-memory" />
+      <Stat k="Batches" v={batches === null ? '—' : `${fmt(batches, 0)}${batchSize !== null ? ` × ${fmt(batchSize, 0)}` : ''}`} testId="stat-batches" title="Batches summed over ranks × batch size" />
+      {cost && <Stat k="Lambda cost" v={formatUsd(cost.usd)} testId="stat-lambda-cost" title={cost.note} />}
+    </>
   );
 }
 
@@ -25,7 +58,7 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
   const params = entry.params as Rec;
   const failed = Array.isArray(rec.failed_ranks) ? (rec.failed_ranks as Array<{ rank: string | null; index: number | null; error: string; cause: string; dataPath?: unknown }>) : [];
   const problems = Array.isArray(rec.result_problems) ? (rec.result_problems as Array<{ key: string; problem: string }>) : [];
-  const lambda = (rec.lambda ?? null) as { invocations: number; billedDurationMs: number; maxMemoryUsedMb: number; coldStarts: number } | null;
+  const lambda = (rec.lambda ?? null) as LambdaUsage | null;
   const items = (rec.items ?? null) as { succeeded: number; failed: number; total: number } | null;
   const executionArn = (rec.executionArn ?? params.executionArn) as string | undefined;
   const profile = (params.profile ?? (rec.profile as Rec | undefined)?.name) as string | undefined;
@@ -61,9 +94,6 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
       {entry.record && (
         <div className="stats">
           <Stat k="Ranks with results" v={`${fmt(num(rec, 'ranks'), 0)}${items ? ` / ${items.total}` : ''}`} />
-          <Stat k="CPU time (s)" v={fmt(num(rec, 'total_cpu_time (seconds)'))} title="Mean over ranks after dropping 1.5×IQR outliers (study)" />
-          <Stat k="Memory (MB, Σ ranks)" v={fmt(num(rec, 'total_cpu_memory (MB)'), 1)} />
-          <Stat k="Throughput (Mbit/s, Σ ranks)" v={fmt((num(rec, 'throughput_bps') ?? NaN) / 1e6, 2)} title="Sum of the ranks' throughputs (study)" />
           <Stat k="Total bits" v={fmt(num(rec, 'total_bits'), 0)} />
           <Stat k="Wall throughput (Mbit/s)" v={fmt((num(rec, 'wall_throughput_bps') ?? NaN) / 1e6, 2)} title="total_bits ÷ the Map state's duration" />
           <Stat k="Map state (s)" v={fmt(num(rec, 'map_duration_seconds'), 2)} />

@@ -3,7 +3,7 @@ import { api } from '../api.ts';
 import type { PredictionRow, RunEntry } from '../../../app/common/contract/index.ts';
 import { accuracyTable, hostTable, latencyTable, partitionsTable, runLabels, summaryTable } from '../../../app/common/run-tables.ts';
 import { ChartCard } from '../components/chart-card.tsx';
-import { CloudRunDetails } from '../components/cloud-run-details.tsx';
+import { CloudHeadlineStats, CloudRunDetails } from '../components/cloud-run-details.tsx';
 import { DataTable } from '../components/data-table.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
 import { accent, textColor, type AnyChartConfig } from '../lib/charts.ts';
@@ -115,18 +115,27 @@ function Results({ id }: { id: string }) {
         ))}
       </div>
       {entry.error && <ErrorBox error={entry.error} title={entry.status === 'failed' ? 'The run failed' : 'Some partitions had problems'} />}
-      <div className="stats">
-        <Stat k="Samples/s" v={formatRate(n('sample_persec'))} testId="stat-samples-per-sec" />
-        <Stat k="Time per batch (s)" v={n('execution_time (seconds/batch)')?.toFixed(4) ?? '—'} />
-        <Stat k="Throughput (Mbit/s)" v={formatRate((n('throughput_bps') ?? NaN) / 1e6)} />
-        <Stat k="Galaxies" v={n('samples')?.toLocaleString() ?? '—'} />
-        {acc?.mae !== undefined && <Stat k="MAE (z)" v={acc.mae.toFixed(4)} />}
-      </div>
+      {entry.kind === 'cloud' ? (
+        entry.record && (
+          <div className="stats" data-testid="cloud-stats">
+            <CloudHeadlineStats entry={entry} />
+          </div>
+        )
+      ) : (
+        <div className="stats">
+          <Stat k="Samples/s" v={formatRate(n('sample_persec'))} testId="stat-samples-per-sec" />
+          <Stat k="Time per batch (s)" v={n('execution_time (seconds/batch)')?.toFixed(4) ?? '—'} />
+          <Stat k="Throughput (Mbit/s)" v={formatRate((n('throughput_bps') ?? NaN) / 1e6)} />
+          <Stat k="Galaxies" v={n('samples')?.toLocaleString() ?? '—'} />
+          {acc?.mae !== undefined && <Stat k="MAE (z)" v={acc.mae.toFixed(4)} />}
+        </div>
+      )}
       {entry.kind === 'cloud' && <CloudRunDetails entry={entry} />}
       {!entry.record && <div className="notice">This run left no record (it did not get far enough).</div>}
       {entry.record && <DataTable table={tables.summary} testId="summary-table" />}
       <div className="grid-2">
-        <Scatter entry={entry} rows={data.predictions.rows} total={data.predictions.total} />
+        {/* A cloud run's workers write the study's aggregates, not per-galaxy predictions: no scatter without them. */}
+        {!(entry.kind === 'cloud' && data.predictions.total === 0) && <Scatter entry={entry} rows={data.predictions.rows} total={data.predictions.total} />}
         {tables.accuracy && <DataTable table={tables.accuracy} testId="accuracy-table" />}
       </div>
       {tables.parts.rows.length > 0 && <DataTable table={tables.parts} testId="partitions-table" />}
