@@ -5,6 +5,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromEnv, fromIni, fromSSO } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { rememberCredentials } from './aws-errors.ts';
 import type { StoredProfile } from './profile-schema.ts';
 import { decryptKeys, type SecretCipher } from './secret-cipher.ts';
 
@@ -44,7 +45,17 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 // alarms users of the CLI.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+/** The profile's credential provider; every identity it yields is remembered so error texts can be scrubbed of it. */
 export function credentialsFor(profile: StoredProfile, cipher?: SecretCipher): AwsCredentialIdentityProvider {
+  const provider = sourceProvider(profile, cipher);
+  return async (options) => {
+    const identity = await provider(options);
+    rememberCredentials(identity);
+    return identity;
+  };
+}
+
+function sourceProvider(profile: StoredProfile, cipher?: SecretCipher): AwsCredentialIdentityProvider {
   const c = profile.credentials;
   switch (c.source) {
     case 'profile':

@@ -55,10 +55,26 @@ const SCRUBBERS: Array<[RegExp, string]> = [
   [/(Authorization(["'\s:=]+))[^\n"]+/gi, '$1[redacted]'],
 ];
 
-/** Removes anything that looks like a credential from a text. */
+/**
+ * The credential values this process has signed with (key ids, secrets, session tokens), so they are scrubbed
+ * wherever they turn up — also in free text the patterns above cannot recognise (an endpoint echoing a token in
+ * its own words). In memory only, like the SDK's own copy; bounded.
+ */
+const knownSecrets = new Set<string>();
+const MAX_KNOWN_SECRETS = 64;
+
+export function rememberCredentials(c: { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string }): void {
+  for (const v of [c.accessKeyId, c.secretAccessKey, c.sessionToken]) {
+    if (!v || v.length < 8 || knownSecrets.has(v)) continue;
+    if (knownSecrets.size >= MAX_KNOWN_SECRETS) knownSecrets.delete(knownSecrets.values().next().value!);
+    knownSecrets.add(v);
+  }
+}
+
+/** Removes anything that looks like a credential, and every credential value in use, from a text. */
 export function scrubSecrets(text: string, extraSecrets: readonly string[] = []): string {
   let out = text;
-  for (const secret of extraSecrets) if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
+  for (const secret of [...extraSecrets, ...knownSecrets]) if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
   for (const [re, rep] of SCRUBBERS) out = out.replace(re, rep);
   return out;
 }
