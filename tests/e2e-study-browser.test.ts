@@ -232,4 +232,35 @@ describe('the study in the browser', () => {
     await shot('compare');
     expect(pageErrors).toEqual([]);
   });
+
+  it('resumes a study after the host was killed in the middle of it', async () => {
+    await page.goto(`${host.origin}/#/study`);
+    await page.getByTestId('study-name').fill('Killed midway');
+    await page.getByTestId('study-batch-sizes').fill('8, 16, 32');
+    await page.getByTestId('study-repeats').fill('1');
+    await page.getByTestId('study-data').fill(fixture('small-64.pt'));
+    await expect.poll(() => page.getByTestId('study-estimate').textContent()).toContain('3 job(s)');
+    await page.getByTestId('study-start').click();
+    await page.getByTestId('study-title').waitFor();
+    const url = page.url();
+    // Kill the host (no clean shutdown) while a job runs: that job stays "running" in study.json.
+    await expect.poll(() => page.getByTestId('study-message').textContent(), { timeout: 60_000, interval: 100 }).toMatch(/galaxies|started/);
+    host.proc.kill('SIGKILL');
+    await new Promise((r) => (host.proc.exitCode !== null || host.proc.signalCode !== null ? r(null) : host.proc.once('exit', r)));
+    host = await startUiHost(dataDir);
+    await context.close();
+    context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+    await page.goto(`${host.url}#/study`);
+    const row = page.getByTestId('study-row').filter({ hasText: 'Killed midway' });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/interrupted|paused/);
+    await shot('interrupted');
+    await row.getByTestId('study-resume').click();
+    await page.getByTestId('study-title').waitFor();
+    expect(page.url().split('#')[1]).toBe(url.split('#')[1]);
+    await expect.poll(() => page.getByTestId('study-state').textContent(), { timeout: 180_000, interval: 500 }).toBe('finished');
+    const t1 = page.getByTestId('study-table-1');
+    expect(await t1.locator('tbody tr td:first-child').allTextContents()).toEqual(['8', '16', '32']);
+  }, 300_000);
 });
