@@ -114,6 +114,15 @@ describe('study API', () => {
     await expect(api.study.get({ id: 'study-nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   }, 120_000);
 
+  it('lets cloud jobs wait, and says so, when no AWS profile is saved', async () => {
+    const { id } = await api.study.create({ name: 'cloud, no profile', params: { target: 'cloud', sweeps: ['batch-size'], batchSizes: [8], repeats: 1 } });
+    const end = await studyEnd(id);
+    expect(end.counts).toMatchObject({ pending: 1, done: 0 });
+    expect(end.message).toContain('waiting');
+    expect(progress.some((p) => p.studyId === id && p.message.includes('no AWS profile is saved'))).toBe(true);
+    expect((await api.study.list()).studies.find((x) => x.id === id)).toMatchObject({ running: false, interrupted: false });
+  });
+
   it('imports recorded runs into History once, and gives Tables 2 and 3 from them', async () => {
     const first = await api.study.importRecorded({ source: fixture('recorded-results') });
     expect(first.runs.length).toBeGreaterThan(0);

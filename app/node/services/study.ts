@@ -148,6 +148,8 @@ export class StudyService {
       throw fail('INVALID_INPUT', err);
     }
     if (params.localData) for (const d of params.localData) if (!existsSync(d)) throw new ApiError({ code: 'NOT_FOUND', message: `The local data ${d} does not exist.`, file: d, hint: 'Pick .pt files or a folder of them, or leave the data empty for the bundled sample data.' });
+    // Several saved profiles and none chosen: say so before a study is created that could not start.
+    if (params.target !== 'local') await this.profileFor(input.profile, false);
     const state = await createStudy(this.deps.dataDir, params, input.name || undefined);
     await this.start(state.id, input.profile, false);
     return { id: state.id };

@@ -371,6 +371,11 @@ function StudyDetail({ id }: { id: string }) {
   const [progress, setProgress] = useState<StudyProgressEvent | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [showJobs, setShowJobs] = useState(false);
+  const [profiles, setProfiles] = useState<string[]>([]);
+  const [profile, setProfile] = useState('');
+  useEffect(() => {
+    api.cloud.listProfiles().then((r) => setProfiles(r.profiles.map((p) => p.name)), () => setProfiles([]));
+  }, []);
 
   const load = useCallback(async () => {
     try {
@@ -422,6 +427,7 @@ function StudyDetail({ id }: { id: string }) {
   const finished = c.done + c.failed;
   const frac = total ? (finished + (study.running && progress?.jobFraction ? progress.jobFraction : 0)) / total : 0;
   const canResume = !study.running && (c.pending > 0 || c.running > 0 || c.failed > 0);
+  const cloudLeft = study.jobs.some((j) => j.target === 'cloud' && j.status !== 'done');
   return (
     <>
       <h1 className="page-title" data-testid="study-title">
@@ -445,8 +451,16 @@ function StudyDetail({ id }: { id: string }) {
                 Cancel
               </button>
             )}
+            {canResume && cloudLeft && profiles.length > 1 && (
+              <select aria-label="AWS profile for the cloud jobs" value={profile} onChange={(e) => setProfile(e.target.value)}>
+                <option value="">AWS profile…</option>
+                {profiles.map((p) => (
+                  <option key={p}>{p}</option>
+                ))}
+              </select>
+            )}
             {canResume && (
-              <button className="primary" onClick={act(() => api.study.resume({ id, retryFailed: c.failed > 0 }))} data-testid="study-resume">
+              <button className="primary" onClick={act(() => api.study.resume({ id, retryFailed: c.failed > 0, ...(profile ? { profile } : {}) }))} data-testid="study-resume">
                 {c.failed > 0 && c.pending === 0 ? 'Retry failed jobs' : 'Resume'}
               </button>
             )}
