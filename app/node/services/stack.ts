@@ -8,7 +8,7 @@ import { decryptKeys, type SecretCipher } from '../../../cloud/secret-cipher.ts'
 import { packageAndDeploy, stackProfileInput, type DeployFlowProgress } from '../../../cloud/stack/deploy-flow.ts';
 import { outputsToProfile } from '../../../cloud/stack/outputs.ts';
 import { packageLambda, UNZIPPED_LIMIT_BYTES, type LambdaArch, type PackageResult } from '../../../cloud/stack/package-lambda.ts';
-import { deleteStack, stackStatus } from '../../../cloud/stack/stack-deploy.ts';
+import { checkStackName, deleteStack, stackStatus } from '../../../cloud/stack/stack-deploy.ts';
 import { StackOperationError, type StackEventLine } from '../../../cloud/stack/stack-events.ts';
 import { ApiError, toApiErrorData, type PackageReport, type StackDeployOptions, type StackFinished, type StackProgressView, type StackStatusView } from '../../common/contract/index.ts';
 import type { EventHub } from '../../common/dispatcher.ts';
@@ -59,6 +59,7 @@ export class StackService {
   }
 
   async deploy(o: StackDeployOptions): Promise<{ opId: string }> {
+    validName(o.stackName);
     const base = await this.deps.profiles.getStored(o.profile);
     const saveAs = o.saveAs ?? o.stackName;
     // Checked before anything is created: the new profile needs credentials it can store.
@@ -69,6 +70,7 @@ export class StackService {
   }
 
   async delete(profile: string, stackName: string, pollSeconds?: number): Promise<{ opId: string }> {
+    validName(stackName);
     const base = await this.deps.profiles.getStored(profile);
     const op = await this.track('delete', stackName, base);
     op.done = (async () => {
@@ -194,6 +196,8 @@ export class StackService {
   }
 
   private finish(op: Op, f: Omit<StackFinished, 'opId' | 'operation' | 'stackName'>): void {
+    // Not listed as active once its end is announced.
+    this.ops.delete(op.opId);
     this.deps.hub.emit('stack.finished', { opId: op.opId, operation: op.operation, stackName: op.stackName, ...f });
   }
 
@@ -207,6 +211,15 @@ export class StackService {
       ...(err instanceof StackOperationError ? { stackStatus: err.status, ...(err.failedResource ? { failedResource: err.failedResource } : {}) } : {}),
       ...(packaged ? { packaged } : {}),
     });
+  }
+}
+
+/** Refused before packaging or any AWS call. */
+function validName(name: string): void {
+  try {
+    checkStackName(name);
+  } catch (err) {
+    throw new ApiError({ code: 'INVALID_INPUT', message: (err as Error).message, hint: 'Choose another stack name.' });
   }
 }
 
