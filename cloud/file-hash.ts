@@ -6,6 +6,8 @@ export interface FileDigests {
   /** The ETags S3 may report for this content: the md5 (single PUT, and s3rver for multipart too) and, uploaded
    * in parts of `partSize`, md5(concat(part md5s))-N. */
   etags: string[];
+  /** md5 (hex) of each `partSize` part: the ETag S3 gives each UploadPart, checked when a multipart upload resumes. */
+  partMd5s: string[];
 }
 
 /** One pass over the file: its sha256 and the ETags an unencrypted (or SSE-S3) S3 object with this content has. */
@@ -34,5 +36,5 @@ export async function digestFile(file: string, partSize: number, signal?: AbortS
   }
   if (inPart > 0 || parts.length === 0) parts.push(part.digest());
   const multipart = `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}`;
-  return { sha256: sha.digest('hex'), etags: [whole.digest('hex'), multipart] };
+  return { sha256: sha.digest('hex'), etags: [whole.digest('hex'), multipart], partMd5s: parts.map((p) => p.toString('hex')) };
 }

@@ -2,9 +2,11 @@ import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/cli
 import { Upload } from '@aws-sdk/lib-storage';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { awsCall, CloudError, describeAwsError } from './aws-errors.ts';
 import { digestFile } from './file-hash.ts';
+import { uploadResumable } from './resumable-upload.ts';
 
 /**
  * Uploads to S3 with progress, integrity and resume:
@@ -13,7 +15,9 @@ import { digestFile } from './file-hash.ts';
  *   cancel or a crash only sends what is missing, and a damaged object is replaced);
  * - after each upload HeadObject must report the same size and sha256, and an ETag matching the content's MD5
  *   (single or multipart form; not checkable for KMS-encrypted objects), or staging fails naming the key;
- * - files ≥ one part go multipart (lib-storage Upload, parts of `partSize` ≥ 5 MiB, 4 in flight);
+ * - files ≥ one part go multipart (parts of `partSize` ≥ 5 MiB, 4 in flight), resumable: the UploadId and finished
+ *   parts are kept in a state file under `resumeDir`, so after a dropped connection, a cancel or a crash the next
+ *   attempt sends only the missing parts (cloud/resumable-upload.ts);
  * - the AbortSignal stops between and within files; finished objects stay, the report says what was done.
  */
 
@@ -39,7 +43,11 @@ export interface StageOptions {
   onProgress?: (p: StageProgress) => void;
   partSize?: number;
   queueSize?: number;
+  /** Where multipart uploads keep their resume state (default: <tmp>/cosmicai-uploads). */
+  resumeDir?: string;
 }
+
+export const DEFAULT_RESUME_DIR = path.join(os.tmpdir(), 'cosmicai-uploads');
 
 export interface StagedObject {
   key: string;
@@ -114,7 +122,7 @@ export async function stageFiles(s3: S3Client, bucket: string, files: StageFile[
     try {
       if (signal?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
       emit('hashing', key);
-      const { sha256, etags } = await digestFile(localPath, partSize, signal);
+      const { sha256, etags, partMd5s } = await digestFile(localPath, partSize, signal);
       const existing = await headObject(s3, bucket, key, signal);
       if (existing && existing.size === size && existing.sha256 === sha256 && etagMatches(existing, etags)) {
         bytesDone += size;
@@ -124,7 +132,12 @@ export async function stageFiles(s3: S3Client, bucket: string, files: StageFile[
         emit('skipped', key);
         continue;
       }
-      await uploadOne(s3, bucket, key, localPath, sha256, partSize, opts.queueSize ?? 4, signal, (loaded) => emit('uploading', key, loaded));
+      const onLoaded = (loaded: number) => emit('uploading', key, loaded);
+      if (size >= partSize) {
+        await uploadResumable(s3, { bucket, key, file: localPath, size, sha256, partSize, partMd5s, stateDir: opts.resumeDir ?? DEFAULT_RESUME_DIR, queueSize: opts.queueSize ?? 4, signal, onLoaded });
+      } else {
+        await uploadOne(s3, bucket, key, localPath, sha256, partSize, opts.queueSize ?? 4, signal, onLoaded);
+      }
       const after = await headObject(s3, bucket, key, signal);
       if (!after || after.size !== size || (after.sha256 !== undefined && after.sha256 !== sha256) || !etagMatches(after, etags)) {
         throw new Error(
