@@ -26,6 +26,15 @@ const FIELDS: Field[] = [
   { label: 'S3 GET and other requests', unit: '$ per 1,000', get: (t) => t.s3.usdPerThousandReads, set: (t, v) => void (t.s3.usdPerThousandReads = v) },
 ];
 
+const billions = (gbs: number) => `${(gbs / 1e9).toLocaleString()} billion GB-s`;
+
+/** "first 6 billion GB-s a month", "up to 15 billion GB-s a month", "above 15 billion GB-s a month". */
+function tierLabel(tiers: Array<{ upToGbSeconds: number | null }>, i: number): string {
+  const up = tiers[i].upToGbSeconds;
+  if (up === null) return i === 0 ? 'every GB-s' : `above ${billions(tiers[i - 1].upToGbSeconds ?? 0)} a month`;
+  return i === 0 ? `first ${billions(up)} a month` : `up to ${billions(up)} a month`;
+}
+
 function PricesScreen() {
   const [p, setP] = useState<Prices | null>(null);
   const [draft, setDraft] = useState<Table | null>(null);
@@ -107,7 +116,7 @@ function PricesScreen() {
               draft.lambda.computeTiers[arch].map((tier, i) => (
                 <tr key={`${arch}-${i}`}>
                   <td>
-                    Lambda compute, {arch}, {i === 0 ? 'first' : 'next'} {tier.upToGbSeconds === null ? 'and above' : `up to ${(tier.upToGbSeconds / 1e9).toLocaleString()} billion GB-s`} a month
+                    Lambda compute, {arch}, {tierLabel(draft.lambda.computeTiers[arch], i)}
                   </td>
                   <td className="num">
                     <input
