@@ -13,7 +13,7 @@ import '../study.css';
  * charts (→ / Space / click: next; ← : back; Esc: leave). Everything comes from the local data folder: no network.
  */
 
-type Slide = { kind: 'title'; title: string; findings: string[] } | { kind: 'table'; table: Table } | { kind: 'chart'; chart: StudyChartData } | { kind: 'compare'; cmp: ComparisonView };
+type Slide = { kind: 'title'; title: string; findings: string[]; runs: number } | { kind: 'table'; table: Table } | { kind: 'chart'; chart: StudyChartData } | { kind: 'compare'; cmp: ComparisonView };
 
 function SlideTable({ table }: { table: Table }) {
   // Presentation shows the numbers; the "± sd" columns stay when they hold values.
@@ -76,7 +76,7 @@ function Presentation({ selection, exit }: { selection: RunSelection; exit: stri
       const ids = await comparisonPair(selection);
       if (ids) cmp = await api.study.compare({ a: ids[0], b: ids[1] }).catch(() => null);
       setSlides([
-        { kind: 'title', title: res.title, findings: res.findings },
+        { kind: 'title', title: res.title, findings: res.findings, runs: res.runs },
         ...(cmp ? [{ kind: 'compare' as const, cmp }] : []),
         ...res.tables.map((table) => ({ kind: 'table' as const, table })),
         ...res.charts.map((chart) => ({ kind: 'chart' as const, chart })),
@@ -131,6 +131,7 @@ function Presentation({ selection, exit }: { selection: RunSelection; exit: stri
       {slide && (
         <div className="present-body" data-testid="present-slide" data-kind={slide.kind}>
           <h1 className="present-title">{heading}</h1>
+          {slide.kind === 'title' && <p className="present-sub">Findings from {slide.runs} run{slide.runs === 1 ? '' : 's'}</p>}
           {slide.kind === 'title' && (
             <ul className="present-findings">
               {slide.findings.length ? slide.findings.map((f) => <li key={f}>{f}</li>) : <li>No finished runs yet.</li>}
