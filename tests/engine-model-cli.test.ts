@@ -36,7 +36,7 @@ describe('cosmicai model info', () => {
       { name: 'magnitude', shape: ['batch', 5], dtype: 'float32' },
     ]);
     expect(info.outputs).toEqual([{ name: 'redshift', shape: ['batch', 1], dtype: 'float32' }]);
-    expect(info.path).toBe(path.join(dataDir, 'models', 'astromae-reference-v1.onnx'));
+    expect(info.path).toBe(path.join(dataDir, 'models', 'astromae-reference-v2.onnx'));
     expect(info.label).toBe('reference weights — predictions are not physical');
   });
 
@@ -50,7 +50,7 @@ describe('cosmicai model info', () => {
   });
 
   it('takes a FILE and fails with exit 1 and a clear message when it is not ONNX', async () => {
-    const ref = path.join(dataDir, 'models', 'astromae-reference-v1.onnx');
+    const ref = path.join(dataDir, 'models', 'astromae-reference-v2.onnx');
     const explicit = cosmicai(['model', 'info', ref, '--json']);
     expect(explicit.code).toBe(0);
     expect(JSON.parse(explicit.stdout).parameters).toBe(15_764_097);

@@ -120,12 +120,12 @@ describe('reference AstroMAE', () => {
 describe('ensureReferenceModel', () => {
   it('caches the model under models/ and builds it once, even for concurrent callers', async () => {
     expect(modelPath).toBe(referenceModelPath(dataDir));
-    expect(modelPath).toBe(path.join(dataDir, 'models', 'astromae-reference-v1.onnx'));
+    expect(modelPath).toBe(path.join(dataDir, 'models', 'astromae-reference-v2.onnx'));
     const before = await stat(modelPath);
     const again = await Promise.all([ensureReferenceModel(dataDir), ensureReferenceModel(dataDir)]);
     expect(again).toEqual([modelPath, modelPath]);
     expect((await stat(modelPath)).mtimeMs).toBe(before.mtimeMs);
-    expect(await readdir(path.join(dataDir, 'models'))).toEqual(['astromae-reference-v1.onnx']);
+    expect(await readdir(path.join(dataDir, 'models'))).toEqual(['astromae-reference-v2.onnx']);
   });
 
   it('builds concurrently into a fresh folder without leaving temporary files', async () => {
@@ -133,7 +133,7 @@ describe('ensureReferenceModel', () => {
     try {
       const paths = await Promise.all([ensureReferenceModel(dir), ensureReferenceModel(dir), ensureReferenceModel(dir)]);
       expect(new Set(paths).size).toBe(1);
-      expect(await readdir(path.join(dir, 'models'))).toEqual(['astromae-reference-v1.onnx']);
+      expect(await readdir(path.join(dir, 'models'))).toEqual(['astromae-reference-v2.onnx']);
       expect((await inspectModel(paths[0])).parameters).toBe(15_764_097);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -10,6 +10,9 @@ export interface FlopCount {
 }
 
 const product = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
+const STANDARD_COSTED = new Set(['Conv', 'MatMul', 'Gemm']);
+/** onnxruntime contrib ops that carry the same products (fused attention, int8 matmuls). */
+const CONTRIB_COSTED = new Set(['Attention', 'QAttention', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat']);
 
 /**
  * Walks the graph at batch 1 and costs every Conv, MatMul and Gemm. Elementwise ops, norms, softmax and pooling
@@ -21,8 +24,9 @@ export function countFlops(graph: GraphMsg, opset: number): FlopCount | null {
   const byOp: Record<string, number> = {};
   let macs = 0;
   for (const node of graph.node ?? []) {
-    if (node.opType !== 'Conv' && node.opType !== 'MatMul' && node.opType !== 'Gemm') continue;
-    if (node.domain && node.domain !== 'ai.onnx') continue;
+    const contrib = node.domain === 'com.microsoft';
+    if (contrib ? !CONTRIB_COSTED.has(node.opType) : !STANDARD_COSTED.has(node.opType)) continue;
+    if (node.domain && node.domain !== 'ai.onnx' && !contrib) continue;
     const a = shapes.get(node.input?.[0] ?? '');
     const b = shapes.get(node.input?.[1] ?? '');
     const out = shapes.get(node.output?.[0] ?? '');
@@ -31,7 +35,12 @@ export function countFlops(graph: GraphMsg, opset: number): FlopCount | null {
     if (node.opType === 'Conv') {
       // Each output element takes (Cin / group) · kernel area multiply-adds: the product of W's dims after Cout.
       n = product(out.shape) * product(b.shape.slice(1));
-    } else if (node.opType === 'MatMul') {
+    } else if (node.opType === 'Attention' || node.opType === 'QAttention') {
+      // The QKV projection, then QKᵀ and A·V over all heads: S·S·H multiply-adds each.
+      const s = a.shape[1];
+      n = s * a.shape[2] * b.shape[1] + 2 * s * s * out.shape[2];
+      n *= a.shape[0];
+    } else if (node.opType === 'MatMul' || node.opType === 'DynamicQuantizeMatMul' || node.opType === 'MatMulIntegerToFloat') {
       n = product(out.shape) * a.shape[a.shape.length - 1];
     } else {
       const transA = node.attribute?.find((x) => x.name === 'transA')?.i ?? 0;

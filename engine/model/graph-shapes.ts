@@ -19,6 +19,8 @@ const SAME_SHAPE = new Set([
   'Identity', 'Relu', 'LeakyRelu', 'Gelu', 'Erf', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Sqrt', 'Neg', 'Exp', 'Log', 'Abs', 'Reciprocal',
   'Softmax', 'LogSoftmax', 'Dropout', 'Clip', 'Elu', 'Selu', 'Softplus', 'BatchNormalization', 'LayerNormalization', 'InstanceNormalization',
   'Cast', 'CastLike', 'Not', 'Floor', 'Ceil', 'Round', 'Sign', 'Mish', 'Celu', 'Sin', 'Cos', 'IsNaN', 'IsInf',
+  // com.microsoft contrib ops onnxruntime fuses or that our builder and quantizer emit
+  'BiasGelu', 'FastGelu', 'QuickGelu',
 ]);
 
 export function attr(node: NodeMsg, name: string): AttributeMsg | undefined {
@@ -300,6 +302,25 @@ function inferNode(node: NodeMsg, get: (i: number) => ValueShape | undefined, op
       if (x.shape.length === 1) shape.splice(shape.length - 2, 1);
       if (b.shape.length === 1) shape.pop();
       return [{ shape }];
+    }
+    // com.microsoft: [B,S,Hin] × weights [Hin, 3H] → [B,S,H] (H = the V width when qkv_hidden_sizes is given).
+    case 'Attention':
+    case 'QAttention': {
+      const w = get(1);
+      if (!x || !w || x.shape.length !== 3 || w.shape.length !== 2) return [];
+      const sizes = attrInts(node, 'qkv_hidden_sizes');
+      return [{ shape: [x.shape[0], x.shape[1], sizes ? sizes[2] : w.shape[1] / 3] }];
+    }
+    case 'SkipLayerNormalization':
+      return x ? [{ shape: x.shape }, undefined, undefined, { shape: x.shape }] : [];
+    case 'DynamicQuantizeLinear':
+      return x ? [{ shape: x.shape }, { shape: [] }, { shape: [] }] : [];
+    case 'DynamicQuantizeMatMul':
+    case 'MatMulIntegerToFloat':
+    case 'MatMulInteger': {
+      const b = get(1);
+      if (!x || !b || x.shape.length < 2 || b.shape.length !== 2) return [];
+      return [{ shape: [...x.shape.slice(0, -1), b.shape[1]] }];
     }
     case 'Gemm': {
       const b = get(1);

@@ -66,10 +66,15 @@ export class GraphBuilder {
     return name;
   }
 
-  node(opType: string, inputs: string[], name: string, attribute: Attr[] = [], outputs = 1): string[] {
+  /**
+   * Adds a node. `outputs` is a count, or a list saying which outputs are used: unused optional outputs get the
+   * empty name ONNX uses for "not produced". `domain` is for contrib ops (e.g. com.microsoft).
+   */
+  node(opType: string, inputs: string[], name: string, attribute: Attr[] = [], outputs: number | boolean[] = 1, domain?: string): string[] {
     const nodeName = this.unique(name);
-    const outs = outputs === 1 ? [nodeName] : Array.from({ length: outputs }, (_, i) => this.unique(`${nodeName}_out${i}`));
-    this.nodes.push({ opType, input: inputs, output: outs, name: nodeName, attribute });
+    const used = typeof outputs === 'number' ? new Array<boolean>(outputs).fill(true) : outputs;
+    const outs = used.length === 1 ? [nodeName] : used.map((u, i) => (u ? this.unique(`${nodeName}_out${i}`) : ''));
+    this.nodes.push({ opType, input: inputs, output: outs, name: nodeName, attribute, ...(domain ? { domain } : {}) });
     return outs;
   }
 
@@ -84,13 +89,15 @@ export function modelMessage(args: {
   inputs: ValueInfo[];
   outputs: ValueInfo[];
   opset: number;
+  /** Opsets of other domains the graph uses (e.g. com.microsoft 1). */
+  extraOpsets?: Array<{ domain: string; version: number }>;
   producerVersion: string;
   docString: string;
   metadata: Record<string, string>;
 }): ModelMsg {
   return {
     irVersion: 8,
-    opsetImport: [{ domain: '', version: args.opset }],
+    opsetImport: [{ domain: '', version: args.opset }, ...(args.extraOpsets ?? [])],
     producerName: 'cosmicai-bench',
     producerVersion: args.producerVersion,
     docString: args.docString,

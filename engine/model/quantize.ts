@@ -27,7 +27,7 @@ export interface QuantizeOptions {
 
 export interface QuantizedLayer {
   node: string;
-  op: 'MatMul' | 'Gemm';
+  op: 'MatMul' | 'Gemm' | 'Attention';
   k: number;
   n: number;
   /** A following Add's constant bias was folded in. */
@@ -150,7 +150,50 @@ export function quantizeModelMsg(model: ModelMsg, options: QuantizeOptions = {})
     return floatValues(t);
   };
 
+  /**
+   * com.microsoft Attention with a constant [Hin, 3H] weight → DynamicQuantizeLinear of its input + QAttention
+   * (u8 activations × s8 weights, per-column weight scales), other attributes kept.
+   */
+  const pre = new Map<NodeMsg, NodeMsg[]>();
+  const quantizeAttention = (node: NodeMsg) => {
+    const label = node.name || node.output?.[0] || node.opType;
+    const [xName, wName, bName, ...rest] = node.input ?? [];
+    const wT = wName ? inits.get(wName) : undefined;
+    const dims = (wT?.dims ?? []).map(Number);
+    const w = wT ? floatValues(wT) : null;
+    if (!w || dims.length !== 2 || !bName || rest.some((r) => r)) {
+      report.skipped.push({ node: label, reason: 'Attention without a constant 2-D weight and bias, or with mask/past inputs' });
+      return;
+    }
+    const [k, n] = dims;
+    if (k * n < minElements) { report.skipped.push({ node: label, reason: `weight of ${k * n} elements is below minElements ${minElements}` }); return; }
+    const base = wName!.replace(/[^A-Za-z0-9_.]/g, '_');
+    const { q, scale } = quantizePerColumn(w, k, n, qmax);
+    const qName = unique(`${base}_quantized`);
+    const sName = unique(`${base}_scale`);
+    newInits.push(
+      { name: qName, dims: [k, n], dataType: DataType.INT8, rawData: new Uint8Array(q.buffer) },
+      { name: sName, dims: [n], dataType: DataType.FLOAT, rawData: new Uint8Array(scale.buffer) },
+    );
+    const [xq, xs, xz] = [unique(`${label}_input_quantized`), unique(`${label}_input_scale`), unique(`${label}_input_zero_point`)];
+    pre.set(node, [{ name: unique(`${label}_quantize_input`), opType: 'DynamicQuantizeLinear', domain: '', input: [xName], output: [xq, xs, xz], attribute: [] }]);
+    replaced.set(node, {
+      name: unique(`${label}_int8`),
+      opType: 'QAttention',
+      domain: MS_DOMAIN,
+      // input, weight, bias, input_scale, weight_scale, mask_index, input_zero_point (weights symmetric: no zero point)
+      input: [xq, qName, bName, xs, sName, '', xz],
+      output: node.output ?? [],
+      attribute: (node.attribute ?? []).filter((a) => a.name === 'num_heads' || a.name === 'unidirectional'),
+    });
+    report.quantized.push({ node: label, op: 'Attention', k, n, biasFolded: true });
+  };
+
   for (const node of graph.node) {
+    if (node.domain === MS_DOMAIN && node.opType === 'Attention') {
+      quantizeAttention(node);
+      continue;
+    }
     if (!isDefaultDomain(node) || (node.opType !== 'MatMul' && node.opType !== 'Gemm')) continue;
     const label = node.name || node.output?.[0] || node.opType;
     const skip = (reason: string) => report.skipped.push({ node: label, reason });
@@ -223,7 +266,7 @@ export function quantizeModelMsg(model: ModelMsg, options: QuantizeOptions = {})
     report.quantized.push({ node: label, op: node.opType, k, n, biasFolded: foldedAdd !== null });
   }
 
-  const nodes = graph.node.filter((n) => !removed.has(n)).map((n) => replaced.get(n) ?? n);
+  const nodes = graph.node.filter((n) => !removed.has(n)).flatMap((n) => [...(pre.get(n) ?? []), replaced.get(n) ?? n]);
   const stillUsed = new Set(nodes.flatMap((n) => n.input ?? []));
   for (const o of graph.output ?? []) stillUsed.add(o.name);
   const keptInits = (graph.initializer ?? []).filter((t) => stillUsed.has(t.name ?? ''));

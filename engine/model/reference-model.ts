@@ -2,6 +2,8 @@ import { GraphBuilder, attrFloat, attrInt, attrInts, modelMessage, tensorValueIn
 import { encodeModel } from './onnx-proto.ts';
 import { Prng } from './prng.ts';
 
+const MS_DOMAIN = 'com.microsoft';
+
 /**
  * AstroMAE as an ONNX graph with seeded random weights (the trained weights are not public).
  * The layer list is the one in issue 3 and in bench/astromae_torch.py; both give 15,764,097 trainable parameters
@@ -10,8 +12,13 @@ import { Prng } from './prng.ts';
  */
 export const REFERENCE_LABEL = 'reference weights — predictions are not physical';
 export const REFERENCE_SEED = 20240611;
+/** Builder version of the standard (opset-17 only) graph; the fused graph is version 2. */
 export const REFERENCE_BUILDER_VERSION = '1';
-export const REFERENCE_FILE_NAME = `astromae-reference-v${REFERENCE_BUILDER_VERSION}.onnx`;
+export const REFERENCE_FUSED_BUILDER_VERSION = '2';
+/** The file the app caches and runs (and uploads for cloud runs): the fused variant. */
+export const REFERENCE_FILE_NAME = `astromae-reference-v${REFERENCE_FUSED_BUILDER_VERSION}.onnx`;
+/** The standard-ops variant, for runtimes without onnxruntime's contrib ops. */
+export const REFERENCE_STANDARD_FILE_NAME = `astromae-reference-v${REFERENCE_BUILDER_VERSION}.onnx`;
 export const REFERENCE_PARAMETERS = 15_764_097;
 export const REFERENCE_FLOPS_PER_SAMPLE = 765_058_816;
 export const REFERENCE_OPSET = 17;
@@ -29,9 +36,11 @@ const MAG_HIDDEN = 1024;
 class AstroMaeGraph {
   readonly g = new GraphBuilder();
   private readonly rng: Prng;
+  private readonly fused: boolean;
 
-  constructor(seed: number) {
+  constructor(seed: number, fused: boolean) {
     this.rng = new Prng(seed);
+    this.fused = fused;
   }
 
   private uniform(n: number, bound: number): Float32Array {
@@ -50,11 +59,26 @@ class AstroMaeGraph {
     return this.g.op('Gemm', [x, w, b], name);
   }
 
-  /** ViT Linear on [B, T, in]: MatMul + Add, timm init (trunc-normal 0.02, zero bias). */
-  tokenLinear(x: string, inF: number, outF: number, name: string): string {
+  /** ViT Linear weights, timm init (trunc-normal 0.02, zero bias). */
+  tokenWeights(inF: number, outF: number, name: string): { w: string; b: string } {
     const w = this.g.weight(`${name}.weight`, [inF, outF], this.rng.truncNormal(new Float32Array(inF * outF), 0.02));
     const b = this.g.weight(`${name}.bias`, [outF], this.filled(outF, 0));
+    return { w, b };
+  }
+
+  /** ViT Linear on [B, T, in]: MatMul + Add. */
+  tokenLinear(x: string, inF: number, outF: number, name: string): string {
+    const { w, b } = this.tokenWeights(inF, outF, name);
     return this.g.op('Add', [this.g.op('MatMul', [x, w], `${name}.matmul`), b], name);
+  }
+
+  /**
+   * The residual stream x + (input + bias) and its LayerNorm. (com.microsoft SkipLayerNormalization does this in
+   * one node, but measured here its CPU kernel was slower than the three standard ops, so they stay.)
+   */
+  residualLayerNorm(input: string, skip: string, bias: string, width: number, name: string, sumName: string): { normed: string; sum: string } {
+    const sum = this.g.op('Add', [skip, this.g.op('Add', [input, bias], `${sumName}.bias`)], sumName);
+    return { normed: this.layerNorm(sum, width, name), sum };
   }
 
   layerNorm(x: string, width: number, name: string): string {
@@ -120,6 +144,35 @@ class AstroMaeGraph {
     return this.tokenLinear(flat, EMBED, EMBED, `${name}.proj`);
   }
 
+  /**
+   * The 12 blocks with onnxruntime's fused com.microsoft Attention (QKV projection with bias, softmax attention
+   * over 3 heads, heads merged, in one kernel; no Split/Transpose copies). Weights are drawn in the same order as in
+   * the standard graph, so both variants compute the same function.
+   */
+  fusedBlocks(x0: string): string {
+    const g = this.g;
+    let x = x0;
+    let h = this.layerNorm(x0, EMBED, 'vit.blocks.0.norm1');
+    for (let i = 0; i < DEPTH; i++) {
+      const b = `vit.blocks.${i}`;
+      const qkv = this.tokenWeights(EMBED, 3 * EMBED, `${b}.attn.qkv`);
+      const att = g.node('Attention', [h, qkv.w, qkv.b], `${b}.attn`, [attrInt('num_heads', HEADS)], 1, MS_DOMAIN)[0];
+      const proj = this.tokenWeights(EMBED, EMBED, `${b}.attn.proj`);
+      const r1 = this.residualLayerNorm(g.op('MatMul', [att, proj.w], `${b}.attn.proj.matmul`), x, proj.b, EMBED, `${b}.norm2`, `${b}.residual1`);
+      const fc1 = this.tokenLinear(r1.normed, EMBED, MLP_HIDDEN, `${b}.mlp.fc1`);
+      const fc2 = this.tokenWeights(MLP_HIDDEN, EMBED, `${b}.mlp.fc2`);
+      const m = g.op('MatMul', [this.gelu(fc1, `${b}.mlp.gelu`), fc2.w], `${b}.mlp.fc2.matmul`);
+      if (i + 1 < DEPTH) {
+        const r2 = this.residualLayerNorm(m, r1.sum, fc2.b, EMBED, `vit.blocks.${i + 1}.norm1`, `${b}.residual2`);
+        h = r2.normed;
+        x = r2.sum;
+      } else {
+        x = g.op('Add', [r1.sum, g.op('Add', [m, fc2.b], `${b}.mlp.fc2`)], `${b}.residual2`);
+      }
+    }
+    return x;
+  }
+
   vitBranch(image: string): string {
     const g = this.g;
     const patches = this.conv(image, 5, EMBED, 4, 4, 0, 'vit.patch_embed');
@@ -132,7 +185,8 @@ class AstroMaeGraph {
     const withCls = g.op('Concat', [clsB, tokens], 'vit.tokens', [attrInt('axis', 1)]);
     const pos = g.weight('vit.pos_embed', [1, TOKENS, EMBED], this.rng.truncNormal(new Float32Array(TOKENS * EMBED), 0.02));
     let x = g.op('Add', [withCls, pos], 'vit.pos_add');
-    for (let i = 0; i < DEPTH; i++) {
+    if (this.fused) x = this.fusedBlocks(x);
+    else for (let i = 0; i < DEPTH; i++) {
       const b = `vit.blocks.${i}`;
       x = g.op('Add', [x, this.attention(this.layerNorm(x, EMBED, `${b}.norm1`), `${b}.attn`)], `${b}.residual1`);
       const h = this.layerNorm(x, EMBED, `${b}.norm2`);
@@ -203,12 +257,20 @@ class AstroMaeGraph {
 
 export interface ReferenceModelOptions {
   seed?: number;
+  /**
+   * 'standard' (default): opset-17 ops only, runs anywhere. 'fused': the ViT attention is onnxruntime's
+   * com.microsoft Attention kernel (same weights, same function, same FLOPs).
+   */
+  variant?: ReferenceVariant;
 }
+export type ReferenceVariant = 'standard' | 'fused';
 
 /** Serialized ONNX bytes of the reference AstroMAE; identical bytes for identical seeds. */
 export function buildReferenceModel(options: ReferenceModelOptions = {}): Uint8Array {
   const seed = options.seed ?? REFERENCE_SEED;
-  const graph = new AstroMaeGraph(seed);
+  const variant = options.variant ?? 'standard';
+  const graph = new AstroMaeGraph(seed, variant === 'fused');
+  const version = variant === 'fused' ? REFERENCE_FUSED_BUILDER_VERSION : REFERENCE_BUILDER_VERSION;
   graph.build();
   return encodeModel(
     modelMessage({
@@ -217,13 +279,15 @@ export function buildReferenceModel(options: ReferenceModelOptions = {}): Uint8A
       inputs: [tensorValueInfo('image', ['batch', 5, 32, 32]), tensorValueInfo('magnitude', ['batch', 5])],
       outputs: [tensorValueInfo('redshift', ['batch', 1])],
       opset: REFERENCE_OPSET,
-      producerVersion: REFERENCE_BUILDER_VERSION,
+      extraOpsets: variant === 'fused' ? [{ domain: MS_DOMAIN, version: 1 }] : [],
+      producerVersion: version,
       docString: `AstroMAE reference architecture (ViT + Inception + magnitude MLP), ${REFERENCE_LABEL}.`,
       metadata: {
         'cosmicai.weights': REFERENCE_LABEL,
         'cosmicai.seed': String(seed),
-        'cosmicai.builder_version': REFERENCE_BUILDER_VERSION,
+        'cosmicai.builder_version': version,
         'cosmicai.architecture': 'astromae',
+        ...(variant === 'fused' ? { 'cosmicai.variant': 'fused' } : {}),
       },
     }),
   );
