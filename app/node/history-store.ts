@@ -185,6 +185,20 @@ export class HistoryStore {
     await this.update(id, { name: trimmed });
   }
 
+  /**
+   * Writes one partition's record while the run is still going, so a crash (kill -9, power loss) leaves the
+   * finished partitions with the interrupted entry; finish() rewrites them all at the end.
+   */
+  async recordPartition(id: string, partition: Record<string, unknown>): Promise<void> {
+    const n = typeof partition.partition === 'number' ? partition.partition : null;
+    if (n === null || !Number.isSafeInteger(n) || n < 0) return;
+    await this.withLock(id, async () => {
+      const pdir = path.join(this.dirOf(id), 'partitions');
+      await mkdir(pdir, { recursive: true });
+      await writeFileAtomic(path.join(pdir, `partition-${String(n).padStart(3, '0')}.json`), JSON.stringify(partition, null, 2) + '\n');
+    });
+  }
+
   async finish(id: string, fin: FinishRun): Promise<RunEntry> {
     return this.withLock(id, async () => {
       const dir = this.dirOf(id);

@@ -56,6 +56,8 @@ export interface LocalRunHooks {
   signal?: AbortSignal;
   /** Called with the inference thread once it is started (to watch it; the run terminates it before settling). */
   onWorker?(worker: Worker): void;
+  /** Called with each partition's record as soon as it finishes, so a crash later still leaves it on disk. */
+  onPartition?(record: PartitionRecord): void;
 }
 
 export interface LocalRunResult {
@@ -268,6 +270,7 @@ export async function runLocal(opts: LocalRunOptions = {}, hooks: LocalRunHooks 
           const m = msg.measurement;
           measurements.set(m.partition, m);
           for (const ms of m.batchMs) slowestBatchMs = Math.max(slowestBatchMs, ms);
+          hooks.onPartition?.(partitionRecordOf(m, valid.batchSize));
           if (m.samples > 0) {
             const offset = offsets.get(m.partition) ?? 0;
             pieces.set(
@@ -349,17 +352,16 @@ interface RecordInputs {
   accuracy: LocalRunRecord['accuracy'];
 }
 
-/** Derives the study fields (per partition and for the run) from the worker's raw measurements. */
-export function buildRecord(r: RecordInputs): LocalRunRecord {
-  const device = 'cpu';
-  const parts: PartitionRecord[] = r.partitions.map((m) => ({
+/** One partition's study fields from the worker's raw measurement. */
+export function partitionRecordOf(m: PartitionMeasurement, batchSize: number): PartitionRecord {
+  return {
     partition: m.partition,
     status: m.status,
     ...studyRates({
       samples: m.samples, batches: m.batches, inferenceSeconds: m.inferenceSeconds, cpuSeconds: m.cpuSeconds, peakRssBytes: m.peakRssBytes,
     }),
-    batch_size: r.valid.batchSize,
-    device,
+    batch_size: batchSize,
+    device: 'cpu',
     data_path: m.path,
     samples: m.samples,
     samples_in_file: m.samplesInFile,
@@ -369,7 +371,13 @@ export function buildRecord(r: RecordInputs): LocalRunRecord {
     nan_inputs: m.nanInputs,
     inf_inputs: m.infInputs,
     error: m.error,
-  }));
+  };
+}
+
+/** Derives the study fields (per partition and for the run) from the worker's raw measurements. */
+export function buildRecord(r: RecordInputs): LocalRunRecord {
+  const device = 'cpu';
+  const parts: PartitionRecord[] = r.partitions.map((m) => partitionRecordOf(m, r.valid.batchSize));
   const sum = (f: (m: PartitionMeasurement) => number) => r.partitions.reduce((s, m) => s + f(m), 0);
   const peakRss = Math.max(r.sessionRss, ...r.partitions.map((m) => m.peakRssBytes));
   const run = {

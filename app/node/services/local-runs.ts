@@ -67,7 +67,11 @@ export class LocalRunService {
     const run = this.deps.runLocal ?? runLocal;
     const done = run(
       { model, data, batchSize: params.batchSize, threads: params.threads, graphOptimization: params.graphOptimization, dataDir: this.deps.dataDir },
-      { onProgress, signal: controller.signal },
+      {
+        onProgress,
+        signal: controller.signal,
+        onPartition: (rec) => void this.deps.store.recordPartition(runId, rec as unknown as Record<string, unknown>).catch(() => undefined),
+      },
     )
       .then((res) => this.finishOk(runId, res), (err) => this.finishError(runId, err))
       .catch((err) => {
