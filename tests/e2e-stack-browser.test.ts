@@ -142,6 +142,12 @@ describe('Deploy CAI stack in the browser', () => {
     await deploy.locator('input[name=existingBucket]').fill(EXISTING);
     await deploy.locator('input[name=modelFile]').fill(modelFile);
     await page.getByTestId('deploy-stack').click();
+    // Leaving the screen while it packages and coming back: the operation is still followed and shown again.
+    await page.getByTestId('stack-progress').waitFor();
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByRole('link', { name: 'AWS profiles' }).click();
+    await page.getByTestId('stack-panel').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('stack-resumed').textContent()).toContain('The deploy of stack cai-bad with profile deployer');
     await page.getByTestId('stack-failure').waitFor({ timeout: 180_000 });
     expect(await page.getByTestId('stack-op-status').textContent()).toBe('failed');
     const message = (await page.getByTestId('stack-failure').getByTestId('error-message').textContent())!;

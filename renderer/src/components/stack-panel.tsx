@@ -12,6 +12,9 @@ export function stackNameOf(p: RedactedProfile): string | null {
   return m && p.inferenceLambdaName === `${m[1]}-inference` ? m[1] : null;
 }
 
+/** An operation the Node side is still following (e.g. started before this screen was left). */
+export type ActiveStackOp = Awaited<ReturnType<typeof api.stack.active>>['ops'][number];
+
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
 const usd = (n: number) => `$${n < 0.01 ? n.toFixed(4) : n.toFixed(2)}`;
 
@@ -28,8 +31,8 @@ function costText(arch: 'x86_64' | 'arm64', memoryMb: number): string {
 }
 
 /** Follows one stack operation's events from the progress channel; filtered by stack name (one operation per stack at a time). */
-function useStackOp(stackName: string | null) {
-  const [events, setEvents] = useState<StackEventView[]>([]);
+function useStackOp(stackName: string | null, initialEvents: StackEventView[] = []) {
+  const [events, setEvents] = useState<StackEventView[]>(initialEvents);
   const [last, setLast] = useState<StackProgressView | null>(null);
   const [finished, setFinished] = useState<StackFinished | null>(null);
   const name = useRef(stackName);
@@ -128,10 +131,10 @@ interface DeployDraft {
 }
 
 /** "Deploy CAI stack": the form, then the live events and status, then the outputs and "Use this profile". */
-export function DeployStackPanel({ profiles, onClose, onProfile }: { profiles: RedactedProfile[]; onClose: () => void; onProfile: () => void }) {
+export function DeployStackPanel({ profiles, resume, onClose, onProfile }: { profiles: RedactedProfile[]; resume?: ActiveStackOp; onClose: () => void; onProfile: () => void }) {
   const [d, setD] = useState<DeployDraft>({
-    profile: profiles[0]?.name ?? '',
-    stackName: 'cosmicai-cai',
+    profile: resume?.profile ?? profiles[0]?.name ?? '',
+    stackName: resume?.stackName ?? 'cosmicai-cai',
     arch: 'x86_64',
     memoryMb: '3008',
     timeoutSeconds: '900',
@@ -141,10 +144,10 @@ export function DeployStackPanel({ profiles, onClose, onProfile }: { profiles: R
     existingBucket: '',
     modelFile: '',
   });
-  const [following, setFollowing] = useState<string | null>(null);
-  const [opId, setOpId] = useState<string | null>(null);
+  const [following, setFollowing] = useState<string | null>(resume?.stackName ?? null);
+  const [opId, setOpId] = useState<string | null>(resume?.opId ?? null);
   const [error, setError] = useState<unknown>(null);
-  const op = useStackOp(following);
+  const op = useStackOp(following, resume?.events);
   const set = (patch: Partial<DeployDraft>) => setD((cur) => ({ ...cur, ...patch }));
   const base = profiles.find((p) => p.name === d.profile);
 
@@ -204,6 +207,18 @@ export function DeployStackPanel({ profiles, onClose, onProfile }: { profiles: R
         made from its outputs.
       </p>
       <ErrorBox error={error} onDismiss={() => setError(null)} title="The deploy did not start" />
+      {resume && (
+        <div className="notice" data-testid="stack-resumed">
+          The deploy of stack <strong>{resume.stackName}</strong> with profile {resume.profile}, started {new Date(resume.startedAt).toLocaleTimeString()}, {running ? 'is still being followed' : 'was followed while this screen was closed'}.
+          {running && opId && (
+            <button type="button" className="small" style={{ marginLeft: 10 }} onClick={() => api.stack.cancel({ opId }).catch(setError)}>
+              Stop following
+            </button>
+          )}
+        </div>
+      )}
+      {/* A resumed deploy's settings are not known here: no form for it (Close, then Deploy CAI stack, for a new one). */}
+      {!resume && (
       <form onSubmit={deploy} data-testid="stack-form">
         <div className="form-grid">
           <label className="field">
@@ -269,6 +284,7 @@ export function DeployStackPanel({ profiles, onClose, onProfile }: { profiles: R
           )}
         </div>
       </form>
+      )}
       {following && (
         <div data-testid="stack-progress" style={{ marginTop: 14 }}>
           <div className="row">
@@ -321,14 +337,14 @@ function FailureBox({ error, failed, cancelled }: { error: ApiErrorData; failed?
 }
 
 /** Status and Delete for a profile made from a stack. */
-export function StackActions({ profile, onDeleted }: { profile: RedactedProfile; onDeleted: () => void }) {
+export function StackActions({ profile, resume, onDeleted }: { profile: RedactedProfile; resume?: ActiveStackOp; onDeleted: () => void }) {
   const stackName = stackNameOf(profile)!;
   const [status, setStatus] = useState<StackStatusView | 'loading' | null>(null);
   const [confirm, setConfirm] = useState(false);
-  const [opId, setOpId] = useState<string | null>(null);
-  const [following, setFollowing] = useState<string | null>(null);
+  const [opId, setOpId] = useState<string | null>(resume?.opId ?? null);
+  const [following, setFollowing] = useState<string | null>(resume ? stackName : null);
   const [error, setError] = useState<unknown>(null);
-  const op = useStackOp(following);
+  const op = useStackOp(following, resume?.events);
   const fast = !!profile.endpoints?.cloudformation;
 
   const loadStatus = async () => {

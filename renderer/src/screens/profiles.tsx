@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
 import type { ConnectionCheck } from '../../../app/common/contract/index.ts';
 import { ErrorBox } from '../components/error-box.tsx';
-import { DeployStackPanel, StackActions, stackNameOf } from '../components/stack-panel.tsx';
+import { DeployStackPanel, StackActions, stackNameOf, type ActiveStackOp } from '../components/stack-panel.tsx';
 import { registerScreen } from './registry.ts';
 
 type Profile = Awaited<ReturnType<typeof api.cloud.listProfiles>>['profiles'][number];
@@ -218,11 +218,18 @@ function Profiles() {
   const [checks, setChecks] = useState<Record<string, ConnectionCheck[] | 'testing'>>({});
   const [error, setError] = useState<unknown>(null);
   const [deploying, setDeploying] = useState(false);
+  // Stack operations still followed on the Node side (started before this screen was left): shown again.
+  const [activeOps, setActiveOps] = useState<ActiveStackOp[]>([]);
+  const resumeDeploy = activeOps.find((o) => o.operation === 'deploy');
 
   const load = () => api.cloud.listProfiles().then((r) => setProfiles(r.profiles), setError);
   useEffect(() => {
     load();
     api.cloud.canStoreKeys().then((r) => setCanStoreKeys(r.available), () => undefined);
+    api.stack.active().then((r) => {
+      setActiveOps(r.ops);
+      if (r.ops.some((o) => o.operation === 'deploy')) setDeploying(true);
+    }, () => undefined);
   }, []);
 
   const test = async (name: string) => {
@@ -265,10 +272,22 @@ function Profiles() {
           </button>
         </div>
       )}
-      {deploying && profiles && profiles.length > 0 && <DeployStackPanel profiles={profiles} onClose={() => setDeploying(false)} onProfile={load} />}
+      {deploying && profiles && profiles.length > 0 && (
+        <DeployStackPanel
+          key={resumeDeploy?.opId ?? 'new'}
+          profiles={profiles}
+          resume={resumeDeploy}
+          onProfile={load}
+          onClose={() => {
+            setDeploying(false);
+            setActiveOps((ops) => ops.filter((o) => o.operation !== 'deploy'));
+          }}
+        />
+      )}
       {profiles?.length === 0 && !editing && <div className="empty">No profiles yet. Add one to run on AWS.</div>}
       {profiles?.map((p) => {
         const c = checks[p.name];
+        const deleting = activeOps.find((o) => o.operation === 'delete' && o.profile === p.name && o.stackName === stackNameOf(p));
         return (
           <div className="card" key={p.name} data-testid={`profile-${p.name}`}>
             <div className="card-head">
@@ -288,7 +307,7 @@ function Profiles() {
             </div>
             <div className="muted nowrap">{p.stateMachineArn}</div>
             {Array.isArray(c) && c.length > 0 && <Checks checks={c} />}
-            {stackNameOf(p) && <StackActions profile={p} onDeleted={() => api.cloud.removeProfile({ name: p.name }).then(load, setError)} />}
+            {stackNameOf(p) && <StackActions key={deleting?.opId ?? 'idle'} profile={p} resume={deleting} onDeleted={() => api.cloud.removeProfile({ name: p.name }).then(load, setError)} />}
           </div>
         );
       })}
