@@ -155,4 +155,37 @@ describe('resumable multipart upload', () => {
     expect(got.equals(changed)).toBe(true);
     second.destroy();
   }, 120_000);
+
+  it('Cancel mid-upload stops promptly, keeps the finished parts, and the next staging sends only the rest', async () => {
+    const content = randomBytes(3 * PART + 5); // 4 parts
+    const file = path.join(work, 'cancelled.bin');
+    await writeFile(file, content);
+    const resumeDir = path.join(work, 'resume3');
+    const key = 'data/cancelled.bin';
+    proxy.reset();
+    const controller = new AbortController();
+    const first = freshClients();
+    const report = await stageFiles(first.s3, BUCKET, [{ localPath: file, key }], {
+      partSize: PART,
+      queueSize: 1,
+      resumeDir,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.phase === 'uploading' && p.bytesDone >= PART) controller.abort();
+      },
+    });
+    first.destroy();
+    expect(report).toMatchObject({ cancelled: true, uploadedFiles: 0 });
+    const sentBeforeCancel = new Set(proxy.partPuts);
+    expect(sentBeforeCancel.has(1)).toBe(true);
+    expect(sentBeforeCancel.size).toBeLessThan(4); // stopped before the end
+
+    proxy.reset();
+    const second = freshClients();
+    await stageFiles(second.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir });
+    expect(proxy.partPuts).not.toContain(1);
+    const got = Buffer.from(await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
+    expect(got.equals(content)).toBe(true);
+    second.destroy();
+  }, 120_000);
 });
