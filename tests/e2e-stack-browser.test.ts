@@ -92,6 +92,9 @@ describe('Deploy CAI stack in the browser', () => {
     // 100 × 60 s × 2 GB = 12,000 GB-s at the arm64 price.
     expect(cost).toMatch(/Idle, the stack costs ≈ nothing/);
     expect(cost).toMatch(/12,000 GB-s ≈ \$0\.16 of Lambda compute/);
+    await page.getByTestId('package-stack').click();
+    await page.getByTestId('package-report').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('package-report').textContent()).toMatch(/^arm64: [\d.]+ MB unzipped of Lambda's 250\.0 MB limit, [\d.]+ MB zipped, \d+ files$/);
     await shot('stack-deploy-form');
 
     await page.getByTestId('deploy-stack').click();

@@ -23,6 +23,7 @@ interface Op {
   controller: AbortController;
   clients: AwsClients;
   done: Promise<void>;
+  lastUploadEmit: number;
 }
 
 const UPLOAD_EMIT_MS = 250;
@@ -119,6 +120,7 @@ export class StackService {
       controller: new AbortController(),
       clients: makeClients(base, { cipher: this.deps.cipher }),
       done: Promise.resolve(),
+      lastUploadEmit: 0,
     };
     this.ops.set(op.opId, op);
     return op;
@@ -173,8 +175,6 @@ export class StackService {
     }
   }
 
-  private lastUpload = 0;
-
   private progress(op: Op, p: DeployFlowProgress): void {
     const common = { opId: op.opId, operation: op.operation, stackName: op.stackName, elapsedSeconds: (Date.now() - Date.parse(op.startedAt)) / 1000 };
     let view: StackProgressView;
@@ -188,8 +188,8 @@ export class StackService {
     else {
       const done = p.progress.phase === 'uploaded' || p.progress.phase === 'skipped';
       const now = Date.now();
-      if (!done && now - this.lastUpload < UPLOAD_EMIT_MS) return;
-      this.lastUpload = now;
+      if (!done && now - op.lastUploadEmit < UPLOAD_EMIT_MS) return;
+      op.lastUploadEmit = now;
       view = { ...common, kind: 'upload', upload: { key: p.progress.key, phase: p.progress.phase, bytesDone: p.progress.bytesDone, bytesTotal: p.progress.bytesTotal } };
     }
     this.deps.hub.emit('stack.progress', view);

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../api.ts';
 import type { RedactedProfile } from '../../../cloud/profile-schema.ts';
-import type { ApiErrorData, StackEventView, StackFinished, StackProgressView, StackStatusView } from '../../../app/common/contract/index.ts';
+import type { ApiErrorData, PackageReport, StackEventView, StackFinished, StackProgressView, StackStatusView } from '../../../app/common/contract/index.ts';
 import { DEFAULT_PRICE_TABLE } from '../../../cloud/cost/price-table.ts';
 import { ErrorBox } from './error-box.tsx';
 import { openCloudRunWith } from '../screens/cloud-run.tsx';
@@ -147,6 +147,7 @@ export function DeployStackPanel({ profiles, resume, onClose, onProfile }: { pro
   const [following, setFollowing] = useState<string | null>(resume?.stackName ?? null);
   const [opId, setOpId] = useState<string | null>(resume?.opId ?? null);
   const [error, setError] = useState<unknown>(null);
+  const [pkg, setPkg] = useState<PackageReport | 'packaging' | null>(null);
   const op = useStackOp(following, resume?.events);
   const set = (patch: Partial<DeployDraft>) => setD((cur) => ({ ...cur, ...patch }));
   const base = profiles.find((p) => p.name === d.profile);
@@ -281,6 +282,25 @@ export function DeployStackPanel({ profiles, resume, onClose, onProfile }: { pro
             <button type="button" onClick={() => api.stack.cancel({ opId }).catch(setError)} data-testid="stop-following">
               Stop following
             </button>
+          )}
+          <button
+            type="button"
+            disabled={pkg === 'packaging' || running}
+            data-testid="package-stack"
+            onClick={() => {
+              setPkg('packaging');
+              api.stack.package({ arch: d.arch }).then(setPkg, (err) => {
+                setPkg(null);
+                setError(err);
+              });
+            }}
+          >
+            {pkg === 'packaging' ? 'Packaging…' : 'Package only (size)'}
+          </button>
+          {pkg && pkg !== 'packaging' && (
+            <span className="muted" data-testid="package-report">
+              {pkg.arch}: {mb(pkg.unzippedBytes)} unzipped of Lambda's {mb(pkg.limitBytes)} limit, {mb(pkg.zippedBytes)} zipped, {pkg.files} files
+            </span>
           )}
         </div>
       </form>
