@@ -44,6 +44,16 @@ export const CaiPayloadSchema = z.looseObject({
   data_bucket: bucketName('data_bucket'),
   data_prefix: keyPrefix('data_prefix', true),
   world_size: count('world_size').optional(),
+  /**
+   * Re-run of chosen ranks (ours, not the study's): exactly these ranks, each with its partition keys, instead of
+   * the first file_limit files. Used to re-run the failed ranks of an execution into the same result_path.
+   */
+  ranks: z
+    .array(z.object({ rank: z.number().int().min(0), files: z.array(keyPrefix('ranks[].files[]', false)).min(1) }).strict())
+    .min(1, 'ranks must list at least one rank')
+    .max(10_000)
+    .refine((rs) => new Set(rs.map((r) => r.rank)).size === rs.length, 'ranks must not repeat a rank')
+    .optional(),
 });
 
 /** The payload after validation (counts as numbers). */

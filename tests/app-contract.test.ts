@@ -46,6 +46,7 @@ function handlers(overrides: Partial<{ [K in keyof Handlers]: Partial<Handlers[K
       validatePayload: () => ({ ok: true, issues: [] }),
       start: () => ({ runId: 'c1' }),
       attach: () => ({ runId: 'c2' }),
+      rerunFailed: () => ({ runId: 'c3' }),
       stop: () => ({ ok: true as const }),
       active: () => ({ runs: [] }),
     },

@@ -97,6 +97,8 @@ export const cloud = domain({
     start: method(CloudRunOptions, z.object({ runId: RunId })),
     /** Re-attaches to an execution by ARN (e.g. after the app was closed); it is followed and recorded like a new run. */
     attach: method(z.object({ profile: ProfileName, executionArn: z.string().min(20).max(2048) }).strict(), z.object({ runId: RunId })),
+    /** Re-runs only the failed ranks of a recorded cloud run (a new execution into the same result_path); the run's entry gets the merged results. */
+    rerunFailed: method(z.object({ runId: RunId }).strict(), z.object({ runId: RunId })),
     /** StopExecution (or, while staging, cancel the upload and keep what finished). */
     stop: method(z.object({ runId: RunId }).strict(), Ok),
     active: method(Empty, z.object({ runs: z.array(CloudActiveRun) })),

@@ -13,6 +13,8 @@ import type { ProfileStore } from '../../../cloud/profiles.ts';
 import type { SecretCipher } from '../../../cloud/secret-cipher.ts';
 import { ApiError, toApiErrorData, type CloudProgress, type CloudRunOptions } from '../../common/contract/index.ts';
 import type { EventHub } from '../../common/dispatcher.ts';
+import { CloudRunRecordSchema } from '../../../cloud/cloud-run-record.ts';
+import { rerunPayload } from '../../../cloud/rerun.ts';
 import { removeSuperseded } from '../cloud-history.ts';
 import type { HistoryStore } from '../history-store.ts';
 
@@ -93,6 +95,41 @@ export class CloudRunService {
     a.executionArn = arn;
     a.done = this.followAndRecord(a, arn).catch(() => undefined).finally(() => this.untrack(a));
     return { runId: entry.id };
+  }
+
+  /**
+   * Re-runs the failed ranks of a recorded cloud run as a new execution into the same result_path, then rewrites
+   * the run's History entry with the merged results (finished ranks kept, re-run ranks added).
+   */
+  async rerunFailed(runId: string): Promise<{ runId: string }> {
+    if (this.active.has(runId)) throw new ApiError({ code: 'BUSY', message: 'This run is still going.' });
+    const { entry } = await this.deps.store.get(runId);
+    const parsed = CloudRunRecordSchema.safeParse(entry.record);
+    if (entry.kind !== 'cloud' || !parsed.success) throw new ApiError({ code: 'INVALID_INPUT', message: `Run "${runId}" is not a recorded cloud run.`, hint: 'Re-run failed ranks from a finished cloud run.' });
+    const record = parsed.data;
+    let payload: CaiPayload;
+    try {
+      payload = rerunPayload(record);
+    } catch (err) {
+      throw new ApiError({ code: 'NOTHING_TO_RERUN', message: (err as Error).message, hint: 'Only ranks that failed (with their partition files known) can be re-run.' });
+    }
+    const clients = await this.clientsFor(record.profile.name);
+    const a = this.track(runId, entry.name, record.profile.name, clients, new Date().toISOString());
+    a.done = (async () => {
+      try {
+        this.emit(a, { phase: 'starting', payload, message: `Re-running rank(s) ${payload.ranks!.map((r) => r.rank).join(', ')}…` });
+        const started = await launch(a.clients, payload);
+        a.executionArn = started.executionArn;
+        const previous = Array.isArray(entry.params.reruns) ? (entry.params.reruns as unknown[]) : [];
+        await this.deps.store.update(runId, { params: { ...entry.params, reruns: [...previous, { of: record.executionArn, executionArn: started.executionArn }] } });
+        await this.followAndRecord(a, started.executionArn);
+      } catch (err) {
+        await this.fail(a, err);
+      }
+    })()
+      .catch(() => undefined)
+      .finally(() => this.untrack(a));
+    return { runId };
   }
 
   async stop(runId: string): Promise<void> {

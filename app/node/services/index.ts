@@ -120,6 +120,7 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
       },
       start: (input) => cloud.start({ ...input, codeDir: input.codeDir && expandHome(input.codeDir), modelFile: input.modelFile && expandHome(input.modelFile), data: paths(input.data) }),
       attach: (input) => cloud.attach(input.profile, input.executionArn),
+      rerunFailed: (input) => cloud.rerunFailed(input.runId),
       stop: async (input) => {
         await cloud.stop(input.runId);
         return { ok: true as const };

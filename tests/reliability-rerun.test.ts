@@ -1,0 +1,115 @@
+/**
+ * Re-run only the failed ranks, from the app: a run where rank 1 throws fails with ranks 0 and 2 kept; rerunFailed
+ * starts a new execution whose payload names only rank 1 and its partition, into the same result_path, and the
+ * run's History entry then holds the merged results (all three ranks, completed).
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createDispatcher } from '../app/common/dispatcher.ts';
+import type { CloudFinished } from '../app/common/contract/index.ts';
+import { createNodeServices, type NodeServices } from '../app/node/services/index.ts';
+import { createInitializer } from '../cloud/lambda/initializer.ts';
+import { rerunPayload } from '../cloud/rerun.ts';
+import { TestCipher } from './cloud-helpers.ts';
+import { writeTinyModel } from './cloud-tiny-model.ts';
+import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
+import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
+import { s3rverClientConfig } from './infra/s3rver.ts';
+
+let aws: LocalAws;
+let work: string;
+let services: NodeServices;
+let call: (method: string, input?: unknown) => Promise<any>;
+let codeDir: string;
+const finishedEvents: CloudFinished[] = [];
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+  work = await mkdtemp(path.join(os.tmpdir(), 'cosmicai-rerun-'));
+  codeDir = path.join(work, 'cosmicai-bench');
+  await mkdir(codeDir, { recursive: true });
+  await writeTinyModel(path.join(codeDir, 'model.onnx'));
+  services = createNodeServices({ dataDir: path.join(work, 'data'), mode: 'browser', cipher: new TestCipher(), cloudPollMs: 100 });
+  services.hub.listen((channel, payload) => {
+    if (channel === 'cloud.finished') finishedEvents.push(payload as CloudFinished);
+  });
+  const dispatch = createDispatcher(services.handlers);
+  call = async (method, input) => {
+    const r = await dispatch(method, input ?? {}, undefined);
+    if (!r.ok) throw Object.assign(new Error(r.error.message), r.error);
+    return r.value;
+  };
+}, 60_000);
+afterAll(async () => {
+  await services?.shutdown();
+  await aws?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+async function nthFinish(runId: string, n: number): Promise<CloudFinished> {
+  for (let i = 0; i < 1200; i++) {
+    const mine = finishedEvents.filter((e) => e.runId === runId);
+    if (mine.length >= n) return mine[n - 1];
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`run ${runId} did not finish ${n} time(s)`);
+}
+
+describe('re-run failed ranks', () => {
+  it('re-runs only the failed rank into the same result_path and merges the results into the run', async () => {
+    await call('cloud.addProfile', {
+      name: 'local',
+      credentials: { source: 'static', ...aws.credentials },
+      region: 'us-east-1',
+      bucket: aws.bucket,
+      stateMachineArn: aws.stateMachineArn,
+      inferenceLambdaName: aws.functions.inference,
+      endpoints: { s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint },
+    });
+    aws.faults.failRank(1, { name: 'RuntimeError', message: 'rank 1 hit a bad node' });
+    const { runId } = await call('cloud.start', { profile: 'local', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16 });
+    expect((await nthFinish(runId, 1)).status).toBe('failed');
+    await aws.settled();
+    aws.faults.clearRankFailures();
+
+    const before = await call('history.get', { id: runId });
+    expect(before.entry.status).toBe('failed');
+    expect(before.entry.record.failed_ranks).toEqual([expect.objectContaining({ rank: '1', error: 'RuntimeError' })]);
+    expect(before.entry.record.rank_results.length).toBeLessThan(3); // recorded as the execution failed (ranks still running finish later)
+    const resultPath = before.entry.record.result_path;
+    const payload = rerunPayload(before.entry.record);
+    expect(payload.ranks).toEqual([{ rank: 1, files: [before.entry.record.failed_ranks[0].dataPath] }]);
+    expect(payload.result_path).toBe(resultPath);
+
+    expect(await call('cloud.rerunFailed', { runId })).toEqual({ runId });
+    expect((await nthFinish(runId, 2)).status).toBe('completed');
+    const after = await call('history.get', { id: runId });
+    expect(after.entry.status).toBe('completed');
+    expect(after.entry.record.result_path).toBe(resultPath);
+    expect(after.entry.record.failed_ranks).toEqual([]);
+    expect(after.entry.record.rank_results).toHaveLength(3); // ranks 0 and 2 from the first execution, 1 from the re-run
+    expect(after.entry.record.items.total).toBe(1); // the re-run execution ran one Map item
+    expect(after.entry.params.reruns).toHaveLength(1);
+    expect(after.partitions).toHaveLength(3);
+    const list = await call('history.list');
+    expect(list.items.filter((i: { id?: string }) => i.id === runId)).toHaveLength(1);
+
+    // Nothing left to re-run.
+    await expect(call('cloud.rerunFailed', { runId })).rejects.toMatchObject({ code: 'NOTHING_TO_RERUN' });
+  }, 180_000);
+
+  it('the initializer runs exactly the named ranks, and refuses files that are not in the data prefix', async () => {
+    const s3 = new S3Client(s3rverClientConfig(aws.s3Endpoint));
+    for (const n of [1, 2, 3]) await s3.send(new PutObjectCommand({ Bucket: aws.bucket, Key: `rerun-data/${n}.pt`, Body: 'x' }));
+    const init = createInitializer({ s3 });
+    const base = { bucket: aws.bucket, file_limit: 3, batch_size: 8, object_type: 'file', S3_object_name: 'scripts/m.onnx', script: '/tmp/scripts/m.onnx', result_path: 'results/x', data_bucket: aws.bucket, data_prefix: 'rerun-data/', world_size: 3 };
+    const out = await init({ ...base, ranks: [{ rank: 2, files: ['rerun-data/3.pt'] }] });
+    expect(out.items.map((i) => [i.rank, i.world_size, i.files])).toEqual([[2, 3, ['rerun-data/3.pt']]]);
+    await expect(init({ ...base, ranks: [{ rank: 0, files: ['rerun-data/9.pt'] }] })).rejects.toThrow(/not under s3:\/\/.*rerun-data\/9\.pt/);
+    await expect(init({ ...base, ranks: [{ rank: 0, files: ['../x.pt'] }] })).rejects.toThrow(/must not contain a "\.\." segment/);
+    s3.destroy();
+  });
+});
