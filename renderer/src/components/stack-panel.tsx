@@ -35,6 +35,7 @@ function useStackOp(stackName: string | null, initialEvents: StackEventView[] = 
   const [events, setEvents] = useState<StackEventView[]>(initialEvents);
   const [last, setLast] = useState<StackProgressView | null>(null);
   const [finished, setFinished] = useState<StackFinished | null>(null);
+  const [packaged, setPackaged] = useState<PackageReport | null>(null);
   const name = useRef(stackName);
   name.current = stackName;
   useEffect(() => {
@@ -42,6 +43,7 @@ function useStackOp(stackName: string | null, initialEvents: StackEventView[] = 
       if (p.stackName !== name.current) return;
       if (p.kind === 'event' && p.event) setEvents((cur) => (cur.some((e) => e.eventId === p.event!.eventId) ? cur : [...cur, p.event!]));
       else setLast(p);
+      if (p.packaged) setPackaged(p.packaged);
     });
     const offF = api.on('stack.finished', (f) => {
       if (f.stackName === name.current) setFinished(f);
@@ -55,8 +57,9 @@ function useStackOp(stackName: string | null, initialEvents: StackEventView[] = 
     setEvents([]);
     setLast(null);
     setFinished(null);
+    setPackaged(null);
   };
-  return { events, last, finished, reset };
+  return { events, last, finished, packaged: finished?.packaged ?? packaged, reset };
 }
 
 /** Newest first, as in the CloudFormation console, so the live status stays at the top. */
@@ -316,10 +319,10 @@ export function DeployStackPanel({ profiles, resume, onClose, onProfile }: { pro
               {f?.stackStatus ? `final status ${f.stackStatus}${f.stackOperation === 'none' ? ' (already up to date)' : ''}` : progressLine(op.last, op.events, following)}
             </span>
           </div>
-          {(f?.packaged ?? op.last?.packaged) && (
+          {op.packaged && (
             <div className="muted" data-testid="stack-package">
-              Lambda zip: {mb((f?.packaged ?? op.last?.packaged)!.unzippedBytes)} unzipped of Lambda's {mb((f?.packaged ?? op.last?.packaged)!.limitBytes)} limit, {mb((f?.packaged ?? op.last?.packaged)!.zippedBytes)} zipped,{' '}
-              {(f?.packaged ?? op.last?.packaged)!.files} files, onnxruntime-node {(f?.packaged ?? op.last?.packaged)!.onnxruntimeVersion}
+              Lambda zip: {mb(op.packaged.unzippedBytes)} unzipped of Lambda's {mb(op.packaged.limitBytes)} limit, {mb(op.packaged.zippedBytes)} zipped,{' '}
+              {op.packaged.files} files, onnxruntime-node {op.packaged.onnxruntimeVersion}
             </div>
           )}
           {f?.error && <FailureBox error={f.error} failed={f.failedResource} cancelled={f.status === 'cancelled'} />}
