@@ -11,6 +11,8 @@ import { buildPayload, newResultPath, parsePayloadText, payloadToText, type CaiP
 import { ProfileStore } from '../../cloud/profiles.ts';
 import type { CredentialsInput, ProfileInput, StoredProfile } from '../../cloud/profile-schema.ts';
 import { readResults } from '../../cloud/results.ts';
+import { CloudRunRecordSchema } from '../../cloud/cloud-run-record.ts';
+import { rerunPayload } from '../../cloud/rerun.ts';
 import { removeSuperseded } from '../node/cloud-history.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { formatChecks, formatProfile, formatRecord, formatResults, formatSnapshot, formatSnapshotDetail, formatStageProgress } from './cloud-format.ts';
@@ -385,6 +387,32 @@ function registerCloud(program: Command): void {
     .option('--json', 'print the run record as JSON')
     .action(async (arn: string, f: { profile?: string; interval: number; logs: boolean; json?: boolean; name?: string }) => {
       await withClients(f.profile, (c) => followAndRecord(c, checkExecutionArn(arn), f));
+    });
+
+  cloud
+    .command('rerun-failed')
+    .description('re-run only the failed ranks of a cloud run in History (a new execution into the same result_path); the run gets the merged results')
+    .argument('<run-id>', 'the run id, as History and `cosmicai cloud run` show it')
+    .option('--interval <s>', 'seconds between status polls (default 3)', positive('--interval'), 3)
+    .option('--no-logs', 'do not tail the Lambda log group')
+    .option('--json', 'print the merged run record as JSON')
+    .action(async (runId: string, f: { interval: number; logs: boolean; json?: boolean }) => {
+      const history = new HistoryStore(appDataDir());
+      const { entry } = await history.get(runId);
+      const parsed = CloudRunRecordSchema.safeParse(entry.record);
+      if (entry.kind !== 'cloud' || !parsed.success) throw new Error(`Run ${runId} is not a recorded cloud run.`);
+      const payload = rerunPayload(parsed.data);
+      await withClients(parsed.data.profile.name, async (c) => {
+        const started = await launch(c, payload);
+        err(`re-running rank(s) ${payload.ranks!.map((r) => r.rank).join(', ')} of ${parsed.data.executionArn} as ${started.executionArn}`);
+        await history.update(runId, { params: { ...entry.params, reruns: [...(Array.isArray(entry.params.reruns) ? entry.params.reruns : []), { of: parsed.data.executionArn, executionArn: started.executionArn }] } });
+        const onEvent = eventPrinter(!!f.json);
+        const final = await follow(c, started.executionArn, { intervalMs: f.interval * 1000, tailLogs: f.logs, onEvent });
+        const record = await buildRecord(c, final, runId, onEvent);
+        await saveToHistory(history, record, entry.name, runId);
+        out(f.json ? JSON.stringify(record, null, 2) : `${formatRecord(record)}\n  merged into History run ${runId}`);
+        if (record.status !== 'completed') process.exitCode = 1;
+      });
     });
 
   cloud
