@@ -73,6 +73,17 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
     }
   };
 
+  // Only the failed ranks, as a new execution into the same result_path; this entry then gets the merged results.
+  const rerunFailed = async () => {
+    try {
+      await api.cloud.rerunFailed({ runId: entry.id });
+      navigate('cloud');
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const canRerun = failed.length > 0 && entry.status !== 'interrupted' && entry.status !== 'running';
+
   return (
     <div className="card" data-testid="cloud-details">
       <div className="card-head">
@@ -83,8 +94,13 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
             Re-attach to the execution
           </button>
         )}
+        {canRerun && (
+          <button className="primary" onClick={rerunFailed} data-testid="rerun-failed" title="Runs only the failed ranks again, into the same results folder; this run then shows the merged results">
+            Re-run failed ranks
+          </button>
+        )}
       </div>
-      <ErrorBox error={error} onDismiss={() => setError(null)} title="Could not re-attach" />
+      <ErrorBox error={error} onDismiss={() => setError(null)} title="Could not start" />
       {executionArn && <div className="muted nowrap">{executionArn}</div>}
       {typeof rec.result_path === 'string' && (
         <div className="muted">
