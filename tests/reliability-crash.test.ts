@@ -1,10 +1,10 @@
 /**
- * kill -9 of the browser host (a separate process) in the middle of a local run: after "restart" (a new store on
- * the same data folder) History is intact, the run is listed as interrupted, and the partitions that finished
- * before the kill are there with their measurements.
+ * kill -9 of the browser host (a separate process) in the middle of a local run and of a cloud run (local AWS
+ * servers): after a restart History is intact and the run is listed as interrupted — a local run with the
+ * partitions that finished before the kill, a cloud run with its ARN, which a new host re-attaches to.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../app/node/history-store.ts';
 import { generateSampleData } from '../engine/data/sample-data.ts';
+import { writeTinyModel } from './cloud-tiny-model.ts';
+import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
+import { startLocalAws } from './infra/local-aws.ts';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 let work: string;
@@ -38,8 +41,8 @@ function post(port: number, token: string, method: string, body: unknown): Promi
   });
 }
 
-async function startHost(dataDir: string): Promise<{ port: number; token: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/run-ts.mjs'), path.join(ROOT, 'tests/support/browser-host-child.ts'), dataDir, path.join(work, 'no-ui')], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startHost(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<{ port: number; token: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/run-ts.mjs'), path.join(ROOT, 'tests/support/browser-host-child.ts'), dataDir, path.join(work, 'no-ui')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
@@ -70,7 +73,7 @@ describe('crash safety', () => {
     let written: string[] = [];
     for (let i = 0; i < 2400 && written.length < 2; i++) {
       await sleep(50);
-      written = await readdir(pdir).catch(() => []);
+      written = (await readdir(pdir).catch(() => [] as string[])).filter((n) => /^partition-\d+\.json$/.test(n)); // not temp files
     }
     expect(written.length).toBeGreaterThanOrEqual(2);
     expect(JSON.parse(await readFile(path.join(dataDir, 'runs', runId, 'run.json'), 'utf8')).status).toBe('running');
@@ -87,5 +90,69 @@ describe('crash safety', () => {
     expect(partitions.length).toBeGreaterThanOrEqual(2);
     expect(partitions.length).toBeLessThan(12);
     for (const p of partitions) expect(p).toMatchObject({ status: 'completed', samples: 48, batch_size: 16 });
+  }, 300_000);
+
+  it('kill -9 of the browser host during a cloud run: the run is interrupted with its ARN, and re-attaching finishes it', async () => {
+    const aws = await startLocalAws();
+    const release = aws.faults.holdInvocations();
+    try {
+      const dataDir = path.join(work, 'cloud-data');
+      const codeDir = path.join(work, 'cosmicai-bench');
+      await mkdir(codeDir, { recursive: true });
+      await writeTinyModel(path.join(codeDir, 'model.onnx'));
+      const env = { AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey };
+      const profile = {
+        name: 'local',
+        credentials: { source: 'env' },
+        region: 'us-east-1',
+        bucket: aws.bucket,
+        stateMachineArn: aws.stateMachineArn,
+        inferenceLambdaName: aws.functions.inference,
+        endpoints: { s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint },
+      };
+      const host = await startHost(dataDir, env);
+      child = host.proc;
+      expect((await post(host.port, host.token, 'cloud.addProfile', profile)).ok).toBe(true);
+      const started = await post(host.port, host.token, 'cloud.start', { profile: 'local', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16, name: 'killed cloud run' });
+      expect(started.ok, JSON.stringify(started)).toBe(true);
+      const runId: string = started.value.runId;
+      let arn: string | undefined;
+      for (let i = 0; i < 1200 && !arn; i++) {
+        await sleep(50);
+        const run = JSON.parse(await readFile(path.join(dataDir, 'runs', runId, 'run.json'), 'utf8').catch(() => '{}'));
+        arn = run.params?.executionArn;
+      }
+      expect(arn).toMatch(/^arn:aws:states:/);
+      const exited = new Promise((r) => host.proc.on('exit', r));
+      host.proc.kill('SIGKILL');
+      await exited;
+
+      const history = new HistoryStore(dataDir);
+      expect((await history.list()).every((i) => !i.damaged)).toBe(true);
+      const { entry } = await history.get(runId);
+      expect(entry).toMatchObject({ status: 'interrupted', kind: 'cloud', name: 'killed cloud run' });
+      expect(entry.params.executionArn).toBe(arn);
+
+      // Restart: a new host on the same data folder re-attaches; the execution finishes and is recorded once.
+      release();
+      const again = await startHost(dataDir, env);
+      child = again.proc;
+      const attached = await post(again.port, again.token, 'cloud.attach', { profile: 'local', executionArn: arn });
+      expect(attached.ok, JSON.stringify(attached)).toBe(true);
+      let status = '';
+      for (let i = 0; i < 2400 && status !== 'completed'; i++) {
+        await sleep(50);
+        const got = await post(again.port, again.token, 'history.get', { id: attached.value.runId }).catch(() => null);
+        status = got?.ok ? got.value.entry.status : '';
+      }
+      expect(status).toBe('completed');
+      const list = await post(again.port, again.token, 'history.list', {});
+      expect(list.value.items.some((i: { id?: string }) => i.id === runId)).toBe(false); // the interrupted entry was replaced
+      again.proc.kill('SIGKILL');
+    } finally {
+      release();
+      await aws.settled();
+      await aws.close();
+    }
   }, 300_000);
 });
