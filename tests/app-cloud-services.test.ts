@@ -7,20 +7,21 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDispatcher } from '../app/common/dispatcher.ts';
 import type { CloudFinished, CloudProgress } from '../app/common/contract/index.ts';
-import { createNodeServices, type NodeServices } from '../app/node/services/index.ts';
+import type { NodeServices } from '../app/node/services/index.ts';
 import { TestCipher } from './cloud-helpers.ts';
 import { writeTinyModel } from './cloud-tiny-model.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
+import { localAwsProfileInput, startAppApi, type AppApi } from './support/app-services.ts';
 
 let aws: LocalAws;
 let work: string;
 let services: NodeServices;
-let call: (method: string, input?: unknown) => Promise<any>;
+let call: AppApi['call'];
+let events: AppApi['events'];
+let finished: (runId: string) => Promise<CloudFinished>;
 let codeDir: string;
-const events: Array<{ channel: string; payload: any }> = [];
 
 beforeAll(async () => {
   aws = await startLocalAws();
@@ -28,14 +29,9 @@ beforeAll(async () => {
   codeDir = path.join(work, 'cosmicai-bench');
   await mkdir(codeDir, { recursive: true });
   await writeTinyModel(path.join(codeDir, 'model.onnx'));
-  services = createNodeServices({ dataDir: path.join(work, 'data'), mode: 'browser', cipher: new TestCipher(), cloudPollMs: 100 });
-  services.hub.listen((channel, payload) => events.push({ channel, payload }));
-  const dispatch = createDispatcher(services.handlers);
-  call = async (method, input) => {
-    const r = await dispatch(method, input ?? {}, undefined);
-    if (!r.ok) throw Object.assign(new Error(r.error.message), r.error);
-    return r.value;
-  };
+  const api = startAppApi({ dataDir: path.join(work, 'data'), mode: 'browser', cipher: new TestCipher(), cloudPollMs: 100 });
+  ({ services, call, events } = api);
+  finished = (runId) => api.nextEvent<CloudFinished>('cloud.finished', 'runId', runId);
 });
 afterAll(async () => {
   await services?.shutdown();
@@ -43,31 +39,10 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-function finished(runId: string): Promise<CloudFinished> {
-  return new Promise((resolve) => {
-    const seen = events.find((e) => e.channel === 'cloud.finished' && e.payload.runId === runId);
-    if (seen) return resolve(seen.payload);
-    const off = services.hub.listen((channel, payload) => {
-      if (channel === 'cloud.finished' && (payload as CloudFinished).runId === runId) {
-        off();
-        resolve(payload as CloudFinished);
-      }
-    });
-  });
-}
-
 describe('cloud API', () => {
   it('saves a profile with pasted keys encrypted; the UI only gets the redacted view', async () => {
     expect(await call('cloud.canStoreKeys')).toEqual({ available: true });
-    const { profile } = await call('cloud.addProfile', {
-      name: 'local',
-      credentials: { source: 'static', ...aws.credentials },
-      region: 'us-east-1',
-      bucket: aws.bucket,
-      stateMachineArn: aws.stateMachineArn,
-      inferenceLambdaName: aws.functions.inference,
-      endpoints: { s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint },
-    });
+    const { profile } = await call('cloud.addProfile', localAwsProfileInput(aws));
     expect(profile.credentials).toEqual({ source: 'static', accessKeyIdHint: 'RVER' });
     const listed = await call('cloud.listProfiles');
     expect(JSON.stringify(listed)).not.toMatch(/encrypted|secretAccessKey/);

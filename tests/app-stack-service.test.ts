@@ -8,13 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDispatcher } from '../app/common/dispatcher.ts';
 import type { StackFinished, StackProgressView } from '../app/common/contract/index.ts';
-import { createNodeServices, type NodeServices } from '../app/node/services/index.ts';
+import type { NodeServices } from '../app/node/services/index.ts';
 import { ProfileStore } from '../cloud/profiles.ts';
 import { TestCipher } from './cloud-helpers.ts';
 import { startCfnLocal, type CfnLocal } from './infra/cfn-local.ts';
 import { S3RVER_CREDENTIALS, s3rverClientConfig, startS3rver, type S3rverHandle } from './infra/s3rver.ts';
+import { startAppApi, type AppApi } from './support/app-services.ts';
 
 let s3rver: S3rverHandle;
 let s3: S3Client;
@@ -24,8 +24,9 @@ let services: NodeServices;
 let cipher: TestCipher;
 let zipFile: string;
 let modelFile: string;
-let call: (method: string, input?: unknown) => Promise<any>;
-const events: Array<{ channel: string; payload: any }> = [];
+let call: AppApi['call'];
+let events: AppApi['events'];
+let finished: (opId: string) => Promise<StackFinished>;
 
 beforeAll(async () => {
   s3rver = await startS3rver();
@@ -37,14 +38,9 @@ beforeAll(async () => {
   await writeFile(zipFile, 'zip bytes: CloudFormation only needs the object to exist');
   await writeFile(modelFile, 'model bytes');
   cipher = new TestCipher();
-  services = createNodeServices({ dataDir: path.join(work, 'data'), mode: 'browser', cipher });
-  services.hub.listen((channel, payload) => events.push({ channel, payload }));
-  const dispatch = createDispatcher(services.handlers);
-  call = async (method, input) => {
-    const r = await dispatch(method, input ?? {}, undefined);
-    if (!r.ok) throw Object.assign(new Error(r.error.message), r.error);
-    return r.value;
-  };
+  const api = startAppApi({ dataDir: path.join(work, 'data'), mode: 'browser', cipher });
+  ({ services, call, events } = api);
+  finished = (opId) => api.nextEvent<StackFinished>('stack.finished', 'opId', opId);
   await call('cloud.addProfile', {
     name: 'keys',
     credentials: { source: 'static', accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey },
@@ -63,19 +59,6 @@ afterAll(async () => {
   await s3rver?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
-
-function finished(opId: string): Promise<StackFinished> {
-  return new Promise((resolve) => {
-    const seen = events.find((e) => e.channel === 'stack.finished' && e.payload.opId === opId);
-    if (seen) return resolve(seen.payload);
-    const off = services.hub.listen((channel, payload) => {
-      if (channel === 'stack.finished' && (payload as StackFinished).opId === opId) {
-        off();
-        resolve(payload as StackFinished);
-      }
-    });
-  });
-}
 
 const progressOf = (opId: string): StackProgressView[] => events.filter((e) => e.channel === 'stack.progress' && e.payload.opId === opId).map((e) => e.payload);
 

@@ -6,39 +6,25 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDispatcher } from '../app/common/dispatcher.ts';
 import type { StudyProgressEvent } from '../app/common/contract/index.ts';
-import { createNodeServices, type NodeServices } from '../app/node/services/index.ts';
+import type { NodeServices } from '../app/node/services/index.ts';
 import { TestCipher } from './cloud-helpers.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
+import { localAwsProfileInput, startAppApi, type AppApi } from './support/app-services.ts';
 
 let aws: LocalAws;
 let work: string;
 let services: NodeServices;
-let call: (method: string, input?: unknown) => Promise<any>;
+let call: AppApi['call'];
 const progress: StudyProgressEvent[] = [];
 
 beforeAll(async () => {
   aws = await startLocalAws();
   work = await mkdtemp(path.join(os.tmpdir(), 'app-study-cloud-'));
-  services = createNodeServices({ dataDir: path.join(work, 'data'), mode: 'browser', cipher: new TestCipher(), cloudPollMs: 100 });
+  ({ services, call } = startAppApi({ dataDir: path.join(work, 'data'), mode: 'browser', cipher: new TestCipher(), cloudPollMs: 100 }));
   services.hub.listen((channel, payload) => channel === 'study.progress' && progress.push(payload as StudyProgressEvent));
-  const dispatch = createDispatcher(services.handlers);
-  call = async (method, input) => {
-    const r = await dispatch(method, input ?? {}, undefined);
-    if (!r.ok) throw Object.assign(new Error(r.error.message), r.error);
-    return r.value;
-  };
-  await call('cloud.addProfile', {
-    name: 'local',
-    credentials: { source: 'static', ...aws.credentials },
-    region: 'us-east-1',
-    bucket: aws.bucket,
-    stateMachineArn: aws.stateMachineArn,
-    inferenceLambdaName: aws.functions.inference,
-    endpoints: { s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint },
-  });
+  await call('cloud.addProfile', localAwsProfileInput(aws));
 }, 120_000);
 
 afterAll(async () => {
