@@ -101,6 +101,7 @@ interface TorchResult {
   seconds_per_batch: number;
   latency_ms: { p50: number; p90: number; p99: number };
   peak_rss_mb: number;
+  cpu_seconds?: number;
 }
 
 type EngineResult = Omit<LocalRunRecord, 'metricDefinitions' | 'host'>;
@@ -120,6 +121,8 @@ interface EngineSummary {
   loadGBps: number;
   /** load_seconds ÷ inference_seconds, in %. */
   loadPercentOfInference: number;
+  /** Galaxies per CPU-second of the process over inference (spinning off: no idle CPU counted). */
+  samplesPerCpuSecond: number | null;
   /** From the runLocal call to the first finished batch. */
   firstBatchSeconds: number | null;
   sessionSeconds: number;
@@ -140,11 +143,20 @@ interface ConfigResult {
     peakRssMb: number;
     loadMBps: number;
     latencyMs: TorchResult['latency_ms'];
+    cpuSeconds: number | null;
+    /** Galaxies per CPU-second (process CPU over the inference windows). */
+    samplesPerCpuSecond: number | null;
   } | { error: string } | null;
   /** engine samples/s ÷ PyTorch samples/s. */
   ratio: number | null;
   /** int8 engine samples/s ÷ PyTorch samples/s. */
   int8Ratio: number | null;
+  /**
+   * The same ratios in galaxies per CPU-second: on a host shared with other jobs, wall-clock rates measure how much
+   * CPU each process happened to get; CPU-normalised rates measure the work each needs per galaxy.
+   */
+  cpuRatio: number | null;
+  int8CpuRatio: number | null;
 }
 
 function torchAvailable(): { version: string } | { skipped: string } {
@@ -234,6 +246,7 @@ async function engineRun(
       loadGBps: rec.load_seconds > 0 ? rec.dataset.bytes / 1e9 / rec.load_seconds : 0,
       loadPercentOfInference: rec.inference_seconds > 0 ? (100 * rec.load_seconds) / rec.inference_seconds : 0,
       firstBatchSeconds: rec.first_batch_seconds,
+      samplesPerCpuSecond: rec['total_cpu_time (seconds)'] > 0 ? rec.samples / rec['total_cpu_time (seconds)'] : null,
       sessionSeconds: rec.session_seconds,
       cpuSeconds: rec['total_cpu_time (seconds)'],
       inferenceSeconds: rec.inference_seconds,
@@ -253,7 +266,9 @@ let datasetBytes = 0;
 for (const threads of threadCounts) {
   for (const batchSize of batchSizes) {
     process.stderr.write(`batch ${batchSize}, ${threads} thread(s): engine…`);
-    const cfg: ConfigResult = { batchSize, threads, engine: { error: 'not run' }, int8: null, torch: null, ratio: null, int8Ratio: null };
+    const cfg: ConfigResult = {
+      batchSize, threads, engine: { error: 'not run' }, int8: null, torch: null, ratio: null, int8Ratio: null, cpuRatio: null, int8CpuRatio: null,
+    };
     const zFp32 = path.join(zDir, `fp32-${batchSize}-${threads}.f32`);
     try {
       const { rec, summary } = await engineRun(files, batchSize, threads, 'fp32', zFp32);
@@ -310,7 +325,14 @@ for (const threads of threadCounts) {
           peakRssMb: t.peak_rss_mb,
           loadMBps: t.load_seconds > 0 ? t.bytes / MiB / t.load_seconds : 0,
           latencyMs: t.latency_ms,
+          cpuSeconds: t.cpu_seconds ?? null,
+          samplesPerCpuSecond: t.cpu_seconds ? t.samples / t.cpu_seconds : null,
         };
+        const tc = cfg.torch.samplesPerCpuSecond;
+        if (tc) {
+          if ('samplesPerSec' in cfg.engine && cfg.engine.samplesPerCpuSecond) cfg.cpuRatio = cfg.engine.samplesPerCpuSecond / tc;
+          if (cfg.int8 && 'samplesPerSec' in cfg.int8 && cfg.int8.samplesPerCpuSecond) cfg.int8CpuRatio = cfg.int8.samplesPerCpuSecond / tc;
+        }
         if (t.sample_persec > 0) {
           if ('samplesPerSec' in cfg.engine) cfg.ratio = cfg.engine.samplesPerSec / t.sample_persec;
           if (cfg.int8 && 'samplesPerSec' in cfg.int8) cfg.int8Ratio = cfg.int8.samplesPerSec / t.sample_persec;
@@ -370,6 +392,7 @@ const ok = <T,>(x: T | { error: string } | null): T | null => (x && !('error' in
 const headers = [
   'batch', 'threads', 'samples/s', 's/batch', 'GFLOP/s', '% peak', 'peak RSS (MB)', 'load (GB/s)', 'load/infer (%)', 'first batch (s)',
   'int8 samples/s', 'int8 max|Δz|', 'int8 mean|Δz|', 'torch samples/s', 'torch s/batch', 'torch peak RSS (MB)', 'engine/torch', 'int8/torch',
+  'engine/torch per CPU-s', 'int8/torch per CPU-s',
 ];
 const rows = results.map((r) => {
   const e = ok<EngineSummary>(r.engine);
@@ -382,6 +405,7 @@ const rows = results.map((r) => {
     q ? f(q.samplesPerSec, 1) : r.int8 ? 'failed' : 'skipped', q?.maxAbsDz == null ? '-' : q.maxAbsDz.toExponential(2), q?.meanAbsDz == null ? '-' : q.meanAbsDz.toExponential(2),
     t ? f(t.samplesPerSec, 1) : r.torch ? 'failed' : 'skipped', f(t?.secondsPerBatch, 3), f(t?.peakRssMb, 0),
     r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`, r.int8Ratio === null ? '-' : `${r.int8Ratio.toFixed(2)}x`,
+    r.cpuRatio === null ? '-' : `${r.cpuRatio.toFixed(2)}x`, r.int8CpuRatio === null ? '-' : `${r.int8CpuRatio.toFixed(2)}x`,
   ];
 });
 
@@ -395,6 +419,9 @@ for (const b of [256, 512]) {
   targets[`fp32_vs_torch_batch${b}`] = { target: '≥ 2.0×', measured: fr.length ? `${fr[0].toFixed(2)}×` : 'not measured', met: fr.length ? fr[0] >= 2 : null };
   const qr = ratiosAt(b, 'int8Ratio');
   targets[`int8_vs_torch_batch${b}`] = { target: '≥ 3.5×', measured: qr.length ? `${qr[0].toFixed(2)}×` : 'not measured', met: qr.length ? qr[0] >= 3.5 : null };
+  const cr = byBatch(b).map((r) => [r.cpuRatio, r.int8CpuRatio]).at(0);
+  if (cr && cr[0] !== null) targets[`fp32_vs_torch_batch${b}_per_cpu_second`] = { target: '(≥ 2.0×)', measured: `${cr[0].toFixed(2)}×`, met: cr[0] >= 2 };
+  if (cr && cr[1] !== null) targets[`int8_vs_torch_batch${b}_per_cpu_second`] = { target: '(≥ 3.5×)', measured: `${cr[1].toFixed(2)}×`, met: cr[1] >= 3.5 };
 }
 const engines = results.filter((r) => r.threads === cores).map((r) => ok<EngineSummary>(r.engine)).filter((e): e is EngineSummary => e !== null);
 const bestPeak = engines.reduce<number | null>((m, e) => (e.peakPercent === null ? m : Math.max(m ?? 0, e.peakPercent)), null);
@@ -447,7 +474,8 @@ process.stdout.write(
     `GFLOP/s = ${flops === null ? '?' : (flops / 1e6).toFixed(1)} MFLOP per galaxy × samples/s; % peak = GFLOP/s ÷ the matmul peak on the same threads; ` +
     'peak RSS = the process\'s OS high-water mark; samples/s and s/batch over inference wall time (load excluded); ' +
     'load = read + parse of the .pt files (batches are views); first batch = runLocal call to the first finished batch (model cached); ' +
-    '|Δz| = int8 vs fp32 predictions on the same galaxies.\n',
+    '|Δz| = int8 vs fp32 predictions on the same galaxies; per CPU-s = galaxies per CPU-second of each process over inference ' +
+    '(robust to other load on the host; PyTorch\'s OpenMP idle spinning counts in its CPU time).\n',
 );
 
 const stamp = started.toISOString().replace(/:/g, '').replace(/\.\d+Z$/, 'Z');
