@@ -1,20 +1,20 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { appDataDir } from '../../engine/data-dir.ts';
-import { makeClients, type AwsClients } from '../../cloud/aws-clients.ts';
+import type { AwsClients } from '../../cloud/aws-clients.ts';
 import { buildRecord, follow, launch, saveToHistory, type CloudRunEvent } from '../../cloud/cloud-run.ts';
 import { stageForRun, type StageEvent, type StageResult } from '../../cloud/cloud-stage.ts';
 import { testConnection } from '../../cloud/connection-test.ts';
 import { checkExecutionArn, stopExecution } from '../../cloud/execution.ts';
 import { snapshotExecution } from '../../cloud/monitor.ts';
 import { buildPayload, newResultPath, parsePayloadText, payloadToText, type CaiPayload } from '../../cloud/payload.ts';
-import { ProfileStore } from '../../cloud/profiles.ts';
-import type { CredentialsInput, ProfileInput, StoredProfile } from '../../cloud/profile-schema.ts';
+import type { CredentialsInput, ProfileInput } from '../../cloud/profile-schema.ts';
 import { readResults } from '../../cloud/results.ts';
 import { CloudRunRecordSchema } from '../../cloud/cloud-run-record.ts';
 import { rerunPayload } from '../../cloud/rerun.ts';
 import { removeSuperseded } from '../node/cloud-history.ts';
 import { HistoryStore } from '../node/history-store.ts';
+import { abortOnSigint, profileStore, resolveProfile, withProfileClients } from './saved-profiles.ts';
 import { formatChecks, formatProfile, formatRecord, formatResults, formatSnapshot, formatSnapshotDetail, formatStageProgress } from './cloud-format.ts';
 
 /** `cosmicai profile …` and `cosmicai cloud …`. */
@@ -34,23 +34,10 @@ function positive(name: string) {
   };
 }
 
-const store = () => new ProfileStore(appDataDir());
-
-async function resolveProfile(name: string | undefined): Promise<StoredProfile> {
-  const s = store();
-  if (name) return s.getStored(name);
-  const all = await s.list();
-  if (all.length === 1) return s.getStored(all[0].name);
-  throw new Error(all.length ? `Several profiles are saved (${all.map((p) => p.name).join(', ')}): choose one with --profile NAME.` : 'No profile is saved yet: add one with `cosmicai profile add NAME …`.');
-}
+const PROFILE_HELP = { several: 'choose one with --profile NAME.', none: 'No profile is saved yet: add one with `cosmicai profile add NAME …`.' };
 
 async function withClients<T>(profileName: string | undefined, fn: (c: AwsClients) => Promise<T>): Promise<T> {
-  const clients = makeClients(await resolveProfile(profileName));
-  try {
-    return await fn(clients);
-  } finally {
-    clients.destroy();
-  }
+  return withProfileClients(await resolveProfile(profileName, PROFILE_HELP), fn);
 }
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -85,17 +72,6 @@ function stageSummary(s: StageResult): string {
     `data        s3://${s.dataBucket}/${s.dataPrefix}: ${s.partitions} partition(s) of ${s.partitionMb} MB, ${s.samples} samples${d ? `: ${d.uploadedFiles} uploaded, ${d.skippedFiles} already there` : ''}${s.partitionsReused ? ' (local partitions re-used)' : ''}`,
     ...(s.cancelled ? ['cancelled: what finished is kept; run the same command again to resume'] : []),
   ].join('\n');
-}
-
-function sigintController(message: string): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    err(`\n${message}`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
 }
 
 interface ProfileAddFlags {
@@ -140,7 +116,7 @@ function registerProfile(program: Command): void {
     .description('list the saved profiles (credentials redacted)')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const list = await store().list();
+      const list = await profileStore().list();
       if (o.json) out(JSON.stringify(list, null, 2));
       else out(list.length ? list.map(formatProfile).join('\n\n') : 'No profiles saved. Add one with `cosmicai profile add NAME --region … --bucket … --state-machine … --lambda …`.');
     });
@@ -185,7 +161,7 @@ function registerProfile(program: Command): void {
         ...(f.arch ? { architecture: f.arch } : {}),
         endpoints,
       };
-      const saved = await store().add(input);
+      const saved = await profileStore().add(input);
       out(`saved profile:\n${formatProfile(saved)}`);
     });
 
@@ -194,7 +170,7 @@ function registerProfile(program: Command): void {
     .description('delete a saved profile')
     .argument('<name>')
     .action(async (name: string) => {
-      await store().remove(name);
+      await profileStore().remove(name);
       out(`removed profile '${name}'`);
     });
 
@@ -267,7 +243,7 @@ function eventPrinter(json: boolean) {
 }
 
 async function followAndRecord(clients: AwsClients, executionArn: string, f: { interval: number; logs: boolean; json?: boolean; name?: string }, payload?: CaiPayload): Promise<void> {
-  const ctl = sigintController('detaching: the execution keeps running (stop it with `cosmicai cloud stop ARN`)');
+  const ctl = abortOnSigint('detaching: the execution keeps running (stop it with `cosmicai cloud stop ARN`)');
   const history = new HistoryStore(appDataDir());
   // Listed at once: if this process dies, History shows the run as interrupted, ready to re-attach.
   const entry = await history.create({
@@ -307,7 +283,7 @@ function registerCloud(program: Command): void {
   )
     .option('--json', 'print the staging report as JSON')
     .action(async (f: StageFlags) => {
-      const ctl = sigintController('cancelling after the current part; finished files are kept…');
+      const ctl = abortOnSigint('cancelling after the current part; finished files are kept…');
       try {
         const r = await withClients(f.profile, (c) => doStage(c, f, ctl.signal));
         out(f.json ? JSON.stringify(r, null, 2) : stageSummary(r));
@@ -346,7 +322,7 @@ function registerCloud(program: Command): void {
         } else {
           let staged: StageResult | null = null;
           if (f.stage) {
-            const ctl = sigintController('cancelling staging; nothing was started…');
+            const ctl = abortOnSigint('cancelling staging; nothing was started…');
             try {
               staged = await doStage(clients, f, ctl.signal);
             } finally {

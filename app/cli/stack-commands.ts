@@ -1,8 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { appDataDir } from '../../engine/data-dir.ts';
-import { makeClients, type AwsClients } from '../../cloud/aws-clients.ts';
-import { ProfileStore } from '../../cloud/profiles.ts';
 import type { StoredProfile } from '../../cloud/profile-schema.ts';
 import { outputsToProfile } from '../../cloud/stack/outputs.ts';
 import { describePackage, packageLambda, type LambdaArch } from '../../cloud/stack/package-lambda.ts';
@@ -10,6 +8,7 @@ import { packageAndDeploy, stackProfileInput, type DeployFlowProgress } from '..
 import { deleteStack, stackStatus, type DeployResult } from '../../cloud/stack/stack-deploy.ts';
 import type { StackEventLine } from '../../cloud/stack/stack-events.ts';
 import { templateBody } from '../../cloud/stack/template.ts';
+import { abortOnSigint, profileStore, resolveProfile as resolveSavedProfile, withProfileClients } from './saved-profiles.ts';
 
 /** `cosmicai stack …`: our own CAI stack on CloudFormation (cloud/stack). */
 
@@ -34,24 +33,11 @@ function seconds(name: string) {
   };
 }
 
-const store = () => new ProfileStore(appDataDir());
-
-async function resolveProfile(name: string | undefined): Promise<StoredProfile> {
-  const s = store();
-  if (name) return s.getStored(name);
-  const all = await s.list();
-  if (all.length === 1) return s.getStored(all[0].name);
-  throw new Error(all.length ? `Several profiles are saved (${all.map((p) => p.name).join(', ')}): choose the one whose credentials and region deploy the stack with --profile NAME.` : 'No profile is saved yet: add one for the account and region to deploy to (cosmicai profile add NAME …).');
-}
-
-async function withClients<T>(profile: StoredProfile, fn: (c: AwsClients) => Promise<T>): Promise<T> {
-  const clients = makeClients(profile);
-  try {
-    return await fn(clients);
-  } finally {
-    clients.destroy();
-  }
-}
+const PROFILE_HELP = {
+  several: 'choose the one whose credentials and region deploy the stack with --profile NAME.',
+  none: 'No profile is saved yet: add one for the account and region to deploy to (cosmicai profile add NAME …).',
+};
+const resolveProfile = (name: string | undefined) => resolveSavedProfile(name, PROFILE_HELP);
 
 export function formatStackEvent(e: StackEventLine): string {
   const time = e.timestamp.slice(11, 19);
@@ -76,17 +62,6 @@ function progressPrinter() {
   };
 }
 
-function sigint(message: string): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const on = () => {
-    if (controller.signal.aborted) process.exit(130);
-    err(`\n${message}`);
-    controller.abort();
-  };
-  process.on('SIGINT', on);
-  return { signal: controller.signal, dispose: () => process.off('SIGINT', on) };
-}
-
 interface DeployFlags {
   profile?: string;
   stackName: string;
@@ -106,7 +81,7 @@ interface DeployFlags {
 
 /** Saves (or refreshes) the profile for the deployed stack, with the deploying profile's credentials source. */
 async function saveStackProfile(base: StoredProfile, res: DeployResult, name: string): Promise<string> {
-  const s = store();
+  const s = profileStore();
   if ((await s.list()).some((p) => p.name === name)) {
     const { name: _n, credentials: _c, ...fields } = outputsToProfile(res.outputs, { name, credentials: { source: 'env' } });
     await s.update(name, fields);
@@ -156,9 +131,9 @@ export function register(program: Command): void {
     .option('--poll <seconds>', 'seconds between CloudFormation polls', seconds('--poll'), 5)
     .action(async (f: DeployFlags) => {
       const base = await resolveProfile(f.profile);
-      const stop = sigint('Stopping: the CloudFormation operation itself continues; follow it with `cosmicai stack status`. Press Ctrl-C again to quit at once.');
+      const stop = abortOnSigint('Stopping: the CloudFormation operation itself continues; follow it with `cosmicai stack status`. Press Ctrl-C again to quit at once.');
       try {
-        const res = await withClients(base, (c) =>
+        const res = await withProfileClients(base, (c) =>
           packageAndDeploy(c, {
             dataDir: appDataDir(),
             stackName: f.stackName,
@@ -196,7 +171,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { profile?: string; stackName: string; events: number; json?: boolean }) => {
       const base = await resolveProfile(o.profile);
-      const st = await withClients(base, (c) => stackStatus(c, o.stackName, o.events));
+      const st = await withProfileClients(base, (c) => stackStatus(c, o.stackName, o.events));
       if (o.json) {
         out(JSON.stringify(st, null, 2));
         return;
@@ -219,7 +194,7 @@ export function register(program: Command): void {
     .option('--poll <seconds>', 'seconds between CloudFormation polls', seconds('--poll'), 5)
     .action(async (o: { profile?: string; stackName: string; poll: number }) => {
       const base = await resolveProfile(o.profile);
-      const res = await withClients(base, (c) => deleteStack(c, o.stackName, { pollMs: o.poll * 1000, onProgress: progressPrinter() }));
+      const res = await withProfileClients(base, (c) => deleteStack(c, o.stackName, { pollMs: o.poll * 1000, onProgress: progressPrinter() }));
       out(`stack ${res.stackName} deleted`);
       if (res.retainedBucket) out(`kept bucket ${res.retainedBucket} (your results and staged data); remove it yourself when done: aws s3 rb s3://${res.retainedBucket} --force`);
     });
