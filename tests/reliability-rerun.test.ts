@@ -3,9 +3,11 @@
  * starts a new execution whose payload names only rank 1 and its partition, into the same result_path, and the
  * run's History entry then holds the merged results (all three ranks, completed).
  */
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createDispatcher } from '../app/common/dispatcher.ts';
@@ -18,6 +20,9 @@ import { writeTinyModel } from './cloud-tiny-model.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
 import { s3rverClientConfig } from './infra/s3rver.ts';
+import { HistoryStore } from '../app/node/history-store.ts';
+
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'cosmicai.mjs');
 
 let aws: LocalAws;
 let work: string;
@@ -112,4 +117,39 @@ describe('re-run failed ranks', () => {
     await expect(init({ ...base, ranks: [{ rank: 0, files: ['../x.pt'] }] })).rejects.toThrow(/must not contain a "\.\." segment/);
     s3.destroy();
   });
+
+  it('cosmicai cloud rerun-failed RUN_ID does the same from the CLI', async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey });
+    await call('cloud.addProfile', {
+      name: 'envp',
+      credentials: { source: 'env' },
+      region: 'us-east-1',
+      bucket: aws.bucket,
+      stateMachineArn: aws.stateMachineArn,
+      inferenceLambdaName: aws.functions.inference,
+      endpoints: { s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint },
+    });
+    aws.faults.failRank(0, { name: 'RuntimeError', message: 'rank 0 timed out' });
+    const { runId } = await call('cloud.start', { profile: 'envp', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16 });
+    expect((await nthFinish(runId, 1)).status).toBe('failed');
+    await aws.settled();
+    aws.faults.clearRankFailures();
+
+    const res = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, 'cloud', 'rerun-failed', runId, '--interval', '0.2', '--no-logs'], {
+        env: { ...process.env, COSMICAI_DATA_DIR: path.join(work, 'data'), AWS_SESSION_TOKEN: '' },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject).on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/re-running rank\(s\) 0 of arn:/);
+    expect(res.stdout).toMatch(new RegExp(`merged into History run ${runId}`));
+    const { entry } = await new HistoryStore(path.join(work, 'data')).get(runId);
+    expect(entry.status).toBe('completed');
+    expect((entry.record as { rank_results: unknown[] }).rank_results).toHaveLength(3);
+  }, 180_000);
 });
