@@ -17,25 +17,13 @@ import { testConnection } from '../cloud/connection-test.ts';
 import { stopExecution } from '../cloud/execution.ts';
 import { snapshotExecution } from '../cloud/monitor.ts';
 import { buildPayload } from '../cloud/payload.ts';
+import { RANK_RESULT_KEYS } from '../cloud/rank-result.ts';
 import type { StoredProfile } from '../cloud/profile-schema.ts';
 import { HistoryStore } from '../app/node/history-store.ts';
 import { localProfile, TestCipher } from './cloud-helpers.ts';
 import { writeTinyModel } from './cloud-tiny-model.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
-
-const STUDY_RANK_KEYS = [
-  'total_cpu_time (seconds)',
-  'total_cpu_memory (MB)',
-  'execution_time (seconds/batch)',
-  'num_batches',
-  'batch_size',
-  'device',
-  'throughput_bps',
-  'sample_persec',
-  'result_path',
-  'data_path',
-];
 
 let aws: LocalAws;
 let work: string;
@@ -109,7 +97,7 @@ describe('cloud run against the local Step Functions + s3rver', () => {
     const combinedText = await (await aws.s3.send(new GetObjectCommand({ Bucket: aws.bucket, Key: `${payload.result_path}/combined_data.json` }))).Body!.transformToString();
     const combined = JSON.parse(combinedText) as Array<Record<string, unknown>>;
     expect(combined).toHaveLength(6);
-    for (const r of combined) expect(Object.keys(r).sort()).toEqual([...STUDY_RANK_KEYS].sort());
+    for (const r of combined) expect(Object.keys(r).sort()).toEqual([...RANK_RESULT_KEYS].sort());
 
     const record = await buildRecord(clients, final, 'x');
     expect(CloudRunRecordSchema.parse(record)).toBeTruthy();
