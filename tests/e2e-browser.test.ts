@@ -3,14 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startUiHost, type UiHost } from './support/ui-host.ts';
+import { SCREENSHOTS_DIR as SHOTS, launchChromium, openPage as openHostPage, startUiHost, writeUiSettings, type UiHost } from './support/ui-host.ts';
 
 /**
  * The browser mode end to end, as a user drives it: Debian Chromium against `cosmicai ui` started as a child process
  * with its own data folder. The tests run in order and share the host (the first run's results feed the later ones).
  */
 
-const SHOTS = path.resolve('test-results/screenshots');
 let dataDir: string;
 let host: UiHost;
 let browser: Browser;
@@ -19,13 +18,7 @@ let page: Page;
 const pageErrors: string[] = [];
 
 async function openPage(url: string) {
-  context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1440, height: 1000 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  await page.goto(url);
+  ({ context, page } = await openHostPage(browser, url, pageErrors, { acceptDownloads: true, consoleErrors: true }));
 }
 
 const shot = (name: string, fullPage = true) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
@@ -34,7 +27,7 @@ beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'cai-e2e-'));
   // Small defaults keep the run short and the progress visible for several updates.
-  await writeFile(path.join(dataDir, 'settings.json'), JSON.stringify({ theme: 'light', defaults: { model: '', data: [], batchSize: 128, threads: 0, graphOptimization: 'all' } }));
+  await writeUiSettings(dataDir, 128);
   [host, browser] = await Promise.all([startUiHost(dataDir), launchChromium()]);
   await openPage(host.url);
 }, 240_000);

@@ -2,7 +2,7 @@
  * The Profiles and Cloud run screens as a user drives them in browser mode (Debian Chromium against `cosmicai ui`),
  * with the cloud being the local servers of this test process (s3rver + local Step Functions + our Lambdas).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -10,9 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyModel } from './cloud-tiny-model.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
-import { launchChromium, startUiHost, type UiHost } from './support/ui-host.ts';
+import { SCREENSHOTS_DIR as SHOTS, launchChromium, openPage, startUiHost, useEnvCredentials, writeUiSettings, type UiHost } from './support/ui-host.ts';
 
-const SHOTS = path.resolve('test-results/screenshots');
 let aws: LocalAws;
 let work: string;
 let codeDir: string;
@@ -31,16 +30,10 @@ beforeAll(async () => {
   await writeTinyModel(path.join(codeDir, 'model.onnx'));
   const dataDir = path.join(work, 'data');
   await mkdir(dataDir, { recursive: true });
-  await writeFile(path.join(dataDir, 'settings.json'), JSON.stringify({ theme: 'light', defaults: { model: '', data: [], batchSize: 128, threads: 0, graphOptimization: 'all' } }));
-  // The host reads "env" credentials from its environment, inherited from this process.
-  process.env.AWS_ACCESS_KEY_ID = aws.credentials.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = aws.credentials.secretAccessKey;
-  delete process.env.AWS_SESSION_TOKEN;
+  await writeUiSettings(dataDir, 128);
+  useEnvCredentials(aws.credentials);
   [host, browser] = await Promise.all([startUiHost(dataDir), launchChromium()]);
-  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(host.url);
+  ({ page } = await openPage(browser, host.url, pageErrors));
 }, 240_000);
 
 afterAll(async () => {

@@ -3,7 +3,7 @@
  * CloudFormation endpoint (tests/infra/cfn-local.ts) and s3rver of this test process: deploy (real packaging) →
  * events → profile made from the outputs; a resource that fails → the rollback's cause shown; status; delete.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -12,9 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyModel } from './cloud-tiny-model.ts';
 import { startCfnLocal, type CfnLocal } from './infra/cfn-local.ts';
 import { S3RVER_CREDENTIALS, s3rverClientConfig, startS3rver, type S3rverHandle } from './infra/s3rver.ts';
-import { launchChromium, startUiHost, type UiHost } from './support/ui-host.ts';
+import { SCREENSHOTS_DIR as SHOTS, launchChromium, openPage, startUiHost, useEnvCredentials, writeUiSettings, type UiHost } from './support/ui-host.ts';
 
-const SHOTS = path.resolve('test-results/screenshots');
 const EXISTING = 'astro-existing';
 let s3rver: S3rverHandle;
 let s3: S3Client;
@@ -36,16 +35,10 @@ beforeAll(async () => {
   modelFile = await writeTinyModel(path.join(work, 'tiny.onnx'));
   const dataDir = path.join(work, 'data');
   await mkdir(dataDir, { recursive: true });
-  await writeFile(path.join(dataDir, 'settings.json'), JSON.stringify({ theme: 'light', defaults: { model: '', data: [], batchSize: 128, threads: 0, graphOptimization: 'all' } }));
-  // The host reads "env" credentials from its environment, inherited from this process.
-  process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
-  delete process.env.AWS_SESSION_TOKEN;
+  await writeUiSettings(dataDir, 128);
+  useEnvCredentials(S3RVER_CREDENTIALS);
   [host, browser] = await Promise.all([startUiHost(dataDir), launchChromium()]);
-  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(host.url);
+  ({ page } = await openPage(browser, host.url, pageErrors));
 }, 240_000);
 
 afterAll(async () => {

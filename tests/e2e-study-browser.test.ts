@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startUiHost, type UiHost } from './support/ui-host.ts';
+import { SCREENSHOTS_DIR as SHOTS, launchChromium, openPage, startUiHost, writeUiSettings, type UiHost } from './support/ui-host.ts';
 
 /**
  * The study screens end to end in browser mode: a local sweep over two batch sizes (Table 1 and its chart), the
@@ -11,7 +11,6 @@ import { launchChromium, startUiHost, type UiHost } from './support/ui-host.ts';
  * Debian Chromium against `cosmicai ui` with its own data folder; the tests run in order and share the host.
  */
 
-const SHOTS = path.resolve('test-results/screenshots');
 const fixture = (f: string) => path.resolve('tests/fixtures', f);
 let dataDir: string;
 let host: UiHost;
@@ -36,12 +35,9 @@ async function exportAs(card: Locator, format: 'csv' | 'md' | 'tex' | 'json') {
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'cai-e2e-study-'));
-  await writeFile(path.join(dataDir, 'settings.json'), JSON.stringify({ theme: 'light', defaults: { model: '', data: [], batchSize: 64, threads: 0, graphOptimization: 'all' } }));
+  await writeUiSettings(dataDir, 64);
   [host, browser] = await Promise.all([startUiHost(dataDir), launchChromium()]);
-  context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(host.url);
+  ({ context, page } = await openPage(browser, host.url, pageErrors, { acceptDownloads: true, viewport: { width: 1440, height: 900 } }));
 }, 240_000);
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -60,4 +61,42 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** Where the e2e tests save their screenshots. */
+export const SCREENSHOTS_DIR = path.resolve('test-results/screenshots');
+
+/** The host's settings.json: light theme and small run defaults, so the runs the tests start stay short. */
+export function writeUiSettings(dataDir: string, batchSize = 128): Promise<void> {
+  return writeFile(path.join(dataDir, 'settings.json'), JSON.stringify({ theme: 'light', defaults: { model: '', data: [], batchSize, threads: 0, graphOptimization: 'all' } }));
+}
+
+/** The host reads "env" credentials from its environment, inherited from this process. */
+export function useEnvCredentials(credentials: { accessKeyId: string; secretAccessKey: string }): void {
+  process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+  delete process.env.AWS_SESSION_TOKEN;
+}
+
+/**
+ * A new context (1440×1000 unless told) with one page opened on `url`. Uncaught page errors are pushed to `errors`,
+ * and console errors too with `consoleErrors`.
+ */
+export async function openPage(
+  browser: Browser,
+  url: string,
+  errors: string[],
+  options: BrowserContextOptions & { consoleErrors?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const { consoleErrors, ...contextOptions } = options;
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, ...contextOptions });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(e.message));
+  if (consoleErrors) {
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+  }
+  await page.goto(url);
+  return { context, page };
 }
