@@ -51,7 +51,9 @@ export interface StageResult {
 export async function stageForRun(clients: AwsClients, req: StageRequest): Promise<StageResult> {
   const p = clients.profile;
   const dataBucket = p.dataBucket ?? p.bucket;
-  const opts = (step: 'code' | 'data'): StageOptions => ({ signal: req.signal, partSize: req.partSize, onProgress: (progress) => req.onProgress?.({ step, progress }) });
+  // Multipart resume state lives in the app's data folder, so an upload cut by a crash resumes after a restart.
+  const resumeDir = path.join(req.dataDir, 'uploads');
+  const opts = (step: 'code' | 'data'): StageOptions => ({ signal: req.signal, partSize: req.partSize, resumeDir, onProgress: (progress) => req.onProgress?.({ step, progress }) });
 
   req.onProgress?.({ step: 'folders' });
   await ensureFolderMarkers(clients.s3, p.bucket, [p.scriptsPrefix, p.resultsPrefix]);
