@@ -1,17 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProfileStore } from '../cloud/profiles.ts';
 import { templateBody } from '../cloud/stack/template.ts';
 import { startCfnLocal, type CfnLocal } from './infra/cfn-local.ts';
 import { S3RVER_CREDENTIALS, s3rverClientConfig, startS3rver, type S3rverHandle } from './infra/s3rver.ts';
 import { S3Client } from '@aws-sdk/client-s3';
+import { cliAwsEnv, runCli } from './support/cli.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const CLI = fileURLToPath(new URL('../bin/cosmicai.mjs', import.meta.url));
 
 let s3rver: S3rverHandle;
 let s3: S3Client;
@@ -20,25 +18,7 @@ let dataDir: string;
 let zip: string;
 let model: string;
 
-/** The CLI in a child process (async: the local CloudFormation endpoint runs in this process). */
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, COSMICAI_DATA_DIR: dataDir, AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_SESSION_TOKEN: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(args, cliAwsEnv(dataDir, S3RVER_CREDENTIALS));
 
 beforeAll(async () => {
   s3rver = await startS3rver();
