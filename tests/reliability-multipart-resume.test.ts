@@ -24,6 +24,9 @@ class CuttingProxy {
   partPuts: number[] = [];
   cutAfter = Infinity;
   refusing = false;
+  /** Answer ListParts with 404 NoSuchUpload, as S3 does once a lifecycle rule has removed the upload. */
+  uploadGone = false;
+  listPartsCalls = 0;
   private sockets = new Set<net.Socket>();
   private server: net.Server;
   port = 0;
@@ -41,6 +44,14 @@ class CuttingProxy {
       };
       client.on('data', (chunk: Buffer) => {
         if (this.refusing) return drop();
+        if (/^GET [^ ]*[?&]uploadId=/.test(chunk.toString('latin1', 0, 512))) {
+          this.listPartsCalls++;
+          if (this.uploadGone) {
+            const body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
+            client.write(`HTTP/1.1 404 Not Found\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+            return;
+          }
+        }
         this.upBytes += chunk.length;
         for (const m of chunk.toString('latin1').matchAll(/PUT [^ ]*[?&]partNumber=(\d+)/g)) this.partPuts.push(Number(m[1]));
         if (this.upBytes > this.cutAfter) {
@@ -67,6 +78,8 @@ class CuttingProxy {
   }
 
   reset(): void {
+    this.uploadGone = false;
+    this.listPartsCalls = 0;
     this.upBytes = 0;
     this.partPuts = [];
     this.cutAfter = Infinity;
@@ -184,6 +197,29 @@ describe('resumable multipart upload', () => {
     const second = freshClients();
     await stageFiles(second.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir });
     expect(proxy.partPuts).not.toContain(1);
+    const got = Buffer.from(await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
+    expect(got.equals(content)).toBe(true);
+    second.destroy();
+  }, 120_000);
+
+  it('an upload S3 no longer has (NoSuchUpload on ListParts) starts over instead of failing', async () => {
+    const content = randomBytes(2 * PART + 77); // 3 parts
+    const file = path.join(work, 'expired.bin');
+    await writeFile(file, content);
+    const resumeDir = path.join(work, 'resume4');
+    const key = 'data/expired.bin';
+    proxy.reset();
+    proxy.cutAfter = 1.5 * PART;
+    const first = freshClients();
+    await expect(stageFiles(first.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir })).rejects.toThrow();
+    first.destroy();
+
+    proxy.reset();
+    proxy.uploadGone = true;
+    const second = freshClients();
+    await stageFiles(second.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir });
+    expect(proxy.listPartsCalls).toBe(1);
+    expect([...new Set(proxy.partPuts)].sort()).toEqual([1, 2, 3]); // a new upload: every part again
     const got = Buffer.from(await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
     expect(got.equals(content)).toBe(true);
     second.destroy();
