@@ -15,6 +15,7 @@ import type { PriceTable } from '../../cloud/cost/price-table.ts';
 import { readFile } from 'node:fs/promises';
 import { exportTable, type ExportFormat } from '../common/table-export.ts';
 import { HistoryStore } from '../node/history-store.ts';
+import { saveStudyLocalRun } from '../node/study-history.ts';
 import { makeClients } from '../../cloud/aws-clients.ts';
 import { ProfileStore } from '../../cloud/profiles.ts';
 import type { StoredProfile } from '../../cloud/profile-schema.ts';
@@ -116,30 +117,7 @@ function progressLogger() {
 /** Every local run of a study also goes to History, like a run started on its own. */
 function historySaver(dataDir: string, state: StudyState) {
   const history = new HistoryStore(dataDir);
-  return async (res: LocalRunResult, job: JobState): Promise<string> => {
-    const r = res.record;
-    const entry = await history.create({
-      kind: 'local',
-      name: `${state.name} · ${job.id}`,
-      params: { study: state.id, job: job.id, batchSize: r.batch_size, threads: r.options.threads, data: r.dataset.spec },
-    });
-    await history.finish(entry.id, {
-      status: r.status,
-      record: r as unknown as Record<string, unknown>,
-      partitions: r.partitions as unknown as Array<Record<string, unknown>>,
-      headline: {
-        samples: r.samples,
-        samplesPerSec: r.sample_persec,
-        batchSize: r.batch_size,
-        partitions: r.partitions.length,
-        model: r.model.label,
-        data: r.dataset.spec.join(', '),
-        referenceModel: r.model.reference,
-        syntheticData: r.dataset.synthetic,
-      },
-    });
-    return entry.id;
-  };
+  return (res: LocalRunResult, job: JobState): Promise<string> => saveStudyLocalRun(history, state, job, res, res.record.dataset.spec.join(', '));
 }
 
 /** The profile for a study's cloud jobs: the named one, else the only saved one; null (jobs wait) when there is none. */

@@ -34,6 +34,7 @@ import {
 } from '../../common/contract/index.ts';
 import type { EventHub } from '../../common/dispatcher.ts';
 import type { HistoryStore } from '../history-store.ts';
+import { saveStudyLocalRun } from '../study-history.ts';
 import { saveRecordedRuns } from '../recorded-import.ts';
 import { expandHome } from './system.ts';
 
@@ -428,29 +429,9 @@ export class StudyService {
   }
 
   /** Every local run of a study also goes to History, like a run started on its own. */
-  private async saveLocal(state: StudyState, res: LocalRunResult, job: JobState): Promise<string> {
-    const r = res.record;
-    const entry = await this.deps.store.create({
-      kind: 'local',
-      name: `${state.name} · ${job.id}`,
-      params: { study: state.id, job: job.id, batchSize: r.batch_size, threads: r.options.threads, data: r.dataset.spec },
-    });
-    await this.deps.store.finish(entry.id, {
-      status: r.status,
-      record: r as unknown as Record<string, unknown>,
-      partitions: r.partitions as unknown as Array<Record<string, unknown>>,
-      headline: {
-        samples: r.samples,
-        samplesPerSec: r.sample_persec,
-        batchSize: r.batch_size,
-        partitions: r.partitions.length,
-        model: r.model.label,
-        data: r.dataset.synthetic ? 'synthetic sample data' : r.dataset.spec.map((d) => path.basename(d)).join(', '),
-        referenceModel: r.model.reference,
-        syntheticData: r.dataset.synthetic,
-      },
-    });
-    return entry.id;
+  private saveLocal(state: StudyState, res: LocalRunResult, job: JobState): Promise<string> {
+    const d = res.record.dataset;
+    return saveStudyLocalRun(this.deps.store, state, job, res, d.synthetic ? 'synthetic sample data' : d.spec.map((f) => path.basename(f)).join(', '));
   }
 }
 
