@@ -4,20 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { PtFormatError } from '../engine/data/pt-errors.ts';
 import { parseGalaxyPartition, parsePartitionHeader } from '../engine/data/pt-reader.ts';
 import { fixture } from './engine-data-helpers.ts';
-
-/** Seeded PRNG (mulberry32) so every failure can be replayed from its case number. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: T[]) => xs[Math.floor(next() * xs.length)] };
-}
-
-type Rng = ReturnType<typeof prng>;
+import { prng, type Rng } from './support/fuzz-prng.ts';
 
 /** Byte ranges where structure lives: the pickle(s), the zip tail; mutations favour them over raw float data. */
 function hotRegions(b: Buffer): Array<[number, number]> {
