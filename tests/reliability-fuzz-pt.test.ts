@@ -31,7 +31,7 @@ function nestedPickle(r: Rng, depth: number): { bytes: Uint8Array; how: string }
     [[0x85], [], [0x29]], // EMPTY_TUPLE, then TUPLE1 around it depth times: one stack slot, depth levels
     [[0x5d], [0x61], [0x5d]], // EMPTY_LIST … APPEND
     [[0x4b, 0, 0x7d], [0x73], [0x7d]], // EMPTY_DICT, then (K 0, EMPTY_DICT) … SETITEM
-    [[0x28], [0x74], [0x29]], // MARK … TUPLE
+    [[0x28], [0x74], []], // MARK … TUPLE
   ][kind];
   const bytes = new Uint8Array(2 + first.length + depth * (open.length + close.length) + 1);
   bytes.set(PROTO2, 0);
