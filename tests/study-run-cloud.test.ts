@@ -11,9 +11,9 @@ import { HistoryStore } from '../app/node/history-store.ts';
 import { makeClients, type AwsClients } from '../cloud/aws-clients.ts';
 import { s3Source } from '../cloud/import/object-source.ts';
 import { importRecordedRuns } from '../cloud/import/recorded-runs.ts';
-import { cloudJobRunner, fileLimitFor, studyResultPath } from '../cloud/study-cloud-job.ts';
+import { cloudJobRunner, fileLimitFor, studyResultPath, type CloudJobRunnerOptions } from '../cloud/study-cloud-job.ts';
 import { runStudy } from '../engine/study/run-study.ts';
-import { createStudy, studyMeasurements } from '../engine/study/study-store.ts';
+import { createStudy, studyMeasurements, type StudyState } from '../engine/study/study-store.ts';
 import { table1 } from '../engine/study/tables.ts';
 import { localProfile, TestCipher } from './cloud-helpers.ts';
 import { writeTinyModel } from './cloud-tiny-model.ts';
@@ -48,6 +48,11 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+/** The study's cloud jobs on the local servers, staging the tiny model and small-64.pt. */
+function smallFixtureJobs(study: StudyState, history: HistoryStore, more: Pick<CloudJobRunnerOptions, 'intervalMs' | 'onEvent'>) {
+  return cloudJobRunner({ clients, dataDir, studyId: study.id, studyName: study.name, history, code: { dir: codeDir }, dataset: path.join(FIXTURES_DIR, 'small-64.pt'), ...more });
+}
+
 describe('study result layout', () => {
   it('puts results where the importer reads them', () => {
     expect(studyResultPath('results/', 'study-1', { partitionMb: 25, dataLabel: '1GB', sweep: 'batch-size', batchSize: 64, repeat: 2 })).toBe(
@@ -78,16 +83,7 @@ describe('a cloud sweep on the local state machine', () => {
     const done = await runStudy(study.id, {
       dataDir,
       onProgress: (p) => events.push(p.event),
-      runCloudJob: cloudJobRunner({
-        clients,
-        dataDir,
-        studyId: study.id,
-        studyName: study.name,
-        history,
-        code: { dir: codeDir },
-        dataset: path.join(FIXTURES_DIR, 'small-64.pt'),
-        intervalMs: 100,
-      }),
+      runCloudJob: smallFixtureJobs(study, history, { intervalMs: 100 }),
     });
     expect(done.jobs.map((j) => [j.id, j.status, j.error])).toEqual([
       ['cloud/batch-size/bs4/p0.25MB/total/r1', 'done', null],
@@ -127,14 +123,7 @@ describe('a cloud sweep on the local state machine', () => {
       const done = await runStudy(study.id, {
         dataDir,
         signal: ac.signal,
-        runCloudJob: cloudJobRunner({
-          clients,
-          dataDir,
-          studyId: study.id,
-          studyName: study.name,
-          history,
-          code: { dir: codeDir },
-          dataset: path.join(FIXTURES_DIR, 'small-64.pt'),
+        runCloudJob: smallFixtureJobs(study, history, {
           intervalMs: 50,
           onEvent: (_job, e) => {
             if (e.type === 'status' && (e.snapshot.items?.running ?? 0) > 0) ac.abort();
