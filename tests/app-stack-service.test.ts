@@ -6,19 +6,16 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StackFinished, StackProgressView } from '../app/common/contract/index.ts';
 import type { NodeServices } from '../app/node/services/index.ts';
 import { ProfileStore } from '../cloud/profiles.ts';
 import { TestCipher } from './cloud-helpers.ts';
-import { startCfnLocal, type CfnLocal } from './infra/cfn-local.ts';
-import { S3RVER_CREDENTIALS, s3rverClientConfig, startS3rver, type S3rverHandle } from './infra/s3rver.ts';
+import { S3RVER_CREDENTIALS } from './infra/s3rver.ts';
 import { startAppApi, type AppApi } from './support/app-services.ts';
+import { deployerProfileInput, startLocalCloudFormation, type LocalCloudFormation } from './support/local-cloudformation.ts';
 
-let s3rver: S3rverHandle;
-let s3: S3Client;
-let cfn: CfnLocal;
+let local: LocalCloudFormation;
 let work: string;
 let services: NodeServices;
 let cipher: TestCipher;
@@ -29,9 +26,7 @@ let events: AppApi['events'];
 let finished: (opId: string) => Promise<StackFinished>;
 
 beforeAll(async () => {
-  s3rver = await startS3rver();
-  s3 = new S3Client(s3rverClientConfig(s3rver.endpoint));
-  cfn = await startCfnLocal({ s3, accessKeyId: S3RVER_CREDENTIALS.accessKeyId });
+  local = await startLocalCloudFormation();
   work = await mkdtemp(path.join(os.tmpdir(), 'app-stack-'));
   zipFile = path.join(work, 'lambda.zip');
   modelFile = path.join(work, 'model.onnx');
@@ -41,22 +36,12 @@ beforeAll(async () => {
   const api = startAppApi({ dataDir: path.join(work, 'data'), mode: 'browser', cipher });
   ({ services, call, events } = api);
   finished = (opId) => api.nextEvent<StackFinished>('stack.finished', 'opId', opId);
-  await call('cloud.addProfile', {
-    name: 'keys',
-    credentials: { source: 'static', accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey },
-    region: 'us-east-1',
-    bucket: 'unused-bucket',
-    stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:none',
-    inferenceLambdaName: 'none',
-    endpoints: { s3: s3rver.endpoint, cloudformation: cfn.endpoint },
-  });
+  await call('cloud.addProfile', deployerProfileInput('keys', { source: 'static', accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey }, local));
 });
 
 afterAll(async () => {
   await services?.shutdown();
-  s3?.destroy();
-  await cfn?.close();
-  await s3rver?.close();
+  await local?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -68,7 +53,7 @@ describe('stack API', () => {
     const f = await finished(opId);
     expect(f).toMatchObject({ status: 'completed', operation: 'deploy', stackName: 'cai-app', stackStatus: 'UPDATE_COMPLETE', stackOperation: 'create', profileAction: 'created' });
     expect(f.profile).toMatchObject({ name: 'cai-app', inferenceLambdaName: 'cai-app-inference', lambdaMemoryMb: 1024, architecture: 'arm64', credentials: { source: 'static', accessKeyIdHint: 'RVER' } });
-    expect(f.profile!.endpoints).toEqual({ s3: s3rver.endpoint, cloudformation: cfn.endpoint });
+    expect(f.profile!.endpoints).toEqual({ s3: local.s3rver.endpoint, cloudformation: local.cfn.endpoint });
     const stored = await new ProfileStore(path.join(work, 'data'), cipher).getStored('cai-app');
     expect(stored.credentials.source).toBe('static');
     expect(JSON.stringify(stored)).not.toContain(S3RVER_CREDENTIALS.secretAccessKey + '"');

@@ -4,16 +4,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProfileStore } from '../cloud/profiles.ts';
 import { templateBody } from '../cloud/stack/template.ts';
-import { startCfnLocal, type CfnLocal } from './infra/cfn-local.ts';
-import { S3RVER_CREDENTIALS, s3rverClientConfig, startS3rver, type S3rverHandle } from './infra/s3rver.ts';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3RVER_CREDENTIALS } from './infra/s3rver.ts';
 import { cliAwsEnv, runCli } from './support/cli.ts';
+import { deployerProfileInput, startLocalCloudFormation, type LocalCloudFormation } from './support/local-cloudformation.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-let s3rver: S3rverHandle;
-let s3: S3Client;
-let cfn: CfnLocal;
+let local: LocalCloudFormation;
 let dataDir: string;
 let zip: string;
 let model: string;
@@ -21,29 +18,17 @@ let model: string;
 const cli = (args: string[]) => runCli(args, cliAwsEnv(dataDir, S3RVER_CREDENTIALS));
 
 beforeAll(async () => {
-  s3rver = await startS3rver();
-  s3 = new S3Client(s3rverClientConfig(s3rver.endpoint));
-  cfn = await startCfnLocal({ s3, accessKeyId: S3RVER_CREDENTIALS.accessKeyId });
+  local = await startLocalCloudFormation();
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'cosmicai-stack-cli-'));
   zip = path.join(dataDir, 'lambda.zip');
   model = path.join(dataDir, 'model.onnx');
   await writeFile(zip, 'zip bytes');
   await writeFile(model, 'model bytes');
-  await new ProfileStore(dataDir).add({
-    name: 'deployer',
-    credentials: { source: 'env' },
-    region: 'us-east-1',
-    bucket: 'unused-bucket',
-    stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:none',
-    inferenceLambdaName: 'none',
-    endpoints: { s3: s3rver.endpoint, cloudformation: cfn.endpoint },
-  });
+  await new ProfileStore(dataDir).add(deployerProfileInput('deployer', { source: 'env' }, local));
 });
 
 afterAll(async () => {
-  await cfn?.close();
-  s3?.destroy();
-  await s3rver?.close();
+  await local?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -70,7 +55,7 @@ describe('cosmicai stack', () => {
       inferenceLambdaName: 'cli-stack-inference',
       lambdaMemoryMb: 1024,
       credentials: { source: 'env' },
-      endpoints: { s3: s3rver.endpoint, cloudformation: cfn.endpoint },
+      endpoints: { s3: local.s3rver.endpoint, cloudformation: local.cfn.endpoint },
     });
     expect(saved.bucket).toMatch(/^cli-stack-bucket-/);
 
@@ -82,7 +67,7 @@ describe('cosmicai stack', () => {
   });
 
   it('a rolled-back update exits 1 with the failed resource and its reason', async () => {
-    cfn.failResource('InferenceFunction', { on: 'update', reason: 'MemorySize value failed to satisfy constraint' });
+    local.cfn.failResource('InferenceFunction', { on: 'update', reason: 'MemorySize value failed to satisfy constraint' });
     const r = await cli(['stack', 'deploy', '--profile', 'deployer', '--stack-name', 'cli-stack', '--zip', zip, '--model', model, '--memory', '2048', '--poll', '0.01']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/UPDATE_ROLLBACK_COMPLETE +cli-stack/);

@@ -6,18 +6,16 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyModel } from './cloud-tiny-model.ts';
-import { startCfnLocal, type CfnLocal } from './infra/cfn-local.ts';
-import { S3RVER_CREDENTIALS, s3rverClientConfig, startS3rver, type S3rverHandle } from './infra/s3rver.ts';
+import { S3RVER_CREDENTIALS } from './infra/s3rver.ts';
+import { startLocalCloudFormation, type LocalCloudFormation } from './support/local-cloudformation.ts';
 import { SCREENSHOTS_DIR as SHOTS, launchChromium, openPage, startUiHost, useEnvCredentials, writeUiSettings, type UiHost } from './support/ui-host.ts';
 
 const EXISTING = 'astro-existing';
-let s3rver: S3rverHandle;
-let s3: S3Client;
-let cfn: CfnLocal;
+let local: LocalCloudFormation;
 let work: string;
 let modelFile: string;
 let host: UiHost;
@@ -28,9 +26,7 @@ const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
-  s3rver = await startS3rver({ buckets: [EXISTING] });
-  s3 = new S3Client(s3rverClientConfig(s3rver.endpoint));
-  cfn = await startCfnLocal({ s3, accessKeyId: S3RVER_CREDENTIALS.accessKeyId });
+  local = await startLocalCloudFormation({ buckets: [EXISTING] });
   work = await mkdtemp(path.join(os.tmpdir(), 'cai-e2e-stack-'));
   modelFile = await writeTinyModel(path.join(work, 'tiny.onnx'));
   const dataDir = path.join(work, 'data');
@@ -44,9 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
   await host?.stop();
-  s3?.destroy();
-  await cfn?.close();
-  await s3rver?.close();
+  await local?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -68,8 +62,8 @@ describe('Deploy CAI stack in the browser', () => {
     await form.locator('input[name=bucket]').fill('unused-bucket');
     await form.locator('input[name=stateMachineArn]').fill('arn:aws:states:us-east-1:123456789012:stateMachine:none');
     await form.locator('input[name=inferenceLambdaName]').fill('none');
-    await form.locator('input[name=s3]').fill(s3rver.endpoint);
-    await form.locator('input[name=cloudformation]').fill(cfn.endpoint);
+    await form.locator('input[name=s3]').fill(local.s3rver.endpoint);
+    await form.locator('input[name=cloudformation]').fill(local.cfn.endpoint);
     await page.getByTestId('save-profile').click();
     await page.getByTestId('profile-deployer').waitFor();
     // A hand-made profile has no stack actions.
@@ -117,7 +111,7 @@ describe('Deploy CAI stack in the browser', () => {
 
     // The model and the zip are in the stack's bucket.
     const bucket = /BucketName(cai-e2e-bucket-[a-z0-9]+)/.exec(outputs)![1];
-    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'scripts/tiny.onnx' }));
+    await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'scripts/tiny.onnx' }));
 
     // "Use this profile" opens the Cloud run screen with it chosen.
     await page.getByTestId('use-stack-profile').click();
@@ -130,7 +124,7 @@ describe('Deploy CAI stack in the browser', () => {
 
   it('a resource that fails: the rollback is shown with the failed resource and its reason', async () => {
     await page.getByRole('link', { name: 'AWS profiles' }).click();
-    cfn.failResource('InferenceRole', { on: 'create', reason: 'User: arn:aws:iam::123456789012:user/dev is not authorized to perform: iam:CreateRole' });
+    local.cfn.failResource('InferenceRole', { on: 'create', reason: 'User: arn:aws:iam::123456789012:user/dev is not authorized to perform: iam:CreateRole' });
     const deploy = await openDeployPanel();
     await deploy.locator('select[name=profile]').selectOption('deployer');
     await deploy.locator('input[name=stackName]').fill('cai-bad');
@@ -176,7 +170,7 @@ describe('Deploy CAI stack in the browser', () => {
     // Cancel leaves the stack alone.
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
-    expect(cfn.stackNames()).toContain('cai-e2e');
+    expect(local.cfn.stackNames()).toContain('cai-e2e');
 
     await card.getByTestId('stack-delete').click();
     await page.getByTestId('confirm-stack-delete').click();
