@@ -20,10 +20,11 @@ import { buildPayload } from '../cloud/payload.ts';
 import { RANK_RESULT_KEYS } from '../cloud/rank-result.ts';
 import type { StoredProfile } from '../cloud/profile-schema.ts';
 import { HistoryStore } from '../app/node/history-store.ts';
-import { localProfile, TestCipher } from './cloud-helpers.ts';
+import { TestCipher } from './cloud-helpers.ts';
 import { writeTinyModel } from './cloud-tiny-model.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
+import { localAwsStoredProfile } from './support/local-aws-profile.ts';
 
 let aws: LocalAws;
 let work: string;
@@ -40,11 +41,7 @@ beforeAll(async () => {
   const codeDir = path.join(work, 'cosmicai-bench');
   await mkdir(codeDir, { recursive: true });
   await writeTinyModel(path.join(codeDir, 'model.onnx'));
-  profile = localProfile(
-    cipher,
-    { s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint },
-    { keys: aws.credentials, bucket: aws.bucket, stateMachineArn: aws.stateMachineArn, inferenceLambdaName: aws.functions.inference, lambdaMemoryMb: 3008 },
-  );
+  profile = localAwsStoredProfile(cipher, aws, { lambdaMemoryMb: 3008 });
   clients = makeClients(profile, { cipher, maxAttempts: 4 });
   // small-64.pt in 0.25 MB partitions: 12 galaxies per file → 6 files (5 × 12 + 4).
   staged = await stageForRun(clients, { dataDir, code: { dir: codeDir }, dataset: path.join(FIXTURES_DIR, 'small-64.pt'), partitionMb: 0.25 });

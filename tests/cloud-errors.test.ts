@@ -15,6 +15,7 @@ import { startExecution } from '../cloud/execution.ts';
 import type { StoredProfile } from '../cloud/profile-schema.ts';
 import { localProfile, TestCipher } from './cloud-helpers.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
+import { localAwsEndpoints, localAwsStoredProfile } from './support/local-aws-profile.ts';
 
 let aws: LocalAws;
 let work: string;
@@ -22,13 +23,7 @@ const cipher = new TestCipher();
 const open: AwsClients[] = [];
 
 function clientsFor(over: Partial<StoredProfile> & { keys?: { accessKeyId: string; secretAccessKey: string } } = {}, maxAttempts = 3): AwsClients {
-  const p = localProfile(cipher, { s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint }, {
-    keys: aws.credentials,
-    bucket: aws.bucket,
-    stateMachineArn: aws.stateMachineArn,
-    inferenceLambdaName: aws.functions.inference,
-    ...over,
-  });
+  const p = localAwsStoredProfile(cipher, aws, over);
   const c = makeClients(p, { cipher, maxAttempts });
   open.push(c);
   return c;
@@ -116,7 +111,7 @@ describe('connection test messages', () => {
   });
 
   it('pasted keys without a cipher (CLI, browser host) are refused with the reason, not sent', async () => {
-    const p = localProfile(cipher, { sts: aws.stsEndpoint, s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, logs: aws.logsEndpoint }, { keys: aws.credentials });
+    const p = localProfile(cipher, localAwsEndpoints(aws), { keys: aws.credentials });
     const c = makeClients(p); // no cipher given
     open.push(c);
     const checks = byName(await testConnection(c));

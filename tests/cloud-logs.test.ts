@@ -4,6 +4,7 @@ import { makeClients, type AwsClients } from '../cloud/aws-clients.ts';
 import { collectReportLines, fetchLogLines, tailLogs, type LogLine } from '../cloud/logs.ts';
 import { localProfile, TestCipher } from './cloud-helpers.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
+import { localAwsEndpoints } from './support/local-aws-profile.ts';
 
 let aws: LocalAws;
 let clients: AwsClients;
@@ -14,7 +15,7 @@ const report = (i: number, init = false) =>
 beforeAll(async () => {
   aws = await startLocalAws();
   const cipher = new TestCipher();
-  clients = makeClients(localProfile(cipher, { s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint }, { keys: aws.credentials }), { cipher, maxAttempts: 2 });
+  clients = makeClients(localProfile(cipher, localAwsEndpoints(aws), { keys: aws.credentials }), { cipher, maxAttempts: 2 });
 });
 afterAll(async () => {
   clients?.destroy();

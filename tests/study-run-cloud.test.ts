@@ -15,9 +15,10 @@ import { cloudJobRunner, fileLimitFor, studyResultPath, type CloudJobRunnerOptio
 import { runStudy } from '../engine/study/run-study.ts';
 import { createStudy, studyMeasurements, type StudyState } from '../engine/study/study-store.ts';
 import { table1 } from '../engine/study/tables.ts';
-import { localProfile, TestCipher } from './cloud-helpers.ts';
+import { TestCipher } from './cloud-helpers.ts';
 import { writeTinyModel } from './cloud-tiny-model.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
+import { localAwsStoredProfile } from './support/local-aws-profile.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
 
 let aws: LocalAws;
@@ -34,11 +35,7 @@ beforeAll(async () => {
   codeDir = path.join(work, 'cosmicai-bench');
   await mkdir(codeDir, { recursive: true });
   await writeTinyModel(path.join(codeDir, 'model.onnx'));
-  const profile = localProfile(
-    cipher,
-    { s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint },
-    { keys: aws.credentials, bucket: aws.bucket, stateMachineArn: aws.stateMachineArn, inferenceLambdaName: aws.functions.inference, lambdaMemoryMb: 3008 },
-  );
+  const profile = localAwsStoredProfile(cipher, aws, { lambdaMemoryMb: 3008 });
   clients = makeClients(profile, { cipher, maxAttempts: 4 });
 });
 

@@ -5,6 +5,7 @@
 import { createDispatcher } from '../../app/common/dispatcher.ts';
 import { createNodeServices, type NodeServices, type NodeServicesOptions } from '../../app/node/services/index.ts';
 import type { LocalAws } from '../infra/local-aws.ts';
+import { localAwsEndpoints } from './local-aws-profile.ts';
 
 export type RecordedEvent = { channel: string; payload: any };
 
@@ -51,6 +52,6 @@ export function localAwsProfileInput(aws: LocalAws, name = 'local') {
     bucket: aws.bucket,
     stateMachineArn: aws.stateMachineArn,
     inferenceLambdaName: aws.functions.inference,
-    endpoints: { s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint },
+    endpoints: localAwsEndpoints(aws),
   };
 }
