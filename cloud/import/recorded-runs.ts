@@ -47,7 +47,13 @@ export function parseRecordedPath(key: string): RecordedRunPath | null {
   return null;
 }
 
-export interface RecordedRun {
+/** The study's aggregate of one recorded run (cloud/aggregate.ts). */
+type RecordedAggregate = Pick<
+  CloudAggregate,
+  'ranks' | 'total_cpu_time (seconds)' | 'total_cpu_memory (MB)' | 'throughput_bps' | 'total_bits' | 'execution_time (seconds/batch)' | 'sample_persec' | 'cpu_time_outliers_dropped'
+>;
+
+export interface RecordedRun extends RecordedAggregate {
   /** The file's key under the imported root. */
   source: string;
   partition_mb: number;
@@ -55,14 +61,6 @@ export interface RecordedRun {
   sweep: 'batch-size' | 'data-size';
   batch_size: number;
   repeat: number;
-  ranks: number;
-  'total_cpu_time (seconds)': number;
-  'total_cpu_memory (MB)': number;
-  throughput_bps: number;
-  total_bits: number;
-  'execution_time (seconds/batch)': number | null;
-  sample_persec: number | null;
-  cpu_time_outliers_dropped: number;
   /** Σ over ranks of total_cpu_time: the ranks' summed duration when no REPORT lines are known. */
   rank_cpu_seconds_total: number;
   /** The per-rank results as recorded. */
