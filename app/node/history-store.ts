@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ApiError, describeZodError, RunEntry, type ApiErrorData, type HistoryItem, type PredictionRow, type RunHeadline, type RunStatus } from '../common/contract/index.ts';
 import { writeFileAtomic } from './atomic-file.ts';
+import { pidAlive } from '../../engine/pid-alive.ts';
 
 const ID_RE = /^[A-Za-z0-9._-]{1,100}$/;
 const OWNER_FILE = 'owner.json';
@@ -275,14 +276,5 @@ export class HistoryStore {
       rows.push({ index: Number(parts[0]), partition: Number(parts[1]), z_true: Number.isFinite(zt) ? zt : null, z_pred: zp });
     }
     return { rows, total };
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { StudyMeasurement } from './measurement.ts';
 import { expandSweep, SweepParamsSchema, type StudyJob, type SweepParamsInput } from './sweep-plan.ts';
+import { pidAlive } from '../pid-alive.ts';
 
 /**
  * A study's queue on disk: `<dataDir>/studies/<id>/study.json`, rewritten atomically (temp file + rename) after
@@ -184,15 +185,6 @@ export const nextPendingJob = (state: StudyState): JobState | undefined => state
 /** The finished jobs' results, for the tables. */
 export const studyMeasurements = (state: StudyState): StudyMeasurement[] =>
   state.jobs.filter((j) => j.status === 'done' && j.result).map((j) => j.result!);
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Claims a study for this process (`lock.json` beside study.json) so the app and the CLI never run one queue at once.
