@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCREENSHOTS_DIR as SHOTS, launchChromium, openPage as openHostPage, startUiHost, writeUiSettings, type UiHost } from './support/ui-host.ts';
+import { SCREENSHOTS_DIR as SHOTS, closeUi, launchChromium, openPage as openHostPage, screenshot, startUiHost, writeUiSettings, type UiHost } from './support/ui-host.ts';
 
 /**
  * The browser mode end to end, as a user drives it: Debian Chromium against `cosmicai ui` started as a child process
@@ -21,7 +21,7 @@ async function openPage(url: string) {
   ({ context, page } = await openHostPage(browser, url, pageErrors, { acceptDownloads: true, consoleErrors: true }));
 }
 
-const shot = (name: string, fullPage = true) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
+const shot = (name: string, fullPage = true) => screenshot(page, name, fullPage);
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
@@ -33,9 +33,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await context?.close().catch(() => undefined);
-  await browser?.close().catch(() => undefined);
-  await host?.stop();
+  await closeUi({ context, browser, host });
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 

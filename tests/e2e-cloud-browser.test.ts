@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyModel } from './cloud-tiny-model.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
-import { SCREENSHOTS_DIR as SHOTS, launchChromium, openPage, startUiHost, useEnvCredentials, writeUiSettings, type UiHost } from './support/ui-host.ts';
+import { SCREENSHOTS_DIR as SHOTS, closeUi, launchChromium, openPage, screenshot, startUiHost, useEnvCredentials, writeUiSettings, type UiHost } from './support/ui-host.ts';
 
 let aws: LocalAws;
 let work: string;
@@ -19,7 +19,7 @@ let host: UiHost;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name: string) => screenshot(page, name);
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
@@ -37,8 +37,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await host?.stop();
+  await closeUi({ browser, host });
   await aws?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyModel } from './cloud-tiny-model.ts';
 import { S3RVER_CREDENTIALS } from './infra/s3rver.ts';
 import { startLocalCloudFormation, type LocalCloudFormation } from './support/local-cloudformation.ts';
-import { SCREENSHOTS_DIR as SHOTS, launchChromium, openPage, startUiHost, useEnvCredentials, writeUiSettings, type UiHost } from './support/ui-host.ts';
+import { SCREENSHOTS_DIR as SHOTS, closeUi, launchChromium, openPage, screenshot, startUiHost, useEnvCredentials, writeUiSettings, type UiHost } from './support/ui-host.ts';
 
 const EXISTING = 'astro-existing';
 let local: LocalCloudFormation;
@@ -22,7 +22,7 @@ let host: UiHost;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name: string) => screenshot(page, name);
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
@@ -38,8 +38,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await host?.stop();
+  await closeUi({ browser, host });
   await local?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCREENSHOTS_DIR as SHOTS, launchChromium, openPage, startUiHost, writeUiSettings, type UiHost } from './support/ui-host.ts';
+import { SCREENSHOTS_DIR as SHOTS, closeUi, launchChromium, openPage, screenshot, startUiHost, writeUiSettings, type UiHost } from './support/ui-host.ts';
 
 /**
  * The study screens end to end in browser mode: a local sweep over two batch sizes (Table 1 and its chart), the
@@ -20,7 +20,7 @@ let page: Page;
 let studyUrl = '';
 const pageErrors: string[] = [];
 
-const shot = (name: string, p: Page = page, fullPage = true) => p.screenshot({ path: path.join(SHOTS, `study-${name}.png`), fullPage });
+const shot = (name: string, p: Page = page, fullPage = true) => screenshot(p, `study-${name}`, fullPage);
 
 async function download(card: Locator, button: string): Promise<{ name: string; text: string }> {
   const [d] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: button, exact: true }).click()]);
@@ -41,9 +41,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await context?.close().catch(() => undefined);
-  await browser?.close().catch(() => undefined);
-  await host?.stop();
+  await closeUi({ context, browser, host });
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 

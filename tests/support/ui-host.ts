@@ -100,3 +100,15 @@ export async function openPage(
   await page.goto(url);
   return { context, page };
 }
+
+/** Saves the page as test-results/screenshots/<name>.png. */
+export function screenshot(page: Page, name: string, fullPage = true): Promise<Buffer> {
+  return page.screenshot({ path: path.join(SCREENSHOTS_DIR, `${name}.png`), fullPage });
+}
+
+/** Closes what a test file opened, each part possibly missing when its beforeAll failed part-way; the host last. */
+export async function closeUi(ui: { context?: BrowserContext; browser?: Browser; host?: UiHost }): Promise<void> {
+  await ui.context?.close().catch(() => undefined);
+  await ui.browser?.close().catch(() => undefined);
+  await ui.host?.stop();
+}
