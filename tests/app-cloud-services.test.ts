@@ -3,14 +3,14 @@
  * profiles (redacted, pasted keys encrypted), Test connection, payload preview/validation, a run followed on the
  * cloud.* channels into History, and Stop mid-run.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudFinished, CloudProgress } from '../app/common/contract/index.ts';
 import type { NodeServices } from '../app/node/services/index.ts';
 import { TestCipher } from './cloud-helpers.ts';
-import { writeTinyModel } from './cloud-tiny-model.ts';
+import { writeTinyCodeDir } from './cloud-tiny-model.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
 import { localAwsProfileInput, startAppApi, type AppApi } from './support/app-services.ts';
@@ -26,9 +26,7 @@ let codeDir: string;
 beforeAll(async () => {
   aws = await startLocalAws();
   work = await mkdtemp(path.join(os.tmpdir(), 'app-cloud-'));
-  codeDir = path.join(work, 'cosmicai-bench');
-  await mkdir(codeDir, { recursive: true });
-  await writeTinyModel(path.join(codeDir, 'model.onnx'));
+  codeDir = await writeTinyCodeDir(work);
   const api = startAppApi({ dataDir: path.join(work, 'data'), mode: 'browser', cipher: new TestCipher(), cloudPollMs: 100 });
   ({ services, call, events } = api);
   finished = (runId) => api.nextEvent<CloudFinished>('cloud.finished', 'runId', runId);

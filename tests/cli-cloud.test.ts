@@ -4,13 +4,13 @@
  * stop, and the errors a user sees.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudRunRecordSchema } from '../cloud/cloud-run-record.ts';
 import { HistoryStore } from '../app/node/history-store.ts';
-import { writeTinyModel } from './cloud-tiny-model.ts';
+import { writeTinyCodeDir } from './cloud-tiny-model.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
 import { CLI, cliAwsEnv, runCli } from './support/cli.ts';
@@ -26,9 +26,7 @@ beforeAll(async () => {
   aws = await startLocalAws();
   work = await mkdtemp(path.join(os.tmpdir(), 'cli-cloud-'));
   dataDir = path.join(work, 'data');
-  codeDir = path.join(work, 'cosmicai-bench');
-  await mkdir(codeDir, { recursive: true });
-  await writeTinyModel(path.join(codeDir, 'model.onnx'));
+  codeDir = await writeTinyCodeDir(work);
 });
 afterAll(async () => {
   await aws?.close();

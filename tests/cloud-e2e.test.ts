@@ -4,7 +4,7 @@
  * saved in History; a rank that throws; Stop mid-run; re-attach by ARN.
  */
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ import { RANK_RESULT_KEYS } from '../cloud/rank-result.ts';
 import type { StoredProfile } from '../cloud/profile-schema.ts';
 import { HistoryStore } from '../app/node/history-store.ts';
 import { TestCipher } from './cloud-helpers.ts';
-import { writeTinyModel } from './cloud-tiny-model.ts';
+import { writeTinyCodeDir } from './cloud-tiny-model.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
 import { localAwsStoredProfile } from './support/local-aws-profile.ts';
@@ -38,9 +38,7 @@ beforeAll(async () => {
   aws = await startLocalAws();
   work = await mkdtemp(path.join(os.tmpdir(), 'cloud-e2e-'));
   dataDir = path.join(work, 'data-dir');
-  const codeDir = path.join(work, 'cosmicai-bench');
-  await mkdir(codeDir, { recursive: true });
-  await writeTinyModel(path.join(codeDir, 'model.onnx'));
+  const codeDir = await writeTinyCodeDir(work);
   profile = localAwsStoredProfile(cipher, aws, { lambdaMemoryMb: 3008 });
   clients = makeClients(profile, { cipher, maxAttempts: 4 });
   // small-64.pt in 0.25 MB partitions: 12 galaxies per file → 6 files (5 × 12 + 4).

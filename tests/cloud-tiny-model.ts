@@ -1,5 +1,6 @@
 /** A tiny ONNX model with the AstroMAE interface (image [B,5,32,32], magnitude [B,5] → redshift [B,1]) for fast cloud runs. */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { GraphBuilder, modelMessage, tensorValueInfo, attrInt } from '../engine/model/onnx-builder.ts';
 import { encodeModel } from '../engine/model/onnx-proto.ts';
 
@@ -29,4 +30,12 @@ export function buildTinyModel(): Uint8Array {
 export async function writeTinyModel(file: string): Promise<string> {
   await writeFile(file, buildTinyModel());
   return file;
+}
+
+/** `<parent>/cosmicai-bench/` holding only the tiny model as model.onnx: the code+model folder a cloud run stages. */
+export async function writeTinyCodeDir(parent: string): Promise<string> {
+  const dir = path.join(parent, 'cosmicai-bench');
+  await mkdir(dir, { recursive: true });
+  await writeTinyModel(path.join(dir, 'model.onnx'));
+  return dir;
 }

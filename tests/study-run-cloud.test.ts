@@ -3,7 +3,7 @@
  * with our Lambda handlers): the study's queue runs its cloud jobs, results land in the study's layout in S3, the
  * runs go to History, Table 1 comes out of the queue, and importing the study's S3 prefix gives the same numbers.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { runStudy } from '../engine/study/run-study.ts';
 import { createStudy, studyMeasurements, type StudyState } from '../engine/study/study-store.ts';
 import { table1 } from '../engine/study/tables.ts';
 import { TestCipher } from './cloud-helpers.ts';
-import { writeTinyModel } from './cloud-tiny-model.ts';
+import { writeTinyCodeDir } from './cloud-tiny-model.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
 import { localAwsStoredProfile } from './support/local-aws-profile.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
@@ -32,9 +32,7 @@ beforeAll(async () => {
   aws = await startLocalAws();
   work = await mkdtemp(path.join(os.tmpdir(), 'study-cloud-'));
   dataDir = path.join(work, 'data-dir');
-  codeDir = path.join(work, 'cosmicai-bench');
-  await mkdir(codeDir, { recursive: true });
-  await writeTinyModel(path.join(codeDir, 'model.onnx'));
+  codeDir = await writeTinyCodeDir(work);
   const profile = localAwsStoredProfile(cipher, aws, { lambdaMemoryMb: 3008 });
   clients = makeClients(profile, { cipher, maxAttempts: 4 });
 });
