@@ -29,7 +29,21 @@ function run(cmd, cmdArgs, opts = {}) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
-const { bin, why } = electronBinary();
+// package.json keeps electron's postinstall off (it downloads the binary, which fails offline and would sink
+// `npm install`), so the first `npm start` on a connected workstation fetches it here, once.
+function tryInstallElectron() {
+  const installer = path.join(root, 'node_modules/electron/install.js');
+  if (!existsSync(installer) || process.env.CI || process.env.COSMICAI_NO_ELECTRON_DOWNLOAD) return;
+  process.stderr.write('npm start: downloading the Electron binary (first start only)…\n');
+  const res = spawnSync(process.execPath, [installer], { stdio: 'inherit', cwd: root, timeout: 180_000 });
+  if (res.status !== 0) process.stderr.write('npm start: could not download Electron (offline?).\n');
+}
+
+let { bin, why } = electronBinary();
+if (!bin) {
+  tryInstallElectron();
+  ({ bin, why } = electronBinary());
+}
 const headless = process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
 if (bin && !headless) {
   const build = spawnSync(process.execPath, [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { stdio: 'inherit', cwd: root });
