@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { LocalRunParams } from '../../../app/common/contract/index.ts';
 import { ChartCard } from '../components/chart-card.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
+import { GraphOptimisationOptions } from '../components/graph-optimisation-options.tsx';
 import { BrowseButton } from '../components/path-picker.tsx';
 import { useApp } from '../lib/app-state.ts';
 import { accent, type AnyChartConfig, type Chart } from '../lib/charts.ts';
@@ -103,10 +104,7 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
         <label className="field">
           Graph optimisation
           <select name="graph" value={graph} onChange={(e) => setGraph(e.target.value as typeof graph)}>
-            <option value="all">all</option>
-            <option value="extended">extended</option>
-            <option value="basic">basic</option>
-            <option value="disabled">disabled</option>
+            <GraphOptimisationOptions />
           </select>
         </label>
         <label className="field">

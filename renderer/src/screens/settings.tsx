@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { Settings as SettingsT } from '../../../app/common/contract/index.ts';
 import { ErrorBox } from '../components/error-box.tsx';
+import { GraphOptimisationOptions } from '../components/graph-optimisation-options.tsx';
 import { BrowseButton } from '../components/path-picker.tsx';
 import { useApp } from '../lib/app-state.ts';
 import { toast } from '../lib/toast.ts';
@@ -76,10 +77,7 @@ function SettingsScreen() {
           <label className="field">
             Graph optimisation
             <select value={draft.graphOptimization} onChange={(e) => set({ graphOptimization: e.target.value as SettingsT['defaults']['graphOptimization'] })}>
-              <option value="all">all</option>
-              <option value="extended">extended</option>
-              <option value="basic">basic</option>
-              <option value="disabled">disabled</option>
+              <GraphOptimisationOptions />
             </select>
           </label>
         </div>
