@@ -124,6 +124,22 @@ export function failedRanksFromHistory(events: HistoryEvent[]): FailedRank[] {
     if (index !== null && seenIndex.has(index)) continue;
     out.push({ rank: null, index, dataPath: null, error: 'MapIterationFailed', cause: '', event: 'MapIterationFailed', timestamp: e.timestamp ? e.timestamp.toISOString() : null });
   }
+  // A timeout or a Stop ends the ranks still running: they did not finish, and the execution's end says why. (When the
+  // execution FAILED, the ranks aborted alongside the failed one are collateral and their results often still land.)
+  const end = events.findLast((e) => e.type === 'ExecutionTimedOut' || e.type === 'ExecutionAborted');
+  if (end) {
+    const why = executionFailure(events);
+    const listed = new Set(out.map((f) => f.index).filter((i) => i !== null));
+    for (const e of events) {
+      if (e.type !== 'MapIterationAborted') continue;
+      const { input, index: found } = ancestry(e, byId);
+      const index = e.mapIterationAbortedEventDetails?.index ?? found;
+      if (index !== null && listed.has(index)) continue;
+      const { rank, dataPath } = rankOf(input);
+      const cause = end.type === 'ExecutionTimedOut' ? 'Still running when the execution timed out.' : 'Still running when the execution was stopped.';
+      out.push({ rank, index, dataPath, error: why?.error || (end.type === 'ExecutionTimedOut' ? 'States.Timeout' : 'ExecutionAborted'), cause, event: 'MapIterationAborted', timestamp: e.timestamp ? e.timestamp.toISOString() : null });
+    }
+  }
   return out.sort((a, b) => Number(a.rank ?? a.index ?? 0) - Number(b.rank ?? b.index ?? 0));
 }
 
