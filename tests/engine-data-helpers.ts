@@ -67,32 +67,39 @@ export function runTorch(script: string, args: string[]): unknown {
   return JSON.parse(r.stdout);
 }
 
-/** A plain zip (no zip64, no data descriptors) with each record stored or deflated, as other zip tools write. */
-export function plainZip(records: Array<{ name: string; data: Uint8Array; deflate: boolean; declaredSize?: number }>): Buffer {
+/** One record of a plain zip, already encoded: `body` as stored in the archive, `crc` and `size` of what it inflates to. */
+export interface ZipEntryBytes {
+  name: string;
+  body: Uint8Array;
+  method: 0 | 8;
+  crc: number;
+  size: number;
+}
+
+/** A plain zip (no zip64, no data descriptors) from already-encoded records; the sizes are written as given. */
+export function zipFromEntries(entries: ZipEntryBytes[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
-  for (const r of records) {
-    const name = Buffer.from(r.name);
-    const body = r.deflate ? zlib.deflateRawSync(r.data) : Buffer.from(r.data);
-    const crc = zlib.crc32(r.data);
-    const size = r.declaredSize ?? r.data.length;
+  for (const e of entries) {
+    const name = Buffer.from(e.name);
+    const body = Buffer.from(e.body);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(r.deflate ? 8 : 0, 8);
-    local.writeUInt32LE(crc, 14);
+    local.writeUInt16LE(e.method, 8);
+    local.writeUInt32LE(e.crc, 14);
     local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
+    local.writeUInt32LE(e.size, 22);
     local.writeUInt16LE(name.length, 26);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
     central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(r.deflate ? 8 : 0, 10);
-    central.writeUInt32LE(crc, 16);
+    central.writeUInt16LE(e.method, 10);
+    central.writeUInt32LE(e.crc, 16);
     central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(size, 24);
+    central.writeUInt32LE(e.size, 24);
     central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, body);
@@ -102,11 +109,24 @@ export function plainZip(records: Array<{ name: string; data: Uint8Array; deflat
   const cd = Buffer.concat(centrals);
   const eocd = Buffer.alloc(22);
   eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(records.length, 8);
-  eocd.writeUInt16LE(records.length, 10);
+  eocd.writeUInt16LE(entries.length, 8);
+  eocd.writeUInt16LE(entries.length, 10);
   eocd.writeUInt32LE(cd.length, 12);
   eocd.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, eocd]);
+}
+
+/** A plain zip (no zip64, no data descriptors) with each record stored or deflated, as other zip tools write. */
+export function plainZip(records: Array<{ name: string; data: Uint8Array; deflate: boolean; declaredSize?: number }>): Buffer {
+  return zipFromEntries(
+    records.map((r) => ({
+      name: r.name,
+      body: r.deflate ? zlib.deflateRawSync(r.data) : r.data,
+      method: r.deflate ? 8 : 0,
+      crc: zlib.crc32(r.data),
+      size: r.declaredSize ?? r.data.length,
+    })),
+  );
 }
 
 /** The records of a torch zip, via our own reader (name -> bytes). */

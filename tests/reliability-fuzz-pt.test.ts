@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { PtFormatError } from '../engine/data/pt-errors.ts';
 import { parseGalaxyPartition, parsePartitionHeader } from '../engine/data/pt-reader.ts';
 import { torchZipChunks } from '../engine/data/zip-writer.ts';
-import { FIXTURES, concat, fixture, rawDataset, zipRecords } from './engine-data-helpers.ts';
+import { FIXTURES, concat, fixture, rawDataset, zipFromEntries, zipRecords } from './engine-data-helpers.ts';
 import { prng, type Rng } from './support/fuzz-prng.ts';
 
 const BOUND_MS = 2000; // a hang detector, not a speed target
@@ -84,44 +84,13 @@ function zerosCrc(mb: number): number {
 }
 
 function bombZip(records: Array<{ name: string; data: Uint8Array }>, target: string, deflated: Uint8Array, size: number, crc: number): Uint8Array {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const rec of records) {
-    const bomb = rec.name === target;
-    const name = Buffer.from(rec.name);
-    const body = bomb ? Buffer.from(deflated) : Buffer.from(rec.data);
-    const sizes = { crc: bomb ? crc : zlib.crc32(rec.data), compressed: body.length, size: bomb ? size : rec.data.length, method: bomb ? 8 : 0 };
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(sizes.method, 8);
-    local.writeUInt32LE(sizes.crc, 14);
-    local.writeUInt32LE(sizes.compressed, 18);
-    local.writeUInt32LE(sizes.size, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(sizes.method, 10);
-    central.writeUInt32LE(sizes.crc, 16);
-    central.writeUInt32LE(sizes.compressed, 20);
-    central.writeUInt32LE(sizes.size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, body);
-    centrals.push(central, name);
-    offset += 30 + name.length + body.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(records.length, 8);
-  eocd.writeUInt16LE(records.length, 10);
-  eocd.writeUInt32LE(cd.length, 12);
-  eocd.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, eocd]);
+  return zipFromEntries(
+    records.map((rec) =>
+      rec.name === target
+        ? { name: rec.name, body: deflated, method: 8 as const, crc, size }
+        : { name: rec.name, body: rec.data, method: 0 as const, crc: zlib.crc32(rec.data), size: rec.data.length },
+    ),
+  );
 }
 
 const HUGE_DIMS = [2 ** 31, 2 ** 32 + 8, 2 ** 40, 2 ** 52, 1e9, 123_456_789];
