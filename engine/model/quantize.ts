@@ -155,6 +155,18 @@ export function quantizeModelMsg(model: ModelMsg, options: QuantizeOptions = {})
    * (u8 activations × s8 weights, per-column weight scales), other attributes kept.
    */
   const pre = new Map<NodeMsg, NodeMsg[]>();
+  /** Adds the int8 weight [k,n] and its per-column scales [n] as initializers; returns their names. */
+  const addQuantizedWeight = (base: string, w: Float32Array, k: number, n: number) => {
+    const { q, scale } = quantizePerColumn(w, k, n, qmax);
+    const qName = unique(`${base}_quantized`);
+    const sName = unique(`${base}_scale`);
+    newInits.push(
+      { name: qName, dims: [k, n], dataType: DataType.INT8, rawData: new Uint8Array(q.buffer) },
+      { name: sName, dims: [n], dataType: DataType.FLOAT, rawData: new Uint8Array(scale.buffer) },
+    );
+    return { qName, sName };
+  };
+
   const quantizeAttention = (node: NodeMsg) => {
     const label = node.name || node.output?.[0] || node.opType;
     const [xName, wName, bName, ...rest] = node.input ?? [];
@@ -168,13 +180,7 @@ export function quantizeModelMsg(model: ModelMsg, options: QuantizeOptions = {})
     const [k, n] = dims;
     if (k * n < minElements) { report.skipped.push({ node: label, reason: `weight of ${k * n} elements is below minElements ${minElements}` }); return; }
     const base = wName!.replace(/[^A-Za-z0-9_.]/g, '_');
-    const { q, scale } = quantizePerColumn(w, k, n, qmax);
-    const qName = unique(`${base}_quantized`);
-    const sName = unique(`${base}_scale`);
-    newInits.push(
-      { name: qName, dims: [k, n], dataType: DataType.INT8, rawData: new Uint8Array(q.buffer) },
-      { name: sName, dims: [n], dataType: DataType.FLOAT, rawData: new Uint8Array(scale.buffer) },
-    );
+    const { qName, sName } = addQuantizedWeight(base, w, k, n);
     const [xq, xs, xz] = [unique(`${label}_input_quantized`), unique(`${label}_input_scale`), unique(`${label}_input_zero_point`)];
     pre.set(node, [{ name: unique(`${label}_quantize_input`), opType: 'DynamicQuantizeLinear', domain: '', input: [xName], output: [xq, xs, xz], attribute: [] }]);
     replaced.set(node, {
@@ -241,13 +247,7 @@ export function quantizeModelMsg(model: ModelMsg, options: QuantizeOptions = {})
     if (k * n < minElements) { skip(`weight of ${k * n} elements is below minElements ${minElements}`); continue; }
 
     const base = bName!.replace(/[^A-Za-z0-9_.]/g, '_');
-    const { q, scale } = quantizePerColumn(w, k, n, qmax);
-    const qName = unique(`${base}_quantized`);
-    const sName = unique(`${base}_scale`);
-    newInits.push(
-      { name: qName, dims: [k, n], dataType: DataType.INT8, rawData: new Uint8Array(q.buffer) },
-      { name: sName, dims: [n], dataType: DataType.FLOAT, rawData: new Uint8Array(scale.buffer) },
-    );
+    const { qName, sName } = addQuantizedWeight(base, w, k, n);
     const inputs = [aName!, qName, sName];
     if (bias) {
       const bN = unique(`${base}_bias`);
