@@ -4,59 +4,47 @@
  * run's History entry then holds the merged results (all three ranks, completed).
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createDispatcher } from '../app/common/dispatcher.ts';
 import type { CloudFinished } from '../app/common/contract/index.ts';
-import { createNodeServices, type NodeServices } from '../app/node/services/index.ts';
 import { createInitializer } from '../cloud/lambda/initializer.ts';
 import { rerunPayload } from '../cloud/rerun.ts';
 import { TestCipher } from './cloud-helpers.ts';
-import { writeTinyModel } from './cloud-tiny-model.ts';
+import { writeTinyCodeDir } from './cloud-tiny-model.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
 import { s3rverClientConfig } from './infra/s3rver.ts';
+import { localAwsProfileInput, startAppApi, type AppApi } from './support/app-services.ts';
 import { HistoryStore } from '../app/node/history-store.ts';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'cosmicai.mjs');
 
 let aws: LocalAws;
 let work: string;
-let services: NodeServices;
-let call: (method: string, input?: unknown) => Promise<any>;
+let api: AppApi;
+let call: AppApi['call'];
 let codeDir: string;
-const finishedEvents: CloudFinished[] = [];
 
 beforeAll(async () => {
   aws = await startLocalAws();
   work = await mkdtemp(path.join(os.tmpdir(), 'cosmicai-rerun-'));
-  codeDir = path.join(work, 'cosmicai-bench');
-  await mkdir(codeDir, { recursive: true });
-  await writeTinyModel(path.join(codeDir, 'model.onnx'));
-  services = createNodeServices({ dataDir: path.join(work, 'data'), mode: 'browser', cipher: new TestCipher(), cloudPollMs: 100 });
-  services.hub.listen((channel, payload) => {
-    if (channel === 'cloud.finished') finishedEvents.push(payload as CloudFinished);
-  });
-  const dispatch = createDispatcher(services.handlers);
-  call = async (method, input) => {
-    const r = await dispatch(method, input ?? {}, undefined);
-    if (!r.ok) throw Object.assign(new Error(r.error.message), r.error);
-    return r.value;
-  };
+  codeDir = await writeTinyCodeDir(work);
+  api = startAppApi({ dataDir: path.join(work, 'data'), mode: 'browser', cipher: new TestCipher(), cloudPollMs: 100 });
+  call = api.call;
 }, 60_000);
 afterAll(async () => {
-  await services?.shutdown();
+  await api?.services.shutdown();
   await aws?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
 async function nthFinish(runId: string, n: number): Promise<CloudFinished> {
   for (let i = 0; i < 1200; i++) {
-    const mine = finishedEvents.filter((e) => e.runId === runId);
+    const mine = api.events.filter((e) => e.channel === 'cloud.finished' && e.payload.runId === runId).map((e) => e.payload as CloudFinished);
     if (mine.length >= n) return mine[n - 1];
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -65,15 +53,7 @@ async function nthFinish(runId: string, n: number): Promise<CloudFinished> {
 
 describe('re-run failed ranks', () => {
   it('re-runs only the failed rank into the same result_path and merges the results into the run', async () => {
-    await call('cloud.addProfile', {
-      name: 'local',
-      credentials: { source: 'static', ...aws.credentials },
-      region: 'us-east-1',
-      bucket: aws.bucket,
-      stateMachineArn: aws.stateMachineArn,
-      inferenceLambdaName: aws.functions.inference,
-      endpoints: { s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint },
-    });
+    await call('cloud.addProfile', localAwsProfileInput(aws));
     aws.faults.failRank(1, { name: 'RuntimeError', message: 'rank 1 hit a bad node' });
     const { runId } = await call('cloud.start', { profile: 'local', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16 });
     expect((await nthFinish(runId, 1)).status).toBe('failed');
@@ -120,15 +100,7 @@ describe('re-run failed ranks', () => {
 
   it('cosmicai cloud rerun-failed RUN_ID does the same from the CLI', async () => {
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey });
-    await call('cloud.addProfile', {
-      name: 'envp',
-      credentials: { source: 'env' },
-      region: 'us-east-1',
-      bucket: aws.bucket,
-      stateMachineArn: aws.stateMachineArn,
-      inferenceLambdaName: aws.functions.inference,
-      endpoints: { s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint },
-    });
+    await call('cloud.addProfile', { ...localAwsProfileInput(aws, 'envp'), credentials: { source: 'env' } });
     aws.faults.failRank(0, { name: 'RuntimeError', message: 'rank 0 timed out' });
     const { runId } = await call('cloud.start', { profile: 'envp', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16 });
     expect((await nthFinish(runId, 1)).status).toBe('failed');
