@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder, modelMessage, tensorValueInfo } from '../engine/model/onnx-builder.ts';
 import { encodeModel } from '../engine/model/onnx-proto.ts';
-import { Prng } from '../engine/model/prng.ts';
+import { Prng } from '../engine/prng.ts';
 
 const { values } = parseArgs({ options: { threads: { type: 'string' }, size: { type: 'string' }, repeats: { type: 'string' } } });
 const threads = Number(values.threads ?? 1);

@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { countFlops } from '../engine/model/flops.ts';
 import { countParameters } from '../engine/model/model-info.ts';
 import { decodeModel } from '../engine/model/onnx-proto.ts';
-import { Prng } from '../engine/model/prng.ts';
+import { Prng } from '../engine/prng.ts';
 import { quantizeModel } from '../engine/model/quantize.ts';
 import { buildReferenceModel } from '../engine/model/reference-model.ts';
 

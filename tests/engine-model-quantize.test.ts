@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder, attrFloat, attrInt, modelMessage, tensorValueInfo } from '../engine/model/onnx-builder.ts';
 import { DataType, decodeModel, encodeModel, type TensorMsg } from '../engine/model/onnx-proto.ts';
-import { Prng } from '../engine/model/prng.ts';
+import { Prng } from '../engine/prng.ts';
 import { MS_DOMAIN, QuantizeError, quantizeModel, quantizePerColumn } from '../engine/model/quantize.ts';
 import { ensureQuantizedModel } from '../engine/model/quantized-cache.ts';
 import { LocalRunRecordSchema } from '../engine/run/run-record.ts';

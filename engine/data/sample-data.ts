@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Prng } from '../prng.ts';
 import { samplesPerPartition } from './partitioner.ts';
 import { PtFormatError } from './pt-errors.ts';
 import { writeGalaxyPartition } from './pt-writer.ts';
@@ -18,56 +19,30 @@ export const SAMPLE_GENERATOR = 'CosmicAI Bench synthetic galaxies v1';
 export const DEFAULT_SAMPLE_COUNT = 2048;
 export const DEFAULT_SAMPLE_SEED = 42;
 
-/** mulberry32: small, fast and good enough for synthetic pixels; the same seed gives the same data everywhere. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class SampleSource {
-  private readonly u: () => number;
-  private spare: number | null = null;
+  private readonly r: Prng;
 
   constructor(seed: number) {
-    this.u = rng(seed);
-  }
-
-  private normal(): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return s;
-    }
-    const u1 = 1 - this.u();
-    const u2 = this.u();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    this.spare = r * Math.sin(2 * Math.PI * u2);
-    return r * Math.cos(2 * Math.PI * u2);
+    this.r = new Prng(seed);
   }
 
   /** Writes sample i of the output arrays. */
   next(images: Float32Array, magnitudes: Float32Array, redshifts: Float32Array, i: number): void {
-    const z = 0.4 * this.u();
+    const z = 0.4 * this.r.next();
     redshifts[i] = z;
-    for (let b = 0; b < MAGNITUDES_PER_SAMPLE; b++) magnitudes[i * MAGNITUDES_PER_SAMPLE + b] = 15 + 10 * this.u();
-    const sigma = 1.5 + 2 * this.u() * (1 - z);
-    const cx = 15.5 + (this.u() - 0.5);
-    const cy = 15.5 + (this.u() - 0.5);
+    for (let b = 0; b < MAGNITUDES_PER_SAMPLE; b++) magnitudes[i * MAGNITUDES_PER_SAMPLE + b] = 15 + 10 * this.r.next();
+    const sigma = 1.5 + 2 * this.r.next() * (1 - z);
+    const cx = 15.5 + (this.r.next() - 0.5);
+    const cy = 15.5 + (this.r.next() - 0.5);
     const inv = 1 / (2 * sigma * sigma);
     for (let b = 0; b < 5; b++) {
       const mag = magnitudes[i * MAGNITUDES_PER_SAMPLE + b];
-      const amp = 0.05 + 0.045 * (25 - mag) * (0.8 + 0.4 * this.u());
+      const amp = 0.05 + 0.045 * (25 - mag) * (0.8 + 0.4 * this.r.next());
       const base = i * IMAGE_VALUES_PER_SAMPLE + b * 1024;
       for (let y = 0; y < 32; y++) {
         for (let x = 0; x < 32; x++) {
           const r2 = (x - cx) ** 2 + (y - cy) ** 2;
-          images[base + y * 32 + x] = 0.01 + 0.002 * Math.abs(this.normal()) + amp * Math.exp(-r2 * inv);
+          images[base + y * 32 + x] = 0.01 + 0.002 * Math.abs(this.r.normal()) + amp * Math.exp(-r2 * inv);
         }
       }
     }

@@ -1,6 +1,6 @@
 import { GraphBuilder, attrFloat, attrInt, attrInts, modelMessage, tensorValueInfo } from './onnx-builder.ts';
 import { encodeModel } from './onnx-proto.ts';
-import { Prng } from './prng.ts';
+import { Prng } from '../prng.ts';
 
 const MS_DOMAIN = 'com.microsoft';
 

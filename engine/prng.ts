@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32) so the reference weights are identical on every machine. */
+/** A small seeded PRNG (mulberry32): the same seed gives the same reference weights and sample data on every machine. */
 export class Prng {
   private state: number;
   private spare: number | null = null;
