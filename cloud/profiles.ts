@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic-write.ts';
+import { writeFileAtomic } from '../engine/atomic-file.ts';
 import {
   CredentialsInputSchema,
   formatZodIssues,
@@ -143,7 +143,7 @@ export class ProfileStore {
     const run = this.queue.then(async () => {
       const file = await this.read();
       const out = fn(file);
-      await writeFileAtomic(this.file, `${JSON.stringify(file, null, 2)}\n`);
+      await writeFileAtomic(this.file, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, mkdir: true });
       return out;
     });
     this.queue = run.catch(() => undefined);

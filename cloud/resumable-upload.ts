@@ -2,7 +2,7 @@ import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMult
 import { createHash } from 'node:crypto';
 import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from './atomic-write.ts';
+import { writeFileAtomic } from '../engine/atomic-file.ts';
 
 /**
  * A multipart upload that survives a dropped connection, a crash or a cancel: the UploadId and every finished
@@ -104,7 +104,7 @@ export async function uploadResumable(s3: S3Client, o: ResumableUploadOptions): 
   for (const [n, etag] of have) if (n >= 1 && n <= count && etag === o.partMd5s[n - 1]) done.set(n, etag);
   const st = state;
   st.parts = Object.fromEntries([...done].map(([n, e]) => [String(n), e]));
-  await writeFileAtomic(stateFile, JSON.stringify(st));
+  await writeFileAtomic(stateFile, JSON.stringify(st), { mode: 0o600, mkdir: true });
 
   let loaded = [...done.keys()].reduce((a, n) => a + partLength(n, o), 0);
   o.onLoaded?.(loaded);
@@ -127,7 +127,7 @@ export async function uploadResumable(s3: S3Client, o: ResumableUploadOptions): 
         st.parts[String(n)] = etag;
         loaded += len;
         o.onLoaded?.(loaded);
-        persist = persist.then(() => writeFileAtomic(stateFile, JSON.stringify(st)));
+        persist = persist.then(() => writeFileAtomic(stateFile, JSON.stringify(st), { mode: 0o600, mkdir: true }));
         await persist;
       }
     };

@@ -3,7 +3,7 @@ import { readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { openDataset, listPartitionFiles } from '../engine/data/dataset.ts';
 import { partitionDataset, samplesPerPartition } from '../engine/data/partitioner.ts';
-import { writeFileAtomic } from './atomic-write.ts';
+import { writeFileAtomic } from '../engine/atomic-file.ts';
 
 /**
  * Partitions a dataset for upload into `<dataDir>/staging/<N>MB/`, re-using the folder when it was made from the
@@ -58,7 +58,7 @@ export async function preparePartitions(
     const out = await partitionDataset(ds, sizeMb, tmp, onProgress);
     let bytes = 0;
     for (const f of out.files) bytes += (await stat(f)).size;
-    await writeFileAtomic(path.join(tmp, MANIFEST), JSON.stringify({ fingerprint, sizeMb, source: ds.partitions.map((p) => p.path), files: out.files.map((f) => path.basename(f)), samples: ds.samples, bytes }, null, 2), 0o644);
+    await writeFileAtomic(path.join(tmp, MANIFEST), JSON.stringify({ fingerprint, sizeMb, source: ds.partitions.map((p) => p.path), files: out.files.map((f) => path.basename(f)), samples: ds.samples, bytes }, null, 2), { mode: 0o644, mkdir: true });
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
     return { dir, files: out.files.map((f) => path.join(dir, path.basename(f))), samples: ds.samples, bytes, reused: false };

@@ -3,7 +3,7 @@ import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../app/node/atomic-file.ts';
+import { writeFileAtomic } from '../engine/atomic-file.ts';
 import { HistoryStore } from '../app/node/history-store.ts';
 
 let dir: string;

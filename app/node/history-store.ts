@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ApiError, describeZodError, RunEntry, type ApiErrorData, type HistoryItem, type PredictionRow, type RunHeadline, type RunStatus } from '../common/contract/index.ts';
-import { writeFileAtomic } from './atomic-file.ts';
+import { writeFileAtomic } from '../../engine/atomic-file.ts';
 import { pidAlive } from '../../engine/pid-alive.ts';
 
 const ID_RE = /^[A-Za-z0-9._-]{1,100}$/;

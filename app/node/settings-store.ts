@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Settings, type SettingsPatch } from '../common/contract/index.ts';
-import { writeFileAtomic } from './atomic-file.ts';
+import { writeFileAtomic } from '../../engine/atomic-file.ts';
 
 export const DEFAULT_SETTINGS: Settings = {
   theme: 'system',

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../../engine/atomic-file.ts';
 import { DEFAULT_PRICE_TABLE, parsePriceTable, type PriceTable } from './price-table.ts';
 
 /**
@@ -31,15 +31,7 @@ export async function loadPriceTable(dataDir: string): Promise<{ table: PriceTab
 export async function savePriceTable(dataDir: string, table: unknown, origin = 'the new price table'): Promise<PriceTable> {
   const file = priceFile(dataDir);
   const valid = parsePriceTable(table, origin);
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, JSON.stringify(valid, null, 2) + '\n');
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(file, JSON.stringify(valid, null, 2) + '\n', { mkdir: true });
   return valid;
 }
 

@@ -9,12 +9,13 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FUNCTION_KEYS, HANDLERS } from './template.ts';
+import { writeFileAtomic } from '../../engine/atomic-file.ts';
 import { writeZip, type ZipInput } from './zip-writer.ts';
 
 export type LambdaArch = 'x86_64' | 'arm64';
@@ -167,13 +168,9 @@ export async function packageLambda(opts: PackageOptions): Promise<PackageResult
   opts.onProgress?.('zip');
   const zip = await writeZip(entries);
   opts.onProgress?.('write');
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    await writeFile(tmp, Buffer.concat(zip.chunks));
-    await rename(tmp, file);
+    await writeFileAtomic(file, Buffer.concat(zip.chunks), { mkdir: true });
   } catch (err) {
-    await rm(tmp, { force: true });
     throw new PackageError(`could not write the Lambda zip to ${file}: ${(err as Error).message}`);
   }
   const hash = createHash('sha256');

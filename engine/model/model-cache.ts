@@ -1,6 +1,6 @@
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../atomic-file.ts';
 import { buildReferenceModel, REFERENCE_FILE_NAME, REFERENCE_STANDARD_FILE_NAME, type ReferenceVariant } from './reference-model.ts';
 
 const pending = new Map<string, Promise<string>>();
@@ -19,17 +19,8 @@ async function exists(file: string): Promise<boolean> {
 
 async function build(file: string, variant: ReferenceVariant): Promise<string> {
   if (await exists(file)) return file;
-  await mkdir(path.dirname(file), { recursive: true });
-  // Written under a unique name then renamed: readers never see a partial file, and concurrent builders (other
-  // processes) produce identical bytes, so whichever rename lands last is as good as the first.
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, buildReferenceModel({ variant }));
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  // Concurrent builders (other processes) produce identical bytes, so whichever rename lands last is as good as the first.
+  await writeFileAtomic(file, buildReferenceModel({ variant }), { mkdir: true });
   return file;
 }
 

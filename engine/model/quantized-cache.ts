@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-file.ts';
 import { QUANTIZER_VERSION, quantizeModel, QuantizeError, type QuantizeOptions } from './quantize.ts';
 
 export type Precision = 'fp32' | 'int8';
@@ -22,18 +23,6 @@ async function exists(file: string): Promise<boolean> {
     return (await stat(file)).size > 0;
   } catch {
     return false;
-  }
-}
-
-async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
   }
 }
 
@@ -72,12 +61,12 @@ async function build(fp32Path: string, fallbackDir: string, options: QuantizeOpt
   }
   const stem = path.basename(fp32Path).replace(/\.onnx$/i, '');
   try {
-    await writeAtomic(beside, bytes);
+    await writeFileAtomic(beside, bytes, { mkdir: true });
     await pruneStale(path.dirname(beside), stem, beside);
     return beside;
   } catch {
     // The model's folder is read-only (an imported model on a shared or packaged path): cache in the data folder.
-    await writeAtomic(fallback, bytes);
+    await writeFileAtomic(fallback, bytes, { mkdir: true });
     return fallback;
   }
 }

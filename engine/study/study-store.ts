@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-file.ts';
 import { z } from 'zod';
 import type { StudyMeasurement } from './measurement.ts';
 import { expandSweep, SweepParamsSchema, type StudyJob, type SweepParamsInput } from './sweep-plan.ts';
@@ -70,21 +71,9 @@ export type StudyState = z.infer<typeof StudyStateSchema>;
 export const studiesDir = (dataDir: string): string => path.join(dataDir, 'studies');
 export const studyFile = (dataDir: string, id: string): string => path.join(studiesDir(dataDir), id, 'study.json');
 
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 export async function saveStudy(dataDir: string, state: StudyState): Promise<void> {
   state.updatedAt = new Date().toISOString();
-  await writeAtomic(studyFile(dataDir, state.id), JSON.stringify(state, null, 2) + '\n');
+  await writeFileAtomic(studyFile(dataDir, state.id), JSON.stringify(state, null, 2) + '\n', { mkdir: true });
 }
 
 const newStudyId = (now: Date) => `study-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
