@@ -8,6 +8,9 @@
  *   // aws.faults.throttleNext(2); aws.faults.failRank(1); aws.faults.setCredentialFault('expired'); …
  *   await aws.close();
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { createInference } from '../../cloud/lambda/inference.ts';
@@ -34,7 +37,8 @@ export interface LocalAwsOptions {
   memoryMb?: number;
   /** Map options for the deployed definition. */
   map?: RenderOptions;
-  /** Where the inference worker downloads models and partitions (default: the OS temp folder). */
+  /** Where the inference worker downloads models and partitions (default: a fresh temp folder of this instance, like a
+   *  Lambda container's private /tmp, so test files running at the same time never share downloaded models). */
   tmpDir?: string;
 }
 
@@ -84,7 +88,8 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
   const memoryMb = opts.memoryMb ?? 3008;
 
   const initialize = createInitializer({ s3 });
-  const infer = createInference({ s3, tmpDir: opts.tmpDir });
+  const ownTmp = opts.tmpDir ? null : await mkdtemp(path.join(os.tmpdir(), 'cosmicai-lambda-'));
+  const infer = createInference({ s3, tmpDir: opts.tmpDir ?? ownTmp! });
   const summarize = createSummarizer({ s3 });
   const initializerArn = lambda.register(LOCAL_FUNCTIONS.initializer, (e) => initialize(e), { memoryMb });
   const inferenceArn = lambda.register(
@@ -148,6 +153,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
         await Promise.all([sts.close(), logsServer.close()]);
         s3.destroy();
         await s3rver.close();
+        if (ownTmp) await rm(ownTmp, { recursive: true, force: true });
       })();
       return closing;
     },
