@@ -88,6 +88,14 @@ describe('dispatcher', () => {
     expect(await dispatch('runs.startLocal', { batchSize: 32, data: ['/x/1.pt'] }, undefined)).toEqual({ ok: true, value: { runId: 'r1' } });
   });
 
+  it('passes the precision through to the handler, and leaves it unset by default (the service means fp32)', async () => {
+    const seen: unknown[] = [];
+    const d = createDispatcher(handlers({ runs: { startLocal: (p: unknown) => (seen.push(p), { runId: 'r1' }) } }));
+    for (const precision of ['int8', 'fp32'] as const) expect((await d('runs.startLocal', { precision }, undefined)).ok).toBe(true);
+    expect((await d('runs.startLocal', {}, undefined)).ok).toBe(true);
+    expect(seen).toEqual([{ precision: 'int8' }, { precision: 'fp32' }, {}]);
+  });
+
   it('rejects unknown methods, prototype keys and non-string names', async () => {
     for (const m of ['runs.nope', 'nope.list', 'constructor.name', 'history.__proto__', 'toString', '', 42, null]) {
       const r = await dispatch(m, {}, undefined);
@@ -103,6 +111,9 @@ describe('dispatcher', () => {
       ['runs.startLocal', { threads: 'four' }, /threads/],
       ['runs.startLocal', { data: 'not-a-list' }, /data/],
       ['runs.startLocal', { unexpected: true }, /unexpected|Unrecognized/i],
+      ['runs.startLocal', { precision: 'fp16' }, /precision/],
+      ['runs.startLocal', { precision: 'INT8' }, /precision/],
+      ['runs.startLocal', { precision: 8 }, /precision/],
       ['history.rename', { id: '../../etc', name: 'x' }, /id/],
       ['history.rename', { id: 'abc', name: '   ' }, /name/],
       ['history.get', 'just a string', /input|expected object/i],

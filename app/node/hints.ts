@@ -23,7 +23,7 @@ const HINTS: Record<string, string> = {
   changed: 'The file changed while it was being read. Wait until it is fully copied, then run again.',
   'invalid-argument': 'Check the run settings and try again.',
   // local runs (engine/run LocalRunError)
-  'bad-option': 'Correct the batch size, threads or graph optimisation and start again.',
+  'bad-option': 'Correct the batch size, threads, graph optimisation or precision and start again.',
   'no-data': 'Choose one or more .pt files or folders, or leave Data empty to use the bundled sample data.',
   session: 'onnxruntime could not load the model. Choose a model exported with tools/export_onnx.py, or leave Model empty for the reference model.',
   worker: 'The inference worker stopped unexpectedly. Try a smaller batch size or fewer threads; the partial results are kept in History.',
@@ -39,8 +39,11 @@ const HINTS: Record<string, string> = {
 
 const MODEL_HINT = 'Choose an AstroMAE .onnx model (exported with tools/export_onnx.py: inputs image [N,5,32,32] and magnitude [N,5], output [N,1]), or leave Model empty to use the bundled reference model.';
 
+const INT8_HINT = 'This model cannot be quantized to int8. Run it at fp32, or choose the original fp32 .onnx model (not an already quantized copy).';
+
 export function hintFor(error: ApiErrorData): string | undefined {
   if (error.code === 'not-onnx' || error.code === 'does-not-fit') return MODEL_HINT;
+  if (error.code === 'bad-option' && /^precision int8:/.test(error.message)) return INT8_HINT;
   return HINTS[error.code];
 }
 

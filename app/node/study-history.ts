@@ -11,7 +11,7 @@ export async function saveStudyLocalRun(history: HistoryStore, state: StudyState
   const entry = await history.create({
     kind: 'local',
     name: `${state.name} · ${job.id}`,
-    params: { study: state.id, job: job.id, batchSize: r.batch_size, threads: r.options.threads, data: r.dataset.spec },
+    params: { study: state.id, job: job.id, batchSize: r.batch_size, threads: r.options.threads, data: r.dataset.spec, precision: r.model.precision },
   });
   await history.finish(entry.id, {
     status: r.status,
@@ -26,6 +26,7 @@ export async function saveStudyLocalRun(history: HistoryStore, state: StudyState
       data: dataLabel,
       referenceModel: r.model.reference,
       syntheticData: r.dataset.synthetic,
+      precision: r.model.precision,
     },
   });
   return entry.id;

@@ -154,7 +154,7 @@ export async function runLocal(opts: LocalRunOptions = {}, hooks: LocalRunHooks 
     try {
       runModelPath = await ensureQuantizedModel(modelPath, path.join(dataDir, 'models', 'int8'));
     } catch (err) {
-      if (err instanceof QuantizeError) throw new LocalRunError('bad-option', `--precision int8: ${err.message}`);
+      if (err instanceof QuantizeError) throw new LocalRunError('bad-option', `precision int8: ${err.message}`);
       throw err;
     }
   }

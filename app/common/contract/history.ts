@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApiErrorData } from './errors.ts';
 import { domain, Empty, method, Ok } from './define.ts';
-import { RunId } from './runs.ts';
+import { Precision, RunId } from './runs.ts';
 
 export const RunStatus = z.enum(['running', 'completed', 'cancelled', 'failed', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatus>;
@@ -16,6 +16,8 @@ export const RunHeadline = z.object({
   data: z.string().optional(),
   referenceModel: z.boolean().optional(),
   syntheticData: z.boolean().optional(),
+  /** Which precision a local run used; absent for cloud runs and for entries made before the option existed. */
+  precision: Precision.optional(),
 });
 export type RunHeadline = z.infer<typeof RunHeadline>;
 

@@ -3,6 +3,9 @@ import { ApiErrorData } from './errors.ts';
 import { channel, domain, Empty, method, Ok } from './define.ts';
 
 export const GraphOptimization = z.enum(['disabled', 'basic', 'extended', 'all']);
+/** fp32 runs the model as given; int8 runs its dynamically quantized copy (made on first use and cached). */
+export const Precision = z.enum(['fp32', 'int8']);
+export type Precision = z.infer<typeof Precision>;
 
 export const LocalRunParams = z
   .object({
@@ -13,6 +16,8 @@ export const LocalRunParams = z
     batchSize: z.number().int().min(1).max(65_536).optional(),
     threads: z.number().int().min(1).max(512).optional(),
     graphOptimization: GraphOptimization.optional(),
+    /** Default fp32. */
+    precision: Precision.optional(),
     /** A name for History; a default is made from the inputs. */
     name: z.string().trim().max(200).optional(),
   })

@@ -36,12 +36,13 @@ export class LocalRunService {
     }
     const model = params.model ? params.model : undefined;
     const data = params.data?.length ? params.data : undefined;
-    const name = params.name || defaultName(model, data, params.batchSize);
+    const precision = params.precision ?? 'fp32';
+    const name = params.name || defaultName(model, data, params.batchSize, precision);
     const entry = await this.deps.store.create({
       kind: 'local',
       name,
-      params: { ...params },
-      headline: { batchSize: params.batchSize, referenceModel: !model, syntheticData: !data, model: model ? path.basename(model) : undefined, data: data ? dataLabel(data) : 'sample data' },
+      params: { ...params, precision },
+      headline: { batchSize: params.batchSize, referenceModel: !model, syntheticData: !data, model: model ? path.basename(model) : undefined, data: data ? dataLabel(data) : 'sample data', precision },
     });
     const runId = entry.id;
     const controller = new AbortController();
@@ -66,7 +67,7 @@ export class LocalRunService {
 
     const run = this.deps.runLocal ?? runLocal;
     const done = run(
-      { model, data, batchSize: params.batchSize, threads: params.threads, graphOptimization: params.graphOptimization, dataDir: this.deps.dataDir },
+      { model, data, batchSize: params.batchSize, threads: params.threads, graphOptimization: params.graphOptimization, precision, dataDir: this.deps.dataDir },
       {
         onProgress,
         signal: controller.signal,
@@ -158,8 +159,8 @@ export function dataLabel(data: string[]): string {
   return data.length > 1 ? `${first} + ${data.length - 1} more` : first;
 }
 
-function defaultName(model: string | undefined, data: string[] | undefined, batchSize: number | undefined): string {
-  const m = model ? path.basename(model) : 'reference model';
+function defaultName(model: string | undefined, data: string[] | undefined, batchSize: number | undefined, precision: string): string {
+  const m = `${model ? path.basename(model) : 'reference model'}${precision === 'int8' ? ' (int8)' : ''}`;
   const d = data ? dataLabel(data) : 'sample data';
   return `${m} · ${d}${batchSize ? ` · batch ${batchSize}` : ''}`;
 }
@@ -175,5 +176,6 @@ function headlineOf(res: LocalRunResult): RunHeadline {
     data: r.dataset.synthetic ? 'synthetic sample data' : dataLabel(r.dataset.spec),
     referenceModel: r.model.reference,
     syntheticData: r.dataset.synthetic,
+    precision: r.model.precision,
   };
 }
