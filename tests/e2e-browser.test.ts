@@ -224,6 +224,48 @@ describe('browser mode', () => {
     await expect.poll(() => page.getByTestId('history-row').count()).toBe(2);
   }, 240_000);
 
+  it('runs int8 chosen on the run form and labels it int8 in Results, History, Compare and the exported summary', async () => {
+    await page.goto(`${host.origin}/#/run`);
+    const precision = page.getByTestId('precision');
+    expect(await precision.inputValue()).toBe('fp32');
+    await precision.selectOption('int8');
+    expect(await page.locator('label', { has: precision }).textContent()).toMatch(/faster.*\|Δz\| vs fp32.*first use quantizes the model and caches/);
+    await page.locator('textarea[name=data]').fill(path.resolve('tests/fixtures/small-64.pt'));
+    await page.locator('input[name=batchSize]').fill('16');
+    await page.locator('input[name=name]').fill('small int8');
+    await shot('local-run-int8-form');
+    await page.getByTestId('start-run').click();
+    await page.getByTestId('results-title').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('results-title').textContent()).toBe('small int8');
+    expect(await page.getByTestId('run-status').textContent()).toBe('completed');
+    expect(await page.getByTestId('stat-precision').textContent()).toBe('int8');
+    expect(await page.getByTestId('caveats').textContent()).toContain('int8 — quantized model');
+    const summary = page.getByTestId('summary-table');
+    expect(await summary.locator('tr', { hasText: 'Precision' }).locator('td').allTextContents()).toEqual(['Precision', 'int8', '—', 'model.precision']);
+    await summary.getByLabel('Export format').selectOption('csv');
+    const [download] = await Promise.all([page.waitForEvent('download'), summary.getByRole('button', { name: 'Export' }).click()]);
+    expect((await readFile((await download.path())!, 'utf8')).split(/\r\n/)).toContain('Precision,int8,,model.precision');
+    await shot('results-int8');
+
+    // History has a precision column; the fp32 baseline and the int8 run are told apart.
+    await page.goto(`${host.origin}/#/history`);
+    const rows = page.getByTestId('history-row');
+    await rows.filter({ hasText: 'small int8' }).waitFor();
+    expect(await rows.filter({ hasText: 'small int8' }).getByTestId('history-precision').textContent()).toBe('int8');
+    expect(await rows.filter({ hasText: 'Baseline, batch 128' }).getByTestId('history-precision').textContent()).toBe('fp32');
+
+    // Side by side: each side and the table say which precision ran.
+    await rows.filter({ hasText: 'Baseline, batch 128' }).getByRole('checkbox').check();
+    await rows.filter({ hasText: 'small int8' }).getByRole('checkbox').check();
+    await page.getByTestId('compare').click();
+    const cmp = page.getByTestId('compare-table');
+    await cmp.waitFor();
+    expect(await page.getByTestId('compare-precision-A').textContent()).toBe('precision fp32');
+    expect(await page.getByTestId('compare-precision-B').textContent()).toBe('precision int8');
+    expect(await cmp.locator('tr', { hasText: 'Precision' }).locator('td').allTextContents()).toEqual(['Precision', '—', 'fp32', 'int8', '—']);
+    await shot('compare-fp32-int8');
+  }, 180_000);
+
   it('switches theme and shows Settings', async () => {
     await page.goto(`${host.origin}/#/settings`);
     expect(await page.getByTestId('data-dir').textContent()).toBe(dataDir);

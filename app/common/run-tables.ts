@@ -11,6 +11,12 @@ const div = (v: number | undefined, d: number) => (v === undefined ? undefined :
 
 export const REFERENCE_MODEL_LABEL = 'reference weights — predictions are not physical';
 export const SYNTHETIC_DATA_LABEL = 'synthetic data';
+export const INT8_LABEL = 'int8 — quantized model, z differs slightly from fp32';
+
+/** The precision a run used: the record's, else the headline's (kept while the run is going); undefined for cloud runs. */
+export function runPrecision(entry: RunEntry): string | undefined {
+  return str(obj(entry.record, 'model'), 'precision') ?? entry.headline.precision;
+}
 
 /** The caveats to show with a run's results. */
 export function runLabels(entry: RunEntry): string[] {
@@ -20,6 +26,7 @@ export function runLabels(entry: RunEntry): string[] {
   const out: string[] = [];
   if (model?.reference === true || (!model && entry.headline.referenceModel)) out.push(REFERENCE_MODEL_LABEL);
   if (dataset?.synthetic === true || (!dataset && entry.headline.syntheticData)) out.push(SYNTHETIC_DATA_LABEL);
+  if (runPrecision(entry) === 'int8') out.push(INT8_LABEL);
   return out;
 }
 
@@ -32,6 +39,7 @@ interface MetricDef {
 }
 
 const METRICS: MetricDef[] = [
+  { label: 'Precision', unit: '', field: 'model.precision', get: (r) => str(obj(r, 'model'), 'precision') },
   { label: 'Galaxies inferred', unit: '', field: 'samples', get: (r) => num(r, 'samples') },
   { label: 'Batch size', unit: 'galaxies', field: 'batch_size', get: (r) => num(r, 'batch_size') },
   { label: 'Batches', unit: '', field: 'num_batches', get: (r) => num(r, 'num_batches') },

@@ -69,7 +69,7 @@ export function HistoryRunsStudy({ reportButtons }: { reportButtons: (ids: strin
                         <input type="checkbox" aria-label={`Use ${i.name}`} checked={picked.has(i.id)} onChange={() => toggle(i.id)} />
                       </td>
                       <td>
-                        <span className="badge">{i.kind}</span> {i.name}
+                        <span className="badge">{i.kind}</span> {i.headline.precision === 'int8' && <span className="badge">int8</span>} {i.name}
                       </td>
                       <td className="nowrap muted">{formatWhen(i.createdAt)}</td>
                     </tr>

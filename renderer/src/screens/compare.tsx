@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
 import type { ComparisonView, HistoryItem, RunEntry } from '../../../app/common/contract/index.ts';
-import { compareTable, runLabels } from '../../../app/common/run-tables.ts';
+import { compareTable, runLabels, runPrecision } from '../../../app/common/run-tables.ts';
 import { DataTable } from '../components/data-table.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
 import { ComparisonViewCard } from '../components/study-results.tsx';
@@ -20,6 +20,11 @@ function Side({ tag, e }: { tag: string; e: RunEntry }) {
         {e.kind} · {formatWhen(e.createdAt)} · <span className={`badge ${e.status}`}>{e.status}</span>
       </div>
       <div className="muted">{[e.headline.model, e.headline.data].filter(Boolean).join(' · ')}</div>
+      {runPrecision(e) && (
+        <div className="muted" data-testid={`compare-precision-${tag}`}>
+          precision <strong>{runPrecision(e)}</strong>
+        </div>
+      )}
       <div style={{ marginTop: 8 }}>
         {runLabels(e).map((l) => (
           <span key={l} className="caveat">
@@ -47,7 +52,8 @@ function Picker({ a, b }: { a?: string; b?: string }) {
   }, [a, b]);
   const option = (i: Extract<HistoryItem, { damaged: false }>) => (
     <option key={i.id} value={i.id}>
-      [{i.kind}] {i.name} · {formatWhen(i.createdAt)}
+      [{i.kind}
+      {i.headline.precision ? ` ${i.headline.precision}` : ''}] {i.name} · {formatWhen(i.createdAt)}
     </option>
   );
   return (

@@ -85,6 +85,7 @@ function History() {
                 <th>Run</th>
                 <th>Status</th>
                 <th>When</th>
+                <th>Precision</th>
                 <th className="num">Galaxies</th>
                 <th className="num">Samples/s</th>
                 <th />
@@ -99,7 +100,7 @@ function History() {
                     <td>
                       <span className="badge damaged">damaged</span>
                     </td>
-                    <td colSpan={3} className="muted" style={{ fontSize: '0.85rem' }}>
+                    <td colSpan={4} className="muted" style={{ fontSize: '0.85rem' }}>
                       {r.problem}
                     </td>
                     <td>
@@ -137,6 +138,7 @@ function History() {
                       <span className={`badge ${r.status}`}>{r.status}</span>
                     </td>
                     <td className="nowrap">{formatWhen(r.createdAt)}</td>
+                    <td data-testid="history-precision">{r.headline.precision ?? '—'}</td>
                     <td className="num">{r.headline.samples?.toLocaleString() ?? '—'}</td>
                     <td className="num">{formatRate(r.headline.samplesPerSec)}</td>
                     <td>

@@ -19,6 +19,7 @@ interface Draft {
   batchSize: string;
   threads: string;
   graph: NonNullable<LocalRunParams['graphOptimization']>;
+  precision: NonNullable<LocalRunParams['precision']>;
   name: string;
 }
 /** The form's last inputs, kept while the progress view replaces it and after a failed run. */
@@ -28,7 +29,7 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
   const { settings } = useApp();
   const d = settings?.defaults;
   const [draft, setDraft] = useState<Draft>(
-    () => lastDraft ?? { model: d?.model ?? '', data: (d?.data ?? []).join('\n'), batchSize: String(d?.batchSize ?? 256), threads: String(d?.threads ?? 0), graph: d?.graphOptimization ?? 'all', name: '' },
+    () => lastDraft ?? { model: d?.model ?? '', data: (d?.data ?? []).join('\n'), batchSize: String(d?.batchSize ?? 256), threads: String(d?.threads ?? 0), graph: d?.graphOptimization ?? 'all', precision: 'fp32', name: '' },
   );
   const [busy, setBusy] = useState(false);
   const update = (patch: Partial<Draft>) =>
@@ -37,7 +38,7 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
       lastDraft = next;
       return next;
     });
-  const { model, data, batchSize, threads, graph, name } = draft;
+  const { model, data, batchSize, threads, graph, precision, name } = draft;
   const setModel = (v: string) => update({ model: v });
   const setData = (v: string | ((cur: string) => string)) => setDraft((cur) => {
     const next = { ...cur, data: typeof v === 'function' ? v(cur.data) : v };
@@ -47,6 +48,7 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
   const setBatchSize = (v: string) => update({ batchSize: v });
   const setThreads = (v: string) => update({ threads: v });
   const setGraph = (v: Draft['graph']) => update({ graph: v });
+  const setPrecision = (v: Draft['precision']) => update({ precision: v });
   const setName = (v: string) => update({ name: v });
 
   const start = async (e: React.FormEvent) => {
@@ -61,6 +63,7 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
         batchSize: Number(batchSize),
         threads: t > 0 ? t : undefined,
         graphOptimization: graph,
+        precision,
         name: name.trim() || undefined,
       });
     } catch (err) {
@@ -105,6 +108,14 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
           Graph optimisation
           <select name="graph" value={graph} onChange={(e) => setGraph(e.target.value as typeof graph)}>
             <GraphOptimisationOptions />
+          </select>
+        </label>
+        <label className="field">
+          Precision
+          <span className="help">int8 is faster, with a small |Δz| vs fp32; its first use quantizes the model and caches the copy.</span>
+          <select name="precision" value={precision} onChange={(e) => setPrecision(e.target.value as typeof precision)} data-testid="precision">
+            <option value="fp32">fp32 (as exported)</option>
+            <option value="int8">int8 (quantized)</option>
           </select>
         </label>
         <label className="field">

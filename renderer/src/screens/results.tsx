@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '../api.ts';
 import type { PredictionRow, RunEntry } from '../../../app/common/contract/index.ts';
-import { accuracyTable, hostTable, latencyTable, partitionsTable, runLabels, summaryTable } from '../../../app/common/run-tables.ts';
+import { accuracyTable, hostTable, latencyTable, partitionsTable, runLabels, runPrecision, summaryTable } from '../../../app/common/run-tables.ts';
 import { ChartCard } from '../components/chart-card.tsx';
 import { CloudHeadlineStats, CloudRunDetails } from '../components/cloud-run-details.tsx';
 import { DataTable } from '../components/data-table.tsx';
@@ -124,6 +124,7 @@ function Results({ id }: { id: string }) {
       ) : (
         <div className="stats">
           <Stat k="Samples/s" v={formatRate(n('sample_persec'))} testId="stat-samples-per-sec" />
+          <Stat k="Precision" v={runPrecision(entry) ?? '—'} testId="stat-precision" />
           <Stat k="Time per batch (s)" v={n('execution_time (seconds/batch)')?.toFixed(4) ?? '—'} />
           <Stat k="Throughput (Mbit/s)" v={formatRate((n('throughput_bps') ?? NaN) / 1e6)} />
           <Stat k="Galaxies" v={n('samples')?.toLocaleString() ?? '—'} />
