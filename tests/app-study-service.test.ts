@@ -114,6 +114,18 @@ describe('study API', () => {
     await expect(api.study.get({ id: 'study-nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   }, 120_000);
 
+  it('runs a local sweep at int8 when asked: History says int8, the report names the precision', async () => {
+    const { id } = await api.study.create({ name: 'int8 sweep', params: { target: 'local', batchSizes: [8], repeats: 1, localData: [fixture('tiny-8.pt')], localThreads: 1, localPrecision: 'int8' } });
+    expect((await studyEnd(id)).counts.done).toBe(1);
+    const runId = (await api.study.get({ id })).study.jobs[0].runId!;
+    const { entry } = await api.history.get({ id: runId });
+    expect(entry.headline.precision).toBe('int8');
+    expect((entry.record as any).model.precision).toBe('int8');
+    const report = await api.study.report({ selection: { study: id } });
+    expect(report.html).toMatch(/Precision \(local\)[\s\S]{0,80}int8/);
+    await expect(api.study.estimate({ params: { localPrecision: 'fp16' } as never })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('localPrecision') });
+  }, 120_000);
+
   it('lets cloud jobs wait, and says so, when no AWS profile is saved', async () => {
     const { id } = await api.study.create({ name: 'cloud, no profile', params: { target: 'cloud', sweeps: ['batch-size'], batchSizes: [8], repeats: 1 } });
     const end = await studyEnd(id);

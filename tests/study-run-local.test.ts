@@ -69,6 +69,20 @@ describe('a local sweep end to end', () => {
     expect(chartSvg(charts[1])).toContain('Throughput (Mbps)');
   });
 
+  it('runs the local jobs at the precision the sweep chose', async () => {
+    const study = await createStudy(dataDir, { target: 'local', batchSizes: [8], repeats: 1, localData: [path.resolve('tests/fixtures/tiny-8.pt')], localThreads: 1, localPrecision: 'int8' });
+    const precisions: string[] = [];
+    const done = await runStudy(study.id, {
+      dataDir,
+      saveRecord: async (result) => {
+        precisions.push(result.record.model.precision);
+        return 'history-int8';
+      },
+    });
+    expect(done.jobs.map((j) => j.status)).toEqual(['done']);
+    expect(precisions).toEqual(['int8']);
+  });
+
   it('cancel leaves the current job pending, and the next run resumes it', async () => {
     const study = await createStudy(dataDir, { target: 'local', batchSizes: [8, 64], repeats: 1, localData: [fixture], localThreads: 1 });
     const ac = new AbortController();

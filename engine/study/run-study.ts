@@ -74,7 +74,13 @@ async function drive(state: StudyState, opts: RunStudyOptions): Promise<StudySta
     try {
       if (job.target === 'local') {
         const result = await run(
-          { batchSize: job.batchSize, data: state.params.localData, threads: state.params.localThreads, dataDir: opts.dataDir },
+          {
+            batchSize: job.batchSize,
+            data: state.params.localData,
+            threads: state.params.localThreads,
+            precision: state.params.localPrecision,
+            dataDir: opts.dataDir,
+          },
           { signal: opts.signal, onProgress: (p) => emit('job-progress', job, `${job.id}: ${p.phase} ${p.samplesDone}/${p.samplesTotal} galaxies`, p) },
         );
         outcome = await localOutcome(result, job, opts);

@@ -44,6 +44,8 @@ export const SweepParamsSchema = z.object({
   /** Local runs: the .pt files/folders to run (default: the bundled sample data) and onnxruntime threads. */
   localData: z.array(z.string()).optional(),
   localThreads: z.number().int().positive().optional(),
+  /** Local runs: fp32 (default) or the model's int8 copy (see runLocal's `precision`). */
+  localPrecision: z.enum(['fp32', 'int8']).optional(),
 });
 export type SweepParamsInput = z.input<typeof SweepParamsSchema>;
 export type SweepParams = z.output<typeof SweepParamsSchema>;

@@ -31,6 +31,7 @@ interface Form {
   repeats: string;
   data: string[];
   threads: string;
+  precision: 'fp32' | 'int8';
   lambdaMemoryMb: string;
   arch: 'x86_64' | 'arm64';
   profile: string;
@@ -48,6 +49,7 @@ const DEFAULT_FORM: Form = {
   repeats: '3',
   data: [],
   threads: '',
+  precision: 'fp32',
   lambdaMemoryMb: '2048',
   arch: 'x86_64',
   profile: '',
@@ -81,6 +83,7 @@ function toParams(f: Form) {
     repeats,
     ...(f.data.length ? { localData: f.data } : {}),
     ...(threads ? { localThreads: threads } : {}),
+    ...(f.precision === 'int8' ? { localPrecision: f.precision } : {}),
   };
 }
 
@@ -194,6 +197,13 @@ function NewStudy() {
         <label>
           Threads (local; empty: default)
           <input value={f.threads} onChange={(e) => set('threads', e.target.value)} inputMode="numeric" />
+        </label>
+        <label>
+          Precision (local)
+          <select value={f.precision} onChange={(e) => set('precision', e.target.value as Form['precision'])} disabled={f.target === 'cloud'} data-testid="study-precision">
+            <option value="fp32">fp32 (as exported)</option>
+            <option value="int8">int8 (quantized: faster, small |Δz| vs fp32)</option>
+          </select>
         </label>
         <div className="wide">
           <span className="field-label">Local data (.pt files or folders; empty: the bundled sample data)</span>
