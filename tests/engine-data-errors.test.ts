@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../engine/data/dataset.ts';
 import { PtFormatError } from '../engine/data/pt-errors.ts';
 import { readGalaxyPartition, readPartitionHeader } from '../engine/data/pt-reader.ts';
+import { openPartitionStream } from '../engine/data/pt-stream.ts';
 import { torchZipChunks } from '../engine/data/zip-writer.ts';
 import { concat, fixture, rawDataset, tmpDir } from './engine-data-helpers.ts';
 
@@ -19,9 +20,9 @@ function put(name: string, bytes: Uint8Array | string): string {
   return file;
 }
 
-/** Both the full read and the header-only read must fail with the same clean error. */
+/** The full read, the streamed open and the header-only read must all fail with the same clean error. */
 async function expectBoth(file: string, code: string, text: RegExp, { headerToo = true } = {}): Promise<void> {
-  const checks = [() => readGalaxyPartition(file), ...(headerToo ? [() => readPartitionHeader(file)] : [])];
+  const checks = [() => readGalaxyPartition(file), () => openPartitionStream(file), ...(headerToo ? [() => readPartitionHeader(file)] : [])];
   for (const attempt of checks) {
     const err = await attempt().then(
       () => null,

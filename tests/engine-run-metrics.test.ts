@@ -80,6 +80,32 @@ describe('non-finite input counting', () => {
     expect(countNonFinite(Float32Array.of(1, Number.NaN, Infinity), Float32Array.of(-Infinity, Number.NaN, 0))).toEqual({ nan: 2, inf: 2 });
     expect(countNonFinite(new Float32Array(10))).toEqual({ nan: 0, inf: 0 });
   });
+
+  it('finds them anywhere: block edges, unrolled lanes, the tail, many in one block, negative zeros', () => {
+    const naive = (a: Float32Array) => {
+      let nan = 0;
+      let inf = 0;
+      for (const v of a) {
+        if (Number.isNaN(v)) nan++;
+        else if (!Number.isFinite(v)) inf++;
+      }
+      return { nan, inf };
+    };
+    const n = 3 * 4096 + 13;
+    const a = new Float32Array(n).map((_, i) => (i % 3 === 0 ? -0 : (i % 7) - 3.5));
+    expect(countNonFinite(a)).toEqual({ nan: 0, inf: 0 });
+    for (const at of [0, 1, 7, 4095, 4096, 4103, 8191, n - 5, n - 1]) {
+      const b = a.slice();
+      b[at] = Number.NaN;
+      expect(countNonFinite(b), `NaN at ${at}`).toEqual({ nan: 1, inf: 0 });
+      b[at] = at % 2 ? Infinity : -Infinity;
+      expect(countNonFinite(b), `Inf at ${at}`).toEqual({ nan: 0, inf: 1 });
+    }
+    const c = a.slice();
+    for (let i = 4096; i < 8192; i += 3) c[i] = i % 2 ? Number.NaN : -Infinity;
+    c[n - 1] = Infinity;
+    expect(countNonFinite(c, a, c.subarray(5))).toEqual({ nan: 2 * naive(c).nan, inf: 2 * naive(c).inf });
+  });
 });
 
 describe('host info', () => {

@@ -24,13 +24,13 @@ export interface PartitionHeader {
   dtypes: SourceDtype[];
 }
 
-interface StorageRef {
+export interface StorageRef {
   dtype: SourceDtype;
   key: string;
   numel: number;
 }
 
-interface TensorSpec {
+export interface TensorSpec {
   storage: StorageRef;
   offset: number;
   size: number[];
@@ -38,9 +38,10 @@ interface TensorSpec {
 }
 
 /** Where a storage's raw little-endian bytes live in the file. */
-type StorageLocation = { kind: 'zip'; entry: ZipEntry } | { kind: 'block'; offset: number; byteLength: number };
+export type StorageLocation = { kind: 'zip'; entry: ZipEntry } | { kind: 'block'; offset: number; byteLength: number };
 
-interface Layout {
+/** A partition's structure: what its tensors are and where their bytes lie (for pt-stream.ts). */
+export interface Layout {
   header: PartitionHeader;
   specs: TensorSpec[];
   storages: Map<string, StorageLocation>;
@@ -291,7 +292,7 @@ function legacyFromPrefix(src: ByteSource, bytes: Uint8Array, file: string): Lay
   return { header: { path: file, format: 'legacy', bytes: src.size, samples, labelled, dtypes: specs.map((s) => s.storage.dtype) }, specs, storages };
 }
 
-function readLayout(src: ByteSource, file: string): Layout {
+export function readLayout(src: ByteSource, file: string): Layout {
   if (src.size === 0) throw new PtFormatError(file, 'not-pt', 'the file is empty');
   const head = src.read(0, Math.min(src.size, 8));
   if (isZip(head)) return zipLayout(src, file);
@@ -336,7 +337,7 @@ function storageArray(raw: Uint8Array, ref: StorageRef): StorageArray {
   return new Uint16Array(buffer, offset, ref.numel);
 }
 
-function isContiguous(s: TensorSpec): boolean {
+export function isContiguous(s: TensorSpec): boolean {
   let expected = 1;
   for (let k = s.size.length - 1; k >= 0; k--) {
     if (s.size[k] !== 1 && s.stride[k] !== expected) return false;

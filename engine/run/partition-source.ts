@@ -1,10 +1,10 @@
 import { openDataset, resolvePartitionFiles } from '../data/dataset.ts';
 import { PtFormatError } from '../data/pt-errors.ts';
-import { readGalaxyPartition } from '../data/pt-reader.ts';
+import { openPartitionStream, type PartitionStream } from '../data/pt-stream.ts';
 import { isSynthetic } from '../data/synthetic-marker.ts';
-import type { GalaxyPartition, PartitionRef } from '../data/types.ts';
+import type { PartitionRef } from '../data/types.ts';
 
-export { batches as partitionBatches } from '../data/dataset.ts';
+export { allocateBatchBuffers, type BatchBuffers, type PartitionStream } from '../data/pt-stream.ts';
 export { ensureDefaultSampleData as defaultSampleData } from '../data/sample-data.ts';
 
 /** The partitions a run will stream, plus those whose header could not be read (recorded as failed). */
@@ -54,10 +54,14 @@ export async function openPartitions(spec: string[]): Promise<PartitionList> {
   }
 }
 
-/** Reads and parses one partition (in the worker); the file must still hold what its header said. */
-export async function loadPartition(ref: PartitionRef): Promise<GalaxyPartition> {
-  const p = await readGalaxyPartition(ref.path);
+/**
+ * Opens one partition for batch reads (in the worker), its records' CRC-32 checked; the file must still hold what
+ * its header said.
+ */
+export async function openPartition(ref: PartitionRef): Promise<PartitionStream> {
+  const p = await openPartitionStream(ref.path);
   if (p.samples !== ref.samples) {
+    p.close();
     throw new PtFormatError(ref.path, 'changed', `the file now holds ${p.samples} samples, not the ${ref.samples} it held when the run started`);
   }
   return p;
