@@ -163,7 +163,10 @@ export const METRIC_DEFINITIONS: Record<string, string> = {
   inference_seconds:
     'Inference wall time: from the start of the first batch to the end of the last, summed over partitions. ' +
     'Excludes loading and session creation.',
-  load_seconds: 'Wall time to read and parse the .pt partition file(s) into float32 arrays; not part of inference_seconds.',
+  load_seconds:
+    'Wall time to read and parse the .pt partition file(s) into float32 arrays, NaN/Inf count included; not part of ' +
+    'inference_seconds. A streamed partition (zip, stored float32 records) adds its open (structure and CRC-32 pass) ' +
+    'to its per-batch reads, summed; any other file is read whole before its first batch.',
   latency_ms:
     'Per-batch inference wall time (all session.run calls of the batch), p50/p90/p99 with linear interpolation (numpy default), in ms.',
   nan_inputs: 'NaN values found in the image + magnitude inputs (inferred anyway; predictions may be NaN).',
