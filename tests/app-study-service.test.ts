@@ -123,6 +123,14 @@ describe('study API', () => {
     expect((entry.record as any).model.precision).toBe('int8');
     const report = await api.study.report({ selection: { study: id } });
     expect(report.html).toMatch(/Precision \(local\)[\s\S]{0,80}int8/);
+
+    // Picked from History with the fp32 run of the same batch and data ("crashed" above): two rows, never one mean.
+    const fp32Id = (await api.history.list()).items.find((i) => !i.damaged && i.name === 'crashed · local/batch-size/bs8/r1')!.id;
+    const both = await api.study.results({ selection: { runs: [fp32Id, runId] } });
+    const t1 = both.tables.find((t) => t.title.startsWith('Table 1'))!;
+    expect(t1.rows.map((r) => `${r.precision}:${r.batch_size}:${r.repeats}`)).toEqual(['fp32:8:1', 'int8:8:1']);
+    expect(both.charts.find((c) => c.id === 'time-vs-batch')!.series.map((x) => x.label)).toEqual(['local', 'local (int8)']);
+    expect((await api.study.compare({ a: fp32Id, b: runId })).sides.map((x) => x.label)).toEqual(['A: local/batch-size/bs8/r1', 'B: local/batch-size/bs8/r1 (int8)']);
     await expect(api.study.estimate({ params: { localPrecision: 'fp16' } as never })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('localPrecision') });
   }, 120_000);
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { folderSource } from '../cloud/import/object-source.ts';
 import { importRecordedRuns, measurementFromRecorded } from '../cloud/import/recorded-runs.ts';
 import { studyCharts } from '../engine/study/charts.ts';
+import type { StudyMeasurement } from '../engine/study/measurement.ts';
 
 describe('study charts from the recorded-results fixture', async () => {
   const imported = await importRecordedRuns(folderSource(path.resolve('tests/fixtures/recorded-results')));
@@ -21,6 +22,27 @@ describe('study charts from the recorded-results fixture', async () => {
     expect(cloud.points[0].y).toBeCloseTo(37, 12);
     expect(cloud.points[0].yErr).toBeCloseTo(Math.SQRT2, 12);
     expect(cloud.points[1]).toEqual({ x: 64, y: 46, yErr: null, n: 1 });
+  });
+
+  it('draws fp32 and int8 local runs as separate lines, never one averaged point', () => {
+    const base = imported.runs.map((r) => measurementFromRecorded(r, 2048))[0];
+    const local = (batchSize: number, secondsPerBatch: number, precision?: 'fp32' | 'int8'): StudyMeasurement => ({
+      ...base,
+      target: 'local',
+      sweep: 'batch-size',
+      batchSize,
+      secondsPerBatch,
+      ...(precision ? { precision } : {}),
+    });
+    const [time] = studyCharts([local(32, 1), local(32, 0.4, 'int8'), local(32, 0.6, 'int8'), local(64, 2, 'fp32')]);
+    expect(time.series.map((s) => s.label)).toEqual(['local', 'local (int8)']);
+    expect(time.series[0].points.map((p) => [p.x, p.y, p.n])).toEqual([
+      [32, 1, 1],
+      [64, 2, 1],
+    ]);
+    expect(time.series[1].points).toHaveLength(1);
+    expect(time.series[1].points[0].y).toBeCloseTo(0.5, 12);
+    expect(time.series[1].points[0].n).toBe(2);
   });
 
   it('plots data-size runs with one line per partition, x in GB (total = 12.6)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareRuns, comparisonNote } from '../engine/study/compare.ts';
+import { compareRuns, comparisonNote, precisionLabel } from '../engine/study/compare.ts';
 import type { StudyMeasurement } from '../engine/study/measurement.ts';
 
 const base: StudyMeasurement = {
@@ -75,6 +75,18 @@ describe('compareRuns', () => {
     const custom = compareRuns({ label: 'run 1', run: local, measuredHow: 'by hand' }, { label: 'run 2', run: local });
     expect(custom.measuredHow[0].text).toBe('by hand');
     expect(custom.table.rows.every((r) => r.note === 'about the same')).toBe(true);
+  });
+
+  it('tags an int8 side and says it ran the quantized model', () => {
+    const int8: StudyMeasurement = { ...local, precision: 'int8' };
+    expect(precisionLabel('local', int8)).toBe('local (int8)');
+    expect(precisionLabel('local/batch-size/bs8/r1 int8', int8)).toBe('local/batch-size/bs8/r1 int8');
+    expect(precisionLabel('local', local)).toBe('local');
+    expect(precisionLabel('cloud', cloud)).toBe('cloud');
+    const c8 = compareRuns({ label: precisionLabel('A', int8), run: int8 }, { label: precisionLabel('B', local), run: local });
+    expect(c8.table.columns.map((col) => col.label)).toEqual(['Metric', 'A (int8)', 'B', 'Notes']);
+    expect(c8.measuredHow[0].text).toMatch(/int8 \(dynamically quantized\) copy of the model/);
+    expect(c8.measuredHow[1].text).not.toMatch(/int8/);
   });
 
   it('needs two different labels', () => {

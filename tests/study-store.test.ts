@@ -2,7 +2,8 @@ import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createStudy, listStudies, loadStudy, lockStudy, resumeStudy, saveStudy, studyFile } from '../engine/study/study-store.ts';
+import { createStudy, listStudies, loadStudy, lockStudy, resumeStudy, saveStudy, studyFile, studyMeasurements } from '../engine/study/study-store.ts';
+import type { StudyMeasurement } from '../engine/study/measurement.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -39,6 +40,24 @@ describe('study store', () => {
     expect(again.jobs.map((j) => j.status)).toEqual(['done', 'pending', 'failed']);
     expect(again.jobs[1].error).toMatch(/interrupted at attempt 1/);
     expect(resumeStudy(again, { retryFailed: true }).jobs[2].status).toBe('pending');
+  });
+
+  it('keeps each result\'s precision; a local result saved without one takes the study\'s localPrecision', async () => {
+    const result = (id: string): StudyMeasurement => ({
+      id, target: 'local', sweep: 'batch-size', batchSize: 32, partitionMb: null, dataLabel: null, repeat: 1, ranks: 1, secondsPerBatch: 1,
+      throughputBps: 1e6, memoryMb: 100, cpuTimeSeconds: 1, samplesPerSec: 1, totalBits: 1e6, rankSecondsTotal: 1, rankSecondsSource: 'cpu-time',
+    });
+    const s = await createStudy(dir, { target: 'local', batchSizes: [32, 64], repeats: 1, localPrecision: 'int8' });
+    s.jobs[0].status = 'done';
+    s.jobs[0].result = { ...result('a'), precision: 'fp32' };
+    s.jobs[1].status = 'done';
+    s.jobs[1].result = result('b'); // as written before measurements carried a precision
+    await saveStudy(dir, s);
+    expect(studyMeasurements(await loadStudy(dir, s.id)).map((m) => m.precision)).toEqual(['fp32', 'int8']);
+    const fp32 = await createStudy(dir, { target: 'local', batchSizes: [32], repeats: 1 });
+    fp32.jobs[0].status = 'done';
+    fp32.jobs[0].result = result('c');
+    expect(studyMeasurements(fp32).map((m) => m.precision)).toEqual(['fp32']);
   });
 
   it('lists studies and reports damaged files by name', async () => {

@@ -25,6 +25,32 @@ describe('automatic summary of findings', async () => {
     ]);
   });
 
+  it('never averages fp32 and int8 runs: one sentence per precision, and repeats compared within a precision', () => {
+    const local = (batchSize: number, secondsPerBatch: number, mbps: number, precision?: 'fp32' | 'int8', repeat = 1): StudyMeasurement => ({
+      ...runs[0],
+      target: 'local',
+      sweep: 'batch-size',
+      batchSize,
+      repeat,
+      secondsPerBatch,
+      throughputBps: mbps * 1e6,
+      ...(precision ? { precision } : {}),
+    });
+    const s = summarizeFindings([
+      local(32, 1, 10),
+      local(64, 2, 12, 'fp32'),
+      local(32, 0.4, 30, 'int8'),
+      local(32, 0.4, 30, 'int8', 2),
+      local(64, 0.6, 40, 'int8'),
+    ]);
+    expect(s).toEqual([
+      'Local: execution time per batch goes from 1 s at batch 32 to 2 s at batch 64; throughput is highest at batch 64 (12 Mbps).',
+      'Local (int8): execution time per batch goes from 0.4 s at batch 32 to 0.6 s at batch 64; throughput is highest at batch 64 (40 Mbps).',
+      // batch 32 at fp32 (1 s) and int8 (0.4 s) are different configurations: the int8 repeats agree exactly.
+      'Repeats of one configuration differ by up to 0% in execution time per batch (sample sd ÷ mean).',
+    ]);
+  });
+
   it('says when there is nothing to spread', () => {
     const one: StudyMeasurement = { ...runs[0], target: 'local', sweep: 'batch-size' };
     expect(summarizeFindings([one])).toEqual(['Each configuration ran once, so there is no spread between repeats to report.']);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StudyMeasurement } from '../engine/study/measurement.ts';
 import { meanStd, sampleStd } from '../engine/study/stats.ts';
 import { dataLabelGb, table1, table2, table3 } from '../engine/study/tables.ts';
+import { exportTable } from '../app/common/table-export.ts';
 
 function run(over: Partial<StudyMeasurement>): StudyMeasurement {
   return {
@@ -75,6 +76,67 @@ describe('Table 1', () => {
     const mixed = table1([...runs, run({ target: 'cloud', batchSize: 32, secondsPerBatch: 3 })]);
     expect(mixed.columns[0].key).toBe('target');
     expect(mixed.rows.map((r) => `${r.target}:${r.batch_size}`)).toEqual(['cloud:32', 'local:32', 'local:64']);
+  });
+});
+
+describe('fp32 and int8 runs', () => {
+  // Same target and batch size; only the precision differs. Averaged together they would read 0.6 s ± 0.29.
+  const runs = [
+    run({ batchSize: 32, repeat: 1, precision: 'fp32', secondsPerBatch: 0.8, throughputBps: 10e6, memoryMb: 1024 }),
+    run({ batchSize: 32, repeat: 2, precision: 'fp32', secondsPerBatch: 1.0, throughputBps: 8e6, memoryMb: 1024 }),
+    run({ batchSize: 32, repeat: 1, precision: 'int8', secondsPerBatch: 0.3, throughputBps: 30e6, memoryMb: 512 }),
+    run({ batchSize: 32, repeat: 2, precision: 'int8', secondsPerBatch: 0.5, throughputBps: 20e6, memoryMb: 512 }),
+    run({ batchSize: 64, precision: 'int8', secondsPerBatch: 0.9, throughputBps: 40e6, memoryMb: 768 }),
+  ];
+
+  it('Table 1 keeps them in separate rows with their own means, fp32 first, and a Precision column', () => {
+    const t = table1(runs);
+    expect(t.columns.map((c) => c.key).slice(0, 2)).toEqual(['precision', 'batch_size']);
+    expect(t.rows.map((r) => `${r.precision}:${r.batch_size}:${r.repeats}`)).toEqual(['fp32:32:2', 'int8:32:2', 'int8:64:1']);
+    const [fp32, int8] = t.rows;
+    expect(fp32.seconds_per_batch).toBeCloseTo(0.9, 12);
+    expect(fp32.seconds_per_batch_sd).toBeCloseTo(Math.sqrt(0.02), 12);
+    expect(fp32.throughput_mbps).toBeCloseTo(9, 12);
+    expect(int8.seconds_per_batch).toBeCloseTo(0.4, 12);
+    expect(int8.seconds_per_batch_sd).toBeCloseTo(Math.sqrt(0.02), 12);
+    expect(int8.throughput_mbps).toBeCloseTo(25, 12);
+    expect(int8.memory_gb).toBeCloseTo(0.5, 12);
+    expect(t.note).toMatch(/int8 rows ran the dynamically quantized copy/);
+  });
+
+  it('treats a run without a precision (cloud, recorded, older local records) as fp32', () => {
+    const t = table1([run({ batchSize: 32, secondsPerBatch: 0.8 }), run({ batchSize: 32, repeat: 2, precision: 'fp32', secondsPerBatch: 1.0 }), runs[2]]);
+    expect(t.rows.map((r) => `${r.precision}:${r.repeats}`)).toEqual(['fp32:2', 'int8:1']);
+    expect(t.rows[0].seconds_per_batch).toBeCloseTo(0.9, 12);
+    const mixed = table1([run({ target: 'cloud', batchSize: 32, secondsPerBatch: 3 }), runs[2]]);
+    expect(mixed.rows.map((r) => `${r.target}:${r.precision}`)).toEqual(['cloud:fp32', 'local:int8']);
+  });
+
+  it('says int8 even when every run is int8, and adds nothing when every run is fp32', () => {
+    expect(table1([runs[2], runs[3]]).rows.map((r) => r.precision)).toEqual(['int8']);
+    const fp32 = table1([runs[0], runs[1]]);
+    expect(fp32.columns.some((c) => c.key === 'precision')).toBe(false);
+    expect(fp32.note).not.toMatch(/int8/);
+  });
+
+  it('Table 2 groups by precision too', () => {
+    const t = table2([
+      run({ sweep: 'data-size', partitionMb: 25, dataLabel: '1GB', secondsPerBatch: 2 }),
+      run({ sweep: 'data-size', partitionMb: 25, dataLabel: '1GB', precision: 'int8', secondsPerBatch: 1 }),
+      run({ sweep: 'data-size', partitionMb: 25, dataLabel: '1GB', precision: 'int8', repeat: 2, secondsPerBatch: 0.5 }),
+    ]);
+    expect(t.rows.map((r) => `${r.data_label}/${r.partition_mb}/${r.precision}`)).toEqual(['1GB/25/fp32', '1GB/25/int8']);
+    expect(t.rows[0].seconds_per_batch).toBe(2);
+    expect(t.rows[1].seconds_per_batch).toBeCloseTo(0.75, 12);
+  });
+
+  it('keeps the precision in every export', () => {
+    const t = table1(runs);
+    expect(exportTable(t, 'csv').split('\r\n')[0]).toMatch(/^Precision,Batch size,/);
+    expect(exportTable(t, 'csv')).toMatch(/\r\nint8,32,0\.4/);
+    expect(exportTable(t, 'md')).toMatch(/\| int8 \| 32 \|/);
+    expect(exportTable(t, 'tex')).toMatch(/int8 & 32 &/);
+    expect((JSON.parse(exportTable(t, 'json')) as { rows: Array<Record<string, unknown>> }).rows.map((r) => r.precision)).toEqual(['fp32', 'int8', 'int8']);
   });
 });
 

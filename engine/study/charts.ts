@@ -1,5 +1,5 @@
 import type { LambdaArch, PriceTable } from '../../cloud/cost/price-table.ts';
-import type { StudyMeasurement } from './measurement.ts';
+import { precisionOf, type StudyMeasurement } from './measurement.ts';
 import { meanStd } from './stats.ts';
 import { dataLabelGb, executionCostUsd } from './tables.ts';
 
@@ -63,12 +63,23 @@ export interface ChartOptions {
   prices?: PriceTable;
 }
 
+/**
+ * Runs split into one line per key and precision, so fp32 and int8 runs are never averaged into one point; an int8
+ * line says so in its label. Lines are ordered by key, fp32 before int8.
+ */
+function lines<K extends string | number>(runs: StudyMeasurement[], key: (m: StudyMeasurement) => K, label: (k: K) => string): Array<[string, StudyMeasurement[]]> {
+  const parts = [...split(runs, (m) => `${key(m)}|${precisionOf(m)}`).values()].map((rs) => ({ k: key(rs[0]), int8: precisionOf(rs[0]) === 'int8', rs }));
+  parts.sort((a, b) => (typeof a.k === 'number' && typeof b.k === 'number' ? a.k - b.k : String(a.k).localeCompare(String(b.k))) || Number(a.int8) - Number(b.int8));
+  return parts.map(({ k, int8, rs }) => [int8 ? `${label(k)} (int8)` : label(k), rs]);
+}
+
 export function studyCharts(runs: StudyMeasurement[], opts: ChartOptions = {}): StudyChart[] {
   const batchRuns = runs.filter((r) => r.sweep !== 'data-size');
   const dataRuns = runs.filter((r) => r.sweep !== 'batch-size' && r.partitionMb !== null && dataLabelGb(r.dataLabel) !== null);
-  const byTarget = [...split(batchRuns, (r) => r.target)].sort((a, b) => a[0].localeCompare(b[0]));
-  const byPartition = [...split(dataRuns, (r) => r.partitionMb!)].sort((a, b) => a[0] - b[0]);
-  const cloudByPartition = [...split(dataRuns.filter((r) => r.target === 'cloud'), (r) => r.partitionMb!)].sort((a, b) => a[0] - b[0]);
+  const mb = (p: number) => `${p} MB`;
+  const byTarget = lines(batchRuns, (r) => r.target, String);
+  const byPartition = lines(dataRuns, (r) => r.partitionMb!, mb);
+  const cloudByPartition = lines(dataRuns.filter((r) => r.target === 'cloud'), (r) => r.partitionMb!, mb);
   const cost = (m: StudyMeasurement) => executionCostUsd(m, opts);
   const gb = (m: StudyMeasurement) => dataLabelGb(m.dataLabel);
 
@@ -92,21 +103,21 @@ export function studyCharts(runs: StudyMeasurement[], opts: ChartOptions = {}): 
       title: 'Time vs data size, per partition size',
       xLabel: 'Data (GB)',
       yLabel: 'CPU time per rank (s)',
-      series: byPartition.map(([p, rs]) => series(`${p} MB`, rs, gb, (m) => m.cpuTimeSeconds)),
+      series: byPartition.map(([p, rs]) => series(p, rs, gb, (m) => m.cpuTimeSeconds)),
     },
     {
       id: 'throughput-vs-data',
       title: 'Throughput vs data size, per partition size',
       xLabel: 'Data (GB)',
       yLabel: 'Throughput (Gbps)',
-      series: byPartition.map(([p, rs]) => series(`${p} MB`, rs, gb, (m) => m.throughputBps / 1e9)),
+      series: byPartition.map(([p, rs]) => series(p, rs, gb, (m) => m.throughputBps / 1e9)),
     },
     {
       id: 'cost-vs-data',
       title: 'Lambda cost vs data size, per partition size',
       xLabel: 'Data (GB)',
       yLabel: 'Cost per execution ($)',
-      series: cloudByPartition.map(([p, rs]) => series(`${p} MB`, rs, gb, cost)),
+      series: cloudByPartition.map(([p, rs]) => series(p, rs, gb, cost)),
     },
   ];
   return charts.filter((c) => c.series.some((s) => s.points.length > 0));

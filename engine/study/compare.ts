@@ -1,4 +1,4 @@
-import type { StudyMeasurement } from './measurement.ts';
+import { precisionOf, type StudyMeasurement } from './measurement.ts';
 import { joinNotes, type StudyTable } from './table.ts';
 
 /** Side-by-side comparison of two runs (local vs cloud, or any two), with notes computed from the numbers. */
@@ -62,6 +62,11 @@ export function comparisonNote(def: Pick<MetricDef, 'lowerIsBetter' | 'better'>,
   return `${hi.label} ${Math.round((ratio - 1) * 100)}% ${def.better}`;
 }
 
+/** Tags an int8 side's label ("local (int8)"), so an fp32 and an int8 run are never confused in a comparison. */
+export function precisionLabel(label: string, m: StudyMeasurement): string {
+  return precisionOf(m) === 'int8' && !label.includes('int8') ? `${label} (int8)` : label;
+}
+
 export function defaultMeasuredHow(m: StudyMeasurement): string {
   const ranks = m.ranks === 1 ? '1 rank' : `${m.ranks} ranks`;
   const agg =
@@ -69,7 +74,7 @@ export function defaultMeasuredHow(m: StudyMeasurement): string {
     'CPU time is the mean after dropping values outside 1.5×IQR.';
   if (m.target === 'local')
     return (
-      `Local (onnxruntime on this computer's CPU, one process running the partitions one after another): execution time/batch = inference seconds ÷ batches; ` +
+      `Local (onnxruntime on this computer's CPU, one process running the partitions one after another${precisionOf(m) === 'int8' ? ', the int8 (dynamically quantized) copy of the model' : ''}): execution time/batch = inference seconds ÷ batches; ` +
       'throughput = bits of the float32 image and magnitude inputs ÷ inference seconds; CPU time = user + system CPU of the inference process; ' +
       'memory = peak resident set (MB = 2^20 bytes); samples/sec = galaxies ÷ inference seconds.' +
       (m.ranks > 1 ? ` ${agg}` : '')

@@ -28,5 +28,6 @@ export function measurementFromLocalRecord(
     totalBits: record.throughput_bps * cpu,
     rankSecondsTotal: cpu,
     rankSecondsSource: 'cpu-time',
+    precision: record.model.precision,
   };
 }

@@ -33,7 +33,12 @@ export interface StudyMeasurement {
   rankSecondsSource: 'billed' | 'cpu-time';
   /** Configured Lambda memory, for cloud runs whose profile is known. */
   lambdaMemoryMb?: number;
+  /** The local model's precision; absent for cloud and recorded runs, which run the model as exported (fp32). */
+  precision?: 'fp32' | 'int8';
 }
+
+/** A run's precision for grouping and labels: a missing one is fp32 (cloud, recorded and older local runs). */
+export const precisionOf = (m: Pick<StudyMeasurement, 'precision'>): 'fp32' | 'int8' => m.precision ?? 'fp32';
 
 /** The per-rank result fields of the study's schema that aggregation needs (names exactly as the study wrote them). */
 export interface StudyRankResult {

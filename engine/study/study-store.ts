@@ -34,6 +34,7 @@ const MeasurementSchema = z.object({
   rankSecondsTotal: z.number(),
   rankSecondsSource: z.enum(['billed', 'cpu-time']),
   lambdaMemoryMb: z.number().optional(),
+  precision: z.enum(['fp32', 'int8']).optional(),
 }) satisfies z.ZodType<StudyMeasurement>;
 
 const JobStateSchema = z.object({
@@ -171,9 +172,14 @@ export function resumeStudy(state: StudyState, opts: { retryFailed?: boolean } =
 
 export const nextPendingJob = (state: StudyState): JobState | undefined => state.jobs.find((j) => j.status === 'pending');
 
-/** The finished jobs' results, for the tables. */
+/**
+ * The finished jobs' results, for the tables. A local result saved before measurements carried their precision
+ * takes the study's `localPrecision`, so an int8 study made then is not read as fp32.
+ */
 export const studyMeasurements = (state: StudyState): StudyMeasurement[] =>
-  state.jobs.filter((j) => j.status === 'done' && j.result).map((j) => j.result!);
+  state.jobs
+    .filter((j) => j.status === 'done' && j.result)
+    .map((j) => (j.result!.precision || j.target !== 'local' ? j.result! : { ...j.result!, precision: state.params.localPrecision ?? 'fp32' }));
 
 /**
  * Claims a study for this process (`lock.json` beside study.json) so the app and the CLI never run one queue at once.

@@ -1,6 +1,6 @@
 import { formatUsd } from '../../cloud/cost/cost-model.ts';
 import type { LambdaArch, PriceTable } from '../../cloud/cost/price-table.ts';
-import type { StudyMeasurement } from './measurement.ts';
+import { precisionOf, type StudyMeasurement } from './measurement.ts';
 import { mean, sampleStd } from './stats.ts';
 import { dataLabelGb, executionCostUsd } from './tables.ts';
 
@@ -31,21 +31,25 @@ export interface SummaryOptions {
 export function summarizeFindings(runs: StudyMeasurement[], opts: SummaryOptions = {}): string[] {
   const out: string[] = [];
 
-  for (const target of ['local', 'cloud'] as const) {
-    const b = runs.filter((r) => r.target === target && r.sweep !== 'data-size');
-    const time = groupMeans(b, (m) => m.batchSize, (m) => m.secondsPerBatch);
-    if (time.length < 2) continue;
-    const thr = groupMeans(b, (m) => m.batchSize, (m) => m.throughputBps / 1e6);
-    const best = maxBy(thr, (p) => p.y);
-    const first = time[0];
-    const last = time[time.length - 1];
-    out.push(
-      `${target === 'local' ? 'Local' : 'Cloud'}: execution time per batch goes from ${sig(first.y)} s at batch ${first.x} to ${sig(last.y)} s at batch ${last.x}; ` +
-        `throughput is highest at batch ${best.x} (${sig(best.y)} Mbps).`,
-    );
-  }
+  // One sentence per target and precision: fp32 and int8 runs are never averaged together.
+  for (const target of ['local', 'cloud'] as const)
+    for (const precision of ['fp32', 'int8'] as const) {
+      const b = runs.filter((r) => r.target === target && precisionOf(r) === precision && r.sweep !== 'data-size');
+      const time = groupMeans(b, (m) => m.batchSize, (m) => m.secondsPerBatch);
+      if (time.length < 2) continue;
+      const thr = groupMeans(b, (m) => m.batchSize, (m) => m.throughputBps / 1e6);
+      const best = maxBy(thr, (p) => p.y);
+      const first = time[0];
+      const last = time[time.length - 1];
+      out.push(
+        `${target === 'local' ? 'Local' : 'Cloud'}${precision === 'int8' ? ' (int8)' : ''}: execution time per batch goes from ${sig(first.y)} s at batch ${first.x} to ${sig(last.y)} s at batch ${last.x}; ` +
+          `throughput is highest at batch ${best.x} (${sig(best.y)} Mbps).`,
+      );
+    }
 
-  const dataRuns = runs.filter((r) => r.sweep !== 'batch-size' && r.partitionMb !== null && dataLabelGb(r.dataLabel) !== null);
+  // Data-size runs are cloud or recorded runs (a local run has no partitions), so fp32; an int8 one is kept out
+  // rather than averaged in.
+  const dataRuns = runs.filter((r) => r.sweep !== 'batch-size' && r.partitionMb !== null && dataLabelGb(r.dataLabel) !== null && precisionOf(r) === 'fp32');
   if (dataRuns.length) {
     const largest = maxBy(dataRuns, (r) => dataLabelGb(r.dataLabel)!).dataLabel!;
     const atLargest = dataRuns.filter((r) => r.dataLabel === largest);
@@ -83,7 +87,7 @@ export function summarizeFindings(runs: StudyMeasurement[], opts: SummaryOptions
   const groups = new Map<string, number[]>();
   for (const r of runs) {
     if (!Number.isFinite(r.secondsPerBatch)) continue;
-    const k = `${r.target}|${r.sweep}|${r.batchSize}|${r.partitionMb}|${r.dataLabel}`;
+    const k = `${r.target}|${precisionOf(r)}|${r.sweep}|${r.batchSize}|${r.partitionMb}|${r.dataLabel}`;
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k)!.push(r.secondsPerBatch);
   }

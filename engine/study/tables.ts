@@ -1,6 +1,6 @@
 import { tieredComputeUsd } from '../../cloud/cost/cost-model.ts';
 import { DEFAULT_PRICE_TABLE, type LambdaArch, type PriceTable } from '../../cloud/cost/price-table.ts';
-import type { StudyMeasurement } from './measurement.ts';
+import { precisionOf, type StudyMeasurement } from './measurement.ts';
 import { meanStd, type MeanStd } from './stats.ts';
 import { joinNotes, type StudyTable, type TableCell, type TableColumn } from './table.ts';
 
@@ -56,6 +56,16 @@ function put(row: Record<string, TableCell>, key: string, s: MeanStd): void {
 
 const targetsIn = (runs: StudyMeasurement[]): Set<string> => new Set(runs.map((r) => r.target));
 
+/**
+ * fp32 and int8 runs are never averaged together: precision is part of every row's key. The "Precision" column is
+ * shown as soon as one run is int8, so an all-int8 table says so too; an all-fp32 table looks as it always did.
+ */
+const showPrecision = (runs: StudyMeasurement[]): boolean => runs.some((r) => precisionOf(r) === 'int8');
+const PRECISION_COLUMN: TableColumn = { key: 'precision', label: 'Precision', unit: '' };
+const PRECISION_NOTE = 'Precision: int8 rows ran the dynamically quantized copy of the model, fp32 rows the model as exported (cloud runs are fp32).';
+/** fp32 before int8 within a target or data label. */
+const byPrecision = (a: string, b: string): number => (a === b ? 0 : a === 'fp32' ? -1 : 1);
+
 export interface TableOptions {
   /** Keep only runs on this target. */
   target?: 'local' | 'cloud';
@@ -74,11 +84,13 @@ function select(runs: StudyMeasurement[], opts: TableOptions, sweep: 'batch-size
 export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): StudyTable {
   const chosen = select(runs, opts, 'batch-size');
   const mixed = targetsIn(chosen).size > 1;
-  const groups = group(chosen, (m) => ({ target: m.target, batch: m.batchSize }), (k) => `${k.target}|${k.batch}`).sort(
-    (a, b) => a.key.target.localeCompare(b.key.target) || a.key.batch - b.key.batch,
+  const withPrecision = showPrecision(chosen);
+  const groups = group(chosen, (m) => ({ target: m.target, precision: precisionOf(m), batch: m.batchSize }), (k) => `${k.target}|${k.precision}|${k.batch}`).sort(
+    (a, b) => a.key.target.localeCompare(b.key.target) || byPrecision(a.key.precision, b.key.precision) || a.key.batch - b.key.batch,
   );
   const columns: TableColumn[] = [
     ...(mixed ? [{ key: 'target', label: 'Run on', unit: '' }] : []),
+    ...(withPrecision ? [PRECISION_COLUMN] : []),
     { key: 'batch_size', label: 'Batch size', unit: '' },
     ...stat('seconds_per_batch', 'Execution time', 's/batch', 3),
     ...stat('throughput_mbps', 'Throughput', 'Mbps', 2),
@@ -87,6 +99,7 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
   ];
   const rows = groups.map(({ key, runs: g }) => {
     const row: Record<string, TableCell> = mixed ? { target: key.target } : {};
+    if (withPrecision) row.precision = key.precision;
     row.batch_size = key.batch;
     put(row, 'seconds_per_batch', meanStd(g.map((r) => r.secondsPerBatch)));
     put(row, 'throughput_mbps', meanStd(g.map((r) => r.throughputBps / 1e6)));
@@ -102,6 +115,7 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       SD_NOTE,
       'Execution time is the mean over ranks of each rank\'s seconds per batch. Throughput is summed over ranks; Mbps = 10^6 bit/s.',
       'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes).',
+      ...(withPrecision ? [PRECISION_NOTE] : []),
     ]),
   };
 }
@@ -109,10 +123,14 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
 /** Table 2, "Execution Time vs Input Partitions": one row per data label and partition size. */
 export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): StudyTable {
   const chosen = select(runs, opts, 'data-size').filter((r) => r.partitionMb !== null);
-  const groups = sortByDataAndPartition(group(chosen, (m) => ({ data: m.dataLabel, partition: m.partitionMb! }), (k) => `${k.data}|${k.partition}`));
+  const withPrecision = showPrecision(chosen);
+  const groups = sortByDataAndPartition(
+    group(chosen, (m) => ({ data: m.dataLabel, partition: m.partitionMb!, precision: precisionOf(m) }), (k) => `${k.data}|${k.partition}|${k.precision}`),
+  );
   const columns: TableColumn[] = [
     { key: 'data_label', label: 'Data', unit: '' },
     { key: 'partition_mb', label: 'Partition', unit: 'MB' },
+    ...(withPrecision ? [PRECISION_COLUMN] : []),
     ...stat('seconds_per_batch', 'Average execution time', 's/batch', 3),
     ...stat('throughput_gbps', 'Throughput', 'Gbps', 3),
     ...stat('memory_gb', 'Memory', 'GB', 1),
@@ -121,6 +139,7 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
   ];
   const rows = groups.map(({ key, runs: g }) => {
     const row: Record<string, TableCell> = { data_label: key.data, partition_mb: key.partition };
+    if (withPrecision) row.precision = key.precision;
     put(row, 'seconds_per_batch', meanStd(g.map((r) => r.secondsPerBatch)));
     put(row, 'throughput_gbps', meanStd(g.map((r) => r.throughputBps / 1e9)));
     put(row, 'memory_gb', meanStd(g.map((r) => r.memoryMb / 1024)));
@@ -136,6 +155,7 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       SD_NOTE,
       'Average execution time is the mean over ranks of seconds per batch. Throughput is summed over ranks; Gbps = 10^9 bit/s.',
       'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes). Concurrent jobs = ranks (one Lambda per partition).',
+      ...(withPrecision ? [PRECISION_NOTE] : []),
       DATA_LABEL_NOTE,
     ]),
   };
@@ -202,6 +222,8 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
   return { title: 'Table 3. Lambda Cost Summary', columns, rows, note: joinNotes(notes) };
 }
 
-function sortByDataAndPartition<T extends { key: { data: string | null; partition: number } }>(groups: T[]): T[] {
-  return groups.sort((a, b) => compareLabels(a.key.data, b.key.data) || a.key.partition - b.key.partition);
+function sortByDataAndPartition<T extends { key: { data: string | null; partition: number; precision?: string } }>(groups: T[]): T[] {
+  return groups.sort(
+    (a, b) => compareLabels(a.key.data, b.key.data) || a.key.partition - b.key.partition || byPrecision(a.key.precision ?? 'fp32', b.key.precision ?? 'fp32'),
+  );
 }

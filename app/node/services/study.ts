@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { LocalRunResult } from '../../../engine/run/local-run.ts';
 import { hostInfo } from '../../../engine/run/host-info.ts';
 import { studyCharts } from '../../../engine/study/charts.ts';
-import { compareRuns } from '../../../engine/study/compare.ts';
+import { compareRuns, precisionLabel } from '../../../engine/study/compare.ts';
 import type { StudyMeasurement } from '../../../engine/study/measurement.ts';
 import { studyReportHtml } from '../../../engine/study/report-html.ts';
 import { runStudy, type RunStudyOptions, type StudyProgress } from '../../../engine/study/run-study.ts';
@@ -194,8 +194,8 @@ export class StudyService {
     const ma = side(ea.entry);
     const mb = side(eb.entry);
     // "local" vs "cloud" when the targets differ; otherwise the runs' names tell the sides apart.
-    const la = withPrecision(ma.target === mb.target ? `A: ${shortName(ea.entry.name)}` : ma.target, ea.entry.record);
-    const lb = withPrecision(ma.target === mb.target ? `B: ${shortName(eb.entry.name)}` : mb.target, eb.entry.record);
+    const la = precisionLabel(ma.target === mb.target ? `A: ${shortName(ea.entry.name)}` : ma.target, ma);
+    const lb = precisionLabel(ma.target === mb.target ? `B: ${shortName(eb.entry.name)}` : mb.target, mb);
     const c = compareRuns({ label: la, run: ma }, { label: lb, run: mb });
     return {
       table: c.table,
@@ -437,12 +437,6 @@ export class StudyService {
 }
 
 /** A History name short enough for a column header: a study run's job id ("local/batch-size/bs16/r1"), else the name. */
-/** Tags an int8 run's side label, so an fp32 and an int8 run are never confused in a comparison. */
-function withPrecision(label: string, record: Record<string, unknown> | null): string {
-  const precision = (record?.model as { precision?: unknown } | undefined)?.precision;
-  return precision === 'int8' && !label.includes('int8') ? `${label} (int8)` : label;
-}
-
 function shortName(name: string): string {
   const last = name.split(' · ').at(-1)!.trim();
   return last.length > 40 ? `${last.slice(0, 39)}…` : last;
