@@ -119,9 +119,41 @@ describe('cosmicai study run / show / list / estimate', () => {
     expect(show.stdout).toContain('**Table 1. Execution Time vs Batch Size**');
   });
 
+  it('runs the local jobs at int8 with --precision int8: the stored records and the table say int8', () => {
+    const r = cli(['study', 'run', '--batch-sizes', '8', '--repeats', '1', '--data', tiny, '--threads', '1', '--precision', 'int8', '--name', 'int8 sweep', '--format', 'json']);
+    expect(r.stderr).toMatch(/\[1\/1\] 1 done, 0 failed/);
+    expect(r.status).toBe(0);
+    const [t1] = JSON.parse(r.stdout) as Array<{ rows: Array<Record<string, unknown>> }>;
+    expect(t1.rows).toEqual([expect.objectContaining({ precision: 'int8', batch_size: 8, repeats: 1 })]);
+
+    const id = /study (study-\S+) created/.exec(r.stderr)![1];
+    const study = JSON.parse(readFileSync(path.join(dataDir, 'studies', id, 'study.json'), 'utf8')) as {
+      params: { localPrecision?: string };
+      jobs: Array<{ runId: string; result: { precision?: string } }>;
+    };
+    expect(study.params.localPrecision).toBe('int8');
+    expect(study.jobs.map((j) => j.result.precision)).toEqual(['int8']);
+    const entry = JSON.parse(readFileSync(path.join(dataDir, 'runs', study.jobs[0].runId, 'run.json'), 'utf8')) as {
+      headline: { precision?: string };
+      record: { model: { precision: string } };
+    };
+    expect(entry.record.model.precision).toBe('int8');
+    expect(entry.headline.precision).toBe('int8');
+    expect(cli(['study', 'show', id]).stdout).toMatch(/\| Precision \| Batch size \|[\s\S]*\| int8 \| 8 \|/);
+  });
+
+  it('rejects a precision it does not know, and --precision with only cloud jobs', () => {
+    const bad = cli(['study', 'run', '--precision', 'fp16']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/argument 'fp16' is invalid\. Allowed choices are fp32, int8/);
+    const cloud = cli(['study', 'run', '--target', 'cloud', '--precision', 'int8']);
+    expect(cloud.status).toBe(1);
+    expect(cloud.stderr).toMatch(/--precision sets the precision of local jobs, and --target cloud has none/);
+  });
+
   it('compares a local run of the sweep with an imported cloud run from History', () => {
     const runs = readdirSync(path.join(dataDir, 'runs')).map((id) => JSON.parse(readFileSync(path.join(dataDir, 'runs', id, 'run.json'), 'utf8')) as { id: string; kind: string; name: string });
-    const local = runs.find((r) => r.kind === 'local')!;
+    const local = runs.find((r) => r.kind === 'local' && r.name.startsWith('cli sweep · '))!;
     const recorded = runs.find((r) => r.kind === 'recorded' && r.name === 'Recorded 100 MB / total / run 1')!;
     const r = cli(['study', 'compare', local.id, recorded.id, '--format', 'json']);
     expect(r.status).toBe(0);
@@ -131,6 +163,10 @@ describe('cosmicai study run / show / list / estimate', () => {
     expect(t.rows[1].b).toBe(67); // 35 + 32 Mbps summed over the two ranks
     expect(t.rows[3].b).toBe(14000);
     for (const x of t.rows) expect(x.note).toMatch(/^(local|cloud) \d+(\.\d)?(%|×) |^about the same$/);
+
+    const int8 = runs.find((r) => r.kind === 'local' && r.name.startsWith('int8 sweep · '))!;
+    const tagged = JSON.parse(cli(['study', 'compare', int8.id, recorded.id, '--format', 'json']).stdout) as { title: string };
+    expect(tagged.title).toBe('Comparison: local (int8) vs cloud');
 
     const bad = cli(['study', 'compare', local.id, 'no-such-run']);
     expect(bad.status).toBe(1);

@@ -6,7 +6,7 @@ import { runStudy, type StudyProgress } from '../../engine/study/run-study.ts';
 import { createStudy, listStudies, loadStudy, studyMeasurements, type JobState, type StudyState } from '../../engine/study/study-store.ts';
 import { expandSweep, type DataSize, type SweepParamsInput } from '../../engine/study/sweep-plan.ts';
 import { table1, table2, table3 } from '../../engine/study/tables.ts';
-import { compareRuns } from '../../engine/study/compare.ts';
+import { compareRuns, precisionLabel } from '../../engine/study/compare.ts';
 import { measurementFromRunRecord } from '../../cloud/study-measurement.ts';
 import { formatUsd } from '../../cloud/cost/cost-model.ts';
 import { estimateSweepCost } from '../../cloud/cost/sweep-estimate.ts';
@@ -58,6 +58,7 @@ interface SweepFlags {
   repeats?: number;
   data?: string[];
   threads?: number;
+  precision?: 'fp32' | 'int8';
   lambdaMemory: number;
   arch: 'x86_64' | 'arm64';
 }
@@ -86,6 +87,7 @@ function paramsOf(f: SweepFlags): SweepParamsInput {
     ...(f.repeats ? { repeats: f.repeats } : {}),
     ...(f.data ? { localData: f.data.map((d) => path.resolve(d)) } : {}),
     ...(f.threads ? { localThreads: f.threads } : {}),
+    ...(f.precision ? { localPrecision: f.precision } : {}),
   };
 }
 
@@ -248,10 +250,12 @@ export function registerStudyRun(study: Command): void {
     });
 
   sweepOptions(study.command('run').description('Create a study from sweep parameters and run it: local jobs here, cloud jobs on the profile state machine (Ctrl-C cancels; resume later)'))
+    .addOption(new Option('--precision <p>', 'precision of the local jobs: fp32 (default), or int8 (the model\'s quantized copy)').choices(['fp32', 'int8']))
     .option('--name <name>', 'a name for the study')
     .option('--profile <name>', 'AWS profile for the cloud jobs (default: the only saved one)')
     .addOption(formatOption())
     .action(async (f: SweepFlags & { name?: string; format: string; profile?: string }) => {
+      if (f.precision && f.target === 'cloud') throw new Error('--precision sets the precision of local jobs, and --target cloud has none (cloud runs are fp32): drop --precision or use --target local|both');
       const params = paramsOf(f);
       err(estimateText(params, f, (await loadPriceTable(appDataDir())).table));
       const created = await createStudy(appDataDir(), params, f.name);
@@ -315,8 +319,8 @@ export function registerStudyRun(study: Command): void {
       };
       const ma = side(ea.entry);
       const mb = side(eb.entry);
-      const la = ma.target === mb.target ? ea.entry.name : ma.target;
-      const lb = ma.target === mb.target ? (eb.entry.name === ea.entry.name ? `${eb.entry.name} (2)` : eb.entry.name) : mb.target;
+      const la = precisionLabel(ma.target === mb.target ? ea.entry.name : ma.target, ma);
+      const lb = precisionLabel(ma.target === mb.target ? (eb.entry.name === ea.entry.name ? `${eb.entry.name} (2)` : eb.entry.name) : mb.target, mb);
       const c = compareRuns({ label: la, run: ma }, { label: lb, run: mb });
       out(exportTable(c.table, toExport(f.format)));
     });
