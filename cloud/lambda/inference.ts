@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { batches } from '../../engine/data/dataset.ts';
 import { readGalaxyPartition } from '../../engine/data/pt-reader.ts';
 import { inspectModel } from '../../engine/model/model-info.ts';
+import { engineSessionOptions, predictBatch } from '../../engine/run/engine-session.ts';
 import { studyRates, type Measured } from '../../engine/run/run-record.ts';
 import { CaiPayloadSchema } from '../payload-schema.ts';
 import { RANK_RESULT_KEYS, rankResultKey, RankResultSchema, type RankResult } from '../rank-result.ts';
@@ -64,7 +65,8 @@ async function loadModel(s3: S3Client, bucket: string, key: string, tmp: string)
   const t0 = performance.now();
   const file = await downloadTo(s3, bucket, key, path.join(tmp, 'model'));
   const info = await inspectModel(file);
-  const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential' });
+  // The local engine's session settings and slicing, so a rank computes exactly as the local baseline does.
+  const session = await ort.InferenceSession.create(file, engineSessionOptions());
   return { session, binding: info.binding, initMs: performance.now() - t0 };
 }
 
@@ -107,17 +109,10 @@ export function createInference(deps: { s3: S3Client; tmpDir?: string }) {
         let windowEnd = performance.now();
         const windowStart = windowEnd;
         const cpuStart = cpuSecondsNow();
+        const zPred = new Float32Array(part.samples); // the study's rank result holds metrics only
         for (const b of batches(part, item.batch_size)) {
-          const feeds = {
-            [model.binding.image]: new ort.Tensor('float32', b.images, [b.count, 5, 32, 32]),
-            [model.binding.magnitude]: new ort.Tensor('float32', b.magnitudes, [b.count, 5]),
-          };
-          const out = await model.session.run(feeds);
+          await predictBatch(model.session, model.binding, b.images, b.magnitudes, b.count, zPred, b.start);
           windowEnd = performance.now();
-          const y = out[model.binding.output];
-          if (!y || y.data.length !== b.count) {
-            throw new Error(`model output '${model.binding.output}' has ${y ? y.data.length : 0} values for a batch of ${b.count} galaxies; expected [${b.count},1] or [${b.count}]`);
-          }
           m.batches++;
           m.samples += b.count;
           m.peakRssBytes = Math.max(m.peakRssBytes, process.memoryUsage.rss());

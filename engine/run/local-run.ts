@@ -173,7 +173,6 @@ export async function runLocal(opts: LocalRunOptions = {}, hooks: LocalRunHooks 
     partitionCount: allRefs.length,
     batchSize: valid.batchSize,
     threads: valid.threads,
-    interOpThreads: 1,
     graphOptimization: valid.graphOptimization,
     spinning: valid.spinning,
     cancelFlag,

@@ -12,7 +12,6 @@ export interface WorkerInit {
   partitionCount: number;
   batchSize: number;
   threads: number;
-  interOpThreads: number;
   graphOptimization: GraphOptimization;
   /** onnxruntime's session.intra_op.allow_spinning. */
   spinning: boolean;

@@ -8,20 +8,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { Batch } from '../data/dataset.ts';
-import { IMAGE_VALUES_PER_SAMPLE as IMG, MAGNITUDES_PER_SAMPLE as MAG } from '../data/types.ts';
 import { allocateBatchBuffers, openPartition, type PartitionStream } from './partition-source.ts';
 import { countNonFinite } from './non-finite.ts';
 import { collectGarbage } from './collect-garbage.ts';
+import { engineSessionOptions, predictBatch } from './engine-session.ts';
 import type { LocalRunProgress, PartitionMeasurement, WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
 const init = workerData as WorkerInit;
-/**
- * Galaxies per session.run. A batch larger than this runs as consecutive slices of it (views, same outputs).
- * onnxruntime keeps one buffer per distinct intermediate tensor of the graph, about 1.6 MB per galaxy for
- * AstroMAE, so a 512 batch in one run holds ~800 MB of activations; slices of 128 hold ~200 MB, and throughput
- * is the same because every matmul still has 128 × 65 = 8,320 rows.
- */
-const MAX_GALAXIES_PER_RUN = 128;
 const cancelFlag = new Int32Array(init.cancelFlag);
 const cancelled = () => Atomics.load(cancelFlag, 0) !== 0;
 
@@ -37,17 +30,10 @@ const cpuSecondsNow = () => {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const session = await ort.InferenceSession.create(init.modelPath, {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: init.threads,
-    interOpNumThreads: init.interOpThreads,
-    graphOptimizationLevel: init.graphOptimization,
-    executionMode: 'sequential',
-    enableCpuMemArena: true,
-    // The memory pattern pre-plans one block for a whole run; with a dynamic batch it adds ~60% to peak RSS here.
-    enableMemPattern: false,
-    extra: { session: { intra_op: { allow_spinning: init.spinning ? '1' : '0' } } },
-  });
+  const session = await ort.InferenceSession.create(
+    init.modelPath,
+    engineSessionOptions({ threads: init.threads, graphOptimization: init.graphOptimization, spinning: init.spinning }),
+  );
   const sessionRss = process.memoryUsage.rss();
   post({ type: 'ready', sessionSeconds: (performance.now() - t0) / 1000, rssBytes: sessionRss });
 
@@ -130,22 +116,7 @@ async function main(): Promise<void> {
         readCpuSeconds += cpuSecondsNow() - rCpu;
         m.loadSeconds += (rEnd - rStart) / 1000;
         const bStart = rEnd;
-        for (let s = 0; s < b.count; s += MAX_GALAXIES_PER_RUN) {
-          const n = Math.min(MAX_GALAXIES_PER_RUN, b.count - s);
-          const feeds = {
-            [init.binding.image]: new ort.Tensor('float32', b.images.subarray(s * IMG, (s + n) * IMG), [n, 5, 32, 32]),
-            [init.binding.magnitude]: new ort.Tensor('float32', b.magnitudes.subarray(s * MAG, (s + n) * MAG), [n, 5]),
-          };
-          const out = await session.run(feeds);
-          const y = out[init.binding.output];
-          if (!y || y.data.length !== n) {
-            throw new Error(
-              `model output '${init.binding.output}' has ${y ? y.data.length : 0} values for ${n} galaxies ` +
-                `(shape [${y?.dims.join(',') ?? ''}]); expected [${n},1] or [${n}]`,
-            );
-          }
-          zPred.set(y.data as Float32Array, b.start + s);
-        }
+        await predictBatch(session, init.binding, b.images, b.magnitudes, b.count, zPred, b.start);
         const bEnd = performance.now();
         m.batchMs.push(bEnd - bStart);
         m.batches++;

@@ -1,0 +1,65 @@
+import * as ort from 'onnxruntime-node';
+import { IMAGE_VALUES_PER_SAMPLE as IMAGE_VALUES, MAGNITUDES_PER_SAMPLE as MAGNITUDES } from '../data/types.ts';
+import type { ModelInfo } from '../model/model-info.ts';
+
+/**
+ * Galaxies per onnxruntime session.run. A batch larger than this runs as consecutive slices of it (views into the
+ * batch, same outputs); the study's seconds-per-batch still times the whole batch.
+ *
+ * Small slices are faster, not only leaner: with 8 galaxies a ViT block's widest activation (65 tokens × 768 × 4 B ×
+ * 8 = 1.6 MB) stays in the cores' caches between the matmul that writes it and the GELU and matmul that read it,
+ * where with 128 galaxies (25 MB) every op streams through memory. Measured in CPU time per galaxy
+ * (bench/README.md): fp32 −20% and int8 −25% against slices of 128; 4 galaxies is slower again (per-run overhead
+ * and the heads' weights re-read per run).
+ */
+export const GALAXIES_PER_SESSION_RUN = 8;
+
+export interface EngineSessionSettings {
+  /** Intra-op threads; undefined lets onnxruntime use every core (what a Lambda container does). */
+  threads?: number;
+  graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  spinning?: boolean;
+}
+
+/**
+ * The session options the local engine and the Lambda workers share, so local and cloud ranks compute the same way.
+ * Memory pattern off: with a dynamic batch it pre-plans one block per run (+60% RSS, no speed). Spinning off:
+ * idle spinning threads inflate total_cpu_time with no work done and, on a busy host, steal the cores.
+ */
+export function engineSessionOptions(s: EngineSessionSettings = {}): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    ...(s.threads !== undefined ? { intraOpNumThreads: s.threads } : {}),
+    interOpNumThreads: 1,
+    graphOptimizationLevel: s.graphOptimization ?? 'all',
+    executionMode: 'sequential',
+    enableCpuMemArena: true,
+    enableMemPattern: false,
+    extra: { session: { intra_op: { allow_spinning: s.spinning ? '1' : '0' } } },
+  };
+}
+
+/**
+ * Predicts `count` galaxies (images [count,5,32,32], magnitudes [count,5], views) into `out` at `outOffset`, in
+ * session runs of GALAXIES_PER_SESSION_RUN. Throws when the model's output does not hold one value per galaxy.
+ */
+export async function predictBatch(
+  session: ort.InferenceSession, binding: ModelInfo['binding'], images: Float32Array, magnitudes: Float32Array, count: number,
+  out: Float32Array, outOffset: number,
+): Promise<void> {
+  for (let s = 0; s < count; s += GALAXIES_PER_SESSION_RUN) {
+    const n = Math.min(GALAXIES_PER_SESSION_RUN, count - s);
+    const result = await session.run({
+      [binding.image]: new ort.Tensor('float32', images.subarray(s * IMAGE_VALUES, (s + n) * IMAGE_VALUES), [n, 5, 32, 32]),
+      [binding.magnitude]: new ort.Tensor('float32', magnitudes.subarray(s * MAGNITUDES, (s + n) * MAGNITUDES), [n, 5]),
+    });
+    const y = result[binding.output];
+    if (!y || y.data.length !== n) {
+      throw new Error(
+        `model output '${binding.output}' has ${y ? y.data.length : 0} values for ${n} galaxies ` +
+          `(shape [${y?.dims.join(',') ?? ''}]); expected [${n},1] or [${n}]`,
+      );
+    }
+    out.set(y.data as Float32Array, outOffset + s);
+  }
+}
