@@ -7,8 +7,9 @@
  *   npm run bench -- --quick           # batch 256 and 512 at all physical cores: a couple of minutes
  *   npm run bench -- --batch-sizes 64,512 --threads 2 --no-torch --no-int8 --memory-samples 0
  *
- * Besides engine vs PyTorch (fp32), it measures: the CPU's fp32 matmul peak on the same threads (one large MatMul
- * through onnxruntime, bench/matmul-peak.ts) and the engine's share of it; the int8 path (runLocal precision
+ * Besides engine vs PyTorch (fp32), it measures: the CPU's fp32 matmul peak on the same threads (the best of several
+ * large MatMuls through onnxruntime, bench/matmul-peak.ts) and the engine's share of it, plus the model's own token
+ * linears in fp32 and int8, from which it derives the bound "galaxies/s if every other op were free"; the int8 path (runLocal precision
  * 'int8') with its max/mean |Δz| against fp32 on the same galaxies; the data path (read + parse GB/s and its share
  * of inference time); the time to the first finished batch; and peak RSS over a large dataset (default 50,000
  * galaxies ≈ 1 GB in 100 MB partitions, generated once into the cache folder) at batch 512 and 64.
@@ -200,16 +201,25 @@ const zDir = path.join(cacheDir, 'bench-z');
 await mkdir(zDir, { recursive: true });
 
 // The matmul peak per thread count, measured first (each in its own process).
-const peaks = new Map<number, { gflops: number; size: number } | { error: string }>();
+interface KernelProbe {
+  gflops: number;
+  size: string;
+  slice: number;
+  peakRuns: Array<{ shape: string; gflops: number }>;
+  tokenLinears: Array<{ name: string; k: number; n: number; m: number; fp32Gflops: number; int8Gops: number }>;
+  fp32TokenLinearsOnlySamplesPerSec: number;
+  int8TokenLinearsOnlySamplesPerSec: number;
+}
+const peaks = new Map<number, KernelProbe | { error: string }>();
 for (const threads of threadCounts) {
   process.stderr.write(`fp32 matmul peak, ${threads} thread(s)…`);
   try {
-    const r = lastJson<{ gflops: number; size: number }>(
+    const r = lastJson<KernelProbe>(
       await run(process.execPath, ['bin/run-ts.mjs', 'bench/matmul-peak.ts', '--threads', String(threads)]),
       'matmul peak',
     );
-    peaks.set(threads, { gflops: r.gflops, size: r.size });
-    process.stderr.write(` ${r.gflops.toFixed(1)} GFLOP/s\n`);
+    peaks.set(threads, r);
+    process.stderr.write(` ${r.gflops.toFixed(1)} GFLOP/s (${r.size})\n`);
   } catch (err) {
     peaks.set(threads, { error: (err as Error).message });
     process.stderr.write(` failed: ${(err as Error).message}\n`);
@@ -428,6 +438,17 @@ const bestPeak = engines.reduce<number | null>((m, e) => (e.peakPercent === null
 targets.fp32_percent_of_matmul_peak = {
   target: '≥ 80%', measured: bestPeak === null ? 'not measured' : `${bestPeak.toFixed(0)}% (best batch, ${f(peakOf(cores), 1)} GFLOP/s peak)`, met: bestPeak === null ? null : bestPeak >= 80,
 };
+// The bounds that stop the ratio targets on this CPU: at 100% of the measured fp32 matmul peak the engine would do
+// peak ÷ FLOPs-per-galaxy galaxies/s; int8 can go no faster than its token linears alone, at their measured speed.
+const probe = ((p) => (p && !('error' in p) ? p : null))(peaks.get(cores));
+const torchAt = (b: number) => ok<{ samplesPerSec: number }>(byBatch(b)[0]?.torch ?? null)?.samplesPerSec ?? null;
+const bounds: Record<string, { samplesPerSec: number; vsTorch: Record<string, number | null> }> = {};
+if (probe && flops !== null) {
+  const bound = (sps: number) => ({ samplesPerSec: sps, vsTorch: Object.fromEntries([256, 512].map((b) => [`batch${b}`, torchAt(b) ? sps / torchAt(b)! : null])) });
+  bounds.fp32_all_flops_at_matmul_peak = bound((probe.gflops * 1e9) / flops);
+  bounds.fp32_token_linears_only = bound(probe.fp32TokenLinearsOnlySamplesPerSec);
+  bounds.int8_token_linears_only = bound(probe.int8TokenLinearsOnlySamplesPerSec);
+}
 for (const m of memory) {
   const limit = m.batchSize === 512 ? 1024 : 512;
   targets[`peak_rss_${memorySamples}_batch${m.batchSize}`] = 'error' in m
@@ -449,7 +470,16 @@ const memoryLines = memory.map((m) =>
     ? `  batch ${m.batchSize}: failed: ${m.error}`
     : `  batch ${m.batchSize}: ${m.samples} galaxies in ${m.partitions} partitions (${(m.bytes / 1e9).toFixed(2)} GB): peak RSS ${m.peakRssMb.toFixed(0)} MB, ${m.samplesPerSec.toFixed(1)} samples/s, load ${m.loadGBps.toFixed(2)} GB/s`,
 );
-const peakLines = [...peaks.entries()].map(([t, p]) => ('error' in p ? `  ${t} thread(s): failed: ${p.error}` : `  ${t} thread(s): ${p.gflops.toFixed(1)} GFLOP/s (MatMul ${p.size}³)`));
+const peakLines = [...peaks.entries()].map(([t, p]) =>
+  'error' in p
+    ? `  ${t} thread(s): failed: ${p.error}`
+    : `  ${t} thread(s): peak ${p.gflops.toFixed(1)} GFLOP/s (best of ${p.peakRuns.map((r) => `${r.shape} ${r.gflops.toFixed(0)}`).join(', ')}); ` +
+      `token linears at ${p.slice} galaxies × 65 tokens: ${p.tokenLinears.map((l) => `${l.name} ${l.fp32Gflops.toFixed(0)} fp32 / ${l.int8Gops.toFixed(0)} int8 GOP/s`).join(', ')}`,
+);
+const boundLines = Object.entries(bounds).map(
+  ([k, b]) => `  ${k.padEnd(32)} ≤ ${b.samplesPerSec.toFixed(0)} samples/s` +
+    Object.entries(b.vsTorch).map(([batch, r]) => (r === null ? '' : `, ${r.toFixed(2)}× PyTorch at ${batch}`)).join(''),
+);
 process.stdout.write(
   `\nCosmicAI Bench — local engine vs PyTorch, ${datasetSamples} synthetic galaxies (${(datasetBytes / MiB).toFixed(1)} MB), ` +
     `${model.label ?? modelPath}\n` +
@@ -458,7 +488,7 @@ process.stdout.write(
     ('version' in torch ? `, torch ${torch.version} (malloc tuned: ${Object.entries(TORCH_MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` : '') +
     `, flags ${host.cpuFlags.join(' ') || '(unknown)'}\n` +
     `load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (other processes on the host skew every figure)\n\n` +
-    `fp32 matmul peak (onnxruntime, one large MatMul):\n${peakLines.join('\n')}\n\n` +
+    `matrix kernels (onnxruntime, engine session options):\n${peakLines.join('\n')}\n\n` +
     formatTable(headers, rows, headers.map(() => true)) + '\n' +
     ('skipped' in torch ? `\nPyTorch baseline skipped: ${torch.skipped}\n` : '') +
     (spinning && !('error' in spinning)
@@ -469,6 +499,7 @@ process.stdout.write(
         `(${(spinning.on.cpuSeconds / spinning.on.inferenceSeconds).toFixed(2)} cores busy)\n`
       : '') +
     (memory.length ? `\nmemory case (fp32, ${cores} threads):\n${memoryLines.join('\n')}\n` : '') +
+    (boundLines.length ? `\nbounds on this CPU (what the measured kernels allow, every other op taken as free):\n${boundLines.join('\n')}\n` : '') +
     `\ntargets (issue 7):\n` +
     Object.entries(targets).map(([k, t]) => `  ${k.padEnd(34)} ${t.target.padEnd(20)} ${t.measured}${t.met === null ? '' : t.met ? '  met' : '  NOT met'}`).join('\n') + '\n\n' +
     `GFLOP/s = ${flops === null ? '?' : (flops / 1e6).toFixed(1)} MFLOP per galaxy × samples/s; % peak = GFLOP/s ÷ the matmul peak on the same threads; ` +
@@ -494,6 +525,7 @@ await writeFile(
       model: { path: modelPath, label: model.label, parameters: model.parameters, flopsPerSample: flops },
       torch: 'version' in torch ? { version: torch.version, python: PYTHON, env: TORCH_MALLOC_ENV } : { skipped: torch.skipped },
       matmulPeak: Object.fromEntries(peaks),
+      bounds,
       results,
       memory: { dataset: largeDir, samples: memorySamples, runs: memory },
       spinning,
