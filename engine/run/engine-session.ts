@@ -6,13 +6,13 @@ import type { ModelInfo } from '../model/model-info.ts';
  * Galaxies per onnxruntime session.run. A batch larger than this runs as consecutive slices of it (views into the
  * batch, same outputs); the study's seconds-per-batch still times the whole batch.
  *
- * Small slices are faster, not only leaner: with 8 galaxies a ViT block's widest activation (65 tokens × 768 × 4 B ×
- * 8 = 1.6 MB) stays in the cores' caches between the matmul that writes it and the GELU and matmul that read it,
- * where with 128 galaxies (25 MB) every op streams through memory. Measured in CPU time per galaxy
- * (bench/README.md): fp32 −20% and int8 −25% against slices of 128; 4 galaxies is slower again (per-run overhead
- * and the heads' weights re-read per run).
+ * Small slices keep a ViT block's widest activation (65 tokens × 768 × 4 B × 16 = 3.2 MB) in the caches between the
+ * matmul that writes it and the GELU and matmul that read it; with 128 galaxies (25 MB) every op streams through
+ * memory. Measured (bench/README.md): on an idle host 16 is as fast as 128 or up to ~5% faster, and on a host shared
+ * with other jobs, where the caches are contended, it needs 15–25% less CPU per galaxy; activation memory falls
+ * from ~200 MB to ~25 MB. 8 re-reads the heads' weights (14 MB) twice as often for no gain.
  */
-export const GALAXIES_PER_SESSION_RUN = 8;
+export const GALAXIES_PER_SESSION_RUN = 16;
 
 export interface EngineSessionSettings {
   /** Intra-op threads; undefined lets onnxruntime use every core (what a Lambda container does). */

@@ -6,6 +6,7 @@ import { ensureReferenceModel } from '../model/model-cache.ts';
 import { ensureQuantizedModel, PRECISIONS, type Precision } from '../model/quantized-cache.ts';
 import { QuantizeError } from '../model/quantize.ts';
 import { inspectModel } from '../model/model-info.ts';
+import { prefetchIntoPageCache } from '../data/page-cache-prefetch.ts';
 import { computeAccuracy } from './accuracy.ts';
 import { collectGarbage } from './collect-garbage.ts';
 import { hostInfo } from './host-info.ts';
@@ -162,6 +163,8 @@ export async function runLocal(opts: LocalRunOptions = {}, hooks: LocalRunHooks 
   if (dataset.partitions.length === 0) {
     throw new LocalRunError('no-data', `no .pt partitions found in ${spec.join(', ')}`);
   }
+  // Into the page cache while the worker and its session start (see page-cache-prefetch.ts).
+  const warmFirst = dataset.partitions.length > 0 ? prefetchIntoPageCache(dataset.partitions[0].path) : null;
   collectGarbage(); // the model file inspected (and quantized) above: ~63 MB that would otherwise count in peak RSS
   const allRefs = [...dataset.partitions, ...dataset.unreadable.map((u) => u.ref)].sort((a, b) => a.index - b.index);
 
@@ -235,6 +238,7 @@ export async function runLocal(opts: LocalRunOptions = {}, hooks: LocalRunHooks 
     const settle = (fn: () => void) => {
       if (settled) return;
       settled = true;
+      warmFirst?.cancel();
       clearTimeout(graceTimer);
       hooks.signal?.removeEventListener('abort', onAbort);
       if (exited) fn();

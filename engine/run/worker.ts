@@ -11,6 +11,7 @@ import type { Batch } from '../data/dataset.ts';
 import { allocateBatchBuffers, openPartition, type PartitionStream } from './partition-source.ts';
 import { countNonFinite } from './non-finite.ts';
 import { collectGarbage } from './collect-garbage.ts';
+import { prefetchIntoPageCache, type Prefetch } from '../data/page-cache-prefetch.ts';
 import { engineSessionOptions, predictBatch } from './engine-session.ts';
 import type { LocalRunProgress, PartitionMeasurement, WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
@@ -30,6 +31,9 @@ const cpuSecondsNow = () => {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
+  // runLocal warms the first partition in the page cache while this thread starts; each next one is warmed here
+  // while the current one is inferring.
+  let prefetch: Prefetch | null = null;
   const session = await ort.InferenceSession.create(
     init.modelPath,
     engineSessionOptions({ threads: init.threads, graphOptimization: init.graphOptimization, spinning: init.spinning }),
@@ -53,7 +57,7 @@ async function main(): Promise<void> {
 
   const buffers = allocateBatchBuffers(batchSize);
   let stopped = false;
-  for (const ref of partitions) {
+  for (const [i, ref] of partitions.entries()) {
     const m: PartitionMeasurement = {
       partition: ref.index, path: ref.path, status: 'skipped', samplesInFile: ref.samples, samples: 0, batches: 0,
       inferenceSeconds: 0, loadSeconds: 0, cpuSeconds: 0, peakRssBytes: 0, batchMs: [], nanInputs: 0, infInputs: 0,
@@ -79,6 +83,8 @@ async function main(): Promise<void> {
       continue;
     }
     m.loadSeconds = (performance.now() - loadStart) / 1000;
+    prefetch?.cancel();
+    prefetch = i + 1 < partitions.length ? prefetchIntoPageCache(partitions[i + 1].path) : null;
     m.samplesInFile = part.samples;
     m.peakRssBytes = process.memoryUsage.rss();
 
@@ -141,6 +147,8 @@ async function main(): Promise<void> {
     const pred = zPred.slice(0, m.samples);
     post({ type: 'partition', measurement: m, zPred: pred, zTrue }, zTrue ? [pred.buffer, zTrue.buffer] : [pred.buffer]);
   }
+  prefetch?.cancel();
+  await prefetch?.done;
   await session.release();
   post({ type: 'done', cancelled: stopped });
 }
