@@ -270,6 +270,29 @@ const readZ = async (file: string) => {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 };
 
+// Warm-up, not measured: the first process after a code change compiles the TypeScript (tsx's cache), and the first
+// int8 run makes the quantized copy of the model. Every measured run then starts as a user's second run does.
+process.stderr.write('warm-up (not measured)…');
+for (const precision of withInt8 ? (['fp32', 'int8'] as const) : (['fp32'] as const)) {
+  await engineRun(files, 32, threadCounts.at(-1)!, precision).catch((err) => process.stderr.write(` ${precision} failed: ${(err as Error).message}`));
+}
+process.stderr.write(' done\n');
+
+// Startup (issue 7 item 5): from the runLocal call to the first finished batch, model cached, at the study's smallest
+// batch (32), so it measures the start-up path rather than one large batch's compute. Median of 3 fresh processes.
+const STARTUP_BATCH = 32;
+const startupRuns: number[] = [];
+for (let i = 0; i < 3; i++) {
+  try {
+    const { rec } = await engineRun(files, STARTUP_BATCH, cores, 'fp32');
+    if (rec.first_batch_seconds !== null) startupRuns.push(rec.first_batch_seconds);
+  } catch (err) {
+    process.stderr.write(`startup run failed: ${(err as Error).message}\n`);
+  }
+}
+const startupSeconds = startupRuns.length ? [...startupRuns].sort((a, b) => a - b)[Math.floor(startupRuns.length / 2)] : null;
+process.stderr.write(`startup (batch ${STARTUP_BATCH}): first batch after ${startupRuns.map((x) => x.toFixed(2)).join(', ')} s\n`);
+
 const results: ConfigResult[] = [];
 let datasetSamples = 0;
 let datasetBytes = 0;
@@ -375,19 +398,26 @@ if (cores > 1 && spinBase && 'samplesPerSec' in spinBase.engine) {
 }
 
 // Memory: peak RSS over a large dataset, at the default threads, for batch 512 and 64.
-interface MemoryResult { batchSize: number; samples: number; bytes: number; partitions: number; peakRssMb: number; samplesPerSec: number; loadGBps: number }
+interface MemoryResult {
+  batchSize: number; samples: number; bytes: number; partitions: number; peakRssMb: number; samplesPerSec: number; loadGBps: number;
+  /** Each partition's load_seconds, to tell one slow read from a slow path. */
+  partitionLoadSeconds: number[];
+}
 const memory: Array<MemoryResult | { batchSize: number; error: string }> = [];
 let largeDir: string | null = null;
 if (memorySamples > 0) {
   largeDir = await ensureLargeDataset(cacheDir, memorySamples);
   const largeFiles = await resolvePartitionFiles(largeDir);
   for (const batchSize of [512, 64]) {
+    // Read once first so both batch sizes start from the OS page cache, as the default-dataset configurations do
+    // (this host reclaims idle page cache within minutes).
+    for (const file of largeFiles) await readFile(file).then(() => undefined);
     process.stderr.write(`memory case: ${memorySamples} galaxies, batch ${batchSize}, ${cores} thread(s)…`);
     try {
       const { rec, summary } = await engineRun(largeFiles, batchSize, cores, 'fp32');
       memory.push({
         batchSize, samples: rec.samples, bytes: rec.dataset.bytes, partitions: largeFiles.length, peakRssMb: summary.peakRssMb,
-        samplesPerSec: summary.samplesPerSec, loadGBps: summary.loadGBps,
+        samplesPerSec: summary.samplesPerSec, loadGBps: summary.loadGBps, partitionLoadSeconds: rec.partitions.map((p) => p.load_seconds),
       });
       process.stderr.write(` peak RSS ${summary.peakRssMb.toFixed(0)} MB\n`);
     } catch (err) {
@@ -459,11 +489,16 @@ const minLoad = engines.length ? Math.min(...engines.map((e) => e.loadGBps)) : n
 const maxShare = engines.length ? Math.max(...engines.map((e) => e.loadPercentOfInference)) : null;
 targets.data_path_gbps = { target: '≥ 1 GB/s', measured: minLoad === null ? 'not measured' : `${minLoad.toFixed(2)} GB/s (slowest config)`, met: minLoad === null ? null : minLoad >= 1 };
 targets.data_path_share = { target: '≤ 5% of inference', measured: maxShare === null ? 'not measured' : `${maxShare.toFixed(2)}% (worst config)`, met: maxShare === null ? null : maxShare <= 5 };
-const firstSmall = engines.length ? Math.min(...engines.map((e) => e.firstBatchSeconds ?? Infinity)) : null;
 targets.first_batch_seconds = {
-  target: '≤ 2 s', measured: firstSmall === null || !Number.isFinite(firstSmall) ? 'not measured' : `${firstSmall.toFixed(2)} s (smallest batch measured)`,
-  met: firstSmall === null || !Number.isFinite(firstSmall) ? null : firstSmall <= 2,
+  target: '≤ 2 s',
+  measured: startupSeconds === null ? 'not measured' : `${startupSeconds.toFixed(2)} s (batch ${STARTUP_BATCH}, median of ${startupRuns.length}; per configuration in the table)`,
+  met: startupSeconds === null ? null : startupSeconds <= 2,
 };
+const memoryLoads = memory.filter((m): m is MemoryResult => !('error' in m)).map((m) => m.loadGBps);
+if (memoryLoads.length) {
+  const worst = Math.min(...memoryLoads);
+  targets.data_path_gbps_large = { target: '≥ 1 GB/s', measured: `${worst.toFixed(2)} GB/s (memory case, ${memorySamples} galaxies, slowest batch size)`, met: worst >= 1 };
+}
 
 const memoryLines = memory.map((m) =>
   'error' in m
@@ -504,7 +539,7 @@ process.stdout.write(
     Object.entries(targets).map(([k, t]) => `  ${k.padEnd(34)} ${t.target.padEnd(20)} ${t.measured}${t.met === null ? '' : t.met ? '  met' : '  NOT met'}`).join('\n') + '\n\n' +
     `GFLOP/s = ${flops === null ? '?' : (flops / 1e6).toFixed(1)} MFLOP per galaxy × samples/s; % peak = GFLOP/s ÷ the matmul peak on the same threads; ` +
     'peak RSS = the process\'s OS high-water mark; samples/s and s/batch over inference wall time (load excluded); ' +
-    'load = read + parse of the .pt files (batches are views); first batch = runLocal call to the first finished batch (model cached); ' +
+    'load = read + parse + batching of the .pt files (CRC pass, per-batch positioned reads, NaN/Inf count); first batch = runLocal call to the first finished batch (model cached); ' +
     '|Δz| = int8 vs fp32 predictions on the same galaxies; per CPU-s = galaxies per CPU-second of each process over inference ' +
     '(robust to other load on the host; PyTorch\'s OpenMP idle spinning counts in its CPU time).\n',
 );
@@ -529,6 +564,7 @@ await writeFile(
       results,
       memory: { dataset: largeDir, samples: memorySamples, runs: memory },
       spinning,
+      startup: { batchSize: STARTUP_BATCH, firstBatchSeconds: startupRuns, median: startupSeconds },
       targets,
     },
     null,
