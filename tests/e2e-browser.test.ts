@@ -164,6 +164,44 @@ describe('browser mode', () => {
     await page.getByRole('heading', { name: 'History', level: 1 }).waitFor();
   }, 120_000);
 
+  it('keeps a folder typed into the file browser when the first listing arrives after the typing', async () => {
+    const folder = path.join(dataDir, 'late-listing');
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, 'late.onnx'), 'x');
+    // The file browser's first listing (its start folder) is held back, as on a busy machine, until the user has
+    // typed a folder.
+    await page.goto(`${host.origin}/#/run`);
+    let release!: () => void;
+    let isReleased = false;
+    const released = new Promise<void>((r) => (release = () => ((isReleased = true), r())));
+    const held: Array<Promise<unknown>> = [];
+    await page.route('**/api/call/system.listDir', async (route) => {
+      if (isReleased) return route.continue();
+      held.push(route.request().response());
+      await released;
+      await route.continue();
+    });
+    try {
+      await page.getByTestId('browse-model').click();
+      const fb = page.getByTestId('file-browser');
+      await fb.getByLabel('Folder').fill(folder);
+      await expect.poll(() => held.length).toBeGreaterThan(0);
+      release();
+      await Promise.all(held);
+      // The late listing has rendered once the browser knows a parent folder to go up to.
+      await expect.poll(() => fb.getByRole('button', { name: '↑ Up' }).isEnabled(), { timeout: 20_000 }).toBe(true);
+      expect(await fb.getByLabel('Folder').inputValue()).toBe(folder);
+      await fb.getByRole('button', { name: 'Go' }).click();
+      await fb.locator('.file-row[data-name="late.onnx"]').waitFor();
+    } finally {
+      release();
+      await page.unroute('**/api/call/system.listDir');
+      // Closed even when an assertion failed, so the next tests do not meet an open dialog.
+      const fb = page.getByTestId('file-browser');
+      if (await fb.isVisible()) await fb.getByRole('button', { name: 'Close' }).click();
+    }
+  }, 60_000);
+
   it('shows the engine’s message and what to do for a bad data file', async () => {
     const badPt = path.join(dataDir, 'inputs', 'not-a-tensor.pt');
     await writeFile(badPt, 'plain text, not a torch.save archive\n'.repeat(20));

@@ -17,6 +17,9 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
   const [error, setError] = useState<unknown>(null);
 
   const latest = useRef(0);
+  // The listing ticket current when the user last typed a folder: a listing asked for before that keystroke must not
+  // overwrite what is being typed (on a busy machine the first listing can arrive after the user started typing).
+  const typedAt = useRef(0);
   const open = async (p?: string) => {
     const ticket = ++latest.current;
     try {
@@ -24,7 +27,7 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
       // A slower earlier listing (e.g. the home folder on open) must not replace the one asked for last.
       if (ticket !== latest.current) return;
       setDir(res);
-      setTyped(res.path);
+      if (ticket > typedAt.current) setTyped(res.path);
       setSelected([]);
       setError(null);
     } catch (err) {
@@ -64,7 +67,10 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
           <button type="button" className="small" disabled={!dir?.parent} onClick={() => dir?.parent && open(dir.parent)}>
             ↑ Up
           </button>
-          <input aria-label="Folder" style={{ flex: 1 }} value={typed} onChange={(e) => setTyped(e.target.value)} />
+          <input aria-label="Folder" style={{ flex: 1 }} value={typed} onChange={(e) => {
+              typedAt.current = latest.current;
+              setTyped(e.target.value);
+            }} />
           <button type="submit" className="small">
             Go
           </button>
