@@ -103,19 +103,21 @@ export interface Batch {
   redshifts: Float32Array | null;
 }
 
+/** Galaxies [start, start + count) of a partition in memory, as subarray views (no copies). */
+export function batchView(p: GalaxyPartition, start: number, count: number): Batch {
+  return {
+    start,
+    count,
+    images: p.images.subarray(start * IMAGE_VALUES_PER_SAMPLE, (start + count) * IMAGE_VALUES_PER_SAMPLE),
+    magnitudes: p.magnitudes.subarray(start * MAGNITUDES_PER_SAMPLE, (start + count) * MAGNITUDES_PER_SAMPLE),
+    redshifts: p.redshifts ? p.redshifts.subarray(start, start + count) : null,
+  };
+}
+
 /** Consecutive batches of a partition as subarray views (no copies); the last batch may be shorter. */
 export function* batches(p: GalaxyPartition, batchSize: number): Generator<Batch> {
   if (!Number.isSafeInteger(batchSize) || batchSize <= 0) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
-  for (let start = 0; start < p.samples; start += batchSize) {
-    const count = Math.min(batchSize, p.samples - start);
-    yield {
-      start,
-      count,
-      images: p.images.subarray(start * IMAGE_VALUES_PER_SAMPLE, (start + count) * IMAGE_VALUES_PER_SAMPLE),
-      magnitudes: p.magnitudes.subarray(start * MAGNITUDES_PER_SAMPLE, (start + count) * MAGNITUDES_PER_SAMPLE),
-      redshifts: p.redshifts ? p.redshifts.subarray(start, start + count) : null,
-    };
-  }
+  for (let start = 0; start < p.samples; start += batchSize) yield batchView(p, start, Math.min(batchSize, p.samples - start));
 }
 
 /** Every batch of the dataset, partition by partition; only one partition is in memory at a time. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { fileSource } from './byte-source.ts';
-import type { Batch } from './dataset.ts';
+import { batchView, type Batch } from './dataset.ts';
 import { PtFormatError } from './pt-errors.ts';
 import { isContiguous, type Layout, readGalaxyPartition, readLayout } from './pt-reader.ts';
 import { IMAGE_VALUES_PER_SAMPLE, MAGNITUDES_PER_SAMPLE, type GalaxyPartition } from './types.ts';
@@ -137,15 +137,7 @@ function inMemoryPartition(p: GalaxyPartition): PartitionStream {
     read(start, count) {
       if (!part) throw new Error(`${p.path}: the partition stream is closed`);
       if (!(start >= 0 && count > 0 && start + count <= part.samples)) throw new RangeError(`${p.path}: samples [${start}, ${start + count}) are outside the partition (${part.samples})`);
-      const img = IMAGE_VALUES_PER_SAMPLE;
-      const mag = MAGNITUDES_PER_SAMPLE;
-      return {
-        start,
-        count,
-        images: part.images.subarray(start * img, (start + count) * img),
-        magnitudes: part.magnitudes.subarray(start * mag, (start + count) * mag),
-        redshifts: part.redshifts ? part.redshifts.subarray(start, start + count) : null,
-      };
+      return batchView(part, start, count);
     },
     close() {
       part = null;
