@@ -259,8 +259,8 @@ async function followAndRecord(clients: AwsClients, executionArn: string, f: { i
       return;
     }
     const record = await buildRecord(clients, final, entry.id, onEvent);
+    await removeSuperseded(history, executionArn, entry.id); // first: History never lists the execution twice
     const id = await saveToHistory(history, record, entry.name, entry.id);
-    await removeSuperseded(history, executionArn, id);
     const saved = { ...record, id };
     out(f.json ? JSON.stringify(saved, null, 2) : `${formatRecord(saved)}\n  saved in History as ${id}`);
     if (record.status !== 'completed') process.exitCode = 1;

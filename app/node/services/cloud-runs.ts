@@ -259,8 +259,10 @@ export class CloudRunService {
       }
       this.emit(a, { phase: 'collecting', ...snapshotView(final), message: 'Reading the results…' });
       const record = await buildRecord(a.clients, final, a.runId, onEvent);
-      await saveToHistory(this.deps.store, record, a.name, a.runId);
+      // Superseded entries go first, so History never lists the execution twice; this run's own entry already holds
+      // the ARN, so a crash in between still leaves it re-attachable.
       await removeSuperseded(this.deps.store, executionArn, a.runId);
+      await saveToHistory(this.deps.store, record, a.name, a.runId);
       const status = record.status === 'completed' ? 'completed' : record.status === 'aborted' ? 'cancelled' : 'failed';
       this.deps.hub.emit('cloud.finished', {
         runId: a.runId,
