@@ -18,8 +18,7 @@ import { rm } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
-import { batches } from '../../engine/data/dataset.ts';
-import { readGalaxyPartition } from '../../engine/data/pt-reader.ts';
+import { allocateBatchBuffers, openPartitionStream } from '../../engine/data/pt-stream.ts';
 import { inspectModel } from '../../engine/model/model-info.ts';
 import { engineSessionOptions, predictBatch } from '../../engine/run/engine-session.ts';
 import { studyRates, type Measured } from '../../engine/run/run-record.ts';
@@ -98,27 +97,42 @@ export function createInference(deps: { s3: S3Client; tmpDir?: string }) {
     const m: Measured = { samples: 0, batches: 0, inferenceSeconds: 0, cpuSeconds: 0, peakRssBytes: process.memoryUsage.rss() };
     let loadSeconds = 0;
     const dataDir = path.join(tmp, 'data', `rank-${item.rank}-${process.hrtime.bigint()}`);
+    // Streamed as the local worker streams (CRC pass at open, then one positioned read per batch into buffers
+    // allocated once), with the batch reads counted as load and taken out of the inference window the same way.
+    const buffers = allocateBatchBuffers(item.batch_size);
     try {
       for (const key of item.files) {
         const l0 = performance.now();
         const file = await downloadTo(deps.s3, item.data_bucket, key, dataDir);
-        const part = await readGalaxyPartition(file);
-        await rm(file, { force: true });
+        const part = await openPartitionStream(file);
         loadSeconds += (performance.now() - l0) / 1000;
 
-        let windowEnd = performance.now();
-        const windowStart = windowEnd;
+        const windowStart = performance.now();
+        let windowEnd = windowStart;
         const cpuStart = cpuSecondsNow();
+        let readSeconds = 0;
+        let readCpuSeconds = 0;
         const zPred = new Float32Array(part.samples); // the study's rank result holds metrics only
-        for (const b of batches(part, item.batch_size)) {
-          await predictBatch(model.session, model.binding, b.images, b.magnitudes, b.count, zPred, b.start);
-          windowEnd = performance.now();
-          m.batches++;
-          m.samples += b.count;
-          m.peakRssBytes = Math.max(m.peakRssBytes, process.memoryUsage.rss());
+        try {
+          for (let start = 0; start < part.samples; start += item.batch_size) {
+            const r0 = performance.now();
+            const c0 = cpuSecondsNow();
+            const b = part.read(start, Math.min(item.batch_size, part.samples - start), buffers);
+            readSeconds += (performance.now() - r0) / 1000;
+            readCpuSeconds += cpuSecondsNow() - c0;
+            await predictBatch(model.session, model.binding, b.images, b.magnitudes, b.count, zPred, b.start);
+            windowEnd = performance.now();
+            m.batches++;
+            m.samples += b.count;
+            m.peakRssBytes = Math.max(m.peakRssBytes, process.memoryUsage.rss());
+          }
+        } finally {
+          part.close();
+          await rm(file, { force: true });
         }
-        m.cpuSeconds += cpuSecondsNow() - cpuStart;
-        m.inferenceSeconds += (windowEnd - windowStart) / 1000;
+        loadSeconds += readSeconds;
+        m.cpuSeconds += Math.max(0, cpuSecondsNow() - cpuStart - readCpuSeconds);
+        m.inferenceSeconds += Math.max(0, (windowEnd - windowStart) / 1000 - readSeconds);
       }
     } finally {
       await rm(dataDir, { recursive: true, force: true });
