@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { allocateBatchBuffers, openPartitionStream } from '../../engine/data/pt-stream.ts';
 import { inspectModel } from '../../engine/model/model-info.ts';
 import { engineSessionOptions, predictBatch } from '../../engine/run/engine-session.ts';
+import { InferenceWindow } from '../../engine/run/inference-window.ts';
 import { studyRates, type Measured } from '../../engine/run/run-record.ts';
 import { CaiPayloadSchema } from '../payload-schema.ts';
 import { RANK_RESULT_KEYS, rankResultKey, RankResultSchema, type RankResult } from '../rank-result.ts';
@@ -69,11 +70,6 @@ async function loadModel(s3: S3Client, bucket: string, key: string, tmp: string)
   return { session, binding: info.binding, initMs: performance.now() - t0 };
 }
 
-const cpuSecondsNow = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-
 export function createInference(deps: { s3: S3Client; tmpDir?: string }) {
   const tmp = deps.tmpDir ?? path.join(os.tmpdir(), 'cosmicai');
   return async function infer(event: unknown): Promise<InferenceOutput> {
@@ -107,21 +103,13 @@ export function createInference(deps: { s3: S3Client; tmpDir?: string }) {
         const part = await openPartitionStream(file);
         loadSeconds += (performance.now() - l0) / 1000;
 
-        const windowStart = performance.now();
-        let windowEnd = windowStart;
-        const cpuStart = cpuSecondsNow();
-        let readSeconds = 0;
-        let readCpuSeconds = 0;
+        const timing = new InferenceWindow();
         const zPred = new Float32Array(part.samples); // the study's rank result holds metrics only
         try {
           for (let start = 0; start < part.samples; start += item.batch_size) {
-            const r0 = performance.now();
-            const c0 = cpuSecondsNow();
-            const b = part.read(start, Math.min(item.batch_size, part.samples - start), buffers);
-            readSeconds += (performance.now() - r0) / 1000;
-            readCpuSeconds += cpuSecondsNow() - c0;
+            const b = timing.read(() => part.read(start, Math.min(item.batch_size, part.samples - start), buffers));
             await predictBatch(model.session, model.binding, b.images, b.magnitudes, b.count, zPred, b.start);
-            windowEnd = performance.now();
+            timing.batchDone();
             m.batches++;
             m.samples += b.count;
             m.peakRssBytes = Math.max(m.peakRssBytes, process.memoryUsage.rss());
@@ -130,9 +118,9 @@ export function createInference(deps: { s3: S3Client; tmpDir?: string }) {
           part.close();
           await rm(file, { force: true });
         }
-        loadSeconds += readSeconds;
-        m.cpuSeconds += Math.max(0, cpuSecondsNow() - cpuStart - readCpuSeconds);
-        m.inferenceSeconds += Math.max(0, (windowEnd - windowStart) / 1000 - readSeconds);
+        loadSeconds += timing.readSeconds;
+        m.cpuSeconds += timing.cpuSeconds();
+        m.inferenceSeconds += timing.inferenceSeconds;
       }
     } finally {
       await rm(dataDir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import type { Batch } from '../data/dataset.ts';
 import { allocateBatchBuffers, openPartition, type PartitionStream } from './partition-source.ts';
 import { countNonFinite } from './non-finite.ts';
 import { collectGarbage } from './collect-garbage.ts';
+import { InferenceWindow } from './inference-window.ts';
 import { prefetchIntoPageCache, type Prefetch } from '../data/page-cache-prefetch.ts';
 import { engineSessionOptions, predictBatch } from './engine-session.ts';
 import type { LocalRunProgress, PartitionMeasurement, WorkerInit, WorkerMessage } from './worker-protocol.ts';
@@ -24,10 +25,6 @@ function post(msg: WorkerMessage, transfer: ArrayBuffer[] = []): void {
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
-const cpuSecondsNow = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
 async function main(): Promise<void> {
   const t0 = performance.now();
@@ -90,11 +87,8 @@ async function main(): Promise<void> {
 
     const zPred = new Float32Array(part.samples);
     const zTrueAll = part.labelled ? new Float32Array(part.samples) : null;
-    const inferStart = performance.now();
-    const cpuStart = cpuSecondsNow();
-    // Batch reads inside the inference window, taken out of inference_seconds and total_cpu_time.
-    let readSeconds = 0;
-    let readCpuSeconds = 0;
+    const openSeconds = m.loadSeconds;
+    const timing = new InferenceWindow();
     m.status = 'completed';
     try {
       for (let start = 0; start < part.samples; start += batchSize) {
@@ -103,33 +97,31 @@ async function main(): Promise<void> {
           stopped = true;
           break;
         }
-        const rStart = performance.now();
-        const rCpu = cpuSecondsNow();
         let b: Batch;
         try {
-          b = part.read(start, Math.min(batchSize, part.samples - start), buffers);
-          const nf = countNonFinite(b.images, b.magnitudes);
-          m.nanInputs += nf.nan;
-          m.infInputs += nf.inf;
-          if (zTrueAll && b.redshifts) zTrueAll.set(b.redshifts, start);
+          b = timing.read(() => {
+            const batch = part.read(start, Math.min(batchSize, part.samples - start), buffers);
+            const nf = countNonFinite(batch.images, batch.magnitudes);
+            m.nanInputs += nf.nan;
+            m.infInputs += nf.inf;
+            if (zTrueAll && batch.redshifts) zTrueAll.set(batch.redshifts, start);
+            return batch;
+          });
         } catch (err) {
           m.status = 'failed';
           m.error = `reading batch ${m.batches + 1} failed after ${m.batches} batch(es): ${errorText(err)}`;
           break;
         }
-        const rEnd = performance.now();
-        readSeconds += (rEnd - rStart) / 1000;
-        readCpuSeconds += cpuSecondsNow() - rCpu;
-        m.loadSeconds += (rEnd - rStart) / 1000;
-        const bStart = rEnd;
+        m.loadSeconds = openSeconds + timing.readSeconds;
+        const bStart = performance.now();
         await predictBatch(session, init.binding, b.images, b.magnitudes, b.count, zPred, b.start);
-        const bEnd = performance.now();
+        const bEnd = timing.batchDone();
         m.batchMs.push(bEnd - bStart);
         m.batches++;
         m.samples += b.count;
         batchesDone++;
         samplesDone += b.count;
-        m.inferenceSeconds = (bEnd - inferStart) / 1000 - readSeconds;
+        m.inferenceSeconds = timing.inferenceSeconds;
         const rss = process.memoryUsage.rss();
         if (rss > m.peakRssBytes) m.peakRssBytes = rss;
         inferSecondsSoFar += (bEnd - bStart) / 1000;
@@ -140,7 +132,7 @@ async function main(): Promise<void> {
       m.error = `inference failed after ${m.batches} batch(es): ${errorText(err)}`;
     }
     // The window ends at the last finished batch; a cancel check or failure after it adds nothing.
-    m.cpuSeconds = Math.max(0, cpuSecondsNow() - cpuStart - readCpuSeconds);
+    m.cpuSeconds = timing.cpuSeconds();
     if (m.inferenceSeconds === 0) m.cpuSeconds = 0;
     part.close();
     const zTrue = zTrueAll ? zTrueAll.slice(0, m.samples) : null;
