@@ -17,9 +17,9 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
   const [error, setError] = useState<unknown>(null);
 
   const latest = useRef(0);
-  // The listing ticket current when the user last typed a folder: a listing asked for before that keystroke must not
-  // overwrite what is being typed (on a busy machine the first listing can arrive after the user started typing).
-  const typedAt = useRef(0);
+  // Set when the user edits the folder field, cleared when they ask for a listing: a listing they did not ask for
+  // since (the start folder, which on a busy machine can arrive after they began typing) must not replace their text.
+  const edited = useRef(false);
   const open = async (p?: string) => {
     const ticket = ++latest.current;
     try {
@@ -27,12 +27,16 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
       // A slower earlier listing (e.g. the home folder on open) must not replace the one asked for last.
       if (ticket !== latest.current) return;
       setDir(res);
-      if (ticket > typedAt.current) setTyped(res.path);
+      if (!edited.current) setTyped(res.path);
       setSelected([]);
       setError(null);
     } catch (err) {
       if (ticket === latest.current) setError(err);
     }
+  };
+  const navigate = (p?: string) => {
+    edited.current = false;
+    return open(p);
   };
   useEffect(() => {
     void open(start || undefined);
@@ -40,7 +44,7 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
 
   const shown = dir?.entries.filter((e) => e.kind === 'dir' || !extensions?.length || extensions.some((x) => e.name.toLowerCase().endsWith(x))) ?? [];
   const toggle = (e: DirEntry) => {
-    if (e.kind === 'dir') return void open(e.path);
+    if (e.kind === 'dir') return void navigate(e.path);
     if (kind === 'folder') return;
     setSelected((s) => (kind === 'file' ? [e.path] : s.includes(e.path) ? s.filter((x) => x !== e.path) : [...s, e.path]));
   };
@@ -61,14 +65,14 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
           onSubmit={(e) => {
             e.preventDefault();
             e.stopPropagation();
-            void open(typed);
+            void navigate(typed);
           }}
         >
-          <button type="button" className="small" disabled={!dir?.parent} onClick={() => dir?.parent && open(dir.parent)}>
+          <button type="button" className="small" disabled={!dir?.parent} onClick={() => dir?.parent && navigate(dir.parent)}>
             ↑ Up
           </button>
           <input aria-label="Folder" style={{ flex: 1 }} value={typed} onChange={(e) => {
-              typedAt.current = latest.current;
+              edited.current = true;
               setTyped(e.target.value);
             }} />
           <button type="submit" className="small">
