@@ -146,6 +146,8 @@ describe('browser mode', () => {
     await page.locator('input[name=name]').fill('');
     await page.getByTestId('browse-model').click();
     const fb = page.getByTestId('file-browser');
+    // As a user does, wait for the browser's start listing before typing another folder.
+    await expect.poll(() => fb.getByRole('button', { name: '↑ Up' }).isEnabled(), { timeout: 30_000 }).toBe(true);
     await fb.getByLabel('Folder').fill(bad);
     await fb.getByRole('button', { name: 'Go' }).click();
     await fb.locator('.file-row[data-name="broken-model.onnx"]').click();
