@@ -135,7 +135,7 @@ export function describeAwsError(error: unknown, ctx: AwsErrorContext = {}): Des
     return make('invalid-credentials', `the AWS credentials were rejected (${code}).`, 'The access key id or secret is wrong or deactivated: check the keys in the credentials source, and that the region matches the account.');
   }
   if (code === 'AccessDenied' || code === 'AccessDeniedException' || code === 'AuthorizationError') {
-    return make('access-denied', `access denied (${raw}).`, 'The IAM identity lacks a permission for this call. Grant it (see README "Cloud" → permissions) or use a profile that has it.');
+    return make('access-denied', `access denied (${raw}).`, 'The IAM identity lacks a permission for this call. Grant it (see docs/cloud.md, "Permissions") or use a profile that has it.');
   }
   if (status === 403 && !code.startsWith('Throttl')) {
     // HEAD requests get a bare 403: no code says whether the keys or the permissions are wrong.
