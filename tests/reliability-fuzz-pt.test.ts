@@ -176,7 +176,9 @@ describe('hostile .pt files end in a PtFormatError, quickly and without large al
       return { bytes: zipBomb(records, target, mb), how: `${target} inflates to ${mb} MiB` };
     });
     expect(stats.refused).toBe(40);
-    expect(stats.codes.get('zip-bomb')).toBe(40);
+    // The largest are refused from their declared sizes by the memory budget before any inflating starts.
+    expect((stats.codes.get('zip-bomb') ?? 0) + (stats.codes.get('too-large') ?? 0)).toBe(40);
+    expect(stats.codes.get('zip-bomb')).toBeGreaterThan(0);
   });
 
   it('declared tensor sizes far beyond the file', () => {
