@@ -4,11 +4,11 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ApiError, describeZodError, RunEntry, type ApiErrorData, type HistoryItem, type PredictionRow, type RunHeadline, type RunStatus } from '../common/contract/index.ts';
 import { writeFileAtomic } from '../../engine/atomic-file.ts';
-import { pidAlive } from '../../engine/pid-alive.ts';
+import { currentProcessIdentity, ownerAlive } from '../../engine/pid-alive.ts';
 
 const ID_RE = /^[A-Za-z0-9._-]{1,100}$/;
 const OWNER_FILE = 'owner.json';
-const Owner = z.object({ pid: z.number().int(), hostname: z.string().optional() });
+const Owner = z.object({ pid: z.number().int(), hostname: z.string().optional(), startTime: z.string().optional(), bootId: z.string().optional() });
 
 export interface NewRun {
   kind: string;
@@ -80,7 +80,7 @@ export class HistoryStore {
       error: null,
       record: null,
     };
-    await writeFileAtomic(path.join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid }));
+    await writeFileAtomic(path.join(dir, OWNER_FILE), JSON.stringify(await currentProcessIdentity()));
     await this.write(entry);
     return entry;
   }
@@ -119,7 +119,7 @@ export class HistoryStore {
     let alive = false;
     try {
       const owner = Owner.parse(JSON.parse(await readFile(path.join(this.dirOf(entry.id), OWNER_FILE), 'utf8')));
-      alive = owner.pid === process.pid ? this.isActive(entry.id) : pidAlive(owner.pid);
+      alive = owner.pid === process.pid ? this.isActive(entry.id) : await ownerAlive(owner);
     } catch {
       alive = false;
     }

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../atomic-file.ts';
 import { z } from 'zod';
 import type { StudyMeasurement } from './measurement.ts';
 import { expandSweep, SweepParamsSchema, type StudyJob, type SweepParamsInput } from './sweep-plan.ts';
-import { pidAlive } from '../pid-alive.ts';
+import { currentProcessIdentity, ownerAlive, type ProcessIdentity } from '../pid-alive.ts';
 
 /**
  * A study's queue on disk: `<dataDir>/studies/<id>/study.json`, rewritten atomically (temp file + rename) after
@@ -189,17 +189,19 @@ export async function lockStudy(dataDir: string, id: string): Promise<() => Prom
   const file = path.join(studiesDir(dataDir), id, 'lock.json');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      await writeFile(file, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }), { flag: 'wx' });
+      await writeFile(file, JSON.stringify({ ...(await currentProcessIdentity()), since: new Date().toISOString() }), { flag: 'wx' });
       return () => rm(file, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       let pid = 0;
+      let owner: ProcessIdentity | null = null;
       try {
-        pid = Number((JSON.parse(await readFile(file, 'utf8')) as { pid?: unknown }).pid) || 0;
+        owner = JSON.parse(await readFile(file, 'utf8')) as ProcessIdentity;
+        pid = Number(owner.pid) || 0;
       } catch {
         // unreadable lock: treat as stale
       }
-      if (pid && pid !== process.pid && pidAlive(pid)) throw new Error(`study ${id} is already running in process ${pid}; wait for it or stop that process`);
+      if (pid && owner && pid !== process.pid && (await ownerAlive({ ...owner, pid }))) throw new Error(`study ${id} is already running in process ${pid}; wait for it or stop that process`);
       if (pid === process.pid) throw new Error(`study ${id} is already running`);
       await rm(file, { force: true });
     }
