@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../engine/atomic-file.ts';
+import { withFileLock } from '../engine/file-lock.ts';
 import {
   CredentialsInputSchema,
   formatZodIssues,
@@ -138,14 +139,16 @@ export class ProfileStore {
     return parsed.data;
   }
 
-  /** Read-modify-write, one at a time within this process. */
+  /** Read-modify-write, one at a time within this process and across processes (profiles.json.lock). */
   private mutate<T>(fn: (file: ProfilesFile) => T): Promise<T> {
-    const run = this.queue.then(async () => {
-      const file = await this.read();
-      const out = fn(file);
-      await writeFileAtomic(this.file, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, mkdir: true });
-      return out;
-    });
+    const run = this.queue.then(() =>
+      withFileLock(this.file, async () => {
+        const file = await this.read();
+        const out = fn(file);
+        await writeFileAtomic(this.file, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, mkdir: true });
+        return out;
+      }),
+    );
     this.queue = run.catch(() => undefined);
     return run;
   }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ApiError, describeZodError, RunEntry, type ApiErrorData, type HistoryItem, type PredictionRow, type RunHeadline, type RunStatus } from '../common/contract/index.ts';
 import { writeFileAtomic } from '../../engine/atomic-file.ts';
+import { withFileLock } from '../../engine/file-lock.ts';
 import { currentProcessIdentity, ownerAlive } from '../../engine/pid-alive.ts';
 
 const ID_RE = /^[A-Za-z0-9._-]{1,100}$/;
@@ -46,16 +47,28 @@ export class HistoryStore {
     return path.join(this.root, id);
   }
 
-  /** Serialises read-modify-write operations on one entry (e.g. a rename racing the end of the run). */
+  /**
+   * Serialises read-modify-write operations on one entry (e.g. a rename racing the end of the run), in this
+   * process and across processes (`runs/.<id>.lock`; names starting with '.' are not entries).
+   */
   private withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(id) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
+    const locked = () => withFileLock(this.dirOf(id), fn, { lockfilePath: path.join(this.root, `.${id}.lock`) });
+    const next = prev.then(locked, locked);
     const settled = next.catch(() => undefined);
     this.locks.set(id, settled);
     void settled.then(() => {
       if (this.locks.get(id) === settled) this.locks.delete(id);
     });
     return next;
+  }
+
+  /**
+   * Runs `fn` holding History's store-wide lock `name` (e.g. 'import'), so a check-then-create sequence (is this
+   * file imported yet?) is atomic across processes: two concurrent imports cannot both add the same run.
+   */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return withFileLock(path.join(this.root, `.${name}`), fn, { waitMs: 120_000 });
   }
 
   async create(init: NewRun): Promise<RunEntry> {
