@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../engine/atomic-file.ts';
 import { withFileLock } from '../engine/file-lock.ts';
+import { insecureEndpointMessage, insecureEndpoints } from './endpoint-policy.ts';
 import {
   CredentialsInputSchema,
   formatZodIssues,
@@ -75,6 +76,7 @@ export class ProfileStore {
     return this.mutate((file) => {
       if (file.profiles.some((p) => p.name === parsed.name)) throw new ProfileError(`A profile named '${parsed.name}' already exists; edit it or pick another name.`, 'PROFILE_EXISTS');
       const now = new Date().toISOString();
+      refuseInsecure(parsed);
       const stored: StoredProfile = { ...parsed, credentials: this.storeCredentials(parsed.credentials), createdAt: now, updatedAt: now };
       file.profiles.push(stored);
       return redactProfile(stored);
@@ -97,6 +99,7 @@ export class ProfileStore {
         credentials: credentials ? this.storeCredentials(credentials) : file.profiles[i].credentials,
         updatedAt: new Date().toISOString(),
       };
+      refuseInsecure(next);
       file.profiles[i] = next;
       return redactProfile(next);
     });
@@ -152,6 +155,11 @@ export class ProfileStore {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+function refuseInsecure(p: { name: string; endpoints?: StoredProfile['endpoints']; allowInsecureEndpoints?: boolean }): void {
+  const bad = p.allowInsecureEndpoints ? [] : insecureEndpoints(p.endpoints);
+  if (bad.length) throw new ProfileError(insecureEndpointMessage(p.name, bad), 'PROFILE_INVALID');
 }
 
 function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
