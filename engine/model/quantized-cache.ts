@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
+import { readRegularFile } from '../regular-file.ts';
 import { QUANTIZER_VERSION, quantizeModel, QuantizeError, type QuantizeOptions } from './quantize.ts';
 
 export type Precision = 'fp32' | 'int8';
@@ -60,7 +61,7 @@ async function build(fp32Path: string, fallbackDir: string, options: QuantizeOpt
   if (await exists(fallback)) return fallback;
   let bytes: Uint8Array;
   try {
-    bytes = quantizeModel(await readFile(fp32Path), options).bytes;
+    bytes = quantizeModel(await readRegularFile(fp32Path), options).bytes;
   } catch (err) {
     if (err instanceof QuantizeError) throw new QuantizeError(`${fp32Path}: cannot make an int8 model: ${err.message}`);
     throw err;
