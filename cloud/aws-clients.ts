@@ -7,6 +7,7 @@ import { fromEnv, fromIni, fromSSO } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { rememberCredentials } from './aws-errors.ts';
 import type { StoredProfile } from './profile-schema.ts';
+import { checkEndpoints } from './endpoint-policy.ts';
 import { decryptKeys, type SecretCipher } from './secret-cipher.ts';
 
 /**
@@ -78,6 +79,7 @@ function sourceProvider(profile: StoredProfile, cipher?: SecretCipher): AwsCrede
 }
 
 export function makeClients(profile: StoredProfile, options: ClientOptions = {}): AwsClients {
+  checkEndpoints(profile); // a profile saved before the check, or edited by hand
   const common = {
     region: profile.region,
     credentials: credentialsFor(profile, options.cipher),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { openRegularFile } from '../engine/regular-file.ts';
 import { createReadStream } from 'node:fs';
 
 export interface FileDigests {
@@ -17,7 +18,9 @@ export async function digestFile(file: string, partSize: number, signal?: AbortS
   const parts: Buffer[] = [];
   let part = createHash('md5');
   let inPart = 0;
-  for await (const chunk of createReadStream(file, { signal, highWaterMark: 1 << 20 })) {
+  // Opened non-blocking and checked to be a regular file first: a FIFO in a data or code folder cannot hang it.
+  const { handle } = await openRegularFile(file);
+  for await (const chunk of createReadStream('', { fd: handle, signal, highWaterMark: 1 << 20 })) {
     const buf = chunk as Buffer;
     sha.update(buf);
     whole.update(buf);

@@ -69,6 +69,8 @@ const baseFields = {
   lambdaMemoryMb: z.number().int().min(128).max(10240),
   architecture: z.enum(['x86_64', 'arm64']),
   endpoints: EndpointsSchema,
+  /** Accept http:// endpoints on non-loopback hosts (requests travel in clear); see cloud/endpoint-policy.ts. */
+  allowInsecureEndpoints: z.boolean().optional(),
 };
 
 const profileFields = {

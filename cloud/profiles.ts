@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../engine/atomic-file.ts';
+import { withFileLock } from '../engine/file-lock.ts';
+import { insecureEndpointMessage, insecureEndpoints } from './endpoint-policy.ts';
 import {
   CredentialsInputSchema,
   formatZodIssues,
@@ -74,6 +76,7 @@ export class ProfileStore {
     return this.mutate((file) => {
       if (file.profiles.some((p) => p.name === parsed.name)) throw new ProfileError(`A profile named '${parsed.name}' already exists; edit it or pick another name.`, 'PROFILE_EXISTS');
       const now = new Date().toISOString();
+      refuseInsecure(parsed);
       const stored: StoredProfile = { ...parsed, credentials: this.storeCredentials(parsed.credentials), createdAt: now, updatedAt: now };
       file.profiles.push(stored);
       return redactProfile(stored);
@@ -96,6 +99,7 @@ export class ProfileStore {
         credentials: credentials ? this.storeCredentials(credentials) : file.profiles[i].credentials,
         updatedAt: new Date().toISOString(),
       };
+      refuseInsecure(next);
       file.profiles[i] = next;
       return redactProfile(next);
     });
@@ -138,17 +142,24 @@ export class ProfileStore {
     return parsed.data;
   }
 
-  /** Read-modify-write, one at a time within this process. */
+  /** Read-modify-write, one at a time within this process and across processes (profiles.json.lock). */
   private mutate<T>(fn: (file: ProfilesFile) => T): Promise<T> {
-    const run = this.queue.then(async () => {
-      const file = await this.read();
-      const out = fn(file);
-      await writeFileAtomic(this.file, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, mkdir: true });
-      return out;
-    });
+    const run = this.queue.then(() =>
+      withFileLock(this.file, async () => {
+        const file = await this.read();
+        const out = fn(file);
+        await writeFileAtomic(this.file, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, mkdir: true });
+        return out;
+      }),
+    );
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+function refuseInsecure(p: { name: string; endpoints?: StoredProfile['endpoints']; allowInsecureEndpoints?: boolean }): void {
+  const bad = p.allowInsecureEndpoints ? [] : insecureEndpoints(p.endpoints);
+  if (bad.length) throw new ProfileError(insecureEndpointMessage(p.name, bad), 'PROFILE_INVALID');
 }
 
 function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {

@@ -145,12 +145,13 @@ describe('int8 precision through the API', () => {
     expect(ok.done.status).toBe('completed');
     const { entry } = await api.history.get({ id: ok.runId });
     expect((entry.record as any).model).toMatchObject({ path: model, reference: false, precision: 'int8' });
-    const copies = (await readdir(folder)).filter((f) => /^my-astromae\.int8-[0-9a-f]+\.onnx$/.test(f));
+    const cache = path.join(folder, '.cosmicai-int8');
+    const copies = (await readdir(cache)).filter((f) => /^my-astromae\.int8-[0-9a-f]+\.onnx$/.test(f));
     expect(copies).toHaveLength(1);
 
     // The cached int8 copy chosen as the model: quantizing it again is refused, with the reason and what to do.
     const before = (await api.history.list()).items.length;
-    const bad = await runToEnd({ model: path.join(folder, copies[0]), data: [fixture('tiny-8.pt')], precision: 'int8' });
+    const bad = await runToEnd({ model: path.join(cache, copies[0]), data: [fixture('tiny-8.pt')], precision: 'int8' });
     expect(bad.done.status).toBe('failed');
     expect(bad.done.error).toMatchObject({ code: 'bad-option', message: expect.stringMatching(/^precision int8: .*already quantized/) });
     expect(bad.done.error.hint).toMatch(/fp32/);

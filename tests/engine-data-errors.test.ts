@@ -112,7 +112,7 @@ describe('bad input: clear errors naming the file and the problem', () => {
     const missing = path.join(dir, 'nowhere');
     await expect(openDataset(missing)).rejects.toMatchObject({ code: 'io', file: missing, message: `${missing}: no such file or folder` });
     await expectBoth(missing, 'io', /cannot (read|open) the file/);
-    await expectBoth(empty, 'io', /EISDIR|folder or device, not a \.pt file/);
+    await expectBoth(empty, 'io', /EISDIR|folder, not a \.pt file/);
     await expect(openDataset([])).rejects.toMatchObject({ code: 'no-pt-files' });
   });
 

@@ -160,7 +160,7 @@ describe('ensureQuantizedModel', () => {
     const src = path.join(dir, 'mine.onnx');
     writeFileSync(src, smallModel());
     const first = await ensureQuantizedModel(src, path.join(dir, 'fallback'));
-    expect(path.dirname(first)).toBe(dir);
+    expect(path.dirname(first)).toBe(path.join(dir, '.cosmicai-int8'));
     expect(path.basename(first)).toMatch(/^mine\.int8-[0-9a-f]{12}\.onnx$/);
     const made = statSync(first).mtimeMs;
     expect(await ensureQuantizedModel(src, path.join(dir, 'fallback'))).toBe(first);
@@ -168,7 +168,22 @@ describe('ensureQuantizedModel', () => {
     utimesSync(src, new Date(), new Date(Date.now() + 5000));
     const second = await ensureQuantizedModel(src, path.join(dir, 'fallback'));
     expect(second).not.toBe(first);
-    expect(readdirSync(dir).filter((n) => n.includes('.int8-'))).toEqual([path.basename(second)]); // stale copy removed
+    expect(readdirSync(path.dirname(second))).toEqual([path.basename(second)]); // stale copy removed
+  });
+
+  it("never uses or deletes the user's own <stem>.int8-*.onnx files beside the model", async () => {
+    const dir = tmp();
+    const src = path.join(dir, 'mine.onnx');
+    writeFileSync(src, smallModel());
+    // The user's files, including one named exactly like the cache's would be in the old layout.
+    const first = await ensureQuantizedModel(src, path.join(dir, 'fallback'));
+    const theirs = ['mine.int8-handmade.onnx', 'mine.int8-000000000000.onnx', path.basename(first)];
+    for (const n of theirs) writeFileSync(path.join(dir, n), 'user data');
+    utimesSync(src, new Date(), new Date(Date.now() + 5000));
+    const second = await ensureQuantizedModel(src, path.join(dir, 'fallback'));
+    expect(second).not.toBe(first);
+    for (const n of theirs) expect(readFileSync(path.join(dir, n), 'utf8')).toBe('user data');
+    expect(readdirSync(path.dirname(second))).toEqual([path.basename(second)]);
   });
 
   it('names the file when the model cannot be quantized', async () => {
@@ -207,7 +222,7 @@ describe('cosmicai local --precision int8', () => {
     expect(int8.record.status).toBe('completed');
     expect(int8.record.samples).toBe(64);
     expect(int8.stdout).toMatch(/· int8/);
-    expect(readdirSync(path.join(SHARED_MODEL_DIR, 'models')).some((n) => /^astromae-reference-v\d+\.int8-[0-9a-f]{12}\.onnx$/.test(n))).toBe(true);
+    expect(readdirSync(path.join(SHARED_MODEL_DIR, 'models', '.cosmicai-int8')).some((n) => /^astromae-reference-v\d+\.int8-[0-9a-f]{12}\.onnx$/.test(n))).toBe(true);
     const fp32 = run('fp32');
     expect(fp32.record.model.precision).toBe('fp32');
     expect(int8.z).toHaveLength(64);

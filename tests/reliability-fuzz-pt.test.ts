@@ -3,12 +3,15 @@
  * pickles, unexpected globals and huge declared tensor sizes. Each must end in a PtFormatError naming the file,
  * quickly and without inflating or allocating what it declares.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PtFormatError } from '../engine/data/pt-errors.ts';
-import { parseGalaxyPartition, parsePartitionHeader } from '../engine/data/pt-reader.ts';
+import { parseGalaxyPartition, parsePartitionHeader, readGalaxyPartition, readPartitionHeader } from '../engine/data/pt-reader.ts';
+import { openPartitionStream } from '../engine/data/pt-stream.ts';
 import { torchZipChunks } from '../engine/data/zip-writer.ts';
 import { FIXTURES, concat, fixture, rawDataset, zipFromEntries, zipRecords } from './engine-data-helpers.ts';
 import { prng, type Rng } from './support/fuzz-prng.ts';
@@ -176,12 +179,67 @@ describe('hostile .pt files end in a PtFormatError, quickly and without large al
       return { bytes: zipBomb(records, target, mb), how: `${target} inflates to ${mb} MiB` };
     });
     expect(stats.refused).toBe(40);
-    expect(stats.codes.get('zip-bomb')).toBe(40);
+    // The largest are refused from their declared sizes by the memory budget before any inflating starts.
+    expect((stats.codes.get('zip-bomb') ?? 0) + (stats.codes.get('too-large') ?? 0)).toBe(40);
+    expect(stats.codes.get('zip-bomb')).toBeGreaterThan(0);
   });
 
   it('declared tensor sizes far beyond the file', () => {
     const stats = run('huge', 200, (r) => hugeDeclared(r));
     expect(stats.refused).toBe(200);
+  });
+});
+
+/** The images' stride tuple (1, 1, 1, 1) of pt-overlapping-strides-60000.pt (as_strided over 60,080 floats). */
+const EXPANDED = path.join(FIXTURES, 'regressions', 'pt-overlapping-strides-60000.pt');
+const EXPANDED_STRIDE = Buffer.from([0x4b, 0x01, 0x4b, 0x01, 0x4b, 0x01, 0x4b, 0x01]);
+
+function binint(v: number): Buffer {
+  const b = Buffer.alloc(5);
+  b[0] = 0x4a; // BININT: signed 32-bit
+  b.writeInt32LE(v, 1);
+  return b;
+}
+
+/** 60,000 images declared over a 60,080-element storage with random strides: zero, negative, overlapping, huge. */
+function stridedBomb(r: Rng): { bytes: Uint8Array; how: string } {
+  const positive = [1, 2, 7, 32, 1024, 5120, 2 ** 31 - 1];
+  const s = [r.pick(positive), r.pick(positive), r.pick(positive), r.pick(positive)];
+  // Half the cases put a zero or negative stride on one dimension; the rest overlap or overrun the storage.
+  if (r.int(2) === 0) s[r.int(4)] = r.pick([0, -1, -1024, -5120, -(2 ** 31)]);
+  const entries = zipRecords(EXPANDED).map((rec) => {
+    if (!rec.name.endsWith('data.pkl')) return { name: rec.name, parts: [rec.data] };
+    const pkl = Buffer.from(rec.data);
+    const at = pkl.indexOf(EXPANDED_STRIDE);
+    expect(at).toBeGreaterThan(0);
+    return { name: rec.name, parts: [Buffer.concat([pkl.subarray(0, at), ...s.map(binint), pkl.subarray(at + EXPANDED_STRIDE.length)])] };
+  });
+  return { bytes: concat(torchZipChunks(entries)), how: `images [60000,5,32,32] stride [${s.join(',')}]` };
+}
+
+describe('memory bombs from strides, and special files', () => {
+  it('zero, negative, overlapping and huge strides: refused from the shapes, nothing expanded', () => {
+    const stats = run('strides', 80, (r) => stridedBomb(r));
+    expect(stats.refused).toBe(80);
+    expect(stats.valid).toBe(0);
+    for (const code of stats.codes.keys()) expect(['bad-stride', 'too-large', 'size-exceeds-file']).toContain(code);
+    expect(stats.codes.get('bad-stride')).toBeGreaterThan(0);
+    expect((stats.codes.get('too-large') ?? 0) + (stats.codes.get('size-exceeds-file') ?? 0)).toBeGreaterThan(0);
+  });
+
+  it.runIf(process.platform !== 'win32')('a FIFO named 1.pt: not-a-file at once, never a blocking open', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuzz-fifo-'));
+    try {
+      const fifo = path.join(dir, '1.pt');
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      for (const open of [readPartitionHeader, readGalaxyPartition, openPartitionStream]) {
+        const t0 = performance.now();
+        await expect(open(fifo)).rejects.toMatchObject({ code: 'not-a-file', file: fifo });
+        expect(performance.now() - t0).toBeLessThan(BOUND_MS);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -88,6 +88,7 @@ interface ProfileAddFlags {
   memory?: number;
   arch?: 'x86_64' | 'arm64';
   endpoint?: string;
+  allowInsecureEndpoints?: boolean;
   s3Endpoint?: string;
   sfnEndpoint?: string;
   stsEndpoint?: string;
@@ -142,6 +143,7 @@ function registerProfile(program: Command): void {
     .option('--sfn-endpoint <url>', 'Step Functions endpoint override')
     .option('--sts-endpoint <url>', 'STS endpoint override')
     .option('--logs-endpoint <url>', 'CloudWatch Logs endpoint override')
+    .option('--allow-insecure-endpoints', 'accept http:// endpoints on non-loopback hosts (requests travel in clear)')
     .action(async (name: string, f: ProfileAddFlags) => {
       const endpoints = Object.fromEntries(
         Object.entries({ s3: f.s3Endpoint ?? f.endpoint, sfn: f.sfnEndpoint ?? f.endpoint, sts: f.stsEndpoint ?? f.endpoint, logs: f.logsEndpoint ?? f.endpoint }).filter(([, v]) => v),
@@ -160,6 +162,7 @@ function registerProfile(program: Command): void {
         ...(f.memory ? { lambdaMemoryMb: f.memory } : {}),
         ...(f.arch ? { architecture: f.arch } : {}),
         endpoints,
+        ...(f.allowInsecureEndpoints ? { allowInsecureEndpoints: true } : {}),
       };
       const saved = await profileStore().add(input);
       out(`saved profile:\n${formatProfile(saved)}`);

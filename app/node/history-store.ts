@@ -1,14 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ApiError, describeZodError, RunEntry, type ApiErrorData, type HistoryItem, type PredictionRow, type RunHeadline, type RunStatus } from '../common/contract/index.ts';
 import { writeFileAtomic } from '../../engine/atomic-file.ts';
-import { pidAlive } from '../../engine/pid-alive.ts';
+import { withFileLock } from '../../engine/file-lock.ts';
+import { currentProcessIdentity, ownerAlive } from '../../engine/pid-alive.ts';
+import { interruptedHeadline } from './interrupted-headline.ts';
 
 const ID_RE = /^[A-Za-z0-9._-]{1,100}$/;
 const OWNER_FILE = 'owner.json';
-const Owner = z.object({ pid: z.number().int(), hostname: z.string().optional() });
+/** Runs hold the user's data paths, model names and results: private to the user (folders 0700, files 0600). */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+const Owner = z.object({ pid: z.number().int(), hostname: z.string().optional(), startTime: z.string().optional(), bootId: z.string().optional() });
 
 export interface NewRun {
   kind: string;
@@ -46,10 +51,14 @@ export class HistoryStore {
     return path.join(this.root, id);
   }
 
-  /** Serialises read-modify-write operations on one entry (e.g. a rename racing the end of the run). */
+  /**
+   * Serialises read-modify-write operations on one entry (e.g. a rename racing the end of the run), in this
+   * process and across processes (`runs/.<id>.lock`; names starting with '.' are not entries).
+   */
   private withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(id) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
+    const locked = () => withFileLock(this.dirOf(id), fn, { lockfilePath: path.join(this.root, `.${id}.lock`) });
+    const next = prev.then(locked, locked);
     const settled = next.catch(() => undefined);
     this.locks.set(id, settled);
     void settled.then(() => {
@@ -58,13 +67,22 @@ export class HistoryStore {
     return next;
   }
 
+  /**
+   * Runs `fn` holding History's store-wide lock `name` (e.g. 'import'), so a check-then-create sequence (is this
+   * file imported yet?) is atomic across processes: two concurrent imports cannot both add the same run.
+   */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return withFileLock(path.join(this.root, `.${name}`), fn, { waitMs: 120_000 });
+  }
+
   async create(init: NewRun): Promise<RunEntry> {
-    await mkdir(this.root, { recursive: true });
+    await mkdir(this.root, { recursive: true, mode: DIR_MODE });
+    await chmod(this.root, DIR_MODE).catch(() => undefined); // made 0755 by an older version
     const now = new Date();
     const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const id = `${stamp}-${randomBytes(3).toString('hex')}`;
     const dir = path.join(this.root, id);
-    await mkdir(dir);
+    await mkdir(dir, { mode: DIR_MODE });
     this.open.add(id);
     const entry: RunEntry = {
       schema: 'cosmicai.run/1',
@@ -80,13 +98,13 @@ export class HistoryStore {
       error: null,
       record: null,
     };
-    await writeFileAtomic(path.join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid }));
+    await writeFileAtomic(path.join(dir, OWNER_FILE), JSON.stringify(await currentProcessIdentity()), { mode: FILE_MODE });
     await this.write(entry);
     return entry;
   }
 
   private async write(entry: RunEntry): Promise<void> {
-    await writeFileAtomic(path.join(this.dirOf(entry.id), 'run.json'), JSON.stringify(entry, null, 2) + '\n');
+    await writeFileAtomic(path.join(this.dirOf(entry.id), 'run.json'), JSON.stringify(entry, null, 2) + '\n', { mode: FILE_MODE });
   }
 
   private async readEntry(id: string): Promise<RunEntry> {
@@ -119,11 +137,14 @@ export class HistoryStore {
     let alive = false;
     try {
       const owner = Owner.parse(JSON.parse(await readFile(path.join(this.dirOf(entry.id), OWNER_FILE), 'utf8')));
-      alive = owner.pid === process.pid ? this.isActive(entry.id) : pidAlive(owner.pid);
+      alive = owner.pid === process.pid ? this.isActive(entry.id) : await ownerAlive(owner);
     } catch {
       alive = false;
     }
-    return alive ? entry : { ...entry, status: 'interrupted' };
+    if (alive) return entry;
+    // What the start-time headline guessed is replaced by what the kept partitions show.
+    const headline = entry.kind === 'local' ? await interruptedHeadline(entry.headline, await this.keptPartitions(entry.id)) : entry.headline;
+    return { ...entry, status: 'interrupted', headline };
   }
 
   /** Entries this process created and has not finished yet. */
@@ -134,6 +155,10 @@ export class HistoryStore {
 
   async get(id: string): Promise<{ entry: RunEntry; partitions: Array<Record<string, unknown>> }> {
     const entry = await this.readEntry(id);
+    return { entry, partitions: await this.keptPartitions(id) };
+  }
+
+  private async keptPartitions(id: string): Promise<Array<Record<string, unknown>>> {
     const dir = path.join(this.dirOf(id), 'partitions');
     const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^partition-\d+\.json$/.test(n)).sort();
     const partitions: Array<Record<string, unknown>> = [];
@@ -145,7 +170,7 @@ export class HistoryStore {
         // A damaged partition file leaves the rest of the run readable; the record in run.json has them all too.
       }
     }
-    return { entry, partitions };
+    return partitions;
   }
 
   async list(): Promise<HistoryItem[]> {
@@ -195,8 +220,8 @@ export class HistoryStore {
     if (n === null || !Number.isSafeInteger(n) || n < 0) return;
     await this.withLock(id, async () => {
       const pdir = path.join(this.dirOf(id), 'partitions');
-      await mkdir(pdir, { recursive: true });
-      await writeFileAtomic(path.join(pdir, `partition-${String(n).padStart(3, '0')}.json`), JSON.stringify(partition, null, 2) + '\n');
+      await mkdir(pdir, { recursive: true, mode: DIR_MODE });
+      await writeFileAtomic(path.join(pdir, `partition-${String(n).padStart(3, '0')}.json`), JSON.stringify(partition, null, 2) + '\n', { mode: FILE_MODE });
     });
   }
 
@@ -206,16 +231,17 @@ export class HistoryStore {
       const e = await this.readEntry(id);
       if (fin.partitions?.length) {
         const pdir = path.join(dir, 'partitions');
-        await mkdir(pdir, { recursive: true });
+        await mkdir(pdir, { recursive: true, mode: DIR_MODE });
         for (const [i, p] of fin.partitions.entries()) {
           const n = typeof p.partition === 'number' ? p.partition : i + 1;
-          await writeFileAtomic(path.join(pdir, `partition-${String(n).padStart(3, '0')}.json`), JSON.stringify(p, null, 2) + '\n');
+          await writeFileAtomic(path.join(pdir, `partition-${String(n).padStart(3, '0')}.json`), JSON.stringify(p, null, 2) + '\n', { mode: FILE_MODE });
         }
       }
       if (fin.writePredictions) {
         const tmp = path.join(dir, `.predictions.csv.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
         try {
           await fin.writePredictions(tmp);
+          await chmod(tmp, FILE_MODE);
           await rename(tmp, path.join(dir, 'predictions.csv'));
         } finally {
           await rm(tmp, { force: true });

@@ -5,7 +5,15 @@ import type { HistoryStore } from './history-store.ts';
  * Puts imported recorded runs into History (kind "recorded", ranks as partitions). A file imported before (same
  * source and key) is not added twice.
  */
-export async function saveRecordedRuns(
+export function saveRecordedRuns(
+  history: HistoryStore,
+  imported: ImportResult,
+): Promise<{ saved: Array<{ source: string; runId: string }>; existing: Array<{ source: string; runId: string }> }> {
+  // The whole look-up-then-add runs under History's import lock: concurrent imports never duplicate an entry.
+  return history.exclusive('import', () => saveUnlocked(history, imported));
+}
+
+async function saveUnlocked(
   history: HistoryStore,
   imported: ImportResult,
 ): Promise<{ saved: Array<{ source: string; runId: string }>; existing: Array<{ source: string; runId: string }> }> {

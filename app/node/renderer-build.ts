@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { withFileLock } from '../../engine/file-lock.ts';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -38,8 +39,6 @@ export async function rendererSourceHash(root = PROJECT_ROOT): Promise<string> {
   return h.digest('hex');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Builds `out/renderer` with vite when it is missing or older than its sources. Several hosts may start at once
  * (tests run in parallel), so one builds under a lock folder and the others wait for it.
@@ -50,24 +49,9 @@ export async function ensureRendererBuilt(log: (line: string) => void = (l) => p
   const fresh = async () => existsSync(path.join(RENDERER_OUT, 'index.html')) && (await readFile(stampFile, 'utf8').catch(() => '')) === want;
   if (await fresh()) return RENDERER_OUT;
 
-  const lock = path.join(PROJECT_ROOT, 'out', '.renderer-build.lock');
-  await mkdir(path.dirname(lock), { recursive: true });
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = Date.now() - ((await stat(lock).catch(() => null))?.mtimeMs ?? Date.now());
-      if (age > 5 * 60_000) await rm(lock, { recursive: true, force: true }); // left by a killed build
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for another renderer build (${lock}); delete that folder if no build is running.`);
-      await sleep(250);
-      if (await fresh()) return RENDERER_OUT;
-    }
-  }
-  try {
-    if (await fresh()) return RENDERER_OUT;
+  // One build at a time across processes; the others wait, then find it fresh. A killed build's lock goes stale.
+  await withFileLock(path.join(PROJECT_ROOT, 'out', '.renderer-build'), async () => {
+    if (await fresh()) return;
     log('Building the user interface (first start, or its sources changed)…');
     const t0 = Date.now();
     const { build } = await import('vite');
@@ -81,8 +65,6 @@ export async function ensureRendererBuilt(log: (line: string) => void = (l) => p
     await rename(tmp, RENDERER_OUT);
     await rm(old, { recursive: true, force: true });
     log(`Built the user interface in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
-  } finally {
-    await rm(lock, { recursive: true, force: true });
-  }
+  }, { waitMs: 10 * 60_000, staleMs: 5 * 60_000 }); // vite may hold the event loop for seconds at a time
   return RENDERER_OUT;
 }

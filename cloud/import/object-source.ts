@@ -1,7 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { describeAwsError, type AwsErrorContext } from '../aws-errors.ts';
+import { readRegularFile } from '../../engine/regular-file.ts';
 import { localPathFor } from '../s3-key-path.ts';
 
 /**
@@ -33,7 +34,7 @@ export function folderSource(dir: string): ObjectSource {
       }
       return entries.map((p) => p.split(path.sep).join('/')).sort();
     },
-    getObject: async (key) => readFile(localPathFor(root, key), 'utf8'),
+    getObject: async (key) => readRegularFile(localPathFor(root, key), 'utf8'),
   };
 }
 

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pidAlive } from '../pid-alive.ts';
 import type { Dataset } from './dataset.ts';
 import { PtFormatError } from './pt-errors.ts';
 import { writeGalaxyPartition } from './pt-writer.ts';
@@ -30,7 +32,75 @@ export function samplesPerPartition(sizeMb: number, labelled = true, file = '(pa
   return n;
 }
 
+const STAGING_RE = /^\.(.+)\.partial-(\d+)-[0-9a-f]+$/;
+
+/** Removes staging folders of `outDir` left by partition runs that were killed (their process is gone). */
+async function removeStaleStaging(outDir: string): Promise<void> {
+  const parent = path.dirname(outDir);
+  const names = await fs.promises.readdir(parent).catch(() => [] as string[]);
+  for (const n of names) {
+    const m = STAGING_RE.exec(n);
+    if (m && m[1] === path.basename(outDir) && !pidAlive(Number(m[2]))) await fs.promises.rm(path.join(parent, n), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Moves the finished staging folder into place: one rename when `outDir` is new or empty. When it already holds
+ * other (non-.pt) files, the files are renamed in one at a time, the synthetic marker and the lowest-numbered
+ * partition last, so until the end a reader sees either no .pt file or (for a few microseconds) an incomplete set.
+ */
+async function publish(staging: string, outDir: string): Promise<void> {
+  const existing = await fs.promises.readdir(outDir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+  if (existing && existing.length === 0) await fs.promises.rmdir(outDir);
+  if (!existing || existing.length === 0) {
+    await fs.promises.rename(staging, outDir);
+    return;
+  }
+  const names = (await fs.promises.readdir(staging)).sort((a, b) => order(b) - order(a));
+  for (const n of names) await fs.promises.rename(path.join(staging, n), path.join(outDir, n));
+  await fs.promises.rmdir(staging);
+}
+
+const order = (name: string): number => (/^\d+\.pt$/.test(name) ? Number.parseInt(name, 10) : -1);
+
+/**
+ * Writes the partitions into a hidden staging folder beside `outDir` (`.<name>.partial-<pid>-<random>`) and
+ * renames it into place only when every file is written, so a run that is killed or fails leaves nothing that
+ * looks like a dataset (the next run removes the dead run's staging folder).
+ */
 export async function partitionDataset(
+  ds: Dataset,
+  sizeMb: number,
+  outDir: string,
+  onProgress?: (written: number, total: number) => void,
+): Promise<{ files: string[]; samplesPerFile: number }> {
+  const target = path.resolve(outDir);
+  samplesPerPartition(sizeMb, ds.shapes.redshifts !== null, outDir);
+  try {
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+  } catch (err) {
+    throw new PtFormatError(outDir, 'io', `cannot create the output folder: ${(err as Error).message}`, { cause: err });
+  }
+  const existing = (await fs.promises.readdir(target).catch(() => [] as string[])).filter((n) => n.toLowerCase().endsWith('.pt'));
+  if (existing.length) {
+    throw new PtFormatError(outDir, 'invalid-argument', `the output folder already holds .pt files (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}); choose an empty folder so old partitions do not mix with new ones`);
+  }
+  await removeStaleStaging(target);
+  const staging = path.join(path.dirname(target), `.${path.basename(target)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    const { files, samplesPerFile } = await writePartitions(ds, sizeMb, staging, onProgress);
+    await publish(staging, target);
+    return { files: files.map((f) => path.join(outDir, path.basename(f))), samplesPerFile };
+  } catch (err) {
+    await fs.promises.rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function writePartitions(
   ds: Dataset,
   sizeMb: number,
   outDir: string,

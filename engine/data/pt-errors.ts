@@ -17,6 +17,9 @@ export type PtErrorCode =
   | 'empty' // zero samples
   | 'size-exceeds-file' // a declared tensor or record size is larger than what the file holds
   | 'zip-bomb' // a deflated record would inflate far past its compressed size
+  | 'too-large' // what the tensors' shapes expand to exceeds the memory budget (engine/data/memory-budget.ts)
+  | 'bad-stride' // a zero or negative stride on a dimension longer than 1, or an index that overflows
+  | 'not-a-file' // a FIFO, socket, device or folder where a .pt file was expected
   | 'no-pt-files' // a folder without any .pt file
   | 'changed' // the file changed between reading its header and loading it
   | 'invalid-argument'; // a caller asked for something impossible (e.g. a partition smaller than one sample)

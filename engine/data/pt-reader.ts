@@ -1,5 +1,7 @@
 import fs from 'node:fs';
+import { NotRegularFileError, openRegularFile, openRegularFileSync } from '../regular-file.ts';
 import { type ByteSource, fileSource, memorySource } from './byte-source.ts';
+import { formatBytes, memoryBudgetBytes } from './memory-budget.ts';
 import { PickleError, PyDict, PyGlobal, PyList, PyObject, PyOpaque, PyTuple, type PyValue, Unpickler } from './pickle.ts';
 import { PtFormatError } from './pt-errors.ts';
 import { type GalaxyPartition, IMAGE_SHAPE, MAGNITUDES_PER_SAMPLE, type SourceDtype, type TensorName } from './types.ts';
@@ -70,8 +72,9 @@ function isInt(v: PyValue): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
-function intTuple(v: PyValue, file: string, what: string): number[] {
-  if (!(v instanceof PyTuple) || !v.items.every(isInt)) throw new PtFormatError(file, 'bad-structure', `${what} is not a tuple of non-negative integers`);
+function intTuple(v: PyValue, file: string, what: string, signed = false): number[] {
+  const ok = (x: PyValue) => (signed ? typeof x === 'number' && Number.isSafeInteger(x) : isInt(x));
+  if (!(v instanceof PyTuple) || !v.items.every(ok)) throw new PtFormatError(file, 'bad-structure', `${what} is not a tuple of non-negative integers`);
   if (v.items.length > MAX_RANK) throw new PtFormatError(file, 'bad-shape', `${what} has rank ${v.items.length}; at most ${MAX_RANK} is supported`);
   return v.items as number[];
 }
@@ -114,7 +117,7 @@ function unpickleDataset(bytes: Uint8Array, start: number, file: string): { spec
         storage: storage.value as StorageRef,
         offset,
         size: intTuple(size, file, 'tensor size'),
-        stride: intTuple(stride, file, 'tensor stride'),
+        stride: intTuple(stride, file, 'tensor stride', true),
       };
       if (spec.size.length !== spec.stride.length) throw new PtFormatError(file, 'bad-structure', `tensor size ${shapeText(spec.size)} and stride ${shapeText(spec.stride)} differ in rank`);
       return new PyOpaque<TensorSpec>(spec);
@@ -180,8 +183,18 @@ function validate(specs: TensorSpec[], file: string): { samples: number; labelle
   });
   if (samples === 0) throw new PtFormatError(file, 'empty', 'the dataset holds 0 samples');
   specs.forEach((s, i) => {
+    const what = `${TENSOR_NAMES[i]} ${shapeText(s.size)} (stride ${shapeText(s.stride)})`;
+    // A zero stride repeats one slice N times (x.expand: a 21 KB file that is 4 GB in memory); a negative one
+    // walks backwards out of the storage. torch.save never writes either for a tensor made by indexing real data.
+    const k0 = s.stride.findIndex((st, k) => s.size[k] > 1 && st <= 0);
+    if (k0 >= 0) {
+      throw new PtFormatError(file, 'bad-stride', `${what} has ${s.stride[k0] === 0 ? 'a zero' : 'a negative'} stride on dimension ${k0}; save contiguous tensors (x.contiguous()) instead`);
+    }
+    if (!Number.isSafeInteger(numelOf(s)) || numelOf(s) * 4 > Number.MAX_SAFE_INTEGER) {
+      throw new PtFormatError(file, 'too-large', `${what} declares more elements than can be counted exactly`);
+    }
     let last = s.offset;
-    for (let k = 0; k < s.size.length; k++) last += (s.size[k] - 1) * s.stride[k];
+    for (let k = 0; k < s.size.length; k++) last += (s.size[k] - 1) * Math.max(0, s.stride[k]);
     if (!Number.isSafeInteger(last) || last >= s.storage.numel) {
       throw new PtFormatError(
         file,
@@ -191,6 +204,46 @@ function validate(specs: TensorSpec[], file: string): { samples: number; labelle
     }
   });
   return { samples, labelled: specs.length === 3 };
+}
+
+function numelOf(s: TensorSpec): number {
+  return s.size.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Bytes a parse of a file held in memory allocates beyond the file's own bytes, from the shapes alone: inflated
+ * records, aligned copies of storages and every tensor that is not a float32 contiguous view (gathered or converted).
+ */
+export function inMemoryCost(layout: Layout): number {
+  let bytes = 0;
+  for (const [key, loc] of layout.storages) {
+    const ref = layout.specs.find((s) => s.storage.key === key)!.storage;
+    const raw = ref.numel * ELEMENT_SIZE[ref.dtype];
+    if (loc.kind === 'zip' && loc.entry.method !== 0) bytes += loc.entry.size;
+    bytes += raw; // the worst case: the record is misaligned and copied once
+  }
+  for (const s of layout.specs) if (!(s.storage.dtype === 'float32' && isContiguous(s))) bytes += numelOf(s) * 4;
+  return bytes;
+}
+
+/** Whether pt-stream.ts reads this file batch by batch (zip, stored, float32, contiguous) instead of whole. */
+export function streamable(layout: Layout): boolean {
+  if (layout.header.format !== 'zip') return false;
+  return layout.specs.every((s) => {
+    const loc = layout.storages.get(s.storage.key);
+    return s.storage.dtype === 'float32' && isContiguous(s) && loc?.kind === 'zip' && loc.entry.method === 0;
+  });
+}
+
+function checkBudget(layout: Layout, file: string, fileBytes: number, budget: number): void {
+  const need = fileBytes + inMemoryCost(layout);
+  if (need > budget) {
+    throw new PtFormatError(
+      file,
+      'too-large',
+      `reading this ${formatBytes(layout.header.bytes)} file (${layout.header.samples} samples) needs ${formatBytes(need)} of memory (${need} bytes), more than the ${formatBytes(budget)} budget; store the tensors contiguous as float32 (so it streams), split it with \`cosmicai partition\`, or raise COSMICAI_MEMORY_BUDGET_MB`,
+    );
+  }
 }
 
 function storagesOf(specs: TensorSpec[], file: string): Map<string, StorageRef> {
@@ -226,7 +279,7 @@ function zipLayout(src: ByteSource, file: string): Layout {
     const entry = byName.get(`${prefix}data/${key}`);
     if (!entry) throw new PtFormatError(file, 'missing-record', `the zip archive has no record '${prefix}data/${key}' for storage '${key}'`);
     const need = ref.numel * ELEMENT_SIZE[ref.dtype];
-    if (need > entry.size) {
+    if (!Number.isSafeInteger(need) || need > entry.size) {
       throw new PtFormatError(file, 'size-exceeds-file', `storage '${key}' declares ${ref.numel} ${ref.dtype} elements (${need} bytes) but its record holds only ${entry.size} bytes`);
     }
     entryDataOffset(src, entry, file);
@@ -282,7 +335,7 @@ function legacyFromPrefix(src: ByteSource, bytes: Uint8Array, file: string): Lay
       throw new PtFormatError(file, 'bad-structure', `storage '${key}' declares ${ref.numel} elements in the pickle but ${count} in its data block`);
     }
     const byteLength = ref.numel * ELEMENT_SIZE[ref.dtype];
-    if (pos + 8 + byteLength > src.size) {
+    if (!Number.isSafeInteger(byteLength) || pos + 8 + byteLength > src.size) {
       throw new PtFormatError(file, 'size-exceeds-file', `storage '${key}' declares ${ref.numel} ${ref.dtype} elements (${byteLength} bytes) but only ${src.size - pos - 8} bytes remain in the file`);
     }
     storages.set(key, { kind: 'block', offset: pos + 8, byteLength });
@@ -347,7 +400,7 @@ export function isContiguous(s: TensorSpec): boolean {
 }
 
 function materialize(store: StorageArray, s: TensorSpec, dtype: SourceDtype): Float32Array {
-  const numel = s.size.reduce((a, b) => a * b, 1);
+  const numel = numelOf(s);
   if (isContiguous(s)) {
     const part = store.subarray(s.offset, s.offset + numel);
     if (dtype === 'float32') return part as Float32Array;
@@ -377,10 +430,15 @@ function materialize(store: StorageArray, s: TensorSpec, dtype: SourceDtype): Fl
   return out;
 }
 
-/** Parses a whole partition held in memory. Float32 tensors are views into `bytes` when aligned. */
-export function parseGalaxyPartition(bytes: Uint8Array, path: string): GalaxyPartition {
+/**
+ * Parses a whole partition held in memory. Float32 tensors are views into `bytes` when aligned. What the parse
+ * would allocate is computed from the shapes first and refused ('too-large') past `budget` bytes.
+ */
+export function parseGalaxyPartition(bytes: Uint8Array, path: string, budget = memoryBudgetBytes()): GalaxyPartition {
   const src = memorySource(bytes);
-  const { header, specs, storages } = readLayout(src, path);
+  const layout = readLayout(src, path);
+  checkBudget(layout, path, 0, budget);
+  const { header, specs, storages } = layout;
   const arrays = new Map<string, StorageArray>();
   const tensors = specs.map((s) => {
     let store = arrays.get(s.storage.key);
@@ -404,11 +462,13 @@ export function parsePartitionHeader(bytes: Uint8Array, path: string): Partition
  * The whole file in one exactly-sized, 8-byte-aligned buffer, read in large chunks (fs.readFile reads big files
  * in small pieces and is several times slower).
  */
-async function readWholeFile(path: string): Promise<Buffer> {
+async function readWholeFile(path: string, budget: number): Promise<Buffer> {
   let handle: fs.promises.FileHandle | undefined;
   try {
-    handle = await fs.promises.open(path, 'r');
-    const size = (await handle.stat()).size;
+    let size: number;
+    ({ handle, size } = await openRegularFile(path));
+    // The file's bytes plus what parsing them allocates, from the shapes, before the file is read.
+    checkBudget(readLayout(fileSource(handle.fd, size), path), path, size, budget);
     const buf = Buffer.allocUnsafeSlow(size);
     let done = 0;
     while (done < size) {
@@ -418,6 +478,8 @@ async function readWholeFile(path: string): Promise<Buffer> {
     }
     return done === size ? buf : buf.subarray(0, done);
   } catch (err) {
+    if (err instanceof PtFormatError) throw err;
+    if (err instanceof NotRegularFileError) throw notAFile(path, err);
     throw new PtFormatError(path, 'io', `cannot read the file: ${(err as Error).message}`, { cause: err });
   } finally {
     await handle?.close();
@@ -425,22 +487,34 @@ async function readWholeFile(path: string): Promise<Buffer> {
 }
 
 /** Reads and validates a partition file; throws PtFormatError naming the file and the problem. */
-export async function readGalaxyPartition(path: string): Promise<GalaxyPartition> {
-  return parseGalaxyPartition(await readWholeFile(path), path);
+export async function readGalaxyPartition(path: string, budget = memoryBudgetBytes()): Promise<GalaxyPartition> {
+  const bytes = await readWholeFile(path, budget);
+  return parseGalaxyPartition(bytes, path, budget - bytes.length);
+}
+
+/** A folder stays 'io' (as it always was); a FIFO, socket or device is 'not-a-file'. */
+function notAFile(path: string, err: NotRegularFileError): PtFormatError {
+  return new PtFormatError(path, err.kind === 'folder' ? 'io' : 'not-a-file', `this is a ${err.kind}, not a .pt file`, { cause: err });
+}
+
+/** Opens a partition file without blocking on FIFOs or devices; PtFormatError 'not-a-file' or 'io' otherwise. */
+export function openPartitionFile(path: string): { fd: number; size: number } {
+  try {
+    return openRegularFileSync(path);
+  } catch (err) {
+    if (err instanceof NotRegularFileError) throw notAFile(path, err);
+    throw new PtFormatError(path, 'io', `cannot open the file: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** Reads only the pickle and record headers of a partition: sample count, labels, dtypes, sizes checked. */
-export async function readPartitionHeader(path: string): Promise<PartitionHeader> {
-  let fd: number;
+export async function readPartitionHeader(path: string, budget = memoryBudgetBytes()): Promise<PartitionHeader> {
+  const { fd, size } = openPartitionFile(path);
   try {
-    fd = fs.openSync(path, 'r');
-  } catch (err) {
-    throw new PtFormatError(path, 'io', `cannot open the file: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new PtFormatError(path, 'io', 'this is a folder or device, not a .pt file');
-    return readLayout(fileSource(fd, st.size), path).header;
+    const layout = readLayout(fileSource(fd, size), path);
+    // A file that cannot stream is read whole: refuse it now, not halfway through a run.
+    if (!streamable(layout)) checkBudget(layout, path, size, budget);
+    return layout.header;
   } catch (err) {
     if (err instanceof PtFormatError) throw err;
     // A read failing or coming up short after fstat: the file is unreadable or changing under us.

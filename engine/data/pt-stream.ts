@@ -3,7 +3,7 @@ import zlib from 'node:zlib';
 import { fileSource } from './byte-source.ts';
 import { batchView, type Batch } from './dataset.ts';
 import { PtFormatError } from './pt-errors.ts';
-import { isContiguous, type Layout, readGalaxyPartition, readLayout } from './pt-reader.ts';
+import { type Layout, openPartitionFile, readGalaxyPartition, readLayout, streamable } from './pt-reader.ts';
 import { IMAGE_VALUES_PER_SAMPLE, MAGNITUDES_PER_SAMPLE, type GalaxyPartition } from './types.ts';
 import { entryDataOffset, type ZipEntry } from './zip-reader.ts';
 
@@ -58,14 +58,6 @@ const CRC_CHUNK = 1 << 20;
 let chunk: Buffer | null = null;
 
 const PER_SAMPLE = [IMAGE_VALUES_PER_SAMPLE, MAGNITUDES_PER_SAMPLE, 1];
-
-function streamable(layout: Layout): boolean {
-  if (layout.header.format !== 'zip') return false;
-  return layout.specs.every((s) => {
-    const loc = layout.storages.get(s.storage.key);
-    return s.storage.dtype === 'float32' && isContiguous(s) && loc?.kind === 'zip' && loc.entry.method === 0;
-  });
-}
 
 /** Reads exactly `length` bytes at `position`, or throws: the file was truncated or changed after it was checked. */
 function readFully(fd: number, path: string, into: Uint8Array, position: number): void {
@@ -150,17 +142,10 @@ function inMemoryPartition(p: GalaxyPartition): PartitionStream {
  * Throws PtFormatError with the same codes and messages as readGalaxyPartition.
  */
 export async function openPartitionStream(path: string): Promise<PartitionStream> {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r');
-  } catch (err) {
-    throw new PtFormatError(path, 'io', `cannot read the file: ${(err as Error).message}`, { cause: err });
-  }
+  const { fd, size } = openPartitionFile(path);
   let handedOver = false;
   try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new PtFormatError(path, 'io', 'cannot read the file: this is a folder or device, not a .pt file');
-    const src = fileSource(fd, st.size);
+    const src = fileSource(fd, size);
     const layout = readLayout(src, path);
     if (!streamable(layout)) return inMemoryPartition(await readGalaxyPartition(path));
     const dataStart = new Map<string, number>();

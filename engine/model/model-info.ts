@@ -1,6 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { countFlops } from './flops.ts';
 import { valueInfoDims } from './graph-shapes.ts';
+import { readRegularFile } from '../regular-file.ts';
 import { DataType, decodeModel, type ModelMsg } from './onnx-proto.ts';
 
 export interface ModelIO {
@@ -151,7 +152,7 @@ async function readModelBytes(file: string): Promise<Uint8Array> {
     const info = await stat(file);
     if (!info.isFile()) throw new ModelError(file, 'not-found', `${file}: not a file`);
     if (info.size > MAX_MODEL_BYTES) throw new ModelError(file, 'not-onnx', `${file}: ${info.size} bytes is larger than any ONNX protobuf (2 GB)`);
-    return await readFile(file);
+    return await readRegularFile(file); // never blocks on a FIFO swapped in after the stat
   } catch (err) {
     if (err instanceof ModelError) throw err;
     throw new ModelError(file, 'not-found', `${file}: cannot read the model file (${(err as Error).message})`);

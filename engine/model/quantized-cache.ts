@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
+import { readRegularFile } from '../regular-file.ts';
 import { QUANTIZER_VERSION, quantizeModel, QuantizeError, type QuantizeOptions } from './quantize.ts';
 
 export type Precision = 'fp32' | 'int8';
@@ -26,7 +27,13 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-/** Removes older int8 copies of the same model in `dir` (other keys), ignoring any that vanish meanwhile. */
+/**
+ * The folder beside a model where its int8 copies live. Only files in this folder, which the app made, are ever
+ * pruned: a user's own `<stem>.int8-*.onnx` next to the model is neither used as the cache nor deleted.
+ */
+export const OWN_CACHE_DIR = '.cosmicai-int8';
+
+/** Removes older int8 copies of the same model in our own cache folder `dir` (other keys); ignores vanished ones. */
 async function pruneStale(dir: string, stem: string, keep: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const prefix = `${stem}.int8-`;
@@ -41,7 +48,7 @@ export function quantizedModelPaths(fp32Path: string, key: string, fallbackDir: 
   const stem = path.basename(fp32Path).replace(/\.onnx$/i, '');
   const dirHash = createHash('sha256').update(path.resolve(fp32Path)).digest('hex').slice(0, 8);
   return {
-    beside: path.join(path.dirname(fp32Path), `${stem}.int8-${key}.onnx`),
+    beside: path.join(path.dirname(fp32Path), OWN_CACHE_DIR, `${stem}.int8-${key}.onnx`),
     fallback: path.join(fallbackDir, `${stem}-${dirHash}.int8-${key}.onnx`),
   };
 }
@@ -54,7 +61,7 @@ async function build(fp32Path: string, fallbackDir: string, options: QuantizeOpt
   if (await exists(fallback)) return fallback;
   let bytes: Uint8Array;
   try {
-    bytes = quantizeModel(await readFile(fp32Path), options).bytes;
+    bytes = quantizeModel(await readRegularFile(fp32Path), options).bytes;
   } catch (err) {
     if (err instanceof QuantizeError) throw new QuantizeError(`${fp32Path}: cannot make an int8 model: ${err.message}`);
     throw err;
@@ -73,7 +80,7 @@ async function build(fp32Path: string, fallbackDir: string, options: QuantizeOpt
 
 /**
  * Path of the int8 copy of an fp32 ONNX model, quantized on first use (a second or two for AstroMAE) and cached
- * beside it as `<name>.int8-<key>.onnx`, or in `fallbackDir` when that folder is not writable.
+ * beside it as `.cosmicai-int8/<name>.int8-<key>.onnx` (a folder only the app writes), or in `fallbackDir` when that folder is not writable.
  * Throws QuantizeError naming the file when the model has nothing to quantize.
  */
 export function ensureQuantizedModel(fp32Path: string, fallbackDir: string, options: QuantizeOptions = {}): Promise<string> {

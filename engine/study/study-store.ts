@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
+import { withFileLock } from '../file-lock.ts';
 import { z } from 'zod';
 import type { StudyMeasurement } from './measurement.ts';
 import { expandSweep, SweepParamsSchema, type StudyJob, type SweepParamsInput } from './sweep-plan.ts';
-import { pidAlive } from '../pid-alive.ts';
+import { currentProcessIdentity, ownerAlive, type ProcessIdentity } from '../pid-alive.ts';
 
 /**
  * A study's queue on disk: `<dataDir>/studies/<id>/study.json`, rewritten atomically (temp file + rename) after
@@ -187,22 +188,25 @@ export const studyMeasurements = (state: StudyState): StudyMeasurement[] =>
  */
 export async function lockStudy(dataDir: string, id: string): Promise<() => Promise<void>> {
   const file = path.join(studiesDir(dataDir), id, 'lock.json');
-  for (let attempt = 0; attempt < 2; attempt++) {
+  // Check-then-claim (and a dead owner's takeover) under the cross-process file lock: two processes can never
+  // both find the claim stale and both take it.
+  return withFileLock(file, async () => {
     try {
-      await writeFile(file, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }), { flag: 'wx' });
+      await writeFile(file, JSON.stringify({ ...(await currentProcessIdentity()), since: new Date().toISOString() }), { flag: 'wx' });
       return () => rm(file, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let pid = 0;
-      try {
-        pid = Number((JSON.parse(await readFile(file, 'utf8')) as { pid?: unknown }).pid) || 0;
-      } catch {
-        // unreadable lock: treat as stale
-      }
-      if (pid && pid !== process.pid && pidAlive(pid)) throw new Error(`study ${id} is already running in process ${pid}; wait for it or stop that process`);
-      if (pid === process.pid) throw new Error(`study ${id} is already running`);
-      await rm(file, { force: true });
     }
-  }
-  throw new Error(`could not lock study ${id}: ${file} keeps coming back`);
+    let owner: ProcessIdentity | null = null;
+    try {
+      owner = JSON.parse(await readFile(file, 'utf8')) as ProcessIdentity;
+    } catch {
+      // unreadable claim: treat as stale
+    }
+    const pid = Number(owner?.pid) || 0;
+    if (pid === process.pid) throw new Error(`study ${id} is already running`);
+    if (pid && owner && (await ownerAlive({ ...owner, pid }))) throw new Error(`study ${id} is already running in process ${pid}; wait for it or stop that process`);
+    await writeFileAtomic(file, JSON.stringify({ ...(await currentProcessIdentity()), since: new Date().toISOString() }));
+    return () => rm(file, { force: true });
+  });
 }

@@ -6,7 +6,7 @@ import { SettingsStore } from '../settings-store.ts';
 import { LocalRunService, type RunLocalFn } from './local-runs.ts';
 import { expandHome, listDir, systemInfo } from './system.ts';
 import { ProfileStore } from '../../../cloud/profiles.ts';
-import type { SecretCipher } from '../../../cloud/secret-cipher.ts';
+import { cipherRefusal, type SecretCipher } from '../../../cloud/secret-cipher.ts';
 import { testConnection } from '../../../cloud/connection-test.ts';
 import { parsePayloadText } from '../../../cloud/payload.ts';
 import { CloudRunService } from './cloud-runs.ts';
@@ -104,7 +104,7 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
         await profiles.remove(input.name);
         return { ok: true as const };
       },
-      canStoreKeys: () => ({ available: !!opts.cipher?.isEncryptionAvailable() }),
+      canStoreKeys: () => ({ available: cipherRefusal(opts.cipher) === null }),
       testProfile: async (input) => {
         const clients = await cloud.clientsFor(input.name);
         try {
