@@ -14,6 +14,7 @@ import { CloudRunRecordSchema } from '../../cloud/cloud-run-record.ts';
 import { rerunPayload } from '../../cloud/rerun.ts';
 import { removeSuperseded } from '../node/cloud-history.ts';
 import { HistoryStore } from '../node/history-store.ts';
+import { resolveRunId } from '../node/run-ref.ts';
 import { abortOnSigint, profileStore, resolveProfile, withProfileClients } from './saved-profiles.ts';
 import { formatChecks, formatProfile, formatRecord, formatResults, formatSnapshot, formatSnapshotDetail, formatStageProgress } from './cloud-format.ts';
 
@@ -374,6 +375,7 @@ function registerCloud(program: Command): void {
     .option('--json', 'print the merged run record as JSON')
     .action(async (runId: string, f: { interval: number; logs: boolean; json?: boolean }) => {
       const history = new HistoryStore(appDataDir());
+      runId = await resolveRunId(history, runId);
       const { entry } = await history.get(runId);
       const parsed = CloudRunRecordSchema.safeParse(entry.record);
       if (entry.kind !== 'cloud' || !parsed.success) throw new Error(`Run ${runId} is not a recorded cloud run.`);

@@ -16,6 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { exportTable, type ExportFormat } from '../common/table-export.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { saveStudyLocalRun } from '../node/study-history.ts';
+import { resolveRunId } from '../node/run-ref.ts';
 import { makeClients } from '../../cloud/aws-clients.ts';
 import { ProfileStore } from '../../cloud/profiles.ts';
 import type { StoredProfile } from '../../cloud/profile-schema.ts';
@@ -303,12 +304,12 @@ export function registerStudyRun(study: Command): void {
   study
     .command('compare')
     .description('Two runs from History side by side (local vs cloud, or any two), with notes')
-    .argument('<a>', 'History run id')
-    .argument('<b>', 'History run id')
+    .argument('<a>', 'History run id (a unique prefix, "latest" or a unique name also work)')
+    .argument('<b>', 'History run id (a unique prefix, "latest" or a unique name also work)')
     .addOption(formatOption())
     .action(async (a: string, b: string, f: { format: string }) => {
       const history = new HistoryStore(appDataDir());
-      const [ea, eb] = await Promise.all([history.get(a), history.get(b)]);
+      const [ea, eb] = await Promise.all([history.get(await resolveRunId(history, a)), history.get(await resolveRunId(history, b))]);
       const side = (e: typeof ea.entry) => {
         if (!e.record) throw new Error(`run ${e.id} ("${e.name}") has no record yet (status ${e.status})`);
         try {
