@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { EXPORT_FORMATS, exportFileName, exportTable, formatCell, headerText, type ExportFormat, type Table } from '../../../app/common/table-export.ts';
+import { EXPORT_FORMATS, exportFileContent, exportFileName, exportTable, formatCell, headerText, type ExportFormat, type Table } from '../../../app/common/table-export.ts';
 import { copyText, saveFile } from '../lib/download.ts';
 import { toast } from '../lib/toast.ts';
 
@@ -11,7 +11,7 @@ export function DataTable({ table, testId, heading = true }: { table: Table; tes
   const meta = EXPORT_FORMATS.find((f) => f.format === format)!;
   const save = async () => {
     try {
-      if (await saveFile(exportFileName(table, format), exportTable(table, format), meta.mime)) toast(`Saved ${meta.label}`);
+      if (await saveFile(exportFileName(table, format), exportFileContent(table, format), meta.mime)) toast(`Saved ${meta.label}`);
     } catch (err) {
       toast(`Could not save: ${err instanceof Error ? err.message : String(err)}`);
     }
