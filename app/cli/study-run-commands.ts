@@ -17,6 +17,7 @@ import { exportTable, type ExportFormat } from '../common/table-export.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { saveStudyLocalRun } from '../node/study-history.ts';
 import { resolveRunId } from '../node/run-ref.ts';
+import { studyStatus } from '../common/study-status.ts';
 import { makeClients } from '../../cloud/aws-clients.ts';
 import { ProfileStore } from '../../cloud/profiles.ts';
 import type { StoredProfile } from '../../cloud/profile-schema.ts';
@@ -188,7 +189,9 @@ function studyTables(state: StudyState, format: ExportFormat | 'text'): string {
 function statusLine(state: StudyState): string {
   const c = { pending: 0, running: 0, done: 0, failed: 0 };
   for (const j of state.jobs) c[j.status]++;
-  return `${state.id} "${state.name}": ${c.done} done, ${c.failed} failed, ${c.pending} pending, ${c.running} running of ${state.jobs.length}`;
+  const st = studyStatus({ counts: c, running: false, interrupted: false });
+  const word = st.state === 'paused' ? 'not finished' : st.state;
+  return `${state.id} "${state.name}": ${c.done} done, ${c.failed} failed, ${c.pending} pending, ${c.running} running of ${state.jobs.length} (${word})`;
 }
 
 function failedLines(state: StudyState): string[] {
