@@ -15,6 +15,7 @@ import { rerunPayload } from '../../cloud/rerun.ts';
 import { removeSuperseded } from '../node/cloud-history.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { resolveRunId } from '../node/run-ref.ts';
+import { DEFAULT_BATCH_SIZE } from '../../engine/run/defaults.ts';
 import { abortOnSigint, profileStore, resolveProfile, withProfileClients } from './saved-profiles.ts';
 import { formatChecks, formatProfile, formatRecord, formatResults, formatSnapshot, formatSnapshotDetail, formatStageProgress } from './cloud-format.ts';
 
@@ -300,7 +301,7 @@ function registerCloud(program: Command): void {
       .description('stage, start the state machine with the study payload, follow it, and save the results in History')
       .option('--profile <name>', 'saved profile (default: the only one)'),
   )
-    .option('--batch-size <n>', 'galaxies per batch (default 512)', wholeNumber('--batch-size'))
+    .option('--batch-size <n>', `galaxies per batch (default ${DEFAULT_BATCH_SIZE})`, wholeNumber('--batch-size'))
     .option('--file-limit <n>', 'partitions to process (default: all staged)', wholeNumber('--file-limit'))
     .option('--world-size <n>', 'ranks (default: one per file)', wholeNumber('--world-size'))
     .option('--payload <file.json>', 'send this payload instead of building one (no staging; result_path is made fresh unless --keep-result-path)')
@@ -336,7 +337,7 @@ function registerCloud(program: Command): void {
             }
           }
           payload = buildPayload(clients.profile, {
-            batchSize: f.batchSize ?? 512,
+            batchSize: f.batchSize ?? DEFAULT_BATCH_SIZE,
             fileLimit: f.fileLimit ?? staged?.partitions ?? 1_000_000,
             worldSize: f.worldSize,
             partitionMb: f.partitionMb,

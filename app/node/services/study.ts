@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { sortedLabels, sortedNumbers } from '../../common/report-settings.ts';
 import path from 'node:path';
 import type { LocalRunResult } from '../../../engine/run/local-run.ts';
 import { hostInfo } from '../../../engine/run/host-info.ts';
@@ -284,10 +285,10 @@ export class StudyService {
           ['Target', p.target === 'both' ? 'local and cloud' : p.target],
           // A local study runs the batch-size sweep only; the cloud settings would only confuse its report.
           ['Sweeps', cloudTarget ? p.sweeps.join(', ') : 'batch-size'],
-          ['Batch sizes', p.batchSizes.join(', ')],
+          ['Batch sizes', sortedNumbers(p.batchSizes)],
           ...(cloudTarget
             ? ([
-                ['Partition sizes (MB)', p.partitionSizesMb.join(', ')],
+                ['Partition sizes (MB)', sortedNumbers(p.partitionSizesMb)],
                 ['Data sizes (GB)', p.dataSizesGb.join(', ')],
                 ['World sizes', p.worldSizes.map((w) => w ?? 'one per partition').join(', ')],
               ] as Array<[string, string]>)
@@ -299,9 +300,9 @@ export class StudyService {
         ]
       : [
           ['Runs', `${runs.length} from History`],
-          ['Partition sizes (MB)', [...new Set(runs.map((r) => r.partitionMb).filter((x) => x !== null))].join(', ') || '—'],
-          ['Data labels', [...new Set(runs.map((r) => r.dataLabel).filter((x) => x !== null))].join(', ') || '—'],
-          ['Batch sizes', [...new Set(runs.map((r) => r.batchSize))].sort((a, b) => a - b).join(', ')],
+          ['Partition sizes (MB)', sortedNumbers(runs.map((r) => r.partitionMb)) || '—'],
+          ['Data labels', sortedLabels(runs.map((r) => r.dataLabel)) || '—'],
+          ['Batch sizes', sortedNumbers(runs.map((r) => r.batchSize))],
         ];
     if (cloudTarget) settings.push(['Lambda memory for costs', cost.lambdaMemoryMb ? `${cost.lambdaMemoryMb} MB` : 'as recorded with each run (10240 MB when unknown)'], ['Lambda architecture', cost.arch ?? 'x86_64']);
     if (skipped.length) settings.push(['Runs left out', skipped.map((s) => `${s.id}: ${s.problem}`).join('; ')]);
