@@ -38,6 +38,7 @@ import type { HistoryStore } from '../history-store.ts';
 import { saveStudyLocalRun } from '../study-history.ts';
 import { saveRecordedRuns } from '../recorded-import.ts';
 import { expandHome } from './system.ts';
+import { EXAMPLE_RESULTS_DIR } from '../example-data.ts';
 
 /**
  * The study behind the UI: sweeps queued as studies (engine/study), run one at a time in the background with progress
@@ -224,7 +225,12 @@ export class StudyService {
     return this.prices();
   }
 
-  async importRecorded(source: string, profileName?: string): Promise<ImportView> {
+  /** The bundled example results (made-up numbers), labelled as example data in History. */
+  async importExample(): Promise<ImportView> {
+    return this.importRecorded(EXAMPLE_RESULTS_DIR, undefined, { example: true });
+  }
+
+  async importRecorded(source: string, profileName?: string, opts: { example?: boolean } = {}): Promise<ImportView> {
     const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(source);
     let result: ImportResult;
     try {
@@ -249,7 +255,7 @@ export class StudyService {
         message: `No recorded runs in ${result.from}` + (result.problems.length ? `: ${result.problems.length} file(s) could not be read (${result.problems[0].source}: ${result.problems[0].problem})` : '.'),
         hint: 'The folder should hold result-partition-<P>MB/<data>/<run>/combined_data.json (or …/Batches/<batch>/<run>/…).',
       });
-    const { saved, existing } = await saveRecordedRuns(this.deps.store, result);
+    const { saved, existing } = await saveRecordedRuns(this.deps.store, result, opts);
     const ids = new Map<string, { runId: string; added: boolean }>();
     for (const s of saved) ids.set(s.source, { runId: s.runId, added: true });
     for (const s of existing) ids.set(s.source, { runId: s.runId, added: false });
@@ -270,6 +276,7 @@ export class StudyService {
       })),
       problems: result.problems.map((p) => ({ source: p.source, problem: p.problem })),
       ignored: result.ignored,
+      ...(opts.example ? { example: true } : {}),
     };
   }
 

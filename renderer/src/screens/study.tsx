@@ -346,11 +346,11 @@ function StudyList() {
   );
 }
 
-export function ReportButtons({ selection, compare }: { selection: Parameters<typeof buildReport>[0]; compare?: { a: string; b: string } }) {
+export function ReportButtons({ selection, compare, cost }: { selection: Parameters<typeof buildReport>[0]; compare?: { a: string; b: string }; cost?: { lambdaMemoryMb?: number } }) {
   const [error, setError] = useState<unknown>(null);
   const run = (what: 'open' | 'html' | 'pdf') => async () => {
     try {
-      const r = await buildReport(selection, compare);
+      const r = await buildReport(selection, compare, cost);
       if (what === 'open') openReportWindow(r.html);
       else if (what === 'html') await saveReportHtml(r.html, r.fileName);
       else await saveReportPdf(r.html, r.fileName);
