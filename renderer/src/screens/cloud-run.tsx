@@ -168,7 +168,8 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
   if (profiles && profiles.length === 0) {
     return (
       <div className="empty">
-        No AWS profile yet. <a href="#/profiles">Add one</a> first.
+        No AWS profile yet. <a href="#/profiles">Add one</a> first, or, without AWS, look at the cloud half with{' '}
+        <a href="#/import" data-testid="cloud-example-link">example data</a> (made-up recorded results, labelled as such).
       </div>
     );
   }
