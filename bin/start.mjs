@@ -57,14 +57,16 @@ function run(cmd, cmdArgs) {
 function tryInstallElectron() {
   const installer = path.join(root, 'node_modules/electron/install.js');
   if (!existsSync(installer)) return 'the electron package is not installed (run "npm ci")';
-  if (process.env.CI || process.env.COSMICAI_NO_ELECTRON_DOWNLOAD) return 'downloading Electron is turned off here (CI or COSMICAI_NO_ELECTRON_DOWNLOAD)';
+  if (process.env.CI || process.env.COSMICAI_NO_ELECTRON_DOWNLOAD) {
+    return 'downloading Electron is turned off here (CI or COSMICAI_NO_ELECTRON_DOWNLOAD)';
+  }
   say('downloading the Electron binary (first start only)…');
   const res = spawnSync(process.execPath, [installer], { cwd: root, encoding: 'utf8', timeout: 180_000 });
   if (res.status === 0) return null;
   const text = `${res.stderr ?? ''}\n${res.stdout ?? ''}`;
-  const reason =
-    /(getaddrinfo \S+ \S+|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|HTTPError[^\n]*|certificate[^\n]*)/.exec(text)?.[1] ??
-    (res.error ? res.error.message : text.split('\n').find((l) => l.trim() && !/^\s+at /.test(l))?.trim() ?? `exit code ${res.status}`);
+  const network = /(getaddrinfo \S+ \S+|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|HTTPError[^\n]*|certificate[^\n]*)/;
+  const firstLine = text.split('\n').find((l) => l.trim() && !/^\s+at /.test(l))?.trim();
+  const reason = network.exec(text)?.[1] ?? (res.error ? res.error.message : (firstLine ?? `exit code ${res.status}`));
   return `the Electron download failed (${reason.slice(0, 160)})`;
 }
 
@@ -85,7 +87,8 @@ if (headless) {
   }
   if (!bin) browserMode(`not launching the desktop app: ${why}`);
   else {
-    const build = spawnSync(process.execPath, [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { stdio: 'inherit', cwd: root });
+    const electronVite = path.join(root, 'node_modules/electron-vite/bin/electron-vite.js');
+    const build = spawnSync(process.execPath, [electronVite, 'build'], { stdio: 'inherit', cwd: root });
     if (build.status !== 0) process.exit(build.status ?? 1);
     run(bin, ['.', ...args]);
   }

@@ -40,13 +40,19 @@ const write = (dir, ranks) => {
 };
 
 // Data-size sweep: 1 GB and 2 GB at four partition sizes, batch 512, two repeats, one rank per partition.
-const PARTITIONS = { 25: { spb: 1.48, mem: 1750 }, 50: { spb: 1.08, mem: 2560 }, 75: { spb: 1.32, mem: 3580 }, 100: { spb: 1.67, mem: 4400 } };
+const PARTITIONS = {
+  25: { spb: 1.48, mem: 1750 },
+  50: { spb: 1.08, mem: 2560 },
+  75: { spb: 1.32, mem: 3580 },
+  100: { spb: 1.67, mem: 4400 },
+};
 for (const [p, v] of Object.entries(PARTITIONS).map(([k, x]) => [Number(k), x])) {
   for (const gb of [1, 2]) {
     for (const repeat of [1, 2]) {
       const dir = `result-partition-${p}MB/${gb}GB/${repeat}`;
       const n = Math.ceil((gb * 1024) / p);
-      write(dir, Array.from({ length: n }, (_, i) => rank(p, { dir, part: i + 1, batch: 512, secPerBatch: v.spb * (gb === 2 ? 1.03 : 1), memMb: v.mem })));
+      const secPerBatch = v.spb * (gb === 2 ? 1.03 : 1);
+      write(dir, Array.from({ length: n }, (_, i) => rank(p, { dir, part: i + 1, batch: 512, secPerBatch, memMb: v.mem })));
     }
   }
 }
@@ -55,7 +61,8 @@ const BATCHES = { 32: 0.18, 64: 0.3, 128: 0.59, 256: 1.08, 512: 2.19 };
 for (const [b, spb] of Object.entries(BATCHES).map(([k, x]) => [Number(k), x])) {
   for (const repeat of [1, 2]) {
     const dir = `result-partition-50MB/1GB/Batches/${b}/${repeat}`;
-    write(dir, Array.from({ length: 10 }, (_, i) => rank(50, { dir, part: i + 1, batch: b, secPerBatch: spb, memMb: 1300 + b * 5 })));
+    const memMb = 1300 + b * 5;
+    write(dir, Array.from({ length: 10 }, (_, i) => rank(50, { dir, part: i + 1, batch: b, secPerBatch: spb, memMb })));
   }
 }
 writeFileSync(

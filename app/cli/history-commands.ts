@@ -9,7 +9,8 @@ import { formatTable } from './local-table.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 
-const num = (x: number | undefined, digits: number) => (x !== undefined && Number.isFinite(x) ? x.toFixed(digits) : '-');
+const num = (x: number | undefined, digits: number) =>
+  x !== undefined && Number.isFinite(x) ? x.toFixed(digits) : '-';
 
 /** Where a run came from, in the words History uses. */
 export function runOrigin(kind: string, params: Record<string, unknown> | undefined): string {
@@ -20,7 +21,9 @@ export function runOrigin(kind: string, params: Record<string, unknown> | undefi
 }
 
 export function historyListTable(items: HistoryItem[]): string {
-  if (items.length === 0) return 'History is empty: run `cosmicai local`, `cosmicai study run` or `cosmicai import FOLDER`.';
+  if (items.length === 0) {
+    return 'History is empty: run `cosmicai local`, `cosmicai study run` or `cosmicai import FOLDER`.';
+  }
   const rows = items.map((i) =>
     i.damaged
       ? [i.id, 'damaged', '', '', '', '', '', i.problem]
@@ -36,7 +39,11 @@ export function historyListTable(items: HistoryItem[]): string {
         ],
   );
   return [
-    formatTable(['id', 'status', 'kind', 'created (UTC)', 'samples', 'samples/s', 'batch', 'name'], rows, [false, false, false, false, true, true, true, false]),
+    formatTable(
+      ['id', 'status', 'kind', 'created (UTC)', 'samples', 'samples/s', 'batch', 'name'],
+      rows,
+      [false, false, false, false, true, true, true, false],
+    ),
     '',
     `${items.length} run(s). Details: cosmicai history show ID (an id prefix, "latest" or a unique name also work).`,
   ].join('\n');

@@ -1,6 +1,7 @@
 /** Values listed in a report's settings: distinct and in order (25, 50, 100 — not the order files were found). */
 export function sortedNumbers(values: Array<number | null | undefined>): string {
-  const xs = [...new Set(values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)))].sort((a, b) => a - b);
+  const finite = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+  const xs = [...new Set(finite)].sort((a, b) => a - b);
   return xs.join(', ');
 }
 

@@ -11,7 +11,14 @@ export interface StudyCounts {
   failed: number;
 }
 
-export type StudyStateName = 'running' | 'interrupted' | 'paused' | 'finished' | 'failed' | 'finished with failures' | 'empty';
+export type StudyStateName =
+  | 'running'
+  | 'interrupted'
+  | 'paused'
+  | 'finished'
+  | 'failed'
+  | 'finished with failures'
+  | 'empty';
 
 export interface StudyStatus {
   state: StudyStateName;
@@ -38,7 +45,9 @@ export function studyStatus(s: { counts: StudyCounts; running: boolean; interrup
 }
 
 /** The first failed job's error, for the card (the full list stays behind "Show jobs"). */
-export function firstFailure(jobs: Array<{ id: string; status: string; error: string | null }>): { jobId: string; error: string } | null {
+export function firstFailure(
+  jobs: Array<{ id: string; status: string; error: string | null }>,
+): { jobId: string; error: string } | null {
   const j = jobs.find((x) => x.status === 'failed');
   return j ? { jobId: j.id, error: j.error ?? 'no error was recorded' } : null;
 }

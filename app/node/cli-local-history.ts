@@ -31,7 +31,15 @@ export class CliLocalHistory {
     const entry = await store.create({
       kind: 'local',
       name: defaultName(model, data, p.batchSize, precision),
-      params: { model, data, batchSize: p.batchSize, threads: p.threads, graphOptimization: p.graphOptimization, precision, via: 'cli' },
+      params: {
+        model,
+        data,
+        batchSize: p.batchSize,
+        threads: p.threads,
+        graphOptimization: p.graphOptimization,
+        precision,
+        via: 'cli',
+      },
       headline: {
         batchSize: p.batchSize,
         referenceModel: !model,
@@ -46,7 +54,9 @@ export class CliLocalHistory {
 
   async finish(res: LocalRunResult, status: 'completed' | 'cancelled' | 'failed' = res.record.status): Promise<void> {
     const r = res.record;
-    const error: ApiErrorData | null = r.error ? { code: status === 'failed' ? 'run-failed' : 'partial', message: r.error } : null;
+    const error: ApiErrorData | null = r.error
+      ? { code: status === 'failed' ? 'run-failed' : 'partial', message: r.error }
+      : null;
     await this.store.finish(this.id, {
       status,
       record: r as unknown as Record<string, unknown>,

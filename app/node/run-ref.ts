@@ -8,10 +8,13 @@ import type { HistoryStore } from './history-store.ts';
  */
 export async function resolveRunId(store: HistoryStore, ref: string): Promise<string> {
   const want = ref.trim();
-  if (!want) throw new ApiError({ code: 'INVALID_INPUT', message: 'A run id is empty.', hint: 'List the runs with `cosmicai history list`.' });
+  const listHint = 'List the runs with `cosmicai history list`.';
+  if (!want) throw new ApiError({ code: 'INVALID_INPUT', message: 'A run id is empty.', hint: listHint });
   const items = (await store.list()).filter((i) => !i.damaged);
   if (want === 'latest' || want === 'last') {
-    if (!items.length) throw new ApiError({ code: 'NOT_FOUND', message: `History is empty (${store.root}).`, hint: 'Run one with `cosmicai local`.' });
+    if (!items.length) {
+      throw new ApiError({ code: 'NOT_FOUND', message: `History is empty (${store.root}).`, hint: 'Run one with `cosmicai local`.' });
+    }
     return items[0].id;
   }
   if (items.some((i) => i.id === want)) return want;
@@ -20,14 +23,20 @@ export async function resolveRunId(store: HistoryStore, ref: string): Promise<st
   if (byPrefix.length > 1) {
     throw new ApiError({
       code: 'INVALID_INPUT',
-      message: `"${want}" matches ${byPrefix.length} runs (${byPrefix.slice(0, 5).map((i) => i.id).join(', ')}${byPrefix.length > 5 ? ', …' : ''}).`,
+      message:
+        `"${want}" matches ${byPrefix.length} runs ` +
+        `(${byPrefix.slice(0, 5).map((i) => i.id).join(', ')}${byPrefix.length > 5 ? ', …' : ''}).`,
       hint: 'Type more of the id.',
     });
   }
   const byName = items.filter((i) => !i.damaged && i.name === want);
   if (byName.length === 1) return byName[0].id;
   if (byName.length > 1) {
-    throw new ApiError({ code: 'INVALID_INPUT', message: `${byName.length} runs are named "${want}".`, hint: 'Use the run id instead (see `cosmicai history list`).' });
+    throw new ApiError({
+      code: 'INVALID_INPUT',
+      message: `${byName.length} runs are named "${want}".`,
+      hint: 'Use the run id instead (see `cosmicai history list`).',
+    });
   }
-  throw new ApiError({ code: 'NOT_FOUND', message: `No run "${want}" in ${store.root}.`, hint: 'List the runs with `cosmicai history list`.' });
+  throw new ApiError({ code: 'NOT_FOUND', message: `No run "${want}" in ${store.root}.`, hint: listHint });
 }

@@ -47,7 +47,9 @@ export const errorBarsPlugin: Plugin = {
     chart.data.datasets.forEach((raw, i) => {
       const ds = raw as unknown as WithBars;
       if (!ds.errorBars || !chart.isDatasetVisible(i)) return;
-      const segs = errorBarSegments(ds.data, ds.errorBars, (v) => xScale.getPixelForValue(v), (v) => yScale.getPixelForValue(v));
+      const toX = (v: number) => xScale.getPixelForValue(v);
+      const toY = (v: number) => yScale.getPixelForValue(v);
+      const segs = errorBarSegments(ds.data, ds.errorBars, toX, toY);
       ctx.strokeStyle = typeof ds.borderColor === 'string' ? ds.borderColor : '#333';
       ctx.lineWidth = 1.5;
       const cap = 5;
@@ -70,7 +72,9 @@ export const errorBarsPlugin: Plugin = {
 };
 
 /** The largest y + err, so the y axis leaves room for the top bar. */
-export function maxWithErrors(series: Array<{ points: Array<{ y: number; yErr: number | null }> }>): number | undefined {
+export function maxWithErrors(
+  series: Array<{ points: Array<{ y: number; yErr: number | null }> }>,
+): number | undefined {
   const tops = series.flatMap((s) => s.points.map((p) => p.y + (p.yErr ?? 0))).filter(Number.isFinite);
   return tops.length ? Math.max(...tops) : undefined;
 }
