@@ -9,7 +9,9 @@ describe('wording a new user tripped over', () => {
   it('the profile summary says what each prefix holds (never "data data/")', () => {
     const p = { bucket: 'b', scriptsPrefix: 'scripts/', resultsPrefix: 'results/', dataPrefix: 'data/' };
     expect(profileLocations(p)).toBe('s3://b/ (scripts in scripts/, results in results/, data in data/)');
-    expect(profileLocations({ ...p, dataPrefix: '', dataBucket: 'other' })).toBe('s3://b/ (scripts in scripts/, results in results/, data in s3://other/)');
+    expect(profileLocations({ ...p, dataPrefix: '', dataBucket: 'other' })).toBe(
+      's3://b/ (scripts in scripts/, results in results/, data in s3://other/)',
+    );
     expect(profileLocations({ ...p, dataPrefix: '' })).toContain('data in the bucket root');
   });
 

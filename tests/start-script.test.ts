@@ -28,7 +28,8 @@ function processesWith(dataDir: string): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(`COSMICAI_DATA_DIR=${dataDir}`)) pids.push(Number(name));
+      const environ = readFileSync(`/proc/${name}/environ`, 'latin1').split('\0');
+      if (environ.includes(`COSMICAI_DATA_DIR=${dataDir}`)) pids.push(Number(name));
     } catch {
       // gone, or not ours to read
     }
@@ -78,7 +79,8 @@ async function stopAndCheck(child: ChildProcess, url: string, dataDir: string): 
 
 function baseEnv(dataDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, COSMICAI_DATA_DIR: dataDir };
-  for (const k of ['DISPLAY', 'WAYLAND_DISPLAY', 'CI', 'COSMICAI_NO_ELECTRON_DOWNLOAD', 'ELECTRON_SKIP_BINARY_DOWNLOAD']) delete env[k];
+  const unset = ['DISPLAY', 'WAYLAND_DISPLAY', 'CI', 'COSMICAI_NO_ELECTRON_DOWNLOAD', 'ELECTRON_SKIP_BINARY_DOWNLOAD'];
+  for (const k of unset) delete env[k];
   return env;
 }
 
@@ -87,13 +89,17 @@ describe.skipIf(!linux)('npm start', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cosmicai-start-'));
     const { child, url, stderr } = await startNpm(baseEnv(dataDir));
     const ours = stderr().split('\n').filter((l) => l.startsWith('npm start:'));
-    expect(ours).toEqual(['npm start: no display (DISPLAY and WAYLAND_DISPLAY are unset), so no desktop window; serving the app to your browser instead (browser mode).']);
+    expect(ours).toEqual([
+      'npm start: no display (DISPLAY and WAYLAND_DISPLAY are unset), so no desktop window; ' +
+        'serving the app to your browser instead (browser mode).',
+    ]);
     expect(stderr()).not.toMatch(/download/i);
     expect(stderr()).not.toMatch(/^\s+at /m);
     await stopAndCheck(child, url, dataDir);
   }, 240_000);
 
-  it.skipIf(electronInstalled())('with a display but no reachable Electron download says so in one line, no stack', async () => {
+  const why = 'with a display but no reachable Electron download says so in one line, no stack';
+  it.skipIf(electronInstalled())(why, async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cosmicai-start-'));
     const env = {
       ...baseEnv(dataDir),
@@ -104,7 +110,12 @@ describe.skipIf(!linux)('npm start', () => {
     const { child, url, stderr } = await startNpm(env);
     const ours = stderr().split('\n').filter((l) => l.startsWith('npm start:'));
     expect(ours[0]).toBe('npm start: downloading the Electron binary (first start only)…');
-    expect(ours[1]).toMatch(/^npm start: not launching the desktop app: the Electron download failed \((ECONNREFUSED|.*127\.0\.0\.1).*\); serving the app to your browser instead \(browser mode\)\.$/);
+    expect(ours[1]).toMatch(
+      new RegExp(
+        '^npm start: not launching the desktop app: the Electron download failed \\((ECONNREFUSED|.*127\\.0\\.0\\.1).*\\); ' +
+          'serving the app to your browser instead \\(browser mode\\)\\.$',
+      ),
+    );
     expect(ours).toHaveLength(2);
     expect(stderr()).not.toMatch(/^\s+at /m);
     await stopAndCheck(child, url, dataDir);
