@@ -52,7 +52,7 @@ function handlers(overrides: Partial<{ [K in keyof Handlers]: Partial<Handlers[K
     },
     // The study domain is tested in app-study-service.test.ts; here every method is simply not available.
     study: Object.fromEntries(
-      ['list', 'get', 'estimate', 'create', 'resume', 'cancel', 'results', 'compare', 'prices', 'setPrices', 'resetPrices', 'importRecorded', 'report', 'reportPdf'].map((m) => [
+      ['list', 'get', 'estimate', 'create', 'resume', 'cancel', 'results', 'compare', 'prices', 'setPrices', 'resetPrices', 'importRecorded', 'importExample', 'report', 'reportPdf'].map((m) => [
         m,
         () => {
           throw new ApiError({ code: 'UNSUPPORTED', message: 'not in this test' });

@@ -51,7 +51,7 @@ describe('LaTeX', () => {
   it('writes a booktabs table with a caption and aligned columns', () => {
     const tex = toLatex(table);
     expect(tex).toContain('\\begin{tabular}{lrr}');
-    expect(tex).toContain('\\caption{Per-partition metrics — run \\#1}');
+    expect(tex).toContain('\\caption{Per-partition metrics --- run \\#1}');
     const rules = tex.split('\n').filter((l) => /\\(toprule|midrule|bottomrule)/.test(l)).map((l) => l.trim());
     expect(rules).toEqual(['\\toprule', '\\midrule', '\\bottomrule']);
     expect(tex).toContain('    File & Samples/s (galaxies/s) & Memory (MB) \\\\');

@@ -188,8 +188,17 @@ describe('the study in the browser', () => {
     await card.getByTestId('history-study-show').click();
     await page.getByTestId('study-table-2').waitFor();
     await page.getByTestId('study-table-3').waitFor();
+    // "All local runs" adds to the ticked recorded runs; "None" then "All local runs" picks the local ones only.
+    const show = card.getByTestId('history-study-show');
+    const ticked = async () => Number(/\((\d+)\)/.exec((await show.textContent()) ?? '')![1]);
+    const recorded = await ticked();
     await card.getByRole('button', { name: 'All local runs' }).click();
-    await card.getByTestId('history-study-show').click();
+    const both = await ticked();
+    expect(both).toBeGreaterThan(recorded);
+    await card.getByRole('button', { name: 'None' }).click();
+    await card.getByRole('button', { name: 'All local runs' }).click();
+    expect(await ticked()).toBe(both - recorded);
+    await show.click();
     await page.getByTestId('study-table-1').waitFor();
     await expect.poll(() => page.getByTestId('study-table-2').count()).toBe(0);
     // The study list shows the finished study.

@@ -14,6 +14,8 @@ import { CloudRunRecordSchema } from '../../cloud/cloud-run-record.ts';
 import { rerunPayload } from '../../cloud/rerun.ts';
 import { removeSuperseded } from '../node/cloud-history.ts';
 import { HistoryStore } from '../node/history-store.ts';
+import { resolveRunId } from '../node/run-ref.ts';
+import { DEFAULT_BATCH_SIZE } from '../../engine/run/defaults.ts';
 import { abortOnSigint, profileStore, resolveProfile, withProfileClients } from './saved-profiles.ts';
 import { formatChecks, formatProfile, formatRecord, formatResults, formatSnapshot, formatSnapshotDetail, formatStageProgress } from './cloud-format.ts';
 
@@ -302,7 +304,7 @@ function registerCloud(program: Command): void {
       .description('stage, start the state machine with the study payload, follow it, and save the results in History')
       .option('--profile <name>', 'saved profile (default: the only one)'),
   )
-    .option('--batch-size <n>', 'galaxies per batch (default 512)', wholeNumber('--batch-size'))
+    .option('--batch-size <n>', `galaxies per batch (default ${DEFAULT_BATCH_SIZE})`, wholeNumber('--batch-size'))
     .option('--file-limit <n>', 'partitions to process (default: all staged)', wholeNumber('--file-limit'))
     .option('--world-size <n>', 'ranks (default: one per file)', wholeNumber('--world-size'))
     .option('--payload <file.json>', 'send this payload instead of building one (no staging; result_path is made fresh unless --keep-result-path)')
@@ -338,7 +340,7 @@ function registerCloud(program: Command): void {
             }
           }
           payload = buildPayload(clients.profile, {
-            batchSize: f.batchSize ?? 512,
+            batchSize: f.batchSize ?? DEFAULT_BATCH_SIZE,
             fileLimit: f.fileLimit ?? staged?.partitions ?? 1_000_000,
             worldSize: f.worldSize,
             partitionMb: f.partitionMb,
@@ -377,6 +379,7 @@ function registerCloud(program: Command): void {
     .option('--json', 'print the merged run record as JSON')
     .action(async (runId: string, f: { interval: number; logs: boolean; json?: boolean }) => {
       const history = new HistoryStore(appDataDir());
+      runId = await resolveRunId(history, runId);
       const { entry } = await history.get(runId);
       const parsed = CloudRunRecordSchema.safeParse(entry.record);
       if (entry.kind !== 'cloud' || !parsed.success) throw new Error(`Run ${runId} is not a recorded cloud run.`);

@@ -4,6 +4,10 @@ import path from 'node:path';
 import { runLocal, LocalRunError, type LocalRunResult } from '../../engine/run/local-run.ts';
 import { writePredictionsCsv } from '../../engine/run/predictions.ts';
 import { formatLocalRun, formatProgress } from './local-table.ts';
+import { appDataDir } from '../../engine/data-dir.ts';
+import { DEFAULT_BATCH_SIZE } from '../../engine/run/defaults.ts';
+import { HistoryStore } from '../node/history-store.ts';
+import { CliLocalHistory } from '../node/cli-local-history.ts';
 
 function wholeNumber(name: string) {
   return (raw: string): number => {
@@ -21,6 +25,8 @@ interface LocalFlags {
   precision?: 'fp32' | 'int8';
   predictions?: string;
   json?: string;
+  /** false with --no-save: the run is not added to History. */
+  save?: boolean;
 }
 
 /** Progress on stderr: one rewritten line on a terminal; otherwise a line per phase change and every few seconds. */
@@ -73,6 +79,10 @@ async function local(flags: LocalFlags): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   const progress = progressPrinter();
+  const saved =
+    flags.save === false
+      ? null
+      : await CliLocalHistory.start(new HistoryStore(appDataDir()), { ...flags, batchSize: flags.batchSize ?? DEFAULT_BATCH_SIZE });
   let result: LocalRunResult;
   try {
     result = await runLocal(
@@ -91,7 +101,9 @@ async function local(flags: LocalFlags): Promise<void> {
     if (err instanceof LocalRunError && err.partial) {
       process.stdout.write(formatLocalRun(err.partial.record));
       await writeOutputs(err.partial, flags);
-    }
+      await saved?.finish(err.partial, 'failed');
+      if (saved) process.stderr.write(`saved in History as ${saved.id} (failed)\n`);
+    } else await saved?.discard();
     throw err;
   } finally {
     process.off('SIGINT', onSigint);
@@ -99,6 +111,10 @@ async function local(flags: LocalFlags): Promise<void> {
   progress.end();
   process.stdout.write(formatLocalRun(result.record));
   await writeOutputs(result, flags);
+  if (saved) {
+    await saved.finish(result);
+    process.stderr.write(`saved in History as ${saved.id} (see \`cosmicai history show ${saved.id}\`)\n`);
+  }
   if (result.record.status === 'cancelled') process.exitCode = 130;
   else if (result.record.status === 'failed') process.exitCode = 1;
 }
@@ -109,7 +125,7 @@ export function register(program: Command): void {
     .description('run the model on the CPU over .pt partitions and print the study metrics (default: reference model on synthetic sample data)')
     .option('--data <path...>', '.pt partition files and/or folders of them (default: bundled synthetic sample data)')
     .option('--model <file>', 'ONNX model with image [B,5,32,32] and magnitude [B,5] inputs (default: reference AstroMAE)')
-    .option('--batch-size <n>', 'galaxies per batch (default 512, as in the study)', wholeNumber('--batch-size'))
+    .option('--batch-size <n>', `galaxies per batch (default ${DEFAULT_BATCH_SIZE}, as in the study)`, wholeNumber('--batch-size'))
     .option('--threads <n>', 'onnxruntime intra-op threads (default: physical cores)', wholeNumber('--threads'))
     .addOption(
       new Option('--graph-optimization <level>', 'onnxruntime graph optimisation level').choices(['disabled', 'basic', 'extended', 'all']),
@@ -119,6 +135,7 @@ export function register(program: Command): void {
     )
     .option('--predictions <file.csv>', 'write every prediction as CSV: index,partition,z_true,z_pred')
     .option('--json <file>', 'write the run record as JSON')
+    .option('--no-save', 'do not add the run to History')
     .action(async (flags: LocalFlags) => {
       await local(flags);
     });

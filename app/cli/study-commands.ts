@@ -17,6 +17,7 @@ import { studyReportHtml } from '../../engine/study/report-html.ts';
 import { loadStudy, studyFile, studyMeasurements } from '../../engine/study/study-store.ts';
 import { existsSync } from 'node:fs';
 import { registerStudyRun } from './study-run-commands.ts';
+import { sortedLabels, sortedNumbers } from '../common/report-settings.ts';
 
 /** `cosmicai import SOURCE` and `cosmicai study tables SOURCE`: recorded study results, from a folder or s3://bucket/prefix. */
 
@@ -177,8 +178,8 @@ export function register(program: Command): void {
           settings: [
             ['Target', p.target],
             ['Sweeps', p.sweeps.join(', ')],
-            ['Batch sizes', p.batchSizes.join(', ')],
-            ['Partition sizes (MB)', p.partitionSizesMb.join(', ')],
+            ['Batch sizes', sortedNumbers(p.batchSizes)],
+            ['Partition sizes (MB)', sortedNumbers(p.partitionSizesMb)],
             ['Data sizes (GB)', p.dataSizesGb.join(', ')],
             ['World sizes', p.worldSizes.map((w) => w ?? 'one per partition').join(', ')],
             ['Repeats', String(p.repeats)],
@@ -197,9 +198,9 @@ export function register(program: Command): void {
           prices,
           costOptions: { lambdaMemoryMb, arch: opts.arch ?? profile?.architecture },
           settings: [
-            ['Partition sizes (MB)', [...new Set(result.runs.map((r) => r.partition_mb))].join(', ')],
-            ['Data labels', [...new Set(result.runs.map((r) => r.data_label))].join(', ')],
-            ['Batch sizes', [...new Set(result.runs.map((r) => r.batch_size))].sort((a, b) => a - b).join(', ')],
+            ['Partition sizes (MB)', sortedNumbers(result.runs.map((r) => r.partition_mb))],
+            ['Data labels', sortedLabels(result.runs.map((r) => r.data_label))],
+            ['Batch sizes', sortedNumbers(result.runs.map((r) => r.batch_size))],
             ['Lambda memory', lambdaMemoryMb ? `${lambdaMemoryMb} MB` : 'not recorded (10240 MB assumed for cost)'],
           ],
           environment,

@@ -16,6 +16,8 @@ import { readFile } from 'node:fs/promises';
 import { exportTable, type ExportFormat } from '../common/table-export.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { saveStudyLocalRun } from '../node/study-history.ts';
+import { resolveRunId } from '../node/run-ref.ts';
+import { studyStatus } from '../common/study-status.ts';
 import { makeClients } from '../../cloud/aws-clients.ts';
 import { ProfileStore } from '../../cloud/profiles.ts';
 import type { StoredProfile } from '../../cloud/profile-schema.ts';
@@ -187,7 +189,9 @@ function studyTables(state: StudyState, format: ExportFormat | 'text'): string {
 function statusLine(state: StudyState): string {
   const c = { pending: 0, running: 0, done: 0, failed: 0 };
   for (const j of state.jobs) c[j.status]++;
-  return `${state.id} "${state.name}": ${c.done} done, ${c.failed} failed, ${c.pending} pending, ${c.running} running of ${state.jobs.length}`;
+  const st = studyStatus({ counts: c, running: false, interrupted: false });
+  const word = st.state === 'paused' ? 'not finished' : st.state;
+  return `${state.id} "${state.name}": ${c.done} done, ${c.failed} failed, ${c.pending} pending, ${c.running} running of ${state.jobs.length} (${word})`;
 }
 
 function failedLines(state: StudyState): string[] {
@@ -303,12 +307,12 @@ export function registerStudyRun(study: Command): void {
   study
     .command('compare')
     .description('Two runs from History side by side (local vs cloud, or any two), with notes')
-    .argument('<a>', 'History run id')
-    .argument('<b>', 'History run id')
+    .argument('<a>', 'History run id (a unique prefix, "latest" or a unique name also work)')
+    .argument('<b>', 'History run id (a unique prefix, "latest" or a unique name also work)')
     .addOption(formatOption())
     .action(async (a: string, b: string, f: { format: string }) => {
       const history = new HistoryStore(appDataDir());
-      const [ea, eb] = await Promise.all([history.get(a), history.get(b)]);
+      const [ea, eb] = await Promise.all([history.get(await resolveRunId(history, a)), history.get(await resolveRunId(history, b))]);
       const side = (e: typeof ea.entry) => {
         if (!e.record) throw new Error(`run ${e.id} ("${e.name}") has no record yet (status ${e.status})`);
         try {

@@ -94,25 +94,86 @@ const LATEX_SPECIAL: Record<string, string> = {
   '<': '\\textless{}',
   '>': '\\textgreater{}',
 };
-export const latexEscape = (s: string): string => s.replace(/[\\&%$#_{}~^<>]/g, (ch) => LATEX_SPECIAL[ch]).replace(/\r?\n/g, ' ');
 
-/** A booktabs table (needs \usepackage{booktabs}). */
+/**
+ * Non-ASCII characters the tables use, as plain LaTeX (pdflatex without inputenc/fontenc extras rejects or drops
+ * them: "(n − 1)" with U+2212 did not compile). Anything else non-ASCII is decomposed (é → e) or becomes "?".
+ */
+const LATEX_UNICODE: Record<string, string> = {
+  '\u2212': '$-$', // minus sign
+  '\u00b1': '$\\pm$',
+  '\u00d7': '$\\times$',
+  '\u00f7': '$\\div$',
+  '\u00b2': '$^2$',
+  '\u00b3': '$^3$',
+  '\u0394': '$\\Delta$',
+  '\u03a3': '$\\Sigma$',
+  '\u03c3': '$\\sigma$',
+  '\u00b5': '$\\mu$',
+  '\u03bc': '$\\mu$',
+  '\u2013': '--',
+  '\u2014': '---',
+  '\u2026': '\\ldots{}',
+  '\u00b7': '$\\cdot$',
+  '\u2264': '$\\leq$',
+  '\u2265': '$\\geq$',
+  '\u2248': '$\\approx$',
+  '\u2192': '$\\rightarrow$',
+  '\u2190': '$\\leftarrow$',
+  '\u2018': '`',
+  '\u2019': "'",
+  '\u201c': '``',
+  '\u201d': "''",
+  '\u00a0': '~',
+  '\u2009': '\\,',
+  '\u202f': '\\,',
+  '\u00b0': '$^\\circ$',
+  '\u2713': 'yes',
+  '\u2717': 'no',
+};
+
+/** Escapes LaTeX's special characters and writes every non-ASCII character as ASCII LaTeX: the result is pure ASCII. */
+export const latexEscape = (s: string): string =>
+  s
+    .replace(/[\\&%$#_{}~^<>]/g, (ch) => LATEX_SPECIAL[ch])
+    .replace(/\r?\n/g, ' ')
+    .replace(/[^\x20-\x7e]/gu, (ch) => {
+      if (LATEX_UNICODE[ch] !== undefined) return LATEX_UNICODE[ch];
+      const plain = ch.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
+      return /^[\x20-\x7e]+$/.test(plain) ? latexEscape(plain) : '?';
+    });
+
+/**
+ * A booktabs table (needs \usepackage{booktabs} and \usepackage{graphicx}). The tabular is shrunk to the text width
+ * when wider (never enlarged), so Tables 2 and 3 fit an article page; each note line goes below it as a footnote-sized
+ * block of the same width.
+ */
 export function toLatex(t: Table): string {
   const spec = t.columns.map((c) => (isNumeric(t, c) ? 'r' : 'l')).join('');
   const row = (cells: string[]) => `    ${cells.join(' & ')} \\\\`;
   const lines = [
+    '% Needs \\usepackage{booktabs} and \\usepackage{graphicx} in the preamble.',
     '\\begin{table}[htbp]',
     '  \\centering',
     `  \\caption{${latexEscape(t.title)}}`,
+    '  \\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%',
     `  \\begin{tabular}{${spec}}`,
     '    \\toprule',
     row(t.columns.map((c) => latexEscape(headerText(c)))),
     '    \\midrule',
     ...t.rows.map((r) => row(t.columns.map((c) => latexEscape(formatCell(r[c.key], c))))),
     '    \\bottomrule',
-    '  \\end{tabular}',
+    '  \\end{tabular}}',
   ];
-  if (t.note) lines.push(`  \\par\\smallskip\\footnotesize ${latexEscape(t.note)}`);
+  if (t.note) {
+    const notes = t.note.split(/\r?\n/).filter((l) => l.trim() !== '');
+    lines.push(
+      '  \\par\\smallskip',
+      '  \\begin{minipage}{\\linewidth}\\footnotesize\\raggedright',
+      ...notes.map((n, i) => `    ${latexEscape(n)}${i < notes.length - 1 ? '\\par' : ''}`),
+      '  \\end{minipage}',
+    );
+  }
   lines.push('\\end{table}');
   return lines.join('\n') + '\n';
 }
@@ -144,6 +205,16 @@ export function exportTable(t: Table, format: ExportFormat): string {
     case 'json':
       return toJSON(t);
   }
+}
+
+/**
+ * What a saved file holds: as exportTable, but a CSV file starts with a UTF-8 byte-order mark so spreadsheets
+ * (Excel in particular) read "±", "÷" and names with accents as UTF-8 instead of the system code page. Copied text
+ * and CLI output stay without it.
+ */
+export function exportFileContent(t: Table, format: ExportFormat): string {
+  const text = exportTable(t, format);
+  return format === 'csv' ? `\uFEFF${text}` : text;
 }
 
 /** A file name from the table title: "Per-partition metrics" → "per-partition-metrics.csv". */

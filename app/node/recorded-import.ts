@@ -1,5 +1,6 @@
 import { recordedOrigin, recordedRunName, recordedRunRecord, type ImportResult } from '../../cloud/import/recorded-runs.ts';
 import type { HistoryStore } from './history-store.ts';
+import { EXAMPLE_RUN_PREFIX } from './example-data.ts';
 
 /**
  * Puts imported recorded runs into History (kind "recorded", ranks as partitions). A file imported before (same
@@ -16,6 +17,7 @@ export function saveRecordedRuns(
 async function saveUnlocked(
   history: HistoryStore,
   imported: ImportResult,
+  opts: { example?: boolean } = {},
 ): Promise<{ saved: Array<{ source: string; runId: string }>; existing: Array<{ source: string; runId: string }> }> {
   const known = new Map<string, string>();
   for (const item of await history.list()) {
@@ -35,8 +37,8 @@ async function saveUnlocked(
     }
     const entry = await history.create({
       kind: 'recorded',
-      name: recordedRunName(run),
-      params: { origin, from: imported.from, source: run.source, partition_mb: run.partition_mb, data_label: run.data_label, batch_size: run.batch_size, repeat: run.repeat },
+      name: opts.example ? `${EXAMPLE_RUN_PREFIX}${recordedRunName(run)}` : recordedRunName(run),
+      params: { ...(opts.example ? { example: true } : {}), origin, from: imported.from, source: run.source, partition_mb: run.partition_mb, data_label: run.data_label, batch_size: run.batch_size, repeat: run.repeat },
       headline: { batchSize: run.batch_size, partitions: run.ranks, data: run.data_label, ...(run.sample_persec !== null ? { samplesPerSec: run.sample_persec } : {}) },
     });
     await history.finish(entry.id, {

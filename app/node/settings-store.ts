@@ -3,10 +3,11 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Settings, type SettingsPatch } from '../common/contract/index.ts';
 import { writeFileAtomic } from '../../engine/atomic-file.ts';
+import { DEFAULT_BATCH_SIZE } from '../../engine/run/defaults.ts';
 
 export const DEFAULT_SETTINGS: Settings = {
   theme: 'system',
-  defaults: { model: '', data: [], batchSize: 256, threads: 0, graphOptimization: 'all' },
+  defaults: { model: '', data: [], batchSize: DEFAULT_BATCH_SIZE, threads: 0, graphOptimization: 'all' },
 };
 
 /** `<dataDir>/settings.json`; a missing or damaged file means the defaults (a damaged one is not overwritten until saved). */

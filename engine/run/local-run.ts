@@ -1,3 +1,4 @@
+import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from './defaults.ts';
 import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -83,8 +84,7 @@ export class LocalRunError extends Error {
   }
 }
 
-export const DEFAULT_BATCH_SIZE = 512;
-export const MAX_BATCH_SIZE = 65536;
+export { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE };
 export const MAX_THREADS = 1024;
 const GRAPH_LEVELS: GraphOptimization[] = ['disabled', 'basic', 'extended', 'all'];
 

@@ -141,6 +141,8 @@ export const ImportView = z.object({
   ),
   problems: z.array(z.object({ source: z.string(), problem: z.string() })),
   ignored: z.array(z.string()),
+  /** The bundled example results: made-up numbers, never measurements. */
+  example: z.boolean().optional(),
 });
 export type ImportView = z.infer<typeof ImportView>;
 
@@ -163,6 +165,8 @@ export const study = domain({
     resetPrices: method(Empty, PricesView),
     /** Reads recorded results (a folder, or s3://bucket/prefix with a profile) into History. */
     importRecorded: method(z.object({ source: z.string().trim().min(1).max(2048), profile: ProfileName.optional() }).strict(), ImportView),
+    /** Imports the bundled example results (made-up numbers, named "Example data · …" in History). */
+    importExample: method(Empty, ImportView),
     /** The self-contained HTML report (summary, tables, charts, settings, environment). */
     report: method(
       z.object({ selection: RunSelection, compare: z.object({ a: RunId, b: RunId }).strict().optional(), cost: CostSettings.partial().optional() }).strict(),

@@ -146,6 +146,7 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
       setPrices: (input) => study.setPrices(input.table),
       resetPrices: () => study.resetPrices(),
       importRecorded: (input) => study.importRecorded(input.source, input.profile),
+      importExample: () => study.importExample(),
       report: (input) => study.report(input.selection, input.compare, input.cost),
       reportPdf: (input) => study.reportPdf(input.html, input.suggestedName),
     },

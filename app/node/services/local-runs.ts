@@ -159,13 +159,13 @@ export function dataLabel(data: string[]): string {
   return data.length > 1 ? `${first} + ${data.length - 1} more` : first;
 }
 
-function defaultName(model: string | undefined, data: string[] | undefined, batchSize: number | undefined, precision: string): string {
+export function defaultName(model: string | undefined, data: string[] | undefined, batchSize: number | undefined, precision: string): string {
   const m = `${model ? path.basename(model) : 'reference model'}${precision === 'int8' ? ' (int8)' : ''}`;
   const d = data ? dataLabel(data) : 'sample data';
   return `${m} · ${d}${batchSize ? ` · batch ${batchSize}` : ''}`;
 }
 
-function headlineOf(res: LocalRunResult): RunHeadline {
+export function headlineOf(res: LocalRunResult): RunHeadline {
   const r = res.record;
   return {
     samples: r.samples,

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { sortedLabels, sortedNumbers } from '../../common/report-settings.ts';
 import path from 'node:path';
 import type { LocalRunResult } from '../../../engine/run/local-run.ts';
 import { hostInfo } from '../../../engine/run/host-info.ts';
@@ -37,6 +38,7 @@ import type { HistoryStore } from '../history-store.ts';
 import { saveStudyLocalRun } from '../study-history.ts';
 import { saveRecordedRuns } from '../recorded-import.ts';
 import { expandHome } from './system.ts';
+import { EXAMPLE_RESULTS_DIR } from '../example-data.ts';
 
 /**
  * The study behind the UI: sweeps queued as studies (engine/study), run one at a time in the background with progress
@@ -223,7 +225,12 @@ export class StudyService {
     return this.prices();
   }
 
-  async importRecorded(source: string, profileName?: string): Promise<ImportView> {
+  /** The bundled example results (made-up numbers), labelled as example data in History. */
+  async importExample(): Promise<ImportView> {
+    return this.importRecorded(EXAMPLE_RESULTS_DIR, undefined, { example: true });
+  }
+
+  async importRecorded(source: string, profileName?: string, opts: { example?: boolean } = {}): Promise<ImportView> {
     const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(source);
     let result: ImportResult;
     try {
@@ -248,7 +255,7 @@ export class StudyService {
         message: `No recorded runs in ${result.from}` + (result.problems.length ? `: ${result.problems.length} file(s) could not be read (${result.problems[0].source}: ${result.problems[0].problem})` : '.'),
         hint: 'The folder should hold result-partition-<P>MB/<data>/<run>/combined_data.json (or …/Batches/<batch>/<run>/…).',
       });
-    const { saved, existing } = await saveRecordedRuns(this.deps.store, result);
+    const { saved, existing } = await saveRecordedRuns(this.deps.store, result, opts);
     const ids = new Map<string, { runId: string; added: boolean }>();
     for (const s of saved) ids.set(s.source, { runId: s.runId, added: true });
     for (const s of existing) ids.set(s.source, { runId: s.runId, added: false });
@@ -269,6 +276,7 @@ export class StudyService {
       })),
       problems: result.problems.map((p) => ({ source: p.source, problem: p.problem })),
       ignored: result.ignored,
+      ...(opts.example ? { example: true } : {}),
     };
   }
 
@@ -284,10 +292,10 @@ export class StudyService {
           ['Target', p.target === 'both' ? 'local and cloud' : p.target],
           // A local study runs the batch-size sweep only; the cloud settings would only confuse its report.
           ['Sweeps', cloudTarget ? p.sweeps.join(', ') : 'batch-size'],
-          ['Batch sizes', p.batchSizes.join(', ')],
+          ['Batch sizes', sortedNumbers(p.batchSizes)],
           ...(cloudTarget
             ? ([
-                ['Partition sizes (MB)', p.partitionSizesMb.join(', ')],
+                ['Partition sizes (MB)', sortedNumbers(p.partitionSizesMb)],
                 ['Data sizes (GB)', p.dataSizesGb.join(', ')],
                 ['World sizes', p.worldSizes.map((w) => w ?? 'one per partition').join(', ')],
               ] as Array<[string, string]>)
@@ -299,9 +307,9 @@ export class StudyService {
         ]
       : [
           ['Runs', `${runs.length} from History`],
-          ['Partition sizes (MB)', [...new Set(runs.map((r) => r.partitionMb).filter((x) => x !== null))].join(', ') || '—'],
-          ['Data labels', [...new Set(runs.map((r) => r.dataLabel).filter((x) => x !== null))].join(', ') || '—'],
-          ['Batch sizes', [...new Set(runs.map((r) => r.batchSize))].sort((a, b) => a - b).join(', ')],
+          ['Partition sizes (MB)', sortedNumbers(runs.map((r) => r.partitionMb)) || '—'],
+          ['Data labels', sortedLabels(runs.map((r) => r.dataLabel)) || '—'],
+          ['Batch sizes', sortedNumbers(runs.map((r) => r.batchSize))],
         ];
     if (cloudTarget) settings.push(['Lambda memory for costs', cost.lambdaMemoryMb ? `${cost.lambdaMemoryMb} MB` : 'as recorded with each run (10240 MB when unknown)'], ['Lambda architecture', cost.arch ?? 'x86_64']);
     if (skipped.length) settings.push(['Runs left out', skipped.map((s) => `${s.id}: ${s.problem}`).join('; ')]);

@@ -83,6 +83,10 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
     }
   };
   const canRerun = failed.length > 0 && entry.status !== 'interrupted' && entry.status !== 'running';
+  // A cloud run that failed before it had an execution or results has nothing for this card (its error shows above):
+  // no empty "Cloud run" heading.
+  const hasContent = !!executionArn || typeof rec.result_path === 'string' || !!entry.record || failed.length > 0 || problems.length > 0;
+  if (!hasContent) return null;
 
   return (
     <div className="card" data-testid="cloud-details">

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { EXPORT_FORMATS, exportFileName, exportTable, formatCell, headerText, type ExportFormat, type Table } from '../../../app/common/table-export.ts';
+import { EXPORT_FORMATS, exportFileContent, exportFileName, exportTable, formatCell, headerText, type ExportFormat, type Table } from '../../../app/common/table-export.ts';
 import { copyText, saveFile } from '../lib/download.ts';
 import { toast } from '../lib/toast.ts';
 
@@ -9,9 +9,11 @@ const isNum = (t: Table, key: string, align?: string) => align === 'right' || (a
 export function DataTable({ table, testId, heading = true }: { table: Table; testId?: string; heading?: boolean }) {
   const [format, setFormat] = useState<ExportFormat>('csv');
   const meta = EXPORT_FORMATS.find((f) => f.format === format)!;
+  // Columns with long strings (file paths, sources) may wrap inside a word, so the table never scrolls sideways.
+  const longCols = new Set(table.columns.filter((c) => table.rows.some((r) => typeof r[c.key] === 'string' && (r[c.key] as string).length > 24)).map((c) => c.key));
   const save = async () => {
     try {
-      if (await saveFile(exportFileName(table, format), exportTable(table, format), meta.mime)) toast(`Saved ${meta.label}`);
+      if (await saveFile(exportFileName(table, format), exportFileContent(table, format), meta.mime)) toast(`Saved ${meta.label}`);
     } catch (err) {
       toast(`Could not save: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -41,7 +43,7 @@ export function DataTable({ table, testId, heading = true }: { table: Table; tes
         </div>
       </div>
       <div className="table-wrap">
-        <table className="data">
+        <table className={table.columns.length >= 9 ? 'data wide' : 'data'}>
           <thead>
             <tr>
               {table.columns.map((c) => (
@@ -55,7 +57,7 @@ export function DataTable({ table, testId, heading = true }: { table: Table; tes
             {table.rows.map((r, i) => (
               <tr key={i}>
                 {table.columns.map((c) => (
-                  <td key={c.key} className={isNum(table, c.key, c.align) ? 'num' : undefined}>
+                  <td key={c.key} className={isNum(table, c.key, c.align) ? 'num' : longCols.has(c.key) ? 'long' : undefined}>
                     {formatCell(r[c.key], c) || '—'}
                   </td>
                 ))}

@@ -24,7 +24,8 @@ export function HistoryRunsStudy({ reportButtons }: { reportButtons: (ids: strin
     else n.add(id);
     return n;
   });
-  const pickKind = (kind: string) => setPicked(new Set(items!.filter((i) => i.kind === kind).map((i) => i.id)));
+  /** Adds every run of a kind to what is ticked (it used to replace the selection). */
+  const pickKind = (kind: string) => setPicked((s) => new Set([...s, ...items!.filter((i) => i.kind === kind).map((i) => i.id)]));
   const show = async () => {
     try {
       setResults(await api.study.results({ selection: { runs: [...picked] } }));
@@ -46,8 +47,8 @@ export function HistoryRunsStudy({ reportButtons }: { reportButtons: (ids: strin
           <>
             <div className="row" style={{ marginBottom: 8 }}>
               {[...new Set(items.map((i) => i.kind))].map((k) => (
-                <button key={k} className="small" onClick={() => pickKind(k)}>
-                  All {k} runs
+                <button key={k} className="small" onClick={() => pickKind(k)} title={`Tick every ${k} run as well`}>
+                  + All {k} runs
                 </button>
               ))}
               <button className="small" onClick={() => setPicked(new Set())}>

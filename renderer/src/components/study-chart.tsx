@@ -3,6 +3,7 @@ import { LogarithmicScale } from 'chart.js';
 import type { StudyChartData } from '../../../app/common/contract/index.ts';
 import { chartSvg } from '../../../engine/study/svg-chart.ts';
 import { Chart, type AnyChartConfig } from '../lib/charts.ts';
+import { errorBarsPlugin, maxWithErrors } from '../lib/error-bars.ts';
 import { saveFile } from '../lib/download.ts';
 import { toast } from '../lib/toast.ts';
 import { ChartCard } from './chart-card.tsx';
@@ -26,6 +27,8 @@ export function studyChartConfig(c: StudyChartData, big = false): AnyChartConfig
       datasets: c.series.map((s, i) => ({
         label: s.label,
         data: s.points.map((p) => ({ x: p.x, y: p.y })),
+        // ± sample sd over repeats, drawn by errorBarsPlugin (as the SVG export and the report draw them)
+        errorBars: s.points.map((p) => p.yErr),
         borderColor: SERIES_COLORS[i % SERIES_COLORS.length],
         backgroundColor: SERIES_COLORS[i % SERIES_COLORS.length],
         pointRadius: big ? 7 : 5,
@@ -33,6 +36,7 @@ export function studyChartConfig(c: StudyChartData, big = false): AnyChartConfig
         tension: 0,
       })),
     },
+    plugins: [errorBarsPlugin],
     options: {
       parsing: false,
       plugins: {
@@ -57,7 +61,7 @@ export function studyChartConfig(c: StudyChartData, big = false): AnyChartConfig
           },
           ticks: { callback: (v) => String(Number(Number(v).toPrecision(4))) },
         },
-        y: { beginAtZero: true, title: { display: true, text: c.yLabel } },
+        y: { beginAtZero: true, suggestedMax: maxWithErrors(c.series), title: { display: true, text: c.yLabel } },
       },
     },
   } as AnyChartConfig;

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../api.ts';
 import type { CloudFinished, CloudProgress, CloudRunOptions } from '../../../app/common/contract/index.ts';
+import { DEFAULT_BATCH_SIZE } from '../../../engine/run/defaults.ts';
 import { ErrorBox } from '../components/error-box.tsx';
 import { BrowseButton } from '../components/path-picker.tsx';
 import { formatDuration } from '../lib/format.ts';
@@ -119,7 +120,7 @@ function PayloadEditor({ draft, onUse }: { draft: Draft; onUse: (text: string | 
 function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void; onError: (e: unknown) => void }) {
   const [profiles, setProfiles] = useState<string[] | null>(null);
   const [d, setD] = useState<Draft>(() => {
-    const draft = lastDraft ?? { profile: '', data: '', partitionMb: '25', codeDir: '', modelFile: '', batchSize: '512', fileLimit: '', worldSize: '', stage: true, name: '' };
+    const draft = lastDraft ?? { profile: '', data: '', partitionMb: '25', codeDir: '', modelFile: '', batchSize: String(DEFAULT_BATCH_SIZE), fileLimit: '', worldSize: '', stage: true, name: '' };
     if (!nextProfile) return draft;
     lastDraft = { ...draft, profile: nextProfile };
     nextProfile = null;
@@ -167,7 +168,8 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
   if (profiles && profiles.length === 0) {
     return (
       <div className="empty">
-        No AWS profile yet. <a href="#/profiles">Add one</a> first.
+        No AWS profile yet. <a href="#/profiles">Add one</a> first, or, without AWS, look at the cloud half with{' '}
+        <a href="#/import" data-testid="cloud-example-link">example data</a> (made-up recorded results, labelled as such).
       </div>
     );
   }

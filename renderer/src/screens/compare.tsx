@@ -63,7 +63,10 @@ function Picker({ a, b }: { a?: string; b?: string }) {
       {items === null ? (
         <div className="empty">Loading…</div>
       ) : items.length < 2 ? (
-        <div className="empty">Two finished runs are needed: run locally, in the cloud, or import recorded runs.</div>
+        <div className="empty">
+          Two finished runs are needed: run locally, in the cloud, or import recorded runs (or the{' '}
+          <a href="#/import">example data</a>, labelled as such).
+        </div>
       ) : (
         <div className="row">
           <select aria-label="Run A" value={x} onChange={(e) => setX(e.target.value)} style={{ flex: 1, minWidth: 260 }}>

@@ -78,11 +78,11 @@ function History() {
         ) : items.length === 0 ? (
           <div className="empty">No runs yet.</div>
         ) : (
-          <table className="data" data-testid="history-table">
+          <table className="data wide" data-testid="history-table">
             <thead>
               <tr>
                 <th />
-                <th>Run</th>
+                <th className="run-col">Run</th>
                 <th>Status</th>
                 <th>When</th>
                 <th>Precision</th>
@@ -137,12 +137,12 @@ function History() {
                     <td>
                       <span className={`badge ${r.status}`}>{r.status}</span>
                     </td>
-                    <td className="nowrap">{formatWhen(r.createdAt)}</td>
+                    <td style={{ minWidth: '6.5rem' }}>{formatWhen(r.createdAt)}</td>
                     <td data-testid="history-precision">{r.headline.precision ?? '—'}</td>
                     <td className="num">{r.headline.samples?.toLocaleString() ?? '—'}</td>
                     <td className="num">{formatRate(r.headline.samplesPerSec)}</td>
                     <td>
-                      <div className="row" style={{ flexWrap: 'nowrap' }}>
+                      <div className="row" style={{ gap: 6 }}>
                         <button className="small" onClick={() => setRenaming(r.id)}>
                           Rename
                         </button>

@@ -47,6 +47,10 @@ function Home() {
           Runs the bundled reference model on the bundled synthetic sample data on this CPU — no files, no network. The reference model has seeded
           random weights, so its predictions are not physical; the timings are real. Choose your own model and data under <a href="#/run">Local run</a>.
         </p>
+        <p className="muted" data-testid="home-cloud-hint">
+          The cloud half: run on AWS under <a href="#/cloud">Cloud run</a>, import your recorded results, or, without AWS, import the{' '}
+          <a href="#/import">example data</a> (made-up recorded results, labelled as example data) to see Tables 2 and 3.
+        </p>
       </div>
       <div className="card">
         <div className="card-head">

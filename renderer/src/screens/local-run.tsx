@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { LocalRunParams } from '../../../app/common/contract/index.ts';
+import { DEFAULT_BATCH_SIZE } from '../../../engine/run/defaults.ts';
 import { ChartCard } from '../components/chart-card.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
 import { GraphOptimisationOptions } from '../components/graph-optimisation-options.tsx';
@@ -29,7 +30,7 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
   const { settings } = useApp();
   const d = settings?.defaults;
   const [draft, setDraft] = useState<Draft>(
-    () => lastDraft ?? { model: d?.model ?? '', data: (d?.data ?? []).join('\n'), batchSize: String(d?.batchSize ?? 256), threads: String(d?.threads ?? 0), graph: d?.graphOptimization ?? 'all', precision: 'fp32', name: '' },
+    () => lastDraft ?? { model: d?.model ?? '', data: (d?.data ?? []).join('\n'), batchSize: String(d?.batchSize ?? DEFAULT_BATCH_SIZE), threads: String(d?.threads ?? 0), graph: d?.graphOptimization ?? 'all', precision: 'fp32', name: '' },
   );
   const [busy, setBusy] = useState(false);
   const update = (patch: Partial<Draft>) =>
@@ -96,7 +97,7 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
       <div className="form-grid">
         <label className="field">
           Batch size
-          <span className="help">Galaxies per batch (the study sweeps 32–512).</span>
+          <span className="help">Galaxies per batch (default {DEFAULT_BATCH_SIZE}, as the study; its batch sweep covers 32–512).</span>
           <input name="batchSize" type="number" min={1} max={65536} required value={batchSize} onChange={(e) => setBatchSize(e.target.value)} />
         </label>
         <label className="field">

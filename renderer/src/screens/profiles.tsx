@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { profileLocations } from '../../../app/common/profile-summary.ts';
 import { api } from '../api.ts';
 import type { ConnectionCheck } from '../../../app/common/contract/index.ts';
 import { ErrorBox } from '../components/error-box.tsx';
@@ -302,8 +303,7 @@ function Profiles() {
               </button>
             </div>
             <div className="muted">
-              {credentialsLabel(p)} · {p.region} · s3://{p.bucket}/ ({p.scriptsPrefix}, {p.resultsPrefix}, data {p.dataBucket ? `s3://${p.dataBucket}/` : ''}
-              {p.dataPrefix || '(root)'}) · Lambda {p.inferenceLambdaName}, {p.lambdaMemoryMb} MB {p.architecture}
+              {credentialsLabel(p)} · {p.region} · {profileLocations(p)} · Lambda {p.inferenceLambdaName}, {p.lambdaMemoryMb} MB {p.architecture}
             </div>
             <div className="muted nowrap">{p.stateMachineArn}</div>
             {Array.isArray(c) && c.length > 0 && <Checks checks={c} />}

@@ -40,21 +40,26 @@ function ImportScreen() {
   const [error, setError] = useState<unknown>(null);
   const [imported, setImported] = useState<ImportView | null>(null);
   const [results, setResults] = useState<StudyResults | null>(null);
+  /** Lambda memory for the cost of runs that did not record it; empty = 10240 MB (the maximum), as the notes say. */
+  const [memory, setMemory] = useState('');
   const s3 = source.trim().startsWith('s3://');
+  const memoryMb = /^\d+$/.test(memory.trim()) ? Number(memory) : undefined;
+  const memoryBad = memory.trim() !== '' && (memoryMb === undefined || memoryMb < 128 || memoryMb > 10240);
+  const cost = memoryMb !== undefined && !memoryBad ? { lambdaMemoryMb: memoryMb } : undefined;
 
   useEffect(() => {
     api.cloud.listProfiles().then((r) => setProfiles(r.profiles.map((p) => p.name)), () => setProfiles([]));
   }, []);
 
-  const go = async () => {
+  const go = async (example = false) => {
     setBusy(true);
     setError(null);
     setImported(null);
     setResults(null);
     try {
-      const r = await api.study.importRecorded({ source: source.trim(), ...(s3 && profile ? { profile } : {}) });
+      const r = example ? await api.study.importExample() : await api.study.importRecorded({ source: source.trim(), ...(s3 && profile ? { profile } : {}) });
       setImported(r);
-      setResults(await api.study.results({ selection: { runs: r.runs.map((x) => x.runId) } }));
+      setResults(await api.study.results({ selection: { runs: r.runs.map((x) => x.runId) }, ...(cost ? { cost } : {}) }));
     } catch (e) {
       setError(e);
     } finally {
@@ -62,6 +67,16 @@ function ImportScreen() {
     }
   };
   const ids = imported?.runs.map((r) => r.runId) ?? [];
+  // A new Lambda memory re-prices Table 3 and the cost chart of what was imported.
+  useEffect(() => {
+    if (!imported || memoryBad) return;
+    let live = true;
+    api.study.results({ selection: { runs: imported.runs.map((x) => x.runId) }, ...(cost ? { cost } : {}) }).then((r) => live && setResults(r), (e) => live && setError(e));
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [memoryMb, memoryBad]);
   return (
     <>
       <h1 className="page-title">Import recorded runs</h1>
@@ -81,15 +96,49 @@ function ImportScreen() {
               ))}
             </select>
           )}
-          <button className="primary" disabled={!source.trim() || busy} onClick={go} data-testid="import-go">
+          <button className="primary" disabled={!source.trim() || busy} onClick={() => go()} data-testid="import-go">
             {busy ? 'Importing…' : 'Import'}
           </button>
         </div>
+        <div className="row" style={{ marginTop: 8 }}>
+          <label className="row" style={{ gap: 6 }}>
+            Lambda memory (MB)
+            <input
+              type="number"
+              min={128}
+              max={10240}
+              style={{ width: 110 }}
+              value={memory}
+              placeholder="10240"
+              onChange={(e) => setMemory(e.target.value)}
+              aria-invalid={memoryBad}
+              data-testid="import-lambda-memory"
+            />
+          </label>
+          <span className="muted">{memoryBad ? 'A whole number of MB from 128 to 10240.' : 'Used for the cost of runs that did not record it (empty: 10240 MB, the maximum).'}</span>
+        </div>
         <p className="muted">Importing the same folder again adds nothing new. Files that cannot be read are listed with the reason.</p>
+      </div>
+      <div className="card" data-testid="import-example-card">
+        <div className="card-head">
+          <h2>No results of your own yet?</h2>
+          <button disabled={busy} onClick={() => go(true)} data-testid="import-example">
+            Import example data
+          </button>
+        </div>
+        <p className="muted">
+          Adds a small set of <strong>example data</strong> in the study’s layout (four partition sizes, 1 and 2 GB, a batch-size sweep) to History, named “Example data · …”. The numbers are made up, shaped after the study
+          report’s tables: they show what the cloud half of the app looks like, they are not measurements.
+        </p>
       </div>
       <ErrorBox error={error} onDismiss={() => setError(null)} title="Could not import" />
       {imported && (
         <>
+          {imported.example && (
+            <p className="caveat" data-testid="import-example-label">
+              Example data: made-up numbers, not measurements
+            </p>
+          )}
           <p data-testid="import-summary">
             {imported.runs.length} recorded run(s) from {imported.from}: {imported.runs.filter((r) => r.added).length} added to History,{' '}
             {imported.runs.filter((r) => !r.added).length} already there.
@@ -116,7 +165,7 @@ function ImportScreen() {
             <div className="card-head">
               <h2>Report</h2>
               <div className="row">
-                <ReportButtons selection={{ runs: ids }} />
+                <ReportButtons selection={{ runs: ids }} cost={cost} />
                 <button onClick={() => navigate('present', 'runs', ids.join(','))} data-testid="present">
                   Presentation mode
                 </button>

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { firstFailure, studyStatus } from '../../../app/common/study-status.ts';
 import { api } from '../api.ts';
 import type { CostEstimateView, StudyListItem, StudyProgressEvent, StudyResults, StudyView } from '../../../app/common/contract/index.ts';
 import type { Table } from '../../../app/common/table-export.ts';
@@ -320,8 +321,8 @@ function StudyList() {
                     <a href={`#/study/${encodeURIComponent(s.id)}`}>{s.name}</a>
                   </td>
                   <td>
-                    <span className={`badge ${s.running ? 'running' : s.interrupted ? 'interrupted' : s.counts.pending ? 'cancelled' : 'completed'}`}>
-                      {s.running ? 'running' : s.interrupted ? 'interrupted' : s.counts.pending ? 'paused' : 'finished'}
+                    <span className={`badge ${studyStatus(s).badge}`} data-testid="study-row-state">
+                      {studyStatus(s).state}
                     </span>
                   </td>
                   <td className="num">{s.counts.done}</td>
@@ -345,11 +346,11 @@ function StudyList() {
   );
 }
 
-export function ReportButtons({ selection, compare }: { selection: Parameters<typeof buildReport>[0]; compare?: { a: string; b: string } }) {
+export function ReportButtons({ selection, compare, cost }: { selection: Parameters<typeof buildReport>[0]; compare?: { a: string; b: string }; cost?: { lambdaMemoryMb?: number } }) {
   const [error, setError] = useState<unknown>(null);
   const run = (what: 'open' | 'html' | 'pdf') => async () => {
     try {
-      const r = await buildReport(selection, compare);
+      const r = await buildReport(selection, compare, cost);
       if (what === 'open') openReportWindow(r.html);
       else if (what === 'html') await saveReportHtml(r.html, r.fileName);
       else await saveReportPdf(r.html, r.fileName);
@@ -438,6 +439,8 @@ function StudyDetail({ id }: { id: string }) {
   const frac = total ? (finished + (study.running && progress?.jobFraction ? progress.jobFraction : 0)) / total : 0;
   const canResume = !study.running && (c.pending > 0 || c.running > 0 || c.failed > 0);
   const cloudLeft = study.jobs.some((j) => j.target === 'cloud' && j.status !== 'done');
+  const status = studyStatus(study);
+  const failure = firstFailure(study.jobs);
   return (
     <>
       <h1 className="page-title" data-testid="study-title">
@@ -450,9 +453,9 @@ function StudyDetail({ id }: { id: string }) {
       <div className="card" data-testid="study-progress">
         <div className="card-head">
           <h2>
-            {finished} of {total} job(s) finished{' '}
-            <span className={`badge ${study.running ? 'running' : study.interrupted ? 'interrupted' : c.pending ? 'cancelled' : 'completed'}`} data-testid="study-state">
-              {study.running ? 'running' : study.interrupted ? 'interrupted' : c.pending ? 'paused' : 'finished'}
+            {status.summary}{' '}
+            <span className={`badge ${status.badge}`} data-testid="study-state">
+              {status.state}
             </span>
           </h2>
           <div className="row">
@@ -478,8 +481,13 @@ function StudyDetail({ id }: { id: string }) {
           </div>
         </div>
         <div className="progress" role="progressbar" aria-valuenow={Math.round(frac * 100)} aria-valuemin={0} aria-valuemax={100}>
-          <div style={{ width: `${Math.round(frac * 100)}%` }} />
+          <div style={{ width: `${Math.round(frac * 100)}%` }} className={c.failed && !c.done ? 'failed' : undefined} />
         </div>
+        {failure && (
+          <p className="error-line" data-testid="study-first-error">
+            First failure ({failure.jobId}{c.failed > 1 ? `, 1 of ${c.failed}` : ''}): {failure.error}
+          </p>
+        )}
         <p className="muted" data-testid="study-message">
           {c.done} done · {c.failed} failed · {c.pending + c.running} pending{progress && (study.running || progress.event === 'error') ? ` — ${progress.message}` : ''}
         </p>
