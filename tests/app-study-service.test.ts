@@ -7,8 +7,8 @@ import { createDispatcher } from '../app/common/dispatcher.ts';
 import type { Api, StudyProgressEvent } from '../app/common/contract/index.ts';
 import { hintFor } from '../app/node/hints.ts';
 import { createNodeServices, type NodeServices } from '../app/node/services/index.ts';
-import { createStudy, saveStudy } from '../engine/study/study-store.ts';
-import { DEFAULT_PRICE_TABLE } from '../cloud/cost/price-table.ts';
+import { createStudy, saveStudy } from '../study/study-store.ts';
+import { DEFAULT_PRICE_TABLE } from '../base/price-table.ts';
 
 /** The study API through the contract: estimate, a real local sweep, tables/charts, compare, import, prices, report. */
 let dataDir: string;

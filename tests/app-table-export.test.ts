@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exportFileName, exportTable, formatCell, latexEscape, toCSV, toJSON, toLatex, toMarkdown, type Table } from '../app/common/table-export.ts';
+import { exportFileName, exportTable, formatCell, latexEscape, toCSV, toJSON, toLatex, toMarkdown, type Table } from '../base/table.ts';
 
 const table: Table = {
   title: 'Per-partition metrics — run #1',

@@ -18,7 +18,7 @@ import { stopExecution } from '../cloud/execution.ts';
 import { snapshotExecution } from '../cloud/monitor.ts';
 import { buildPayload } from '../cloud/payload.ts';
 import { RANK_RESULT_KEYS } from '../cloud/rank-result.ts';
-import type { StoredProfile } from '../cloud/profile-schema.ts';
+import type { StoredProfile } from '../base/profile-schema.ts';
 import { HistoryStore } from '../app/node/history-store.ts';
 import { TestCipher } from './cloud-helpers.ts';
 import { writeTinyCodeDir } from './cloud-tiny-model.ts';

@@ -12,7 +12,7 @@ import { makeClients, type AwsClients } from '../cloud/aws-clients.ts';
 import { awsCall, CloudError, describeAwsError, scrubSecrets } from '../cloud/aws-errors.ts';
 import { testConnection } from '../cloud/connection-test.ts';
 import { startExecution } from '../cloud/execution.ts';
-import type { StoredProfile } from '../cloud/profile-schema.ts';
+import type { StoredProfile } from '../base/profile-schema.ts';
 import { localProfile, TestCipher } from './cloud-helpers.ts';
 import { startLocalAws, type LocalAws } from './infra/local-aws.ts';
 import { localAwsEndpoints, localAwsStoredProfile } from './support/local-aws-profile.ts';

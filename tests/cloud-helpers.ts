@@ -1,6 +1,6 @@
 /** Shared bits for the cloud tests: a real (in-memory keyed) cipher and profiles pointed at local servers. */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { StoredProfile } from '../cloud/profile-schema.ts';
+import type { StoredProfile } from '../base/profile-schema.ts';
 import type { SecretCipher } from '../cloud/secret-cipher.ts';
 import { encryptKeys } from '../cloud/secret-cipher.ts';
 

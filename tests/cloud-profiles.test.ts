@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { credentialsFor } from '../cloud/aws-clients.ts';
 import { buildPayload, newResultPath, parsePayloadText, payloadToText } from '../cloud/payload.ts';
 import { ProfileError, ProfileStore } from '../cloud/profiles.ts';
-import type { ProfileInput } from '../cloud/profile-schema.ts';
+import type { ProfileInput } from '../base/profile-schema.ts';
 import { TestCipher } from './cloud-helpers.ts';
 
 let dir: string;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { HeadBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClients, type AwsClients } from '../cloud/aws-clients.ts';
-import { ProfileInputSchema } from '../cloud/profile-schema.ts';
+import { ProfileInputSchema } from '../base/profile-schema.ts';
 import { packageAndDeploy, stackProfileInput } from '../cloud/stack/deploy-flow.ts';
 import { outputsToProfile } from '../cloud/stack/outputs.ts';
 import { deleteStack, deployStack, stackStatus, type DeployOptions, type StackProgress } from '../cloud/stack/stack-deploy.ts';

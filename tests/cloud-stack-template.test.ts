@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { ProfileInputSchema } from '../cloud/profile-schema.ts';
+import { ProfileInputSchema } from '../base/profile-schema.ts';
 import { outputsToProfile } from '../cloud/stack/outputs.ts';
 import { buildTemplate, FUNCTION_KEYS, HANDLERS, templateBody } from '../cloud/stack/template.ts';
 import { MAP_STATE } from '../cloud/state-machine.ts';

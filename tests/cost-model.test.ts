@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { about, actualCost, estimateStudyCost, formatUsd, tieredComputeUsd } from '../cloud/cost/cost-model.ts';
-import { DEFAULT_PRICE_TABLE, parsePriceTable } from '../cloud/cost/price-table.ts';
+import { about, actualCost, estimateStudyCost, formatUsd, tieredComputeUsd } from '../base/cost-model.ts';
+import { DEFAULT_PRICE_TABLE, parsePriceTable } from '../base/price-table.ts';
 
 describe('price table', () => {
   it('defaults validate and carry a source and date', () => {
@@ -114,8 +114,8 @@ describe('formatting', () => {
 });
 
 describe('sweep cost estimate', async () => {
-  const { estimateSweepCost, ranksFor } = await import('../cloud/cost/sweep-estimate.ts');
-  const { expandSweep } = await import('../engine/study/sweep-plan.ts');
+  const { estimateSweepCost, ranksFor } = await import('../study/cost/sweep-estimate.ts');
+  const { expandSweep } = await import('../base/sweep-plan.ts');
 
   it('counts one rank per partition like the study', () => {
     const job = { worldSize: null, dataLabel: 'total' };
@@ -138,7 +138,7 @@ describe('price store', async () => {
   const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
   const os = await import('node:os');
   const path = await import('node:path');
-  const { loadPriceTable, priceFile, resetPriceTable, savePriceTable } = await import('../cloud/cost/price-store.ts');
+  const { loadPriceTable, priceFile, resetPriceTable, savePriceTable } = await import('../study/cost/price-store.ts');
 
   it('uses the defaults, keeps an edited table, and reports a bad file by path', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'prices-'));

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { folderSource } from '../cloud/import/object-source.ts';
+import { folderSource } from '../study/import/object-source.ts';
 import { localPathFor as lambdaLocalPathFor } from '../cloud/lambda/s3.ts';
 import { localPathFor } from '../cloud/s3-key-path.ts';
 

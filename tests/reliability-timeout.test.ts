@@ -16,7 +16,7 @@ import { createInference } from '../cloud/lambda/inference.ts';
 import { stopExecution } from '../cloud/execution.ts';
 import { snapshotExecution } from '../cloud/monitor.ts';
 import { buildPayload } from '../cloud/payload.ts';
-import type { StoredProfile } from '../cloud/profile-schema.ts';
+import type { StoredProfile } from '../base/profile-schema.ts';
 import { ranksToRerun } from '../cloud/rerun.ts';
 import { stateMachineDefinition } from '../cloud/state-machine.ts';
 import { TestCipher } from './cloud-helpers.ts';

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { folderSource } from '../cloud/import/object-source.ts';
-import { importRecordedRuns, measurementFromRecorded } from '../cloud/import/recorded-runs.ts';
-import { studyCharts } from '../engine/study/charts.ts';
-import type { StudyMeasurement } from '../engine/study/measurement.ts';
+import { folderSource } from '../study/import/object-source.ts';
+import { importRecordedRuns, measurementFromRecorded } from '../study/import/recorded-runs.ts';
+import { studyCharts } from '../study/charts.ts';
+import type { StudyMeasurement } from '../study/measurement.ts';
 
 describe('study charts from the recorded-results fixture', async () => {
   const imported = await importRecordedRuns(folderSource(path.resolve('tests/fixtures/recorded-results')));

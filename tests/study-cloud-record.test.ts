@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CloudRunRecordSchema, type CloudRunRecord } from '../cloud/cloud-run-record.ts';
-import { actualCost } from '../cloud/cost/cost-model.ts';
+import { actualCost } from '../base/cost-model.ts';
 import { parseReportLine } from '../cloud/logs.ts';
-import { cloudRunCost, measurementFromCloudRecord, measurementFromRunRecord } from '../cloud/study-measurement.ts';
+import { cloudRunCost, measurementFromCloudRecord, measurementFromRunRecord } from '../study/cloud-measurement.ts';
 
 function record(over: Partial<CloudRunRecord> = {}): CloudRunRecord {
   return CloudRunRecordSchema.parse({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareRuns, comparisonNote, precisionLabel } from '../engine/study/compare.ts';
-import type { StudyMeasurement } from '../engine/study/measurement.ts';
+import { compareRuns, comparisonNote, precisionLabel } from '../study/compare.ts';
+import type { StudyMeasurement } from '../study/measurement.ts';
 
 const base: StudyMeasurement = {
   id: 'x',

@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClients, type AwsClients } from '../cloud/aws-clients.ts';
-import { folderSource, s3Source } from '../cloud/import/object-source.ts';
-import { importRecordedRuns } from '../cloud/import/recorded-runs.ts';
+import { folderSource, s3Source } from '../study/import/object-source.ts';
+import { importRecordedRuns } from '../study/import/recorded-runs.ts';
 import { localProfile, TestCipher } from './cloud-helpers.ts';
 import { startS3rver, type S3rverHandle } from './infra/s3rver.ts';
 

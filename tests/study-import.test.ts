@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { folderSource, type ObjectSource } from '../cloud/import/object-source.ts';
-import { importRecordedRuns, measurementFromRecorded, parseRecordedPath, recordedRunJson } from '../cloud/import/recorded-runs.ts';
-import { table2, table3 } from '../engine/study/tables.ts';
+import { folderSource, type ObjectSource } from '../study/import/object-source.ts';
+import { importRecordedRuns, measurementFromRecorded, parseRecordedPath, recordedRunJson } from '../study/import/recorded-runs.ts';
+import { table2, table3 } from '../study/tables.ts';
 
 const FIXTURE = path.resolve('tests/fixtures/recorded-results');
 
@@ -129,7 +129,7 @@ describe('import sources', () => {
   it('says what is wrong with the folder', async () => {
     await expect(importRecordedRuns(folderSource(path.join(FIXTURE, 'nope')))).rejects.toThrow(/nope does not exist/);
     await expect(importRecordedRuns(folderSource(path.resolve('tests/fixtures/recorded-results/result-partition-100MB/total/1/1.json')))).rejects.toThrow(/is a file/);
-    await expect(importRecordedRuns(folderSource(path.resolve('engine/study')))).rejects.toThrow(/no combined_data\.json files in folder/);
+    await expect(importRecordedRuns(folderSource(path.resolve('study')))).rejects.toThrow(/no combined_data\.json files in folder/);
   });
 });
 
@@ -138,7 +138,7 @@ describe('recorded runs in History', async () => {
   const os = await import('node:os');
   const { HistoryStore } = await import('../app/node/history-store.ts');
   const { saveRecordedRuns } = await import('../app/node/recorded-import.ts');
-  const { measurementFromRunRecord } = await import('../cloud/study-measurement.ts');
+  const { measurementFromRunRecord } = await import('../study/cloud-measurement.ts');
 
   it('adds each run once, with its ranks, and reads back as a measurement', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'recorded-history-'));

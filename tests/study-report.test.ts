@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PRICE_TABLE } from '../cloud/cost/price-table.ts';
-import { folderSource } from '../cloud/import/object-source.ts';
-import { importRecordedRuns, measurementFromRecorded } from '../cloud/import/recorded-runs.ts';
-import type { StudyChart } from '../engine/study/charts.ts';
-import { compareRuns } from '../engine/study/compare.ts';
-import { studyReportHtml } from '../engine/study/report-html.ts';
-import { chartSvg } from '../engine/study/svg-chart.ts';
+import { DEFAULT_PRICE_TABLE } from '../base/price-table.ts';
+import { folderSource } from '../study/import/object-source.ts';
+import { importRecordedRuns, measurementFromRecorded } from '../study/import/recorded-runs.ts';
+import type { StudyChart } from '../study/charts.ts';
+import { compareRuns } from '../study/compare.ts';
+import { studyReportHtml } from '../study/report-html.ts';
+import { chartSvg } from '../base/svg-chart.ts';
 
 describe('chart SVG', () => {
   const chart: StudyChart = {

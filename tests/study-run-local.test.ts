@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStudy, type StudyProgress } from '../engine/study/run-study.ts';
-import { createStudy, loadStudy, studyMeasurements } from '../engine/study/study-store.ts';
-import { table1 } from '../engine/study/tables.ts';
-import { studyCharts } from '../engine/study/charts.ts';
-import { chartSvg } from '../engine/study/svg-chart.ts';
+import { runStudy, type StudyProgress } from '../study/run-study.ts';
+import { createStudy, loadStudy, studyMeasurements } from '../study/study-store.ts';
+import { table1 } from '../study/tables.ts';
+import { studyCharts } from '../study/charts.ts';
+import { chartSvg } from '../base/svg-chart.ts';
 
 const fixture = path.resolve('tests/fixtures/small-64.pt');
 let dataDir: string;

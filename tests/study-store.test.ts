@@ -2,8 +2,8 @@ import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createStudy, listStudies, loadStudy, lockStudy, resumeStudy, saveStudy, studyFile, studyMeasurements } from '../engine/study/study-store.ts';
-import type { StudyMeasurement } from '../engine/study/measurement.ts';
+import { createStudy, listStudies, loadStudy, lockStudy, resumeStudy, saveStudy, studyFile, studyMeasurements } from '../study/study-store.ts';
+import type { StudyMeasurement } from '../study/measurement.ts';
 
 let dir: string;
 beforeEach(async () => {

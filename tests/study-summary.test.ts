@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { folderSource } from '../cloud/import/object-source.ts';
-import { importRecordedRuns, measurementFromRecorded } from '../cloud/import/recorded-runs.ts';
-import type { StudyMeasurement } from '../engine/study/measurement.ts';
-import { summarizeFindings } from '../engine/study/summary.ts';
+import { folderSource } from '../study/import/object-source.ts';
+import { importRecordedRuns, measurementFromRecorded } from '../study/import/recorded-runs.ts';
+import type { StudyMeasurement } from '../study/measurement.ts';
+import { summarizeFindings } from '../study/summary.ts';
 
 describe('automatic summary of findings', async () => {
   const imported = await importRecordedRuns(folderSource(path.resolve('tests/fixtures/recorded-results')));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandSweep, parseSweepParams } from '../engine/study/sweep-plan.ts';
+import { expandSweep, parseSweepParams } from '../base/sweep-plan.ts';
 
 describe('sweep plan', () => {
   it('has the study defaults', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { StudyMeasurement } from '../engine/study/measurement.ts';
-import { meanStd, sampleStd } from '../engine/study/stats.ts';
-import { dataLabelGb, table1, table2, table3 } from '../engine/study/tables.ts';
-import { exportTable } from '../app/common/table-export.ts';
+import type { StudyMeasurement } from '../study/measurement.ts';
+import { meanStd, sampleStd } from '../study/stats.ts';
+import { dataLabelGb, table1, table2, table3 } from '../study/tables.ts';
+import { exportTable } from '../base/table.ts';
 
 function run(over: Partial<StudyMeasurement>): StudyMeasurement {
   return {

@@ -8,7 +8,7 @@ import { testConnection } from '../../cloud/connection-test.ts';
 import { checkExecutionArn, stopExecution } from '../../cloud/execution.ts';
 import { snapshotExecution } from '../../cloud/monitor.ts';
 import { buildPayload, newResultPath, parsePayloadText, payloadToText, type CaiPayload } from '../../cloud/payload.ts';
-import type { CredentialsInput, ProfileInput } from '../../cloud/profile-schema.ts';
+import type { CredentialsInput, ProfileInput } from '../../base/profile-schema.ts';
 import { readResults } from '../../cloud/results.ts';
 import { CloudRunRecordSchema } from '../../cloud/cloud-run-record.ts';
 import { rerunPayload } from '../../cloud/rerun.ts';

@@ -1,7 +1,7 @@
 import type { ConnectionCheck } from '../../cloud/connection-test.ts';
 import type { CloudRunRecord } from '../../cloud/cloud-run-record.ts';
 import type { ExecutionSnapshot } from '../../cloud/monitor.ts';
-import type { RedactedProfile } from '../../cloud/profile-schema.ts';
+import type { RedactedProfile } from '../../base/profile-schema.ts';
 import type { RunResults } from '../../cloud/results.ts';
 import type { StageProgress } from '../../cloud/staging.ts';
 

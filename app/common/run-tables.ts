@@ -1,5 +1,5 @@
 import type { RunEntry } from './contract/index.ts';
-import type { Table, CellValue } from './table-export.ts';
+import type { Table, CellValue } from '../../base/table.ts';
 
 /** The run-results tables (summary, per partition, latency, accuracy, host), built from a stored run entry. */
 

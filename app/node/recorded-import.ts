@@ -1,4 +1,4 @@
-import { recordedOrigin, recordedRunName, recordedRunRecord, type ImportResult } from '../../cloud/import/recorded-runs.ts';
+import { recordedOrigin, recordedRunName, recordedRunRecord, type ImportResult } from '../../study/import/recorded-runs.ts';
 import type { HistoryStore } from './history-store.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { LocalRunResult } from '../../engine/run/local-run.ts';
-import type { JobState, StudyState } from '../../engine/study/study-store.ts';
+import type { JobState, StudyState } from '../../study/study-store.ts';
 import type { HistoryStore } from './history-store.ts';
 
 /**

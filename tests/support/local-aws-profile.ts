@@ -1,6 +1,6 @@
 /** Profiles that reach every server of tests/infra/local-aws.ts with its one key pair. */
 import type { SecretCipher } from '../../cloud/secret-cipher.ts';
-import type { StoredProfile } from '../../cloud/profile-schema.ts';
+import type { StoredProfile } from '../../base/profile-schema.ts';
 import { localProfile } from '../cloud-helpers.ts';
 import type { LocalAws } from '../infra/local-aws.ts';
 

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
 import type { RunEntry } from '../../../app/common/contract/index.ts';
-import { actualCostFromUsage, formatUsd } from '../../../cloud/cost/cost-model.ts';
+import { actualCostFromUsage, formatUsd } from '../../../base/cost-model.ts';
 import { navigate } from '../lib/router.ts';
 import { ErrorBox } from './error-box.tsx';
 

@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../api.ts';
-import type { RedactedProfile } from '../../../cloud/profile-schema.ts';
+import type { RedactedProfile } from '../../../base/profile-schema.ts';
 import type { ApiErrorData, PackageReport, StackEventView, StackFinished, StackProgressView, StackStatusView } from '../../../app/common/contract/index.ts';
-import { DEFAULT_PRICE_TABLE } from '../../../cloud/cost/price-table.ts';
+import { DEFAULT_PRICE_TABLE } from '../../../base/price-table.ts';
 import { ErrorBox } from './error-box.tsx';
-import { openCloudRunWith } from '../screens/cloud-run.tsx';
+import { openCloudRunWith } from '../lib/cloud-run-handoff.ts';
 
 /** The stack a profile was made from, when it was made by "Deploy CAI stack" (state machine `<stack>-cai`, Lambda `<stack>-inference`). */
 export function stackNameOf(p: RedactedProfile): string | null {

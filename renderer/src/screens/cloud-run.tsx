@@ -4,6 +4,7 @@ import type { CloudFinished, CloudProgress, CloudRunOptions } from '../../../app
 import { ErrorBox } from '../components/error-box.tsx';
 import { BrowseButton } from '../components/path-picker.tsx';
 import { formatDuration } from '../lib/format.ts';
+import { takeNextCloudProfile } from '../lib/cloud-run-handoff.ts';
 import { navigate } from '../lib/router.ts';
 import { registerScreen } from './registry.ts';
 
@@ -24,13 +25,6 @@ interface Draft {
   name: string;
 }
 let lastDraft: Draft | null = null;
-let nextProfile: string | null = null;
-
-/** Opens the Cloud run screen with this profile chosen (e.g. "Use this profile" after deploying a stack). */
-export function openCloudRunWith(profile: string): void {
-  nextProfile = profile;
-  window.location.hash = '#/cloud';
-}
 
 function optionsOf(d: Draft, payloadText?: string): CloudRunOptions {
   const n = (s: string) => (s.trim() ? Number(s) : undefined);
@@ -120,9 +114,9 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
   const [profiles, setProfiles] = useState<string[] | null>(null);
   const [d, setD] = useState<Draft>(() => {
     const draft = lastDraft ?? { profile: '', data: '', partitionMb: '25', codeDir: '', modelFile: '', batchSize: '512', fileLimit: '', worldSize: '', stage: true, name: '' };
-    if (!nextProfile) return draft;
-    lastDraft = { ...draft, profile: nextProfile };
-    nextProfile = null;
+    const profile = takeNextCloudProfile();
+    if (!profile) return draft;
+    lastDraft = { ...draft, profile };
     return lastDraft;
   });
   const [payloadText, setPayloadText] = useState<string | undefined>(undefined);

@@ -1,11 +1,11 @@
-import type { JobState } from '../engine/study/study-store.ts';
-import type { StudyMeasurement } from '../engine/study/measurement.ts';
-import type { AwsClients } from './aws-clients.ts';
-import { buildRecord, follow, launch, runErrorMessage, saveToHistory, type CloudRunEvent, type RunHistorySink } from './cloud-run.ts';
-import { stageForRun, type StageEvent, type StageRequest, type StageResult } from './cloud-stage.ts';
-import { stopExecution } from './execution.ts';
-import { buildPayload } from './payload.ts';
-import { measurementFromCloudRecord } from './study-measurement.ts';
+import type { JobState } from './study-store.ts';
+import type { StudyMeasurement } from './measurement.ts';
+import type { AwsClients } from '../cloud/aws-clients.ts';
+import { buildRecord, follow, launch, runErrorMessage, saveToHistory, type CloudRunEvent, type RunHistorySink } from '../cloud/cloud-run.ts';
+import { stageForRun, type StageEvent, type StageRequest, type StageResult } from '../cloud/cloud-stage.ts';
+import { stopExecution } from '../cloud/execution.ts';
+import { buildPayload } from '../cloud/payload.ts';
+import { measurementFromCloudRecord } from './cloud-measurement.ts';
 
 /**
  * Runs a study's cloud jobs on the CAI state machine: stage the data in the job's partition size (once per size;

@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../engine/atomic-file.ts';
-import { DEFAULT_PRICE_TABLE, parsePriceTable, type PriceTable } from './price-table.ts';
+import { DEFAULT_PRICE_TABLE, parsePriceTable, type PriceTable } from '../../base/price-table.ts';
 
 /**
  * The user's price table: `<dataDir>/prices.json`. Without the file the defaults apply; an edited file is checked

@@ -1,4 +1,4 @@
-import type { LocalRunRecord } from '../run/run-record.ts';
+import type { LocalRunRecord } from '../engine/run/run-record.ts';
 import type { StudyMeasurement } from './measurement.ts';
 
 /**

@@ -1,6 +1,6 @@
-import type { StudyJob } from '../../engine/study/sweep-plan.ts';
-import { estimateStudyCost, type LambdaConfig, type StudyCostEstimate, type StudyCostPlan } from './cost-model.ts';
-import { DEFAULT_PRICE_TABLE, type PriceTable } from './price-table.ts';
+import type { StudyJob } from '../../base/sweep-plan.ts';
+import { estimateStudyCost, type LambdaConfig, type StudyCostEstimate, type StudyCostPlan } from '../../base/cost-model.ts';
+import { DEFAULT_PRICE_TABLE, type PriceTable } from '../../base/price-table.ts';
 
 /**
  * The cost estimate of a sweep's cloud jobs. Ranks per execution = the job's world size, else one per partition:

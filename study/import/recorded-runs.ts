@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AGGREGATE_DEFINITIONS, aggregateRanks, RankResultSchema, type CloudAggregate } from '../aggregate.ts';
-import type { StudyMeasurement } from '../../engine/study/measurement.ts';
-import { dataLabelGb } from '../../engine/study/tables.ts';
+import { AGGREGATE_DEFINITIONS, aggregateRanks, RankResultSchema, type CloudAggregate } from '../../cloud/aggregate.ts';
+import type { StudyMeasurement } from '../measurement.ts';
+import { dataLabelGb } from '../tables.ts';
 import type { ObjectSource } from './object-source.ts';
 
 /**

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../atomic-file.ts';
+import { writeFileAtomic } from '../engine/atomic-file.ts';
 import { z } from 'zod';
 import type { StudyMeasurement } from './measurement.ts';
-import { expandSweep, SweepParamsSchema, type StudyJob, type SweepParamsInput } from './sweep-plan.ts';
-import { pidAlive } from '../pid-alive.ts';
+import { expandSweep, SweepParamsSchema, type StudyJob, type SweepParamsInput } from '../base/sweep-plan.ts';
+import { pidAlive } from '../engine/pid-alive.ts';
 
 /**
  * A study's queue on disk: `<dataDir>/studies/<id>/study.json`, rewritten atomically (temp file + rename) after

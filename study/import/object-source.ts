@@ -1,8 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { describeAwsError, type AwsErrorContext } from '../aws-errors.ts';
-import { localPathFor } from '../s3-key-path.ts';
+import { describeAwsError, type AwsErrorContext } from '../../cloud/aws-errors.ts';
+import { localPathFor } from '../../cloud/s3-key-path.ts';
 
 /**
  * Where recorded results are read from: a local folder or an S3 prefix, behind one interface so the same parser

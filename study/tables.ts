@@ -1,5 +1,5 @@
-import { tieredComputeUsd } from '../../cloud/cost/cost-model.ts';
-import { DEFAULT_PRICE_TABLE, type LambdaArch, type PriceTable } from '../../cloud/cost/price-table.ts';
+import { tieredComputeUsd } from '../base/cost-model.ts';
+import { DEFAULT_PRICE_TABLE, type LambdaArch, type PriceTable } from '../base/price-table.ts';
 import { precisionOf, type StudyMeasurement } from './measurement.ts';
 import { meanStd, type MeanStd } from './stats.ts';
 import { joinNotes, type StudyTable, type TableCell, type TableColumn } from './table.ts';

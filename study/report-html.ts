@@ -1,10 +1,10 @@
-import { formatCell, headerText } from '../../app/common/table-export.ts';
-import type { PriceTable } from '../../cloud/cost/price-table.ts';
+import { formatCell, headerText } from '../base/table.ts';
+import type { PriceTable } from '../base/price-table.ts';
 import { studyCharts } from './charts.ts';
 import type { Comparison } from './compare.ts';
 import type { StudyMeasurement } from './measurement.ts';
 import { summarizeFindings } from './summary.ts';
-import { chartSvg } from './svg-chart.ts';
+import { chartSvg } from '../base/svg-chart.ts';
 import type { StudyTable } from './table.ts';
 import { table1, table2, table3, type CostTableOptions } from './tables.ts';
 

@@ -1,5 +1,5 @@
-import { formatUsd } from '../../cloud/cost/cost-model.ts';
-import type { LambdaArch, PriceTable } from '../../cloud/cost/price-table.ts';
+import { formatUsd } from '../base/cost-model.ts';
+import type { LambdaArch, PriceTable } from '../base/price-table.ts';
 import { precisionOf, type StudyMeasurement } from './measurement.ts';
 import { mean, sampleStd } from './stats.ts';
 import { dataLabelGb, executionCostUsd } from './tables.ts';

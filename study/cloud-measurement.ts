@@ -1,9 +1,9 @@
-import { measurementFromLocalRecord } from '../engine/study/from-local-record.ts';
-import type { StudyMeasurement } from '../engine/study/measurement.ts';
+import { measurementFromLocalRecord } from './from-local-record.ts';
+import type { StudyMeasurement } from './measurement.ts';
 import { LocalRunRecordSchema } from '../engine/run/run-record.ts';
-import { CloudRunRecordSchema, type CloudRunRecord } from './cloud-run-record.ts';
-import { actualCostFromUsage, type CostBreakdown } from './cost/cost-model.ts';
-import type { PriceTable } from './cost/price-table.ts';
+import { CloudRunRecordSchema, type CloudRunRecord } from '../cloud/cloud-run-record.ts';
+import { actualCostFromUsage, type CostBreakdown } from '../base/cost-model.ts';
+import type { PriceTable } from '../base/price-table.ts';
 import { COMBINED_FILE, measurementFromRecorded, parseRecordedPath, RecordedRunRecordSchema } from './import/recorded-runs.ts';
 
 /**

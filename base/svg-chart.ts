@@ -1,4 +1,4 @@
-import type { StudyChart } from './charts.ts';
+import type { StudyChart } from './chart-data.ts';
 
 /**
  * A study chart as a standalone SVG (lines with markers and sd error bars, axes, legend), for the HTML report and

@@ -1,33 +1,15 @@
-import type { LambdaArch, PriceTable } from '../../cloud/cost/price-table.ts';
+import type { LambdaArch, PriceTable } from '../base/price-table.ts';
 import { precisionOf, type StudyMeasurement } from './measurement.ts';
 import { meanStd } from './stats.ts';
+import type { ChartSeries, StudyChart } from '../base/chart-data.ts';
 import { dataLabelGb, executionCostUsd } from './tables.ts';
+
+export type { ChartPoint, ChartSeries, StudyChart } from '../base/chart-data.ts';
 
 /**
  * The study's charts as plain data (the renderer draws them with chart.js): each point is the mean over repeats with
  * the sample standard deviation as its error bar.
  */
-
-export interface ChartPoint {
-  x: number;
-  y: number;
-  /** Sample sd over repeats; null with one repeat. */
-  yErr: number | null;
-  n: number;
-}
-
-export interface ChartSeries {
-  label: string;
-  points: ChartPoint[];
-}
-
-export interface StudyChart {
-  id: 'time-vs-batch' | 'throughput-vs-batch' | 'time-vs-data' | 'throughput-vs-data' | 'cost-vs-data';
-  title: string;
-  xLabel: string;
-  yLabel: string;
-  series: ChartSeries[];
-}
 
 function series(label: string, runs: StudyMeasurement[], x: (m: StudyMeasurement) => number | null, y: (m: StudyMeasurement) => number): ChartSeries {
   const byX = new Map<number, number[]>();
