@@ -105,14 +105,14 @@ export async function loadStudy(dataDir: string, id: string): Promise<StudyState
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no study "${id}": ${file} does not exist`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no study "${id}": ${file} does not exist`, { cause: err });
     throw err;
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}); the study cannot be resumed`);
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}); the study cannot be resumed`, { cause: err });
   }
   const parsed = StudyStateSchema.safeParse(json);
   if (!parsed.success)
@@ -199,8 +199,8 @@ export async function lockStudy(dataDir: string, id: string): Promise<() => Prom
       } catch {
         // unreadable lock: treat as stale
       }
-      if (pid && pid !== process.pid && pidAlive(pid)) throw new Error(`study ${id} is already running in process ${pid}; wait for it or stop that process`);
-      if (pid === process.pid) throw new Error(`study ${id} is already running`);
+      if (pid && pid !== process.pid && pidAlive(pid)) throw new Error(`study ${id} is already running in process ${pid}; wait for it or stop that process`, { cause: err });
+      if (pid === process.pid) throw new Error(`study ${id} is already running`, { cause: err });
       await rm(file, { force: true });
     }
   }

@@ -109,7 +109,7 @@ describe('fuzz: mutated fixtures end in a valid dataset or a PtFormatError', () 
               outcomes.valid++;
             }
           } catch (err) {
-            if (!(err instanceof PtFormatError)) throw new Error(`${label}: ${parse.name} threw ${(err as Error)?.stack ?? String(err)}`);
+            if (!(err instanceof PtFormatError)) throw new Error(`${label}: ${parse.name} threw ${(err as Error)?.stack ?? String(err)}`, { cause: err });
             expect(err.message.startsWith(`${label}: `), label).toBe(true);
             if (parse === parseGalaxyPartition) {
               outcomes.refused++;

@@ -25,7 +25,7 @@ function check(bytes: Uint8Array, label: string, stats: { valid: number; refused
     expect(info.flopsPerSample === null || Number.isFinite(info.flopsPerSample), label).toBe(true);
     stats.valid++;
   } catch (err) {
-    if (!(err instanceof ModelError)) throw new Error(`${label}: threw ${(err as Error)?.stack ?? String(err)}`);
+    if (!(err instanceof ModelError)) throw new Error(`${label}: threw ${(err as Error)?.stack ?? String(err)}`, { cause: err });
     expect(err.message.startsWith(`${label}: `), label).toBe(true);
     stats.refused++;
   }

@@ -116,7 +116,7 @@ function check(bytes: Uint8Array, label: string, stats: Stats, base: number): vo
         stats.valid++;
       }
     } catch (err) {
-      if (!(err instanceof PtFormatError)) throw new Error(`${label}: ${parse.name} threw ${(err as Error)?.stack?.slice(0, 600) ?? String(err)}`);
+      if (!(err instanceof PtFormatError)) throw new Error(`${label}: ${parse.name} threw ${(err as Error)?.stack?.slice(0, 600) ?? String(err)}`, { cause: err });
       expect(err.message.startsWith(`${label}: `), label).toBe(true);
       if (parse === parseGalaxyPartition) {
         stats.refused++;

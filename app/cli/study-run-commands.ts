@@ -216,7 +216,7 @@ export function registerStudyRun(study: Command): void {
         try {
           json = JSON.parse(await readFile(f.set, 'utf8'));
         } catch (e) {
-          throw new Error(`${f.set}: ${(e as Error).message}`);
+          throw new Error(`${f.set}: ${(e as Error).message}`, { cause: e });
         }
         await savePriceTable(dataDir, json, f.set);
       }
@@ -314,7 +314,7 @@ export function registerStudyRun(study: Command): void {
         try {
           return measurementFromRunRecord(e.record);
         } catch (error) {
-          throw new Error(`run ${e.id} ("${e.name}"): ${(error as Error).message}`);
+          throw new Error(`run ${e.id} ("${e.name}"): ${(error as Error).message}`, { cause: error });
         }
       };
       const ma = side(ea.entry);

@@ -116,7 +116,7 @@ export class HistoryStore {
   /** A "running" entry whose owning process is gone was interrupted (crash, kill, power loss). */
   private async withLiveness(entry: RunEntry): Promise<RunEntry> {
     if (entry.status !== 'running') return entry;
-    let alive = false;
+    let alive: boolean;
     try {
       const owner = Owner.parse(JSON.parse(await readFile(path.join(this.dirOf(entry.id), OWNER_FILE), 'utf8')));
       alive = owner.pid === process.pid ? this.isActive(entry.id) : pidAlive(owner.pid);

@@ -59,7 +59,7 @@ export async function ensureRendererBuilt(log: (line: string) => void = (l) => p
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const age = Date.now() - ((await stat(lock).catch(() => null))?.mtimeMs ?? Date.now());
       if (age > 5 * 60_000) await rm(lock, { recursive: true, force: true }); // left by a killed build
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for another renderer build (${lock}); delete that folder if no build is running.`);
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for another renderer build (${lock}); delete that folder if no build is running.`, { cause: err });
       await sleep(250);
       if (await fresh()) return RENDERER_OUT;
     }

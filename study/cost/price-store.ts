@@ -23,7 +23,7 @@ export async function loadPriceTable(dataDir: string): Promise<{ table: PriceTab
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}); fix it or delete it to use the default prices`);
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}); fix it or delete it to use the default prices`, { cause: err });
   }
   return { table: parsePriceTable(json, file), custom: true, file };
 }

@@ -27,8 +27,8 @@ export function folderSource(dir: string): ObjectSource {
           .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') throw new Error(`${root} does not exist; pass the folder that holds the result-partition-<P>MB folders`);
-        if (code === 'ENOTDIR') throw new Error(`${root} is a file; pass the folder that holds the result-partition-<P>MB folders`);
+        if (code === 'ENOENT') throw new Error(`${root} does not exist; pass the folder that holds the result-partition-<P>MB folders`, { cause: err });
+        if (code === 'ENOTDIR') throw new Error(`${root} is a file; pass the folder that holds the result-partition-<P>MB folders`, { cause: err });
         throw err;
       }
       return entries.map((p) => p.split(path.sep).join('/')).sort();

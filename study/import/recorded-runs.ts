@@ -89,7 +89,7 @@ export function parseCombined(text: string, tags: RecordedRunPath, source: strin
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`not valid JSON (${(err as Error).message})`);
+    throw new Error(`not valid JSON (${(err as Error).message})`, { cause: err });
   }
   if (!Array.isArray(json)) throw new Error(`expected a JSON array of rank results, found ${json === null ? 'null' : typeof json}`);
   if (json.length === 0) throw new Error('the array of rank results is empty');
