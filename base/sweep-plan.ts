@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PrecisionSchema } from './options.ts';
 
 /**
  * A study's sweep parameters and their expansion into an ordered job list. The study ran two sweeps:
@@ -45,7 +46,7 @@ export const SweepParamsSchema = z.object({
   localData: z.array(z.string()).optional(),
   localThreads: z.number().int().positive().optional(),
   /** Local runs: fp32 (default) or the model's int8 copy (see runLocal's `precision`). */
-  localPrecision: z.enum(['fp32', 'int8']).optional(),
+  localPrecision: PrecisionSchema.optional(),
 });
 export type SweepParamsInput = z.input<typeof SweepParamsSchema>;
 export type SweepParams = z.output<typeof SweepParamsSchema>;

@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { awsCall } from './aws-errors.ts';
 import { aggregateRanks, AggregatableRankSchema, type CloudAggregate } from './aggregate.ts';
+import { CPU_MEMORY, CPU_TIME } from '../base/metric-keys.ts';
 
 /**
  * Reads a run's results under `result_path`: every per-rank `*.json` and the summarizer's `combined_data.json`.
@@ -117,6 +118,6 @@ export async function readResults(s3: S3Client, bucket: string, resultPath: stri
     combined,
     source,
     problems,
-    aggregate: counted.length ? aggregateRanks(counted as Array<{ 'total_cpu_time (seconds)': number; 'total_cpu_memory (MB)': number; throughput_bps: number }>, mapDurationSeconds) : null,
+    aggregate: counted.length ? aggregateRanks(counted as Array<{ [CPU_TIME]: number; [CPU_MEMORY]: number; throughput_bps: number }>, mapDurationSeconds) : null,
   };
 }

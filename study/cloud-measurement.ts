@@ -1,10 +1,11 @@
 import { measurementFromLocalRecord } from './from-local-record.ts';
 import type { StudyMeasurement } from './measurement.ts';
-import { LocalRunRecordSchema } from '../engine/run/run-record.ts';
-import { CloudRunRecordSchema, type CloudRunRecord } from '../cloud/cloud-run-record.ts';
+import { LocalRunRecordSchema } from '../base/local-run-record.ts';
+import { CloudRunRecordSchema, type CloudRunRecord } from '../base/cloud-run-record.ts';
 import { actualCostFromUsage, type CostBreakdown } from '../base/cost-model.ts';
 import type { PriceTable } from '../base/price-table.ts';
 import { COMBINED_FILE, measurementFromRecorded, parseRecordedPath, RecordedRunRecordSchema } from './import/recorded-runs.ts';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../base/metric-keys.ts';
 
 /**
  * Runs from History as study measurements, so the comparison and the tables take local and cloud runs alike.
@@ -13,12 +14,12 @@ import { COMBINED_FILE, measurementFromRecorded, parseRecordedPath, RecordedRunR
  */
 
 export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement {
-  const cpu = r['total_cpu_time (seconds)'];
-  if (r.ranks === 0 || cpu === null || r.throughput_bps === null || r['total_cpu_memory (MB)'] === null)
+  const cpu = r[CPU_TIME];
+  if (r.ranks === 0 || cpu === null || r.throughput_bps === null || r[CPU_MEMORY] === null)
     throw new Error(`cloud run ${r.id} has no readable rank results${r.error ? ` (${r.error})` : ''}, so it has no metrics to compare`);
   const tags = parseRecordedPath(`${r.result_path.replace(/\/+$/, '')}/${COMBINED_FILE}`);
   const billed = r.lambda && r.lambda.invocations > 0 ? r.lambda.billedDurationMs / 1000 : null;
-  const rankCpu = r.rank_results.reduce((s, x) => s + (typeof x['total_cpu_time (seconds)'] === 'number' ? x['total_cpu_time (seconds)'] : 0), 0);
+  const rankCpu = r.rank_results.reduce((s, x) => s + (typeof x[CPU_TIME] === 'number' ? x[CPU_TIME] : 0), 0);
   const batch = r.batch_size ?? (typeof r.payload.batch_size === 'number' ? r.payload.batch_size : Number(r.payload.batch_size));
   return {
     id: r.id,
@@ -29,9 +30,9 @@ export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement 
     dataLabel: tags?.data_label ?? null,
     repeat: tags?.repeat ?? 1,
     ranks: r.ranks,
-    secondsPerBatch: r['execution_time (seconds/batch)'] ?? Number.NaN,
+    secondsPerBatch: r[EXECUTION_TIME] ?? Number.NaN,
     throughputBps: r.throughput_bps,
-    memoryMb: r['total_cpu_memory (MB)'],
+    memoryMb: r[CPU_MEMORY],
     cpuTimeSeconds: cpu,
     samplesPerSec: r.sample_persec ?? Number.NaN,
     totalBits: r.total_bits ?? 0,

@@ -1,5 +1,6 @@
-import type { LocalRunRecord } from '../engine/run/run-record.ts';
+import type { LocalRunRecord } from '../base/local-run-record.ts';
 import type { StudyMeasurement } from './measurement.ts';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../base/metric-keys.ts';
 
 /**
  * A local run as a study measurement. One process runs the partitions one after another, so the run-level study
@@ -10,7 +11,7 @@ export function measurementFromLocalRecord(
   record: LocalRunRecord,
   tags: Partial<Pick<StudyMeasurement, 'sweep' | 'repeat' | 'partitionMb' | 'dataLabel'>> = {},
 ): StudyMeasurement {
-  const cpu = record['total_cpu_time (seconds)'];
+  const cpu = record[CPU_TIME];
   return {
     id: record.id,
     target: 'local',
@@ -20,9 +21,9 @@ export function measurementFromLocalRecord(
     dataLabel: tags.dataLabel ?? null,
     repeat: tags.repeat ?? 1,
     ranks: 1,
-    secondsPerBatch: record['execution_time (seconds/batch)'],
+    secondsPerBatch: record[EXECUTION_TIME],
     throughputBps: record.throughput_bps,
-    memoryMb: record['total_cpu_memory (MB)'],
+    memoryMb: record[CPU_MEMORY],
     cpuTimeSeconds: cpu,
     samplesPerSec: record.sample_persec,
     totalBits: record.throughput_bps * cpu,

@@ -1,3 +1,5 @@
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../base/metric-keys.ts';
+import { type Precision } from '../base/options.ts';
 /**
  * One run (one repeat of one configuration), reduced to what the study's tables and comparison need. Local run
  * records and imported/cloud results are both turned into this, so the tables do not care where a run came from.
@@ -34,17 +36,17 @@ export interface StudyMeasurement {
   /** Configured Lambda memory, for cloud runs whose profile is known. */
   lambdaMemoryMb?: number;
   /** The local model's precision; absent for cloud and recorded runs, which run the model as exported (fp32). */
-  precision?: 'fp32' | 'int8';
+  precision?: Precision;
 }
 
 /** A run's precision for grouping and labels: a missing one is fp32 (cloud, recorded and older local runs). */
-export const precisionOf = (m: Pick<StudyMeasurement, 'precision'>): 'fp32' | 'int8' => m.precision ?? 'fp32';
+export const precisionOf = (m: Pick<StudyMeasurement, 'precision'>): Precision => m.precision ?? 'fp32';
 
 /** The per-rank result fields of the study's schema that aggregation needs (names exactly as the study wrote them). */
 export interface StudyRankResult {
-  'total_cpu_time (seconds)': number;
-  'total_cpu_memory (MB)': number;
-  'execution_time (seconds/batch)': number;
+  [CPU_TIME]: number;
+  [CPU_MEMORY]: number;
+  [EXECUTION_TIME]: number;
   num_batches: number;
   batch_size: number;
   device?: string;

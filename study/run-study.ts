@@ -1,5 +1,5 @@
 import { runLocal as realRunLocal, type LocalRunHooks, type LocalRunOptions, type LocalRunProgress, type LocalRunResult } from '../engine/run/local-run.ts';
-import type { LocalRunRecord } from '../engine/run/run-record.ts';
+import type { LocalRunRecord } from '../base/local-run-record.ts';
 import { measurementFromLocalRecord } from './from-local-record.ts';
 import type { StudyMeasurement } from './measurement.ts';
 import { countJobs, loadStudy, lockStudy, resumeStudy, saveStudy, type JobState, type JobStatus, type StudyState } from './study-store.ts';

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { StudyMeasurement } from './measurement.ts';
 import { expandSweep, SweepParamsSchema, type StudyJob, type SweepParamsInput } from '../base/sweep-plan.ts';
 import { pidAlive } from '../engine/pid-alive.ts';
+import { PrecisionSchema } from '../base/options.ts';
 
 /**
  * A study's queue on disk: `<dataDir>/studies/<id>/study.json`, rewritten atomically (temp file + rename) after
@@ -34,7 +35,7 @@ const MeasurementSchema = z.object({
   rankSecondsTotal: z.number(),
   rankSecondsSource: z.enum(['billed', 'cpu-time']),
   lambdaMemoryMb: z.number().optional(),
-  precision: z.enum(['fp32', 'int8']).optional(),
+  precision: PrecisionSchema.optional(),
 }) satisfies z.ZodType<StudyMeasurement>;
 
 const JobStateSchema = z.object({

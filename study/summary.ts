@@ -3,6 +3,7 @@ import type { LambdaArch, PriceTable } from '../base/price-table.ts';
 import { precisionOf, type StudyMeasurement } from './measurement.ts';
 import { mean, sampleStd } from './stats.ts';
 import { dataLabelGb, executionCostUsd } from './tables.ts';
+import { PRECISIONS } from '../base/options.ts';
 
 /** A short automatic summary of a study's findings, one sentence per finding, for reports and the study screen. */
 
@@ -33,7 +34,7 @@ export function summarizeFindings(runs: StudyMeasurement[], opts: SummaryOptions
 
   // One sentence per target and precision: fp32 and int8 runs are never averaged together.
   for (const target of ['local', 'cloud'] as const)
-    for (const precision of ['fp32', 'int8'] as const) {
+    for (const precision of PRECISIONS) {
       const b = runs.filter((r) => r.target === target && precisionOf(r) === precision && r.sweep !== 'data-size');
       const time = groupMeans(b, (m) => m.batchSize, (m) => m.secondsPerBatch);
       if (time.length < 2) continue;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../engine/atomic-file.ts';
 import { HistoryStore } from '../app/node/history-store.ts';
+import { localRecord } from './support/run-records.ts';
 
 let dir: string;
 let store: HistoryStore;
@@ -34,7 +35,7 @@ describe('HistoryStore', () => {
 
     await store.finish(e.id, {
       status: 'completed',
-      record: { sample_persec: 12.5, samples: 3 },
+      record: localRecord({ sample_persec: 12.5, samples: 3 }),
       partitions: [{ partition: 1, samples: 2 }, { partition: 2, samples: 1 }],
       writePredictions: (f) => writeFile(f, 'index,partition,z_true,z_pred\n0,1,0.1,0.2\n1,1,,0.3\n2,2,0.5,NaN\n'),
       headline: { samples: 3, samplesPerSec: 12.5 },
@@ -118,9 +119,20 @@ describe('HistoryStore', () => {
 
   it('serialises a rename racing the end of a run, losing neither', async () => {
     const e = await store.create({ kind: 'local', name: 'race', params: {} });
-    await Promise.all([store.rename(e.id, 'renamed'), store.finish(e.id, { status: 'completed', record: { samples: 1 } })]);
+    await Promise.all([store.rename(e.id, 'renamed'), store.finish(e.id, { status: 'completed', record: localRecord({ samples: 1 }) })]);
     const got = (await store.get(e.id)).entry;
     expect(got).toMatchObject({ name: 'renamed', status: 'completed', record: { samples: 1 } });
+  });
+
+  it('reads a run whose record is of no known kind as damaged, saying why', async () => {
+    const e = await store.create({ kind: 'local', name: 'odd', params: {} });
+    await store.finish(e.id, { status: 'completed', record: localRecord() });
+    const file = path.join(dir, 'runs', e.id, 'run.json');
+    const json = JSON.parse(await readFile(file, 'utf8'));
+    await writeFile(file, JSON.stringify({ ...json, record: { ...json.record, kind: 'mystery' } }));
+    const [item] = await store.list();
+    expect(item).toMatchObject({ damaged: true, id: e.id });
+    expect(!item.damaged || item.problem).toMatch(/record/);
   });
 });
 

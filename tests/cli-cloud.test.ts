@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudRunRecordSchema } from '../cloud/cloud-run-record.ts';
+import { CloudRunRecordSchema } from '../base/cloud-run-record.ts';
 import { HistoryStore } from '../app/node/history-store.ts';
 import { writeTinyCodeDir } from './cloud-tiny-model.ts';
 import { FIXTURES_DIR } from './infra/stage-fixtures.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalRunRecordSchema } from '../engine/run/run-record.ts';
+import { LocalRunRecordSchema } from '../base/local-run-record.ts';
 import { FIXTURES, SHARED_MODEL_DIR, referenceModel } from './engine-run-helpers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

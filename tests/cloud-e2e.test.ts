@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregateRanks } from '../cloud/aggregate.ts';
 import { makeClients, type AwsClients } from '../cloud/aws-clients.ts';
 import { buildRecord, follow, launch, saveToHistory, type CloudRunEvent } from '../cloud/cloud-run.ts';
-import { CloudRunRecordSchema } from '../cloud/cloud-run-record.ts';
+import { CloudRunRecordSchema } from '../base/cloud-run-record.ts';
 import { stageForRun, type StageResult } from '../cloud/cloud-stage.ts';
 import { testConnection } from '../cloud/connection-test.ts';
 import { stopExecution } from '../cloud/execution.ts';

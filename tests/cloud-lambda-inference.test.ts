@@ -8,7 +8,7 @@ import { createInitializer } from '../cloud/lambda/initializer.ts';
 import { resolveModelKey } from '../cloud/lambda/model-location.ts';
 import { localPathFor } from '../cloud/lambda/s3.ts';
 import { RANK_RESULT_KEYS } from '../cloud/rank-result.ts';
-import { INPUT_BITS_PER_SAMPLE } from '../engine/run/run-record.ts';
+import { INPUT_BITS_PER_SAMPLE } from '../base/local-run-record.ts';
 import { referenceModel } from './engine-run-helpers.ts';
 import { s3rverClientConfig, startS3rver, type S3rverHandle } from './infra/s3rver.ts';
 import { stageCaiFixtures } from './infra/stage-fixtures.ts';

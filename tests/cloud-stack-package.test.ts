@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RANK_RESULT_KEYS, RankResultSchema } from '../cloud/rank-result.ts';
 import { describePackage, packageLambda, UNZIPPED_LIMIT_BYTES, type LambdaArch, type PackageResult } from '../cloud/stack/package-lambda.ts';
 import { HANDLERS } from '../cloud/stack/template.ts';
-import { StudyFieldsSchema } from '../engine/run/run-record.ts';
+import { StudyFieldsSchema } from '../base/local-run-record.ts';
 import { referenceModel } from './engine-run-helpers.ts';
 import { S3RVER_CREDENTIALS, s3rverClientConfig, startS3rver, type S3rverHandle } from './infra/s3rver.ts';
 import { stageCaiFixtures } from './infra/stage-fixtures.ts';

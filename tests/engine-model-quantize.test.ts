@@ -10,7 +10,7 @@ import { DataType, decodeModel, encodeModel, type TensorMsg } from '../engine/mo
 import { Prng } from '../engine/prng.ts';
 import { MS_DOMAIN, QuantizeError, quantizeModel, quantizePerColumn } from '../engine/model/quantize.ts';
 import { ensureQuantizedModel } from '../engine/model/quantized-cache.ts';
-import { LocalRunRecordSchema } from '../engine/run/run-record.ts';
+import { LocalRunRecordSchema } from '../base/local-run-record.ts';
 import { FIXTURES, SHARED_MODEL_DIR, referenceModel } from './engine-run-helpers.ts';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'cosmicai-quantize-'));

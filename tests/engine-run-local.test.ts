@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { runLocal, LocalRunError, type LocalRunProgress } from '../engine/run/local-run.ts';
-import { LocalRunRecordSchema } from '../engine/run/run-record.ts';
+import { LocalRunRecordSchema } from '../base/local-run-record.ts';
 import { writePredictionsCsv } from '../engine/run/predictions.ts';
 import { ModelError } from '../engine/model/model-info.ts';
 import { PtFormatError } from '../engine/data/pt-errors.ts';

@@ -7,7 +7,7 @@ import { computeAccuracy } from '../engine/run/accuracy.ts';
 import { PredictionTable, predictionsToCsv, writePredictionsCsv, formatFloat32 } from '../engine/run/predictions.ts';
 import { countNonFinite } from '../engine/run/non-finite.ts';
 import { parseCpuInfo, hostInfo } from '../engine/run/host-info.ts';
-import { studyRates, INPUT_BITS_PER_SAMPLE, HostInfoSchema } from '../engine/run/run-record.ts';
+import { studyRates, INPUT_BITS_PER_SAMPLE, HostInfoSchema } from '../base/local-run-record.ts';
 
 describe('percentiles (numpy linear interpolation)', () => {
   it('matches numpy.percentile on hand-checked values', () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeGalaxyPartition } from '../engine/data/pt-writer.ts';
 import { runLocal, type LocalRunProgress } from '../engine/run/local-run.ts';
-import { LocalRunRecordSchema } from '../engine/run/run-record.ts';
+import { LocalRunRecordSchema } from '../base/local-run-record.ts';
 import { randomArray } from './engine-data-helpers.ts';
 import { FIXTURES, referenceModel } from './engine-run-helpers.ts';
 

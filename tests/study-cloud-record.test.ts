@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CloudRunRecordSchema, type CloudRunRecord } from '../cloud/cloud-run-record.ts';
+import { CloudRunRecordSchema, type CloudRunRecord } from '../base/cloud-run-record.ts';
 import { actualCost } from '../base/cost-model.ts';
 import { parseReportLine } from '../cloud/logs.ts';
 import { cloudRunCost, measurementFromCloudRecord, measurementFromRunRecord } from '../study/cloud-measurement.ts';

@@ -10,7 +10,7 @@ import { snapshotExecution } from '../../cloud/monitor.ts';
 import { buildPayload, newResultPath, parsePayloadText, payloadToText, type CaiPayload } from '../../cloud/payload.ts';
 import type { CredentialsInput, ProfileInput } from '../../base/profile-schema.ts';
 import { readResults } from '../../cloud/results.ts';
-import { CloudRunRecordSchema } from '../../cloud/cloud-run-record.ts';
+import { CloudRunRecordSchema } from '../../base/cloud-run-record.ts';
 import { rerunPayload } from '../../cloud/rerun.ts';
 import { removeSuperseded } from '../node/cloud-history.ts';
 import { HistoryStore } from '../node/history-store.ts';

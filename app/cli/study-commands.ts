@@ -17,6 +17,7 @@ import { studyReportHtml } from '../../study/report-html.ts';
 import { loadStudy, studyFile, studyMeasurements } from '../../study/study-store.ts';
 import { existsSync } from 'node:fs';
 import { registerStudyRun } from './study-run-commands.ts';
+import { CPU_MEMORY, CPU_TIME } from '../../base/metric-keys.ts';
 
 /** `cosmicai import SOURCE` and `cosmicai study tables SOURCE`: recorded study results, from a folder or s3://bucket/prefix. */
 
@@ -66,8 +67,8 @@ function importTable(r: ImportResult): string {
     String(x.batch_size),
     String(x.repeat),
     String(x.ranks),
-    fixed(x['total_cpu_time (seconds)'], 2),
-    fixed(x['total_cpu_memory (MB)'], 1),
+    fixed(x[CPU_TIME], 2),
+    fixed(x[CPU_MEMORY], 1),
     fixed(x.throughput_bps / 1e6, 2),
     x.total_bits.toExponential(4),
     x.source,

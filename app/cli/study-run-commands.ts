@@ -21,6 +21,7 @@ import { ProfileStore } from '../../cloud/profiles.ts';
 import type { StoredProfile } from '../../base/profile-schema.ts';
 import { cloudJobRunner } from '../../study/cloud-job.ts';
 import { formatTable } from './local-table.ts';
+import { PRECISIONS, type Precision } from '../../base/options.ts';
 
 /** `cosmicai study run|resume|list|show|estimate`: a sweep as a queue in <dataDir>/studies/<id>/study.json. */
 
@@ -58,7 +59,7 @@ interface SweepFlags {
   repeats?: number;
   data?: string[];
   threads?: number;
-  precision?: 'fp32' | 'int8';
+  precision?: Precision;
   lambdaMemory: number;
   arch: 'x86_64' | 'arm64';
 }
@@ -250,7 +251,7 @@ export function registerStudyRun(study: Command): void {
     });
 
   sweepOptions(study.command('run').description('Create a study from sweep parameters and run it: local jobs here, cloud jobs on the profile state machine (Ctrl-C cancels; resume later)'))
-    .addOption(new Option('--precision <p>', 'precision of the local jobs: fp32 (default), or int8 (the model\'s quantized copy)').choices(['fp32', 'int8']))
+    .addOption(new Option('--precision <p>', 'precision of the local jobs: fp32 (default), or int8 (the model\'s quantized copy)').choices([...PRECISIONS]))
     .option('--name <name>', 'a name for the study')
     .option('--profile <name>', 'AWS profile for the cloud jobs (default: the only saved one)')
     .addOption(formatOption())

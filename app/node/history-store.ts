@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ApiError, describeZodError, RunEntry, type ApiErrorData, type HistoryItem, type PredictionRow, type RunHeadline, type RunStatus } from '../common/contract/index.ts';
 import { writeFileAtomic } from '../../engine/atomic-file.ts';
 import { pidAlive } from '../../engine/pid-alive.ts';
+import type { RunRecord } from '../../base/run-record.ts';
 
 const ID_RE = /^[A-Za-z0-9._-]{1,100}$/;
 const OWNER_FILE = 'owner.json';
@@ -19,7 +20,7 @@ export interface NewRun {
 
 export interface FinishRun {
   status: Exclude<RunStatus, 'running' | 'interrupted'>;
-  record?: Record<string, unknown> | null;
+  record?: RunRecord | null;
   /** One object per partition (or per cloud rank), stored as partitions/partition-NNN.json. */
   partitions?: Array<Record<string, unknown>>;
   /** Writes predictions.csv; given the target path (a temp file that is renamed into place afterwards). */

@@ -33,7 +33,7 @@ export async function saveRecordedRuns(
     });
     await history.finish(entry.id, {
       status: 'completed',
-      record: recordedRunRecord(entry.id, imported.from, run) as unknown as Record<string, unknown>,
+      record: recordedRunRecord(entry.id, imported.from, run),
       partitions: run.rank_results.map((r, i) => ({ ...r, partition: i + 1 })),
     });
     known.set(origin, entry.id);

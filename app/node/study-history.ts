@@ -15,8 +15,8 @@ export async function saveStudyLocalRun(history: HistoryStore, state: StudyState
   });
   await history.finish(entry.id, {
     status: r.status,
-    record: r as unknown as Record<string, unknown>,
-    partitions: r.partitions as unknown as Array<Record<string, unknown>>,
+    record: r,
+    partitions: r.partitions,
     headline: {
       samples: r.samples,
       samplesPerSec: r.sample_persec,

@@ -21,8 +21,9 @@ import {
   type LocalRunRecord,
   type PartitionRecord,
   type RunStatus,
-} from './run-record.ts';
+} from '../../base/local-run-record.ts';
 import type { LocalRunProgress, PartitionMeasurement, WorkerInit, WorkerMessage } from './worker-protocol.ts';
+import { DEFAULT_BATCH_SIZE, GRAPH_OPTIMIZATIONS, MAX_BATCH_SIZE, MAX_THREADS } from '../../base/options.ts';
 
 export type { LocalRunProgress } from './worker-protocol.ts';
 
@@ -83,10 +84,8 @@ export class LocalRunError extends Error {
   }
 }
 
-export const DEFAULT_BATCH_SIZE = 512;
-export const MAX_BATCH_SIZE = 65536;
-export const MAX_THREADS = 1024;
-const GRAPH_LEVELS: GraphOptimization[] = ['disabled', 'basic', 'extended', 'all'];
+export { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, MAX_THREADS } from '../../base/options.ts';
+const GRAPH_LEVELS: readonly GraphOptimization[] = GRAPH_OPTIMIZATIONS;
 
 export interface ValidOptions {
   batchSize: number;

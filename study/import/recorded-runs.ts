@@ -1,8 +1,9 @@
-import { z } from 'zod';
 import { AGGREGATE_DEFINITIONS, aggregateRanks, RankResultSchema, type CloudAggregate } from '../../cloud/aggregate.ts';
 import type { StudyMeasurement } from '../measurement.ts';
 import { dataLabelGb } from '../tables.ts';
 import type { ObjectSource } from './object-source.ts';
+import type { RecordedRunRecord } from '../../base/recorded-run-record.ts';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
 
 /**
  * Imports results recorded the way the study left them:
@@ -50,7 +51,7 @@ export function parseRecordedPath(key: string): RecordedRunPath | null {
 /** The study's aggregate of one recorded run (cloud/aggregate.ts). */
 type RecordedAggregate = Pick<
   CloudAggregate,
-  'ranks' | 'total_cpu_time (seconds)' | 'total_cpu_memory (MB)' | 'throughput_bps' | 'total_bits' | 'execution_time (seconds/batch)' | 'sample_persec' | 'cpu_time_outliers_dropped'
+  'ranks' | typeof CPU_TIME | typeof CPU_MEMORY | 'throughput_bps' | 'total_bits' | typeof EXECUTION_TIME | 'sample_persec' | 'cpu_time_outliers_dropped'
 >;
 
 export interface RecordedRun extends RecordedAggregate {
@@ -124,14 +125,14 @@ export function parseCombined(text: string, tags: RecordedRunPath, source: strin
     batch_size: batch,
     repeat: tags.repeat,
     ranks: agg.ranks,
-    'total_cpu_time (seconds)': agg['total_cpu_time (seconds)'],
-    'total_cpu_memory (MB)': agg['total_cpu_memory (MB)'],
+    [CPU_TIME]: agg[CPU_TIME],
+    [CPU_MEMORY]: agg[CPU_MEMORY],
     throughput_bps: agg.throughput_bps,
     total_bits: agg.total_bits,
-    'execution_time (seconds/batch)': agg['execution_time (seconds/batch)'],
+    [EXECUTION_TIME]: agg[EXECUTION_TIME],
     sample_persec: agg.sample_persec,
     cpu_time_outliers_dropped: agg.cpu_time_outliers_dropped,
-    rank_cpu_seconds_total: ranks.reduce((s, r) => s + r['total_cpu_time (seconds)'], 0),
+    rank_cpu_seconds_total: ranks.reduce((s, r) => s + r[CPU_TIME], 0),
     rank_results: ranks,
     warnings,
   };
@@ -189,10 +190,10 @@ export function measurementFromRecorded(r: RecordedRun, lambdaMemoryMb?: number)
     dataLabel: r.data_label,
     repeat: r.repeat,
     ranks: r.ranks,
-    secondsPerBatch: r['execution_time (seconds/batch)'] ?? Number.NaN,
+    secondsPerBatch: r[EXECUTION_TIME] ?? Number.NaN,
     throughputBps: r.throughput_bps,
-    memoryMb: r['total_cpu_memory (MB)'],
-    cpuTimeSeconds: r['total_cpu_time (seconds)'],
+    memoryMb: r[CPU_MEMORY],
+    cpuTimeSeconds: r[CPU_TIME],
     samplesPerSec: r.sample_persec ?? Number.NaN,
     totalBits: r.total_bits,
     rankSecondsTotal: r.rank_cpu_seconds_total,
@@ -209,8 +210,8 @@ export function recordedRunJson(r: RecordedRun): Record<string, unknown> {
     batch_size: r.batch_size,
     repeat: r.repeat,
     ranks: r.ranks,
-    'total_cpu_time (seconds)': r['total_cpu_time (seconds)'],
-    'total_cpu_memory (MB)': r['total_cpu_memory (MB)'],
+    [CPU_TIME]: r[CPU_TIME],
+    [CPU_MEMORY]: r[CPU_MEMORY],
     throughput_bps: r.throughput_bps,
     total_bits: r.total_bits,
     sweep: r.sweep,
@@ -218,31 +219,7 @@ export function recordedRunJson(r: RecordedRun): Record<string, unknown> {
   };
 }
 
-/** A recorded run as kept in History (kind "recorded"): the import's fields, where it came from, and the definitions. */
-export const RecordedRunRecordSchema = z.looseObject({
-  kind: z.literal('recorded'),
-  id: z.string(),
-  /** `<source label>::<key>`: the same file imported twice is recognised. */
-  origin: z.string(),
-  source: z.string(),
-  partition_mb: z.number(),
-  data_label: z.string(),
-  sweep: z.enum(['batch-size', 'data-size']),
-  batch_size: z.number(),
-  repeat: z.number(),
-  ranks: z.number(),
-  'total_cpu_time (seconds)': z.number(),
-  'total_cpu_memory (MB)': z.number(),
-  throughput_bps: z.number(),
-  total_bits: z.number(),
-  'execution_time (seconds/batch)': z.number().nullable(),
-  sample_persec: z.number().nullable(),
-  cpu_time_outliers_dropped: z.number(),
-  rank_cpu_seconds_total: z.number(),
-  rank_results: z.array(z.record(z.string(), z.unknown())),
-  warnings: z.array(z.string()),
-});
-export type RecordedRunRecord = z.infer<typeof RecordedRunRecordSchema>;
+export { RecordedRunRecordSchema, type RecordedRunRecord } from '../../base/recorded-run-record.ts';
 
 export const recordedOrigin = (from: string, r: Pick<RecordedRun, 'source'>): string => `${from}::${r.source}`;
 

@@ -3,6 +3,7 @@ import { ProfileInputSchema, ProfilePatchSchema, RedactedProfileSchema } from '.
 import { ApiErrorData } from './errors.ts';
 import { channel, domain, Empty, method, Ok } from './define.ts';
 import { RunId } from './runs.ts';
+import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from '../../../base/options.ts';
 
 /**
  * Cloud: saved AWS profiles (the UI only ever sees them redacted), the connection test, the payload preview and
@@ -33,7 +34,7 @@ export const CloudRunOptions = z
     codeDir: z.string().trim().min(1).optional(),
     /** An .onnx model to upload under scripts/ (default: the reference model). */
     modelFile: z.string().trim().min(1).optional(),
-    batchSize: z.number().int().min(1).max(65_536).default(512),
+    batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE).default(DEFAULT_BATCH_SIZE),
     fileLimit: z.number().int().min(1).optional(),
     worldSize: z.number().int().min(1).optional(),
     /** Upload code, model and data first. */

@@ -37,6 +37,7 @@ import type { HistoryStore } from '../history-store.ts';
 import { saveStudyLocalRun } from '../study-history.ts';
 import { saveRecordedRuns } from '../recorded-import.ts';
 import { expandHome } from './system.ts';
+import { CPU_MEMORY, CPU_TIME } from '../../../base/metric-keys.ts';
 
 /**
  * The study behind the UI: sweeps queued as studies (engine/study), run one at a time in the background with progress
@@ -263,8 +264,8 @@ export class StudyService {
         batchSize: r.batch_size,
         repeat: r.repeat,
         ranks: r.ranks,
-        cpuTimeSeconds: r['total_cpu_time (seconds)'],
-        memoryMb: r['total_cpu_memory (MB)'],
+        cpuTimeSeconds: r[CPU_TIME],
+        memoryMb: r[CPU_MEMORY],
         throughputMbps: r.throughput_bps / 1e6,
       })),
       problems: result.problems.map((p) => ({ source: p.source, problem: p.problem })),

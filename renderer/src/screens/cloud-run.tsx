@@ -7,6 +7,7 @@ import { formatDuration } from '../lib/format.ts';
 import { takeNextCloudProfile } from '../lib/cloud-run-handoff.ts';
 import { navigate } from '../lib/router.ts';
 import { registerScreen } from './registry.ts';
+import { MAX_BATCH_SIZE } from '../../../base/options.ts';
 
 const splitLines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
 const mib = (b?: number) => (b === undefined ? '—' : `${(b / (1 << 20)).toFixed(1)} MiB`);
@@ -185,7 +186,7 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
           </label>
           <label className="field">
             Batch size
-            <input name="batchSize" type="number" min={1} max={65536} value={d.batchSize} onChange={(e) => set({ batchSize: e.target.value })} />
+            <input name="batchSize" type="number" min={1} max={MAX_BATCH_SIZE} value={d.batchSize} onChange={(e) => set({ batchSize: e.target.value })} />
           </label>
           <label className="field">
             File limit

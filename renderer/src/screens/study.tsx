@@ -13,6 +13,7 @@ import { navigate } from '../lib/router.ts';
 import { toast } from '../lib/toast.ts';
 import { registerScreen } from './registry.ts';
 import '../study.css';
+import { type Precision } from '../../../base/options.ts';
 
 /** The study: a sweep queued as one study (local, cloud or both), its estimate, progress, Tables 1–3, charts and report. */
 
@@ -30,7 +31,7 @@ interface Form {
   repeats: string;
   data: string[];
   threads: string;
-  precision: 'fp32' | 'int8';
+  precision: Precision;
   lambdaMemoryMb: string;
   arch: 'x86_64' | 'arm64';
   profile: string;

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from './metric-keys.ts';
+import { GraphOptimizationSchema, PrecisionSchema } from './options.ts';
 
 /**
  * The record of a local run. The per-partition record is the local equivalent of one Lambda rank in the study
@@ -11,9 +13,9 @@ const nonneg = () => z.number().nonnegative();
 
 /** The study's per-rank fields, with its names and units. */
 export const StudyFieldsSchema = z.object({
-  'total_cpu_time (seconds)': nonneg(),
-  'total_cpu_memory (MB)': nonneg(),
-  'execution_time (seconds/batch)': nonneg(),
+  [CPU_TIME]: nonneg(),
+  [CPU_MEMORY]: nonneg(),
+  [EXECUTION_TIME]: nonneg(),
   num_batches: z.number().int().nonnegative(),
   batch_size: z.number().int().positive(),
   device: z.string(),
@@ -55,8 +57,7 @@ export const PartitionRecordSchema = StudyFieldsSchema.extend(AddedFieldsSchema.
 });
 export type PartitionRecord = z.infer<typeof PartitionRecordSchema>;
 
-export const GraphOptimizationSchema = z.enum(['disabled', 'basic', 'extended', 'all']);
-export type GraphOptimization = z.infer<typeof GraphOptimizationSchema>;
+export { GraphOptimizationSchema, type GraphOptimization } from './options.ts';
 
 export const RunOptionsRecordSchema = z.object({
   batchSize: z.number().int().positive(),
@@ -77,7 +78,7 @@ export const ModelRecordSchema = z.object({
   parameters: z.number().int().nonnegative(),
   /** 2 × multiply-adds per galaxy; null when the model's shapes could not be inferred. */
   flopsPerSample: nonneg().nullable(),
-  precision: z.enum(['fp32', 'int8']),
+  precision: PrecisionSchema,
 });
 
 export const DatasetRecordSchema = z.object({
@@ -143,15 +144,15 @@ export type LocalRunRecord = z.infer<typeof LocalRunRecordSchema>;
 
 /** What each metric means; stored in every record so a JSON file explains itself. Mirrored in the README. */
 export const METRIC_DEFINITIONS: Record<string, string> = {
-  'total_cpu_time (seconds)':
+  [CPU_TIME]:
     'User + system CPU time of the whole inference process (process.cpuUsage; worker threads share the process) ' +
     'summed over the inference windows (first batch start to last batch end of each partition). Includes ' +
     "onnxruntime's pool threads, so it can exceed wall time by up to the thread count.",
-  'total_cpu_memory (MB)':
+  [CPU_MEMORY]:
     'Peak resident set size of the inference process in MB (2^20 bytes), sampled with process.memoryUsage.rss() ' +
     'after session creation and after every batch; the run value is the maximum over partitions. max_rss_mb holds ' +
     "the OS's own high-water mark (getrusage maxrss) for the process since it started, which bounds it from above.",
-  'execution_time (seconds/batch)': 'inference_seconds / num_batches.',
+  [EXECUTION_TIME]: 'inference_seconds / num_batches.',
   num_batches: 'Batches run: ceil(samples / batch_size) per partition (the last batch may be smaller).',
   batch_size: 'Galaxies per batch requested.',
   device: "Where inference ran: 'cpu' (onnxruntime CPU execution provider).",
@@ -197,13 +198,13 @@ const MB = 1 << 20;
 /** The study's rate fields from raw measurements; rates are 0 when nothing was inferred. */
 export function studyRates(m: Measured): Pick<
   StudyFields,
-  'total_cpu_time (seconds)' | 'total_cpu_memory (MB)' | 'execution_time (seconds/batch)' | 'num_batches' | 'throughput_bps' | 'sample_persec'
+  typeof CPU_TIME | typeof CPU_MEMORY | typeof EXECUTION_TIME | 'num_batches' | 'throughput_bps' | 'sample_persec'
 > {
   const t = m.inferenceSeconds;
   return {
-    'total_cpu_time (seconds)': m.cpuSeconds,
-    'total_cpu_memory (MB)': m.peakRssBytes / MB,
-    'execution_time (seconds/batch)': m.batches > 0 ? t / m.batches : 0,
+    [CPU_TIME]: m.cpuSeconds,
+    [CPU_MEMORY]: m.peakRssBytes / MB,
+    [EXECUTION_TIME]: m.batches > 0 ? t / m.batches : 0,
     num_batches: m.batches,
     throughput_bps: t > 0 ? (m.samples * INPUT_BITS_PER_SAMPLE) / t : 0,
     sample_persec: t > 0 ? m.samples / t : 0,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AGGREGATE_DEFINITIONS, type CloudAggregate } from './aggregate.ts';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from './metric-keys.ts';
 
 /**
  * The record of a cloud run, stored beside local runs in the history (`<dataDir>/runs/<id>/run.json`, kind
@@ -57,9 +57,9 @@ export const CloudRunRecordSchema = z.object({
   result_path: z.string(),
   bucket: z.string(),
   // The study's run-level fields (aggregated over ranks; null when no rank result was readable).
-  'total_cpu_time (seconds)': num,
-  'total_cpu_memory (MB)': num,
-  'execution_time (seconds/batch)': num,
+  [CPU_TIME]: num,
+  [CPU_MEMORY]: num,
+  [EXECUTION_TIME]: num,
   num_batches: num,
   batch_size: num,
   device: z.string().nullable(),
@@ -87,43 +87,3 @@ export const CloudRunRecordSchema = z.object({
   metricDefinitions: z.record(z.string(), z.string()),
 });
 export type CloudRunRecord = z.infer<typeof CloudRunRecordSchema>;
-
-export const CLOUD_METRIC_DEFINITIONS: Record<string, string> = {
-  ...AGGREGATE_DEFINITIONS,
-  num_batches: 'Batches summed over ranks.',
-  device: "The ranks' device as they report it ('cpu').",
-  rank_results: 'Each rank writes one JSON with the study fields (total_cpu_time (seconds), total_cpu_memory (MB), execution_time (seconds/batch), num_batches, batch_size, device, throughput_bps, sample_persec, result_path, data_path).',
-  lambda: 'Summed over the inference Lambda REPORT lines in the run window: billed and actual duration, the largest Max Memory Used, cold starts (lines with Init Duration).',
-};
-
-export function headlineMetrics(a: CloudAggregate | null): Pick<
-  CloudRunRecord,
-  | 'total_cpu_time (seconds)'
-  | 'total_cpu_memory (MB)'
-  | 'execution_time (seconds/batch)'
-  | 'num_batches'
-  | 'batch_size'
-  | 'throughput_bps'
-  | 'sample_persec'
-  | 'total_bits'
-  | 'wall_throughput_bps'
-  | 'map_duration_seconds'
-  | 'cpu_time_outliers_dropped'
-  | 'ranks'
-> {
-  const f = (v: number | null | undefined) => (v === undefined || v === null || !Number.isFinite(v) ? null : v);
-  return {
-    'total_cpu_time (seconds)': f(a?.['total_cpu_time (seconds)']),
-    'total_cpu_memory (MB)': f(a?.['total_cpu_memory (MB)']),
-    'execution_time (seconds/batch)': f(a?.['execution_time (seconds/batch)']),
-    num_batches: f(a?.num_batches),
-    batch_size: f(a?.batch_size),
-    throughput_bps: f(a?.throughput_bps),
-    sample_persec: f(a?.sample_persec),
-    total_bits: f(a?.total_bits),
-    wall_throughput_bps: f(a?.wall_throughput_bps),
-    map_duration_seconds: f(a?.map_duration_seconds),
-    cpu_time_outliers_dropped: a?.cpu_time_outliers_dropped ?? 0,
-    ranks: a?.ranks ?? 0,
-  };
-}
