@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { findProjectRoot } from './project-root.ts';
 
-export const PROJECT_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const PROJECT_ROOT = findProjectRoot();
 export const RENDERER_OUT = path.join(PROJECT_ROOT, 'out', 'renderer');
 const STAMP = '.source-hash';
 // The renderer imports only the contract (app/common) and the dependency-free base/ (schemas, price table, sweep

@@ -23,6 +23,7 @@ import {
   type RunStatus,
 } from '../../base/local-run-record.ts';
 import type { LocalRunProgress, PartitionMeasurement, WorkerInit, WorkerMessage } from './worker-protocol.ts';
+import { workerEntry } from './worker-entry.ts';
 import { DEFAULT_BATCH_SIZE, GRAPH_OPTIMIZATIONS, MAX_BATCH_SIZE, MAX_THREADS } from '../../base/options.ts';
 
 export type { LocalRunProgress } from './worker-protocol.ts';
@@ -222,7 +223,7 @@ export async function runLocal(opts: LocalRunOptions = {}, hooks: LocalRunHooks 
     batchesTotal: dataset.partitions.reduce((s, p) => s + Math.ceil(p.samples / valid.batchSize), 0),
     samplesDone: 0, samplesTotal: dataset.samples, samplesPerSec: 0, etaSeconds: null,
   });
-  const worker = new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: init });
+  const worker = new Worker(workerEntry(), { workerData: init });
   hooks.onWorker?.(worker);
   return await new Promise<LocalRunResult>((resolve, reject) => {
     let settled = false;
