@@ -69,7 +69,6 @@ export const RunOptionsRecordSchema = z.object({
   /** onnxruntime intra-op threads spin while idle (absent in records made before the option existed: they did). */
   spinning: z.boolean().optional(),
 });
-export type RunOptionsRecord = z.infer<typeof RunOptionsRecordSchema>;
 
 export const ModelRecordSchema = z.object({
   path: z.string(),

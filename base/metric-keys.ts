@@ -6,5 +6,3 @@ export const CPU_TIME = 'total_cpu_time (seconds)';
 export const CPU_MEMORY = 'total_cpu_memory (MB)';
 export const EXECUTION_TIME = 'execution_time (seconds/batch)';
 
-export const SPACED_METRIC_KEYS = [CPU_TIME, CPU_MEMORY, EXECUTION_TIME] as const;
-export type SpacedMetricKey = (typeof SPACED_METRIC_KEYS)[number];

@@ -9,4 +9,3 @@ import { RecordedRunRecordSchema } from './recorded-run-record.ts';
  */
 export const RunRecordSchema = z.discriminatedUnion('kind', [LocalRunRecordSchema, CloudRunRecordSchema, RecordedRunRecordSchema]);
 export type RunRecord = z.infer<typeof RunRecordSchema>;
-export type RunRecordKind = RunRecord['kind'];

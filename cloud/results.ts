@@ -12,12 +12,6 @@ export const COMBINED_FILE = 'combined_data.json';
 /** A rank result is a few hundred bytes; anything this large is not one. */
 const MAX_RESULT_BYTES = 16 * 1024 * 1024;
 
-export interface RankFile {
-  key: string;
-  /** The parsed object(s) as stored (a file may hold one object or a list, as the summarizer accepts). */
-  raw: unknown;
-}
-
 export interface ResultProblem {
   key: string;
   problem: string;

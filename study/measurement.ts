@@ -1,5 +1,5 @@
-import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../base/metric-keys.ts';
 import { type Precision } from '../base/options.ts';
+
 /**
  * One run (one repeat of one configuration), reduced to what the study's tables and comparison need. Local run
  * records and imported/cloud results are both turned into this, so the tables do not care where a run came from.
@@ -41,17 +41,3 @@ export interface StudyMeasurement {
 
 /** A run's precision for grouping and labels: a missing one is fp32 (cloud, recorded and older local runs). */
 export const precisionOf = (m: Pick<StudyMeasurement, 'precision'>): Precision => m.precision ?? 'fp32';
-
-/** The per-rank result fields of the study's schema that aggregation needs (names exactly as the study wrote them). */
-export interface StudyRankResult {
-  [CPU_TIME]: number;
-  [CPU_MEMORY]: number;
-  [EXECUTION_TIME]: number;
-  num_batches: number;
-  batch_size: number;
-  device?: string;
-  throughput_bps: number;
-  sample_persec: number;
-  result_path?: string;
-  data_path?: string;
-}

@@ -171,8 +171,6 @@ export function resumeStudy(state: StudyState, opts: { retryFailed?: boolean } =
   return state;
 }
 
-export const nextPendingJob = (state: StudyState): JobState | undefined => state.jobs.find((j) => j.status === 'pending');
-
 /**
  * The finished jobs' results, for the tables. A local result saved before measurements carried their precision
  * takes the study's `localPrecision`, so an int8 study made then is not read as fp32.

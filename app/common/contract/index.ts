@@ -38,8 +38,6 @@ export type ChannelMap = UnionToIntersection<
 >;
 export type ChannelName = keyof ChannelMap & string;
 
-export type MethodInput<M extends MethodName> = MethodMap[M] extends MethodDef<infer I, z.ZodType> ? z.input<I> : never;
-export type MethodOutput<M extends MethodName> = MethodMap[M] extends MethodDef<z.ZodType, infer O> ? z.output<O> : never;
 export type ChannelPayload<C extends ChannelName> = ChannelMap[C] extends ChannelDef<infer P> ? z.output<P> : never;
 
 type DomainApi<D extends DomainName> = {
