@@ -10,7 +10,7 @@ import { layersPlugin } from './tools/eslint/layers.js';
 const root = path.dirname(fileURLToPath(import.meta.url));
 
 /**
- * The layers and their arrows (docs/architecture.md). A layer may import itself and the layers in `may`, nothing else:
+ * The layers and their arrows (docs/lint-and-layers.md). A layer may import itself and the layers in `may`, nothing else:
  *   base ← engine ← cloud ← study ← app ← electron
  *                   cloud ← emulator ← app
  *   base ← app/common (the contract) ← renderer, electron

@@ -25,7 +25,7 @@ export function layersPlugin(layers, root) {
       imports: {
         meta: {
           type: 'problem',
-          docs: { description: 'imports follow the layer arrows (docs/architecture.md)' },
+          docs: { description: 'imports follow the layer arrows (docs/lint-and-layers.md)' },
           schema: [],
           messages: {
             layer: "{{from}} may not import {{to}} ('{{spec}}'): {{from}} may use {{may}}.",
