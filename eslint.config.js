@@ -10,7 +10,8 @@ import { layersPlugin } from './tools/eslint/layers.js';
 const root = path.dirname(fileURLToPath(import.meta.url));
 
 /**
- * The layers and their arrows (docs/lint-and-layers.md). A layer may import itself and the layers in `may`, nothing else:
+ * The layers and their arrows (docs/lint-and-layers.md). A layer may import itself and the layers in `may`,
+ * nothing else:
  *   base ← engine ← cloud ← study ← app ← electron
  *                   cloud ← emulator ← app
  *   base ← app/common (the contract) ← renderer, electron
@@ -37,7 +38,10 @@ export default tseslint.config(
     plugins: { layers: layersPlugin(LAYERS, root) },
     rules: {
       'layers/imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
   {
@@ -48,10 +52,17 @@ export default tseslint.config(
     // (the app is not compiled with it).
     rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
   },
-  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   // Tests, benchmarks and tools may use any layer; tests feed deliberately ill-typed input (`as any`) to validators.
   { files: ['tests/**', 'bench/**', 'tools/**'], rules: { 'layers/imports': 'off' } },
   { files: ['tests/**'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   // The local AWS servers are being reworked on the emulator branch; these two findings are fixed there.
-  { files: ['tests/infra/cfn-local.ts', 'tests/infra/sfn-local-server.ts'], rules: { 'prefer-const': 'off', 'no-control-regex': 'off' } },
+  {
+    files: ['tests/infra/cfn-local.ts', 'tests/infra/sfn-local-server.ts'],
+    rules: { 'prefer-const': 'off', 'no-control-regex': 'off' },
+  },
 );

@@ -5,4 +5,3 @@
 export const CPU_TIME = 'total_cpu_time (seconds)';
 export const CPU_MEMORY = 'total_cpu_memory (MB)';
 export const EXECUTION_TIME = 'execution_time (seconds/batch)';
-

@@ -8,11 +8,15 @@ export const CLOUD_METRIC_DEFINITIONS: Record<string, string> = {
   ...AGGREGATE_DEFINITIONS,
   num_batches: 'Batches summed over ranks.',
   device: "The ranks' device as they report it ('cpu').",
-  rank_results: 'Each rank writes one JSON with the study fields (total_cpu_time (seconds), total_cpu_memory (MB), execution_time (seconds/batch), num_batches, batch_size, device, throughput_bps, sample_persec, result_path, data_path).',
-  lambda: 'Summed over the inference Lambda REPORT lines in the run window: billed and actual duration, the largest Max Memory Used, cold starts (lines with Init Duration).',
+  rank_results:
+    'Each rank writes one JSON with the study fields (total_cpu_time (seconds), total_cpu_memory (MB), execution_time (seconds/batch), num_batches, batch_size, device, throughput_bps, sample_persec, result_path, data_path).',
+  lambda:
+    'Summed over the inference Lambda REPORT lines in the run window: billed and actual duration, the largest Max Memory Used, cold starts (lines with Init Duration).',
 };
 
-export function headlineMetrics(a: CloudAggregate | null): Pick<
+export function headlineMetrics(
+  a: CloudAggregate | null,
+): Pick<
   CloudRunRecord,
   | typeof CPU_TIME
   | typeof CPU_MEMORY

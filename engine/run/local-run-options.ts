@@ -1,4 +1,12 @@
-import { DEFAULT_BATCH_SIZE, GRAPH_OPTIMIZATIONS, MAX_BATCH_SIZE, MAX_THREADS, PRECISIONS, type GraphOptimization, type Precision } from '../../base/options.ts';
+import {
+  DEFAULT_BATCH_SIZE,
+  GRAPH_OPTIMIZATIONS,
+  MAX_BATCH_SIZE,
+  MAX_THREADS,
+  PRECISIONS,
+  type GraphOptimization,
+  type Precision,
+} from '../../base/options.ts';
 import { hostInfo } from './host-info.ts';
 import { LocalRunError, type LocalRunOptions } from './local-run-types.ts';
 
@@ -23,7 +31,10 @@ export function validateLocalRunOptions(opts: LocalRunOptions): ValidOptions {
   }
   const threads = opts.threads ?? hostInfo().physicalCores;
   if (!Number.isInteger(threads) || threads <= 0 || threads > MAX_THREADS) {
-    throw new LocalRunError('bad-option', `threads must be a whole number from 1 to ${MAX_THREADS}, got ${String(opts.threads)}`);
+    throw new LocalRunError(
+      'bad-option',
+      `threads must be a whole number from 1 to ${MAX_THREADS}, got ${String(opts.threads)}`,
+    );
   }
   const graphOptimization = opts.graphOptimization ?? 'all';
   if (!GRAPH_LEVELS.includes(graphOptimization)) {
@@ -34,7 +45,10 @@ export function validateLocalRunOptions(opts: LocalRunOptions): ValidOptions {
   }
   const precision = opts.precision ?? 'fp32';
   if (!PRECISIONS.includes(precision)) {
-    throw new LocalRunError('bad-option', `precision must be one of ${PRECISIONS.join(', ')}, got ${String(opts.precision)}`);
+    throw new LocalRunError(
+      'bad-option',
+      `precision must be one of ${PRECISIONS.join(', ')}, got ${String(opts.precision)}`,
+    );
   }
   if (opts.spinning !== undefined && typeof opts.spinning !== 'boolean') {
     throw new LocalRunError('bad-option', `spinning must be true or false, got ${String(opts.spinning)}`);

@@ -3,7 +3,13 @@ import { prepareRun } from './prepare-run.ts';
 import { runInWorker } from './worker-run.ts';
 
 export type { LocalRunProgress } from './worker-protocol.ts';
-export { LocalRunError, type LocalRunErrorCode, type LocalRunHooks, type LocalRunOptions, type LocalRunResult } from './local-run-types.ts';
+export {
+  LocalRunError,
+  type LocalRunErrorCode,
+  type LocalRunHooks,
+  type LocalRunOptions,
+  type LocalRunResult,
+} from './local-run-types.ts';
 
 /**
  * Runs the model over the dataset on the CPU in a worker thread and returns the run record and predictions.

@@ -38,7 +38,8 @@ export async function prepareRun(opts: LocalRunOptions): Promise<PreparedRun> {
   const valid = validateLocalRunOptions(opts);
   const dataDir = opts.dataDir ?? appDataDir();
 
-  const spec = opts.data === undefined ? [await defaultSampleData(dataDir)] : Array.isArray(opts.data) ? opts.data : [opts.data!];
+  const spec =
+    opts.data === undefined ? [await defaultSampleData(dataDir)] : Array.isArray(opts.data) ? opts.data : [opts.data!];
   if (spec.length === 0) throw new LocalRunError('no-data', 'no data given: pass one or more .pt files or folders');
   const modelPath = opts.model ?? (await ensureReferenceModel(dataDir));
   const model = await inspectModel(modelPath);

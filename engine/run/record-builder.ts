@@ -15,13 +15,28 @@ import type { PartitionMeasurement } from './worker-protocol.ts';
 /** The local run record (per partition and for the run) from the worker's raw measurements. */
 
 const newRunId = (started: Date) =>
-  `local-${started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  `local-${started
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 
 /** A partition that did not run (not reached, or unreadable). */
 export function skipped(partition: number, path: string, samples: number): PartitionMeasurement {
   return {
-    partition, path, status: 'skipped', samplesInFile: samples, samples: 0, batches: 0, inferenceSeconds: 0,
-    loadSeconds: 0, cpuSeconds: 0, peakRssBytes: 0, batchMs: [], nanInputs: 0, infInputs: 0, error: null,
+    partition,
+    path,
+    status: 'skipped',
+    samplesInFile: samples,
+    samples: 0,
+    batches: 0,
+    inferenceSeconds: 0,
+    loadSeconds: 0,
+    cpuSeconds: 0,
+    peakRssBytes: 0,
+    batchMs: [],
+    nanInputs: 0,
+    infInputs: 0,
+    error: null,
   };
 }
 
@@ -51,7 +66,11 @@ export function partitionRecordOf(m: PartitionMeasurement, batchSize: number): P
     partition: m.partition,
     status: m.status,
     ...studyRates({
-      samples: m.samples, batches: m.batches, inferenceSeconds: m.inferenceSeconds, cpuSeconds: m.cpuSeconds, peakRssBytes: m.peakRssBytes,
+      samples: m.samples,
+      batches: m.batches,
+      inferenceSeconds: m.inferenceSeconds,
+      cpuSeconds: m.cpuSeconds,
+      peakRssBytes: m.peakRssBytes,
     }),
     batch_size: batchSize,
     device: 'cpu',
@@ -124,4 +143,3 @@ export function buildRecord(r: RecordInputs): LocalRunRecord {
     metricDefinitions: METRIC_DEFINITIONS,
   };
 }
-

@@ -49,7 +49,11 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
       valid,
       model: { ...model, path: modelPath, label: model.label ?? path.basename(modelPath) },
       dataset: {
-        spec, files: allRefs.map((p) => p.path), samples: dataset.samples, bytes: dataset.bytes, synthetic: dataset.synthetic,
+        spec,
+        files: allRefs.map((p) => p.path),
+        samples: dataset.samples,
+        bytes: dataset.bytes,
+        synthetic: dataset.synthetic,
       },
       partitions,
       accuracy: labelled.zTrue.length > 0 ? computeAccuracy(labelled.zTrue, labelled.zPred) : null,
@@ -58,9 +62,15 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
   };
 
   hooks.onProgress?.({
-    phase: 'session', partition: 0, partitions: allRefs.length, batchesDone: 0,
+    phase: 'session',
+    partition: 0,
+    partitions: allRefs.length,
+    batchesDone: 0,
     batchesTotal: dataset.partitions.reduce((s, p) => s + Math.ceil(p.samples / valid.batchSize), 0),
-    samplesDone: 0, samplesTotal: dataset.samples, samplesPerSec: 0, etaSeconds: null,
+    samplesDone: 0,
+    samplesTotal: dataset.samples,
+    samplesPerSec: 0,
+    etaSeconds: null,
   });
   const worker = new Worker(workerEntry(), { workerData: init });
   hooks.onWorker?.(worker);
@@ -95,7 +105,15 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
         settle(() => resolve(finish('cancelled', null)));
         return;
       }
-      graceTimer = setTimeout(() => settle(() => resolve(finish('cancelled', 'the current batch did not finish in time after cancel; the worker was stopped'))), cancelGraceMs(slowestBatchMs));
+      graceTimer = setTimeout(
+        () =>
+          settle(() =>
+            resolve(
+              finish('cancelled', 'the current batch did not finish in time after cancel; the worker was stopped'),
+            ),
+          ),
+        cancelGraceMs(slowestBatchMs),
+      );
     };
 
     worker.on('message', (msg: WorkerMessage) => {

@@ -1,7 +1,7 @@
 import { LocalRunRecordSchema, METRIC_DEFINITIONS, type LocalRunRecord } from '../../base/local-run-record.ts';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
 
-/** A small, schema-valid local run record (one partition) for tests of the stores and tables; `over` replaces fields. */
+/** A small, schema-valid local run record (one partition) for tests of stores and tables; `over` replaces fields. */
 export function localRecord(over: Partial<LocalRunRecord> = {}): LocalRunRecord {
   const study = {
     [CPU_TIME]: 0.5,
@@ -31,13 +31,28 @@ export function localRecord(over: Partial<LocalRunRecord> = {}): LocalRunRecord 
     session_seconds: 0.2,
     max_rss_mb: 120,
     options: { batchSize: 2, threads: 1, interOpThreads: 1, graphOptimization: 'all', executionMode: 'sequential' },
-    model: { path: 'model.onnx', label: 'test', reference: true, parameters: 1, flopsPerSample: null, precision: 'fp32' },
+    model: {
+      path: 'model.onnx',
+      label: 'test',
+      reference: true,
+      parameters: 1,
+      flopsPerSample: null,
+      precision: 'fp32',
+    },
     dataset: { spec: ['sample.pt'], files: ['sample.pt'], samples: 3, bytes: 100, synthetic: true },
     partitions: [{ ...study, partition: 1, status: 'completed', samples_in_file: 3, error: null }],
     accuracy: null,
     host: {
-      cpuModel: 'test', logicalCores: 1, physicalCores: 1, physicalCoresSource: 'estimate', ramBytes: 1,
-      os: 'linux', arch: 'x64', node: 'v20', onnxruntime: '1', cpuFlags: [],
+      cpuModel: 'test',
+      logicalCores: 1,
+      physicalCores: 1,
+      physicalCoresSource: 'estimate',
+      ramBytes: 1,
+      os: 'linux',
+      arch: 'x64',
+      node: 'v20',
+      onnxruntime: '1',
+      cpuFlags: [],
     },
     error: null,
     metricDefinitions: METRIC_DEFINITIONS,

@@ -1,5 +1,11 @@
 import type { SweepParamsInput } from '../../../base/sweep-plan.ts';
-import type { CostEstimateView, ComparisonView, ImportView, RunSelection, StudyResults } from '../../common/contract/index.ts';
+import type {
+  CostEstimateView,
+  ComparisonView,
+  ImportView,
+  RunSelection,
+  StudyResults,
+} from '../../common/contract/index.ts';
 import { compareHistoryRuns } from './study/compare.ts';
 import { estimateSweep } from './study/estimate.ts';
 import { importRecorded } from './study/import.ts';
@@ -37,7 +43,8 @@ export class StudyService {
   cancel = (id: string) => this.queue.cancel(id);
   shutdown = () => this.queue.shutdown();
 
-  estimate = (params: SweepParamsInput, cost: CostSettings = {}): Promise<CostEstimateView> => estimateSweep(this.deps.dataDir, params, cost);
+  estimate = (params: SweepParamsInput, cost: CostSettings = {}): Promise<CostEstimateView> =>
+    estimateSweep(this.deps.dataDir, params, cost);
 
   async results(selection: RunSelection, cost: CostSettings = {}): Promise<StudyResults> {
     return studyResults(this.deps.dataDir, await this.measurements(selection), cost);
@@ -49,9 +56,14 @@ export class StudyService {
   setPrices = (table: unknown) => setPrices(this.deps.dataDir, table);
   resetPrices = () => resetPrices(this.deps.dataDir);
 
-  importRecorded = (source: string, profileName?: string): Promise<ImportView> => importRecorded(this.deps, source, profileName);
+  importRecorded = (source: string, profileName?: string): Promise<ImportView> =>
+    importRecorded(this.deps, source, profileName);
 
-  async report(selection: RunSelection, compare?: { a: string; b: string }, cost: CostSettings = {}): Promise<{ title: string; html: string; fileName: string }> {
+  async report(
+    selection: RunSelection,
+    compare?: { a: string; b: string },
+    cost: CostSettings = {},
+  ): Promise<{ title: string; html: string; fileName: string }> {
     const chosen = await this.measurements(selection);
     const comparison = compare ? await this.compare(compare.a, compare.b) : undefined;
     return studyReport(this.deps.dataDir, chosen, comparison, cost);
@@ -59,5 +71,6 @@ export class StudyService {
 
   reportPdf = async (html: string, suggestedName: string) => studyReportPdf(this.deps.printPdf, html, suggestedName);
 
-  private measurements = (selection: RunSelection) => selectedMeasurements(this.deps.store, selection, (id) => this.queue.load(id));
+  private measurements = (selection: RunSelection) =>
+    selectedMeasurements(this.deps.store, selection, (id) => this.queue.load(id));
 }

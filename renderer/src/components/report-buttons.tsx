@@ -4,7 +4,13 @@ import { buildReport, openReportWindow, saveReportHtml, saveReportPdf } from '..
 import { ErrorBox } from './error-box.tsx';
 
 /** The study report's buttons (open, save HTML, save PDF), shared by the Study, Compare and Import screens. */
-export function ReportButtons({ selection, compare }: { selection: Parameters<typeof buildReport>[0]; compare?: { a: string; b: string } }) {
+export function ReportButtons({
+  selection,
+  compare,
+}: {
+  selection: Parameters<typeof buildReport>[0];
+  compare?: { a: string; b: string };
+}) {
   const [error, setError] = useState<unknown>(null);
   const run = (what: 'open' | 'html' | 'pdf') => async () => {
     try {
@@ -26,7 +32,11 @@ export function ReportButtons({ selection, compare }: { selection: Parameters<ty
       <button onClick={run('html')} data-testid="report-html">
         Save HTML
       </button>
-      <button onClick={run('pdf')} data-testid="report-pdf" title={isElectron ? 'Save the report as PDF' : 'Opens the report and the print dialog: choose “Save as PDF”'}>
+      <button
+        onClick={run('pdf')}
+        data-testid="report-pdf"
+        title={isElectron ? 'Save the report as PDF' : 'Opens the report and the print dialog: choose “Save as PDF”'}
+      >
         {isElectron ? 'Save PDF' : 'Print / PDF'}
       </button>
       {error ? <ErrorBox error={error} onDismiss={() => setError(null)} title="Could not make the report" /> : null}

@@ -8,7 +8,12 @@ export async function compareHistoryRuns(store: HistoryStore, a: string, b: stri
   if (a === b) throw new ApiError({ code: 'INVALID_INPUT', message: 'Pick two different runs to compare.' });
   const [ea, eb] = await Promise.all([store.get(a), store.get(b)]);
   const side = (e: RunEntry) => {
-    if (!e.record) throw new ApiError({ code: 'NO_RESULTS', message: `Run "${e.name}" has no results yet (status ${e.status}).`, hint: 'Compare finished runs.' });
+    if (!e.record)
+      throw new ApiError({
+        code: 'NO_RESULTS',
+        message: `Run "${e.name}" has no results yet (status ${e.status}).`,
+        hint: 'Compare finished runs.',
+      });
     try {
       return measurementFromRunRecord(e.record);
     } catch (err) {

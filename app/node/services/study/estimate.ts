@@ -5,7 +5,11 @@ import type { CostEstimateView } from '../../../common/contract/index.ts';
 import { fail, type CostSettings } from './shared.ts';
 
 /** The job counts and cloud cost of a sweep before it is queued, at the saved prices. */
-export async function estimateSweep(dataDir: string, params: SweepParamsInput, cost: CostSettings = {}): Promise<CostEstimateView> {
+export async function estimateSweep(
+  dataDir: string,
+  params: SweepParamsInput,
+  cost: CostSettings = {},
+): Promise<CostEstimateView> {
   let jobs;
   try {
     jobs = expandSweep(params);
@@ -13,7 +17,10 @@ export async function estimateSweep(dataDir: string, params: SweepParamsInput, c
     throw fail('INVALID_INPUT', err, 'Check the sweep parameters: whole positive numbers, no duplicates.');
   }
   const { table: prices } = await loadPriceTable(dataDir);
-  const est = estimateSweepCost(jobs, { lambda: { memoryMb: cost.lambdaMemoryMb ?? 2048, arch: cost.arch ?? 'x86_64' }, prices });
+  const est = estimateSweepCost(jobs, {
+    lambda: { memoryMb: cost.lambdaMemoryMb ?? 2048, arch: cost.arch ?? 'x86_64' },
+    prices,
+  });
   const local = jobs.filter((j) => j.target === 'local').length;
   return {
     jobs: jobs.length,

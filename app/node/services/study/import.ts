@@ -25,7 +25,13 @@ export async function importRecorded(deps: ImportDeps, source: string, profileNa
   try {
     if (!s3) {
       const dir = path.resolve(expandHome(source));
-      if (!existsSync(dir)) throw new ApiError({ code: 'NOT_FOUND', message: `The folder ${dir} does not exist.`, file: dir, hint: 'Pick the folder that holds result-partition-<P>MB folders.' });
+      if (!existsSync(dir))
+        throw new ApiError({
+          code: 'NOT_FOUND',
+          message: `The folder ${dir} does not exist.`,
+          file: dir,
+          hint: 'Pick the folder that holds result-partition-<P>MB folders.',
+        });
       result = await importRecordedRuns(folderSource(dir));
     } else {
       const clients = makeClients((await profileFor(deps.profiles, profileName, true))!, { cipher: deps.cipher });
@@ -41,7 +47,11 @@ export async function importRecorded(deps: ImportDeps, source: string, profileNa
   if (result.runs.length === 0)
     throw new ApiError({
       code: 'NOTHING_FOUND',
-      message: `No recorded runs in ${result.from}` + (result.problems.length ? `: ${result.problems.length} file(s) could not be read (${result.problems[0].source}: ${result.problems[0].problem})` : '.'),
+      message:
+        `No recorded runs in ${result.from}` +
+        (result.problems.length
+          ? `: ${result.problems.length} file(s) could not be read (${result.problems[0].source}: ${result.problems[0].problem})`
+          : '.'),
       hint: 'The folder should hold result-partition-<P>MB/<data>/<run>/combined_data.json (or …/Batches/<batch>/<run>/…).',
     });
   const { saved, existing } = await saveRecordedRuns(deps.store, result);

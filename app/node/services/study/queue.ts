@@ -7,8 +7,21 @@ import type { SecretCipher } from '../../../../cloud/secret-cipher.ts';
 import { parseSweepParams, type SweepParamsInput } from '../../../../base/sweep-plan.ts';
 import { cloudJobRunner } from '../../../../study/cloud-job.ts';
 import { runStudy, type RunStudyOptions, type StudyProgress } from '../../../../study/run-study.ts';
-import { countJobs, createStudy, listStudies, loadStudy, studyFile, type JobState, type StudyState } from '../../../../study/study-store.ts';
-import { ApiError, type StudyListItem, type StudyProgressEvent, type StudyView } from '../../../common/contract/index.ts';
+import {
+  countJobs,
+  createStudy,
+  listStudies,
+  loadStudy,
+  studyFile,
+  type JobState,
+  type StudyState,
+} from '../../../../study/study-store.ts';
+import {
+  ApiError,
+  type StudyListItem,
+  type StudyProgressEvent,
+  type StudyView,
+} from '../../../common/contract/index.ts';
 import type { EventHub } from '../../../common/dispatcher.ts';
 import type { HistoryStore } from '../../history-store.ts';
 import { saveStudyLocalRun } from '../../study-history.ts';
@@ -76,7 +89,19 @@ export class StudyQueue {
       updatedAt: s.updatedAt,
       params: s.params as unknown as Record<string, unknown>,
       profile: a?.profile ?? null,
-      jobs: s.jobs.map((j) => ({ id: j.id, target: j.target, sweep: j.sweep, batchSize: j.batchSize, partitionMb: j.partitionMb, dataLabel: j.dataLabel, repeat: j.repeat, status: j.status, attempts: j.attempts, runId: j.runId, error: j.error })),
+      jobs: s.jobs.map((j) => ({
+        id: j.id,
+        target: j.target,
+        sweep: j.sweep,
+        batchSize: j.batchSize,
+        partitionMb: j.partitionMb,
+        dataLabel: j.dataLabel,
+        repeat: j.repeat,
+        status: j.status,
+        attempts: j.attempts,
+        runId: j.runId,
+        error: j.error,
+      })),
       counts,
       running: !!a,
       interrupted: !a && counts.running > 0,
@@ -88,11 +113,24 @@ export class StudyQueue {
     this.checkFree();
     let params;
     try {
-      params = parseSweepParams({ ...input.params, ...(input.params.localData ? { localData: input.params.localData.map((d) => path.resolve(expandHome(d))) } : {}) });
+      params = parseSweepParams({
+        ...input.params,
+        ...(input.params.localData
+          ? { localData: input.params.localData.map((d) => path.resolve(expandHome(d))) }
+          : {}),
+      });
     } catch (err) {
       throw fail('INVALID_INPUT', err);
     }
-    if (params.localData) for (const d of params.localData) if (!existsSync(d)) throw new ApiError({ code: 'NOT_FOUND', message: `The local data ${d} does not exist.`, file: d, hint: 'Pick .pt files or a folder of them, or leave the data empty for the bundled sample data.' });
+    if (params.localData)
+      for (const d of params.localData)
+        if (!existsSync(d))
+          throw new ApiError({
+            code: 'NOT_FOUND',
+            message: `The local data ${d} does not exist.`,
+            file: d,
+            hint: 'Pick .pt files or a folder of them, or leave the data empty for the bundled sample data.',
+          });
     // Several saved profiles and none chosen: say so before a study is created that could not start.
     if (params.target !== 'local') await profileFor(this.deps.profiles, input.profile, false);
     const state = await createStudy(this.deps.dataDir, params, input.name || undefined);
@@ -107,7 +145,12 @@ export class StudyQueue {
 
   cancel(id: string): void {
     const a = this.active.get(id);
-    if (!a) throw new ApiError({ code: 'NOT_FOUND', message: `Study ${id} is not running.`, hint: 'It may have finished already; reload the study.' });
+    if (!a)
+      throw new ApiError({
+        code: 'NOT_FOUND',
+        message: `Study ${id} is not running.`,
+        hint: 'It may have finished already; reload the study.',
+      });
     a.controller.abort();
   }
 
@@ -117,7 +160,12 @@ export class StudyQueue {
   }
 
   async load(id: string): Promise<StudyState> {
-    if (!existsSync(studyFile(this.deps.dataDir, id))) throw new ApiError({ code: 'NOT_FOUND', message: `There is no study "${id}".`, hint: 'Pick one from the list of studies.' });
+    if (!existsSync(studyFile(this.deps.dataDir, id)))
+      throw new ApiError({
+        code: 'NOT_FOUND',
+        message: `There is no study "${id}".`,
+        hint: 'Pick one from the list of studies.',
+      });
     try {
       return await loadStudy(this.deps.dataDir, id);
     } catch (err) {
@@ -127,8 +175,18 @@ export class StudyQueue {
 
   private checkFree(): void {
     const [cur] = this.active.keys();
-    if (cur) throw new ApiError({ code: 'BUSY', message: `Study ${cur} is already running.`, hint: 'Wait for it to finish or cancel it; one study at a time keeps the numbers honest.' });
-    if (this.deps.localBusy?.()) throw new ApiError({ code: 'BUSY', message: 'A local run is going.', hint: 'Wait for it to finish or cancel it, then start the study.' });
+    if (cur)
+      throw new ApiError({
+        code: 'BUSY',
+        message: `Study ${cur} is already running.`,
+        hint: 'Wait for it to finish or cancel it; one study at a time keeps the numbers honest.',
+      });
+    if (this.deps.localBusy?.())
+      throw new ApiError({
+        code: 'BUSY',
+        message: 'A local run is going.',
+        hint: 'Wait for it to finish or cancel it, then start the study.',
+      });
   }
 
   private async start(id: string, profileName: string | undefined, retryFailed: boolean): Promise<void> {
@@ -149,9 +207,26 @@ export class StudyQueue {
       if (p.event === 'job-progress' && now - lastEmit < PROGRESS_INTERVAL_MS) return;
       lastEmit = now;
       const f = p.local && p.local.samplesTotal > 0 ? Math.min(1, p.local.samplesDone / p.local.samplesTotal) : null;
-      emit({ studyId: id, event: p.event, counts: p.counts, total: p.total, jobId: p.job?.id ?? null, jobFraction: f, message: p.message });
+      emit({
+        studyId: id,
+        event: p.event,
+        counts: p.counts,
+        total: p.total,
+        jobId: p.job?.id ?? null,
+        jobFraction: f,
+        message: p.message,
+      });
     };
-    if (hasCloud && !profile) emit({ studyId: id, event: 'job-progress', counts: countJobs(state), total: state.jobs.length, jobId: null, jobFraction: null, message: 'Cloud jobs wait: no AWS profile is saved. Add one on the Profiles screen, then resume the study.' });
+    if (hasCloud && !profile)
+      emit({
+        studyId: id,
+        event: 'job-progress',
+        counts: countJobs(state),
+        total: state.jobs.length,
+        jobId: null,
+        jobFraction: null,
+        message: 'Cloud jobs wait: no AWS profile is saved. Add one on the Profiles screen, then resume the study.',
+      });
     this.active.set(id, a);
     a.done = runStudy(id, {
       dataDir: this.deps.dataDir,
@@ -170,8 +245,22 @@ export class StudyQueue {
               history: this.deps.store,
               dataset: state.params.localData,
               onEvent: (job, e) => {
-                const msg = e.type === 'started' ? `${job.id}: execution started, results in ${e.resultPath}` : e.type === 'notice' ? `${job.id}: ${e.message}` : null;
-                if (msg) emit({ studyId: id, event: 'job-progress', counts: a.last?.counts ?? countJobs(state), total: state.jobs.length, jobId: job.id, jobFraction: null, message: msg });
+                const msg =
+                  e.type === 'started'
+                    ? `${job.id}: execution started, results in ${e.resultPath}`
+                    : e.type === 'notice'
+                      ? `${job.id}: ${e.message}`
+                      : null;
+                if (msg)
+                  emit({
+                    studyId: id,
+                    event: 'job-progress',
+                    counts: a.last?.counts ?? countJobs(state),
+                    total: state.jobs.length,
+                    jobId: job.id,
+                    jobFraction: null,
+                    message: msg,
+                  });
               },
             }),
           }
@@ -179,7 +268,16 @@ export class StudyQueue {
     })
       .then(
         () => undefined,
-        (err) => emit({ studyId: id, event: 'error', counts: a.last?.counts ?? countJobs(state), total: state.jobs.length, jobId: null, jobFraction: null, message: err instanceof Error ? err.message : String(err) }),
+        (err) =>
+          emit({
+            studyId: id,
+            event: 'error',
+            counts: a.last?.counts ?? countJobs(state),
+            total: state.jobs.length,
+            jobId: null,
+            jobFraction: null,
+            message: err instanceof Error ? err.message : String(err),
+          }),
       )
       .finally(() => {
         clients?.destroy();
@@ -190,6 +288,12 @@ export class StudyQueue {
   /** Every local run of a study also goes to History, like a run started on its own. */
   private saveLocal(state: StudyState, res: LocalRunResult, job: JobState): Promise<string> {
     const d = res.record.dataset;
-    return saveStudyLocalRun(this.deps.store, state, job, res, d.synthetic ? 'synthetic sample data' : d.spec.map((f) => path.basename(f)).join(', '));
+    return saveStudyLocalRun(
+      this.deps.store,
+      state,
+      job,
+      res,
+      d.synthetic ? 'synthetic sample data' : d.spec.map((f) => path.basename(f)).join(', '),
+    );
   }
 }

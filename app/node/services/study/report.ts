@@ -38,11 +38,21 @@ export async function studyReport(
       ]
     : [
         ['Runs', `${runs.length} from History`],
-        ['Partition sizes (MB)', [...new Set(runs.map((r) => r.partitionMb).filter((x) => x !== null))].join(', ') || '—'],
+        [
+          'Partition sizes (MB)',
+          [...new Set(runs.map((r) => r.partitionMb).filter((x) => x !== null))].join(', ') || '—',
+        ],
         ['Data labels', [...new Set(runs.map((r) => r.dataLabel).filter((x) => x !== null))].join(', ') || '—'],
         ['Batch sizes', [...new Set(runs.map((r) => r.batchSize))].sort((a, b) => a - b).join(', ')],
       ];
-  if (cloudTarget) settings.push(['Lambda memory for costs', cost.lambdaMemoryMb ? `${cost.lambdaMemoryMb} MB` : 'as recorded with each run (10240 MB when unknown)'], ['Lambda architecture', cost.arch ?? 'x86_64']);
+  if (cloudTarget)
+    settings.push(
+      [
+        'Lambda memory for costs',
+        cost.lambdaMemoryMb ? `${cost.lambdaMemoryMb} MB` : 'as recorded with each run (10240 MB when unknown)',
+      ],
+      ['Lambda architecture', cost.arch ?? 'x86_64'],
+    );
   if (skipped.length) settings.push(['Runs left out', skipped.map((s) => `${s.id}: ${s.problem}`).join('; ')]);
   const html = studyReportHtml({
     title,
@@ -53,12 +63,20 @@ export async function studyReport(
     costOptions: { lambdaMemoryMb: cost.lambdaMemoryMb, arch: cost.arch },
     settings,
     environment: [
-      ['Report made on', `${h.cpuModel}, ${h.physicalCores} cores (${h.logicalCores} logical), ${(h.ramBytes / 2 ** 30).toFixed(1)} GB RAM`],
+      [
+        'Report made on',
+        `${h.cpuModel}, ${h.physicalCores} cores (${h.logicalCores} logical), ${(h.ramBytes / 2 ** 30).toFixed(1)} GB RAM`,
+      ],
       ['System', `${h.os} ${h.arch}, Node ${h.node}, onnxruntime ${h.onnxruntime}`],
       ['App', 'CosmicAI Bench'],
     ],
   });
-  const fileName = `${title.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'study'}-report.html`;
+  const fileName = `${
+    title
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80) || 'study'
+  }-report.html`;
   return { title, html, fileName };
 }
 
@@ -69,7 +87,11 @@ export function studyReportPdf(
   suggestedName: string,
 ): Promise<{ path: string | null }> {
   if (!printPdf)
-    throw new ApiError({ code: 'UNSUPPORTED', message: 'Saving PDF directly is only available in the desktop app.', hint: 'Open the HTML report and print it to PDF from the browser (Ctrl/Cmd+P).' });
+    throw new ApiError({
+      code: 'UNSUPPORTED',
+      message: 'Saving PDF directly is only available in the desktop app.',
+      hint: 'Open the HTML report and print it to PDF from the browser (Ctrl/Cmd+P).',
+    });
   return printPdf(html, suggestedName);
 }
 

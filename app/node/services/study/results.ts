@@ -41,10 +41,21 @@ export async function selectedMeasurements(
 }
 
 /** Tables 1–3, the charts and the findings of the chosen measurements, at the saved prices. */
-export async function studyResults(dataDir: string, chosen: SelectedMeasurements, cost: CostSettings = {}): Promise<StudyResults> {
+export async function studyResults(
+  dataDir: string,
+  chosen: SelectedMeasurements,
+  cost: CostSettings = {},
+): Promise<StudyResults> {
   const { title, runs, skipped } = chosen;
   const { table: prices } = await loadPriceTable(dataDir);
   const opts = { lambdaMemoryMb: cost.lambdaMemoryMb, arch: cost.arch, prices };
   const tables = [table1(runs), table2(runs), table3(runs, opts)].filter((t) => t.rows.length > 0);
-  return { title, runs: runs.length, tables, charts: studyCharts(runs, opts), findings: summarizeFindings(runs, opts), skipped };
+  return {
+    title,
+    runs: runs.length,
+    tables,
+    charts: studyCharts(runs, opts),
+    findings: summarizeFindings(runs, opts),
+    skipped,
+  };
 }

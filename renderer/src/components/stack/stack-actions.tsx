@@ -8,7 +8,15 @@ import { EventList, FailureBox, Outputs } from './stack-views.tsx';
 
 /** A deployed stack's actions on its profile: status, update, delete, followed live. */
 
-export function StackActions({ profile, resume, onDeleted }: { profile: RedactedProfile; resume?: ActiveStackOp; onDeleted: () => void }) {
+export function StackActions({
+  profile,
+  resume,
+  onDeleted,
+}: {
+  profile: RedactedProfile;
+  resume?: ActiveStackOp;
+  onDeleted: () => void;
+}) {
   const stackName = stackNameOf(profile)!;
   const [status, setStatus] = useState<StackStatusView | 'loading' | null>(null);
   const [confirm, setConfirm] = useState(false);
@@ -34,7 +42,9 @@ export function StackActions({ profile, resume, onDeleted }: { profile: Redacted
     op.reset();
     setFollowing(stackName);
     try {
-      setOpId((await api.stack.delete({ profile: profile.name, stackName, ...(fast ? { pollSeconds: 0.2 } : {}) })).opId);
+      setOpId(
+        (await api.stack.delete({ profile: profile.name, stackName, ...(fast ? { pollSeconds: 0.2 } : {}) })).opId,
+      );
     } catch (err) {
       setFollowing(null);
       setError(err);
@@ -51,10 +61,20 @@ export function StackActions({ profile, resume, onDeleted }: { profile: Redacted
         <span className="muted">
           Made by deploying stack <strong>{stackName}</strong>.
         </span>
-        <button className="small" onClick={loadStatus} disabled={status === 'loading' || (!!following && !f)} data-testid="stack-status">
+        <button
+          className="small"
+          onClick={loadStatus}
+          disabled={status === 'loading' || (!!following && !f)}
+          data-testid="stack-status"
+        >
           {status === 'loading' ? 'Reading…' : 'Stack status'}
         </button>
-        <button className="small danger" onClick={() => setConfirm(true)} disabled={!!following && !f} data-testid="stack-delete">
+        <button
+          className="small danger"
+          onClick={() => setConfirm(true)}
+          disabled={!!following && !f}
+          data-testid="stack-delete"
+        >
           Delete stack
         </button>
         {opId && following && !f && (
@@ -68,13 +88,19 @@ export function StackActions({ profile, resume, onDeleted }: { profile: Redacted
         <div data-testid="stack-status-report" style={{ marginTop: 8 }}>
           {status.exists ? (
             <>
-              <span className={`badge ${/FAILED|ROLLBACK/.test(status.status ?? '') ? 'failed' : /_COMPLETE$/.test(status.status ?? '') ? 'completed' : 'running'}`}>{status.status}</span>
+              <span
+                className={`badge ${/FAILED|ROLLBACK/.test(status.status ?? '') ? 'failed' : /_COMPLETE$/.test(status.status ?? '') ? 'completed' : 'running'}`}
+              >
+                {status.status}
+              </span>
               {status.reason && <span className="muted"> {status.reason}</span>}
               <Outputs outputs={status.outputs} />
               <EventList events={status.recentEvents} />
             </>
           ) : (
-            <div className="notice">No stack named '{stackName}' in {profile.region}: it was deleted, or never finished creating.</div>
+            <div className="notice">
+              No stack named '{stackName}' in {profile.region}: it was deleted, or never finished creating.
+            </div>
           )}
         </div>
       )}
@@ -86,7 +112,9 @@ export function StackActions({ profile, resume, onDeleted }: { profile: Redacted
           {f?.status === 'completed' && (
             <span data-testid="stack-deleted">
               Stack {stackName} deleted.
-              {f.retainedBucket ? ` The bucket ${f.retainedBucket} was kept (your results and staged data); remove it yourself when done.` : ''}{' '}
+              {f.retainedBucket
+                ? ` The bucket ${f.retainedBucket} was kept (your results and staged data); remove it yourself when done.`
+                : ''}{' '}
               <button className="small" onClick={onDeleted}>
                 Remove this profile
               </button>
@@ -101,8 +129,9 @@ export function StackActions({ profile, resume, onDeleted }: { profile: Redacted
           <div className="modal" style={{ width: 'min(560px, 94vw)' }}>
             <h2 style={{ margin: 0 }}>Delete stack {stackName}?</h2>
             <p>
-              CloudFormation removes the Lambdas, the state machine, the roles and the log groups (with their logs). A bucket the stack created is <strong>kept</strong>, with your results. Runs on
-              this profile stop working until you deploy again.
+              CloudFormation removes the Lambdas, the state machine, the roles and the log groups (with their logs). A
+              bucket the stack created is <strong>kept</strong>, with your results. Runs on this profile stop working
+              until you deploy again.
             </p>
             <div className="row">
               <button className="danger" onClick={remove} data-testid="confirm-stack-delete">

@@ -1,7 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../../api.ts';
 import type { RedactedProfile } from '../../../../base/profile-schema.ts';
-import type { PackageReport, StackEventView, StackFinished, StackProgressView } from '../../../../app/common/contract/index.ts';
+import type {
+  PackageReport,
+  StackEventView,
+  StackFinished,
+  StackProgressView,
+} from '../../../../app/common/contract/index.ts';
 
 /** A stack operation as the UI follows it: which stack a profile came from, its live events, its progress line. */
 
@@ -28,7 +33,8 @@ export function useStackOp(stackName: string | null, initialEvents: StackEventVi
   useEffect(() => {
     const offP = api.on('stack.progress', (p) => {
       if (p.stackName !== name.current) return;
-      if (p.kind === 'event' && p.event) setEvents((cur) => (cur.some((e) => e.eventId === p.event!.eventId) ? cur : [...cur, p.event!]));
+      if (p.kind === 'event' && p.event)
+        setEvents((cur) => (cur.some((e) => e.eventId === p.event!.eventId) ? cur : [...cur, p.event!]));
       else setLast(p);
       if (p.packaged) setPackaged(p.packaged);
     });
@@ -51,8 +57,11 @@ export function useStackOp(stackName: string | null, initialEvents: StackEventVi
 
 export function progressLine(p: StackProgressView | null, events: StackEventView[], stackName: string): string {
   const stackEvent = [...events].reverse().find((e) => e.logicalId === stackName);
-  if (p?.kind === 'upload' && p.upload) return `Uploading ${p.upload.key}: ${p.upload.phase}${p.upload.bytesTotal ? ` ${mb(p.upload.bytesDone)} / ${mb(p.upload.bytesTotal)}` : ''}`;
-  if (stackEvent && (!p || p.kind === 'phase' || p.kind === 'event')) return `${p?.message ? `${p.message} · ` : ''}stack ${stackEvent.status}`;
-  if (p?.kind === 'packaged' && p.packaged) return `Packaged: ${mb(p.packaged.unzippedBytes)} unzipped (limit ${mb(p.packaged.limitBytes)}), ${mb(p.packaged.zippedBytes)} zipped`;
+  if (p?.kind === 'upload' && p.upload)
+    return `Uploading ${p.upload.key}: ${p.upload.phase}${p.upload.bytesTotal ? ` ${mb(p.upload.bytesDone)} / ${mb(p.upload.bytesTotal)}` : ''}`;
+  if (stackEvent && (!p || p.kind === 'phase' || p.kind === 'event'))
+    return `${p?.message ? `${p.message} · ` : ''}stack ${stackEvent.status}`;
+  if (p?.kind === 'packaged' && p.packaged)
+    return `Packaged: ${mb(p.packaged.unzippedBytes)} unzipped (limit ${mb(p.packaged.limitBytes)}), ${mb(p.packaged.zippedBytes)} zipped`;
   return p?.message ?? 'Starting…';
 }

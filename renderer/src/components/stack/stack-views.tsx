@@ -22,7 +22,11 @@ export function EventList({ events }: { events: StackEventView[] }) {
             <tr key={e.eventId}>
               <td className="nowrap">{e.timestamp.slice(11, 19)}</td>
               <td>
-                <span className={`badge ${e.status.endsWith('_FAILED') ? 'failed' : e.status.endsWith('_COMPLETE') ? (e.status.includes('ROLLBACK') ? 'cancelled' : 'completed') : 'running'}`}>{e.status}</span>
+                <span
+                  className={`badge ${e.status.endsWith('_FAILED') ? 'failed' : e.status.endsWith('_COMPLETE') ? (e.status.includes('ROLLBACK') ? 'cancelled' : 'completed') : 'running'}`}
+                >
+                  {e.status}
+                </span>
               </td>
               <td>
                 {e.logicalId} <span className="muted">{e.resourceType}</span>
@@ -53,13 +57,25 @@ export function Outputs({ outputs }: { outputs: Record<string, string> }) {
   );
 }
 
-export function FailureBox({ error, failed, cancelled }: { error: ApiErrorData; failed?: StackEventView; cancelled: boolean }) {
+export function FailureBox({
+  error,
+  failed,
+  cancelled,
+}: {
+  error: ApiErrorData;
+  failed?: StackEventView;
+  cancelled: boolean;
+}) {
   return (
     <div data-testid="stack-failure" style={{ marginTop: 10 }}>
-      <ErrorBox error={error} title={cancelled ? 'Stopped following' : failed ? 'The stack was rolled back' : 'The operation failed'} />
+      <ErrorBox
+        error={error}
+        title={cancelled ? 'Stopped following' : failed ? 'The stack was rolled back' : 'The operation failed'}
+      />
       {failed && (
         <div className="muted" data-testid="stack-failed-resource" style={{ marginTop: -10, marginBottom: 10 }}>
-          Failed resource: <strong>{failed.logicalId}</strong> ({failed.resourceType}) {failed.status}: {failed.reason ?? 'no reason given'}
+          Failed resource: <strong>{failed.logicalId}</strong> ({failed.resourceType}) {failed.status}:{' '}
+          {failed.reason ?? 'no reason given'}
         </div>
       )}
     </div>
