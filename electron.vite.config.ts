@@ -4,13 +4,20 @@ import { fileURLToPath } from 'node:url';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-// `electron-vite build`: out/main/index.js, out/preload/index.cjs (CommonJS, self-contained: the sandbox allows no
-// require of node_modules), out/renderer (the same bundle the browser host serves).
+// `electron-vite build`: out/main/index.js (the main process with the Node side bundled in: engine, cloud, study, app
+// services; npm dependencies such as onnxruntime-node stay external) and out/main/worker.js (the inference worker),
+// out/preload/index.cjs (CommonJS, self-contained: the sandbox allows no require of node_modules), out/renderer (the
+// same bundle the browser host serves).
 export default defineConfig({
   main: {
     build: {
       outDir: here('./out/main'),
-      rollupOptions: { input: { index: here('./electron/main.ts') } },
+      rollupOptions: {
+        input: { index: here('./electron/main.ts'), worker: here('./engine/run/worker.ts') },
+        // Build tools used only from a checkout (rebuilding the UI, packaging the Lambda code) stay external.
+        external: ['vite', 'esbuild'],
+        output: { chunkFileNames: '[name]-[hash].js' },
+      },
     },
   },
   preload: {

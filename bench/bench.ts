@@ -28,7 +28,7 @@ import { ensureDefaultSampleData, generateSampleData } from '../engine/data/samp
 import { ensureReferenceModel } from '../engine/model/model-cache.ts';
 import { inspectModel } from '../engine/model/model-info.ts';
 import { hostInfo } from '../engine/run/host-info.ts';
-import type { LocalRunRecord } from '../engine/run/run-record.ts';
+import type { LocalRunRecord } from '../base/local-run-record.ts';
 import { formatTable } from '../app/cli/local-table.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

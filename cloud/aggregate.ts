@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { percentiles } from '../engine/run/percentiles.ts';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../base/metric-keys.ts';
 
 /**
  * The study's per-rank result and its aggregation, exactly as `aws/stats.py` does it:
@@ -14,9 +15,9 @@ const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
 /** One rank's result file, the study's schema. Extra fields (e.g. s3 timings) are kept. */
 export const RankResultSchema = z.looseObject({
-  'total_cpu_time (seconds)': finite,
-  'total_cpu_memory (MB)': finite,
-  'execution_time (seconds/batch)': finite,
+  [CPU_TIME]: finite,
+  [CPU_MEMORY]: finite,
+  [EXECUTION_TIME]: finite,
   num_batches: finite,
   batch_size: finite,
   device: z.string(),
@@ -29,8 +30,8 @@ export type RankResult = z.infer<typeof RankResultSchema>;
 
 /** The fields the aggregation itself needs; a rank missing these cannot be counted. */
 export const AggregatableRankSchema = z.looseObject({
-  'total_cpu_time (seconds)': finite,
-  'total_cpu_memory (MB)': finite,
+  [CPU_TIME]: finite,
+  [CPU_MEMORY]: finite,
   throughput_bps: finite,
 });
 
@@ -57,15 +58,15 @@ export function removeOutliersAndMean(values: number[], threshold = 1.5): Outlie
 export interface CloudAggregate {
   ranks: number;
   /** IQR-filtered mean over ranks (study). */
-  'total_cpu_time (seconds)': number;
+  [CPU_TIME]: number;
   /** Sum over ranks (study). */
-  'total_cpu_memory (MB)': number;
+  [CPU_MEMORY]: number;
   /** Sum over ranks (study). */
   throughput_bps: number;
   /** Σ throughput_bps × total_cpu_time (study). */
   total_bits: number;
   /** Mean over ranks (added, for the comparison table). */
-  'execution_time (seconds/batch)': number | null;
+  [EXECUTION_TIME]: number | null;
   /** Sum over ranks (added). */
   sample_persec: number | null;
   /** Sum over ranks (added). */
@@ -86,21 +87,21 @@ const optional = (ranks: Array<Record<string, unknown>>, key: string): number[] 
 };
 
 export function aggregateRanks(ranks: Array<z.infer<typeof AggregatableRankSchema>>, mapDurationSeconds: number | null = null): CloudAggregate {
-  const cpu = ranks.map((r) => r['total_cpu_time (seconds)']);
+  const cpu = ranks.map((r) => r[CPU_TIME]);
   const cpuMean = removeOutliersAndMean(cpu);
-  const totalBits = sum(ranks.map((r) => r.throughput_bps * r['total_cpu_time (seconds)']));
-  const spb = optional(ranks, 'execution_time (seconds/batch)');
+  const totalBits = sum(ranks.map((r) => r.throughput_bps * r[CPU_TIME]));
+  const spb = optional(ranks, EXECUTION_TIME);
   const sps = optional(ranks, 'sample_persec');
   const nb = optional(ranks, 'num_batches');
   const bs = optional(ranks, 'batch_size');
   const duration = mapDurationSeconds !== null && mapDurationSeconds > 0 ? mapDurationSeconds : null;
   return {
     ranks: ranks.length,
-    'total_cpu_time (seconds)': cpuMean.mean,
-    'total_cpu_memory (MB)': sum(ranks.map((r) => r['total_cpu_memory (MB)'])),
+    [CPU_TIME]: cpuMean.mean,
+    [CPU_MEMORY]: sum(ranks.map((r) => r[CPU_MEMORY])),
     throughput_bps: sum(ranks.map((r) => r.throughput_bps)),
     total_bits: totalBits,
-    'execution_time (seconds/batch)': spb ? sum(spb) / spb.length : null,
+    [EXECUTION_TIME]: spb ? sum(spb) / spb.length : null,
     sample_persec: sps ? sum(sps) : null,
     num_batches: nb ? sum(nb) : null,
     batch_size: bs && bs.every((b) => b === bs[0]) ? bs[0] : null,
@@ -111,11 +112,11 @@ export function aggregateRanks(ranks: Array<z.infer<typeof AggregatableRankSchem
 }
 
 export const AGGREGATE_DEFINITIONS: Record<string, string> = {
-  'total_cpu_time (seconds)': "Per-rank CPU time, averaged after dropping ranks outside 1.5×IQR (quartiles by linear interpolation), as the study's stats.py.",
-  'total_cpu_memory (MB)': 'Per-rank memory summed over ranks (study).',
+  [CPU_TIME]: "Per-rank CPU time, averaged after dropping ranks outside 1.5×IQR (quartiles by linear interpolation), as the study's stats.py.",
+  [CPU_MEMORY]: 'Per-rank memory summed over ranks (study).',
   throughput_bps: 'Per-rank throughput summed over ranks (study): the throughput if all ranks ran at once.',
   total_bits: 'Σ over ranks of throughput_bps × total_cpu_time (study).',
-  'execution_time (seconds/batch)': 'Mean over ranks of seconds per batch.',
+  [EXECUTION_TIME]: 'Mean over ranks of seconds per batch.',
   sample_persec: 'Per-rank samples/second summed over ranks.',
   wall_throughput_bps: "Wall throughput: total_bits ÷ the Map state's duration from the execution history (the study's adjusted throughput).",
   map_duration_seconds: 'The Distributed Map state: MapStateEntered to MapStateExited (or to the failure) in the execution history.',

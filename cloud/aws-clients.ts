@@ -6,7 +6,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { fromEnv, fromIni, fromSSO } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { rememberCredentials } from './aws-errors.ts';
-import type { StoredProfile } from './profile-schema.ts';
+import type { StoredProfile } from '../base/profile-schema.ts';
 import { checkEndpoints } from './endpoint-policy.ts';
 import { decryptKeys, type SecretCipher } from './secret-cipher.ts';
 

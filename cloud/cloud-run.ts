@@ -1,6 +1,7 @@
 import type { AwsClients } from './aws-clients.ts';
 import { CloudError } from './aws-errors.ts';
-import { CLOUD_METRIC_DEFINITIONS, CloudRunRecordSchema, headlineMetrics, type CloudRunRecord, type CloudRunStatus, type LambdaUsage } from './cloud-run-record.ts';
+import { CloudRunRecordSchema, type CloudRunRecord, type CloudRunStatus, type LambdaUsage } from '../base/cloud-run-record.ts';
+import { CLOUD_METRIC_DEFINITIONS, headlineMetrics } from './cloud-metrics.ts';
 import { logGroupName } from './connection-test.ts';
 import { startExecution, type StartedExecution } from './execution.ts';
 import { collectReportLines, tailLogs, type LogLine, type ReportLine } from './logs.ts';
@@ -28,7 +29,7 @@ export interface RunHistorySink {
     id: string,
     fin: {
       status: 'completed' | 'cancelled' | 'failed';
-      record?: Record<string, unknown> | null;
+      record?: CloudRunRecord | null;
       partitions?: Array<Record<string, unknown>>;
       headline?: Record<string, unknown>;
       error?: { code: string; message: string; hint?: string } | null;
@@ -202,7 +203,7 @@ export async function saveToHistory(history: RunHistorySink, record: CloudRunRec
   const stored = { ...record, id };
   await history.finish(id, {
     status: historyStatus(record.status),
-    record: stored as unknown as Record<string, unknown>,
+    record: stored,
     partitions: record.rank_results.map((r, i) => ({ ...r, partition: i + 1, key: record.rank_keys[i] })),
     headline: {
       batchSize: record.batch_size ?? undefined,

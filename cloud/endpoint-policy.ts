@@ -1,4 +1,4 @@
-import type { Endpoints } from './profile-schema.ts';
+import type { Endpoints } from '../base/profile-schema.ts';
 
 /**
  * Endpoint overrides (local emulators, S3-compatible stores) must not send signed requests and session tokens in

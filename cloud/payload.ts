@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CAI_PAYLOAD_FIELDS, CaiPayloadSchema, type CaiPayload } from './payload-schema.ts';
-import type { StoredProfile } from './profile-schema.ts';
+import type { StoredProfile } from '../base/profile-schema.ts';
 
 export type { CaiPayload } from './payload-schema.ts';
 

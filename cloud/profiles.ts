@@ -18,10 +18,10 @@ import {
   type RedactedProfile,
   type StoredCredentials,
   type StoredProfile,
-} from './profile-schema.ts';
+} from '../base/profile-schema.ts';
 import { encryptKeys, type SecretCipher } from './secret-cipher.ts';
 
-export type { ProfileInput, ProfilePatch, RedactedProfile, StoredProfile } from './profile-schema.ts';
+export type { ProfileInput, ProfilePatch, RedactedProfile, StoredProfile } from '../base/profile-schema.ts';
 
 export class ProfileError extends Error {
   constructor(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { StudyFieldsSchema } from '../engine/run/run-record.ts';
+import { StudyFieldsSchema } from '../base/local-run-record.ts';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../base/metric-keys.ts';
 
 /**
  * One rank's result file `<result_path>/<rank>.json`, with exactly the study's keys (AI-for-Astronomy
@@ -16,9 +17,9 @@ export type RankResult = z.infer<typeof RankResultSchema>;
 
 /** The keys in the study's order. */
 export const RANK_RESULT_KEYS = [
-  'total_cpu_time (seconds)',
-  'total_cpu_memory (MB)',
-  'execution_time (seconds/batch)',
+  CPU_TIME,
+  CPU_MEMORY,
+  EXECUTION_TIME,
   'num_batches',
   'batch_size',
   'device',

@@ -1,4 +1,4 @@
-import type { CloudRunRecord } from './cloud-run-record.ts';
+import type { CloudRunRecord } from '../base/cloud-run-record.ts';
 import { parseCaiPayload, type CaiPayload } from './payload-schema.ts';
 
 /** The ranks of a finished execution that need running again: failed ones, and ones whose result is missing or malformed. */

@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { awsCall } from './aws-errors.ts';
 import { aggregateRanks, AggregatableRankSchema, type CloudAggregate } from './aggregate.ts';
+import { CPU_MEMORY, CPU_TIME } from '../base/metric-keys.ts';
 
 /**
  * Reads a run's results under `result_path`: every per-rank `*.json` and the summarizer's `combined_data.json`.
@@ -10,12 +11,6 @@ import { aggregateRanks, AggregatableRankSchema, type CloudAggregate } from './a
 export const COMBINED_FILE = 'combined_data.json';
 /** A rank result is a few hundred bytes; anything this large is not one. */
 const MAX_RESULT_BYTES = 16 * 1024 * 1024;
-
-export interface RankFile {
-  key: string;
-  /** The parsed object(s) as stored (a file may hold one object or a list, as the summarizer accepts). */
-  raw: unknown;
-}
 
 export interface ResultProblem {
   key: string;
@@ -117,6 +112,6 @@ export async function readResults(s3: S3Client, bucket: string, resultPath: stri
     combined,
     source,
     problems,
-    aggregate: counted.length ? aggregateRanks(counted as Array<{ 'total_cpu_time (seconds)': number; 'total_cpu_memory (MB)': number; throughput_bps: number }>, mapDurationSeconds) : null,
+    aggregate: counted.length ? aggregateRanks(counted as Array<{ [CPU_TIME]: number; [CPU_MEMORY]: number; throughput_bps: number }>, mapDurationSeconds) : null,
   };
 }

@@ -155,7 +155,7 @@ export async function stageFiles(s3: S3Client, bucket: string, files: StageFile[
         return report;
       }
       if (err instanceof CloudError || (err as Error).message?.startsWith('Integrity')) throw err;
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`Cannot read ${localPath}: the file disappeared while staging.`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`Cannot read ${localPath}: the file disappeared while staging.`, { cause: err });
       throw new CloudError(describeAwsError(err, { service: 'S3', operation: 'Upload', bucket, key }));
     }
   }
@@ -195,8 +195,8 @@ export async function listFolder(dir: string, keyPrefix: string): Promise<StageF
   try {
     await walk('');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`Folder not found: ${dir}`);
-    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new Error(`${dir} is not a folder`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`Folder not found: ${dir}`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new Error(`${dir} is not a folder`, { cause: err });
     throw err;
   }
   return out;

@@ -1,7 +1,6 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, safeStorage, session, shell, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   appFileFor,
   appFileUrl,
@@ -20,8 +19,8 @@ import {
 /**
  * The Electron main process: one window on our own `app://` scheme, locked down (context isolation, sandbox, no
  * Node in the page, strict CSP, no navigation or new windows), hosting the same Node services as the browser host.
- * The Node side (engine, services) runs from the TypeScript sources through tsx, exactly as the CLI does;
- * inference itself runs in a worker thread, so this process never blocks.
+ * The Node side (engine, services) is bundled with this file into out/main by electron-vite (onnxruntime-node stays
+ * an external native module); inference runs in a worker thread (out/main/worker.js), so this process never blocks.
  */
 
 type HostKit = typeof import('../app/node/host-kit.ts');
@@ -59,9 +58,8 @@ if (!app.requestSingleInstanceLock()) {
 
   app.whenReady().then(async () => {
     const root = app.getAppPath();
-    const { register } = await import('tsx/esm/api');
-    register();
-    const kit: HostKit = await import(pathToFileURL(path.join(root, 'app/node/host-kit.ts')).href);
+    // Loaded once the app is ready (it reads COSMICAI_DATA_DIR, set above); bundled into out/main by electron-vite.
+    const kit: HostKit = await import('../app/node/host-kit.ts');
     const rendererDir = process.env.ELECTRON_RENDERER_URL ? '' : path.join(root, 'out', 'renderer');
     const dataDir = process.env.COSMICAI_DATA_DIR!;
 

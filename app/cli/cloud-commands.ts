@@ -8,14 +8,14 @@ import { testConnection } from '../../cloud/connection-test.ts';
 import { checkExecutionArn, stopExecution } from '../../cloud/execution.ts';
 import { snapshotExecution } from '../../cloud/monitor.ts';
 import { buildPayload, newResultPath, parsePayloadText, payloadToText, type CaiPayload } from '../../cloud/payload.ts';
-import type { CredentialsInput, ProfileInput } from '../../cloud/profile-schema.ts';
+import type { CredentialsInput, ProfileInput } from '../../base/profile-schema.ts';
 import { readResults } from '../../cloud/results.ts';
-import { CloudRunRecordSchema } from '../../cloud/cloud-run-record.ts';
+import { CloudRunRecordSchema } from '../../base/cloud-run-record.ts';
 import { rerunPayload } from '../../cloud/rerun.ts';
 import { removeSuperseded } from '../node/cloud-history.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { resolveRunId } from '../node/run-ref.ts';
-import { DEFAULT_BATCH_SIZE } from '../../engine/run/defaults.ts';
+import { DEFAULT_BATCH_SIZE } from '../../base/options.ts';
 import { abortOnSigint, profileStore, resolveProfile, withProfileClients } from './saved-profiles.ts';
 import { formatChecks, formatProfile, formatRecord, formatResults, formatSnapshot, formatSnapshotDetail, formatStageProgress } from './cloud-format.ts';
 

@@ -1,9 +1,10 @@
 import type { ConnectionCheck } from '../../cloud/connection-test.ts';
-import type { CloudRunRecord } from '../../cloud/cloud-run-record.ts';
+import type { CloudRunRecord } from '../../base/cloud-run-record.ts';
 import type { ExecutionSnapshot } from '../../cloud/monitor.ts';
-import type { RedactedProfile } from '../../cloud/profile-schema.ts';
+import type { RedactedProfile } from '../../base/profile-schema.ts';
 import type { RunResults } from '../../cloud/results.ts';
 import type { StageProgress } from '../../cloud/staging.ts';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
 
 /** Plain-text views of cloud objects for the CLI. */
 
@@ -60,11 +61,11 @@ export function formatResults(r: Pick<RunResults, 'resultPath' | 'aggregate' | '
   if (a) {
     lines.push(
       `  ranks                            ${a.ranks}`,
-      `  total_cpu_time (seconds)         ${fmt(a['total_cpu_time (seconds)'])}   (mean, 1.5×IQR outliers dropped: ${a.cpu_time_outliers_dropped})`,
-      `  total_cpu_memory (MB)            ${fmt(a['total_cpu_memory (MB)'])}   (sum)`,
+      `  total_cpu_time (seconds)         ${fmt(a[CPU_TIME])}   (mean, 1.5×IQR outliers dropped: ${a.cpu_time_outliers_dropped})`,
+      `  total_cpu_memory (MB)            ${fmt(a[CPU_MEMORY])}   (sum)`,
       `  throughput_bps                   ${fmt(a.throughput_bps)}   (sum over ranks)`,
       `  total_bits                       ${fmt(a.total_bits)}`,
-      `  execution_time (seconds/batch)   ${fmt(a['execution_time (seconds/batch)'])}   (mean)`,
+      `  execution_time (seconds/batch)   ${fmt(a[EXECUTION_TIME])}   (mean)`,
       `  sample_persec                    ${fmt(a.sample_persec)}   (sum)`,
       `  wall throughput (bps)            ${fmt(a.wall_throughput_bps)}   (total_bits ÷ Map state ${fmt(a.map_duration_seconds)} s)`,
     );
@@ -77,7 +78,7 @@ export function formatRecord(r: CloudRunRecord): string {
   const lines = [
     `cloud run ${r.id}: ${r.status}`,
     `  execution ${r.executionArn}`,
-    formatResults({ resultPath: r.result_path, problems: r.result_problems, source: r.results_source, ranks: r.rank_results, aggregate: r.ranks ? { ranks: r.ranks, 'total_cpu_time (seconds)': r['total_cpu_time (seconds)'] ?? NaN, 'total_cpu_memory (MB)': r['total_cpu_memory (MB)'] ?? NaN, throughput_bps: r.throughput_bps ?? NaN, total_bits: r.total_bits ?? NaN, 'execution_time (seconds/batch)': r['execution_time (seconds/batch)'], sample_persec: r.sample_persec, num_batches: r.num_batches, batch_size: r.batch_size, cpu_time_outliers_dropped: r.cpu_time_outliers_dropped, map_duration_seconds: r.map_duration_seconds, wall_throughput_bps: r.wall_throughput_bps } : null }),
+    formatResults({ resultPath: r.result_path, problems: r.result_problems, source: r.results_source, ranks: r.rank_results, aggregate: r.ranks ? { ranks: r.ranks, [CPU_TIME]: r[CPU_TIME] ?? NaN, [CPU_MEMORY]: r[CPU_MEMORY] ?? NaN, throughput_bps: r.throughput_bps ?? NaN, total_bits: r.total_bits ?? NaN, [EXECUTION_TIME]: r[EXECUTION_TIME], sample_persec: r.sample_persec, num_batches: r.num_batches, batch_size: r.batch_size, cpu_time_outliers_dropped: r.cpu_time_outliers_dropped, map_duration_seconds: r.map_duration_seconds, wall_throughput_bps: r.wall_throughput_bps } : null }),
   ];
   for (const f of r.failed_ranks) lines.push(`  failed rank ${f.rank ?? `#${f.index ?? '?'}`}: ${f.error}${f.cause ? ` — ${f.cause.slice(0, 300)}` : ''}`);
   if (r.error && !r.failed_ranks.length) lines.push(`  error: ${r.error}${r.cause ? `: ${r.cause.slice(0, 500)}` : ''}`);

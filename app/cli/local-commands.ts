@@ -5,9 +5,9 @@ import { runLocal, LocalRunError, type LocalRunResult } from '../../engine/run/l
 import { writePredictionsCsv } from '../../engine/run/predictions.ts';
 import { formatLocalRun, formatProgress } from './local-table.ts';
 import { appDataDir } from '../../engine/data-dir.ts';
-import { DEFAULT_BATCH_SIZE } from '../../engine/run/defaults.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { CliLocalHistory } from '../node/cli-local-history.ts';
+import { DEFAULT_BATCH_SIZE, GRAPH_OPTIMIZATIONS, PRECISIONS, type GraphOptimization, type Precision } from '../../base/options.ts';
 
 function wholeNumber(name: string) {
   return (raw: string): number => {
@@ -21,8 +21,8 @@ interface LocalFlags {
   model?: string;
   batchSize?: number;
   threads?: number;
-  graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  precision?: 'fp32' | 'int8';
+  graphOptimization?: GraphOptimization;
+  precision?: Precision;
   predictions?: string;
   json?: string;
   /** false with --no-save: the run is not added to History. */
@@ -128,10 +128,10 @@ export function register(program: Command): void {
     .option('--batch-size <n>', `galaxies per batch (default ${DEFAULT_BATCH_SIZE}, as in the study)`, wholeNumber('--batch-size'))
     .option('--threads <n>', 'onnxruntime intra-op threads (default: physical cores)', wholeNumber('--threads'))
     .addOption(
-      new Option('--graph-optimization <level>', 'onnxruntime graph optimisation level').choices(['disabled', 'basic', 'extended', 'all']),
+      new Option('--graph-optimization <level>', 'onnxruntime graph optimisation level').choices([...GRAPH_OPTIMIZATIONS]),
     )
     .addOption(
-      new Option('--precision <p>', 'fp32 (default), or int8: MatMul/Gemm weights quantized per channel, cached beside the model').choices(['fp32', 'int8']),
+      new Option('--precision <p>', 'fp32 (default), or int8: MatMul/Gemm weights quantized per channel, cached beside the model').choices([...PRECISIONS]),
     )
     .option('--predictions <file.csv>', 'write every prediction as CSV: index,partition,z_true,z_pred')
     .option('--json <file>', 'write the run record as JSON')

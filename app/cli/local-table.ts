@@ -1,5 +1,6 @@
 import type { LocalRunProgress } from '../../engine/run/worker-protocol.ts';
-import type { LocalRunRecord, PartitionRecord } from '../../engine/run/run-record.ts';
+import type { LocalRunRecord, PartitionRecord } from '../../base/local-run-record.ts';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
 
 /** Left-aligned text columns, right-aligned numbers, two spaces between columns. */
 export function formatTable(headers: string[], rows: string[][], numeric: boolean[]): string {
@@ -15,8 +16,8 @@ const mb = (bytes: number) => (bytes / (1 << 20)).toFixed(1);
 
 type Row = Pick<
   PartitionRecord,
-  | 'status' | 'samples' | 'num_batches' | 'load_seconds' | 'inference_seconds' | 'execution_time (seconds/batch)'
-  | 'sample_persec' | 'throughput_bps' | 'total_cpu_time (seconds)' | 'total_cpu_memory (MB)' | 'latency_ms'
+  | 'status' | 'samples' | 'num_batches' | 'load_seconds' | 'inference_seconds' | typeof EXECUTION_TIME
+  | 'sample_persec' | 'throughput_bps' | typeof CPU_TIME | typeof CPU_MEMORY | 'latency_ms'
   | 'nan_inputs' | 'inf_inputs'
 >;
 
@@ -28,11 +29,11 @@ function metricCells(r: Row): string[] {
     String(r.num_batches),
     fixed(r.load_seconds, 3),
     fixed(r.inference_seconds, 3),
-    fixed(r['execution_time (seconds/batch)'], 4),
+    fixed(r[EXECUTION_TIME], 4),
     fixed(r.sample_persec, 1),
     fixed(r.throughput_bps / 1e6, 2),
-    fixed(r['total_cpu_time (seconds)'], 2),
-    fixed(r['total_cpu_memory (MB)'], 1),
+    fixed(r[CPU_TIME], 2),
+    fixed(r[CPU_MEMORY], 1),
     lat ? `${fixed(lat.p50, 1)}/${fixed(lat.p90, 1)}/${fixed(lat.p99, 1)}` : '-',
     `${r.nan_inputs}/${r.inf_inputs}`,
   ];

@@ -1,7 +1,7 @@
 import { appDataDir } from '../../engine/data-dir.ts';
 import { makeClients, type AwsClients } from '../../cloud/aws-clients.ts';
 import { ProfileStore } from '../../cloud/profiles.ts';
-import type { StoredProfile } from '../../cloud/profile-schema.ts';
+import type { StoredProfile } from '../../base/profile-schema.ts';
 
 /** The saved AWS profiles as the CLI commands reach them, and Ctrl-C handling for their long operations. */
 

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { appDataDir } from '../../engine/data-dir.ts';
-import type { StoredProfile } from '../../cloud/profile-schema.ts';
+import type { StoredProfile } from '../../base/profile-schema.ts';
 import { outputsToProfile } from '../../cloud/stack/outputs.ts';
 import { describePackage, packageLambda, type LambdaArch } from '../../cloud/stack/package-lambda.ts';
 import { packageAndDeploy, stackProfileInput, type DeployFlowProgress } from '../../cloud/stack/deploy-flow.ts';

@@ -1,23 +1,24 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { appDataDir } from '../../engine/data-dir.ts';
-import { table2, table3 } from '../../engine/study/tables.ts';
+import { table2, table3 } from '../../study/tables.ts';
 import { makeClients } from '../../cloud/aws-clients.ts';
 import { ProfileStore } from '../../cloud/profiles.ts';
-import type { StoredProfile } from '../../cloud/profile-schema.ts';
-import { folderSource, s3Source, type ObjectSource } from '../../cloud/import/object-source.ts';
-import { importRecordedRuns, measurementFromRecorded, recordedRunJson, type ImportResult } from '../../cloud/import/recorded-runs.ts';
-import { exportTable, type ExportFormat } from '../common/table-export.ts';
+import type { StoredProfile } from '../../base/profile-schema.ts';
+import { folderSource, s3Source, type ObjectSource } from '../../study/import/object-source.ts';
+import { importRecordedRuns, measurementFromRecorded, recordedRunJson, type ImportResult } from '../../study/import/recorded-runs.ts';
+import { exportTable, type ExportFormat } from '../../base/table.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { saveRecordedRuns } from '../node/recorded-import.ts';
 import { formatTable } from './local-table.ts';
-import { loadPriceTable } from '../../cloud/cost/price-store.ts';
+import { loadPriceTable } from '../../study/cost/price-store.ts';
 import { writeFile } from 'node:fs/promises';
 import { hostInfo } from '../../engine/run/host-info.ts';
-import { studyReportHtml } from '../../engine/study/report-html.ts';
-import { loadStudy, studyFile, studyMeasurements } from '../../engine/study/study-store.ts';
+import { studyReportHtml } from '../../study/report-html.ts';
+import { loadStudy, studyFile, studyMeasurements } from '../../study/study-store.ts';
 import { existsSync } from 'node:fs';
 import { registerStudyRun } from './study-run-commands.ts';
 import { sortedLabels, sortedNumbers } from '../common/report-settings.ts';
+import { CPU_MEMORY, CPU_TIME } from '../../base/metric-keys.ts';
 
 /** `cosmicai import SOURCE` and `cosmicai study tables SOURCE`: recorded study results, from a folder or s3://bucket/prefix. */
 
@@ -67,8 +68,8 @@ function importTable(r: ImportResult): string {
     String(x.batch_size),
     String(x.repeat),
     String(x.ranks),
-    fixed(x['total_cpu_time (seconds)'], 2),
-    fixed(x['total_cpu_memory (MB)'], 1),
+    fixed(x[CPU_TIME], 2),
+    fixed(x[CPU_MEMORY], 1),
     fixed(x.throughput_bps / 1e6, 2),
     x.total_bits.toExponential(4),
     x.source,

@@ -2,27 +2,28 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { appDataDir } from '../../engine/data-dir.ts';
 import type { LocalRunResult } from '../../engine/run/local-run.ts';
-import { runStudy, type StudyProgress } from '../../engine/study/run-study.ts';
-import { createStudy, listStudies, loadStudy, studyMeasurements, type JobState, type StudyState } from '../../engine/study/study-store.ts';
-import { expandSweep, type DataSize, type SweepParamsInput } from '../../engine/study/sweep-plan.ts';
-import { table1, table2, table3 } from '../../engine/study/tables.ts';
-import { compareRuns, precisionLabel } from '../../engine/study/compare.ts';
-import { measurementFromRunRecord } from '../../cloud/study-measurement.ts';
-import { formatUsd } from '../../cloud/cost/cost-model.ts';
-import { estimateSweepCost } from '../../cloud/cost/sweep-estimate.ts';
-import { loadPriceTable, resetPriceTable, savePriceTable } from '../../cloud/cost/price-store.ts';
-import type { PriceTable } from '../../cloud/cost/price-table.ts';
+import { runStudy, type StudyProgress } from '../../study/run-study.ts';
+import { createStudy, listStudies, loadStudy, studyMeasurements, type JobState, type StudyState } from '../../study/study-store.ts';
+import { expandSweep, type DataSize, type SweepParamsInput } from '../../base/sweep-plan.ts';
+import { table1, table2, table3 } from '../../study/tables.ts';
+import { compareRuns, precisionLabel } from '../../study/compare.ts';
+import { measurementFromRunRecord } from '../../study/cloud-measurement.ts';
+import { formatUsd } from '../../base/cost-model.ts';
+import { estimateSweepCost } from '../../study/cost/sweep-estimate.ts';
+import { loadPriceTable, resetPriceTable, savePriceTable } from '../../study/cost/price-store.ts';
+import type { PriceTable } from '../../base/price-table.ts';
 import { readFile } from 'node:fs/promises';
-import { exportTable, type ExportFormat } from '../common/table-export.ts';
+import { exportTable, type ExportFormat } from '../../base/table.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { saveStudyLocalRun } from '../node/study-history.ts';
 import { resolveRunId } from '../node/run-ref.ts';
 import { studyStatus } from '../common/study-status.ts';
 import { makeClients } from '../../cloud/aws-clients.ts';
 import { ProfileStore } from '../../cloud/profiles.ts';
-import type { StoredProfile } from '../../cloud/profile-schema.ts';
-import { cloudJobRunner } from '../../cloud/study-cloud-job.ts';
+import type { StoredProfile } from '../../base/profile-schema.ts';
+import { cloudJobRunner } from '../../study/cloud-job.ts';
 import { formatTable } from './local-table.ts';
+import { PRECISIONS, type Precision } from '../../base/options.ts';
 
 /** `cosmicai study run|resume|list|show|estimate`: a sweep as a queue in <dataDir>/studies/<id>/study.json. */
 
@@ -60,7 +61,7 @@ interface SweepFlags {
   repeats?: number;
   data?: string[];
   threads?: number;
-  precision?: 'fp32' | 'int8';
+  precision?: Precision;
   lambdaMemory: number;
   arch: 'x86_64' | 'arm64';
 }
@@ -220,7 +221,7 @@ export function registerStudyRun(study: Command): void {
         try {
           json = JSON.parse(await readFile(f.set, 'utf8'));
         } catch (e) {
-          throw new Error(`${f.set}: ${(e as Error).message}`);
+          throw new Error(`${f.set}: ${(e as Error).message}`, { cause: e });
         }
         await savePriceTable(dataDir, json, f.set);
       }
@@ -254,7 +255,7 @@ export function registerStudyRun(study: Command): void {
     });
 
   sweepOptions(study.command('run').description('Create a study from sweep parameters and run it: local jobs here, cloud jobs on the profile state machine (Ctrl-C cancels; resume later)'))
-    .addOption(new Option('--precision <p>', 'precision of the local jobs: fp32 (default), or int8 (the model\'s quantized copy)').choices(['fp32', 'int8']))
+    .addOption(new Option('--precision <p>', 'precision of the local jobs: fp32 (default), or int8 (the model\'s quantized copy)').choices([...PRECISIONS]))
     .option('--name <name>', 'a name for the study')
     .option('--profile <name>', 'AWS profile for the cloud jobs (default: the only saved one)')
     .addOption(formatOption())
@@ -318,7 +319,7 @@ export function registerStudyRun(study: Command): void {
         try {
           return measurementFromRunRecord(e.record);
         } catch (error) {
-          throw new Error(`run ${e.id} ("${e.name}"): ${(error as Error).message}`);
+          throw new Error(`run ${e.id} ("${e.name}"): ${(error as Error).message}`, { cause: error });
         }
       };
       const ma = side(ea.entry);

@@ -1,5 +1,6 @@
 import type { RunEntry } from './contract/index.ts';
-import type { Table, CellValue } from './table-export.ts';
+import type { Table, CellValue } from '../../base/table.ts';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
 
 /** The run-results tables (summary, per partition, latency, accuracy, host), built from a stored run entry. */
 
@@ -8,6 +9,8 @@ const num = (r: Rec | null | undefined, k: string): number | undefined => (r && 
 const str = (r: Rec | null | undefined, k: string): string | undefined => (r && typeof r[k] === 'string' ? (r[k] as string) : undefined);
 const obj = (r: Rec | null | undefined, k: string): Rec | undefined => (r && r[k] && typeof r[k] === 'object' && !Array.isArray(r[k]) ? (r[k] as Rec) : undefined);
 const div = (v: number | undefined, d: number) => (v === undefined ? undefined : v / d);
+/** A local run's partitions as kept in its record (cloud and imported runs keep theirs beside it). */
+const localPartitions = (entry: RunEntry): Rec[] => (entry.record?.kind === 'local' ? entry.record.partitions : []);
 
 export const REFERENCE_MODEL_LABEL = 'reference weights — predictions are not physical';
 export const SYNTHETIC_DATA_LABEL = 'synthetic data';
@@ -43,11 +46,11 @@ const METRICS: MetricDef[] = [
   { label: 'Galaxies inferred', unit: '', field: 'samples', get: (r) => num(r, 'samples') },
   { label: 'Batch size', unit: 'galaxies', field: 'batch_size', get: (r) => num(r, 'batch_size') },
   { label: 'Batches', unit: '', field: 'num_batches', get: (r) => num(r, 'num_batches') },
-  { label: 'Execution time per batch', unit: 's/batch', field: 'execution_time (seconds/batch)', get: (r) => num(r, 'execution_time (seconds/batch)'), digits: 4 },
+  { label: 'Execution time per batch', unit: 's/batch', field: EXECUTION_TIME, get: (r) => num(r, EXECUTION_TIME), digits: 4 },
   { label: 'Samples per second', unit: 'galaxies/s', field: 'sample_persec', get: (r) => num(r, 'sample_persec'), digits: 1 },
   { label: 'Throughput', unit: 'Mbit/s', field: 'throughput_bps', get: (r) => div(num(r, 'throughput_bps'), 1e6), digits: 2 },
-  { label: 'CPU time', unit: 's', field: 'total_cpu_time (seconds)', get: (r) => num(r, 'total_cpu_time (seconds)'), digits: 2 },
-  { label: 'Memory (peak RSS)', unit: 'MB', field: 'total_cpu_memory (MB)', get: (r) => num(r, 'total_cpu_memory (MB)'), digits: 1 },
+  { label: 'CPU time', unit: 's', field: CPU_TIME, get: (r) => num(r, CPU_TIME), digits: 2 },
+  { label: 'Memory (peak RSS)', unit: 'MB', field: CPU_MEMORY, get: (r) => num(r, CPU_MEMORY), digits: 1 },
   { label: 'Inference time', unit: 's', field: 'inference_seconds', get: (r) => num(r, 'inference_seconds'), digits: 3 },
   { label: 'Data loading time', unit: 's', field: 'load_seconds', get: (r) => num(r, 'load_seconds'), digits: 3 },
   { label: 'Session creation', unit: 's', field: 'session_seconds', get: (r) => num(r, 'session_seconds'), digits: 3 },
@@ -79,7 +82,7 @@ const roundTo = (v: number | string | undefined, digits?: number): number | stri
 const basename = (p: string | undefined) => (p ? p.replace(/[\\/]+$/, '').split(/[\\/]/).pop() : undefined);
 
 export function partitionsTable(entry: RunEntry, partitions: Rec[]): Table {
-  const list = partitions.length ? partitions : ((entry.record?.partitions as Rec[] | undefined) ?? []);
+  const list = partitions.length ? partitions : localPartitions(entry);
   return {
     title: `Per-partition metrics — ${entry.name}`,
     columns: [
@@ -101,11 +104,11 @@ export function partitionsTable(entry: RunEntry, partitions: Rec[]): Table {
       status: str(p, 'status'),
       samples: num(p, 'samples'),
       batches: num(p, 'num_batches'),
-      spb: num(p, 'execution_time (seconds/batch)'),
+      spb: num(p, EXECUTION_TIME),
       sps: num(p, 'sample_persec'),
       mbps: div(num(p, 'throughput_bps'), 1e6),
-      cpu: num(p, 'total_cpu_time (seconds)'),
-      mem: num(p, 'total_cpu_memory (MB)'),
+      cpu: num(p, CPU_TIME),
+      mem: num(p, CPU_MEMORY),
       load: num(p, 'load_seconds'),
     })),
   };
@@ -113,7 +116,7 @@ export function partitionsTable(entry: RunEntry, partitions: Rec[]): Table {
 
 export function latencyTable(entry: RunEntry, partitions: Rec[]): Table | null {
   const run = obj(entry.record, 'latency_ms');
-  const list = partitions.length ? partitions : ((entry.record?.partitions as Rec[] | undefined) ?? []);
+  const list = partitions.length ? partitions : localPartitions(entry);
   const rows: Array<Record<string, CellValue>> = [];
   if (run) rows.push({ scope: 'Whole run', p50: num(run, 'p50'), p90: num(run, 'p90'), p99: num(run, 'p99') });
   for (const p of list) {

@@ -59,8 +59,8 @@ export class CliLocalHistory {
       : null;
     await this.store.finish(this.id, {
       status,
-      record: r as unknown as Record<string, unknown>,
-      partitions: r.partitions as unknown as Array<Record<string, unknown>>,
+      record: r,
+      partitions: r.partitions,
       writePredictions: res.table.length > 0 ? (f) => writePredictionsCsv(f, res.table) : undefined,
       headline: headlineOf(res),
       error,

@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../../engine/atomic-file.ts';
 import { withFileLock } from '../../engine/file-lock.ts';
 import { currentProcessIdentity, ownerAlive } from '../../engine/pid-alive.ts';
 import { interruptedHeadline } from './interrupted-headline.ts';
+import type { RunRecord } from '../../base/run-record.ts';
 
 const ID_RE = /^[A-Za-z0-9._-]{1,100}$/;
 const OWNER_FILE = 'owner.json';
@@ -24,7 +25,7 @@ export interface NewRun {
 
 export interface FinishRun {
   status: Exclude<RunStatus, 'running' | 'interrupted'>;
-  record?: Record<string, unknown> | null;
+  record?: RunRecord | null;
   /** One object per partition (or per cloud rank), stored as partitions/partition-NNN.json. */
   partitions?: Array<Record<string, unknown>>;
   /** Writes predictions.csv; given the target path (a temp file that is renamed into place afterwards). */
@@ -134,7 +135,7 @@ export class HistoryStore {
   /** A "running" entry whose owning process is gone was interrupted (crash, kill, power loss). */
   private async withLiveness(entry: RunEntry): Promise<RunEntry> {
     if (entry.status !== 'running') return entry;
-    let alive = false;
+    let alive: boolean;
     try {
       const owner = Owner.parse(JSON.parse(await readFile(path.join(this.dirOf(entry.id), OWNER_FILE), 'utf8')));
       alive = owner.pid === process.pid ? this.isActive(entry.id) : await ownerAlive(owner);

@@ -1,4 +1,4 @@
-import { recordedOrigin, recordedRunName, recordedRunRecord, type ImportResult } from '../../cloud/import/recorded-runs.ts';
+import { recordedOrigin, recordedRunName, recordedRunRecord, type ImportResult } from '../../study/import/recorded-runs.ts';
 import type { HistoryStore } from './history-store.ts';
 import { EXAMPLE_RUN_PREFIX } from './example-data.ts';
 
@@ -9,9 +9,10 @@ import { EXAMPLE_RUN_PREFIX } from './example-data.ts';
 export function saveRecordedRuns(
   history: HistoryStore,
   imported: ImportResult,
+  opts: { example?: boolean } = {},
 ): Promise<{ saved: Array<{ source: string; runId: string }>; existing: Array<{ source: string; runId: string }> }> {
   // The whole look-up-then-add runs under History's import lock: concurrent imports never duplicate an entry.
-  return history.exclusive('import', () => saveUnlocked(history, imported));
+  return history.exclusive('import', () => saveUnlocked(history, imported, opts));
 }
 
 async function saveUnlocked(
@@ -43,7 +44,7 @@ async function saveUnlocked(
     });
     await history.finish(entry.id, {
       status: 'completed',
-      record: recordedRunRecord(entry.id, imported.from, run) as unknown as Record<string, unknown>,
+      record: recordedRunRecord(entry.id, imported.from, run),
       partitions: run.rank_results.map((r, i) => ({ ...r, partition: i + 1 })),
     });
     known.set(origin, entry.id);

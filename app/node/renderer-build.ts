@@ -3,16 +3,14 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { withFileLock } from '../../engine/file-lock.ts';
-import { fileURLToPath } from 'node:url';
+import { findProjectRoot } from './project-root.ts';
 
-export const PROJECT_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const PROJECT_ROOT = findProjectRoot();
 export const RENDERER_OUT = path.join(PROJECT_ROOT, 'out', 'renderer');
 const STAMP = '.source-hash';
-// cloud/profile-schema.ts is bundled too: the cloud API contract (app/common/contract/cloud.ts) validates profiles with it.
-// The renderer imports shared modules from engine/ and cloud/ (schemas, price table, sweep plans); hashing those
-// folders whole (under 1 MB) keeps the bundle fresh without tracking each import, at the price of a 3-second rebuild
-// after engine or cloud edits.
-const SOURCES = ['renderer', 'app/common', 'engine', 'cloud', 'vite.config.ts', 'package.json'];
+// The renderer imports only the contract (app/common) and the dependency-free base/ (schemas, price table, sweep
+// plans, table and chart models); the lint zones enforce that, so hashing those folders whole keeps the bundle fresh.
+const SOURCES = ['renderer', 'app/common', 'base', 'vite.config.ts', 'package.json'];
 
 async function* files(p: string): AsyncGenerator<string> {
   const s = await stat(p).catch(() => null);

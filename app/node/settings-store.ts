@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Settings, type SettingsPatch } from '../common/contract/index.ts';
 import { writeFileAtomic } from '../../engine/atomic-file.ts';
-import { DEFAULT_BATCH_SIZE } from '../../engine/run/defaults.ts';
+import { DEFAULT_BATCH_SIZE } from '../../base/options.ts';
 
 export const DEFAULT_SETTINGS: Settings = {
   theme: 'system',

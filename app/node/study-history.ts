@@ -1,5 +1,5 @@
 import type { LocalRunResult } from '../../engine/run/local-run.ts';
-import type { JobState, StudyState } from '../../engine/study/study-store.ts';
+import type { JobState, StudyState } from '../../study/study-store.ts';
 import type { HistoryStore } from './history-store.ts';
 
 /**
@@ -15,8 +15,8 @@ export async function saveStudyLocalRun(history: HistoryStore, state: StudyState
   });
   await history.finish(entry.id, {
     status: r.status,
-    record: r as unknown as Record<string, unknown>,
-    partitions: r.partitions as unknown as Array<Record<string, unknown>>,
+    record: r,
+    partitions: r.partitions,
     headline: {
       samples: r.samples,
       samplesPerSec: r.sample_persec,

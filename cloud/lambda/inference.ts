@@ -22,7 +22,7 @@ import { allocateBatchBuffers, openPartitionStream } from '../../engine/data/pt-
 import { inspectModel } from '../../engine/model/model-info.ts';
 import { engineSessionOptions, predictBatch } from '../../engine/run/engine-session.ts';
 import { InferenceWindow } from '../../engine/run/inference-window.ts';
-import { studyRates, type Measured } from '../../engine/run/run-record.ts';
+import { studyRates, type Measured } from '../../base/local-run-record.ts';
 import { CaiPayloadSchema } from '../payload-schema.ts';
 import { RANK_RESULT_KEYS, rankResultKey, RankResultSchema, type RankResult } from '../rank-result.ts';
 import { WorkerInputError } from './initializer.ts';

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { ensureReferenceModel } from '../../engine/model/model-cache.ts';
-import type { ProfileInput, StoredProfile } from '../profile-schema.ts';
+import type { ProfileInput, StoredProfile } from '../../base/profile-schema.ts';
 import { outputsToProfile } from './outputs.ts';
 import { packageLambda, type PackageResult } from './package-lambda.ts';
 import { deployStack, type DeployOptions, type DeployResult, type StackClients, type StackProgress } from './stack-deploy.ts';

@@ -1,6 +1,6 @@
 /** The stack's outputs, read into a profile (cloud/profile-schema.ts) that drives our own state machine. */
 import type { Output } from '@aws-sdk/client-cloudformation';
-import { formatZodIssues, ProfileInputSchema, type ProfileInput } from '../profile-schema.ts';
+import { formatZodIssues, ProfileInputSchema, type ProfileInput } from '../../base/profile-schema.ts';
 import { DATA_PREFIX, RESULTS_PREFIX, SCRIPTS_PREFIX } from './template.ts';
 
 export const OUTPUT_KEYS = ['BucketName', 'StateMachineArn', 'InferenceFunctionName', 'Region', 'LambdaMemoryMB', 'Architecture'] as const;

@@ -84,7 +84,7 @@ async function cfnCall<T>(operation: string, stackName: string, fn: () => Promis
   } catch (err) {
     const e = err as { name?: string; message?: string };
     if (e.name === 'ValidationError' || e.name === 'InsufficientCapabilitiesException' || e.name === 'AlreadyExistsException' || e.name === 'LimitExceededException') {
-      throw new Error(`CloudFormation ${operation} on stack '${stackName}' was refused (${e.name}): ${scrubSecrets(e.message ?? '')}`);
+      throw new Error(`CloudFormation ${operation} on stack '${stackName}' was refused (${e.name}): ${scrubSecrets(e.message ?? '')}`, { cause: err });
     }
     const d = describeAwsError(err, { operation: `CloudFormation ${operation}`, bare: true });
     throw new CloudError({ ...d, message: `CloudFormation ${operation} on stack '${stackName}': ${d.message}` });

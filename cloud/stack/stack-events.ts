@@ -16,7 +16,6 @@ export interface StackEventLine {
   reason?: string;
 }
 
-export const SUCCESS_STATUSES = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'DELETE_COMPLETE', 'IMPORT_COMPLETE']);
 /** Statuses a finished operation leaves when it failed (the stack may still exist, rolled back). */
 export const FAILURE_STATUSES = new Set([
   'CREATE_FAILED',

@@ -77,8 +77,7 @@ export interface UnpicklerOptions {
   maxDepth?: number;
 }
 
-const MARK = Symbol('mark');
-type StackItem = PyValue | typeof MARK;
+type StackItem = PyValue;
 
 const MAX_LINE = 4096;
 const MAX_LONG_BYTES = 64;

@@ -143,10 +143,6 @@ export function defaultOpset(model: ModelMsg): number {
 /** Largest model file read into memory; ONNX protobufs are capped at 2 GB anyway (bigger ones use external data). */
 export const MAX_MODEL_BYTES = 2 ** 31 - 1;
 
-export async function readModel(file: string): Promise<ModelMsg> {
-  return parseModel(await readModelBytes(file), file);
-}
-
 async function readModelBytes(file: string): Promise<Uint8Array> {
   try {
     const info = await stat(file);

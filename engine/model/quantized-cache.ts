@@ -5,8 +5,7 @@ import { writeFileAtomic } from '../atomic-file.ts';
 import { readRegularFile } from '../regular-file.ts';
 import { QUANTIZER_VERSION, quantizeModel, QuantizeError, type QuantizeOptions } from './quantize.ts';
 
-export type Precision = 'fp32' | 'int8';
-export const PRECISIONS: Precision[] = ['fp32', 'int8'];
+export { PRECISIONS, type Precision } from '../../base/options.ts';
 
 const pending = new Map<string, Promise<string>>();
 

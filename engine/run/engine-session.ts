@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { IMAGE_VALUES_PER_SAMPLE as IMAGE_VALUES, MAGNITUDES_PER_SAMPLE as MAGNITUDES } from '../data/types.ts';
 import type { ModelInfo } from '../model/model-info.ts';
+import { type GraphOptimization } from '../../base/options.ts';
 
 /**
  * Galaxies per onnxruntime session.run. A batch larger than this runs as consecutive slices of it (views into the
@@ -17,7 +18,7 @@ export const GALAXIES_PER_SESSION_RUN = 16;
 export interface EngineSessionSettings {
   /** Intra-op threads; undefined lets onnxruntime use every core (what a Lambda container does). */
   threads?: number;
-  graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  graphOptimization?: GraphOptimization;
   spinning?: boolean;
 }
 

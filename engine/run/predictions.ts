@@ -112,6 +112,6 @@ export async function writePredictionsCsv(file: string, t: PredictionTable): Pro
     await mkdir(path.dirname(path.resolve(file)), { recursive: true });
     await pipeline(Readable.from(chunks()), createWriteStream(file));
   } catch (err) {
-    throw new Error(`cannot write predictions to ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot write predictions to ${file}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -1,5 +1,5 @@
 import type { PartitionRef } from '../data/types.ts';
-import type { GraphOptimization, PartitionStatus } from './run-record.ts';
+import type { GraphOptimization, PartitionStatus } from '../../base/local-run-record.ts';
 
 /** What the inference worker is started with (workerData). Everything here is structured-cloneable. */
 export interface WorkerInit {

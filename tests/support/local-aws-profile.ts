@@ -1,7 +1,7 @@
 /** Profiles that reach every server of tests/infra/local-aws.ts with its one key pair. */
 import type { SecretCipher } from '../../cloud/secret-cipher.ts';
-import type { StoredProfile } from '../../cloud/profile-schema.ts';
-import { localProfile } from '../cloud-helpers.ts';
+import type { StoredProfile } from '../../base/profile-schema.ts';
+import { localProfile } from './cloud-helpers.ts';
 import type { LocalAws } from '../infra/local-aws.ts';
 
 export const localAwsEndpoints = (aws: LocalAws): StoredProfile['endpoints'] => ({ s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint });

@@ -1,6 +1,6 @@
 /** What the stack tests deploy against: s3rver, an S3 client on it, and the local CloudFormation endpoint using both. */
 import { S3Client } from '@aws-sdk/client-s3';
-import type { CredentialsInput } from '../../cloud/profile-schema.ts';
+import type { CredentialsInput } from '../../base/profile-schema.ts';
 import { startCfnLocal, type CfnLocal } from '../infra/cfn-local.ts';
 import { S3RVER_CREDENTIALS, s3rverClientConfig, startS3rver, type S3rverHandle } from '../infra/s3rver.ts';
 

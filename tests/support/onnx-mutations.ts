@@ -1,4 +1,4 @@
-/** Seed models and seeded mutations for the ONNX fuzz suite (tests/reliability-fuzz-onnx.test.ts). */
+/** Seed models and seeded mutations for the ONNX fuzz suite (tests/engine/reliability-fuzz-onnx.test.ts). */
 import { GraphBuilder, attrInt, attrInts, modelMessage, tensorValueInfo } from '../../engine/model/onnx-builder.ts';
 import { encodeModel, type ModelMsg } from '../../engine/model/onnx-proto.ts';
 import type { Rng } from './fuzz-prng.ts';

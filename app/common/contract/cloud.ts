@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { ProfileInputSchema, ProfilePatchSchema, RedactedProfileSchema } from '../../../cloud/profile-schema.ts';
+import { ProfileInputSchema, ProfilePatchSchema, RedactedProfileSchema } from '../../../base/profile-schema.ts';
 import { ApiErrorData } from './errors.ts';
 import { channel, domain, Empty, method, Ok } from './define.ts';
 import { RunId } from './runs.ts';
-import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from '../../../engine/run/defaults.ts';
+import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from '../../../base/options.ts';
 
 /**
  * Cloud: saved AWS profiles (the UI only ever sees them redacted), the connection test, the payload preview and

@@ -18,7 +18,7 @@ export interface DomainDef {
 
 export const method = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O): MethodDef<I, O> => ({ input, output });
 export const channel = <P extends z.ZodType>(payload: P): ChannelDef<P> => ({ payload });
-export const domain = <M extends Record<string, MethodDef>, C extends Record<string, ChannelDef> = {}>(def: {
+export const domain = <M extends Record<string, MethodDef>, C extends Record<string, ChannelDef> = Record<never, never>>(def: {
   methods: M;
   channels?: C;
 }): { methods: M; channels: C } => ({ methods: def.methods, channels: (def.channels ?? {}) as C });

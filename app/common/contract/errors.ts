@@ -51,10 +51,6 @@ export function toApiErrorData(err: unknown, fallbackCode = 'INTERNAL'): ApiErro
   return { code: fallbackCode, message: String(err) };
 }
 
-export function toApiError(err: unknown): ApiError {
-  return err instanceof ApiError ? err : new ApiError(toApiErrorData(err));
-}
-
 /** Formats zod issues as one readable line per problem, naming the field. */
 export function describeZodError(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`).join('; ');

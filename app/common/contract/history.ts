@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RunRecordSchema } from '../../../base/run-record.ts';
 import { ApiErrorData } from './errors.ts';
 import { domain, Empty, method, Ok } from './define.ts';
 import { Precision, RunId } from './runs.ts';
@@ -36,7 +37,7 @@ export const HistoryItem = z.discriminatedUnion('damaged', [
 ]);
 export type HistoryItem = z.infer<typeof HistoryItem>;
 
-/** The whole stored run. `record` is the engine's (or the cloud's) run record, kept as written. */
+/** The whole stored run. `record` is the engine's, the cloud's or an imported run's record (base/run-record.ts). */
 export const RunEntry = z.object({
   schema: z.literal('cosmicai.run/1'),
   id: RunId,
@@ -49,7 +50,7 @@ export const RunEntry = z.object({
   params: z.record(z.string(), z.unknown()),
   headline: RunHeadline,
   error: ApiErrorData.nullable(),
-  record: z.record(z.string(), z.unknown()).nullable(),
+  record: RunRecordSchema.nullable(),
 });
 export type RunEntry = z.infer<typeof RunEntry>;
 

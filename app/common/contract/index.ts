@@ -38,13 +38,11 @@ export type ChannelMap = UnionToIntersection<
 >;
 export type ChannelName = keyof ChannelMap & string;
 
-export type MethodInput<M extends MethodName> = MethodMap[M] extends MethodDef<infer I, any> ? z.input<I> : never;
-export type MethodOutput<M extends MethodName> = MethodMap[M] extends MethodDef<any, infer O> ? z.output<O> : never;
 export type ChannelPayload<C extends ChannelName> = ChannelMap[C] extends ChannelDef<infer P> ? z.output<P> : never;
 
 type DomainApi<D extends DomainName> = {
   [M in keyof MethodsOf<D> & string]: MethodsOf<D>[M] extends MethodDef<infer I, infer O>
-    ? (...args: {} extends z.input<I> ? [input?: z.input<I>] : [input: z.input<I>]) => Promise<z.output<O>>
+    ? (...args: Record<never, never> extends z.input<I> ? [input?: z.input<I>] : [input: z.input<I>]) => Promise<z.output<O>>
     : never;
 };
 

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { ApiErrorData } from './errors.ts';
 import { channel, domain, Empty, method, Ok } from './define.ts';
+import { GraphOptimizationSchema, MAX_BATCH_SIZE, MAX_THREADS, PrecisionSchema } from '../../../base/options.ts';
 
-export const GraphOptimization = z.enum(['disabled', 'basic', 'extended', 'all']);
+export const GraphOptimization = GraphOptimizationSchema;
 /** fp32 runs the model as given; int8 runs its dynamically quantized copy (made on first use and cached). */
-export const Precision = z.enum(['fp32', 'int8']);
+export const Precision = PrecisionSchema;
 export type Precision = z.infer<typeof Precision>;
 
 export const LocalRunParams = z
@@ -13,8 +14,8 @@ export const LocalRunParams = z
     model: z.string().trim().optional(),
     /** .pt files and/or folders of them; empty means the bundled sample data. */
     data: z.array(z.string().trim().min(1)).max(10_000).optional(),
-    batchSize: z.number().int().min(1).max(65_536).optional(),
-    threads: z.number().int().min(1).max(512).optional(),
+    batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE).optional(),
+    threads: z.number().int().min(1).max(MAX_THREADS).optional(),
     graphOptimization: GraphOptimization.optional(),
     /** Default fp32. */
     precision: Precision.optional(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { domain, Empty, method } from './define.ts';
 import { GraphOptimization } from './runs.ts';
+import { MAX_BATCH_SIZE, MAX_THREADS } from '../../../base/options.ts';
 
 export const Theme = z.enum(['system', 'light', 'dark']);
 
@@ -11,9 +12,9 @@ export const Settings = z.object({
     model: z.string(),
     /** Empty: the bundled sample data. One path per line in the UI. */
     data: z.array(z.string()),
-    batchSize: z.number().int().min(1).max(65_536),
+    batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE),
     /** 0: let onnxruntime decide. */
-    threads: z.number().int().min(0).max(512),
+    threads: z.number().int().min(0).max(MAX_THREADS),
     graphOptimization: GraphOptimization,
   }),
 });

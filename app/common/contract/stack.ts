@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RedactedProfileSchema } from '../../../cloud/profile-schema.ts';
+import { RedactedProfileSchema } from '../../../base/profile-schema.ts';
 import { ApiErrorData } from './errors.ts';
 import { channel, domain, Empty, method, Ok } from './define.ts';
 

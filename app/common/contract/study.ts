@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { PriceTableSchema } from '../../../cloud/cost/price-table.ts';
-import { SweepParamsSchema } from '../../../engine/study/sweep-plan.ts';
+import { PriceTableSchema } from '../../../base/price-table.ts';
+import { SweepParamsSchema } from '../../../base/sweep-plan.ts';
 import { channel, domain, Empty, method, Ok } from './define.ts';
 import { RunId } from './runs.ts';
 

@@ -13,7 +13,7 @@ import type { ProfileStore } from '../../../cloud/profiles.ts';
 import type { SecretCipher } from '../../../cloud/secret-cipher.ts';
 import { ApiError, toApiErrorData, type CloudProgress, type CloudRunOptions } from '../../common/contract/index.ts';
 import type { EventHub } from '../../common/dispatcher.ts';
-import { CloudRunRecordSchema } from '../../../cloud/cloud-run-record.ts';
+import { CloudRunRecordSchema } from '../../../base/cloud-run-record.ts';
 import { rerunPayload } from '../../../cloud/rerun.ts';
 import { removeSuperseded } from '../cloud-history.ts';
 import type { HistoryStore } from '../history-store.ts';

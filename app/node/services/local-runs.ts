@@ -71,7 +71,7 @@ export class LocalRunService {
       {
         onProgress,
         signal: controller.signal,
-        onPartition: (rec) => void this.deps.store.recordPartition(runId, rec as unknown as Record<string, unknown>).catch(() => undefined),
+        onPartition: (rec) => void this.deps.store.recordPartition(runId, rec).catch(() => undefined),
       },
     )
       .then((res) => this.finishOk(runId, res), (err) => this.finishError(runId, err))
@@ -103,8 +103,8 @@ export class LocalRunService {
       : null;
     await this.deps.store.finish(runId, {
       status: record.status,
-      record: record as unknown as Record<string, unknown>,
-      partitions: record.partitions as unknown as Array<Record<string, unknown>>,
+      record,
+      partitions: record.partitions,
       writePredictions: table.length > 0 ? (f) => writePredictionsCsv(f, table) : undefined,
       headline: headlineOf(res),
       error,
@@ -118,8 +118,8 @@ export class LocalRunService {
     if (partial) {
       await this.deps.store.finish(runId, {
         status: 'failed',
-        record: partial.record as unknown as Record<string, unknown>,
-        partitions: partial.record.partitions as unknown as Array<Record<string, unknown>>,
+        record: partial.record,
+        partitions: partial.record.partitions,
         writePredictions: partial.table.length > 0 ? (f) => writePredictionsCsv(f, partial.table) : undefined,
         headline: headlineOf(partial),
         error,

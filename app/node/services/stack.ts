@@ -3,7 +3,7 @@ import path from 'node:path';
 import { makeClients, type AwsClients } from '../../../cloud/aws-clients.ts';
 import { CloudError } from '../../../cloud/aws-errors.ts';
 import type { ProfileStore } from '../../../cloud/profiles.ts';
-import type { ProfileInput, StoredProfile } from '../../../cloud/profile-schema.ts';
+import type { ProfileInput, StoredProfile } from '../../../base/profile-schema.ts';
 import { decryptKeys, type SecretCipher } from '../../../cloud/secret-cipher.ts';
 import { packageAndDeploy, stackProfileInput, type DeployFlowProgress } from '../../../cloud/stack/deploy-flow.ts';
 import { outputsToProfile } from '../../../cloud/stack/outputs.ts';

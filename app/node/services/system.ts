@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { findProjectRoot } from '../project-root.ts';
 import { ApiError, type DirEntry, type SystemInfo } from '../../common/contract/index.ts';
 
 const MAX_ENTRIES = 5000;
@@ -11,7 +11,7 @@ let cachedVersion: string | undefined;
 export function appVersion(): string {
   if (cachedVersion) return cachedVersion;
   try {
-    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8'));
+    const pkg = JSON.parse(readFileSync(path.join(findProjectRoot(), 'package.json'), 'utf8'));
     cachedVersion = String(pkg.version);
   } catch {
     cachedVersion = process.env.npm_package_version ?? '0.0.0';

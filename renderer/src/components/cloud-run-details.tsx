@@ -1,9 +1,10 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
 import type { RunEntry } from '../../../app/common/contract/index.ts';
-import { actualCostFromUsage, formatUsd } from '../../../cloud/cost/cost-model.ts';
+import { actualCostFromUsage, formatUsd } from '../../../base/cost-model.ts';
 import { navigate } from '../lib/router.ts';
 import { ErrorBox } from './error-box.tsx';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../../base/metric-keys.ts';
 
 /** What only a cloud run has: the study's aggregate across ranks, wall throughput, failed ranks, Lambda usage. */
 
@@ -42,10 +43,10 @@ export function CloudHeadlineStats({ entry }: { entry: RunEntry }) {
   return (
     <>
       <Stat k="Samples/s (Σ ranks)" v={fmt(num(rec, 'sample_persec'), 1)} testId="stat-samples-per-sec" title="Per-rank samples/second summed over ranks (study)" />
-      <Stat k="Time per batch (s)" v={fmt(num(rec, 'execution_time (seconds/batch)'), 4)} testId="stat-seconds-per-batch" />
+      <Stat k="Time per batch (s)" v={fmt(num(rec, EXECUTION_TIME), 4)} testId="stat-seconds-per-batch" />
       <Stat k="Throughput (Mbit/s, Σ ranks)" v={fmt((num(rec, 'throughput_bps') ?? NaN) / 1e6, 2)} testId="stat-throughput" title="Sum of the ranks' throughputs (study)" />
-      <Stat k="CPU time (s)" v={fmt(num(rec, 'total_cpu_time (seconds)'))} testId="stat-cpu-time" title="Mean over ranks after dropping 1.5×IQR outliers (study)" />
-      <Stat k="Memory (MB, Σ ranks)" v={fmt(num(rec, 'total_cpu_memory (MB)'), 1)} testId="stat-memory" />
+      <Stat k="CPU time (s)" v={fmt(num(rec, CPU_TIME))} testId="stat-cpu-time" title="Mean over ranks after dropping 1.5×IQR outliers (study)" />
+      <Stat k="Memory (MB, Σ ranks)" v={fmt(num(rec, CPU_MEMORY), 1)} testId="stat-memory" />
       <Stat k="Batches" v={batches === null ? '—' : `${fmt(batches, 0)}${batchSize !== null ? ` × ${fmt(batchSize, 0)}` : ''}`} testId="stat-batches" title="Batches summed over ranks × batch size" />
       {cost && <Stat k="Lambda cost" v={formatUsd(cost.usd)} testId="stat-lambda-cost" title={cost.note} />}
     </>

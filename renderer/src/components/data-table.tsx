@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { EXPORT_FORMATS, exportFileContent, exportFileName, exportTable, formatCell, headerText, type ExportFormat, type Table } from '../../../app/common/table-export.ts';
+import { EXPORT_FORMATS, exportFileContent, exportFileName, exportTable, formatCell, headerText, type ExportFormat, type Table } from '../../../base/table.ts';
 import { copyText, saveFile } from '../lib/download.ts';
 import { toast } from '../lib/toast.ts';
 

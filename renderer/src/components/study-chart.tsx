@@ -1,7 +1,7 @@
 import { useCallback } from 'react';
 import { LogarithmicScale } from 'chart.js';
 import type { StudyChartData } from '../../../app/common/contract/index.ts';
-import { chartSvg } from '../../../engine/study/svg-chart.ts';
+import { chartSvg } from '../../../base/svg-chart.ts';
 import { Chart, type AnyChartConfig } from '../lib/charts.ts';
 import { errorBarsPlugin, maxWithErrors } from '../lib/error-bars.ts';
 import { saveFile } from '../lib/download.ts';

@@ -1,12 +1,14 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../api.ts';
 import type { CloudFinished, CloudProgress, CloudRunOptions } from '../../../app/common/contract/index.ts';
-import { DEFAULT_BATCH_SIZE } from '../../../engine/run/defaults.ts';
+import { DEFAULT_BATCH_SIZE } from '../../../base/options.ts';
 import { ErrorBox } from '../components/error-box.tsx';
 import { BrowseButton } from '../components/path-picker.tsx';
 import { formatDuration } from '../lib/format.ts';
+import { takeNextCloudProfile } from '../lib/cloud-run-handoff.ts';
 import { navigate } from '../lib/router.ts';
 import { registerScreen } from './registry.ts';
+import { MAX_BATCH_SIZE } from '../../../base/options.ts';
 
 const splitLines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
 const mib = (b?: number) => (b === undefined ? '—' : `${(b / (1 << 20)).toFixed(1)} MiB`);
@@ -25,13 +27,6 @@ interface Draft {
   name: string;
 }
 let lastDraft: Draft | null = null;
-let nextProfile: string | null = null;
-
-/** Opens the Cloud run screen with this profile chosen (e.g. "Use this profile" after deploying a stack). */
-export function openCloudRunWith(profile: string): void {
-  nextProfile = profile;
-  window.location.hash = '#/cloud';
-}
 
 function optionsOf(d: Draft, payloadText?: string): CloudRunOptions {
   const n = (s: string) => (s.trim() ? Number(s) : undefined);
@@ -121,9 +116,9 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
   const [profiles, setProfiles] = useState<string[] | null>(null);
   const [d, setD] = useState<Draft>(() => {
     const draft = lastDraft ?? { profile: '', data: '', partitionMb: '25', codeDir: '', modelFile: '', batchSize: String(DEFAULT_BATCH_SIZE), fileLimit: '', worldSize: '', stage: true, name: '' };
-    if (!nextProfile) return draft;
-    lastDraft = { ...draft, profile: nextProfile };
-    nextProfile = null;
+    const profile = takeNextCloudProfile();
+    if (!profile) return draft;
+    lastDraft = { ...draft, profile };
     return lastDraft;
   });
   const [payloadText, setPayloadText] = useState<string | undefined>(undefined);
@@ -193,7 +188,7 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
           </label>
           <label className="field">
             Batch size
-            <input name="batchSize" type="number" min={1} max={65536} value={d.batchSize} onChange={(e) => set({ batchSize: e.target.value })} />
+            <input name="batchSize" type="number" min={1} max={MAX_BATCH_SIZE} value={d.batchSize} onChange={(e) => set({ batchSize: e.target.value })} />
           </label>
           <label className="field">
             File limit

@@ -7,7 +7,7 @@ import { ErrorBox } from '../components/error-box.tsx';
 import { ComparisonViewCard } from '../components/study-results.tsx';
 import { formatWhen } from '../lib/format.ts';
 import { navigate } from '../lib/router.ts';
-import { ReportButtons } from './study.tsx';
+import { ReportButtons } from '../components/report-buttons.tsx';
 import { registerScreen } from './registry.ts';
 
 function Side({ tag, e }: { tag: string; e: RunEntry }) {

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { LocalRunParams } from '../../../app/common/contract/index.ts';
-import { DEFAULT_BATCH_SIZE } from '../../../engine/run/defaults.ts';
+import { DEFAULT_BATCH_SIZE } from '../../../base/options.ts';
 import { ChartCard } from '../components/chart-card.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
 import { GraphOptimisationOptions } from '../components/graph-optimisation-options.tsx';
@@ -11,6 +11,7 @@ import { formatDuration, formatRate } from '../lib/format.ts';
 import { navigate } from '../lib/router.ts';
 import { cancelRun, clearFinished, startLocalRun, useTrackedRun, type TrackedRun } from '../lib/run-tracker.ts';
 import { registerScreen } from './registry.ts';
+import { MAX_BATCH_SIZE, MAX_THREADS } from '../../../base/options.ts';
 
 const splitLines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
 
@@ -98,12 +99,12 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
         <label className="field">
           Batch size
           <span className="help">Galaxies per batch (default {DEFAULT_BATCH_SIZE}, as the study; its batch sweep covers 32–512).</span>
-          <input name="batchSize" type="number" min={1} max={65536} required value={batchSize} onChange={(e) => setBatchSize(e.target.value)} />
+          <input name="batchSize" type="number" min={1} max={MAX_BATCH_SIZE} required value={batchSize} onChange={(e) => setBatchSize(e.target.value)} />
         </label>
         <label className="field">
           Threads
           <span className="help">onnxruntime intra-op threads; 0 = one per physical core.</span>
-          <input name="threads" type="number" min={0} max={512} required value={threads} onChange={(e) => setThreads(e.target.value)} />
+          <input name="threads" type="number" min={0} max={MAX_THREADS} required value={threads} onChange={(e) => setThreads(e.target.value)} />
         </label>
         <label className="field">
           Graph optimisation

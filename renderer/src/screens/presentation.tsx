@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api.ts';
 import type { ComparisonView, RunSelection, StudyChartData, StudyResults } from '../../../app/common/contract/index.ts';
-import { formatCell, headerText, type Table } from '../../../app/common/table-export.ts';
+import { formatCell, headerText, type Table } from '../../../base/table.ts';
 import { ErrorBox } from '../components/error-box.tsx';
 import { studyChartConfig } from '../components/study-chart.tsx';
 import { Chart, backgroundPlugin, themeDefaults } from '../lib/charts.ts';

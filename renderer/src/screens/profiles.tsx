@@ -3,7 +3,9 @@ import { profileLocations } from '../../../app/common/profile-summary.ts';
 import { api } from '../api.ts';
 import type { ConnectionCheck } from '../../../app/common/contract/index.ts';
 import { ErrorBox } from '../components/error-box.tsx';
-import { DeployStackPanel, StackActions, stackNameOf, type ActiveStackOp } from '../components/stack-panel.tsx';
+import { DeployStackPanel } from '../components/stack/deploy-stack-panel.tsx';
+import { StackActions } from '../components/stack/stack-actions.tsx';
+import { stackNameOf, type ActiveStackOp } from '../components/stack/stack-op.ts';
 import { registerScreen } from './registry.ts';
 
 type Profile = Awaited<ReturnType<typeof api.cloud.listProfiles>>['profiles'][number];

@@ -9,6 +9,7 @@ import { ErrorBox } from '../components/error-box.tsx';
 import { accent, textColor, type AnyChartConfig } from '../lib/charts.ts';
 import { formatRate, formatWhen } from '../lib/format.ts';
 import { registerScreen } from './registry.ts';
+import { EXECUTION_TIME } from '../../../base/metric-keys.ts';
 
 const SCATTER_POINTS = 20_000;
 
@@ -94,7 +95,7 @@ function Results({ id }: { id: string }) {
   if (error) return <ErrorBox error={error} title="Could not open this run" />;
   if (!data || !tables) return <div className="empty">Loading…</div>;
   const { entry } = data;
-  const rec = entry.record ?? {};
+  const rec: Record<string, unknown> = entry.record ?? {};
   const n = (k: string) => (typeof rec[k] === 'number' ? (rec[k] as number) : undefined);
   const acc = rec.accuracy as { mae?: number } | null | undefined;
 
@@ -125,7 +126,7 @@ function Results({ id }: { id: string }) {
         <div className="stats">
           <Stat k="Samples/s" v={formatRate(n('sample_persec'))} testId="stat-samples-per-sec" />
           <Stat k="Precision" v={runPrecision(entry) ?? '—'} testId="stat-precision" />
-          <Stat k="Time per batch (s)" v={n('execution_time (seconds/batch)')?.toFixed(4) ?? '—'} />
+          <Stat k="Time per batch (s)" v={n(EXECUTION_TIME)?.toFixed(4) ?? '—'} />
           <Stat k="Throughput (Mbit/s)" v={formatRate((n('throughput_bps') ?? NaN) / 1e6)} />
           <Stat k="Galaxies" v={n('samples')?.toLocaleString() ?? '—'} />
           {acc?.mae !== undefined && <Stat k="MAE (z)" v={acc.mae.toFixed(4)} />}

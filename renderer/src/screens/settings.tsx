@@ -6,6 +6,7 @@ import { BrowseButton } from '../components/path-picker.tsx';
 import { useApp } from '../lib/app-state.ts';
 import { toast } from '../lib/toast.ts';
 import { registerScreen } from './registry.ts';
+import { MAX_BATCH_SIZE, MAX_THREADS } from '../../../base/options.ts';
 
 function SettingsScreen() {
   const { settings, dataDir, updateSettings, info } = useApp();
@@ -68,11 +69,11 @@ function SettingsScreen() {
         <div className="form-grid">
           <label className="field">
             Batch size
-            <input type="number" min={1} max={65536} value={draft.batchSize} onChange={(e) => set({ batchSize: Number(e.target.value) })} />
+            <input type="number" min={1} max={MAX_BATCH_SIZE} value={draft.batchSize} onChange={(e) => set({ batchSize: Number(e.target.value) })} />
           </label>
           <label className="field">
             Threads (0 = one per physical core)
-            <input type="number" min={0} max={512} value={draft.threads} onChange={(e) => set({ threads: Number(e.target.value) })} />
+            <input type="number" min={0} max={MAX_THREADS} value={draft.threads} onChange={(e) => set({ threads: Number(e.target.value) })} />
           </label>
           <label className="field">
             Graph optimisation

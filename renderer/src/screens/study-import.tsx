@@ -1,14 +1,14 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
 import type { ImportView, StudyResults } from '../../../app/common/contract/index.ts';
-import type { Table } from '../../../app/common/table-export.ts';
+import type { Table } from '../../../base/table.ts';
 import { DataTable } from '../components/data-table.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
 import { BrowseButton } from '../components/path-picker.tsx';
 import { StudyResultsView } from '../components/study-results.tsx';
 import { navigate } from '../lib/router.ts';
 import { registerScreen } from './registry.ts';
-import { ReportButtons } from './study.tsx';
+import { ReportButtons } from '../components/report-buttons.tsx';
 import '../study.css';
 
 /** Import of recorded study results (a folder or an S3 prefix) into History, with Tables 2 and 3 from them. */

@@ -2,19 +2,19 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { firstFailure, studyStatus } from '../../../app/common/study-status.ts';
 import { api } from '../api.ts';
 import type { CostEstimateView, StudyListItem, StudyProgressEvent, StudyResults, StudyView } from '../../../app/common/contract/index.ts';
-import type { Table } from '../../../app/common/table-export.ts';
+import type { Table } from '../../../base/table.ts';
 import { DataTable } from '../components/data-table.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
 import { BrowseButton } from '../components/path-picker.tsx';
 import { StudyResultsView } from '../components/study-results.tsx';
 import { HistoryRunsStudy } from '../components/history-runs-picker.tsx';
+import { ReportButtons } from '../components/report-buttons.tsx';
 import { formatWhen } from '../lib/format.ts';
 import { navigate } from '../lib/router.ts';
-import { buildReport, openReportWindow, saveReportHtml, saveReportPdf } from '../lib/study-report.ts';
 import { toast } from '../lib/toast.ts';
-import { isElectron } from '../api.ts';
 import { registerScreen } from './registry.ts';
 import '../study.css';
+import { type Precision } from '../../../base/options.ts';
 
 /** The study: a sweep queued as one study (local, cloud or both), its estimate, progress, Tables 1–3, charts and report. */
 
@@ -32,7 +32,7 @@ interface Form {
   repeats: string;
   data: string[];
   threads: string;
-  precision: 'fp32' | 'int8';
+  precision: Precision;
   lambdaMemoryMb: string;
   arch: 'x86_64' | 'arm64';
   profile: string;
@@ -343,36 +343,6 @@ function StudyList() {
         </table>
       )}
     </div>
-  );
-}
-
-export function ReportButtons({ selection, compare, cost }: { selection: Parameters<typeof buildReport>[0]; compare?: { a: string; b: string }; cost?: { lambdaMemoryMb?: number } }) {
-  const [error, setError] = useState<unknown>(null);
-  const run = (what: 'open' | 'html' | 'pdf') => async () => {
-    try {
-      const r = await buildReport(selection, compare, cost);
-      if (what === 'open') openReportWindow(r.html);
-      else if (what === 'html') await saveReportHtml(r.html, r.fileName);
-      else await saveReportPdf(r.html, r.fileName);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  return (
-    <>
-      {!isElectron && (
-        <button className="primary" onClick={run('open')} data-testid="report-open">
-          Open report
-        </button>
-      )}
-      <button onClick={run('html')} data-testid="report-html">
-        Save HTML
-      </button>
-      <button onClick={run('pdf')} data-testid="report-pdf" title={isElectron ? 'Save the report as PDF' : 'Opens the report and the print dialog: choose “Save as PDF”'}>
-        {isElectron ? 'Save PDF' : 'Print / PDF'}
-      </button>
-      {error ? <ErrorBox error={error} onDismiss={() => setError(null)} title="Could not make the report" /> : null}
-    </>
   );
 }
 

@@ -1,0 +1,36 @@
+import { expandSweep, type SweepParamsInput } from '../../../../base/sweep-plan.ts';
+import { loadPriceTable } from '../../../../study/cost/price-store.ts';
+import { estimateSweepCost } from '../../../../study/cost/sweep-estimate.ts';
+import type { CostEstimateView } from '../../../common/contract/index.ts';
+import { fail, type CostSettings } from './shared.ts';
+
+/** The job counts and cloud cost of a sweep before it is queued, at the saved prices. */
+export async function estimateSweep(
+  dataDir: string,
+  params: SweepParamsInput,
+  cost: CostSettings = {},
+): Promise<CostEstimateView> {
+  let jobs;
+  try {
+    jobs = expandSweep(params);
+  } catch (err) {
+    throw fail('INVALID_INPUT', err, 'Check the sweep parameters: whole positive numbers, no duplicates.');
+  }
+  const { table: prices } = await loadPriceTable(dataDir);
+  const est = estimateSweepCost(jobs, {
+    lambda: { memoryMb: cost.lambdaMemoryMb ?? 2048, arch: cost.arch ?? 'x86_64' },
+    prices,
+  });
+  const local = jobs.filter((j) => j.target === 'local').length;
+  return {
+    jobs: jobs.length,
+    localJobs: local,
+    cloudJobs: jobs.length - local,
+    sentence: est?.sentence ?? null,
+    lines: est?.lines.map((l) => ({ item: l.item, quantity: l.quantity, usd: l.usd })) ?? [],
+    totalUsd: est?.totalUsd ?? 0,
+    notes: est?.notes ?? [],
+    priceAsOf: prices.asOf,
+    priceSource: prices.source,
+  };
+}

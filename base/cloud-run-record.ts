@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from './metric-keys.ts';
+
+/**
+ * The record of a cloud run, stored beside local runs in the history (`<dataDir>/runs/<id>/run.json`, kind
+ * "cloud"). The run-level metrics carry the study's names, as the local record's do, aggregated across ranks the
+ * way the study did (cloud/aggregate.ts); the ranks' own JSON files are kept raw.
+ */
+
+const num = z.number().nullable();
+
+export const CloudRunStatusSchema = z.enum(['running', 'completed', 'failed', 'timed_out', 'aborted']);
+export type CloudRunStatus = z.infer<typeof CloudRunStatusSchema>;
+
+export const ItemCountsSchema = z.object({
+  pending: z.number(),
+  running: z.number(),
+  succeeded: z.number(),
+  failed: z.number(),
+  timedOut: z.number(),
+  aborted: z.number(),
+  total: z.number(),
+});
+
+export const FailedRankSchema = z.object({
+  rank: z.string().nullable(),
+  index: z.number().nullable(),
+  dataPath: z.unknown(),
+  error: z.string(),
+  cause: z.string(),
+  event: z.string(),
+  timestamp: z.string().nullable(),
+});
+
+export const LambdaUsageSchema = z.object({
+  invocations: z.number(),
+  billedDurationMs: z.number(),
+  durationMs: z.number(),
+  maxMemoryUsedMb: z.number(),
+  coldStarts: z.number(),
+  initDurationMs: z.number(),
+});
+export type LambdaUsage = z.infer<typeof LambdaUsageSchema>;
+
+export const CloudRunRecordSchema = z.object({
+  id: z.string().min(1),
+  kind: z.literal('cloud'),
+  status: CloudRunStatusSchema,
+  started: z.string(),
+  finished: z.string().nullable(),
+  profile: z.object({ name: z.string(), region: z.string(), lambdaMemoryMb: z.number(), architecture: z.enum(['x86_64', 'arm64']), inferenceLambdaName: z.string() }),
+  stateMachineArn: z.string(),
+  executionArn: z.string(),
+  executionName: z.string(),
+  /** The state-machine input exactly as sent. */
+  payload: z.record(z.string(), z.unknown()),
+  result_path: z.string(),
+  bucket: z.string(),
+  // The study's run-level fields (aggregated over ranks; null when no rank result was readable).
+  [CPU_TIME]: num,
+  [CPU_MEMORY]: num,
+  [EXECUTION_TIME]: num,
+  num_batches: num,
+  batch_size: num,
+  device: z.string().nullable(),
+  throughput_bps: num,
+  sample_persec: num,
+  total_bits: num,
+  /** Labelled separately from the study's summed throughput: total_bits ÷ the Map state's duration. */
+  wall_throughput_bps: num,
+  map_duration_seconds: num,
+  cpu_time_outliers_dropped: z.number(),
+  ranks: z.number(),
+  /** Per-rank result files as written by the workers, raw. */
+  rank_results: z.array(z.record(z.string(), z.unknown())),
+  rank_keys: z.array(z.string()),
+  /** combined_data.json, raw; null when the summarizer did not run (e.g. a rank failed). */
+  combined: z.array(z.unknown()).nullable(),
+  results_source: z.enum(['rank-files', 'combined', 'none']),
+  result_problems: z.array(z.object({ key: z.string(), problem: z.string() })),
+  items: ItemCountsSchema.nullable(),
+  failed_ranks: z.array(FailedRankSchema),
+  /** From the Lambda's REPORT lines, when the logs were readable. */
+  lambda: LambdaUsageSchema.nullable(),
+  error: z.string().nullable(),
+  cause: z.string().nullable(),
+  metricDefinitions: z.record(z.string(), z.string()),
+});
+export type CloudRunRecord = z.infer<typeof CloudRunRecordSchema>;

@@ -1,0 +1,211 @@
+import { z } from 'zod';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from './metric-keys.ts';
+import { GraphOptimizationSchema, PrecisionSchema } from './options.ts';
+
+/**
+ * The record of a local run. The per-partition record is the local equivalent of one Lambda rank in the study
+ * (AI-for-Astronomy `aws/` inference), so its metric fields carry the study's exact names and units; the fields
+ * after those are additions. Types come from the zod schemas so other layers (UI, history, cloud comparison)
+ * can validate records they read back.
+ */
+
+const nonneg = () => z.number().nonnegative();
+
+/** The study's per-rank fields, with its names and units. */
+export const StudyFieldsSchema = z.object({
+  [CPU_TIME]: nonneg(),
+  [CPU_MEMORY]: nonneg(),
+  [EXECUTION_TIME]: nonneg(),
+  num_batches: z.number().int().nonnegative(),
+  batch_size: z.number().int().positive(),
+  device: z.string(),
+  throughput_bps: nonneg(),
+  sample_persec: nonneg(),
+  data_path: z.string(),
+});
+export type StudyFields = z.infer<typeof StudyFieldsSchema>;
+
+export const LatencySchema = z.object({ p50: nonneg(), p90: nonneg(), p99: nonneg() });
+export type Latency = z.infer<typeof LatencySchema>;
+
+/** Fields added to the study's, kept for the partition and for the run. */
+const AddedFieldsSchema = z.object({
+  /** Galaxies inferred. */
+  samples: z.number().int().nonnegative(),
+  /** Inference wall time: first batch start to last batch end, load excluded. */
+  inference_seconds: nonneg(),
+  /** Reading + parsing the .pt file(s), kept out of inference_seconds. */
+  load_seconds: nonneg(),
+  /** Per-batch session.run latency; null when no batch ran. */
+  latency_ms: LatencySchema.nullable(),
+  /** NaN / ±Inf values found in the image and magnitude inputs (they are still inferred). */
+  nan_inputs: z.number().int().nonnegative(),
+  inf_inputs: z.number().int().nonnegative(),
+});
+
+export const PartitionStatusSchema = z.enum(['completed', 'cancelled', 'failed', 'skipped']);
+export type PartitionStatus = z.infer<typeof PartitionStatusSchema>;
+
+export const PartitionRecordSchema = StudyFieldsSchema.extend(AddedFieldsSchema.shape).extend({
+  /** 1-based partition number, in numeric file order. */
+  partition: z.number().int().positive(),
+  status: PartitionStatusSchema,
+  /** Galaxies the file's header declares. */
+  samples_in_file: z.number().int().nonnegative(),
+  /** Why the partition failed (e.g. a .pt parse error), else null. */
+  error: z.string().nullable(),
+});
+export type PartitionRecord = z.infer<typeof PartitionRecordSchema>;
+
+export { GraphOptimizationSchema, type GraphOptimization } from './options.ts';
+
+export const RunOptionsRecordSchema = z.object({
+  batchSize: z.number().int().positive(),
+  /** onnxruntime intra-op threads. */
+  threads: z.number().int().positive(),
+  interOpThreads: z.number().int().positive(),
+  graphOptimization: GraphOptimizationSchema,
+  executionMode: z.literal('sequential'),
+  /** onnxruntime intra-op threads spin while idle (absent in records made before the option existed: they did). */
+  spinning: z.boolean().optional(),
+});
+
+export const ModelRecordSchema = z.object({
+  path: z.string(),
+  label: z.string(),
+  reference: z.boolean(),
+  parameters: z.number().int().nonnegative(),
+  /** 2 × multiply-adds per galaxy; null when the model's shapes could not be inferred. */
+  flopsPerSample: nonneg().nullable(),
+  precision: PrecisionSchema,
+});
+
+export const DatasetRecordSchema = z.object({
+  /** What the user asked for (files and/or folders). */
+  spec: z.array(z.string()),
+  /** The partition files it resolved to, in order. */
+  files: z.array(z.string()),
+  samples: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  /** True for the bundled synthetic sample data. */
+  synthetic: z.boolean(),
+});
+
+export const AccuracySchema = z.object({
+  count: z.number().int().positive(),
+  mae: nonneg(),
+  mse: nonneg(),
+  bias: z.number(),
+  sigma_nmad: nonneg(),
+  r2: z.number().nullable(),
+  outlier_fraction: z.number().min(0).max(1),
+});
+
+export const HostInfoSchema = z.object({
+  cpuModel: z.string(),
+  logicalCores: z.number().int().positive(),
+  physicalCores: z.number().int().positive(),
+  physicalCoresSource: z.enum(['cpuinfo', 'sysctl', 'estimate']),
+  ramBytes: nonneg(),
+  os: z.string(),
+  arch: z.string(),
+  node: z.string(),
+  onnxruntime: z.string(),
+  cpuFlags: z.array(z.string()),
+});
+
+export const RunStatusSchema = z.enum(['completed', 'cancelled', 'failed']);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+export const LocalRunRecordSchema = StudyFieldsSchema.extend(AddedFieldsSchema.shape).extend({
+  id: z.string().min(1),
+  kind: z.literal('local'),
+  status: RunStatusSchema,
+  started: z.iso.datetime(),
+  finished: z.iso.datetime(),
+  /** Start to finish, session creation and loading included. */
+  wall_seconds: nonneg(),
+  /** Session creation (model load + graph optimisation). */
+  session_seconds: nonneg(),
+  /** The OS high-water mark of the whole process's RSS (getrusage maxrss), MB; the ceiling of total_cpu_memory. */
+  max_rss_mb: nonneg(),
+  options: RunOptionsRecordSchema,
+  model: ModelRecordSchema,
+  dataset: DatasetRecordSchema,
+  partitions: z.array(PartitionRecordSchema),
+  accuracy: AccuracySchema.nullable(),
+  host: HostInfoSchema,
+  /** Why the run failed, else null. */
+  error: z.string().nullable(),
+  metricDefinitions: z.record(z.string(), z.string()),
+});
+export type LocalRunRecord = z.infer<typeof LocalRunRecordSchema>;
+
+/** What each metric means; stored in every record so a JSON file explains itself. Mirrored in the README. */
+export const METRIC_DEFINITIONS: Record<string, string> = {
+  [CPU_TIME]:
+    'User + system CPU time of the whole inference process (process.cpuUsage; worker threads share the process) ' +
+    'summed over the inference windows (first batch start to last batch end of each partition). Includes ' +
+    "onnxruntime's pool threads, so it can exceed wall time by up to the thread count.",
+  [CPU_MEMORY]:
+    'Peak resident set size of the inference process in MB (2^20 bytes), sampled with process.memoryUsage.rss() ' +
+    'after session creation and after every batch; the run value is the maximum over partitions. max_rss_mb holds ' +
+    "the OS's own high-water mark (getrusage maxrss) for the process since it started, which bounds it from above.",
+  [EXECUTION_TIME]: 'inference_seconds / num_batches.',
+  num_batches: 'Batches run: ceil(samples / batch_size) per partition (the last batch may be smaller).',
+  batch_size: 'Galaxies per batch requested.',
+  device: "Where inference ran: 'cpu' (onnxruntime CPU execution provider).",
+  throughput_bps:
+    'Bits of the float32 image [N,5,32,32] and magnitude [N,5] tensors inferred (N x 5125 x 32) / inference_seconds.',
+  sample_persec: 'samples / inference_seconds.',
+  data_path: 'The partition file (per partition); for the run, the dataset as given.',
+  samples: 'Galaxies inferred.',
+  inference_seconds:
+    'Inference wall time: from the start of the first batch to the end of the last, summed over partitions. ' +
+    'Excludes loading and session creation.',
+  load_seconds:
+    'Wall time to read and parse the .pt partition file(s) into float32 arrays, NaN/Inf count included; not part of ' +
+    'inference_seconds. A streamed partition (zip, stored float32 records) adds its open (structure and CRC-32 pass) ' +
+    'to its per-batch reads, summed; any other file is read whole before its first batch.',
+  latency_ms:
+    'Per-batch inference wall time (all session.run calls of the batch), p50/p90/p99 with linear interpolation (numpy default), in ms.',
+  nan_inputs: 'NaN values found in the image + magnitude inputs (inferred anyway; predictions may be NaN).',
+  inf_inputs: '+/-Inf values found in the image + magnitude inputs.',
+  wall_seconds: 'Start to finish of the run, session creation, loading and inference included.',
+  session_seconds: 'onnxruntime InferenceSession creation: model load and graph optimisation.',
+  max_rss_mb: "OS high-water mark of the process's resident set (process.resourceUsage().maxRSS), MB.",
+  accuracy:
+    'With labels, over galaxies with finite z_true and z_pred, dz = z_pred - z_true: MAE = mean|dz|, MSE = mean dz^2, ' +
+    'bias = mean dz, sigma_NMAD = 1.48 median(|dz - median dz| / (1 + z_true)), R^2 = 1 - sum dz^2 / sum (z_true - mean)^2, ' +
+    'outlier_fraction = share with |dz| / (1 + z_true) > 0.15.',
+};
+
+/** Bits of input inferred per galaxy: image 5x32x32 + magnitude 5 float32 values. */
+export const INPUT_BITS_PER_SAMPLE = (5 * 32 * 32 + 5) * 32;
+
+/** Raw measurements of one partition (or of a whole run), from which the study fields are derived. */
+export interface Measured {
+  samples: number;
+  batches: number;
+  inferenceSeconds: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+}
+
+const MB = 1 << 20;
+
+/** The study's rate fields from raw measurements; rates are 0 when nothing was inferred. */
+export function studyRates(m: Measured): Pick<
+  StudyFields,
+  typeof CPU_TIME | typeof CPU_MEMORY | typeof EXECUTION_TIME | 'num_batches' | 'throughput_bps' | 'sample_persec'
+> {
+  const t = m.inferenceSeconds;
+  return {
+    [CPU_TIME]: m.cpuSeconds,
+    [CPU_MEMORY]: m.peakRssBytes / MB,
+    [EXECUTION_TIME]: m.batches > 0 ? t / m.batches : 0,
+    num_batches: m.batches,
+    throughput_bps: t > 0 ? (m.samples * INPUT_BITS_PER_SAMPLE) / t : 0,
+    sample_persec: t > 0 ? m.samples / t : 0,
+  };
+}

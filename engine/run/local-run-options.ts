@@ -1,0 +1,57 @@
+import {
+  DEFAULT_BATCH_SIZE,
+  GRAPH_OPTIMIZATIONS,
+  MAX_BATCH_SIZE,
+  MAX_THREADS,
+  PRECISIONS,
+  type GraphOptimization,
+  type Precision,
+} from '../../base/options.ts';
+import { hostInfo } from './host-info.ts';
+import { LocalRunError, type LocalRunOptions } from './local-run-types.ts';
+
+const GRAPH_LEVELS: readonly GraphOptimization[] = GRAPH_OPTIMIZATIONS;
+
+export interface ValidOptions {
+  batchSize: number;
+  threads: number;
+  graphOptimization: GraphOptimization;
+  precision: Precision;
+  spinning: boolean;
+}
+
+/** Checks the numeric options and fills in defaults; throws LocalRunError('bad-option') with what is wrong. */
+export function validateLocalRunOptions(opts: LocalRunOptions): ValidOptions {
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize <= 0 || batchSize > MAX_BATCH_SIZE) {
+    throw new LocalRunError(
+      'bad-option',
+      `batch size must be a whole number from 1 to ${MAX_BATCH_SIZE}, got ${String(opts.batchSize)}`,
+    );
+  }
+  const threads = opts.threads ?? hostInfo().physicalCores;
+  if (!Number.isInteger(threads) || threads <= 0 || threads > MAX_THREADS) {
+    throw new LocalRunError(
+      'bad-option',
+      `threads must be a whole number from 1 to ${MAX_THREADS}, got ${String(opts.threads)}`,
+    );
+  }
+  const graphOptimization = opts.graphOptimization ?? 'all';
+  if (!GRAPH_LEVELS.includes(graphOptimization)) {
+    throw new LocalRunError(
+      'bad-option',
+      `graph optimisation must be one of ${GRAPH_LEVELS.join(', ')}, got ${String(opts.graphOptimization)}`,
+    );
+  }
+  const precision = opts.precision ?? 'fp32';
+  if (!PRECISIONS.includes(precision)) {
+    throw new LocalRunError(
+      'bad-option',
+      `precision must be one of ${PRECISIONS.join(', ')}, got ${String(opts.precision)}`,
+    );
+  }
+  if (opts.spinning !== undefined && typeof opts.spinning !== 'boolean') {
+    throw new LocalRunError('bad-option', `spinning must be true or false, got ${String(opts.spinning)}`);
+  }
+  return { batchSize, threads, graphOptimization, precision, spinning: opts.spinning ?? false };
+}

@@ -1,0 +1,64 @@
+import type { Worker } from 'node:worker_threads';
+import type { GraphOptimization, LocalRunRecord, PartitionRecord } from '../../base/local-run-record.ts';
+import type { Precision } from '../../base/options.ts';
+import type { PredictionRow, PredictionTable } from './predictions.ts';
+import type { LocalRunProgress } from './worker-protocol.ts';
+
+/** What a local run takes, what it gives back, and how it fails. */
+
+export interface LocalRunOptions {
+  /** .pt files and/or folders of them; default: the bundled synthetic sample data. */
+  data?: string | string[];
+  /** An ONNX model; default: the reference AstroMAE model (seeded weights). */
+  model?: string;
+  /** Galaxies per batch; default 512, as in the study. */
+  batchSize?: number;
+  /** onnxruntime intra-op threads; default: physical cores. */
+  threads?: number;
+  graphOptimization?: GraphOptimization;
+  /**
+   * 'fp32' (default) runs the model as given; 'int8' runs its dynamically quantized copy (MatMul/Gemm weights int8
+   * per output channel, activations quantized per batch), made on first use and cached beside the model.
+   */
+  precision?: Precision;
+  /**
+   * Let onnxruntime's idle pool threads spin between kernels (default false). Spinning saves the wake-up latency
+   * of ~700 kernels per batch but burns CPU while waiting, which inflates total_cpu_time and slows other
+   * processes on a busy machine.
+   */
+  spinning?: boolean;
+  /** Where the default model and data are cached; default appDataDir(). */
+  dataDir?: string;
+}
+
+export interface LocalRunHooks {
+  onProgress?(p: LocalRunProgress): void;
+  /** Abort = cancel: the current batch finishes, the rest is skipped, and what was computed is returned. */
+  signal?: AbortSignal;
+  /** Called with the inference thread once it is started (to watch it; the run terminates it before settling). */
+  onWorker?(worker: Worker): void;
+  /** Called with each partition's record as soon as it finishes, so a crash later still leaves it on disk. */
+  onPartition?(record: PartitionRecord): void;
+}
+
+export interface LocalRunResult {
+  record: LocalRunRecord;
+  /** Every inferred galaxy, in dataset order. */
+  predictions: PredictionRow[];
+  /** The same predictions as typed-array columns (for CSV writing and large runs). */
+  table: PredictionTable;
+}
+
+export type LocalRunErrorCode = 'bad-option' | 'no-data' | 'session' | 'worker';
+
+export class LocalRunError extends Error {
+  readonly code: LocalRunErrorCode;
+  /** What was computed before the failure, when anything was. */
+  readonly partial?: LocalRunResult;
+  constructor(code: LocalRunErrorCode, message: string, partial?: LocalRunResult) {
+    super(message);
+    this.name = 'LocalRunError';
+    this.code = code;
+    this.partial = partial;
+  }
+}

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import {
+  METRIC_DEFINITIONS,
+  studyRates,
+  type Latency,
+  type LocalRunRecord,
+  type PartitionRecord,
+  type RunStatus,
+} from '../../base/local-run-record.ts';
+import { hostInfo } from './host-info.ts';
+import type { ValidOptions } from './local-run-options.ts';
+import { percentiles } from './percentiles.ts';
+import type { PartitionMeasurement } from './worker-protocol.ts';
+
+/** The local run record (per partition and for the run) from the worker's raw measurements. */
+
+const newRunId = (started: Date) =>
+  `local-${started
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+
+/** A partition that did not run (not reached, or unreadable). */
+export function skipped(partition: number, path: string, samples: number): PartitionMeasurement {
+  return {
+    partition,
+    path,
+    status: 'skipped',
+    samplesInFile: samples,
+    samples: 0,
+    batches: 0,
+    inferenceSeconds: 0,
+    loadSeconds: 0,
+    cpuSeconds: 0,
+    peakRssBytes: 0,
+    batchMs: [],
+    nanInputs: 0,
+    infInputs: 0,
+    error: null,
+  };
+}
+
+function latency(batchMs: number[]): Latency | null {
+  if (batchMs.length === 0) return null;
+  const [p50, p90, p99] = percentiles(batchMs, [50, 90, 99]);
+  return { p50, p90, p99 };
+}
+
+interface RecordInputs {
+  started: Date;
+  wallSeconds: number;
+  status: RunStatus;
+  error: string | null;
+  sessionSeconds: number;
+  sessionRss: number;
+  valid: ValidOptions;
+  model: { path: string; label: string; reference: boolean; parameters: number; flopsPerSample: number | null };
+  dataset: LocalRunRecord['dataset'];
+  partitions: PartitionMeasurement[];
+  accuracy: LocalRunRecord['accuracy'];
+}
+
+/** One partition's study fields from the worker's raw measurement. */
+export function partitionRecordOf(m: PartitionMeasurement, batchSize: number): PartitionRecord {
+  return {
+    partition: m.partition,
+    status: m.status,
+    ...studyRates({
+      samples: m.samples,
+      batches: m.batches,
+      inferenceSeconds: m.inferenceSeconds,
+      cpuSeconds: m.cpuSeconds,
+      peakRssBytes: m.peakRssBytes,
+    }),
+    batch_size: batchSize,
+    device: 'cpu',
+    data_path: m.path,
+    samples: m.samples,
+    samples_in_file: m.samplesInFile,
+    inference_seconds: m.inferenceSeconds,
+    load_seconds: m.loadSeconds,
+    latency_ms: latency(m.batchMs),
+    nan_inputs: m.nanInputs,
+    inf_inputs: m.infInputs,
+    error: m.error,
+  };
+}
+
+/** Derives the study fields (per partition and for the run) from the worker's raw measurements. */
+export function buildRecord(r: RecordInputs): LocalRunRecord {
+  const device = 'cpu';
+  const parts: PartitionRecord[] = r.partitions.map((m) => partitionRecordOf(m, r.valid.batchSize));
+  const sum = (f: (m: PartitionMeasurement) => number) => r.partitions.reduce((s, m) => s + f(m), 0);
+  const peakRss = Math.max(r.sessionRss, ...r.partitions.map((m) => m.peakRssBytes));
+  const run = {
+    samples: sum((m) => m.samples),
+    batches: sum((m) => m.batches),
+    inferenceSeconds: sum((m) => m.inferenceSeconds),
+    cpuSeconds: sum((m) => m.cpuSeconds),
+    peakRssBytes: peakRss,
+  };
+  const finished = new Date(r.started.getTime() + r.wallSeconds * 1000);
+  return {
+    id: newRunId(r.started),
+    kind: 'local',
+    status: r.status,
+    started: r.started.toISOString(),
+    finished: finished.toISOString(),
+    ...studyRates(run),
+    batch_size: r.valid.batchSize,
+    device,
+    data_path: r.dataset.spec.join(', '),
+    samples: run.samples,
+    inference_seconds: run.inferenceSeconds,
+    load_seconds: sum((m) => m.loadSeconds),
+    latency_ms: latency(r.partitions.flatMap((m) => m.batchMs)),
+    nan_inputs: sum((m) => m.nanInputs),
+    inf_inputs: sum((m) => m.infInputs),
+    wall_seconds: r.wallSeconds,
+    session_seconds: r.sessionSeconds,
+    max_rss_mb: Math.max(process.resourceUsage().maxRSS / 1024, peakRss / (1 << 20)),
+    options: {
+      batchSize: r.valid.batchSize,
+      threads: r.valid.threads,
+      interOpThreads: 1,
+      graphOptimization: r.valid.graphOptimization,
+      executionMode: 'sequential',
+      spinning: r.valid.spinning,
+    },
+    model: {
+      path: r.model.path,
+      label: r.model.label,
+      reference: r.model.reference,
+      parameters: r.model.parameters,
+      flopsPerSample: r.model.flopsPerSample,
+      precision: r.valid.precision,
+    },
+    dataset: r.dataset,
+    partitions: parts,
+    accuracy: r.accuracy,
+    host: hostInfo(),
+    error: r.error,
+    metricDefinitions: METRIC_DEFINITIONS,
+  };
+}

@@ -1,8 +1,0 @@
-/**
- * The study's tables use the app's one table type (app/common/table-export.ts: plain TypeScript, no DOM or Node),
- * so every study table exports to CSV, Markdown, LaTeX and JSON with the same code as the other tables.
- */
-export type { Table as StudyTable, Column as TableColumn, CellValue as TableCell } from '../../app/common/table-export.ts';
-
-/** Notes under a study table are kept as separate sentences and shown one per line. */
-export const joinNotes = (notes: string[]): string => notes.join('\n');

@@ -1,0 +1,70 @@
+import { measurementFromLocalRecord } from './from-local-record.ts';
+import type { StudyMeasurement } from './measurement.ts';
+import { LocalRunRecordSchema } from '../base/local-run-record.ts';
+import { CloudRunRecordSchema, type CloudRunRecord } from '../base/cloud-run-record.ts';
+import { actualCostFromUsage, type CostBreakdown } from '../base/cost-model.ts';
+import type { PriceTable } from '../base/price-table.ts';
+import { COMBINED_FILE, measurementFromRecorded, parseRecordedPath, RecordedRunRecordSchema } from './import/recorded-runs.ts';
+import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../base/metric-keys.ts';
+
+/**
+ * Runs from History as study measurements, so the comparison and the tables take local and cloud runs alike.
+ * A cloud run's partition, data label and repeat come from its result_path when it follows the study's layout
+ * (result-partition-<P>MB/<data>/[Batches/<batch>/]<run>); its durations are the REPORT lines' billed time when known.
+ */
+
+export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement {
+  const cpu = r[CPU_TIME];
+  if (r.ranks === 0 || cpu === null || r.throughput_bps === null || r[CPU_MEMORY] === null)
+    throw new Error(`cloud run ${r.id} has no readable rank results${r.error ? ` (${r.error})` : ''}, so it has no metrics to compare`);
+  const tags = parseRecordedPath(`${r.result_path.replace(/\/+$/, '')}/${COMBINED_FILE}`);
+  const billed = r.lambda && r.lambda.invocations > 0 ? r.lambda.billedDurationMs / 1000 : null;
+  const rankCpu = r.rank_results.reduce((s, x) => s + (typeof x[CPU_TIME] === 'number' ? x[CPU_TIME] : 0), 0);
+  const batch = r.batch_size ?? (typeof r.payload.batch_size === 'number' ? r.payload.batch_size : Number(r.payload.batch_size));
+  return {
+    id: r.id,
+    target: 'cloud',
+    sweep: tags?.sweep,
+    batchSize: batch,
+    partitionMb: tags?.partition_mb ?? null,
+    dataLabel: tags?.data_label ?? null,
+    repeat: tags?.repeat ?? 1,
+    ranks: r.ranks,
+    secondsPerBatch: r[EXECUTION_TIME] ?? Number.NaN,
+    throughputBps: r.throughput_bps,
+    memoryMb: r[CPU_MEMORY],
+    cpuTimeSeconds: cpu,
+    samplesPerSec: r.sample_persec ?? Number.NaN,
+    totalBits: r.total_bits ?? 0,
+    rankSecondsTotal: billed ?? rankCpu,
+    rankSecondsSource: billed !== null ? 'billed' : 'cpu-time',
+    lambdaMemoryMb: r.profile.lambdaMemoryMb,
+  };
+}
+
+/** A History entry's record (local, cloud or recorded) as a measurement; throws naming the problem for anything else. */
+export function measurementFromRunRecord(record: unknown): StudyMeasurement {
+  const kind = record && typeof record === 'object' ? (record as { kind?: unknown }).kind : undefined;
+  if (kind === 'local') {
+    const parsed = LocalRunRecordSchema.safeParse(record);
+    if (!parsed.success) throw new Error(`the local run record is not readable: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    return measurementFromLocalRecord(parsed.data);
+  }
+  if (kind === 'cloud') {
+    const parsed = CloudRunRecordSchema.safeParse(record);
+    if (!parsed.success) throw new Error(`the cloud run record is not readable: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    return measurementFromCloudRecord(parsed.data);
+  }
+  if (kind === 'recorded') {
+    const parsed = RecordedRunRecordSchema.safeParse(record);
+    if (!parsed.success) throw new Error(`the recorded run is not readable: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    return { ...measurementFromRecorded(parsed.data), id: parsed.data.id };
+  }
+  throw new Error(`not a run record (kind ${JSON.stringify(kind)}); expected "local", "cloud" or "recorded"`);
+}
+
+/** What a finished cloud run cost, from its REPORT-line totals; null when the logs were not readable. */
+export function cloudRunCost(r: CloudRunRecord, prices?: PriceTable): CostBreakdown | null {
+  if (!r.lambda || r.lambda.invocations === 0) return null;
+  return actualCostFromUsage(r.lambda, r.profile.lambdaMemoryMb, r.profile.architecture, { prices });
+}

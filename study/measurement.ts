@@ -1,0 +1,43 @@
+import { type Precision } from '../base/options.ts';
+
+/**
+ * One run (one repeat of one configuration), reduced to what the study's tables and comparison need. Local run
+ * records and imported/cloud results are both turned into this, so the tables do not care where a run came from.
+ */
+export interface StudyMeasurement {
+  /** Run id, or the recorded folder for imports. */
+  id: string;
+  target: 'local' | 'cloud';
+  /** Which sweep the run belongs to: batch-size runs feed Table 1, data-size runs Tables 2 and 3. */
+  sweep?: 'batch-size' | 'data-size';
+  batchSize: number;
+  /** Partition size in MB (2^20 bytes); null when the run did not use the study's partitions. */
+  partitionMb: number | null;
+  /** The data folder label, e.g. "1GB" or "total"; null when not known. */
+  dataLabel: string | null;
+  repeat: number;
+  /** Ranks (workers, Lambdas) in the run. */
+  ranks: number;
+  /** Mean over ranks of `execution_time (seconds/batch)`. */
+  secondsPerBatch: number;
+  /** Σ over ranks of `throughput_bps`. */
+  throughputBps: number;
+  /** Σ over ranks of `total_cpu_memory (MB)`. */
+  memoryMb: number;
+  /** Mean of the ranks' `total_cpu_time (seconds)` after dropping 1.5×IQR outliers. */
+  cpuTimeSeconds: number;
+  /** Σ over ranks of `sample_persec`. */
+  samplesPerSec: number;
+  /** Σ over ranks of throughput × CPU time. */
+  totalBits: number;
+  /** Σ over ranks of their duration: billed duration when REPORT lines are known, else each rank's CPU time. */
+  rankSecondsTotal: number;
+  rankSecondsSource: 'billed' | 'cpu-time';
+  /** Configured Lambda memory, for cloud runs whose profile is known. */
+  lambdaMemoryMb?: number;
+  /** The local model's precision; absent for cloud and recorded runs, which run the model as exported (fp32). */
+  precision?: Precision;
+}
+
+/** A run's precision for grouping and labels: a missing one is fp32 (cloud, recorded and older local runs). */
+export const precisionOf = (m: Pick<StudyMeasurement, 'precision'>): Precision => m.precision ?? 'fp32';

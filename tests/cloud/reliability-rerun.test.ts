@@ -1,0 +1,127 @@
+/**
+ * Re-run only the failed ranks, from the app: a run where rank 1 throws fails with ranks 0 and 2 kept; rerunFailed
+ * starts a new execution whose payload names only rank 1 and its partition, into the same result_path, and the
+ * run's History entry then holds the merged results (all three ranks, completed).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { CloudFinished } from '../../app/common/contract/index.ts';
+import { createInitializer } from '../../cloud/lambda/initializer.ts';
+import { rerunPayload } from '../../cloud/rerun.ts';
+import { TestCipher } from '../support/cloud-helpers.ts';
+import { writeTinyCodeDir } from '../support/cloud-tiny-model.ts';
+import { FIXTURES_DIR } from '../infra/stage-fixtures.ts';
+import { startLocalAws, type LocalAws } from '../infra/local-aws.ts';
+import { s3rverClientConfig } from '../infra/s3rver.ts';
+import { localAwsProfileInput, startAppApi, type AppApi } from '../support/app-services.ts';
+import { HistoryStore } from '../../app/node/history-store.ts';
+
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'cosmicai.mjs');
+
+let aws: LocalAws;
+let work: string;
+let api: AppApi;
+let call: AppApi['call'];
+let codeDir: string;
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+  work = await mkdtemp(path.join(os.tmpdir(), 'cosmicai-rerun-'));
+  codeDir = await writeTinyCodeDir(work);
+  api = startAppApi({ dataDir: path.join(work, 'data'), mode: 'browser', cipher: new TestCipher(), cloudPollMs: 100 });
+  call = api.call;
+}, 60_000);
+afterAll(async () => {
+  await api?.services.shutdown();
+  await aws?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+async function nthFinish(runId: string, n: number): Promise<CloudFinished> {
+  for (let i = 0; i < 1200; i++) {
+    const mine = api.events.filter((e) => e.channel === 'cloud.finished' && e.payload.runId === runId).map((e) => e.payload as CloudFinished);
+    if (mine.length >= n) return mine[n - 1];
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`run ${runId} did not finish ${n} time(s)`);
+}
+
+describe('re-run failed ranks', () => {
+  it('re-runs only the failed rank into the same result_path and merges the results into the run', async () => {
+    await call('cloud.addProfile', localAwsProfileInput(aws));
+    aws.faults.failRank(1, { name: 'RuntimeError', message: 'rank 1 hit a bad node' });
+    const { runId } = await call('cloud.start', { profile: 'local', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16 });
+    expect((await nthFinish(runId, 1)).status).toBe('failed');
+    await aws.settled();
+    aws.faults.clearRankFailures();
+
+    const before = await call('history.get', { id: runId });
+    expect(before.entry.status).toBe('failed');
+    expect(before.entry.record.failed_ranks).toEqual([expect.objectContaining({ rank: '1', error: 'RuntimeError' })]);
+    expect(before.entry.record.rank_results.length).toBeLessThan(3); // recorded as the execution failed (ranks still running finish later)
+    const resultPath = before.entry.record.result_path;
+    const payload = rerunPayload(before.entry.record);
+    expect(payload.ranks).toEqual([{ rank: 1, files: [before.entry.record.failed_ranks[0].dataPath] }]);
+    expect(payload.result_path).toBe(resultPath);
+
+    expect(await call('cloud.rerunFailed', { runId })).toEqual({ runId });
+    expect((await nthFinish(runId, 2)).status).toBe('completed');
+    const after = await call('history.get', { id: runId });
+    expect(after.entry.status).toBe('completed');
+    expect(after.entry.record.result_path).toBe(resultPath);
+    expect(after.entry.record.failed_ranks).toEqual([]);
+    expect(after.entry.record.rank_results).toHaveLength(3); // ranks 0 and 2 from the first execution, 1 from the re-run
+    expect(after.entry.record.items.total).toBe(1); // the re-run execution ran one Map item
+    expect(after.entry.params.reruns).toHaveLength(1);
+    expect(after.partitions).toHaveLength(3);
+    const list = await call('history.list');
+    expect(list.items.filter((i: { id?: string }) => i.id === runId)).toHaveLength(1);
+
+    // Nothing left to re-run.
+    await expect(call('cloud.rerunFailed', { runId })).rejects.toMatchObject({ code: 'NOTHING_TO_RERUN' });
+  }, 180_000);
+
+  it('the initializer runs exactly the named ranks, and refuses files that are not in the data prefix', async () => {
+    const s3 = new S3Client(s3rverClientConfig(aws.s3Endpoint));
+    for (const n of [1, 2, 3]) await s3.send(new PutObjectCommand({ Bucket: aws.bucket, Key: `rerun-data/${n}.pt`, Body: 'x' }));
+    const init = createInitializer({ s3 });
+    const base = { bucket: aws.bucket, file_limit: 3, batch_size: 8, object_type: 'file', S3_object_name: 'scripts/m.onnx', script: '/tmp/scripts/m.onnx', result_path: 'results/x', data_bucket: aws.bucket, data_prefix: 'rerun-data/', world_size: 3 };
+    const out = await init({ ...base, ranks: [{ rank: 2, files: ['rerun-data/3.pt'] }] });
+    expect(out.items.map((i) => [i.rank, i.world_size, i.files])).toEqual([[2, 3, ['rerun-data/3.pt']]]);
+    await expect(init({ ...base, ranks: [{ rank: 0, files: ['rerun-data/9.pt'] }] })).rejects.toThrow(/not under s3:\/\/.*rerun-data\/9\.pt/);
+    await expect(init({ ...base, ranks: [{ rank: 0, files: ['../x.pt'] }] })).rejects.toThrow(/must not contain a "\.\." segment/);
+    s3.destroy();
+  });
+
+  it('cosmicai cloud rerun-failed RUN_ID does the same from the CLI', async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey });
+    await call('cloud.addProfile', { ...localAwsProfileInput(aws, 'envp'), credentials: { source: 'env' } });
+    aws.faults.failRank(0, { name: 'RuntimeError', message: 'rank 0 timed out' });
+    const { runId } = await call('cloud.start', { profile: 'envp', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16 });
+    expect((await nthFinish(runId, 1)).status).toBe('failed');
+    await aws.settled();
+    aws.faults.clearRankFailures();
+
+    const res = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, 'cloud', 'rerun-failed', runId, '--interval', '0.2', '--no-logs'], {
+        env: { ...process.env, COSMICAI_DATA_DIR: path.join(work, 'data'), AWS_SESSION_TOKEN: '' },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject).on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/re-running rank\(s\) 0 of arn:/);
+    expect(res.stdout).toMatch(new RegExp(`merged into History run ${runId}`));
+    const { entry } = await new HistoryStore(path.join(work, 'data')).get(runId);
+    expect(entry.status).toBe('completed');
+    expect((entry.record as { rank_results: unknown[] }).rank_results).toHaveLength(3);
+  }, 180_000);
+});
