@@ -6,7 +6,7 @@
  *   END RequestId: <id>
  *   REPORT RequestId: <id>\tDuration: 1234.56 ms\tBilled Duration: 1235 ms\tMemory Size: 3008 MB\tMax Memory Used: 512 MB\tInit Duration: 345.67 ms\t
  * Duration is the handler's measured wall time; Billed Duration rounds it up to the millisecond; Max Memory Used
- * is this process's peak RSS (getrusage). "Init Duration" appears when the handler's result carries a numeric
+ * is this process's peak RSS (getrusage), or the peak a handler reports for the child process it ran. "Init Duration" appears when the handler's result carries a numeric
  * `init_duration_ms` (our inference handler sets it on the invocation that created the model session: the
  * container's cold start), with that measured value. Handlers share this process, so a "container" here is the
  * process: module-level caches (the ONNX session) are shared by all invocations, as in one warm container.
@@ -24,6 +24,10 @@ export interface LambdaContext {
   logGroupName: string;
   logStreamName: string;
   getRemainingTimeInMillis(): number;
+  /** Emulator only: writes a line to this invocation's log stream, as a function's stdout reaches CloudWatch. */
+  log?(message: string): void;
+  /** Emulator only: the peak memory of the work the handler ran in a child process (reported as Max Memory Used). */
+  reportMaxMemoryUsedMb?(mb: number): void;
 }
 
 export type LambdaHandler = (event: unknown, context: LambdaContext) => Promise<unknown>;
@@ -57,7 +61,8 @@ interface LocalFunction {
   handler: LambdaHandler;
   memoryMb: number;
   timeoutMs: number;
-  logStream: string;
+  /** One log stream per execution environment ("container"); a busy one is never shared by two invocations. */
+  containers: Array<{ logStream: string; busy: boolean }>;
 }
 
 export interface InvocationRecord {
@@ -88,13 +93,12 @@ export class LocalLambda {
   constructor(private readonly logs: LogStore) {}
 
   register(name: string, handler: LambdaHandler, opts: { memoryMb?: number; timeoutMs?: number } = {}): string {
-    const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
     this.functions.set(name, {
       name,
       handler,
       memoryMb: opts.memoryMb ?? 3008,
       timeoutMs: opts.timeoutMs ?? 900_000,
-      logStream: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`,
+      containers: [],
     });
     this.logs.createGroup(`/aws/lambda/${name}`);
     return lambdaArn(name);
@@ -126,9 +130,26 @@ export class LocalLambda {
   }
 
   private async run(fn: LocalFunction, event: unknown): Promise<unknown> {
+    // Lambda runs concurrent invocations in separate environments, each writing its own log stream in order.
+    let container = fn.containers.find((c) => !c.busy);
+    if (!container) {
+      const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+      container = { logStream: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`, busy: false };
+      fn.containers.push(container);
+    }
+    container.busy = true;
+    try {
+      return await this.runIn(fn, container.logStream, event);
+    } finally {
+      container.busy = false;
+    }
+  }
+
+  private async runIn(fn: LocalFunction, logStream: string, event: unknown): Promise<unknown> {
     const group = `/aws/lambda/${fn.name}`;
     const requestId = randomUUID();
-    const log = (message: string) => this.logs.append(group, fn.logStream, message);
+    const log = (message: string) => this.logs.append(group, logStream, message);
+    let childPeakMb: number | undefined;
     const started = performance.now();
     const context: LambdaContext = {
       awsRequestId: requestId,
@@ -137,8 +158,12 @@ export class LocalLambda {
       invokedFunctionArn: lambdaArn(fn.name),
       memoryLimitInMB: String(fn.memoryMb),
       logGroupName: group,
-      logStreamName: fn.logStream,
+      logStreamName: logStream,
       getRemainingTimeInMillis: () => Math.max(0, fn.timeoutMs - (performance.now() - started)),
+      log: (message) => log(message.endsWith('\n') ? message : `${message}\n`),
+      reportMaxMemoryUsedMb: (mb) => {
+        childPeakMb = Math.max(childPeakMb ?? 0, Math.round(mb));
+      },
     };
     log(`START RequestId: ${requestId} Version: $LATEST\n`);
     // Event shapes are JSON in Lambda: the handler must not share objects with the caller.
@@ -154,7 +179,7 @@ export class LocalLambda {
       log(`${new Date().toISOString()}\t${requestId}\tERROR\tInvoke Error \t${error.toCause()}\n`);
     }
     const durationMs = performance.now() - started;
-    const maxMemoryMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    const maxMemoryMb = childPeakMb ?? Math.round(process.resourceUsage().maxRSS / 1024);
     const init = result && typeof result === 'object' ? (result as Record<string, unknown>).init_duration_ms : undefined;
     log(`END RequestId: ${requestId}\n`);
     log(

@@ -6,7 +6,7 @@ import { DeployStackPanel, StackActions, stackNameOf, type ActiveStackOp } from 
 import { registerScreen } from './registry.ts';
 
 type Profile = Awaited<ReturnType<typeof api.cloud.listProfiles>>['profiles'][number];
-type Source = 'profile' | 'sso' | 'env' | 'static';
+type Source = 'profile' | 'sso' | 'env' | 'static' | 'emulator';
 
 interface Draft {
   name: string;
