@@ -85,6 +85,22 @@ export const CloudRunRecordSchema = z.object({
   error: z.string().nullable(),
   cause: z.string().nullable(),
   metricDefinitions: z.record(z.string(), z.string()),
+  /** Which pipeline ran it (see cloud/pipeline-target.ts); absent in records made before targets existed. */
+  target: z.enum(['cai', 'cosmicai']).optional(),
+  /** Every rank of the execution with the data it was given (null / [] = none), from the Map state's input. */
+  rank_plan: z.array(z.object({ rank: z.number(), dataPath: z.unknown() })).optional(),
+  /** Ranks given no data (more ranks than files): invoked, no result expected; not failures. */
+  ranks_without_data: z.array(z.number()).optional(),
+  /** Ranks given data whose result file was not found. */
+  ranks_missing_results: z.array(z.number()).optional(),
+  /** REPORT lines attributed by request id to this execution's ranks (see cloud/report-attribution.ts). */
+  lambda_per_rank: z
+    .array(z.object({ rank: z.number(), requestId: z.string(), durationMs: z.number(), billedDurationMs: z.number(), memorySizeMb: z.number(), maxMemoryUsedMb: z.number(), initDurationMs: z.number().optional() }))
+    .optional(),
+  /** Ranks of this execution whose REPORT line was not found. */
+  lambda_missing_ranks: z.array(z.number()).optional(),
+  /** Where the results were looked for (s3:// URLs), so a missing file says where it was not. */
+  results_looked_in: z.array(z.string()).optional(),
 });
 export type CloudRunRecord = z.infer<typeof CloudRunRecordSchema>;
 
@@ -93,7 +109,8 @@ export const CLOUD_METRIC_DEFINITIONS: Record<string, string> = {
   num_batches: 'Batches summed over ranks.',
   device: "The ranks' device as they report it ('cpu').",
   rank_results: 'Each rank writes one JSON with the study fields (total_cpu_time (seconds), total_cpu_memory (MB), execution_time (seconds/batch), num_batches, batch_size, device, throughput_bps, sample_persec, result_path, data_path).',
-  lambda: 'Summed over the inference Lambda REPORT lines in the run window: billed and actual duration, the largest Max Memory Used, cold starts (lines with Init Duration).',
+  lambda: "Summed over this execution's inference Lambda REPORT lines (attributed by request id to its ranks): billed and actual duration, the largest Max Memory Used, cold starts (lines with Init Duration).",
+  lambda_per_rank: 'Per rank: Duration, Billed Duration (ms), Memory Size, Max Memory Used (MB), Init Duration (ms, cold starts only), from the REPORT line of the request that logged this rank.',
 };
 
 export function headlineMetrics(a: CloudAggregate | null): Pick<

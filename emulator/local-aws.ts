@@ -94,7 +94,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
   const initializerArn = lambda.register(LOCAL_FUNCTIONS.initializer, (e) => initialize(e), { memoryMb });
   const inferenceArn = lambda.register(
     LOCAL_FUNCTIONS.inference,
-    async (e) => {
+    async (e, ctx) => {
       await faults.waitWhileHeld();
       const rank = (e as { rank?: unknown } | null)?.rank;
       const failure = typeof rank === 'number' ? faults.rankFailure(rank) : undefined;
@@ -103,7 +103,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
         err.name = failure.name;
         throw err;
       }
-      return infer(e);
+      return infer(e, (line) => ctx.log?.(line));
     },
     { memoryMb },
   );

@@ -72,7 +72,10 @@ async function loadModel(s3: S3Client, bucket: string, key: string, tmp: string)
 
 export function createInference(deps: { s3: S3Client; tmpDir?: string }) {
   const tmp = deps.tmpDir ?? path.join(os.tmpdir(), 'cosmicai');
-  return async function infer(event: unknown): Promise<InferenceOutput> {
+  return async function infer(event: unknown, log: (line: string) => void = console.log): Promise<InferenceOutput> {
+    // As the study's executor does: the rank payload first, so REPORT lines can be attributed to this rank by request id.
+    const e = (event ?? {}) as Record<string, unknown>;
+    log(`received: ${JSON.stringify({ rank: e.rank, world_size: e.world_size, result_path: e.result_path, files: e.files })}`);
     const parsed = RankItemSchema.safeParse(event);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');

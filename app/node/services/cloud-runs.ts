@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { makeClients, type AwsClients } from '../../../cloud/aws-clients.ts';
 import { CloudError } from '../../../cloud/aws-errors.ts';
-import { buildRecord, follow, launch, saveToHistory, type CloudRunEvent } from '../../../cloud/cloud-run.ts';
+import { launch, type CloudRunEvent } from '../../../cloud/cloud-run.ts';
 import { stageForRun, type StageEvent } from '../../../cloud/cloud-stage.ts';
 import { checkExecutionArn, stopExecution } from '../../../cloud/execution.ts';
 import type { ExecutionSnapshot } from '../../../cloud/monitor.ts';
@@ -15,7 +15,7 @@ import { ApiError, toApiErrorData, type CloudProgress, type CloudRunOptions } fr
 import type { EventHub } from '../../common/dispatcher.ts';
 import { CloudRunRecordSchema } from '../../../cloud/cloud-run-record.ts';
 import { rerunPayload } from '../../../cloud/rerun.ts';
-import { removeSuperseded } from '../cloud-history.ts';
+import { followAndRecord } from '../cloud-follow-record.ts';
 import type { HistoryStore } from '../history-store.ts';
 
 interface Active {
@@ -251,18 +251,22 @@ export class CloudRunService {
         else if (e.type === 'logs') this.deps.hub.emit('cloud.logs', { runId: a.runId, lines: e.lines.map((l) => ({ timestamp: l.timestamp, message: l.message, ...(l.report ? { report: l.report } : {}) })) });
         else if (e.type === 'notice') this.emit(a, { phase: a.progress?.phase ?? 'running', message: e.message });
       };
-      const final = await follow(a.clients, executionArn, { intervalMs: this.deps.pollMs ?? 3000, logIntervalMs: this.deps.pollMs ?? 2000, signal: a.controller.signal, onEvent });
-      if (a.controller.signal.aborted && final.status === 'RUNNING') {
+      const done = await followAndRecord(a.clients, executionArn, {
+        history: this.deps.store,
+        runId: a.runId,
+        name: a.name,
+        intervalMs: this.deps.pollMs ?? 3000,
+        logIntervalMs: this.deps.pollMs ?? 2000,
+        signal: a.controller.signal,
+        onEvent,
+        onEnded: () => this.emit(a, { phase: 'collecting', message: 'Reading the results…' }),
+      });
+      if (done.detached) {
         // App closing: leave the entry "running" (shown as interrupted after a restart) with its ARN.
         this.deps.hub.emit('cloud.finished', { runId: a.runId, status: 'detached', executionArn });
         return;
       }
-      this.emit(a, { phase: 'collecting', ...snapshotView(final), message: 'Reading the results…' });
-      const record = await buildRecord(a.clients, final, a.runId, onEvent);
-      // Superseded entries go first, so History never lists the execution twice; this run's own entry already holds
-      // the ARN, so a crash in between still leaves it re-attachable.
-      await removeSuperseded(this.deps.store, executionArn, a.runId);
-      await saveToHistory(this.deps.store, record, a.name, a.runId);
+      const record = done.record;
       const status = record.status === 'completed' ? 'completed' : record.status === 'aborted' ? 'cancelled' : 'failed';
       this.deps.hub.emit('cloud.finished', {
         runId: a.runId,
