@@ -1,7 +1,7 @@
 /** CreateStateMachine and DescribeStateMachine. */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { AwsServiceError, LOCAL_ACCOUNT, LOCAL_REGION, epochSeconds } from '../aws-http.ts';
-import { collectStates, NAME_RE, str } from './definition.ts';
+import { collectStates, NAME_RE, str, withAwsTaskTimeouts } from './definition.ts';
 import type { StateMachineRecord } from './records.ts';
 import type { SfnState } from './state.ts';
 
@@ -27,7 +27,7 @@ export function createStateMachine(st: SfnState, input: Record<string, unknown>)
   }
   const type = input.type === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
   const roleArn = typeof input.roleArn === 'string' ? input.roleArn : `arn:aws:iam::${LOCAL_ACCOUNT}:role/local-sfn`;
-  st.machines.set(arn, { arn, name, definition, parsed, roleArn, type, creationDate: Date.now(), tasks, maps });
+  st.machines.set(arn, { arn, name, definition, parsed: withAwsTaskTimeouts(parsed), roleArn, type, creationDate: Date.now(), tasks, maps });
   return { stateMachineArn: arn, creationDate: epochSeconds(st.machines.get(arn)!.creationDate) };
 }
 

@@ -54,3 +54,21 @@ export function collectStates(states: Record<string, Record<string, unknown>>, t
 
 export const isDistributed = (state: Record<string, unknown>) =>
   ((state.ItemProcessor as { ProcessorConfig?: { Mode?: string } } | undefined)?.ProcessorConfig?.Mode ?? 'INLINE') === 'DISTRIBUTED';
+
+/** AWS's TimeoutSeconds for a Task state that sets none (the interpreter's own default is 60 s). */
+export const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
+
+/** A copy of the definition in which every Task state without a timeout gets AWS's default, as AWS runs it. */
+export function withAwsTaskTimeouts<T>(definition: T): T {
+  const visit = (states: Record<string, Record<string, unknown>> | undefined) => {
+    for (const s of Object.values(states ?? {})) {
+      if (s.Type === 'Task' && s.TimeoutSeconds === undefined && s.TimeoutSecondsPath === undefined) s.TimeoutSeconds = AWS_DEFAULT_TASK_TIMEOUT_SECONDS;
+      const inner = (s.ItemProcessor ?? s.Iterator) as { States?: Record<string, Record<string, unknown>> } | undefined;
+      visit(inner?.States);
+      for (const b of (s.Branches as Array<{ States: Record<string, Record<string, unknown>> }> | undefined) ?? []) visit(b.States);
+    }
+  };
+  const copy = JSON.parse(JSON.stringify(definition)) as T;
+  visit((copy as { States?: Record<string, Record<string, unknown>> }).States);
+  return copy;
+}
