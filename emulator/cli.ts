@@ -51,7 +51,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  setInterval(() => undefined, 1 << 30);
+  // `npm run` may exit on SIGTERM without passing it on: an emulator whose parent is gone stops too (no orphans).
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop('parent process exited');
+  }, 1000);
 }
 
 main().catch((err: unknown) => {

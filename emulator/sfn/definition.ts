@@ -55,8 +55,11 @@ export function collectStates(states: Record<string, Record<string, unknown>>, t
 export const isDistributed = (state: Record<string, unknown>) =>
   ((state.ItemProcessor as { ProcessorConfig?: { Mode?: string } } | undefined)?.ProcessorConfig?.Mode ?? 'INLINE') === 'DISTRIBUTED';
 
-/** AWS's TimeoutSeconds for a Task state that sets none (the interpreter's own default is 60 s). */
-export const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
+/**
+ * A Task state that sets no TimeoutSeconds runs for up to 99,999,999 s on AWS; the interpreter's own default is
+ * 60 s. Node timers hold at most 2^31−1 ms (a longer one fires at once), so the emulator uses 2,000,000 s (23 days).
+ */
+export const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 2_000_000;
 
 /** A copy of the definition in which every Task state without a timeout gets AWS's default, as AWS runs it. */
 export function withAwsTaskTimeouts<T>(definition: T): T {

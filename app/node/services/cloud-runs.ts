@@ -15,6 +15,9 @@ import { ApiError, toApiErrorData, type CloudProgress, type CloudRunOptions } fr
 import type { EventHub } from '../../common/dispatcher.ts';
 import { CloudRunRecordSchema } from '../../../cloud/cloud-run-record.ts';
 import { rerunPayload } from '../../../cloud/rerun.ts';
+import { countStagedPartitions, planCaiRun } from '../../../cloud/cai-rank-plan.ts';
+import { resolveTarget } from '../../../cloud/pipeline-target.ts';
+import { ConcurrentRunError, guardSingleRun } from '../../../cloud/running-guard.ts';
 import { followAndRecord } from '../cloud-follow-record.ts';
 import type { HistoryStore } from '../history-store.ts';
 
@@ -186,7 +189,9 @@ export class CloudRunService {
   private async runNew(a: Active, opts: CloudRunOptions): Promise<void> {
     try {
       const p = a.clients.profile;
+      const target = (await resolveTarget(a.clients)).target;
       let payload: CaiPayload;
+      let stagedKeys: string[] | undefined;
       if (opts.payloadText) {
         const parsed = parsePayloadText(opts.payloadText);
         if (!parsed.ok) throw new ApiError({ code: 'INVALID_PAYLOAD', message: parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ') });
@@ -210,6 +215,8 @@ export class CloudRunService {
           };
           staged = await stageForRun(a.clients, {
             dataDir: this.deps.dataDir,
+            target,
+            entry: opts.entry,
             code: opts.codeDir ? { dir: opts.codeDir } : opts.modelFile ? { modelFile: opts.modelFile } : undefined,
             dataset: opts.data?.length ? opts.data : undefined,
             partitionMb: opts.partitionMb ?? 25,
@@ -220,10 +227,18 @@ export class CloudRunService {
             await this.fail(a, null, 'cancelled');
             return;
           }
+          stagedKeys = staged.dataKeys;
+          for (const w of staged.warnings) this.emit(a, { phase: 'staging', message: `Warning: ${w}` });
+        }
+        const prefix = `${p.dataPrefix}${opts.partitionMb ?? 25}MB/`;
+        if (!staged && opts.fileLimit === undefined) {
+          // file_limit is never a sentinel: the partitions actually staged under the prefix.
+          stagedKeys = await countStagedPartitions(a.clients.s3, p.dataBucket ?? p.bucket, prefix);
+          if (stagedKeys.length === 0) throw new ApiError({ code: 'NOTHING_STAGED', message: `No .pt partitions under s3://${p.dataBucket ?? p.bucket}/${prefix}.`, hint: 'Stage the data first (keep "Upload first" on), or set the file limit.' });
         }
         payload = buildPayload(p, {
           batchSize: opts.batchSize ?? 512,
-          fileLimit: opts.fileLimit ?? staged?.partitions ?? 1000,
+          fileLimit: opts.fileLimit ?? staged?.partitions ?? stagedKeys!.length,
           worldSize: opts.worldSize,
           partitionMb: opts.partitionMb ?? 25,
           ...(staged ? { s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script } : {}),
@@ -232,6 +247,18 @@ export class CloudRunService {
       if (a.controller.signal.aborted) {
         await this.fail(a, null, 'cancelled');
         return;
+      }
+      if (target === 'cai') {
+        const plan = await planCaiRun(a.clients.s3, payload, stagedKeys);
+        if (plan.warnings.length && !opts.acceptWarnings) {
+          throw new ApiError({ code: 'RANK_PLAN_WARNINGS', message: `Not started: ${plan.warnings.join(' ')}`, hint: 'Review the rank plan, then accept the warnings to start anyway, or change the file limit, world size or what is staged.' });
+        }
+        try {
+          await guardSingleRun(a.clients.sfn, p.stateMachineArn, !!opts.allowConcurrent, 'the "start while another runs" option');
+        } catch (err) {
+          if (err instanceof ConcurrentRunError) throw new ApiError({ code: err.code, message: err.message, hint: err.hint });
+          throw err;
+        }
       }
       this.emit(a, { phase: 'starting', payload, message: 'Starting the execution…' });
       const started = await launch(a.clients, payload);
