@@ -103,7 +103,8 @@ export function caiExecutor(deps: { s3: S3Client; python: PythonEnv }): LambdaHa
         if (peakKb > 0) context.reportMaxMemoryUsedMb?.(peakKb / 1024);
         if (run.code !== 0) {
           const how = run.signal ? `was killed by ${run.signal}` : `exited with status ${run.code}`;
-          throw new ScriptError(`rank ${rank}: ${script} ${how}: ${stderrTail.join(' | ').slice(-1500)}`);
+          const last = stderrTail.filter((l) => l.trim()).pop() ?? '';
+          throw new ScriptError(`rank ${rank}: ${script} ${how}: ${last.trim()} (output tail: ${stderrTail.join(' | ').slice(-1200)})`);
         }
         log('executed script');
         return { statusCode: 200, body: `rank ${rank} executed ${script}` };
