@@ -34,8 +34,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const emu = await startEmulator({ stack, handlersDir: values.handlers, name: values.name, python: values.python, memoryMb: memory });
-  process.stdout.write(`${JSON.stringify({ ready: true, profile: emu.profile, isolation: emu.isolation })}\n`);
-  process.stderr.write(`emulator (${stack}) ready on loopback; ${emu.isolation ? `executor isolation: ${emu.isolation}; ` : ''}stop with SIGTERM or Ctrl-C\n`);
+  // Handlers first: whoever reads the ready line may send SIGTERM at once.
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
@@ -51,6 +50,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.stdout.write(`${JSON.stringify({ ready: true, profile: emu.profile, isolation: emu.isolation })}\n`);
+  process.stderr.write(`emulator (${stack}) ready on loopback; ${emu.isolation ? `executor isolation: ${emu.isolation}; ` : ''}stop with SIGTERM or Ctrl-C\n`);
   // `npm run` may exit on SIGTERM without passing it on: an emulator whose parent is gone stops too (no orphans).
   const parent = process.ppid;
   setInterval(() => {
