@@ -85,5 +85,21 @@ export const CloudRunRecordSchema = z.object({
   error: z.string().nullable(),
   cause: z.string().nullable(),
   metricDefinitions: z.record(z.string(), z.string()),
+  /** Which pipeline ran it (see cloud/pipeline-target.ts); absent in records made before targets existed. */
+  target: z.enum(['cai', 'cosmicai']).optional(),
+  /** Every rank of the execution with the data it was given (null / [] = none), from the Map state's input. */
+  rank_plan: z.array(z.object({ rank: z.number(), dataPath: z.unknown() })).optional(),
+  /** Ranks given no data (more ranks than files): invoked, no result expected; not failures. */
+  ranks_without_data: z.array(z.number()).optional(),
+  /** Ranks given data whose result file was not found. */
+  ranks_missing_results: z.array(z.number()).optional(),
+  /** REPORT lines attributed by request id to this execution's ranks (see cloud/report-attribution.ts). */
+  lambda_per_rank: z
+    .array(z.object({ rank: z.number(), requestId: z.string(), durationMs: z.number(), billedDurationMs: z.number(), memorySizeMb: z.number(), maxMemoryUsedMb: z.number(), initDurationMs: z.number().optional() }))
+    .optional(),
+  /** Ranks of this execution whose REPORT line was not found. */
+  lambda_missing_ranks: z.array(z.number()).optional(),
+  /** Where the results were looked for (s3:// URLs), so a missing file says where it was not. */
+  results_looked_in: z.array(z.string()).optional(),
 });
 export type CloudRunRecord = z.infer<typeof CloudRunRecordSchema>;

@@ -21,6 +21,8 @@ export const StoredCredentialsSchema = z.discriminatedUnion('source', [
   z.object({ source: z.literal('profile'), profile: z.string().min(1, 'name the ~/.aws profile') }),
   z.object({ source: z.literal('sso'), profile: z.string().min(1, 'name the SSO profile from ~/.aws/config') }),
   z.object({ source: z.literal('env') }),
+  /** The local emulator's one public key pair (emulator/); only ever sent to loopback endpoints. */
+  z.object({ source: z.literal('emulator') }),
   z.object({
     source: z.literal('static'),
     /** Last 4 characters of the access key id, for display. */
@@ -36,6 +38,7 @@ export const CredentialsInputSchema = z.discriminatedUnion('source', [
   z.object({ source: z.literal('profile'), profile: z.string().min(1, 'name the ~/.aws profile') }),
   z.object({ source: z.literal('sso'), profile: z.string().min(1, 'name the SSO profile from ~/.aws/config') }),
   z.object({ source: z.literal('env') }),
+  z.object({ source: z.literal('emulator') }),
   z.object({
     source: z.literal('static'),
     accessKeyId: z.string().trim().min(1, 'paste the access key id'),
@@ -46,7 +49,7 @@ export const CredentialsInputSchema = z.discriminatedUnion('source', [
 export type CredentialsInput = z.infer<typeof CredentialsInputSchema>;
 
 export const RedactedCredentialsSchema = z.object({
-  source: z.enum(['profile', 'sso', 'env', 'static']),
+  source: z.enum(['profile', 'sso', 'env', 'static', 'emulator']),
   profile: z.string().optional(),
   accessKeyIdHint: z.string().optional(),
 });
@@ -71,6 +74,12 @@ const baseFields = {
   endpoints: EndpointsSchema,
   /** Accept http:// endpoints on non-loopback hosts (requests travel in clear); see cloud/endpoint-policy.ts. */
   allowInsecureEndpoints: z.boolean().optional(),
+  /**
+   * Which pipeline the state machine runs: "cai" = the study's own (Python executor running the study's code
+   * folder, see docs/cloud-cai-pipeline.md), "cosmicai" = our deployed stack. Unset: detected from the state
+   * machine's definition when needed (Test connection says which).
+   */
+  target: z.enum(['cai', 'cosmicai']),
 };
 
 const profileFields = {
@@ -81,6 +90,7 @@ const profileFields = {
   lambdaMemoryMb: baseFields.lambdaMemoryMb.default(2048),
   architecture: baseFields.architecture.default('x86_64'),
   endpoints: EndpointsSchema.default({}),
+  target: baseFields.target.optional(),
 };
 
 export const StoredProfileSchema = z
@@ -104,7 +114,11 @@ export type ProfilesFile = z.infer<typeof ProfilesFileSchema>;
 export function redactProfile(p: StoredProfile): RedactedProfile {
   const c = p.credentials;
   const credentials: RedactedCredentials =
-    c.source === 'static' ? { source: 'static', accessKeyIdHint: c.accessKeyIdHint } : c.source === 'env' ? { source: 'env' } : { source: c.source, profile: c.profile };
+    c.source === 'static'
+      ? { source: 'static', accessKeyIdHint: c.accessKeyIdHint }
+      : c.source === 'env' || c.source === 'emulator'
+        ? { source: c.source }
+        : { source: c.source, profile: c.profile };
   const { credentials: _secret, ...rest } = p;
   return { ...rest, credentials };
 }

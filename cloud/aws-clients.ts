@@ -56,6 +56,19 @@ export function credentialsFor(profile: StoredProfile, cipher?: SecretCipher): A
   };
 }
 
+/** s3rver's built-in key pair, which every server of the local emulator (emulator/) accepts. */
+export const EMULATOR_KEYS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+function isLoopback(url: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    const host = new URL(url).hostname;
+    return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host === '::1';
+  } catch {
+    return false;
+  }
+}
+
 function sourceProvider(profile: StoredProfile, cipher?: SecretCipher): AwsCredentialIdentityProvider {
   const c = profile.credentials;
   switch (c.source) {
@@ -65,6 +78,17 @@ function sourceProvider(profile: StoredProfile, cipher?: SecretCipher): AwsCrede
       return fromSSO({ profile: c.profile });
     case 'env':
       return fromEnv();
+    case 'emulator': {
+      // The emulator's key pair is public (s3rver's built-in one): never let it reach a non-loopback endpoint.
+      const remote = (['s3', 'sfn', 'sts', 'logs'] as const).filter((s) => !isLoopback(profile.endpoints[s]));
+      if (remote.length) {
+        const err = new Error(`Profile '${profile.name}' uses the local emulator's keys, but its ${remote.join(', ')} endpoint(s) are not on this machine (127.0.0.1/localhost). Import the profile the emulator printed, or choose other credentials.`);
+        return async () => {
+          throw Object.assign(err, { name: 'CredentialsProviderError' });
+        };
+      }
+      return async () => ({ ...EMULATOR_KEYS });
+    }
     case 'static': {
       // Decrypted on use only, never cached on the profile object.
       return async (): Promise<AwsCredentialIdentity> => {

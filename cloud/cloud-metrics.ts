@@ -11,7 +11,9 @@ export const CLOUD_METRIC_DEFINITIONS: Record<string, string> = {
   rank_results:
     'Each rank writes one JSON with the study fields (total_cpu_time (seconds), total_cpu_memory (MB), execution_time (seconds/batch), num_batches, batch_size, device, throughput_bps, sample_persec, result_path, data_path).',
   lambda:
-    'Summed over the inference Lambda REPORT lines in the run window: billed and actual duration, the largest Max Memory Used, cold starts (lines with Init Duration).',
+    "Summed over this execution's inference Lambda REPORT lines (attributed by request id to its ranks): billed and actual duration, the largest Max Memory Used, cold starts (lines with Init Duration).",
+  lambda_per_rank:
+    'Per rank: Duration, Billed Duration (ms), Memory Size, Max Memory Used (MB), Init Duration (ms, cold starts only), from the REPORT line of the request that logged this rank.',
 };
 
 export function headlineMetrics(

@@ -4,10 +4,14 @@ import { CloudRunRecordSchema, type CloudRunRecord, type CloudRunStatus, type La
 import { CLOUD_METRIC_DEFINITIONS, headlineMetrics } from './cloud-metrics.ts';
 import { logGroupName } from './connection-test.ts';
 import { startExecution, type StartedExecution } from './execution.ts';
-import { collectReportLines, tailLogs, type LogLine, type ReportLine } from './logs.ts';
+import { tailLogs, type LogLine, type ReportLine } from './logs.ts';
 import { monitorExecution, snapshotExecution, type ExecutionSnapshot } from './monitor.ts';
 import type { CaiPayload } from './payload.ts';
-import { readResults } from './results.ts';
+import { getFullHistory } from './execution-history.ts';
+import { executionRanks, type ExecutionRank } from './execution-ranks.ts';
+import { resolveTarget, type PipelineTarget } from './pipeline-target.ts';
+import { readRankAttribution, type RankAttribution } from './report-attribution.ts';
+import { COMBINED_FILE, readResults, type RunResults } from './results.ts';
 import { sleep } from './sleep.ts';
 
 /**
@@ -134,21 +138,30 @@ export interface BuildRecordOptions {
   signal?: AbortSignal;
 }
 
-async function readLambdaUsage(clients: AwsClients, snapshot: ExecutionSnapshot, opts: BuildRecordOptions): Promise<LambdaUsage | null> {
-  if (!snapshot.startDate) return null;
+/** The bucket the study's summarizer writes combined_data.json to, whatever the payload says. */
+export const CAI_SUMMARIZER_BUCKET = 'cosmicai-data';
+
+/**
+ * This execution's REPORT lines, by request id (cloud/report-attribution.ts). CloudWatch delivers log events
+ * seconds (sometimes minutes) after an invocation ends: waits up to reportWaitMs for one line per invoked rank.
+ */
+async function readLambdaUsage(clients: AwsClients, snapshot: ExecutionSnapshot, resultPath: string, ranks: number[], opts: BuildRecordOptions): Promise<RankAttribution | null> {
+  if (!snapshot.startDate || ranks.length === 0) return null;
   const group = logGroupName(clients.profile.inferenceLambdaName);
   const from = Date.parse(snapshot.startDate) - 60_000;
-  const expected = snapshot.items?.succeeded ?? 0;
+  const items = snapshot.items;
+  // Ranks that were never invoked (the execution failed or stopped first) will never have a line: do not wait for them.
+  const expected = snapshot.status === 'SUCCEEDED' || !items ? ranks.length : Math.min(ranks.length, items.succeeded + items.failed);
   const deadline = Date.now() + (opts.reportWaitMs ?? 45_000);
   try {
     for (;;) {
       const to = (snapshot.stopDate ? Date.parse(snapshot.stopDate) : Date.now()) + 60_000;
-      const lines = await collectReportLines(clients.logs, group, from, to, opts.signal);
-      if (lines.length >= expected || Date.now() >= deadline || opts.signal?.aborted) {
-        if (lines.length < expected) opts.onEvent?.({ type: 'notice', message: `Only ${lines.length} of ${expected} REPORT lines have reached ${group} so far; Lambda usage is partial.` });
-        return lambdaUsage(lines);
+      const got = await readRankAttribution(clients.logs, group, { start: from, end: to }, resultPath, ranks, opts.signal);
+      if (got.perRank.length >= expected || Date.now() >= deadline || opts.signal?.aborted) {
+        if (got.missing.length) opts.onEvent?.({ type: 'notice', message: `No REPORT line in ${group} for rank(s) ${got.missing.join(', ')} of this execution (yet); their Lambda usage is missing.` });
+        return got;
       }
-      await sleep(Math.min(5_000, Math.max(0, deadline - Date.now())), opts.signal);
+      await sleep(Math.min(2_000, Math.max(0, deadline - Date.now())), opts.signal);
     }
   } catch (err) {
     opts.onEvent?.({ type: 'notice', message: `Lambda REPORT lines unavailable: ${err instanceof CloudError ? err.message : String(err)}` });
@@ -156,16 +169,48 @@ async function readLambdaUsage(clients: AwsClients, snapshot: ExecutionSnapshot,
   }
 }
 
+/** Where the results are: the study's ranks write to data_bucket, its summarizer to cosmicai-data; ours to bucket. */
+async function readRunResults(clients: AwsClients, target: PipelineTarget, payload: CaiPayload, resultPath: string, mapSeconds: number | null): Promise<{ results: RunResults; lookedIn: string[] }> {
+  const bucket = target === 'cai' ? String(payload.data_bucket ?? clients.profile.dataBucket ?? clients.profile.bucket) : typeof payload.bucket === 'string' ? payload.bucket : clients.profile.bucket;
+  const results = await readResults(clients.s3, bucket, resultPath, mapSeconds);
+  const lookedIn = [`s3://${bucket}/${resultPath}/`];
+  if (target === 'cai' && results.combined === null && bucket !== CAI_SUMMARIZER_BUCKET) {
+    lookedIn.push(`s3://${CAI_SUMMARIZER_BUCKET}/${resultPath}/${COMBINED_FILE}`);
+    try {
+      const other = await readResults(clients.s3, CAI_SUMMARIZER_BUCKET, resultPath, mapSeconds);
+      if (other.combined) results.combined = other.combined;
+    } catch {
+      // Not readable there either; the problem below says where we looked.
+    }
+  }
+  if (results.combined === null) results.problems.push({ key: `${resultPath}/${COMBINED_FILE}`, problem: `combined_data.json not found; looked in ${lookedIn.join(' and ')}` });
+  return { results, lookedIn };
+}
+
+const rankFromKey = (key: string): number | null => {
+  const m = /\/(\d+)\.json(?:\[\d+\])?$/.exec(key);
+  return m ? Number(m[1]) : null;
+};
+
 export async function buildRecord(clients: AwsClients, snapshot: ExecutionSnapshot, id: string, options: BuildRecordOptions | ((e: CloudRunEvent) => void) = {}): Promise<CloudRunRecord> {
   const opts: BuildRecordOptions = typeof options === 'function' ? { onEvent: options } : options;
   const p = clients.profile;
   const payload = (snapshot.input && typeof snapshot.input === 'object' ? snapshot.input : {}) as CaiPayload;
   const resultPath = typeof payload.result_path === 'string' ? payload.result_path : '';
   if (!resultPath) throw new Error(`Execution ${snapshot.executionArn} has no result_path in its input; it was not started with a CAI payload.`);
-  const bucket = typeof payload.bucket === 'string' ? payload.bucket : p.bucket;
-  const results = await readResults(clients.s3, bucket, resultPath, snapshot.mapDurationSeconds);
-
-  const lambda = await readLambdaUsage(clients, snapshot, opts);
+  const target = (await resolveTarget(clients)).target;
+  const { results, lookedIn } = await readRunResults(clients, target, payload, resultPath, snapshot.mapDurationSeconds);
+  const bucket = results.bucket;
+  let ranks: ExecutionRank[] | null = null;
+  try {
+    ranks = executionRanks(await getFullHistory(clients.sfn, snapshot.executionArn, opts.signal), target);
+  } catch (err) {
+    opts.onEvent?.({ type: 'notice', message: `Could not read the execution's rank list: ${err instanceof Error ? err.message : String(err)}` });
+  }
+  const written = new Set(results.rankKeys.map(rankFromKey).filter((r): r is number => r !== null));
+  const failed = new Set(snapshot.failedRanks.map((f) => Number(f.rank)));
+  const attribution = await readLambdaUsage(clients, snapshot, resultPath, (ranks ?? []).map((r) => r.rank), opts);
+  const lambda = attribution ? lambdaUsage(attribution.perRank) : null;
   const devices = [...new Set(results.ranks.map((r) => r.device).filter((d): d is string => typeof d === 'string'))];
   const record: CloudRunRecord = {
     id,
@@ -193,6 +238,16 @@ export async function buildRecord(clients: AwsClients, snapshot: ExecutionSnapsh
     error: snapshot.error,
     cause: snapshot.cause,
     metricDefinitions: CLOUD_METRIC_DEFINITIONS,
+    target,
+    ...(ranks
+      ? {
+          rank_plan: ranks.map((r) => ({ rank: r.rank, dataPath: r.dataPath })),
+          ranks_without_data: ranks.filter((r) => !r.hasData).map((r) => r.rank),
+          ranks_missing_results: ranks.filter((r) => r.hasData && !written.has(r.rank) && !failed.has(r.rank)).map((r) => r.rank),
+        }
+      : {}),
+    ...(attribution ? { lambda_per_rank: attribution.perRank, lambda_missing_ranks: attribution.missing } : {}),
+    results_looked_in: lookedIn,
   };
   return CloudRunRecordSchema.parse(record);
 }

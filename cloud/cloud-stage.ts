@@ -2,6 +2,8 @@ import path from 'node:path';
 import { ensureDefaultSampleData } from '../engine/data/sample-data.ts';
 import { ensureReferenceModel } from '../engine/model/model-cache.ts';
 import type { AwsClients } from './aws-clients.ts';
+import { checkEntry, CodeFolderError, entryPathWarnings } from './cai-code-check.ts';
+import type { PipelineTarget } from './pipeline-target.ts';
 import { dataPrefixFor } from './payload.ts';
 import { preparePartitions } from './staged-partitions.ts';
 import { ensureFolderMarkers, stageCodeFolder, stageFiles, stagePartitionFolder, type StageOptions, type StageProgress, type StageReport } from './staging.ts';
@@ -17,6 +19,10 @@ export interface StageRequest {
   dataDir: string;
   /** A code+model folder, or a single .onnx model file. Default: the bundled reference model. */
   code?: { dir: string } | { modelFile: string };
+  /** The pipeline staged for (default "cosmicai"). "cai" needs `code.dir` and `entry`. */
+  target?: PipelineTarget;
+  /** target "cai": the script inside the code folder the executor runs, e.g. Inference/inference.py. */
+  entry?: string;
   /** Dataset files/folders. Default: the bundled synthetic sample data. */
   dataset?: string | string[];
   partitionMb: number;
@@ -46,6 +52,10 @@ export interface StageResult {
   code: StageReport;
   data: StageReport | null;
   cancelled: boolean;
+  /** The partition keys staged in dataBucket (in upload order). */
+  dataKeys: string[];
+  /** Things the user should know before starting (e.g. the script expects its folder elsewhere). */
+  warnings: string[];
 }
 
 export async function stageForRun(clients: AwsClients, req: StageRequest): Promise<StageResult> {
@@ -58,12 +68,25 @@ export async function stageForRun(clients: AwsClients, req: StageRequest): Promi
   req.onProgress?.({ step: 'folders' });
   await ensureFolderMarkers(clients.s3, p.bucket, [p.scriptsPrefix, p.resultsPrefix]);
 
+  const warnings: string[] = [];
+  if (req.target === 'cai' && !(req.code && 'dir' in req.code && req.entry)) {
+    throw new CodeFolderError("The study's CAI pipeline runs a Python script from a code folder: give the folder and its entry script (CLI: --code DIR --entry Inference/inference.py).");
+  }
   const code = req.code ?? { modelFile: await ensureReferenceModel(req.dataDir) };
   let s3ObjectName: string;
   let objectType: 'folder' | 'file';
   let script: string;
   let codeReport: StageReport;
-  if ('dir' in code) {
+  if (req.target === 'cai' && 'dir' in code) {
+    // Uploaded as is (any layout, .pt checkpoint inside); the executor runs /tmp/<S3_object_name>/<entry>.
+    const entry = await checkEntry(code.dir, req.entry!);
+    const staged = await stageCodeFolder(clients.s3, p.bucket, p.scriptsPrefix, code.dir, opts('code'));
+    s3ObjectName = staged.s3ObjectName;
+    objectType = 'folder';
+    script = `/tmp/${s3ObjectName}/${entry}`;
+    codeReport = staged.report;
+    warnings.push(...(await entryPathWarnings(code.dir, entry, s3ObjectName)));
+  } else if ('dir' in code) {
     const staged = await stageCodeFolder(clients.s3, p.bucket, p.scriptsPrefix, code.dir, opts('code'));
     s3ObjectName = staged.s3ObjectName;
     objectType = 'folder';
@@ -78,12 +101,13 @@ export async function stageForRun(clients: AwsClients, req: StageRequest): Promi
     codeReport = await stageFiles(clients.s3, p.bucket, [{ localPath: code.modelFile, key: s3ObjectName }], opts('code'));
   }
   const dataPrefix = dataPrefixFor(p, req.partitionMb);
-  const base = { bucket: p.bucket, dataBucket, s3ObjectName, objectType, script, dataPrefix, partitionMb: req.partitionMb, code: codeReport } as const;
+  const base = { bucket: p.bucket, dataBucket, s3ObjectName, objectType, script, dataPrefix, partitionMb: req.partitionMb, code: codeReport, warnings, dataKeys: [] as string[] };
   if (codeReport.cancelled) return { ...base, partitions: 0, samples: 0, partitionsReused: false, data: null, cancelled: true };
 
   const dataset = req.dataset ?? (await ensureDefaultSampleData(req.dataDir));
   const parts = await preparePartitions(dataset, req.partitionMb, req.dataDir, (written, total) => req.onProgress?.({ step: 'partition', written, total }));
   if (req.signal?.aborted) return { ...base, partitions: parts.files.length, samples: parts.samples, partitionsReused: parts.reused, data: null, cancelled: true };
   const data = await stagePartitionFolder(clients.s3, dataBucket, dataPrefix, parts.dir, opts('data'));
-  return { ...base, partitions: parts.files.length, samples: parts.samples, partitionsReused: parts.reused, data, cancelled: data.cancelled };
+  const dataKeys = parts.files.map((f) => `${dataPrefix}${path.basename(f)}`);
+  return { ...base, dataKeys, partitions: parts.files.length, samples: parts.samples, partitionsReused: parts.reused, data, cancelled: data.cancelled };
 }

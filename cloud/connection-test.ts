@@ -4,6 +4,7 @@ import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { endpointLabel, type AwsClients } from './aws-clients.ts';
 import { describeAwsError, type AwsErrorKind } from './aws-errors.ts';
+import { detectTarget } from './pipeline-target.ts';
 
 export type CheckName = 'identity' | 'bucket' | 'state-machine' | 'log-group';
 
@@ -48,7 +49,12 @@ export async function testConnection(clients: AwsClients): Promise<ConnectionChe
     }, { service: 'S3', operation: 'ListObjectsV2/HeadBucket', bucket: p.bucket }),
     run('state-machine', 'Step Functions state machine', 'sfn', async () => {
       const sm = await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: p.stateMachineArn }));
-      return `found '${sm.name}' (${sm.type ?? 'STANDARD'}, ${sm.status ?? 'ACTIVE'})`;
+      const d = detectTarget(sm.definition ?? '');
+      const kind = d.target === 'cai' ? "the study's CAI pipeline" : d.target === 'cosmicai' ? 'the CosmicAI Bench stack' : 'an unrecognised pipeline';
+      if (p.target && d.target && p.target !== d.target) {
+        throw new CheckFailure(`'${sm.name}' runs ${kind} (${d.reason}), but the profile says ${p.target === 'cai' ? "the study's CAI pipeline" : 'the CosmicAI Bench stack'}.`, `Set the profile's pipeline to "${d.target}", or point it at the other state machine.`);
+      }
+      return `found '${sm.name}' (${sm.type ?? 'STANDARD'}, ${sm.status ?? 'ACTIVE'}): runs ${kind} — ${d.reason}`;
     }, { service: 'SFN', operation: 'DescribeStateMachine', stateMachineArn: p.stateMachineArn }),
     run('log-group', `CloudWatch log group ${group}`, 'logs', async () => {
       const out = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: group, limit: 5 }));

@@ -3,6 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { appDataDir } from '../../engine/data-dir.ts';
 import type { AwsClients } from '../../cloud/aws-clients.ts';
 import { buildRecord, follow, launch, saveToHistory, type CloudRunEvent } from '../../cloud/cloud-run.ts';
+import { countStagedPartitions, formatRankPlan, planCaiRun } from '../../cloud/cai-rank-plan.ts';
+import { resolveTarget, type PipelineTarget } from '../../cloud/pipeline-target.ts';
+import { guardSingleRun } from '../../cloud/running-guard.ts';
+import { followAndRecord as followAndRecordShared } from '../node/cloud-follow-record.ts';
 import { stageForRun, type StageEvent, type StageResult } from '../../cloud/cloud-stage.ts';
 import { testConnection } from '../../cloud/connection-test.ts';
 import { checkExecutionArn, stopExecution } from '../../cloud/execution.ts';
@@ -12,7 +16,6 @@ import type { CredentialsInput, ProfileInput } from '../../base/profile-schema.t
 import { readResults } from '../../cloud/results.ts';
 import { CloudRunRecordSchema } from '../../base/cloud-run-record.ts';
 import { rerunPayload } from '../../cloud/rerun.ts';
-import { removeSuperseded } from '../node/cloud-history.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { resolveRunId } from '../node/run-ref.ts';
 import { DEFAULT_BATCH_SIZE } from '../../base/options.ts';
@@ -171,6 +174,24 @@ function registerProfile(program: Command): void {
     });
 
   profile
+    .command('import')
+    .description('save the profile an emulator printed (`npm run -s emulate` → {"ready":true,"profile":{…}}), from FILE or - (stdin)')
+    .argument('<file>', 'a JSON file, or - for stdin: the emulator\'s ready line, or a profile object')
+    .option('--name <name>', 'save under this name instead')
+    .option('--replace', 'replace a saved profile of the same name (an emulator restarted on new ports)')
+    .action(async (file: string, o: { name?: string; replace?: boolean }) => {
+      const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw new Error(`Cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+      });
+      const input = profileFromImport(text, file);
+      if (o.name) input.name = o.name;
+      const store = profileStore();
+      if (o.replace && (await store.list()).some((p) => p.name === input.name)) await store.remove(input.name);
+      const saved = await store.add(input);
+      out(`saved profile:\n${formatProfile(saved)}`);
+    });
+
+  profile
     .command('remove')
     .description('delete a saved profile')
     .argument('<name>')
@@ -196,14 +217,18 @@ interface StageFlags {
   data?: string[];
   partitionMb: number;
   code?: string;
+  entry?: string;
   model?: string;
   json?: boolean;
 }
 
-async function doStage(clients: AwsClients, f: StageFlags, signal: AbortSignal): Promise<StageResult> {
+async function doStage(clients: AwsClients, f: StageFlags, signal: AbortSignal, target: PipelineTarget): Promise<StageResult> {
   if (f.code && f.model) throw new Error('Give either --code DIR or --model FILE, not both.');
+  if (f.entry && target !== 'cai') throw new Error(`--entry is for the study's CAI pipeline; profile '${clients.profile.name}' drives our own stack, which runs the .onnx model in --code.`);
   return stageForRun(clients, {
     dataDir: appDataDir(),
+    target,
+    entry: f.entry,
     code: f.code ? { dir: f.code } : f.model ? { modelFile: f.model } : undefined,
     dataset: f.data,
     partitionMb: f.partitionMb,
@@ -216,7 +241,8 @@ function addStageOptions(cmd: Command): Command {
   return cmd
     .option('--data <path...>', '.pt files and/or folders to partition and upload (default: bundled synthetic sample data)')
     .option('--partition-mb <n>', 'partition size in MB (default 25)', positive('--partition-mb'), 25)
-    .option('--code <dir>', 'code + model folder to upload under scripts/ (must hold one .onnx)')
+    .option('--code <dir>', 'code + model folder to upload under scripts/ (our stack: must hold one .onnx; CAI pipeline: the study\'s code folder, as is)')
+    .option('--entry <path>', "CAI pipeline: the script inside --code the executor runs, e.g. Inference/inference.py")
     .option('--model <file.onnx>', 'upload just this model under scripts/ (default: the reference model)');
 }
 
@@ -231,6 +257,9 @@ interface RunFlags extends StageFlags {
   interval: number;
   logs: boolean;
   name?: string;
+  dryRun?: boolean;
+  acceptWarnings?: boolean;
+  allowConcurrent?: boolean;
 }
 
 function eventPrinter(json: boolean) {
@@ -257,24 +286,43 @@ async function followAndRecord(clients: AwsClients, executionArn: string, f: { i
     params: { profile: clients.profile.name, executionArn, ...(payload ? { result_path: payload.result_path } : { attached: true }) },
   });
   try {
-    const onEvent = eventPrinter(!!f.json);
-    const final = await follow(clients, executionArn, { intervalMs: f.interval * 1000, signal: ctl.signal, tailLogs: f.logs, onEvent });
-    if (ctl.signal.aborted && final.status === 'RUNNING') {
+    const done = await followAndRecordShared(clients, executionArn, { history, runId: entry.id, name: entry.name, intervalMs: f.interval * 1000, signal: ctl.signal, tailLogs: f.logs, onEvent: eventPrinter(!!f.json) });
+    if (done.detached) {
       err(`detached from ${executionArn}; re-attach with: cosmicai cloud attach ${executionArn}`);
       return;
     }
-    const record = await buildRecord(clients, final, entry.id, onEvent);
-    await removeSuperseded(history, executionArn, entry.id); // first: History never lists the execution twice
-    const id = await saveToHistory(history, record, entry.name, entry.id);
-    const saved = { ...record, id };
-    out(f.json ? JSON.stringify(saved, null, 2) : `${formatRecord(saved)}\n  saved in History as ${id}`);
-    if (record.status !== 'completed') process.exitCode = 1;
+    const saved = done.record;
+    out(f.json ? JSON.stringify(saved, null, 2) : `${formatRecord(saved)}\n  saved in History as ${saved.id}`);
+    if (saved.status !== 'completed') process.exitCode = 1;
   } catch (e) {
     await history.finish(entry.id, { status: 'failed', error: { code: 'CLOUD_ERROR', message: e instanceof Error ? e.message : String(e) } }).catch(() => undefined);
     throw e;
   } finally {
     ctl.dispose();
   }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The profile in an emulator's output (its `{"ready":true,"profile":…}` line, among others) or a bare profile object. */
+export function profileFromImport(text: string, source: string): ProfileInput {
+  const candidates = [text.trim(), ...text.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('{'))];
+  for (const c of candidates) {
+    let json: unknown;
+    try {
+      json = JSON.parse(c);
+    } catch {
+      continue;
+    }
+    const obj = json as { ready?: unknown; profile?: unknown };
+    const profile = obj && typeof obj === 'object' && obj.profile && typeof obj.profile === 'object' ? obj.profile : json;
+    if (profile && typeof profile === 'object' && 'stateMachineArn' in profile) return profile as ProfileInput;
+  }
+  throw new Error(`${source === '-' ? 'stdin' : source} holds no profile: expected the emulator's {"ready": true, "profile": {…}} line or a profile JSON object.`);
 }
 
 function registerCloud(program: Command): void {
@@ -290,7 +338,7 @@ function registerCloud(program: Command): void {
     .action(async (f: StageFlags) => {
       const ctl = abortOnSigint('cancelling after the current part; finished files are kept…');
       try {
-        const r = await withClients(f.profile, (c) => doStage(c, f, ctl.signal));
+        const r = await withClients(f.profile, async (c) => doStage(c, f, ctl.signal, (await resolveTarget(c)).target));
         out(f.json ? JSON.stringify(r, null, 2) : stageSummary(r));
         if (r.cancelled) process.exitCode = 130;
       } finally {
@@ -315,9 +363,14 @@ function registerCloud(program: Command): void {
     .option('--interval <s>', 'seconds between status polls (default 3)', positive('--interval'), 3)
     .option('--name <name>', 'a name for History')
     .option('--json', 'print the run record as JSON')
+    .option('--dry-run', 'show the payload and the rank plan, start nothing (staging still uploads unless --no-stage)')
+    .option('--accept-warnings', 'start even though the rank plan has warnings (more ranks than files, >1,000 keys, other files than staged)')
+    .option('--allow-concurrent', 'start even while another execution of the state machine is RUNNING (the CAI pipeline shares one payload.json)')
     .action(async (f: RunFlags) => {
       await withClients(f.profile, async (clients) => {
+        const target = (await resolveTarget(clients)).target;
         let payload: CaiPayload;
+        let stagedKeys: string[] | undefined;
         if (f.payload) {
           const parsed = parsePayloadText(await readFile(f.payload, 'utf8').catch((e: NodeJS.ErrnoException) => {
             throw new Error(`Cannot read ${f.payload}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
@@ -329,25 +382,49 @@ function registerCloud(program: Command): void {
           if (f.stage) {
             const ctl = abortOnSigint('cancelling staging; nothing was started…');
             try {
-              staged = await doStage(clients, f, ctl.signal);
+              staged = await doStage(clients, f, ctl.signal, target);
             } finally {
               ctl.dispose();
             }
             err(stageSummary(staged));
+            for (const w of staged.warnings) err(`warning: ${w}`);
             if (staged.cancelled) {
               process.exitCode = 130;
               return;
             }
+            stagedKeys = staged.dataKeys;
+          }
+          const prefix = `${clients.profile.dataPrefix}${f.partitionMb}MB/`;
+          if (!staged && f.fileLimit === undefined) {
+            // file_limit is never a sentinel: the partitions actually staged under the prefix.
+            stagedKeys = await countStagedPartitions(clients.s3, clients.profile.dataBucket ?? clients.profile.bucket, prefix);
+            if (stagedKeys.length === 0) throw new Error(`No .pt partitions under s3://${clients.profile.dataBucket ?? clients.profile.bucket}/${prefix}: stage them first (drop --no-stage), or give --file-limit.`);
           }
           payload = buildPayload(clients.profile, {
             batchSize: f.batchSize ?? DEFAULT_BATCH_SIZE,
-            fileLimit: f.fileLimit ?? staged?.partitions ?? 1_000_000,
+            fileLimit: f.fileLimit ?? staged?.partitions ?? stagedKeys!.length,
             worldSize: f.worldSize,
             partitionMb: f.partitionMb,
             ...(staged ? { s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script } : {}),
           });
         }
         err(`payload:\n${payloadToText(payload)}`);
+        if (target === 'cai') {
+          const plan = await planCaiRun(clients.s3, payload, stagedKeys);
+          err(formatRankPlan(plan));
+          if (f.dryRun) {
+            out(JSON.stringify({ target, payload, rankPlan: plan }, null, 2));
+            return;
+          }
+          if (plan.warnings.length && !f.acceptWarnings) {
+            throw new Error(`Not started: the rank plan has ${plan.warnings.length} warning(s) (above). Start anyway with --accept-warnings, or change --file-limit/--world-size or what is staged.`);
+          }
+          const running = await guardSingleRun(clients.sfn, clients.profile.stateMachineArn, !!f.allowConcurrent, '--allow-concurrent');
+          if (running.length) err(`warning: starting while ${running.length} other execution(s) run (--allow-concurrent): they share one payload.json, so their rank plans may be mixed.`);
+        } else if (f.dryRun) {
+          out(JSON.stringify({ target, payload }, null, 2));
+          return;
+        }
         const started = await launch(clients, payload, eventPrinter(!!f.json));
         if (!f.wait) {
           out(f.json ? JSON.stringify({ executionArn: started.executionArn, name: started.name, result_path: payload.result_path }, null, 2) : started.executionArn);

@@ -13,7 +13,7 @@ const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === u
 
 export function formatProfile(p: RedactedProfile): string {
   const c = p.credentials;
-  const creds = c.source === 'static' ? `pasted keys (…${c.accessKeyIdHint ?? ''}, encrypted)` : c.source === 'env' ? 'environment' : `${c.source} '${c.profile}'`;
+  const creds = c.source === 'static' ? `pasted keys (…${c.accessKeyIdHint ?? ''}, encrypted)` : c.source === 'env' ? 'environment' : c.source === 'emulator' ? "the local emulator's keys (loopback only)" : `${c.source} '${c.profile}'`;
   const ep = Object.entries(p.endpoints ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
   return [
     `${p.name}`,
@@ -23,6 +23,7 @@ export function formatProfile(p: RedactedProfile): string {
     `  prefixes       scripts '${p.scriptsPrefix}', results '${p.resultsPrefix}', data '${p.dataPrefix}'`,
     `  state machine  ${p.stateMachineArn}`,
     `  lambda         ${p.inferenceLambdaName} (${p.lambdaMemoryMb} MB, ${p.architecture})`,
+    `  pipeline       ${p.target === 'cai' ? "the study's CAI pipeline" : p.target === 'cosmicai' ? 'the CosmicAI Bench stack' : 'detected from the state machine'}`,
     ...(ep ? [`  endpoints      ${ep}`] : []),
   ].join('\n');
 }

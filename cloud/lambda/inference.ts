@@ -32,13 +32,15 @@ import { downloadTo, listObjects, putJson, workerS3Client } from './s3.ts';
 const RankItemSchema = CaiPayloadSchema.extend({
   rank: z.number().int().nonnegative(),
   world_size: z.number().int().positive(),
-  files: z.array(z.string().min(1)).min(1),
-  data_path: z.union([z.string(), z.array(z.string())]).optional(),
+  /** Empty for a rank beyond the files: it writes no result (as the study's ranks with DATA_PATH null). */
+  files: z.array(z.string().min(1)),
+  data_path: z.union([z.string(), z.array(z.string())]).nullable().optional(),
 });
 
 export interface InferenceOutput {
   rank: number;
-  result_key: string;
+  /** null for a rank given no file (nothing written). */
+  result_key: string | null;
   /** True when this invocation created the session (the container's first use of this model). */
   cold_start: boolean;
   /** Model download + inspection + session creation, ms; null when the session was already there. */
@@ -46,7 +48,7 @@ export interface InferenceOutput {
   /** Downloading and parsing the partitions, seconds (not part of any study metric). */
   load_seconds: number;
   samples: number;
-  result: RankResult;
+  result: RankResult | null;
 }
 
 interface LoadedModel {
@@ -72,13 +74,20 @@ async function loadModel(s3: S3Client, bucket: string, key: string, tmp: string)
 
 export function createInference(deps: { s3: S3Client; tmpDir?: string }) {
   const tmp = deps.tmpDir ?? path.join(os.tmpdir(), 'cosmicai');
-  return async function infer(event: unknown): Promise<InferenceOutput> {
+  return async function infer(event: unknown, log: (line: string) => void = console.log): Promise<InferenceOutput> {
+    // As the study's executor does: the rank payload first, so REPORT lines can be attributed to this rank by request id.
+    const e = (event ?? {}) as Record<string, unknown>;
+    log(`received: ${JSON.stringify({ rank: e.rank, world_size: e.world_size, result_path: e.result_path, files: e.files })}`);
     const parsed = RankItemSchema.safeParse(event);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
       throw new WorkerInputError('InvalidPayload', `the inference item is not a rank item from the initializer: ${problems}`);
     }
     const item = parsed.data;
+    if (item.files.length === 0) {
+      log(`Rank: ${item.rank}. Data path is not specified. Exiting.`);
+      return { rank: item.rank, result_key: null, cold_start: false, init_duration_ms: null, load_seconds: 0, samples: 0, result: null };
+    }
     const modelKey = await resolveModelKey(item, async (prefix) => (await listObjects(deps.s3, item.bucket, prefix)).map((o) => o.key));
     const cacheKey = `s3://${item.bucket}/${modelKey}`;
     let job = sessions.get(cacheKey);

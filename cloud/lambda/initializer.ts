@@ -14,8 +14,8 @@ export type RankItem = CaiPayload & {
   world_size: number;
   /** The partition keys in `data_bucket` this rank processes. */
   files: string[];
-  /** As the study records it: the key when there is one file, else the list. */
-  data_path: string | string[];
+  /** As the study records it: the key when there is one file, else the list; null for a rank given no file. */
+  data_path: string | string[] | null;
 };
 
 export type InitializerOutput = CaiPayload & {
@@ -54,7 +54,7 @@ export function createInitializer(deps: { s3: S3Client }) {
       rank,
       world_size: worldSize,
       files: own,
-      data_path: own.length === 1 ? own[0] : own,
+      data_path: own.length === 0 ? null : own.length === 1 ? own[0] : own,
     }));
     return { ...payload, file_limit: files.length, world_size: worldSize, files, items };
   };

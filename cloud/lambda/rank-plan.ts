@@ -11,22 +11,23 @@ export function orderPartitionKeys(keys: string[]): string[] {
 /**
  * Which files each rank processes, as the study's initializer assigns them:
  *  - at least as many files as ranks: contiguous blocks, rank r taking ceil(files left / ranks left) files;
- *  - more ranks than files: rank r takes file r mod (number of files), so files are shared.
+ *  - more ranks than files: ranks from the number of files on get no file (as the study's initializer gives them
+ *    DATA_PATH null): they run and write no result, so no file is counted twice.
  * `worldSize` defaults to one rank per file.
  */
 export function assignFiles(files: string[], worldSize = files.length): string[][] {
   if (files.length === 0) throw new RangeError('no partition files to assign');
   if (!Number.isSafeInteger(worldSize) || worldSize < 1) throw new RangeError(`world_size must be a positive integer, got ${worldSize}`);
   const plan: string[][] = [];
-  if (files.length >= worldSize) {
-    let start = 0;
-    for (let rank = 0; rank < worldSize; rank++) {
-      const step = Math.ceil((files.length - start) / (worldSize - rank));
-      plan.push(files.slice(start, start + step));
-      start += step;
+  let start = 0;
+  for (let rank = 0; rank < worldSize; rank++) {
+    if (rank >= files.length) {
+      plan.push([]);
+      continue;
     }
-  } else {
-    for (let rank = 0; rank < worldSize; rank++) plan.push([files[rank % files.length]]);
+    const step = Math.ceil((files.length - start) / (worldSize - rank));
+    plan.push(files.slice(start, start + step));
+    start += step;
   }
   return plan;
 }

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createInference, cachedSessionCount } from '../../cloud/lambda/inference.ts';
 import { createInitializer } from '../../cloud/lambda/initializer.ts';
 import { resolveModelKey } from '../../cloud/lambda/model-location.ts';
@@ -90,7 +90,7 @@ describe('inference handler on the fixtures in s3rver', () => {
     // Two files of 8 galaxies in batches of 3: 3 batches each.
     expect(stored).toMatchObject({ num_batches: 6, batch_size: 3, device: 'cpu', result_path: 'results/inference-test', data_path: ['data/1.pt', 'data/2.pt'] });
     expect(first.samples).toBe(16);
-    const r = first.result;
+    const r = first.result!;
     for (const k of ['total_cpu_time (seconds)', 'total_cpu_memory (MB)', 'execution_time (seconds/batch)', 'throughput_bps', 'sample_persec'] as const) {
       expect(Number.isFinite(r[k]) && r[k] > 0, k).toBe(true);
     }
@@ -99,6 +99,10 @@ describe('inference handler on the fixtures in s3rver', () => {
     expect(r.num_batches * r['execution_time (seconds/batch)']).toBeCloseTo(16 / r.sample_persec, 9);
     expect(r['total_cpu_memory (MB)']).toBeGreaterThan(50); // the 63 MB model is resident
     expect(second.result).toMatchObject({ num_batches: 3, data_path: 'data/3.pt' });
+    // A rank beyond the files (the initializer gives it none) writes nothing, as the study's ranks with DATA_PATH null.
+    const idle = await infer({ ...plan.items[1], rank: 7, files: [], data_path: null });
+    expect(idle).toMatchObject({ rank: 7, result_key: null, result: null, samples: 0 });
+    expect(await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'results/inference-test/7' })).then((o) => o.KeyCount ?? 0)).toBe(0);
     // Partitions downloaded to /tmp are removed after use; the model stays for the container.
     expect(readdirSync(path.join(tmp, 'data'))).toEqual([]);
   });

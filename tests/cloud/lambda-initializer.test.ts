@@ -20,8 +20,8 @@ describe('assignFiles (the study initializer)', () => {
     expect(assignFiles(files, 3)).toEqual([['1.pt', '2.pt'], ['3.pt', '4.pt'], ['5.pt']]);
     expect(assignFiles(files, 1)).toEqual([files]);
   });
-  it('shares files round-robin when there are more ranks than files', () => {
-    expect(assignFiles(['1.pt', '2.pt'], 5)).toEqual([['1.pt'], ['2.pt'], ['1.pt'], ['2.pt'], ['1.pt']]);
+  it('gives ranks beyond the files no file (no file is processed twice)', () => {
+    expect(assignFiles(['1.pt', '2.pt'], 5)).toEqual([['1.pt'], ['2.pt'], [], [], []]);
   });
   it('refuses an empty list or a bad world size', () => {
     expect(() => assignFiles([])).toThrow(/no partition files/);

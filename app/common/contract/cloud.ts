@@ -34,6 +34,12 @@ export const CloudRunOptions = z
     codeDir: z.string().trim().min(1).optional(),
     /** An .onnx model to upload under scripts/ (default: the reference model). */
     modelFile: z.string().trim().min(1).optional(),
+    /** The study's CAI pipeline: the script inside codeDir the executor runs (e.g. Inference/inference.py). */
+    entry: z.string().trim().min(1).max(1024).optional(),
+    /** Start even though the rank plan has warnings (CAI pipeline). */
+    acceptWarnings: z.boolean().optional(),
+    /** Start even while another execution of the state machine is RUNNING (CAI pipeline). */
+    allowConcurrent: z.boolean().optional(),
     batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE).default(DEFAULT_BATCH_SIZE),
     fileLimit: z.number().int().min(1).optional(),
     worldSize: z.number().int().min(1).optional(),

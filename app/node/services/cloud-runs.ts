@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { makeClients, type AwsClients } from '../../../cloud/aws-clients.ts';
 import { CloudError } from '../../../cloud/aws-errors.ts';
-import { buildRecord, follow, launch, saveToHistory, type CloudRunEvent } from '../../../cloud/cloud-run.ts';
+import { launch, type CloudRunEvent } from '../../../cloud/cloud-run.ts';
 import { stageForRun, type StageEvent } from '../../../cloud/cloud-stage.ts';
 import { checkExecutionArn, stopExecution } from '../../../cloud/execution.ts';
 import type { ExecutionSnapshot } from '../../../cloud/monitor.ts';
@@ -15,7 +15,10 @@ import { ApiError, toApiErrorData, type CloudProgress, type CloudRunOptions } fr
 import type { EventHub } from '../../common/dispatcher.ts';
 import { CloudRunRecordSchema } from '../../../base/cloud-run-record.ts';
 import { rerunPayload } from '../../../cloud/rerun.ts';
-import { removeSuperseded } from '../cloud-history.ts';
+import { countStagedPartitions, planCaiRun } from '../../../cloud/cai-rank-plan.ts';
+import { resolveTarget } from '../../../cloud/pipeline-target.ts';
+import { ConcurrentRunError, guardSingleRun } from '../../../cloud/running-guard.ts';
+import { followAndRecord } from '../cloud-follow-record.ts';
 import type { HistoryStore } from '../history-store.ts';
 
 interface Active {
@@ -186,7 +189,9 @@ export class CloudRunService {
   private async runNew(a: Active, opts: CloudRunOptions): Promise<void> {
     try {
       const p = a.clients.profile;
+      const target = (await resolveTarget(a.clients)).target;
       let payload: CaiPayload;
+      let stagedKeys: string[] | undefined;
       if (opts.payloadText) {
         const parsed = parsePayloadText(opts.payloadText);
         if (!parsed.ok) throw new ApiError({ code: 'INVALID_PAYLOAD', message: parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ') });
@@ -210,6 +215,8 @@ export class CloudRunService {
           };
           staged = await stageForRun(a.clients, {
             dataDir: this.deps.dataDir,
+            target,
+            entry: opts.entry,
             code: opts.codeDir ? { dir: opts.codeDir } : opts.modelFile ? { modelFile: opts.modelFile } : undefined,
             dataset: opts.data?.length ? opts.data : undefined,
             partitionMb: opts.partitionMb ?? 25,
@@ -220,10 +227,18 @@ export class CloudRunService {
             await this.fail(a, null, 'cancelled');
             return;
           }
+          stagedKeys = staged.dataKeys;
+          for (const w of staged.warnings) this.emit(a, { phase: 'staging', message: `Warning: ${w}` });
+        }
+        const prefix = `${p.dataPrefix}${opts.partitionMb ?? 25}MB/`;
+        if (!staged && opts.fileLimit === undefined) {
+          // file_limit is never a sentinel: the partitions actually staged under the prefix.
+          stagedKeys = await countStagedPartitions(a.clients.s3, p.dataBucket ?? p.bucket, prefix);
+          if (stagedKeys.length === 0) throw new ApiError({ code: 'NOTHING_STAGED', message: `No .pt partitions under s3://${p.dataBucket ?? p.bucket}/${prefix}.`, hint: 'Stage the data first (keep "Upload first" on), or set the file limit.' });
         }
         payload = buildPayload(p, {
           batchSize: opts.batchSize ?? 512,
-          fileLimit: opts.fileLimit ?? staged?.partitions ?? 1000,
+          fileLimit: opts.fileLimit ?? staged?.partitions ?? stagedKeys!.length,
           worldSize: opts.worldSize,
           partitionMb: opts.partitionMb ?? 25,
           ...(staged ? { s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script } : {}),
@@ -232,6 +247,18 @@ export class CloudRunService {
       if (a.controller.signal.aborted) {
         await this.fail(a, null, 'cancelled');
         return;
+      }
+      if (target === 'cai') {
+        const plan = await planCaiRun(a.clients.s3, payload, stagedKeys);
+        if (plan.warnings.length && !opts.acceptWarnings) {
+          throw new ApiError({ code: 'RANK_PLAN_WARNINGS', message: `Not started: ${plan.warnings.join(' ')}`, hint: 'Review the rank plan, then accept the warnings to start anyway, or change the file limit, world size or what is staged.' });
+        }
+        try {
+          await guardSingleRun(a.clients.sfn, p.stateMachineArn, !!opts.allowConcurrent, 'the "start while another runs" option');
+        } catch (err) {
+          if (err instanceof ConcurrentRunError) throw new ApiError({ code: err.code, message: err.message, hint: err.hint });
+          throw err;
+        }
       }
       this.emit(a, { phase: 'starting', payload, message: 'Starting the execution…' });
       const started = await launch(a.clients, payload);
@@ -251,18 +278,22 @@ export class CloudRunService {
         else if (e.type === 'logs') this.deps.hub.emit('cloud.logs', { runId: a.runId, lines: e.lines.map((l) => ({ timestamp: l.timestamp, message: l.message, ...(l.report ? { report: l.report } : {}) })) });
         else if (e.type === 'notice') this.emit(a, { phase: a.progress?.phase ?? 'running', message: e.message });
       };
-      const final = await follow(a.clients, executionArn, { intervalMs: this.deps.pollMs ?? 3000, logIntervalMs: this.deps.pollMs ?? 2000, signal: a.controller.signal, onEvent });
-      if (a.controller.signal.aborted && final.status === 'RUNNING') {
+      const done = await followAndRecord(a.clients, executionArn, {
+        history: this.deps.store,
+        runId: a.runId,
+        name: a.name,
+        intervalMs: this.deps.pollMs ?? 3000,
+        logIntervalMs: this.deps.pollMs ?? 2000,
+        signal: a.controller.signal,
+        onEvent,
+        onEnded: () => this.emit(a, { phase: 'collecting', message: 'Reading the results…' }),
+      });
+      if (done.detached) {
         // App closing: leave the entry "running" (shown as interrupted after a restart) with its ARN.
         this.deps.hub.emit('cloud.finished', { runId: a.runId, status: 'detached', executionArn });
         return;
       }
-      this.emit(a, { phase: 'collecting', ...snapshotView(final), message: 'Reading the results…' });
-      const record = await buildRecord(a.clients, final, a.runId, onEvent);
-      // Superseded entries go first, so History never lists the execution twice; this run's own entry already holds
-      // the ARN, so a crash in between still leaves it re-attachable.
-      await removeSuperseded(this.deps.store, executionArn, a.runId);
-      await saveToHistory(this.deps.store, record, a.name, a.runId);
+      const record = done.record;
       const status = record.status === 'completed' ? 'completed' : record.status === 'aborted' ? 'cancelled' : 'failed';
       this.deps.hub.emit('cloud.finished', {
         runId: a.runId,

@@ -9,7 +9,7 @@ import { stackNameOf, type ActiveStackOp } from '../components/stack/stack-op.ts
 import { registerScreen } from './registry.ts';
 
 type Profile = Awaited<ReturnType<typeof api.cloud.listProfiles>>['profiles'][number];
-type Source = 'profile' | 'sso' | 'env' | 'static';
+type Source = 'profile' | 'sso' | 'env' | 'static' | 'emulator';
 
 interface Draft {
   name: string;

@@ -1,0 +1,39 @@
+import type { AwsClients } from '../../cloud/aws-clients.ts';
+import type { CloudRunRecord } from '../../base/cloud-run-record.ts';
+import { buildRecord, follow, saveToHistory, type CloudRunEvent } from '../../cloud/cloud-run.ts';
+import { removeSuperseded } from './cloud-history.ts';
+import type { HistoryStore } from './history-store.ts';
+
+/**
+ * Follows an execution to its end and records it into an existing History entry: the one place the CLI
+ * (`cloud run`, `cloud attach`) and the app's CloudRunService do this. Stopping to follow (the signal) while the
+ * execution still runs leaves the entry as it is (re-attachable by its ARN) and returns `detached`.
+ */
+export type FollowRecordResult = { detached: true } | { detached: false; record: CloudRunRecord & { id: string } };
+
+export async function followAndRecord(
+  clients: AwsClients,
+  executionArn: string,
+  opts: {
+    history: HistoryStore;
+    runId: string;
+    name: string;
+    signal?: AbortSignal;
+    intervalMs?: number;
+    logIntervalMs?: number;
+    tailLogs?: boolean;
+    onEvent?: (e: CloudRunEvent) => void;
+    /** Called once the execution has ended, before its results are read. */
+    onEnded?: (status: string) => void;
+  },
+): Promise<FollowRecordResult> {
+  const final = await follow(clients, executionArn, { intervalMs: opts.intervalMs, logIntervalMs: opts.logIntervalMs, signal: opts.signal, tailLogs: opts.tailLogs, onEvent: opts.onEvent });
+  if (opts.signal?.aborted && final.status === 'RUNNING') return { detached: true };
+  opts.onEnded?.(final.status);
+  const record = await buildRecord(clients, final, opts.runId, { onEvent: opts.onEvent });
+  // Superseded entries go first, so History never lists the execution twice; this run's own entry already holds the
+  // ARN, so a crash in between still leaves it re-attachable.
+  await removeSuperseded(opts.history, executionArn, opts.runId);
+  const id = await saveToHistory(opts.history, record, opts.name, opts.runId);
+  return { detached: false, record: { ...record, id } };
+}
