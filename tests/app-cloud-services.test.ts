@@ -94,6 +94,9 @@ describe('cloud API', () => {
         if (a?.progress?.items?.running > 0) break;
         await new Promise((r) => setTimeout(r, 25));
       }
+      // The invocations are held (holdInvocations), so ranks are running now, however slow the machine.
+      const active = (await call('cloud.active')).runs.find((r: { runId: string }) => r.runId === runId);
+      expect(active?.progress?.items?.running).toBeGreaterThan(0);
       await call('cloud.stop', { runId });
       release();
       expect(await finished(runId)).toMatchObject({ status: 'cancelled' });
