@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InferenceWindow, type WindowClocks } from '../engine/run/inference-window.ts';
+import { InferenceWindow, processCpuSeconds, type WindowClocks } from '../engine/run/inference-window.ts';
 
 /** A controlled clock: wall ms and CPU seconds move only when the test says so. */
 function manualClocks(startMs = 1000, startCpu = 5) {
@@ -70,6 +70,16 @@ describe('InferenceWindow with controlled clocks and readers', () => {
     w.batchDone();
     expect(w.cpuSeconds()).toBe(0);
     expect(w.inferenceSeconds).toBe(0);
+  });
+
+  it('processCpuSeconds is user + system CPU in seconds, between two readings of process.cpuUsage()', () => {
+    const s = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+    const before = process.cpuUsage();
+    const got = processCpuSeconds();
+    const after = process.cpuUsage();
+    expect(before.system).toBeGreaterThan(0); // else user − system could not be told apart from user + system
+    expect(got).toBeGreaterThanOrEqual(s(before));
+    expect(got).toBeLessThanOrEqual(s(after));
   });
 
   it('uses the process clocks by default', () => {
