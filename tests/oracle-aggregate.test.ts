@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateRanks, removeOutliersAndMean } from '../cloud/aggregate.ts';
+import { AggregatableRankSchema, aggregateRanks, RankResultSchema, removeOutliersAndMean } from '../cloud/aggregate.ts';
 import { percentiles } from '../engine/run/percentiles.ts';
 import { prng } from './support/fuzz-prng.ts';
 import { pythonOracle } from './support/python-oracle.ts';
@@ -87,5 +87,40 @@ describe('outlier rule and percentiles against numpy (seeded random partitions)'
     // The data must exercise the rule, or this test proves nothing about it.
     expect(droppedSomewhere).toBeGreaterThan(10);
     expect(droppedSomewhere).toBeLessThan(cases.length);
+  });
+});
+
+describe("the study's rank result schema", () => {
+  // One rank as the study's inference.py writes it (tests/fixtures/recorded-results), plus an extra field.
+  const rankJson = {
+    'total_cpu_time (seconds)': 5.0, 'total_cpu_memory (MB)': 2805.0, 'execution_time (seconds/batch)': 1.8,
+    num_batches: 3, batch_size: 512, device: 'cpu', throughput_bps: 40000000.0, sample_persec: 244.0,
+    result_path: 'result-partition-25MB/1GB/2', data_path: '25MB/1.pt', s3_seconds: 1.5,
+  };
+
+  it('accepts the study JSON, a list of data paths, and keeps extra fields', () => {
+    expect(RankResultSchema.parse(rankJson)).toEqual(rankJson);
+    expect(RankResultSchema.parse({ ...rankJson, data_path: ['25MB/1.pt', '25MB/2.pt'] }).data_path).toEqual(['25MB/1.pt', '25MB/2.pt']);
+    expect(AggregatableRankSchema.parse({ 'total_cpu_time (seconds)': 1, 'total_cpu_memory (MB)': 2, throughput_bps: 3, x: 'y' }))
+      .toEqual({ 'total_cpu_time (seconds)': 1, 'total_cpu_memory (MB)': 2, throughput_bps: 3, x: 'y' });
+  });
+
+  it('refuses a missing, non-numeric or non-finite metric and a non-string device or path, naming the field', () => {
+    const numeric = ['total_cpu_time (seconds)', 'total_cpu_memory (MB)', 'execution_time (seconds/batch)', 'num_batches',
+      'batch_size', 'throughput_bps', 'sample_persec'] as const;
+    for (const key of numeric) {
+      for (const bad of [undefined, 'x', Number.NaN, Infinity]) {
+        const r = RankResultSchema.safeParse({ ...rankJson, [key]: bad });
+        expect(r.success, `${key} = ${String(bad)}`).toBe(false);
+        expect(r.error?.issues[0].path).toEqual([key]);
+      }
+    }
+    for (const key of ['device', 'result_path', 'data_path']) {
+      expect(RankResultSchema.safeParse({ ...rankJson, [key]: 7 }).success, key).toBe(false);
+    }
+    for (const key of ['total_cpu_time (seconds)', 'total_cpu_memory (MB)', 'throughput_bps']) {
+      expect(AggregatableRankSchema.safeParse({ 'total_cpu_time (seconds)': 1, 'total_cpu_memory (MB)': 2, throughput_bps: 3, [key]: Infinity }).success, key)
+        .toBe(false);
+    }
   });
 });

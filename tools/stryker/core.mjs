@@ -23,10 +23,10 @@ export const CORE = [
   { mutate: 'cloud/aggregate.ts', tests: ['tests/cloud-aggregate.test.ts', 'tests/oracle-aggregate.test.ts'] },
   { mutate: 'engine/study/stats.ts', tests: ['tests/study-tables.test.ts', 'tests/oracle-accuracy.test.ts'] },
   // cost
-  { mutate: 'cloud/cost/cost-model.ts', tests: ['tests/cost-model.test.ts'] },
+  { mutate: 'cloud/cost/cost-model.ts', tests: ['tests/cost-model.test.ts', 'tests/oracle-cost.test.ts'] },
   // payload and rank planning
   { mutate: 'cloud/payload.ts', tests: ['tests/cloud-payload.test.ts', 'tests/cloud-profiles.test.ts'] },
-  { mutate: 'cloud/lambda/rank-plan.ts', tests: ['tests/cloud-lambda-initializer.test.ts'] },
+  { mutate: 'cloud/lambda/rank-plan.ts', tests: ['tests/cloud-rank-plan.test.ts'] },
   // table building
   { mutate: 'engine/study/tables.ts', tests: ['tests/study-tables.test.ts'] },
   // the .pt reader's shape and size checks
