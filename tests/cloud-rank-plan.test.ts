@@ -6,9 +6,9 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assignFiles, orderPartitionKeys } from '../cloud/lambda/rank-plan.ts';
-import { pythonOracle } from './support/python-oracle.ts';
+import { pythonOracle, studyCaiDir } from './support/python-oracle.ts';
 
-const STUDY_LAMBDA_DIR = path.resolve('../shared/cai/lambda');
+const STUDY_LAMBDA_DIR = path.join(studyCaiDir(), 'lambda');
 
 // Stub boto3 so the study's module imports and lists exactly our keys; then call its handler per case.
 const RUN_STUDY_INITIALIZER = `
@@ -21,7 +21,7 @@ class Client:
     def put_object(self, **kw):
         pass
 sys.modules["boto3"] = types.SimpleNamespace(client=lambda *a, **k: Client())
-sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else ${JSON.stringify(STUDY_LAMBDA_DIR)})
+sys.path.insert(0, ${JSON.stringify(STUDY_LAMBDA_DIR)})
 import initializer
 out = []
 for c in cases:

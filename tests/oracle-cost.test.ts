@@ -5,14 +5,14 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { actualCostFromUsage, formatUsd } from '../cloud/cost/cost-model.ts';
-import { pythonOracle } from './support/python-oracle.ts';
+import { pythonOracle, studyCaiDir } from './support/python-oracle.ts';
 
 const RUN_STUDY_COST = `
 import io, json, runpy, sys, types, contextlib
 sys.modules["boto3"] = types.SimpleNamespace(client=lambda *a, **k: None)
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
-    g = runpy.run_path(${JSON.stringify(path.resolve('../shared/cai/compute_cost.py'))})
+    g = runpy.run_path(${JSON.stringify(path.join(studyCaiDir(), 'compute_cost.py'))})
 print(json.dumps({k: g[k] for k in ["num_requests", "duration", "memory_allocated", "storage", "compute_charges",
                                      "request_charges", "storage_charges", "total_charges"]}))
 `;
