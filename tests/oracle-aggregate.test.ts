@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AggregatableRankSchema, aggregateRanks, RankResultSchema, removeOutliersAndMean } from '../cloud/aggregate.ts';
+import { AGGREGATE_DEFINITIONS, AggregatableRankSchema, aggregateRanks, RankResultSchema, removeOutliersAndMean } from '../cloud/aggregate.ts';
 import { percentiles } from '../engine/run/percentiles.ts';
 import { prng } from './support/fuzz-prng.ts';
 import { pythonOracle } from './support/python-oracle.ts';
@@ -122,5 +122,43 @@ describe("the study's rank result schema", () => {
       expect(AggregatableRankSchema.safeParse({ 'total_cpu_time (seconds)': 1, 'total_cpu_memory (MB)': 2, throughput_bps: 3, [key]: Infinity }).success, key)
         .toBe(false);
     }
+  });
+});
+
+describe('aggregation edge cases', () => {
+  it('optional per-rank fields count only when every rank has a finite number; no ranks gives nulls', () => {
+    const base = { 'total_cpu_time (seconds)': 1, 'total_cpu_memory (MB)': 1, throughput_bps: 1 };
+    const full = { ...base, 'execution_time (seconds/batch)': 2, sample_persec: 4, num_batches: 3, batch_size: 8 };
+    for (const bad of [undefined, 'x', Number.NaN, Infinity]) {
+      const a = aggregateRanks([full, { ...full, sample_persec: bad as number, num_batches: bad as number }]);
+      expect(a.sample_persec, String(bad)).toBeNull();
+      expect(a.num_batches, String(bad)).toBeNull();
+      expect(a['execution_time (seconds/batch)']).toBe(2);
+      expect(a.batch_size).toBe(8);
+    }
+    expect(aggregateRanks([full, base])).toMatchObject({ 'execution_time (seconds/batch)': null, batch_size: null });
+    expect(aggregateRanks([])).toMatchObject({
+      'execution_time (seconds/batch)': null, sample_persec: null, num_batches: null, batch_size: null,
+      'total_cpu_memory (MB)': 0, throughput_bps: 0, total_bits: 0, cpu_time_outliers_dropped: 0,
+    });
+  });
+
+  it('a Map duration of 0 or below, or unknown, gives no wall throughput', () => {
+    const r = [rank(2, 3)]; // cpu 2 s, 3 bit/s
+    for (const d of [0, -1, null]) expect(aggregateRanks(r, d)).toMatchObject({ map_duration_seconds: null, wall_throughput_bps: null });
+    expect(aggregateRanks(r, 0.5)).toMatchObject({ map_duration_seconds: 0.5, wall_throughput_bps: 12 }); // 3·2 / 0.5
+  });
+
+  it('every aggregate metric has a definition that states its rule', () => {
+    expect(AGGREGATE_DEFINITIONS).toEqual({
+      'total_cpu_time (seconds)': expect.stringMatching(/averaged after dropping ranks outside 1\.5×IQR.*linear interpolation/),
+      'total_cpu_memory (MB)': expect.stringMatching(/summed over ranks/),
+      throughput_bps: expect.stringMatching(/summed over ranks/),
+      total_bits: expect.stringMatching(/Σ over ranks of throughput_bps × total_cpu_time/),
+      'execution_time (seconds/batch)': expect.stringMatching(/Mean over ranks of seconds per batch/),
+      sample_persec: expect.stringMatching(/samples\/second summed over ranks/),
+      wall_throughput_bps: expect.stringMatching(/total_bits ÷ the Map state's duration/),
+      map_duration_seconds: expect.stringMatching(/MapStateEntered to MapStateExited/),
+    });
   });
 });
