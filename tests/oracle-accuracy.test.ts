@@ -63,6 +63,16 @@ describe('accuracy metrics against numpy', () => {
     expect(computeAccuracy([3, 3, 3, 3], [3.5, 3.75, 3, 3])!.outlier_fraction).toBe(0.25);
   });
 
+  it('an error of exactly 0.15·(1 + z) is not an outlier; non-finite predictions and labels are left out', () => {
+    // z_true 0: dz = 0.15 exactly (0.15 − 0 is exact) → not > 0.15
+    expect(computeAccuracy([0, 0], [0.15, 0])!.outlier_fraction).toBe(0);
+    for (const bad of [Number.NaN, Infinity, -Infinity]) {
+      expect(computeAccuracy([0.1, 0.2], [bad, 0.25])).toMatchObject({ count: 1, bias: expect.closeTo(0.05, 12) });
+      expect(computeAccuracy([bad, 0.2], [0.1, 0.25])).toMatchObject({ count: 1, bias: expect.closeTo(0.05, 12) });
+    }
+    expect(() => computeAccuracy([1, 2], [1])).toThrow('z_true has 2 values but z_pred has 1');
+  });
+
   it('meanStd: sample standard deviation (n − 1), as pandas; undefined for one value; mean of none throws', () => {
     // 2, 4, 4, 4, 5, 5, 7, 9: mean 5, Σ(x − 5)² = 32, /7 → std √(32/7)
     expect(meanStd([2, 4, 4, 4, 5, 5, 7, 9])).toEqual({ mean: 5, std: Math.sqrt(32 / 7), n: 8 });
