@@ -120,6 +120,18 @@ describe('local run record (hand-computed from known measurements)', () => {
     });
   });
 
+  it("max_rss_mb: the OS high-water mark of the process (maxRSS, KiB → MB) or the peak sampled RSS, the larger", () => {
+    // A sampled peak above anything this process reaches: it wins, in MB (2^20 bytes).
+    expect(buildRecord(inputs(64 * 1024 * MiB)).max_rss_mb).toBe(64 * 1024);
+    // A tiny sampled peak: the process's own high-water mark, read around the call.
+    const lo = process.resourceUsage().maxRSS / 1024;
+    const rss = buildRecord({ ...inputs(MiB, [p3]) }).max_rss_mb;
+    const hi = process.resourceUsage().maxRSS / 1024;
+    expect(lo).toBeGreaterThan(1);
+    expect(rss).toBeGreaterThanOrEqual(lo);
+    expect(rss).toBeLessThanOrEqual(hi);
+  });
+
   it('studyRates: a partition with batches but no measured time has zero rates, not Infinity', () => {
     expect(studyRates({ samples: 10, batches: 1, inferenceSeconds: 0, cpuSeconds: 0, peakRssBytes: MiB })).toEqual({
       'total_cpu_time (seconds)': 0, 'total_cpu_memory (MB)': 1, 'execution_time (seconds/batch)': 0, num_batches: 1,
