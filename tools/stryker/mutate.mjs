@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileOf } from './core.mjs';
 import { ROOT, selectCore } from './resolve.mjs';
+import { scoreOf, slugOf } from './score.mjs';
 
 const args = process.argv.slice(2);
 const strykerArgs = args.filter((a) => a.startsWith('--'));
@@ -15,17 +16,6 @@ const files = args.filter((a) => !a.startsWith('--'));
 const entries = selectCore(files);
 const reportDir = path.join(ROOT, 'reports', 'mutation');
 mkdirSync(reportDir, { recursive: true });
-
-export const slugOf = (file) => file.replace(/\.ts$/, '').replace(/[/\\]/g, '__');
-
-/** Counts of a Stryker JSON report (mutation-testing-report-schema) and its score as Stryker defines it. */
-export function scoreOf(report) {
-  const c = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, CompileError: 0, RuntimeError: 0, Ignored: 0 };
-  for (const f of Object.values(report.files)) for (const m of f.mutants) c[m.status] = (c[m.status] ?? 0) + 1;
-  const detected = c.Killed + c.Timeout;
-  const valid = detected + c.Survived + c.NoCoverage;
-  return { ...c, score: valid ? (100 * detected) / valid : null };
-}
 
 const results = [];
 for (const entry of entries) {
