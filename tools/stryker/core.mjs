@@ -28,7 +28,7 @@ export const CORE = [
   { mutate: 'cloud/payload.ts', tests: ['tests/cloud-payload.test.ts', 'tests/cloud-profiles.test.ts'] },
   { mutate: 'cloud/lambda/rank-plan.ts', tests: ['tests/cloud-rank-plan.test.ts'] },
   // table building
-  { mutate: 'engine/study/tables.ts', tests: ['tests/study-tables.test.ts'] },
+  { mutate: 'engine/study/tables.ts', tests: ['tests/study-tables.test.ts', 'tests/study-tables-columns.test.ts'] },
   // the .pt reader's shape and size checks
   {
     mutate: { file: 'engine/data/pt-reader.ts', from: /^function validate\(/, to: /^}$/ },
