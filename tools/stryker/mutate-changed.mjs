@@ -40,7 +40,12 @@ if (files.length === 0) {
 
 const budget = Number(process.env.MUTATE_BUDGET_S ?? 420);
 say(`${files.join(', ')} changed since ${base.slice(0, 12)}; running Stryker incrementally (budget ${budget} s)`);
-const child = spawn(process.execPath, ['tools/stryker/mutate.mjs', ...files], { cwd: ROOT, stdio: 'inherit', detached: true });
+const child = spawn(process.execPath, ['tools/stryker/mutate.mjs', ...files], {
+  cwd: ROOT,
+  stdio: 'inherit',
+  detached: true,
+  env: { ...process.env, STRYKER_INCREMENTAL: '1' },
+});
 const timer = setTimeout(() => {
   say(`time budget of ${budget} s spent; stopping Stryker (run \`npm run mutate -- ${files.join(' ')}\` locally)`);
   try {

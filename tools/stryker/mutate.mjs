@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// `npm run mutate [-- file.ts ...] [-- --force]`: Stryker over the mutation-testing core (tools/stryker/core.mjs),
+// `npm run mutate [-- file.ts ...]`: Stryker over the mutation-testing core (tools/stryker/core.mjs),
 // one core file per Stryker run (each with only its own test files), then one score line per file and in total.
-// Incremental: a file's earlier result (reports/mutation/<file>.incremental.json) is reused for unchanged code and
-// tests; --force re-runs every mutant. Reports: reports/mutation/<file>.json, summary in reports/mutation/summary.json.
+// STRYKER_INCREMENTAL=1 reuses a file's earlier result (reports/mutation/<file>.incremental.json) for unchanged code
+// and tests. Reports: reports/mutation/<file>.json, summary in reports/mutation/summary.json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
