@@ -24,7 +24,7 @@ function reportHeaders(title: string): string[] {
   return header.split('|').map((s) => s.trim()).filter(Boolean);
 }
 
-const cols = (t: { columns: Array<{ key: string; label: string; unit: string; digits?: number }> }) =>
+const cols = (t: { columns: Array<{ key: string; label: string; unit?: string; digits?: number }> }) =>
   t.columns.map((c) => [c.key, c.label, c.unit, c.digits ?? null]);
 
 describe('columns, as the study report names them', () => {
