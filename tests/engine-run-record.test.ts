@@ -113,6 +113,8 @@ describe('local run record (hand-computed from known measurements)', () => {
 
   it('memory is the session RSS when that is the highest; a run with no batches has zero rates and no latency', () => {
     expect(buildRecord(inputs(500 * MiB))['total_cpu_memory (MB)']).toBe(500);
+    const two = inputs(MiB);
+    expect(buildRecord({ ...two, dataset: { ...two.dataset, spec: ['/a', '/b.pt'] } }).data_path).toBe('/a, /b.pt');
     const empty = buildRecord({ ...inputs(64 * MiB, [p3]), status: 'cancelled' });
     expect(empty).toMatchObject({
       status: 'cancelled', samples: 0, num_batches: 0, inference_seconds: 0, latency_ms: null, throughput_bps: 0,
