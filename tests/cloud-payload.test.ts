@@ -77,6 +77,7 @@ describe('payload text: parse, validate, print', () => {
   it('validatePayload names each bad field, or (root)', () => {
     expect(validatePayload(good)).toEqual(good);
     expect(() => validatePayload({ ...good, batch_size: 0 })).toThrow(/^Invalid payload: batch_size: /);
+    expect(() => validatePayload({ ...good, batch_size: 0, object_type: 'zip' })).toThrow(/^Invalid payload: batch_size: [^;]+; object_type: /);
     expect(() => validatePayload([1])).toThrow('Invalid payload: (root): the payload must be a JSON object');
   });
 

@@ -66,6 +66,14 @@ describe('orderPartitionKeys', () => {
       'a/1.pt', 'b/1.pt', 'z/2.pt', 'c/3.PT', 'a/10.pt',
     ]);
     expect(orderPartitionKeys(['b/1.pt', 'a/1.pt'])).toEqual(['a/1.pt', 'b/1.pt']);
+    // Ties on the file name, in every starting order: always ordered by the whole key.
+    const tied = ['a/1.pt', 'b/1.pt', 'c/1.pt', 'd/1.pt'];
+    for (let i = 0; i < 24; i++) {
+      const rest = [...tied];
+      const perm: string[] = [];
+      for (let f = 4, n = i; f >= 1; n = Math.floor(n / f), f--) perm.push(rest.splice(n % f, 1)[0]);
+      expect(orderPartitionKeys(perm), perm.join(' ')).toEqual(tied);
+    }
     expect(orderPartitionKeys(['1.pt'])).toEqual(['1.pt']);
     expect(orderPartitionKeys([])).toEqual([]);
   });
