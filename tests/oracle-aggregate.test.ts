@@ -162,3 +162,10 @@ describe('aggregation edge cases', () => {
     });
   });
 });
+
+describe('percentile bounds', () => {
+  it('refuses q below 0, above 100 or NaN, naming it; 0 and 100 are the extremes', () => {
+    for (const q of [-1, -0.001, 100.5, Number.NaN]) expect(() => percentiles([1, 2], [q]), String(q)).toThrow(`percentile must be within 0..100, got ${q}`);
+    expect(percentiles([3, 1, 2], [0, 100])).toEqual([1, 3]);
+  });
+});
