@@ -48,7 +48,9 @@ describe('cloud API', () => {
     expect(file).not.toMatch(/"S3RVER"/);
 
     const { checks } = await call('cloud.testProfile', { name: 'local' });
-    expect(checks.every((c: { ok: boolean }) => c.ok)).toBe(true);
+    // Every one of the four checks ran (an empty list would pass `every`) and passed.
+    expect(checks.map((c: { name: string }) => c.name).sort()).toEqual(['bucket', 'identity', 'log-group', 'state-machine']);
+    expect(checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([]);
 
     await expect(call('cloud.addProfile', { name: 'bad', credentials: { source: 'env' }, region: 'x', bucket: 'B', stateMachineArn: 'y', inferenceLambdaName: 'z' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
@@ -92,6 +94,9 @@ describe('cloud API', () => {
         if (a?.progress?.items?.running > 0) break;
         await new Promise((r) => setTimeout(r, 25));
       }
+      // The invocations are held (holdInvocations), so ranks are running now, however slow the machine.
+      const active = (await call('cloud.active')).runs.find((r: { runId: string }) => r.runId === runId);
+      expect(active?.progress?.items?.running).toBeGreaterThan(0);
       await call('cloud.stop', { runId });
       release();
       expect(await finished(runId)).toMatchObject({ status: 'cancelled' });

@@ -8,7 +8,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aggregateRanks } from '../../cloud/aggregate.ts';
 import { makeClients, type AwsClients } from '../../cloud/aws-clients.ts';
 import { buildRecord, follow, launch, saveToHistory, type CloudRunEvent } from '../../cloud/cloud-run.ts';
 import { CloudRunRecordSchema } from '../../base/cloud-run-record.ts';
@@ -25,6 +24,7 @@ import { writeTinyCodeDir } from '../support/cloud-tiny-model.ts';
 import { FIXTURES_DIR } from '../infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from '../infra/local-aws.ts';
 import { localAwsStoredProfile } from '../support/local-aws-profile.ts';
+import { pythonOracle } from '../support/python-oracle.ts';
 
 let aws: LocalAws;
 let work: string;
@@ -95,14 +95,35 @@ describe('cloud run against the local Step Functions + s3rver', () => {
     for (const r of combined) expect(Object.keys(r).sort()).toEqual([...RANK_RESULT_KEYS].sort());
 
     const record = await buildRecord(clients, final, 'x');
-    expect(CloudRunRecordSchema.parse(record)).toBeTruthy();
+    expect(CloudRunRecordSchema.safeParse(record).error).toBeUndefined();
     expect(record).toMatchObject({ kind: 'cloud', status: 'completed', ranks: 6, results_source: 'rank-files', result_problems: [], device: 'cpu', batch_size: 8, num_batches: 2 * 5 + 1 });
     expect(record.combined).toHaveLength(6);
-    const expected = aggregateRanks(record.rank_results as never, final.mapDurationSeconds);
-    expect(record['total_cpu_time (seconds)']).toBeCloseTo(expected['total_cpu_time (seconds)'], 12);
-    expect(record.throughput_bps).toBeCloseTo(record.rank_results.reduce((a, r) => a + (r.throughput_bps as number), 0), 6);
-    expect(record['total_cpu_memory (MB)']).toBeCloseTo(record.rank_results.reduce((a, r) => a + (r['total_cpu_memory (MB)'] as number), 0), 6);
-    expect(record.total_bits).toBeCloseTo(record.rank_results.reduce((a, r) => a + (r.throughput_bps as number) * (r['total_cpu_time (seconds)'] as number), 0), 3);
+    // Independent oracle: the six rank JSONs as written to S3, aggregated here by numpy with the study's rule
+    // (linear quartiles, keep Q1 − 1.5·IQR ≤ x ≤ Q3 + 1.5·IQR, mean) and summed by hand.
+    const rankFiles = await Promise.all(
+      listed
+        .filter((k) => !k.endsWith('combined_data.json'))
+        .map(async (Key) => JSON.parse(await (await aws.s3.send(new GetObjectCommand({ Bucket: aws.bucket, Key }))).Body!.transformToString()) as Record<string, number>),
+    );
+    expect(rankFiles).toHaveLength(6);
+    const cpu = rankFiles.map((r) => r['total_cpu_time (seconds)']);
+    const numpyMean = pythonOracle<number>(
+      'import json,sys\nimport numpy as np\na=np.array(json.load(sys.stdin))\nq1,q3=np.percentile(a,[25,75])\n' +
+        'i=q3-q1\nprint(json.dumps(float(a[(a>=q1-1.5*i)&(a<=q3+1.5*i)].mean())))',
+      cpu,
+    );
+    expect(record['total_cpu_time (seconds)']).toBeCloseTo(numpyMean, 12);
+    let bps = 0, mem = 0, bits = 0, batches = 0;
+    for (const r of rankFiles) {
+      bps += r.throughput_bps;
+      mem += r['total_cpu_memory (MB)'];
+      bits += r.throughput_bps * r['total_cpu_time (seconds)'];
+      batches += r.num_batches;
+    }
+    expect(batches).toBe(11);
+    expect(record.throughput_bps).toBeCloseTo(bps, 6);
+    expect(record['total_cpu_memory (MB)']).toBeCloseTo(mem, 6);
+    expect(record.total_bits).toBeCloseTo(bits, 3);
     expect(record.wall_throughput_bps).toBeCloseTo(record.total_bits! / final.mapDurationSeconds!, 3);
     // REPORT lines of the 6 inference invocations, from the log group.
     expect(record.lambda?.invocations).toBe(6);

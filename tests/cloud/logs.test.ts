@@ -50,7 +50,9 @@ describe('log tail', () => {
       onLines: (lines) => got.push(...lines),
       onNotice: (m) => notices.push(m),
     });
-    await new Promise((r) => setTimeout(r, 120));
+    // Wait for the first poll to have happened (a fixed sleep lost that race under load), then two more polls.
+    for (let i = 0; i < 500 && notices.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 90));
     expect(notices).toEqual([`Waiting for ${GROUP}: it appears when the Lambda first runs.`]);
     const ts = Date.now();
     aws.logs.append(GROUP, 's1', 'START RequestId: a', ts);

@@ -132,6 +132,7 @@ describe('payload', () => {
     expect(syntax.ok).toBe(false);
     if (!syntax.ok) expect(syntax.issues[0].message).toMatch(/not valid JSON/);
     const missing = parsePayloadText('{}');
+    expect(missing.ok).toBe(false);
     if (!missing.ok) expect(missing.issues.map((i) => i.path)).toContain('S3_object_name');
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -36,6 +36,59 @@ afterAll(async () => {
   await closeUi({ context, browser, host });
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
+
+/** The body cells of a table on the page, row by row, as the user sees them. */
+async function cells(testId: string): Promise<string[][]> {
+  const rows = page.getByTestId(testId).locator('tbody tr');
+  const out: string[][] = [];
+  for (let i = 0; i < (await rows.count()); i++) out.push((await rows.nth(i).locator('td').allTextContents()).map((s) => s.trim()));
+  return out;
+}
+
+/**
+ * The result tables hold the run's numbers: each shown value is the run record's (read from the History folder on
+ * disk), and sums, counts and cores are checked against values known independently of the record.
+ */
+async function checkResultTables() {
+  const ids = await readdir(path.join(dataDir, 'runs'));
+  expect(ids).toHaveLength(1);
+  const entry = JSON.parse(await readFile(path.join(dataDir, 'runs', ids[0], 'run.json'), 'utf8'));
+  const rec = entry.record;
+  const parts = rec.partitions as Array<Record<string, any>>;
+  expect(parts.length).toBeGreaterThan(0);
+
+  const p = await cells('partitions-table');
+  expect(p).toHaveLength(parts.length);
+  p.forEach((row, i) => {
+    const r = parts[i];
+    expect(row).toEqual([
+      String(r.partition), path.basename(r.data_path), r.status, String(r.samples), String(r.num_batches),
+      r['execution_time (seconds/batch)'].toFixed(4), r.sample_persec.toFixed(1), (r.throughput_bps / 1e6).toFixed(2),
+      r['total_cpu_time (seconds)'].toFixed(2), r['total_cpu_memory (MB)'].toFixed(1), r.load_seconds.toFixed(3),
+    ]);
+    expect(row[2]).toBe('completed');
+    expect(Number(row[4])).toBe(Math.ceil(Number(row[3]) / 128)); // batch size 128 from the settings
+  });
+  expect(p.reduce((s, row) => s + Number(row[3]), 0)).toBe(2048); // the bundled sample's galaxies
+
+  const lat = await cells('latency-table');
+  expect(lat[0]).toEqual(['Whole run', ...['p50', 'p90', 'p99'].map((k) => rec.latency_ms[k].toFixed(2))]);
+  expect(lat).toHaveLength(1 + parts.length);
+  const [p50, p90, p99] = lat[0].slice(1).map(Number);
+  expect(p50).toBeGreaterThan(0);
+  expect(p50).toBeLessThanOrEqual(p90);
+  expect(p90).toBeLessThanOrEqual(p99);
+
+  const acc = Object.fromEntries((await cells('accuracy-table')).map((r) => [r[0], r[1]]));
+  expect(acc['Labelled galaxies']).toBe('2048');
+  for (const [label, key] of [['MAE', 'mae'], ['MSE', 'mse'], ['Outlier fraction', 'outlier_fraction']]) {
+    expect(Math.abs(Number(acc[label]) - rec.accuracy[key]), label).toBeLessThanOrEqual(Math.max(5e-5, 5e-4 * rec.accuracy[key]));
+  }
+
+  const host = Object.fromEntries((await cells('host-table')).map((r) => [r[0], r[1]]));
+  expect(host['Cores (physical / logical)']).toMatch(new RegExp(`^\\d+ / ${os.cpus().length}$`));
+  expect(host['Node.js']).toBe(process.versions.node);
+}
 
 describe('browser mode', () => {
   it('prints the full URL with a token, and refuses the API without it', async () => {
@@ -81,6 +134,7 @@ describe('browser mode', () => {
     await page.getByTestId('latency-table').waitFor();
     await page.getByTestId('accuracy-table').waitFor();
     await page.getByTestId('host-table').waitFor();
+    await checkResultTables();
     await page.waitForTimeout(800); // let the chart animation finish before the screenshot
     await shot('results');
   }, 480_000);

@@ -27,6 +27,31 @@ async function download(card: Locator, button: string): Promise<{ name: string; 
   return { name: d.suggestedFilename(), text: await readFile((await d.path())!, 'utf8') };
 }
 
+/** The body cells of a table, row by row, as shown. */
+async function rowsOf(table: Locator): Promise<string[][]> {
+  const rows = table.locator('tbody tr');
+  const out: string[][] = [];
+  for (let i = 0; i < (await rows.count()); i++) out.push((await rows.nth(i).locator('td').allTextContents()).map((s) => s.trim()));
+  return out;
+}
+
+/**
+ * Tables 2 and 3 of the recorded-results fixture, against the values computed by hand in study-import.test.ts:
+ * 1GB/25 MB has two repeats of 3 ranks, s/batch 6.4/3 and 6.2/3 (mean 2.100), 97e6 and 101e6 bit/s (0.099 Gbps),
+ * 8400 MB (8.2 GB); Table 3: 3 invocations, total duration (19.5 + 18) / 2 = 18.75 s ± 1.06 (sample sd), at the
+ * study's 10240 MB Lambda memory (the import's default).
+ */
+async function checkRecordedTables(t2: Locator, t3: Locator) {
+  const r2 = await rowsOf(t2);
+  expect(r2.map((r) => r.slice(0, 2).join('/'))).toEqual(['1GB/25', '1GB/50', 'total/50', 'total/100']);
+  expect(r2[0]).toEqual(expect.arrayContaining(['2.100', '0.099', '8.2']));
+  expect(r2[0].slice(-2)).toEqual(['3', '2']); // concurrent jobs, repeats
+  const r3 = await rowsOf(t3);
+  expect(r3[0].slice(0, 3)).toEqual(['1GB', '25', '3']);
+  expect(r3[0].slice(3, 6)).toEqual(['18.8', '1.1', '10.00']);
+  expect(r3[0].at(-1)).toBe('2');
+}
+
 async function exportAs(card: Locator, format: 'csv' | 'md' | 'tex' | 'json') {
   await card.getByLabel('Export format').selectOption(format);
   return download(card, 'Export');
@@ -107,8 +132,15 @@ describe('the study in the browser', () => {
     expect(svg.text).toContain('Execution time vs batch size');
     expect(svg.text).toContain('>16<');
     expect(svg.text).toContain('>32<');
-    const png = await download(page.getByTestId('chart-time-vs-batch'), 'PNG');
-    expect(png.name).toMatch(/\.png$/);
+    const [pngDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('chart-time-vs-batch').getByRole('button', { name: 'PNG', exact: true }).click(),
+    ]);
+    expect(pngDownload.suggestedFilename()).toMatch(/\.png$/);
+    // A real PNG image of some size, not just a file name: the signature and a non-trivial body.
+    const png = await readFile((await pngDownload.path())!);
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(png.length).toBeGreaterThan(5000);
   });
 
   it('opens the report in a new tab, with the summary, the tables and the settings', async () => {
@@ -168,8 +200,7 @@ describe('the study in the browser', () => {
     const t3 = page.getByTestId('study-table-3');
     await t2.waitFor();
     await t3.waitFor();
-    expect(await t2.locator('tbody tr').count()).toBeGreaterThan(0);
-    expect(await t3.locator('tbody tr').count()).toBeGreaterThan(0);
+    await checkRecordedTables(t2, t3);
     const csv3 = await exportAs(t3, 'csv');
     expect(csv3.text.split(/\r?\n/)[0]).toMatch(/Partition.*Invocations.*Cost/i);
     await page.getByTestId('chart-cost-vs-data').waitFor();
@@ -188,6 +219,7 @@ describe('the study in the browser', () => {
     await card.getByTestId('history-study-show').click();
     await page.getByTestId('study-table-2').waitFor();
     await page.getByTestId('study-table-3').waitFor();
+    await checkRecordedTables(page.getByTestId('study-table-2'), page.getByTestId('study-table-3'));
     // "All local runs" adds to the ticked recorded runs; "None" then "All local runs" picks the local ones only.
     const show = card.getByTestId('history-study-show');
     const ticked = async () => Number(/\((\d+)\)/.exec((await show.textContent()) ?? '')![1]);
@@ -200,6 +232,10 @@ describe('the study in the browser', () => {
     expect(await ticked()).toBe(both - recorded);
     await show.click();
     await page.getByTestId('study-table-1').waitFor();
+    // The local study's two batch sizes, one row each, with a positive time per batch.
+    const t1 = await rowsOf(page.getByTestId('study-table-1'));
+    expect(t1.map((r) => r[0]).sort()).toEqual(['16', '32']);
+    for (const r of t1) expect(Number(r[1])).toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId('study-table-2').count()).toBe(0);
     // The study list shows the finished study.
     expect(await page.getByTestId('study-row').first().textContent()).toContain('Two batch sizes');

@@ -144,6 +144,12 @@ describe('bad input: clear errors naming the file and the problem', () => {
     const cd = b.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
     b.writeUInt32LE(crc, cd + 16);
     await expectBoth(put('numel.pt', b), 'size-exceeds-file', /images \[8,5,32,32\].*reaches element 40959 of storage '0', which declares only 4096 elements/);
+    // One element short is refused too (the last element's index must be below numel, not equal to it).
+    pkl.writeUInt16LE(40959, at + 1);
+    const crc2 = crc32(pkl);
+    b.writeUInt32LE(crc2, 64 + 337 + 4);
+    b.writeUInt32LE(crc2, cd + 16);
+    await expectBoth(put('numel-1.pt', b), 'size-exceeds-file', /reaches element 40959 of storage '0', which declares only 40959 elements/);
   });
 
   it('bounded pickle machine: deep marks and huge stacks are refused, not recursed', async () => {

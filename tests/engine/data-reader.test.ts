@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseGalaxyPartition, readGalaxyPartition, readPartitionHeader } from '../../engine/data/pt-reader.ts';
 import { PtFormatError } from '../../engine/data/pt-errors.ts';
@@ -77,6 +78,13 @@ describe('reading the PyTorch-written fixtures', () => {
 });
 
 describe('dtypes, strides and offsets written by real PyTorch', () => {
+  it('expected.json lists every variant (an empty list must not become zero tests)', () => {
+    const pts = fs.readdirSync(path.dirname(fixture('variants/expected.json'))).filter((f) => f.endsWith('.pt'));
+    // The rest are refused on purpose and checked in engine-data-errors.test.ts.
+    const refused = ['dict.pt', 'long-redshifts.pt', 'module.pt'];
+    expect(Object.keys(variants).sort()).toEqual(pts.filter((f) => !refused.includes(f)).sort());
+    expect(Object.keys(variants)).toHaveLength(6);
+  });
   for (const [name, tensors] of Object.entries(variants)) {
     it(`${name}: float32 values equal torch's .float() in C order`, async () => {
       const p = await readGalaxyPartition(fixture(`variants/${name}`));

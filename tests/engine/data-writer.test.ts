@@ -121,6 +121,7 @@ describe.skipIf(!torchAvailable)('real torch.load reads what we write', () => {
       files.push(f);
     }
     const res = runTorch(TORCH_DIGEST, files) as Array<{ type: string; tensors: Array<{ shape: number[]; dtype: string; contiguous: boolean; sha: string }> }>;
+    expect(res).toHaveLength(datas.length); // one answer per file, or the checks below check nothing
     res.forEach((r, i) => {
       const d = datas[i];
       expect(r.type).toBe('torch.utils.data.dataset.TensorDataset');

@@ -12,6 +12,7 @@ import { MS_DOMAIN, QuantizeError, quantizeModel, quantizePerColumn } from '../.
 import { ensureQuantizedModel } from '../../engine/model/quantized-cache.ts';
 import { LocalRunRecordSchema } from '../../base/local-run-record.ts';
 import { FIXTURES, SHARED_MODEL_DIR, referenceModel } from '../support/engine-run-helpers.ts';
+import { int8DriftBound } from '../support/int8-tolerance.ts';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'cosmicai-quantize-'));
 
@@ -227,7 +228,8 @@ describe('cosmicai local --precision int8', () => {
     expect(fp32.record.model.precision).toBe('fp32');
     expect(int8.z).toHaveLength(64);
     const dz = int8.z.map((v, i) => Math.abs(v - fp32.z[i]));
-    expect(Math.max(...dz)).toBeLessThan(0.02);
+    const { bound, why } = int8DriftBound(); // from measured headroom on these 64 galaxies
+    expect(Math.max(...dz), `max |dz| ${Math.max(...dz)} (${why})`).toBeLessThan(bound);
     expect(Math.max(...dz)).toBeGreaterThan(0);
   });
 
