@@ -13,7 +13,10 @@ import { hostInfo } from './host-info.ts';
 import { percentiles } from './percentiles.ts';
 import { PredictionTable, type PredictionRow } from './predictions.ts';
 import { defaultSampleData, openPartitions } from './partition-source.ts';
+import { PHYSICAL_DEFINITIONS } from '../../base/metric-catalogue.ts';
 import {
+  bitsPerSampleOf,
+  exactCounts,
   METRIC_DEFINITIONS,
   studyRates,
   type GraphOptimization,
@@ -167,6 +170,7 @@ export async function runLocal(opts: LocalRunOptions = {}, hooks: LocalRunHooks 
   const warmFirst = dataset.partitions.length > 0 ? prefetchIntoPageCache(dataset.partitions[0].path) : null;
   collectGarbage(); // the model file inspected (and quantized) above: ~63 MB that would otherwise count in peak RSS
   const allRefs = [...dataset.partitions, ...dataset.unreadable.map((u) => u.ref)].sort((a, b) => a.index - b.index);
+  const bitsPerSample = new Map(dataset.partitions.map((p) => [p.index, bitsPerSampleOf(p.dtypes)]));
 
   const cancelFlag = new SharedArrayBuffer(4);
   const init: WorkerInit = {
@@ -214,6 +218,7 @@ export async function runLocal(opts: LocalRunOptions = {}, hooks: LocalRunHooks 
       },
       partitions,
       accuracy: labelled.zTrue.length > 0 ? computeAccuracy(labelled.zTrue, labelled.zPred) : null,
+      bitsPerSample,
     });
     return { record, predictions: table.toRows(), table };
   };
@@ -273,7 +278,7 @@ export async function runLocal(opts: LocalRunOptions = {}, hooks: LocalRunHooks 
           const m = msg.measurement;
           measurements.set(m.partition, m);
           for (const ms of m.batchMs) slowestBatchMs = Math.max(slowestBatchMs, ms);
-          hooks.onPartition?.(partitionRecordOf(m, valid.batchSize));
+          hooks.onPartition?.(partitionRecordOf(m, valid.batchSize, bitsPerSample.get(m.partition)));
           if (m.samples > 0) {
             const offset = offsets.get(m.partition) ?? 0;
             pieces.set(
@@ -353,16 +358,21 @@ interface RecordInputs {
   dataset: LocalRunRecord['dataset'];
   partitions: PartitionMeasurement[];
   accuracy: LocalRunRecord['accuracy'];
+  /** Input bits per galaxy per partition index, from the stored dtypes; 164,000 (float32) when absent. */
+  bitsPerSample?: Map<number, number>;
 }
 
 /** One partition's study fields from the worker's raw measurement. */
-export function partitionRecordOf(m: PartitionMeasurement, batchSize: number): PartitionRecord {
+export function partitionRecordOf(m: PartitionMeasurement, batchSize: number, bitsPerSample?: number): PartitionRecord {
+  const measured = {
+    samples: m.samples, batches: m.batches, inferenceSeconds: m.inferenceSeconds, cpuSeconds: m.cpuSeconds, peakRssBytes: m.peakRssBytes,
+    bits: m.samples * (bitsPerSample ?? bitsPerSampleOf(undefined)),
+  };
   return {
     partition: m.partition,
     status: m.status,
-    ...studyRates({
-      samples: m.samples, batches: m.batches, inferenceSeconds: m.inferenceSeconds, cpuSeconds: m.cpuSeconds, peakRssBytes: m.peakRssBytes,
-    }),
+    ...studyRates(measured),
+    ...exactCounts(measured, batchSize),
     batch_size: batchSize,
     device: 'cpu',
     data_path: m.path,
@@ -380,7 +390,8 @@ export function partitionRecordOf(m: PartitionMeasurement, batchSize: number): P
 /** Derives the study fields (per partition and for the run) from the worker's raw measurements. */
 export function buildRecord(r: RecordInputs): LocalRunRecord {
   const device = 'cpu';
-  const parts: PartitionRecord[] = r.partitions.map((m) => partitionRecordOf(m, r.valid.batchSize));
+  const bitsOf = (m: PartitionMeasurement) => r.bitsPerSample?.get(m.partition);
+  const parts: PartitionRecord[] = r.partitions.map((m) => partitionRecordOf(m, r.valid.batchSize, bitsOf(m)));
   const sum = (f: (m: PartitionMeasurement) => number) => r.partitions.reduce((s, m) => s + f(m), 0);
   const peakRss = Math.max(r.sessionRss, ...r.partitions.map((m) => m.peakRssBytes));
   const run = {
@@ -389,6 +400,7 @@ export function buildRecord(r: RecordInputs): LocalRunRecord {
     inferenceSeconds: sum((m) => m.inferenceSeconds),
     cpuSeconds: sum((m) => m.cpuSeconds),
     peakRssBytes: peakRss,
+    bits: sum((m) => m.samples * (bitsOf(m) ?? bitsPerSampleOf(undefined))),
   };
   const finished = new Date(r.started.getTime() + r.wallSeconds * 1000);
   return {
@@ -398,6 +410,7 @@ export function buildRecord(r: RecordInputs): LocalRunRecord {
     started: r.started.toISOString(),
     finished: finished.toISOString(),
     ...studyRates(run),
+    ...exactCounts(run, r.valid.batchSize),
     batch_size: r.valid.batchSize,
     device,
     data_path: r.dataset.spec.join(', '),
@@ -432,5 +445,7 @@ export function buildRecord(r: RecordInputs): LocalRunRecord {
     host: hostInfo(),
     error: r.error,
     metricDefinitions: METRIC_DEFINITIONS,
+    definitions: { ...PHYSICAL_DEFINITIONS },
+    engine: 'onnxruntime',
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DefinitionsMapSchema, inputBitsPerGalaxy, type StoredDtype } from '../../base/metric-catalogue.ts';
 
 /**
  * The record of a local run. The per-partition record is the local equivalent of one Lambda rank in the study
@@ -39,6 +40,15 @@ const AddedFieldsSchema = z.object({
   /** NaN / ±Inf values found in the image and magnitude inputs (they are still inferred). */
   nan_inputs: z.number().int().nonnegative(),
   inf_inputs: z.number().int().nonnegative(),
+  /** Input bits per galaxy from the stored dtypes (absent in older records: 164,000 assumed). */
+  bits_per_sample: nonneg().optional(),
+  /** Bits of input actually read: Σ galaxies × bits per galaxy (absent in older records). */
+  total_bits: nonneg().optional(),
+  /** The study's formulas over this run's physical time (absent in older records). */
+  study_formula: z.object({
+    /** inference_seconds ÷ (samples ÷ batch_size), the study's fractional batch count. */
+    'execution_time (seconds/batch)': nonneg(),
+  }).optional(),
 });
 
 export const PartitionStatusSchema = z.enum(['completed', 'cancelled', 'failed', 'skipped']);
@@ -138,6 +148,10 @@ export const LocalRunRecordSchema = StudyFieldsSchema.extend(AddedFieldsSchema.s
   /** Why the run failed, else null. */
   error: z.string().nullable(),
   metricDefinitions: z.record(z.string(), z.string()),
+  /** Per number, the catalogue definition that produced it (base/metric-catalogue.ts); absent in older records. */
+  definitions: DefinitionsMapSchema.optional(),
+  /** The local engine: absent in records made before the PyTorch engine existed (they are onnxruntime). */
+  engine: z.enum(['onnxruntime', 'pytorch']).optional(),
 });
 export type LocalRunRecord = z.infer<typeof LocalRunRecordSchema>;
 
@@ -156,7 +170,13 @@ export const METRIC_DEFINITIONS: Record<string, string> = {
   batch_size: 'Galaxies per batch requested.',
   device: "Where inference ran: 'cpu' (onnxruntime CPU execution provider).",
   throughput_bps:
-    'Bits of the float32 image [N,5,32,32] and magnitude [N,5] tensors inferred (N x 5125 x 32) / inference_seconds.',
+    'Bits of the image [N,5,32,32] and magnitude [N,5] tensors read, at their stored dtypes ' +
+    '(element size x elements x 8: 164,000 per galaxy for float32, 164,160 with float64 magnitudes) / inference_seconds.',
+  bits_per_sample: 'Input bits per galaxy from the stored dtypes of image and magnitude (element size x elements x 8).',
+  total_bits: 'Bits of input actually read: sum over partitions of galaxies x bits_per_sample.',
+  study_formula:
+    "The study's formulas over this run's physical time: execution_time (seconds/batch) = inference_seconds / " +
+    '(samples / batch_size), a fractional batch count, as the study\'s inference.py divides.',
   sample_persec: 'samples / inference_seconds.',
   data_path: 'The partition file (per partition); for the run, the dataset as given.',
   samples: 'Galaxies inferred.',
@@ -180,8 +200,13 @@ export const METRIC_DEFINITIONS: Record<string, string> = {
     'outlier_fraction = share with |dz| / (1 + z_true) > 0.15.',
 };
 
-/** Bits of input inferred per galaxy: image 5x32x32 + magnitude 5 float32 values. */
+/** Bits of input per galaxy when image and magnitudes are both float32 (164,000). */
 export const INPUT_BITS_PER_SAMPLE = (5 * 32 * 32 + 5) * 32;
+
+/** Input bits per galaxy of a partition from its stored dtypes; float32 when the header did not say. */
+export function bitsPerSampleOf(dtypes: { images: StoredDtype; magnitudes: StoredDtype } | undefined): number {
+  return dtypes ? inputBitsPerGalaxy(dtypes) : INPUT_BITS_PER_SAMPLE;
+}
 
 /** Raw measurements of one partition (or of a whole run), from which the study fields are derived. */
 export interface Measured {
@@ -190,6 +215,8 @@ export interface Measured {
   inferenceSeconds: number;
   cpuSeconds: number;
   peakRssBytes: number;
+  /** Bits of input read (galaxies × bits per galaxy from the stored dtypes); default samples × 164,000. */
+  bits?: number;
 }
 
 const MB = 1 << 20;
@@ -205,7 +232,23 @@ export function studyRates(m: Measured): Pick<
     'total_cpu_memory (MB)': m.peakRssBytes / MB,
     'execution_time (seconds/batch)': m.batches > 0 ? t / m.batches : 0,
     num_batches: m.batches,
-    throughput_bps: t > 0 ? (m.samples * INPUT_BITS_PER_SAMPLE) / t : 0,
+    throughput_bps: t > 0 ? (m.bits ?? m.samples * INPUT_BITS_PER_SAMPLE) / t : 0,
     sample_persec: t > 0 ? m.samples / t : 0,
+  };
+}
+
+/** The added exact-count fields: bits read and the study's per-batch formula over physical time. */
+export function exactCounts(m: Measured, batchSize: number): {
+  total_bits: number;
+  bits_per_sample: number;
+  study_formula: { 'execution_time (seconds/batch)': number };
+} {
+  const bits = m.bits ?? m.samples * INPUT_BITS_PER_SAMPLE;
+  return {
+    total_bits: bits,
+    bits_per_sample: m.samples > 0 ? bits / m.samples : INPUT_BITS_PER_SAMPLE,
+    study_formula: {
+      'execution_time (seconds/batch)': m.samples > 0 ? m.inferenceSeconds / (m.samples / batchSize) : 0,
+    },
   };
 }

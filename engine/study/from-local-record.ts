@@ -1,4 +1,4 @@
-import type { LocalRunRecord } from '../run/run-record.ts';
+import { INPUT_BITS_PER_SAMPLE, type LocalRunRecord } from '../run/run-record.ts';
 import type { StudyMeasurement } from './measurement.ts';
 
 /**
@@ -25,7 +25,8 @@ export function measurementFromLocalRecord(
     memoryMb: record['total_cpu_memory (MB)'],
     cpuTimeSeconds: cpu,
     samplesPerSec: record.sample_persec,
-    totalBits: record.throughput_bps * cpu,
+    // Bits actually read; older records without total_bits read float32 inputs as far as they knew (164,000/galaxy).
+    totalBits: record.total_bits ?? record.samples * INPUT_BITS_PER_SAMPLE,
     rankSecondsTotal: cpu,
     rankSecondsSource: 'cpu-time',
     precision: record.model.precision,
