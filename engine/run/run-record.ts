@@ -24,6 +24,22 @@ export const StudyFieldsSchema = z.object({
 });
 export type StudyFields = z.infer<typeof StudyFieldsSchema>;
 
+/**
+ * The study's per-rank fields as its Lambda inference.py computes them from the torch profiler (the PyTorch engine
+ * only): profiler operator CPU time, profiler allocation sum ÷ 1e6, and the rates over that time.
+ */
+export const StudyProfilerSchema = z.object({
+  'total_cpu_time (seconds)': nonneg(),
+  'total_cpu_memory (MB)': nonneg(),
+  'execution_time (seconds/batch)': nonneg(),
+  num_batches: z.number().int().nonnegative(),
+  batch_size: z.number().int().positive(),
+  device: z.string(),
+  throughput_bps: nonneg(),
+  sample_persec: nonneg(),
+});
+export type StudyProfiler = z.infer<typeof StudyProfilerSchema>;
+
 export const LatencySchema = z.object({ p50: nonneg(), p90: nonneg(), p99: nonneg() });
 export type Latency = z.infer<typeof LatencySchema>;
 
@@ -45,6 +61,8 @@ const AddedFieldsSchema = z.object({
   /** Bits of input actually read: Σ galaxies × bits per galaxy (absent in older records). */
   total_bits: nonneg().optional(),
   /** The study's formulas over this run's physical time (absent in older records). */
+  /** PyTorch engine: the study's profiler fields (null when the profiler was off; absent for onnxruntime). */
+  study_profiler: StudyProfilerSchema.nullable().optional(),
   study_formula: z.object({
     /** inference_seconds ÷ (samples ÷ batch_size), the study's fractional batch count. */
     'execution_time (seconds/batch)': nonneg(),
@@ -152,6 +170,8 @@ export const LocalRunRecordSchema = StudyFieldsSchema.extend(AddedFieldsSchema.s
   definitions: DefinitionsMapSchema.optional(),
   /** The local engine: absent in records made before the PyTorch engine existed (they are onnxruntime). */
   engine: z.enum(['onnxruntime', 'pytorch']).optional(),
+  /** PyTorch engine: the interpreter and torch that ran it. */
+  runtime: z.object({ python: z.string(), pythonVersion: z.string(), torch: z.string(), threads: z.number().int() }).optional(),
 });
 export type LocalRunRecord = z.infer<typeof LocalRunRecordSchema>;
 
