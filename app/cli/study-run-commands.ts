@@ -322,7 +322,13 @@ export function registerStudyRun(study: Command): void {
       const la = precisionLabel(ma.target === mb.target ? ea.entry.name : ma.target, ma);
       const lb = precisionLabel(ma.target === mb.target ? (eb.entry.name === ea.entry.name ? `${eb.entry.name} (2)` : eb.entry.name) : mb.target, mb);
       const c = compareRuns({ label: la, run: ma }, { label: lb, run: mb });
-      out(exportTable(c.table, toExport(f.format)));
+      if (f.format === 'json') {
+        const table = JSON.parse(exportTable(c.table, 'json')) as Record<string, unknown>;
+        out(JSON.stringify({ ...table, comparable: c.comparable, warnings: c.warnings }, null, 2));
+      } else {
+        out(exportTable(c.table, toExport(f.format)));
+        if (!c.comparable) err(`not like with like: ${c.warnings.join('; ')}`);
+      }
     });
 
   study

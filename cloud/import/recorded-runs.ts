@@ -1,3 +1,4 @@
+import { inferDefinitions } from '../../base/metric-catalogue.ts';
 import { z } from 'zod';
 import { AGGREGATE_DEFINITIONS, aggregateRanks, RankResultSchema, type CloudAggregate } from '../aggregate.ts';
 import type { StudyMeasurement } from '../../engine/study/measurement.ts';
@@ -198,6 +199,10 @@ export function measurementFromRecorded(r: RecordedRun, lambdaMemoryMb?: number)
     rankSecondsTotal: r.rank_cpu_seconds_total,
     rankSecondsSource: 'cpu-time',
     ...(lambdaMemoryMb !== undefined ? { lambdaMemoryMb } : {}),
+    // The study's own results: its PyTorch inference.py, the profiler's definitions, its trained checkpoint.
+    engine: 'pytorch',
+    model: 'Mixed_Inception_z_VITAE_Base_Img_Full_New_Full.pt',
+    definitions: inferDefinitions('study-profiler'),
   };
 }
 

@@ -115,6 +115,10 @@ export type StudyResults = z.infer<typeof StudyResults>;
 export const ComparisonView = z.object({
   table: TableSchema,
   measuredHow: z.array(z.object({ label: z.string(), text: z.string() })),
+  /** Same batch size, engine, precision, model and metric definitions: only then does a note say "% faster". */
+  comparable: z.boolean(),
+  /** Why not, one sentence each; empty when comparable. */
+  warnings: z.array(z.string()),
   sides: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string(), label: z.string() })),
 });
 export type ComparisonView = z.infer<typeof ComparisonView>;

@@ -200,6 +200,8 @@ export class StudyService {
     return {
       table: c.table,
       measuredHow: c.measuredHow,
+      comparable: c.comparable,
+      warnings: c.warnings,
       sides: [
         { id: ea.entry.id, name: ea.entry.name, kind: ea.entry.kind, label: la },
         { id: eb.entry.id, name: eb.entry.name, kind: eb.entry.kind, label: lb },
@@ -310,7 +312,9 @@ export class StudyService {
       source: state ? `Study ${state.id}: ${countsText(state)}` : `${runs.length} run(s) chosen in History`,
       runs,
       prices,
-      comparison: comparison ? { table: comparison.table, measuredHow: comparison.measuredHow } : undefined,
+      comparison: comparison
+        ? { table: comparison.table, measuredHow: comparison.measuredHow, comparable: comparison.comparable, warnings: comparison.warnings }
+        : undefined,
       costOptions: { lambdaMemoryMb: cost.lambdaMemoryMb, arch: cost.arch },
       settings,
       environment: [
