@@ -1,5 +1,7 @@
 import type { RunEntry } from './contract/index.ts';
 import type { Table, CellValue } from './table-export.ts';
+import { definitionLabel, MetricKeySchema } from '../../base/metric-catalogue.ts';
+import { recordDefinitions } from '../../base/record-definitions.ts';
 
 /** The run-results tables (summary, per partition, latency, accuracy, host), built from a stored run entry. */
 
@@ -47,7 +49,7 @@ const METRICS: MetricDef[] = [
   { label: 'Samples per second', unit: 'galaxies/s', field: 'sample_persec', get: (r) => num(r, 'sample_persec'), digits: 1 },
   { label: 'Throughput', unit: 'Mbit/s', field: 'throughput_bps', get: (r) => div(num(r, 'throughput_bps'), 1e6), digits: 2 },
   { label: 'CPU time', unit: 's', field: 'total_cpu_time (seconds)', get: (r) => num(r, 'total_cpu_time (seconds)'), digits: 2 },
-  { label: 'Memory (peak RSS)', unit: 'MB', field: 'total_cpu_memory (MB)', get: (r) => num(r, 'total_cpu_memory (MB)'), digits: 1 },
+  { label: 'Memory', unit: 'MB', field: 'total_cpu_memory (MB)', get: (r) => num(r, 'total_cpu_memory (MB)'), digits: 1 },
   { label: 'Inference time', unit: 's', field: 'inference_seconds', get: (r) => num(r, 'inference_seconds'), digits: 3 },
   { label: 'Data loading time', unit: 's', field: 'load_seconds', get: (r) => num(r, 'load_seconds'), digits: 3 },
   { label: 'Session creation', unit: 's', field: 'session_seconds', get: (r) => num(r, 'session_seconds'), digits: 3 },
@@ -178,11 +180,24 @@ export function hostTable(entry: RunEntry): Table | null {
 export function compareTable(a: RunEntry, b: RunEntry): Table {
   const ra = a.record ?? {};
   const rb = b.record ?? {};
-  const rows = METRICS.map((m) => {
+  const da = recordDefinitions(ra);
+  const db = recordDefinitions(rb);
+  let mixed = false;
+  const rows: Array<Record<string, CellValue>> = METRICS.map((m) => {
     const va = roundTo(m.get(ra), m.digits);
     const vb = roundTo(m.get(rb), m.digits);
-    const ratio = typeof va === 'number' && typeof vb === 'number' && va !== 0 ? vb / va : undefined;
-    return { metric: m.label, unit: m.unit, a: va, b: vb, ratio: ratio === undefined ? undefined : Number(ratio.toFixed(3)) };
+    const key = MetricKeySchema.safeParse(m.field);
+    // A metric of the catalogue says its definition; two definitions in one row get no ratio.
+    let definition: string | undefined;
+    let same = true;
+    if (key.success) {
+      const [x, y] = [da[key.data], db[key.data]];
+      same = x === y;
+      definition = same ? definitionLabel(x) : `differs — A: ${definitionLabel(x)}; B: ${definitionLabel(y)}`;
+      if (!same) mixed = true;
+    }
+    const ratio = same && typeof va === 'number' && typeof vb === 'number' && va !== 0 ? vb / va : undefined;
+    return { metric: m.label, unit: m.unit, a: va, b: vb, ratio: ratio === undefined ? undefined : Number(ratio.toFixed(3)), definition };
   }).filter((r) => r.a !== undefined || r.b !== undefined);
   const acc = (e: RunEntry) => obj(e.record, 'accuracy');
   for (const [label, key] of [['MAE', 'mae'], ['σ_NMAD', 'sigma_nmad']] as const) {
@@ -198,7 +213,9 @@ export function compareTable(a: RunEntry, b: RunEntry): Table {
       { key: 'a', label: `A: ${a.name}`, align: 'right' },
       { key: 'b', label: `B: ${b.name}`, align: 'right' },
       { key: 'ratio', label: 'B ÷ A', align: 'right' },
+      { key: 'definition', label: 'Definition' },
     ],
     rows,
+    ...(mixed ? { note: 'Some rows hold numbers of different definitions (see Definition): their B ÷ A is left out.' } : {}),
   };
 }
