@@ -73,7 +73,7 @@ function sweepOptions(cmd: Command): Command {
     .option('--repeats <n>', 'repeats of every configuration (default 3)', whole('repeats'))
     .option('--data <paths...>', 'local .pt files or folders (default: the bundled sample data)')
     .option('--threads <n>', 'onnxruntime threads for local runs', whole('threads'))
-    .option('--lambda-memory <MB>', 'Lambda memory for the cost estimate', whole('Lambda memory'), 2048)
+    .option('--lambda-memory <MB>', 'Lambda memory for the cost estimate (default 10240, as the study used)', whole('Lambda memory'), 10240)
     .addOption(new Option('--arch <arch>', 'Lambda architecture for the cost estimate').choices(['x86_64', 'arm64']).default('x86_64'));
 }
 

@@ -31,7 +31,7 @@ export type StudyChartData = z.infer<typeof StudyChartSchema>;
 
 /** The sweep form: SweepParams (defaults are the study's) plus the Lambda setting the estimate prices. */
 export const SweepInput = SweepParamsSchema.extend({});
-export const CostSettings = z.object({ lambdaMemoryMb: z.number().int().min(128).max(10_240).default(2048), arch: Arch.default('x86_64') }).strict();
+export const CostSettings = z.object({ lambdaMemoryMb: z.number().int().min(128).max(10_240).default(10_240), arch: Arch.default('x86_64') }).strict();
 
 const JobCounts = z.object({ pending: z.number(), running: z.number(), done: z.number(), failed: z.number() });
 

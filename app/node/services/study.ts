@@ -125,7 +125,7 @@ export class StudyService {
       throw fail('INVALID_INPUT', err, 'Check the sweep parameters: whole positive numbers, no duplicates.');
     }
     const { table: prices } = await loadPriceTable(this.deps.dataDir);
-    const est = estimateSweepCost(jobs, { lambda: { memoryMb: cost.lambdaMemoryMb ?? 2048, arch: cost.arch ?? 'x86_64' }, prices });
+    const est = estimateSweepCost(jobs, { lambda: { memoryMb: cost.lambdaMemoryMb ?? 10_240, arch: cost.arch ?? 'x86_64' }, prices });
     const local = jobs.filter((j) => j.target === 'local').length;
     return {
       jobs: jobs.length,
