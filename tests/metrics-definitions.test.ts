@@ -38,3 +38,23 @@ describe('the all-metrics comparison table', () => {
     expect(t.note).toBeUndefined();
   });
 });
+
+describe('study tables state their columns\' definitions', () => {
+  it('warns when one column mixes local peak RSS and the study\'s profiler allocation sum', async () => {
+    const { table1 } = await import('../engine/study/tables.ts');
+    const { PHYSICAL_DEFINITIONS, PROFILER_DEFINITIONS } = await import('../base/metric-catalogue.ts');
+    const m = {
+      id: 'x', sweep: 'batch-size' as const, batchSize: 32, partitionMb: 25, dataLabel: '1GB', repeat: 1, ranks: 1,
+      secondsPerBatch: 1, throughputBps: 1e6, memoryMb: 900, cpuTimeSeconds: 1, samplesPerSec: 1, totalBits: 1,
+      rankSecondsTotal: 1, rankSecondsSource: 'cpu-time' as const,
+    };
+    const local = { ...m, target: 'local' as const, engine: 'onnxruntime' as const, definitions: PHYSICAL_DEFINITIONS };
+    const cloud = { ...m, target: 'cloud' as const, engine: 'pytorch' as const, definitions: PROFILER_DEFINITIONS };
+    const same = table1([local, { ...local, batchSize: 64 }]);
+    expect(same.note).toContain('Memory: peak RSS (MB = 2^20 bytes).');
+    const mixed = table1([local, cloud]);
+    expect(mixed.note).toContain(
+      'Warning: the Memory column mixes definitions (local onnxruntime rows: peak RSS (MB = 2^20 bytes); cloud pytorch rows: profiler allocation sum (MB = 1e6 bytes)); do not compare its rows as like with like.',
+    );
+  });
+});

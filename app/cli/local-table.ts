@@ -65,7 +65,8 @@ export function formatLocalRun(rec: LocalRunRecord): string {
       `${h.os} · Node ${h.node} · onnxruntime ${h.onnxruntime}`,
   );
   out.push(
-    `run    batch_size ${rec.batch_size} · ${rec.options.threads} thread(s) · graph optimisation ${rec.options.graphOptimization} · ` +
+    `run    batch_size ${rec.batch_size} · ${rec.options.threads} thread(s) · ` +
+      (rec.engine === 'pytorch' ? '' : `graph optimisation ${rec.options.graphOptimization} · `) +
       `engine ${rec.engine ?? 'onnxruntime'}` +
       (rec.runtime ? ` (Python ${rec.runtime.pythonVersion}, torch ${rec.runtime.torch})` : '') +
       ` · device ${rec.device} · session ${fixed(rec.session_seconds, 2)} s · wall ${fixed(rec.wall_seconds, 2)} s · max RSS ${fixed(rec.max_rss_mb, 1)} MB`,

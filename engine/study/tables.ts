@@ -1,3 +1,4 @@
+import { definitionNotes } from './definition-notes.ts';
 import { tieredComputeUsd } from '../../cloud/cost/cost-model.ts';
 import { DEFAULT_PRICE_TABLE, type LambdaArch, type PriceTable } from '../../cloud/cost/price-table.ts';
 import { precisionOf, type StudyMeasurement } from './measurement.ts';
@@ -115,6 +116,7 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       SD_NOTE,
       'Execution time is the mean over ranks of each rank\'s seconds per batch. Throughput is summed over ranks; Mbps = 10^6 bit/s.',
       'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes).',
+      ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
     ]),
   };
@@ -155,6 +157,7 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       SD_NOTE,
       'Average execution time is the mean over ranks of seconds per batch. Throughput is summed over ranks; Gbps = 10^9 bit/s.',
       'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes). Concurrent jobs = ranks (one Lambda per partition).',
+      ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
       DATA_LABEL_NOTE,
     ]),
