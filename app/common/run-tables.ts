@@ -61,7 +61,12 @@ const METRICS: MetricDef[] = [
 
 export function summaryTable(entry: RunEntry): Table {
   const rec = entry.record ?? {};
-  const rows = METRICS.map((m) => ({ metric: m.label, value: roundTo(m.get(rec), m.digits), unit: m.unit, field: m.field })).filter((r) => r.value !== undefined);
+  const defs = recordDefinitions(rec);
+  const definitionOf = (field: string) => {
+    const key = MetricKeySchema.safeParse(field);
+    return key.success ? definitionLabel(defs[key.data]) : undefined;
+  };
+  const rows = METRICS.map((m) => ({ metric: m.label, value: roundTo(m.get(rec), m.digits), unit: m.unit, field: m.field, definition: definitionOf(m.field) })).filter((r) => r.value !== undefined);
   return {
     title: `Summary — ${entry.name}`,
     columns: [
@@ -69,6 +74,7 @@ export function summaryTable(entry: RunEntry): Table {
       { key: 'value', label: 'Value', align: 'right' },
       { key: 'unit', label: 'Unit' },
       { key: 'field', label: 'Study field' },
+      { key: 'definition', label: 'Definition' },
     ],
     rows,
     note: runLabels(entry).join('; ') || undefined,
