@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from './metric-keys.ts';
 import { GraphOptimizationSchema, PrecisionSchema } from './options.ts';
+import { DefinitionsMapSchema, inputBitsPerGalaxy, type StoredDtype } from './metric-catalogue.ts';
 
 /**
  * The record of a local run. The per-partition record is the local equivalent of one Lambda rank in the study
@@ -25,6 +26,22 @@ export const StudyFieldsSchema = z.object({
 });
 export type StudyFields = z.infer<typeof StudyFieldsSchema>;
 
+/**
+ * The study's per-rank fields as its Lambda inference.py computes them from the torch profiler (the PyTorch engine
+ * only): profiler operator CPU time, profiler allocation sum ÷ 1e6, and the rates over that time.
+ */
+export const StudyProfilerSchema = z.object({
+  'total_cpu_time (seconds)': nonneg(),
+  'total_cpu_memory (MB)': nonneg(),
+  'execution_time (seconds/batch)': nonneg(),
+  num_batches: z.number().int().nonnegative(),
+  batch_size: z.number().int().positive(),
+  device: z.string(),
+  throughput_bps: nonneg(),
+  sample_persec: nonneg(),
+});
+export type StudyProfiler = z.infer<typeof StudyProfilerSchema>;
+
 export const LatencySchema = z.object({ p50: nonneg(), p90: nonneg(), p99: nonneg() });
 export type Latency = z.infer<typeof LatencySchema>;
 
@@ -41,6 +58,17 @@ const AddedFieldsSchema = z.object({
   /** NaN / ±Inf values found in the image and magnitude inputs (they are still inferred). */
   nan_inputs: z.number().int().nonnegative(),
   inf_inputs: z.number().int().nonnegative(),
+  /** Input bits per galaxy from the stored dtypes (absent in older records: 164,000 assumed). */
+  bits_per_sample: nonneg().optional(),
+  /** Bits of input actually read: Σ galaxies × bits per galaxy (absent in older records). */
+  total_bits: nonneg().optional(),
+  /** The study's formulas over this run's physical time (absent in older records). */
+  /** PyTorch engine: the study's profiler fields (null when the profiler was off; absent for onnxruntime). */
+  study_profiler: StudyProfilerSchema.nullable().optional(),
+  study_formula: z.object({
+    /** inference_seconds ÷ (samples ÷ batch_size), the study's fractional batch count. */
+    'execution_time (seconds/batch)': nonneg(),
+  }).optional(),
 });
 
 export const PartitionStatusSchema = z.enum(['completed', 'cancelled', 'failed', 'skipped']);
@@ -138,6 +166,12 @@ export const LocalRunRecordSchema = StudyFieldsSchema.extend(AddedFieldsSchema.s
   /** Why the run failed, else null. */
   error: z.string().nullable(),
   metricDefinitions: z.record(z.string(), z.string()),
+  /** Per number, the catalogue definition that produced it (base/metric-catalogue.ts); absent in older records. */
+  definitions: DefinitionsMapSchema.optional(),
+  /** The local engine: absent in records made before the PyTorch engine existed (they are onnxruntime). */
+  engine: z.enum(['onnxruntime', 'pytorch']).optional(),
+  /** PyTorch engine: the interpreter and torch that ran it. */
+  runtime: z.object({ python: z.string(), pythonVersion: z.string(), torch: z.string(), threads: z.number().int() }).optional(),
 });
 export type LocalRunRecord = z.infer<typeof LocalRunRecordSchema>;
 
@@ -156,7 +190,13 @@ export const METRIC_DEFINITIONS: Record<string, string> = {
   batch_size: 'Galaxies per batch requested.',
   device: "Where inference ran: 'cpu' (onnxruntime CPU execution provider).",
   throughput_bps:
-    'Bits of the float32 image [N,5,32,32] and magnitude [N,5] tensors inferred (N x 5125 x 32) / inference_seconds.',
+    'Bits of the image [N,5,32,32] and magnitude [N,5] tensors read, at their stored dtypes ' +
+    '(element size x elements x 8: 164,000 per galaxy for float32, 164,160 with float64 magnitudes) / inference_seconds.',
+  bits_per_sample: 'Input bits per galaxy from the stored dtypes of image and magnitude (element size x elements x 8).',
+  total_bits: 'Bits of input actually read: sum over partitions of galaxies x bits_per_sample.',
+  study_formula:
+    "The study's formulas over this run's physical time: execution_time (seconds/batch) = inference_seconds / " +
+    '(samples / batch_size), a fractional batch count, as the study\'s inference.py divides.',
   sample_persec: 'samples / inference_seconds.',
   data_path: 'The partition file (per partition); for the run, the dataset as given.',
   samples: 'Galaxies inferred.',
@@ -180,8 +220,13 @@ export const METRIC_DEFINITIONS: Record<string, string> = {
     'outlier_fraction = share with |dz| / (1 + z_true) > 0.15.',
 };
 
-/** Bits of input inferred per galaxy: image 5x32x32 + magnitude 5 float32 values. */
+/** Bits of input per galaxy when image and magnitudes are both float32 (164,000). */
 export const INPUT_BITS_PER_SAMPLE = (5 * 32 * 32 + 5) * 32;
+
+/** Input bits per galaxy of a partition from its stored dtypes; float32 when the header did not say. */
+export function bitsPerSampleOf(dtypes: { images: StoredDtype; magnitudes: StoredDtype } | undefined): number {
+  return dtypes ? inputBitsPerGalaxy(dtypes) : INPUT_BITS_PER_SAMPLE;
+}
 
 /** Raw measurements of one partition (or of a whole run), from which the study fields are derived. */
 export interface Measured {
@@ -190,6 +235,8 @@ export interface Measured {
   inferenceSeconds: number;
   cpuSeconds: number;
   peakRssBytes: number;
+  /** Bits of input read (galaxies × bits per galaxy from the stored dtypes); default samples × 164,000. */
+  bits?: number;
 }
 
 const MB = 1 << 20;
@@ -205,7 +252,23 @@ export function studyRates(m: Measured): Pick<
     [CPU_MEMORY]: m.peakRssBytes / MB,
     [EXECUTION_TIME]: m.batches > 0 ? t / m.batches : 0,
     num_batches: m.batches,
-    throughput_bps: t > 0 ? (m.samples * INPUT_BITS_PER_SAMPLE) / t : 0,
+    throughput_bps: t > 0 ? (m.bits ?? m.samples * INPUT_BITS_PER_SAMPLE) / t : 0,
     sample_persec: t > 0 ? m.samples / t : 0,
+  };
+}
+
+/** The added exact-count fields: bits read and the study's per-batch formula over physical time. */
+export function exactCounts(m: Measured, batchSize: number): {
+  total_bits: number;
+  bits_per_sample: number;
+  study_formula: { 'execution_time (seconds/batch)': number };
+} {
+  const bits = m.bits ?? m.samples * INPUT_BITS_PER_SAMPLE;
+  return {
+    total_bits: bits,
+    bits_per_sample: m.samples > 0 ? bits / m.samples : INPUT_BITS_PER_SAMPLE,
+    study_formula: {
+      'execution_time (seconds/batch)': m.samples > 0 ? m.inferenceSeconds / (m.samples / batchSize) : 0,
+    },
   };
 }

@@ -87,7 +87,7 @@ const profileFields = {
   scriptsPrefix: prefix.default('scripts/'),
   resultsPrefix: prefix.default('results/'),
   dataPrefix: prefix.default('data/'),
-  lambdaMemoryMb: baseFields.lambdaMemoryMb.default(2048),
+  lambdaMemoryMb: baseFields.lambdaMemoryMb.default(10240), // as the study configured its executor
   architecture: baseFields.architecture.default('x86_64'),
   endpoints: EndpointsSchema.default({}),
   target: baseFields.target.optional(),

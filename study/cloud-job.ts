@@ -44,6 +44,31 @@ export function fileLimitFor(job: Pick<JobState, 'dataLabel' | 'partitionMb'>, s
   return Math.min(stagedPartitions, Math.ceil((gb * 1024) / job.partitionMb));
 }
 
+/**
+ * What a data-size job will really process: the partitions it needs for its label, or — when fewer are staged —
+ * what is staged, with the label it then deserves and a warning to show before the execution starts.
+ */
+export function dataSizePlan(
+  job: Pick<JobState, 'dataLabel' | 'partitionMb'>,
+  stagedPartitions: number,
+): { fileLimit: number; dataLabel: string | null; warning: string | null } {
+  const fileLimit = fileLimitFor(job, stagedPartitions);
+  if (job.dataLabel === 'total' || job.dataLabel === null || job.partitionMb === null) return { fileLimit, dataLabel: job.dataLabel, warning: null };
+  const gb = Number(/^(\d+(?:\.\d+)?)GB$/.exec(job.dataLabel)?.[1]);
+  const wanted = Math.ceil((gb * 1024) / job.partitionMb);
+  if (fileLimit >= wanted) return { fileLimit, dataLabel: job.dataLabel, warning: null };
+  const processedGb = (fileLimit * job.partitionMb) / 1024;
+  const label = `${Number(processedGb.toFixed(3))}GB`;
+  return {
+    fileLimit,
+    dataLabel: label,
+    warning:
+      `${job.dataLabel} at ${job.partitionMb} MB needs ${wanted} partitions but only ${stagedPartitions} are staged: this ` +
+      `execution processes ${fileLimit} (about ${label}), and its results are labelled ${label}, not ${job.dataLabel}. ` +
+      'Stage more data to measure the labelled size.',
+  };
+}
+
 export function cloudJobRunner(o: CloudJobRunnerOptions): (job: JobState, signal?: AbortSignal) => Promise<{ measurement: StudyMeasurement; runId: string }> {
   const staged = new Map<number, StageResult>();
   return async (job, signal) => {
@@ -62,9 +87,11 @@ export function cloudJobRunner(o: CloudJobRunnerOptions): (job: JobState, signal
       if (stage.cancelled) throw new Error('staging was cancelled');
       staged.set(job.partitionMb, stage);
     }
+    const plan = dataSizePlan(job, stage.partitions);
+    if (plan.warning) o.onEvent?.(job, { type: 'notice', message: plan.warning });
     const payload = buildPayload(p, {
       batchSize: job.batchSize,
-      fileLimit: fileLimitFor(job, stage.partitions),
+      fileLimit: plan.fileLimit,
       ...(job.worldSize !== null ? { worldSize: job.worldSize } : {}),
       partitionMb: job.partitionMb,
       s3ObjectName: stage.s3ObjectName,
@@ -87,7 +114,7 @@ export function cloudJobRunner(o: CloudJobRunnerOptions): (job: JobState, signal
     const m = measurementFromCloudRecord({ ...record, id: runId });
     return {
       runId,
-      measurement: { ...m, sweep: job.sweep, batchSize: job.batchSize, partitionMb: job.partitionMb, dataLabel: job.dataLabel, repeat: job.repeat },
+      measurement: { ...m, sweep: job.sweep, batchSize: job.batchSize, partitionMb: job.partitionMb, dataLabel: plan.dataLabel, repeat: job.repeat },
     };
   };
 }

@@ -1,3 +1,4 @@
+import { DefinitionsMapSchema, inferDefinitions, type DefinitionsMap } from '../base/metric-catalogue.ts';
 import { measurementFromLocalRecord } from './from-local-record.ts';
 import type { StudyMeasurement } from './measurement.ts';
 import { LocalRunRecordSchema } from '../base/local-run-record.ts';
@@ -12,6 +13,20 @@ import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../base/metric-keys.ts';
  * A cloud run's partition, data label and repeat come from its result_path when it follows the study's layout
  * (result-partition-<P>MB/<data>/[Batches/<batch>/]<run>); its durations are the REPORT lines' billed time when known.
  */
+
+/** The study's CAI pipeline (its PyTorch inference.py) or this app's onnxruntime worker, from what the record says. */
+export function cloudRecordSource(r: CloudRunRecord): { engine: 'pytorch' | 'onnxruntime'; definitions: DefinitionsMap; model: string | undefined } {
+  const recorded = (r as { definitions?: unknown }).definitions;
+  const parsed = DefinitionsMapSchema.safeParse(recorded);
+  const script = typeof r.payload.script === 'string' ? r.payload.script : '';
+  const study = (r as { pipeline?: unknown }).pipeline === 'cai' || /\.py$/i.test(script.trim());
+  const defs = parsed.success && recorded ? parsed.data : inferDefinitions(study ? 'study-profiler' : 'cloud-onnx-worker');
+  const model = study ? STUDY_CHECKPOINT : /\.onnx$/i.test(script.trim()) ? script.trim().split('/').pop() : undefined;
+  return { engine: study ? 'pytorch' : 'onnxruntime', definitions: defs, model };
+}
+
+/** The checkpoint the study's inference.py loads (hard-coded in the script). */
+export const STUDY_CHECKPOINT = 'Mixed_Inception_z_VITAE_Base_Img_Full_New_Full.pt';
 
 export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement {
   const cpu = r[CPU_TIME];
@@ -39,6 +54,9 @@ export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement 
     rankSecondsTotal: billed ?? rankCpu,
     rankSecondsSource: billed !== null ? 'billed' : 'cpu-time',
     lambdaMemoryMb: r.profile.lambdaMemoryMb,
+    ...cloudRecordSource(r),
+    // The largest Max Memory Used over the REPORT lines: one worker's physical peak.
+    ...(r.lambda && r.lambda.invocations > 0 ? { physicalMemoryMbPerWorker: r.lambda.maxMemoryUsedMb } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { definitionLabel, inferDefinitions, type DefinitionsMap, type MetricKey } from '../base/metric-catalogue.ts';
 import { precisionOf, type StudyMeasurement } from './measurement.ts';
 import { joinNotes, type StudyTable } from './table.ts';
 
@@ -11,10 +12,12 @@ export interface ComparisonSide {
   measuredHow?: string;
 }
 
-type MetricKey = 'seconds_per_batch' | 'throughput_mbps' | 'cpu_time_s' | 'memory_mb' | 'samples_per_sec';
+type ComparedMetric = 'seconds_per_batch' | 'throughput_mbps' | 'cpu_time_s' | 'memory_mb' | 'samples_per_sec';
 
 interface MetricDef {
-  key: MetricKey;
+  key: ComparedMetric;
+  /** The record field whose definition this row shows. */
+  field: MetricKey;
   label: string;
   lowerIsBetter: boolean;
   value: (m: StudyMeasurement) => number;
@@ -25,18 +28,19 @@ interface MetricDef {
 }
 
 export const COMPARISON_METRICS: MetricDef[] = [
-  { key: 'seconds_per_batch', label: 'Execution Time/Batch (s)', lowerIsBetter: true, value: (m) => m.secondsPerBatch, better: 'faster' },
-  { key: 'throughput_mbps', label: 'Throughput (Mbps)', lowerIsBetter: false, value: (m) => m.throughputBps / 1e6, better: 'higher throughput' },
-  { key: 'cpu_time_s', label: 'CPU Time (s)', lowerIsBetter: true, value: (m) => m.cpuTimeSeconds, better: 'less CPU time' },
+  { key: 'seconds_per_batch', field: 'execution_time (seconds/batch)', label: 'Execution Time/Batch (s)', lowerIsBetter: true, value: (m) => m.secondsPerBatch, better: 'faster' },
+  { key: 'throughput_mbps', field: 'throughput_bps', label: 'Throughput (Mbps)', lowerIsBetter: false, value: (m) => m.throughputBps / 1e6, better: 'higher throughput' },
+  { key: 'cpu_time_s', field: 'total_cpu_time (seconds)', label: 'CPU Time (s)', lowerIsBetter: true, value: (m) => m.cpuTimeSeconds, better: 'less CPU time' },
   {
     key: 'memory_mb',
+    field: 'total_cpu_memory (MB)',
     label: 'Memory (MB)',
     lowerIsBetter: true,
     value: (m) => m.memoryMb,
     compared: (m) => m.memoryMb / Math.max(1, m.ranks),
     better: 'less memory per worker',
   },
-  { key: 'samples_per_sec', label: 'Samples/sec', lowerIsBetter: false, value: (m) => m.samplesPerSec, better: 'more samples/sec' },
+  { key: 'samples_per_sec', field: 'sample_persec', label: 'Samples/sec', lowerIsBetter: false, value: (m) => m.samplesPerSec, better: 'more samples/sec' },
 ];
 
 /**
@@ -90,19 +94,86 @@ export interface Comparison {
   table: StudyTable;
   /** One text per side: how it measured each metric. */
   measuredHow: Array<{ label: string; text: string }>;
+  /** True when the runs share batch size, engine, precision, model and (for every row) metric definition. */
+  comparable: boolean;
+  /** Why the runs, or some of their rows, are not like with like; empty when they are. */
+  warnings: string[];
 }
 
-export function compareRuns(a: ComparisonSide, b: ComparisonSide): Comparison {
-  if (a.label === b.label) throw new Error(`the two sides need different labels, both are "${a.label}"`);
-  const rows = COMPARISON_METRICS.map((def) => {
+/** A run's definitions: as recorded, else inferred from where it came from. */
+export function definitionsOf(m: StudyMeasurement): DefinitionsMap {
+  return m.definitions ?? inferDefinitions(m.target === 'local' ? 'local-onnx-legacy' : 'study-profiler');
+}
+
+/** The run-level reasons two runs are not like with like (batch size, engine, precision, model). */
+export function setupDifferences(a: ComparisonSide, b: ComparisonSide): string[] {
+  const out: string[] = [];
+  const A = a.run;
+  const B = b.run;
+  if (A.batchSize !== B.batchSize) out.push(`batch sizes differ (${a.label} ${A.batchSize}, ${b.label} ${B.batchSize})`);
+  if (A.engine && B.engine && A.engine !== B.engine) out.push(`engines differ (${a.label} ${A.engine}, ${b.label} ${B.engine})`);
+  else if (!A.engine || !B.engine) out.push(`the engine of ${!A.engine ? a.label : b.label} is not recorded`);
+  if (precisionOf(A) !== precisionOf(B)) out.push(`precisions differ (${a.label} ${precisionOf(A)}, ${b.label} ${precisionOf(B)})`);
+  if (A.model && B.model && A.model !== B.model) out.push(`models differ (${a.label} ${A.model}, ${b.label} ${B.model})`);
+  else if (!A.model || !B.model) out.push(`the model of ${!A.model ? a.label : b.label} is not recorded`);
+  return out;
+}
+
+/** Swaps in a side's study-profiler family when that matches the other side's definitions and its own does not. */
+function alignFamilies(a: ComparisonSide, b: ComparisonSide): { a: ComparisonSide; b: ComparisonSide; notes: string[] } {
+  const same = (x: StudyMeasurement, y: StudyMeasurement) =>
+    COMPARISON_METRICS.filter((d) => definitionsOf(x)[d.field] === definitionsOf(y)[d.field]).length;
+  const notes: string[] = [];
+  let A = a;
+  let B = b;
+  if (a.run.studyFamily && same(a.run.studyFamily, b.run) > same(a.run, b.run)) {
+    A = { ...a, run: a.run.studyFamily };
+    notes.push(`${a.label}: its torch-profiler numbers (the study's definitions) are shown, to match ${b.label}.`);
+  } else if (b.run.studyFamily && same(a.run, b.run.studyFamily) > same(a.run, b.run)) {
+    B = { ...b, run: b.run.studyFamily };
+    notes.push(`${b.label}: its torch-profiler numbers (the study's definitions) are shown, to match ${a.label}.`);
+  }
+  return { a: A, b: B, notes };
+}
+
+/**
+ * Two runs side by side. A "% faster" note is written only when the runs are like with like: same batch size,
+ * engine, precision and model, and the row's metric has the same definition on both sides; otherwise the table
+ * starts with warning rows and the affected notes say why nothing is concluded. Memory is also compared physical
+ * to physical (peak RSS against Lambda Max Memory Used, per worker) when both sides measured it.
+ */
+export function compareRuns(a0: ComparisonSide, b0: ComparisonSide): Comparison {
+  if (a0.label === b0.label) throw new Error(`the two sides need different labels, both are "${a0.label}"`);
+  const { a, b, notes: familyNotes } = alignFamilies(a0, b0);
+  const setup = setupDifferences(a, b);
+  const da = definitionsOf(a.run);
+  const db = definitionsOf(b.run);
+  const definitionWarnings: string[] = [];
+  const rows: Array<Record<string, string | number | null>> = COMPARISON_METRICS.map((def) => {
     const compared = def.compared ?? def.value;
-    return {
-      metric: def.label,
-      a: def.value(a.run),
-      b: def.value(b.run),
-      note: comparisonNote(def, { label: a.label, value: compared(a.run) }, { label: b.label, value: compared(b.run) }),
-    };
+    const sameDefinition = da[def.field] !== undefined && da[def.field] === db[def.field];
+    let note: string;
+    if (!sameDefinition) {
+      const why = `${a.label}: ${definitionLabel(da[def.field])}; ${b.label}: ${definitionLabel(db[def.field])}`;
+      definitionWarnings.push(`${def.label} is defined differently (${why})`);
+      note = `not compared: different definitions (${why})`;
+    } else if (setup.length > 0) note = 'not compared: the runs are not like with like (see the warnings above)';
+    else note = comparisonNote(def, { label: a.label, value: compared(a.run) }, { label: b.label, value: compared(b.run) });
+    return { metric: def.label, a: def.value(a.run), b: def.value(b.run), note };
   });
+  const pa = a.run.physicalMemoryMbPerWorker;
+  const pb = b.run.physicalMemoryMbPerWorker;
+  if (pa !== undefined && pb !== undefined) {
+    const def = { lowerIsBetter: true, better: 'less peak memory per worker' };
+    rows.push({
+      metric: 'Peak memory per worker (MB, physical)',
+      a: pa,
+      b: pb,
+      note: setup.length > 0 ? 'not compared: the runs are not like with like (see the warnings above)' : comparisonNote(def, { label: a.label, value: pa }, { label: b.label, value: pb }),
+    });
+  }
+  const warnings = [...setup, ...definitionWarnings];
+  const warningRows = warnings.map((w) => ({ metric: 'Warning', a: null, b: null, note: w }));
   const measuredHow = [a, b].map((s) => ({ label: s.label, text: s.measuredHow ?? defaultMeasuredHow(s.run) }));
   return {
     table: {
@@ -113,12 +184,16 @@ export function compareRuns(a: ComparisonSide, b: ComparisonSide): Comparison {
         { key: 'b', label: b.label, align: 'right' },
         { key: 'note', label: 'Notes', align: 'left' },
       ],
-      rows,
+      rows: [...warningRows, ...rows],
       note: joinNotes([
+        ...(warnings.length > 0 ? [`Not like with like: ${warnings.join('; ')}. No "% faster" is concluded where they differ.`] : []),
+        ...familyNotes,
         'Memory is compared per worker (the run\'s memory ÷ its ranks); lower is better for time, CPU time and memory.',
         ...measuredHow.map((s) => `${s.label}: ${s.text}`),
       ]),
     },
     measuredHow,
+    comparable: warnings.length === 0,
+    warnings,
   };
 }

@@ -1,4 +1,5 @@
 import { type Precision } from '../base/options.ts';
+import type { DefinitionsMap } from '../base/metric-catalogue.ts';
 
 /**
  * One run (one repeat of one configuration), reduced to what the study's tables and comparison need. Local run
@@ -37,6 +38,16 @@ export interface StudyMeasurement {
   lambdaMemoryMb?: number;
   /** The local model's precision; absent for cloud and recorded runs, which run the model as exported (fp32). */
   precision?: Precision;
+  /** The inference engine; absent when not known. */
+  engine?: 'onnxruntime' | 'pytorch';
+  /** The model, by file name (or 'reference model'); absent when not known. */
+  model?: string;
+  /** Per number, the catalogue definition that produced it (base/metric-catalogue.ts); absent when not known. */
+  definitions?: DefinitionsMap;
+  /** The physical peak memory of one worker (peak RSS, or Lambda Max Memory Used), MB; absent when not measured. */
+  physicalMemoryMbPerWorker?: number;
+  /** The same run under the study's profiler definitions, when it recorded them too (local PyTorch runs). */
+  studyFamily?: StudyMeasurement;
 }
 
 /** A run's precision for grouping and labels: a missing one is fp32 (cloud, recorded and older local runs). */

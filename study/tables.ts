@@ -1,3 +1,4 @@
+import { definitionNotes } from './definition-notes.ts';
 import { tieredComputeUsd } from '../base/cost-model.ts';
 import { DEFAULT_PRICE_TABLE, type LambdaArch, type PriceTable } from '../base/price-table.ts';
 import { precisionOf, type StudyMeasurement } from './measurement.ts';
@@ -115,6 +116,7 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       SD_NOTE,
       'Execution time is the mean over ranks of each rank\'s seconds per batch. Throughput is summed over ranks; Mbps = 10^6 bit/s.',
       'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes).',
+      ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
     ]),
   };
@@ -155,6 +157,7 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       SD_NOTE,
       'Average execution time is the mean over ranks of seconds per batch. Throughput is summed over ranks; Gbps = 10^9 bit/s.',
       'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes). Concurrent jobs = ranks (one Lambda per partition).',
+      ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
       DATA_LABEL_NOTE,
     ]),
@@ -192,6 +195,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     { key: 'partition_mb', label: 'Partition', unit: 'MB' },
     { key: 'invocations', label: 'Invocations', unit: '' },
     ...stat('total_duration_s', 'Total duration', 's', 1),
+    { key: 'duration_source', label: 'Duration from', unit: '' },
     { key: 'memory_gb', label: 'Lambda memory', unit: 'GB', digits: 2 },
     ...stat('cost_usd', 'Cost', '$', 6),
     { key: 'repeats', label: 'Repeats', unit: '' },
@@ -206,6 +210,9 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     const row: Record<string, TableCell> = { data_label: key.data, partition_mb: key.partition };
     row.invocations = Math.max(...g.map((r) => r.ranks));
     put(row, 'total_duration_s', meanStd(g.map((r) => r.rankSecondsTotal)));
+    const sources = new Set(g.map((r) => r.rankSecondsSource));
+    row.duration_source = sources.size > 1 ? 'mixed: billed and estimated from CPU time'
+      : sources.has('billed') ? 'billed (REPORT lines)' : 'estimated from CPU time';
     row.memory_gb = memories.size === 1 ? [...memories][0] / 1024 : `${Math.min(...memories) / 1024}–${Math.max(...memories) / 1024}`;
     put(row, 'cost_usd', meanStd(costs));
     row.repeats = g.length;
@@ -216,7 +223,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     'One row = one state-machine execution: invocations = inference Lambdas (ranks); Initialize and Summarize are not counted.',
     `Cost = Lambda compute (total duration × memory GB at the ${arch} tier prices) + $${prices.lambda.usdPerMillionRequests.toFixed(2)} per million requests. Prices: ${prices.source} (as of ${prices.asOf}).`,
   ];
-  if (cpuTimeDurations) notes.push('Where no REPORT lines were recorded, total duration is the ranks\' "total_cpu_time (seconds)" summed, not billed duration.');
+  if (cpuTimeDurations) notes.push('Where no REPORT lines were recorded, total duration is estimated from CPU time: the ranks\' "total_cpu_time (seconds)" summed (the torch profiler\'s operator CPU sum for the study\'s ranks), not billed duration.');
   if (assumedMemory) notes.push(`Lambda memory was not recorded for some runs; ${fallbackMb} MB was assumed (GB = MB ÷ 1024).`);
   notes.push(DATA_LABEL_NOTE);
   return { title: 'Table 3. Lambda Cost Summary', columns, rows, note: joinNotes(notes) };

@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { runLocal, LocalRunError, type LocalRunResult } from '../../engine/run/local-run.ts';
+import { LocalRunError, type LocalRunResult } from '../../engine/run/local-run.ts';
+import { runLocalEngine, type LocalEngine } from '../../engine/run/run-engine.ts';
 import { writePredictionsCsv } from '../../engine/run/predictions.ts';
 import { formatLocalRun, formatProgress } from './local-table.ts';
 import { appDataDir } from '../../engine/data-dir.ts';
@@ -23,6 +24,11 @@ interface LocalFlags {
   threads?: number;
   graphOptimization?: GraphOptimization;
   precision?: Precision;
+  engine?: LocalEngine;
+  code?: string;
+  python?: string;
+  /** --no-profiler sets this false. */
+  profiler?: boolean;
   predictions?: string;
   json?: string;
   /** false with --no-save: the run is not added to History. */
@@ -85,8 +91,12 @@ async function local(flags: LocalFlags): Promise<void> {
       : await CliLocalHistory.start(new HistoryStore(appDataDir()), { ...flags, batchSize: flags.batchSize ?? DEFAULT_BATCH_SIZE });
   let result: LocalRunResult;
   try {
-    result = await runLocal(
+    result = await runLocalEngine(
       {
+        engine: flags.engine,
+        code: flags.code,
+        python: flags.python,
+        noProfiler: flags.profiler === false,
         data: flags.data,
         model: flags.model,
         batchSize: flags.batchSize,
@@ -124,7 +134,7 @@ export function register(program: Command): void {
     .command('local')
     .description('run the model on the CPU over .pt partitions and print the study metrics (default: reference model on synthetic sample data)')
     .option('--data <path...>', '.pt partition files and/or folders of them (default: bundled synthetic sample data)')
-    .option('--model <file>', 'ONNX model with image [B,5,32,32] and magnitude [B,5] inputs (default: reference AstroMAE)')
+    .option('--model <file>', 'ONNX model with image [B,5,32,32] and magnitude [B,5] inputs (default: reference AstroMAE); with --engine pytorch, the checkpoint .pt')
     .option('--batch-size <n>', `galaxies per batch (default ${DEFAULT_BATCH_SIZE}, as in the study)`, wholeNumber('--batch-size'))
     .option('--threads <n>', 'onnxruntime intra-op threads (default: physical cores)', wholeNumber('--threads'))
     .addOption(
@@ -133,6 +143,10 @@ export function register(program: Command): void {
     .addOption(
       new Option('--precision <p>', 'fp32 (default), or int8: MatMul/Gemm weights quantized per channel, cached beside the model').choices([...PRECISIONS]),
     )
+    .addOption(new Option('--engine <engine>', 'onnxruntime (default), or pytorch: a whole-model checkpoint run by --python as the study\'s script runs it').choices(['onnxruntime', 'pytorch']))
+    .option('--code <dir>', 'pytorch: the model\'s code folder, put on sys.path before loading (default: the checkpoint\'s folder)')
+    .option('--python <program>', 'pytorch: the Python interpreter that has torch (default python3)')
+    .option('--no-profiler', 'pytorch: skip the torch profiler (no study profiler fields, no profiler overhead)')
     .option('--predictions <file.csv>', 'write every prediction as CSV: index,partition,z_true,z_pred')
     .option('--json <file>', 'write the run record as JSON')
     .option('--no-save', 'do not add the run to History')

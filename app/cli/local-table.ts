@@ -1,6 +1,7 @@
 import type { LocalRunProgress } from '../../engine/run/worker-protocol.ts';
 import type { LocalRunRecord, PartitionRecord } from '../../base/local-run-record.ts';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
+import { definitionLabel, inferDefinitions } from '../../base/metric-catalogue.ts';
 
 /** Left-aligned text columns, right-aligned numbers, two spaces between columns. */
 export function formatTable(headers: string[], rows: string[][], numeric: boolean[]): string {
@@ -65,13 +66,17 @@ export function formatLocalRun(rec: LocalRunRecord): string {
       `${h.os} · Node ${h.node} · onnxruntime ${h.onnxruntime}`,
   );
   out.push(
-    `run    batch_size ${rec.batch_size} · ${rec.options.threads} thread(s) · graph optimisation ${rec.options.graphOptimization} · ` +
-      `device ${rec.device} · session ${fixed(rec.session_seconds, 2)} s · wall ${fixed(rec.wall_seconds, 2)} s · max RSS ${fixed(rec.max_rss_mb, 1)} MB`,
+    `run    batch_size ${rec.batch_size} · ${rec.options.threads} thread(s) · ` +
+      (rec.engine === 'pytorch' ? '' : `graph optimisation ${rec.options.graphOptimization} · `) +
+      `engine ${rec.engine ?? 'onnxruntime'}` +
+      (rec.runtime ? ` (Python ${rec.runtime.pythonVersion}, torch ${rec.runtime.torch})` : '') +
+      ` · device ${rec.device} · session ${fixed(rec.session_seconds, 2)} s · wall ${fixed(rec.wall_seconds, 2)} s · max RSS ${fixed(rec.max_rss_mb, 1)} MB`,
   );
   out.push('');
   const rows = rec.partitions.map((p) => [String(p.partition), ...metricCells(p)]);
   rows.push(['run', ...metricCells(rec)]);
   out.push(formatTable(HEADERS, rows, NUMERIC));
+  out.push(...definitionLines(rec));
   const failed = rec.partitions.filter((p) => p.error);
   for (const p of failed) out.push(`partition ${p.partition} (${p.data_path}) failed: ${p.error}`);
   if (rec.error && failed.length === 0) out.push(`error: ${rec.error}`);
@@ -95,4 +100,29 @@ export function formatProgress(p: LocalRunProgress): string {
   const eta = p.etaSeconds === null ? '' : ` · ETA ${fixed(p.etaSeconds, 0)} s`;
   const rate = p.samplesPerSec > 0 ? ` · ${fixed(p.samplesPerSec, 1)} galaxies/s` : '';
   return `partition ${p.partition}/${p.partitions} ${p.phase} · batch ${p.batchesDone}/${p.batchesTotal} · ${thousands(p.samplesDone)}/${thousands(p.samplesTotal)} galaxies${rate}${eta}`;
+}
+
+/** The definitions under the table: what each column's numbers mean, the study's formulas alongside. */
+export function definitionLines(rec: LocalRunRecord): string[] {
+  const d = rec.definitions ?? inferDefinitions('local-onnx-legacy');
+  const lines = [
+    `definitions: cpu time = ${definitionLabel(d['total_cpu_time (seconds)'])} · peak RSS = ${definitionLabel(d['total_cpu_memory (MB)'])}` +
+      ` · execution_time = ${definitionLabel(d['execution_time (seconds/batch)'])} · throughput = ${definitionLabel(d.throughput_bps)}`,
+  ];
+  if (rec.total_bits !== undefined) {
+    lines.push(`bits read: ${thousands(rec.total_bits)} (${thousands(Math.round(rec.bits_per_sample ?? 0))} per galaxy, from the stored dtypes)`);
+  }
+  if (rec.study_formula) {
+    lines.push(`study formula over wall time: execution_time = inference ÷ (samples ÷ batch size) = ${fixed(rec.study_formula['execution_time (seconds/batch)'], 4)} s/batch`);
+  }
+  const sp = rec.study_profiler;
+  if (sp) {
+    lines.push(
+      `study's profiler fields (as its lambda/inference.py): total_cpu_time ${fixed(sp['total_cpu_time (seconds)'], 3)} s (operator CPU sum) · ` +
+        `total_cpu_memory ${fixed(sp['total_cpu_memory (MB)'], 1)} MB (allocation sum ÷ 1e6, not a peak) · ` +
+        `execution_time ${fixed(sp['execution_time (seconds/batch)'], 4)} s/batch · throughput ${fixed(sp.throughput_bps / 1e6, 2)} Mbit/s · ` +
+        `sample_persec ${fixed(sp.sample_persec, 1)}`,
+    );
+  }
+  return lines;
 }

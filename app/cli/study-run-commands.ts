@@ -76,7 +76,7 @@ function sweepOptions(cmd: Command): Command {
     .option('--repeats <n>', 'repeats of every configuration (default 3)', whole('repeats'))
     .option('--data <paths...>', 'local .pt files or folders (default: the bundled sample data)')
     .option('--threads <n>', 'onnxruntime threads for local runs', whole('threads'))
-    .option('--lambda-memory <MB>', 'Lambda memory for the cost estimate', whole('Lambda memory'), 2048)
+    .option('--lambda-memory <MB>', 'Lambda memory for the cost estimate (default 10240, as the study used)', whole('Lambda memory'), 10240)
     .addOption(new Option('--arch <arch>', 'Lambda architecture for the cost estimate').choices(['x86_64', 'arm64']).default('x86_64'));
 }
 
@@ -327,7 +327,13 @@ export function registerStudyRun(study: Command): void {
       const la = precisionLabel(ma.target === mb.target ? ea.entry.name : ma.target, ma);
       const lb = precisionLabel(ma.target === mb.target ? (eb.entry.name === ea.entry.name ? `${eb.entry.name} (2)` : eb.entry.name) : mb.target, mb);
       const c = compareRuns({ label: la, run: ma }, { label: lb, run: mb });
-      out(exportTable(c.table, toExport(f.format)));
+      if (f.format === 'json') {
+        const table = JSON.parse(exportTable(c.table, 'json')) as Record<string, unknown>;
+        out(JSON.stringify({ ...table, comparable: c.comparable, warnings: c.warnings }, null, 2));
+      } else {
+        out(exportTable(c.table, toExport(f.format)));
+        if (!c.comparable) err(`not like with like: ${c.warnings.join('; ')}`);
+      }
     });
 
   study

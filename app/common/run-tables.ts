@@ -1,6 +1,8 @@
 import type { RunEntry } from './contract/index.ts';
 import type { Table, CellValue } from '../../base/table.ts';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
+import { definitionLabel, MetricKeySchema } from '../../base/metric-catalogue.ts';
+import { recordDefinitions } from '../../base/record-definitions.ts';
 
 /** The run-results tables (summary, per partition, latency, accuracy, host), built from a stored run entry. */
 
@@ -50,7 +52,7 @@ const METRICS: MetricDef[] = [
   { label: 'Samples per second', unit: 'galaxies/s', field: 'sample_persec', get: (r) => num(r, 'sample_persec'), digits: 1 },
   { label: 'Throughput', unit: 'Mbit/s', field: 'throughput_bps', get: (r) => div(num(r, 'throughput_bps'), 1e6), digits: 2 },
   { label: 'CPU time', unit: 's', field: CPU_TIME, get: (r) => num(r, CPU_TIME), digits: 2 },
-  { label: 'Memory (peak RSS)', unit: 'MB', field: CPU_MEMORY, get: (r) => num(r, CPU_MEMORY), digits: 1 },
+  { label: 'Memory', unit: 'MB', field: CPU_MEMORY, get: (r) => num(r, CPU_MEMORY), digits: 1 },
   { label: 'Inference time', unit: 's', field: 'inference_seconds', get: (r) => num(r, 'inference_seconds'), digits: 3 },
   { label: 'Data loading time', unit: 's', field: 'load_seconds', get: (r) => num(r, 'load_seconds'), digits: 3 },
   { label: 'Session creation', unit: 's', field: 'session_seconds', get: (r) => num(r, 'session_seconds'), digits: 3 },
@@ -62,7 +64,12 @@ const METRICS: MetricDef[] = [
 
 export function summaryTable(entry: RunEntry): Table {
   const rec = entry.record ?? {};
-  const rows = METRICS.map((m) => ({ metric: m.label, value: roundTo(m.get(rec), m.digits), unit: m.unit, field: m.field })).filter((r) => r.value !== undefined);
+  const defs = recordDefinitions(rec);
+  const definitionOf = (field: string) => {
+    const key = MetricKeySchema.safeParse(field);
+    return key.success ? definitionLabel(defs[key.data]) : undefined;
+  };
+  const rows = METRICS.map((m) => ({ metric: m.label, value: roundTo(m.get(rec), m.digits), unit: m.unit, field: m.field, definition: definitionOf(m.field) })).filter((r) => r.value !== undefined);
   return {
     title: `Summary — ${entry.name}`,
     columns: [
@@ -70,6 +77,7 @@ export function summaryTable(entry: RunEntry): Table {
       { key: 'value', label: 'Value', align: 'right' },
       { key: 'unit', label: 'Unit' },
       { key: 'field', label: 'Study field' },
+      { key: 'definition', label: 'Definition' },
     ],
     rows,
     note: runLabels(entry).join('; ') || undefined,
@@ -181,11 +189,24 @@ export function hostTable(entry: RunEntry): Table | null {
 export function compareTable(a: RunEntry, b: RunEntry): Table {
   const ra = a.record ?? {};
   const rb = b.record ?? {};
-  const rows = METRICS.map((m) => {
+  const da = recordDefinitions(ra);
+  const db = recordDefinitions(rb);
+  let mixed = false;
+  const rows: Array<Record<string, CellValue>> = METRICS.map((m) => {
     const va = roundTo(m.get(ra), m.digits);
     const vb = roundTo(m.get(rb), m.digits);
-    const ratio = typeof va === 'number' && typeof vb === 'number' && va !== 0 ? vb / va : undefined;
-    return { metric: m.label, unit: m.unit, a: va, b: vb, ratio: ratio === undefined ? undefined : Number(ratio.toFixed(3)) };
+    const key = MetricKeySchema.safeParse(m.field);
+    // A metric of the catalogue says its definition; two definitions in one row get no ratio.
+    let definition: string | undefined;
+    let same = true;
+    if (key.success) {
+      const [x, y] = [da[key.data], db[key.data]];
+      same = x === y;
+      definition = same ? definitionLabel(x) : `differs — A: ${definitionLabel(x)}; B: ${definitionLabel(y)}`;
+      if (!same) mixed = true;
+    }
+    const ratio = same && typeof va === 'number' && typeof vb === 'number' && va !== 0 ? vb / va : undefined;
+    return { metric: m.label, unit: m.unit, a: va, b: vb, ratio: ratio === undefined ? undefined : Number(ratio.toFixed(3)), definition };
   }).filter((r) => r.a !== undefined || r.b !== undefined);
   const acc = (e: RunEntry) => obj(e.record, 'accuracy');
   for (const [label, key] of [['MAE', 'mae'], ['σ_NMAD', 'sigma_nmad']] as const) {
@@ -201,7 +222,9 @@ export function compareTable(a: RunEntry, b: RunEntry): Table {
       { key: 'a', label: `A: ${a.name}`, align: 'right' },
       { key: 'b', label: `B: ${b.name}`, align: 'right' },
       { key: 'ratio', label: 'B ÷ A', align: 'right' },
+      { key: 'definition', label: 'Definition' },
     ],
     rows,
+    ...(mixed ? { note: 'Some rows hold numbers of different definitions (see Definition): their B ÷ A is left out.' } : {}),
   };
 }

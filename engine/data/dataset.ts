@@ -74,7 +74,9 @@ export async function openDataset(spec: string | string[]): Promise<Dataset> {
   if (odd) {
     throw new PtFormatError(odd.path, 'bad-structure', `${odd.labelled ? 'has' : 'lacks'} redshifts while ${headers[0].path} ${labelled ? 'has' : 'lacks'} them; a dataset must be all labelled or all unlabelled`);
   }
-  const partitions: PartitionRef[] = headers.map((h, i) => ({ index: i + 1, path: h.path, bytes: h.bytes, samples: h.samples }));
+  const partitions: PartitionRef[] = headers.map((h, i) => ({
+    index: i + 1, path: h.path, bytes: h.bytes, samples: h.samples, dtypes: { images: h.dtypes[0], magnitudes: h.dtypes[1] },
+  }));
   const samples = partitions.reduce((n, p) => n + p.samples, 0);
   const bytes = partitions.reduce((n, p) => n + p.bytes, 0);
   const [di, dm, dr] = headers[0].dtypes;

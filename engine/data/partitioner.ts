@@ -9,14 +9,24 @@ import { isSynthetic, syntheticInfo, writeSyntheticMarker } from './synthetic-ma
 import { IMAGE_VALUES_PER_SAMPLE, MAGNITUDES_PER_SAMPLE, MB } from './types.ts';
 
 /**
- * The study's split: each file gets floor(size_bytes / bytes_per_sample) samples, where bytes_per_sample is the
- * serialized size of one sample's tensors (images 5*32*32*4 + magnitudes 5*4 + redshift 4 = 20504 bytes); the
- * last file holds the remainder. Container overhead (~1 KB per file) is not counted, as in the study.
+ * The study's split (`split_data.py`): `chunk_size = 5113//10 # creates exactly 100MB size` for its 10 MB files, i.e.
+ * galaxies per file = floor(5113 × size_MB / 100), 5113 galaxies being what the study measured to make 100 MB (a
+ * little under 100 × 2^20 bytes ÷ 20,504 serialized bytes per galaxy = 5113.98, the container's overhead taken into
+ * account). So 25/50/75/100 MB files hold 1278/2556/3834/5113 galaxies, as the study's do; the last file holds the
+ * remainder.
  */
 export const BYTES_PER_SAMPLE = (IMAGE_VALUES_PER_SAMPLE + MAGNITUDES_PER_SAMPLE + 1) * 4;
 
+/** Galaxies in a 100 MB file, the anchor split_data.py scales from. */
+export const STUDY_GALAXIES_PER_100MB = 5113;
+
 export function bytesPerSample(labelled = true): number {
   return (IMAGE_VALUES_PER_SAMPLE + MAGNITUDES_PER_SAMPLE + (labelled ? 1 : 0)) * 4;
+}
+
+/** Galaxies in a 100 MB file: the study's anchor, whatever the labels (the script does not distinguish). */
+export function samplesPer100Mb(): number {
+  return STUDY_GALAXIES_PER_100MB;
 }
 
 /** Samples per partition file for a target size in MB (2^20 bytes); throws when not even one sample fits. */
@@ -25,9 +35,11 @@ export function samplesPerPartition(sizeMb: number, labelled = true, file = '(pa
     throw new PtFormatError(file, 'invalid-argument', `partition size must be a positive number of MB, got ${String(sizeMb)}`);
   }
   const per = bytesPerSample(labelled);
-  const n = Math.floor((sizeMb * MB) / per);
+  // Scaled from the 100 MB anchor as split_data.py does (5113//10 for 10 MB); rounded to 1e-9 first so that a size
+  // like 0.3 MB is not floored below its exact product.
+  const n = Math.floor(Math.round(((samplesPer100Mb() * sizeMb) / 100) * 1e9) / 1e9);
   if (n < 1) {
-    throw new PtFormatError(file, 'invalid-argument', `a partition of ${sizeMb} MB (${Math.floor(sizeMb * MB)} bytes) is smaller than one sample (${per} bytes); use at least ${(per / MB).toFixed(4)} MB`);
+    throw new PtFormatError(file, 'invalid-argument', `a partition of ${sizeMb} MB (${Math.floor(sizeMb * MB)} bytes) is smaller than one sample (${per} bytes): at the study's ${samplesPer100Mb()} galaxies per 100 MB, use at least ${(Math.ceil(1e6 / samplesPer100Mb()) / 1e4).toFixed(4)} MB`);
   }
   return n;
 }

@@ -27,6 +27,8 @@ export interface PartitionRef {
   /** File size in bytes. */
   bytes: number;
   samples: number;
+  /** Stored dtypes of the image and magnitude tensors, from the header (the input bits per galaxy follow them). */
+  dtypes?: { images: SourceDtype; magnitudes: SourceDtype };
 }
 
 export const IMAGE_SHAPE = [5, 32, 32] as const;

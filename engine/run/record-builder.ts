@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { PHYSICAL_DEFINITIONS } from '../../base/metric-catalogue.ts';
 import {
+  bitsPerSampleOf,
+  exactCounts,
   METRIC_DEFINITIONS,
   studyRates,
   type Latency,
@@ -58,20 +61,25 @@ interface RecordInputs {
   dataset: LocalRunRecord['dataset'];
   partitions: PartitionMeasurement[];
   accuracy: LocalRunRecord['accuracy'];
+  /** Input bits per galaxy per partition index, from the stored dtypes; 164,000 (float32) when absent. */
+  bitsPerSample?: Map<number, number>;
 }
 
 /** One partition's study fields from the worker's raw measurement. */
-export function partitionRecordOf(m: PartitionMeasurement, batchSize: number): PartitionRecord {
+export function partitionRecordOf(m: PartitionMeasurement, batchSize: number, bitsPerSample?: number): PartitionRecord {
+  const measured = {
+    samples: m.samples,
+    batches: m.batches,
+    inferenceSeconds: m.inferenceSeconds,
+    cpuSeconds: m.cpuSeconds,
+    peakRssBytes: m.peakRssBytes,
+    bits: m.samples * (bitsPerSample ?? bitsPerSampleOf(undefined)),
+  };
   return {
     partition: m.partition,
     status: m.status,
-    ...studyRates({
-      samples: m.samples,
-      batches: m.batches,
-      inferenceSeconds: m.inferenceSeconds,
-      cpuSeconds: m.cpuSeconds,
-      peakRssBytes: m.peakRssBytes,
-    }),
+    ...studyRates(measured),
+    ...exactCounts(measured, batchSize),
     batch_size: batchSize,
     device: 'cpu',
     data_path: m.path,
@@ -89,7 +97,8 @@ export function partitionRecordOf(m: PartitionMeasurement, batchSize: number): P
 /** Derives the study fields (per partition and for the run) from the worker's raw measurements. */
 export function buildRecord(r: RecordInputs): LocalRunRecord {
   const device = 'cpu';
-  const parts: PartitionRecord[] = r.partitions.map((m) => partitionRecordOf(m, r.valid.batchSize));
+  const bitsOf = (m: PartitionMeasurement) => r.bitsPerSample?.get(m.partition);
+  const parts: PartitionRecord[] = r.partitions.map((m) => partitionRecordOf(m, r.valid.batchSize, bitsOf(m)));
   const sum = (f: (m: PartitionMeasurement) => number) => r.partitions.reduce((s, m) => s + f(m), 0);
   const peakRss = Math.max(r.sessionRss, ...r.partitions.map((m) => m.peakRssBytes));
   const run = {
@@ -98,6 +107,7 @@ export function buildRecord(r: RecordInputs): LocalRunRecord {
     inferenceSeconds: sum((m) => m.inferenceSeconds),
     cpuSeconds: sum((m) => m.cpuSeconds),
     peakRssBytes: peakRss,
+    bits: sum((m) => m.samples * (bitsOf(m) ?? bitsPerSampleOf(undefined))),
   };
   const finished = new Date(r.started.getTime() + r.wallSeconds * 1000);
   return {
@@ -107,6 +117,7 @@ export function buildRecord(r: RecordInputs): LocalRunRecord {
     started: r.started.toISOString(),
     finished: finished.toISOString(),
     ...studyRates(run),
+    ...exactCounts(run, r.valid.batchSize),
     batch_size: r.valid.batchSize,
     device,
     data_path: r.dataset.spec.join(', '),
@@ -141,5 +152,7 @@ export function buildRecord(r: RecordInputs): LocalRunRecord {
     host: hostInfo(),
     error: r.error,
     metricDefinitions: METRIC_DEFINITIONS,
+    definitions: { ...PHYSICAL_DEFINITIONS },
+    engine: 'onnxruntime',
   };
 }

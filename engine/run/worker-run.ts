@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
-import type { RunStatus } from '../../base/local-run-record.ts';
+import { bitsPerSampleOf, type RunStatus } from '../../base/local-run-record.ts';
 import { computeAccuracy } from './accuracy.ts';
 import { LocalRunError, type LocalRunHooks, type LocalRunResult } from './local-run-types.ts';
 import { PredictionTable } from './predictions.ts';
@@ -20,6 +20,7 @@ function cancelGraceMs(slowestBatchMs: number): number {
  */
 export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): Promise<LocalRunResult> {
   const { started, t0, valid, spec, modelPath, model, dataset, warmFirst, allRefs, init, cancelFlag } = prepared;
+  const bitsPerSample = new Map(dataset.partitions.map((p) => [p.index, bitsPerSampleOf(p.dtypes)]));
   const measurements = new Map<number, PartitionMeasurement>();
   for (const u of dataset.unreadable) {
     measurements.set(u.ref.index, { ...skipped(u.ref.index, u.ref.path, 0), status: 'failed', error: u.error });
@@ -57,6 +58,7 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
       },
       partitions,
       accuracy: labelled.zTrue.length > 0 ? computeAccuracy(labelled.zTrue, labelled.zPred) : null,
+      bitsPerSample,
     });
     return { record, predictions: table.toRows(), table };
   };
@@ -130,7 +132,7 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
           const m = msg.measurement;
           measurements.set(m.partition, m);
           for (const ms of m.batchMs) slowestBatchMs = Math.max(slowestBatchMs, ms);
-          hooks.onPartition?.(partitionRecordOf(m, valid.batchSize));
+          hooks.onPartition?.(partitionRecordOf(m, valid.batchSize, bitsPerSample.get(m.partition)));
           if (m.samples > 0) {
             const offset = offsets.get(m.partition) ?? 0;
             pieces.set(

@@ -1,3 +1,4 @@
+import { inferDefinitions } from '../../base/metric-catalogue.ts';
 import { AGGREGATE_DEFINITIONS, aggregateRanks, RankResultSchema, type CloudAggregate } from '../../cloud/aggregate.ts';
 import type { StudyMeasurement } from '../measurement.ts';
 import { dataLabelGb } from '../tables.ts';
@@ -199,6 +200,10 @@ export function measurementFromRecorded(r: RecordedRun, lambdaMemoryMb?: number)
     rankSecondsTotal: r.rank_cpu_seconds_total,
     rankSecondsSource: 'cpu-time',
     ...(lambdaMemoryMb !== undefined ? { lambdaMemoryMb } : {}),
+    // The study's own results: its PyTorch inference.py, the profiler's definitions, its trained checkpoint.
+    engine: 'pytorch',
+    model: 'Mixed_Inception_z_VITAE_Base_Img_Full_New_Full.pt',
+    definitions: inferDefinitions('study-profiler'),
   };
 }
 

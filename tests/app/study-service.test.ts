@@ -89,7 +89,11 @@ describe('study API', () => {
     expect(fromHistory.tables.find((t) => t.title.startsWith('Table 1'))!.rows.map((r) => r.batch_size)).toEqual([16, 32]);
 
     const cmp = await api.study.compare({ a: history[0].id, b: history[1].id });
-    expect(cmp.table.rows.map((r) => r.metric)).toEqual(['Execution Time/Batch (s)', 'Throughput (Mbps)', 'CPU Time (s)', 'Memory (MB)', 'Samples/sec']);
+    // Batch 16 against batch 32 is not like with like: a warning row first, and no note concludes "% faster".
+    expect(cmp.comparable).toBe(false);
+    expect(cmp.warnings).toEqual([expect.stringMatching(/^batch sizes differ \(A: .* (16|32), B: .* (16|32)\)$/)]);
+    expect(cmp.table.rows.map((r) => r.metric)).toEqual(['Warning', 'Execution Time/Batch (s)', 'Throughput (Mbps)', 'CPU Time (s)', 'Memory (MB)', 'Samples/sec', 'Peak memory per worker (MB, physical)']);
+    expect(cmp.table.rows.filter((r) => /\d(%|×) /.test(String(r.note)))).toEqual([]);
     expect(cmp.measuredHow).toHaveLength(2);
     expect(cmp.table.rows.every((r) => typeof r.note === 'string' && r.note.length > 0)).toBe(true);
 

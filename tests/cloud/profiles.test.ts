@@ -34,7 +34,7 @@ describe('profile store', () => {
     const again = new ProfileStore(dir);
     const list = await again.list();
     expect(list.map((p) => p.name)).toEqual(['lab', 'arm']);
-    expect(list[0]).toMatchObject({ scriptsPrefix: 'scripts/', resultsPrefix: 'results/', dataPrefix: 'data/', lambdaMemoryMb: 2048, architecture: 'x86_64', endpoints: {}, credentials: { source: 'profile', profile: 'astro' } });
+    expect(list[0]).toMatchObject({ scriptsPrefix: 'scripts/', resultsPrefix: 'results/', dataPrefix: 'data/', lambdaMemoryMb: 10240, architecture: 'x86_64', endpoints: {}, credentials: { source: 'profile', profile: 'astro' } });
     expect(list[1]).toMatchObject({ dataPrefix: 'partitions/', dataBucket: 'cosmicai-data', architecture: 'arm64', lambdaMemoryMb: 10240, credentials: { source: 'sso', profile: 'sso-astro' } });
     expect((await stat(path.join(dir, 'profiles.json'))).mode & 0o777).toBe(0o600);
 

@@ -146,19 +146,19 @@ describe('browser mode', () => {
     expect(download.suggestedFilename()).toMatch(/^summary-.*\.csv$/);
     const csv = await readFile((await download.path())!, 'utf8');
     const lines = csv.trim().split(/\r\n/);
-    expect(lines[0]).toBe('Metric,Value,Unit,Study field');
+    expect(lines[0]).toBe('Metric,Value,Unit,Study field,Definition');
     const sps = lines.find((l) => l.startsWith('Samples per second,'))!.split(',');
     expect(Number(sps[1])).toBeGreaterThan(0);
-    expect(sps.slice(2)).toEqual(['galaxies/s', 'sample_persec']);
-    expect(lines).toContain('Galaxies inferred,2048,,samples');
-    expect(lines.find((l) => l.startsWith('Execution time per batch,'))).toMatch(/^Execution time per batch,[0-9.]+,s\/batch,execution_time \(seconds\/batch\)$/);
+    expect(sps.slice(2)).toEqual(['galaxies/s', 'sample_persec', 'samples ÷ wall time']);
+    expect(lines).toContain('Galaxies inferred,2048,,samples,');
+    expect(lines.find((l) => l.startsWith('Execution time per batch,'))).toMatch(/^Execution time per batch,[0-9.]+,s\/batch,execution_time \(seconds\/batch\),wall ÷ ceil\(samples\/batch\)$/);
 
     // Copy as Markdown puts the same table on the clipboard.
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: host.origin });
     await summary.getByLabel('Export format').selectOption('md');
     await summary.getByRole('button', { name: 'Copy' }).click();
     const md = await page.evaluate(() => navigator.clipboard.readText());
-    expect(md).toContain('| Metric | Value | Unit | Study field |');
+    expect(md).toContain('| Metric | Value | Unit | Study field | Definition |');
     expect(md).toContain('| Galaxies inferred | 2048 |');
 
     // The scatter plot saves as a PNG image.
@@ -307,7 +307,7 @@ describe('browser mode', () => {
     const cmp = page.getByTestId('compare-table');
     await cmp.waitFor();
     expect(await cmp.locator('th').allTextContents()).toEqual(expect.arrayContaining(['A: Baseline, batch 128', 'B: to be cancelled', 'B ÷ A']));
-    expect(await cmp.locator('tr', { hasText: 'Batch size' }).locator('td').allTextContents()).toEqual(['Batch size', 'galaxies', '128', '16', '0.125']);
+    expect(await cmp.locator('tr', { hasText: 'Batch size' }).locator('td').allTextContents()).toEqual(['Batch size', 'galaxies', '128', '16', '0.125', '—']);
     await shot('compare');
 
     // Delete the cancelled run (two clicks: Delete, then Confirm delete).
@@ -335,10 +335,10 @@ describe('browser mode', () => {
     expect(await page.getByTestId('stat-precision').textContent()).toBe('int8');
     expect(await page.getByTestId('caveats').textContent()).toContain('int8 — quantized model');
     const summary = page.getByTestId('summary-table');
-    expect(await summary.locator('tr', { hasText: 'Precision' }).locator('td').allTextContents()).toEqual(['Precision', 'int8', '—', 'model.precision']);
+    expect(await summary.locator('tr', { hasText: 'Precision' }).locator('td').allTextContents()).toEqual(['Precision', 'int8', '—', 'model.precision', '—']);
     await summary.getByLabel('Export format').selectOption('csv');
     const [download] = await Promise.all([page.waitForEvent('download'), summary.getByRole('button', { name: 'Export' }).click()]);
-    expect((await readFile((await download.path())!, 'utf8')).split(/\r\n/)).toContain('Precision,int8,,model.precision');
+    expect((await readFile((await download.path())!, 'utf8')).split(/\r\n/)).toContain('Precision,int8,,model.precision,');
     await shot('results-int8');
 
     // History has a precision column; the fp32 baseline and the int8 run are told apart.
@@ -356,7 +356,7 @@ describe('browser mode', () => {
     await cmp.waitFor();
     expect(await page.getByTestId('compare-precision-A').textContent()).toBe('precision fp32');
     expect(await page.getByTestId('compare-precision-B').textContent()).toBe('precision int8');
-    expect(await cmp.locator('tr', { hasText: 'Precision' }).locator('td').allTextContents()).toEqual(['Precision', '—', 'fp32', 'int8', '—']);
+    expect(await cmp.locator('tr', { hasText: 'Precision' }).locator('td').allTextContents()).toEqual(['Precision', '—', 'fp32', 'int8', '—', '—']);
     await shot('compare-fp32-int8');
   }, 180_000);
 

@@ -264,9 +264,14 @@ describe('the study in the browser', () => {
     const table = page.getByTestId('study-compare-table');
     await table.waitFor();
     const metrics = await table.locator('tbody tr td:first-child').allTextContents();
-    expect(metrics).toEqual(['Execution Time/Batch (s)', 'Throughput (Mbps)', 'CPU Time (s)', 'Memory (MB)', 'Samples/sec']);
+    const shown = metrics.filter((m) => m !== 'Warning' && m !== 'Peak memory per worker (MB, physical)');
+    expect(shown).toEqual(['Execution Time/Batch (s)', 'Throughput (Mbps)', 'CPU Time (s)', 'Memory (MB)', 'Samples/sec']);
     const notes = await table.locator('tbody tr td:last-child').allTextContents();
-    expect(notes.every((n) => /faster|slower|higher|less|more|about the same|×|%/.test(n))).toBe(true);
+    // Runs that are not like with like get warning rows, a warning card, and no "% faster".
+    const warned = metrics.includes('Warning');
+    expect(await page.getByTestId('compare-warnings').count()).toBe(warned ? 1 : 0);
+    if (warned) expect(notes.some((n) => /^not compared: /.test(n))).toBe(true);
+    else expect(notes.every((n) => /faster|slower|higher|less|more|about the same|×|%/.test(n))).toBe(true);
     expect(await page.getByTestId('measured-how').textContent()).toMatch(/local:|cloud:|A:/);
     await shot('compare');
     expect(pageErrors).toEqual([]);

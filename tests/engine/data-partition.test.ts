@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batches, comparePartitionNames, datasetBatches, openDataset } from '../../engine/data/dataset.ts';
-import { BYTES_PER_SAMPLE, partitionDataset, samplesPerPartition } from '../../engine/data/partitioner.ts';
+import { BYTES_PER_SAMPLE, partitionDataset, samplesPer100Mb, samplesPerPartition } from '../../engine/data/partitioner.ts';
 import { readGalaxyPartition } from '../../engine/data/pt-reader.ts';
 import { writeGalaxyPartition } from '../../engine/data/pt-writer.ts';
 import { MB } from '../../engine/data/types.ts';
@@ -31,20 +31,22 @@ async function expectSameSamples(files: string[], sizes: number[]): Promise<void
   }
 }
 
-describe('samples per partition (the study: floor(size_bytes / 20504))', () => {
-  it('uses 20504 bytes per sample and MB = 2^20 bytes', () => {
+/** The size in MB whose files hold k galaxies under the study's split (5113 galaxies per 100 MB). */
+const mbFor = (k: number) => (k * 100) / 5113;
+
+describe("samples per partition (the study's split_data.py: floor(5113 × MB / 100))", () => {
+  it('holds 1278/2556/3834/5113 galaxies at 25/50/75/100 MB, as the study\'s files do', () => {
     expect(BYTES_PER_SAMPLE).toBe(20504);
-    expect(samplesPerPartition(25)).toBe(Math.floor((25 * MB) / 20504));
-    expect(samplesPerPartition(25)).toBe(1278);
-    expect(samplesPerPartition(50)).toBe(2557);
-    expect(samplesPerPartition(75)).toBe(3835);
-    expect(samplesPerPartition(100)).toBe(5114);
+    expect(samplesPer100Mb()).toBe(5113);
+    expect([25, 50, 75, 100].map((mb) => samplesPerPartition(mb))).toEqual([1278, 2556, 3834, 5113]);
+    expect(samplesPerPartition(10)).toBe(Math.floor(5113 / 10));
     expect(samplesPerPartition(0.1)).toBe(5);
-    expect(samplesPerPartition(20504 / MB)).toBe(1);
+    expect(samplesPerPartition(mbFor(1))).toBe(1);
+    expect(samplesPerPartition(mbFor(16))).toBe(16);
   });
 
   it('refuses a size smaller than one sample, zero, negative or not a number', () => {
-    expect(() => samplesPerPartition(20503 / MB, true, 'out')).toThrow('out: a partition of 0.019553184509277344 MB (20503 bytes) is smaller than one sample (20504 bytes); use at least 0.0196 MB');
+    expect(() => samplesPerPartition(20503 / MB, true, 'out')).toThrow('out: a partition of 0.019553184509277344 MB (20503 bytes) is smaller than one sample (20504 bytes): at the study\'s 5113 galaxies per 100 MB, use at least 0.0196 MB');
     expect(() => samplesPerPartition(0)).toThrow(/positive number of MB/);
     expect(() => samplesPerPartition(-5)).toThrow(/positive number of MB/);
     expect(() => samplesPerPartition(Number.NaN)).toThrow(/positive number of MB/);
@@ -55,7 +57,7 @@ describe('partitionDataset', () => {
   it('exact multiple: 64 samples at 16 per file make four full files', async () => {
     const out = path.join(dir, 'exact');
     const progress: Array<[number, number]> = [];
-    const res = await partitionDataset(await openDataset(fixture('small-64.pt')), (16 * 20504) / MB, out, (w, t) => progress.push([w, t]));
+    const res = await partitionDataset(await openDataset(fixture('small-64.pt')), mbFor(16), out, (w, t) => progress.push([w, t]));
     expect(res.samplesPerFile).toBe(16);
     expect(res.files.map((f) => path.basename(f))).toEqual(['1.pt', '2.pt', '3.pt', '4.pt']);
     expect(progress).toEqual([
@@ -68,7 +70,7 @@ describe('partitionDataset', () => {
   });
 
   it('remainder: the last file holds what is left', async () => {
-    const res = await partitionDataset(await openDataset(fixture('small-64.pt')), (10 * 20504) / MB, path.join(dir, 'rem'));
+    const res = await partitionDataset(await openDataset(fixture('small-64.pt')), mbFor(10), path.join(dir, 'rem'));
     await expectSameSamples(res.files, [10, 10, 10, 10, 10, 10, 4]);
   });
 
@@ -77,15 +79,15 @@ describe('partitionDataset', () => {
     expect(res.samplesPerFile).toBe(12);
     await expectSameSamples(res.files, [12, 12, 12, 12, 12, 4]);
     const one = await partitionDataset(await openDataset(fixture('small-64.pt')), 100, path.join(dir, 'one'));
-    expect(one.samplesPerFile).toBe(5114);
+    expect(one.samplesPerFile).toBe(5113);
     await expectSameSamples(one.files, [64]);
     expect(fs.readFileSync(one.files[0]).equals(fs.readFileSync(fixture('small-64.pt')))).toBe(false); // different archive name
   });
 
   it('re-partitions across input files whose boundaries do not line up', async () => {
-    const first = await partitionDataset(await openDataset(fixture('small-64.pt')), (7 * 20504) / MB, path.join(dir, 'in7'));
+    const first = await partitionDataset(await openDataset(fixture('small-64.pt')), mbFor(7), path.join(dir, 'in7'));
     expect(first.files.length).toBe(10);
-    const res = await partitionDataset(await openDataset(path.join(dir, 'in7')), (9 * 20504) / MB, path.join(dir, 'out9'));
+    const res = await partitionDataset(await openDataset(path.join(dir, 'in7')), mbFor(9), path.join(dir, 'out9'));
     await expectSameSamples(res.files, [9, 9, 9, 9, 9, 9, 9, 1]);
   });
 

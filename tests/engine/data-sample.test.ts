@@ -25,7 +25,7 @@ describe('synthetic sample data', () => {
     expect(a.map((f) => path.basename(f))).toEqual(['1.pt']);
     expect(read(a[0]).equals(read(b[0]))).toBe(true);
     expect(read(a[0]).equals(read(c[0]))).toBe(false);
-    const split = await generateSampleData({ samples: 40, outDir: path.join(dir, 'split'), seed: 7, partitionMb: (15 * 20504) / 2 ** 20 });
+    const split = await generateSampleData({ samples: 40, outDir: path.join(dir, 'split'), seed: 7, partitionMb: (15 * 100) / 5113 });
     expect(split.map((f) => path.basename(f))).toEqual(['1.pt', '2.pt', '3.pt']);
     const whole = await readGalaxyPartition(a[0]);
     const parts = await Promise.all(split.map((f) => readGalaxyPartition(f)));
@@ -59,7 +59,7 @@ describe('synthetic sample data', () => {
     expect(JSON.parse(fs.readFileSync(path.join(out, 'dataset.json'), 'utf8'))).toMatchObject({ synthetic: true, seed: 3, samples: 12, files: ['1.pt'] });
     expect((await inspectDataset(out)).synthetic).toBe(true);
     const parts = path.join(dir, 'label-parts');
-    await partitionDataset(await openDataset(out), (5 * 20504) / 2 ** 20, parts);
+    await partitionDataset(await openDataset(out), (5 * 100) / 5113, parts);
     expect(JSON.parse(fs.readFileSync(path.join(parts, 'dataset.json'), 'utf8'))).toMatchObject({ synthetic: true, samples: 12, files: ['1.pt', '2.pt', '3.pt'] });
     expect((await inspectDataset(parts)).synthetic).toBe(true);
   });

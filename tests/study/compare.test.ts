@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareRuns, comparisonNote, precisionLabel } from '../../study/compare.ts';
 import type { StudyMeasurement } from '../../study/measurement.ts';
+import { PHYSICAL_DEFINITIONS, PROFILER_DEFINITIONS } from '../../base/metric-catalogue.ts';
 
 const base: StudyMeasurement = {
   id: 'x',
@@ -18,6 +19,9 @@ const base: StudyMeasurement = {
   totalBits: 1e7,
   rankSecondsTotal: 10,
   rankSecondsSource: 'cpu-time',
+  engine: 'onnxruntime',
+  model: 'astromae.onnx',
+  definitions: PHYSICAL_DEFINITIONS,
 };
 
 describe('comparison notes', () => {
@@ -91,5 +95,54 @@ describe('compareRuns', () => {
 
   it('needs two different labels', () => {
     expect(() => compareRuns({ label: 'x', run: local }, { label: 'x', run: cloud })).toThrow(/different labels/);
+  });
+});
+
+describe('like with like', () => {
+  const local: StudyMeasurement = { ...base, secondsPerBatch: 5, physicalMemoryMbPerWorker: 2000 };
+  const study: StudyMeasurement = {
+    ...base, target: 'cloud', ranks: 10, secondsPerBatch: 0.4, memoryMb: 535_830, engine: 'pytorch',
+    model: 'astromae.pt', definitions: PROFILER_DEFINITIONS, physicalMemoryMbPerWorker: 5948,
+  };
+  const noPercent = (rows: Array<Record<string, unknown>>) =>
+    rows.filter((r) => /\d+% |\d\.\d× /.test(String(r.note))).map((r) => r.metric);
+
+  it('batch 512 against batch 32: warning rows, no "% faster", comparable false', () => {
+    const c = compareRuns({ label: 'local', run: local }, { label: 'cloud', run: { ...local, target: 'cloud', batchSize: 32, secondsPerBatch: 0.4 } });
+    expect(c.comparable).toBe(false);
+    expect(c.warnings).toEqual(['batch sizes differ (local 512, cloud 32)']);
+    expect(c.table.rows[0]).toEqual({ metric: 'Warning', a: null, b: null, note: 'batch sizes differ (local 512, cloud 32)' });
+    expect(noPercent(c.table.rows)).toEqual([]);
+    expect(c.table.note).toMatch(/^Not like with like: batch sizes differ/);
+  });
+
+  it('onnxruntime here against the study\'s PyTorch profiler numbers: every differing definition said, nothing concluded', () => {
+    const c = compareRuns({ label: 'local', run: local }, { label: 'cloud', run: { ...study, model: 'astromae.onnx' } });
+    expect(c.comparable).toBe(false);
+    expect(c.warnings[0]).toBe('engines differ (local onnxruntime, cloud pytorch)');
+    expect(c.warnings).toContain('CPU Time (s) is defined differently (local: process user+system CPU; cloud: torch profiler operator CPU sum)');
+    expect(c.table.rows.find((r) => r.metric === 'Memory (MB)')?.note).toBe(
+      'not compared: different definitions (local: peak RSS (MB = 2^20 bytes); cloud: profiler allocation sum (MB = 1e6 bytes))',
+    );
+    expect(noPercent(c.table.rows)).toEqual([]);
+    // Memory physical to physical is still shown, with no conclusion while the runs differ.
+    expect(c.table.rows.at(-1)).toMatchObject({ metric: 'Peak memory per worker (MB, physical)', a: 2000, b: 5948 });
+  });
+
+  it("PyTorch here against PyTorch in Lambda: the local run's profiler numbers are used, and compared", () => {
+    const profiled: StudyMeasurement = { ...local, engine: 'pytorch', model: 'astromae.pt', definitions: PHYSICAL_DEFINITIONS };
+    profiled.studyFamily = { ...profiled, secondsPerBatch: 0.5, memoryMb: 53_000, definitions: PROFILER_DEFINITIONS, studyFamily: undefined };
+    const c = compareRuns({ label: 'local', run: profiled }, { label: 'cloud', run: study });
+    expect(c.warnings).toEqual([]);
+    expect(c.comparable).toBe(true);
+    expect(c.table.rows[0]).toEqual({ metric: 'Execution Time/Batch (s)', a: 0.5, b: 0.4, note: 'cloud 20% faster' });
+    expect(c.table.rows.at(-1)).toEqual({ metric: 'Peak memory per worker (MB, physical)', a: 2000, b: 5948, note: 'local 66% less peak memory per worker' });
+    expect(c.table.note).toContain("local: its torch-profiler numbers (the study's definitions) are shown, to match cloud.");
+  });
+
+  it('a model or engine that is not recorded is said, and nothing concluded', () => {
+    const c = compareRuns({ label: 'a', run: { ...local, model: undefined } }, { label: 'b', run: local });
+    expect(c.comparable).toBe(false);
+    expect(c.warnings).toEqual(['the model of a is not recorded']);
   });
 });

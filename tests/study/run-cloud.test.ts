@@ -11,7 +11,7 @@ import { HistoryStore } from '../../app/node/history-store.ts';
 import { makeClients, type AwsClients } from '../../cloud/aws-clients.ts';
 import { s3Source } from '../../study/import/object-source.ts';
 import { importRecordedRuns } from '../../study/import/recorded-runs.ts';
-import { cloudJobRunner, fileLimitFor, studyResultPath, type CloudJobRunnerOptions } from '../../study/cloud-job.ts';
+import { cloudJobRunner, dataSizePlan, fileLimitFor, studyResultPath, type CloudJobRunnerOptions } from '../../study/cloud-job.ts';
 import { runStudy } from '../../study/run-study.ts';
 import { createStudy, studyMeasurements, type StudyState } from '../../study/study-store.ts';
 import { table1 } from '../../study/tables.ts';
@@ -59,6 +59,13 @@ describe('study result layout', () => {
     expect(fileLimitFor({ dataLabel: 'total', partitionMb: 25 }, 517)).toBe(517);
     expect(fileLimitFor({ dataLabel: '1GB', partitionMb: 100 }, 130)).toBe(11);
     expect(fileLimitFor({ dataLabel: '10GB', partitionMb: 100 }, 6)).toBe(6);
+    // A job whose label asks for more than is staged is relabelled with what it processes, and says so.
+    expect(dataSizePlan({ dataLabel: '1GB', partitionMb: 100 }, 130)).toEqual({ fileLimit: 11, dataLabel: '1GB', warning: null });
+    const short = dataSizePlan({ dataLabel: '10GB', partitionMb: 100 }, 6);
+    expect(short.fileLimit).toBe(6);
+    expect(short.dataLabel).toBe('0.586GB');
+    expect(short.warning).toBe('10GB at 100 MB needs 103 partitions but only 6 are staged: this execution processes 6 (about 0.586GB), and its results are labelled 0.586GB, not 10GB. Stage more data to measure the labelled size.');
+    expect(dataSizePlan({ dataLabel: 'total', partitionMb: 25 }, 517).warning).toBeNull();
   });
 });
 

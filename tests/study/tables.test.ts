@@ -178,6 +178,10 @@ describe('Table 2 and Table 3', () => {
     expect(r25.cost_usd).toBeCloseTo(10 * 10 * 0.0000166667 + 4 * 0.2e-6, 14);
     expect(t.note).toMatch(/10240 MB was assumed/);
     expect(t.note).toMatch(/total_cpu_time \(seconds\)" summed/);
+    // Each row says where its duration came from: these runs kept no REPORT lines.
+    expect(t.rows.map((r) => r.duration_source)).toEqual(['estimated from CPU time', 'estimated from CPU time']);
+    const billed = table3(runs.map((r) => ({ ...r, rankSecondsSource: 'billed' as const })), { dataLabel: 'total' });
+    expect(billed.rows.map((r) => r.duration_source)).toEqual(['billed (REPORT lines)', 'billed (REPORT lines)']);
   });
 
   it('Table 3 reproduces the cost rows the study published for its 12.6 GB set', () => {

@@ -8,9 +8,18 @@ export const GraphOptimization = GraphOptimizationSchema;
 export const Precision = PrecisionSchema;
 export type Precision = z.infer<typeof Precision>;
 
+/** onnxruntime (default) or PyTorch through the workstation's Python (engine/run/pytorch_runner.py). */
+export const LocalEngine = z.enum(['onnxruntime', 'pytorch']);
+
 export const LocalRunParams = z
   .object({
-    /** A .onnx file; empty means the bundled reference model. */
+    /** Default onnxruntime. */
+    engine: LocalEngine.optional(),
+    /** PyTorch: the model's code folder put on sys.path (default: the checkpoint's folder). */
+    code: z.string().trim().max(4096).optional(),
+    /** PyTorch: the interpreter with torch (default python3). */
+    python: z.string().trim().max(4096).optional(),
+    /** A .onnx file (a whole-model .pt checkpoint for PyTorch); empty means the bundled reference model. */
     model: z.string().trim().optional(),
     /** .pt files and/or folders of them; empty means the bundled sample data. */
     data: z.array(z.string().trim().min(1)).max(10_000).optional(),

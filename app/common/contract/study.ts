@@ -31,7 +31,7 @@ export type StudyChartData = z.infer<typeof StudyChartSchema>;
 
 /** The sweep form: SweepParams (defaults are the study's) plus the Lambda setting the estimate prices. */
 export const SweepInput = SweepParamsSchema.extend({});
-export const CostSettings = z.object({ lambdaMemoryMb: z.number().int().min(128).max(10_240).default(2048), arch: Arch.default('x86_64') }).strict();
+export const CostSettings = z.object({ lambdaMemoryMb: z.number().int().min(128).max(10_240).default(10_240), arch: Arch.default('x86_64') }).strict();
 
 const JobCounts = z.object({ pending: z.number(), running: z.number(), done: z.number(), failed: z.number() });
 
@@ -115,6 +115,10 @@ export type StudyResults = z.infer<typeof StudyResults>;
 export const ComparisonView = z.object({
   table: TableSchema,
   measuredHow: z.array(z.object({ label: z.string(), text: z.string() })),
+  /** Same batch size, engine, precision, model and metric definitions: only then does a note say "% faster". */
+  comparable: z.boolean(),
+  /** Why not, one sentence each; empty when comparable. */
+  warnings: z.array(z.string()),
   sides: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string(), label: z.string() })),
 });
 export type ComparisonView = z.infer<typeof ComparisonView>;

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { runLocal, LocalRunError, type LocalRunProgress, type LocalRunResult } from '../../../engine/run/local-run.ts';
+import { LocalRunError, type LocalRunProgress, type LocalRunResult } from '../../../engine/run/local-run.ts';
+import { runLocalEngine } from '../../../engine/run/run-engine.ts';
 import { writePredictionsCsv } from '../../../engine/run/predictions.ts';
 import { ApiError, toApiErrorData, type ActiveRun, type ApiErrorData, type LocalRunParams, type RunHeadline, type RunProgress } from '../../common/contract/index.ts';
 import type { EventHub } from '../../common/dispatcher.ts';
@@ -7,7 +8,7 @@ import type { HistoryStore } from '../history-store.ts';
 import { hintFor } from '../hints.ts';
 
 /** The engine entry point, injectable so a test can substitute a fault the real engine cannot produce. */
-export type RunLocalFn = typeof runLocal;
+export type RunLocalFn = typeof runLocalEngine;
 
 interface Active {
   info: ActiveRun;
@@ -65,9 +66,12 @@ export class LocalRunService {
       emitProgress(toRunProgress(runId, p, (now - started) / 1000));
     };
 
-    const run = this.deps.runLocal ?? runLocal;
+    const run = this.deps.runLocal ?? runLocalEngine;
     const done = run(
-      { model, data, batchSize: params.batchSize, threads: params.threads, graphOptimization: params.graphOptimization, precision, dataDir: this.deps.dataDir },
+      {
+        model, data, batchSize: params.batchSize, threads: params.threads, graphOptimization: params.graphOptimization, precision, dataDir: this.deps.dataDir,
+        ...(params.engine === 'pytorch' ? { engine: 'pytorch' as const, code: params.code || undefined, python: params.python || undefined } : {}),
+      },
       {
         onProgress,
         signal: controller.signal,

@@ -46,6 +46,17 @@ export function StudyResultsView({ results, fileBase }: { results: StudyResults;
 export function ComparisonViewCard({ cmp }: { cmp: ComparisonView }) {
   return (
     <>
+      {!cmp.comparable && (
+        <div className="card warn" role="note" data-testid="compare-warnings">
+          <h2>Not like with like</h2>
+          <p>No "% faster" is concluded where the runs differ:</p>
+          <ul>
+            {cmp.warnings.map((w) => (
+              <li key={w}>{w}</li>
+            ))}
+          </ul>
+        </div>
+      )}
       <DataTable table={cmp.table} testId="study-compare-table" />
       <div className="card" data-testid="measured-how">
         <h2>How each side measured</h2>

@@ -22,6 +22,9 @@ interface Draft {
   threads: string;
   graph: NonNullable<LocalRunParams['graphOptimization']>;
   precision: NonNullable<LocalRunParams['precision']>;
+  engine: NonNullable<LocalRunParams['engine']>;
+  code: string;
+  python: string;
   name: string;
 }
 /** The form's last inputs, kept while the progress view replaces it and after a failed run. */
@@ -31,7 +34,7 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
   const { settings } = useApp();
   const d = settings?.defaults;
   const [draft, setDraft] = useState<Draft>(
-    () => lastDraft ?? { model: d?.model ?? '', data: (d?.data ?? []).join('\n'), batchSize: String(d?.batchSize ?? DEFAULT_BATCH_SIZE), threads: String(d?.threads ?? 0), graph: d?.graphOptimization ?? 'all', precision: 'fp32', name: '' },
+    () => lastDraft ?? { model: d?.model ?? '', data: (d?.data ?? []).join('\n'), batchSize: String(d?.batchSize ?? DEFAULT_BATCH_SIZE), threads: String(d?.threads ?? 0), graph: d?.graphOptimization ?? 'all', precision: 'fp32', engine: 'onnxruntime', code: '', python: '', name: '' },
   );
   const [busy, setBusy] = useState(false);
   const update = (patch: Partial<Draft>) =>
@@ -40,7 +43,8 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
       lastDraft = next;
       return next;
     });
-  const { model, data, batchSize, threads, graph, precision, name } = draft;
+  const { model, data, batchSize, threads, graph, precision, engine, code, python, name } = draft;
+  const pytorch = engine === 'pytorch';
   const setModel = (v: string) => update({ model: v });
   const setData = (v: string | ((cur: string) => string)) => setDraft((cur) => {
     const next = { ...cur, data: typeof v === 'function' ? v(cur.data) : v };
@@ -64,8 +68,9 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
         data: splitLines(data).length ? splitLines(data) : undefined,
         batchSize: Number(batchSize),
         threads: t > 0 ? t : undefined,
-        graphOptimization: graph,
-        precision,
+        ...(pytorch
+          ? { engine, code: code.trim() || undefined, python: python.trim() || undefined }
+          : { graphOptimization: graph, precision }),
         name: name.trim() || undefined,
       });
     } catch (err) {
@@ -79,13 +84,42 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
     <form className="card" onSubmit={start} data-testid="run-form">
       <h2>Inputs</h2>
       <label className="field">
+        Engine
+        <span className="help">
+          onnxruntime runs an .onnx model in this app. PyTorch runs your whole-model checkpoint (the .pt you stage to the
+          study's pipeline) with your Python, as the study's script does, and also records the study's profiler numbers.
+        </span>
+        <select name="engine" value={engine} onChange={(e) => update({ engine: e.target.value as Draft['engine'] })} data-testid="engine">
+          <option value="onnxruntime">onnxruntime</option>
+          <option value="pytorch">PyTorch (your Python)</option>
+        </select>
+      </label>
+      <label className="field">
         Model
-        <span className="help">An AstroMAE .onnx file. Leave empty for the bundled reference model (seeded weights — predictions are not physical).</span>
+        <span className="help">
+          {pytorch
+            ? 'A whole-model checkpoint (.pt), loaded with torch.load(…, weights_only=False).module as the study\'s script does.'
+            : 'An AstroMAE .onnx file. Leave empty for the bundled reference model (seeded weights — predictions are not physical).'}
+        </span>
         <div className="row">
-          <input style={{ flex: 1 }} name="model" placeholder="reference model" value={model} onChange={(e) => setModel(e.target.value)} />
-          <BrowseButton kind="file" label="Browse…" extensions={['.onnx']} onPick={(p) => setModel(p[0])} testId="browse-model" />
+          <input style={{ flex: 1 }} name="model" placeholder={pytorch ? 'checkpoint .pt (required)' : 'reference model'} required={pytorch} value={model} onChange={(e) => setModel(e.target.value)} />
+          <BrowseButton kind="file" label="Browse…" extensions={pytorch ? ['.pt', '.pth'] : ['.onnx']} onPick={(p) => setModel(p[0])} testId="browse-model" />
         </div>
       </label>
+      {pytorch && (
+        <div className="form-grid">
+          <label className="field">
+            Code folder
+            <span className="help">The model's code, put on sys.path before loading. Empty: the checkpoint's folder.</span>
+            <input name="code" placeholder="the checkpoint's folder" value={code} onChange={(e) => update({ code: e.target.value })} />
+          </label>
+          <label className="field">
+            Python
+            <span className="help">An interpreter that has PyTorch.</span>
+            <input name="python" placeholder="python3" value={python} onChange={(e) => update({ python: e.target.value })} />
+          </label>
+        </div>
+      )}
       <label className="field">
         Data
         <span className="help">.pt partition files or folders of them, one per line. Leave empty for the bundled synthetic sample data.</span>
@@ -103,19 +137,19 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
         </label>
         <label className="field">
           Threads
-          <span className="help">onnxruntime intra-op threads; 0 = one per physical core.</span>
+          <span className="help">{pytorch ? 'torch.set_num_threads; 0 = torch\'s default.' : 'onnxruntime intra-op threads; 0 = one per physical core.'}</span>
           <input name="threads" type="number" min={0} max={MAX_THREADS} required value={threads} onChange={(e) => setThreads(e.target.value)} />
         </label>
         <label className="field">
           Graph optimisation
-          <select name="graph" value={graph} onChange={(e) => setGraph(e.target.value as typeof graph)}>
+          <select name="graph" value={graph} disabled={pytorch} onChange={(e) => setGraph(e.target.value as typeof graph)}>
             <GraphOptimisationOptions />
           </select>
         </label>
         <label className="field">
           Precision
           <span className="help">int8 is faster, with a small |Δz| vs fp32; its first use quantizes the model and caches the copy.</span>
-          <select name="precision" value={precision} onChange={(e) => setPrecision(e.target.value as typeof precision)} data-testid="precision">
+          <select name="precision" value={precision} disabled={pytorch} onChange={(e) => setPrecision(e.target.value as typeof precision)} data-testid="precision">
             <option value="fp32">fp32 (as exported)</option>
             <option value="int8">int8 (quantized)</option>
           </select>

@@ -40,7 +40,12 @@ function SlideTable({ table }: { table: Table }) {
           ))}
         </tbody>
       </table>
-      {table.note && <div className="present-note">{table.note.split('\n')[0]}</div>}
+      {table.note &&
+        table.note.split('\n').map((line) => (
+          <div key={line} className="present-note">
+            {line}
+          </div>
+        ))}
     </div>
   );
 }

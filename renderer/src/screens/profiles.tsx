@@ -50,7 +50,7 @@ const empty: Draft = {
   dataPrefix: 'data/',
   stateMachineArn: '',
   inferenceLambdaName: '',
-  lambdaMemoryMb: '2048',
+  lambdaMemoryMb: '10240',
   architecture: 'x86_64',
   s3: '',
   sfn: '',

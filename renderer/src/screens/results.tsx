@@ -10,14 +10,22 @@ import { accent, textColor, type AnyChartConfig } from '../lib/charts.ts';
 import { formatRate, formatWhen } from '../lib/format.ts';
 import { registerScreen } from './registry.ts';
 import { EXECUTION_TIME } from '../../../base/metric-keys.ts';
+import { DEFINITIONS, type MetricKey } from '../../../base/metric-catalogue.ts';
+import { recordDefinitions } from '../../../base/record-definitions.ts';
+
+/** The tooltip of a stat: the definition that produced its number (base/metric-catalogue.ts). */
+function definitionTitle(record: unknown, key: MetricKey): string | undefined {
+  const id = recordDefinitions(record)[key];
+  return id ? `${DEFINITIONS[id].label}: ${DEFINITIONS[id].text}` : undefined;
+}
 
 const SCATTER_POINTS = 20_000;
 
 type Loaded = { entry: RunEntry; partitions: Array<Record<string, unknown>>; predictions: { rows: PredictionRow[]; total: number } };
 
-function Stat({ k, v, testId }: { k: string; v: string; testId?: string }) {
+function Stat({ k, v, testId, title }: { k: string; v: string; testId?: string; title?: string }) {
   return (
-    <div className="stat">
+    <div className="stat" title={title}>
       <div className="k">{k}</div>
       <div className="v" data-testid={testId}>
         {v}
@@ -124,10 +132,10 @@ function Results({ id }: { id: string }) {
         )
       ) : (
         <div className="stats">
-          <Stat k="Samples/s" v={formatRate(n('sample_persec'))} testId="stat-samples-per-sec" />
+          <Stat k="Samples/s" v={formatRate(n('sample_persec'))} testId="stat-samples-per-sec" title={definitionTitle(entry.record, 'sample_persec')} />
           <Stat k="Precision" v={runPrecision(entry) ?? '—'} testId="stat-precision" />
-          <Stat k="Time per batch (s)" v={n(EXECUTION_TIME)?.toFixed(4) ?? '—'} />
-          <Stat k="Throughput (Mbit/s)" v={formatRate((n('throughput_bps') ?? NaN) / 1e6)} />
+          <Stat k="Time per batch (s)" v={n(EXECUTION_TIME)?.toFixed(4) ?? '—'} title={definitionTitle(entry.record, EXECUTION_TIME)} />
+          <Stat k="Throughput (Mbit/s)" v={formatRate((n('throughput_bps') ?? NaN) / 1e6)} title={definitionTitle(entry.record, 'throughput_bps')} />
           <Stat k="Galaxies" v={n('samples')?.toLocaleString() ?? '—'} />
           {acc?.mae !== undefined && <Stat k="MAE (z)" v={acc.mae.toFixed(4)} />}
         </div>

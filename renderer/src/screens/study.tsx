@@ -51,7 +51,7 @@ const DEFAULT_FORM: Form = {
   data: [],
   threads: '',
   precision: 'fp32',
-  lambdaMemoryMb: '2048',
+  lambdaMemoryMb: '10240',
   arch: 'x86_64',
   profile: '',
 };
@@ -123,7 +123,7 @@ function NewStudy() {
       return;
     }
     const t = setTimeout(() => {
-      api.study.estimate({ params, cost: { lambdaMemoryMb: Number(f.lambdaMemoryMb) || 2048, arch: f.arch } }).then(setEstimate, (e) => {
+      api.study.estimate({ params, cost: { lambdaMemoryMb: Number(f.lambdaMemoryMb) || 10240, arch: f.arch } }).then(setEstimate, (e) => {
         setEstimate(null);
         setFormError(e?.message ?? String(e));
       });

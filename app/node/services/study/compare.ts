@@ -29,6 +29,8 @@ export async function compareHistoryRuns(store: HistoryStore, a: string, b: stri
   return {
     table: c.table,
     measuredHow: c.measuredHow,
+    comparable: c.comparable,
+    warnings: c.warnings,
     sides: [
       { id: ea.entry.id, name: ea.entry.name, kind: ea.entry.kind, label: la },
       { id: eb.entry.id, name: eb.entry.name, kind: eb.entry.kind, label: lb },

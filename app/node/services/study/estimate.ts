@@ -18,7 +18,7 @@ export async function estimateSweep(
   }
   const { table: prices } = await loadPriceTable(dataDir);
   const est = estimateSweepCost(jobs, {
-    lambda: { memoryMb: cost.lambdaMemoryMb ?? 2048, arch: cost.arch ?? 'x86_64' },
+    lambda: { memoryMb: cost.lambdaMemoryMb ?? 10_240, arch: cost.arch ?? 'x86_64' },
     prices,
   });
   const local = jobs.filter((j) => j.target === 'local').length;

@@ -57,7 +57,14 @@ export async function studyReport(
     source: state ? `Study ${state.id}: ${countsText(state)}` : `${runs.length} run(s) chosen in History`,
     runs,
     prices,
-    comparison: comparison ? { table: comparison.table, measuredHow: comparison.measuredHow } : undefined,
+    comparison: comparison
+      ? {
+          table: comparison.table,
+          measuredHow: comparison.measuredHow,
+          comparable: comparison.comparable,
+          warnings: comparison.warnings,
+        }
+      : undefined,
     costOptions: { lambdaMemoryMb: cost.lambdaMemoryMb, arch: cost.arch },
     settings,
     environment: [
