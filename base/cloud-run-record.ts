@@ -48,7 +48,13 @@ export const CloudRunRecordSchema = z.object({
   status: CloudRunStatusSchema,
   started: z.string(),
   finished: z.string().nullable(),
-  profile: z.object({ name: z.string(), region: z.string(), lambdaMemoryMb: z.number(), architecture: z.enum(['x86_64', 'arm64']), inferenceLambdaName: z.string() }),
+  profile: z.object({
+    name: z.string(),
+    region: z.string(),
+    lambdaMemoryMb: z.number(),
+    architecture: z.enum(['x86_64', 'arm64']),
+    inferenceLambdaName: z.string(),
+  }),
   stateMachineArn: z.string(),
   executionArn: z.string(),
   executionName: z.string(),
@@ -95,7 +101,17 @@ export const CloudRunRecordSchema = z.object({
   ranks_missing_results: z.array(z.number()).optional(),
   /** REPORT lines attributed by request id to this execution's ranks (see cloud/report-attribution.ts). */
   lambda_per_rank: z
-    .array(z.object({ rank: z.number(), requestId: z.string(), durationMs: z.number(), billedDurationMs: z.number(), memorySizeMb: z.number(), maxMemoryUsedMb: z.number(), initDurationMs: z.number().optional() }))
+    .array(
+      z.object({
+        rank: z.number(),
+        requestId: z.string(),
+        durationMs: z.number(),
+        billedDurationMs: z.number(),
+        memorySizeMb: z.number(),
+        maxMemoryUsedMb: z.number(),
+        initDurationMs: z.number().optional(),
+      }),
+    )
     .optional(),
   /** Ranks of this execution whose REPORT line was not found. */
   lambda_missing_ranks: z.array(z.number()).optional(),

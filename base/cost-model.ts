@@ -32,7 +32,12 @@ export interface LambdaConfig {
 }
 
 /** Compute charge for `gbSeconds`, starting at `alreadyUsedGbSeconds` of this month's volume (tiers are monthly). */
-export function tieredComputeUsd(gbSeconds: number, arch: LambdaArch, prices: PriceTable = DEFAULT_PRICE_TABLE, alreadyUsedGbSeconds = 0): number {
+export function tieredComputeUsd(
+  gbSeconds: number,
+  arch: LambdaArch,
+  prices: PriceTable = DEFAULT_PRICE_TABLE,
+  alreadyUsedGbSeconds = 0,
+): number {
   let usd = 0;
   let position = alreadyUsedGbSeconds;
   let remaining = gbSeconds;
@@ -75,7 +80,13 @@ interface Usage {
   s3Reads: number;
 }
 
-function price(usage: Usage, arch: LambdaArch, prices: PriceTable, alreadyUsedGbSeconds: number, notes: string[]): CostBreakdown {
+function price(
+  usage: Usage,
+  arch: LambdaArch,
+  prices: PriceTable,
+  alreadyUsedGbSeconds: number,
+  notes: string[],
+): CostBreakdown {
   const p = prices;
   const lines: CostLine[] = [
     {
@@ -83,7 +94,11 @@ function price(usage: Usage, arch: LambdaArch, prices: PriceTable, alreadyUsedGb
       quantity: `${usage.gbSeconds.toLocaleString('en-US', { maximumFractionDigits: 1 })} GB-s`,
       usd: tieredComputeUsd(usage.gbSeconds, arch, p, alreadyUsedGbSeconds),
     },
-    { item: 'Lambda requests', quantity: `${fmtInt(usage.invocations)} requests`, usd: (usage.invocations / 1e6) * p.lambda.usdPerMillionRequests },
+    {
+      item: 'Lambda requests',
+      quantity: `${fmtInt(usage.invocations)} requests`,
+      usd: (usage.invocations / 1e6) * p.lambda.usdPerMillionRequests,
+    },
   ];
   if (usage.ephemeralGbSeconds > 0)
     lines.push({
@@ -98,9 +113,17 @@ function price(usage: Usage, arch: LambdaArch, prices: PriceTable, alreadyUsedGb
       usd: (usage.stateTransitions / 1000) * p.stepFunctions.usdPerThousandStandardTransitions,
     });
   if (usage.s3Writes > 0)
-    lines.push({ item: 'S3 PUT/COPY/POST/LIST requests', quantity: `${fmtInt(usage.s3Writes)} requests`, usd: (usage.s3Writes / 1000) * p.s3.usdPerThousandWrites });
+    lines.push({
+      item: 'S3 PUT/COPY/POST/LIST requests',
+      quantity: `${fmtInt(usage.s3Writes)} requests`,
+      usd: (usage.s3Writes / 1000) * p.s3.usdPerThousandWrites,
+    });
   if (usage.s3Reads > 0)
-    lines.push({ item: 'S3 GET requests', quantity: `${fmtInt(usage.s3Reads)} requests`, usd: (usage.s3Reads / 1000) * p.s3.usdPerThousandReads });
+    lines.push({
+      item: 'S3 GET requests',
+      quantity: `${fmtInt(usage.s3Reads)} requests`,
+      usd: (usage.s3Reads / 1000) * p.s3.usdPerThousandReads,
+    });
   return {
     lines,
     totalUsd: lines.reduce((s, l) => s + l.usd, 0),
@@ -168,12 +191,25 @@ export function estimateStudyCost(plan: StudyCostPlan, prices: PriceTable = DEFA
     throw new Error(`Lambda memory must be 128–10240 MB, got ${plan.lambda.memoryMb}`);
   if (!(throughput > 0)) throw new Error(`rankThroughputBps must be positive, got ${throughput}`);
 
-  const usage: Usage = { invocations: 0, gbSeconds: 0, ephemeralGbSeconds: 0, stateTransitions: 0, s3Writes: 0, s3Reads: 0 };
+  const usage: Usage = {
+    invocations: 0,
+    gbSeconds: 0,
+    ephemeralGbSeconds: 0,
+    stateTransitions: 0,
+    s3Writes: 0,
+    s3Reads: 0,
+  };
   const expectedSecondsPerRank: Record<number, number> = {};
   let executions = 0;
   for (const e of plan.executions) {
-    if (!(Number.isInteger(e.ranks) && e.ranks > 0) || !(Number.isInteger(e.repeats) && e.repeats > 0) || !(e.partitionMb > 0))
-      throw new Error(`a planned execution needs whole positive ranks and repeats and a positive partition size, got ${JSON.stringify(e)}`);
+    if (
+      !(Number.isInteger(e.ranks) && e.ranks > 0) ||
+      !(Number.isInteger(e.repeats) && e.repeats > 0) ||
+      !(e.partitionMb > 0)
+    )
+      throw new Error(
+        `a planned execution needs whole positive ranks and repeats and a positive partition size, got ${JSON.stringify(e)}`,
+      );
     const seconds = (e.partitionMb * 2 ** 20 * 8) / throughput + overhead;
     expectedSecondsPerRank[e.partitionMb] = seconds;
     const n = e.repeats;
@@ -220,12 +256,24 @@ export interface ActualCostExtras {
 }
 
 /** Cost after a run: Σ billed duration × configured memory, one request per REPORT line. */
-export function actualCost(reportLines: BilledInvocation[], memoryMb: number, arch: LambdaArch, extras: ActualCostExtras = {}): CostBreakdown {
+export function actualCost(
+  reportLines: BilledInvocation[],
+  memoryMb: number,
+  arch: LambdaArch,
+  extras: ActualCostExtras = {},
+): CostBreakdown {
   const billedMs = reportLines.reduce((s, r) => s + r.billedDurationMs, 0);
   const mismatched = reportLines.filter((r) => r.memorySizeMb !== undefined && r.memorySizeMb !== memoryMb).length;
-  const cost = actualCostFromUsage({ invocations: reportLines.length, billedDurationMs: billedMs }, memoryMb, arch, extras);
+  const cost = actualCostFromUsage(
+    { invocations: reportLines.length, billedDurationMs: billedMs },
+    memoryMb,
+    arch,
+    extras,
+  );
   if (mismatched > 0)
-    cost.notes.push(`${mismatched} REPORT line(s) show a memory size other than the configured ${memoryMb} MB; the configured size was used.`);
+    cost.notes.push(
+      `${mismatched} REPORT line(s) show a memory size other than the configured ${memoryMb} MB; the configured size was used.`,
+    );
   return cost;
 }
 
@@ -238,7 +286,9 @@ export function actualCostFromUsage(
 ): CostBreakdown {
   const prices = extras.prices ?? DEFAULT_PRICE_TABLE;
   const billedSeconds = usageTotals.billedDurationMs / 1000;
-  const notes: string[] = [`${fmtInt(usageTotals.invocations)} REPORT lines, ${billedSeconds.toLocaleString('en-US', { maximumFractionDigits: 3 })} billed seconds at ${memoryMb} MB.`];
+  const notes: string[] = [
+    `${fmtInt(usageTotals.invocations)} REPORT lines, ${billedSeconds.toLocaleString('en-US', { maximumFractionDigits: 3 })} billed seconds at ${memoryMb} MB.`,
+  ];
   const usage: Usage = {
     invocations: usageTotals.invocations,
     gbSeconds: billedSeconds * (memoryMb / 1024),

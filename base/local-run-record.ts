@@ -65,10 +65,12 @@ const AddedFieldsSchema = z.object({
   /** The study's formulas over this run's physical time (absent in older records). */
   /** PyTorch engine: the study's profiler fields (null when the profiler was off; absent for onnxruntime). */
   study_profiler: StudyProfilerSchema.nullable().optional(),
-  study_formula: z.object({
-    /** inference_seconds ÷ (samples ÷ batch_size), the study's fractional batch count. */
-    'execution_time (seconds/batch)': nonneg(),
-  }).optional(),
+  study_formula: z
+    .object({
+      /** inference_seconds ÷ (samples ÷ batch_size), the study's fractional batch count. */
+      'execution_time (seconds/batch)': nonneg(),
+    })
+    .optional(),
 });
 
 export const PartitionStatusSchema = z.enum(['completed', 'cancelled', 'failed', 'skipped']);
@@ -171,7 +173,9 @@ export const LocalRunRecordSchema = StudyFieldsSchema.extend(AddedFieldsSchema.s
   /** The local engine: absent in records made before the PyTorch engine existed (they are onnxruntime). */
   engine: z.enum(['onnxruntime', 'pytorch']).optional(),
   /** PyTorch engine: the interpreter and torch that ran it. */
-  runtime: z.object({ python: z.string(), pythonVersion: z.string(), torch: z.string(), threads: z.number().int() }).optional(),
+  runtime: z
+    .object({ python: z.string(), pythonVersion: z.string(), torch: z.string(), threads: z.number().int() })
+    .optional(),
 });
 export type LocalRunRecord = z.infer<typeof LocalRunRecordSchema>;
 
@@ -196,7 +200,7 @@ export const METRIC_DEFINITIONS: Record<string, string> = {
   total_bits: 'Bits of input actually read: sum over partitions of galaxies x bits_per_sample.',
   study_formula:
     "The study's formulas over this run's physical time: execution_time (seconds/batch) = inference_seconds / " +
-    '(samples / batch_size), a fractional batch count, as the study\'s inference.py divides.',
+    "(samples / batch_size), a fractional batch count, as the study's inference.py divides.",
   sample_persec: 'samples / inference_seconds.',
   data_path: 'The partition file (per partition); for the run, the dataset as given.',
   samples: 'Galaxies inferred.',
@@ -242,7 +246,9 @@ export interface Measured {
 const MB = 1 << 20;
 
 /** The study's rate fields from raw measurements; rates are 0 when nothing was inferred. */
-export function studyRates(m: Measured): Pick<
+export function studyRates(
+  m: Measured,
+): Pick<
   StudyFields,
   typeof CPU_TIME | typeof CPU_MEMORY | typeof EXECUTION_TIME | 'num_batches' | 'throughput_bps' | 'sample_persec'
 > {
@@ -258,7 +264,10 @@ export function studyRates(m: Measured): Pick<
 }
 
 /** The added exact-count fields: bits read and the study's per-batch formula over physical time. */
-export function exactCounts(m: Measured, batchSize: number): {
+export function exactCounts(
+  m: Measured,
+  batchSize: number,
+): {
   total_bits: number;
   bits_per_sample: number;
   study_formula: { 'execution_time (seconds/batch)': number };

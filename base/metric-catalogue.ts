@@ -53,55 +53,142 @@ export interface MetricDefinition {
   physical: boolean;
 }
 
-const def = (id: DefinitionId, family: MetricFamily, physical: boolean, label: string, text: string): MetricDefinition => ({
-  id, family, physical, label, text,
+const def = (
+  id: DefinitionId,
+  family: MetricFamily,
+  physical: boolean,
+  label: string,
+  text: string,
+): MetricDefinition => ({
+  id,
+  family,
+  physical,
+  label,
+  text,
 });
 
 export const DEFINITIONS: Record<DefinitionId, MetricDefinition> = {
-  'cpu.process': def('cpu.process', 'cpu-time', true, 'process user+system CPU',
+  'cpu.process': def(
+    'cpu.process',
+    'cpu-time',
+    true,
+    'process user+system CPU',
     'User + system CPU time of the whole inference process over the inference windows (first batch start to last ' +
-    'batch end of each partition), all threads included: it can exceed wall time by up to the thread count.'),
-  'cpu.profiler': def('cpu.profiler', 'cpu-time', false, 'torch profiler operator CPU sum',
+      'batch end of each partition), all threads included: it can exceed wall time by up to the thread count.',
+  ),
+  'cpu.profiler': def(
+    'cpu.profiler',
+    'cpu-time',
+    false,
+    'torch profiler operator CPU sum',
     "The torch profiler's summed CPU time of every recorded operator over the run " +
-    '(prof.key_averages().total_average().cpu_time_total / 1e6), as the study\'s Lambda inference.py computes it. ' +
-    'Nested operators are counted in their parents too, so it is not a process CPU time.'),
-  'memory.peak-rss': def('memory.peak-rss', 'memory', true, 'peak RSS (MB = 2^20 bytes)',
-    'Peak resident set size of the inference process, MB of 2^20 bytes.'),
-  'memory.lambda-max-used': def('memory.lambda-max-used', 'memory', true, 'Lambda Max Memory Used (MB)',
-    "The Lambda REPORT line's Max Memory Used for the invocation, MB as Lambda reports it: the peak of the worker."),
-  'memory.profiler-alloc-sum': def('memory.profiler-alloc-sum', 'memory', false, 'profiler allocation sum (MB = 1e6 bytes)',
+      "(prof.key_averages().total_average().cpu_time_total / 1e6), as the study's Lambda inference.py computes it. " +
+      'Nested operators are counted in their parents too, so it is not a process CPU time.',
+  ),
+  'memory.peak-rss': def(
+    'memory.peak-rss',
+    'memory',
+    true,
+    'peak RSS (MB = 2^20 bytes)',
+    'Peak resident set size of the inference process, MB of 2^20 bytes.',
+  ),
+  'memory.lambda-max-used': def(
+    'memory.lambda-max-used',
+    'memory',
+    true,
+    'Lambda Max Memory Used (MB)',
+    "The Lambda REPORT line's Max Memory Used for the invocation, MB as Lambda reports it: the peak of the worker.",
+  ),
+  'memory.profiler-alloc-sum': def(
+    'memory.profiler-alloc-sum',
+    'memory',
+    false,
+    'profiler allocation sum (MB = 1e6 bytes)',
     "The torch profiler's summed operator CPU memory usage ÷ 1e6 (prof.key_averages().total_average()" +
-    '.cpu_memory_usage), as the study\'s inference.py computes it: a sum of allocations over the run, not a peak ' +
-    '(one recorded rank says 53,583 MB where its REPORT line says 5,948 MB used).'),
-  'time.wall': def('time.wall', 'time', true, 'inference wall time',
-    'Wall-clock time from the first batch start to the last batch end, summed over partitions; loading excluded.'),
-  'time.profiler': def('time.profiler', 'time', false, 'torch profiler operator CPU sum',
-    "The study's time base: the profiler's summed operator CPU time (see cpu.profiler)."),
-  'per-batch.wall-ceil-batches': def('per-batch.wall-ceil-batches', 'per-batch', true, 'wall ÷ ceil(samples/batch)',
-    'Inference wall time ÷ batches run (ceil(samples ÷ batch size) per partition; the last batch may be smaller).'),
-  'per-batch.wall-samples-per-batch': def('per-batch.wall-samples-per-batch', 'per-batch', true,
+      ".cpu_memory_usage), as the study's inference.py computes it: a sum of allocations over the run, not a peak " +
+      '(one recorded rank says 53,583 MB where its REPORT line says 5,948 MB used).',
+  ),
+  'time.wall': def(
+    'time.wall',
+    'time',
+    true,
+    'inference wall time',
+    'Wall-clock time from the first batch start to the last batch end, summed over partitions; loading excluded.',
+  ),
+  'time.profiler': def(
+    'time.profiler',
+    'time',
+    false,
+    'torch profiler operator CPU sum',
+    "The study's time base: the profiler's summed operator CPU time (see cpu.profiler).",
+  ),
+  'per-batch.wall-ceil-batches': def(
+    'per-batch.wall-ceil-batches',
+    'per-batch',
+    true,
+    'wall ÷ ceil(samples/batch)',
+    'Inference wall time ÷ batches run (ceil(samples ÷ batch size) per partition; the last batch may be smaller).',
+  ),
+  'per-batch.wall-samples-per-batch': def(
+    'per-batch.wall-samples-per-batch',
+    'per-batch',
+    true,
     'wall ÷ (samples/batch size)',
-    "Inference wall time ÷ (samples ÷ batch size): the study's fractional batch count over physical time."),
-  'per-batch.profiler-samples-per-batch': def('per-batch.profiler-samples-per-batch', 'per-batch', false,
+    "Inference wall time ÷ (samples ÷ batch size): the study's fractional batch count over physical time.",
+  ),
+  'per-batch.profiler-samples-per-batch': def(
+    'per-batch.profiler-samples-per-batch',
+    'per-batch',
+    false,
     'profiler time ÷ (samples/batch size)',
-    "The study's inference.py: profiler operator CPU time ÷ (samples ÷ batch size), a fractional batch count."),
-  'throughput.dtype-bits-wall': def('throughput.dtype-bits-wall', 'throughput', true, 'bits read ÷ wall time',
-    'Bits of the image and magnitude tensors as stored (element size × elements × 8) ÷ inference wall time.'),
-  'throughput.f32-bits-wall': def('throughput.f32-bits-wall', 'throughput', true, '164,000 bits/galaxy ÷ wall time',
+    "The study's inference.py: profiler operator CPU time ÷ (samples ÷ batch size), a fractional batch count.",
+  ),
+  'throughput.dtype-bits-wall': def(
+    'throughput.dtype-bits-wall',
+    'throughput',
+    true,
+    'bits read ÷ wall time',
+    'Bits of the image and magnitude tensors as stored (element size × elements × 8) ÷ inference wall time.',
+  ),
+  'throughput.f32-bits-wall': def(
+    'throughput.f32-bits-wall',
+    'throughput',
+    true,
+    '164,000 bits/galaxy ÷ wall time',
     'Older local records: a constant 164,000 bits per galaxy (float32 image + magnitudes) ÷ inference wall time, ' +
-    'whatever the stored dtypes.'),
-  'throughput.dtype-bits-profiler': def('throughput.dtype-bits-profiler', 'throughput', false,
+      'whatever the stored dtypes.',
+  ),
+  'throughput.dtype-bits-profiler': def(
+    'throughput.dtype-bits-profiler',
+    'throughput',
+    false,
     'bits read ÷ profiler time',
-    "The study's inference.py: input bits (element_size × nelement × 8 of image + magnitude) ÷ profiler CPU time."),
+    "The study's inference.py: input bits (element_size × nelement × 8 of image + magnitude) ÷ profiler CPU time.",
+  ),
   'rate.samples-wall': def('rate.samples-wall', 'rate', true, 'samples ÷ wall time', 'Galaxies ÷ inference wall time.'),
-  'rate.samples-profiler': def('rate.samples-profiler', 'rate', false, 'samples ÷ profiler time',
-    "The study's inference.py: galaxies ÷ profiler CPU time."),
-  'bits.read-dtype': def('bits.read-dtype', 'bits', true, 'galaxies × bits per galaxy (stored dtypes)',
+  'rate.samples-profiler': def(
+    'rate.samples-profiler',
+    'rate',
+    false,
+    'samples ÷ profiler time',
+    "The study's inference.py: galaxies ÷ profiler CPU time.",
+  ),
+  'bits.read-dtype': def(
+    'bits.read-dtype',
+    'bits',
+    true,
+    'galaxies × bits per galaxy (stored dtypes)',
     'Bits of input actually read: galaxies × (image + magnitude elements × their stored element size × 8); ' +
-    '164,160 per galaxy with float64 magnitudes, 164,000 with float32.'),
-  'bits.throughput-x-cpu': def('bits.throughput-x-cpu', 'bits', false, 'Σ throughput × CPU time',
+      '164,160 per galaxy with float64 magnitudes, 164,000 with float32.',
+  ),
+  'bits.throughput-x-cpu': def(
+    'bits.throughput-x-cpu',
+    'bits',
+    false,
+    'Σ throughput × CPU time',
     "Σ over ranks of throughput_bps × total_cpu_time, as the study's stats.py: equals the bits read when the " +
-    'throughput and the CPU time share a time base (the study\'s ranks), not for older local records.'),
+      "throughput and the CPU time share a time base (the study's ranks), not for older local records.",
+  ),
 };
 
 /** The record fields the catalogue covers, with the study's names. */
@@ -127,18 +214,33 @@ export interface CatalogueEntry {
 export const METRIC_CATALOGUE: CatalogueEntry[] = [
   { key: 'total_cpu_time (seconds)', unit: 's', family: 'cpu-time', definitions: ['cpu.profiler', 'cpu.process'] },
   {
-    key: 'total_cpu_memory (MB)', unit: 'MB', family: 'memory',
+    key: 'total_cpu_memory (MB)',
+    unit: 'MB',
+    family: 'memory',
     definitions: ['memory.profiler-alloc-sum', 'memory.peak-rss', 'memory.lambda-max-used'],
   },
   {
-    key: 'execution_time (seconds/batch)', unit: 's/batch', family: 'per-batch',
-    definitions: ['per-batch.profiler-samples-per-batch', 'per-batch.wall-ceil-batches', 'per-batch.wall-samples-per-batch'],
+    key: 'execution_time (seconds/batch)',
+    unit: 's/batch',
+    family: 'per-batch',
+    definitions: [
+      'per-batch.profiler-samples-per-batch',
+      'per-batch.wall-ceil-batches',
+      'per-batch.wall-samples-per-batch',
+    ],
   },
   {
-    key: 'throughput_bps', unit: 'bit/s', family: 'throughput',
+    key: 'throughput_bps',
+    unit: 'bit/s',
+    family: 'throughput',
     definitions: ['throughput.dtype-bits-profiler', 'throughput.dtype-bits-wall', 'throughput.f32-bits-wall'],
   },
-  { key: 'sample_persec', unit: 'samples/s', family: 'rate', definitions: ['rate.samples-profiler', 'rate.samples-wall'] },
+  {
+    key: 'sample_persec',
+    unit: 'samples/s',
+    family: 'rate',
+    definitions: ['rate.samples-profiler', 'rate.samples-wall'],
+  },
   { key: 'total_bits', unit: 'bit', family: 'bits', definitions: ['bits.read-dtype', 'bits.throughput-x-cpu'] },
   { key: 'inference_seconds', unit: 's', family: 'time', definitions: ['time.wall', 'time.profiler'] },
 ];
@@ -191,9 +293,17 @@ export function inferDefinitions(source: RecordSource): DefinitionsMap {
     case 'local-physical':
       return { ...PHYSICAL_DEFINITIONS };
     case 'local-onnx-legacy':
-      return { ...PHYSICAL_DEFINITIONS, throughput_bps: 'throughput.f32-bits-wall', total_bits: 'bits.throughput-x-cpu' };
+      return {
+        ...PHYSICAL_DEFINITIONS,
+        throughput_bps: 'throughput.f32-bits-wall',
+        total_bits: 'bits.throughput-x-cpu',
+      };
     case 'cloud-onnx-worker':
-      return { ...PHYSICAL_DEFINITIONS, throughput_bps: 'throughput.f32-bits-wall', total_bits: 'bits.throughput-x-cpu' };
+      return {
+        ...PHYSICAL_DEFINITIONS,
+        throughput_bps: 'throughput.f32-bits-wall',
+        total_bits: 'bits.throughput-x-cpu',
+      };
   }
 }
 
@@ -215,6 +325,9 @@ export const MAGNITUDE_ELEMENTS_PER_GALAXY = 5;
  * stored): 164,160 with float64 magnitudes, 164,000 with float32.
  */
 export function inputBitsPerGalaxy(dtypes: { images: StoredDtype; magnitudes: StoredDtype }): number {
-  return (IMAGE_ELEMENTS_PER_GALAXY * ELEMENT_BYTES[dtypes.images] +
-    MAGNITUDE_ELEMENTS_PER_GALAXY * ELEMENT_BYTES[dtypes.magnitudes]) * 8;
+  return (
+    (IMAGE_ELEMENTS_PER_GALAXY * ELEMENT_BYTES[dtypes.images] +
+      MAGNITUDE_ELEMENTS_PER_GALAXY * ELEMENT_BYTES[dtypes.magnitudes]) *
+    8
+  );
 }

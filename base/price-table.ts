@@ -20,8 +20,10 @@ const Tiers = z
   .superRefine((tiers, ctx) => {
     tiers.forEach((t, i) => {
       const last = i === tiers.length - 1;
-      if (last && t.upToGbSeconds !== null) ctx.addIssue({ code: 'custom', message: 'the last tier must have upToGbSeconds: null (no limit)' });
-      if (!last && t.upToGbSeconds === null) ctx.addIssue({ code: 'custom', message: `tier ${i + 1} has no limit but is not the last` });
+      if (last && t.upToGbSeconds !== null)
+        ctx.addIssue({ code: 'custom', message: 'the last tier must have upToGbSeconds: null (no limit)' });
+      if (!last && t.upToGbSeconds === null)
+        ctx.addIssue({ code: 'custom', message: `tier ${i + 1} has no limit but is not the last` });
       const prev = i > 0 ? tiers[i - 1].upToGbSeconds : 0;
       if (!last && prev !== null && t.upToGbSeconds !== null && t.upToGbSeconds <= prev)
         ctx.addIssue({ code: 'custom', message: `tier ${i + 1} must end above ${prev} GB-s` });

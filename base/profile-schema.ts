@@ -5,7 +5,13 @@ import { z } from 'zod';
 const url = z.string().url('must be a URL such as http://127.0.0.1:4569');
 
 export const EndpointsSchema = z
-  .object({ s3: url.optional(), sfn: url.optional(), sts: url.optional(), logs: url.optional(), cloudformation: url.optional() })
+  .object({
+    s3: url.optional(),
+    sfn: url.optional(),
+    sts: url.optional(),
+    logs: url.optional(),
+    cloudformation: url.optional(),
+  })
   .strict();
 export type Endpoints = z.infer<typeof EndpointsSchema>;
 
@@ -59,15 +65,31 @@ export type RedactedCredentials = z.infer<typeof RedactedCredentialsSchema>;
 const baseFields = {
   name: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$/, 'use 1–64 letters, digits, ".", "_", "-" or spaces, starting with a letter or digit'),
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$/,
+      'use 1–64 letters, digits, ".", "_", "-" or spaces, starting with a letter or digit',
+    ),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1'),
-  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3–63 lowercase letters, digits, "." or "-")'),
+  bucket: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      'must be an S3 bucket name (3–63 lowercase letters, digits, "." or "-")',
+    ),
   /** Where the partitions live; defaults to `bucket` (the study used a separate data bucket). */
-  dataBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
+  dataBucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
+    .optional(),
   scriptsPrefix: prefix,
   resultsPrefix: prefix,
   dataPrefix: prefix,
-  stateMachineArn: z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:.+$/, 'must be a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)'),
+  stateMachineArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:.+$/,
+      'must be a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)',
+    ),
   inferenceLambdaName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a Lambda function name (not its ARN)'),
   lambdaMemoryMb: z.number().int().min(128).max(10240),
   architecture: z.enum(['x86_64', 'arm64']),
@@ -102,10 +124,18 @@ export const ProfileInputSchema = z.object({ ...profileFields, credentials: Cred
 export type ProfileInput = z.input<typeof ProfileInputSchema>;
 
 /** A patch: any field; credentials replaced only when given. */
-export const ProfilePatchSchema = z.object({ ...baseFields, credentials: CredentialsInputSchema }).partial().strict();
+export const ProfilePatchSchema = z
+  .object({ ...baseFields, credentials: CredentialsInputSchema })
+  .partial()
+  .strict();
 export type ProfilePatch = z.input<typeof ProfilePatchSchema>;
 
-export const RedactedProfileSchema = z.object({ ...profileFields, credentials: RedactedCredentialsSchema, createdAt: z.string(), updatedAt: z.string() });
+export const RedactedProfileSchema = z.object({
+  ...profileFields,
+  credentials: RedactedCredentialsSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
 export type RedactedProfile = z.infer<typeof RedactedProfileSchema>;
 
 export const ProfilesFileSchema = z.object({ version: z.literal(1), profiles: z.array(StoredProfileSchema) });

@@ -8,7 +8,8 @@ import type { StudyChart } from './chart-data.ts';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (hi <= lo) hi = lo + 1;
@@ -23,7 +24,8 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
-const label = (v: number): string => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(4))));
+const label = (v: number): string =>
+  Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(4)));
 
 export function chartSvg(chart: StudyChart, size: { width?: number; height?: number } = {}): string {
   const W = size.width ?? 640;
@@ -57,7 +59,8 @@ export function chartSvg(chart: StudyChart, size: { width?: number; height?: num
       `<line x1="${m.left}" x2="${W - m.right}" y1="${n(fy(t))}" y2="${n(fy(t))}" stroke="#e5e5e5"/>`,
       `<text x="${m.left - 6}" y="${n(fy(t) + 4)}" text-anchor="end">${label(t)}</text>`,
     );
-  for (const t of xTicks) parts.push(`<text x="${n(fx(t))}" y="${H - m.bottom + 16}" text-anchor="middle">${label(t)}</text>`);
+  for (const t of xTicks)
+    parts.push(`<text x="${n(fx(t))}" y="${H - m.bottom + 16}" text-anchor="middle">${label(t)}</text>`);
   parts.push(
     `<line x1="${m.left}" x2="${W - m.right}" y1="${H - m.bottom}" y2="${H - m.bottom}" stroke="#333"/>`,
     `<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${H - m.bottom}" stroke="#333"/>`,
@@ -66,13 +69,24 @@ export function chartSvg(chart: StudyChart, size: { width?: number; height?: num
   );
   chart.series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length];
-    if (s.points.length > 1) parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${s.points.map((p) => `${n(fx(p.x))},${n(fy(p.y))}`).join(' ')}"/>`);
+    if (s.points.length > 1)
+      parts.push(
+        `<polyline fill="none" stroke="${c}" stroke-width="2" points="${s.points.map((p) => `${n(fx(p.x))},${n(fy(p.y))}`).join(' ')}"/>`,
+      );
     for (const p of s.points) {
-      if (p.yErr) parts.push(`<line x1="${n(fx(p.x))}" x2="${n(fx(p.x))}" y1="${n(fy(p.y - p.yErr))}" y2="${n(fy(p.y + p.yErr))}" stroke="${c}"/>`);
-      parts.push(`<circle cx="${n(fx(p.x))}" cy="${n(fy(p.y))}" r="3.5" fill="${c}"><title>${esc(s.label)}: ${label(p.x)} → ${label(p.y)}${p.yErr ? ` ± ${label(p.yErr)}` : ''}</title></circle>`);
+      if (p.yErr)
+        parts.push(
+          `<line x1="${n(fx(p.x))}" x2="${n(fx(p.x))}" y1="${n(fy(p.y - p.yErr))}" y2="${n(fy(p.y + p.yErr))}" stroke="${c}"/>`,
+        );
+      parts.push(
+        `<circle cx="${n(fx(p.x))}" cy="${n(fy(p.y))}" r="3.5" fill="${c}"><title>${esc(s.label)}: ${label(p.x)} → ${label(p.y)}${p.yErr ? ` ± ${label(p.yErr)}` : ''}</title></circle>`,
+      );
     }
     const lx = m.left + 10 + i * 110;
-    parts.push(`<rect x="${lx}" y="${H - 22}" width="12" height="12" fill="${c}"/>`, `<text x="${lx + 16}" y="${H - 12}">${esc(s.label)}</text>`);
+    parts.push(
+      `<rect x="${lx}" y="${H - 22}" width="12" height="12" fill="${c}"/>`,
+      `<text x="${lx + 16}" y="${H - 12}">${esc(s.label)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');

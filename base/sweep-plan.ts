@@ -23,7 +23,10 @@ const positiveInts = (what: string) =>
 
 export const SweepParamsSchema = z.object({
   target: z.enum(STUDY_TARGETS).default('local'),
-  sweeps: z.array(z.enum(['batch-size', 'data-size'])).min(1).default(['batch-size', 'data-size']),
+  sweeps: z
+    .array(z.enum(['batch-size', 'data-size']))
+    .min(1)
+    .default(['batch-size', 'data-size']),
   batchSizes: positiveInts('batch sizes').default([32, 64, 128, 256, 512]),
   partitionSizesMb: z
     .array(z.number().positive('partition sizes must be positive'))
@@ -71,7 +74,9 @@ export const dataLabelOf = (size: DataSize): string => (size === 'all' ? 'total'
 export function parseSweepParams(input: SweepParamsInput): SweepParams {
   const parsed = SweepParamsSchema.safeParse(input);
   if (!parsed.success)
-    throw new Error(`sweep parameters are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `sweep parameters are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 
@@ -100,13 +105,27 @@ export function expandSweep(input: SweepParamsInput): StudyJob[] {
           add(
             target === 'local'
               ? { target, sweep: 'batch-size', batchSize, partitionMb: null, dataLabel: null, worldSize: null }
-              : { target, sweep: 'batch-size', batchSize, partitionMb: p.batchSweepPartitionMb, dataLabel: dataLabelOf(p.batchSweepDataGb), worldSize },
+              : {
+                  target,
+                  sweep: 'batch-size',
+                  batchSize,
+                  partitionMb: p.batchSweepPartitionMb,
+                  dataLabel: dataLabelOf(p.batchSweepDataGb),
+                  worldSize,
+                },
           );
     if (p.sweeps.includes('data-size') && target === 'cloud')
       for (const partitionMb of p.partitionSizesMb)
         for (const size of p.dataSizesGb)
           for (const worldSize of worlds)
-            add({ target, sweep: 'data-size', batchSize: p.dataSweepBatchSize, partitionMb, dataLabel: dataLabelOf(size), worldSize });
+            add({
+              target,
+              sweep: 'data-size',
+              batchSize: p.dataSweepBatchSize,
+              partitionMb,
+              dataLabel: dataLabelOf(size),
+              worldSize,
+            });
   }
   return jobs;
 }

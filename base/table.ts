@@ -34,7 +34,8 @@ export const EXPORT_FORMATS: Array<{ format: ExportFormat; label: string; extens
 export const headerText = (c: Column): string => (c.unit ? `${c.label} (${c.unit})` : c.label);
 
 const isNumeric = (t: Table, c: Column): boolean =>
-  c.align === 'right' || (c.align === undefined && t.rows.length > 0 && t.rows.every((r) => r[c.key] == null || typeof r[c.key] === 'number'));
+  c.align === 'right' ||
+  (c.align === undefined && t.rows.length > 0 && t.rows.every((r) => r[c.key] == null || typeof r[c.key] === 'number'));
 
 /** Display form of a value: fixed or up-to-4 decimals, no thousands separators (they would break CSV/LaTeX). */
 export function formatCell(value: CellValue, column?: Pick<Column, 'digits'>): string {
@@ -185,7 +186,16 @@ export function toJSON(t: Table): string {
       {
         title: t.title,
         columns: t.columns.map((c) => ({ key: c.key, label: c.label, ...(c.unit ? { unit: c.unit } : {}) })),
-        rows: t.rows.map((r) => Object.fromEntries(t.columns.map((c) => [c.key, r[c.key] === undefined || (typeof r[c.key] === 'number' && !Number.isFinite(r[c.key] as number)) ? null : r[c.key]]))),
+        rows: t.rows.map((r) =>
+          Object.fromEntries(
+            t.columns.map((c) => [
+              c.key,
+              r[c.key] === undefined || (typeof r[c.key] === 'number' && !Number.isFinite(r[c.key] as number))
+                ? null
+                : r[c.key],
+            ]),
+          ),
+        ),
         ...(t.note ? { note: t.note } : {}),
       },
       null,
@@ -219,10 +229,11 @@ export function exportFileContent(t: Table, format: ExportFormat): string {
 
 /** A file name from the table title: "Per-partition metrics" → "per-partition-metrics.csv". */
 export function exportFileName(t: Table, format: ExportFormat, prefix = ''): string {
-  const base = `${prefix}${t.title}`
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 80) || 'table';
+  const base =
+    `${prefix}${t.title}`
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80) || 'table';
   return `${base}.${EXPORT_FORMATS.find((f) => f.format === format)!.extension}`;
 }

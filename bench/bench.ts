@@ -34,7 +34,11 @@ import { formatTable } from '../app/cli/local-table.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 /** glibc malloc tuned so PyTorch does not re-map its large temporaries every batch (its fast configuration). */
-const TORCH_MALLOC_ENV = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '68719476736', MALLOC_TOP_PAD_: '1073741824' };
+const TORCH_MALLOC_ENV = {
+  MALLOC_MMAP_MAX_: '0',
+  MALLOC_TRIM_THRESHOLD_: '68719476736',
+  MALLOC_TOP_PAD_: '1073741824',
+};
 const MiB = 1 << 20;
 
 const { values } = parseArgs({
@@ -58,7 +62,11 @@ const numberList = (s: string, what: string) =>
     if (!Number.isInteger(n) || n <= 0) throw new Error(`--${what}: '${x}' is not a positive whole number`);
     return n;
   });
-const batchSizes = values['batch-sizes'] ? numberList(values['batch-sizes'], 'batch-sizes') : values.quick ? [256, 512] : [32, 64, 128, 256, 512];
+const batchSizes = values['batch-sizes']
+  ? numberList(values['batch-sizes'], 'batch-sizes')
+  : values.quick
+    ? [256, 512]
+    : [32, 64, 128, 256, 512];
 const threadCounts = values.threads
   ? numberList(values.threads, 'threads')
   : values.quick
@@ -85,7 +93,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 
 function lastJson<T>(r: ChildResult, what: string): T {
   const line = r.stdout.trim().split('\n').at(-1);
-  if (r.code !== 0 || !line) throw new Error(`${what} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (r.code !== 0 || !line)
+    throw new Error(`${what} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(line) as T;
 }
 
@@ -137,17 +146,20 @@ interface ConfigResult {
   threads: number;
   engine: EngineSummary | { error: string };
   int8: (EngineSummary & { maxAbsDz: number | null; meanAbsDz: number | null }) | { error: string } | null;
-  torch: {
-    samplesPerSec: number;
-    secondsPerBatch: number;
-    gflops: number | null;
-    peakRssMb: number;
-    loadMBps: number;
-    latencyMs: TorchResult['latency_ms'];
-    cpuSeconds: number | null;
-    /** Galaxies per CPU-second (process CPU over the inference windows). */
-    samplesPerCpuSecond: number | null;
-  } | { error: string } | null;
+  torch:
+    | {
+        samplesPerSec: number;
+        secondsPerBatch: number;
+        gflops: number | null;
+        peakRssMb: number;
+        loadMBps: number;
+        latencyMs: TorchResult['latency_ms'];
+        cpuSeconds: number | null;
+        /** Galaxies per CPU-second (process CPU over the inference windows). */
+        samplesPerCpuSecond: number | null;
+      }
+    | { error: string }
+    | null;
   /** engine samples/s ÷ PyTorch samples/s. */
   ratio: number | null;
   /** int8 engine samples/s ÷ PyTorch samples/s. */
@@ -194,7 +206,8 @@ const torch = values['no-torch'] ? { skipped: '--no-torch given' } : torchAvaila
 if ('skipped' in torch) process.stderr.write(`PyTorch baseline skipped: ${torch.skipped}\n`);
 const withInt8 = !values['no-int8'];
 const memorySamples = values['memory-samples'] === undefined ? 50_000 : Number(values['memory-samples']);
-if (!Number.isInteger(memorySamples) || memorySamples < 0) throw new Error(`--memory-samples: '${values['memory-samples']}' is not a whole number`);
+if (!Number.isInteger(memorySamples) || memorySamples < 0)
+  throw new Error(`--memory-samples: '${values['memory-samples']}' is not a whole number`);
 const flops = model.flopsPerSample;
 const gflops = (sps: number) => (flops === null ? null : (flops * sps) / 1e9);
 const zDir = path.join(cacheDir, 'bench-z');
@@ -231,12 +244,28 @@ const peakOf = (threads: number) => {
 };
 
 async function engineRun(
-  dataFiles: string[], batchSize: number, threads: number, precision: 'fp32' | 'int8', zOut?: string, spinning = false,
+  dataFiles: string[],
+  batchSize: number,
+  threads: number,
+  precision: 'fp32' | 'int8',
+  zOut?: string,
+  spinning = false,
 ): Promise<{ rec: EngineResult & { first_batch_seconds: number | null }; summary: EngineSummary }> {
   const rec = lastJson<EngineResult & { first_batch_seconds: number | null }>(
     await run(process.execPath, [
-      'bin/run-ts.mjs', 'bench/engine-once.ts', '--model', modelPath, '--batch-size', String(batchSize), '--threads', String(threads),
-      '--precision', precision, ...(zOut ? ['--z-out', zOut] : []), ...(spinning ? ['--spinning'] : []), ...dataFiles,
+      'bin/run-ts.mjs',
+      'bench/engine-once.ts',
+      '--model',
+      modelPath,
+      '--batch-size',
+      String(batchSize),
+      '--threads',
+      String(threads),
+      '--precision',
+      precision,
+      ...(zOut ? ['--z-out', zOut] : []),
+      ...(spinning ? ['--spinning'] : []),
+      ...dataFiles,
     ]),
     `engine run (${precision})`,
   );
@@ -274,7 +303,9 @@ const readZ = async (file: string) => {
 // int8 run makes the quantized copy of the model. Every measured run then starts as a user's second run does.
 process.stderr.write('warm-up (not measured)…');
 for (const precision of withInt8 ? (['fp32', 'int8'] as const) : (['fp32'] as const)) {
-  await engineRun(files, 32, threadCounts.at(-1)!, precision).catch((err) => process.stderr.write(` ${precision} failed: ${(err as Error).message}`));
+  await engineRun(files, 32, threadCounts.at(-1)!, precision).catch((err) =>
+    process.stderr.write(` ${precision} failed: ${(err as Error).message}`),
+  );
 }
 process.stderr.write(' done\n');
 
@@ -290,8 +321,12 @@ for (let i = 0; i < 3; i++) {
     process.stderr.write(`startup run failed: ${(err as Error).message}\n`);
   }
 }
-const startupSeconds = startupRuns.length ? [...startupRuns].sort((a, b) => a - b)[Math.floor(startupRuns.length / 2)] : null;
-process.stderr.write(`startup (batch ${STARTUP_BATCH}): first batch after ${startupRuns.map((x) => x.toFixed(2)).join(', ')} s\n`);
+const startupSeconds = startupRuns.length
+  ? [...startupRuns].sort((a, b) => a - b)[Math.floor(startupRuns.length / 2)]
+  : null;
+process.stderr.write(
+  `startup (batch ${STARTUP_BATCH}): first batch after ${startupRuns.map((x) => x.toFixed(2)).join(', ')} s\n`,
+);
 
 const results: ConfigResult[] = [];
 let datasetSamples = 0;
@@ -300,7 +335,15 @@ for (const threads of threadCounts) {
   for (const batchSize of batchSizes) {
     process.stderr.write(`batch ${batchSize}, ${threads} thread(s): engine…`);
     const cfg: ConfigResult = {
-      batchSize, threads, engine: { error: 'not run' }, int8: null, torch: null, ratio: null, int8Ratio: null, cpuRatio: null, int8CpuRatio: null,
+      batchSize,
+      threads,
+      engine: { error: 'not run' },
+      int8: null,
+      torch: null,
+      ratio: null,
+      int8Ratio: null,
+      cpuRatio: null,
+      int8CpuRatio: null,
     };
     const zFp32 = path.join(zDir, `fp32-${batchSize}-${threads}.f32`);
     try {
@@ -345,10 +388,14 @@ for (const threads of threadCounts) {
       process.stderr.write('; PyTorch…');
       try {
         const t = lastJson<TorchResult>(
-          await run(PYTHON, ['bench/torch_baseline.py', '--threads', String(threads), '--batch-size', String(batchSize), ...files], {
-            ...process.env,
-            ...TORCH_MALLOC_ENV,
-          }),
+          await run(
+            PYTHON,
+            ['bench/torch_baseline.py', '--threads', String(threads), '--batch-size', String(batchSize), ...files],
+            {
+              ...process.env,
+              ...TORCH_MALLOC_ENV,
+            },
+          ),
           'PyTorch run',
         );
         cfg.torch = {
@@ -363,8 +410,10 @@ for (const threads of threadCounts) {
         };
         const tc = cfg.torch.samplesPerCpuSecond;
         if (tc) {
-          if ('samplesPerSec' in cfg.engine && cfg.engine.samplesPerCpuSecond) cfg.cpuRatio = cfg.engine.samplesPerCpuSecond / tc;
-          if (cfg.int8 && 'samplesPerSec' in cfg.int8 && cfg.int8.samplesPerCpuSecond) cfg.int8CpuRatio = cfg.int8.samplesPerCpuSecond / tc;
+          if ('samplesPerSec' in cfg.engine && cfg.engine.samplesPerCpuSecond)
+            cfg.cpuRatio = cfg.engine.samplesPerCpuSecond / tc;
+          if (cfg.int8 && 'samplesPerSec' in cfg.int8 && cfg.int8.samplesPerCpuSecond)
+            cfg.int8CpuRatio = cfg.int8.samplesPerCpuSecond / tc;
         }
         if (t.sample_persec > 0) {
           if ('samplesPerSec' in cfg.engine) cfg.ratio = cfg.engine.samplesPerSec / t.sample_persec;
@@ -383,7 +432,8 @@ for (const threads of threadCounts) {
 
 // Thread spinning (issue 7 item 6): the largest batch again with onnxruntime's intra-op spinning on. Spinning
 // threads burn CPU while waiting for work, so total_cpu_time rises with no work done; the engine runs with it off.
-let spinning: { batchSize: number; threads: number; off: EngineSummary; on: EngineSummary } | { error: string } | null = null;
+let spinning: { batchSize: number; threads: number; off: EngineSummary; on: EngineSummary } | { error: string } | null =
+  null;
 const spinBase = results.filter((r) => r.threads === cores).at(-1);
 if (cores > 1 && spinBase && 'samplesPerSec' in spinBase.engine) {
   process.stderr.write(`spinning on: batch ${spinBase.batchSize}, ${cores} threads…`);
@@ -399,7 +449,13 @@ if (cores > 1 && spinBase && 'samplesPerSec' in spinBase.engine) {
 
 // Memory: peak RSS over a large dataset, at the default threads, for batch 512 and 64.
 interface MemoryResult {
-  batchSize: number; samples: number; bytes: number; partitions: number; peakRssMb: number; samplesPerSec: number; loadGBps: number;
+  batchSize: number;
+  samples: number;
+  bytes: number;
+  partitions: number;
+  peakRssMb: number;
+  samplesPerSec: number;
+  loadGBps: number;
   /** Each partition's load_seconds, to tell one slow read from a slow path. */
   partitionLoadSeconds: number[];
 }
@@ -416,8 +472,14 @@ if (memorySamples > 0) {
     try {
       const { rec, summary } = await engineRun(largeFiles, batchSize, cores, 'fp32');
       memory.push({
-        batchSize, samples: rec.samples, bytes: rec.dataset.bytes, partitions: largeFiles.length, peakRssMb: summary.peakRssMb,
-        samplesPerSec: summary.samplesPerSec, loadGBps: summary.loadGBps, partitionLoadSeconds: rec.partitions.map((p) => p.load_seconds),
+        batchSize,
+        samples: rec.samples,
+        bytes: rec.dataset.bytes,
+        partitions: largeFiles.length,
+        peakRssMb: summary.peakRssMb,
+        samplesPerSec: summary.samplesPerSec,
+        loadGBps: summary.loadGBps,
+        partitionLoadSeconds: rec.partitions.map((p) => p.load_seconds),
       });
       process.stderr.write(` peak RSS ${summary.peakRssMb.toFixed(0)} MB\n`);
     } catch (err) {
@@ -427,46 +489,113 @@ if (memorySamples > 0) {
   }
 }
 
-const f = (x: number | null | undefined, d: number) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
-const ok = <T,>(x: T | { error: string } | null): T | null => (x && !('error' in (x as object)) ? x as T : null);
+const f = (x: number | null | undefined, d: number) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d);
+const ok = <T>(x: T | { error: string } | null): T | null => (x && !('error' in (x as object)) ? (x as T) : null);
 const headers = [
-  'batch', 'threads', 'samples/s', 's/batch', 'GFLOP/s', '% peak', 'peak RSS (MB)', 'load (GB/s)', 'load/infer (%)', 'first batch (s)',
-  'int8 samples/s', 'int8 max|Δz|', 'int8 mean|Δz|', 'torch samples/s', 'torch s/batch', 'torch peak RSS (MB)', 'engine/torch', 'int8/torch',
-  'engine/torch per CPU-s', 'int8/torch per CPU-s',
+  'batch',
+  'threads',
+  'samples/s',
+  's/batch',
+  'GFLOP/s',
+  '% peak',
+  'peak RSS (MB)',
+  'load (GB/s)',
+  'load/infer (%)',
+  'first batch (s)',
+  'int8 samples/s',
+  'int8 max|Δz|',
+  'int8 mean|Δz|',
+  'torch samples/s',
+  'torch s/batch',
+  'torch peak RSS (MB)',
+  'engine/torch',
+  'int8/torch',
+  'engine/torch per CPU-s',
+  'int8/torch per CPU-s',
 ];
 const rows = results.map((r) => {
   const e = ok<EngineSummary>(r.engine);
   const q = ok<EngineSummary & { maxAbsDz: number | null; meanAbsDz: number | null }>(r.int8);
   const t = ok<{ samplesPerSec: number; secondsPerBatch: number; peakRssMb: number }>(r.torch);
   return [
-    String(r.batchSize), String(r.threads),
-    e ? f(e.samplesPerSec, 1) : 'failed', f(e?.secondsPerBatch, 3), f(e?.gflops, 1), f(e?.peakPercent, 0), f(e?.peakRssMb, 0),
-    f(e?.loadGBps, 2), f(e?.loadPercentOfInference, 2), f(e?.firstBatchSeconds, 2),
-    q ? f(q.samplesPerSec, 1) : r.int8 ? 'failed' : 'skipped', q?.maxAbsDz == null ? '-' : q.maxAbsDz.toExponential(2), q?.meanAbsDz == null ? '-' : q.meanAbsDz.toExponential(2),
-    t ? f(t.samplesPerSec, 1) : r.torch ? 'failed' : 'skipped', f(t?.secondsPerBatch, 3), f(t?.peakRssMb, 0),
-    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`, r.int8Ratio === null ? '-' : `${r.int8Ratio.toFixed(2)}x`,
-    r.cpuRatio === null ? '-' : `${r.cpuRatio.toFixed(2)}x`, r.int8CpuRatio === null ? '-' : `${r.int8CpuRatio.toFixed(2)}x`,
+    String(r.batchSize),
+    String(r.threads),
+    e ? f(e.samplesPerSec, 1) : 'failed',
+    f(e?.secondsPerBatch, 3),
+    f(e?.gflops, 1),
+    f(e?.peakPercent, 0),
+    f(e?.peakRssMb, 0),
+    f(e?.loadGBps, 2),
+    f(e?.loadPercentOfInference, 2),
+    f(e?.firstBatchSeconds, 2),
+    q ? f(q.samplesPerSec, 1) : r.int8 ? 'failed' : 'skipped',
+    q?.maxAbsDz == null ? '-' : q.maxAbsDz.toExponential(2),
+    q?.meanAbsDz == null ? '-' : q.meanAbsDz.toExponential(2),
+    t ? f(t.samplesPerSec, 1) : r.torch ? 'failed' : 'skipped',
+    f(t?.secondsPerBatch, 3),
+    f(t?.peakRssMb, 0),
+    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+    r.int8Ratio === null ? '-' : `${r.int8Ratio.toFixed(2)}x`,
+    r.cpuRatio === null ? '-' : `${r.cpuRatio.toFixed(2)}x`,
+    r.int8CpuRatio === null ? '-' : `${r.int8CpuRatio.toFixed(2)}x`,
   ];
 });
 
 // The issue-7 targets against what this run measured.
-interface Target { target: string; measured: string; met: boolean | null }
+interface Target {
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
 const targets: Record<string, Target> = {};
 const byBatch = (b: number) => results.filter((r) => r.batchSize === b && r.threads === cores);
-const ratiosAt = (b: number, key: 'ratio' | 'int8Ratio') => byBatch(b).map((r) => r[key]).filter((x): x is number => x !== null);
+const ratiosAt = (b: number, key: 'ratio' | 'int8Ratio') =>
+  byBatch(b)
+    .map((r) => r[key])
+    .filter((x): x is number => x !== null);
 for (const b of [256, 512]) {
   const fr = ratiosAt(b, 'ratio');
-  targets[`fp32_vs_torch_batch${b}`] = { target: '≥ 2.0×', measured: fr.length ? `${fr[0].toFixed(2)}×` : 'not measured', met: fr.length ? fr[0] >= 2 : null };
+  targets[`fp32_vs_torch_batch${b}`] = {
+    target: '≥ 2.0×',
+    measured: fr.length ? `${fr[0].toFixed(2)}×` : 'not measured',
+    met: fr.length ? fr[0] >= 2 : null,
+  };
   const qr = ratiosAt(b, 'int8Ratio');
-  targets[`int8_vs_torch_batch${b}`] = { target: '≥ 3.5×', measured: qr.length ? `${qr[0].toFixed(2)}×` : 'not measured', met: qr.length ? qr[0] >= 3.5 : null };
-  const cr = byBatch(b).map((r) => [r.cpuRatio, r.int8CpuRatio]).at(0);
-  if (cr && cr[0] !== null) targets[`fp32_vs_torch_batch${b}_per_cpu_second`] = { target: '(≥ 2.0×)', measured: `${cr[0].toFixed(2)}×`, met: cr[0] >= 2 };
-  if (cr && cr[1] !== null) targets[`int8_vs_torch_batch${b}_per_cpu_second`] = { target: '(≥ 3.5×)', measured: `${cr[1].toFixed(2)}×`, met: cr[1] >= 3.5 };
+  targets[`int8_vs_torch_batch${b}`] = {
+    target: '≥ 3.5×',
+    measured: qr.length ? `${qr[0].toFixed(2)}×` : 'not measured',
+    met: qr.length ? qr[0] >= 3.5 : null,
+  };
+  const cr = byBatch(b)
+    .map((r) => [r.cpuRatio, r.int8CpuRatio])
+    .at(0);
+  if (cr && cr[0] !== null)
+    targets[`fp32_vs_torch_batch${b}_per_cpu_second`] = {
+      target: '(≥ 2.0×)',
+      measured: `${cr[0].toFixed(2)}×`,
+      met: cr[0] >= 2,
+    };
+  if (cr && cr[1] !== null)
+    targets[`int8_vs_torch_batch${b}_per_cpu_second`] = {
+      target: '(≥ 3.5×)',
+      measured: `${cr[1].toFixed(2)}×`,
+      met: cr[1] >= 3.5,
+    };
 }
-const engines = results.filter((r) => r.threads === cores).map((r) => ok<EngineSummary>(r.engine)).filter((e): e is EngineSummary => e !== null);
-const bestPeak = engines.reduce<number | null>((m, e) => (e.peakPercent === null ? m : Math.max(m ?? 0, e.peakPercent)), null);
+const engines = results
+  .filter((r) => r.threads === cores)
+  .map((r) => ok<EngineSummary>(r.engine))
+  .filter((e): e is EngineSummary => e !== null);
+const bestPeak = engines.reduce<number | null>(
+  (m, e) => (e.peakPercent === null ? m : Math.max(m ?? 0, e.peakPercent)),
+  null,
+);
 targets.fp32_percent_of_matmul_peak = {
-  target: '≥ 80%', measured: bestPeak === null ? 'not measured' : `${bestPeak.toFixed(0)}% (best batch, ${f(peakOf(cores), 1)} GFLOP/s peak)`, met: bestPeak === null ? null : bestPeak >= 80,
+  target: '≥ 80%',
+  measured:
+    bestPeak === null ? 'not measured' : `${bestPeak.toFixed(0)}% (best batch, ${f(peakOf(cores), 1)} GFLOP/s peak)`,
+  met: bestPeak === null ? null : bestPeak >= 80,
 };
 // The bounds that stop the ratio targets on this CPU: at 100% of the measured fp32 matmul peak the engine would do
 // peak ÷ FLOPs-per-galaxy galaxies/s; int8 can go no faster than its token linears alone, at their measured speed.
@@ -474,30 +603,49 @@ const probe = ((p) => (p && !('error' in p) ? p : null))(peaks.get(cores));
 const torchAt = (b: number) => ok<{ samplesPerSec: number }>(byBatch(b)[0]?.torch ?? null)?.samplesPerSec ?? null;
 const bounds: Record<string, { samplesPerSec: number; vsTorch: Record<string, number | null> }> = {};
 if (probe && flops !== null) {
-  const bound = (sps: number) => ({ samplesPerSec: sps, vsTorch: Object.fromEntries([256, 512].map((b) => [`batch${b}`, torchAt(b) ? sps / torchAt(b)! : null])) });
+  const bound = (sps: number) => ({
+    samplesPerSec: sps,
+    vsTorch: Object.fromEntries([256, 512].map((b) => [`batch${b}`, torchAt(b) ? sps / torchAt(b)! : null])),
+  });
   bounds.fp32_all_flops_at_matmul_peak = bound((probe.gflops * 1e9) / flops);
   bounds.fp32_token_linears_only = bound(probe.fp32TokenLinearsOnlySamplesPerSec);
   bounds.int8_token_linears_only = bound(probe.int8TokenLinearsOnlySamplesPerSec);
 }
 for (const m of memory) {
   const limit = m.batchSize === 512 ? 1024 : 512;
-  targets[`peak_rss_${memorySamples}_batch${m.batchSize}`] = 'error' in m
-    ? { target: `≤ ${limit} MB`, measured: `failed: ${m.error}`, met: false }
-    : { target: `≤ ${limit} MB`, measured: `${m.peakRssMb.toFixed(0)} MB`, met: m.peakRssMb <= limit };
+  targets[`peak_rss_${memorySamples}_batch${m.batchSize}`] =
+    'error' in m
+      ? { target: `≤ ${limit} MB`, measured: `failed: ${m.error}`, met: false }
+      : { target: `≤ ${limit} MB`, measured: `${m.peakRssMb.toFixed(0)} MB`, met: m.peakRssMb <= limit };
 }
 const minLoad = engines.length ? Math.min(...engines.map((e) => e.loadGBps)) : null;
 const maxShare = engines.length ? Math.max(...engines.map((e) => e.loadPercentOfInference)) : null;
-targets.data_path_gbps = { target: '≥ 1 GB/s', measured: minLoad === null ? 'not measured' : `${minLoad.toFixed(2)} GB/s (slowest config)`, met: minLoad === null ? null : minLoad >= 1 };
-targets.data_path_share = { target: '≤ 5% of inference', measured: maxShare === null ? 'not measured' : `${maxShare.toFixed(2)}% (worst config)`, met: maxShare === null ? null : maxShare <= 5 };
+targets.data_path_gbps = {
+  target: '≥ 1 GB/s',
+  measured: minLoad === null ? 'not measured' : `${minLoad.toFixed(2)} GB/s (slowest config)`,
+  met: minLoad === null ? null : minLoad >= 1,
+};
+targets.data_path_share = {
+  target: '≤ 5% of inference',
+  measured: maxShare === null ? 'not measured' : `${maxShare.toFixed(2)}% (worst config)`,
+  met: maxShare === null ? null : maxShare <= 5,
+};
 targets.first_batch_seconds = {
   target: '≤ 2 s',
-  measured: startupSeconds === null ? 'not measured' : `${startupSeconds.toFixed(2)} s (batch ${STARTUP_BATCH}, median of ${startupRuns.length}; per configuration in the table)`,
+  measured:
+    startupSeconds === null
+      ? 'not measured'
+      : `${startupSeconds.toFixed(2)} s (batch ${STARTUP_BATCH}, median of ${startupRuns.length}; per configuration in the table)`,
   met: startupSeconds === null ? null : startupSeconds <= 2,
 };
 const memoryLoads = memory.filter((m): m is MemoryResult => !('error' in m)).map((m) => m.loadGBps);
 if (memoryLoads.length) {
   const worst = Math.min(...memoryLoads);
-  targets.data_path_gbps_large = { target: '≥ 1 GB/s', measured: `${worst.toFixed(2)} GB/s (memory case, ${memorySamples} galaxies, slowest batch size)`, met: worst >= 1 };
+  targets.data_path_gbps_large = {
+    target: '≥ 1 GB/s',
+    measured: `${worst.toFixed(2)} GB/s (memory case, ${memorySamples} galaxies, slowest batch size)`,
+    met: worst >= 1,
+  };
 }
 
 const memoryLines = memory.map((m) =>
@@ -512,19 +660,34 @@ const peakLines = [...peaks.entries()].map(([t, p]) =>
       `token linears at ${p.slice} galaxies × 65 tokens: ${p.tokenLinears.map((l) => `${l.name} ${l.fp32Gflops.toFixed(0)} fp32 / ${l.int8Gops.toFixed(0)} int8 GOP/s`).join(', ')}`,
 );
 const boundLines = Object.entries(bounds).map(
-  ([k, b]) => `  ${k.padEnd(32)} ≤ ${b.samplesPerSec.toFixed(0)} samples/s` +
-    Object.entries(b.vsTorch).map(([batch, r]) => (r === null ? '' : `, ${r.toFixed(2)}× PyTorch at ${batch}`)).join(''),
+  ([k, b]) =>
+    `  ${k.padEnd(32)} ≤ ${b.samplesPerSec.toFixed(0)} samples/s` +
+    Object.entries(b.vsTorch)
+      .map(([batch, r]) => (r === null ? '' : `, ${r.toFixed(2)}× PyTorch at ${batch}`))
+      .join(''),
 );
 process.stdout.write(
   `\nCosmicAI Bench — local engine vs PyTorch, ${datasetSamples} synthetic galaxies (${(datasetBytes / MiB).toFixed(1)} MB), ` +
     `${model.label ?? modelPath}\n` +
     `host: ${host.cpuModel}, ${host.physicalCores} physical / ${host.logicalCores} logical cores, ${(host.ramBytes / 2 ** 30).toFixed(1)} GB, ` +
     `${host.os}, Node ${host.node}, onnxruntime ${host.onnxruntime}` +
-    ('version' in torch ? `, torch ${torch.version} (malloc tuned: ${Object.entries(TORCH_MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` : '') +
+    ('version' in torch
+      ? `, torch ${torch.version} (malloc tuned: ${Object.entries(TORCH_MALLOC_ENV)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')})`
+      : '') +
     `, flags ${host.cpuFlags.join(' ') || '(unknown)'}\n` +
-    `load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (other processes on the host skew every figure)\n\n` +
+    `load average at the end: ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} (other processes on the host skew every figure)\n\n` +
     `matrix kernels (onnxruntime, engine session options):\n${peakLines.join('\n')}\n\n` +
-    formatTable(headers, rows, headers.map(() => true)) + '\n' +
+    formatTable(
+      headers,
+      rows,
+      headers.map(() => true),
+    ) +
+    '\n' +
     ('skipped' in torch ? `\nPyTorch baseline skipped: ${torch.skipped}\n` : '') +
     (spinning && !('error' in spinning)
       ? `\nthread spinning (batch ${spinning.batchSize}, ${spinning.threads} threads): ` +
@@ -534,17 +697,28 @@ process.stdout.write(
         `(${(spinning.on.cpuSeconds / spinning.on.inferenceSeconds).toFixed(2)} cores busy)\n`
       : '') +
     (memory.length ? `\nmemory case (fp32, ${cores} threads):\n${memoryLines.join('\n')}\n` : '') +
-    (boundLines.length ? `\nbounds on this CPU (what the measured kernels allow, every other op taken as free):\n${boundLines.join('\n')}\n` : '') +
+    (boundLines.length
+      ? `\nbounds on this CPU (what the measured kernels allow, every other op taken as free):\n${boundLines.join('\n')}\n`
+      : '') +
     `\ntargets (issue 7):\n` +
-    Object.entries(targets).map(([k, t]) => `  ${k.padEnd(34)} ${t.target.padEnd(20)} ${t.measured}${t.met === null ? '' : t.met ? '  met' : '  NOT met'}`).join('\n') + '\n\n' +
+    Object.entries(targets)
+      .map(
+        ([k, t]) =>
+          `  ${k.padEnd(34)} ${t.target.padEnd(20)} ${t.measured}${t.met === null ? '' : t.met ? '  met' : '  NOT met'}`,
+      )
+      .join('\n') +
+    '\n\n' +
     `GFLOP/s = ${flops === null ? '?' : (flops / 1e6).toFixed(1)} MFLOP per galaxy × samples/s; % peak = GFLOP/s ÷ the matmul peak on the same threads; ` +
-    'peak RSS = the process\'s OS high-water mark; samples/s and s/batch over inference wall time (load excluded); ' +
+    "peak RSS = the process's OS high-water mark; samples/s and s/batch over inference wall time (load excluded); " +
     'load = read + parse + batching of the .pt files (CRC pass, per-batch positioned reads, NaN/Inf count); first batch = runLocal call to the first finished batch (model cached); ' +
     '|Δz| = int8 vs fp32 predictions on the same galaxies; per CPU-s = galaxies per CPU-second of each process over inference ' +
-    '(robust to other load on the host; PyTorch\'s OpenMP idle spinning counts in its CPU time).\n',
+    "(robust to other load on the host; PyTorch's OpenMP idle spinning counts in its CPU time).\n",
 );
 
-const stamp = started.toISOString().replace(/:/g, '').replace(/\.\d+Z$/, 'Z');
+const stamp = started
+  .toISOString()
+  .replace(/:/g, '')
+  .replace(/\.\d+Z$/, 'Z');
 const outFile = values.out ?? path.join(ROOT, 'bench', 'results', `${stamp}.json`);
 await mkdir(path.dirname(outFile), { recursive: true });
 await writeFile(
@@ -558,7 +732,10 @@ await writeFile(
       loadAverage: os.loadavg(),
       dataset: { path: dataDir, files, samples: datasetSamples, bytes: datasetBytes, synthetic: true },
       model: { path: modelPath, label: model.label, parameters: model.parameters, flopsPerSample: flops },
-      torch: 'version' in torch ? { version: torch.version, python: PYTHON, env: TORCH_MALLOC_ENV } : { skipped: torch.skipped },
+      torch:
+        'version' in torch
+          ? { version: torch.version, python: PYTHON, env: TORCH_MALLOC_ENV }
+          : { skipped: torch.skipped },
       matmulPeak: Object.fromEntries(peaks),
       bounds,
       results,

@@ -27,7 +27,9 @@ const batchSize = Number(values['batch-size']);
 const repeat = Number(values.repeat);
 const mode = values.mode;
 if (mode !== 'streamed' && mode !== 'whole') throw new Error(`--mode must be streamed or whole, not '${mode}'`);
-const files = await resolvePartitionFiles(positionals.length ? positionals : ['/tmp/cosmicai-bench/sample-data/large-50000']);
+const files = await resolvePartitionFiles(
+  positionals.length ? positionals : ['/tmp/cosmicai-bench/sample-data/large-50000'],
+);
 const bytes = files.reduce((s, f) => s + fs.statSync(f).size, 0);
 const buffers = allocateBatchBuffers(batchSize);
 
@@ -74,13 +76,19 @@ const rates: number[] = [];
 for (let r = 0; r < repeat; r++) {
   const { seconds, samples } = await pass();
   rates.push(bytes / 1e9 / seconds);
-  process.stderr.write(`pass ${r + 1}: ${samples} galaxies, ${seconds.toFixed(3)} s (open ${openSeconds.toFixed(3)} s), ${rates.at(-1)!.toFixed(2)} GB/s\n`);
+  process.stderr.write(
+    `pass ${r + 1}: ${samples} galaxies, ${seconds.toFixed(3)} s (open ${openSeconds.toFixed(3)} s), ${rates.at(-1)!.toFixed(2)} GB/s\n`,
+  );
 }
 const sorted = [...rates].sort((a, b) => a - b);
 process.stdout.write(
   JSON.stringify({
-    mode, batchSize, files: files.length, bytes,
-    bestGBps: sorted.at(-1), medianGBps: sorted[Math.floor(sorted.length / 2)],
+    mode,
+    batchSize,
+    files: files.length,
+    bytes,
+    bestGBps: sorted.at(-1),
+    medianGBps: sorted[Math.floor(sorted.length / 2)],
     maxRssMb: process.resourceUsage().maxRSS / 1024,
   }) + '\n',
 );

@@ -35,6 +35,7 @@ const { record, table } = await runLocal(
   },
 );
 // The predictions as raw little-endian float32, for the bench's int8-vs-fp32 |Δz|.
-if (values['z-out']) await writeFile(values['z-out'], new Uint8Array(table.zPred.buffer, table.zPred.byteOffset, table.zPred.byteLength));
+if (values['z-out'])
+  await writeFile(values['z-out'], new Uint8Array(table.zPred.buffer, table.zPred.byteOffset, table.zPred.byteLength));
 const { metricDefinitions: _defs, host: _host, ...rest } = record;
 process.stdout.write(JSON.stringify({ ...rest, first_batch_seconds: firstBatchSeconds }) + '\n');

@@ -15,7 +15,9 @@ import { quantizeModel } from '../engine/model/quantize.ts';
 import { Prng } from '../engine/prng.ts';
 import { GALAXIES_PER_SESSION_RUN, engineSessionOptions } from '../engine/run/engine-session.ts';
 
-const { values } = parseArgs({ options: { threads: { type: 'string' }, slice: { type: 'string' }, seconds: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { threads: { type: 'string' }, slice: { type: 'string' }, seconds: { type: 'string' } },
+});
 const threads = Number(values.threads ?? 1);
 const slice = Number(values.slice ?? GALAXIES_PER_SESSION_RUN);
 const seconds = Number(values.seconds ?? 1);
@@ -24,12 +26,22 @@ const rng = new Prng(1);
 /** Best wall seconds of one [m,k]×[k,n] (+ bias) product, timed for about `seconds` after a warm-up run. */
 async function bestSeconds(m: number, k: number, n: number, precision: 'fp32' | 'int8'): Promise<number> {
   const g = new GraphBuilder();
-  const product = g.op('MatMul', ['a', g.weight('w', [k, n], rng.uniform(new Float32Array(k * n), 1 / Math.sqrt(k)))], 'mm');
+  const product = g.op(
+    'MatMul',
+    ['a', g.weight('w', [k, n], rng.uniform(new Float32Array(k * n), 1 / Math.sqrt(k)))],
+    'mm',
+  );
   g.op('Add', [product, g.weight('b', [n], rng.uniform(new Float32Array(n), 0.05))], 'y');
   let bytes = encodeModel(
     modelMessage({
-      graphName: 'kernel_probe', builder: g, inputs: [tensorValueInfo('a', ['m', k])], outputs: [tensorValueInfo('y', ['m', n])],
-      opset: 17, producerVersion: 'bench', docString: 'matrix kernel probe', metadata: {},
+      graphName: 'kernel_probe',
+      builder: g,
+      inputs: [tensorValueInfo('a', ['m', k])],
+      outputs: [tensorValueInfo('y', ['m', n])],
+      opset: 17,
+      producerVersion: 'bench',
+      docString: 'matrix kernel probe',
+      metadata: {},
     }),
   );
   if (precision === 'int8') bytes = quantizeModel(bytes).bytes;
@@ -52,9 +64,15 @@ async function bestSeconds(m: number, k: number, n: number, precision: 'fp32' | 
 
 const gflops = (m: number, k: number, n: number, s: number) => (2 * m * k * n) / s / 1e9;
 
-const peakShapes: Array<[number, number, number]> = [[1024, 1024, 1024], [2048, 2048, 2048], [4096, 1024, 1024], [4096, 512, 512]];
+const peakShapes: Array<[number, number, number]> = [
+  [1024, 1024, 1024],
+  [2048, 2048, 2048],
+  [4096, 1024, 1024],
+  [4096, 512, 512],
+];
 const peakRuns = [];
-for (const [m, k, n] of peakShapes) peakRuns.push({ shape: `${m}x${k}x${n}`, gflops: gflops(m, k, n, await bestSeconds(m, k, n, 'fp32')) });
+for (const [m, k, n] of peakShapes)
+  peakRuns.push({ shape: `${m}x${k}x${n}`, gflops: gflops(m, k, n, await bestSeconds(m, k, n, 'fp32')) });
 
 const TOKENS = 65;
 const rows = TOKENS * slice;
@@ -73,7 +91,12 @@ for (const l of linears) {
   const int8 = await bestSeconds(rows, l.k, l.n, 'int8');
   fp32PerGalaxy += (BLOCKS * fp32) / slice;
   int8PerGalaxy += (BLOCKS * int8) / slice;
-  tokenLinears.push({ ...l, m: rows, fp32Gflops: gflops(rows, l.k, l.n, fp32), int8Gops: gflops(rows, l.k, l.n, int8) });
+  tokenLinears.push({
+    ...l,
+    m: rows,
+    fp32Gflops: gflops(rows, l.k, l.n, fp32),
+    int8Gops: gflops(rows, l.k, l.n, int8),
+  });
 }
 // The peak is the best fp32 rate any of these products reached, the model's own shapes included.
 for (const l of tokenLinears) peakRuns.push({ shape: `${l.m}x${l.k}x${l.n}`, gflops: l.fp32Gflops });

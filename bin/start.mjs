@@ -65,7 +65,10 @@ function tryInstallElectron() {
   if (res.status === 0) return null;
   const text = `${res.stderr ?? ''}\n${res.stdout ?? ''}`;
   const network = /(getaddrinfo \S+ \S+|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|HTTPError[^\n]*|certificate[^\n]*)/;
-  const firstLine = text.split('\n').find((l) => l.trim() && !/^\s+at /.test(l))?.trim();
+  const firstLine = text
+    .split('\n')
+    .find((l) => l.trim() && !/^\s+at /.test(l))
+    ?.trim();
   const reason = network.exec(text)?.[1] ?? (res.error ? res.error.message : (firstLine ?? `exit code ${res.status}`));
   return `the Electron download failed (${reason.slice(0, 160)})`;
 }

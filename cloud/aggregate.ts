@@ -86,7 +86,10 @@ const optional = (ranks: Array<Record<string, unknown>>, key: string): number[] 
   return xs.length === ranks.length && xs.length > 0 ? xs : null;
 };
 
-export function aggregateRanks(ranks: Array<z.infer<typeof AggregatableRankSchema>>, mapDurationSeconds: number | null = null): CloudAggregate {
+export function aggregateRanks(
+  ranks: Array<z.infer<typeof AggregatableRankSchema>>,
+  mapDurationSeconds: number | null = null,
+): CloudAggregate {
   const cpu = ranks.map((r) => r[CPU_TIME]);
   const cpuMean = removeOutliersAndMean(cpu);
   const totalBits = sum(ranks.map((r) => r.throughput_bps * r[CPU_TIME]));
@@ -112,12 +115,15 @@ export function aggregateRanks(ranks: Array<z.infer<typeof AggregatableRankSchem
 }
 
 export const AGGREGATE_DEFINITIONS: Record<string, string> = {
-  [CPU_TIME]: "Per-rank CPU time, averaged after dropping ranks outside 1.5×IQR (quartiles by linear interpolation), as the study's stats.py.",
+  [CPU_TIME]:
+    "Per-rank CPU time, averaged after dropping ranks outside 1.5×IQR (quartiles by linear interpolation), as the study's stats.py.",
   [CPU_MEMORY]: 'Per-rank memory summed over ranks (study).',
   throughput_bps: 'Per-rank throughput summed over ranks (study): the throughput if all ranks ran at once.',
   total_bits: 'Σ over ranks of throughput_bps × total_cpu_time (study).',
   [EXECUTION_TIME]: 'Mean over ranks of seconds per batch.',
   sample_persec: 'Per-rank samples/second summed over ranks.',
-  wall_throughput_bps: "Wall throughput: total_bits ÷ the Map state's duration from the execution history (the study's adjusted throughput).",
-  map_duration_seconds: 'The Distributed Map state: MapStateEntered to MapStateExited (or to the failure) in the execution history.',
+  wall_throughput_bps:
+    "Wall throughput: total_bits ÷ the Map state's duration from the execution history (the study's adjusted throughput).",
+  map_duration_seconds:
+    'The Distributed Map state: MapStateEntered to MapStateExited (or to the failure) in the execution history.',
 };

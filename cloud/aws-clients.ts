@@ -82,7 +82,9 @@ function sourceProvider(profile: StoredProfile, cipher?: SecretCipher): AwsCrede
       // The emulator's key pair is public (s3rver's built-in one): never let it reach a non-loopback endpoint.
       const remote = (['s3', 'sfn', 'sts', 'logs'] as const).filter((s) => !isLoopback(profile.endpoints[s]));
       if (remote.length) {
-        const err = new Error(`Profile '${profile.name}' uses the local emulator's keys, but its ${remote.join(', ')} endpoint(s) are not on this machine (127.0.0.1/localhost). Import the profile the emulator printed, or choose other credentials.`);
+        const err = new Error(
+          `Profile '${profile.name}' uses the local emulator's keys, but its ${remote.join(', ')} endpoint(s) are not on this machine (127.0.0.1/localhost). Import the profile the emulator printed, or choose other credentials.`,
+        );
         return async () => {
           throw Object.assign(err, { name: 'CredentialsProviderError' });
         };
@@ -109,7 +111,10 @@ export function makeClients(profile: StoredProfile, options: ClientOptions = {})
     credentials: credentialsFor(profile, options.cipher),
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     retryMode: options.retryMode ?? 'adaptive',
-    requestHandler: { connectionTimeout: options.connectionTimeoutMs ?? 5_000, requestTimeout: options.requestTimeoutMs ?? 120_000 },
+    requestHandler: {
+      connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+      requestTimeout: options.requestTimeoutMs ?? 120_000,
+    },
   };
   const ep = profile.endpoints ?? {};
   const s3 = new S3Client({
@@ -141,7 +146,10 @@ export function makeClients(profile: StoredProfile, options: ClientOptions = {})
 }
 
 /** The endpoint a service call goes to, for error messages. */
-export function endpointLabel(profile: StoredProfile, service: 's3' | 'sfn' | 'sts' | 'logs' | 'cloudformation'): string {
+export function endpointLabel(
+  profile: StoredProfile,
+  service: 's3' | 'sfn' | 'sts' | 'logs' | 'cloudformation',
+): string {
   const override = profile.endpoints?.[service];
   if (override) return override;
   const host = { s3: 's3', sfn: 'states', sts: 'sts', logs: 'logs', cloudformation: 'cloudformation' }[service];

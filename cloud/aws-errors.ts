@@ -49,7 +49,10 @@ export interface AwsErrorContext {
 const SCRUBBERS: Array<[RegExp, string]> = [
   [/\b(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b/g, '$1…[redacted]'],
   [/(aws_secret_access_key|secretAccessKey|SecretAccessKey|secret_access_key)(["'\s:=]+)[^\s"',}]+/g, '$1$2[redacted]'],
-  [/(aws_session_token|sessionToken|SessionToken|X-Amz-Security-Token|x-amz-security-token)(["'\s:=]+)[^\s"',&}]+/g, '$1$2[redacted]'],
+  [
+    /(aws_session_token|sessionToken|SessionToken|X-Amz-Security-Token|x-amz-security-token)(["'\s:=]+)[^\s"',&}]+/g,
+    '$1$2[redacted]',
+  ],
   [/(Credential=)[^,\s&]+/g, '$1[redacted]'],
   [/(Signature=|X-Amz-Signature=)[0-9a-f]+/gi, '$1[redacted]'],
   [/(Authorization(["'\s:=]+))[^\n"]+/gi, '$1[redacted]'],
@@ -63,7 +66,11 @@ const SCRUBBERS: Array<[RegExp, string]> = [
 const knownSecrets = new Set<string>();
 const MAX_KNOWN_SECRETS = 64;
 
-export function rememberCredentials(c: { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string }): void {
+export function rememberCredentials(c: {
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+}): void {
   for (const v of [c.accessKeyId, c.secretAccessKey, c.sessionToken]) {
     if (!v || v.length < 8 || knownSecrets.has(v)) continue;
     if (knownSecrets.size >= MAX_KNOWN_SECRETS) knownSecrets.delete(knownSecrets.values().next().value!);
@@ -74,7 +81,8 @@ export function rememberCredentials(c: { accessKeyId?: string; secretAccessKey?:
 /** Removes anything that looks like a credential, and every credential value in use, from a text. */
 export function scrubSecrets(text: string, extraSecrets: readonly string[] = []): string {
   let out = text;
-  for (const secret of [...extraSecrets, ...knownSecrets]) if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
+  for (const secret of [...extraSecrets, ...knownSecrets])
+    if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
   for (const [re, rep] of SCRUBBERS) out = out.replace(re, rep);
   return out;
 }
@@ -93,7 +101,18 @@ function errorCode(err: ErrorLike): string {
   return String(err.name && err.name !== 'Error' ? err.name : (err.Code ?? err.code ?? err.name ?? 'Error'));
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'TimeoutError', 'RequestTimeout']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'TimeoutError',
+  'RequestTimeout',
+]);
 
 function networkCode(err: ErrorLike): string | undefined {
   for (let e: ErrorLike | undefined = err, depth = 0; e && depth < 5; e = e.cause as ErrorLike | undefined, depth++) {
@@ -105,7 +124,15 @@ function networkCode(err: ErrorLike): string | undefined {
 
 function where(ctx: AwsErrorContext): string {
   const parts = [ctx.service, ctx.operation].filter(Boolean).join(' ');
-  const on = ctx.bucket ? ` on bucket '${ctx.bucket}'${ctx.key ? ` (key '${ctx.key}')` : ''}` : ctx.stateMachineArn ? ` on ${ctx.stateMachineArn}` : ctx.executionArn ? ` on ${ctx.executionArn}` : ctx.logGroup ? ` on log group ${ctx.logGroup}` : '';
+  const on = ctx.bucket
+    ? ` on bucket '${ctx.bucket}'${ctx.key ? ` (key '${ctx.key}')` : ''}`
+    : ctx.stateMachineArn
+      ? ` on ${ctx.stateMachineArn}`
+      : ctx.executionArn
+        ? ` on ${ctx.executionArn}`
+        : ctx.logGroup
+          ? ` on log group ${ctx.logGroup}`
+          : '';
   return parts ? `${parts}${on}` : on.trim();
 }
 
@@ -118,55 +145,137 @@ export function describeAwsError(error: unknown, ctx: AwsErrorContext = {}): Des
   const at = where(ctx);
   const prefix = at && !ctx.bare ? `${at}: ` : '';
   const profile = ctx.profileName ? `profile '${ctx.profileName}'` : 'this profile';
-  const make = (kind: AwsErrorKind, message: string, hint: string): DescribedAwsError => ({ kind, code, message: scrubSecrets(prefix + message), hint: scrubSecrets(hint) });
+  const make = (kind: AwsErrorKind, message: string, hint: string): DescribedAwsError => ({
+    kind,
+    code,
+    message: scrubSecrets(prefix + message),
+    hint: scrubSecrets(hint),
+  });
 
-  if (code === 'AbortError' || code === 'RequestAbortedError') return make('aborted', 'cancelled.', 'Nothing to do: what finished before the cancel is kept.');
-  const credentialsUnloadable = code === 'CredentialsProviderError' || /Could not load credentials|Unable to find environment variable credentials|Profile \S+ (could not be found|not found)|Could not resolve credentials/i.test(raw);
+  if (code === 'AbortError' || code === 'RequestAbortedError')
+    return make('aborted', 'cancelled.', 'Nothing to do: what finished before the cancel is kept.');
+  const credentialsUnloadable =
+    code === 'CredentialsProviderError' ||
+    /Could not load credentials|Unable to find environment variable credentials|Profile \S+ (could not be found|not found)|Could not resolve credentials/i.test(
+      raw,
+    );
   if (credentialsUnloadable) {
     if (/expired|SSO session/i.test(raw)) {
-      return make('expired-credentials', `the SSO login for ${profile} has expired (${raw}).`, 'Run `aws sso login --profile <name>` and try again.');
+      return make(
+        'expired-credentials',
+        `the SSO login for ${profile} has expired (${raw}).`,
+        'Run `aws sso login --profile <name>` and try again.',
+      );
     }
-    return make('missing-credentials', `no AWS credentials could be loaded for ${profile} (${raw}).`, 'Check the credentials source in the profile: for "profile", the name must exist in ~/.aws/credentials or ~/.aws/config; for "env", set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for "sso", run `aws sso login`.');
+    return make(
+      'missing-credentials',
+      `no AWS credentials could be loaded for ${profile} (${raw}).`,
+      'Check the credentials source in the profile: for "profile", the name must exist in ~/.aws/credentials or ~/.aws/config; for "env", set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for "sso", run `aws sso login`.',
+    );
   }
-  if (code === 'ExpiredToken' || code === 'ExpiredTokenException' || code === 'RequestExpired' || /security token .* expired|token has expired/i.test(raw)) {
-    return make('expired-credentials', 'the AWS credentials have expired.', 'Refresh them (e.g. `aws sso login`, or new temporary keys) and test the connection again.');
+  if (
+    code === 'ExpiredToken' ||
+    code === 'ExpiredTokenException' ||
+    code === 'RequestExpired' ||
+    /security token .* expired|token has expired/i.test(raw)
+  ) {
+    return make(
+      'expired-credentials',
+      'the AWS credentials have expired.',
+      'Refresh them (e.g. `aws sso login`, or new temporary keys) and test the connection again.',
+    );
   }
-  if (code === 'UnrecognizedClientException' || code === 'InvalidClientTokenId' || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || code === 'IncompleteSignature' || code === 'InvalidSignatureException') {
-    return make('invalid-credentials', `the AWS credentials were rejected (${code}).`, 'The access key id or secret is wrong or deactivated: check the keys in the credentials source, and that the region matches the account.');
+  if (
+    code === 'UnrecognizedClientException' ||
+    code === 'InvalidClientTokenId' ||
+    code === 'InvalidAccessKeyId' ||
+    code === 'SignatureDoesNotMatch' ||
+    code === 'IncompleteSignature' ||
+    code === 'InvalidSignatureException'
+  ) {
+    return make(
+      'invalid-credentials',
+      `the AWS credentials were rejected (${code}).`,
+      'The access key id or secret is wrong or deactivated: check the keys in the credentials source, and that the region matches the account.',
+    );
   }
   if (code === 'AccessDenied' || code === 'AccessDeniedException' || code === 'AuthorizationError') {
-    return make('access-denied', `access denied (${raw}).`, 'The IAM identity lacks a permission for this call. Grant it (see docs/cloud.md, "Permissions") or use a profile that has it.');
+    return make(
+      'access-denied',
+      `access denied (${raw}).`,
+      'The IAM identity lacks a permission for this call. Grant it (see docs/cloud.md, "Permissions") or use a profile that has it.',
+    );
   }
   if (status === 403 && !code.startsWith('Throttl')) {
     // HEAD requests get a bare 403: no code says whether the keys or the permissions are wrong.
-    return make('access-denied', 'access denied (HTTP 403 without details).', 'Either the credentials are wrong or the IAM identity lacks a permission for this call: run "Test connection" on the profile to tell which.');
+    return make(
+      'access-denied',
+      'access denied (HTTP 403 without details).',
+      'Either the credentials are wrong or the IAM identity lacks a permission for this call: run "Test connection" on the profile to tell which.',
+    );
   }
   if (code === 'NoSuchBucket' || (code === 'NotFound' && ctx.service === 'S3' && !ctx.key)) {
-    return make('no-such-bucket', `bucket '${ctx.bucket ?? '?'}' does not exist${ctx.endpoint ? ` at ${ctx.endpoint}` : ''}.`, 'Check the bucket name and region in the profile, or create the bucket.');
+    return make(
+      'no-such-bucket',
+      `bucket '${ctx.bucket ?? '?'}' does not exist${ctx.endpoint ? ` at ${ctx.endpoint}` : ''}.`,
+      'Check the bucket name and region in the profile, or create the bucket.',
+    );
   }
   if (code === 'NoSuchKey' || (code === 'NotFound' && ctx.service === 'S3')) {
-    return make('no-such-key', `object not found.`, 'Check the prefix / result path: the object may not have been written yet.');
+    return make(
+      'no-such-key',
+      `object not found.`,
+      'Check the prefix / result path: the object may not have been written yet.',
+    );
   }
   if (code === 'StateMachineDoesNotExist' || (code === 'InvalidArn' && !!ctx.stateMachineArn)) {
-    return make('state-machine-missing', `state machine not found (${code}).`, 'Check the state machine ARN and region in the profile; it must be the CAI state machine deployed in this account.');
+    return make(
+      'state-machine-missing',
+      `state machine not found (${code}).`,
+      'Check the state machine ARN and region in the profile; it must be the CAI state machine deployed in this account.',
+    );
   }
   if (code === 'ExecutionDoesNotExist') {
-    return make('execution-missing', 'execution not found.', 'Check the execution ARN; executions are kept for 90 days.');
+    return make(
+      'execution-missing',
+      'execution not found.',
+      'Check the execution ARN; executions are kept for 90 days.',
+    );
   }
   if (code === 'ResourceNotFoundException' && ctx.service === 'Logs') {
-    return make('log-group-missing', `log group ${ctx.logGroup ?? ''} not found.`, 'Check the inference Lambda name in the profile. A log group appears after the Lambda has run once.');
+    return make(
+      'log-group-missing',
+      `log group ${ctx.logGroup ?? ''} not found.`,
+      'Check the inference Lambda name in the profile. A log group appears after the Lambda has run once.',
+    );
   }
   if (/Throttl|TooManyRequests|SlowDown|RequestLimitExceeded|Rate exceeded/i.test(code + ' ' + raw) || status === 429) {
-    return make('throttled', `AWS is throttling requests (${code}); retries with backoff were exhausted.`, 'Wait a minute and try again, or lower the concurrency; ask AWS for a higher quota if it persists.');
+    return make(
+      'throttled',
+      `AWS is throttling requests (${code}); retries with backoff were exhausted.`,
+      'Wait a minute and try again, or lower the concurrency; ask AWS for a higher quota if it persists.',
+    );
   }
   const net = networkCode(err);
   if (net || /ECONNREFUSED|ENOTFOUND|getaddrinfo|socket hang up|connect ETIMEDOUT|EAI_AGAIN/i.test(raw)) {
-    return make('unreachable', `could not reach ${ctx.endpoint ?? 'the AWS endpoint'} (${net ?? raw}).`, 'Check the network connection, any proxy, the region, and the endpoint override in the profile.');
+    return make(
+      'unreachable',
+      `could not reach ${ctx.endpoint ?? 'the AWS endpoint'} (${net ?? raw}).`,
+      'Check the network connection, any proxy, the region, and the endpoint override in the profile.',
+    );
   }
   if ((status ?? 0) >= 500 || err.$fault === 'server') {
-    return make('server-error', `AWS returned a server error (${code}${status ? `, HTTP ${status}` : ''}) after retries.`, 'This is usually temporary: try again in a moment.');
+    return make(
+      'server-error',
+      `AWS returned a server error (${code}${status ? `, HTTP ${status}` : ''}) after retries.`,
+      'This is usually temporary: try again in a moment.',
+    );
   }
-  return make('unknown', `${code}: ${raw}`, 'See the message above; if it persists, check the profile settings and the AWS console.');
+  return make(
+    'unknown',
+    `${code}: ${raw}`,
+    'See the message above; if it persists, check the profile settings and the AWS console.',
+  );
 }
 
 /** An Error whose message is the described, scrubbed one; keeps the classification for callers. */

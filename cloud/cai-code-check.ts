@@ -13,10 +13,16 @@ export class CodeFolderError extends Error {
 
 export async function checkEntry(codeDir: string, entry: string): Promise<string> {
   const rel = entry.replace(/^\/+/, '');
-  if (!rel || rel.split('/').includes('..')) throw new CodeFolderError(`--entry must be a path inside the code folder (e.g. Inference/inference.py), got '${entry}'.`);
+  if (!rel || rel.split('/').includes('..'))
+    throw new CodeFolderError(
+      `--entry must be a path inside the code folder (e.g. Inference/inference.py), got '${entry}'.`,
+    );
   const file = path.join(codeDir, rel);
   const s = await stat(file).catch(() => null);
-  if (!s?.isFile()) throw new CodeFolderError(`${file} does not exist: --entry names the script inside ${codeDir} that the executor runs (e.g. Inference/inference.py).`);
+  if (!s?.isFile())
+    throw new CodeFolderError(
+      `${file} does not exist: --entry names the script inside ${codeDir} that the executor runs (e.g. Inference/inference.py).`,
+    );
   return rel;
 }
 
@@ -28,7 +34,9 @@ export async function entryPathWarnings(codeDir: string, entry: string, s3Object
   const out: string[] = [];
   for (const folder of expected) {
     if (folder !== lands) {
-      out.push(`${entry} hard-codes /tmp/${folder}/, but the code folder lands at /tmp/${lands}/ in the executor: rename the folder to '${folder}' (and stage it at the bucket root), or every rank may fail.`);
+      out.push(
+        `${entry} hard-codes /tmp/${folder}/, but the code folder lands at /tmp/${lands}/ in the executor: rename the folder to '${folder}' (and stage it at the bucket root), or every rank may fail.`,
+      );
     }
   }
   return out;

@@ -35,7 +35,15 @@ export interface CaiRankPlan {
 const ceil = (a: number, b: number) => Math.floor((a + b - 1) / b);
 
 /** Pure: the initializer's assignment, plus the warnings. `staged` = the keys this run staged (when known). */
-export function caiRankPlan(input: { dataBucket: string; dataPrefix: string; listed: string[]; truncated: boolean; fileLimit: number; worldSize?: number; staged?: string[] }): CaiRankPlan {
+export function caiRankPlan(input: {
+  dataBucket: string;
+  dataPrefix: string;
+  listed: string[];
+  truncated: boolean;
+  fileLimit: number;
+  worldSize?: number;
+  staged?: string[];
+}): CaiRankPlan {
   const files = input.listed.filter((k) => k.endsWith('.pt')).slice(0, input.fileLimit);
   const worldSize = input.worldSize ?? input.fileLimit;
   const ranks: RankAssignment[] = [];
@@ -52,10 +60,16 @@ export function caiRankPlan(input: { dataBucket: string; dataPrefix: string; lis
   if (files.length === 0) warnings.push(`No .pt files under ${where}: every rank would get no data.`);
   const idle = ranks.filter((r) => r.dataPath === null).length;
   if (idle > 0 && files.length > 0) {
-    warnings.push(`${worldSize} ranks for ${files.length} file(s): ranks ${files.length}–${worldSize - 1} get no data; the study's pipeline still invokes (and bills) them, and they write no result.`);
+    warnings.push(
+      `${worldSize} ranks for ${files.length} file(s): ranks ${files.length}–${worldSize - 1} get no data; the study's pipeline still invokes (and bills) them, and they write no result.`,
+    );
   }
-  if (input.truncated) warnings.push(`${where} holds more than the 1,000 keys one listing returns: the initializer only sees the first page (in lexicographic order).`);
-  if (files.length < input.fileLimit && files.length > 0) warnings.push(`file_limit is ${input.fileLimit} but only ${files.length} .pt file(s) are listed under ${where}.`);
+  if (input.truncated)
+    warnings.push(
+      `${where} holds more than the 1,000 keys one listing returns: the initializer only sees the first page (in lexicographic order).`,
+    );
+  if (files.length < input.fileLimit && files.length > 0)
+    warnings.push(`file_limit is ${input.fileLimit} but only ${files.length} .pt file(s) are listed under ${where}.`);
   if (input.staged) {
     const chosen = new Set(files);
     const staged = new Set(input.staged);
@@ -67,7 +81,17 @@ export function caiRankPlan(input: { dataBucket: string; dataPrefix: string; lis
       );
     }
   }
-  return { dataBucket: input.dataBucket, dataPrefix: input.dataPrefix, listed: input.listed, truncated: input.truncated, fileLimit: input.fileLimit, worldSize, files, ranks, warnings };
+  return {
+    dataBucket: input.dataBucket,
+    dataPrefix: input.dataPrefix,
+    listed: input.listed,
+    truncated: input.truncated,
+    fileLimit: input.fileLimit,
+    worldSize,
+    files,
+    ranks,
+    warnings,
+  };
 }
 
 /** Lists the prefix once, as the initializer does, and plans. */
@@ -76,7 +100,15 @@ export async function planCaiRun(s3: S3Client, payload: CaiPayload, staged?: str
     s3.send(new ListObjectsV2Command({ Bucket: payload.data_bucket, Prefix: payload.data_prefix })),
   );
   const listed = (page.Contents ?? []).map((o) => o.Key ?? '').filter((k) => k.endsWith('.pt'));
-  return caiRankPlan({ dataBucket: payload.data_bucket, dataPrefix: payload.data_prefix, listed, truncated: !!page.IsTruncated, fileLimit: payload.file_limit, worldSize: payload.world_size, staged });
+  return caiRankPlan({
+    dataBucket: payload.data_bucket,
+    dataPrefix: payload.data_prefix,
+    listed,
+    truncated: !!page.IsTruncated,
+    fileLimit: payload.file_limit,
+    worldSize: payload.world_size,
+    staged,
+  });
 }
 
 /** Counts the `.pt` partitions directly under a prefix (all pages): the default `file_limit` when nothing was staged now. */
@@ -84,8 +116,11 @@ export async function countStagedPartitions(s3: S3Client, bucket: string, prefix
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await awsCall({ service: 'S3', operation: 'ListObjectsV2', bucket }, () => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })));
-    for (const o of page.Contents ?? []) if (o.Key?.endsWith('.pt') && !o.Key.slice(prefix.length).includes('/')) keys.push(o.Key);
+    const page = await awsCall({ service: 'S3', operation: 'ListObjectsV2', bucket }, () =>
+      s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })),
+    );
+    for (const o of page.Contents ?? [])
+      if (o.Key?.endsWith('.pt') && !o.Key.slice(prefix.length).includes('/')) keys.push(o.Key);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return keys;

@@ -1,6 +1,11 @@
 import type { AwsClients } from './aws-clients.ts';
 import { CloudError } from './aws-errors.ts';
-import { CloudRunRecordSchema, type CloudRunRecord, type CloudRunStatus, type LambdaUsage } from '../base/cloud-run-record.ts';
+import {
+  CloudRunRecordSchema,
+  type CloudRunRecord,
+  type CloudRunStatus,
+  type LambdaUsage,
+} from '../base/cloud-run-record.ts';
 import { CLOUD_METRIC_DEFINITIONS, headlineMetrics } from './cloud-metrics.ts';
 import { logGroupName } from './connection-test.ts';
 import { startExecution, type StartedExecution } from './execution.ts';
@@ -28,7 +33,12 @@ export type CloudRunEvent =
 
 /** Where finished runs are recorded. app/node's HistoryStore fits this shape. */
 export interface RunHistorySink {
-  create(init: { kind: string; name: string; params: Record<string, unknown>; headline?: Record<string, unknown> }): Promise<{ id: string }>;
+  create(init: {
+    kind: string;
+    name: string;
+    params: Record<string, unknown>;
+    headline?: Record<string, unknown>;
+  }): Promise<{ id: string }>;
   finish(
     id: string,
     fin: {
@@ -50,21 +60,39 @@ export interface FollowOptions {
   onEvent?: (e: CloudRunEvent) => void;
 }
 
-export async function launch(clients: AwsClients, payload: CaiPayload, onEvent?: (e: CloudRunEvent) => void): Promise<StartedExecution> {
+export async function launch(
+  clients: AwsClients,
+  payload: CaiPayload,
+  onEvent?: (e: CloudRunEvent) => void,
+): Promise<StartedExecution> {
   const started = await startExecution(clients.sfn, clients.profile.stateMachineArn, payload);
-  onEvent?.({ type: 'started', executionArn: started.executionArn, name: started.name, resultPath: payload.result_path });
+  onEvent?.({
+    type: 'started',
+    executionArn: started.executionArn,
+    name: started.name,
+    resultPath: payload.result_path,
+  });
   return started;
 }
 
 /** Follows an execution until it ends (or the signal aborts: then the last snapshot, execution untouched). */
-export async function follow(clients: AwsClients, executionArn: string, opts: FollowOptions = {}): Promise<ExecutionSnapshot> {
+export async function follow(
+  clients: AwsClients,
+  executionArn: string,
+  opts: FollowOptions = {},
+): Promise<ExecutionSnapshot> {
   const stopTail = new AbortController();
   const onOuterAbort = () => stopTail.abort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let tail: Promise<void> = Promise.resolve();
   try {
     if (opts.tailLogs !== false) {
-      const first = await snapshotExecution(clients.sfn, executionArn, { lastFailed: Number.MAX_SAFE_INTEGER }, opts.signal);
+      const first = await snapshotExecution(
+        clients.sfn,
+        executionArn,
+        { lastFailed: Number.MAX_SAFE_INTEGER },
+        opts.signal,
+      );
       const start = first.startDate ? Date.parse(first.startDate) - 60_000 : Date.now() - 60_000;
       tail = tailLogs(clients.logs, {
         logGroupName: logGroupName(clients.profile.inferenceLambdaName),
@@ -75,7 +103,10 @@ export async function follow(clients: AwsClients, executionArn: string, opts: Fo
         onNotice: (message) => opts.onEvent?.({ type: 'notice', message }),
       }).catch((err: unknown) => {
         // The log tail is a view: losing it must not lose the run.
-        opts.onEvent?.({ type: 'notice', message: `Log tail stopped: ${err instanceof Error ? err.message : String(err)}` });
+        opts.onEvent?.({
+          type: 'notice',
+          message: `Log tail stopped: ${err instanceof Error ? err.message : String(err)}`,
+        });
       });
     }
     try {
@@ -83,11 +114,21 @@ export async function follow(clients: AwsClients, executionArn: string, opts: Fo
         intervalMs: opts.intervalMs,
         signal: opts.signal,
         onUpdate: (snapshot) => opts.onEvent?.({ type: 'status', snapshot }),
-        onTransientError: (err) => opts.onEvent?.({ type: 'notice', message: `Status temporarily unavailable (${err.message}); still polling.` }),
+        onTransientError: (err) =>
+          opts.onEvent?.({
+            type: 'notice',
+            message: `Status temporarily unavailable (${err.message}); still polling.`,
+          }),
       });
     } catch (err) {
       // Losing contact is not the execution failing: say how to pick it up again.
-      if (err instanceof CloudError) throw new CloudError({ kind: err.kind, code: err.code, message: `Lost contact with ${executionArn}: ${err.detail}`, hint: `${err.hint} The execution may still be running: re-attach with its ARN once the connection is back.` });
+      if (err instanceof CloudError)
+        throw new CloudError({
+          kind: err.kind,
+          code: err.code,
+          message: `Lost contact with ${executionArn}: ${err.detail}`,
+          hint: `${err.hint} The execution may still be running: re-attach with its ARN once the connection is back.`,
+        });
       throw err;
     }
   } finally {
@@ -145,33 +186,65 @@ export const CAI_SUMMARIZER_BUCKET = 'cosmicai-data';
  * This execution's REPORT lines, by request id (cloud/report-attribution.ts). CloudWatch delivers log events
  * seconds (sometimes minutes) after an invocation ends: waits up to reportWaitMs for one line per invoked rank.
  */
-async function readLambdaUsage(clients: AwsClients, snapshot: ExecutionSnapshot, resultPath: string, ranks: number[], opts: BuildRecordOptions): Promise<RankAttribution | null> {
+async function readLambdaUsage(
+  clients: AwsClients,
+  snapshot: ExecutionSnapshot,
+  resultPath: string,
+  ranks: number[],
+  opts: BuildRecordOptions,
+): Promise<RankAttribution | null> {
   if (!snapshot.startDate || ranks.length === 0) return null;
   const group = logGroupName(clients.profile.inferenceLambdaName);
   const from = Date.parse(snapshot.startDate) - 60_000;
   const items = snapshot.items;
   // Ranks that were never invoked (the execution failed or stopped first) will never have a line: do not wait for them.
-  const expected = snapshot.status === 'SUCCEEDED' || !items ? ranks.length : Math.min(ranks.length, items.succeeded + items.failed);
+  const expected =
+    snapshot.status === 'SUCCEEDED' || !items ? ranks.length : Math.min(ranks.length, items.succeeded + items.failed);
   const deadline = Date.now() + (opts.reportWaitMs ?? 45_000);
   try {
     for (;;) {
       const to = (snapshot.stopDate ? Date.parse(snapshot.stopDate) : Date.now()) + 60_000;
-      const got = await readRankAttribution(clients.logs, group, { start: from, end: to }, resultPath, ranks, opts.signal);
+      const got = await readRankAttribution(
+        clients.logs,
+        group,
+        { start: from, end: to },
+        resultPath,
+        ranks,
+        opts.signal,
+      );
       if (got.perRank.length >= expected || Date.now() >= deadline || opts.signal?.aborted) {
-        if (got.missing.length) opts.onEvent?.({ type: 'notice', message: `No REPORT line in ${group} for rank(s) ${got.missing.join(', ')} of this execution (yet); their Lambda usage is missing.` });
+        if (got.missing.length)
+          opts.onEvent?.({
+            type: 'notice',
+            message: `No REPORT line in ${group} for rank(s) ${got.missing.join(', ')} of this execution (yet); their Lambda usage is missing.`,
+          });
         return got;
       }
       await sleep(Math.min(2_000, Math.max(0, deadline - Date.now())), opts.signal);
     }
   } catch (err) {
-    opts.onEvent?.({ type: 'notice', message: `Lambda REPORT lines unavailable: ${err instanceof CloudError ? err.message : String(err)}` });
+    opts.onEvent?.({
+      type: 'notice',
+      message: `Lambda REPORT lines unavailable: ${err instanceof CloudError ? err.message : String(err)}`,
+    });
     return null;
   }
 }
 
 /** Where the results are: the study's ranks write to data_bucket, its summarizer to cosmicai-data; ours to bucket. */
-async function readRunResults(clients: AwsClients, target: PipelineTarget, payload: CaiPayload, resultPath: string, mapSeconds: number | null): Promise<{ results: RunResults; lookedIn: string[] }> {
-  const bucket = target === 'cai' ? String(payload.data_bucket ?? clients.profile.dataBucket ?? clients.profile.bucket) : typeof payload.bucket === 'string' ? payload.bucket : clients.profile.bucket;
+async function readRunResults(
+  clients: AwsClients,
+  target: PipelineTarget,
+  payload: CaiPayload,
+  resultPath: string,
+  mapSeconds: number | null,
+): Promise<{ results: RunResults; lookedIn: string[] }> {
+  const bucket =
+    target === 'cai'
+      ? String(payload.data_bucket ?? clients.profile.dataBucket ?? clients.profile.bucket)
+      : typeof payload.bucket === 'string'
+        ? payload.bucket
+        : clients.profile.bucket;
   const results = await readResults(clients.s3, bucket, resultPath, mapSeconds);
   const lookedIn = [`s3://${bucket}/${resultPath}/`];
   if (target === 'cai' && results.combined === null && bucket !== CAI_SUMMARIZER_BUCKET) {
@@ -183,7 +256,11 @@ async function readRunResults(clients: AwsClients, target: PipelineTarget, paylo
       // Not readable there either; the problem below says where we looked.
     }
   }
-  if (results.combined === null) results.problems.push({ key: `${resultPath}/${COMBINED_FILE}`, problem: `combined_data.json not found; looked in ${lookedIn.join(' and ')}` });
+  if (results.combined === null)
+    results.problems.push({
+      key: `${resultPath}/${COMBINED_FILE}`,
+      problem: `combined_data.json not found; looked in ${lookedIn.join(' and ')}`,
+    });
   return { results, lookedIn };
 }
 
@@ -192,12 +269,20 @@ const rankFromKey = (key: string): number | null => {
   return m ? Number(m[1]) : null;
 };
 
-export async function buildRecord(clients: AwsClients, snapshot: ExecutionSnapshot, id: string, options: BuildRecordOptions | ((e: CloudRunEvent) => void) = {}): Promise<CloudRunRecord> {
+export async function buildRecord(
+  clients: AwsClients,
+  snapshot: ExecutionSnapshot,
+  id: string,
+  options: BuildRecordOptions | ((e: CloudRunEvent) => void) = {},
+): Promise<CloudRunRecord> {
   const opts: BuildRecordOptions = typeof options === 'function' ? { onEvent: options } : options;
   const p = clients.profile;
   const payload = (snapshot.input && typeof snapshot.input === 'object' ? snapshot.input : {}) as CaiPayload;
   const resultPath = typeof payload.result_path === 'string' ? payload.result_path : '';
-  if (!resultPath) throw new Error(`Execution ${snapshot.executionArn} has no result_path in its input; it was not started with a CAI payload.`);
+  if (!resultPath)
+    throw new Error(
+      `Execution ${snapshot.executionArn} has no result_path in its input; it was not started with a CAI payload.`,
+    );
   const target = (await resolveTarget(clients)).target;
   const { results, lookedIn } = await readRunResults(clients, target, payload, resultPath, snapshot.mapDurationSeconds);
   const bucket = results.bucket;
@@ -205,11 +290,20 @@ export async function buildRecord(clients: AwsClients, snapshot: ExecutionSnapsh
   try {
     ranks = executionRanks(await getFullHistory(clients.sfn, snapshot.executionArn, opts.signal), target);
   } catch (err) {
-    opts.onEvent?.({ type: 'notice', message: `Could not read the execution's rank list: ${err instanceof Error ? err.message : String(err)}` });
+    opts.onEvent?.({
+      type: 'notice',
+      message: `Could not read the execution's rank list: ${err instanceof Error ? err.message : String(err)}`,
+    });
   }
   const written = new Set(results.rankKeys.map(rankFromKey).filter((r): r is number => r !== null));
   const failed = new Set(snapshot.failedRanks.map((f) => Number(f.rank)));
-  const attribution = await readLambdaUsage(clients, snapshot, resultPath, (ranks ?? []).map((r) => r.rank), opts);
+  const attribution = await readLambdaUsage(
+    clients,
+    snapshot,
+    resultPath,
+    (ranks ?? []).map((r) => r.rank),
+    opts,
+  );
   const lambda = attribution ? lambdaUsage(attribution.perRank) : null;
   const devices = [...new Set(results.ranks.map((r) => r.device).filter((d): d is string => typeof d === 'string'))];
   const record: CloudRunRecord = {
@@ -218,7 +312,13 @@ export async function buildRecord(clients: AwsClients, snapshot: ExecutionSnapsh
     status: recordStatus(snapshot.status),
     started: snapshot.startDate ?? new Date().toISOString(),
     finished: snapshot.stopDate,
-    profile: { name: p.name, region: p.region, lambdaMemoryMb: p.lambdaMemoryMb, architecture: p.architecture, inferenceLambdaName: p.inferenceLambdaName },
+    profile: {
+      name: p.name,
+      region: p.region,
+      lambdaMemoryMb: p.lambdaMemoryMb,
+      architecture: p.architecture,
+      inferenceLambdaName: p.inferenceLambdaName,
+    },
     stateMachineArn: snapshot.stateMachineArn ?? p.stateMachineArn,
     executionArn: snapshot.executionArn,
     executionName: snapshot.name ?? snapshot.executionArn.split(':').pop() ?? '',
@@ -243,7 +343,9 @@ export async function buildRecord(clients: AwsClients, snapshot: ExecutionSnapsh
       ? {
           rank_plan: ranks.map((r) => ({ rank: r.rank, dataPath: r.dataPath })),
           ranks_without_data: ranks.filter((r) => !r.hasData).map((r) => r.rank),
-          ranks_missing_results: ranks.filter((r) => r.hasData && !written.has(r.rank) && !failed.has(r.rank)).map((r) => r.rank),
+          ranks_missing_results: ranks
+            .filter((r) => r.hasData && !written.has(r.rank) && !failed.has(r.rank))
+            .map((r) => r.rank),
         }
       : {}),
     ...(attribution ? { lambda_per_rank: attribution.perRank, lambda_missing_ranks: attribution.missing } : {}),
@@ -253,8 +355,21 @@ export async function buildRecord(clients: AwsClients, snapshot: ExecutionSnapsh
 }
 
 /** Saves a finished record into the history (one entry; the ranks as its partitions). */
-export async function saveToHistory(history: RunHistorySink, record: CloudRunRecord, name?: string, existingId?: string): Promise<string> {
-  const id = existingId ?? (await history.create({ kind: 'cloud', name: name ?? defaultRunName(record), params: { executionArn: record.executionArn, profile: record.profile.name, payload: record.payload } })).id;
+export async function saveToHistory(
+  history: RunHistorySink,
+  record: CloudRunRecord,
+  name?: string,
+  existingId?: string,
+): Promise<string> {
+  const id =
+    existingId ??
+    (
+      await history.create({
+        kind: 'cloud',
+        name: name ?? defaultRunName(record),
+        params: { executionArn: record.executionArn, profile: record.profile.name, payload: record.payload },
+      })
+    ).id;
   const stored = { ...record, id };
   await history.finish(id, {
     status: historyStatus(record.status),
@@ -266,7 +381,10 @@ export async function saveToHistory(history: RunHistorySink, record: CloudRunRec
       samplesPerSec: record.sample_persec ?? undefined,
       data: `s3://${String(record.payload.data_bucket ?? record.bucket)}/${String(record.payload.data_prefix ?? '')}`,
     },
-    error: record.status === 'completed' ? null : { code: record.error ?? record.status.toUpperCase(), message: runErrorMessage(record) },
+    error:
+      record.status === 'completed'
+        ? null
+        : { code: record.error ?? record.status.toUpperCase(), message: runErrorMessage(record) },
   });
   return id;
 }
@@ -276,7 +394,14 @@ export function defaultRunName(record: Pick<CloudRunRecord, 'profile' | 'payload
 }
 
 export function runErrorMessage(r: CloudRunRecord): string {
-  const ranks = r.failed_ranks.map((f) => `rank ${f.rank ?? `#${f.index ?? '?'}`}: ${f.error}${f.cause ? ` (${f.cause.slice(0, 300)})` : ''}`);
-  const head = r.status === 'aborted' ? 'The execution was stopped.' : r.status === 'timed_out' ? 'The execution timed out.' : `The execution failed${r.error ? ` (${r.error})` : ''}.`;
+  const ranks = r.failed_ranks.map(
+    (f) => `rank ${f.rank ?? `#${f.index ?? '?'}`}: ${f.error}${f.cause ? ` (${f.cause.slice(0, 300)})` : ''}`,
+  );
+  const head =
+    r.status === 'aborted'
+      ? 'The execution was stopped.'
+      : r.status === 'timed_out'
+        ? 'The execution timed out.'
+        : `The execution failed${r.error ? ` (${r.error})` : ''}.`;
   return [head, ...ranks, `${r.ranks} rank result(s) were kept.`].join(' ');
 }

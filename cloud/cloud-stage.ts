@@ -6,7 +6,15 @@ import { checkEntry, CodeFolderError, entryPathWarnings } from './cai-code-check
 import type { PipelineTarget } from './pipeline-target.ts';
 import { dataPrefixFor } from './payload.ts';
 import { preparePartitions } from './staged-partitions.ts';
-import { ensureFolderMarkers, stageCodeFolder, stageFiles, stagePartitionFolder, type StageOptions, type StageProgress, type StageReport } from './staging.ts';
+import {
+  ensureFolderMarkers,
+  stageCodeFolder,
+  stageFiles,
+  stagePartitionFolder,
+  type StageOptions,
+  type StageProgress,
+  type StageReport,
+} from './staging.ts';
 
 /**
  * "Stage" for a cloud run, in the study's layout:
@@ -63,14 +71,21 @@ export async function stageForRun(clients: AwsClients, req: StageRequest): Promi
   const dataBucket = p.dataBucket ?? p.bucket;
   // Multipart resume state lives in the app's data folder, so an upload cut by a crash resumes after a restart.
   const resumeDir = path.join(req.dataDir, 'uploads');
-  const opts = (step: 'code' | 'data'): StageOptions => ({ signal: req.signal, partSize: req.partSize, resumeDir, onProgress: (progress) => req.onProgress?.({ step, progress }) });
+  const opts = (step: 'code' | 'data'): StageOptions => ({
+    signal: req.signal,
+    partSize: req.partSize,
+    resumeDir,
+    onProgress: (progress) => req.onProgress?.({ step, progress }),
+  });
 
   req.onProgress?.({ step: 'folders' });
   await ensureFolderMarkers(clients.s3, p.bucket, [p.scriptsPrefix, p.resultsPrefix]);
 
   const warnings: string[] = [];
   if (req.target === 'cai' && !(req.code && 'dir' in req.code && req.entry)) {
-    throw new CodeFolderError("The study's CAI pipeline runs a Python script from a code folder: give the folder and its entry script (CLI: --code DIR --entry Inference/inference.py).");
+    throw new CodeFolderError(
+      "The study's CAI pipeline runs a Python script from a code folder: give the folder and its entry script (CLI: --code DIR --entry Inference/inference.py).",
+    );
   }
   const code = req.code ?? { modelFile: await ensureReferenceModel(req.dataDir) };
   let s3ObjectName: string;
@@ -90,24 +105,63 @@ export async function stageForRun(clients: AwsClients, req: StageRequest): Promi
     const staged = await stageCodeFolder(clients.s3, p.bucket, p.scriptsPrefix, code.dir, opts('code'));
     s3ObjectName = staged.s3ObjectName;
     objectType = 'folder';
-    if (!staged.modelKey) throw new Error(`${code.dir} must hold exactly one .onnx model (the inference Lambda loads it); it holds none or several. Pass the model file instead, or edit "script" in the payload.`);
+    if (!staged.modelKey)
+      throw new Error(
+        `${code.dir} must hold exactly one .onnx model (the inference Lambda loads it); it holds none or several. Pass the model file instead, or edit "script" in the payload.`,
+      );
     script = `/tmp/${staged.modelKey}`;
     codeReport = staged.report;
   } else {
-    if (!code.modelFile.toLowerCase().endsWith('.onnx')) throw new Error(`${code.modelFile} is not an .onnx model file.`);
+    if (!code.modelFile.toLowerCase().endsWith('.onnx'))
+      throw new Error(`${code.modelFile} is not an .onnx model file.`);
     s3ObjectName = `${p.scriptsPrefix}${path.basename(code.modelFile)}`;
     objectType = 'file';
     script = `/tmp/${s3ObjectName}`;
-    codeReport = await stageFiles(clients.s3, p.bucket, [{ localPath: code.modelFile, key: s3ObjectName }], opts('code'));
+    codeReport = await stageFiles(
+      clients.s3,
+      p.bucket,
+      [{ localPath: code.modelFile, key: s3ObjectName }],
+      opts('code'),
+    );
   }
   const dataPrefix = dataPrefixFor(p, req.partitionMb);
-  const base = { bucket: p.bucket, dataBucket, s3ObjectName, objectType, script, dataPrefix, partitionMb: req.partitionMb, code: codeReport, warnings, dataKeys: [] as string[] };
-  if (codeReport.cancelled) return { ...base, partitions: 0, samples: 0, partitionsReused: false, data: null, cancelled: true };
+  const base = {
+    bucket: p.bucket,
+    dataBucket,
+    s3ObjectName,
+    objectType,
+    script,
+    dataPrefix,
+    partitionMb: req.partitionMb,
+    code: codeReport,
+    warnings,
+    dataKeys: [] as string[],
+  };
+  if (codeReport.cancelled)
+    return { ...base, partitions: 0, samples: 0, partitionsReused: false, data: null, cancelled: true };
 
   const dataset = req.dataset ?? (await ensureDefaultSampleData(req.dataDir));
-  const parts = await preparePartitions(dataset, req.partitionMb, req.dataDir, (written, total) => req.onProgress?.({ step: 'partition', written, total }));
-  if (req.signal?.aborted) return { ...base, partitions: parts.files.length, samples: parts.samples, partitionsReused: parts.reused, data: null, cancelled: true };
+  const parts = await preparePartitions(dataset, req.partitionMb, req.dataDir, (written, total) =>
+    req.onProgress?.({ step: 'partition', written, total }),
+  );
+  if (req.signal?.aborted)
+    return {
+      ...base,
+      partitions: parts.files.length,
+      samples: parts.samples,
+      partitionsReused: parts.reused,
+      data: null,
+      cancelled: true,
+    };
   const data = await stagePartitionFolder(clients.s3, dataBucket, dataPrefix, parts.dir, opts('data'));
   const dataKeys = parts.files.map((f) => `${dataPrefix}${path.basename(f)}`);
-  return { ...base, dataKeys, partitions: parts.files.length, samples: parts.samples, partitionsReused: parts.reused, data, cancelled: data.cancelled };
+  return {
+    ...base,
+    dataKeys,
+    partitions: parts.files.length,
+    samples: parts.samples,
+    partitionsReused: parts.reused,
+    data,
+    cancelled: data.cancelled,
+  };
 }

@@ -27,7 +27,13 @@ export function logGroupName(lambdaName: string): string {
 export async function testConnection(clients: AwsClients): Promise<ConnectionCheck[]> {
   const p = clients.profile;
   const group = logGroupName(p.inferenceLambdaName);
-  const run = async (name: CheckName, label: string, service: 'sts' | 's3' | 'sfn' | 'logs', fn: () => Promise<string>, ctx: Parameters<typeof describeAwsError>[1]): Promise<ConnectionCheck> => {
+  const run = async (
+    name: CheckName,
+    label: string,
+    service: 'sts' | 's3' | 'sfn' | 'logs',
+    fn: () => Promise<string>,
+    ctx: Parameters<typeof describeAwsError>[1],
+  ): Promise<ConnectionCheck> => {
     try {
       return { name, label, ok: true, detail: await fn() };
     } catch (err) {
@@ -37,32 +43,67 @@ export async function testConnection(clients: AwsClients): Promise<ConnectionChe
     }
   };
   return Promise.all([
-    run('identity', 'STS GetCallerIdentity', 'sts', async () => {
-      const id = await clients.sts.send(new GetCallerIdentityCommand({}));
-      return `signed in as ${id.Arn ?? id.UserId ?? 'unknown'} (account ${id.Account ?? '?'})`;
-    }, { service: 'STS', operation: 'GetCallerIdentity' }),
-    run('bucket', `S3 bucket ${p.bucket}`, 's3', async () => {
-      // ListObjectsV2 first: its error body names the problem (HEAD responses carry no error code).
-      const list = await clients.s3.send(new ListObjectsV2Command({ Bucket: p.bucket, MaxKeys: 1 }));
-      await clients.s3.send(new HeadBucketCommand({ Bucket: p.bucket }));
-      return `bucket reachable and listable (${(list.KeyCount ?? 0) > 0 ? 'has objects' : 'empty'})`;
-    }, { service: 'S3', operation: 'ListObjectsV2/HeadBucket', bucket: p.bucket }),
-    run('state-machine', 'Step Functions state machine', 'sfn', async () => {
-      const sm = await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: p.stateMachineArn }));
-      const d = detectTarget(sm.definition ?? '');
-      const kind = d.target === 'cai' ? "the study's CAI pipeline" : d.target === 'cosmicai' ? 'the CosmicAI Bench stack' : 'an unrecognised pipeline';
-      if (p.target && d.target && p.target !== d.target) {
-        throw new CheckFailure(`'${sm.name}' runs ${kind} (${d.reason}), but the profile says ${p.target === 'cai' ? "the study's CAI pipeline" : 'the CosmicAI Bench stack'}.`, `Set the profile's pipeline to "${d.target}", or point it at the other state machine.`);
-      }
-      return `found '${sm.name}' (${sm.type ?? 'STANDARD'}, ${sm.status ?? 'ACTIVE'}): runs ${kind} — ${d.reason}`;
-    }, { service: 'SFN', operation: 'DescribeStateMachine', stateMachineArn: p.stateMachineArn }),
-    run('log-group', `CloudWatch log group ${group}`, 'logs', async () => {
-      const out = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: group, limit: 5 }));
-      if (!(out.logGroups ?? []).some((g) => g.logGroupName === group)) {
-        throw new CheckFailure(`log group ${group} does not exist.`, `Check the inference Lambda name ('${p.inferenceLambdaName}') in the profile. The group is created the first time the Lambda runs, so this is expected before any run.`);
-      }
-      return `log group exists`;
-    }, { service: 'Logs', operation: 'DescribeLogGroups', logGroup: group }),
+    run(
+      'identity',
+      'STS GetCallerIdentity',
+      'sts',
+      async () => {
+        const id = await clients.sts.send(new GetCallerIdentityCommand({}));
+        return `signed in as ${id.Arn ?? id.UserId ?? 'unknown'} (account ${id.Account ?? '?'})`;
+      },
+      { service: 'STS', operation: 'GetCallerIdentity' },
+    ),
+    run(
+      'bucket',
+      `S3 bucket ${p.bucket}`,
+      's3',
+      async () => {
+        // ListObjectsV2 first: its error body names the problem (HEAD responses carry no error code).
+        const list = await clients.s3.send(new ListObjectsV2Command({ Bucket: p.bucket, MaxKeys: 1 }));
+        await clients.s3.send(new HeadBucketCommand({ Bucket: p.bucket }));
+        return `bucket reachable and listable (${(list.KeyCount ?? 0) > 0 ? 'has objects' : 'empty'})`;
+      },
+      { service: 'S3', operation: 'ListObjectsV2/HeadBucket', bucket: p.bucket },
+    ),
+    run(
+      'state-machine',
+      'Step Functions state machine',
+      'sfn',
+      async () => {
+        const sm = await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: p.stateMachineArn }));
+        const d = detectTarget(sm.definition ?? '');
+        const kind =
+          d.target === 'cai'
+            ? "the study's CAI pipeline"
+            : d.target === 'cosmicai'
+              ? 'the CosmicAI Bench stack'
+              : 'an unrecognised pipeline';
+        if (p.target && d.target && p.target !== d.target) {
+          throw new CheckFailure(
+            `'${sm.name}' runs ${kind} (${d.reason}), but the profile says ${p.target === 'cai' ? "the study's CAI pipeline" : 'the CosmicAI Bench stack'}.`,
+            `Set the profile's pipeline to "${d.target}", or point it at the other state machine.`,
+          );
+        }
+        return `found '${sm.name}' (${sm.type ?? 'STANDARD'}, ${sm.status ?? 'ACTIVE'}): runs ${kind} — ${d.reason}`;
+      },
+      { service: 'SFN', operation: 'DescribeStateMachine', stateMachineArn: p.stateMachineArn },
+    ),
+    run(
+      'log-group',
+      `CloudWatch log group ${group}`,
+      'logs',
+      async () => {
+        const out = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: group, limit: 5 }));
+        if (!(out.logGroups ?? []).some((g) => g.logGroupName === group)) {
+          throw new CheckFailure(
+            `log group ${group} does not exist.`,
+            `Check the inference Lambda name ('${p.inferenceLambdaName}') in the profile. The group is created the first time the Lambda runs, so this is expected before any run.`,
+          );
+        }
+        return `log group exists`;
+      },
+      { service: 'Logs', operation: 'DescribeLogGroups', logGroup: group },
+    ),
   ]);
 }
 

@@ -45,7 +45,11 @@ export class InsecureEndpointError extends Error {
 }
 
 /** Throws InsecureEndpointError when the profile would use a non-loopback http:// endpoint without allowing it. */
-export function checkEndpoints(profile: { name: string; endpoints?: Endpoints; allowInsecureEndpoints?: boolean }): void {
+export function checkEndpoints(profile: {
+  name: string;
+  endpoints?: Endpoints;
+  allowInsecureEndpoints?: boolean;
+}): void {
   if (profile.allowInsecureEndpoints) return;
   const bad = insecureEndpoints(profile.endpoints);
   if (bad.length) throw new InsecureEndpointError(profile.name, bad);

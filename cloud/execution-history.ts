@@ -3,12 +3,19 @@ import { awsCall } from './aws-errors.ts';
 
 /** Reading an execution's history: every page, failed ranks with error + cause, and the Map state's duration. */
 
-export async function getFullHistory(sfn: SFNClient, executionArn: string, signal?: AbortSignal): Promise<HistoryEvent[]> {
+export async function getFullHistory(
+  sfn: SFNClient,
+  executionArn: string,
+  signal?: AbortSignal,
+): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
     const page = await awsCall({ service: 'SFN', operation: 'GetExecutionHistory', executionArn }, () =>
-      sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000, includeExecutionData: true }), { abortSignal: signal }),
+      sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000, includeExecutionData: true }),
+        { abortSignal: signal },
+      ),
     );
     events.push(...(page.events ?? []));
     nextToken = page.nextToken;
@@ -51,7 +58,18 @@ function failureOf(e: HistoryEvent): FailureDetails | null {
   return null;
 }
 
-const TASK_FAILURES = new Set(['TaskFailed', 'TaskTimedOut', 'TaskStartFailed', 'TaskSubmitFailed', 'LambdaFunctionFailed', 'LambdaFunctionTimedOut', 'LambdaFunctionStartFailed', 'LambdaFunctionScheduleFailed', 'ActivityFailed', 'ActivityTimedOut']);
+const TASK_FAILURES = new Set([
+  'TaskFailed',
+  'TaskTimedOut',
+  'TaskStartFailed',
+  'TaskSubmitFailed',
+  'LambdaFunctionFailed',
+  'LambdaFunctionTimedOut',
+  'LambdaFunctionStartFailed',
+  'LambdaFunctionScheduleFailed',
+  'ActivityFailed',
+  'ActivityTimedOut',
+]);
 const TASK_SUCCESSES = new Set(['TaskSucceeded', 'LambdaFunctionSucceeded', 'ActivitySucceeded']);
 
 function parseJson(text: string | undefined): unknown {
@@ -67,9 +85,15 @@ function parseJson(text: string | undefined): unknown {
 function ancestry(e: HistoryEvent, byId: Map<number, HistoryEvent>): { input: unknown; index: number | null } {
   let input: unknown;
   let index: number | null = null;
-  for (let cur: HistoryEvent | undefined = e, hops = 0; cur && hops < 10_000; cur = cur.previousEventId ? byId.get(cur.previousEventId) : undefined, hops++) {
-    if (input === undefined && cur.stateEnteredEventDetails?.input) input = parseJson(cur.stateEnteredEventDetails.input);
-    if (index === null && cur.mapIterationStartedEventDetails?.index !== undefined) index = cur.mapIterationStartedEventDetails.index;
+  for (
+    let cur: HistoryEvent | undefined = e, hops = 0;
+    cur && hops < 10_000;
+    cur = cur.previousEventId ? byId.get(cur.previousEventId) : undefined, hops++
+  ) {
+    if (input === undefined && cur.stateEnteredEventDetails?.input)
+      input = parseJson(cur.stateEnteredEventDetails.input);
+    if (index === null && cur.mapIterationStartedEventDetails?.index !== undefined)
+      index = cur.mapIterationStartedEventDetails.index;
     if (cur.type === 'MapStateEntered') break;
     if (input !== undefined && index !== null) break;
   }
@@ -81,7 +105,10 @@ function rankOf(input: unknown): { rank: string | null; dataPath: unknown } {
   const o = input as Record<string, unknown>;
   const inner = (o.Payload && typeof o.Payload === 'object' ? o.Payload : o) as Record<string, unknown>;
   const rank = inner.RANK ?? inner.rank;
-  return { rank: rank === undefined || rank === null ? null : String(rank), dataPath: inner.DATA_PATH ?? inner.data_path ?? null };
+  return {
+    rank: rank === undefined || rank === null ? null : String(rank),
+    dataPath: inner.DATA_PATH ?? inner.data_path ?? null,
+  };
 }
 
 /**
@@ -114,7 +141,15 @@ export function failedRanksFromHistory(events: HistoryEvent[]): FailedRank[] {
       continue;
     }
     const f = failureOf(e) ?? {};
-    last.set(key, { rank, index, dataPath, error: f.error ?? type, cause: readableCause(f.cause ?? ''), event: type, timestamp: e.timestamp ? e.timestamp.toISOString() : null });
+    last.set(key, {
+      rank,
+      index,
+      dataPath,
+      error: f.error ?? type,
+      cause: readableCause(f.cause ?? ''),
+      event: type,
+      timestamp: e.timestamp ? e.timestamp.toISOString() : null,
+    });
   }
   const out = [...last.values()].filter((v): v is FailedRank => v !== null);
   const seenIndex = new Set(out.map((f) => f.index).filter((i) => i !== null));
@@ -122,7 +157,15 @@ export function failedRanksFromHistory(events: HistoryEvent[]): FailedRank[] {
     if (e.type !== 'MapIterationFailed') continue;
     const index = e.mapIterationFailedEventDetails?.index ?? null;
     if (index !== null && seenIndex.has(index)) continue;
-    out.push({ rank: null, index, dataPath: null, error: 'MapIterationFailed', cause: '', event: 'MapIterationFailed', timestamp: e.timestamp ? e.timestamp.toISOString() : null });
+    out.push({
+      rank: null,
+      index,
+      dataPath: null,
+      error: 'MapIterationFailed',
+      cause: '',
+      event: 'MapIterationFailed',
+      timestamp: e.timestamp ? e.timestamp.toISOString() : null,
+    });
   }
   // A timeout or a Stop ends the ranks still running: they did not finish, and the execution's end says why. (When the
   // execution FAILED, the ranks aborted alongside the failed one are collateral and their results often still land.)
@@ -136,8 +179,19 @@ export function failedRanksFromHistory(events: HistoryEvent[]): FailedRank[] {
       const index = e.mapIterationAbortedEventDetails?.index ?? found;
       if (index !== null && listed.has(index)) continue;
       const { rank, dataPath } = rankOf(input);
-      const cause = end.type === 'ExecutionTimedOut' ? 'Still running when the execution timed out.' : 'Still running when the execution was stopped.';
-      out.push({ rank, index, dataPath, error: why?.error || (end.type === 'ExecutionTimedOut' ? 'States.Timeout' : 'ExecutionAborted'), cause, event: 'MapIterationAborted', timestamp: e.timestamp ? e.timestamp.toISOString() : null });
+      const cause =
+        end.type === 'ExecutionTimedOut'
+          ? 'Still running when the execution timed out.'
+          : 'Still running when the execution was stopped.';
+      out.push({
+        rank,
+        index,
+        dataPath,
+        error: why?.error || (end.type === 'ExecutionTimedOut' ? 'States.Timeout' : 'ExecutionAborted'),
+        cause,
+        event: 'MapIterationAborted',
+        timestamp: e.timestamp ? e.timestamp.toISOString() : null,
+      });
     }
   }
   return out.sort((a, b) => Number(a.rank ?? a.index ?? 0) - Number(b.rank ?? b.index ?? 0));
@@ -147,14 +201,28 @@ export function failedRanksFromHistory(events: HistoryEvent[]): FailedRank[] {
 export function executionFailure(events: HistoryEvent[]): { error: string; cause: string } | null {
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i];
-    const d = e.executionFailedEventDetails ?? e.executionAbortedEventDetails ?? e.executionTimedOutEventDetails ?? e.mapRunFailedEventDetails;
+    const d =
+      e.executionFailedEventDetails ??
+      e.executionAbortedEventDetails ??
+      e.executionTimedOutEventDetails ??
+      e.mapRunFailedEventDetails;
     if (d) return { error: d.error ?? e.type ?? 'Failed', cause: d.cause ?? '' };
     if (e.type === 'ExecutionAborted' || e.type === 'ExecutionTimedOut') return { error: e.type, cause: '' };
   }
   return null;
 }
 
-const MAP_END = new Set(['MapStateExited', 'MapStateFailed', 'MapStateAborted', 'MapRunFailed', 'MapRunAborted', 'MapRunSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut']);
+const MAP_END = new Set([
+  'MapStateExited',
+  'MapStateFailed',
+  'MapStateAborted',
+  'MapRunFailed',
+  'MapRunAborted',
+  'MapRunSucceeded',
+  'ExecutionFailed',
+  'ExecutionAborted',
+  'ExecutionTimedOut',
+]);
 
 /** Seconds from the (first, outermost) MapStateEntered to its exit or the failure that ended it; null if not run. */
 export function mapStateDurationSeconds(events: HistoryEvent[]): number | null {
@@ -162,7 +230,11 @@ export function mapStateDurationSeconds(events: HistoryEvent[]): number | null {
   if (!start?.timestamp) return null;
   const name = start.stateEnteredEventDetails?.name;
   const end = events.find(
-    (e) => (e.id ?? 0) > (start.id ?? 0) && e.timestamp && MAP_END.has(e.type ?? '') && (e.type !== 'MapStateExited' || !name || e.stateExitedEventDetails?.name === name),
+    (e) =>
+      (e.id ?? 0) > (start.id ?? 0) &&
+      e.timestamp &&
+      MAP_END.has(e.type ?? '') &&
+      (e.type !== 'MapStateExited' || !name || e.stateExitedEventDetails?.name === name),
   );
   if (!end?.timestamp) return null;
   return (end.timestamp.getTime() - start.timestamp.getTime()) / 1000;

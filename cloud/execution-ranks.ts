@@ -29,7 +29,11 @@ export function executionRanks(events: HistoryEvent[], target: PipelineTarget): 
     if (target === 'cai') {
       const dp = it.DATA_PATH as string | string[] | null | undefined;
       const rank = Number(it.RANK ?? i);
-      return { rank: Number.isInteger(rank) ? rank : i, dataPath: dp ?? null, hasData: dp !== null && dp !== undefined && !(Array.isArray(dp) && dp.length === 0) };
+      return {
+        rank: Number.isInteger(rank) ? rank : i,
+        dataPath: dp ?? null,
+        hasData: dp !== null && dp !== undefined && !(Array.isArray(dp) && dp.length === 0),
+      };
     }
     const files = Array.isArray(it.files) ? (it.files as string[]) : [];
     return { rank: typeof it.rank === 'number' ? it.rank : i, dataPath: files, hasData: files.length > 0 };

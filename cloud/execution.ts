@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { DescribeExecutionCommand, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import { awsCall } from './aws-errors.ts';
 import { payloadToText, type CaiPayload } from './payload.ts';
 
@@ -15,7 +20,12 @@ export function executionName(now = new Date()): string {
   return `cosmicai-${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
-export async function startExecution(sfn: SFNClient, stateMachineArn: string, payload: CaiPayload, name = executionName()): Promise<StartedExecution> {
+export async function startExecution(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  payload: CaiPayload,
+  name = executionName(),
+): Promise<StartedExecution> {
   const out = await awsCall({ service: 'SFN', operation: 'StartExecution', stateMachineArn }, () =>
     sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: payloadToText(payload) })),
   );
@@ -24,10 +34,18 @@ export async function startExecution(sfn: SFNClient, stateMachineArn: string, pa
 }
 
 /** Stops the execution (the Map's running ranks are aborted by Step Functions). Stopping a finished one is a no-op. */
-export async function stopExecution(sfn: SFNClient, executionArn: string, cause = 'Stopped from CosmicAI Bench'): Promise<{ stopped: boolean; status: string }> {
-  const d = await awsCall({ service: 'SFN', operation: 'DescribeExecution', executionArn }, () => sfn.send(new DescribeExecutionCommand({ executionArn })));
+export async function stopExecution(
+  sfn: SFNClient,
+  executionArn: string,
+  cause = 'Stopped from CosmicAI Bench',
+): Promise<{ stopped: boolean; status: string }> {
+  const d = await awsCall({ service: 'SFN', operation: 'DescribeExecution', executionArn }, () =>
+    sfn.send(new DescribeExecutionCommand({ executionArn })),
+  );
   if (d.status !== 'RUNNING') return { stopped: false, status: d.status ?? 'UNKNOWN' };
-  await awsCall({ service: 'SFN', operation: 'StopExecution', executionArn }, () => sfn.send(new StopExecutionCommand({ executionArn, cause, error: 'UserStopped' })));
+  await awsCall({ service: 'SFN', operation: 'StopExecution', executionArn }, () =>
+    sfn.send(new StopExecutionCommand({ executionArn, cause, error: 'UserStopped' })),
+  );
   return { stopped: true, status: 'ABORTED' };
 }
 
@@ -35,7 +53,9 @@ export async function stopExecution(sfn: SFNClient, executionArn: string, cause 
 export function checkExecutionArn(arn: string): string {
   const a = arn.trim();
   if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:(execution|express|mapRun):[^\s]+$/.test(a)) {
-    throw new Error(`'${arn}' is not a Step Functions execution ARN (arn:aws:states:REGION:ACCOUNT:execution:STATE_MACHINE:NAME).`);
+    throw new Error(
+      `'${arn}' is not a Step Functions execution ARN (arn:aws:states:REGION:ACCOUNT:execution:STATE_MACHINE:NAME).`,
+    );
   }
   return a;
 }

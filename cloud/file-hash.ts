@@ -39,5 +39,9 @@ export async function digestFile(file: string, partSize: number, signal?: AbortS
   }
   if (inPart > 0 || parts.length === 0) parts.push(part.digest());
   const multipart = `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}`;
-  return { sha256: sha.digest('hex'), etags: [whole.digest('hex'), multipart], partMd5s: parts.map((p) => p.toString('hex')) };
+  return {
+    sha256: sha.digest('hex'),
+    etags: [whole.digest('hex'), multipart],
+    partMd5s: parts.map((p) => p.toString('hex')),
+  };
 }

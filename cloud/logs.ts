@@ -1,4 +1,8 @@
-import { FilterLogEventsCommand, type CloudWatchLogsClient, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  FilterLogEventsCommand,
+  type CloudWatchLogsClient,
+  type FilteredLogEvent,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { CloudError, describeAwsError } from './aws-errors.ts';
 import { sleep } from './sleep.ts';
 
@@ -28,12 +32,20 @@ export function parseReportLine(line: string): ReportLine | null {
   const text = line.slice(start);
   const id = /RequestId:\s*([0-9A-Za-z-]+)/.exec(text)?.[1];
   // "Duration:" also appears inside "Billed Duration:" and "Init Duration:"; anchor it on a separator.
-  const duration = /(?:^|[\t ])Duration:\s*([0-9]+(?:\.[0-9]+)?)\s*ms/.exec(text.replace(/(Billed|Init|Restore) Duration/g, '$1_Duration'));
+  const duration = /(?:^|[\t ])Duration:\s*([0-9]+(?:\.[0-9]+)?)\s*ms/.exec(
+    text.replace(/(Billed|Init|Restore) Duration/g, '$1_Duration'),
+  );
   const billed = num(text, 'Billed Duration', 'ms');
   const memory = num(text, 'Memory Size', 'MB');
   const maxUsed = num(text, 'Max Memory Used', 'MB');
   if (!id || !duration || billed === undefined || memory === undefined || maxUsed === undefined) return null;
-  const out: ReportLine = { requestId: id, durationMs: Number(duration[1]), billedDurationMs: billed, memorySizeMb: memory, maxMemoryUsedMb: maxUsed };
+  const out: ReportLine = {
+    requestId: id,
+    durationMs: Number(duration[1]),
+    billedDurationMs: billed,
+    memorySizeMb: memory,
+    maxMemoryUsedMb: maxUsed,
+  };
   const init = num(text, 'Init Duration', 'ms');
   if (init !== undefined) out.initDurationMs = init;
   return out;
@@ -76,18 +88,31 @@ function toLine(e: FilteredLogEvent): LogLine | null {
  * Fetches every page once from `startTime` (to `endTime`), deduplicated against `seen`. Returns the new lines and
  * the latest timestamp. Events arriving late in CloudWatch are caught by re-reading from the last timestamp.
  */
-export async function fetchLogLines(logs: CloudWatchLogsClient, opts: Omit<TailOptions, 'onLines' | 'intervalMs'>, seen: Set<string> = new Set()): Promise<LogLine[]> {
+export async function fetchLogLines(
+  logs: CloudWatchLogsClient,
+  opts: Omit<TailOptions, 'onLines' | 'intervalMs'>,
+  seen: Set<string> = new Set(),
+): Promise<LogLine[]> {
   const out: LogLine[] = [];
   let nextToken: string | undefined;
   do {
     let page;
     try {
       page = await logs.send(
-        new FilterLogEventsCommand({ logGroupName: opts.logGroupName, startTime: opts.startTime, endTime: opts.endTime, filterPattern: opts.filterPattern, limit: opts.pageSize, nextToken }),
+        new FilterLogEventsCommand({
+          logGroupName: opts.logGroupName,
+          startTime: opts.startTime,
+          endTime: opts.endTime,
+          filterPattern: opts.filterPattern,
+          limit: opts.pageSize,
+          nextToken,
+        }),
         { abortSignal: opts.signal },
       );
     } catch (err) {
-      throw new CloudError(describeAwsError(err, { service: 'Logs', operation: 'FilterLogEvents', logGroup: opts.logGroupName }));
+      throw new CloudError(
+        describeAwsError(err, { service: 'Logs', operation: 'FilterLogEvents', logGroup: opts.logGroupName }),
+      );
     }
     for (const e of page.events ?? []) {
       const line = toLine(e);
@@ -134,7 +159,13 @@ function trimSeen(seen: Set<string>): void {
 }
 
 /** All REPORT lines of the inference Lambda between two times (for cost after a run). */
-export async function collectReportLines(logs: CloudWatchLogsClient, logGroupName: string, startTime: number, endTime: number, signal?: AbortSignal): Promise<ReportLine[]> {
+export async function collectReportLines(
+  logs: CloudWatchLogsClient,
+  logGroupName: string,
+  startTime: number,
+  endTime: number,
+  signal?: AbortSignal,
+): Promise<ReportLine[]> {
   const lines = await fetchLogLines(logs, { logGroupName, startTime, endTime, filterPattern: 'REPORT', signal });
   return lines.flatMap((l) => (l.report ? [l.report] : []));
 }

@@ -7,7 +7,13 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { awsCall, CloudError } from './aws-errors.ts';
-import { executionFailure, failedRanksFromHistory, getFullHistory, mapStateDurationSeconds, type FailedRank } from './execution-history.ts';
+import {
+  executionFailure,
+  failedRanksFromHistory,
+  getFullHistory,
+  mapStateDurationSeconds,
+  type FailedRank,
+} from './execution-history.ts';
 import { sleep } from './sleep.ts';
 
 export type { FailedRank } from './execution-history.ts';
@@ -54,7 +60,15 @@ export interface ExecutionSnapshot {
   historyRead: boolean;
 }
 
-const zeroCounts = (): ItemCounts => ({ pending: 0, running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0, total: 0 });
+const zeroCounts = (): ItemCounts => ({
+  pending: 0,
+  running: 0,
+  succeeded: 0,
+  failed: 0,
+  timedOut: 0,
+  aborted: 0,
+  total: 0,
+});
 
 function parse(text: string | undefined): unknown {
   if (text === undefined) return null;
@@ -79,18 +93,29 @@ async function readMapRuns(sfn: SFNClient, executionArn: string): Promise<MapRun
   } catch (err) {
     const name = (err as { name?: string }).name ?? '';
     // Endpoints without Distributed Map support (and inline Maps) have no map runs: fall back to the history.
-    if (/UnknownOperation|UnsupportedOperation|NotImplemented|InvalidAction|UnknownOperationException/i.test(name)) return null;
+    if (/UnknownOperation|UnsupportedOperation|NotImplemented|InvalidAction|UnknownOperationException/i.test(name))
+      return null;
     throw err;
   }
   const out: MapRunState[] = [];
   for (const r of listed) {
     if (!r.mapRunArn) continue;
-    const d = await awsCall({ service: 'SFN', operation: 'DescribeMapRun' }, () => sfn.send(new DescribeMapRunCommand({ mapRunArn: r.mapRunArn })));
+    const d = await awsCall({ service: 'SFN', operation: 'DescribeMapRun' }, () =>
+      sfn.send(new DescribeMapRunCommand({ mapRunArn: r.mapRunArn })),
+    );
     const c = d.itemCounts;
     out.push({
       mapRunArn: r.mapRunArn,
       status: d.status ?? 'RUNNING',
-      items: { pending: c?.pending ?? 0, running: c?.running ?? 0, succeeded: c?.succeeded ?? 0, failed: c?.failed ?? 0, timedOut: c?.timedOut ?? 0, aborted: c?.aborted ?? 0, total: c?.total ?? 0 },
+      items: {
+        pending: c?.pending ?? 0,
+        running: c?.running ?? 0,
+        succeeded: c?.succeeded ?? 0,
+        failed: c?.failed ?? 0,
+        timedOut: c?.timedOut ?? 0,
+        aborted: c?.aborted ?? 0,
+        total: c?.total ?? 0,
+      },
     });
   }
   return out;
@@ -105,14 +130,31 @@ async function childFailures(sfn: SFNClient, mapRunArn: string, limit = 200): Pr
       const page = await sfn.send(new ListExecutionsCommand({ mapRunArn, statusFilter: 'FAILED', nextToken }));
       for (const ex of page.executions ?? []) {
         if (!ex.executionArn || out.length >= limit) continue;
-        const events = (await sfn.send(new GetExecutionHistoryCommand({ executionArn: ex.executionArn, maxResults: 1000, includeExecutionData: true }))).events ?? [];
+        const events =
+          (
+            await sfn.send(
+              new GetExecutionHistoryCommand({
+                executionArn: ex.executionArn,
+                maxResults: 1000,
+                includeExecutionData: true,
+              }),
+            )
+          ).events ?? [];
         const ranks = failedRanksFromHistory(events);
         if (ranks.length) out.push(...ranks);
         else {
           const f = executionFailure(events);
           const start = events.find((e) => e.type === 'ExecutionStarted')?.executionStartedEventDetails?.input;
           const input = parse(start) as Record<string, unknown> | null;
-          out.push({ rank: input && input.RANK !== undefined ? String(input.RANK) : null, index: null, dataPath: input?.DATA_PATH ?? null, error: f?.error ?? 'Failed', cause: f?.cause ?? '', event: 'ExecutionFailed', timestamp: ex.stopDate ? ex.stopDate.toISOString() : null });
+          out.push({
+            rank: input && input.RANK !== undefined ? String(input.RANK) : null,
+            index: null,
+            dataPath: input?.DATA_PATH ?? null,
+            error: f?.error ?? 'Failed',
+            cause: f?.cause ?? '',
+            event: 'ExecutionFailed',
+            timestamp: ex.stopDate ? ex.stopDate.toISOString() : null,
+          });
         }
       }
       nextToken = out.length < limit ? page.nextToken : undefined;
@@ -128,12 +170,24 @@ export interface PollState {
 }
 
 /** One look at the execution. The history is read at the end, when failures grow, or when there are no map runs. */
-export async function snapshotExecution(sfn: SFNClient, executionArn: string, state: PollState = { lastFailed: -1 }, signal?: AbortSignal): Promise<ExecutionSnapshot> {
-  const d = await awsCall({ service: 'SFN', operation: 'DescribeExecution', executionArn }, () => sfn.send(new DescribeExecutionCommand({ executionArn }), { abortSignal: signal }));
+export async function snapshotExecution(
+  sfn: SFNClient,
+  executionArn: string,
+  state: PollState = { lastFailed: -1 },
+  signal?: AbortSignal,
+): Promise<ExecutionSnapshot> {
+  const d = await awsCall({ service: 'SFN', operation: 'DescribeExecution', executionArn }, () =>
+    sfn.send(new DescribeExecutionCommand({ executionArn }), { abortSignal: signal }),
+  );
   const status = (d.status ?? 'RUNNING') as ExecutionStatus;
   const mapRuns = await readMapRuns(sfn, executionArn).catch((err) => {
     if (err instanceof CloudError) throw err;
-    throw new CloudError({ kind: 'unknown', code: String((err as Error).name), message: `ListMapRuns on ${executionArn}: ${(err as Error).message}`, hint: 'Check the execution ARN and the SFN permissions (states:ListMapRuns, states:DescribeMapRun).' });
+    throw new CloudError({
+      kind: 'unknown',
+      code: String((err as Error).name),
+      message: `ListMapRuns on ${executionArn}: ${(err as Error).message}`,
+      hint: 'Check the execution ARN and the SFN permissions (states:ListMapRuns, states:DescribeMapRun).',
+    });
   });
   let items: ItemCounts | null = null;
   if (mapRuns && mapRuns.length) {
@@ -159,7 +213,8 @@ export async function snapshotExecution(sfn: SFNClient, executionArn: string, st
       cause ??= f?.cause ?? null;
     }
     if (!items) items = countsFromHistory(events);
-    if (failedRanks.length === 0 && mapRuns) for (const r of mapRuns) if (r.items.failed > 0) failedRanks.push(...(await childFailures(sfn, r.mapRunArn)));
+    if (failedRanks.length === 0 && mapRuns)
+      for (const r of mapRuns) if (r.items.failed > 0) failedRanks.push(...(await childFailures(sfn, r.mapRunArn)));
   }
   return {
     executionArn,
@@ -210,7 +265,11 @@ const TRANSIENT: ReadonlySet<string> = new Set(['throttled', 'unreachable', 'ser
  * Polls until the execution ends (resolves with the final snapshot, history read) or the signal aborts
  * (resolves with the last snapshot; the execution keeps running and can be re-attached by its ARN).
  */
-export async function monitorExecution(sfn: SFNClient, executionArn: string, opts: MonitorOptions = {}): Promise<ExecutionSnapshot> {
+export async function monitorExecution(
+  sfn: SFNClient,
+  executionArn: string,
+  opts: MonitorOptions = {},
+): Promise<ExecutionSnapshot> {
   const state: PollState = { lastFailed: -1 };
   let last: ExecutionSnapshot | null = null;
   let transientFailures = 0;
@@ -221,7 +280,11 @@ export async function monitorExecution(sfn: SFNClient, executionArn: string, opt
     } catch (err) {
       if (opts.signal?.aborted && last) return last;
       // The SDK already retried; a run that lasts an hour can still outlive a short outage, so keep polling a while.
-      if (err instanceof CloudError && TRANSIENT.has(err.kind) && ++transientFailures < (opts.maxTransientFailures ?? 5)) {
+      if (
+        err instanceof CloudError &&
+        TRANSIENT.has(err.kind) &&
+        ++transientFailures < (opts.maxTransientFailures ?? 5)
+      ) {
         opts.onTransientError?.(err);
         await sleep(opts.intervalMs ?? 3_000, opts.signal);
         continue;

@@ -22,7 +22,12 @@ const count = (what: string) =>
     .pipe(z.number().int(`${what} must be a whole number`).positive(`${what} must be at least 1`));
 
 const bucketName = (what: string) =>
-  z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, `${what} must be an S3 bucket name (3–63 lowercase letters, digits, "." or "-")`);
+  z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      `${what} must be an S3 bucket name (3–63 lowercase letters, digits, "." or "-")`,
+    );
 
 /** An S3 key prefix: no leading "/", no ".." segment. "" is the bucket root. */
 const keyPrefix = (what: string, allowEmpty: boolean) =>
@@ -49,7 +54,9 @@ export const CaiPayloadSchema = z.looseObject({
    * the first file_limit files. Used to re-run the failed ranks of an execution into the same result_path.
    */
   ranks: z
-    .array(z.object({ rank: z.number().int().min(0), files: z.array(keyPrefix('ranks[].files[]', false)).min(1) }).strict())
+    .array(
+      z.object({ rank: z.number().int().min(0), files: z.array(keyPrefix('ranks[].files[]', false)).min(1) }).strict(),
+    )
     .min(1, 'ranks must list at least one rank')
     .max(10_000)
     .refine((rs) => new Set(rs.map((r) => r.rank)).size === rs.length, 'ranks must not repeat a rank')

@@ -41,7 +41,10 @@ export function dataPrefixFor(profile: Pick<StoredProfile, 'dataPrefix'>, partit
 }
 
 /** The study's state-machine input, built from the profile and the run options; field order as the study's. */
-export function buildPayload(profile: Pick<StoredProfile, 'bucket' | 'dataBucket' | 'scriptsPrefix' | 'resultsPrefix' | 'dataPrefix'>, opts: PayloadOptions): CaiPayload {
+export function buildPayload(
+  profile: Pick<StoredProfile, 'bucket' | 'dataBucket' | 'scriptsPrefix' | 'resultsPrefix' | 'dataPrefix'>,
+  opts: PayloadOptions,
+): CaiPayload {
   const s3ObjectName = opts.s3ObjectName ?? `${profile.scriptsPrefix}${DEFAULT_CODE_FOLDER}`;
   const objectType = opts.objectType ?? 'folder';
   const raw: Record<string, unknown> = {
@@ -50,10 +53,13 @@ export function buildPayload(profile: Pick<StoredProfile, 'bucket' | 'dataBucket
     batch_size: opts.batchSize,
     object_type: objectType,
     S3_object_name: s3ObjectName,
-    script: opts.script ?? (objectType === 'file' ? `/tmp/${s3ObjectName}` : `/tmp/${s3ObjectName}/${DEFAULT_MODEL_FILE}`),
+    script:
+      opts.script ?? (objectType === 'file' ? `/tmp/${s3ObjectName}` : `/tmp/${s3ObjectName}/${DEFAULT_MODEL_FILE}`),
     result_path: opts.resultPath ?? newResultPath(profile.resultsPrefix, opts.now),
     data_bucket: profile.dataBucket ?? profile.bucket,
-    data_prefix: opts.dataPrefix ?? (opts.partitionMb !== undefined ? dataPrefixFor(profile, opts.partitionMb) : profile.dataPrefix),
+    data_prefix:
+      opts.dataPrefix ??
+      (opts.partitionMb !== undefined ? dataPrefixFor(profile, opts.partitionMb) : profile.dataPrefix),
   };
   if (opts.worldSize !== undefined) raw.world_size = opts.worldSize;
   return validatePayload(raw);
@@ -75,15 +81,18 @@ export function parsePayloadText(text: string): PayloadParse {
   } catch (err) {
     return { ok: false, issues: [{ path: '', message: `not valid JSON: ${(err as Error).message}` }] };
   }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) return { ok: false, issues: [{ path: '', message: 'the payload must be a JSON object' }] };
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    return { ok: false, issues: [{ path: '', message: 'the payload must be a JSON object' }] };
   const res = CaiPayloadSchema.safeParse(json);
-  if (!res.success) return { ok: false, issues: res.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
+  if (!res.success)
+    return { ok: false, issues: res.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
   return { ok: true, payload: orderFields(res.data) };
 }
 
 export function validatePayload(value: unknown): CaiPayload {
   const res = parsePayloadText(JSON.stringify(value));
-  if (!res.ok) throw new Error(`Invalid payload: ${res.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!res.ok)
+    throw new Error(`Invalid payload: ${res.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
   return res.payload;
 }
 

@@ -66,7 +66,10 @@ export class ProfileStore {
     const found = file.profiles.find((p) => p.name === name);
     if (!found) {
       const names = file.profiles.map((p) => p.name);
-      throw new ProfileError(`No profile named '${name}'. ${names.length ? `Saved profiles: ${names.join(', ')}.` : 'No profiles are saved yet: add one first (cosmicai profile add).'}`, 'PROFILE_NOT_FOUND');
+      throw new ProfileError(
+        `No profile named '${name}'. ${names.length ? `Saved profiles: ${names.join(', ')}.` : 'No profiles are saved yet: add one first (cosmicai profile add).'}`,
+        'PROFILE_NOT_FOUND',
+      );
     }
     return found;
   }
@@ -74,10 +77,19 @@ export class ProfileStore {
   async add(input: ProfileInput): Promise<RedactedProfile> {
     const parsed = parseOrThrow(ProfileInputSchema, input, 'profile');
     return this.mutate((file) => {
-      if (file.profiles.some((p) => p.name === parsed.name)) throw new ProfileError(`A profile named '${parsed.name}' already exists; edit it or pick another name.`, 'PROFILE_EXISTS');
+      if (file.profiles.some((p) => p.name === parsed.name))
+        throw new ProfileError(
+          `A profile named '${parsed.name}' already exists; edit it or pick another name.`,
+          'PROFILE_EXISTS',
+        );
       const now = new Date().toISOString();
       refuseInsecure(parsed);
-      const stored: StoredProfile = { ...parsed, credentials: this.storeCredentials(parsed.credentials), createdAt: now, updatedAt: now };
+      const stored: StoredProfile = {
+        ...parsed,
+        credentials: this.storeCredentials(parsed.credentials),
+        createdAt: now,
+        updatedAt: now,
+      };
       file.profiles.push(stored);
       return redactProfile(stored);
     });
@@ -119,7 +131,10 @@ export class ProfileStore {
     return {
       source: 'static',
       accessKeyIdHint: c.accessKeyId.slice(-4),
-      encrypted: encryptKeys({ accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken }, this.cipher),
+      encrypted: encryptKeys(
+        { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken },
+        this.cipher,
+      ),
     };
   }
 
@@ -135,10 +150,17 @@ export class ProfileStore {
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new ProfileError(`${this.file} is not valid JSON (${(err as Error).message}). Fix or delete the file to start again.`, 'PROFILES_FILE_DAMAGED');
+      throw new ProfileError(
+        `${this.file} is not valid JSON (${(err as Error).message}). Fix or delete the file to start again.`,
+        'PROFILES_FILE_DAMAGED',
+      );
     }
     const parsed = ProfilesFileSchema.safeParse(json);
-    if (!parsed.success) throw new ProfileError(`${this.file} is damaged: ${formatZodIssues(parsed.error)}. Fix or delete the file.`, 'PROFILES_FILE_DAMAGED');
+    if (!parsed.success)
+      throw new ProfileError(
+        `${this.file} is damaged: ${formatZodIssues(parsed.error)}. Fix or delete the file.`,
+        'PROFILES_FILE_DAMAGED',
+      );
     return parsed.data;
   }
 
@@ -157,7 +179,11 @@ export class ProfileStore {
   }
 }
 
-function refuseInsecure(p: { name: string; endpoints?: StoredProfile['endpoints']; allowInsecureEndpoints?: boolean }): void {
+function refuseInsecure(p: {
+  name: string;
+  endpoints?: StoredProfile['endpoints'];
+  allowInsecureEndpoints?: boolean;
+}): void {
   const bad = p.allowInsecureEndpoints ? [] : insecureEndpoints(p.endpoints);
   if (bad.length) throw new ProfileError(insecureEndpointMessage(p.name, bad), 'PROFILE_INVALID');
 }

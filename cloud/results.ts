@@ -31,9 +31,17 @@ export interface RunResults {
   aggregate: CloudAggregate | null;
 }
 
-async function readJson(s3: S3Client, bucket: string, key: string, size: number | undefined): Promise<{ ok: true; value: unknown } | { ok: false; problem: string }> {
-  if (size !== undefined && size > MAX_RESULT_BYTES) return { ok: false, problem: `${size} bytes is too large for a result file` };
-  const obj = await awsCall({ service: 'S3', operation: 'GetObject', bucket, key }, () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+async function readJson(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  size: number | undefined,
+): Promise<{ ok: true; value: unknown } | { ok: false; problem: string }> {
+  if (size !== undefined && size > MAX_RESULT_BYTES)
+    return { ok: false, problem: `${size} bytes is too large for a result file` };
+  const obj = await awsCall({ service: 'S3', operation: 'GetObject', bucket, key }, () =>
+    s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+  );
   const text = (await obj.Body?.transformToString('utf-8')) ?? '';
   try {
     return { ok: true, value: JSON.parse(text) };
@@ -45,17 +53,28 @@ async function readJson(s3: S3Client, bucket: string, key: string, size: number 
 function checkRank(value: unknown): { ok: true; rank: Record<string, unknown> } | { ok: false; problem: string } {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return { ok: false, problem: 'not a JSON object' };
   const r = AggregatableRankSchema.safeParse(value);
-  if (!r.success) return { ok: false, problem: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+  if (!r.success)
+    return {
+      ok: false,
+      problem: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+    };
   return { ok: true, rank: value as Record<string, unknown> };
 }
 
 /** Lists `<resultPath>/…` (paginated) and reads everything. `mapDurationSeconds` feeds the wall throughput. */
-export async function readResults(s3: S3Client, bucket: string, resultPath: string, mapDurationSeconds: number | null = null): Promise<RunResults> {
+export async function readResults(
+  s3: S3Client,
+  bucket: string,
+  resultPath: string,
+  mapDurationSeconds: number | null = null,
+): Promise<RunResults> {
   const prefix = resultPath.endsWith('/') ? resultPath : `${resultPath}/`;
   const objects: Array<{ key: string; size?: number }> = [];
   let token: string | undefined;
   do {
-    const page = await awsCall({ service: 'S3', operation: 'ListObjectsV2', bucket }, () => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })));
+    const page = await awsCall({ service: 'S3', operation: 'ListObjectsV2', bucket }, () =>
+      s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })),
+    );
     for (const o of page.Contents ?? []) if (o.Key) objects.push({ key: o.Key, size: o.Size });
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -66,7 +85,9 @@ export async function readResults(s3: S3Client, bucket: string, resultPath: stri
   let combined: unknown[] | null = null;
   const combinedKey = `${prefix}${COMBINED_FILE}`;
 
-  for (const o of objects.filter((x) => x.key.endsWith('.json')).sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }))) {
+  for (const o of objects
+    .filter((x) => x.key.endsWith('.json'))
+    .sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }))) {
     const read = await readJson(s3, bucket, o.key, o.size);
     if (!read.ok) {
       problems.push({ key: o.key, problem: read.problem });
@@ -102,7 +123,11 @@ export async function readResults(s3: S3Client, bucket: string, resultPath: stri
     });
     if (counted.length) source = 'combined';
   }
-  if (objects.length === 0) problems.push({ key: prefix, problem: 'no objects under the result path (the run may not have written any yet, or the path is wrong)' });
+  if (objects.length === 0)
+    problems.push({
+      key: prefix,
+      problem: 'no objects under the result path (the run may not have written any yet, or the path is wrong)',
+    });
 
   return {
     bucket,
@@ -112,6 +137,11 @@ export async function readResults(s3: S3Client, bucket: string, resultPath: stri
     combined,
     source,
     problems,
-    aggregate: counted.length ? aggregateRanks(counted as Array<{ [CPU_TIME]: number; [CPU_MEMORY]: number; throughput_bps: number }>, mapDurationSeconds) : null,
+    aggregate: counted.length
+      ? aggregateRanks(
+          counted as Array<{ [CPU_TIME]: number; [CPU_MEMORY]: number; throughput_bps: number }>,
+          mapDurationSeconds,
+        )
+      : null,
   };
 }

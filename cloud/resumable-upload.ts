@@ -1,4 +1,11 @@
-import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -61,12 +68,20 @@ const errName = (err: unknown) => (err as { name?: string; Code?: string })?.nam
 const status = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 
 /** The parts S3 holds for the upload: ListParts (all pages); null when the upload is gone; `fallback` where unsupported. */
-async function listedParts(s3: S3Client, st: UploadState, fallback: Map<number, string>, signal?: AbortSignal): Promise<Map<number, string> | null> {
+async function listedParts(
+  s3: S3Client,
+  st: UploadState,
+  fallback: Map<number, string>,
+  signal?: AbortSignal,
+): Promise<Map<number, string> | null> {
   const out = new Map<number, string>();
   let marker: string | undefined;
   try {
     do {
-      const page = await s3.send(new ListPartsCommand({ Bucket: st.bucket, Key: st.key, UploadId: st.uploadId, PartNumberMarker: marker }), { abortSignal: signal });
+      const page = await s3.send(
+        new ListPartsCommand({ Bucket: st.bucket, Key: st.key, UploadId: st.uploadId, PartNumberMarker: marker }),
+        { abortSignal: signal },
+      );
       for (const p of page.Parts ?? []) if (p.PartNumber && p.ETag) out.set(p.PartNumber, p.ETag.replace(/"/g, ''));
       marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
     } while (marker);
@@ -74,7 +89,13 @@ async function listedParts(s3: S3Client, st: UploadState, fallback: Map<number, 
   } catch (err) {
     if (errName(err) === 'NoSuchUpload' || status(err) === 404) return null;
     // Stores without ListParts (s3rver: 405 / NotImplemented) — the ETags UploadPart returned are the record.
-    if (status(err) === 405 || status(err) === 501 || errName(err) === 'NotImplemented' || errName(err) === 'MethodNotAllowed') return fallback;
+    if (
+      status(err) === 405 ||
+      status(err) === 501 ||
+      errName(err) === 'NotImplemented' ||
+      errName(err) === 'MethodNotAllowed'
+    )
+      return fallback;
     throw err;
   }
 }
@@ -84,19 +105,39 @@ export async function uploadResumable(s3: S3Client, o: ResumableUploadOptions): 
   const count = Math.max(1, Math.ceil(o.size / o.partSize));
   let state = await readState(stateFile);
   let have = new Map<number, string>();
-  if (state && state.bucket === o.bucket && state.key === o.key && state.sha256 === o.sha256 && state.size === o.size && state.partSize === o.partSize) {
+  if (
+    state &&
+    state.bucket === o.bucket &&
+    state.key === o.key &&
+    state.sha256 === o.sha256 &&
+    state.size === o.size &&
+    state.partSize === o.partSize
+  ) {
     const recorded = new Map(Object.entries(state.parts).map(([n, e]) => [Number(n), e]));
     const listed = await listedParts(s3, state, recorded, o.signal);
     if (listed) have = listed;
     else state = null; // aborted or expired upload: start again
   } else if (state) {
     // Another file (or part size) was being uploaded to this key: that upload is useless now.
-    await s3.send(new AbortMultipartUploadCommand({ Bucket: state.bucket, Key: state.key, UploadId: state.uploadId })).catch(() => undefined);
+    await s3
+      .send(new AbortMultipartUploadCommand({ Bucket: state.bucket, Key: state.key, UploadId: state.uploadId }))
+      .catch(() => undefined);
     state = null;
   }
   if (!state) {
-    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: o.bucket, Key: o.key, Metadata: { sha256: o.sha256 } }), { abortSignal: o.signal });
-    state = { bucket: o.bucket, key: o.key, uploadId: created.UploadId!, sha256: o.sha256, size: o.size, partSize: o.partSize, parts: {} };
+    const created = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: o.bucket, Key: o.key, Metadata: { sha256: o.sha256 } }),
+      { abortSignal: o.signal },
+    );
+    state = {
+      bucket: o.bucket,
+      key: o.key,
+      uploadId: created.UploadId!,
+      sha256: o.sha256,
+      size: o.size,
+      partSize: o.partSize,
+      parts: {},
+    };
     have = new Map();
   }
   // Keep only parts whose ETag is the md5 of our bytes for that part.
@@ -121,7 +162,17 @@ export async function uploadResumable(s3: S3Client, o: ResumableUploadOptions): 
         const len = partLength(n, o);
         const body = Buffer.alloc(len);
         await fh.read(body, 0, len, (n - 1) * o.partSize);
-        const r = await s3.send(new UploadPartCommand({ Bucket: st.bucket, Key: st.key, UploadId: st.uploadId, PartNumber: n, Body: body, ContentLength: len }), { abortSignal: o.signal });
+        const r = await s3.send(
+          new UploadPartCommand({
+            Bucket: st.bucket,
+            Key: st.key,
+            UploadId: st.uploadId,
+            PartNumber: n,
+            Body: body,
+            ContentLength: len,
+          }),
+          { abortSignal: o.signal },
+        );
         const etag = (r.ETag ?? '').replace(/"/g, '');
         done.set(n, etag);
         st.parts[String(n)] = etag;
@@ -140,7 +191,9 @@ export async function uploadResumable(s3: S3Client, o: ResumableUploadOptions): 
       Bucket: st.bucket,
       Key: st.key,
       UploadId: st.uploadId,
-      MultipartUpload: { Parts: [...done].sort((a, b) => a[0] - b[0]).map(([PartNumber, ETag]) => ({ PartNumber, ETag: `"${ETag}"` })) },
+      MultipartUpload: {
+        Parts: [...done].sort((a, b) => a[0] - b[0]).map(([PartNumber, ETag]) => ({ PartNumber, ETag: `"${ETag}"` })),
+      },
     }),
     { abortSignal: o.signal },
   );

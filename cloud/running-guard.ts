@@ -29,8 +29,14 @@ export async function runningExecutions(sfn: SFNClient, stateMachineArn: string)
 }
 
 /** Throws ConcurrentRunError when another execution runs, unless `allow` (then returns the running ones). */
-export async function guardSingleRun(sfn: SFNClient, stateMachineArn: string, allow: boolean, overrideHint: string): Promise<string[]> {
+export async function guardSingleRun(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  allow: boolean,
+  overrideHint: string,
+): Promise<string[]> {
   const running = await runningExecutions(sfn, stateMachineArn);
-  if (running.length && !allow) throw new ConcurrentRunError(running, `Wait for it to finish (or stop it), or start anyway with ${overrideHint}.`);
+  if (running.length && !allow)
+    throw new ConcurrentRunError(running, `Wait for it to finish (or stop it), or start anyway with ${overrideHint}.`);
   return running;
 }

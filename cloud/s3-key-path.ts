@@ -10,9 +10,11 @@ export function localPathFor(root: string, key: string): string {
     throw new Error(`refusing S3 key '${key}': it is empty, absolute or contains a backslash or NUL`);
   }
   const parts = key.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..') || parts.length === 0) throw new Error(`refusing S3 key '${key}': it contains a '..' segment`);
+  if (parts.includes('..') || parts.length === 0)
+    throw new Error(`refusing S3 key '${key}': it contains a '..' segment`);
   const file = path.join(root, ...parts);
   const rel = path.relative(root, file);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`refusing S3 key '${key}': it resolves outside ${root}`);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel))
+    throw new Error(`refusing S3 key '${key}': it resolves outside ${root}`);
   return file;
 }

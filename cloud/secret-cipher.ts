@@ -28,7 +28,8 @@ export const BASIC_TEXT_MESSAGE =
   'so Electron would encrypt them with a password built into Chromium (backend "basic_text"), which anyone who can read ' +
   'your files could undo.';
 
-const OTHER_SOURCES_HINT = 'Use a named profile from ~/.aws (credentials source "profile"), SSO ("sso") or the environment ("env").';
+const OTHER_SOURCES_HINT =
+  'Use a named profile from ~/.aws (credentials source "profile"), SSO ("sso") or the environment ("env").';
 
 /** Why pasted keys cannot be stored or read here, with what to do instead (code KEYS_NOT_STORABLE, never INTERNAL). */
 export class CredentialStorageError extends Error {
@@ -49,9 +50,15 @@ const WEAK_BACKENDS = new Set(['basic_text', 'unknown']);
  * Whether pasted keys may be stored with this cipher on this platform: null when yes, else the refusal. Pure, so
  * the decision is unit-tested with the backend value injected (there is no Electron binary in CI).
  */
-export function cipherRefusal(cipher: SecretCipher | undefined, platform: NodeJS.Platform = process.platform): CredentialStorageError | null {
+export function cipherRefusal(
+  cipher: SecretCipher | undefined,
+  platform: NodeJS.Platform = process.platform,
+): CredentialStorageError | null {
   if (!cipher || !cipher.isEncryptionAvailable()) {
-    return new CredentialStorageError(NO_CIPHER_MESSAGE, `${OTHER_SOURCES_HINT} Or open the desktop app to paste keys.`);
+    return new CredentialStorageError(
+      NO_CIPHER_MESSAGE,
+      `${OTHER_SOURCES_HINT} Or open the desktop app to paste keys.`,
+    );
   }
   if (platform === 'linux' && cipher.getSelectedStorageBackend) {
     const backend = cipher.getSelectedStorageBackend();
@@ -66,7 +73,10 @@ export function cipherRefusal(cipher: SecretCipher | undefined, platform: NodeJS
 }
 
 /** A cipher that may store new keys; throws CredentialStorageError otherwise. */
-export function requireCipher(cipher: SecretCipher | undefined, platform: NodeJS.Platform = process.platform): SecretCipher {
+export function requireCipher(
+  cipher: SecretCipher | undefined,
+  platform: NodeJS.Platform = process.platform,
+): SecretCipher {
   const refusal = cipherRefusal(cipher, platform);
   if (refusal) throw refusal;
   return cipher!;
@@ -93,7 +103,9 @@ export function decryptKeys(encrypted: string, cipher: SecretCipher | undefined)
   try {
     parsed = JSON.parse(c.decryptString(Buffer.from(encrypted, 'base64')));
   } catch {
-    throw new Error('The saved access keys could not be decrypted (the OS keychain may have changed). Edit the profile and paste the keys again.');
+    throw new Error(
+      'The saved access keys could not be decrypted (the OS keychain may have changed). Edit the profile and paste the keys again.',
+    );
   }
   const k = parsed as Partial<StaticKeys>;
   if (typeof k.accessKeyId !== 'string' || typeof k.secretAccessKey !== 'string') {

@@ -42,7 +42,13 @@ export async function preparePartitions(
   const root = path.join(dataDir, 'staging');
   const dir = path.join(root, `${sizeMb}MB`);
   try {
-    const m = JSON.parse(await readFile(path.join(dir, MANIFEST), 'utf8')) as { fingerprint?: string; sizeMb?: number; files?: string[]; samples?: number; bytes?: number };
+    const m = JSON.parse(await readFile(path.join(dir, MANIFEST), 'utf8')) as {
+      fingerprint?: string;
+      sizeMb?: number;
+      files?: string[];
+      samples?: number;
+      bytes?: number;
+    };
     if (m.fingerprint === fingerprint && m.sizeMb === sizeMb && Array.isArray(m.files)) {
       const files = await listPartitionFiles(dir);
       if (files.length === m.files.length) {
@@ -58,10 +64,31 @@ export async function preparePartitions(
     const out = await partitionDataset(ds, sizeMb, tmp, onProgress);
     let bytes = 0;
     for (const f of out.files) bytes += (await stat(f)).size;
-    await writeFileAtomic(path.join(tmp, MANIFEST), JSON.stringify({ fingerprint, sizeMb, source: ds.partitions.map((p) => p.path), files: out.files.map((f) => path.basename(f)), samples: ds.samples, bytes }, null, 2), { mode: 0o644, mkdir: true });
+    await writeFileAtomic(
+      path.join(tmp, MANIFEST),
+      JSON.stringify(
+        {
+          fingerprint,
+          sizeMb,
+          source: ds.partitions.map((p) => p.path),
+          files: out.files.map((f) => path.basename(f)),
+          samples: ds.samples,
+          bytes,
+        },
+        null,
+        2,
+      ),
+      { mode: 0o644, mkdir: true },
+    );
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
-    return { dir, files: out.files.map((f) => path.join(dir, path.basename(f))), samples: ds.samples, bytes, reused: false };
+    return {
+      dir,
+      files: out.files.map((f) => path.join(dir, path.basename(f))),
+      samples: ds.samples,
+      bytes,
+      reused: false,
+    };
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -86,7 +86,12 @@ async function headObject(s3: S3Client, bucket: string, key: string, signal?: Ab
   try {
     const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
     const sse = h.ServerSideEncryption ?? '';
-    return { size: h.ContentLength ?? -1, sha256: h.Metadata?.sha256, etag: h.ETag?.replace(/"/g, ''), opaqueEtag: sse.startsWith('aws:kms') || !!h.SSECustomerAlgorithm };
+    return {
+      size: h.ContentLength ?? -1,
+      sha256: h.Metadata?.sha256,
+      etag: h.ETag?.replace(/"/g, ''),
+      opaqueEtag: sse.startsWith('aws:kms') || !!h.SSECustomerAlgorithm,
+    };
   } catch (err) {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
     if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) {
@@ -106,15 +111,35 @@ function etagMatches(h: HeadInfo, etags: string[]): boolean {
   return etags.includes(h.etag);
 }
 
-export async function stageFiles(s3: S3Client, bucket: string, files: StageFile[], opts: StageOptions = {}): Promise<StageReport> {
+export async function stageFiles(
+  s3: S3Client,
+  bucket: string,
+  files: StageFile[],
+  opts: StageOptions = {},
+): Promise<StageReport> {
   const { signal, onProgress } = opts;
   const partSize = Math.max(MIN_PART_SIZE, opts.partSize ?? DEFAULT_PART_SIZE);
   const sizes = await Promise.all(files.map(async (f) => (await stat(f.localPath)).size));
   const bytesTotal = sizes.reduce((a, b) => a + b, 0);
-  const report: StageReport = { bucket, objects: [], uploadedFiles: 0, skippedFiles: 0, uploadedBytes: 0, skippedBytes: 0, cancelled: false };
+  const report: StageReport = {
+    bucket,
+    objects: [],
+    uploadedFiles: 0,
+    skippedFiles: 0,
+    uploadedBytes: 0,
+    skippedBytes: 0,
+    cancelled: false,
+  };
   let bytesDone = 0;
   const emit = (phase: StageProgress['phase'], key: string, extra = 0) =>
-    onProgress?.({ phase, key, filesDone: report.objects.length, filesTotal: files.length, bytesDone: bytesDone + extra, bytesTotal });
+    onProgress?.({
+      phase,
+      key,
+      filesDone: report.objects.length,
+      filesTotal: files.length,
+      bytesDone: bytesDone + extra,
+      bytesTotal,
+    });
 
   for (let i = 0; i < files.length; i++) {
     const { localPath, key } = files[i];
@@ -134,12 +159,29 @@ export async function stageFiles(s3: S3Client, bucket: string, files: StageFile[
       }
       const onLoaded = (loaded: number) => emit('uploading', key, loaded);
       if (size >= partSize) {
-        await uploadResumable(s3, { bucket, key, file: localPath, size, sha256, partSize, partMd5s, stateDir: opts.resumeDir ?? DEFAULT_RESUME_DIR, queueSize: opts.queueSize ?? 4, signal, onLoaded });
+        await uploadResumable(s3, {
+          bucket,
+          key,
+          file: localPath,
+          size,
+          sha256,
+          partSize,
+          partMd5s,
+          stateDir: opts.resumeDir ?? DEFAULT_RESUME_DIR,
+          queueSize: opts.queueSize ?? 4,
+          signal,
+          onLoaded,
+        });
       } else {
         await uploadOne(s3, bucket, key, localPath, sha256, partSize, opts.queueSize ?? 4, signal, onLoaded);
       }
       const after = await headObject(s3, bucket, key, signal);
-      if (!after || after.size !== size || (after.sha256 !== undefined && after.sha256 !== sha256) || !etagMatches(after, etags)) {
+      if (
+        !after ||
+        after.size !== size ||
+        (after.sha256 !== undefined && after.sha256 !== sha256) ||
+        !etagMatches(after, etags)
+      ) {
         throw new Error(
           `Integrity check failed for s3://${bucket}/${key}: uploaded ${size} bytes (sha256 ${sha256.slice(0, 12)}…) but S3 reports ${after ? `${after.size} bytes, sha256 ${after.sha256 ?? 'missing'}, ETag ${after.etag ?? 'missing'}` : 'no object'}. Stage again to retry this file.`,
         );
@@ -155,14 +197,25 @@ export async function stageFiles(s3: S3Client, bucket: string, files: StageFile[
         return report;
       }
       if (err instanceof CloudError || (err as Error).message?.startsWith('Integrity')) throw err;
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`Cannot read ${localPath}: the file disappeared while staging.`, { cause: err });
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new Error(`Cannot read ${localPath}: the file disappeared while staging.`, { cause: err });
       throw new CloudError(describeAwsError(err, { service: 'S3', operation: 'Upload', bucket, key }));
     }
   }
   return report;
 }
 
-async function uploadOne(s3: S3Client, bucket: string, key: string, file: string, sha256: string, partSize: number, queueSize: number, signal: AbortSignal | undefined, onLoaded: (bytes: number) => void): Promise<void> {
+async function uploadOne(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  file: string,
+  sha256: string,
+  partSize: number,
+  queueSize: number,
+  signal: AbortSignal | undefined,
+  onLoaded: (bytes: number) => void,
+): Promise<void> {
   const upload = new Upload({
     client: s3,
     params: { Bucket: bucket, Key: key, Body: createReadStream(file), Metadata: { sha256 } },
@@ -208,12 +261,20 @@ export async function ensureFolderMarkers(s3: S3Client, bucket: string, prefixes
     if (!prefix) continue;
     const key = prefix.endsWith('/') ? prefix : `${prefix}/`;
     if (await headObject(s3, bucket, key)) continue;
-    await awsCall({ service: 'S3', operation: 'PutObject', bucket, key }, () => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '', ContentLength: 0 })));
+    await awsCall({ service: 'S3', operation: 'PutObject', bucket, key }, () =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '', ContentLength: 0 })),
+    );
   }
 }
 
 /** Uploads the code + model folder to `<scriptsPrefix><folder name>/`. Returns the S3_object_name and the report. */
-export async function stageCodeFolder(s3: S3Client, bucket: string, scriptsPrefix: string, localDir: string, opts: StageOptions & { folderName?: string } = {}): Promise<{ s3ObjectName: string; modelKey?: string; report: StageReport }> {
+export async function stageCodeFolder(
+  s3: S3Client,
+  bucket: string,
+  scriptsPrefix: string,
+  localDir: string,
+  opts: StageOptions & { folderName?: string } = {},
+): Promise<{ s3ObjectName: string; modelKey?: string; report: StageReport }> {
   const name = opts.folderName ?? path.basename(path.resolve(localDir));
   const s3ObjectName = `${scriptsPrefix}${name}`;
   const files = await listFolder(localDir, `${s3ObjectName}/`);
@@ -224,8 +285,16 @@ export async function stageCodeFolder(s3: S3Client, bucket: string, scriptsPrefi
 }
 
 /** Uploads the `.pt` partitions of `partitionDir` under `dataPrefix` (flat, numeric names kept). */
-export async function stagePartitionFolder(s3: S3Client, bucket: string, dataPrefix: string, partitionDir: string, opts: StageOptions = {}): Promise<StageReport> {
-  const files = (await listFolder(partitionDir, dataPrefix)).filter((f) => f.key.endsWith('.pt') && !f.key.slice(dataPrefix.length).includes('/'));
+export async function stagePartitionFolder(
+  s3: S3Client,
+  bucket: string,
+  dataPrefix: string,
+  partitionDir: string,
+  opts: StageOptions = {},
+): Promise<StageReport> {
+  const files = (await listFolder(partitionDir, dataPrefix)).filter(
+    (f) => f.key.endsWith('.pt') && !f.key.slice(dataPrefix.length).includes('/'),
+  );
   if (files.length === 0) throw new Error(`${partitionDir} holds no .pt partitions to upload.`);
   return stageFiles(s3, bucket, files, opts);
 }

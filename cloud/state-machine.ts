@@ -21,31 +21,42 @@ export interface RenderOptions {
 export const MAP_STATE = 'Distributed Inference';
 export const INFERENCE_STATE = 'Model Inference';
 
-const FUNCTION_REF = /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]+))?$/;
+const FUNCTION_REF =
+  /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]+))?$/;
 
 function substitute(value: unknown, subs: Record<string, string>): unknown {
   if (typeof value === 'string') return value.replace(/\$\{(\w+)\}/g, (m, name: string) => subs[name] ?? m);
   if (Array.isArray(value)) return value.map((v) => substitute(v, subs));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, subs)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, subs)]));
   return value;
 }
 
 /** The definition as an object. */
 export function stateMachineDefinition(fns: StateMachineFunctions, opts: RenderOptions = {}): Record<string, unknown> {
   for (const [field, ref] of Object.entries(fns)) {
-    if (!FUNCTION_REF.test(ref)) throw new Error(`${field} '${ref}' is not a Lambda function name or ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)`);
+    if (!FUNCTION_REF.test(ref))
+      throw new Error(
+        `${field} '${ref}' is not a Lambda function name or ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)`,
+      );
   }
-  const def = substitute(template, { InitializerFunctionArn: fns.initializerArn, InferenceFunctionArn: fns.inferenceArn, SummarizerFunctionArn: fns.summarizerArn }) as {
+  const def = substitute(template, {
+    InitializerFunctionArn: fns.initializerArn,
+    InferenceFunctionArn: fns.inferenceArn,
+    SummarizerFunctionArn: fns.summarizerArn,
+  }) as {
     States: Record<string, Record<string, unknown>>;
   };
   const map = def.States[MAP_STATE];
   if (opts.maxConcurrency !== undefined) {
-    if (!Number.isInteger(opts.maxConcurrency) || opts.maxConcurrency < 0) throw new Error(`maxConcurrency must be a whole number ≥ 0, got ${opts.maxConcurrency}`);
+    if (!Number.isInteger(opts.maxConcurrency) || opts.maxConcurrency < 0)
+      throw new Error(`maxConcurrency must be a whole number ≥ 0, got ${opts.maxConcurrency}`);
     map.MaxConcurrency = opts.maxConcurrency;
   }
   if (opts.toleratedFailurePercentage !== undefined) {
     const p = opts.toleratedFailurePercentage;
-    if (!Number.isInteger(p) || p < 0 || p > 100) throw new Error(`toleratedFailurePercentage must be a whole number 0–100, got ${p}`);
+    if (!Number.isInteger(p) || p < 0 || p > 100)
+      throw new Error(`toleratedFailurePercentage must be a whole number 0–100, got ${p}`);
     map.ToleratedFailurePercentage = p;
   }
   return def;

@@ -1,4 +1,17 @@
-import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, safeStorage, session, shell, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  net,
+  protocol,
+  safeStorage,
+  session,
+  shell,
+  type IpcMainInvokeEvent,
+  type MenuItemConstructorOptions,
+} from 'electron';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -56,102 +69,131 @@ if (!app.requestSingleInstanceLock()) {
     contents.on('will-attach-webview', (e) => e.preventDefault());
   });
 
-  app.whenReady().then(async () => {
-    const root = app.getAppPath();
-    // Loaded once the app is ready (it reads COSMICAI_DATA_DIR, set above); bundled into out/main by electron-vite.
-    const kit: HostKit = await import('../app/node/host-kit.ts');
-    const rendererDir = process.env.ELECTRON_RENDERER_URL ? '' : path.join(root, 'out', 'renderer');
-    const dataDir = process.env.COSMICAI_DATA_DIR!;
+  app
+    .whenReady()
+    .then(async () => {
+      const root = app.getAppPath();
+      // Loaded once the app is ready (it reads COSMICAI_DATA_DIR, set above); bundled into out/main by electron-vite.
+      const kit: HostKit = await import('../app/node/host-kit.ts');
+      const rendererDir = process.env.ELECTRON_RENDERER_URL ? '' : path.join(root, 'out', 'renderer');
+      const dataDir = process.env.COSMICAI_DATA_DIR!;
 
-    session.defaultSession.setPermissionRequestHandler((_wc, permission, cb) => cb(permissionAllowed(permission)));
-    session.defaultSession.setPermissionCheckHandler((_wc, permission) => permissionAllowed(permission));
+      session.defaultSession.setPermissionRequestHandler((_wc, permission, cb) => cb(permissionAllowed(permission)));
+      session.defaultSession.setPermissionCheckHandler((_wc, permission) => permissionAllowed(permission));
 
-    protocol.handle(SCHEME, async (req) => {
-      const file = appFileFor(rendererDir, req.url);
-      if (!file) return new Response('Forbidden', { status: 403 });
-      const res = await net.fetch(appFileUrl(file)).catch(() => null);
-      if (!res || !res.ok) return new Response('Not found', { status: 404 });
-      const headers = new Headers(res.headers);
-      headers.set('Content-Security-Policy', kit.CSP);
-      headers.set('X-Content-Type-Options', 'nosniff');
-      return new Response(res.body, { status: 200, headers });
-    });
+      protocol.handle(SCHEME, async (req) => {
+        const file = appFileFor(rendererDir, req.url);
+        if (!file) return new Response('Forbidden', { status: 403 });
+        const res = await net.fetch(appFileUrl(file)).catch(() => null);
+        if (!res || !res.ok) return new Response('Not found', { status: 404 });
+        const headers = new Headers(res.headers);
+        headers.set('Content-Security-Policy', kit.CSP);
+        headers.set('X-Content-Type-Options', 'nosniff');
+        return new Response(res.body, { status: 200, headers });
+      });
 
-    const services = kit.createNodeServices({
-      dataDir,
-      mode: 'electron',
-      // Pasted AWS keys are stored only encrypted with the OS keychain.
-      cipher: safeStorage,
-      platform: {
-        async pickPaths({ kind, title, extensions }) {
-          const opts: Electron.OpenDialogOptions = {
-            title,
-            properties: kind === 'folder' ? ['openDirectory'] : kind === 'files' ? ['openFile', 'multiSelections'] : ['openFile'],
-            filters: extensions?.length ? [{ name: extensions.join(', '), extensions }, { name: 'All files', extensions: ['*'] }] : undefined,
-          };
-          const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
-          return { paths: r.canceled ? [] : r.filePaths };
+      const services = kit.createNodeServices({
+        dataDir,
+        mode: 'electron',
+        // Pasted AWS keys are stored only encrypted with the OS keychain.
+        cipher: safeStorage,
+        platform: {
+          async pickPaths({ kind, title, extensions }) {
+            const opts: Electron.OpenDialogOptions = {
+              title,
+              properties:
+                kind === 'folder'
+                  ? ['openDirectory']
+                  : kind === 'files'
+                    ? ['openFile', 'multiSelections']
+                    : ['openFile'],
+              filters: extensions?.length
+                ? [
+                    { name: extensions.join(', '), extensions },
+                    { name: 'All files', extensions: ['*'] },
+                  ]
+                : undefined,
+            };
+            const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+            return { paths: r.canceled ? [] : r.filePaths };
+          },
+          async saveFile({ suggestedName, content, encoding }) {
+            const opts = { defaultPath: path.join(app.getPath('documents'), suggestedName) };
+            const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
+            if (r.canceled || !r.filePath) return { path: null };
+            await writeFile(r.filePath, encoding === 'base64' ? Buffer.from(content, 'base64') : content);
+            return { path: r.filePath };
+          },
+          // The study report as PDF: the self-contained HTML in a hidden window (no scripts), then printToPDF.
+          async printPdf(html, suggestedName) {
+            const opts = {
+              defaultPath: path.join(app.getPath('documents'), suggestedName),
+              filters: [{ name: 'PDF', extensions: ['pdf'] }],
+            };
+            const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
+            if (r.canceled || !r.filePath) return { path: null };
+            const tmp = path.join(app.getPath('temp'), `cosmicai-report-${process.pid}-${Date.now()}.html`);
+            const pdfWin = new BrowserWindow({ show: false, webPreferences: { ...PDF_WEB_PREFERENCES } });
+            try {
+              await writeFile(tmp, html);
+              await pdfWin.loadFile(tmp);
+              await writeFile(
+                r.filePath,
+                await pdfWin.webContents.printToPDF({ printBackground: true, pageSize: 'A4' }),
+              );
+            } finally {
+              pdfWin.destroy();
+              await rm(tmp, { force: true });
+            }
+            return { path: r.filePath };
+          },
         },
-        async saveFile({ suggestedName, content, encoding }) {
-          const opts = { defaultPath: path.join(app.getPath('documents'), suggestedName) };
-          const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
-          if (r.canceled || !r.filePath) return { path: null };
-          await writeFile(r.filePath, encoding === 'base64' ? Buffer.from(content, 'base64') : content);
-          return { path: r.filePath };
-        },
-        // The study report as PDF: the self-contained HTML in a hidden window (no scripts), then printToPDF.
-        async printPdf(html, suggestedName) {
-          const opts = { defaultPath: path.join(app.getPath('documents'), suggestedName), filters: [{ name: 'PDF', extensions: ['pdf'] }] };
-          const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
-          if (r.canceled || !r.filePath) return { path: null };
-          const tmp = path.join(app.getPath('temp'), `cosmicai-report-${process.pid}-${Date.now()}.html`);
-          const pdfWin = new BrowserWindow({ show: false, webPreferences: { ...PDF_WEB_PREFERENCES } });
-          try {
-            await writeFile(tmp, html);
-            await pdfWin.loadFile(tmp);
-            await writeFile(r.filePath, await pdfWin.webContents.printToPDF({ printBackground: true, pageSize: 'A4' }));
-          } finally {
-            pdfWin.destroy();
-            await rm(tmp, { force: true });
-          }
-          return { path: r.filePath };
-        },
-      },
-    });
-    const dispatch = kit.createDispatcher(services.handlers, { hintFor: kit.hintFor });
+      });
+      const dispatch = kit.createDispatcher(services.handlers, { hintFor: kit.hintFor });
 
-    const trusted = (e: IpcMainInvokeEvent) =>
-      ipcSenderTrusted({ isOurWindow: e.sender === win?.webContents && e.senderFrame === e.sender.mainFrame, frameUrl: e.senderFrame?.url ?? '' }, process.env.ELECTRON_RENDERER_URL);
-    // The payload is validated against the contract's zod schemas by the dispatcher before any handler runs.
-    ipcMain.handle(INVOKE_CHANNEL, async (e, method: unknown, input: unknown) => {
-      if (!trusted(e)) return { ok: false, error: { code: 'FORBIDDEN', message: 'This page may not use the app API.' } };
-      return dispatch(method, input, undefined);
-    });
-    services.hub.listen((channel, payload) => {
-      if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, channel, payload);
-    });
+      const trusted = (e: IpcMainInvokeEvent) =>
+        ipcSenderTrusted(
+          {
+            isOurWindow: e.sender === win?.webContents && e.senderFrame === e.sender.mainFrame,
+            frameUrl: e.senderFrame?.url ?? '',
+          },
+          process.env.ELECTRON_RENDERER_URL,
+        );
+      // The payload is validated against the contract's zod schemas by the dispatcher before any handler runs.
+      ipcMain.handle(INVOKE_CHANNEL, async (e, method: unknown, input: unknown) => {
+        if (!trusted(e))
+          return { ok: false, error: { code: 'FORBIDDEN', message: 'This page may not use the app API.' } };
+        return dispatch(method, input, undefined);
+      });
+      services.hub.listen((channel, payload) => {
+        if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, channel, payload);
+      });
 
-    Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate()));
-    // From a checkout, rebuild the UI if its sources changed since the last build; a packaged app ships it built.
-    if (!process.env.ELECTRON_RENDERER_URL && !app.isPackaged) await kit.ensureRendererBuilt();
-    win = createWindow(root);
-    win.on('closed', () => (win = null));
+      Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate()));
+      // From a checkout, rebuild the UI if its sources changed since the last build; a packaged app ships it built.
+      if (!process.env.ELECTRON_RENDERER_URL && !app.isPackaged) await kit.ensureRendererBuilt();
+      win = createWindow(root);
+      win.on('closed', () => (win = null));
 
-    app.on('activate', () => {
-      if (!win) win = createWindow(root);
+      app.on('activate', () => {
+        if (!win) win = createWindow(root);
+      });
+      let quitting = false;
+      app.on('before-quit', (e) => {
+        if (quitting) return;
+        // Let a running job be cancelled and written to History before the process ends.
+        e.preventDefault();
+        quitting = true;
+        services.shutdown().finally(() => app.quit());
+      });
+    })
+    .catch((err) => {
+      dialog.showErrorBox(
+        'CosmicAI Bench could not start',
+        err instanceof Error ? (err.stack ?? err.message) : String(err),
+      );
+      app.exit(1);
     });
-    let quitting = false;
-    app.on('before-quit', (e) => {
-      if (quitting) return;
-      // Let a running job be cancelled and written to History before the process ends.
-      e.preventDefault();
-      quitting = true;
-      services.shutdown().finally(() => app.quit());
-    });
-  }).catch((err) => {
-    dialog.showErrorBox('CosmicAI Bench could not start', err instanceof Error ? (err.stack ?? err.message) : String(err));
-    app.exit(1);
-  });
 
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
@@ -181,7 +223,16 @@ function menuTemplate(): MenuItemConstructorOptions[] {
     { role: 'editMenu' },
     {
       label: 'View',
-      submenu: [{ role: 'reload' }, { role: 'toggleDevTools' }, { type: 'separator' }, { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }],
+      submenu: [
+        { role: 'reload' },
+        { role: 'toggleDevTools' },
+        { type: 'separator' },
+        { role: 'resetZoom' },
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { type: 'separator' },
+        { role: 'togglefullscreen' },
+      ],
     },
     { role: 'windowMenu' },
     {
@@ -189,7 +240,13 @@ function menuTemplate(): MenuItemConstructorOptions[] {
       submenu: [
         {
           label: 'About CosmicAI Bench',
-          click: () => void dialog.showMessageBox({ type: 'info', title: 'CosmicAI Bench', message: `CosmicAI Bench ${app.getVersion()}`, detail: `Data folder: ${process.env.COSMICAI_DATA_DIR}` }),
+          click: () =>
+            void dialog.showMessageBox({
+              type: 'info',
+              title: 'CosmicAI Bench',
+              message: `CosmicAI Bench ${app.getVersion()}`,
+              detail: `Data folder: ${process.env.COSMICAI_DATA_DIR}`,
+            }),
         },
       ],
     },

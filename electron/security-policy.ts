@@ -12,7 +12,9 @@ export const INVOKE_CHANNEL = 'cosmicai:invoke';
 export const EVENT_CHANNEL = 'cosmicai:event';
 
 /** Our own scheme serves the UI (checklist: "use a custom protocol instead of file://"). */
-export const PRIVILEGED_SCHEMES = [{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }] as const;
+export const PRIVILEGED_SCHEMES = [
+  { scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+] as const;
 
 /** The main window: no Node in the page, isolated preload, Chromium sandbox, same-origin policy kept. */
 export function mainWebPreferences(preload: string) {
@@ -32,7 +34,13 @@ export function mainWebPreferences(preload: string) {
 }
 
 /** The hidden window that prints the study report to PDF: no scripts at all. */
-export const PDF_WEB_PREFERENCES = { javascript: false, sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true } as const;
+export const PDF_WEB_PREFERENCES = {
+  javascript: false,
+  sandbox: true,
+  contextIsolation: true,
+  nodeIntegration: false,
+  webSecurity: true,
+} as const;
 
 /** The only permission the page may get: writing to the clipboard (Copy as Markdown). */
 export const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-sanitized-write']);

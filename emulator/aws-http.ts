@@ -88,7 +88,11 @@ function jsonAuthError(problem: AuthProblem, action: string): AwsServiceError {
       return new AwsServiceError('MissingAuthenticationTokenException', 'Missing Authentication Token', 400);
     case 'unknown-key':
     case 'invalid':
-      return new AwsServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.', 400);
+      return new AwsServiceError(
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid.',
+        400,
+      );
     case 'expired':
       return new AwsServiceError('ExpiredTokenException', 'The security token included in the request is expired', 400);
     case 'access-denied':
@@ -116,7 +120,12 @@ export function jsonServiceHandler(opts: {
 }): http.RequestListener {
   const send = (res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
     const text = JSON.stringify(body ?? {});
-    res.writeHead(status, { 'content-type': opts.contentType, 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(text), ...extra });
+    res.writeHead(status, {
+      'content-type': opts.contentType,
+      'x-amzn-requestid': randomUUID(),
+      'content-length': Buffer.byteLength(text),
+      ...extra,
+    });
     res.end(text);
   };
   const sendError = (res: http.ServerResponse, err: AwsServiceError) =>
@@ -128,7 +137,10 @@ export function jsonServiceHandler(opts: {
       const target = String(req.headers['x-amz-target'] ?? '');
       const [prefix, op] = target.split('.');
       if (req.method !== 'POST' || prefix !== opts.targetPrefix || !op) {
-        return sendError(res, new AwsServiceError('UnknownOperationException', `unknown operation target '${target}'`, 400));
+        return sendError(
+          res,
+          new AwsServiceError('UnknownOperationException', `unknown operation target '${target}'`, 400),
+        );
       }
       const problem = authProblem(req, opts.auth);
       if (problem) return sendError(res, jsonAuthError(problem, `${opts.iamPrefix}:${op}`));
@@ -136,7 +148,15 @@ export function jsonServiceHandler(opts: {
         return sendError(res, new AwsServiceError('ThrottlingException', 'Rate exceeded', 400));
       }
       const impl = opts.operations[op];
-      if (!impl) return sendError(res, new AwsServiceError('UnknownOperationException', `${op} is not supported by the local ${opts.service} endpoint`, 400));
+      if (!impl)
+        return sendError(
+          res,
+          new AwsServiceError(
+            'UnknownOperationException',
+            `${op} is not supported by the local ${opts.service} endpoint`,
+            400,
+          ),
+        );
       let input: Record<string, unknown>;
       try {
         input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
@@ -147,7 +167,14 @@ export function jsonServiceHandler(opts: {
         send(res, 200, await impl(input));
       } catch (err) {
         if (err instanceof AwsServiceError) return sendError(res, err);
-        sendError(res, new AwsServiceError('InternalFailure', `local ${opts.service} endpoint failed: ${(err as Error).stack ?? err}`, 500));
+        sendError(
+          res,
+          new AwsServiceError(
+            'InternalFailure',
+            `local ${opts.service} endpoint failed: ${(err as Error).stack ?? err}`,
+            500,
+          ),
+        );
       }
     })().catch((err) => {
       if (!res.headersSent) res.writeHead(500);
@@ -170,7 +197,11 @@ export function queryServiceHandler(opts: {
   authErrors: Record<AuthProblem, { code: string; status: number; message: string }>;
 }): http.RequestListener {
   const sendXml = (res: http.ServerResponse, status: number, xml: string) => {
-    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(xml) });
+    res.writeHead(status, {
+      'content-type': 'text/xml',
+      'x-amzn-requestid': randomUUID(),
+      'content-length': Buffer.byteLength(xml),
+    });
     res.end(xml);
   };
   const sendError = (res: http.ServerResponse, code: string, status: number, message: string) =>
@@ -191,7 +222,13 @@ export function queryServiceHandler(opts: {
       }
       if (opts.auth.faults.takeThrottle(opts.service)) return sendError(res, 'Throttling', 400, 'Rate exceeded');
       const impl = opts.operations[action];
-      if (!impl) return sendError(res, 'InvalidAction', 400, `${action || '(no Action)'} is not supported by the local ${opts.service} endpoint`);
+      if (!impl)
+        return sendError(
+          res,
+          'InvalidAction',
+          400,
+          `${action || '(no Action)'} is not supported by the local ${opts.service} endpoint`,
+        );
       try {
         const inner = await impl(params);
         sendXml(

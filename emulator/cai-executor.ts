@@ -30,7 +30,8 @@ import { pythonRepr } from './python-repr.ts';
 
 /** The root the executor downloads into (the container's /tmp: the study's script hard-codes it). */
 export const EXECUTOR_TMP = '/tmp';
-export const EXECUTOR_ISOLATION = 'serialised: ranks sharing /tmp/<S3_OBJECT_NAME> run one at a time (the script hard-codes that folder)';
+export const EXECUTOR_ISOLATION =
+  'serialised: ranks sharing /tmp/<S3_OBJECT_NAME> run one at a time (the script hard-codes that folder)';
 
 export class ScriptError extends Error {
   override name = 'ScriptError';
@@ -42,13 +43,25 @@ function field(event: Record<string, unknown>, key: string): string {
   return v;
 }
 
-async function download(s3: S3Client, bucket: string, objectName: string, type: string, log: (m: string) => void): Promise<void> {
+async function download(
+  s3: S3Client,
+  bucket: string,
+  objectName: string,
+  type: string,
+  log: (m: string) => void,
+): Promise<void> {
   const keys: string[] = [];
   if (type === 'file') keys.push(objectName);
   else {
     let token: string | undefined;
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${objectName.replace(/\/+$/, '')}/`, ContinuationToken: token }));
+      const page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: `${objectName.replace(/\/+$/, '')}/`,
+          ContinuationToken: token,
+        }),
+      );
       for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) keys.push(o.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -104,7 +117,9 @@ export function caiExecutor(deps: { s3: S3Client; python: PythonEnv }): LambdaHa
         if (run.code !== 0) {
           const how = run.signal ? `was killed by ${run.signal}` : `exited with status ${run.code}`;
           const last = stderrTail.filter((l) => l.trim()).pop() ?? '';
-          throw new ScriptError(`rank ${rank}: ${script} ${how}: ${last.trim()} (output tail: ${stderrTail.join(' | ').slice(-1200)})`);
+          throw new ScriptError(
+            `rank ${rank}: ${script} ${how}: ${last.trim()} (output tail: ${stderrTail.join(' | ').slice(-1200)})`,
+          );
         }
         log('executed script');
         return { statusCode: 200, body: `rank ${rank} executed ${script}` };

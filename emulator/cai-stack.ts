@@ -53,7 +53,9 @@ export async function startCaiStack(opts: CaiStackOptions): Promise<CaiStack> {
   const summarizer = path.resolve(opts.handlersDir, 'summarizer.py');
   for (const f of [initializer, summarizer]) {
     await access(f).catch(() => {
-      throw new Error(`${f} is missing: --handlers must name the folder with the study's initializer.py and summarizer.py (e.g. ../shared/cai/lambda).`);
+      throw new Error(
+        `${f} is missing: --handlers must name the folder with the study's initializer.py and summarizer.py (e.g. ../shared/cai/lambda).`,
+      );
     });
   }
   const memoryMb = opts.memoryMb ?? 10240;
@@ -67,7 +69,12 @@ export async function startCaiStack(opts: CaiStackOptions): Promise<CaiStack> {
     const logs = new LogStore();
     const lambda = new LocalLambda(logs);
     const credentials = { ...S3RVER_CREDENTIALS };
-    const python = pythonEnv({ python: opts.python, endpoints: { s3: s3rver.endpoint }, credentials, region: LOCAL_REGION });
+    const python = pythonEnv({
+      python: opts.python,
+      endpoints: { s3: s3rver.endpoint },
+      credentials,
+      region: LOCAL_REGION,
+    });
     lambda.register(CAI_FUNCTIONS.initializer, pythonHandler(initializer, python), { memoryMb: 128 });
     lambda.register(CAI_FUNCTIONS.executor, caiExecutor({ s3, python }), { memoryMb });
     lambda.register(CAI_FUNCTIONS.summarizer, pythonHandler(summarizer, python), { memoryMb: 128 });

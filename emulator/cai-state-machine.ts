@@ -12,8 +12,14 @@ export const CAI_FUNCTIONS = {
 
 export const CAI_STATE_MACHINE_NAME = 'DataParallel-CosmicAI';
 
-export function caiStateMachineDefinition(fns: { initializer: string; executor: string; summarizer: string } = CAI_FUNCTIONS): Record<string, unknown> {
-  const invoke = (fn: string) => ({ Resource: 'arn:aws:states:::lambda:invoke', OutputPath: '$.Payload', Parameters: { FunctionName: fn, 'Payload.$': '$' } });
+export function caiStateMachineDefinition(
+  fns: { initializer: string; executor: string; summarizer: string } = CAI_FUNCTIONS,
+): Record<string, unknown> {
+  const invoke = (fn: string) => ({
+    Resource: 'arn:aws:states:::lambda:invoke',
+    OutputPath: '$.Payload',
+    Parameters: { FunctionName: fn, 'Payload.$': '$' },
+  });
   return {
     StartAt: 'Initialize',
     States: {

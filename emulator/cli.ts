@@ -6,13 +6,21 @@
 import { parseArgs } from 'node:util';
 import { startEmulator, type EmulatorStack } from './index.ts';
 
-const USAGE = 'usage: npm run -s emulate -- --stack cai|cosmicai [--handlers DIR] [--name NAME] [--python PATH] [--memory MB]';
+const USAGE =
+  'usage: npm run -s emulate -- --stack cai|cosmicai [--handlers DIR] [--name NAME] [--python PATH] [--memory MB]';
 
 async function main(): Promise<void> {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { stack: { type: 'string', default: 'cai' }, handlers: { type: 'string' }, name: { type: 'string' }, python: { type: 'string' }, memory: { type: 'string' }, help: { type: 'boolean' } },
+      options: {
+        stack: { type: 'string', default: 'cai' },
+        handlers: { type: 'string' },
+        name: { type: 'string' },
+        python: { type: 'string' },
+        memory: { type: 'string' },
+        help: { type: 'boolean' },
+      },
       strict: true,
     }));
   } catch (err) {
@@ -33,7 +41,13 @@ async function main(): Promise<void> {
     process.stderr.write(`--memory must be a whole number of MB from 128 to 10240, got '${values.memory}'\n`);
     process.exit(2);
   }
-  const emu = await startEmulator({ stack, handlersDir: values.handlers, name: values.name, python: values.python, memoryMb: memory });
+  const emu = await startEmulator({
+    stack,
+    handlersDir: values.handlers,
+    name: values.name,
+    python: values.python,
+    memoryMb: memory,
+  });
   // Handlers first: whoever reads the ready line may send SIGTERM at once.
   let stopping = false;
   const stop = (sig: string) => {
@@ -51,7 +65,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.stdout.write(`${JSON.stringify({ ready: true, profile: emu.profile, isolation: emu.isolation })}\n`);
-  process.stderr.write(`emulator (${stack}) ready on loopback; ${emu.isolation ? `executor isolation: ${emu.isolation}; ` : ''}stop with SIGTERM or Ctrl-C\n`);
+  process.stderr.write(
+    `emulator (${stack}) ready on loopback; ${emu.isolation ? `executor isolation: ${emu.isolation}; ` : ''}stop with SIGTERM or Ctrl-C\n`,
+  );
   // `npm run` may exit on SIGTERM without passing it on: an emulator whose parent is gone stops too (no orphans).
   const parent = process.ppid;
   setInterval(() => {

@@ -57,7 +57,11 @@ export interface Emulator {
 export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const name = opts.name ?? `emulator-${opts.stack}`;
   if (opts.stack === 'cai') {
-    const stack = await startCaiStack({ handlersDir: opts.handlersDir ?? defaultHandlersDir(), python: opts.python, memoryMb: opts.memoryMb });
+    const stack = await startCaiStack({
+      handlersDir: opts.handlersDir ?? defaultHandlersDir(),
+      python: opts.python,
+      memoryMb: opts.memoryMb,
+    });
     return {
       stack: 'cai',
       profile: {

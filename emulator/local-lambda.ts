@@ -175,12 +175,20 @@ export class LocalLambda {
       result = result === undefined ? null : JSON.parse(JSON.stringify(result));
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
-      error = new LambdaFunctionError(e.name || 'Error', e.message, (e.stack ?? '').split('\n').slice(1).map((l) => l.trim()));
+      error = new LambdaFunctionError(
+        e.name || 'Error',
+        e.message,
+        (e.stack ?? '')
+          .split('\n')
+          .slice(1)
+          .map((l) => l.trim()),
+      );
       log(`${new Date().toISOString()}\t${requestId}\tERROR\tInvoke Error \t${error.toCause()}\n`);
     }
     const durationMs = performance.now() - started;
     const maxMemoryMb = childPeakMb ?? Math.round(process.resourceUsage().maxRSS / 1024);
-    const init = result && typeof result === 'object' ? (result as Record<string, unknown>).init_duration_ms : undefined;
+    const init =
+      result && typeof result === 'object' ? (result as Record<string, unknown>).init_duration_ms : undefined;
     log(`END RequestId: ${requestId}\n`);
     log(
       `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\t` +

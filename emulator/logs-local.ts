@@ -2,7 +2,15 @@
  * A local CloudWatch Logs endpoint (awsJson1_1, `Logs_20140328.*`): DescribeLogGroups and FilterLogEvents over
  * an in-memory store that the Lambda emulator writes START/END/REPORT lines into.
  */
-import { AwsServiceError, LOCAL_ACCOUNT, LOCAL_REGION, jsonServiceHandler, listen, type AuthPolicy, type LocalServer } from './aws-http.ts';
+import {
+  AwsServiceError,
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  jsonServiceHandler,
+  listen,
+  type AuthPolicy,
+  type LocalServer,
+} from './aws-http.ts';
 
 export interface LogEvent {
   logStreamName: string;
@@ -88,7 +96,8 @@ function paginate<T>(items: T[], input: Record<string, unknown>, maxLimit: numbe
   let offset = 0;
   if (typeof input.nextToken === 'string') {
     offset = Number(Buffer.from(input.nextToken, 'base64url').toString('utf8'));
-    if (!Number.isInteger(offset) || offset < 0) throw new AwsServiceError('InvalidParameterException', 'The specified nextToken is invalid.', 400);
+    if (!Number.isInteger(offset) || offset < 0)
+      throw new AwsServiceError('InvalidParameterException', 'The specified nextToken is invalid.', 400);
   }
   const limit = typeof input.limit === 'number' ? Math.min(input.limit, maxLimit) : maxLimit;
   const page = items.slice(offset, offset + limit);
@@ -104,7 +113,11 @@ function compilePattern(pattern: string): (message: string) => boolean {
   const p = pattern.trim();
   if (p === '') return () => true;
   if (p.startsWith('{') || p.startsWith('[')) {
-    throw new AwsServiceError('InvalidParameterException', `the local logs endpoint supports plain-text filter patterns only, not '${p}'`, 400);
+    throw new AwsServiceError(
+      'InvalidParameterException',
+      `the local logs endpoint supports plain-text filter patterns only, not '${p}'`,
+      400,
+    );
   }
   const terms = [...p.matchAll(/(\?)?(?:"([^"]*)"|(\S+))/g)].map((m) => ({ optional: !!m[1], text: m[2] ?? m[3] }));
   const anyOf = terms.filter((t) => t.optional).map((t) => t.text);

@@ -18,7 +18,12 @@ export function defaultPython(): string {
   return process.env.COSMICAI_PYTHON || '/usr/bin/python3';
 }
 
-export function pythonEnv(opts: { python?: string; endpoints: Record<string, string>; credentials: { accessKeyId: string; secretAccessKey: string }; region: string }): PythonEnv {
+export function pythonEnv(opts: {
+  python?: string;
+  endpoints: Record<string, string>;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  region: string;
+}): PythonEnv {
   const env: NodeJS.ProcessEnv = {};
   // Only what a Lambda environment has; the user's AWS_* variables must not leak into the emulated functions.
   for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ']) if (process.env[k] !== undefined) env[k] = process.env[k];
@@ -54,7 +59,12 @@ export function runPython(
   opts: { stdin?: string; env?: NodeJS.ProcessEnv; cwd?: string; onLine: (line: string) => void; signal?: AbortSignal },
 ): Promise<PythonRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(pe.python, args, { env: { ...pe.env, ...opts.env }, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal });
+    const child = spawn(pe.python, args, {
+      env: { ...pe.env, ...opts.env },
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      signal: opts.signal,
+    });
     const pump = (stream: NodeJS.ReadableStream) => {
       let buf = '';
       stream.setEncoding('utf8');
@@ -73,7 +83,13 @@ export function runPython(
     pump(child.stdout);
     pump(child.stderr);
     child.once('error', (err) =>
-      reject((err as NodeJS.ErrnoException).code === 'ENOENT' ? new Error(`${pe.python} not found: the emulator runs the study's Python handlers with it (set COSMICAI_PYTHON to another interpreter).`) : err),
+      reject(
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? new Error(
+              `${pe.python} not found: the emulator runs the study's Python handlers with it (set COSMICAI_PYTHON to another interpreter).`,
+            )
+          : err,
+      ),
     );
     child.once('close', (code, signal) => resolve({ code, signal }));
     child.stdin.end(opts.stdin ?? '');

@@ -23,7 +23,12 @@ export function pythonHandler(file: string, pe: PythonEnv): LambdaHandler {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'cosmicai-pylambda-'));
     const resultFile = path.join(dir, 'result.json');
     try {
-      const request = { event, requestId: context.awsRequestId, functionName: context.functionName, memoryMb: Number(context.memoryLimitInMB) };
+      const request = {
+        event,
+        requestId: context.awsRequestId,
+        functionName: context.functionName,
+        memoryMb: Number(context.memoryLimitInMB),
+      };
       const run = await runPython(pe, [path.join(PYTHON_DIR, 'run_handler.py'), file, resultFile], {
         stdin: JSON.stringify(request),
         cwd: path.dirname(file),
@@ -33,10 +38,19 @@ export function pythonHandler(file: string, pe: PythonEnv): LambdaHandler {
       try {
         outcome = JSON.parse(await readFile(resultFile, 'utf8')) as HandlerOutcome;
       } catch {
-        throw new LambdaFunctionError('Runtime.ExitError', `RequestId: ${context.awsRequestId} Error: Runtime exited with error: ${run.signal ? `signal ${run.signal}` : `exit status ${run.code}`}`, []);
+        throw new LambdaFunctionError(
+          'Runtime.ExitError',
+          `RequestId: ${context.awsRequestId} Error: Runtime exited with error: ${run.signal ? `signal ${run.signal}` : `exit status ${run.code}`}`,
+          [],
+        );
       }
       if (outcome.maxRssKb) context.reportMaxMemoryUsedMb?.(outcome.maxRssKb / 1024);
-      if (!outcome.ok) throw new LambdaFunctionError(outcome.errorType ?? 'Exception', outcome.errorMessage ?? '', outcome.stackTrace ?? []);
+      if (!outcome.ok)
+        throw new LambdaFunctionError(
+          outcome.errorType ?? 'Exception',
+          outcome.errorMessage ?? '',
+          outcome.stackTrace ?? [],
+        );
       return outcome.result;
     } finally {
       await rm(dir, { recursive: true, force: true });

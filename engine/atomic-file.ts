@@ -13,9 +13,16 @@ export interface AtomicWriteOptions {
  * Writes a file so readers see either the old content or the new, never a torn one: write a temp file in the same
  * folder, flush it to disk, then rename it over the target. Concurrent writers each use their own temp file.
  */
-export async function writeFileAtomic(file: string, content: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  content: string | Uint8Array,
+  opts: AtomicWriteOptions = {},
+): Promise<void> {
   if (opts.mkdir) await mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   try {
     const fh = await open(tmp, 'w', opts.mode);
     try {

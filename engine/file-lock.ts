@@ -14,7 +14,9 @@ export class LockTimeoutError extends Error {
   readonly file: string;
 
   constructor(file: string, waitedMs: number) {
-    super(`${file} is locked by another CosmicAI process (waited ${Math.round(waitedMs / 1000)} s); try again when it has finished`);
+    super(
+      `${file} is locked by another CosmicAI process (waited ${Math.round(waitedMs / 1000)} s); try again when it has finished`,
+    );
     this.name = 'LockTimeoutError';
     this.file = file;
   }

@@ -52,7 +52,12 @@ export async function bootId(proc = PROC): Promise<string | undefined> {
 /** This process's identity, to be written into owner.json / lock files. */
 export async function currentProcessIdentity(proc = PROC): Promise<ProcessIdentity> {
   const [startTime, boot] = await Promise.all([processStartTime(process.pid, proc), bootId(proc)]);
-  return { pid: process.pid, hostname: os.hostname(), ...(startTime ? { startTime } : {}), ...(boot ? { bootId: boot } : {}) };
+  return {
+    pid: process.pid,
+    hostname: os.hostname(),
+    ...(startTime ? { startTime } : {}),
+    ...(boot ? { bootId: boot } : {}),
+  };
 }
 
 /**

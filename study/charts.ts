@@ -11,7 +11,12 @@ export type { ChartPoint, ChartSeries, StudyChart } from '../base/chart-data.ts'
  * the sample standard deviation as its error bar.
  */
 
-function series(label: string, runs: StudyMeasurement[], x: (m: StudyMeasurement) => number | null, y: (m: StudyMeasurement) => number): ChartSeries {
+function series(
+  label: string,
+  runs: StudyMeasurement[],
+  x: (m: StudyMeasurement) => number | null,
+  y: (m: StudyMeasurement) => number,
+): ChartSeries {
   const byX = new Map<number, number[]>();
   for (const m of runs) {
     const xv = x(m);
@@ -49,19 +54,37 @@ export interface ChartOptions {
  * Runs split into one line per key and precision, so fp32 and int8 runs are never averaged into one point; an int8
  * line says so in its label. Lines are ordered by key, fp32 before int8.
  */
-function lines<K extends string | number>(runs: StudyMeasurement[], key: (m: StudyMeasurement) => K, label: (k: K) => string): Array<[string, StudyMeasurement[]]> {
-  const parts = [...split(runs, (m) => `${key(m)}|${precisionOf(m)}`).values()].map((rs) => ({ k: key(rs[0]), int8: precisionOf(rs[0]) === 'int8', rs }));
-  parts.sort((a, b) => (typeof a.k === 'number' && typeof b.k === 'number' ? a.k - b.k : String(a.k).localeCompare(String(b.k))) || Number(a.int8) - Number(b.int8));
+function lines<K extends string | number>(
+  runs: StudyMeasurement[],
+  key: (m: StudyMeasurement) => K,
+  label: (k: K) => string,
+): Array<[string, StudyMeasurement[]]> {
+  const parts = [...split(runs, (m) => `${key(m)}|${precisionOf(m)}`).values()].map((rs) => ({
+    k: key(rs[0]),
+    int8: precisionOf(rs[0]) === 'int8',
+    rs,
+  }));
+  parts.sort(
+    (a, b) =>
+      (typeof a.k === 'number' && typeof b.k === 'number' ? a.k - b.k : String(a.k).localeCompare(String(b.k))) ||
+      Number(a.int8) - Number(b.int8),
+  );
   return parts.map(({ k, int8, rs }) => [int8 ? `${label(k)} (int8)` : label(k), rs]);
 }
 
 export function studyCharts(runs: StudyMeasurement[], opts: ChartOptions = {}): StudyChart[] {
   const batchRuns = runs.filter((r) => r.sweep !== 'data-size');
-  const dataRuns = runs.filter((r) => r.sweep !== 'batch-size' && r.partitionMb !== null && dataLabelGb(r.dataLabel) !== null);
+  const dataRuns = runs.filter(
+    (r) => r.sweep !== 'batch-size' && r.partitionMb !== null && dataLabelGb(r.dataLabel) !== null,
+  );
   const mb = (p: number) => `${p} MB`;
   const byTarget = lines(batchRuns, (r) => r.target, String);
   const byPartition = lines(dataRuns, (r) => r.partitionMb!, mb);
-  const cloudByPartition = lines(dataRuns.filter((r) => r.target === 'cloud'), (r) => r.partitionMb!, mb);
+  const cloudByPartition = lines(
+    dataRuns.filter((r) => r.target === 'cloud'),
+    (r) => r.partitionMb!,
+    mb,
+  );
   const cost = (m: StudyMeasurement) => executionCostUsd(m, opts);
   const gb = (m: StudyMeasurement) => dataLabelGb(m.dataLabel);
 
@@ -71,14 +94,28 @@ export function studyCharts(runs: StudyMeasurement[], opts: ChartOptions = {}): 
       title: 'Execution time vs batch size',
       xLabel: 'Batch size',
       yLabel: 'Execution time (s/batch)',
-      series: byTarget.map(([t, rs]) => series(t, rs, (m) => m.batchSize, (m) => m.secondsPerBatch)),
+      series: byTarget.map(([t, rs]) =>
+        series(
+          t,
+          rs,
+          (m) => m.batchSize,
+          (m) => m.secondsPerBatch,
+        ),
+      ),
     },
     {
       id: 'throughput-vs-batch',
       title: 'Throughput vs batch size',
       xLabel: 'Batch size',
       yLabel: 'Throughput (Mbps)',
-      series: byTarget.map(([t, rs]) => series(t, rs, (m) => m.batchSize, (m) => m.throughputBps / 1e6)),
+      series: byTarget.map(([t, rs]) =>
+        series(
+          t,
+          rs,
+          (m) => m.batchSize,
+          (m) => m.throughputBps / 1e6,
+        ),
+      ),
     },
     {
       id: 'time-vs-data',

@@ -1,7 +1,15 @@
 import type { JobState } from './study-store.ts';
 import type { StudyMeasurement } from './measurement.ts';
 import type { AwsClients } from '../cloud/aws-clients.ts';
-import { buildRecord, follow, launch, runErrorMessage, saveToHistory, type CloudRunEvent, type RunHistorySink } from '../cloud/cloud-run.ts';
+import {
+  buildRecord,
+  follow,
+  launch,
+  runErrorMessage,
+  saveToHistory,
+  type CloudRunEvent,
+  type RunHistorySink,
+} from '../cloud/cloud-run.ts';
 import { stageForRun, type StageEvent, type StageRequest, type StageResult } from '../cloud/cloud-stage.ts';
 import { stopExecution } from '../cloud/execution.ts';
 import { buildPayload } from '../cloud/payload.ts';
@@ -31,7 +39,11 @@ export interface CloudJobRunnerOptions {
   onEvent?: (job: JobState, e: CloudRunEvent | { type: 'stage'; event: StageEvent }) => void;
 }
 
-export function studyResultPath(resultsPrefix: string, studyId: string, job: Pick<JobState, 'partitionMb' | 'dataLabel' | 'sweep' | 'batchSize' | 'repeat'>): string {
+export function studyResultPath(
+  resultsPrefix: string,
+  studyId: string,
+  job: Pick<JobState, 'partitionMb' | 'dataLabel' | 'sweep' | 'batchSize' | 'repeat'>,
+): string {
   const batches = job.sweep === 'batch-size' ? `Batches/${job.batchSize}/` : '';
   return `${resultsPrefix}${studyId}/result-partition-${job.partitionMb}MB/${job.dataLabel}/${batches}${job.repeat}`;
 }
@@ -53,7 +65,8 @@ export function dataSizePlan(
   stagedPartitions: number,
 ): { fileLimit: number; dataLabel: string | null; warning: string | null } {
   const fileLimit = fileLimitFor(job, stagedPartitions);
-  if (job.dataLabel === 'total' || job.dataLabel === null || job.partitionMb === null) return { fileLimit, dataLabel: job.dataLabel, warning: null };
+  if (job.dataLabel === 'total' || job.dataLabel === null || job.partitionMb === null)
+    return { fileLimit, dataLabel: job.dataLabel, warning: null };
   const gb = Number(/^(\d+(?:\.\d+)?)GB$/.exec(job.dataLabel)?.[1]);
   const wanted = Math.ceil((gb * 1024) / job.partitionMb);
   if (fileLimit >= wanted) return { fileLimit, dataLabel: job.dataLabel, warning: null };
@@ -69,10 +82,13 @@ export function dataSizePlan(
   };
 }
 
-export function cloudJobRunner(o: CloudJobRunnerOptions): (job: JobState, signal?: AbortSignal) => Promise<{ measurement: StudyMeasurement; runId: string }> {
+export function cloudJobRunner(
+  o: CloudJobRunnerOptions,
+): (job: JobState, signal?: AbortSignal) => Promise<{ measurement: StudyMeasurement; runId: string }> {
   const staged = new Map<number, StageResult>();
   return async (job, signal) => {
-    if (job.partitionMb === null || job.dataLabel === null) throw new Error(`${job.id} is not a cloud job (no partition size or data size)`);
+    if (job.partitionMb === null || job.dataLabel === null)
+      throw new Error(`${job.id} is not a cloud job (no partition size or data size)`);
     const p = o.clients.profile;
     let stage = staged.get(job.partitionMb);
     if (!stage) {
@@ -101,7 +117,12 @@ export function cloudJobRunner(o: CloudJobRunnerOptions): (job: JobState, signal
     });
     const onEvent = (e: CloudRunEvent) => o.onEvent?.(job, e);
     const started = await launch(o.clients, payload, onEvent);
-    let final = await follow(o.clients, started.executionArn, { intervalMs: o.intervalMs, signal, tailLogs: o.tailLogs ?? false, onEvent });
+    let final = await follow(o.clients, started.executionArn, {
+      intervalMs: o.intervalMs,
+      signal,
+      tailLogs: o.tailLogs ?? false,
+      onEvent,
+    });
     if (signal?.aborted && final.status === 'RUNNING') {
       // A cancelled study stops its execution, so nothing keeps running (and billing) unseen.
       await stopExecution(o.clients.sfn, started.executionArn, 'Study cancelled in CosmicAI Bench');
@@ -114,7 +135,14 @@ export function cloudJobRunner(o: CloudJobRunnerOptions): (job: JobState, signal
     const m = measurementFromCloudRecord({ ...record, id: runId });
     return {
       runId,
-      measurement: { ...m, sweep: job.sweep, batchSize: job.batchSize, partitionMb: job.partitionMb, dataLabel: plan.dataLabel, repeat: job.repeat },
+      measurement: {
+        ...m,
+        sweep: job.sweep,
+        batchSize: job.batchSize,
+        partitionMb: job.partitionMb,
+        dataLabel: plan.dataLabel,
+        repeat: job.repeat,
+      },
     };
   };
 }

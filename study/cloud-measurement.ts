@@ -5,7 +5,12 @@ import { LocalRunRecordSchema } from '../base/local-run-record.ts';
 import { CloudRunRecordSchema, type CloudRunRecord } from '../base/cloud-run-record.ts';
 import { actualCostFromUsage, type CostBreakdown } from '../base/cost-model.ts';
 import type { PriceTable } from '../base/price-table.ts';
-import { COMBINED_FILE, measurementFromRecorded, parseRecordedPath, RecordedRunRecordSchema } from './import/recorded-runs.ts';
+import {
+  COMBINED_FILE,
+  measurementFromRecorded,
+  parseRecordedPath,
+  RecordedRunRecordSchema,
+} from './import/recorded-runs.ts';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../base/metric-keys.ts';
 
 /**
@@ -15,12 +20,17 @@ import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../base/metric-keys.ts';
  */
 
 /** The study's CAI pipeline (its PyTorch inference.py) or this app's onnxruntime worker, from what the record says. */
-export function cloudRecordSource(r: CloudRunRecord): { engine: 'pytorch' | 'onnxruntime'; definitions: DefinitionsMap; model: string | undefined } {
+export function cloudRecordSource(r: CloudRunRecord): {
+  engine: 'pytorch' | 'onnxruntime';
+  definitions: DefinitionsMap;
+  model: string | undefined;
+} {
   const recorded = (r as { definitions?: unknown }).definitions;
   const parsed = DefinitionsMapSchema.safeParse(recorded);
   const script = typeof r.payload.script === 'string' ? r.payload.script : '';
   const study = (r as { pipeline?: unknown }).pipeline === 'cai' || /\.py$/i.test(script.trim());
-  const defs = parsed.success && recorded ? parsed.data : inferDefinitions(study ? 'study-profiler' : 'cloud-onnx-worker');
+  const defs =
+    parsed.success && recorded ? parsed.data : inferDefinitions(study ? 'study-profiler' : 'cloud-onnx-worker');
   const model = study ? STUDY_CHECKPOINT : /\.onnx$/i.test(script.trim()) ? script.trim().split('/').pop() : undefined;
   return { engine: study ? 'pytorch' : 'onnxruntime', definitions: defs, model };
 }
@@ -31,11 +41,14 @@ export const STUDY_CHECKPOINT = 'Mixed_Inception_z_VITAE_Base_Img_Full_New_Full.
 export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement {
   const cpu = r[CPU_TIME];
   if (r.ranks === 0 || cpu === null || r.throughput_bps === null || r[CPU_MEMORY] === null)
-    throw new Error(`cloud run ${r.id} has no readable rank results${r.error ? ` (${r.error})` : ''}, so it has no metrics to compare`);
+    throw new Error(
+      `cloud run ${r.id} has no readable rank results${r.error ? ` (${r.error})` : ''}, so it has no metrics to compare`,
+    );
   const tags = parseRecordedPath(`${r.result_path.replace(/\/+$/, '')}/${COMBINED_FILE}`);
   const billed = r.lambda && r.lambda.invocations > 0 ? r.lambda.billedDurationMs / 1000 : null;
   const rankCpu = r.rank_results.reduce((s, x) => s + (typeof x[CPU_TIME] === 'number' ? x[CPU_TIME] : 0), 0);
-  const batch = r.batch_size ?? (typeof r.payload.batch_size === 'number' ? r.payload.batch_size : Number(r.payload.batch_size));
+  const batch =
+    r.batch_size ?? (typeof r.payload.batch_size === 'number' ? r.payload.batch_size : Number(r.payload.batch_size));
   return {
     id: r.id,
     target: 'cloud',
@@ -65,17 +78,26 @@ export function measurementFromRunRecord(record: unknown): StudyMeasurement {
   const kind = record && typeof record === 'object' ? (record as { kind?: unknown }).kind : undefined;
   if (kind === 'local') {
     const parsed = LocalRunRecordSchema.safeParse(record);
-    if (!parsed.success) throw new Error(`the local run record is not readable: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    if (!parsed.success)
+      throw new Error(
+        `the local run record is not readable: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`,
+      );
     return measurementFromLocalRecord(parsed.data);
   }
   if (kind === 'cloud') {
     const parsed = CloudRunRecordSchema.safeParse(record);
-    if (!parsed.success) throw new Error(`the cloud run record is not readable: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    if (!parsed.success)
+      throw new Error(
+        `the cloud run record is not readable: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`,
+      );
     return measurementFromCloudRecord(parsed.data);
   }
   if (kind === 'recorded') {
     const parsed = RecordedRunRecordSchema.safeParse(record);
-    if (!parsed.success) throw new Error(`the recorded run is not readable: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    if (!parsed.success)
+      throw new Error(
+        `the recorded run is not readable: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`,
+      );
     return { ...measurementFromRecorded(parsed.data), id: parsed.data.id };
   }
   throw new Error(`not a run record (kind ${JSON.stringify(kind)}); expected "local", "cloud" or "recorded"`);

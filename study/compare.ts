@@ -28,9 +28,30 @@ interface MetricDef {
 }
 
 export const COMPARISON_METRICS: MetricDef[] = [
-  { key: 'seconds_per_batch', field: 'execution_time (seconds/batch)', label: 'Execution Time/Batch (s)', lowerIsBetter: true, value: (m) => m.secondsPerBatch, better: 'faster' },
-  { key: 'throughput_mbps', field: 'throughput_bps', label: 'Throughput (Mbps)', lowerIsBetter: false, value: (m) => m.throughputBps / 1e6, better: 'higher throughput' },
-  { key: 'cpu_time_s', field: 'total_cpu_time (seconds)', label: 'CPU Time (s)', lowerIsBetter: true, value: (m) => m.cpuTimeSeconds, better: 'less CPU time' },
+  {
+    key: 'seconds_per_batch',
+    field: 'execution_time (seconds/batch)',
+    label: 'Execution Time/Batch (s)',
+    lowerIsBetter: true,
+    value: (m) => m.secondsPerBatch,
+    better: 'faster',
+  },
+  {
+    key: 'throughput_mbps',
+    field: 'throughput_bps',
+    label: 'Throughput (Mbps)',
+    lowerIsBetter: false,
+    value: (m) => m.throughputBps / 1e6,
+    better: 'higher throughput',
+  },
+  {
+    key: 'cpu_time_s',
+    field: 'total_cpu_time (seconds)',
+    label: 'CPU Time (s)',
+    lowerIsBetter: true,
+    value: (m) => m.cpuTimeSeconds,
+    better: 'less CPU time',
+  },
   {
     key: 'memory_mb',
     field: 'total_cpu_memory (MB)',
@@ -40,7 +61,14 @@ export const COMPARISON_METRICS: MetricDef[] = [
     compared: (m) => m.memoryMb / Math.max(1, m.ranks),
     better: 'less memory per worker',
   },
-  { key: 'samples_per_sec', field: 'sample_persec', label: 'Samples/sec', lowerIsBetter: false, value: (m) => m.samplesPerSec, better: 'more samples/sec' },
+  {
+    key: 'samples_per_sec',
+    field: 'sample_persec',
+    label: 'Samples/sec',
+    lowerIsBetter: false,
+    value: (m) => m.samplesPerSec,
+    better: 'more samples/sec',
+  },
 ];
 
 /**
@@ -48,7 +76,11 @@ export const COMPARISON_METRICS: MetricDef[] = [
  * "85% less memory per worker"); higher-is-better ones say a ratio from 2× up ("local 4.7× higher throughput"),
  * else a percentage. Within 1% is "about the same".
  */
-export function comparisonNote(def: Pick<MetricDef, 'lowerIsBetter' | 'better'>, a: { label: string; value: number }, b: { label: string; value: number }): string {
+export function comparisonNote(
+  def: Pick<MetricDef, 'lowerIsBetter' | 'better'>,
+  a: { label: string; value: number },
+  b: { label: string; value: number },
+): string {
   if (!Number.isFinite(a.value) || !Number.isFinite(b.value) || a.value < 0 || b.value < 0) return 'not comparable';
   if (a.value === b.value) return 'about the same';
   if (a.value === 0 || b.value === 0) {
@@ -110,17 +142,24 @@ export function setupDifferences(a: ComparisonSide, b: ComparisonSide): string[]
   const out: string[] = [];
   const A = a.run;
   const B = b.run;
-  if (A.batchSize !== B.batchSize) out.push(`batch sizes differ (${a.label} ${A.batchSize}, ${b.label} ${B.batchSize})`);
-  if (A.engine && B.engine && A.engine !== B.engine) out.push(`engines differ (${a.label} ${A.engine}, ${b.label} ${B.engine})`);
+  if (A.batchSize !== B.batchSize)
+    out.push(`batch sizes differ (${a.label} ${A.batchSize}, ${b.label} ${B.batchSize})`);
+  if (A.engine && B.engine && A.engine !== B.engine)
+    out.push(`engines differ (${a.label} ${A.engine}, ${b.label} ${B.engine})`);
   else if (!A.engine || !B.engine) out.push(`the engine of ${!A.engine ? a.label : b.label} is not recorded`);
-  if (precisionOf(A) !== precisionOf(B)) out.push(`precisions differ (${a.label} ${precisionOf(A)}, ${b.label} ${precisionOf(B)})`);
-  if (A.model && B.model && A.model !== B.model) out.push(`models differ (${a.label} ${A.model}, ${b.label} ${B.model})`);
+  if (precisionOf(A) !== precisionOf(B))
+    out.push(`precisions differ (${a.label} ${precisionOf(A)}, ${b.label} ${precisionOf(B)})`);
+  if (A.model && B.model && A.model !== B.model)
+    out.push(`models differ (${a.label} ${A.model}, ${b.label} ${B.model})`);
   else if (!A.model || !B.model) out.push(`the model of ${!A.model ? a.label : b.label} is not recorded`);
   return out;
 }
 
 /** Swaps in a side's study-profiler family when that matches the other side's definitions and its own does not. */
-function alignFamilies(a: ComparisonSide, b: ComparisonSide): { a: ComparisonSide; b: ComparisonSide; notes: string[] } {
+function alignFamilies(
+  a: ComparisonSide,
+  b: ComparisonSide,
+): { a: ComparisonSide; b: ComparisonSide; notes: string[] } {
   const same = (x: StudyMeasurement, y: StudyMeasurement) =>
     COMPARISON_METRICS.filter((d) => definitionsOf(x)[d.field] === definitionsOf(y)[d.field]).length;
   const notes: string[] = [];
@@ -158,7 +197,12 @@ export function compareRuns(a0: ComparisonSide, b0: ComparisonSide): Comparison 
       definitionWarnings.push(`${def.label} is defined differently (${why})`);
       note = `not compared: different definitions (${why})`;
     } else if (setup.length > 0) note = 'not compared: the runs are not like with like (see the warnings above)';
-    else note = comparisonNote(def, { label: a.label, value: compared(a.run) }, { label: b.label, value: compared(b.run) });
+    else
+      note = comparisonNote(
+        def,
+        { label: a.label, value: compared(a.run) },
+        { label: b.label, value: compared(b.run) },
+      );
     return { metric: def.label, a: def.value(a.run), b: def.value(b.run), note };
   });
   const pa = a.run.physicalMemoryMbPerWorker;
@@ -169,7 +213,10 @@ export function compareRuns(a0: ComparisonSide, b0: ComparisonSide): Comparison 
       metric: 'Peak memory per worker (MB, physical)',
       a: pa,
       b: pb,
-      note: setup.length > 0 ? 'not compared: the runs are not like with like (see the warnings above)' : comparisonNote(def, { label: a.label, value: pa }, { label: b.label, value: pb }),
+      note:
+        setup.length > 0
+          ? 'not compared: the runs are not like with like (see the warnings above)'
+          : comparisonNote(def, { label: a.label, value: pa }, { label: b.label, value: pb }),
     });
   }
   const warnings = [...setup, ...definitionWarnings];
@@ -186,9 +233,11 @@ export function compareRuns(a0: ComparisonSide, b0: ComparisonSide): Comparison 
       ],
       rows: [...warningRows, ...rows],
       note: joinNotes([
-        ...(warnings.length > 0 ? [`Not like with like: ${warnings.join('; ')}. No "% faster" is concluded where they differ.`] : []),
+        ...(warnings.length > 0
+          ? [`Not like with like: ${warnings.join('; ')}. No "% faster" is concluded where they differ.`]
+          : []),
         ...familyNotes,
-        'Memory is compared per worker (the run\'s memory ÷ its ranks); lower is better for time, CPU time and memory.',
+        "Memory is compared per worker (the run's memory ÷ its ranks); lower is better for time, CPU time and memory.",
         ...measuredHow.map((s) => `${s.label}: ${s.text}`),
       ]),
     },

@@ -26,7 +26,9 @@ export function definitionNotes(runs: StudyMeasurement[]): string[] {
     if (byDef.size === 1) notes.push(`${column}: ${[...byDef.keys()][0]}.`);
     else {
       const parts = [...byDef].map(([label, who]) => `${[...who].join(', ')} rows: ${label}`);
-      notes.push(`Warning: the ${column} column mixes definitions (${parts.join('; ')}); do not compare its rows as like with like.`);
+      notes.push(
+        `Warning: the ${column} column mixes definitions (${parts.join('; ')}); do not compare its rows as like with like.`,
+      );
     }
   }
   return notes;

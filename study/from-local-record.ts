@@ -43,7 +43,9 @@ export function measurementFromLocalRecord(
     engine: record.engine ?? 'onnxruntime',
     model: localModelName(record),
     definitions,
-    ...(definitions['total_cpu_memory (MB)'] === 'memory.peak-rss' ? { physicalMemoryMbPerWorker: record['total_cpu_memory (MB)'] } : {}),
+    ...(definitions['total_cpu_memory (MB)'] === 'memory.peak-rss'
+      ? { physicalMemoryMbPerWorker: record['total_cpu_memory (MB)'] }
+      : {}),
   };
   const sp = record.study_profiler;
   if (!sp) return base;

@@ -27,15 +27,28 @@ export interface StudyReportInput {
   generatedAt?: Date;
 }
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function tableHtml(t: StudyTable): string {
-  const numeric = t.columns.map((c) => c.align === 'right' || (c.align === undefined && t.rows.every((r) => r[c.key] == null || typeof r[c.key] === 'number')));
+  const numeric = t.columns.map(
+    (c) =>
+      c.align === 'right' ||
+      (c.align === undefined && t.rows.every((r) => r[c.key] == null || typeof r[c.key] === 'number')),
+  );
   const head = t.columns.map((c, i) => `<th${numeric[i] ? ' class="num"' : ''}>${esc(headerText(c))}</th>`).join('');
   const body = t.rows
-    .map((r) => `<tr>${t.columns.map((c, i) => `<td${numeric[i] ? ' class="num"' : ''}>${esc(formatCell(r[c.key], c))}</td>`).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${t.columns.map((c, i) => `<td${numeric[i] ? ' class="num"' : ''}>${esc(formatCell(r[c.key], c))}</td>`).join('')}</tr>`,
+    )
     .join('\n');
-  const notes = t.note ? `<ul class="notes">${t.note.split('\n').map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
+  const notes = t.note
+    ? `<ul class="notes">${t.note
+        .split('\n')
+        .map((n) => `<li>${esc(n)}</li>`)
+        .join('')}</ul>`
+    : '';
   return `<section class="table"><h3>${esc(t.title)}</h3>\n<table><thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>${notes}</section>`;
 }
 

@@ -1,8 +1,23 @@
-import { runLocal as realRunLocal, type LocalRunHooks, type LocalRunOptions, type LocalRunProgress, type LocalRunResult } from '../engine/run/local-run.ts';
+import {
+  runLocal as realRunLocal,
+  type LocalRunHooks,
+  type LocalRunOptions,
+  type LocalRunProgress,
+  type LocalRunResult,
+} from '../engine/run/local-run.ts';
 import type { LocalRunRecord } from '../base/local-run-record.ts';
 import { measurementFromLocalRecord } from './from-local-record.ts';
 import type { StudyMeasurement } from './measurement.ts';
-import { countJobs, loadStudy, lockStudy, resumeStudy, saveStudy, type JobState, type JobStatus, type StudyState } from './study-store.ts';
+import {
+  countJobs,
+  loadStudy,
+  lockStudy,
+  resumeStudy,
+  saveStudy,
+  type JobState,
+  type JobStatus,
+  type StudyState,
+} from './study-store.ts';
 
 /**
  * Runs a study's queue job by job, saving the queue after every change. Local jobs call runLocal; cloud jobs go to
@@ -48,7 +63,15 @@ export async function runStudy(studyId: string, opts: RunStudyOptions): Promise<
 async function drive(state: StudyState, opts: RunStudyOptions): Promise<StudyState> {
   const run = opts.runLocal ?? realRunLocal;
   const emit = (event: StudyProgress['event'], job: JobState | null, message: string, local?: LocalRunProgress) =>
-    opts.onProgress?.({ studyId: state.id, event, counts: countJobs(state), total: state.jobs.length, job, local, message });
+    opts.onProgress?.({
+      studyId: state.id,
+      event,
+      counts: countJobs(state),
+      total: state.jobs.length,
+      job,
+      local,
+      message,
+    });
   await saveStudy(opts.dataDir, state);
   const skipped = new Set<string>();
 
@@ -81,7 +104,11 @@ async function drive(state: StudyState, opts: RunStudyOptions): Promise<StudySta
             precision: state.params.localPrecision,
             dataDir: opts.dataDir,
           },
-          { signal: opts.signal, onProgress: (p) => emit('job-progress', job, `${job.id}: ${p.phase} ${p.samplesDone}/${p.samplesTotal} galaxies`, p) },
+          {
+            signal: opts.signal,
+            onProgress: (p) =>
+              emit('job-progress', job, `${job.id}: ${p.phase} ${p.samplesDone}/${p.samplesTotal} galaxies`, p),
+          },
         );
         outcome = await localOutcome(result, job, opts);
       } else {
@@ -121,18 +148,30 @@ async function drive(state: StudyState, opts: RunStudyOptions): Promise<StudySta
 
   const waiting = state.jobs.filter((j) => j.status === 'pending').length;
   const c = countJobs(state);
-  emit('finished', null, `${c.done} done, ${c.failed} failed` + (waiting ? `, ${waiting} cloud job(s) waiting for the cloud runner` : ''));
+  emit(
+    'finished',
+    null,
+    `${c.done} done, ${c.failed} failed` + (waiting ? `, ${waiting} cloud job(s) waiting for the cloud runner` : ''),
+  );
   return state;
 }
 
-async function localOutcome(result: LocalRunResult, job: JobState, opts: RunStudyOptions): Promise<{ measurement: StudyMeasurement; runId: string | null } | 'cancelled'> {
+async function localOutcome(
+  result: LocalRunResult,
+  job: JobState,
+  opts: RunStudyOptions,
+): Promise<{ measurement: StudyMeasurement; runId: string | null } | 'cancelled'> {
   const record: LocalRunRecord = result.record;
   if (record.status === 'cancelled') return 'cancelled';
   if (record.status === 'failed') throw new Error(record.error ?? 'the local run failed');
   const runId = (await opts.saveRecord?.(result, job)) ?? record.id;
   return {
-    measurement: measurementFromLocalRecord(record, { sweep: job.sweep, repeat: job.repeat, partitionMb: job.partitionMb, dataLabel: job.dataLabel }),
+    measurement: measurementFromLocalRecord(record, {
+      sweep: job.sweep,
+      repeat: job.repeat,
+      partitionMb: job.partitionMb,
+      dataLabel: job.dataLabel,
+    }),
     runId,
   };
 }
-

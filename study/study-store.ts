@@ -79,14 +79,25 @@ export async function saveStudy(dataDir: string, state: StudyState): Promise<voi
   await writeFileAtomic(studyFile(dataDir, state.id), JSON.stringify(state, null, 2) + '\n', { mkdir: true });
 }
 
-const newStudyId = (now: Date) => `study-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+const newStudyId = (now: Date) =>
+  `study-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 
 export async function createStudy(dataDir: string, params: SweepParamsInput, name?: string): Promise<StudyState> {
   const now = new Date();
   const parsed = SweepParamsSchema.parse(params);
-  const jobs = expandSweep(parsed).map(
-    (j: StudyJob): JobState => ({ ...j, status: 'pending', attempts: 0, runId: null, error: null, startedAt: null, finishedAt: null, result: null }),
-  );
+  const jobs = expandSweep(parsed).map((j: StudyJob): JobState => ({
+    ...j,
+    status: 'pending',
+    attempts: 0,
+    runId: null,
+    error: null,
+    startedAt: null,
+    finishedAt: null,
+    result: null,
+  }));
   const id = newStudyId(now);
   const state: StudyState = {
     schema: 'cosmicai.study/1',
@@ -107,18 +118,26 @@ export async function loadStudy(dataDir: string, id: string): Promise<StudyState
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no study "${id}": ${file} does not exist`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error(`no study "${id}": ${file} does not exist`, { cause: err });
     throw err;
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}); the study cannot be resumed`, { cause: err });
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}); the study cannot be resumed`, {
+      cause: err,
+    });
   }
   const parsed = StudyStateSchema.safeParse(json);
   if (!parsed.success)
-    throw new Error(`${file} is not a study file: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `${file} is not a study file: ${parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}`,
+    );
   return parsed.data;
 }
 
@@ -179,7 +198,11 @@ export function resumeStudy(state: StudyState, opts: { retryFailed?: boolean } =
 export const studyMeasurements = (state: StudyState): StudyMeasurement[] =>
   state.jobs
     .filter((j) => j.status === 'done' && j.result)
-    .map((j) => (j.result!.precision || j.target !== 'local' ? j.result! : { ...j.result!, precision: state.params.localPrecision ?? 'fp32' }));
+    .map((j) =>
+      j.result!.precision || j.target !== 'local'
+        ? j.result!
+        : { ...j.result!, precision: state.params.localPrecision ?? 'fp32' },
+    );
 
 /**
  * Claims a study for this process (`lock.json` beside study.json) so the app and the CLI never run one queue at once.
@@ -191,7 +214,9 @@ export async function lockStudy(dataDir: string, id: string): Promise<() => Prom
   // both find the claim stale and both take it.
   return withFileLock(file, async () => {
     try {
-      await writeFile(file, JSON.stringify({ ...(await currentProcessIdentity()), since: new Date().toISOString() }), { flag: 'wx' });
+      await writeFile(file, JSON.stringify({ ...(await currentProcessIdentity()), since: new Date().toISOString() }), {
+        flag: 'wx',
+      });
       return () => rm(file, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -204,8 +229,12 @@ export async function lockStudy(dataDir: string, id: string): Promise<() => Prom
     }
     const pid = Number(owner?.pid) || 0;
     if (pid === process.pid) throw new Error(`study ${id} is already running`);
-    if (pid && owner && (await ownerAlive({ ...owner, pid }))) throw new Error(`study ${id} is already running in process ${pid}; wait for it or stop that process`);
-    await writeFileAtomic(file, JSON.stringify({ ...(await currentProcessIdentity()), since: new Date().toISOString() }));
+    if (pid && owner && (await ownerAlive({ ...owner, pid })))
+      throw new Error(`study ${id} is already running in process ${pid}; wait for it or stop that process`);
+    await writeFileAtomic(
+      file,
+      JSON.stringify({ ...(await currentProcessIdentity()), since: new Date().toISOString() }),
+    );
     return () => rm(file, { force: true });
   });
 }

@@ -9,7 +9,11 @@ import { PRECISIONS } from '../base/options.ts';
 
 const sig = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Number(x.toPrecision(3)).toString());
 
-function groupMeans(runs: StudyMeasurement[], key: (m: StudyMeasurement) => number, value: (m: StudyMeasurement) => number): Array<{ x: number; y: number }> {
+function groupMeans(
+  runs: StudyMeasurement[],
+  key: (m: StudyMeasurement) => number,
+  value: (m: StudyMeasurement) => number,
+): Array<{ x: number; y: number }> {
   const g = new Map<number, number[]>();
   for (const r of runs) {
     const v = value(r);
@@ -36,9 +40,17 @@ export function summarizeFindings(runs: StudyMeasurement[], opts: SummaryOptions
   for (const target of ['local', 'cloud'] as const)
     for (const precision of PRECISIONS) {
       const b = runs.filter((r) => r.target === target && precisionOf(r) === precision && r.sweep !== 'data-size');
-      const time = groupMeans(b, (m) => m.batchSize, (m) => m.secondsPerBatch);
+      const time = groupMeans(
+        b,
+        (m) => m.batchSize,
+        (m) => m.secondsPerBatch,
+      );
       if (time.length < 2) continue;
-      const thr = groupMeans(b, (m) => m.batchSize, (m) => m.throughputBps / 1e6);
+      const thr = groupMeans(
+        b,
+        (m) => m.batchSize,
+        (m) => m.throughputBps / 1e6,
+      );
       const best = maxBy(thr, (p) => p.y);
       const first = time[0];
       const last = time[time.length - 1];
@@ -50,11 +62,21 @@ export function summarizeFindings(runs: StudyMeasurement[], opts: SummaryOptions
 
   // Data-size runs are cloud or recorded runs (a local run has no partitions), so fp32; an int8 one is kept out
   // rather than averaged in.
-  const dataRuns = runs.filter((r) => r.sweep !== 'batch-size' && r.partitionMb !== null && dataLabelGb(r.dataLabel) !== null && precisionOf(r) === 'fp32');
+  const dataRuns = runs.filter(
+    (r) =>
+      r.sweep !== 'batch-size' &&
+      r.partitionMb !== null &&
+      dataLabelGb(r.dataLabel) !== null &&
+      precisionOf(r) === 'fp32',
+  );
   if (dataRuns.length) {
     const largest = maxBy(dataRuns, (r) => dataLabelGb(r.dataLabel)!).dataLabel!;
     const atLargest = dataRuns.filter((r) => r.dataLabel === largest);
-    const byPartition = groupMeans(atLargest, (m) => m.partitionMb!, (m) => m.throughputBps / 1e9);
+    const byPartition = groupMeans(
+      atLargest,
+      (m) => m.partitionMb!,
+      (m) => m.throughputBps / 1e9,
+    );
     if (byPartition.length >= 2) {
       const hi = maxBy(byPartition, (p) => p.y);
       const lo = minBy(byPartition, (p) => p.y);
@@ -64,15 +86,28 @@ export function summarizeFindings(runs: StudyMeasurement[], opts: SummaryOptions
       );
     }
     const partitions = [...new Set(dataRuns.map((r) => r.partitionMb!))];
-    const widest = maxBy(partitions, (p) => new Set(dataRuns.filter((r) => r.partitionMb === p).map((r) => r.dataLabel)).size);
-    const scaling = groupMeans(dataRuns.filter((r) => r.partitionMb === widest), (m) => dataLabelGb(m.dataLabel)!, (m) => m.throughputBps / 1e9);
+    const widest = maxBy(
+      partitions,
+      (p) => new Set(dataRuns.filter((r) => r.partitionMb === p).map((r) => r.dataLabel)).size,
+    );
+    const scaling = groupMeans(
+      dataRuns.filter((r) => r.partitionMb === widest),
+      (m) => dataLabelGb(m.dataLabel)!,
+      (m) => m.throughputBps / 1e9,
+    );
     if (scaling.length >= 2) {
       const a = scaling[0];
       const z = scaling[scaling.length - 1];
-      out.push(`With ${widest} MB partitions, throughput goes from ${sig(a.y)} Gbps at ${a.x} GB to ${sig(z.y)} Gbps at ${z.x} GB (${sig(z.y / a.y)}×).`);
+      out.push(
+        `With ${widest} MB partitions, throughput goes from ${sig(a.y)} Gbps at ${a.x} GB to ${sig(z.y)} Gbps at ${z.x} GB (${sig(z.y / a.y)}×).`,
+      );
     }
     const cloudLargest = atLargest.filter((r) => r.target === 'cloud');
-    const costs = groupMeans(cloudLargest, (m) => m.partitionMb!, (m) => executionCostUsd(m, opts));
+    const costs = groupMeans(
+      cloudLargest,
+      (m) => m.partitionMb!,
+      (m) => executionCostUsd(m, opts),
+    );
     if (costs.length >= 1) {
       const cheap = minBy(costs, (p) => p.y);
       const dear = maxBy(costs, (p) => p.y);
@@ -93,7 +128,10 @@ export function summarizeFindings(runs: StudyMeasurement[], opts: SummaryOptions
     groups.get(k)!.push(r.secondsPerBatch);
   }
   const cvs = [...groups.values()].filter((v) => v.length >= 2).map((v) => sampleStd(v)! / mean(v));
-  if (cvs.length) out.push(`Repeats of one configuration differ by up to ${Math.round(Math.max(...cvs) * 100)}% in execution time per batch (sample sd ÷ mean).`);
+  if (cvs.length)
+    out.push(
+      `Repeats of one configuration differ by up to ${Math.round(Math.max(...cvs) * 100)}% in execution time per batch (sample sd ÷ mean).`,
+    );
   else if (runs.length) out.push('Each configuration ran once, so there is no spread between repeats to report.');
 
   return out;

@@ -12,7 +12,8 @@ import { joinNotes, type StudyTable, type TableCell, type TableColumn } from './
  * as the study computed it.
  */
 
-const SD_NOTE = 'Values are means over repeats; "± sd" is the sample standard deviation (n − 1), blank with one repeat.';
+const SD_NOTE =
+  'Values are means over repeats; "± sd" is the sample standard deviation (n − 1), blank with one repeat.';
 
 export const DATA_LABEL_NOTE =
   'Data labels are the recorded folder names: "<n>GB" is that much data, "total" the whole 12.6 GB set, "total<n>GB" a scaled run.';
@@ -31,7 +32,11 @@ function compareLabels(a: string | null, b: string | null): number {
   return ga !== gb ? ga - gb : String(a).localeCompare(String(b));
 }
 
-function group<K>(items: StudyMeasurement[], key: (m: StudyMeasurement) => K, keyId: (k: K) => string): Array<{ key: K; runs: StudyMeasurement[] }> {
+function group<K>(
+  items: StudyMeasurement[],
+  key: (m: StudyMeasurement) => K,
+  keyId: (k: K) => string,
+): Array<{ key: K; runs: StudyMeasurement[] }> {
   const groups = new Map<string, { key: K; runs: StudyMeasurement[] }>();
   for (const m of items) {
     const k = key(m);
@@ -63,7 +68,8 @@ const targetsIn = (runs: StudyMeasurement[]): Set<string> => new Set(runs.map((r
  */
 const showPrecision = (runs: StudyMeasurement[]): boolean => runs.some((r) => precisionOf(r) === 'int8');
 const PRECISION_COLUMN: TableColumn = { key: 'precision', label: 'Precision', unit: '' };
-const PRECISION_NOTE = 'Precision: int8 rows ran the dynamically quantized copy of the model, fp32 rows the model as exported (cloud runs are fp32).';
+const PRECISION_NOTE =
+  'Precision: int8 rows ran the dynamically quantized copy of the model, fp32 rows the model as exported (cloud runs are fp32).';
 /** fp32 before int8 within a target or data label. */
 const byPrecision = (a: string, b: string): number => (a === b ? 0 : a === 'fp32' ? -1 : 1);
 
@@ -77,7 +83,10 @@ export interface TableOptions {
 function select(runs: StudyMeasurement[], opts: TableOptions, sweep: 'batch-size' | 'data-size'): StudyMeasurement[] {
   const other = sweep === 'batch-size' ? 'data-size' : 'batch-size';
   return runs.filter(
-    (r) => r.sweep !== other && (!opts.target || r.target === opts.target) && (opts.dataLabel === undefined || r.dataLabel === opts.dataLabel),
+    (r) =>
+      r.sweep !== other &&
+      (!opts.target || r.target === opts.target) &&
+      (opts.dataLabel === undefined || r.dataLabel === opts.dataLabel),
   );
 }
 
@@ -86,8 +95,15 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
   const chosen = select(runs, opts, 'batch-size');
   const mixed = targetsIn(chosen).size > 1;
   const withPrecision = showPrecision(chosen);
-  const groups = group(chosen, (m) => ({ target: m.target, precision: precisionOf(m), batch: m.batchSize }), (k) => `${k.target}|${k.precision}|${k.batch}`).sort(
-    (a, b) => a.key.target.localeCompare(b.key.target) || byPrecision(a.key.precision, b.key.precision) || a.key.batch - b.key.batch,
+  const groups = group(
+    chosen,
+    (m) => ({ target: m.target, precision: precisionOf(m), batch: m.batchSize }),
+    (k) => `${k.target}|${k.precision}|${k.batch}`,
+  ).sort(
+    (a, b) =>
+      a.key.target.localeCompare(b.key.target) ||
+      byPrecision(a.key.precision, b.key.precision) ||
+      a.key.batch - b.key.batch,
   );
   const columns: TableColumn[] = [
     ...(mixed ? [{ key: 'target', label: 'Run on', unit: '' }] : []),
@@ -114,7 +130,7 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
     rows,
     note: joinNotes([
       SD_NOTE,
-      'Execution time is the mean over ranks of each rank\'s seconds per batch. Throughput is summed over ranks; Mbps = 10^6 bit/s.',
+      "Execution time is the mean over ranks of each rank's seconds per batch. Throughput is summed over ranks; Mbps = 10^6 bit/s.",
       'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes).',
       ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
@@ -127,7 +143,11 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
   const chosen = select(runs, opts, 'data-size').filter((r) => r.partitionMb !== null);
   const withPrecision = showPrecision(chosen);
   const groups = sortByDataAndPartition(
-    group(chosen, (m) => ({ data: m.dataLabel, partition: m.partitionMb!, precision: precisionOf(m) }), (k) => `${k.data}|${k.partition}|${k.precision}`),
+    group(
+      chosen,
+      (m) => ({ data: m.dataLabel, partition: m.partitionMb!, precision: precisionOf(m) }),
+      (k) => `${k.data}|${k.partition}|${k.precision}`,
+    ),
   );
   const columns: TableColumn[] = [
     { key: 'data_label', label: 'Data', unit: '' },
@@ -175,10 +195,16 @@ export interface CostTableOptions extends TableOptions {
  * Cost of one execution's inference Lambdas: compute (Σ rank duration × memory GB, tiered) + one request per rank.
  * Memory is the run's recorded Lambda memory, else `lambdaMemoryMb` (default 10240).
  */
-export function executionCostUsd(m: StudyMeasurement, opts: Pick<CostTableOptions, 'lambdaMemoryMb' | 'arch' | 'prices'> = {}): number {
+export function executionCostUsd(
+  m: StudyMeasurement,
+  opts: Pick<CostTableOptions, 'lambdaMemoryMb' | 'arch' | 'prices'> = {},
+): number {
   const prices = opts.prices ?? DEFAULT_PRICE_TABLE;
   const gb = (m.lambdaMemoryMb ?? opts.lambdaMemoryMb ?? 10240) / 1024;
-  return tieredComputeUsd(m.rankSecondsTotal * gb, opts.arch ?? 'x86_64', prices) + (m.ranks / 1e6) * prices.lambda.usdPerMillionRequests;
+  return (
+    tieredComputeUsd(m.rankSecondsTotal * gb, opts.arch ?? 'x86_64', prices) +
+    (m.ranks / 1e6) * prices.lambda.usdPerMillionRequests
+  );
 }
 
 /** Table 3, "Lambda Cost Summary": cost of one execution per data label and partition size (cloud runs only). */
@@ -189,7 +215,13 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
   const chosen = select(runs, { ...opts, target: 'cloud' }, 'data-size').filter((r) => r.partitionMb !== null);
   let assumedMemory = false;
   let cpuTimeDurations = false;
-  const groups = sortByDataAndPartition(group(chosen, (m) => ({ data: m.dataLabel, partition: m.partitionMb! }), (k) => `${k.data}|${k.partition}`));
+  const groups = sortByDataAndPartition(
+    group(
+      chosen,
+      (m) => ({ data: m.dataLabel, partition: m.partitionMb! }),
+      (k) => `${k.data}|${k.partition}`,
+    ),
+  );
   const columns: TableColumn[] = [
     { key: 'data_label', label: 'Data', unit: '' },
     { key: 'partition_mb', label: 'Partition', unit: 'MB' },
@@ -211,9 +243,14 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     row.invocations = Math.max(...g.map((r) => r.ranks));
     put(row, 'total_duration_s', meanStd(g.map((r) => r.rankSecondsTotal)));
     const sources = new Set(g.map((r) => r.rankSecondsSource));
-    row.duration_source = sources.size > 1 ? 'mixed: billed and estimated from CPU time'
-      : sources.has('billed') ? 'billed (REPORT lines)' : 'estimated from CPU time';
-    row.memory_gb = memories.size === 1 ? [...memories][0] / 1024 : `${Math.min(...memories) / 1024}–${Math.max(...memories) / 1024}`;
+    row.duration_source =
+      sources.size > 1
+        ? 'mixed: billed and estimated from CPU time'
+        : sources.has('billed')
+          ? 'billed (REPORT lines)'
+          : 'estimated from CPU time';
+    row.memory_gb =
+      memories.size === 1 ? [...memories][0] / 1024 : `${Math.min(...memories) / 1024}–${Math.max(...memories) / 1024}`;
     put(row, 'cost_usd', meanStd(costs));
     row.repeats = g.length;
     return row;
@@ -223,14 +260,23 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     'One row = one state-machine execution: invocations = inference Lambdas (ranks); Initialize and Summarize are not counted.',
     `Cost = Lambda compute (total duration × memory GB at the ${arch} tier prices) + $${prices.lambda.usdPerMillionRequests.toFixed(2)} per million requests. Prices: ${prices.source} (as of ${prices.asOf}).`,
   ];
-  if (cpuTimeDurations) notes.push('Where no REPORT lines were recorded, total duration is estimated from CPU time: the ranks\' "total_cpu_time (seconds)" summed (the torch profiler\'s operator CPU sum for the study\'s ranks), not billed duration.');
-  if (assumedMemory) notes.push(`Lambda memory was not recorded for some runs; ${fallbackMb} MB was assumed (GB = MB ÷ 1024).`);
+  if (cpuTimeDurations)
+    notes.push(
+      "Where no REPORT lines were recorded, total duration is estimated from CPU time: the ranks' \"total_cpu_time (seconds)\" summed (the torch profiler's operator CPU sum for the study's ranks), not billed duration.",
+    );
+  if (assumedMemory)
+    notes.push(`Lambda memory was not recorded for some runs; ${fallbackMb} MB was assumed (GB = MB ÷ 1024).`);
   notes.push(DATA_LABEL_NOTE);
   return { title: 'Table 3. Lambda Cost Summary', columns, rows, note: joinNotes(notes) };
 }
 
-function sortByDataAndPartition<T extends { key: { data: string | null; partition: number; precision?: string } }>(groups: T[]): T[] {
+function sortByDataAndPartition<T extends { key: { data: string | null; partition: number; precision?: string } }>(
+  groups: T[],
+): T[] {
   return groups.sort(
-    (a, b) => compareLabels(a.key.data, b.key.data) || a.key.partition - b.key.partition || byPrecision(a.key.precision ?? 'fp32', b.key.precision ?? 'fp32'),
+    (a, b) =>
+      compareLabels(a.key.data, b.key.data) ||
+      a.key.partition - b.key.partition ||
+      byPrecision(a.key.precision ?? 'fp32', b.key.precision ?? 'fp32'),
   );
 }

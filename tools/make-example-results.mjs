@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../examples/recorded-results');
 let seed = 19;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const jitter = (x, rel) => x * (1 + (rand() * 2 - 1) * rel);
 const round = (x, d) => Number(x.toFixed(d));
 
@@ -52,7 +52,10 @@ for (const [p, v] of Object.entries(PARTITIONS).map(([k, x]) => [Number(k), x]))
       const dir = `result-partition-${p}MB/${gb}GB/${repeat}`;
       const n = Math.ceil((gb * 1024) / p);
       const secPerBatch = v.spb * (gb === 2 ? 1.03 : 1);
-      write(dir, Array.from({ length: n }, (_, i) => rank(p, { dir, part: i + 1, batch: 512, secPerBatch, memMb: v.mem })));
+      write(
+        dir,
+        Array.from({ length: n }, (_, i) => rank(p, { dir, part: i + 1, batch: 512, secPerBatch, memMb: v.mem })),
+      );
     }
   }
 }
@@ -62,7 +65,10 @@ for (const [b, spb] of Object.entries(BATCHES).map(([k, x]) => [Number(k), x])) 
   for (const repeat of [1, 2]) {
     const dir = `result-partition-50MB/1GB/Batches/${b}/${repeat}`;
     const memMb = 1300 + b * 5;
-    write(dir, Array.from({ length: 10 }, (_, i) => rank(50, { dir, part: i + 1, batch: b, secPerBatch: spb, memMb })));
+    write(
+      dir,
+      Array.from({ length: 10 }, (_, i) => rank(50, { dir, part: i + 1, batch: b, secPerBatch: spb, memMb })),
+    );
   }
 }
 writeFileSync(
@@ -70,7 +76,7 @@ writeFileSync(
   [
     '# Example data (not measurements)',
     '',
-    'Made-up recorded results in the study\'s folder layout, for trying the app without AWS: Import results →',
+    "Made-up recorded results in the study's folder layout, for trying the app without AWS: Import results →",
     '"Import example data". Written by `tools/make-example-results.mjs`; the per-batch times are shaped after the',
     'figures the class report published (see that script), with one rank per partition and a small deterministic',
     'spread. Every run imported from here is named "Example data · …" in History.',

@@ -20,13 +20,22 @@ import { HistoryStore } from '../node/history-store.ts';
 import { resolveRunId } from '../node/run-ref.ts';
 import { DEFAULT_BATCH_SIZE } from '../../base/options.ts';
 import { abortOnSigint, profileStore, resolveProfile, withProfileClients } from './saved-profiles.ts';
-import { formatChecks, formatProfile, formatRecord, formatResults, formatSnapshot, formatSnapshotDetail, formatStageProgress } from './cloud-format.ts';
+import {
+  formatChecks,
+  formatProfile,
+  formatRecord,
+  formatResults,
+  formatSnapshot,
+  formatSnapshotDetail,
+  formatStageProgress,
+} from './cloud-format.ts';
 
 /** `cosmicai profile …` and `cosmicai cloud …`. */
 
 function wholeNumber(name: string) {
   return (raw: string): number => {
-    if (!/^\s*\d+\s*$/.test(raw) || Number(raw) < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1, got '${raw}'`);
+    if (!/^\s*\d+\s*$/.test(raw) || Number(raw) < 1)
+      throw new InvalidArgumentError(`${name} must be a whole number ≥ 1, got '${raw}'`);
     return Number(raw);
   };
 }
@@ -34,12 +43,16 @@ function wholeNumber(name: string) {
 function positive(name: string) {
   return (raw: string): number => {
     const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got '${raw}'`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive number, got '${raw}'`);
     return n;
   };
 }
 
-const PROFILE_HELP = { several: 'choose one with --profile NAME.', none: 'No profile is saved yet: add one with `cosmicai profile add NAME …`.' };
+const PROFILE_HELP = {
+  several: 'choose one with --profile NAME.',
+  none: 'No profile is saved yet: add one with `cosmicai profile add NAME …`.',
+};
 
 async function withClients<T>(profileName: string | undefined, fn: (c: AwsClients) => Promise<T>): Promise<T> {
   return withProfileClients(await resolveProfile(profileName, PROFILE_HELP), fn);
@@ -66,7 +79,11 @@ function stageLogger() {
   return (e: StageEvent) => {
     if (e.step === 'folders') log('folders', 'creating the results/ and scripts/ folders…');
     else if (e.step === 'partition') log('partition', `partitioning: ${e.written}/${e.total} samples`);
-    else log(`${e.step}-${e.progress.phase === 'uploaded' || e.progress.phase === 'skipped' ? e.progress.key : 'x'}`, formatStageProgress(e.step === 'code' ? 'code+model' : 'data', e.progress));
+    else
+      log(
+        `${e.step}-${e.progress.phase === 'uploaded' || e.progress.phase === 'skipped' ? e.progress.key : 'x'}`,
+        formatStageProgress(e.step === 'code' ? 'code+model' : 'data', e.progress),
+      );
   };
 }
 
@@ -104,7 +121,10 @@ function credentialsFromFlags(f: ProfileAddFlags): CredentialsInput {
   switch (f.credentials) {
     case 'profile':
     case 'sso':
-      if (!f.awsProfile) throw new Error(`--credentials ${f.credentials} needs --aws-profile NAME (a profile in ~/.aws/${f.credentials === 'sso' ? 'config' : 'credentials or ~/.aws/config'}).`);
+      if (!f.awsProfile)
+        throw new Error(
+          `--credentials ${f.credentials} needs --aws-profile NAME (a profile in ~/.aws/${f.credentials === 'sso' ? 'config' : 'credentials or ~/.aws/config'}).`,
+        );
       return { source: f.credentials, profile: f.awsProfile };
     case 'env':
       return { source: 'env' };
@@ -115,7 +135,9 @@ function credentialsFromFlags(f: ProfileAddFlags): CredentialsInput {
 }
 
 function registerProfile(program: Command): void {
-  const profile = program.command('profile').description('saved AWS profiles for cloud runs (stored in <data dir>/profiles.json, no secrets in plain text)');
+  const profile = program
+    .command('profile')
+    .description('saved AWS profiles for cloud runs (stored in <data dir>/profiles.json, no secrets in plain text)');
 
   profile
     .command('list')
@@ -124,7 +146,12 @@ function registerProfile(program: Command): void {
     .action(async (o: { json?: boolean }) => {
       const list = await profileStore().list();
       if (o.json) out(JSON.stringify(list, null, 2));
-      else out(list.length ? list.map(formatProfile).join('\n\n') : 'No profiles saved. Add one with `cosmicai profile add NAME --region … --bucket … --state-machine … --lambda …`.');
+      else
+        out(
+          list.length
+            ? list.map(formatProfile).join('\n\n')
+            : 'No profiles saved. Add one with `cosmicai profile add NAME --region … --bucket … --state-machine … --lambda …`.',
+        );
     });
 
   profile
@@ -135,7 +162,11 @@ function registerProfile(program: Command): void {
     .requiredOption('--bucket <bucket>', 'bucket for scripts/ and results/')
     .requiredOption('--state-machine <arn>', 'the CAI state machine ARN')
     .requiredOption('--lambda <name>', 'the inference Lambda function name (for its logs)')
-    .addOption(new Option('--credentials <source>', 'where credentials come from').choices(['profile', 'sso', 'env', 'static']).default('profile'))
+    .addOption(
+      new Option('--credentials <source>', 'where credentials come from')
+        .choices(['profile', 'sso', 'env', 'static'])
+        .default('profile'),
+    )
     .option('--aws-profile <name>', 'the ~/.aws profile name (for --credentials profile|sso)')
     .option('--data-bucket <bucket>', 'bucket for the partitions (default: --bucket)')
     .option('--scripts-prefix <prefix>', "default 'scripts/'")
@@ -151,7 +182,12 @@ function registerProfile(program: Command): void {
     .option('--allow-insecure-endpoints', 'accept http:// endpoints on non-loopback hosts (requests travel in clear)')
     .action(async (name: string, f: ProfileAddFlags) => {
       const endpoints = Object.fromEntries(
-        Object.entries({ s3: f.s3Endpoint ?? f.endpoint, sfn: f.sfnEndpoint ?? f.endpoint, sts: f.stsEndpoint ?? f.endpoint, logs: f.logsEndpoint ?? f.endpoint }).filter(([, v]) => v),
+        Object.entries({
+          s3: f.s3Endpoint ?? f.endpoint,
+          sfn: f.sfnEndpoint ?? f.endpoint,
+          sts: f.stsEndpoint ?? f.endpoint,
+          logs: f.logsEndpoint ?? f.endpoint,
+        }).filter(([, v]) => v),
       );
       const input: ProfileInput = {
         name,
@@ -175,14 +211,19 @@ function registerProfile(program: Command): void {
 
   profile
     .command('import')
-    .description('save the profile an emulator printed (`npm run -s emulate` → {"ready":true,"profile":{…}}), from FILE or - (stdin)')
-    .argument('<file>', 'a JSON file, or - for stdin: the emulator\'s ready line, or a profile object')
+    .description(
+      'save the profile an emulator printed (`npm run -s emulate` → {"ready":true,"profile":{…}}), from FILE or - (stdin)',
+    )
+    .argument('<file>', "a JSON file, or - for stdin: the emulator's ready line, or a profile object")
     .option('--name <name>', 'save under this name instead')
     .option('--replace', 'replace a saved profile of the same name (an emulator restarted on new ports)')
     .action(async (file: string, o: { name?: string; replace?: boolean }) => {
-      const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-        throw new Error(`Cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
-      });
+      const text =
+        file === '-'
+          ? await readStdin()
+          : await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+              throw new Error(`Cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+            });
       const input = profileFromImport(text, file);
       if (o.name) input.name = o.name;
       const store = profileStore();
@@ -222,9 +263,17 @@ interface StageFlags {
   json?: boolean;
 }
 
-async function doStage(clients: AwsClients, f: StageFlags, signal: AbortSignal, target: PipelineTarget): Promise<StageResult> {
+async function doStage(
+  clients: AwsClients,
+  f: StageFlags,
+  signal: AbortSignal,
+  target: PipelineTarget,
+): Promise<StageResult> {
   if (f.code && f.model) throw new Error('Give either --code DIR or --model FILE, not both.');
-  if (f.entry && target !== 'cai') throw new Error(`--entry is for the study's CAI pipeline; profile '${clients.profile.name}' drives our own stack, which runs the .onnx model in --code.`);
+  if (f.entry && target !== 'cai')
+    throw new Error(
+      `--entry is for the study's CAI pipeline; profile '${clients.profile.name}' drives our own stack, which runs the .onnx model in --code.`,
+    );
   return stageForRun(clients, {
     dataDir: appDataDir(),
     target,
@@ -239,10 +288,16 @@ async function doStage(clients: AwsClients, f: StageFlags, signal: AbortSignal, 
 
 function addStageOptions(cmd: Command): Command {
   return cmd
-    .option('--data <path...>', '.pt files and/or folders to partition and upload (default: bundled synthetic sample data)')
+    .option(
+      '--data <path...>',
+      '.pt files and/or folders to partition and upload (default: bundled synthetic sample data)',
+    )
     .option('--partition-mb <n>', 'partition size in MB (default 25)', positive('--partition-mb'), 25)
-    .option('--code <dir>', 'code + model folder to upload under scripts/ (our stack: must hold one .onnx; CAI pipeline: the study\'s code folder, as is)')
-    .option('--entry <path>', "CAI pipeline: the script inside --code the executor runs, e.g. Inference/inference.py")
+    .option(
+      '--code <dir>',
+      "code + model folder to upload under scripts/ (our stack: must hold one .onnx; CAI pipeline: the study's code folder, as is)",
+    )
+    .option('--entry <path>', 'CAI pipeline: the script inside --code the executor runs, e.g. Inference/inference.py')
     .option('--model <file.onnx>', 'upload just this model under scripts/ (default: the reference model)');
 }
 
@@ -266,7 +321,10 @@ function eventPrinter(json: boolean) {
   const log = throttledLog();
   let lastStatus = '';
   return (e: CloudRunEvent) => {
-    if (e.type === 'started') err(`started ${e.executionArn}\nresult_path ${e.resultPath}\n(Ctrl-C detaches; re-attach with: cosmicai cloud attach ${e.executionArn})`);
+    if (e.type === 'started')
+      err(
+        `started ${e.executionArn}\nresult_path ${e.resultPath}\n(Ctrl-C detaches; re-attach with: cosmicai cloud attach ${e.executionArn})`,
+      );
     else if (e.type === 'status') {
       const line = formatSnapshot(e.snapshot);
       if (line !== lastStatus) err(line);
@@ -276,17 +334,38 @@ function eventPrinter(json: boolean) {
   };
 }
 
-async function followAndRecord(clients: AwsClients, executionArn: string, f: { interval: number; logs: boolean; json?: boolean; name?: string }, payload?: CaiPayload): Promise<void> {
+async function followAndRecord(
+  clients: AwsClients,
+  executionArn: string,
+  f: { interval: number; logs: boolean; json?: boolean; name?: string },
+  payload?: CaiPayload,
+): Promise<void> {
   const ctl = abortOnSigint('detaching: the execution keeps running (stop it with `cosmicai cloud stop ARN`)');
   const history = new HistoryStore(appDataDir());
   // Listed at once: if this process dies, History shows the run as interrupted, ready to re-attach.
   const entry = await history.create({
     kind: 'cloud',
-    name: f.name ?? (payload ? `Cloud · ${clients.profile.name} · batch ${payload.batch_size} · ${payload.file_limit} files` : `Cloud · ${clients.profile.name} · ${executionArn.split(':').pop()}`),
-    params: { profile: clients.profile.name, executionArn, ...(payload ? { result_path: payload.result_path } : { attached: true }) },
+    name:
+      f.name ??
+      (payload
+        ? `Cloud · ${clients.profile.name} · batch ${payload.batch_size} · ${payload.file_limit} files`
+        : `Cloud · ${clients.profile.name} · ${executionArn.split(':').pop()}`),
+    params: {
+      profile: clients.profile.name,
+      executionArn,
+      ...(payload ? { result_path: payload.result_path } : { attached: true }),
+    },
   });
   try {
-    const done = await followAndRecordShared(clients, executionArn, { history, runId: entry.id, name: entry.name, intervalMs: f.interval * 1000, signal: ctl.signal, tailLogs: f.logs, onEvent: eventPrinter(!!f.json) });
+    const done = await followAndRecordShared(clients, executionArn, {
+      history,
+      runId: entry.id,
+      name: entry.name,
+      intervalMs: f.interval * 1000,
+      signal: ctl.signal,
+      tailLogs: f.logs,
+      onEvent: eventPrinter(!!f.json),
+    });
     if (done.detached) {
       err(`detached from ${executionArn}; re-attach with: cosmicai cloud attach ${executionArn}`);
       return;
@@ -295,7 +374,12 @@ async function followAndRecord(clients: AwsClients, executionArn: string, f: { i
     out(f.json ? JSON.stringify(saved, null, 2) : `${formatRecord(saved)}\n  saved in History as ${saved.id}`);
     if (saved.status !== 'completed') process.exitCode = 1;
   } catch (e) {
-    await history.finish(entry.id, { status: 'failed', error: { code: 'CLOUD_ERROR', message: e instanceof Error ? e.message : String(e) } }).catch(() => undefined);
+    await history
+      .finish(entry.id, {
+        status: 'failed',
+        error: { code: 'CLOUD_ERROR', message: e instanceof Error ? e.message : String(e) },
+      })
+      .catch(() => undefined);
     throw e;
   } finally {
     ctl.dispose();
@@ -310,7 +394,13 @@ async function readStdin(): Promise<string> {
 
 /** The profile in an emulator's output (its `{"ready":true,"profile":…}` line, among others) or a bare profile object. */
 export function profileFromImport(text: string, source: string): ProfileInput {
-  const candidates = [text.trim(), ...text.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('{'))];
+  const candidates = [
+    text.trim(),
+    ...text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('{')),
+  ];
   for (const c of candidates) {
     let json: unknown;
     try {
@@ -319,10 +409,13 @@ export function profileFromImport(text: string, source: string): ProfileInput {
       continue;
     }
     const obj = json as { ready?: unknown; profile?: unknown };
-    const profile = obj && typeof obj === 'object' && obj.profile && typeof obj.profile === 'object' ? obj.profile : json;
+    const profile =
+      obj && typeof obj === 'object' && obj.profile && typeof obj.profile === 'object' ? obj.profile : json;
     if (profile && typeof profile === 'object' && 'stateMachineArn' in profile) return profile as ProfileInput;
   }
-  throw new Error(`${source === '-' ? 'stdin' : source} holds no profile: expected the emulator's {"ready": true, "profile": {…}} line or a profile JSON object.`);
+  throw new Error(
+    `${source === '-' ? 'stdin' : source} holds no profile: expected the emulator's {"ready": true, "profile": {…}} line or a profile JSON object.`,
+  );
 }
 
 function registerCloud(program: Command): void {
@@ -331,7 +424,9 @@ function registerCloud(program: Command): void {
   addStageOptions(
     cloud
       .command('stage')
-      .description('create results/ and scripts/, upload the code+model and the partitioned data (resumable: identical objects are skipped)')
+      .description(
+        'create results/ and scripts/, upload the code+model and the partitioned data (resumable: identical objects are skipped)',
+      )
       .option('--profile <name>', 'saved profile (default: the only one)'),
   )
     .option('--json', 'print the staging report as JSON')
@@ -355,8 +450,14 @@ function registerCloud(program: Command): void {
     .option('--batch-size <n>', `galaxies per batch (default ${DEFAULT_BATCH_SIZE})`, wholeNumber('--batch-size'))
     .option('--file-limit <n>', 'partitions to process (default: all staged)', wholeNumber('--file-limit'))
     .option('--world-size <n>', 'ranks (default: one per file)', wholeNumber('--world-size'))
-    .option('--payload <file.json>', 'send this payload instead of building one (no staging; result_path is made fresh unless --keep-result-path)')
-    .option('--keep-result-path', "with --payload: keep the file's result_path (earlier results there may be overwritten)")
+    .option(
+      '--payload <file.json>',
+      'send this payload instead of building one (no staging; result_path is made fresh unless --keep-result-path)',
+    )
+    .option(
+      '--keep-result-path',
+      "with --payload: keep the file's result_path (earlier results there may be overwritten)",
+    )
     .option('--no-stage', 'do not upload anything first (the data must already be staged)')
     .option('--no-wait', 'start and print the execution ARN, then exit')
     .option('--no-logs', 'do not tail the Lambda log group')
@@ -364,19 +465,32 @@ function registerCloud(program: Command): void {
     .option('--name <name>', 'a name for History')
     .option('--json', 'print the run record as JSON')
     .option('--dry-run', 'show the payload and the rank plan, start nothing (staging still uploads unless --no-stage)')
-    .option('--accept-warnings', 'start even though the rank plan has warnings (more ranks than files, >1,000 keys, other files than staged)')
-    .option('--allow-concurrent', 'start even while another execution of the state machine is RUNNING (the CAI pipeline shares one payload.json)')
+    .option(
+      '--accept-warnings',
+      'start even though the rank plan has warnings (more ranks than files, >1,000 keys, other files than staged)',
+    )
+    .option(
+      '--allow-concurrent',
+      'start even while another execution of the state machine is RUNNING (the CAI pipeline shares one payload.json)',
+    )
     .action(async (f: RunFlags) => {
       await withClients(f.profile, async (clients) => {
         const target = (await resolveTarget(clients)).target;
         let payload: CaiPayload;
         let stagedKeys: string[] | undefined;
         if (f.payload) {
-          const parsed = parsePayloadText(await readFile(f.payload, 'utf8').catch((e: NodeJS.ErrnoException) => {
-            throw new Error(`Cannot read ${f.payload}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
-          }));
-          if (!parsed.ok) throw new Error(`${f.payload}: ${parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
-          payload = f.keepResultPath ? parsed.payload : { ...parsed.payload, result_path: newResultPath(clients.profile.resultsPrefix) };
+          const parsed = parsePayloadText(
+            await readFile(f.payload, 'utf8').catch((e: NodeJS.ErrnoException) => {
+              throw new Error(`Cannot read ${f.payload}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+            }),
+          );
+          if (!parsed.ok)
+            throw new Error(
+              `${f.payload}: ${parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+            );
+          payload = f.keepResultPath
+            ? parsed.payload
+            : { ...parsed.payload, result_path: newResultPath(clients.profile.resultsPrefix) };
         } else {
           let staged: StageResult | null = null;
           if (f.stage) {
@@ -397,15 +511,24 @@ function registerCloud(program: Command): void {
           const prefix = `${clients.profile.dataPrefix}${f.partitionMb}MB/`;
           if (!staged && f.fileLimit === undefined) {
             // file_limit is never a sentinel: the partitions actually staged under the prefix.
-            stagedKeys = await countStagedPartitions(clients.s3, clients.profile.dataBucket ?? clients.profile.bucket, prefix);
-            if (stagedKeys.length === 0) throw new Error(`No .pt partitions under s3://${clients.profile.dataBucket ?? clients.profile.bucket}/${prefix}: stage them first (drop --no-stage), or give --file-limit.`);
+            stagedKeys = await countStagedPartitions(
+              clients.s3,
+              clients.profile.dataBucket ?? clients.profile.bucket,
+              prefix,
+            );
+            if (stagedKeys.length === 0)
+              throw new Error(
+                `No .pt partitions under s3://${clients.profile.dataBucket ?? clients.profile.bucket}/${prefix}: stage them first (drop --no-stage), or give --file-limit.`,
+              );
           }
           payload = buildPayload(clients.profile, {
             batchSize: f.batchSize ?? DEFAULT_BATCH_SIZE,
             fileLimit: f.fileLimit ?? staged?.partitions ?? stagedKeys!.length,
             worldSize: f.worldSize,
             partitionMb: f.partitionMb,
-            ...(staged ? { s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script } : {}),
+            ...(staged
+              ? { s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script }
+              : {}),
           });
         }
         err(`payload:\n${payloadToText(payload)}`);
@@ -417,17 +540,35 @@ function registerCloud(program: Command): void {
             return;
           }
           if (plan.warnings.length && !f.acceptWarnings) {
-            throw new Error(`Not started: the rank plan has ${plan.warnings.length} warning(s) (above). Start anyway with --accept-warnings, or change --file-limit/--world-size or what is staged.`);
+            throw new Error(
+              `Not started: the rank plan has ${plan.warnings.length} warning(s) (above). Start anyway with --accept-warnings, or change --file-limit/--world-size or what is staged.`,
+            );
           }
-          const running = await guardSingleRun(clients.sfn, clients.profile.stateMachineArn, !!f.allowConcurrent, '--allow-concurrent');
-          if (running.length) err(`warning: starting while ${running.length} other execution(s) run (--allow-concurrent): they share one payload.json, so their rank plans may be mixed.`);
+          const running = await guardSingleRun(
+            clients.sfn,
+            clients.profile.stateMachineArn,
+            !!f.allowConcurrent,
+            '--allow-concurrent',
+          );
+          if (running.length)
+            err(
+              `warning: starting while ${running.length} other execution(s) run (--allow-concurrent): they share one payload.json, so their rank plans may be mixed.`,
+            );
         } else if (f.dryRun) {
           out(JSON.stringify({ target, payload }, null, 2));
           return;
         }
         const started = await launch(clients, payload, eventPrinter(!!f.json));
         if (!f.wait) {
-          out(f.json ? JSON.stringify({ executionArn: started.executionArn, name: started.name, result_path: payload.result_path }, null, 2) : started.executionArn);
+          out(
+            f.json
+              ? JSON.stringify(
+                  { executionArn: started.executionArn, name: started.name, result_path: payload.result_path },
+                  null,
+                  2,
+                )
+              : started.executionArn,
+          );
           return;
         }
         await followAndRecord(clients, started.executionArn, f, payload);
@@ -443,13 +584,17 @@ function registerCloud(program: Command): void {
     .option('--no-logs', 'do not tail the Lambda log group')
     .option('--name <name>', 'a name for History')
     .option('--json', 'print the run record as JSON')
-    .action(async (arn: string, f: { profile?: string; interval: number; logs: boolean; json?: boolean; name?: string }) => {
-      await withClients(f.profile, (c) => followAndRecord(c, checkExecutionArn(arn), f));
-    });
+    .action(
+      async (arn: string, f: { profile?: string; interval: number; logs: boolean; json?: boolean; name?: string }) => {
+        await withClients(f.profile, (c) => followAndRecord(c, checkExecutionArn(arn), f));
+      },
+    );
 
   cloud
     .command('rerun-failed')
-    .description('re-run only the failed ranks of a cloud run in History (a new execution into the same result_path); the run gets the merged results')
+    .description(
+      're-run only the failed ranks of a cloud run in History (a new execution into the same result_path); the run gets the merged results',
+    )
     .argument('<run-id>', 'the run id, as History and `cosmicai cloud run` show it')
     .option('--interval <s>', 'seconds between status polls (default 3)', positive('--interval'), 3)
     .option('--no-logs', 'do not tail the Lambda log group')
@@ -463,10 +608,24 @@ function registerCloud(program: Command): void {
       const payload = rerunPayload(parsed.data);
       await withClients(parsed.data.profile.name, async (c) => {
         const started = await launch(c, payload);
-        err(`re-running rank(s) ${payload.ranks!.map((r) => r.rank).join(', ')} of ${parsed.data.executionArn} as ${started.executionArn}`);
-        await history.update(runId, { params: { ...entry.params, reruns: [...(Array.isArray(entry.params.reruns) ? entry.params.reruns : []), { of: parsed.data.executionArn, executionArn: started.executionArn }] } });
+        err(
+          `re-running rank(s) ${payload.ranks!.map((r) => r.rank).join(', ')} of ${parsed.data.executionArn} as ${started.executionArn}`,
+        );
+        await history.update(runId, {
+          params: {
+            ...entry.params,
+            reruns: [
+              ...(Array.isArray(entry.params.reruns) ? entry.params.reruns : []),
+              { of: parsed.data.executionArn, executionArn: started.executionArn },
+            ],
+          },
+        });
         const onEvent = eventPrinter(!!f.json);
-        const final = await follow(c, started.executionArn, { intervalMs: f.interval * 1000, tailLogs: f.logs, onEvent });
+        const final = await follow(c, started.executionArn, {
+          intervalMs: f.interval * 1000,
+          tailLogs: f.logs,
+          onEvent,
+        });
         const record = await buildRecord(c, final, runId, onEvent);
         await saveToHistory(history, record, entry.name, runId);
         out(f.json ? JSON.stringify(record, null, 2) : `${formatRecord(record)}\n  merged into History run ${runId}`);
@@ -481,7 +640,9 @@ function registerCloud(program: Command): void {
     .option('--profile <name>', 'saved profile (default: the only one)')
     .option('--json', 'print JSON')
     .action(async (arn: string, f: { profile?: string; json?: boolean }) => {
-      const s = await withClients(f.profile, (c) => snapshotExecution(c.sfn, checkExecutionArn(arn), { lastFailed: -1 }));
+      const s = await withClients(f.profile, (c) =>
+        snapshotExecution(c.sfn, checkExecutionArn(arn), { lastFailed: -1 }),
+      );
       out(f.json ? JSON.stringify(s, null, 2) : formatSnapshotDetail(s));
     });
 
@@ -497,7 +658,9 @@ function registerCloud(program: Command): void {
 
   cloud
     .command('results')
-    .description('read and aggregate the per-rank results and combined_data.json under a result path (or an execution\'s)')
+    .description(
+      "read and aggregate the per-rank results and combined_data.json under a result path (or an execution's)",
+    )
     .argument('<result-path-or-execution-arn>')
     .option('--profile <name>', 'saved profile (default: the only one)')
     .option('--json', 'print JSON (raw ranks, combined_data.json, problems and the aggregate)')

@@ -9,12 +9,24 @@ import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts'
 /** Plain-text views of cloud objects for the CLI. */
 
 const mib = (b: number) => `${(b / (1 << 20)).toFixed(1)} MiB`;
-const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : Number(v.toPrecision(digits + 3)).toLocaleString('en-US', { maximumFractionDigits: digits }));
+const fmt = (v: number | null | undefined, digits = 3) =>
+  v === null || v === undefined || !Number.isFinite(v)
+    ? '–'
+    : Number(v.toPrecision(digits + 3)).toLocaleString('en-US', { maximumFractionDigits: digits });
 
 export function formatProfile(p: RedactedProfile): string {
   const c = p.credentials;
-  const creds = c.source === 'static' ? `pasted keys (…${c.accessKeyIdHint ?? ''}, encrypted)` : c.source === 'env' ? 'environment' : c.source === 'emulator' ? "the local emulator's keys (loopback only)" : `${c.source} '${c.profile}'`;
-  const ep = Object.entries(p.endpoints ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+  const creds =
+    c.source === 'static'
+      ? `pasted keys (…${c.accessKeyIdHint ?? ''}, encrypted)`
+      : c.source === 'env'
+        ? 'environment'
+        : c.source === 'emulator'
+          ? "the local emulator's keys (loopback only)"
+          : `${c.source} '${c.profile}'`;
+  const ep = Object.entries(p.endpoints ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   return [
     `${p.name}`,
     `  credentials    ${creds}`,
@@ -29,7 +41,9 @@ export function formatProfile(p: RedactedProfile): string {
 }
 
 export function formatChecks(checks: ConnectionCheck[]): string {
-  return checks.map((c) => `${c.ok ? 'PASS' : 'FAIL'}  ${c.label}: ${c.detail}${c.hint ? `\n      → ${c.hint}` : ''}`).join('\n');
+  return checks
+    .map((c) => `${c.ok ? 'PASS' : 'FAIL'}  ${c.label}: ${c.detail}${c.hint ? `\n      → ${c.hint}` : ''}`)
+    .join('\n');
 }
 
 export function formatStageProgress(step: string, p: StageProgress): string {
@@ -38,7 +52,9 @@ export function formatStageProgress(step: string, p: StageProgress): string {
 
 export function formatSnapshot(s: ExecutionSnapshot): string {
   const i = s.items;
-  const items = i ? `  ranks: ${i.succeeded}/${i.total} succeeded, ${i.running} running, ${i.pending} pending, ${i.failed + i.timedOut} failed${i.aborted ? `, ${i.aborted} aborted` : ''}` : '';
+  const items = i
+    ? `  ranks: ${i.succeeded}/${i.total} succeeded, ${i.running} running, ${i.pending} pending, ${i.failed + i.timedOut} failed${i.aborted ? `, ${i.aborted} aborted` : ''}`
+    : '';
   return `${s.status}${items}`;
 }
 
@@ -52,11 +68,16 @@ export function formatSnapshotDetail(s: ExecutionSnapshot): string {
   if (input && typeof input.result_path === 'string') lines.push(`result_path ${input.result_path}`);
   if (s.mapDurationSeconds !== null) lines.push(`map state   ${fmt(s.mapDurationSeconds)} s`);
   if (s.error || s.cause) lines.push(`error       ${s.error ?? ''}${s.cause ? `: ${s.cause.slice(0, 500)}` : ''}`);
-  for (const f of s.failedRanks) lines.push(`failed rank ${f.rank ?? `#${f.index ?? '?'}`}: ${f.error}${f.cause ? ` — ${f.cause.slice(0, 300)}` : ''}`);
+  for (const f of s.failedRanks)
+    lines.push(
+      `failed rank ${f.rank ?? `#${f.index ?? '?'}`}: ${f.error}${f.cause ? ` — ${f.cause.slice(0, 300)}` : ''}`,
+    );
   return lines.join('\n');
 }
 
-export function formatResults(r: Pick<RunResults, 'resultPath' | 'aggregate' | 'problems' | 'source' | 'ranks'>): string {
+export function formatResults(
+  r: Pick<RunResults, 'resultPath' | 'aggregate' | 'problems' | 'source' | 'ranks'>,
+): string {
   const a = r.aggregate;
   const lines = [`results under ${r.resultPath} (${r.ranks.length} rank file(s); aggregated from ${r.source})`];
   if (a) {
@@ -79,10 +100,38 @@ export function formatRecord(r: CloudRunRecord): string {
   const lines = [
     `cloud run ${r.id}: ${r.status}`,
     `  execution ${r.executionArn}`,
-    formatResults({ resultPath: r.result_path, problems: r.result_problems, source: r.results_source, ranks: r.rank_results, aggregate: r.ranks ? { ranks: r.ranks, [CPU_TIME]: r[CPU_TIME] ?? NaN, [CPU_MEMORY]: r[CPU_MEMORY] ?? NaN, throughput_bps: r.throughput_bps ?? NaN, total_bits: r.total_bits ?? NaN, [EXECUTION_TIME]: r[EXECUTION_TIME], sample_persec: r.sample_persec, num_batches: r.num_batches, batch_size: r.batch_size, cpu_time_outliers_dropped: r.cpu_time_outliers_dropped, map_duration_seconds: r.map_duration_seconds, wall_throughput_bps: r.wall_throughput_bps } : null }),
+    formatResults({
+      resultPath: r.result_path,
+      problems: r.result_problems,
+      source: r.results_source,
+      ranks: r.rank_results,
+      aggregate: r.ranks
+        ? {
+            ranks: r.ranks,
+            [CPU_TIME]: r[CPU_TIME] ?? NaN,
+            [CPU_MEMORY]: r[CPU_MEMORY] ?? NaN,
+            throughput_bps: r.throughput_bps ?? NaN,
+            total_bits: r.total_bits ?? NaN,
+            [EXECUTION_TIME]: r[EXECUTION_TIME],
+            sample_persec: r.sample_persec,
+            num_batches: r.num_batches,
+            batch_size: r.batch_size,
+            cpu_time_outliers_dropped: r.cpu_time_outliers_dropped,
+            map_duration_seconds: r.map_duration_seconds,
+            wall_throughput_bps: r.wall_throughput_bps,
+          }
+        : null,
+    }),
   ];
-  for (const f of r.failed_ranks) lines.push(`  failed rank ${f.rank ?? `#${f.index ?? '?'}`}: ${f.error}${f.cause ? ` — ${f.cause.slice(0, 300)}` : ''}`);
-  if (r.error && !r.failed_ranks.length) lines.push(`  error: ${r.error}${r.cause ? `: ${r.cause.slice(0, 500)}` : ''}`);
-  if (r.lambda) lines.push(`  lambda: ${r.lambda.invocations} invocation(s), ${fmt(r.lambda.billedDurationMs / 1000)} billed s, max memory used ${r.lambda.maxMemoryUsedMb} MB, ${r.lambda.coldStarts} cold start(s)`);
+  for (const f of r.failed_ranks)
+    lines.push(
+      `  failed rank ${f.rank ?? `#${f.index ?? '?'}`}: ${f.error}${f.cause ? ` — ${f.cause.slice(0, 300)}` : ''}`,
+    );
+  if (r.error && !r.failed_ranks.length)
+    lines.push(`  error: ${r.error}${r.cause ? `: ${r.cause.slice(0, 500)}` : ''}`);
+  if (r.lambda)
+    lines.push(
+      `  lambda: ${r.lambda.invocations} invocation(s), ${fmt(r.lambda.billedDurationMs / 1000)} billed s, max memory used ${r.lambda.maxMemoryUsedMb} MB, ${r.lambda.coldStarts} cold start(s)`,
+    );
   return lines.join('\n');
 }

@@ -33,9 +33,22 @@ export function formatInspectReport(r: InspectReport): string {
     `samples  ${grouped(r.samples)}`,
     `bytes    ${grouped(r.bytes)} (${(r.bytes / MB).toFixed(2)} MB)`,
     '',
-    ['tensor', 'shape', 'dtype', 'sum', 'min', 'max', 'mean', 'NaN', 'Inf'].map((h, i) => h.padEnd(i < 3 ? 16 : 20)).join('').trimEnd(),
+    ['tensor', 'shape', 'dtype', 'sum', 'min', 'max', 'mean', 'NaN', 'Inf']
+      .map((h, i) => h.padEnd(i < 3 ? 16 : 20))
+      .join('')
+      .trimEnd(),
     ...r.tensors.map((t) =>
-      [t.name, `[${t.shape.join(',')}]`, t.dtype, num(t.sum), num(t.min), num(t.max), num(t.mean), String(t.nan), String(t.inf)]
+      [
+        t.name,
+        `[${t.shape.join(',')}]`,
+        t.dtype,
+        num(t.sum),
+        num(t.min),
+        num(t.max),
+        num(t.mean),
+        String(t.nan),
+        String(t.inf),
+      ]
         .map((c, i) => c.padEnd(i < 3 ? 16 : 20))
         .join('')
         .trimEnd(),
@@ -47,7 +60,9 @@ export function formatInspectReport(r: InspectReport): string {
 export function register(program: Command): void {
   program
     .command('inspect')
-    .description('files, samples, bytes and per-tensor statistics of a .pt file, a folder of partitions or a list of files')
+    .description(
+      'files, samples, bytes and per-tensor statistics of a .pt file, a folder of partitions or a list of files',
+    )
     .argument('<paths...>', '.pt file(s) or folder(s) of 1.pt, 2.pt, …')
     .option('--json', 'print one JSON object instead of a table')
     .action(async (paths: string[], opts: { json?: boolean }) => {
@@ -57,7 +72,7 @@ export function register(program: Command): void {
 
   program
     .command('partition')
-    .description('split a dataset into 1.pt … k.pt of floor(size / 20504 bytes) samples each (the study\'s split)')
+    .description("split a dataset into 1.pt … k.pt of floor(size / 20504 bytes) samples each (the study's split)")
     .requiredOption('--in <path>', '.pt file or folder of partitions')
     .requiredOption('--size-mb <n>', 'target partition size in MB (2^20 bytes); fractions allowed', positiveNumber)
     .requiredOption('--out <dir>', 'output folder (must not already hold .pt files)')
@@ -68,18 +83,27 @@ export function register(program: Command): void {
         if (tty) process.stderr.write(`\r${grouped(written)} / ${grouped(total)} samples written`);
       });
       if (tty) process.stderr.write('\n');
-      process.stdout.write(`wrote ${files.length} file(s) to ${opts.out}: ${grouped(samplesPerFile)} samples per file, ${grouped(ds.samples)} samples in all\n`);
+      process.stdout.write(
+        `wrote ${files.length} file(s) to ${opts.out}: ${grouped(samplesPerFile)} samples per file, ${grouped(ds.samples)} samples in all\n`,
+      );
     });
 
   program
     .command('sample-data')
-    .description('generate SYNTHETIC galaxies in the study\'s .pt format (deterministic from the seed)')
+    .description("generate SYNTHETIC galaxies in the study's .pt format (deterministic from the seed)")
     .requiredOption('--samples <n>', 'number of galaxies', positiveInt)
     .requiredOption('--out <dir>', 'output folder (must not already hold .pt files)')
     .option('--seed <s>', 'random seed', integer, 42)
     .option('--partition-mb <n>', 'split into 1.pt … k.pt of this size in MB instead of one file', positiveNumber)
     .action(async (opts: { samples: number; out: string; seed: number; partitionMb?: number }) => {
-      const files = await generateSampleData({ samples: opts.samples, outDir: opts.out, seed: opts.seed, partitionMb: opts.partitionMb });
-      process.stdout.write(`wrote ${grouped(opts.samples)} SYNTHETIC galaxies (seed ${opts.seed}) in ${files.length} file(s) to ${opts.out}\n`);
+      const files = await generateSampleData({
+        samples: opts.samples,
+        outDir: opts.out,
+        seed: opts.seed,
+        partitionMb: opts.partitionMb,
+      });
+      process.stdout.write(
+        `wrote ${grouped(opts.samples)} SYNTHETIC galaxies (seed ${opts.seed}) in ${files.length} file(s) to ${opts.out}\n`,
+      );
     });
 }

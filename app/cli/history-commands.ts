@@ -39,11 +39,16 @@ export function historyListTable(items: HistoryItem[]): string {
         ],
   );
   return [
-    formatTable(
-      ['id', 'status', 'kind', 'created (UTC)', 'samples', 'samples/s', 'batch', 'name'],
-      rows,
-      [false, false, false, false, true, true, true, false],
-    ),
+    formatTable(['id', 'status', 'kind', 'created (UTC)', 'samples', 'samples/s', 'batch', 'name'], rows, [
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+      false,
+    ]),
     '',
     `${items.length} run(s). Details: cosmicai history show ID (an id prefix, "latest" or a unique name also work).`,
   ].join('\n');

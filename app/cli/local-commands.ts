@@ -8,7 +8,13 @@ import { formatLocalRun, formatProgress } from './local-table.ts';
 import { appDataDir } from '../../engine/data-dir.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { CliLocalHistory } from '../node/cli-local-history.ts';
-import { DEFAULT_BATCH_SIZE, GRAPH_OPTIMIZATIONS, PRECISIONS, type GraphOptimization, type Precision } from '../../base/options.ts';
+import {
+  DEFAULT_BATCH_SIZE,
+  GRAPH_OPTIMIZATIONS,
+  PRECISIONS,
+  type GraphOptimization,
+  type Precision,
+} from '../../base/options.ts';
 
 function wholeNumber(name: string) {
   return (raw: string): number => {
@@ -88,7 +94,10 @@ async function local(flags: LocalFlags): Promise<void> {
   const saved =
     flags.save === false
       ? null
-      : await CliLocalHistory.start(new HistoryStore(appDataDir()), { ...flags, batchSize: flags.batchSize ?? DEFAULT_BATCH_SIZE });
+      : await CliLocalHistory.start(new HistoryStore(appDataDir()), {
+          ...flags,
+          batchSize: flags.batchSize ?? DEFAULT_BATCH_SIZE,
+        });
   let result: LocalRunResult;
   try {
     result = await runLocalEngine(
@@ -132,19 +141,41 @@ async function local(flags: LocalFlags): Promise<void> {
 export function register(program: Command): void {
   program
     .command('local')
-    .description('run the model on the CPU over .pt partitions and print the study metrics (default: reference model on synthetic sample data)')
+    .description(
+      'run the model on the CPU over .pt partitions and print the study metrics (default: reference model on synthetic sample data)',
+    )
     .option('--data <path...>', '.pt partition files and/or folders of them (default: bundled synthetic sample data)')
-    .option('--model <file>', 'ONNX model with image [B,5,32,32] and magnitude [B,5] inputs (default: reference AstroMAE); with --engine pytorch, the checkpoint .pt')
-    .option('--batch-size <n>', `galaxies per batch (default ${DEFAULT_BATCH_SIZE}, as in the study)`, wholeNumber('--batch-size'))
+    .option(
+      '--model <file>',
+      'ONNX model with image [B,5,32,32] and magnitude [B,5] inputs (default: reference AstroMAE); with --engine pytorch, the checkpoint .pt',
+    )
+    .option(
+      '--batch-size <n>',
+      `galaxies per batch (default ${DEFAULT_BATCH_SIZE}, as in the study)`,
+      wholeNumber('--batch-size'),
+    )
     .option('--threads <n>', 'onnxruntime intra-op threads (default: physical cores)', wholeNumber('--threads'))
     .addOption(
-      new Option('--graph-optimization <level>', 'onnxruntime graph optimisation level').choices([...GRAPH_OPTIMIZATIONS]),
+      new Option('--graph-optimization <level>', 'onnxruntime graph optimisation level').choices([
+        ...GRAPH_OPTIMIZATIONS,
+      ]),
     )
     .addOption(
-      new Option('--precision <p>', 'fp32 (default), or int8: MatMul/Gemm weights quantized per channel, cached beside the model').choices([...PRECISIONS]),
+      new Option(
+        '--precision <p>',
+        'fp32 (default), or int8: MatMul/Gemm weights quantized per channel, cached beside the model',
+      ).choices([...PRECISIONS]),
     )
-    .addOption(new Option('--engine <engine>', 'onnxruntime (default), or pytorch: a whole-model checkpoint run by --python as the study\'s script runs it').choices(['onnxruntime', 'pytorch']))
-    .option('--code <dir>', 'pytorch: the model\'s code folder, put on sys.path before loading (default: the checkpoint\'s folder)')
+    .addOption(
+      new Option(
+        '--engine <engine>',
+        "onnxruntime (default), or pytorch: a whole-model checkpoint run by --python as the study's script runs it",
+      ).choices(['onnxruntime', 'pytorch']),
+    )
+    .option(
+      '--code <dir>',
+      "pytorch: the model's code folder, put on sys.path before loading (default: the checkpoint's folder)",
+    )
     .option('--python <program>', 'pytorch: the Python interpreter that has torch (default python3)')
     .option('--no-profiler', 'pytorch: skip the torch profiler (no study profiler fields, no profiler overhead)')
     .option('--predictions <file.csv>', 'write every prediction as CSV: index,partition,z_true,z_pred')

@@ -7,7 +7,10 @@ import { definitionLabel, inferDefinitions } from '../../base/metric-catalogue.t
 export function formatTable(headers: string[], rows: string[][], numeric: boolean[]): string {
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) =>
-    cells.map((cell, c) => (numeric[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
+    cells
+      .map((cell, c) => (numeric[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -17,9 +20,19 @@ const mb = (bytes: number) => (bytes / (1 << 20)).toFixed(1);
 
 type Row = Pick<
   PartitionRecord,
-  | 'status' | 'samples' | 'num_batches' | 'load_seconds' | 'inference_seconds' | typeof EXECUTION_TIME
-  | 'sample_persec' | 'throughput_bps' | typeof CPU_TIME | typeof CPU_MEMORY | 'latency_ms'
-  | 'nan_inputs' | 'inf_inputs'
+  | 'status'
+  | 'samples'
+  | 'num_batches'
+  | 'load_seconds'
+  | 'inference_seconds'
+  | typeof EXECUTION_TIME
+  | 'sample_persec'
+  | 'throughput_bps'
+  | typeof CPU_TIME
+  | typeof CPU_MEMORY
+  | 'latency_ms'
+  | 'nan_inputs'
+  | 'inf_inputs'
 >;
 
 function metricCells(r: Row): string[] {
@@ -41,8 +54,19 @@ function metricCells(r: Row): string[] {
 }
 
 const HEADERS = [
-  'partition', 'status', 'samples', 'batches', 'load (s)', 'inference (s)', 'execution_time (s/batch)',
-  'sample_persec (galaxies/s)', 'throughput (Mbit/s)', 'cpu time (s)', 'peak RSS (MB)', 'latency p50/p90/p99 (ms)', 'NaN/Inf inputs',
+  'partition',
+  'status',
+  'samples',
+  'batches',
+  'load (s)',
+  'inference (s)',
+  'execution_time (s/batch)',
+  'sample_persec (galaxies/s)',
+  'throughput (Mbit/s)',
+  'cpu time (s)',
+  'peak RSS (MB)',
+  'latency p50/p90/p99 (ms)',
+  'NaN/Inf inputs',
 ];
 const NUMERIC = [false, false, true, true, true, true, true, true, true, true, true, true, true];
 
@@ -54,11 +78,15 @@ export function formatLocalRun(rec: LocalRunRecord): string {
   const h = rec.host;
   out.push(`local run ${rec.id}: ${rec.status}`);
   out.push(
-    `model  ${m.path}` + (m.reference ? ` (${m.label})` : '') + ` · ${thousands(m.parameters)} parameters` +
-      (m.flopsPerSample !== null ? ` · ${fixed(m.flopsPerSample / 1e6, 1)} MFLOP/galaxy` : '') + ` · ${m.precision}`,
+    `model  ${m.path}` +
+      (m.reference ? ` (${m.label})` : '') +
+      ` · ${thousands(m.parameters)} parameters` +
+      (m.flopsPerSample !== null ? ` · ${fixed(m.flopsPerSample / 1e6, 1)} MFLOP/galaxy` : '') +
+      ` · ${m.precision}`,
   );
   out.push(
-    `data   ${d.spec.join(', ')}` + (d.synthetic ? ' (synthetic data)' : '') +
+    `data   ${d.spec.join(', ')}` +
+      (d.synthetic ? ' (synthetic data)' : '') +
       ` · ${d.files.length} partition(s) · ${thousands(d.samples)} galaxies · ${mb(d.bytes)} MB`,
   );
   out.push(
@@ -110,10 +138,14 @@ export function definitionLines(rec: LocalRunRecord): string[] {
       ` · execution_time = ${definitionLabel(d['execution_time (seconds/batch)'])} · throughput = ${definitionLabel(d.throughput_bps)}`,
   ];
   if (rec.total_bits !== undefined) {
-    lines.push(`bits read: ${thousands(rec.total_bits)} (${thousands(Math.round(rec.bits_per_sample ?? 0))} per galaxy, from the stored dtypes)`);
+    lines.push(
+      `bits read: ${thousands(rec.total_bits)} (${thousands(Math.round(rec.bits_per_sample ?? 0))} per galaxy, from the stored dtypes)`,
+    );
   }
   if (rec.study_formula) {
-    lines.push(`study formula over wall time: execution_time = inference ÷ (samples ÷ batch size) = ${fixed(rec.study_formula['execution_time (seconds/batch)'], 4)} s/batch`);
+    lines.push(
+      `study formula over wall time: execution_time = inference ÷ (samples ÷ batch size) = ${fixed(rec.study_formula['execution_time (seconds/batch)'], 4)} s/batch`,
+    );
   }
   const sp = rec.study_profiler;
   if (sp) {

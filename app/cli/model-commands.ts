@@ -7,7 +7,13 @@ const grouped = (n: number) => n.toLocaleString('en-US');
 
 export function formatModelInfo(info: ModelInfo): string {
   const role = (name: string) =>
-    name === info.binding.image ? '  (image)' : name === info.binding.magnitude ? '  (magnitude)' : name === info.binding.output ? '  (redshift)' : '';
+    name === info.binding.image
+      ? '  (image)'
+      : name === info.binding.magnitude
+        ? '  (magnitude)'
+        : name === info.binding.output
+          ? '  (redshift)'
+          : '';
   const rows: Array<[string, string]> = [
     ['model', info.path],
     ['weights', info.label ?? 'user-supplied'],
@@ -17,7 +23,9 @@ export function formatModelInfo(info: ModelInfo): string {
     ['parameters', grouped(info.parameters)],
     [
       'FLOPs/galaxy',
-      info.flopsPerSample === null ? 'unknown (shapes could not be inferred)' : `${grouped(info.flopsPerSample)} (${(info.flopsPerSample / 1e9).toFixed(3)} GFLOP)`,
+      info.flopsPerSample === null
+        ? 'unknown (shapes could not be inferred)'
+        : `${grouped(info.flopsPerSample)} (${(info.flopsPerSample / 1e9).toFixed(3)} GFLOP)`,
     ],
   ];
   return rows.map(([k, v]) => `${k.padEnd(13)}${v}`).join('\n');
@@ -27,7 +35,9 @@ export function register(program: Command): void {
   const model = program.command('model').description('inspect ONNX models');
   model
     .command('info')
-    .description('inputs, outputs, parameter count and FLOPs per galaxy of an ONNX model (default: the reference model)')
+    .description(
+      'inputs, outputs, parameter count and FLOPs per galaxy of an ONNX model (default: the reference model)',
+    )
     .argument('[file]', 'ONNX model; without it, the reference AstroMAE (built and cached on first use)')
     .option('--json', 'print JSON instead of a table')
     .action(async (file: string | undefined, opts: { json?: boolean }) => {

@@ -20,7 +20,9 @@ export async function resolveProfile(name: string | undefined, help: ProfileChoi
   if (name) return s.getStored(name);
   const all = await s.list();
   if (all.length === 1) return s.getStored(all[0].name);
-  throw new Error(all.length ? `Several profiles are saved (${all.map((p) => p.name).join(', ')}): ${help.several}` : help.none);
+  throw new Error(
+    all.length ? `Several profiles are saved (${all.map((p) => p.name).join(', ')}): ${help.several}` : help.none,
+  );
 }
 
 /** Runs `fn` with the profile's AWS clients, destroyed afterwards. */

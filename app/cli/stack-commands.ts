@@ -8,7 +8,12 @@ import { packageAndDeploy, stackProfileInput, type DeployFlowProgress } from '..
 import { deleteStack, stackStatus, type DeployResult } from '../../cloud/stack/stack-deploy.ts';
 import type { StackEventLine } from '../../cloud/stack/stack-events.ts';
 import { templateBody } from '../../cloud/stack/template.ts';
-import { abortOnSigint, profileStore, resolveProfile as resolveSavedProfile, withProfileClients } from './saved-profiles.ts';
+import {
+  abortOnSigint,
+  profileStore,
+  resolveProfile as resolveSavedProfile,
+  withProfileClients,
+} from './saved-profiles.ts';
 
 /** `cosmicai stack …`: our own CAI stack on CloudFormation (cloud/stack). */
 
@@ -20,7 +25,8 @@ const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`)
 function wholeNumber(name: string, min: number, max: number) {
   return (raw: string): number => {
     const n = Number(raw);
-    if (!/^\s*\d+\s*$/.test(raw) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
+    if (!/^\s*\d+\s*$/.test(raw) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
     return n;
   };
 }
@@ -28,7 +34,8 @@ function wholeNumber(name: string, min: number, max: number) {
 function seconds(name: string) {
   return (raw: string): number => {
     const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number of seconds, got '${raw}'`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive number of seconds, got '${raw}'`);
     return n;
   };
 }
@@ -57,7 +64,9 @@ function progressPrinter() {
       if (!done && now - lastUpload < 2000) return;
       lastUpload = now;
       const mb = (n: number) => (n / 2 ** 20).toFixed(1);
-      err(`  ${p.progress.key}: ${p.progress.phase}${done ? '' : ` ${mb(p.progress.bytesDone)}/${mb(p.progress.bytesTotal)} MB`}`);
+      err(
+        `  ${p.progress.key}: ${p.progress.phase}${done ? '' : ` ${mb(p.progress.bytesDone)}/${mb(p.progress.bytesTotal)} MB`}`,
+      );
     }
   };
 }
@@ -83,7 +92,11 @@ interface DeployFlags {
 async function saveStackProfile(base: StoredProfile, res: DeployResult, name: string): Promise<string> {
   const s = profileStore();
   if ((await s.list()).some((p) => p.name === name)) {
-    const { name: _n, credentials: _c, ...fields } = outputsToProfile(res.outputs, { name, credentials: { source: 'env' } });
+    const {
+      name: _n,
+      credentials: _c,
+      ...fields
+    } = outputsToProfile(res.outputs, { name, credentials: { source: 'env' } });
     await s.update(name, fields);
     return `updated profile '${name}'`;
   }
@@ -92,7 +105,9 @@ async function saveStackProfile(base: StoredProfile, res: DeployResult, name: st
 }
 
 export function register(program: Command): void {
-  const stack = program.command('stack').description('deploy our own CAI stack (bucket, Lambdas running this engine, state machine) with CloudFormation');
+  const stack = program
+    .command('stack')
+    .description('deploy our own CAI stack (bucket, Lambdas running this engine, state machine) with CloudFormation');
 
   stack
     .command('template')
@@ -103,26 +118,50 @@ export function register(program: Command): void {
 
   stack
     .command('package')
-    .description('build the Lambda zip (the three workers with the engine, onnxruntime-node for one architecture) and print its size')
+    .description(
+      'build the Lambda zip (the three workers with the engine, onnxruntime-node for one architecture) and print its size',
+    )
     .addOption(new Option('--arch <arch>', 'Lambda architecture').choices(['x86_64', 'arm64']).default('x86_64'))
     .option('--out <file>', 'where to write the zip (default: ./cosmicai-lambda-<arch>.zip)')
     .option('--json', 'print the result as JSON')
     .action(async (o: { arch: LambdaArch; out?: string; json?: boolean }) => {
-      const r = await packageLambda({ arch: o.arch, outFile: path.resolve(o.out ?? `cosmicai-lambda-${o.arch}.zip`), onProgress: (step) => err(`» ${step}`) });
+      const r = await packageLambda({
+        arch: o.arch,
+        outFile: path.resolve(o.out ?? `cosmicai-lambda-${o.arch}.zip`),
+        onProgress: (step) => err(`» ${step}`),
+      });
       out(o.json ? JSON.stringify({ ...r, entries: r.entries.length }, null, 2) : describePackage(r));
     });
 
   stack
     .command('deploy')
-    .description('create or update the stack: packages the Lambda code, uploads it and the model, streams CloudFormation events, saves a profile for it')
+    .description(
+      'create or update the stack: packages the Lambda code, uploads it and the model, streams CloudFormation events, saves a profile for it',
+    )
     .option('--profile <name>', 'saved profile whose credentials and region deploy the stack')
     .option('--stack-name <name>', 'CloudFormation stack name', DEFAULT_STACK_NAME)
     .addOption(new Option('--arch <arch>', 'Lambda architecture').choices(['x86_64', 'arm64']).default('x86_64'))
-    .option('--memory <mb>', 'inference Lambda memory in MB (template default 3008)', wholeNumber('--memory', 128, 10240))
+    .option(
+      '--memory <mb>',
+      'inference Lambda memory in MB (template default 3008)',
+      wholeNumber('--memory', 128, 10240),
+    )
     .option('--timeout <s>', 'inference Lambda timeout in seconds (default 900)', wholeNumber('--timeout', 30, 900))
-    .option('--max-concurrency <n>', 'ranks running at once in the Distributed Map, 0 = no limit (default 1000)', wholeNumber('--max-concurrency', 0, 10000))
-    .option('--tolerated-failure <percent>', 'share of failed ranks the Map tolerates (default 0)', wholeNumber('--tolerated-failure', 0, 100))
-    .option('--log-retention <days>', 'days the Lambda logs are kept (default 14)', wholeNumber('--log-retention', 1, 365))
+    .option(
+      '--max-concurrency <n>',
+      'ranks running at once in the Distributed Map, 0 = no limit (default 1000)',
+      wholeNumber('--max-concurrency', 0, 10000),
+    )
+    .option(
+      '--tolerated-failure <percent>',
+      'share of failed ranks the Map tolerates (default 0)',
+      wholeNumber('--tolerated-failure', 0, 100),
+    )
+    .option(
+      '--log-retention <days>',
+      'days the Lambda logs are kept (default 14)',
+      wholeNumber('--log-retention', 1, 365),
+    )
     .option('--bucket <name>', 'use this existing bucket instead of creating one')
     .option('--code-bucket <name>', 'put the Lambda zip in this existing bucket instead of the stack bucket')
     .option('--zip <file>', 'an already packaged zip (cosmicai stack package) instead of packaging now')
@@ -131,7 +170,9 @@ export function register(program: Command): void {
     .option('--poll <seconds>', 'seconds between CloudFormation polls', seconds('--poll'), 5)
     .action(async (f: DeployFlags) => {
       const base = await resolveProfile(f.profile);
-      const stop = abortOnSigint('Stopping: the CloudFormation operation itself continues; follow it with `cosmicai stack status`. Press Ctrl-C again to quit at once.');
+      const stop = abortOnSigint(
+        'Stopping: the CloudFormation operation itself continues; follow it with `cosmicai stack status`. Press Ctrl-C again to quit at once.',
+      );
       try {
         const res = await withProfileClients(base, (c) =>
           packageAndDeploy(c, {
@@ -177,7 +218,9 @@ export function register(program: Command): void {
         return;
       }
       if (!st.exists) {
-        out(`no stack named '${st.stackName}' in ${base.region} (deploy it with: cosmicai stack deploy --profile ${base.name} --stack-name ${st.stackName})`);
+        out(
+          `no stack named '${st.stackName}' in ${base.region} (deploy it with: cosmicai stack deploy --profile ${base.name} --stack-name ${st.stackName})`,
+        );
         process.exitCode = 1;
         return;
       }
@@ -194,8 +237,13 @@ export function register(program: Command): void {
     .option('--poll <seconds>', 'seconds between CloudFormation polls', seconds('--poll'), 5)
     .action(async (o: { profile?: string; stackName: string; poll: number }) => {
       const base = await resolveProfile(o.profile);
-      const res = await withProfileClients(base, (c) => deleteStack(c, o.stackName, { pollMs: o.poll * 1000, onProgress: progressPrinter() }));
+      const res = await withProfileClients(base, (c) =>
+        deleteStack(c, o.stackName, { pollMs: o.poll * 1000, onProgress: progressPrinter() }),
+      );
       out(`stack ${res.stackName} deleted`);
-      if (res.retainedBucket) out(`kept bucket ${res.retainedBucket} (your results and staged data); remove it yourself when done: aws s3 rb s3://${res.retainedBucket} --force`);
+      if (res.retainedBucket)
+        out(
+          `kept bucket ${res.retainedBucket} (your results and staged data); remove it yourself when done: aws s3 rb s3://${res.retainedBucket} --force`,
+        );
     });
 }

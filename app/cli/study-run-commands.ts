@@ -3,7 +3,14 @@ import path from 'node:path';
 import { appDataDir } from '../../engine/data-dir.ts';
 import type { LocalRunResult } from '../../engine/run/local-run.ts';
 import { runStudy, type StudyProgress } from '../../study/run-study.ts';
-import { createStudy, listStudies, loadStudy, studyMeasurements, type JobState, type StudyState } from '../../study/study-store.ts';
+import {
+  createStudy,
+  listStudies,
+  loadStudy,
+  studyMeasurements,
+  type JobState,
+  type StudyState,
+} from '../../study/study-store.ts';
 import { expandSweep, type DataSize, type SweepParamsInput } from '../../base/sweep-plan.ts';
 import { table1, table2, table3 } from '../../study/tables.ts';
 import { compareRuns, precisionLabel } from '../../study/compare.ts';
@@ -33,20 +40,23 @@ const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`)
 function numberList(name: string) {
   return (raw: string): number[] => {
     const xs = raw.split(',').map((x) => x.trim());
-    if (xs.some((x) => !/^\d+$/.test(x) || Number(x) < 1)) throw new InvalidArgumentError(`${name} must be whole numbers ≥ 1 separated by commas, got '${raw}'`);
+    if (xs.some((x) => !/^\d+$/.test(x) || Number(x) < 1))
+      throw new InvalidArgumentError(`${name} must be whole numbers ≥ 1 separated by commas, got '${raw}'`);
     return xs.map(Number);
   };
 }
 
 function dataSizes(raw: string): DataSize[] {
   const xs = raw.split(',').map((x) => x.trim().replace(/GB$/i, ''));
-  if (xs.some((x) => x !== 'all' && !(Number(x) > 0))) throw new InvalidArgumentError(`data sizes must be GB numbers or "all", e.g. 1,2,4,all; got '${raw}'`);
+  if (xs.some((x) => x !== 'all' && !(Number(x) > 0)))
+    throw new InvalidArgumentError(`data sizes must be GB numbers or "all", e.g. 1,2,4,all; got '${raw}'`);
   return xs.map((x) => (x === 'all' ? 'all' : Number(x)));
 }
 
 function whole(name: string) {
   return (raw: string): number => {
-    if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1, got '${raw}'`);
+    if (!/^\d+$/.test(raw) || Number(raw) < 1)
+      throw new InvalidArgumentError(`${name} must be a whole number ≥ 1, got '${raw}'`);
     return Number(raw);
   };
 }
@@ -68,16 +78,31 @@ interface SweepFlags {
 
 function sweepOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--target <target>', 'where the jobs run').choices(['local', 'cloud', 'both']).default('local'))
+    .addOption(
+      new Option('--target <target>', 'where the jobs run').choices(['local', 'cloud', 'both']).default('local'),
+    )
     .option('--batch-sizes <list>', 'batch sizes (default 32,64,128,256,512)', numberList('batch sizes'))
-    .option('--partitions <list>', 'partition sizes in MB for the cloud data-size sweep (default 25,50,75,100)', numberList('partition sizes'))
+    .option(
+      '--partitions <list>',
+      'partition sizes in MB for the cloud data-size sweep (default 25,50,75,100)',
+      numberList('partition sizes'),
+    )
     .option('--data-sizes <list>', 'data sizes in GB, or all (default 1,2,4,6,8,10,all)', dataSizes)
     .option('--world-sizes <list>', 'cloud ranks per execution (default: one per partition)', numberList('world sizes'))
     .option('--repeats <n>', 'repeats of every configuration (default 3)', whole('repeats'))
     .option('--data <paths...>', 'local .pt files or folders (default: the bundled sample data)')
     .option('--threads <n>', 'onnxruntime threads for local runs', whole('threads'))
-    .option('--lambda-memory <MB>', 'Lambda memory for the cost estimate (default 10240, as the study used)', whole('Lambda memory'), 10240)
-    .addOption(new Option('--arch <arch>', 'Lambda architecture for the cost estimate').choices(['x86_64', 'arm64']).default('x86_64'));
+    .option(
+      '--lambda-memory <MB>',
+      'Lambda memory for the cost estimate (default 10240, as the study used)',
+      whole('Lambda memory'),
+      10240,
+    )
+    .addOption(
+      new Option('--arch <arch>', 'Lambda architecture for the cost estimate')
+        .choices(['x86_64', 'arm64'])
+        .default('x86_64'),
+    );
 }
 
 function paramsOf(f: SweepFlags): SweepParamsInput {
@@ -101,7 +126,13 @@ function estimateText(params: SweepParamsInput, f: SweepFlags, prices: PriceTabl
   const est = estimateSweepCost(jobs, { lambda: { memoryMb: f.lambdaMemory, arch: f.arch }, prices });
   if (est) {
     lines.push(est.sentence, '');
-    lines.push(formatTable(['item', 'quantity', 'cost'], est.lines.map((l) => [l.item, l.quantity, formatUsd(l.usd)]), [false, true, true]));
+    lines.push(
+      formatTable(
+        ['item', 'quantity', 'cost'],
+        est.lines.map((l) => [l.item, l.quantity, formatUsd(l.usd)]),
+        [false, true, true],
+      ),
+    );
     lines.push('', ...est.notes, `Prices as of ${est.priceAsOf}: ${est.priceSource}`);
   } else lines.push('No cloud jobs: nothing to pay AWS for.');
   return lines.join('\n');
@@ -122,7 +153,8 @@ function progressLogger() {
 /** Every local run of a study also goes to History, like a run started on its own. */
 function historySaver(dataDir: string, state: StudyState) {
   const history = new HistoryStore(dataDir);
-  return (res: LocalRunResult, job: JobState): Promise<string> => saveStudyLocalRun(history, state, job, res, res.record.dataset.spec.join(', '));
+  return (res: LocalRunResult, job: JobState): Promise<string> =>
+    saveStudyLocalRun(history, state, job, res, res.record.dataset.spec.join(', '));
 }
 
 /** The profile for a study's cloud jobs: the named one, else the only saved one; null (jobs wait) when there is none. */
@@ -131,7 +163,10 @@ async function cloudProfile(name: string | undefined): Promise<StoredProfile | n
   if (name) return store.getStored(name);
   const all = await store.list();
   if (all.length === 1) return store.getStored(all[0].name);
-  if (all.length > 1) throw new Error(`several profiles are saved (${all.map((p) => p.name).join(', ')}): choose one for the cloud jobs with --profile NAME`);
+  if (all.length > 1)
+    throw new Error(
+      `several profiles are saved (${all.map((p) => p.name).join(', ')}): choose one for the cloud jobs with --profile NAME`,
+    );
   return null;
 }
 
@@ -145,7 +180,12 @@ async function drive(id: string, retryFailed: boolean, profileName?: string): Pr
   };
   const hasCloud = state.jobs.some((j) => j.target === 'cloud' && j.status !== 'done');
   const profile = hasCloud ? await cloudProfile(profileName) : null;
-  if (hasCloud && !profile) err('cloud jobs wait: no AWS profile is saved (add one with `cosmicai profile add NAME …`, then `cosmicai study resume ' + id + '`)');
+  if (hasCloud && !profile)
+    err(
+      'cloud jobs wait: no AWS profile is saved (add one with `cosmicai profile add NAME …`, then `cosmicai study resume ' +
+        id +
+        '`)',
+    );
   const clients = profile ? makeClients(profile) : null;
   const history = new HistoryStore(dataDir);
   process.once('SIGINT', onSigint);
@@ -183,7 +223,12 @@ function studyTables(state: StudyState, format: ExportFormat | 'text'): string {
   const runs = studyMeasurements(state);
   const tables = [table1(runs), table2(runs), table3(runs)].filter((t) => t.rows.length > 0);
   if (tables.length === 0) return 'No finished jobs yet.';
-  if (format === 'json') return JSON.stringify(tables.map((t) => JSON.parse(exportTable(t, 'json')) as unknown), null, 2);
+  if (format === 'json')
+    return JSON.stringify(
+      tables.map((t) => JSON.parse(exportTable(t, 'json')) as unknown),
+      null,
+      2,
+    );
   return tables.map((t) => exportTable(t, format === 'text' ? 'md' : format)).join('\n');
 }
 
@@ -199,11 +244,14 @@ function failedLines(state: StudyState): string[] {
   return state.jobs.filter((j) => j.status === 'failed').map((j) => `failed ${j.id}: ${j.error}`);
 }
 
-const formatOption = () => new Option('--format <format>', 'table format').choices(['md', 'csv', 'latex', 'json']).default('md');
+const formatOption = () =>
+  new Option('--format <format>', 'table format').choices(['md', 'csv', 'latex', 'json']).default('md');
 const toExport = (f: string): ExportFormat => (f === 'latex' ? 'tex' : (f as ExportFormat));
 
 export function registerStudyRun(study: Command): void {
-  sweepOptions(study.command('estimate').description('How many jobs and Lambdas a sweep makes, and what its cloud part costs')).action(async (f: SweepFlags) => {
+  sweepOptions(
+    study.command('estimate').description('How many jobs and Lambdas a sweep makes, and what its cloud part costs'),
+  ).action(async (f: SweepFlags) => {
     out(estimateText(paramsOf(f), f, (await loadPriceTable(appDataDir())).table));
   });
 
@@ -231,7 +279,9 @@ export function registerStudyRun(study: Command): void {
         return;
       }
       const tiers = (arch: 'x86_64' | 'arm64') =>
-        p.lambda.computeTiers[arch].map((t) => `$${t.usdPerGbSecond}${t.upToGbSeconds === null ? '' : ` to ${t.upToGbSeconds / 1e9}e9`}`).join(', ');
+        p.lambda.computeTiers[arch]
+          .map((t) => `$${t.usdPerGbSecond}${t.upToGbSeconds === null ? '' : ` to ${t.upToGbSeconds / 1e9}e9`}`)
+          .join(', ');
       out(
         [
           formatTable(
@@ -240,8 +290,14 @@ export function registerStudyRun(study: Command): void {
               ['Lambda compute x86_64, per GB-s (monthly tiers)', tiers('x86_64')],
               ['Lambda compute arm64, per GB-s (monthly tiers)', tiers('arm64')],
               ['Lambda requests, per million', String(p.lambda.usdPerMillionRequests)],
-              [`Ephemeral storage above ${p.lambda.freeEphemeralMb} MB, per GB-s`, String(p.lambda.usdPerEphemeralGbSecond)],
-              ['Step Functions standard transitions, per 1,000', String(p.stepFunctions.usdPerThousandStandardTransitions)],
+              [
+                `Ephemeral storage above ${p.lambda.freeEphemeralMb} MB, per GB-s`,
+                String(p.lambda.usdPerEphemeralGbSecond),
+              ],
+              [
+                'Step Functions standard transitions, per 1,000',
+                String(p.stepFunctions.usdPerThousandStandardTransitions),
+              ],
               ['S3 PUT/COPY/POST/LIST, per 1,000', String(p.s3.usdPerThousandWrites)],
               ['S3 GET, per 1,000', String(p.s3.usdPerThousandReads)],
             ],
@@ -249,18 +305,34 @@ export function registerStudyRun(study: Command): void {
           ),
           '',
           `Region ${p.region}, as of ${p.asOf}. Source: ${p.source}`,
-          custom ? `Your prices, from ${file}.` : `Default prices. To change them: cosmicai study prices --json > prices.json, edit, then --set prices.json (kept in ${file}).`,
+          custom
+            ? `Your prices, from ${file}.`
+            : `Default prices. To change them: cosmicai study prices --json > prices.json, edit, then --set prices.json (kept in ${file}).`,
         ].join('\n'),
       );
     });
 
-  sweepOptions(study.command('run').description('Create a study from sweep parameters and run it: local jobs here, cloud jobs on the profile state machine (Ctrl-C cancels; resume later)'))
-    .addOption(new Option('--precision <p>', 'precision of the local jobs: fp32 (default), or int8 (the model\'s quantized copy)').choices([...PRECISIONS]))
+  sweepOptions(
+    study
+      .command('run')
+      .description(
+        'Create a study from sweep parameters and run it: local jobs here, cloud jobs on the profile state machine (Ctrl-C cancels; resume later)',
+      ),
+  )
+    .addOption(
+      new Option(
+        '--precision <p>',
+        "precision of the local jobs: fp32 (default), or int8 (the model's quantized copy)",
+      ).choices([...PRECISIONS]),
+    )
     .option('--name <name>', 'a name for the study')
     .option('--profile <name>', 'AWS profile for the cloud jobs (default: the only saved one)')
     .addOption(formatOption())
     .action(async (f: SweepFlags & { name?: string; format: string; profile?: string }) => {
-      if (f.precision && f.target === 'cloud') throw new Error('--precision sets the precision of local jobs, and --target cloud has none (cloud runs are fp32): drop --precision or use --target local|both');
+      if (f.precision && f.target === 'cloud')
+        throw new Error(
+          '--precision sets the precision of local jobs, and --target cloud has none (cloud runs are fp32): drop --precision or use --target local|both',
+        );
       const params = paramsOf(f);
       err(estimateText(params, f, (await loadPriceTable(appDataDir())).table));
       const created = await createStudy(appDataDir(), params, f.name);
@@ -274,7 +346,7 @@ export function registerStudyRun(study: Command): void {
 
   study
     .command('resume')
-    .description('Run a study\'s pending jobs (and interrupted ones) again')
+    .description("Run a study's pending jobs (and interrupted ones) again")
     .argument('<id>', 'study id (see `cosmicai study list`)')
     .option('--retry-failed', 'queue failed jobs again too')
     .option('--profile <name>', 'AWS profile for the cloud jobs (default: the only saved one)')
@@ -299,7 +371,18 @@ export function registerStudyRun(study: Command): void {
       out(
         formatTable(
           ['id', 'name', 'done', 'failed', 'pending', 'updated'],
-          all.map((s) => ('problem' in s ? [s.id, `damaged: ${s.problem}`, '', '', '', ''] : [s.id, s.name, String(s.counts.done), String(s.counts.failed), String(s.counts.pending + s.counts.running), s.updatedAt])),
+          all.map((s) =>
+            'problem' in s
+              ? [s.id, `damaged: ${s.problem}`, '', '', '', '']
+              : [
+                  s.id,
+                  s.name,
+                  String(s.counts.done),
+                  String(s.counts.failed),
+                  String(s.counts.pending + s.counts.running),
+                  s.updatedAt,
+                ],
+          ),
           [false, false, true, true, true, false],
         ),
       );
@@ -313,7 +396,10 @@ export function registerStudyRun(study: Command): void {
     .addOption(formatOption())
     .action(async (a: string, b: string, f: { format: string }) => {
       const history = new HistoryStore(appDataDir());
-      const [ea, eb] = await Promise.all([history.get(await resolveRunId(history, a)), history.get(await resolveRunId(history, b))]);
+      const [ea, eb] = await Promise.all([
+        history.get(await resolveRunId(history, a)),
+        history.get(await resolveRunId(history, b)),
+      ]);
       const side = (e: typeof ea.entry) => {
         if (!e.record) throw new Error(`run ${e.id} ("${e.name}") has no record yet (status ${e.status})`);
         try {
@@ -325,7 +411,14 @@ export function registerStudyRun(study: Command): void {
       const ma = side(ea.entry);
       const mb = side(eb.entry);
       const la = precisionLabel(ma.target === mb.target ? ea.entry.name : ma.target, ma);
-      const lb = precisionLabel(ma.target === mb.target ? (eb.entry.name === ea.entry.name ? `${eb.entry.name} (2)` : eb.entry.name) : mb.target, mb);
+      const lb = precisionLabel(
+        ma.target === mb.target
+          ? eb.entry.name === ea.entry.name
+            ? `${eb.entry.name} (2)`
+            : eb.entry.name
+          : mb.target,
+        mb,
+      );
       const c = compareRuns({ label: la, run: ma }, { label: lb, run: mb });
       if (f.format === 'json') {
         const table = JSON.parse(exportTable(c.table, 'json')) as Record<string, unknown>;
@@ -338,7 +431,7 @@ export function registerStudyRun(study: Command): void {
 
   study
     .command('show')
-    .description('A study\'s job statuses and its tables so far')
+    .description("A study's job statuses and its tables so far")
     .argument('<id>', 'study id')
     .addOption(formatOption())
     .action(async (id: string, f: { format: string }) => {

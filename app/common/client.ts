@@ -34,13 +34,19 @@ export function createClient(transport: Transport, options: ClientOptions = {}):
     try {
       raw = await transport.invoke(name, input);
     } catch (err) {
-      throw reject({ code: 'TRANSPORT', message: `Could not reach the app: ${err instanceof Error ? err.message : String(err)}`, hint: 'Check that CosmicAI Bench is still running, then reload this page.' });
+      throw reject({
+        code: 'TRANSPORT',
+        message: `Could not reach the app: ${err instanceof Error ? err.message : String(err)}`,
+        hint: 'Check that CosmicAI Bench is still running, then reload this page.',
+      });
     }
     const env = Envelope.safeParse(raw);
-    if (!env.success) throw reject({ code: 'BAD_RESPONSE', message: `Malformed reply to ${name}: ${describeZodError(env.error)}` });
+    if (!env.success)
+      throw reject({ code: 'BAD_RESPONSE', message: `Malformed reply to ${name}: ${describeZodError(env.error)}` });
     if (!env.data.ok) throw reject(env.data.error);
     const out = def.output.safeParse(env.data.value);
-    if (!out.success) throw reject({ code: 'BAD_RESPONSE', message: `Unexpected reply to ${name}: ${describeZodError(out.error)}` });
+    if (!out.success)
+      throw reject({ code: 'BAD_RESPONSE', message: `Unexpected reply to ${name}: ${describeZodError(out.error)}` });
     return out.data;
   }
   api.on = (channelName: string, cb: (payload: unknown) => void) => {

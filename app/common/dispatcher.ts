@@ -31,14 +31,20 @@ export function createDispatcher<Ctx = void>(handlers: Handlers<Ctx>, options: D
     return { ok: false, error: hint ? { ...error, hint } : error };
   };
   return async (method, input, ctx) => {
-    if (typeof method !== 'string') return fail({ code: 'UNKNOWN_METHOD', message: 'The request names no API method.' });
+    if (typeof method !== 'string')
+      return fail({ code: 'UNKNOWN_METHOD', message: 'The request names no API method.' });
     const def = getMethod(method);
     const [domainName, methodName] = method.split('.');
-    const fn = (handlers as unknown as Record<string, Record<string, ((i: unknown, c: Ctx) => unknown) | undefined> | undefined>)[domainName]?.[methodName];
-    if (!def || !Object.hasOwn(handlers, domainName)) return fail({ code: 'UNKNOWN_METHOD', message: `Unknown API method "${method}".` });
-    if (typeof fn !== 'function') return fail({ code: 'NOT_IMPLEMENTED', message: `"${method}" is not available here.` });
+    const fn = (
+      handlers as unknown as Record<string, Record<string, ((i: unknown, c: Ctx) => unknown) | undefined> | undefined>
+    )[domainName]?.[methodName];
+    if (!def || !Object.hasOwn(handlers, domainName))
+      return fail({ code: 'UNKNOWN_METHOD', message: `Unknown API method "${method}".` });
+    if (typeof fn !== 'function')
+      return fail({ code: 'NOT_IMPLEMENTED', message: `"${method}" is not available here.` });
     const parsed = def.input.safeParse(input ?? {});
-    if (!parsed.success) return fail({ code: 'INVALID_INPUT', message: `Invalid input for ${method}: ${describeZodError(parsed.error)}` });
+    if (!parsed.success)
+      return fail({ code: 'INVALID_INPUT', message: `Invalid input for ${method}: ${describeZodError(parsed.error)}` });
     let value: unknown;
     try {
       value = await fn(parsed.data, ctx);
@@ -50,7 +56,10 @@ export function createDispatcher<Ctx = void>(handlers: Handlers<Ctx>, options: D
     const out = def.output.safeParse(value);
     if (!out.success) {
       options.onInternalError?.(method, out.error);
-      return fail({ code: 'INTERNAL', message: `The app produced an invalid reply to ${method}: ${describeZodError(out.error)}` });
+      return fail({
+        code: 'INTERNAL',
+        message: `The app produced an invalid reply to ${method}: ${describeZodError(out.error)}`,
+      });
     }
     return { ok: true, value: out.data };
   };

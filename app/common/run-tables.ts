@@ -7,9 +7,12 @@ import { recordDefinitions } from '../../base/record-definitions.ts';
 /** The run-results tables (summary, per partition, latency, accuracy, host), built from a stored run entry. */
 
 type Rec = Record<string, unknown>;
-const num = (r: Rec | null | undefined, k: string): number | undefined => (r && typeof r[k] === 'number' ? (r[k] as number) : undefined);
-const str = (r: Rec | null | undefined, k: string): string | undefined => (r && typeof r[k] === 'string' ? (r[k] as string) : undefined);
-const obj = (r: Rec | null | undefined, k: string): Rec | undefined => (r && r[k] && typeof r[k] === 'object' && !Array.isArray(r[k]) ? (r[k] as Rec) : undefined);
+const num = (r: Rec | null | undefined, k: string): number | undefined =>
+  r && typeof r[k] === 'number' ? (r[k] as number) : undefined;
+const str = (r: Rec | null | undefined, k: string): string | undefined =>
+  r && typeof r[k] === 'string' ? (r[k] as string) : undefined;
+const obj = (r: Rec | null | undefined, k: string): Rec | undefined =>
+  r && r[k] && typeof r[k] === 'object' && !Array.isArray(r[k]) ? (r[k] as Rec) : undefined;
 const div = (v: number | undefined, d: number) => (v === undefined ? undefined : v / d);
 /** A local run's partitions as kept in its record (cloud and imported runs keep theirs beside it). */
 const localPartitions = (entry: RunEntry): Rec[] => (entry.record?.kind === 'local' ? entry.record.partitions : []);
@@ -48,18 +51,47 @@ const METRICS: MetricDef[] = [
   { label: 'Galaxies inferred', unit: '', field: 'samples', get: (r) => num(r, 'samples') },
   { label: 'Batch size', unit: 'galaxies', field: 'batch_size', get: (r) => num(r, 'batch_size') },
   { label: 'Batches', unit: '', field: 'num_batches', get: (r) => num(r, 'num_batches') },
-  { label: 'Execution time per batch', unit: 's/batch', field: EXECUTION_TIME, get: (r) => num(r, EXECUTION_TIME), digits: 4 },
-  { label: 'Samples per second', unit: 'galaxies/s', field: 'sample_persec', get: (r) => num(r, 'sample_persec'), digits: 1 },
-  { label: 'Throughput', unit: 'Mbit/s', field: 'throughput_bps', get: (r) => div(num(r, 'throughput_bps'), 1e6), digits: 2 },
+  {
+    label: 'Execution time per batch',
+    unit: 's/batch',
+    field: EXECUTION_TIME,
+    get: (r) => num(r, EXECUTION_TIME),
+    digits: 4,
+  },
+  {
+    label: 'Samples per second',
+    unit: 'galaxies/s',
+    field: 'sample_persec',
+    get: (r) => num(r, 'sample_persec'),
+    digits: 1,
+  },
+  {
+    label: 'Throughput',
+    unit: 'Mbit/s',
+    field: 'throughput_bps',
+    get: (r) => div(num(r, 'throughput_bps'), 1e6),
+    digits: 2,
+  },
   { label: 'CPU time', unit: 's', field: CPU_TIME, get: (r) => num(r, CPU_TIME), digits: 2 },
   { label: 'Memory', unit: 'MB', field: CPU_MEMORY, get: (r) => num(r, CPU_MEMORY), digits: 1 },
-  { label: 'Inference time', unit: 's', field: 'inference_seconds', get: (r) => num(r, 'inference_seconds'), digits: 3 },
+  {
+    label: 'Inference time',
+    unit: 's',
+    field: 'inference_seconds',
+    get: (r) => num(r, 'inference_seconds'),
+    digits: 3,
+  },
   { label: 'Data loading time', unit: 's', field: 'load_seconds', get: (r) => num(r, 'load_seconds'), digits: 3 },
   { label: 'Session creation', unit: 's', field: 'session_seconds', get: (r) => num(r, 'session_seconds'), digits: 3 },
   { label: 'Wall time', unit: 's', field: 'wall_seconds', get: (r) => num(r, 'wall_seconds'), digits: 2 },
   { label: 'Device', unit: '', field: 'device', get: (r) => str(r, 'device') },
   { label: 'Threads', unit: '', field: 'options.threads', get: (r) => num(obj(r, 'options'), 'threads') },
-  { label: 'Graph optimisation', unit: '', field: 'options.graphOptimization', get: (r) => str(obj(r, 'options'), 'graphOptimization') },
+  {
+    label: 'Graph optimisation',
+    unit: '',
+    field: 'options.graphOptimization',
+    get: (r) => str(obj(r, 'options'), 'graphOptimization'),
+  },
 ];
 
 export function summaryTable(entry: RunEntry): Table {
@@ -69,7 +101,13 @@ export function summaryTable(entry: RunEntry): Table {
     const key = MetricKeySchema.safeParse(field);
     return key.success ? definitionLabel(defs[key.data]) : undefined;
   };
-  const rows = METRICS.map((m) => ({ metric: m.label, value: roundTo(m.get(rec), m.digits), unit: m.unit, field: m.field, definition: definitionOf(m.field) })).filter((r) => r.value !== undefined);
+  const rows = METRICS.map((m) => ({
+    metric: m.label,
+    value: roundTo(m.get(rec), m.digits),
+    unit: m.unit,
+    field: m.field,
+    definition: definitionOf(m.field),
+  })).filter((r) => r.value !== undefined);
   return {
     title: `Summary — ${entry.name}`,
     columns: [
@@ -87,7 +125,13 @@ export function summaryTable(entry: RunEntry): Table {
 const roundTo = (v: number | string | undefined, digits?: number): number | string | undefined =>
   typeof v === 'number' && digits !== undefined ? Number(v.toFixed(digits)) : v;
 
-const basename = (p: string | undefined) => (p ? p.replace(/[\\/]+$/, '').split(/[\\/]/).pop() : undefined);
+const basename = (p: string | undefined) =>
+  p
+    ? p
+        .replace(/[\\/]+$/, '')
+        .split(/[\\/]/)
+        .pop()
+    : undefined;
 
 export function partitionsTable(entry: RunEntry, partitions: Rec[]): Table {
   const list = partitions.length ? partitions : localPartitions(entry);
@@ -129,7 +173,13 @@ export function latencyTable(entry: RunEntry, partitions: Rec[]): Table | null {
   if (run) rows.push({ scope: 'Whole run', p50: num(run, 'p50'), p90: num(run, 'p90'), p99: num(run, 'p99') });
   for (const p of list) {
     const l = obj(p, 'latency_ms');
-    if (l) rows.push({ scope: `Partition ${num(p, 'partition') ?? '?'}`, p50: num(l, 'p50'), p90: num(l, 'p90'), p99: num(l, 'p99') });
+    if (l)
+      rows.push({
+        scope: `Partition ${num(p, 'partition') ?? '?'}`,
+        p50: num(l, 'p50'),
+        p90: num(l, 'p90'),
+        p99: num(l, 'p99'),
+      });
   }
   if (!rows.length) return null;
   return {
@@ -174,7 +224,10 @@ export function hostTable(entry: RunEntry): Table | null {
   const gb = num(h, 'ramBytes');
   const rows: Array<Record<string, CellValue>> = [
     { item: 'CPU', value: str(h, 'cpuModel') },
-    { item: 'Cores (physical / logical)', value: `${num(h, 'physicalCores') ?? '?'} / ${num(h, 'logicalCores') ?? '?'}` },
+    {
+      item: 'Cores (physical / logical)',
+      value: `${num(h, 'physicalCores') ?? '?'} / ${num(h, 'logicalCores') ?? '?'}`,
+    },
     { item: 'Memory', value: gb !== undefined ? `${(gb / 2 ** 30).toFixed(1)} GB` : undefined },
     { item: 'Operating system', value: str(h, 'os') },
     { item: 'Architecture', value: str(h, 'arch') },
@@ -182,7 +235,14 @@ export function hostTable(entry: RunEntry): Table | null {
     { item: 'onnxruntime', value: str(h, 'onnxruntime') },
     { item: 'CPU features', value: Array.isArray(h.cpuFlags) ? (h.cpuFlags as string[]).join(' ') || '—' : undefined },
   ].filter((r) => r.value !== undefined);
-  return { title: `Host — ${entry.name}`, columns: [{ key: 'item', label: 'Item' }, { key: 'value', label: 'Value', align: 'left' }], rows };
+  return {
+    title: `Host — ${entry.name}`,
+    columns: [
+      { key: 'item', label: 'Item' },
+      { key: 'value', label: 'Value', align: 'left' },
+    ],
+    rows,
+  };
 }
 
 /** Two runs side by side: each metric, both values, and B relative to A. */
@@ -206,13 +266,30 @@ export function compareTable(a: RunEntry, b: RunEntry): Table {
       if (!same) mixed = true;
     }
     const ratio = same && typeof va === 'number' && typeof vb === 'number' && va !== 0 ? vb / va : undefined;
-    return { metric: m.label, unit: m.unit, a: va, b: vb, ratio: ratio === undefined ? undefined : Number(ratio.toFixed(3)), definition };
+    return {
+      metric: m.label,
+      unit: m.unit,
+      a: va,
+      b: vb,
+      ratio: ratio === undefined ? undefined : Number(ratio.toFixed(3)),
+      definition,
+    };
   }).filter((r) => r.a !== undefined || r.b !== undefined);
   const acc = (e: RunEntry) => obj(e.record, 'accuracy');
-  for (const [label, key] of [['MAE', 'mae'], ['σ_NMAD', 'sigma_nmad']] as const) {
+  for (const [label, key] of [
+    ['MAE', 'mae'],
+    ['σ_NMAD', 'sigma_nmad'],
+  ] as const) {
     const va = num(acc(a), key);
     const vb = num(acc(b), key);
-    if (va !== undefined || vb !== undefined) rows.push({ metric: label, unit: '', a: va, b: vb, ratio: va && vb !== undefined ? Number((vb / va).toFixed(3)) : undefined });
+    if (va !== undefined || vb !== undefined)
+      rows.push({
+        metric: label,
+        unit: '',
+        a: va,
+        b: vb,
+        ratio: va && vb !== undefined ? Number((vb / va).toFixed(3)) : undefined,
+      });
   }
   return {
     title: `Comparison — ${a.name} vs ${b.name}`,
@@ -225,6 +302,8 @@ export function compareTable(a: RunEntry, b: RunEntry): Table {
       { key: 'definition', label: 'Definition' },
     ],
     rows,
-    ...(mixed ? { note: 'Some rows hold numbers of different definitions (see Definition): their B ÷ A is left out.' } : {}),
+    ...(mixed
+      ? { note: 'Some rows hold numbers of different definitions (see Definition): their B ÷ A is left out.' }
+      : {}),
   };
 }

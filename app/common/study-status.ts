@@ -12,13 +12,7 @@ export interface StudyCounts {
 }
 
 export type StudyStateName =
-  | 'running'
-  | 'interrupted'
-  | 'paused'
-  | 'finished'
-  | 'failed'
-  | 'finished with failures'
-  | 'empty';
+  'running' | 'interrupted' | 'paused' | 'finished' | 'failed' | 'finished with failures' | 'empty';
 
 export interface StudyStatus {
   state: StudyStateName;

@@ -58,7 +58,8 @@ export interface BrowserHost {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 /** Constant-time: compares fixed-length digests, so neither the content nor the length of the token leaks. */
-export const tokenMatches = (given: string | null | undefined, token: string): boolean => typeof given === 'string' && timingSafeEqual(digest(given), digest(token));
+export const tokenMatches = (given: string | null | undefined, token: string): boolean =>
+  typeof given === 'string' && timingSafeEqual(digest(given), digest(token));
 
 /**
  * Serves the renderer and the API on 127.0.0.1. Every API request and the event stream need the session token;
@@ -69,7 +70,10 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
   const services = opts.services ?? createNodeServices({ dataDir: opts.dataDir, mode: 'browser' });
   const dispatch = createDispatcher(services.handlers, {
     hintFor,
-    onInternalError: (m, err) => process.stderr.write(`internal error in ${m}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
+    onInternalError: (m, err) =>
+      process.stderr.write(
+        `internal error in ${m}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      ),
   });
   const sse = new Set<http.ServerResponse>();
   const unlisten = services.hub.listen((channel, payload) => {
@@ -82,7 +86,11 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err) => {
-      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) } });
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          ok: false,
+          error: { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) },
+        });
       else res.destroy();
     });
   });
@@ -91,39 +99,60 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    if (!allowedHosts().has(req.headers.host ?? '')) return sendText(res, 421, 'Misdirected request: this server answers only to 127.0.0.1 and localhost.');
+    if (!allowedHosts().has(req.headers.host ?? ''))
+      return sendText(res, 421, 'Misdirected request: this server answers only to 127.0.0.1 and localhost.');
     const origin = req.headers.origin;
-    if (origin !== undefined && !allowedOrigins().has(origin)) return sendText(res, 403, 'Cross-origin requests are refused.');
+    if (origin !== undefined && !allowedOrigins().has(origin))
+      return sendText(res, 403, 'Cross-origin requests are refused.');
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
 
     if (url.pathname.startsWith('/api/')) {
       const given = (req.headers[TOKEN_HEADER] as string | undefined) ?? url.searchParams.get('token');
       if (!tokenMatches(given, token)) {
-        return sendJson(res, 401, { ok: false, error: { code: 'UNAUTHORIZED', message: 'Missing or wrong session token.', hint: 'Open the full URL the app printed when it started (it ends with ?token=…).' } });
+        return sendJson(res, 401, {
+          ok: false,
+          error: {
+            code: 'UNAUTHORIZED',
+            message: 'Missing or wrong session token.',
+            hint: 'Open the full URL the app printed when it started (it ends with ?token=…).',
+          },
+        });
       }
       if (url.pathname === '/api/events' && req.method === 'GET') return openEvents(req, res);
       const m = /^\/api\/call\/([A-Za-z0-9_.]+)$/.exec(url.pathname);
       if (m && req.method === 'POST') {
-        if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return sendText(res, 415, 'The API takes application/json.');
+        if (!/^application\/json\b/.test(req.headers['content-type'] ?? ''))
+          return sendText(res, 415, 'The API takes application/json.');
         const body = await readBody(req);
-        if (body === null) return sendJson(res, 413, { ok: false, error: { code: 'TOO_LARGE', message: 'The request is too large.' } });
+        if (body === null)
+          return sendJson(res, 413, { ok: false, error: { code: 'TOO_LARGE', message: 'The request is too large.' } });
         let input: unknown;
         try {
           input = body.length ? JSON.parse(body) : {};
         } catch {
-          return sendJson(res, 400, { ok: false, error: { code: 'INVALID_INPUT', message: 'The request body is not valid JSON.' } });
+          return sendJson(res, 400, {
+            ok: false,
+            error: { code: 'INVALID_INPUT', message: 'The request body is not valid JSON.' },
+          });
         }
         const env: Envelope = await dispatch(m[1], input, undefined);
         return sendJson(res, 200, env);
       }
-      return sendJson(res, 404, { ok: false, error: { code: 'UNKNOWN_METHOD', message: `No API endpoint ${req.method} ${url.pathname}.` } });
+      return sendJson(res, 404, {
+        ok: false,
+        error: { code: 'UNKNOWN_METHOD', message: `No API endpoint ${req.method} ${url.pathname}.` },
+      });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');
     return serveStatic(url.pathname, res, req.method === 'HEAD');
   }
 
   function openEvents(req: http.IncomingMessage, res: http.ServerResponse) {
-    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+    });
     res.write(': connected\n\n');
     sse.add(res);
     const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
@@ -188,7 +217,11 @@ export async function startBrowserHost(opts: BrowserHostOptions): Promise<Browse
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 

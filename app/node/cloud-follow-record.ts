@@ -27,7 +27,13 @@ export async function followAndRecord(
     onEnded?: (status: string) => void;
   },
 ): Promise<FollowRecordResult> {
-  const final = await follow(clients, executionArn, { intervalMs: opts.intervalMs, logIntervalMs: opts.logIntervalMs, signal: opts.signal, tailLogs: opts.tailLogs, onEvent: opts.onEvent });
+  const final = await follow(clients, executionArn, {
+    intervalMs: opts.intervalMs,
+    logIntervalMs: opts.logIntervalMs,
+    signal: opts.signal,
+    tailLogs: opts.tailLogs,
+    onEvent: opts.onEvent,
+  });
   if (opts.signal?.aborted && final.status === 'RUNNING') return { detached: true };
   opts.onEnded?.(final.status);
   const record = await buildRecord(clients, final, opts.runId, { onEvent: opts.onEvent });

@@ -6,7 +6,11 @@ import type { HistoryStore } from './history-store.ts';
  * and then removes the interrupted ones for the same execution, so History keeps one entry per execution.
  */
 
-export async function interruptedEntriesFor(store: HistoryStore, executionArn: string, except?: string): Promise<string[]> {
+export async function interruptedEntriesFor(
+  store: HistoryStore,
+  executionArn: string,
+  except?: string,
+): Promise<string[]> {
   const ids: string[] = [];
   for (const item of await store.list()) {
     if (item.damaged || item.kind !== 'cloud' || item.status !== 'interrupted' || item.id === except) continue;
@@ -21,5 +25,6 @@ export async function interruptedEntriesFor(store: HistoryStore, executionArn: s
 }
 
 export async function removeSuperseded(store: HistoryStore, executionArn: string, keep: string): Promise<void> {
-  for (const id of await interruptedEntriesFor(store, executionArn, keep)) await store.delete(id).catch(() => undefined);
+  for (const id of await interruptedEntriesFor(store, executionArn, keep))
+    await store.delete(id).catch(() => undefined);
 }

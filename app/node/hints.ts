@@ -1,6 +1,7 @@
 import type { ApiErrorData } from '../common/contract/index.ts';
 
-const DATA_FORMAT = 'Each data file must be a .pt TensorDataset(images [N,5,32,32], magnitudes [N,5], redshifts [N]) as written by torch.save in the study\'s split_data.py.';
+const DATA_FORMAT =
+  "Each data file must be a .pt TensorDataset(images [N,5,32,32], magnitudes [N,5], redshifts [N]) as written by torch.save in the study's split_data.py.";
 
 /** "What to do" for the error codes the engine, the store and the hosts produce. */
 const HINTS: Record<string, string> = {
@@ -17,10 +18,14 @@ const HINTS: Record<string, string> = {
   'bad-shape': DATA_FORMAT,
   'length-mismatch': `The tensors hold different numbers of galaxies. ${DATA_FORMAT}`,
   empty: 'The file holds no galaxies. Choose another partition.',
-  'size-exceeds-file': 'The file is shorter than its header says: it was probably cut off while copying. Copy it again.',
-  'zip-bomb': 'A compressed record in the file would expand to an implausible size, so it was not opened. Use the original file torch.save wrote.',
-  'too-large': 'The file\'s tensors expand to more memory than the budget allows. Save them as contiguous tensors (x.contiguous()), split the data with `cosmicai partition`, or raise COSMICAI_MEMORY_BUDGET_MB if you have the memory.',
-  'bad-stride': 'A tensor in the file repeats or reverses its data through zero or negative strides. Save contiguous tensors (x.contiguous() or x.clone()) with torch.save.',
+  'size-exceeds-file':
+    'The file is shorter than its header says: it was probably cut off while copying. Copy it again.',
+  'zip-bomb':
+    'A compressed record in the file would expand to an implausible size, so it was not opened. Use the original file torch.save wrote.',
+  'too-large':
+    "The file's tensors expand to more memory than the budget allows. Save them as contiguous tensors (x.contiguous()), split the data with `cosmicai partition`, or raise COSMICAI_MEMORY_BUDGET_MB if you have the memory.",
+  'bad-stride':
+    'A tensor in the file repeats or reverses its data through zero or negative strides. Save contiguous tensors (x.contiguous() or x.clone()) with torch.save.',
   'not-a-file': 'The path is a named pipe, socket or device, not a data file. Choose the .pt files themselves.',
   'no-pt-files': 'The folder has no .pt files. Choose the folder that holds the partition files (e.g. 1.pt, 2.pt, …).',
   changed: 'The file changed while it was being read. Wait until it is fully copied, then run again.',
@@ -28,10 +33,13 @@ const HINTS: Record<string, string> = {
   // local runs (engine/run LocalRunError)
   'bad-option': 'Correct the batch size, threads, graph optimisation or precision and start again.',
   'no-data': 'Choose one or more .pt files or folders, or leave Data empty to use the bundled sample data.',
-  session: 'onnxruntime could not load the model. Choose a model exported with tools/export_onnx.py, or leave Model empty for the reference model.',
-  worker: 'The inference worker stopped unexpectedly. Try a smaller batch size or fewer threads; the partial results are kept in History.',
+  session:
+    'onnxruntime could not load the model. Choose a model exported with tools/export_onnx.py, or leave Model empty for the reference model.',
+  worker:
+    'The inference worker stopped unexpectedly. Try a smaller batch size or fewer threads; the partial results are kept in History.',
   // models (engine/model ModelError)
-  'not-found': 'Check the path: the file does not exist (or was moved). Choose it again, or leave Model empty for the bundled reference model.',
+  'not-found':
+    'Check the path: the file does not exist (or was moved). Choose it again, or leave Model empty for the bundled reference model.',
   // app
   INVALID_INPUT: 'Correct the highlighted value and try again.',
   NOT_FOUND: 'Reload the list; the item may have been deleted.',
@@ -40,9 +48,11 @@ const HINTS: Record<string, string> = {
   UNSUPPORTED: 'This works in the desktop app; in the browser, type the path or use the built-in file browser.',
 };
 
-const MODEL_HINT = 'Choose an AstroMAE .onnx model (exported with tools/export_onnx.py: inputs image [N,5,32,32] and magnitude [N,5], output [N,1]), or leave Model empty to use the bundled reference model.';
+const MODEL_HINT =
+  'Choose an AstroMAE .onnx model (exported with tools/export_onnx.py: inputs image [N,5,32,32] and magnitude [N,5], output [N,1]), or leave Model empty to use the bundled reference model.';
 
-const INT8_HINT = 'This model cannot be quantized to int8. Run it at fp32, or choose the original fp32 .onnx model (not an already quantized copy).';
+const INT8_HINT =
+  'This model cannot be quantized to int8. Run it at fp32, or choose the original fp32 .onnx model (not an already quantized copy).';
 
 export function hintFor(error: ApiErrorData): string | undefined {
   if (error.code === 'not-onnx' || error.code === 'does-not-fit') return MODEL_HINT;

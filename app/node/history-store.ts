@@ -2,7 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ApiError, describeZodError, RunEntry, type ApiErrorData, type HistoryItem, type PredictionRow, type RunHeadline, type RunStatus } from '../common/contract/index.ts';
+import {
+  ApiError,
+  describeZodError,
+  RunEntry,
+  type ApiErrorData,
+  type HistoryItem,
+  type PredictionRow,
+  type RunHeadline,
+  type RunStatus,
+} from '../common/contract/index.ts';
 import { writeFileAtomic } from '../../engine/atomic-file.ts';
 import { withFileLock } from '../../engine/file-lock.ts';
 import { currentProcessIdentity, ownerAlive } from '../../engine/pid-alive.ts';
@@ -14,7 +23,12 @@ const OWNER_FILE = 'owner.json';
 /** Runs hold the user's data paths, model names and results: private to the user (folders 0700, files 0600). */
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
-const Owner = z.object({ pid: z.number().int(), hostname: z.string().optional(), startTime: z.string().optional(), bootId: z.string().optional() });
+const Owner = z.object({
+  pid: z.number().int(),
+  hostname: z.string().optional(),
+  startTime: z.string().optional(),
+  bootId: z.string().optional(),
+});
 
 export interface NewRun {
   kind: string;
@@ -48,7 +62,8 @@ export class HistoryStore {
   }
 
   dirOf(id: string): string {
-    if (!ID_RE.test(id) || id === '.' || id === '..') throw new ApiError({ code: 'NOT_FOUND', message: `No run "${id}".` });
+    if (!ID_RE.test(id) || id === '.' || id === '..')
+      throw new ApiError({ code: 'NOT_FOUND', message: `No run "${id}".` });
     return path.join(this.root, id);
   }
 
@@ -99,13 +114,17 @@ export class HistoryStore {
       error: null,
       record: null,
     };
-    await writeFileAtomic(path.join(dir, OWNER_FILE), JSON.stringify(await currentProcessIdentity()), { mode: FILE_MODE });
+    await writeFileAtomic(path.join(dir, OWNER_FILE), JSON.stringify(await currentProcessIdentity()), {
+      mode: FILE_MODE,
+    });
     await this.write(entry);
     return entry;
   }
 
   private async write(entry: RunEntry): Promise<void> {
-    await writeFileAtomic(path.join(this.dirOf(entry.id), 'run.json'), JSON.stringify(entry, null, 2) + '\n', { mode: FILE_MODE });
+    await writeFileAtomic(path.join(this.dirOf(entry.id), 'run.json'), JSON.stringify(entry, null, 2) + '\n', {
+      mode: FILE_MODE,
+    });
   }
 
   private async readEntry(id: string): Promise<RunEntry> {
@@ -115,9 +134,22 @@ export class HistoryStore {
       text = await readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        const exists = await stat(this.dirOf(id)).then(() => true, () => false);
-        if (!exists) throw new ApiError({ code: 'NOT_FOUND', message: `No run "${id}" in ${this.root}.`, hint: 'It may have been deleted; reload History.' });
-        throw new ApiError({ code: 'DAMAGED', message: `${file} is missing.`, file, hint: 'This run was not saved completely. Delete it from History.' });
+        const exists = await stat(this.dirOf(id)).then(
+          () => true,
+          () => false,
+        );
+        if (!exists)
+          throw new ApiError({
+            code: 'NOT_FOUND',
+            message: `No run "${id}" in ${this.root}.`,
+            hint: 'It may have been deleted; reload History.',
+          });
+        throw new ApiError({
+          code: 'DAMAGED',
+          message: `${file} is missing.`,
+          file,
+          hint: 'This run was not saved completely. Delete it from History.',
+        });
       }
       throw err;
     }
@@ -125,10 +157,21 @@ export class HistoryStore {
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new ApiError({ code: 'DAMAGED', message: `${file} is not valid JSON: ${(err as Error).message}`, file, hint: 'The file was damaged. Delete this run from History.' });
+      throw new ApiError({
+        code: 'DAMAGED',
+        message: `${file} is not valid JSON: ${(err as Error).message}`,
+        file,
+        hint: 'The file was damaged. Delete this run from History.',
+      });
     }
     const parsed = RunEntry.safeParse(json);
-    if (!parsed.success) throw new ApiError({ code: 'DAMAGED', message: `${file} is not a run entry: ${describeZodError(parsed.error)}`, file, hint: 'The file was damaged or written by another program. Delete this run from History.' });
+    if (!parsed.success)
+      throw new ApiError({
+        code: 'DAMAGED',
+        message: `${file} is not a run entry: ${describeZodError(parsed.error)}`,
+        file,
+        hint: 'The file was damaged or written by another program. Delete this run from History.',
+      });
     return this.withLiveness(parsed.data);
   }
 
@@ -144,7 +187,10 @@ export class HistoryStore {
     }
     if (alive) return entry;
     // What the start-time headline guessed is replaced by what the kept partitions show.
-    const headline = entry.kind === 'local' ? await interruptedHeadline(entry.headline, await this.keptPartitions(entry.id)) : entry.headline;
+    const headline =
+      entry.kind === 'local'
+        ? await interruptedHeadline(entry.headline, await this.keptPartitions(entry.id))
+        : entry.headline;
     return { ...entry, status: 'interrupted', headline };
   }
 
@@ -161,7 +207,9 @@ export class HistoryStore {
 
   private async keptPartitions(id: string): Promise<Array<Record<string, unknown>>> {
     const dir = path.join(this.dirOf(id), 'partitions');
-    const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^partition-\d+\.json$/.test(n)).sort();
+    const names = (await readdir(dir).catch(() => [] as string[]))
+      .filter((n) => /^partition-\d+\.json$/.test(n))
+      .sort();
     const partitions: Array<Record<string, unknown>> = [];
     for (const n of names) {
       try {
@@ -187,7 +235,16 @@ export class HistoryStore {
           if (!ID_RE.test(d.name)) return;
           try {
             const e = await this.readEntry(d.name);
-            items.push({ damaged: false, id: e.id, name: e.name, kind: e.kind, status: e.status, createdAt: e.createdAt, finishedAt: e.finishedAt, headline: e.headline });
+            items.push({
+              damaged: false,
+              id: e.id,
+              name: e.name,
+              kind: e.kind,
+              status: e.status,
+              createdAt: e.createdAt,
+              finishedAt: e.finishedAt,
+              headline: e.headline,
+            });
           } catch (err) {
             items.push({ damaged: true, id: d.name, problem: err instanceof Error ? err.message : String(err) });
           }
@@ -222,7 +279,11 @@ export class HistoryStore {
     await this.withLock(id, async () => {
       const pdir = path.join(this.dirOf(id), 'partitions');
       await mkdir(pdir, { recursive: true, mode: DIR_MODE });
-      await writeFileAtomic(path.join(pdir, `partition-${String(n).padStart(3, '0')}.json`), JSON.stringify(partition, null, 2) + '\n', { mode: FILE_MODE });
+      await writeFileAtomic(
+        path.join(pdir, `partition-${String(n).padStart(3, '0')}.json`),
+        JSON.stringify(partition, null, 2) + '\n',
+        { mode: FILE_MODE },
+      );
     });
   }
 
@@ -235,7 +296,11 @@ export class HistoryStore {
         await mkdir(pdir, { recursive: true, mode: DIR_MODE });
         for (const [i, p] of fin.partitions.entries()) {
           const n = typeof p.partition === 'number' ? p.partition : i + 1;
-          await writeFileAtomic(path.join(pdir, `partition-${String(n).padStart(3, '0')}.json`), JSON.stringify(p, null, 2) + '\n', { mode: FILE_MODE });
+          await writeFileAtomic(
+            path.join(pdir, `partition-${String(n).padStart(3, '0')}.json`),
+            JSON.stringify(p, null, 2) + '\n',
+            { mode: FILE_MODE },
+          );
         }
       }
       if (fin.writePredictions) {
@@ -268,8 +333,16 @@ export class HistoryStore {
   async delete(id: string): Promise<void> {
     await this.withLock(id, async () => {
       const dir = this.dirOf(id);
-      const exists = await stat(dir).then((s) => s.isDirectory(), () => false);
-      if (!exists) throw new ApiError({ code: 'NOT_FOUND', message: `No run "${id}" in ${this.root}.`, hint: 'It may already have been deleted; reload History.' });
+      const exists = await stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+      if (!exists)
+        throw new ApiError({
+          code: 'NOT_FOUND',
+          message: `No run "${id}" in ${this.root}.`,
+          hint: 'It may already have been deleted; reload History.',
+        });
       // Rename first so a half-finished delete never leaves a half-readable entry in the list.
       const trash = path.join(this.root, `.deleting-${id}-${randomBytes(3).toString('hex')}`);
       await rename(dir, trash);
@@ -290,7 +363,13 @@ export class HistoryStore {
     }
     const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
     const header = lines.shift();
-    if (header !== 'index,partition,z_true,z_pred') throw new ApiError({ code: 'DAMAGED', message: `${file}: unexpected header "${header ?? ''}".`, file, hint: 'The predictions file was damaged; the run\'s metrics are still shown.' });
+    if (header !== 'index,partition,z_true,z_pred')
+      throw new ApiError({
+        code: 'DAMAGED',
+        message: `${file}: unexpected header "${header ?? ''}".`,
+        file,
+        hint: "The predictions file was damaged; the run's metrics are still shown.",
+      });
     const total = lines.length;
     const take = limit && total > limit ? limit : total;
     const rows: PredictionRow[] = [];
@@ -300,7 +379,12 @@ export class HistoryStore {
       const zt = parts[2] === '' ? NaN : Number(parts[2]);
       // NaN/Inf predictions (from NaN inputs) cannot be plotted; the CSV keeps them.
       if (!Number.isFinite(zp)) continue;
-      rows.push({ index: Number(parts[0]), partition: Number(parts[1]), z_true: Number.isFinite(zt) ? zt : null, z_pred: zp });
+      rows.push({
+        index: Number(parts[0]),
+        partition: Number(parts[1]),
+        z_true: Number.isFinite(zt) ? zt : null,
+        z_pred: zp,
+      });
     }
     return { rows, total };
   }

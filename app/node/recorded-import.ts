@@ -1,4 +1,9 @@
-import { recordedOrigin, recordedRunName, recordedRunRecord, type ImportResult } from '../../study/import/recorded-runs.ts';
+import {
+  recordedOrigin,
+  recordedRunName,
+  recordedRunRecord,
+  type ImportResult,
+} from '../../study/import/recorded-runs.ts';
 import type { HistoryStore } from './history-store.ts';
 import { EXAMPLE_RUN_PREFIX } from './example-data.ts';
 
@@ -39,8 +44,22 @@ async function saveUnlocked(
     const entry = await history.create({
       kind: 'recorded',
       name: opts.example ? `${EXAMPLE_RUN_PREFIX}${recordedRunName(run)}` : recordedRunName(run),
-      params: { ...(opts.example ? { example: true } : {}), origin, from: imported.from, source: run.source, partition_mb: run.partition_mb, data_label: run.data_label, batch_size: run.batch_size, repeat: run.repeat },
-      headline: { batchSize: run.batch_size, partitions: run.ranks, data: run.data_label, ...(run.sample_persec !== null ? { samplesPerSec: run.sample_persec } : {}) },
+      params: {
+        ...(opts.example ? { example: true } : {}),
+        origin,
+        from: imported.from,
+        source: run.source,
+        partition_mb: run.partition_mb,
+        data_label: run.data_label,
+        batch_size: run.batch_size,
+        repeat: run.repeat,
+      },
+      headline: {
+        batchSize: run.batch_size,
+        partitions: run.ranks,
+        data: run.data_label,
+        ...(run.sample_persec !== null ? { samplesPerSec: run.sample_persec } : {}),
+      },
     });
     await history.finish(entry.id, {
       status: 'completed',

@@ -13,7 +13,11 @@ export async function resolveRunId(store: HistoryStore, ref: string): Promise<st
   const items = (await store.list()).filter((i) => !i.damaged);
   if (want === 'latest' || want === 'last') {
     if (!items.length) {
-      throw new ApiError({ code: 'NOT_FOUND', message: `History is empty (${store.root}).`, hint: 'Run one with `cosmicai local`.' });
+      throw new ApiError({
+        code: 'NOT_FOUND',
+        message: `History is empty (${store.root}).`,
+        hint: 'Run one with `cosmicai local`.',
+      });
     }
     return items[0].id;
   }
@@ -25,7 +29,10 @@ export async function resolveRunId(store: HistoryStore, ref: string): Promise<st
       code: 'INVALID_INPUT',
       message:
         `"${want}" matches ${byPrefix.length} runs ` +
-        `(${byPrefix.slice(0, 5).map((i) => i.id).join(', ')}${byPrefix.length > 5 ? ', …' : ''}).`,
+        `(${byPrefix
+          .slice(0, 5)
+          .map((i) => i.id)
+          .join(', ')}${byPrefix.length > 5 ? ', …' : ''}).`,
       hint: 'Type more of the id.',
     });
   }

@@ -9,7 +9,9 @@ export async function serveUi(opts: { port: number; open: boolean; dataDir: stri
   const rendererDir = await ensureRendererBuilt();
   const host = await startBrowserHost({ dataDir: opts.dataDir, rendererDir, port: opts.port });
   process.stdout.write(host.url + '\n');
-  process.stderr.write(`CosmicAI Bench is serving on 127.0.0.1:${host.port} (data folder: ${opts.dataDir}). Press Ctrl+C to stop.\n`);
+  process.stderr.write(
+    `CosmicAI Bench is serving on 127.0.0.1:${host.port} (data folder: ${opts.dataDir}). Press Ctrl+C to stop.\n`,
+  );
   if (opts.open) openBrowser(host.url);
   await new Promise<void>((resolve) => {
     let stopping = false;

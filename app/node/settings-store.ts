@@ -20,7 +20,11 @@ export class SettingsStore {
   async get(): Promise<Settings> {
     try {
       const raw = JSON.parse(await readFile(this.file, 'utf8'));
-      const merged = { ...DEFAULT_SETTINGS, ...raw, defaults: { ...DEFAULT_SETTINGS.defaults, ...(raw?.defaults ?? {}) } };
+      const merged = {
+        ...DEFAULT_SETTINGS,
+        ...raw,
+        defaults: { ...DEFAULT_SETTINGS.defaults, ...(raw?.defaults ?? {}) },
+      };
       const parsed = Settings.safeParse(merged);
       return parsed.success ? parsed.data : DEFAULT_SETTINGS;
     } catch {
@@ -30,7 +34,11 @@ export class SettingsStore {
 
   async update(patch: SettingsPatch): Promise<Settings> {
     const cur = await this.get();
-    const next = Settings.parse({ ...cur, ...(patch.theme ? { theme: patch.theme } : {}), defaults: { ...cur.defaults, ...(patch.defaults ?? {}) } });
+    const next = Settings.parse({
+      ...cur,
+      ...(patch.theme ? { theme: patch.theme } : {}),
+      defaults: { ...cur.defaults, ...(patch.defaults ?? {}) },
+    });
     await mkdir(path.dirname(this.file), { recursive: true });
     await writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n');
     return next;

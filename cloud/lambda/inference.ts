@@ -34,7 +34,10 @@ const RankItemSchema = CaiPayloadSchema.extend({
   world_size: z.number().int().positive(),
   /** Empty for a rank beyond the files: it writes no result (as the study's ranks with DATA_PATH null). */
   files: z.array(z.string().min(1)),
-  data_path: z.union([z.string(), z.array(z.string())]).nullable().optional(),
+  data_path: z
+    .union([z.string(), z.array(z.string())])
+    .nullable()
+    .optional(),
 });
 
 export interface InferenceOutput {
@@ -77,18 +80,33 @@ export function createInference(deps: { s3: S3Client; tmpDir?: string }) {
   return async function infer(event: unknown, log: (line: string) => void = console.log): Promise<InferenceOutput> {
     // As the study's executor does: the rank payload first, so REPORT lines can be attributed to this rank by request id.
     const e = (event ?? {}) as Record<string, unknown>;
-    log(`received: ${JSON.stringify({ rank: e.rank, world_size: e.world_size, result_path: e.result_path, files: e.files })}`);
+    log(
+      `received: ${JSON.stringify({ rank: e.rank, world_size: e.world_size, result_path: e.result_path, files: e.files })}`,
+    );
     const parsed = RankItemSchema.safeParse(event);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new WorkerInputError('InvalidPayload', `the inference item is not a rank item from the initializer: ${problems}`);
+      throw new WorkerInputError(
+        'InvalidPayload',
+        `the inference item is not a rank item from the initializer: ${problems}`,
+      );
     }
     const item = parsed.data;
     if (item.files.length === 0) {
       log(`Rank: ${item.rank}. Data path is not specified. Exiting.`);
-      return { rank: item.rank, result_key: null, cold_start: false, init_duration_ms: null, load_seconds: 0, samples: 0, result: null };
+      return {
+        rank: item.rank,
+        result_key: null,
+        cold_start: false,
+        init_duration_ms: null,
+        load_seconds: 0,
+        samples: 0,
+        result: null,
+      };
     }
-    const modelKey = await resolveModelKey(item, async (prefix) => (await listObjects(deps.s3, item.bucket, prefix)).map((o) => o.key));
+    const modelKey = await resolveModelKey(item, async (prefix) =>
+      (await listObjects(deps.s3, item.bucket, prefix)).map((o) => o.key),
+    );
     const cacheKey = `s3://${item.bucket}/${modelKey}`;
     let job = sessions.get(cacheKey);
     const cold = !job;
@@ -99,7 +117,13 @@ export function createInference(deps: { s3: S3Client; tmpDir?: string }) {
     }
     const model = await job;
 
-    const m: Measured = { samples: 0, batches: 0, inferenceSeconds: 0, cpuSeconds: 0, peakRssBytes: process.memoryUsage.rss() };
+    const m: Measured = {
+      samples: 0,
+      batches: 0,
+      inferenceSeconds: 0,
+      cpuSeconds: 0,
+      peakRssBytes: process.memoryUsage.rss(),
+    };
     let loadSeconds = 0;
     const dataDir = path.join(tmp, 'data', `rank-${item.rank}-${process.hrtime.bigint()}`);
     // Streamed as the local worker streams (CRC pass at open, then one positioned read per batch into buffers
@@ -143,12 +167,18 @@ export function createInference(deps: { s3: S3Client; tmpDir?: string }) {
       data_path: item.data_path ?? (item.files.length === 1 ? item.files[0] : item.files),
     });
     // Key order as the study writes it.
-    const ordered = Object.fromEntries(
-      RANK_RESULT_KEYS.map((k) => [k, result[k]]),
-    ) as RankResult;
+    const ordered = Object.fromEntries(RANK_RESULT_KEYS.map((k) => [k, result[k]])) as RankResult;
     const resultKey = rankResultKey(item.result_path, item.rank);
     await putJson(deps.s3, item.bucket, resultKey, ordered);
-    return { rank: item.rank, result_key: resultKey, cold_start: cold, init_duration_ms: cold ? model.initMs : null, load_seconds: loadSeconds, samples: m.samples, result: ordered };
+    return {
+      rank: item.rank,
+      result_key: resultKey,
+      cold_start: cold,
+      init_duration_ms: cold ? model.initMs : null,
+      load_seconds: loadSeconds,
+      samples: m.samples,
+      result: ordered,
+    };
   };
 }
 

@@ -44,7 +44,10 @@ export function createInitializer(deps: { s3: S3Client }) {
     const listed = await listObjects(deps.s3, payload.data_bucket, payload.data_prefix);
     const all = orderPartitionKeys(listed.map((o) => o.key));
     if (all.length === 0) {
-      throw new WorkerInputError('NoPartitionsFound', `no .pt partition files under s3://${payload.data_bucket}/${payload.data_prefix} (stage the data first, or fix data_bucket/data_prefix)`);
+      throw new WorkerInputError(
+        'NoPartitionsFound',
+        `no .pt partition files under s3://${payload.data_bucket}/${payload.data_prefix} (stage the data first, or fix data_bucket/data_prefix)`,
+      );
     }
     if (payload.ranks) return chosenRanks(payload, new Set(all));
     const files = all.slice(0, payload.file_limit);
@@ -65,11 +68,20 @@ function chosenRanks(payload: CaiPayload, listed: Set<string>): InitializerOutpu
   const ranks = payload.ranks!;
   const unknown = ranks.flatMap((r) => r.files).filter((f) => !listed.has(f));
   if (unknown.length) {
-    throw new WorkerInputError('NoPartitionsFound', `ranks name partition files that are not under s3://${payload.data_bucket}/${payload.data_prefix}: ${unknown.slice(0, 5).join(', ')}`);
+    throw new WorkerInputError(
+      'NoPartitionsFound',
+      `ranks name partition files that are not under s3://${payload.data_bucket}/${payload.data_prefix}: ${unknown.slice(0, 5).join(', ')}`,
+    );
   }
   const worldSize = payload.world_size ?? Math.max(...ranks.map((r) => r.rank)) + 1;
   const files = ranks.flatMap((r) => r.files);
-  const items = ranks.map((r) => ({ ...payload, rank: r.rank, world_size: worldSize, files: r.files, data_path: r.files.length === 1 ? r.files[0] : r.files }));
+  const items = ranks.map((r) => ({
+    ...payload,
+    rank: r.rank,
+    world_size: worldSize,
+    files: r.files,
+    data_path: r.files.length === 1 ? r.files[0] : r.files,
+  }));
   return { ...payload, file_limit: files.length, world_size: worldSize, files, items };
 }
 

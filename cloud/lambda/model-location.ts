@@ -13,16 +13,22 @@ export type ModelLocationPayload = Pick<CaiPayload, 'bucket' | 'object_type' | '
 
 function checkRel(rel: string, script: string): string {
   const parts = rel.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.length === 0 || parts.includes('..')) throw new Error(`script '${script}' does not name a model inside the folder (empty or '..' segment)`);
+  if (parts.length === 0 || parts.includes('..'))
+    throw new Error(`script '${script}' does not name a model inside the folder (empty or '..' segment)`);
   return parts.join('/');
 }
 
 /** The model's key in `bucket`. `listKeys(prefix)` lists the keys under a prefix (used only when needed). */
-export async function resolveModelKey(p: ModelLocationPayload, listKeys: (prefix: string) => Promise<string[]>): Promise<string> {
+export async function resolveModelKey(
+  p: ModelLocationPayload,
+  listKeys: (prefix: string) => Promise<string[]>,
+): Promise<string> {
   const name = p.S3_object_name.replace(/\/+$/, '');
   if (p.object_type === 'file') {
     if (!name.toLowerCase().endsWith('.onnx')) {
-      throw new Error(`object_type is "file" but S3_object_name '${p.S3_object_name}' is not an .onnx model; use object_type "folder" for a code+model folder`);
+      throw new Error(
+        `object_type is "file" but S3_object_name '${p.S3_object_name}' is not an .onnx model; use object_type "folder" for a code+model folder`,
+      );
     }
     return name;
   }
@@ -31,12 +37,17 @@ export async function resolveModelKey(p: ModelLocationPayload, listKeys: (prefix
     const underTmp = `/tmp/${name}/`;
     if (script.startsWith(underTmp)) return `${name}/${checkRel(script.slice(underTmp.length), script)}`;
     if (script.startsWith('/')) {
-      throw new Error(`script '${script}' is outside the downloaded folder: write it as ${underTmp}<model>.onnx or as a path relative to ${name}/`);
+      throw new Error(
+        `script '${script}' is outside the downloaded folder: write it as ${underTmp}<model>.onnx or as a path relative to ${name}/`,
+      );
     }
     return `${name}/${checkRel(script, script)}`;
   }
   const models = (await listKeys(`${name}/`)).filter((k) => k.toLowerCase().endsWith('.onnx'));
   if (models.length === 1) return models[0];
-  if (models.length === 0) throw new Error(`no .onnx model under s3://${p.bucket}/${name}/ (upload the model there, or name it in "script")`);
-  throw new Error(`several .onnx models under s3://${p.bucket}/${name}/ (${models.join(', ')}); name one in "script", e.g. /tmp/${models[0]}`);
+  if (models.length === 0)
+    throw new Error(`no .onnx model under s3://${p.bucket}/${name}/ (upload the model there, or name it in "script")`);
+  throw new Error(
+    `several .onnx models under s3://${p.bucket}/${name}/ (${models.join(', ')}); name one in "script", e.g. /tmp/${models[0]}`,
+  );
 }

@@ -17,7 +17,8 @@ export function orderPartitionKeys(keys: string[]): string[] {
  */
 export function assignFiles(files: string[], worldSize = files.length): string[][] {
   if (files.length === 0) throw new RangeError('no partition files to assign');
-  if (!Number.isSafeInteger(worldSize) || worldSize < 1) throw new RangeError(`world_size must be a positive integer, got ${worldSize}`);
+  if (!Number.isSafeInteger(worldSize) || worldSize < 1)
+    throw new RangeError(`world_size must be a positive integer, got ${worldSize}`);
   const plan: string[][] = [];
   let start = 0;
   for (let rank = 0; rank < worldSize; rank++) {

@@ -19,7 +19,12 @@ export function workerS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     maxAttempts: 5,
     ...(endpoint
-      ? { endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+      ? {
+          endpoint,
+          forcePathStyle: true,
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+        }
       : {}),
   });
 }
@@ -49,7 +54,14 @@ export async function getText(s3: S3Client, bucket: string, key: string): Promis
 
 /** Writes JSON; `indent` 4 as the study's per-rank files, 0 (compact) as its combined_data.json. */
 export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown, indent = 4): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value, null, indent || undefined), ContentType: 'application/json' }));
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: JSON.stringify(value, null, indent || undefined),
+      ContentType: 'application/json',
+    }),
+  );
 }
 
 /** Streams an object to a file under `root` (no whole-object buffer); returns the path. */

@@ -31,7 +31,10 @@ interface SummarizerInput {
 function readInput(event: unknown): SummarizerInput {
   const e = event as Partial<SummarizerInput> | null;
   if (!e || typeof e.bucket !== 'string' || typeof e.result_path !== 'string' || e.result_path === '') {
-    throw new WorkerInputError('InvalidPayload', 'the summarizer needs "bucket" and "result_path" (the initializer output)');
+    throw new WorkerInputError(
+      'InvalidPayload',
+      'the summarizer needs "bucket" and "result_path" (the initializer output)',
+    );
   }
   return e as SummarizerInput;
 }
@@ -47,7 +50,11 @@ export function createSummarizer(deps: { s3: S3Client }) {
     else {
       // No plan given: every <n>.json under result_path is a rank.
       const listed = await listObjects(deps.s3, bucket, `${result_path.replace(/\/+$/, '')}/`);
-      expected = listed.map((o) => /\/(\d+)\.json$/.exec(o.key)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
+      expected = listed
+        .map((o) => /\/(\d+)\.json$/.exec(o.key))
+        .filter((m) => m !== null)
+        .map((m) => Number(m[1]))
+        .sort((a, b) => a - b);
     }
 
     const combined: RankResult[] = [];
@@ -75,15 +82,26 @@ export function createSummarizer(deps: { s3: S3Client }) {
       }
       const parsed = RankResultSchema.safeParse(value);
       if (!parsed.success) {
-        malformed.push({ key, problem: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') });
+        malformed.push({
+          key,
+          problem: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+        });
         continue;
       }
       combined.push(parsed.data);
       ranks.push(rank);
     }
     if (combined.length === 0) {
-      const why = [missing.length ? `missing ranks ${missing.join(', ')}` : '', ...malformed.map((m) => `${m.key}: ${m.problem}`)].filter(Boolean).join('; ');
-      throw new WorkerInputError('NoRankResults', `no usable rank result under s3://${bucket}/${result_path}/ (${why || 'no ranks expected'})`);
+      const why = [
+        missing.length ? `missing ranks ${missing.join(', ')}` : '',
+        ...malformed.map((m) => `${m.key}: ${m.problem}`),
+      ]
+        .filter(Boolean)
+        .join('; ');
+      throw new WorkerInputError(
+        'NoRankResults',
+        `no usable rank result under s3://${bucket}/${result_path}/ (${why || 'no ranks expected'})`,
+      );
     }
     await putJson(deps.s3, bucket, outKey, combined, 0);
     return { statusCode: 200, bucket, combined_key: outKey, ranks, missing, malformed };

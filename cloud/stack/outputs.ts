@@ -3,7 +3,14 @@ import type { Output } from '@aws-sdk/client-cloudformation';
 import { formatZodIssues, ProfileInputSchema, type ProfileInput } from '../../base/profile-schema.ts';
 import { DATA_PREFIX, RESULTS_PREFIX, SCRIPTS_PREFIX } from './template.ts';
 
-export const OUTPUT_KEYS = ['BucketName', 'StateMachineArn', 'InferenceFunctionName', 'Region', 'LambdaMemoryMB', 'Architecture'] as const;
+export const OUTPUT_KEYS = [
+  'BucketName',
+  'StateMachineArn',
+  'InferenceFunctionName',
+  'Region',
+  'LambdaMemoryMB',
+  'Architecture',
+] as const;
 export type StackOutputs = Partial<Record<(typeof OUTPUT_KEYS)[number], string>>;
 
 /** DescribeStacks' Outputs list as a map. */
@@ -23,7 +30,10 @@ export type ProfileBase = Pick<ProfileInput, 'name' | 'credentials'> & Partial<P
 export function outputsToProfile(outputs: StackOutputs | Output[], base: ProfileBase): ProfileInput {
   const o = Array.isArray(outputs) ? outputsMap(outputs) : outputs;
   const missing = OUTPUT_KEYS.filter((k) => !o[k]);
-  if (missing.length) throw new Error(`the stack's outputs lack ${missing.join(', ')}: is the deploy finished (CREATE_COMPLETE/UPDATE_COMPLETE with the Lambda code)?`);
+  if (missing.length)
+    throw new Error(
+      `the stack's outputs lack ${missing.join(', ')}: is the deploy finished (CREATE_COMPLETE/UPDATE_COMPLETE with the Lambda code)?`,
+    );
   const input: ProfileInput = {
     name: base.name,
     credentials: base.credentials,
@@ -39,6 +49,7 @@ export function outputsToProfile(outputs: StackOutputs | Output[], base: Profile
     ...(base.endpoints ? { endpoints: base.endpoints } : {}),
   };
   const parsed = ProfileInputSchema.safeParse(input);
-  if (!parsed.success) throw new Error(`the stack's outputs do not make a valid profile: ${formatZodIssues(parsed.error)}`);
+  if (!parsed.success)
+    throw new Error(`the stack's outputs do not make a valid profile: ${formatZodIssues(parsed.error)}`);
   return input;
 }

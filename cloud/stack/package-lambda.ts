@@ -60,10 +60,15 @@ async function bundleHandlers(root: string): Promise<ZipInput[]> {
   try {
     esbuild = await import('esbuild');
   } catch {
-    throw new PackageError('esbuild is not installed: run `npm install` in the project (it is a devDependency) to package the Lambda code.');
+    throw new PackageError(
+      'esbuild is not installed: run `npm install` in the project (it is a devDependency) to package the Lambda code.',
+    );
   }
-  const entryPoints = Object.fromEntries(FUNCTION_KEYS.map((k) => [HANDLERS[k].split('.')[0], path.join(root, 'cloud', 'lambda', `${k}.ts`)]));
-  for (const [name, file] of Object.entries(entryPoints)) if (!existsSync(file)) throw new PackageError(`the ${name} worker is missing: ${file}`);
+  const entryPoints = Object.fromEntries(
+    FUNCTION_KEYS.map((k) => [HANDLERS[k].split('.')[0], path.join(root, 'cloud', 'lambda', `${k}.ts`)]),
+  );
+  for (const [name, file] of Object.entries(entryPoints))
+    if (!existsSync(file)) throw new PackageError(`the ${name} worker is missing: ${file}`);
   const result = await esbuild.build({
     absWorkingDir: root,
     entryPoints,
@@ -82,10 +87,16 @@ async function bundleHandlers(root: string): Promise<ZipInput[]> {
     write: false,
     logLevel: 'silent',
     // CommonJS code inside an ESM bundle calls require() for Node built-ins.
-    banner: { js: "import { createRequire as __cosmicaiRequire } from 'node:module'; const require = __cosmicaiRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cosmicaiRequire } from 'node:module'; const require = __cosmicaiRequire(import.meta.url);",
+    },
   });
-  if (result.errors.length) throw new PackageError(`bundling the Lambda workers failed: ${result.errors.map((e) => e.text).join('; ')}`);
-  return result.outputFiles.map((f) => ({ name: path.relative(path.join(root, '.lambda-bundle'), f.path).split(path.sep).join('/'), data: f.contents }));
+  if (result.errors.length)
+    throw new PackageError(`bundling the Lambda workers failed: ${result.errors.map((e) => e.text).join('; ')}`);
+  return result.outputFiles.map((f) => ({
+    name: path.relative(path.join(root, '.lambda-bundle'), f.path).split(path.sep).join('/'),
+    data: f.contents,
+  }));
 }
 
 async function filesUnder(dir: string, keep: (rel: string) => boolean, base = dir): Promise<string[]> {
@@ -121,7 +132,11 @@ async function onnxruntimeFiles(root: string, arch: LambdaArch): Promise<{ entri
   const nodeArch = NODE_ARCH[arch];
   const withArch = napi.filter((d) => existsSync(path.join(binRoot, d, 'linux', nodeArch, 'onnxruntime_binding.node')));
   if (withArch.length === 0) {
-    const shipped = napi.flatMap((d) => (existsSync(path.join(binRoot, d, 'linux')) ? [`${d}/linux/{${readdirSync(path.join(binRoot, d, 'linux')).join(',')}}`] : []));
+    const shipped = napi.flatMap((d) =>
+      existsSync(path.join(binRoot, d, 'linux'))
+        ? [`${d}/linux/{${readdirSync(path.join(binRoot, d, 'linux')).join(',')}}`]
+        : [],
+    );
     throw new PackageError(
       `onnxruntime-node ${pkg.version} ships no Linux ${nodeArch} binary (looked for ${path.join(binRoot, 'napi-v*', 'linux', nodeArch, 'onnxruntime_binding.node')}; ` +
         `the package has: ${shipped.join(', ') || 'no Linux binaries'}). Choose --arch ${arch === 'arm64' ? 'x86_64' : 'arm64'}, or install an onnxruntime-node build that includes linux/${nodeArch}.`,
@@ -135,21 +150,33 @@ async function onnxruntimeFiles(root: string, arch: LambdaArch): Promise<{ entri
 
   const pick = async (dir: string, prefix: string, keep: (rel: string) => boolean): Promise<ZipInput[]> => {
     const files = await filesUnder(dir, keep);
-    return Promise.all(files.map(async (f) => ({ name: `${prefix}/${path.relative(dir, f).split(path.sep).join('/')}`, data: await readFile(f) })));
+    return Promise.all(
+      files.map(async (f) => ({
+        name: `${prefix}/${path.relative(dir, f).split(path.sep).join('/')}`,
+        data: await readFile(f),
+      })),
+    );
   };
   const js = (rel: string) => rel === 'package.json' || (rel.endsWith('.js') && !rel.includes('/'));
   const entries = [
     ...(await pick(ortDir, 'node_modules/onnxruntime-node', js)),
     ...(await pick(path.join(ortDir, 'dist'), 'node_modules/onnxruntime-node/dist', (rel) => rel.endsWith('.js'))),
-    ...(await pick(nativeDir, `node_modules/onnxruntime-node/bin/${napiDir}/linux/${nodeArch}`, () => true)).map((e) => ({ ...e, mode: 0o755 })),
+    ...(await pick(nativeDir, `node_modules/onnxruntime-node/bin/${napiDir}/linux/${nodeArch}`, () => true)).map(
+      (e) => ({ ...e, mode: 0o755 }),
+    ),
     ...(await pick(commonDir, 'node_modules/onnxruntime-common', (rel) => rel === 'package.json')),
-    ...(await pick(path.join(commonDir, 'dist', 'cjs'), 'node_modules/onnxruntime-common/dist/cjs', (rel) => rel.endsWith('.js') || rel === 'package.json')),
+    ...(await pick(
+      path.join(commonDir, 'dist', 'cjs'),
+      'node_modules/onnxruntime-common/dist/cjs',
+      (rel) => rel.endsWith('.js') || rel === 'package.json',
+    )),
   ];
   return { entries, version: pkg.version };
 }
 
 export async function packageLambda(opts: PackageOptions): Promise<PackageResult> {
-  if (!LAMBDA_ARCHES.includes(opts.arch)) throw new PackageError(`architecture '${opts.arch}' is not one Lambda offers: use x86_64 or arm64`);
+  if (!LAMBDA_ARCHES.includes(opts.arch))
+    throw new PackageError(`architecture '${opts.arch}' is not one Lambda offers: use x86_64 or arm64`);
   const root = opts.rootDir ?? ROOT;
   const file = path.resolve(opts.outFile ?? path.join(os.tmpdir(), `cosmicai-lambda-${opts.arch}.zip`));
 
@@ -162,8 +189,13 @@ export async function packageLambda(opts: PackageOptions): Promise<PackageResult
 
   const unzippedBytes = entries.reduce((n, e) => n + e.data.length, 0);
   if (unzippedBytes > (opts.limitBytes ?? UNZIPPED_LIMIT_BYTES)) {
-    const top = [...entries].sort((a, b) => b.data.length - a.data.length).slice(0, 3).map((e) => `${e.name} ${(e.data.length / 2 ** 20).toFixed(1)} MB`);
-    throw new PackageError(`the Lambda package would be ${(unzippedBytes / 2 ** 20).toFixed(1)} MB unzipped, over the limit of ${((opts.limitBytes ?? UNZIPPED_LIMIT_BYTES) / 2 ** 20).toFixed(1)} MB (Lambda allows 250 MB; largest: ${top.join(', ')})`);
+    const top = [...entries]
+      .sort((a, b) => b.data.length - a.data.length)
+      .slice(0, 3)
+      .map((e) => `${e.name} ${(e.data.length / 2 ** 20).toFixed(1)} MB`);
+    throw new PackageError(
+      `the Lambda package would be ${(unzippedBytes / 2 ** 20).toFixed(1)} MB unzipped, over the limit of ${((opts.limitBytes ?? UNZIPPED_LIMIT_BYTES) / 2 ** 20).toFixed(1)} MB (Lambda allows 250 MB; largest: ${top.join(', ')})`,
+    );
   }
   opts.onProgress?.('zip');
   const zip = await writeZip(entries);

@@ -12,7 +12,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { CreateStackCommand, DeleteStackCommand, UpdateStackCommand, type CloudFormationClient, type Parameter, type Stack } from '@aws-sdk/client-cloudformation';
+import {
+  CreateStackCommand,
+  DeleteStackCommand,
+  UpdateStackCommand,
+  type CloudFormationClient,
+  type Parameter,
+  type Stack,
+} from '@aws-sdk/client-cloudformation';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CloudError, describeAwsError, scrubSecrets } from '../aws-errors.ts';
 import { stageFiles, type StageProgress } from '../staging.ts';
@@ -72,7 +79,9 @@ const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]*$/;
 
 export function checkStackName(name: string): string {
   if (!STACK_NAME.test(name) || name.length > MAX_STACK_NAME) {
-    throw new Error(`stack name '${name}' is not usable: use 1–${MAX_STACK_NAME} letters, digits and "-", starting with a letter (the Lambda names are <stack>-inference etc., 64 characters at most)`);
+    throw new Error(
+      `stack name '${name}' is not usable: use 1–${MAX_STACK_NAME} letters, digits and "-", starting with a letter (the Lambda names are <stack>-inference etc., 64 characters at most)`,
+    );
   }
   return name;
 }
@@ -83,8 +92,16 @@ async function cfnCall<T>(operation: string, stackName: string, fn: () => Promis
     return await fn();
   } catch (err) {
     const e = err as { name?: string; message?: string };
-    if (e.name === 'ValidationError' || e.name === 'InsufficientCapabilitiesException' || e.name === 'AlreadyExistsException' || e.name === 'LimitExceededException') {
-      throw new Error(`CloudFormation ${operation} on stack '${stackName}' was refused (${e.name}): ${scrubSecrets(e.message ?? '')}`, { cause: err });
+    if (
+      e.name === 'ValidationError' ||
+      e.name === 'InsufficientCapabilitiesException' ||
+      e.name === 'AlreadyExistsException' ||
+      e.name === 'LimitExceededException'
+    ) {
+      throw new Error(
+        `CloudFormation ${operation} on stack '${stackName}' was refused (${e.name}): ${scrubSecrets(e.message ?? '')}`,
+        { cause: err },
+      );
     }
     const d = describeAwsError(err, { operation: `CloudFormation ${operation}`, bare: true });
     throw new CloudError({ ...d, message: `CloudFormation ${operation} on stack '${stackName}': ${d.message}` });
@@ -97,7 +114,9 @@ async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export function stackParameters(s: StackSettings & { existingBucket?: string; codeBucket?: string; codeKey: string }): Parameter[] {
+export function stackParameters(
+  s: StackSettings & { existingBucket?: string; codeBucket?: string; codeKey: string },
+): Parameter[] {
   const p: Record<string, string | number | undefined> = {
     ExistingBucketName: s.existingBucket ?? '',
     Architecture: s.arch,
@@ -117,26 +136,37 @@ export function stackParameters(s: StackSettings & { existingBucket?: string; co
 }
 
 const BUSY = (name: string, status: string) =>
-  new Error(`stack '${name}' is busy (${status}): wait for the running operation to end (cosmicai stack status --stack-name ${name}), then try again.`);
+  new Error(
+    `stack '${name}' is busy (${status}): wait for the running operation to end (cosmicai stack status --stack-name ${name}), then try again.`,
+  );
 
 /** Creates or updates the stack; see the file comment for the phases. */
 export async function deployStack(c: StackClients, o: DeployOptions): Promise<DeployResult> {
   const name = checkStackName(o.stackName);
   const emit = (p: StackProgress) => o.onProgress?.(p);
-  const wait = (stackId: string, cursor: StackEventCursor) => waitForStack(c.cfn, stackId, name, cursor, { pollMs: o.pollMs, signal: o.signal, onEvent: (event) => emit({ kind: 'event', event }) });
+  const wait = (stackId: string, cursor: StackEventCursor) =>
+    waitForStack(c.cfn, stackId, name, cursor, {
+      pollMs: o.pollMs,
+      signal: o.signal,
+      onEvent: (event) => emit({ kind: 'event', event }),
+    });
   const body = templateBody();
 
   let stack = await cfnCall('DescribeStacks', name, () => describeStack(c.cfn, name));
   if (stack && isInProgress(stack.StackStatus)) throw BUSY(name, stack.StackStatus!);
   if (stack && (stack.StackStatus === 'ROLLBACK_COMPLETE' || stack.StackStatus === 'ROLLBACK_FAILED')) {
-    throw new Error(`stack '${name}' failed to create earlier (${stack.StackStatus}) and cannot be updated: delete it (cosmicai stack delete --stack-name ${name}) and deploy again.`);
+    throw new Error(
+      `stack '${name}' failed to create earlier (${stack.StackStatus}) and cannot be updated: delete it (cosmicai stack delete --stack-name ${name}) and deploy again.`,
+    );
   }
   const previous = stack ? paramMap(stack) : {};
   // A stack keeps the bucket it was made with unless told otherwise.
   const existingBucket = o.existingBucket ?? (previous.ExistingBucketName || undefined);
   const codeBucketParam = o.codeBucket ?? (previous.CodeBucket || undefined);
   if (stack && o.existingBucket !== undefined && previous.ExistingBucketName === '' && o.existingBucket !== '') {
-    throw new Error(`stack '${name}' created its own bucket (${outputsMap(stack.Outputs).BucketName ?? '?'}); switching it to '${o.existingBucket}' would drop that bucket from the stack. Deploy a new stack with --bucket instead.`);
+    throw new Error(
+      `stack '${name}' created its own bucket (${outputsMap(stack.Outputs).BucketName ?? '?'}); switching it to '${o.existingBucket}' would drop that bucket from the stack. Deploy a new stack with --bucket instead.`,
+    );
   }
   const settings = { ...o, existingBucket, codeBucket: codeBucketParam };
 
@@ -146,26 +176,48 @@ export async function deployStack(c: StackClients, o: DeployOptions): Promise<De
     // Phase one: the bucket alone.
     emit({ kind: 'phase', phase: 'bucket', message: `creating stack '${name}' with its bucket (phase 1 of 2)` });
     const created = await cfnCall('CreateStack', name, () =>
-      c.cfn.send(new CreateStackCommand({ StackName: name, TemplateBody: body, Parameters: stackParameters({ ...settings, codeKey: '' }), Capabilities: ['CAPABILITY_IAM'], Tags: [{ Key: 'app', Value: 'cosmicai-bench' }] })),
+      c.cfn.send(
+        new CreateStackCommand({
+          StackName: name,
+          TemplateBody: body,
+          Parameters: stackParameters({ ...settings, codeKey: '' }),
+          Capabilities: ['CAPABILITY_IAM'],
+          Tags: [{ Key: 'app', Value: 'cosmicai-bench' }],
+        }),
+      ),
     );
     stack = await wait(created.StackId!, new StackEventCursor(c.cfn, created.StackId!));
     bucket = outputsMap(stack?.Outputs).BucketName;
-    if (!stack || !bucket) throw new Error(`stack '${name}' was created but reports no BucketName output; check it in the CloudFormation console.`);
+    if (!stack || !bucket)
+      throw new Error(
+        `stack '${name}' was created but reports no BucketName output; check it in the CloudFormation console.`,
+      );
   }
 
   const codeBucket = codeBucketParam ?? bucket;
   const sha = await sha256Of(o.zipFile);
   const codeKey = `${CODE_PREFIX}cosmicai-lambda-${o.arch}-${sha.slice(0, 12)}.zip`;
-  emit({ kind: 'phase', phase: 'upload', message: `uploading the Lambda code to s3://${codeBucket}/${codeKey}${o.modelFile ? ' and the model' : ''}` });
+  emit({
+    kind: 'phase',
+    phase: 'upload',
+    message: `uploading the Lambda code to s3://${codeBucket}/${codeKey}${o.modelFile ? ' and the model' : ''}`,
+  });
   const onUpload = (progress: StageProgress) => emit({ kind: 'upload', progress });
-  const codeReport = await stageFiles(c.s3, codeBucket, [{ localPath: o.zipFile, key: codeKey }], { signal: o.signal, onProgress: onUpload });
+  const codeReport = await stageFiles(c.s3, codeBucket, [{ localPath: o.zipFile, key: codeKey }], {
+    signal: o.signal,
+    onProgress: onUpload,
+  });
   let modelKey: string | undefined;
   if (o.modelFile) {
     modelKey = `${SCRIPTS_PREFIX}${path.basename(o.modelFile)}`;
-    const r = await stageFiles(c.s3, bucket, [{ localPath: o.modelFile, key: modelKey }], { signal: o.signal, onProgress: onUpload });
+    const r = await stageFiles(c.s3, bucket, [{ localPath: o.modelFile, key: modelKey }], {
+      signal: o.signal,
+      onProgress: onUpload,
+    });
     if (r.cancelled) codeReport.cancelled = true;
   }
-  if (codeReport.cancelled) throw new Error(`deploy of stack '${name}' cancelled while uploading; nothing was changed in the stack since.`);
+  if (codeReport.cancelled)
+    throw new Error(`deploy of stack '${name}' cancelled while uploading; nothing was changed in the stack since.`);
 
   const params = stackParameters({ ...settings, codeKey });
   emit({ kind: 'phase', phase: 'stack', message: stack ? `updating stack '${name}'` : `creating stack '${name}'` });
@@ -176,7 +228,15 @@ export async function deployStack(c: StackClients, o: DeployOptions): Promise<De
     const cur = cursor();
     await cfnCall('DescribeStackEvents', name, () => cur.prime());
     try {
-      await c.cfn.send(new UpdateStackCommand({ StackName: stackId, TemplateBody: body, Parameters: params, Capabilities: ['CAPABILITY_IAM'], Tags: [{ Key: 'app', Value: 'cosmicai-bench' }] }));
+      await c.cfn.send(
+        new UpdateStackCommand({
+          StackName: stackId,
+          TemplateBody: body,
+          Parameters: params,
+          Capabilities: ['CAPABILITY_IAM'],
+          Tags: [{ Key: 'app', Value: 'cosmicai-bench' }],
+        }),
+      );
     } catch (err) {
       if (/No updates are to be performed/i.test((err as Error).message ?? '')) {
         return result(stack, 'none');
@@ -186,7 +246,15 @@ export async function deployStack(c: StackClients, o: DeployOptions): Promise<De
     stack = await wait(stackId, cur);
   } else {
     const created = await cfnCall('CreateStack', name, () =>
-      c.cfn.send(new CreateStackCommand({ StackName: name, TemplateBody: body, Parameters: params, Capabilities: ['CAPABILITY_IAM'], Tags: [{ Key: 'app', Value: 'cosmicai-bench' }] })),
+      c.cfn.send(
+        new CreateStackCommand({
+          StackName: name,
+          TemplateBody: body,
+          Parameters: params,
+          Capabilities: ['CAPABILITY_IAM'],
+          Tags: [{ Key: 'app', Value: 'cosmicai-bench' }],
+        }),
+      ),
     );
     stackId = created.StackId!;
     stack = await wait(stackId, cursor());
@@ -195,7 +263,17 @@ export async function deployStack(c: StackClients, o: DeployOptions): Promise<De
   return result(stack, operation);
 
   function result(s: Stack, op: DeployResult['operation']): DeployResult {
-    return { stackId: s.StackId!, stackName: name, status: s.StackStatus!, operation: op, bucket: bucket!, codeBucket, codeKey, ...(modelKey ? { modelKey } : {}), outputs: outputsMap(s.Outputs) };
+    return {
+      stackId: s.StackId!,
+      stackName: name,
+      status: s.StackStatus!,
+      operation: op,
+      bucket: bucket!,
+      codeBucket,
+      codeKey,
+      ...(modelKey ? { modelKey } : {}),
+      outputs: outputsMap(s.Outputs),
+    };
   }
 }
 
@@ -215,7 +293,11 @@ export interface StackStatusReport {
   recentEvents: StackEventLine[];
 }
 
-export async function stackStatus(c: Pick<StackClients, 'cfn'>, stackName: string, recent = 10): Promise<StackStatusReport> {
+export async function stackStatus(
+  c: Pick<StackClients, 'cfn'>,
+  stackName: string,
+  recent = 10,
+): Promise<StackStatusReport> {
   const name = checkStackName(stackName);
   const stack = await cfnCall('DescribeStacks', name, () => describeStack(c.cfn, name));
   if (!stack) return { stackName: name, exists: false, parameters: {}, outputs: {}, recentEvents: [] };
@@ -239,17 +321,29 @@ export interface DeleteResult {
   retainedBucket?: string;
 }
 
-export async function deleteStack(c: Pick<StackClients, 'cfn'>, stackName: string, opts: { pollMs?: number; signal?: AbortSignal; onProgress?: (p: StackProgress) => void } = {}): Promise<DeleteResult> {
+export async function deleteStack(
+  c: Pick<StackClients, 'cfn'>,
+  stackName: string,
+  opts: { pollMs?: number; signal?: AbortSignal; onProgress?: (p: StackProgress) => void } = {},
+): Promise<DeleteResult> {
   const name = checkStackName(stackName);
   const stack = await cfnCall('DescribeStacks', name, () => describeStack(c.cfn, name));
-  if (!stack) throw new Error(`no stack named '${name}' in this region: nothing to delete (check --stack-name and the profile's region).`);
-  if (isInProgress(stack.StackStatus) && stack.StackStatus !== 'DELETE_IN_PROGRESS') throw BUSY(name, stack.StackStatus!);
+  if (!stack)
+    throw new Error(
+      `no stack named '${name}' in this region: nothing to delete (check --stack-name and the profile's region).`,
+    );
+  if (isInProgress(stack.StackStatus) && stack.StackStatus !== 'DELETE_IN_PROGRESS')
+    throw BUSY(name, stack.StackStatus!);
   const stackId = stack.StackId!;
   const cursor = new StackEventCursor(c.cfn, stackId);
   await cfnCall('DescribeStackEvents', name, () => cursor.prime());
   opts.onProgress?.({ kind: 'phase', phase: 'delete', message: `deleting stack '${name}'` });
   await cfnCall('DeleteStack', name, () => c.cfn.send(new DeleteStackCommand({ StackName: stackId })));
-  await waitForStack(c.cfn, stackId, name, cursor, { pollMs: opts.pollMs, signal: opts.signal, onEvent: (event) => opts.onProgress?.({ kind: 'event', event }) });
+  await waitForStack(c.cfn, stackId, name, cursor, {
+    pollMs: opts.pollMs,
+    signal: opts.signal,
+    onEvent: (event) => opts.onProgress?.({ kind: 'event', event }),
+  });
   const createdBucket = paramMap(stack).ExistingBucketName ? undefined : outputsMap(stack.Outputs).BucketName;
   return { stackName: name, ...(createdBucket ? { retainedBucket: createdBucket } : {}) };
 }

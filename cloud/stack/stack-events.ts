@@ -3,7 +3,13 @@
  * reported oldest first), DescribeStacks for the status, until the stack leaves *_IN_PROGRESS. A failed or
  * rolled-back operation becomes a StackOperationError naming the first resource that failed and why.
  */
-import { DescribeStackEventsCommand, DescribeStacksCommand, type CloudFormationClient, type Stack, type StackEvent } from '@aws-sdk/client-cloudformation';
+import {
+  DescribeStackEventsCommand,
+  DescribeStacksCommand,
+  type CloudFormationClient,
+  type Stack,
+  type StackEvent,
+} from '@aws-sdk/client-cloudformation';
 import { scrubSecrets } from '../aws-errors.ts';
 import { sleep } from '../sleep.ts';
 
@@ -118,12 +124,15 @@ export function firstFailure(events: StackEventLine[], stackName: string): Stack
 
 export function failureMessage(stackName: string, status: string, events: StackEventLine[]): string {
   const first = firstFailure(events, stackName);
-  const cause = first ? `${first.logicalId} (${first.resourceType}) ${first.status}: ${first.reason ?? 'no reason given'}` : 'no failed resource was reported';
+  const cause = first
+    ? `${first.logicalId} (${first.resourceType}) ${first.status}: ${first.reason ?? 'no reason given'}`
+    : 'no failed resource was reported';
   const what: Record<string, string> = {
     ROLLBACK_COMPLETE: 'could not be created and was rolled back',
     ROLLBACK_FAILED: 'could not be created, and its rollback failed too',
     CREATE_FAILED: 'could not be created',
-    UPDATE_ROLLBACK_COMPLETE: 'could not be updated; it was rolled back to its previous state and still works as before',
+    UPDATE_ROLLBACK_COMPLETE:
+      'could not be updated; it was rolled back to its previous state and still works as before',
     UPDATE_ROLLBACK_FAILED: 'could not be updated, and its rollback failed',
     UPDATE_FAILED: 'could not be updated',
     DELETE_FAILED: 'could not be deleted',
@@ -132,7 +141,8 @@ export function failureMessage(stackName: string, status: string, events: StackE
     ROLLBACK_COMPLETE: `Fix the cause, delete the stack (cosmicai stack delete --stack-name ${stackName}) and deploy again.`,
     ROLLBACK_FAILED: `Fix the cause, then delete the stack (cosmicai stack delete --stack-name ${stackName}); resources left over are listed in the CloudFormation console.`,
     UPDATE_ROLLBACK_COMPLETE: 'Fix the cause and deploy again.',
-    UPDATE_ROLLBACK_FAILED: 'Fix the cause, then "Continue update rollback" in the CloudFormation console before deploying again.',
+    UPDATE_ROLLBACK_FAILED:
+      'Fix the cause, then "Continue update rollback" in the CloudFormation console before deploying again.',
     DELETE_FAILED: 'Fix the cause (e.g. remove what holds the resource) and delete again.',
   };
   return `Stack '${stackName}' ${what[status] ?? `ended in ${status}`} (${status}). First failure: ${cause}. ${next[status] ?? 'See the stack events in the CloudFormation console.'}`;
@@ -142,16 +152,30 @@ export function failureMessage(stackName: string, status: string, events: StackE
  * Polls until the stack's operation ends; reports every new event. Resolves with the final stack (null when a
  * delete has removed it), rejects with StackOperationError when the operation failed or rolled back.
  */
-export async function waitForStack(cfn: CloudFormationClient, stackId: string, stackName: string, cursor: StackEventCursor, opts: WaitOptions = {}): Promise<Stack | null> {
+export async function waitForStack(
+  cfn: CloudFormationClient,
+  stackId: string,
+  stackName: string,
+  cursor: StackEventCursor,
+  opts: WaitOptions = {},
+): Promise<Stack | null> {
   const pollMs = opts.pollMs ?? 5_000;
   for (;;) {
-    if (opts.signal?.aborted) throw new Error(`Stopped following stack '${stackName}'; the operation continues in CloudFormation (see: cosmicai stack status).`);
+    if (opts.signal?.aborted)
+      throw new Error(
+        `Stopped following stack '${stackName}'; the operation continues in CloudFormation (see: cosmicai stack status).`,
+      );
     const stack = await describeStack(cfn, stackId);
     for (const e of await cursor.poll()) opts.onEvent?.(e);
     const status = stack?.StackStatus;
     if (!stack || status === 'DELETE_COMPLETE') return null;
     if (!isInProgress(status)) {
-      if (FAILURE_STATUSES.has(status!)) throw new StackOperationError(failureMessage(stackName, status!, cursor.reported), status!, firstFailure(cursor.reported, stackName));
+      if (FAILURE_STATUSES.has(status!))
+        throw new StackOperationError(
+          failureMessage(stackName, status!, cursor.reported),
+          status!,
+          firstFailure(cursor.reported, stackName),
+        );
       return stack;
     }
     await sleep(pollMs, opts.signal);

@@ -27,7 +27,11 @@ export const HANDLERS: Record<FunctionKey, string> = {
   summarizer: 'summarizer.handler',
 };
 
-const LOGICAL: Record<FunctionKey, string> = { initializer: 'Initializer', inference: 'Inference', summarizer: 'Summarizer' };
+const LOGICAL: Record<FunctionKey, string> = {
+  initializer: 'Initializer',
+  inference: 'Inference',
+  summarizer: 'Summarizer',
+};
 
 /** Function names are `<stack>-<key>`; Lambda allows 64 characters, so stack names are limited to this. */
 export const MAX_STACK_NAME = 50;
@@ -44,10 +48,15 @@ const sub = (text: string, vars?: Obj): Obj => ({ 'Fn::Sub': vars ? [text, vars]
 
 /** The bucket's name and ARN, whichever way it came. */
 const BUCKET_NAME: Obj = { 'Fn::If': ['CreateBucket', ref('Bucket'), ref('ExistingBucketName')] };
-const BUCKET_ARN: Obj = { 'Fn::If': ['CreateBucket', getAtt('Bucket', 'Arn'), sub('arn:${AWS::Partition}:s3:::${ExistingBucketName}')] };
+const BUCKET_ARN: Obj = {
+  'Fn::If': ['CreateBucket', getAtt('Bucket', 'Arn'), sub('arn:${AWS::Partition}:s3:::${ExistingBucketName}')],
+};
 const objects = (prefix: string): Obj => sub(`\${BucketArn}/${prefix}*`, { BucketArn: BUCKET_ARN });
 const fnName = (key: FunctionKey) => sub(`\${AWS::StackName}-${key}`);
-const logGroupArn = (key: FunctionKey) => sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-${key}:*`);
+const logGroupArn = (key: FunctionKey) =>
+  sub(
+    `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-${key}:*`,
+  );
 
 /** S3 access per function: object prefixes it reads and writes, and the prefixes it may list. */
 const S3_ACCESS: Record<FunctionKey, { get: string[]; put: string[]; list: string[] }> = {
@@ -62,7 +71,12 @@ const S3_ACCESS: Record<FunctionKey, { get: string[]; put: string[]; list: strin
 function lambdaRole(key: FunctionKey): Obj {
   const a = S3_ACCESS[key];
   const statements: Obj[] = [
-    { Sid: 'OwnLogGroup', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [logGroupArn(key)] },
+    {
+      Sid: 'OwnLogGroup',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: [logGroupArn(key)],
+    },
     {
       Sid: 'ListOwnPrefixes',
       Effect: 'Allow',
@@ -71,8 +85,10 @@ function lambdaRole(key: FunctionKey): Obj {
       Condition: { StringLike: { 's3:prefix': a.list.flatMap((p) => [p, `${p}*`]) } },
     },
   ];
-  if (a.get.length) statements.push({ Sid: 'ReadObjects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: a.get.map(objects) });
-  if (a.put.length) statements.push({ Sid: 'WriteResults', Effect: 'Allow', Action: ['s3:PutObject'], Resource: a.put.map(objects) });
+  if (a.get.length)
+    statements.push({ Sid: 'ReadObjects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: a.get.map(objects) });
+  if (a.put.length)
+    statements.push({ Sid: 'WriteResults', Effect: 'Allow', Action: ['s3:PutObject'], Resource: a.put.map(objects) });
   return {
     Type: 'AWS::IAM::Role',
     Condition: 'HasCode',
@@ -114,7 +130,10 @@ function logGroup(key: FunctionKey): Obj {
     Type: 'AWS::Logs::LogGroup',
     Condition: 'HasCode',
     DeletionPolicy: 'Delete',
-    Properties: { LogGroupName: sub(`/aws/lambda/\${AWS::StackName}-${key}`), RetentionInDays: ref('LogRetentionDays') },
+    Properties: {
+      LogGroupName: sub(`/aws/lambda/\${AWS::StackName}-${key}`),
+      RetentionInDays: ref('LogRetentionDays'),
+    },
   };
 }
 
@@ -138,9 +157,13 @@ export function definitionSub(): Obj {
 }
 
 function stateMachineRole(): Obj {
-  const smArn = sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:\${AWS::StackName}-${STATE_MACHINE_SUFFIX}`);
+  const smArn = sub(
+    `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:\${AWS::StackName}-${STATE_MACHINE_SUFFIX}`,
+  );
   // Distributed Map child executions are named execution:<state machine>/<map run>:<id>.
-  const childExecutions = sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:\${AWS::StackName}-${STATE_MACHINE_SUFFIX}/*`);
+  const childExecutions = sub(
+    `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:\${AWS::StackName}-${STATE_MACHINE_SUFFIX}/*`,
+  );
   return {
     Type: 'AWS::IAM::Role',
     Condition: 'HasCode',
@@ -156,9 +179,19 @@ function stateMachineRole(): Obj {
           PolicyDocument: {
             Version: '2012-10-17',
             Statement: [
-              { Sid: 'InvokeOurFunctions', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: FUNCTION_KEYS.map((k) => getAtt(`${LOGICAL[k]}Function`, 'Arn')) },
+              {
+                Sid: 'InvokeOurFunctions',
+                Effect: 'Allow',
+                Action: ['lambda:InvokeFunction'],
+                Resource: FUNCTION_KEYS.map((k) => getAtt(`${LOGICAL[k]}Function`, 'Arn')),
+              },
               { Sid: 'StartMapRuns', Effect: 'Allow', Action: ['states:StartExecution'], Resource: [smArn] },
-              { Sid: 'ManageMapChildren', Effect: 'Allow', Action: ['states:DescribeExecution', 'states:StopExecution'], Resource: [childExecutions] },
+              {
+                Sid: 'ManageMapChildren',
+                Effect: 'Allow',
+                Action: ['states:DescribeExecution', 'states:StopExecution'],
+                Resource: [childExecutions],
+              },
             ],
           },
         },
@@ -169,16 +202,70 @@ function stateMachineRole(): Obj {
 
 function parameters(): Obj {
   return {
-    ExistingBucketName: { Type: 'String', Default: '', AllowedPattern: '^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', Description: 'Use this bucket instead of creating one (empty: the stack creates a private, encrypted bucket, kept when the stack is deleted).' },
-    Architecture: { Type: 'String', Default: 'x86_64', AllowedValues: ['arm64', 'x86_64'], Description: 'Lambda architecture; the zip must hold the onnxruntime binary for it.' },
-    InferenceMemoryMB: { Type: 'Number', Default: 3008, MinValue: 128, MaxValue: 10240, Description: 'Inference Lambda memory (MB); CPU share grows with it.' },
-    InferenceTimeoutSeconds: { Type: 'Number', Default: 900, MinValue: 30, MaxValue: 900, Description: 'Inference Lambda timeout (s).' },
-    EphemeralStorageMB: { Type: 'Number', Default: 2048, MinValue: 512, MaxValue: 10240, Description: 'Inference Lambda /tmp size (MB): the model plus one partition at a time.' },
-    MaxConcurrency: { Type: 'Number', Default: 1000, MinValue: 0, MaxValue: 10000, Description: 'Ranks running at once in the Distributed Map (0: no limit).' },
-    ToleratedFailurePercentage: { Type: 'Number', Default: 0, MinValue: 0, MaxValue: 100, Description: 'Share of failed ranks the Map tolerates.' },
-    LogRetentionDays: { Type: 'Number', Default: 14, AllowedValues: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365], Description: 'Days the Lambda logs are kept.' },
-    CodeBucket: { Type: 'String', Default: '', Description: 'Bucket holding the Lambda zip (empty: the stack bucket).' },
-    CodeKey: { Type: 'String', Default: '', Description: 'Key of the Lambda zip (empty: create only the bucket, phase one of a two-phase deploy).' },
+    ExistingBucketName: {
+      Type: 'String',
+      Default: '',
+      AllowedPattern: '^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+      Description:
+        'Use this bucket instead of creating one (empty: the stack creates a private, encrypted bucket, kept when the stack is deleted).',
+    },
+    Architecture: {
+      Type: 'String',
+      Default: 'x86_64',
+      AllowedValues: ['arm64', 'x86_64'],
+      Description: 'Lambda architecture; the zip must hold the onnxruntime binary for it.',
+    },
+    InferenceMemoryMB: {
+      Type: 'Number',
+      Default: 3008,
+      MinValue: 128,
+      MaxValue: 10240,
+      Description: 'Inference Lambda memory (MB); CPU share grows with it.',
+    },
+    InferenceTimeoutSeconds: {
+      Type: 'Number',
+      Default: 900,
+      MinValue: 30,
+      MaxValue: 900,
+      Description: 'Inference Lambda timeout (s).',
+    },
+    EphemeralStorageMB: {
+      Type: 'Number',
+      Default: 2048,
+      MinValue: 512,
+      MaxValue: 10240,
+      Description: 'Inference Lambda /tmp size (MB): the model plus one partition at a time.',
+    },
+    MaxConcurrency: {
+      Type: 'Number',
+      Default: 1000,
+      MinValue: 0,
+      MaxValue: 10000,
+      Description: 'Ranks running at once in the Distributed Map (0: no limit).',
+    },
+    ToleratedFailurePercentage: {
+      Type: 'Number',
+      Default: 0,
+      MinValue: 0,
+      MaxValue: 100,
+      Description: 'Share of failed ranks the Map tolerates.',
+    },
+    LogRetentionDays: {
+      Type: 'Number',
+      Default: 14,
+      AllowedValues: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365],
+      Description: 'Days the Lambda logs are kept.',
+    },
+    CodeBucket: {
+      Type: 'String',
+      Default: '',
+      Description: 'Bucket holding the Lambda zip (empty: the stack bucket).',
+    },
+    CodeKey: {
+      Type: 'String',
+      Default: '',
+      Description: 'Key of the Lambda zip (empty: create only the bucket, phase one of a two-phase deploy).',
+    },
   };
 }
 
@@ -192,10 +279,25 @@ export function buildTemplate(): Obj {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
       Properties: {
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
-        LifecycleConfiguration: { Rules: [{ Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }] },
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              Id: 'abort-incomplete-uploads',
+              Status: 'Enabled',
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+            },
+          ],
+        },
       },
     },
   };
@@ -217,7 +319,8 @@ export function buildTemplate(): Obj {
   };
   return {
     AWSTemplateFormatVersion: '2010-09-09',
-    Description: 'CosmicAI Bench: our own CAI stack (Initialize -> Distributed Map of inference Lambdas -> Summarize), generated by cloud/stack/template.ts',
+    Description:
+      'CosmicAI Bench: our own CAI stack (Initialize -> Distributed Map of inference Lambdas -> Summarize), generated by cloud/stack/template.ts',
     Parameters: parameters(),
     Conditions: {
       CreateBucket: { 'Fn::Equals': [ref('ExistingBucketName'), ''] },

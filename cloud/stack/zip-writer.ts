@@ -30,7 +30,8 @@ const LIMIT_32 = 0xffffffff;
 export async function writeZip(entries: ZipInput[], level = 6): Promise<ZipOutput> {
   const seen = new Set<string>();
   for (const e of entries) {
-    if (!e.name || e.name.startsWith('/') || e.name.includes('\\') || e.name.split('/').includes('..')) throw new Error(`zip entry name '${e.name}' must be a relative path with "/" separators`);
+    if (!e.name || e.name.startsWith('/') || e.name.includes('\\') || e.name.split('/').includes('..'))
+      throw new Error(`zip entry name '${e.name}' must be a relative path with "/" separators`);
     if (seen.has(e.name)) throw new Error(`zip entry '${e.name}' appears twice`);
     seen.add(e.name);
   }
@@ -45,7 +46,8 @@ export async function writeZip(entries: ZipInput[], level = 6): Promise<ZipOutpu
     // Stored when deflate does not help (already-compressed data).
     const stored = body.length >= e.data.length;
     const data = stored ? Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength) : body;
-    if (offset + 30 + name.length + data.length >= LIMIT_32 || e.data.length >= LIMIT_32) throw new RangeError('the archive would need zip64, which this writer does not write');
+    if (offset + 30 + name.length + data.length >= LIMIT_32 || e.data.length >= LIMIT_32)
+      throw new RangeError('the archive would need zip64, which this writer does not write');
     const crc = zlib.crc32(e.data);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);

@@ -14,7 +14,11 @@ export function createStateMachine(st: SfnState, input: Record<string, unknown>)
     parsed = JSON.parse(definition) as StateMachineDefinition;
     new StateMachine(parsed); // validates with asl-validator, paths and ARNs included
   } catch (err) {
-    throw new AwsServiceError('InvalidDefinition', `Invalid State Machine Definition: '${(err as Error).message}'`, 400);
+    throw new AwsServiceError(
+      'InvalidDefinition',
+      `Invalid State Machine Definition: '${(err as Error).message}'`,
+      400,
+    );
   }
   const tasks: StateMachineRecord['tasks'] = new Map();
   const maps: StateMachineRecord['maps'] = new Map();
@@ -22,15 +26,25 @@ export function createStateMachine(st: SfnState, input: Record<string, unknown>)
   const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
   const existing = st.machines.get(arn);
   if (existing) {
-    if (existing.definition !== definition) throw new AwsServiceError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`, 400);
+    if (existing.definition !== definition)
+      throw new AwsServiceError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`, 400);
     return { stateMachineArn: arn, creationDate: epochSeconds(existing.creationDate) };
   }
   const type = input.type === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
   const roleArn = typeof input.roleArn === 'string' ? input.roleArn : `arn:aws:iam::${LOCAL_ACCOUNT}:role/local-sfn`;
-  st.machines.set(arn, { arn, name, definition, parsed: withAwsTaskTimeouts(parsed), roleArn, type, creationDate: Date.now(), tasks, maps });
+  st.machines.set(arn, {
+    arn,
+    name,
+    definition,
+    parsed: withAwsTaskTimeouts(parsed),
+    roleArn,
+    type,
+    creationDate: Date.now(),
+    tasks,
+    maps,
+  });
   return { stateMachineArn: arn, creationDate: epochSeconds(st.machines.get(arn)!.creationDate) };
 }
-
 
 export function describeStateMachine(st: SfnState, input: Record<string, unknown>) {
   const sm = st.getMachine(input.stateMachineArn);

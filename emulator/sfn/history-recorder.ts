@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws-http.ts';
 import { evalPath, isDistributed, LAMBDA_INVOKE } from './definition.ts';
-import { causeText, json, type ChildExecution, type ExecutionRecord, type ExecutionStatus, type LibEvent, type MapRunRecord, type MapRunStatus } from './records.ts';
+import {
+  causeText,
+  json,
+  type ChildExecution,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type LibEvent,
+  type MapRunRecord,
+  type MapRunStatus,
+} from './records.ts';
 
 /** Turns the interpreter's event log into AWS history events and keeps the map runs' item states. */
 export class HistoryRecorder {
@@ -32,7 +41,9 @@ export class HistoryRecorder {
 
   private taskResource(stateName: string) {
     const resource = this.ex.sm.tasks.get(stateName)?.resource ?? '';
-    return LAMBDA_INVOKE.test(resource) ? { resourceType: 'lambda', resource: 'invoke' } : { resourceType: 'lambda', resource: resource.split(':').slice(-1)[0] };
+    return LAMBDA_INVOKE.test(resource)
+      ? { resourceType: 'lambda', resource: 'invoke' }
+      : { resourceType: 'lambda', resource: resource.split(':').slice(-1)[0] };
   }
 
   add(e: LibEvent): void {
@@ -40,11 +51,22 @@ export class HistoryRecorder {
     const idx = e.index;
     switch (e.type) {
       case 'ExecutionStarted':
-        this.push('ExecutionStarted', t, { executionStartedEventDetails: { input: json(e.input), inputDetails: { truncated: false }, roleArn: this.ex.sm.roleArn } });
+        this.push('ExecutionStarted', t, {
+          executionStartedEventDetails: {
+            input: json(e.input),
+            inputDetails: { truncated: false },
+            roleArn: this.ex.sm.roleArn,
+          },
+        });
         return;
       case 'StateEntered': {
         const s = e.state!;
-        this.push(`${s.type}StateEntered`, t, { stateEnteredEventDetails: { name: s.name, input: json(s.input), inputDetails: { truncated: false } } }, idx);
+        this.push(
+          `${s.type}StateEntered`,
+          t,
+          { stateEnteredEventDetails: { name: s.name, input: json(s.input), inputDetails: { truncated: false } } },
+          idx,
+        );
         if (s.type === 'Task') this.taskStarted(s.name, s.input, t, idx);
         if (s.type === 'Map') this.mapStarted(s.name, s.input, t, idx);
         return;
@@ -54,15 +76,33 @@ export class HistoryRecorder {
         return;
       case 'StateExited': {
         const s = e.state!;
-        if (s.type === 'Task') this.push('TaskSucceeded', t, { taskSucceededEventDetails: { ...this.taskResource(s.name), output: json(s.output), outputDetails: { truncated: false } } }, idx);
+        if (s.type === 'Task')
+          this.push(
+            'TaskSucceeded',
+            t,
+            {
+              taskSucceededEventDetails: {
+                ...this.taskResource(s.name),
+                output: json(s.output),
+                outputDetails: { truncated: false },
+              },
+            },
+            idx,
+          );
         if (s.type === 'Map') this.mapEnded(s.name, t, idx, null);
-        this.push(`${s.type}StateExited`, t, { stateExitedEventDetails: { name: s.name, output: json(s.output), outputDetails: { truncated: false } } }, idx);
+        this.push(
+          `${s.type}StateExited`,
+          t,
+          { stateExitedEventDetails: { name: s.name, output: json(s.output), outputDetails: { truncated: false } } },
+          idx,
+        );
         return;
       }
       case 'StateFailed': {
         const s = e.state!;
         const err = { error: e.Error ?? 'States.Runtime', cause: causeText(e.Cause) };
-        if (s.type === 'Task') this.push('TaskFailed', t, { taskFailedEventDetails: { ...this.taskResource(s.name), ...err } }, idx);
+        if (s.type === 'Task')
+          this.push('TaskFailed', t, { taskFailedEventDetails: { ...this.taskResource(s.name), ...err } }, idx);
         if (s.type === 'Map') this.mapEnded(s.name, t, idx, err);
         return;
       }
@@ -82,13 +122,21 @@ export class HistoryRecorder {
 
   private taskStarted(name: string, input: unknown, t: number, idx?: number) {
     const res = this.taskResource(name);
-    this.push('TaskScheduled', t, { taskScheduledEventDetails: { ...res, region: LOCAL_REGION, parameters: json(input) } }, idx);
+    this.push(
+      'TaskScheduled',
+      t,
+      { taskScheduledEventDetails: { ...res, region: LOCAL_REGION, parameters: json(input) } },
+      idx,
+    );
     this.push('TaskStarted', t, { taskStartedEventDetails: res }, idx);
   }
 
   private mapStarted(name: string, rawInput: unknown, t: number, idx?: number) {
     const state = this.ex.sm.maps.get(name)!;
-    const items = evalPath(state.ItemsPath as string | undefined, evalPath(state.InputPath as string | undefined | null, rawInput));
+    const items = evalPath(
+      state.ItemsPath as string | undefined,
+      evalPath(state.InputPath as string | undefined | null, rawInput),
+    );
     const total = Array.isArray(items) ? items.length : null;
     this.push('MapStateStarted', t, { mapStateStartedEventDetails: { length: total ?? 0 } }, idx);
     if (!isDistributed(state)) return;
@@ -132,7 +180,12 @@ export class HistoryRecorder {
       if (c.status === 'RUNNING') {
         c.status = 'ABORTED';
         c.stopDate = t;
-        this.push('MapIterationAborted', t, { mapIterationAbortedEventDetails: { name: run.stateName, index: c.index } }, c.index);
+        this.push(
+          'MapIterationAborted',
+          t,
+          { mapIterationAbortedEventDetails: { name: run.stateName, index: c.index } },
+          c.index,
+        );
       }
     }
   }
@@ -148,7 +201,15 @@ export class HistoryRecorder {
       this.push('MapIterationStarted', t, { mapIterationStartedEventDetails: details }, index);
       if (run) {
         const name = randomUUID();
-        const child: ChildExecution = { arn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.ex.sm.name}/${run.label}:${name}`, name, index, status: 'RUNNING', startDate: t, input: json(e.input), events: [] };
+        const child: ChildExecution = {
+          arn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.ex.sm.name}/${run.label}:${name}`,
+          name,
+          index,
+          status: 'RUNNING',
+          startDate: t,
+          input: json(e.input),
+          events: [],
+        };
         run.children.set(index, child);
         this.childByIndex.set(index, child);
         this.children.set(child.arn, { child, run });
@@ -161,7 +222,13 @@ export class HistoryRecorder {
       if (child) Object.assign(child, { status: 'SUCCEEDED', stopDate: t, output: json(e.output) });
     } else {
       this.push('MapIterationFailed', t, { mapIterationFailedEventDetails: details }, index);
-      if (child) Object.assign(child, { status: 'FAILED', stopDate: t, error: e.Error ?? 'States.Runtime', cause: causeText(e.Cause) });
+      if (child)
+        Object.assign(child, {
+          status: 'FAILED',
+          stopDate: t,
+          error: e.Error ?? 'States.Runtime',
+          cause: causeText(e.Cause),
+        });
     }
   }
 
@@ -172,13 +239,22 @@ export class HistoryRecorder {
     this.activeRuns.clear();
     switch (status) {
       case 'SUCCEEDED':
-        this.push('ExecutionSucceeded', t, { executionSucceededEventDetails: { output: this.ex.output, outputDetails: { truncated: false } } });
+        this.push('ExecutionSucceeded', t, {
+          executionSucceededEventDetails: { output: this.ex.output, outputDetails: { truncated: false } },
+        });
         break;
       case 'FAILED':
-        this.push('ExecutionFailed', t, { executionFailedEventDetails: { error: this.ex.error, cause: this.ex.cause } });
+        this.push('ExecutionFailed', t, {
+          executionFailedEventDetails: { error: this.ex.error, cause: this.ex.cause },
+        });
         break;
       case 'ABORTED':
-        this.push('ExecutionAborted', t, { executionAbortedEventDetails: { ...(this.ex.error ? { error: this.ex.error } : {}), ...(this.ex.cause ? { cause: this.ex.cause } : {}) } });
+        this.push('ExecutionAborted', t, {
+          executionAbortedEventDetails: {
+            ...(this.ex.error ? { error: this.ex.error } : {}),
+            ...(this.ex.cause ? { cause: this.ex.cause } : {}),
+          },
+        });
         break;
       case 'TIMED_OUT':
         this.push('ExecutionTimedOut', t, { executionTimedOutEventDetails: { error: 'States.Timeout' } });

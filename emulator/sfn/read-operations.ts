@@ -47,25 +47,59 @@ export function getExecutionHistory(st: SfnState, input: Record<string, unknown>
   let events = history.map((e) => (withData ? e : stripData(e)));
   if (input.reverseOrder === true) events = [...events].reverse();
   const { slice, nextToken } = page(events, input, 100, 1000);
-  return { events: slice.map((e) => ({ ...e, timestamp: epochSeconds(e.timestamp) })), ...(nextToken ? { nextToken } : {}) };
+  return {
+    events: slice.map((e) => ({ ...e, timestamp: epochSeconds(e.timestamp) })),
+    ...(nextToken ? { nextToken } : {}),
+  };
 }
 
 export function listExecutions(st: SfnState, input: Record<string, unknown>) {
   const filter = typeof input.statusFilter === 'string' ? input.statusFilter : null;
-  type Row = { executionArn: string; stateMachineArn: string; name: string; status: ExecutionStatus; startDate: number; stopDate?: number; mapRunArn?: string; itemCount?: number };
+  type Row = {
+    executionArn: string;
+    stateMachineArn: string;
+    name: string;
+    status: ExecutionStatus;
+    startDate: number;
+    stopDate?: number;
+    mapRunArn?: string;
+    itemCount?: number;
+  };
   let rows: Row[];
   if (typeof input.mapRunArn === 'string') {
     const run = st.mapRuns.get(input.mapRunArn);
     if (!run) throw new AwsServiceError('ResourceNotFound', `Map Run Does Not Exist: '${input.mapRunArn}'`, 400);
-    rows = [...run.children.values()].map((c) => ({ executionArn: c.arn, stateMachineArn: run.stateMachineArn, name: c.name, status: c.status, startDate: c.startDate, stopDate: c.stopDate, mapRunArn: run.arn, itemCount: 1 }));
+    rows = [...run.children.values()].map((c) => ({
+      executionArn: c.arn,
+      stateMachineArn: run.stateMachineArn,
+      name: c.name,
+      status: c.status,
+      startDate: c.startDate,
+      stopDate: c.stopDate,
+      mapRunArn: run.arn,
+      itemCount: 1,
+    }));
   } else {
     const sm = st.getMachine(input.stateMachineArn);
-    rows = [...st.executions.values()].filter((e) => e.sm === sm).map((e) => ({ executionArn: e.arn, stateMachineArn: sm.arn, name: e.name, status: e.status, startDate: e.startDate, stopDate: e.stopDate }));
+    rows = [...st.executions.values()]
+      .filter((e) => e.sm === sm)
+      .map((e) => ({
+        executionArn: e.arn,
+        stateMachineArn: sm.arn,
+        name: e.name,
+        status: e.status,
+        startDate: e.startDate,
+        stopDate: e.stopDate,
+      }));
   }
   rows = rows.filter((r) => !filter || r.status === filter).sort((a, b) => b.startDate - a.startDate);
   const { slice, nextToken } = page(rows, input, 100, 1000);
   return {
-    executions: slice.map((r) => ({ ...r, startDate: epochSeconds(r.startDate), ...(r.stopDate !== undefined ? { stopDate: epochSeconds(r.stopDate) } : {}) })),
+    executions: slice.map((r) => ({
+      ...r,
+      startDate: epochSeconds(r.startDate),
+      ...(r.stopDate !== undefined ? { stopDate: epochSeconds(r.stopDate) } : {}),
+    })),
     ...(nextToken ? { nextToken } : {}),
   };
 }

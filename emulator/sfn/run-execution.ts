@@ -10,7 +10,12 @@ import type { ExecutionRecord, Json, LibEvent } from './records.ts';
 import type { SfnState } from './state.ts';
 
 /** A Task state's call, as Step Functions makes it: lambda:invoke (Payload in, Payload out) or a function ARN. */
-async function invokeTask(lambda: LocalLambda, ex: ExecutionRecord, task: { resource: string; map?: string }, input: unknown): Promise<Json> {
+async function invokeTask(
+  lambda: LocalLambda,
+  ex: ExecutionRecord,
+  task: { resource: string; map?: string },
+  input: unknown,
+): Promise<Json> {
   const { resource } = task;
   // The interpreter keeps starting queued Map items (beyond MaxConcurrency, or its own default of 40) when a slot
   // frees, even after the Map failed or the execution stopped; AWS does not. Such a late start waits one macrotask
@@ -47,19 +52,37 @@ export function startExecution(st: SfnState, lambda: LocalLambda, input: Record<
   try {
     inputJson = JSON.parse(inputText) as Json;
   } catch (err) {
-    throw new AwsServiceError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${(err as Error).message}'`, 400);
+    throw new AwsServiceError(
+      'InvalidExecutionInput',
+      `Invalid State Machine Execution Input: '${(err as Error).message}'`,
+      400,
+    );
   }
   const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${sm.name}:${name}`;
   const prior = st.executions.get(arn);
   if (prior) {
     // AWS: the same name and input while still running is idempotent; anything else is a conflict.
-    if (prior.status === 'RUNNING' && prior.input === inputText) return { executionArn: arn, startDate: epochSeconds(prior.startDate) };
+    if (prior.status === 'RUNNING' && prior.input === inputText)
+      return { executionArn: arn, startDate: epochSeconds(prior.startDate) };
     throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`, 400);
   }
 
-  const ex = { arn, name, sm, input: inputText, status: 'RUNNING', startDate: Date.now(), history: [], mapRuns: [], closing: false, mapStarts: new Map() } as unknown as ExecutionRecord;
+  const ex = {
+    arn,
+    name,
+    sm,
+    input: inputText,
+    status: 'RUNNING',
+    startDate: Date.now(),
+    history: [],
+    mapRuns: [],
+    closing: false,
+    mapStarts: new Map(),
+  } as unknown as ExecutionRecord;
   st.executions.set(arn, ex);
-  const handlers = Object.fromEntries([...sm.tasks].map(([state, t]) => [state, (i: unknown) => invokeTask(lambda, ex, t, i)]));
+  const handlers = Object.fromEntries(
+    [...sm.tasks].map(([state, t]) => [state, (i: unknown) => invokeTask(lambda, ex, t, i)]),
+  );
   const run = new StateMachine(sm.parsed, { validationOptions: { noValidate: true } }).run(inputJson, {
     overrides: { taskResourceLocalHandlers: handlers },
     context: { Execution: { Id: arn, Name: name, RoleArn: sm.roleArn }, StateMachine: { Id: sm.arn, Name: sm.name } },
@@ -82,7 +105,11 @@ export function startExecution(st: SfnState, lambda: LocalLambda, input: Record<
       else if (err instanceof ExecutionTimeoutError) final = { status: 'TIMED_OUT', error: 'States.Timeout' };
       else {
         const inner = (err as Error).cause as Error | undefined;
-        final = { status: 'FAILED', error: inner?.name ?? 'States.Runtime', cause: String((inner?.cause as string | undefined) ?? inner?.message ?? (err as Error).message) };
+        final = {
+          status: 'FAILED',
+          error: inner?.name ?? 'States.Runtime',
+          cause: String((inner?.cause as string | undefined) ?? inner?.message ?? (err as Error).message),
+        };
       }
     }
     await logged;

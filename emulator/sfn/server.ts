@@ -27,7 +27,13 @@
 import { jsonServiceHandler, listen, type AuthPolicy, type LocalServer } from '../aws-http.ts';
 import type { LocalLambda } from '../local-lambda.ts';
 import { createStateMachine, describeStateMachine } from './create-state-machine.ts';
-import { describeExecution, describeMapRun, getExecutionHistory, listExecutions, listMapRuns } from './read-operations.ts';
+import {
+  describeExecution,
+  describeMapRun,
+  getExecutionHistory,
+  listExecutions,
+  listMapRuns,
+} from './read-operations.ts';
 import type { HistoryEvent } from './records.ts';
 import { startExecution, stopExecution } from './run-execution.ts';
 import { SfnState } from './state.ts';
@@ -44,7 +50,10 @@ export interface SfnLocal extends LocalServer {
 export async function startSfnLocal(opts: { auth: AuthPolicy; lambda: LocalLambda }): Promise<SfnLocal> {
   const st = new SfnState();
   type Op = (input: Record<string, unknown>) => unknown;
-  const bind = (fn: (s: SfnState, input: Record<string, unknown>) => unknown): Op => (input) => fn(st, input);
+  const bind =
+    (fn: (s: SfnState, input: Record<string, unknown>) => unknown): Op =>
+    (input) =>
+      fn(st, input);
   const server = await listen(
     jsonServiceHandler({
       service: 'sfn',

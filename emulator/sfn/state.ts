@@ -11,14 +11,16 @@ export class SfnState {
 
   getMachine(arn: unknown): StateMachineRecord {
     const a = str(arn, 'stateMachineArn');
-    if (!/^arn:aws[a-z-]*:states:[^:]+:\d{12}:stateMachine:.+$/.test(a)) throw new AwsServiceError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${a}'`, 400);
+    if (!/^arn:aws[a-z-]*:states:[^:]+:\d{12}:stateMachine:.+$/.test(a))
+      throw new AwsServiceError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${a}'`, 400);
     const sm = this.machines.get(a);
     if (!sm) throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${a}'`, 400);
     return sm;
   }
   getExecution(arn: unknown): ExecutionRecord {
     const a = str(arn, 'executionArn');
-    if (!/^arn:aws[a-z-]*:states:[^:]+:\d{12}:execution:.+$/.test(a)) throw new AwsServiceError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${a}'`, 400);
+    if (!/^arn:aws[a-z-]*:states:[^:]+:\d{12}:execution:.+$/.test(a))
+      throw new AwsServiceError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${a}'`, 400);
     const ex = this.executions.get(a);
     if (!ex) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${a}'`, 400);
     return ex;

@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PtFormatError } from './pt-errors.ts';
 import { type PartitionHeader, readGalaxyPartition, readPartitionHeader } from './pt-reader.ts';
-import { type GalaxyPartition, IMAGE_SHAPE, IMAGE_VALUES_PER_SAMPLE, MAGNITUDES_PER_SAMPLE, type PartitionRef, type SourceDtype } from './types.ts';
+import {
+  type GalaxyPartition,
+  IMAGE_SHAPE,
+  IMAGE_VALUES_PER_SAMPLE,
+  MAGNITUDES_PER_SAMPLE,
+  type PartitionRef,
+  type SourceDtype,
+} from './types.ts';
 
 /**
  * A dataset is an ordered list of partition files known by their headers. Tensors are loaded one partition at
@@ -35,7 +42,12 @@ async function statOrFail(p: string): Promise<fs.Stats> {
     return await fs.promises.stat(p);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new PtFormatError(p, 'io', code === 'ENOENT' ? 'no such file or folder' : `cannot read it: ${(err as Error).message}`, { cause: err });
+    throw new PtFormatError(
+      p,
+      'io',
+      code === 'ENOENT' ? 'no such file or folder' : `cannot read it: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -72,10 +84,18 @@ export async function openDataset(spec: string | string[]): Promise<Dataset> {
   const labelled = headers[0].labelled;
   const odd = headers.find((h) => h.labelled !== labelled);
   if (odd) {
-    throw new PtFormatError(odd.path, 'bad-structure', `${odd.labelled ? 'has' : 'lacks'} redshifts while ${headers[0].path} ${labelled ? 'has' : 'lacks'} them; a dataset must be all labelled or all unlabelled`);
+    throw new PtFormatError(
+      odd.path,
+      'bad-structure',
+      `${odd.labelled ? 'has' : 'lacks'} redshifts while ${headers[0].path} ${labelled ? 'has' : 'lacks'} them; a dataset must be all labelled or all unlabelled`,
+    );
   }
   const partitions: PartitionRef[] = headers.map((h, i) => ({
-    index: i + 1, path: h.path, bytes: h.bytes, samples: h.samples, dtypes: { images: h.dtypes[0], magnitudes: h.dtypes[1] },
+    index: i + 1,
+    path: h.path,
+    bytes: h.bytes,
+    samples: h.samples,
+    dtypes: { images: h.dtypes[0], magnitudes: h.dtypes[1] },
   }));
   const samples = partitions.reduce((n, p) => n + p.samples, 0);
   const bytes = partitions.reduce((n, p) => n + p.bytes, 0);
@@ -84,12 +104,20 @@ export async function openDataset(spec: string | string[]): Promise<Dataset> {
     partitions,
     samples,
     bytes,
-    shapes: { images: [samples, ...IMAGE_SHAPE], magnitudes: [samples, MAGNITUDES_PER_SAMPLE], redshifts: labelled ? [samples] : null },
+    shapes: {
+      images: [samples, ...IMAGE_SHAPE],
+      magnitudes: [samples, MAGNITUDES_PER_SAMPLE],
+      redshifts: labelled ? [samples] : null,
+    },
     dtypes: { images: di, magnitudes: dm, redshifts: labelled ? dr : null },
     async load(ref: PartitionRef): Promise<GalaxyPartition> {
       const p = await readGalaxyPartition(ref.path);
       if (p.samples !== ref.samples) {
-        throw new PtFormatError(ref.path, 'changed', `the file now holds ${p.samples} samples, not the ${ref.samples} it held when the dataset was opened`);
+        throw new PtFormatError(
+          ref.path,
+          'changed',
+          `the file now holds ${p.samples} samples, not the ${ref.samples} it held when the dataset was opened`,
+        );
       }
       return p;
     },
@@ -118,12 +146,17 @@ export function batchView(p: GalaxyPartition, start: number, count: number): Bat
 
 /** Consecutive batches of a partition as subarray views (no copies); the last batch may be shorter. */
 export function* batches(p: GalaxyPartition, batchSize: number): Generator<Batch> {
-  if (!Number.isSafeInteger(batchSize) || batchSize <= 0) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
-  for (let start = 0; start < p.samples; start += batchSize) yield batchView(p, start, Math.min(batchSize, p.samples - start));
+  if (!Number.isSafeInteger(batchSize) || batchSize <= 0)
+    throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
+  for (let start = 0; start < p.samples; start += batchSize)
+    yield batchView(p, start, Math.min(batchSize, p.samples - start));
 }
 
 /** Every batch of the dataset, partition by partition; only one partition is in memory at a time. */
-export async function* datasetBatches(ds: Dataset, batchSize: number): AsyncGenerator<Batch & { partition: PartitionRef }> {
+export async function* datasetBatches(
+  ds: Dataset,
+  batchSize: number,
+): AsyncGenerator<Batch & { partition: PartitionRef }> {
   for (const ref of ds.partitions) {
     const p = await ds.load(ref);
     for (const b of batches(p, batchSize)) yield { ...b, partition: ref };

@@ -14,7 +14,9 @@ export function memoryBudgetBytes(env: NodeJS.ProcessEnv = process.env): number 
   if (raw === undefined || raw === '') return DEFAULT_MEMORY_BUDGET_BYTES;
   const mb = Number(raw);
   if (!Number.isSafeInteger(mb) || mb <= 0) {
-    throw new RangeError(`${MEMORY_BUDGET_ENV}=${JSON.stringify(raw)} is not a positive whole number of MiB (default ${DEFAULT_MEMORY_BUDGET_BYTES / 2 ** 20})`);
+    throw new RangeError(
+      `${MEMORY_BUDGET_ENV}=${JSON.stringify(raw)} is not a positive whole number of MiB (default ${DEFAULT_MEMORY_BUDGET_BYTES / 2 ** 20})`,
+    );
   }
   return mb * 2 ** 20;
 }

@@ -32,14 +32,22 @@ export function samplesPer100Mb(): number {
 /** Samples per partition file for a target size in MB (2^20 bytes); throws when not even one sample fits. */
 export function samplesPerPartition(sizeMb: number, labelled = true, file = '(partition size)'): number {
   if (typeof sizeMb !== 'number' || !Number.isFinite(sizeMb) || sizeMb <= 0) {
-    throw new PtFormatError(file, 'invalid-argument', `partition size must be a positive number of MB, got ${String(sizeMb)}`);
+    throw new PtFormatError(
+      file,
+      'invalid-argument',
+      `partition size must be a positive number of MB, got ${String(sizeMb)}`,
+    );
   }
   const per = bytesPerSample(labelled);
   // Scaled from the 100 MB anchor as split_data.py does (5113//10 for 10 MB); rounded to 1e-9 first so that a size
   // like 0.3 MB is not floored below its exact product.
   const n = Math.floor(Math.round(((samplesPer100Mb() * sizeMb) / 100) * 1e9) / 1e9);
   if (n < 1) {
-    throw new PtFormatError(file, 'invalid-argument', `a partition of ${sizeMb} MB (${Math.floor(sizeMb * MB)} bytes) is smaller than one sample (${per} bytes): at the study's ${samplesPer100Mb()} galaxies per 100 MB, use at least ${(Math.ceil(1e6 / samplesPer100Mb()) / 1e4).toFixed(4)} MB`);
+    throw new PtFormatError(
+      file,
+      'invalid-argument',
+      `a partition of ${sizeMb} MB (${Math.floor(sizeMb * MB)} bytes) is smaller than one sample (${per} bytes): at the study's ${samplesPer100Mb()} galaxies per 100 MB, use at least ${(Math.ceil(1e6 / samplesPer100Mb()) / 1e4).toFixed(4)} MB`,
+    );
   }
   return n;
 }
@@ -52,7 +60,8 @@ async function removeStaleStaging(outDir: string): Promise<void> {
   const names = await fs.promises.readdir(parent).catch(() => [] as string[]);
   for (const n of names) {
     const m = STAGING_RE.exec(n);
-    if (m && m[1] === path.basename(outDir) && !pidAlive(Number(m[2]))) await fs.promises.rm(path.join(parent, n), { recursive: true, force: true });
+    if (m && m[1] === path.basename(outDir) && !pidAlive(Number(m[2])))
+      await fs.promises.rm(path.join(parent, n), { recursive: true, force: true });
   }
 }
 
@@ -96,12 +105,21 @@ export async function partitionDataset(
   } catch (err) {
     throw new PtFormatError(outDir, 'io', `cannot create the output folder: ${(err as Error).message}`, { cause: err });
   }
-  const existing = (await fs.promises.readdir(target).catch(() => [] as string[])).filter((n) => n.toLowerCase().endsWith('.pt'));
+  const existing = (await fs.promises.readdir(target).catch(() => [] as string[])).filter((n) =>
+    n.toLowerCase().endsWith('.pt'),
+  );
   if (existing.length) {
-    throw new PtFormatError(outDir, 'invalid-argument', `the output folder already holds .pt files (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}); choose an empty folder so old partitions do not mix with new ones`);
+    throw new PtFormatError(
+      outDir,
+      'invalid-argument',
+      `the output folder already holds .pt files (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}); choose an empty folder so old partitions do not mix with new ones`,
+    );
   }
   await removeStaleStaging(target);
-  const staging = path.join(path.dirname(target), `.${path.basename(target)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const staging = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   try {
     const { files, samplesPerFile } = await writePartitions(ds, sizeMb, staging, onProgress);
     await publish(staging, target);
@@ -128,7 +146,11 @@ async function writePartitions(
   }
   const existing = (await fs.promises.readdir(outDir)).filter((n) => n.toLowerCase().endsWith('.pt'));
   if (existing.length) {
-    throw new PtFormatError(outDir, 'invalid-argument', `the output folder already holds .pt files (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}); choose an empty folder so old partitions do not mix with new ones`);
+    throw new PtFormatError(
+      outDir,
+      'invalid-argument',
+      `the output folder already holds .pt files (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}); choose an empty folder so old partitions do not mix with new ones`,
+    );
   }
 
   const cap = Math.min(per, ds.samples);
@@ -139,7 +161,12 @@ async function writePartitions(
   let fill = 0;
   let written = 0;
 
-  const flush = async (data: { images: Float32Array; magnitudes: Float32Array; redshifts: Float32Array | null; samples: number }) => {
+  const flush = async (data: {
+    images: Float32Array;
+    magnitudes: Float32Array;
+    redshifts: Float32Array | null;
+    samples: number;
+  }) => {
     const file = path.join(outDir, `${files.length + 1}.pt`);
     await writeGalaxyPartition(file, data);
     files.push(file);
@@ -149,7 +176,8 @@ async function writePartitions(
 
   for (const ref of ds.partitions) {
     const p = await ds.load(ref);
-    if (labelled !== (p.redshifts !== null)) throw new PtFormatError(ref.path, 'bad-structure', 'redshifts appear in some partitions and not in others');
+    if (labelled !== (p.redshifts !== null))
+      throw new PtFormatError(ref.path, 'bad-structure', 'redshifts appear in some partitions and not in others');
     let pos = 0;
     while (pos < p.samples) {
       const take = Math.min(per - fill, p.samples - pos);
@@ -162,8 +190,14 @@ async function writePartitions(
           samples: take,
         });
       } else {
-        images.set(p.images.subarray(pos * IMAGE_VALUES_PER_SAMPLE, (pos + take) * IMAGE_VALUES_PER_SAMPLE), fill * IMAGE_VALUES_PER_SAMPLE);
-        magnitudes.set(p.magnitudes.subarray(pos * MAGNITUDES_PER_SAMPLE, (pos + take) * MAGNITUDES_PER_SAMPLE), fill * MAGNITUDES_PER_SAMPLE);
+        images.set(
+          p.images.subarray(pos * IMAGE_VALUES_PER_SAMPLE, (pos + take) * IMAGE_VALUES_PER_SAMPLE),
+          fill * IMAGE_VALUES_PER_SAMPLE,
+        );
+        magnitudes.set(
+          p.magnitudes.subarray(pos * MAGNITUDES_PER_SAMPLE, (pos + take) * MAGNITUDES_PER_SAMPLE),
+          fill * MAGNITUDES_PER_SAMPLE,
+        );
         if (redshifts && p.redshifts) redshifts.set(p.redshifts.subarray(pos, pos + take), fill);
         fill += take;
         if (fill === per) {

@@ -37,18 +37,7 @@ export class PyOpaque<T = unknown> {
 }
 
 export type PyValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | PyTuple
-  | PyList
-  | PyDict
-  | PyGlobal
-  | PyObject
-  | PyOpaque;
+  null | boolean | number | bigint | string | Uint8Array | PyTuple | PyList | PyDict | PyGlobal | PyObject | PyOpaque;
 
 /** Thrown for malformed pickles; `truncated` means the stream ended before STOP. */
 export class PickleError extends Error {
@@ -89,7 +78,9 @@ function printable(op: number): string {
 }
 
 function isDictKey(v: PyValue): v is DictKey {
-  return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean';
+  return (
+    v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean'
+  );
 }
 
 /** Decodes a little-endian two's-complement integer of any length. */
@@ -160,7 +151,8 @@ export class Unpickler {
           this.take(8);
           break;
         case 0x2e: // STOP
-          if (this.stack.length !== 1 || this.marks.length) throw new PickleError(`STOP at offset ${at} with an unbalanced stack`);
+          if (this.stack.length !== 1 || this.marks.length)
+            throw new PickleError(`STOP at offset ${at} with an unbalanced stack`);
           return this.popValue();
         case 0x28: // MARK
           if (this.marks.length >= this.maxMarks) throw new PickleError(`more than ${this.maxMarks} nested MARKs`);
@@ -270,22 +262,24 @@ export class Unpickler {
           this.push(this.nest(t, t.items));
           break;
         }
-        case 0x74: {
-          // TUPLE
-          const t = new PyTuple(this.popMark());
-          this.push(this.nest(t, t.items));
-          break;
-        }
+        case 0x74:
+          {
+            // TUPLE
+            const t = new PyTuple(this.popMark());
+            this.push(this.nest(t, t.items));
+            break;
+          }
           break;
         case 0x5d: // EMPTY_LIST
           this.push(new PyList([]));
           break;
-        case 0x6c: {
-          // LIST
-          const l = new PyList(this.popMark());
-          this.push(this.nest(l, l.items));
-          break;
-        }
+        case 0x6c:
+          {
+            // LIST
+            const l = new PyList(this.popMark());
+            this.push(this.nest(l, l.items));
+            break;
+          }
           break;
         case 0x61: {
           // APPEND
@@ -351,7 +345,8 @@ export class Unpickler {
           // STACK_GLOBAL
           const name = this.popValue();
           const module = this.popValue();
-          if (typeof module !== 'string' || typeof name !== 'string') throw new PickleError(`STACK_GLOBAL at offset ${at} without string operands`);
+          if (typeof module !== 'string' || typeof name !== 'string')
+            throw new PickleError(`STACK_GLOBAL at offset ${at} without string operands`);
           this.push(this.global(module, name));
           break;
         }
@@ -378,21 +373,24 @@ export class Unpickler {
           const state = this.popValue();
           const target = this.peek();
           if (target instanceof PyObject && target.state === null) target.state = state;
-          else if (target instanceof PyDict && state instanceof PyDict) for (const [k, v] of state.map) target.map.set(k, v);
+          else if (target instanceof PyDict && state instanceof PyDict)
+            for (const [k, v] of state.map) target.map.set(k, v);
           else throw new PickleError(`BUILD at offset ${at} on an object that cannot take state`, 'unsupported');
           break;
         }
         case 0x51: {
           // BINPERSID
           const pid = this.popValue();
-          if (!this.opts.persistentLoad) throw new PickleError(`persistent id at offset ${at} is not allowed here`, 'unsupported');
+          if (!this.opts.persistentLoad)
+            throw new PickleError(`persistent id at offset ${at} is not allowed here`, 'unsupported');
           this.push(this.opts.persistentLoad(pid));
           break;
         }
         case 0x50: {
           // PERSID (text)
           const pid = this.line();
-          if (!this.opts.persistentLoad) throw new PickleError(`persistent id at offset ${at} is not allowed here`, 'unsupported');
+          if (!this.opts.persistentLoad)
+            throw new PickleError(`persistent id at offset ${at} is not allowed here`, 'unsupported');
           this.push(this.opts.persistentLoad(pid));
           break;
         }
@@ -426,7 +424,11 @@ export class Unpickler {
   private global(module: string, name: string): PyGlobal {
     const qualified = `${module}.${name}`;
     if (!this.opts.allowedGlobals.has(qualified)) {
-      throw new PickleError(`pickle references the global '${qualified}', which is not on the allow-list`, 'forbidden-global', qualified);
+      throw new PickleError(
+        `pickle references the global '${qualified}', which is not on the allow-list`,
+        'forbidden-global',
+        qualified,
+      );
     }
     return new PyGlobal(module, name);
   }
@@ -453,7 +455,8 @@ export class Unpickler {
   }
 
   private put(index: number): void {
-    if (!this.memo.has(index) && this.memo.size >= this.maxMemo) throw new PickleError(`memo grows beyond ${this.maxMemo} entries`);
+    if (!this.memo.has(index) && this.memo.size >= this.maxMemo)
+      throw new PickleError(`memo grows beyond ${this.maxMemo} entries`);
     this.memo.set(index, this.peek());
   }
 
@@ -501,7 +504,10 @@ export class Unpickler {
   /** Advances by n bytes and returns the old offset. */
   private skip(n: number): number {
     if (n < 0 || this.pos + n > this.bytes.length) {
-      throw new PickleError(n < 0 ? `negative length at offset ${this.pos}` : `pickle ends inside a ${n}-byte value`, n < 0 ? 'corrupt' : 'truncated');
+      throw new PickleError(
+        n < 0 ? `negative length at offset ${this.pos}` : `pickle ends inside a ${n}-byte value`,
+        n < 0 ? 'corrupt' : 'truncated',
+      );
     }
     const at = this.pos;
     this.pos += n;
@@ -520,7 +526,8 @@ export class Unpickler {
   }
 
   private long(n: number): number | bigint {
-    if (n > MAX_LONG_BYTES) throw new PickleError(`integer of ${n} bytes is larger than this reader supports`, 'unsupported');
+    if (n > MAX_LONG_BYTES)
+      throw new PickleError(`integer of ${n} bytes is larger than this reader supports`, 'unsupported');
     return decodeLong(this.take(n));
   }
 
@@ -537,7 +544,8 @@ export class Unpickler {
     const limit = Math.min(this.bytes.length, this.pos + MAX_LINE + 1);
     const rel = this.bytes.subarray(this.pos, limit).indexOf(0x0a);
     if (rel < 0) {
-      if (limit === this.bytes.length && limit - this.pos <= MAX_LINE) throw new PickleError('pickle ends inside a text line', 'truncated');
+      if (limit === this.bytes.length && limit - this.pos <= MAX_LINE)
+        throw new PickleError('pickle ends inside a text line', 'truncated');
       throw new PickleError(`text line longer than ${MAX_LINE} bytes at offset ${this.pos}`);
     }
     const end = this.pos + rel;

@@ -2,9 +2,25 @@ import fs from 'node:fs';
 import { NotRegularFileError, openRegularFile, openRegularFileSync } from '../regular-file.ts';
 import { type ByteSource, fileSource, memorySource } from './byte-source.ts';
 import { formatBytes, memoryBudgetBytes } from './memory-budget.ts';
-import { PickleError, PyDict, PyGlobal, PyList, PyObject, PyOpaque, PyTuple, type PyValue, Unpickler } from './pickle.ts';
+import {
+  PickleError,
+  PyDict,
+  PyGlobal,
+  PyList,
+  PyObject,
+  PyOpaque,
+  PyTuple,
+  type PyValue,
+  Unpickler,
+} from './pickle.ts';
 import { PtFormatError } from './pt-errors.ts';
-import { type GalaxyPartition, IMAGE_SHAPE, MAGNITUDES_PER_SAMPLE, type SourceDtype, type TensorName } from './types.ts';
+import {
+  type GalaxyPartition,
+  IMAGE_SHAPE,
+  MAGNITUDES_PER_SAMPLE,
+  type SourceDtype,
+  type TensorName,
+} from './types.ts';
 import { entryDataOffset, isZip, readCentralDirectory, readEntry, type ZipEntry } from './zip-reader.ts';
 
 /**
@@ -74,8 +90,10 @@ function isInt(v: PyValue): v is number {
 
 function intTuple(v: PyValue, file: string, what: string, signed = false): number[] {
   const ok = (x: PyValue) => (signed ? typeof x === 'number' && Number.isSafeInteger(x) : isInt(x));
-  if (!(v instanceof PyTuple) || !v.items.every(ok)) throw new PtFormatError(file, 'bad-structure', `${what} is not a tuple of non-negative integers`);
-  if (v.items.length > MAX_RANK) throw new PtFormatError(file, 'bad-shape', `${what} has rank ${v.items.length}; at most ${MAX_RANK} is supported`);
+  if (!(v instanceof PyTuple) || !v.items.every(ok))
+    throw new PtFormatError(file, 'bad-structure', `${what} is not a tuple of non-negative integers`);
+  if (v.items.length > MAX_RANK)
+    throw new PtFormatError(file, 'bad-shape', `${what} has rank ${v.items.length}; at most ${MAX_RANK} is supported`);
   return v.items as number[];
 }
 
@@ -88,46 +106,81 @@ function unpickleDataset(bytes: Uint8Array, start: number, file: string): { spec
     }
     const [, cls, key, , numel, view] = pid.items;
     if (!(cls instanceof PyGlobal) || !(cls.qualified in STORAGE_DTYPES)) {
-      throw new PtFormatError(file, 'unsupported', `storage type ${cls instanceof PyGlobal ? cls.qualified : typeof cls} is not supported; expected FloatStorage, DoubleStorage or HalfStorage`);
+      throw new PtFormatError(
+        file,
+        'unsupported',
+        `storage type ${cls instanceof PyGlobal ? cls.qualified : typeof cls} is not supported; expected FloatStorage, DoubleStorage or HalfStorage`,
+      );
     }
-    if (typeof key !== 'string' || !isInt(numel)) throw new PtFormatError(file, 'bad-structure', 'storage reference has a malformed key or element count');
-    if (view !== undefined && view !== null) throw new PtFormatError(file, 'unsupported', `storage '${key}' is a view of another storage (legacy view metadata), which is not supported`);
+    if (typeof key !== 'string' || !isInt(numel))
+      throw new PtFormatError(file, 'bad-structure', 'storage reference has a malformed key or element count');
+    if (view !== undefined && view !== null)
+      throw new PtFormatError(
+        file,
+        'unsupported',
+        `storage '${key}' is a view of another storage (legacy view metadata), which is not supported`,
+      );
     return new PyOpaque<StorageRef>({ dtype: STORAGE_DTYPES[cls.qualified], key, numel });
   };
   const reduce = (callable: PyValue, args: PyTuple): PyValue => {
-    if (!(callable instanceof PyGlobal)) throw new PtFormatError(file, 'bad-structure', 'pickle calls something that is not a global');
+    if (!(callable instanceof PyGlobal))
+      throw new PtFormatError(file, 'bad-structure', 'pickle calls something that is not a global');
     if (callable.qualified === 'collections.OrderedDict') {
       const d = new PyDict(true);
       const init = args.items[0];
-      if (args.items.length > 1 || (init !== undefined && !(init instanceof PyList))) throw new PtFormatError(file, 'bad-structure', 'OrderedDict is built from unexpected arguments');
+      if (args.items.length > 1 || (init !== undefined && !(init instanceof PyList)))
+        throw new PtFormatError(file, 'bad-structure', 'OrderedDict is built from unexpected arguments');
       for (const pair of init?.items ?? []) {
-        if (!(pair instanceof PyTuple) || pair.items.length !== 2) throw new PtFormatError(file, 'bad-structure', 'OrderedDict is built from unexpected arguments');
+        if (!(pair instanceof PyTuple) || pair.items.length !== 2)
+          throw new PtFormatError(file, 'bad-structure', 'OrderedDict is built from unexpected arguments');
         const k = pair.items[0];
-        if (!(k === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof k))) throw new PtFormatError(file, 'unsupported', 'OrderedDict has an unsupported key type');
+        if (!(k === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof k)))
+          throw new PtFormatError(file, 'unsupported', 'OrderedDict has an unsupported key type');
         d.map.set(k as string, pair.items[1]);
       }
       return d;
     }
     if (callable.qualified === 'torch._utils._rebuild_tensor_v2') {
       // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-      if (args.items.length < 6 || args.items.length > 7) throw new PtFormatError(file, 'bad-structure', `_rebuild_tensor_v2 called with ${args.items.length} arguments`);
+      if (args.items.length < 6 || args.items.length > 7)
+        throw new PtFormatError(file, 'bad-structure', `_rebuild_tensor_v2 called with ${args.items.length} arguments`);
       const [storage, offset, size, stride] = args.items;
-      if (!(storage instanceof PyOpaque) || !isInt(offset)) throw new PtFormatError(file, 'bad-structure', '_rebuild_tensor_v2 called without a storage and offset');
+      if (!(storage instanceof PyOpaque) || !isInt(offset))
+        throw new PtFormatError(file, 'bad-structure', '_rebuild_tensor_v2 called without a storage and offset');
       const spec: TensorSpec = {
         storage: storage.value as StorageRef,
         offset,
         size: intTuple(size, file, 'tensor size'),
         stride: intTuple(stride, file, 'tensor stride', true),
       };
-      if (spec.size.length !== spec.stride.length) throw new PtFormatError(file, 'bad-structure', `tensor size ${shapeText(spec.size)} and stride ${shapeText(spec.stride)} differ in rank`);
+      if (spec.size.length !== spec.stride.length)
+        throw new PtFormatError(
+          file,
+          'bad-structure',
+          `tensor size ${shapeText(spec.size)} and stride ${shapeText(spec.stride)} differ in rank`,
+        );
       return new PyOpaque<TensorSpec>(spec);
     }
-    throw new PtFormatError(file, 'bad-structure', `pickle calls ${callable.qualified}, which only makes sense as a class`);
+    throw new PtFormatError(
+      file,
+      'bad-structure',
+      `pickle calls ${callable.qualified}, which only makes sense as a class`,
+    );
   };
   const newObject = (cls: PyValue, args: PyTuple): PyValue => {
-    if (cls instanceof PyGlobal && cls.qualified === 'torch.utils.data.dataset.TensorDataset' && args.items.length === 0) return new PyObject(cls);
-    if (cls instanceof PyGlobal && cls.qualified === 'collections.OrderedDict' && args.items.length === 0) return new PyDict(true);
-    throw new PtFormatError(file, 'bad-structure', `pickle instantiates ${cls instanceof PyGlobal ? cls.qualified : 'a non-class'} in an unsupported way`);
+    if (
+      cls instanceof PyGlobal &&
+      cls.qualified === 'torch.utils.data.dataset.TensorDataset' &&
+      args.items.length === 0
+    )
+      return new PyObject(cls);
+    if (cls instanceof PyGlobal && cls.qualified === 'collections.OrderedDict' && args.items.length === 0)
+      return new PyDict(true);
+    throw new PtFormatError(
+      file,
+      'bad-structure',
+      `pickle instantiates ${cls instanceof PyGlobal ? cls.qualified : 'a non-class'} in an unsupported way`,
+    );
   };
   const u = new Unpickler(bytes, start, { allowedGlobals: ALLOWED_GLOBALS, persistentLoad, reduce, newObject });
   const root = u.load();
@@ -144,15 +197,30 @@ function describe(v: PyValue): string {
 }
 
 function datasetTensors(root: PyValue, file: string): TensorSpec[] {
-  if (!(root instanceof PyObject)) throw new PtFormatError(file, 'bad-structure', `the file holds ${describe(root)}, not a torch.utils.data.TensorDataset`);
+  if (!(root instanceof PyObject))
+    throw new PtFormatError(
+      file,
+      'bad-structure',
+      `the file holds ${describe(root)}, not a torch.utils.data.TensorDataset`,
+    );
   const state = root.state instanceof PyTuple ? root.state.items[0] : root.state;
   const tensors = state instanceof PyDict ? state.map.get('tensors') : undefined;
-  if (!(tensors instanceof PyTuple)) throw new PtFormatError(file, 'bad-structure', 'the TensorDataset has no tensors tuple');
+  if (!(tensors instanceof PyTuple))
+    throw new PtFormatError(file, 'bad-structure', 'the TensorDataset has no tensors tuple');
   if (tensors.items.length !== 2 && tensors.items.length !== 3) {
-    throw new PtFormatError(file, 'bad-structure', `the TensorDataset holds ${tensors.items.length} tensors; expected 3 (images, magnitudes, redshifts) or 2 (images, magnitudes)`);
+    throw new PtFormatError(
+      file,
+      'bad-structure',
+      `the TensorDataset holds ${tensors.items.length} tensors; expected 3 (images, magnitudes, redshifts) or 2 (images, magnitudes)`,
+    );
   }
   return tensors.items.map((t, i) => {
-    if (!(t instanceof PyOpaque) || !('stride' in (t.value as object))) throw new PtFormatError(file, 'bad-structure', `TensorDataset entry ${i} (${TENSOR_NAMES[i]}) is ${describe(t)}, not a tensor`);
+    if (!(t instanceof PyOpaque) || !('stride' in (t.value as object)))
+      throw new PtFormatError(
+        file,
+        'bad-structure',
+        `TensorDataset entry ${i} (${TENSOR_NAMES[i]}) is ${describe(t)}, not a tensor`,
+      );
     return t.value as TensorSpec;
   });
 }
@@ -160,7 +228,8 @@ function datasetTensors(root: PyValue, file: string): TensorSpec[] {
 function pickleFailure(err: unknown, file: string, what: string): never {
   if (err instanceof PtFormatError) throw err;
   if (err instanceof PickleError) {
-    if (err.kind === 'forbidden-global') throw new PtFormatError(file, 'forbidden-global', `${what}: ${err.message}; refusing to load it`);
+    if (err.kind === 'forbidden-global')
+      throw new PtFormatError(file, 'forbidden-global', `${what}: ${err.message}; refusing to load it`);
     if (err.kind === 'unsupported') throw new PtFormatError(file, 'unsupported', `${what}: ${err.message}`);
     throw new PtFormatError(file, 'pickle-corrupt', `${what} is corrupt: ${err.message}`);
   }
@@ -174,12 +243,21 @@ function validate(specs: TensorSpec[], file: string): { samples: number; labelle
     const name = TENSOR_NAMES[i];
     const want = expected[i];
     if (s.size.length !== want.length + 1 || want.some((d, k) => s.size[k + 1] !== d)) {
-      throw new PtFormatError(file, 'bad-shape', `${name} has shape ${shapeText(s.size)} (rank ${s.size.length}); expected [N${want.map((d) => `,${d}`).join('')}]`);
+      throw new PtFormatError(
+        file,
+        'bad-shape',
+        `${name} has shape ${shapeText(s.size)} (rank ${s.size.length}); expected [N${want.map((d) => `,${d}`).join('')}]`,
+      );
     }
   });
   const samples = specs[0].size[0];
   specs.forEach((s, i) => {
-    if (s.size[0] !== samples) throw new PtFormatError(file, 'length-mismatch', `images has ${samples} samples but ${TENSOR_NAMES[i]} has ${s.size[0]}`);
+    if (s.size[0] !== samples)
+      throw new PtFormatError(
+        file,
+        'length-mismatch',
+        `images has ${samples} samples but ${TENSOR_NAMES[i]} has ${s.size[0]}`,
+      );
   });
   if (samples === 0) throw new PtFormatError(file, 'empty', 'the dataset holds 0 samples');
   specs.forEach((s, i) => {
@@ -188,7 +266,11 @@ function validate(specs: TensorSpec[], file: string): { samples: number; labelle
     // walks backwards out of the storage. torch.save never writes either for a tensor made by indexing real data.
     const k0 = s.stride.findIndex((st, k) => s.size[k] > 1 && st <= 0);
     if (k0 >= 0) {
-      throw new PtFormatError(file, 'bad-stride', `${what} has ${s.stride[k0] === 0 ? 'a zero' : 'a negative'} stride on dimension ${k0}; save contiguous tensors (x.contiguous()) instead`);
+      throw new PtFormatError(
+        file,
+        'bad-stride',
+        `${what} has ${s.stride[k0] === 0 ? 'a zero' : 'a negative'} stride on dimension ${k0}; save contiguous tensors (x.contiguous()) instead`,
+      );
     }
     if (!Number.isSafeInteger(numelOf(s)) || numelOf(s) * 4 > Number.MAX_SAFE_INTEGER) {
       throw new PtFormatError(file, 'too-large', `${what} declares more elements than can be counted exactly`);
@@ -251,7 +333,11 @@ function storagesOf(specs: TensorSpec[], file: string): Map<string, StorageRef> 
   for (const s of specs) {
     const prev = byKey.get(s.storage.key);
     if (prev && (prev.dtype !== s.storage.dtype || prev.numel !== s.storage.numel)) {
-      throw new PtFormatError(file, 'bad-structure', `storage '${s.storage.key}' is declared twice with different types or sizes`);
+      throw new PtFormatError(
+        file,
+        'bad-structure',
+        `storage '${s.storage.key}' is declared twice with different types or sizes`,
+      );
     }
     byKey.set(s.storage.key, s.storage);
   }
@@ -260,12 +346,18 @@ function storagesOf(specs: TensorSpec[], file: string): Map<string, StorageRef> 
 
 function zipLayout(src: ByteSource, file: string): Layout {
   const entries = readCentralDirectory(src, file);
-  if (!entries.length) throw new PtFormatError(file, 'missing-record', 'the zip archive is empty; it holds no data.pkl');
+  if (!entries.length)
+    throw new PtFormatError(file, 'missing-record', 'the zip archive is empty; it holds no data.pkl');
   // torch takes the archive's folder from the first record, whatever the file is called now.
   const prefix = entries[0].name.includes('/') ? entries[0].name.slice(0, entries[0].name.indexOf('/') + 1) : '';
   const byName = new Map(entries.map((e) => [e.name, e]));
   const pkl = byName.get(`${prefix}data.pkl`);
-  if (!pkl) throw new PtFormatError(file, 'missing-record', `the zip archive has no '${prefix}data.pkl' record; it is not a torch.save file`);
+  if (!pkl)
+    throw new PtFormatError(
+      file,
+      'missing-record',
+      `the zip archive has no '${prefix}data.pkl' record; it is not a torch.save file`,
+    );
   const pickle = readEntry(src, pkl, file);
   let specs: TensorSpec[];
   try {
@@ -277,15 +369,35 @@ function zipLayout(src: ByteSource, file: string): Layout {
   const storages = new Map<string, StorageLocation>();
   for (const [key, ref] of storagesOf(specs, file)) {
     const entry = byName.get(`${prefix}data/${key}`);
-    if (!entry) throw new PtFormatError(file, 'missing-record', `the zip archive has no record '${prefix}data/${key}' for storage '${key}'`);
+    if (!entry)
+      throw new PtFormatError(
+        file,
+        'missing-record',
+        `the zip archive has no record '${prefix}data/${key}' for storage '${key}'`,
+      );
     const need = ref.numel * ELEMENT_SIZE[ref.dtype];
     if (!Number.isSafeInteger(need) || need > entry.size) {
-      throw new PtFormatError(file, 'size-exceeds-file', `storage '${key}' declares ${ref.numel} ${ref.dtype} elements (${need} bytes) but its record holds only ${entry.size} bytes`);
+      throw new PtFormatError(
+        file,
+        'size-exceeds-file',
+        `storage '${key}' declares ${ref.numel} ${ref.dtype} elements (${need} bytes) but its record holds only ${entry.size} bytes`,
+      );
     }
     entryDataOffset(src, entry, file);
     storages.set(key, { kind: 'zip', entry });
   }
-  return { header: { path: file, format: 'zip', bytes: src.size, samples, labelled, dtypes: specs.map((s) => s.storage.dtype) }, specs, storages };
+  return {
+    header: {
+      path: file,
+      format: 'zip',
+      bytes: src.size,
+      samples,
+      labelled,
+      dtypes: specs.map((s) => s.storage.dtype),
+    },
+    specs,
+    storages,
+  };
 }
 
 function legacyLayout(src: ByteSource, file: string): Layout {
@@ -309,40 +421,87 @@ function legacyFromPrefix(src: ByteSource, bytes: Uint8Array, file: string): Lay
   const plain = { allowedGlobals: new Set<string>() };
   const u = new Unpickler(bytes, 0, plain);
   const magic = u.load();
-  if (magic !== LEGACY_MAGIC) throw new PtFormatError(file, 'not-pt', 'not a PyTorch file: it is neither a zip archive nor a legacy torch.save stream (magic number missing)');
+  if (magic !== LEGACY_MAGIC)
+    throw new PtFormatError(
+      file,
+      'not-pt',
+      'not a PyTorch file: it is neither a zip archive nor a legacy torch.save stream (magic number missing)',
+    );
   const protocol = u.load();
-  if (protocol !== LEGACY_PROTOCOL) throw new PtFormatError(file, 'unsupported', `legacy torch.save protocol ${String(protocol)} is not supported (expected ${LEGACY_PROTOCOL})`);
+  if (protocol !== LEGACY_PROTOCOL)
+    throw new PtFormatError(
+      file,
+      'unsupported',
+      `legacy torch.save protocol ${String(protocol)} is not supported (expected ${LEGACY_PROTOCOL})`,
+    );
   const sysInfo = u.load();
   if (!(sysInfo instanceof PyDict) || sysInfo.map.get('little_endian') !== true) {
-    throw new PtFormatError(file, 'unsupported', 'the file was written on a big-endian machine, which is not supported');
+    throw new PtFormatError(
+      file,
+      'unsupported',
+      'the file was written on a big-endian machine, which is not supported',
+    );
   }
   const { specs, end } = unpickleDataset(bytes, u.offset, file);
   const keysReader = new Unpickler(bytes, end, plain);
   const keyList = keysReader.load();
-  if (!(keyList instanceof PyList) || !keyList.items.every((k) => typeof k === 'string')) throw new PtFormatError(file, 'bad-structure', 'the legacy storage key list is malformed');
+  if (!(keyList instanceof PyList) || !keyList.items.every((k) => typeof k === 'string'))
+    throw new PtFormatError(file, 'bad-structure', 'the legacy storage key list is malformed');
   const { samples, labelled } = validate(specs, file);
   const refs = storagesOf(specs, file);
   const storages = new Map<string, StorageLocation>();
   let pos = keysReader.offset;
   for (const key of keyList.items as string[]) {
     const ref = refs.get(key);
-    if (!ref) throw new PtFormatError(file, 'bad-structure', `the legacy key list names storage '${key}', which no tensor uses`);
-    if (storages.has(key)) throw new PtFormatError(file, 'bad-structure', `the legacy key list names storage '${key}' twice`);
-    if (pos + 8 > src.size) throw new PtFormatError(file, 'size-exceeds-file', `the file ends before the data of storage '${key}'; it is truncated`);
+    if (!ref)
+      throw new PtFormatError(
+        file,
+        'bad-structure',
+        `the legacy key list names storage '${key}', which no tensor uses`,
+      );
+    if (storages.has(key))
+      throw new PtFormatError(file, 'bad-structure', `the legacy key list names storage '${key}' twice`);
+    if (pos + 8 > src.size)
+      throw new PtFormatError(
+        file,
+        'size-exceeds-file',
+        `the file ends before the data of storage '${key}'; it is truncated`,
+      );
     const head = src.read(pos, 8);
     const count = new DataView(head.buffer, head.byteOffset, 8).getBigInt64(0, true);
     if (count !== BigInt(ref.numel)) {
-      throw new PtFormatError(file, 'bad-structure', `storage '${key}' declares ${ref.numel} elements in the pickle but ${count} in its data block`);
+      throw new PtFormatError(
+        file,
+        'bad-structure',
+        `storage '${key}' declares ${ref.numel} elements in the pickle but ${count} in its data block`,
+      );
     }
     const byteLength = ref.numel * ELEMENT_SIZE[ref.dtype];
     if (!Number.isSafeInteger(byteLength) || pos + 8 + byteLength > src.size) {
-      throw new PtFormatError(file, 'size-exceeds-file', `storage '${key}' declares ${ref.numel} ${ref.dtype} elements (${byteLength} bytes) but only ${src.size - pos - 8} bytes remain in the file`);
+      throw new PtFormatError(
+        file,
+        'size-exceeds-file',
+        `storage '${key}' declares ${ref.numel} ${ref.dtype} elements (${byteLength} bytes) but only ${src.size - pos - 8} bytes remain in the file`,
+      );
     }
     storages.set(key, { kind: 'block', offset: pos + 8, byteLength });
     pos += 8 + byteLength;
   }
-  for (const key of refs.keys()) if (!storages.has(key)) throw new PtFormatError(file, 'missing-record', `the file holds no data for storage '${key}'`);
-  return { header: { path: file, format: 'legacy', bytes: src.size, samples, labelled, dtypes: specs.map((s) => s.storage.dtype) }, specs, storages };
+  for (const key of refs.keys())
+    if (!storages.has(key))
+      throw new PtFormatError(file, 'missing-record', `the file holds no data for storage '${key}'`);
+  return {
+    header: {
+      path: file,
+      format: 'legacy',
+      bytes: src.size,
+      samples,
+      labelled,
+      dtypes: specs.map((s) => s.storage.dtype),
+    },
+    specs,
+    storages,
+  };
 }
 
 export function readLayout(src: ByteSource, file: string): Layout {
@@ -351,10 +510,18 @@ export function readLayout(src: ByteSource, file: string): Layout {
   if (isZip(head)) return zipLayout(src, file);
   if (head[0] === 0x80) return legacyLayout(src, file);
   if (src.size > 262 && new TextDecoder().decode(src.read(257, 5)) === 'ustar') {
-    throw new PtFormatError(file, 'unsupported', 'this is the tar-based torch.save format of PyTorch < 0.4, which is not supported; re-save it with a current torch');
+    throw new PtFormatError(
+      file,
+      'unsupported',
+      'this is the tar-based torch.save format of PyTorch < 0.4, which is not supported; re-save it with a current torch',
+    );
   }
   const hex = Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  throw new PtFormatError(file, 'not-pt', `not a PyTorch .pt file (wrong magic bytes ${hex}; expected a zip archive or a legacy torch.save stream)`);
+  throw new PtFormatError(
+    file,
+    'not-pt',
+    `not a PyTorch .pt file (wrong magic bytes ${hex}; expected a zip archive or a legacy torch.save stream)`,
+  );
 }
 
 let halfTable: Float32Array | null = null;
@@ -450,7 +617,13 @@ export function parseGalaxyPartition(bytes: Uint8Array, path: string, budget = m
     }
     return materialize(store, s, s.storage.dtype);
   });
-  return { path, samples: header.samples, images: tensors[0], magnitudes: tensors[1], redshifts: header.labelled ? tensors[2] : null };
+  return {
+    path,
+    samples: header.samples,
+    images: tensors[0],
+    magnitudes: tensors[1],
+    redshifts: header.labelled ? tensors[2] : null,
+  };
 }
 
 /** Header-level validation of a partition held in memory (what readPartitionHeader does for a file). */
@@ -494,7 +667,9 @@ export async function readGalaxyPartition(path: string, budget = memoryBudgetByt
 
 /** A folder stays 'io' (as it always was); a FIFO, socket or device is 'not-a-file'. */
 function notAFile(path: string, err: NotRegularFileError): PtFormatError {
-  return new PtFormatError(path, err.kind === 'folder' ? 'io' : 'not-a-file', `this is a ${err.kind}, not a .pt file`, { cause: err });
+  return new PtFormatError(path, err.kind === 'folder' ? 'io' : 'not-a-file', `this is a ${err.kind}, not a .pt file`, {
+    cause: err,
+  });
 }
 
 /** Opens a partition file without blocking on FIFOs or devices; PtFormatError 'not-a-file' or 'io' otherwise. */

@@ -28,7 +28,8 @@ export interface BatchBuffers {
 }
 
 export function allocateBatchBuffers(capacity: number): BatchBuffers {
-  if (!Number.isSafeInteger(capacity) || capacity <= 0) throw new RangeError(`batch size must be a positive integer, got ${capacity}`);
+  if (!Number.isSafeInteger(capacity) || capacity <= 0)
+    throw new RangeError(`batch size must be a positive integer, got ${capacity}`);
   return {
     capacity,
     // Written once here so their pages are mapped now, at setup, not during the first batch's timed read.
@@ -70,7 +71,11 @@ function readFully(fd: number, path: string, into: Uint8Array, position: number)
       throw new PtFormatError(path, 'io', `cannot read the file: ${(err as Error).message}`, { cause: err });
     }
     if (n === 0) {
-      throw new PtFormatError(path, 'changed', `the file ends at byte ${position + done}, before the ${into.length} bytes at ${position} it held when opened; it was truncated or replaced while being read`);
+      throw new PtFormatError(
+        path,
+        'changed',
+        `the file ends at byte ${position + done}, before the ${into.length} bytes at ${position} it held when opened; it was truncated or replaced while being read`,
+      );
     }
     done += n;
   }
@@ -78,7 +83,8 @@ function readFully(fd: number, path: string, into: Uint8Array, position: number)
 
 /** One pass over a stored record through the reused chunk buffer; same error as readEntry for a mismatch. */
 function verifyCrc(fd: number, path: string, entry: ZipEntry, start: number): void {
-  if (entry.compressedSize !== entry.size) throw new PtFormatError(path, 'zip-corrupt', `stored zip record '${entry.name}' has inconsistent sizes`);
+  if (entry.compressedSize !== entry.size)
+    throw new PtFormatError(path, 'zip-corrupt', `stored zip record '${entry.name}' has inconsistent sizes`);
   chunk ??= Buffer.allocUnsafeSlow(CRC_CHUNK);
   let crc = 0;
   for (let at = 0; at < entry.size; at += CRC_CHUNK) {
@@ -86,7 +92,12 @@ function verifyCrc(fd: number, path: string, entry: ZipEntry, start: number): vo
     readFully(fd, path, part, start + at);
     crc = zlib.crc32(part, crc);
   }
-  if (crc !== entry.crc32) throw new PtFormatError(path, 'crc-mismatch', `zip record '${entry.name}' fails its CRC-32 check; the file is corrupt`);
+  if (crc !== entry.crc32)
+    throw new PtFormatError(
+      path,
+      'crc-mismatch',
+      `zip record '${entry.name}' fails its CRC-32 check; the file is corrupt`,
+    );
 }
 
 function streamedPartition(fd: number, path: string, layout: Layout, dataStart: Map<string, number>): PartitionStream {
@@ -102,7 +113,9 @@ function streamedPartition(fd: number, path: string, layout: Layout, dataStart: 
     read(start, count, into) {
       if (!open) throw new Error(`${path}: the partition stream is closed`);
       if (!(start >= 0 && count > 0 && start + count <= samples && count <= into.capacity)) {
-        throw new RangeError(`${path}: samples [${start}, ${start + count}) are outside the partition (${samples}) or the batch buffers (${into.capacity})`);
+        throw new RangeError(
+          `${path}: samples [${start}, ${start + count}) are outside the partition (${samples}) or the batch buffers (${into.capacity})`,
+        );
       }
       const views = [into.images, into.magnitudes, into.redshifts].map((buf, i) => {
         const n = count * PER_SAMPLE[i];
@@ -128,7 +141,10 @@ function inMemoryPartition(p: GalaxyPartition): PartitionStream {
     mode: 'in-memory',
     read(start, count) {
       if (!part) throw new Error(`${p.path}: the partition stream is closed`);
-      if (!(start >= 0 && count > 0 && start + count <= part.samples)) throw new RangeError(`${p.path}: samples [${start}, ${start + count}) are outside the partition (${part.samples})`);
+      if (!(start >= 0 && count > 0 && start + count <= part.samples))
+        throw new RangeError(
+          `${p.path}: samples [${start}, ${start + count}) are outside the partition (${part.samples})`,
+        );
       return batchView(part, start, count);
     },
     close() {

@@ -37,7 +37,8 @@ class DatasetPickler {
 
   private put(): void {
     const i = this.next++;
-    if (i < 256) this.op(0x71, i); // BINPUT
+    if (i < 256)
+      this.op(0x71, i); // BINPUT
     else this.op(0x72, i & 0xff, (i >> 8) & 0xff, (i >> 16) & 0xff, i >>> 24); // LONG_BINPUT
   }
 
@@ -76,7 +77,8 @@ class DatasetPickler {
   private int(v: number): void {
     if (v >= 0 && v <= 0xff) this.op(0x4b, v);
     else if (v >= 0 && v <= 0xffff) this.op(0x4d, v & 0xff, v >> 8);
-    else if (v >= -(2 ** 31) && v < 2 ** 31) this.op(0x4a, v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff);
+    else if (v >= -(2 ** 31) && v < 2 ** 31)
+      this.op(0x4a, v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff);
     else {
       // LONG1, two's complement little-endian with CPython's length rule: bit_length // 8 + 1 bytes.
       let x = BigInt(v);
@@ -105,7 +107,13 @@ class DatasetPickler {
     this.global('torch._utils', '_rebuild_tensor_v2');
     // The argument tuple has 6 items: MARK ... TUPLE.
     this.op(0x28);
-    this.tuple([() => this.sharedStr('storage'), () => this.global('torch', 'FloatStorage'), () => this.str(key), () => this.sharedStr('cpu'), () => this.int(numel)]);
+    this.tuple([
+      () => this.sharedStr('storage'),
+      () => this.global('torch', 'FloatStorage'),
+      () => this.str(key),
+      () => this.sharedStr('cpu'),
+      () => this.int(numel),
+    ]);
     this.op(0x51); // BINPERSID
     this.int(0);
     this.tuple(shape.map((d) => () => this.int(d)));
@@ -140,17 +148,28 @@ function bytesOf(a: Float32Array): Uint8Array {
 
 function checkData(file: string, d: PartitionData): void {
   const bad = (problem: string) => new PtFormatError(file, 'invalid-argument', problem);
-  if (!Number.isSafeInteger(d.samples) || d.samples <= 0) throw bad(`cannot write ${d.samples} samples; a partition needs at least one`);
-  if (d.images.length !== d.samples * IMAGE_VALUES_PER_SAMPLE) throw bad(`images hold ${d.images.length} values; ${d.samples} samples need ${d.samples * IMAGE_VALUES_PER_SAMPLE}`);
-  if (d.magnitudes.length !== d.samples * MAGNITUDES_PER_SAMPLE) throw bad(`magnitudes hold ${d.magnitudes.length} values; ${d.samples} samples need ${d.samples * MAGNITUDES_PER_SAMPLE}`);
-  if (d.redshifts && d.redshifts.length !== d.samples) throw bad(`redshifts hold ${d.redshifts.length} values; expected ${d.samples}`);
+  if (!Number.isSafeInteger(d.samples) || d.samples <= 0)
+    throw bad(`cannot write ${d.samples} samples; a partition needs at least one`);
+  if (d.images.length !== d.samples * IMAGE_VALUES_PER_SAMPLE)
+    throw bad(
+      `images hold ${d.images.length} values; ${d.samples} samples need ${d.samples * IMAGE_VALUES_PER_SAMPLE}`,
+    );
+  if (d.magnitudes.length !== d.samples * MAGNITUDES_PER_SAMPLE)
+    throw bad(
+      `magnitudes hold ${d.magnitudes.length} values; ${d.samples} samples need ${d.samples * MAGNITUDES_PER_SAMPLE}`,
+    );
+  if (d.redshifts && d.redshifts.length !== d.samples)
+    throw bad(`redshifts hold ${d.redshifts.length} values; expected ${d.samples}`);
 }
 
 /**
  * Chunks of a zip-format torch.save(TensorDataset(*tensors)) file of contiguous float32 tensors, each in its own
  * storage. No shape checks: tests also use it to build malformed files.
  */
-export function encodeTensorDataset(file: string, tensors: Array<{ shape: number[]; bytes: Uint8Array }>): Uint8Array[] {
+export function encodeTensorDataset(
+  file: string,
+  tensors: Array<{ shape: number[]; bytes: Uint8Array }>,
+): Uint8Array[] {
   const stem = archiveStem(file);
   const pickle = new DatasetPickler().dataset(tensors.map((t) => t.shape));
   try {
@@ -181,7 +200,10 @@ export async function writeGalaxyPartition(
   data: { images: Float32Array; magnitudes: Float32Array; redshifts: Float32Array | null; samples: number },
 ): Promise<void> {
   const chunks = encodeGalaxyPartition(file, data);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`,
+  );
   let handle: fs.promises.FileHandle | undefined;
   try {
     handle = await fs.promises.open(tmp, 'wx');

@@ -49,26 +49,39 @@ class SampleSource {
   }
 }
 
-export async function generateSampleData(opts: { samples: number; outDir: string; seed?: number; partitionMb?: number }): Promise<string[]> {
+export async function generateSampleData(opts: {
+  samples: number;
+  outDir: string;
+  seed?: number;
+  partitionMb?: number;
+}): Promise<string[]> {
   const { samples, outDir } = opts;
   const seed = opts.seed ?? DEFAULT_SAMPLE_SEED;
-  if (!Number.isSafeInteger(samples) || samples <= 0) throw new PtFormatError(outDir, 'invalid-argument', `sample count must be a positive integer, got ${samples}`);
-  if (!Number.isSafeInteger(seed)) throw new PtFormatError(outDir, 'invalid-argument', `seed must be an integer, got ${seed}`);
-  const per = opts.partitionMb === undefined ? samples : Math.min(samples, samplesPerPartition(opts.partitionMb, true, outDir));
+  if (!Number.isSafeInteger(samples) || samples <= 0)
+    throw new PtFormatError(outDir, 'invalid-argument', `sample count must be a positive integer, got ${samples}`);
+  if (!Number.isSafeInteger(seed))
+    throw new PtFormatError(outDir, 'invalid-argument', `seed must be an integer, got ${seed}`);
+  const per =
+    opts.partitionMb === undefined ? samples : Math.min(samples, samplesPerPartition(opts.partitionMb, true, outDir));
   try {
     await fs.promises.mkdir(outDir, { recursive: true });
   } catch (err) {
     throw new PtFormatError(outDir, 'io', `cannot create the output folder: ${(err as Error).message}`, { cause: err });
   }
   const existing = (await fs.promises.readdir(outDir)).filter((n) => n.toLowerCase().endsWith('.pt'));
-  if (existing.length) throw new PtFormatError(outDir, 'invalid-argument', `the output folder already holds .pt files (${existing.slice(0, 3).join(', ')}); choose an empty folder`);
+  if (existing.length)
+    throw new PtFormatError(
+      outDir,
+      'invalid-argument',
+      `the output folder already holds .pt files (${existing.slice(0, 3).join(', ')}); choose an empty folder`,
+    );
 
   const source = new SampleSource(seed);
   const files: string[] = [];
   const images = new Float32Array(per * IMAGE_VALUES_PER_SAMPLE);
   const magnitudes = new Float32Array(per * MAGNITUDES_PER_SAMPLE);
   const redshifts = new Float32Array(per);
-  for (let done = 0; done < samples; ) {
+  for (let done = 0; done < samples;) {
     const n = Math.min(per, samples - done);
     for (let i = 0; i < n; i++) source.next(images, magnitudes, redshifts, i);
     const file = path.join(outDir, `${files.length + 1}.pt`);
@@ -81,7 +94,12 @@ export async function generateSampleData(opts: { samples: number; outDir: string
     files.push(file);
     done += n;
   }
-  await writeSyntheticMarker(outDir, { generator: SAMPLE_GENERATOR, seed, samples, files: files.map((f) => path.basename(f)) });
+  await writeSyntheticMarker(outDir, {
+    generator: SAMPLE_GENERATOR,
+    seed,
+    samples,
+    files: files.map((f) => path.basename(f)),
+  });
   return files;
 }
 

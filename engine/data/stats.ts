@@ -64,7 +64,17 @@ class Accumulator {
 
   result(name: TensorName, shape: number[], dtype: SourceDtype): TensorStats {
     const any = this.finite > 0;
-    return { name, shape, dtype, sum: this.sum, min: any ? this.min : null, max: any ? this.max : null, mean: any ? this.sum / this.finite : null, nan: this.nan, inf: this.inf };
+    return {
+      name,
+      shape,
+      dtype,
+      sum: this.sum,
+      min: any ? this.min : null,
+      max: any ? this.max : null,
+      mean: any ? this.sum / this.finite : null,
+      nan: this.nan,
+      inf: this.inf,
+    };
   }
 }
 
@@ -79,8 +89,12 @@ export async function inspectDataset(spec: string | string[]): Promise<InspectRe
     if (p.redshifts) acc.redshifts.add(p.redshifts);
   }
   const dtypes = ds.dtypes ?? { images: 'float32', magnitudes: 'float32', redshifts: 'float32' };
-  const tensors = [acc.images.result('images', ds.shapes.images, dtypes.images), acc.magnitudes.result('magnitudes', ds.shapes.magnitudes, dtypes.magnitudes)];
-  if (ds.shapes.redshifts) tensors.push(acc.redshifts.result('redshifts', ds.shapes.redshifts, dtypes.redshifts ?? 'float32'));
+  const tensors = [
+    acc.images.result('images', ds.shapes.images, dtypes.images),
+    acc.magnitudes.result('magnitudes', ds.shapes.magnitudes, dtypes.magnitudes),
+  ];
+  if (ds.shapes.redshifts)
+    tensors.push(acc.redshifts.result('redshifts', ds.shapes.redshifts, dtypes.redshifts ?? 'float32'));
   const files = ds.partitions.map((r) => r.path);
   const report: InspectReport = { files, samples: ds.samples, bytes: ds.bytes, tensors };
   if (isSynthetic(files)) report.synthetic = true;

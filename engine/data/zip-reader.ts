@@ -34,7 +34,13 @@ export const INFLATE_FREE_BYTES = 64 * 2 ** 20;
 export const MAX_INFLATE_RATIO = 64;
 
 export function isZip(head: Uint8Array): boolean {
-  return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6);
+  return (
+    head.length >= 4 &&
+    head[0] === 0x50 &&
+    head[1] === 0x4b &&
+    (head[2] === 3 || head[2] === 5) &&
+    (head[3] === 4 || head[3] === 6)
+  );
 }
 
 function dv(b: Uint8Array): DataView {
@@ -43,12 +49,18 @@ function dv(b: Uint8Array): DataView {
 
 function u64(view: DataView, at: number, file: string, what: string): number {
   const v = view.getBigUint64(at, true);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new PtFormatError(file, 'zip-corrupt', `zip ${what} ${v} is out of range`);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new PtFormatError(file, 'zip-corrupt', `zip ${what} ${v} is out of range`);
   return Number(v);
 }
 
 export function readCentralDirectory(src: ByteSource, file: string): ZipEntry[] {
-  if (src.size < EOCD_SIZE) throw new PtFormatError(file, 'zip-corrupt', `zip archive is truncated (${src.size} bytes, no end-of-central-directory record)`);
+  if (src.size < EOCD_SIZE)
+    throw new PtFormatError(
+      file,
+      'zip-corrupt',
+      `zip archive is truncated (${src.size} bytes, no end-of-central-directory record)`,
+    );
   const tailLen = Math.min(src.size, EOCD_SIZE + MAX_COMMENT);
   const tailStart = src.size - tailLen;
   const tail = src.read(tailStart, tailLen);
@@ -60,7 +72,12 @@ export function readCentralDirectory(src: ByteSource, file: string): ZipEntry[] 
       break;
     }
   }
-  if (eocd < 0) throw new PtFormatError(file, 'zip-corrupt', 'zip archive is truncated or corrupt: no end-of-central-directory record');
+  if (eocd < 0)
+    throw new PtFormatError(
+      file,
+      'zip-corrupt',
+      'zip archive is truncated or corrupt: no end-of-central-directory record',
+    );
   const eocdAbs = tailStart + eocd;
   if (tv.getUint16(eocd + 4, true) !== 0 || tv.getUint16(eocd + 6, true) !== 0) {
     throw new PtFormatError(file, 'unsupported', 'multi-disk zip archives are not supported');
@@ -77,10 +94,12 @@ export function readCentralDirectory(src: ByteSource, file: string): ZipEntry[] 
     const lv = dv(loc);
     if (lv.getUint32(0, true) === SIG_ZIP64_LOCATOR) {
       const z64 = u64(lv, 8, file, 'zip64 record offset');
-      if (z64 + 56 > locAbs) throw new PtFormatError(file, 'zip-corrupt', 'zip64 end-of-central-directory record lies outside the file');
+      if (z64 + 56 > locAbs)
+        throw new PtFormatError(file, 'zip-corrupt', 'zip64 end-of-central-directory record lies outside the file');
       const rec = src.read(z64, 56);
       const rv = dv(rec);
-      if (rv.getUint32(0, true) !== SIG_ZIP64_EOCD) throw new PtFormatError(file, 'zip-corrupt', 'zip64 end-of-central-directory record is corrupt');
+      if (rv.getUint32(0, true) !== SIG_ZIP64_EOCD)
+        throw new PtFormatError(file, 'zip-corrupt', 'zip64 end-of-central-directory record is corrupt');
       count = u64(rv, 32, file, 'entry count');
       cdSize = u64(rv, 40, file, 'central directory size');
       cdOffset = u64(rv, 48, file, 'central directory offset');
@@ -88,9 +107,14 @@ export function readCentralDirectory(src: ByteSource, file: string): ZipEntry[] 
     }
   }
   if (cdOffset + cdSize > cdLimit) {
-    throw new PtFormatError(file, 'zip-corrupt', `zip central directory (offset ${cdOffset}, ${cdSize} bytes) extends past the end of the archive; the file is truncated or corrupt`);
+    throw new PtFormatError(
+      file,
+      'zip-corrupt',
+      `zip central directory (offset ${cdOffset}, ${cdSize} bytes) extends past the end of the archive; the file is truncated or corrupt`,
+    );
   }
-  if (count * 46 > cdSize) throw new PtFormatError(file, 'zip-corrupt', `zip central directory is too small for ${count} entries`);
+  if (count * 46 > cdSize)
+    throw new PtFormatError(file, 'zip-corrupt', `zip central directory is too small for ${count} entries`);
 
   const cd = src.read(cdOffset, cdSize);
   const cv = dv(cd);
@@ -122,7 +146,8 @@ export function readCentralDirectory(src: ByteSource, file: string): ZipEntry[] 
       if (id === 1) {
         let q = x + 4;
         const next = (what: string): number => {
-          if (q + 8 > x + 4 + len) throw new PtFormatError(file, 'zip-corrupt', `zip64 extra field of '${name}' is too short`);
+          if (q + 8 > x + 4 + len)
+            throw new PtFormatError(file, 'zip-corrupt', `zip64 extra field of '${name}' is too short`);
           const v = u64(cv, q, file, what);
           q += 8;
           return v;
@@ -142,10 +167,15 @@ export function readCentralDirectory(src: ByteSource, file: string): ZipEntry[] 
 /** Absolute offset of an entry's data, after checking that the whole record lies inside the file. */
 export function entryDataOffset(src: ByteSource, entry: ZipEntry, file: string): number {
   if (entry.localHeaderOffset + 30 > src.size) {
-    throw new PtFormatError(file, 'zip-corrupt', `zip record '${entry.name}' starts past the end of the file; the file is truncated`);
+    throw new PtFormatError(
+      file,
+      'zip-corrupt',
+      `zip record '${entry.name}' starts past the end of the file; the file is truncated`,
+    );
   }
   const h = dv(src.read(entry.localHeaderOffset, 30));
-  if (h.getUint32(0, true) !== SIG_LOCAL) throw new PtFormatError(file, 'zip-corrupt', `zip record '${entry.name}' has a corrupt local header`);
+  if (h.getUint32(0, true) !== SIG_LOCAL)
+    throw new PtFormatError(file, 'zip-corrupt', `zip record '${entry.name}' has a corrupt local header`);
   const start = entry.localHeaderOffset + 30 + h.getUint16(26, true) + h.getUint16(28, true);
   if (start + entry.compressedSize > src.size) {
     throw new PtFormatError(
@@ -162,10 +192,16 @@ export function readEntry(src: ByteSource, entry: ZipEntry, file: string, verify
   const start = entryDataOffset(src, entry, file);
   let data: Uint8Array;
   if (entry.method === 0) {
-    if (entry.compressedSize !== entry.size) throw new PtFormatError(file, 'zip-corrupt', `stored zip record '${entry.name}' has inconsistent sizes`);
+    if (entry.compressedSize !== entry.size)
+      throw new PtFormatError(file, 'zip-corrupt', `stored zip record '${entry.name}' has inconsistent sizes`);
     data = src.read(start, entry.size);
   } else if (entry.method === 8) {
-    if (entry.size > MAX_INFLATED) throw new PtFormatError(file, 'unsupported', `deflated zip record '${entry.name}' is too large (${entry.size} bytes)`);
+    if (entry.size > MAX_INFLATED)
+      throw new PtFormatError(
+        file,
+        'unsupported',
+        `deflated zip record '${entry.name}' is too large (${entry.size} bytes)`,
+      );
     if (entry.size > Math.max(INFLATE_FREE_BYTES, entry.compressedSize * MAX_INFLATE_RATIO)) {
       throw new PtFormatError(
         file,
@@ -176,14 +212,32 @@ export function readEntry(src: ByteSource, entry: ZipEntry, file: string, verify
     try {
       data = zlib.inflateRawSync(src.read(start, entry.compressedSize), { maxOutputLength: Math.max(1, entry.size) });
     } catch (err) {
-      throw new PtFormatError(file, 'zip-corrupt', `zip record '${entry.name}' does not inflate: ${(err as Error).message}`, { cause: err });
+      throw new PtFormatError(
+        file,
+        'zip-corrupt',
+        `zip record '${entry.name}' does not inflate: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
-    if (data.length !== entry.size) throw new PtFormatError(file, 'zip-corrupt', `zip record '${entry.name}' inflates to ${data.length} bytes, not the declared ${entry.size}`);
+    if (data.length !== entry.size)
+      throw new PtFormatError(
+        file,
+        'zip-corrupt',
+        `zip record '${entry.name}' inflates to ${data.length} bytes, not the declared ${entry.size}`,
+      );
   } else {
-    throw new PtFormatError(file, 'unsupported', `zip record '${entry.name}' uses compression method ${entry.method}; only stored and deflate are supported`);
+    throw new PtFormatError(
+      file,
+      'unsupported',
+      `zip record '${entry.name}' uses compression method ${entry.method}; only stored and deflate are supported`,
+    );
   }
   if (verifyCrc && zlib.crc32(data) !== entry.crc32) {
-    throw new PtFormatError(file, 'crc-mismatch', `zip record '${entry.name}' fails its CRC-32 check; the file is corrupt`);
+    throw new PtFormatError(
+      file,
+      'crc-mismatch',
+      `zip record '${entry.name}' fails its CRC-32 check; the file is corrupt`,
+    );
   }
   return data;
 }

@@ -34,7 +34,8 @@ export function torchZipChunks(records: ZipRecord[]): Uint8Array[] {
   for (const rec of records) {
     const name = enc.encode(rec.name);
     const size = rec.parts.reduce((n, p) => n + p.length, 0);
-    if (size >= LIMIT_32 || cursor >= LIMIT_32) throw new RangeError('archives of 4 GiB or more are not supported by this writer');
+    if (size >= LIMIT_32 || cursor >= LIMIT_32)
+      throw new RangeError('archives of 4 GiB or more are not supported by this writer');
     let crc = 0;
     for (const p of rec.parts) crc = zlib.crc32(p, crc);
     const dataStart = cursor + 30 + name.length + 4;

@@ -40,7 +40,11 @@ export function countFlops(graph: GraphMsg, opset: number): FlopCount | null {
       const s = a.shape[1];
       n = s * a.shape[2] * b.shape[1] + 2 * s * s * out.shape[2];
       n *= a.shape[0];
-    } else if (node.opType === 'MatMul' || node.opType === 'DynamicQuantizeMatMul' || node.opType === 'MatMulIntegerToFloat') {
+    } else if (
+      node.opType === 'MatMul' ||
+      node.opType === 'DynamicQuantizeMatMul' ||
+      node.opType === 'MatMulIntegerToFloat'
+    ) {
       n = product(out.shape) * a.shape[a.shape.length - 1];
     } else {
       const transA = node.attribute?.find((x) => x.name === 'transA')?.i ?? 0;

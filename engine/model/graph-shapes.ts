@@ -1,4 +1,11 @@
-import { DataType, type AttributeMsg, type GraphMsg, type NodeMsg, type TensorMsg, type ValueInfo } from './onnx-proto.ts';
+import {
+  DataType,
+  type AttributeMsg,
+  type GraphMsg,
+  type NodeMsg,
+  type TensorMsg,
+  type ValueInfo,
+} from './onnx-proto.ts';
 
 /**
  * Static shape inference at batch 1, enough to cost the Conv/MatMul/Gemm nodes of the models people export:
@@ -13,14 +20,68 @@ export interface ValueShape {
 
 const SMALL = 64;
 const ELEMENTWISE = new Set([
-  'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Max', 'Min', 'Where', 'Mod', 'PRelu', 'Sum',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Equal',
+  'Less',
+  'Greater',
+  'LessOrEqual',
+  'GreaterOrEqual',
+  'And',
+  'Or',
+  'Max',
+  'Min',
+  'Where',
+  'Mod',
+  'PRelu',
+  'Sum',
 ]);
 const SAME_SHAPE = new Set([
-  'Identity', 'Relu', 'LeakyRelu', 'Gelu', 'Erf', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Sqrt', 'Neg', 'Exp', 'Log', 'Abs', 'Reciprocal',
-  'Softmax', 'LogSoftmax', 'Dropout', 'Clip', 'Elu', 'Selu', 'Softplus', 'BatchNormalization', 'LayerNormalization', 'InstanceNormalization',
-  'Cast', 'CastLike', 'Not', 'Floor', 'Ceil', 'Round', 'Sign', 'Mish', 'Celu', 'Sin', 'Cos', 'IsNaN', 'IsInf',
+  'Identity',
+  'Relu',
+  'LeakyRelu',
+  'Gelu',
+  'Erf',
+  'Sigmoid',
+  'HardSigmoid',
+  'HardSwish',
+  'Tanh',
+  'Sqrt',
+  'Neg',
+  'Exp',
+  'Log',
+  'Abs',
+  'Reciprocal',
+  'Softmax',
+  'LogSoftmax',
+  'Dropout',
+  'Clip',
+  'Elu',
+  'Selu',
+  'Softplus',
+  'BatchNormalization',
+  'LayerNormalization',
+  'InstanceNormalization',
+  'Cast',
+  'CastLike',
+  'Not',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sign',
+  'Mish',
+  'Celu',
+  'Sin',
+  'Cos',
+  'IsNaN',
+  'IsInf',
   // com.microsoft contrib ops onnxruntime fuses or that our builder and quantizer emit
-  'BiasGelu', 'FastGelu', 'QuickGelu',
+  'BiasGelu',
+  'FastGelu',
+  'QuickGelu',
 ]);
 
 export function attr(node: NodeMsg, name: string): AttributeMsg | undefined {
@@ -53,12 +114,24 @@ export function tensorValues(t: TensorMsg): number[] | undefined {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     switch (t.dataType) {
-      case DataType.INT64: out.push(Number(view.getBigInt64(i * 8, true))); break;
-      case DataType.INT32: out.push(view.getInt32(i * 4, true)); break;
-      case DataType.FLOAT: out.push(view.getFloat32(i * 4, true)); break;
-      case DataType.DOUBLE: out.push(view.getFloat64(i * 8, true)); break;
-      case DataType.BOOL: case DataType.UINT8: out.push(view.getUint8(i)); break;
-      default: return undefined;
+      case DataType.INT64:
+        out.push(Number(view.getBigInt64(i * 8, true)));
+        break;
+      case DataType.INT32:
+        out.push(view.getInt32(i * 4, true));
+        break;
+      case DataType.FLOAT:
+        out.push(view.getFloat32(i * 4, true));
+        break;
+      case DataType.DOUBLE:
+        out.push(view.getFloat64(i * 8, true));
+        break;
+      case DataType.BOOL:
+      case DataType.UINT8:
+        out.push(view.getUint8(i));
+        break;
+      default:
+        return undefined;
     }
   }
   return out;
@@ -67,7 +140,9 @@ export function tensorValues(t: TensorMsg): number[] | undefined {
 export function valueInfoDims(info: ValueInfo): Array<number | string> | null {
   const dims = info.type?.tensorType?.shape?.dim;
   if (!dims) return null;
-  return dims.map((d, i) => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue > 0 ? d.dimValue : `?${i}`));
+  return dims.map((d, i) =>
+    d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue > 0 ? d.dimValue : `?${i}`,
+  );
 }
 
 function broadcast(a: number[], b: number[]): number[] {
@@ -83,14 +158,22 @@ function broadcast(a: number[], b: number[]): number[] {
 
 function elementwise(op: string, a: number, b: number): number {
   switch (op) {
-    case 'Add': return a + b;
-    case 'Sub': return a - b;
-    case 'Mul': return a * b;
-    case 'Div': return Number.isInteger(a) && Number.isInteger(b) ? Math.trunc(a / b) : a / b;
-    case 'Max': return Math.max(a, b);
-    case 'Min': return Math.min(a, b);
-    case 'Equal': return a === b ? 1 : 0;
-    default: return NaN;
+    case 'Add':
+      return a + b;
+    case 'Sub':
+      return a - b;
+    case 'Mul':
+      return a * b;
+    case 'Div':
+      return Number.isInteger(a) && Number.isInteger(b) ? Math.trunc(a / b) : a / b;
+    case 'Max':
+      return Math.max(a, b);
+    case 'Min':
+      return Math.min(a, b);
+    case 'Equal':
+      return a === b ? 1 : 0;
+    default:
+      return NaN;
   }
 }
 
@@ -119,7 +202,12 @@ function poolShape(node: NodeMsg, x: number[], kernel: number[], outChannels: nu
 
 function sliceValues(node: NodeMsg, get: (i: number) => ValueShape | undefined, opset: number) {
   if (opset < 10) {
-    return { starts: attrInts(node, 'starts'), ends: attrInts(node, 'ends'), axes: attrInts(node, 'axes'), steps: undefined };
+    return {
+      starts: attrInts(node, 'starts'),
+      ends: attrInts(node, 'ends'),
+      axes: attrInts(node, 'axes'),
+      steps: undefined,
+    };
   }
   return { starts: get(1)?.values, ends: get(2)?.values, axes: get(3)?.values, steps: get(4)?.values };
 }
@@ -129,7 +217,8 @@ type Inferred = Array<ValueShape | undefined>;
 function inferNode(node: NodeMsg, get: (i: number) => ValueShape | undefined, opset: number): Inferred {
   const op = node.opType;
   const x = get(0);
-  if (SAME_SHAPE.has(op)) return x ? [{ shape: x.shape, values: op === 'Cast' || op === 'Identity' ? x.values : undefined }] : [];
+  if (SAME_SHAPE.has(op))
+    return x ? [{ shape: x.shape, values: op === 'Cast' || op === 'Identity' ? x.values : undefined }] : [];
   if (ELEMENTWISE.has(op)) {
     const ins = (node.input ?? []).map((_, i) => get(i));
     if (ins.some((v) => !v)) return [];
@@ -171,7 +260,7 @@ function inferNode(node: NodeMsg, get: (i: number) => ValueShape | undefined, op
       const dims = x?.values;
       if (!dims) return [];
       const fill = attr(node, 'value')?.t;
-      const v = fill ? tensorValues(fill)?.[0] ?? 0 : 0;
+      const v = fill ? (tensorValues(fill)?.[0] ?? 0) : 0;
       return [{ shape: dims, values: product(dims) <= SMALL ? new Array(product(dims)).fill(v) : undefined }];
     }
     case 'Gather': {
@@ -180,7 +269,8 @@ function inferNode(node: NodeMsg, get: (i: number) => ValueShape | undefined, op
       const axis = normAxis(attrI(node, 'axis', 0), x.shape.length);
       const shape = [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)];
       let values: number[] | undefined;
-      if (x.values && idx.values && x.shape.length === 1) values = idx.values.map((i) => x.values![i < 0 ? i + x.shape[0] : i]);
+      if (x.values && idx.values && x.shape.length === 1)
+        values = idx.values.map((i) => x.values![i < 0 ? i + x.shape[0] : i]);
       return [{ shape, values }];
     }
     case 'Unsqueeze': {
@@ -197,7 +287,11 @@ function inferNode(node: NodeMsg, get: (i: number) => ValueShape | undefined, op
     case 'Squeeze': {
       if (!x) return [];
       const axes = opset >= 13 ? get(1)?.values : attrInts(node, 'axes');
-      const set = new Set((axes ?? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((a) => normAxis(a, x.shape.length)));
+      const set = new Set(
+        (axes ?? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((a) =>
+          normAxis(a, x.shape.length),
+        ),
+      );
       return [{ shape: x.shape.filter((_, i) => !set.has(i)), values: x.values }];
     }
     case 'Concat': {
@@ -333,7 +427,8 @@ function inferNode(node: NodeMsg, get: (i: number) => ValueShape | undefined, op
       if (!x) return [];
       const axis = normAxis(attrI(node, 'axis', 0), x.shape.length);
       const outputs = node.output?.length ?? 1;
-      const sizes = (opset >= 13 ? get(1)?.values : attrInts(node, 'split')) ??
+      const sizes =
+        (opset >= 13 ? get(1)?.values : attrInts(node, 'split')) ??
         new Array(outputs).fill(Math.ceil(x.shape[axis] / outputs)).map((s, i) => Math.min(s, x.shape[axis] - s * i));
       return sizes.map((s) => ({ shape: x.shape.map((d, i) => (i === axis ? s : d)) }));
     }
@@ -361,7 +456,8 @@ export interface GraphShapes {
 
 export function inferShapes(graph: GraphMsg, opset: number): GraphShapes {
   const shapes = new Map<string, ValueShape>();
-  for (const t of graph.initializer ?? []) shapes.set(t.name ?? '', { shape: (t.dims ?? []).map(Number), values: tensorValues(t) });
+  for (const t of graph.initializer ?? [])
+    shapes.set(t.name ?? '', { shape: (t.dims ?? []).map(Number), values: tensorValues(t) });
   for (const input of graph.input ?? []) {
     if (shapes.has(input.name)) continue;
     const dims = valueInfoDims(input);

@@ -1,7 +1,12 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
-import { buildReferenceModel, REFERENCE_FILE_NAME, REFERENCE_STANDARD_FILE_NAME, type ReferenceVariant } from './reference-model.ts';
+import {
+  buildReferenceModel,
+  REFERENCE_FILE_NAME,
+  REFERENCE_STANDARD_FILE_NAME,
+  type ReferenceVariant,
+} from './reference-model.ts';
 
 const pending = new Map<string, Promise<string>>();
 

@@ -38,8 +38,20 @@ export class ModelError extends Error {
 }
 
 const DTYPES: Record<number, string> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool',
-  10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16',
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+  16: 'bfloat16',
 };
 const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE, 16]);
 const RUNNING_STAT = /running_(mean|var)/;
@@ -91,7 +103,11 @@ function pick<T extends ModelIO>(ios: T[], fit: (io: T) => Fit, name: RegExp): {
 /** Binds a model's inputs/outputs to image, magnitude and redshift, or throws a ModelError that lists them. */
 export function bindModelIO(file: string, inputs: ModelIO[], outputs: ModelIO[]): ModelInfo['binding'] {
   const fail = (problem: string): never => {
-    throw new ModelError(file, 'does-not-fit', `${file}: the model does not fit AstroMAE's interface: ${problem}.\n${describe(inputs, outputs)}`);
+    throw new ModelError(
+      file,
+      'does-not-fit',
+      `${file}: the model does not fit AstroMAE's interface: ${problem}.\n${describe(inputs, outputs)}`,
+    );
   };
   const image = pick(inputs, (io) => fits(io.shape, [5, 32, 32]), IMAGE_NAME);
   if (!image.chosen) fail(`no image input [B,5,32,32] (${image.why})`);
@@ -103,14 +119,12 @@ export function bindModelIO(file: string, inputs: ModelIO[], outputs: ModelIO[])
   for (const io of [image.chosen!, magnitude.chosen!]) {
     if (io.dtype !== 'float32') fail(`input ${io.name} is ${io.dtype}, not float32`);
     if (typeof io.shape[0] === 'number' && io.shape[0] !== 0) {
-      fail(`input ${io.name} has a fixed batch of ${io.shape[0]}; export it with a dynamic batch axis (torch.onnx.export dynamic_axes)`);
+      fail(
+        `input ${io.name} has a fixed batch of ${io.shape[0]}; export it with a dynamic batch axis (torch.onnx.export dynamic_axes)`,
+      );
     }
   }
-  const output = pick(
-    outputs,
-    (io) => (io.shape.length === 1 ? 'exact' : fits(io.shape, [1])),
-    OUTPUT_NAME,
-  );
+  const output = pick(outputs, (io) => (io.shape.length === 1 ? 'exact' : fits(io.shape, [1])), OUTPUT_NAME);
   if (!output.chosen) fail(`no output [B,1] or [B] (${output.why})`);
   return { image: image.chosen!.name, magnitude: magnitude.chosen!.name, output: output.chosen!.name };
 }
@@ -147,7 +161,8 @@ async function readModelBytes(file: string): Promise<Uint8Array> {
   try {
     const info = await stat(file);
     if (!info.isFile()) throw new ModelError(file, 'not-found', `${file}: not a file`);
-    if (info.size > MAX_MODEL_BYTES) throw new ModelError(file, 'not-onnx', `${file}: ${info.size} bytes is larger than any ONNX protobuf (2 GB)`);
+    if (info.size > MAX_MODEL_BYTES)
+      throw new ModelError(file, 'not-onnx', `${file}: ${info.size} bytes is larger than any ONNX protobuf (2 GB)`);
     return await readRegularFile(file); // never blocks on a FIFO swapped in after the stat
   } catch (err) {
     if (err instanceof ModelError) throw err;
@@ -162,7 +177,11 @@ async function readModelBytes(file: string): Promise<Uint8Array> {
  */
 export function parseModel(bytes: Uint8Array, file: string): ModelMsg {
   const notOnnx = (why: string) =>
-    new ModelError(file, 'not-onnx', `${file}: not an ONNX model (${why}). Export one with tools/export_onnx.py or torch.onnx.export.`);
+    new ModelError(
+      file,
+      'not-onnx',
+      `${file}: not an ONNX model (${why}). Export one with tools/export_onnx.py or torch.onnx.export.`,
+    );
   let model: ModelMsg;
   try {
     model = decodeModel(bytes);
@@ -183,17 +202,22 @@ const isCount = (v: unknown) => v === undefined || (typeof v === 'number' && Num
 /** The first field whose value a reader would trip on (non-finite or unsafe int64 dims, missing names). */
 function structureProblem(model: ModelMsg): string | null {
   const graph = model.graph!;
-  if (!isCount(model.irVersion) || model.irVersion! <= 0) return `IR version ${model.irVersion} is not a positive integer`;
-  for (const o of model.opsetImport ?? []) if (!isCount(o.version)) return `opset version ${o.version} is not an integer`;
+  if (!isCount(model.irVersion) || model.irVersion! <= 0)
+    return `IR version ${model.irVersion} is not a positive integer`;
+  for (const o of model.opsetImport ?? [])
+    if (!isCount(o.version)) return `opset version ${o.version} is not an integer`;
   for (const t of graph.initializer ?? []) {
     if (!isName(t.name)) return 'an initializer has no usable name';
-    for (const d of t.dims ?? []) if (!isCount(d) || d < 0) return `initializer ${t.name ?? '?'} declares dimension ${d}`;
+    for (const d of t.dims ?? [])
+      if (!isCount(d) || d < 0) return `initializer ${t.name ?? '?'} declares dimension ${d}`;
   }
   for (const v of [...(graph.input ?? []), ...(graph.output ?? [])]) {
     if (typeof v.name !== 'string' || v.name === '') return 'a graph input or output has no name';
-    for (const d of v.type?.tensorType?.shape?.dim ?? []) if (!isCount(d.dimValue)) return `${v.name} declares dimension ${d.dimValue}`;
+    for (const d of v.type?.tensorType?.shape?.dim ?? [])
+      if (!isCount(d.dimValue)) return `${v.name} declares dimension ${d.dimValue}`;
   }
-  for (const n of graph.node ?? []) if (typeof n.opType !== 'string' || n.opType === '') return `node ${n.name ?? '?'} has no operator type`;
+  for (const n of graph.node ?? [])
+    if (typeof n.opType !== 'string' || n.opType === '') return `node ${n.name ?? '?'} has no operator type`;
   return null;
 }
 

@@ -1,4 +1,12 @@
-import { AttrType, DataType, type AttributeMsg, type ModelMsg, type NodeMsg, type TensorMsg, type ValueInfo } from './onnx-proto.ts';
+import {
+  AttrType,
+  DataType,
+  type AttributeMsg,
+  type ModelMsg,
+  type NodeMsg,
+  type TensorMsg,
+  type ValueInfo,
+} from './onnx-proto.ts';
 
 export type Attr = AttributeMsg;
 export const attrInt = (name: string, i: number): Attr => ({ name, type: AttrType.INT, i });
@@ -9,17 +17,31 @@ export const attrInts = (name: string, ints: number[]): Attr => ({ name, type: A
 export function floatTensor(name: string, dims: number[], data: Float32Array): TensorMsg {
   const expected = dims.reduce((a, b) => a * b, 1);
   if (data.length !== expected) throw new Error(`initializer ${name}: ${data.length} values for shape [${dims}]`);
-  return { name, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    name,
+    dims,
+    dataType: DataType.FLOAT,
+    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
 export function int64Tensor(name: string, values: number[]): TensorMsg {
   return { name, dims: [values.length], dataType: DataType.INT64, int64Data: values };
 }
 
-export function tensorValueInfo(name: string, dims: Array<number | string>, elemType: number = DataType.FLOAT): ValueInfo {
+export function tensorValueInfo(
+  name: string,
+  dims: Array<number | string>,
+  elemType: number = DataType.FLOAT,
+): ValueInfo {
   return {
     name,
-    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
   };
 }
 
@@ -70,7 +92,14 @@ export class GraphBuilder {
    * Adds a node. `outputs` is a count, or a list saying which outputs are used: unused optional outputs get the
    * empty name ONNX uses for "not produced". `domain` is for contrib ops (e.g. com.microsoft).
    */
-  node(opType: string, inputs: string[], name: string, attribute: Attr[] = [], outputs: number | boolean[] = 1, domain?: string): string[] {
+  node(
+    opType: string,
+    inputs: string[],
+    name: string,
+    attribute: Attr[] = [],
+    outputs: number | boolean[] = 1,
+    domain?: string,
+  ): string[] {
     const nodeName = this.unique(name);
     const used = typeof outputs === 'number' ? new Array<boolean>(outputs).fill(true) : outputs;
     const outs = used.length === 1 ? [nodeName] : used.map((u, i) => (u ? this.unique(`${nodeName}_out${i}`) : ''));

@@ -115,8 +115,14 @@ message ModelProto {
 export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11 } as const;
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 
-export interface Dim { dimValue?: number; dimParam?: string }
-export interface ValueInfo { name: string; type?: { tensorType?: { elemType?: number; shape?: { dim?: Dim[] } } } }
+export interface Dim {
+  dimValue?: number;
+  dimParam?: string;
+}
+export interface ValueInfo {
+  name: string;
+  type?: { tensorType?: { elemType?: number; shape?: { dim?: Dim[] } } };
+}
 export interface TensorMsg {
   name?: string;
   dims?: number[];
@@ -138,7 +144,14 @@ export interface AttributeMsg {
   floats?: number[];
   ints?: number[];
 }
-export interface NodeMsg { input?: string[]; output?: string[]; name?: string; opType: string; domain?: string; attribute?: AttributeMsg[] }
+export interface NodeMsg {
+  input?: string[];
+  output?: string[];
+  name?: string;
+  opType: string;
+  domain?: string;
+  attribute?: AttributeMsg[];
+}
 export interface GraphMsg {
   name?: string;
   node?: NodeMsg[];
@@ -172,5 +185,10 @@ export function encodeModel(model: ModelMsg): Uint8Array {
 export function decodeModel(bytes: Uint8Array): ModelMsg {
   const type = ModelProto();
   const message = type.decode(bytes);
-  return type.toObject(message, { longs: Number, bytes: Uint8Array as unknown as typeof Buffer, defaults: false, arrays: true }) as ModelMsg;
+  return type.toObject(message, {
+    longs: Number,
+    bytes: Uint8Array as unknown as typeof Buffer,
+    defaults: false,
+    arrays: true,
+  }) as ModelMsg;
 }

@@ -1,4 +1,12 @@
-import { DataType, decodeModel, encodeModel, type AttributeMsg, type ModelMsg, type NodeMsg, type TensorMsg } from './onnx-proto.ts';
+import {
+  DataType,
+  decodeModel,
+  encodeModel,
+  type AttributeMsg,
+  type ModelMsg,
+  type NodeMsg,
+  type TensorMsg,
+} from './onnx-proto.ts';
 
 /**
  * Dynamic int8 quantization of any fp32 ONNX model, done in TypeScript (no Python needed).
@@ -66,7 +74,15 @@ function floatValues(t: TensorMsg): Float32Array | null {
 function tensorBytes(t: TensorMsg): number {
   if (t.rawData) return t.rawData.length;
   const count = (t.dims ?? []).reduce((a, b) => a * Number(b), 1);
-  const width: Record<number, number> = { [DataType.FLOAT]: 4, [DataType.INT8]: 1, [DataType.UINT8]: 1, [DataType.INT64]: 8, [DataType.INT32]: 4, [DataType.DOUBLE]: 8, [DataType.FLOAT16]: 2 };
+  const width: Record<number, number> = {
+    [DataType.FLOAT]: 4,
+    [DataType.INT8]: 1,
+    [DataType.UINT8]: 1,
+    [DataType.INT64]: 8,
+    [DataType.INT32]: 4,
+    [DataType.DOUBLE]: 8,
+    [DataType.FLOAT16]: 2,
+  };
   return count * (width[t.dataType ?? 0] ?? 4);
 }
 
@@ -74,7 +90,12 @@ function tensorBytes(t: TensorMsg): number {
  * Symmetric per-column int8 of a row-major [K,N] weight: scale[j] = max_i |w[i,j]| / qmax,
  * q = round(w / scale) clamped to ±qmax. An all-zero column gets scale 1 (its q are all 0).
  */
-export function quantizePerColumn(w: Float32Array, k: number, n: number, qmax = 127): { q: Int8Array; scale: Float32Array } {
+export function quantizePerColumn(
+  w: Float32Array,
+  k: number,
+  n: number,
+  qmax = 127,
+): { q: Int8Array; scale: Float32Array } {
   if (w.length !== k * n) throw new QuantizeError(`weight has ${w.length} values, expected ${k}×${n}`);
   const absMax = new Float32Array(n);
   for (let i = 0; i < k; i++) {
@@ -113,10 +134,16 @@ const attrF = (node: NodeMsg, name: string, dflt: number) => attr(node, name)?.f
 const isDefaultDomain = (node: NodeMsg) => !node.domain || node.domain === 'ai.onnx';
 
 /** Quantizes a decoded model in place of a copy; returns the new model and what was done. */
-export function quantizeModelMsg(model: ModelMsg, options: QuantizeOptions = {}): { model: ModelMsg; report: QuantizeReport } {
+export function quantizeModelMsg(
+  model: ModelMsg,
+  options: QuantizeOptions = {},
+): { model: ModelMsg; report: QuantizeReport } {
   const graph = model.graph;
   if (!graph?.node?.length) throw new QuantizeError('the model has no graph nodes');
-  if (model.opsetImport?.some((o) => o.domain === MS_DOMAIN) && graph.node.some((n) => n.domain === MS_DOMAIN && n.opType === 'DynamicQuantizeMatMul')) {
+  if (
+    model.opsetImport?.some((o) => o.domain === MS_DOMAIN) &&
+    graph.node.some((n) => n.domain === MS_DOMAIN && n.opType === 'DynamicQuantizeMatMul')
+  ) {
     throw new QuantizeError('the model is already quantized (it has DynamicQuantizeMatMul nodes)');
   }
   const qmax = options.reduceRange ? 63 : 127;
@@ -174,15 +201,34 @@ export function quantizeModelMsg(model: ModelMsg, options: QuantizeOptions = {})
     const dims = (wT?.dims ?? []).map(Number);
     const w = wT ? floatValues(wT) : null;
     if (!w || dims.length !== 2 || !bName || rest.some((r) => r)) {
-      report.skipped.push({ node: label, reason: 'Attention without a constant 2-D weight and bias, or with mask/past inputs' });
+      report.skipped.push({
+        node: label,
+        reason: 'Attention without a constant 2-D weight and bias, or with mask/past inputs',
+      });
       return;
     }
     const [k, n] = dims;
-    if (k * n < minElements) { report.skipped.push({ node: label, reason: `weight of ${k * n} elements is below minElements ${minElements}` }); return; }
+    if (k * n < minElements) {
+      report.skipped.push({ node: label, reason: `weight of ${k * n} elements is below minElements ${minElements}` });
+      return;
+    }
     const base = wName!.replace(/[^A-Za-z0-9_.]/g, '_');
     const { qName, sName } = addQuantizedWeight(base, w, k, n);
-    const [xq, xs, xz] = [unique(`${label}_input_quantized`), unique(`${label}_input_scale`), unique(`${label}_input_zero_point`)];
-    pre.set(node, [{ name: unique(`${label}_quantize_input`), opType: 'DynamicQuantizeLinear', domain: '', input: [xName], output: [xq, xs, xz], attribute: [] }]);
+    const [xq, xs, xz] = [
+      unique(`${label}_input_quantized`),
+      unique(`${label}_input_scale`),
+      unique(`${label}_input_zero_point`),
+    ];
+    pre.set(node, [
+      {
+        name: unique(`${label}_quantize_input`),
+        opType: 'DynamicQuantizeLinear',
+        domain: '',
+        input: [xName],
+        output: [xq, xs, xz],
+        attribute: [],
+      },
+    ]);
     replaced.set(node, {
       name: unique(`${label}_int8`),
       opType: 'QAttention',
@@ -205,19 +251,34 @@ export function quantizeModelMsg(model: ModelMsg, options: QuantizeOptions = {})
     const skip = (reason: string) => report.skipped.push({ node: label, reason });
     const [aName, bName, cName] = node.input ?? [];
     const wT = bName ? inits.get(bName) : undefined;
-    if (!wT) { skip('its weight is not a constant initializer'); continue; }
-    if (aName && inits.has(aName)) { skip('its activation input is a constant'); continue; }
+    if (!wT) {
+      skip('its weight is not a constant initializer');
+      continue;
+    }
+    if (aName && inits.has(aName)) {
+      skip('its activation input is a constant');
+      continue;
+    }
     const dims = (wT.dims ?? []).map(Number);
-    if (dims.length !== 2) { skip(`its weight is ${dims.length}-D, not 2-D`); continue; }
+    if (dims.length !== 2) {
+      skip(`its weight is ${dims.length}-D, not 2-D`);
+      continue;
+    }
     let w = floatValues(wT);
-    if (!w) { skip('its weight is not stored float32'); continue; }
+    if (!w) {
+      skip('its weight is not stored float32');
+      continue;
+    }
     let [k, n] = dims;
     let bias: Float32Array | null = null;
     let output = node.output?.[0] ?? '';
     let foldedAdd: NodeMsg | null = null;
 
     if (node.opType === 'Gemm') {
-      if (attrI(node, 'transA', 0) !== 0) { skip('Gemm with transA'); continue; }
+      if (attrI(node, 'transA', 0) !== 0) {
+        skip('Gemm with transA');
+        continue;
+      }
       const alpha = attrF(node, 'alpha', 1);
       const beta = attrF(node, 'beta', 1);
       if (attrI(node, 'transB', 0) !== 0) {
@@ -227,7 +288,10 @@ export function quantizeModelMsg(model: ModelMsg, options: QuantizeOptions = {})
       if (alpha !== 1) w = w.map((x) => x * alpha);
       if (cName) {
         bias = biasOf(cName, n);
-        if (!bias) { skip('Gemm bias C is not a constant [N]'); continue; }
+        if (!bias) {
+          skip('Gemm bias C is not a constant [N]');
+          continue;
+        }
         if (beta !== 1) bias = bias.map((x) => x * beta);
       }
     } else {
@@ -244,14 +308,22 @@ export function quantizeModelMsg(model: ModelMsg, options: QuantizeOptions = {})
         }
       }
     }
-    if (k * n < minElements) { skip(`weight of ${k * n} elements is below minElements ${minElements}`); continue; }
+    if (k * n < minElements) {
+      skip(`weight of ${k * n} elements is below minElements ${minElements}`);
+      continue;
+    }
 
     const base = bName!.replace(/[^A-Za-z0-9_.]/g, '_');
     const { qName, sName } = addQuantizedWeight(base, w, k, n);
     const inputs = [aName!, qName, sName];
     if (bias) {
       const bN = unique(`${base}_bias`);
-      newInits.push({ name: bN, dims: [n], dataType: DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(bias).buffer) });
+      newInits.push({
+        name: bN,
+        dims: [n],
+        dataType: DataType.FLOAT,
+        rawData: new Uint8Array(Float32Array.from(bias).buffer),
+      });
       inputs.push('', bN); // no zero point (symmetric), then the bias
     }
     replaced.set(node, {
@@ -277,19 +349,31 @@ export function quantizeModelMsg(model: ModelMsg, options: QuantizeOptions = {})
   const inputs = (graph.input ?? []).filter((v) => !inits.has(v.name) || stillUsed.has(v.name));
 
   const opsetImport = [...(model.opsetImport ?? [])];
-  if (report.quantized.length > 0 && !opsetImport.some((o) => o.domain === MS_DOMAIN)) opsetImport.push({ domain: MS_DOMAIN, version: 1 });
+  if (report.quantized.length > 0 && !opsetImport.some((o) => o.domain === MS_DOMAIN))
+    opsetImport.push({ domain: MS_DOMAIN, version: 1 });
   const metadataProps = [
     ...(model.metadataProps ?? []).filter((p) => !p.key.startsWith('cosmicai.quantization')),
-    { key: 'cosmicai.quantization', value: `int8 dynamic, per-channel symmetric weights (qmax ${qmax}), quantizer v${QUANTIZER_VERSION}` },
+    {
+      key: 'cosmicai.quantization',
+      value: `int8 dynamic, per-channel symmetric weights (qmax ${qmax}), quantizer v${QUANTIZER_VERSION}`,
+    },
   ];
   return {
-    model: { ...model, opsetImport, metadataProps, graph: { ...graph, node: nodes, initializer: allInits, input: inputs } },
+    model: {
+      ...model,
+      opsetImport,
+      metadataProps,
+      graph: { ...graph, node: nodes, initializer: allInits, input: inputs },
+    },
     report,
   };
 }
 
 /** Serialized fp32 model in, serialized int8 model out. */
-export function quantizeModel(bytes: Uint8Array, options: QuantizeOptions = {}): { bytes: Uint8Array; report: QuantizeReport } {
+export function quantizeModel(
+  bytes: Uint8Array,
+  options: QuantizeOptions = {},
+): { bytes: Uint8Array; report: QuantizeReport } {
   let model: ModelMsg;
   try {
     model = decodeModel(bytes);
@@ -300,7 +384,12 @@ export function quantizeModel(bytes: Uint8Array, options: QuantizeOptions = {}):
   if (report.quantized.length === 0) {
     throw new QuantizeError(
       'nothing to quantize: the model has no MatMul/Gemm with a constant 2-D float weight' +
-        (report.skipped.length ? ` (${report.skipped.slice(0, 3).map((s) => `${s.node}: ${s.reason}`).join('; ')})` : ''),
+        (report.skipped.length
+          ? ` (${report.skipped
+              .slice(0, 3)
+              .map((s) => `${s.node}: ${s.reason}`)
+              .join('; ')})`
+          : ''),
     );
   }
   return { bytes: encodeModel(out), report };

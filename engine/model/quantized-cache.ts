@@ -43,7 +43,11 @@ async function pruneStale(dir: string, stem: string, keep: string): Promise<void
   );
 }
 
-export function quantizedModelPaths(fp32Path: string, key: string, fallbackDir: string): { beside: string; fallback: string } {
+export function quantizedModelPaths(
+  fp32Path: string,
+  key: string,
+  fallbackDir: string,
+): { beside: string; fallback: string } {
   const stem = path.basename(fp32Path).replace(/\.onnx$/i, '');
   const dirHash = createHash('sha256').update(path.resolve(fp32Path)).digest('hex').slice(0, 8);
   return {
@@ -82,7 +86,11 @@ async function build(fp32Path: string, fallbackDir: string, options: QuantizeOpt
  * beside it as `.cosmicai-int8/<name>.int8-<key>.onnx` (a folder only the app writes), or in `fallbackDir` when that folder is not writable.
  * Throws QuantizeError naming the file when the model has nothing to quantize.
  */
-export function ensureQuantizedModel(fp32Path: string, fallbackDir: string, options: QuantizeOptions = {}): Promise<string> {
+export function ensureQuantizedModel(
+  fp32Path: string,
+  fallbackDir: string,
+  options: QuantizeOptions = {},
+): Promise<string> {
   const id = `${path.resolve(fp32Path)}\0${JSON.stringify(options)}`;
   let job = pending.get(id);
   if (!job) {

@@ -76,7 +76,14 @@ class AstroMaeGraph {
    * The residual stream x + (input + bias) and its LayerNorm. (com.microsoft SkipLayerNormalization does this in
    * one node, but measured here its CPU kernel was slower than the three standard ops, so they stay.)
    */
-  residualLayerNorm(input: string, skip: string, bias: string, width: number, name: string, sumName: string): { normed: string; sum: string } {
+  residualLayerNorm(
+    input: string,
+    skip: string,
+    bias: string,
+    width: number,
+    name: string,
+    sumName: string,
+  ): { normed: string; sum: string } {
     const sum = this.g.op('Add', [skip, this.g.op('Add', [input, bias], `${sumName}.bias`)], sumName);
     return { normed: this.layerNorm(sum, width, name), sum };
   }
@@ -158,7 +165,14 @@ class AstroMaeGraph {
       const qkv = this.tokenWeights(EMBED, 3 * EMBED, `${b}.attn.qkv`);
       const att = g.node('Attention', [h, qkv.w, qkv.b], `${b}.attn`, [attrInt('num_heads', HEADS)], 1, MS_DOMAIN)[0];
       const proj = this.tokenWeights(EMBED, EMBED, `${b}.attn.proj`);
-      const r1 = this.residualLayerNorm(g.op('MatMul', [att, proj.w], `${b}.attn.proj.matmul`), x, proj.b, EMBED, `${b}.norm2`, `${b}.residual1`);
+      const r1 = this.residualLayerNorm(
+        g.op('MatMul', [att, proj.w], `${b}.attn.proj.matmul`),
+        x,
+        proj.b,
+        EMBED,
+        `${b}.norm2`,
+        `${b}.residual1`,
+      );
       const fc1 = this.tokenLinear(r1.normed, EMBED, MLP_HIDDEN, `${b}.mlp.fc1`);
       const fc2 = this.tokenWeights(MLP_HIDDEN, EMBED, `${b}.mlp.fc2`);
       const m = g.op('MatMul', [this.gelu(fc1, `${b}.mlp.gelu`), fc2.w], `${b}.mlp.fc2.matmul`);
@@ -183,16 +197,26 @@ class AstroMaeGraph {
     const clsShape = g.op('Concat', [batch, g.ints([1, EMBED])], 'vit.cls_shape', [attrInt('axis', 0)]);
     const clsB = g.op('Expand', [cls, clsShape], 'vit.cls_expand');
     const withCls = g.op('Concat', [clsB, tokens], 'vit.tokens', [attrInt('axis', 1)]);
-    const pos = g.weight('vit.pos_embed', [1, TOKENS, EMBED], this.rng.truncNormal(new Float32Array(TOKENS * EMBED), 0.02));
+    const pos = g.weight(
+      'vit.pos_embed',
+      [1, TOKENS, EMBED],
+      this.rng.truncNormal(new Float32Array(TOKENS * EMBED), 0.02),
+    );
     let x = g.op('Add', [withCls, pos], 'vit.pos_add');
     if (this.fused) x = this.fusedBlocks(x);
-    else for (let i = 0; i < DEPTH; i++) {
-      const b = `vit.blocks.${i}`;
-      x = g.op('Add', [x, this.attention(this.layerNorm(x, EMBED, `${b}.norm1`), `${b}.attn`)], `${b}.residual1`);
-      const h = this.layerNorm(x, EMBED, `${b}.norm2`);
-      const mlp = this.tokenLinear(this.gelu(this.tokenLinear(h, EMBED, MLP_HIDDEN, `${b}.mlp.fc1`), `${b}.mlp.gelu`), MLP_HIDDEN, EMBED, `${b}.mlp.fc2`);
-      x = g.op('Add', [x, mlp], `${b}.residual2`);
-    }
+    else
+      for (let i = 0; i < DEPTH; i++) {
+        const b = `vit.blocks.${i}`;
+        x = g.op('Add', [x, this.attention(this.layerNorm(x, EMBED, `${b}.norm1`), `${b}.attn`)], `${b}.residual1`);
+        const h = this.layerNorm(x, EMBED, `${b}.norm2`);
+        const mlp = this.tokenLinear(
+          this.gelu(this.tokenLinear(h, EMBED, MLP_HIDDEN, `${b}.mlp.fc1`), `${b}.mlp.gelu`),
+          MLP_HIDDEN,
+          EMBED,
+          `${b}.mlp.fc2`,
+        );
+        x = g.op('Add', [x, mlp], `${b}.residual2`);
+      }
     const patchTokens = g.op('Slice', [x, g.ints([1]), g.ints([TOKENS]), g.ints([1])], 'vit.patch_only');
     const pooled = g.op('ReduceMean', [patchTokens], 'vit.mean_pool', [attrInts('axes', [1]), attrInt('keepdims', 0)]);
     const normed = this.layerNorm(pooled, EMBED, 'vit.fc_norm');
@@ -208,7 +232,9 @@ class AstroMaeGraph {
       this.convBnRelu(this.convBnRelu(x, inC, outC, 1, `${name}.b3x3.reduce`), outC, outC, 3, `${name}.b3x3`),
     ];
     if (withFive) {
-      branches.push(this.convBnRelu(this.convBnRelu(x, inC, outC, 1, `${name}.b5x5.reduce`), outC, outC, 5, `${name}.b5x5`));
+      branches.push(
+        this.convBnRelu(this.convBnRelu(x, inC, outC, 1, `${name}.b5x5.reduce`), outC, outC, 5, `${name}.b5x5`),
+      );
     }
     const pooled = g.op('MaxPool', [x], `${name}.pool`, [
       attrInts('kernel_shape', [3, 3]),
@@ -239,7 +265,8 @@ class AstroMaeGraph {
 
   magnitudeBranch(magnitude: string): string {
     let x = this.gemm(magnitude, 5, MAG_HIDDEN, 'magnitude.0');
-    for (let i = 1; i <= 4; i++) x = this.gemm(this.relu(x, `magnitude.relu${i}`), MAG_HIDDEN, MAG_HIDDEN, `magnitude.${i}`);
+    for (let i = 1; i <= 4; i++)
+      x = this.gemm(this.relu(x, `magnitude.relu${i}`), MAG_HIDDEN, MAG_HIDDEN, `magnitude.${i}`);
     return x;
   }
 

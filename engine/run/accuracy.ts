@@ -36,7 +36,11 @@ export function computeAccuracy(zTrue: ArrayLike<number>, zPred: ArrayLike<numbe
   if (n === 0) return null;
 
   const dz = new Float64Array(n);
-  let sumAbs = 0, sumSq = 0, sum = 0, sumTrue = 0, outliers = 0;
+  let sumAbs = 0,
+    sumSq = 0,
+    sum = 0,
+    sumTrue = 0,
+    outliers = 0;
   for (let k = 0; k < n; k++) {
     const t = zTrue[keep[k]];
     const d = zPred[keep[k]] - t;

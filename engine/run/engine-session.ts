@@ -45,13 +45,23 @@ export function engineSessionOptions(s: EngineSessionSettings = {}): ort.Inferen
  * session runs of GALAXIES_PER_SESSION_RUN. Throws when the model's output does not hold one value per galaxy.
  */
 export async function predictBatch(
-  session: ort.InferenceSession, binding: ModelInfo['binding'], images: Float32Array, magnitudes: Float32Array, count: number,
-  out: Float32Array, outOffset: number,
+  session: ort.InferenceSession,
+  binding: ModelInfo['binding'],
+  images: Float32Array,
+  magnitudes: Float32Array,
+  count: number,
+  out: Float32Array,
+  outOffset: number,
 ): Promise<void> {
   for (let s = 0; s < count; s += GALAXIES_PER_SESSION_RUN) {
     const n = Math.min(GALAXIES_PER_SESSION_RUN, count - s);
     const result = await session.run({
-      [binding.image]: new ort.Tensor('float32', images.subarray(s * IMAGE_VALUES, (s + n) * IMAGE_VALUES), [n, 5, 32, 32]),
+      [binding.image]: new ort.Tensor('float32', images.subarray(s * IMAGE_VALUES, (s + n) * IMAGE_VALUES), [
+        n,
+        5,
+        32,
+        32,
+      ]),
       [binding.magnitude]: new ort.Tensor('float32', magnitudes.subarray(s * MAGNITUDES, (s + n) * MAGNITUDES), [n, 5]),
     });
     const y = result[binding.output];

@@ -21,8 +21,19 @@ export interface HostInfo {
 
 /** Flags that decide which onnxruntime kernels run (fp32 AVX-512, int8 VNNI, bf16, AMX). */
 const FLAGS_OF_INTEREST = [
-  'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'avx_vnni', 'avx512_bf16',
-  'amx_tile', 'amx_bf16', 'amx_int8', 'asimd', 'sve',
+  'avx2',
+  'fma',
+  'avx512f',
+  'avx512bw',
+  'avx512vl',
+  'avx512_vnni',
+  'avx_vnni',
+  'avx512_bf16',
+  'amx_tile',
+  'amx_bf16',
+  'amx_int8',
+  'asimd',
+  'sve',
 ];
 
 export interface CpuInfoSummary {

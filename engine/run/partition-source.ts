@@ -24,7 +24,13 @@ export interface PartitionList {
 export async function openPartitions(spec: string[]): Promise<PartitionList> {
   try {
     const ds = await openDataset(spec);
-    return { partitions: ds.partitions, unreadable: [], samples: ds.samples, bytes: ds.bytes, synthetic: isSynthetic(ds.partitions.map((p) => p.path)) };
+    return {
+      partitions: ds.partitions,
+      unreadable: [],
+      samples: ds.samples,
+      bytes: ds.bytes,
+      synthetic: isSynthetic(ds.partitions.map((p) => p.path)),
+    };
   } catch (err) {
     if (!(err instanceof PtFormatError)) throw err;
     const files = await resolvePartitionFiles(spec); // folder/listing problems are not per-file: they throw
@@ -62,7 +68,11 @@ export async function openPartition(ref: PartitionRef): Promise<PartitionStream>
   const p = await openPartitionStream(ref.path);
   if (p.samples !== ref.samples) {
     p.close();
-    throw new PtFormatError(ref.path, 'changed', `the file now holds ${p.samples} samples, not the ${ref.samples} it held when the run started`);
+    throw new PtFormatError(
+      ref.path,
+      'changed',
+      `the file now holds ${p.samples} samples, not the ${ref.samples} it held when the run started`,
+    );
   }
   return p;
 }

@@ -58,7 +58,12 @@ export class PredictionTable {
 
   row(i: number): PredictionRow {
     const t = this.zTrue[i];
-    return { index: this.index[i], partition: this.partition[i], z_true: Number.isNaN(t) ? null : t, z_pred: this.zPred[i] };
+    return {
+      index: this.index[i],
+      partition: this.partition[i],
+      z_true: Number.isNaN(t) ? null : t,
+      z_pred: this.zPred[i],
+    };
   }
 
   toRows(): PredictionRow[] {

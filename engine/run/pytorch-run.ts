@@ -49,18 +49,30 @@ const MB = 1 << 20;
 /** Checks that `python` runs and imports torch; returns its torch version or throws LocalRunError('bad-option'). */
 export function checkTorch(python: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(python, ['-c', 'import torch, sys; print(torch.__version__)'], { timeout: 120_000 }, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout.trim());
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        return reject(new LocalRunError('bad-option', `cannot run Python '${python}': no such program; pass --python with an interpreter that has PyTorch`));
-      }
-      const last = String(stderr).trim().split('\n').pop() ?? err.message;
-      reject(new LocalRunError(
-        'bad-option',
-        `'${python}' cannot import torch (${last}); install PyTorch for it (e.g. '${python} -m pip install torch') or pass --python with one that has it`,
-      ));
-    });
+    execFile(
+      python,
+      ['-c', 'import torch, sys; print(torch.__version__)'],
+      { timeout: 120_000 },
+      (err, stdout, stderr) => {
+        if (!err) return resolve(stdout.trim());
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') {
+          return reject(
+            new LocalRunError(
+              'bad-option',
+              `cannot run Python '${python}': no such program; pass --python with an interpreter that has PyTorch`,
+            ),
+          );
+        }
+        const last = String(stderr).trim().split('\n').pop() ?? err.message;
+        reject(
+          new LocalRunError(
+            'bad-option',
+            `'${python}' cannot import torch (${last}); install PyTorch for it (e.g. '${python} -m pip install torch') or pass --python with one that has it`,
+          ),
+        );
+      },
+    );
   });
 }
 
@@ -88,8 +100,23 @@ interface RunnerPartition {
 }
 
 type RunnerMessage =
-  | { type: 'ready'; sessionSeconds: number; rssBytes: number; torch: string; python: string; threads: number; parameters: number }
-  | { type: 'progress'; phase: 'loading' | 'inferring'; partition: number; batchesDone?: number; samplesDone?: number; samplesPerSec?: number }
+  | {
+      type: 'ready';
+      sessionSeconds: number;
+      rssBytes: number;
+      torch: string;
+      python: string;
+      threads: number;
+      parameters: number;
+    }
+  | {
+      type: 'progress';
+      phase: 'loading' | 'inferring';
+      partition: number;
+      batchesDone?: number;
+      samplesDone?: number;
+      samplesPerSec?: number;
+    }
   | RunnerPartition
   | { type: 'done'; cancelled: boolean }
   | { type: 'fatal'; message: string };
@@ -97,7 +124,10 @@ type RunnerMessage =
 const floats = (xs: Array<number | null>) => Float32Array.from(xs, (x) => (x === null ? Number.NaN : x));
 
 /** The study's fields over several partitions, as its script computes them for a rank given a list of files. */
-export function combineStudyProfiler(parts: Array<{ study: StudyProfiler; samples: number; bits: number }>, batchSize: number): StudyProfiler | null {
+export function combineStudyProfiler(
+  parts: Array<{ study: StudyProfiler; samples: number; bits: number }>,
+  batchSize: number,
+): StudyProfiler | null {
   if (parts.length === 0) return null;
   const t = parts.reduce((s, p) => s + p.study['total_cpu_time (seconds)'], 0);
   const samples = parts.reduce((s, p) => s + p.samples, 0);
@@ -118,16 +148,21 @@ export function combineStudyProfiler(parts: Array<{ study: StudyProfiler; sample
 export const PYTORCH_METRIC_DEFINITIONS: Record<string, string> = {
   ...METRIC_DEFINITIONS,
   'total_cpu_time (seconds)':
-    'User + system CPU time of the Python process (time.process_time, all threads) over each batch\'s model call ' +
+    "User + system CPU time of the Python process (time.process_time, all threads) over each batch's model call " +
     'and bit counting, summed.',
-  'total_cpu_memory (MB)': 'Peak resident set size of the Python process in MB (2^20 bytes), sampled after loading ' +
+  'total_cpu_memory (MB)':
+    'Peak resident set size of the Python process in MB (2^20 bytes), sampled after loading ' +
     'and after every batch.',
-  inference_seconds: 'Wall time of each batch\'s model call and bit counting, summed (the DataLoader\'s batch ' +
-    'assembly and the study\'s per-batch gc.collect() excluded). With the profiler on, includes its overhead.',
+  inference_seconds:
+    "Wall time of each batch's model call and bit counting, summed (the DataLoader's batch " +
+    "assembly and the study's per-batch gc.collect() excluded). With the profiler on, includes its overhead.",
   session_seconds: 'torch.load of the checkpoint (unpickling the whole model).',
-  study_profiler: DEFINITIONS['cpu.profiler'].text + ' ' + DEFINITIONS['memory.profiler-alloc-sum'].text +
-    " execution_time = that time ÷ (samples ÷ batch size); throughput_bps and sample_persec over that time. For the " +
-    'run: the partitions\' profiler times and allocations summed, rates over the sums (as the script does for a rank ' +
+  study_profiler:
+    DEFINITIONS['cpu.profiler'].text +
+    ' ' +
+    DEFINITIONS['memory.profiler-alloc-sum'].text +
+    ' execution_time = that time ÷ (samples ÷ batch size); throughput_bps and sample_persec over that time. For the ' +
+    "run: the partitions' profiler times and allocations summed, rates over the sums (as the script does for a rank " +
     'given several files).',
   device: "'cpu' (PyTorch eager on the CPU).",
 };
@@ -142,21 +177,27 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
   const t0 = performance.now();
   const batchSize = opts.batchSize ?? 512;
   if (!Number.isInteger(batchSize) || batchSize <= 0 || batchSize > 65536) {
-    throw new LocalRunError('bad-option', `batch size must be a whole number from 1 to 65536, got ${String(opts.batchSize)}`);
+    throw new LocalRunError(
+      'bad-option',
+      `batch size must be a whole number from 1 to 65536, got ${String(opts.batchSize)}`,
+    );
   }
   if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads <= 0)) {
     throw new LocalRunError('bad-option', `threads must be a positive whole number, got ${String(opts.threads)}`);
   }
-  if (!opts.model) throw new LocalRunError('bad-option', 'the PyTorch engine needs a checkpoint: pass --model CHECKPOINT.pt');
+  if (!opts.model)
+    throw new LocalRunError('bad-option', 'the PyTorch engine needs a checkpoint: pass --model CHECKPOINT.pt');
   const python = opts.python ?? 'python3';
   const modelPath = path.resolve(opts.model);
   const code = path.resolve(opts.code ?? path.dirname(modelPath));
   await checkTorch(python);
   const dataDir = opts.dataDir ?? appDataDir();
-  const spec = opts.data === undefined ? [await defaultSampleData(dataDir)] : Array.isArray(opts.data) ? opts.data : [opts.data];
+  const spec =
+    opts.data === undefined ? [await defaultSampleData(dataDir)] : Array.isArray(opts.data) ? opts.data : [opts.data];
   if (spec.length === 0) throw new LocalRunError('no-data', 'no data given: pass one or more .pt files or folders');
   const dataset = await openPartitions(spec);
-  if (dataset.partitions.length === 0) throw new LocalRunError('no-data', `no .pt partitions found in ${spec.join(', ')}`);
+  if (dataset.partitions.length === 0)
+    throw new LocalRunError('no-data', `no .pt partitions found in ${spec.join(', ')}`);
   const allRefs = [...dataset.partitions, ...dataset.unreadable.map((u) => u.ref)].sort((a, b) => a.index - b.index);
   const runnable = dataset.partitions;
   const bitsPerSample = new Map(runnable.map((p) => [p.index, bitsPerSampleOf(p.dtypes)]));
@@ -166,7 +207,11 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
   const studies = new Map<number, { study: StudyProfiler; samples: number; bits: number }>();
   const pieces = new Map<number, PredictionTable>();
   for (const u of dataset.unreadable) {
-    measurements.set(u.ref.index, { ...emptyMeasurement(u.ref.index, u.ref.path, 0), status: 'failed', error: u.error });
+    measurements.set(u.ref.index, {
+      ...emptyMeasurement(u.ref.index, u.ref.path, 0),
+      status: 'failed',
+      error: u.error,
+    });
   }
   const offsets = new Map<number, number>();
   let acc = 0;
@@ -178,7 +223,9 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
   let maxRss = 0;
 
   const finish = (status: RunStatus, error: string | null): LocalRunResult => {
-    const partitions = allRefs.map((ref) => measurements.get(ref.index) ?? emptyMeasurement(ref.index, ref.path, ref.samples));
+    const partitions = allRefs.map(
+      (ref) => measurements.get(ref.index) ?? emptyMeasurement(ref.index, ref.path, ref.samples),
+    );
     const table = PredictionTable.concat(allRefs.flatMap((ref) => pieces.get(ref.index) ?? []));
     const labelled = table.labelled();
     const base = buildRecord({
@@ -188,9 +235,27 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
       error,
       sessionSeconds: ready?.sessionSeconds ?? 0,
       sessionRss: ready?.rssBytes ?? 0,
-      valid: { batchSize, threads: ready?.threads ?? opts.threads ?? 1, graphOptimization: 'disabled', precision: 'fp32', spinning: false },
-      model: { path: modelPath, label: path.basename(modelPath), reference: false, parameters: ready?.parameters ?? 0, flopsPerSample: null },
-      dataset: { spec, files: allRefs.map((p) => p.path), samples: dataset.samples, bytes: dataset.bytes, synthetic: dataset.synthetic },
+      valid: {
+        batchSize,
+        threads: ready?.threads ?? opts.threads ?? 1,
+        graphOptimization: 'disabled',
+        precision: 'fp32',
+        spinning: false,
+      },
+      model: {
+        path: modelPath,
+        label: path.basename(modelPath),
+        reference: false,
+        parameters: ready?.parameters ?? 0,
+        flopsPerSample: null,
+      },
+      dataset: {
+        spec,
+        files: allRefs.map((p) => p.path),
+        samples: dataset.samples,
+        bytes: dataset.bytes,
+        synthetic: dataset.synthetic,
+      },
       partitions,
       accuracy: labelled.zTrue.length > 0 ? computeAccuracy(labelled.zTrue, labelled.zPred) : null,
       bitsPerSample,
@@ -209,14 +274,24 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
   };
 
   hooks.onProgress?.({
-    phase: 'session', partition: 0, partitions: allRefs.length, batchesDone: 0, batchesTotal,
-    samplesDone: 0, samplesTotal: dataset.samples, samplesPerSec: 0, etaSeconds: null,
+    phase: 'session',
+    partition: 0,
+    partitions: allRefs.length,
+    batchesDone: 0,
+    batchesTotal,
+    samplesDone: 0,
+    samplesTotal: dataset.samples,
+    samplesPerSec: 0,
+    etaSeconds: null,
   });
   const args = [PYTORCH_RUNNER, '--model', modelPath, '--code', code, '--batch-size', String(batchSize)];
   if (opts.threads) args.push('--threads', String(opts.threads));
   if (opts.noProfiler) args.push('--no-profiler');
   args.push(...runnable.map((p) => p.path));
-  const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+  const child = spawn(python, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -260,8 +335,14 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
           const done = msg.samplesDone ?? 0;
           const rate = msg.samplesPerSec ?? 0;
           hooks.onProgress?.({
-            phase: msg.phase, partition: msg.partition, partitions: allRefs.length, batchesDone, batchesTotal,
-            samplesDone: done, samplesTotal: dataset.samples, samplesPerSec: rate,
+            phase: msg.phase,
+            partition: msg.partition,
+            partitions: allRefs.length,
+            batchesDone,
+            batchesTotal,
+            samplesDone: done,
+            samplesTotal: dataset.samples,
+            samplesPerSec: rate,
             etaSeconds: rate > 0 ? (dataset.samples - done) / rate : null,
           });
           break;
@@ -286,15 +367,24 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
           maxRss = Math.max(maxRss, msg.maxRssBytes ?? 0);
           measurements.set(index, m);
           if (msg.study) studies.set(index, { study: msg.study, samples: m.samples, bits: msg.bits ?? 0 });
-          hooks.onPartition?.(withStudy(partitionRecordOf(m, batchSize, bitsPerSample.get(index)), studies.get(index), opts.noProfiler === true));
+          hooks.onPartition?.(
+            withStudy(
+              partitionRecordOf(m, batchSize, bitsPerSample.get(index)),
+              studies.get(index),
+              opts.noProfiler === true,
+            ),
+          );
           if (m.samples > 0 && msg.zPred) {
             const offset = offsets.get(index) ?? 0;
-            pieces.set(index, new PredictionTable({
-              index: Int32Array.from({ length: m.samples }, (_, i) => offset + i),
-              partition: new Int32Array(m.samples).fill(index),
-              zTrue: msg.zTrue ? floats(msg.zTrue) : new Float32Array(m.samples).fill(Number.NaN),
-              zPred: floats(msg.zPred),
-            }));
+            pieces.set(
+              index,
+              new PredictionTable({
+                index: Int32Array.from({ length: m.samples }, (_, i) => offset + i),
+                partition: new Int32Array(m.samples).fill(index),
+                zTrue: msg.zTrue ? floats(msg.zTrue) : new Float32Array(m.samples).fill(Number.NaN),
+                zPred: floats(msg.zPred),
+              }),
+            );
           }
           break;
         }
@@ -306,7 +396,9 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
           break;
       }
     });
-    child.on('error', (err) => settle(() => reject(new LocalRunError('bad-option', `cannot start ${python}: ${err.message}`))));
+    child.on('error', (err) =>
+      settle(() => reject(new LocalRunError('bad-option', `cannot start ${python}: ${err.message}`))),
+    );
     child.on('close', (code, signal) => {
       const all = [...measurements.values()];
       const ran = all.filter((m) => m.status === 'completed' || m.status === 'cancelled');
@@ -314,7 +406,8 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
       if (done || (cancelled && signal)) {
         const wasCancelled = cancelled || done?.cancelled === true;
         let status: RunStatus = wasCancelled ? 'cancelled' : 'completed';
-        let error: string | null = cancelled && signal ? 'the runner did not stop in time after cancel and was killed' : null;
+        let error: string | null =
+          cancelled && signal ? 'the runner did not stop in time after cancel and was killed' : null;
         if (failed.length > 0) {
           error = `${failed.length} of ${all.length} partition(s) failed: ` + failed.map((m) => m.error).join('; ');
           if (ran.length === 0 && !wasCancelled) status = 'failed';
@@ -322,7 +415,9 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
         settle(() => resolve(finish(status, error)));
         return;
       }
-      const why = fatal ?? `the PyTorch runner exited (${signal ? `signal ${signal}` : `code ${code}`}) before finishing: ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
+      const why =
+        fatal ??
+        `the PyTorch runner exited (${signal ? `signal ${signal}` : `code ${code}`}) before finishing: ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
       if (!ready || measurements.size === dataset.unreadable.length) {
         settle(() => reject(new LocalRunError(code === 3 ? 'bad-option' : 'session', why)));
       } else {
@@ -340,7 +435,19 @@ function withStudy(p: PartitionRecord, s: { study: StudyProfiler } | undefined, 
 
 function emptyMeasurement(partition: number, file: string, samples: number): PartitionMeasurement {
   return {
-    partition, path: file, status: 'skipped', samplesInFile: samples, samples: 0, batches: 0, inferenceSeconds: 0,
-    loadSeconds: 0, cpuSeconds: 0, peakRssBytes: 0, batchMs: [], nanInputs: 0, infInputs: 0, error: null,
+    partition,
+    path: file,
+    status: 'skipped',
+    samplesInFile: samples,
+    samples: 0,
+    batches: 0,
+    inferenceSeconds: 0,
+    loadSeconds: 0,
+    cpuSeconds: 0,
+    peakRssBytes: 0,
+    batchMs: [],
+    nanInputs: 0,
+    infInputs: 0,
+    error: null,
   };
 }

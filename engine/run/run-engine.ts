@@ -19,23 +19,47 @@ export interface EngineRunOptions extends LocalRunOptions {
 export function runLocalEngine(opts: EngineRunOptions = {}, hooks: LocalRunHooks = {}): Promise<LocalRunResult> {
   const engine = opts.engine ?? 'onnxruntime';
   if (!LOCAL_ENGINES.includes(engine)) {
-    return Promise.reject(new LocalRunError('bad-option', `engine must be one of ${LOCAL_ENGINES.join(', ')}, got ${String(engine)}`));
+    return Promise.reject(
+      new LocalRunError('bad-option', `engine must be one of ${LOCAL_ENGINES.join(', ')}, got ${String(engine)}`),
+    );
   }
   if (engine === 'onnxruntime') {
     if (opts.code || opts.python || opts.noProfiler) {
-      return Promise.reject(new LocalRunError('bad-option', 'code folder, Python and profiler options apply to the PyTorch engine only (--engine pytorch)'));
+      return Promise.reject(
+        new LocalRunError(
+          'bad-option',
+          'code folder, Python and profiler options apply to the PyTorch engine only (--engine pytorch)',
+        ),
+      );
     }
     return runLocal(opts, hooks);
   }
-  if (opts.precision === 'int8') return Promise.reject(new LocalRunError('bad-option', 'the PyTorch engine runs the checkpoint as saved (fp32); int8 is an onnxruntime option'));
+  if (opts.precision === 'int8')
+    return Promise.reject(
+      new LocalRunError(
+        'bad-option',
+        'the PyTorch engine runs the checkpoint as saved (fp32); int8 is an onnxruntime option',
+      ),
+    );
   if (opts.graphOptimization && opts.graphOptimization !== 'all') {
-    return Promise.reject(new LocalRunError('bad-option', 'graph optimisation is an onnxruntime option; the PyTorch engine runs eagerly'));
+    return Promise.reject(
+      new LocalRunError('bad-option', 'graph optimisation is an onnxruntime option; the PyTorch engine runs eagerly'),
+    );
   }
-  if (!opts.model) return Promise.reject(new LocalRunError('bad-option', 'the PyTorch engine needs a checkpoint: pass --model CHECKPOINT.pt'));
+  if (!opts.model)
+    return Promise.reject(
+      new LocalRunError('bad-option', 'the PyTorch engine needs a checkpoint: pass --model CHECKPOINT.pt'),
+    );
   return runPytorchLocal(
     {
-      model: opts.model, code: opts.code, python: opts.python, data: opts.data, batchSize: opts.batchSize,
-      threads: opts.threads, noProfiler: opts.noProfiler, dataDir: opts.dataDir,
+      model: opts.model,
+      code: opts.code,
+      python: opts.python,
+      data: opts.data,
+      batchSize: opts.batchSize,
+      threads: opts.threads,
+      noProfiler: opts.noProfiler,
+      dataDir: opts.dataDir,
     },
     hooks,
   );

@@ -47,8 +47,15 @@ async function main(): Promise<void> {
   const progress = (phase: LocalRunProgress['phase'], partition: number): LocalRunProgress => {
     const rate = inferSecondsSoFar > 0 ? samplesDone / inferSecondsSoFar : 0;
     return {
-      phase, partition, partitions: init.partitionCount, batchesDone, batchesTotal, samplesDone, samplesTotal,
-      samplesPerSec: rate, etaSeconds: rate > 0 ? (samplesTotal - samplesDone) / rate : null,
+      phase,
+      partition,
+      partitions: init.partitionCount,
+      batchesDone,
+      batchesTotal,
+      samplesDone,
+      samplesTotal,
+      samplesPerSec: rate,
+      etaSeconds: rate > 0 ? (samplesTotal - samplesDone) / rate : null,
     };
   };
 
@@ -56,8 +63,19 @@ async function main(): Promise<void> {
   let stopped = false;
   for (const [i, ref] of partitions.entries()) {
     const m: PartitionMeasurement = {
-      partition: ref.index, path: ref.path, status: 'skipped', samplesInFile: ref.samples, samples: 0, batches: 0,
-      inferenceSeconds: 0, loadSeconds: 0, cpuSeconds: 0, peakRssBytes: 0, batchMs: [], nanInputs: 0, infInputs: 0,
+      partition: ref.index,
+      path: ref.path,
+      status: 'skipped',
+      samplesInFile: ref.samples,
+      samples: 0,
+      batches: 0,
+      inferenceSeconds: 0,
+      loadSeconds: 0,
+      cpuSeconds: 0,
+      peakRssBytes: 0,
+      batchMs: [],
+      nanInputs: 0,
+      infInputs: 0,
       error: null,
     };
     if (stopped || cancelled()) {
@@ -137,7 +155,10 @@ async function main(): Promise<void> {
     part.close();
     const zTrue = zTrueAll ? zTrueAll.slice(0, m.samples) : null;
     const pred = zPred.slice(0, m.samples);
-    post({ type: 'partition', measurement: m, zPred: pred, zTrue }, zTrue ? [pred.buffer, zTrue.buffer] : [pred.buffer]);
+    post(
+      { type: 'partition', measurement: m, zPred: pred, zTrue },
+      zTrue ? [pred.buffer, zTrue.buffer] : [pred.buffer],
+    );
   }
   prefetch?.cancel();
   await prefetch?.done;

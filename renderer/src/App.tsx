@@ -43,7 +43,11 @@ export function App() {
   useEffect(() => {
     const f = tracked?.finished;
     if (!f || route.screen === 'run') return;
-    toast(f.status === 'failed' ? `Run failed: ${f.error?.message ?? 'see Local run'}` : `Run ${f.status}: "${tracked.name}" is in History`);
+    toast(
+      f.status === 'failed'
+        ? `Run failed: ${f.error?.message ?? 'see Local run'}`
+        : `Run ${f.status}: "${tracked.name}" is in History`,
+    );
     clearFinished();
   }, [tracked?.finished, route.screen]);
 

@@ -23,12 +23,19 @@ export async function loadPriceTable(dataDir: string): Promise<{ table: PriceTab
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}); fix it or delete it to use the default prices`, { cause: err });
+    throw new Error(
+      `${file} is not valid JSON (${(err as Error).message}); fix it or delete it to use the default prices`,
+      { cause: err },
+    );
   }
   return { table: parsePriceTable(json, file), custom: true, file };
 }
 
-export async function savePriceTable(dataDir: string, table: unknown, origin = 'the new price table'): Promise<PriceTable> {
+export async function savePriceTable(
+  dataDir: string,
+  table: unknown,
+  origin = 'the new price table',
+): Promise<PriceTable> {
   const file = priceFile(dataDir);
   const valid = parsePriceTable(table, origin);
   await writeFileAtomic(file, JSON.stringify(valid, null, 2) + '\n', { mkdir: true });

@@ -1,5 +1,10 @@
 import type { StudyJob } from '../../base/sweep-plan.ts';
-import { estimateStudyCost, type LambdaConfig, type StudyCostEstimate, type StudyCostPlan } from '../../base/cost-model.ts';
+import {
+  estimateStudyCost,
+  type LambdaConfig,
+  type StudyCostEstimate,
+  type StudyCostPlan,
+} from '../../base/cost-model.ts';
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../../base/price-table.ts';
 
 /**
@@ -18,7 +23,8 @@ export interface SweepCostOptions {
 
 export function ranksFor(job: Pick<StudyJob, 'worldSize' | 'partitionMb' | 'dataLabel'>, allDataGb = 12.6): number {
   if (job.worldSize !== null) return job.worldSize;
-  if (job.partitionMb === null || job.dataLabel === null) throw new Error('a cloud job needs a partition size and a data size');
+  if (job.partitionMb === null || job.dataLabel === null)
+    throw new Error('a cloud job needs a partition size and a data size');
   const gb = job.dataLabel === 'total' ? allDataGb : Number(/^(\d+(?:\.\d+)?)GB$/.exec(job.dataLabel)?.[1]);
   if (!(gb > 0)) throw new Error(`cannot tell the data size of "${job.dataLabel}"`);
   return Math.ceil((gb * 1024) / job.partitionMb);
@@ -28,6 +34,10 @@ export function ranksFor(job: Pick<StudyJob, 'worldSize' | 'partitionMb' | 'data
 export function estimateSweepCost(jobs: StudyJob[], opts: SweepCostOptions): StudyCostEstimate | null {
   const cloud = jobs.filter((j) => j.target === 'cloud');
   if (cloud.length === 0) return null;
-  const executions = cloud.map((j) => ({ ranks: ranksFor(j, opts.allDataGb), partitionMb: j.partitionMb!, repeats: 1 }));
+  const executions = cloud.map((j) => ({
+    ranks: ranksFor(j, opts.allDataGb),
+    partitionMb: j.partitionMb!,
+    repeats: 1,
+  }));
   return estimateStudyCost({ ...opts.tuning, executions, lambda: opts.lambda }, opts.prices ?? DEFAULT_PRICE_TABLE);
 }

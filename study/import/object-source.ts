@@ -28,8 +28,14 @@ export function folderSource(dir: string): ObjectSource {
           .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') throw new Error(`${root} does not exist; pass the folder that holds the result-partition-<P>MB folders`, { cause: err });
-        if (code === 'ENOTDIR') throw new Error(`${root} is a file; pass the folder that holds the result-partition-<P>MB folders`, { cause: err });
+        if (code === 'ENOENT')
+          throw new Error(`${root} does not exist; pass the folder that holds the result-partition-<P>MB folders`, {
+            cause: err,
+          });
+        if (code === 'ENOTDIR')
+          throw new Error(`${root} is a file; pass the folder that holds the result-partition-<P>MB folders`, {
+            cause: err,
+          });
         throw err;
       }
       return entries.map((p) => p.split(path.sep).join('/')).sort();
@@ -49,7 +55,9 @@ export function s3Source(s3: S3Client, bucket: string, prefix = ''): ObjectSourc
       let token: string | undefined;
       do {
         try {
-          const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: base, ContinuationToken: token }));
+          const page = await s3.send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: base, ContinuationToken: token }),
+          );
           for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) keys.push(o.Key.slice(base.length));
           token = page.IsTruncated ? page.NextContinuationToken : undefined;
         } catch (err) {

@@ -40,11 +40,15 @@ export function parseRecordedPath(key: string): RecordedRunPath | null {
   const partition_mb = Number(PARTITION.exec(parts[at])![1]);
   if (rest.length === 2) {
     const run = RUN.exec(rest[1]);
-    return run ? { partition_mb, data_label: rest[0], sweep: 'data-size', batch_size: null, repeat: Number(run[1]) } : null;
+    return run
+      ? { partition_mb, data_label: rest[0], sweep: 'data-size', batch_size: null, repeat: Number(run[1]) }
+      : null;
   }
   if (rest.length === 4 && rest[1] === 'Batches' && /^\d+$/.test(rest[2])) {
     const run = RUN.exec(rest[3]);
-    return run ? { partition_mb, data_label: rest[0], sweep: 'batch-size', batch_size: Number(rest[2]), repeat: Number(run[1]) } : null;
+    return run
+      ? { partition_mb, data_label: rest[0], sweep: 'batch-size', batch_size: Number(rest[2]), repeat: Number(run[1]) }
+      : null;
   }
   return null;
 }
@@ -52,7 +56,14 @@ export function parseRecordedPath(key: string): RecordedRunPath | null {
 /** The study's aggregate of one recorded run (cloud/aggregate.ts). */
 type RecordedAggregate = Pick<
   CloudAggregate,
-  'ranks' | typeof CPU_TIME | typeof CPU_MEMORY | 'throughput_bps' | 'total_bits' | typeof EXECUTION_TIME | 'sample_persec' | 'cpu_time_outliers_dropped'
+  | 'ranks'
+  | typeof CPU_TIME
+  | typeof CPU_MEMORY
+  | 'throughput_bps'
+  | 'total_bits'
+  | typeof EXECUTION_TIME
+  | 'sample_persec'
+  | 'cpu_time_outliers_dropped'
 >;
 
 export interface RecordedRun extends RecordedAggregate {
@@ -93,7 +104,8 @@ export function parseCombined(text: string, tags: RecordedRunPath, source: strin
   } catch (err) {
     throw new Error(`not valid JSON (${(err as Error).message})`, { cause: err });
   }
-  if (!Array.isArray(json)) throw new Error(`expected a JSON array of rank results, found ${json === null ? 'null' : typeof json}`);
+  if (!Array.isArray(json))
+    throw new Error(`expected a JSON array of rank results, found ${json === null ? 'null' : typeof json}`);
   if (json.length === 0) throw new Error('the array of rank results is empty');
   const ranks = json.map((r, i) => {
     const parsed = RankResultSchema.safeParse(r);
@@ -150,7 +162,9 @@ const byStudyOrder = (a: RecordedRun, b: RecordedRun): number =>
 export async function importRecordedRuns(source: ObjectSource): Promise<ImportResult> {
   const keys = (await source.listObjects()).filter((k) => k === COMBINED_FILE || k.endsWith(`/${COMBINED_FILE}`));
   if (keys.length === 0)
-    throw new Error(`no ${COMBINED_FILE} files in ${source.label}; expected result-partition-<P>MB/<data>/<run>/${COMBINED_FILE}`);
+    throw new Error(
+      `no ${COMBINED_FILE} files in ${source.label}; expected result-partition-<P>MB/<data>/<run>/${COMBINED_FILE}`,
+    );
   const runs: RecordedRun[] = [];
   const problems: ImportProblem[] = [];
   const ignored: string[] = [];
@@ -175,8 +189,9 @@ export async function importRecordedRuns(source: ObjectSource): Promise<ImportRe
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, todo.length) }, worker));
-  for (const o of outcomes) if ('problem' in o) problems.push(o);
-  else runs.push(o);
+  for (const o of outcomes)
+    if ('problem' in o) problems.push(o);
+    else runs.push(o);
   return { from: source.label, runs: runs.sort(byStudyOrder), problems, ignored };
 }
 

@@ -23,23 +23,36 @@ afterAll(async () => {
 });
 
 /** Raw request, so the test can set Host and Origin as a hostile page or a rebinding attack would. */
-function request(opts: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function request(opts: {
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: host.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers }, (res) => {
-      let body = '';
-      res.on('data', (d) => {
-        body += d;
-        if (res.headers['content-type']?.startsWith('text/event-stream')) res.destroy();
-      });
-      res.on('close', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: host.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => {
+          body += d;
+          if (res.headers['content-type']?.startsWith('text/event-stream')) res.destroy();
+        });
+        res.on('close', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
 }
 
 const api = (method: string, headers: Record<string, string>, body = '{}') =>
-  request({ method: 'POST', path: `/api/call/${method}`, headers: { host: `127.0.0.1:${host.port}`, 'content-type': 'application/json', ...headers }, body });
+  request({
+    method: 'POST',
+    path: `/api/call/${method}`,
+    headers: { host: `127.0.0.1:${host.port}`, 'content-type': 'application/json', ...headers },
+    body,
+  });
 
 describe('browser host', () => {
   it('binds to 127.0.0.1 and prints a URL carrying the token', () => {
@@ -54,7 +67,9 @@ describe('browser host', () => {
     expect((await api('system.info', { 'x-cosmicai-token': 'wrong' })).status).toBe(401);
     expect((await api('system.info', { 'x-cosmicai-token': host.token + 'x' })).status).toBe(401);
     expect((await request({ path: '/api/events', headers: { host: `127.0.0.1:${host.port}` } })).status).toBe(401);
-    expect((await request({ path: `/api/events?token=${host.token}`, headers: { host: `127.0.0.1:${host.port}` } })).status).toBe(200);
+    expect(
+      (await request({ path: `/api/events?token=${host.token}`, headers: { host: `127.0.0.1:${host.port}` } })).status,
+    ).toBe(200);
     const ok = await api('system.info', { 'x-cosmicai-token': host.token });
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body).value.mode).toBe('browser');
@@ -63,11 +78,22 @@ describe('browser host', () => {
   it('refuses foreign Host headers (DNS rebinding) and foreign origins', async () => {
     const rebinding = await request({ path: '/', headers: { host: `evil.example:${host.port}` } });
     expect(rebinding.status).toBe(421);
-    const rebindingApi = await api('system.info', { host: `evil.example:${host.port}`, 'x-cosmicai-token': host.token });
+    const rebindingApi = await api('system.info', {
+      host: `evil.example:${host.port}`,
+      'x-cosmicai-token': host.token,
+    });
     expect(rebindingApi.status).toBe(421);
     const crossSite = await api('system.info', { origin: 'https://evil.example', 'x-cosmicai-token': host.token });
     expect(crossSite.status).toBe(403);
-    expect((await api('system.info', { origin: `http://localhost:${host.port}`, host: `localhost:${host.port}`, 'x-cosmicai-token': host.token })).status).toBe(200);
+    expect(
+      (
+        await api('system.info', {
+          origin: `http://localhost:${host.port}`,
+          host: `localhost:${host.port}`,
+          'x-cosmicai-token': host.token,
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('takes JSON only, validates input and rejects unknown methods', async () => {
@@ -76,7 +102,10 @@ describe('browser host', () => {
     expect(JSON.parse((await api('system.nope', t)).body).error.code).toBe('UNKNOWN_METHOD');
     expect(JSON.parse((await api('history.get', t, '{"id": 5}')).body).error.code).toBe('INVALID_INPUT');
     expect(JSON.parse((await api('history.get', t, '{not json')).body).error.code).toBe('INVALID_INPUT');
-    expect(JSON.parse((await api('system.saveFile', t, '{"suggestedName":"a.csv","content":"x","encoding":"utf8"}')).body).error).toMatchObject({ code: 'UNSUPPORTED', hint: expect.any(String) });
+    expect(
+      JSON.parse((await api('system.saveFile', t, '{"suggestedName":"a.csv","content":"x","encoding":"utf8"}')).body)
+        .error,
+    ).toMatchObject({ code: 'UNSUPPORTED', hint: expect.any(String) });
   });
 
   it('serves the UI with a strict CSP and nothing outside its folder', async () => {

@@ -27,7 +27,12 @@ beforeAll(async () => {
   aws = await startLocalAws();
   work = await mkdtemp(path.join(os.tmpdir(), 'app-cloud-'));
   codeDir = await writeTinyCodeDir(work);
-  const api = startAppApi({ dataDir: path.join(work, 'data'), mode: 'browser', cipher: new TestCipher(), cloudPollMs: 100 });
+  const api = startAppApi({
+    dataDir: path.join(work, 'data'),
+    mode: 'browser',
+    cipher: new TestCipher(),
+    cloudPollMs: 100,
+  });
   ({ services, call, events } = api);
   finished = (runId) => api.nextEvent<CloudFinished>('cloud.finished', 'runId', runId);
 });
@@ -49,25 +54,60 @@ describe('cloud API', () => {
 
     const { checks } = await call('cloud.testProfile', { name: 'local' });
     // Every one of the four checks ran (an empty list would pass `every`) and passed.
-    expect(checks.map((c: { name: string }) => c.name).sort()).toEqual(['bucket', 'identity', 'log-group', 'state-machine']);
+    expect(checks.map((c: { name: string }) => c.name).sort()).toEqual([
+      'bucket',
+      'identity',
+      'log-group',
+      'state-machine',
+    ]);
     expect(checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([]);
 
-    await expect(call('cloud.addProfile', { name: 'bad', credentials: { source: 'env' }, region: 'x', bucket: 'B', stateMachineArn: 'y', inferenceLambdaName: 'z' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(
+      call('cloud.addProfile', {
+        name: 'bad',
+        credentials: { source: 'env' },
+        region: 'x',
+        bucket: 'B',
+        stateMachineArn: 'y',
+        inferenceLambdaName: 'z',
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
   it('previews the payload and validates edits with field paths', async () => {
     // small-64.pt in 0.5 MB partitions (25 galaxies each): 3 files, counted from the headers.
-    const { payload, text } = await call('cloud.previewPayload', { profile: 'local', batchSize: 64, partitionMb: 0.5, codeDir, data: [path.join(FIXTURES_DIR, 'small-64.pt')] });
-    expect(payload).toMatchObject({ bucket: aws.bucket, file_limit: 3, batch_size: 64, object_type: 'folder', S3_object_name: 'scripts/cosmicai-bench', data_prefix: 'data/0.5MB/' });
+    const { payload, text } = await call('cloud.previewPayload', {
+      profile: 'local',
+      batchSize: 64,
+      partitionMb: 0.5,
+      codeDir,
+      data: [path.join(FIXTURES_DIR, 'small-64.pt')],
+    });
+    expect(payload).toMatchObject({
+      bucket: aws.bucket,
+      file_limit: 3,
+      batch_size: 64,
+      object_type: 'folder',
+      S3_object_name: 'scripts/cosmicai-bench',
+      data_prefix: 'data/0.5MB/',
+    });
     expect(JSON.parse(text)).toEqual(payload);
-    await expect(call('cloud.previewPayload', { profile: 'local', partitionMb: 0.5, data: [path.join(work, 'nope.pt')] })).rejects.toThrow(/nope\.pt/);
+    await expect(
+      call('cloud.previewPayload', { profile: 'local', partitionMb: 0.5, data: [path.join(work, 'nope.pt')] }),
+    ).rejects.toThrow(/nope\.pt/);
     const bad = await call('cloud.validatePayload', { text: text.replace('"batch_size": 64', '"batch_size": "many"') });
     expect(bad.ok).toBe(false);
     expect(bad.issues[0].path).toBe('batch_size');
   });
 
   it('runs: staging and running progress on cloud.progress, log lines on cloud.logs, the record in History', async () => {
-    const { runId } = await call('cloud.start', { profile: 'local', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16 });
+    const { runId } = await call('cloud.start', {
+      profile: 'local',
+      data: [path.join(FIXTURES_DIR, 'small-64.pt')],
+      partitionMb: 0.5,
+      codeDir,
+      batchSize: 16,
+    });
     const end = await finished(runId);
     expect(end).toMatchObject({ runId, status: 'completed' });
     const mine = events.filter((e) => e.payload.runId === runId);
@@ -75,7 +115,9 @@ describe('cloud API', () => {
     expect(progress.some((p) => p.phase === 'staging' && p.stage?.step === 'data')).toBe(true);
     expect(progress.some((p) => p.phase === 'starting' && p.payload?.batch_size === 16)).toBe(true);
     expect(progress.some((p) => p.phase === 'running' && p.items?.total === 3)).toBe(true);
-    expect(mine.some((e) => e.channel === 'cloud.logs' && e.payload.lines.some((l: { report?: unknown }) => l.report))).toBe(true);
+    expect(
+      mine.some((e) => e.channel === 'cloud.logs' && e.payload.lines.some((l: { report?: unknown }) => l.report)),
+    ).toBe(true);
 
     const { entry, partitions } = await call('history.get', { id: runId });
     expect(entry).toMatchObject({ kind: 'cloud', status: 'completed' });
@@ -88,7 +130,13 @@ describe('cloud API', () => {
   it('Stop mid-run aborts the execution and records the run as cancelled', async () => {
     const release = aws.faults.holdInvocations();
     try {
-      const { runId } = await call('cloud.start', { profile: 'local', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16 });
+      const { runId } = await call('cloud.start', {
+        profile: 'local',
+        data: [path.join(FIXTURES_DIR, 'small-64.pt')],
+        partitionMb: 0.5,
+        codeDir,
+        batchSize: 16,
+      });
       for (let i = 0; i < 400; i++) {
         const a = (await call('cloud.active')).runs.find((r: { runId: string }) => r.runId === runId);
         if (a?.progress?.items?.running > 0) break;
@@ -117,6 +165,8 @@ describe('cloud API', () => {
     expect(await finished(runId)).toMatchObject({ status: 'completed', executionArn: entry.params.executionArn });
     const again = await call('history.get', { id: runId });
     expect(again.entry.record.total_bits).toBeCloseTo(entry.record.total_bits, 3);
-    await expect(call('cloud.attach', { profile: 'local', executionArn: 'arn:aws:states:us-east-1:123:nope:x' })).rejects.toThrow(/not a Step Functions execution ARN/);
+    await expect(
+      call('cloud.attach', { profile: 'local', executionArn: 'arn:aws:states:us-east-1:123:nope:x' }),
+    ).rejects.toThrow(/not a Step Functions execution ARN/);
   });
 });

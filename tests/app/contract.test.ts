@@ -20,8 +20,20 @@ function handlers(overrides: Partial<{ [K in keyof Handlers]: Partial<Handlers[K
       delete: () => ({ ok: true as const }),
     },
     settings: {
-      get: () => ({ settings: { theme: 'system', defaults: { model: '', data: [], batchSize: 64, threads: 0, graphOptimization: 'all' } }, dataDir: '/tmp/x' }),
-      update: () => ({ settings: { theme: 'dark', defaults: { model: '', data: [], batchSize: 64, threads: 0, graphOptimization: 'all' } }, dataDir: '/tmp/x' }),
+      get: () => ({
+        settings: {
+          theme: 'system',
+          defaults: { model: '', data: [], batchSize: 64, threads: 0, graphOptimization: 'all' },
+        },
+        dataDir: '/tmp/x',
+      }),
+      update: () => ({
+        settings: {
+          theme: 'dark',
+          defaults: { model: '', data: [], batchSize: 64, threads: 0, graphOptimization: 'all' },
+        },
+        dataDir: '/tmp/x',
+      }),
     },
     system: {
       info: () => {
@@ -52,7 +64,23 @@ function handlers(overrides: Partial<{ [K in keyof Handlers]: Partial<Handlers[K
     },
     // The study domain is tested in tests/app/study-service.test.ts; here every method is simply not available.
     study: Object.fromEntries(
-      ['list', 'get', 'estimate', 'create', 'resume', 'cancel', 'results', 'compare', 'prices', 'setPrices', 'resetPrices', 'importRecorded', 'importExample', 'report', 'reportPdf'].map((m) => [
+      [
+        'list',
+        'get',
+        'estimate',
+        'create',
+        'resume',
+        'cancel',
+        'results',
+        'compare',
+        'prices',
+        'setPrices',
+        'resetPrices',
+        'importRecorded',
+        'importExample',
+        'report',
+        'reportPdf',
+      ].map((m) => [
         m,
         () => {
           throw new ApiError({ code: 'UNSUPPORTED', message: 'not in this test' });
@@ -75,23 +103,38 @@ function handlers(overrides: Partial<{ [K in keyof Handlers]: Partial<Handlers[K
 
 describe('contract', () => {
   it('names every method and channel as domain.name', () => {
-    expect(methodNames()).toEqual(expect.arrayContaining(['runs.startLocal', 'runs.cancel', 'history.list', 'history.rename', 'settings.update', 'system.info']));
+    expect(methodNames()).toEqual(
+      expect.arrayContaining([
+        'runs.startLocal',
+        'runs.cancel',
+        'history.list',
+        'history.rename',
+        'settings.update',
+        'system.info',
+      ]),
+    );
     expect(channelNames()).toEqual(expect.arrayContaining(['runs.progress', 'runs.finished']));
     for (const m of methodNames()) expect(m).toMatch(/^[a-z]+\.[A-Za-z]+$/);
   });
 });
 
 describe('dispatcher', () => {
-  const dispatch = createDispatcher(handlers(), { hintFor: (e) => (e.code === 'NOT_FOUND' ? 'reload the list' : undefined) });
+  const dispatch = createDispatcher(handlers(), {
+    hintFor: (e) => (e.code === 'NOT_FOUND' ? 'reload the list' : undefined),
+  });
 
   it('runs a valid call and returns the validated output', async () => {
-    expect(await dispatch('runs.startLocal', { batchSize: 32, data: ['/x/1.pt'] }, undefined)).toEqual({ ok: true, value: { runId: 'r1' } });
+    expect(await dispatch('runs.startLocal', { batchSize: 32, data: ['/x/1.pt'] }, undefined)).toEqual({
+      ok: true,
+      value: { runId: 'r1' },
+    });
   });
 
   it('passes the precision through to the handler, and leaves it unset by default (the service means fp32)', async () => {
     const seen: unknown[] = [];
     const d = createDispatcher(handlers({ runs: { startLocal: (p: unknown) => (seen.push(p), { runId: 'r1' }) } }));
-    for (const precision of ['int8', 'fp32'] as const) expect((await d('runs.startLocal', { precision }, undefined)).ok).toBe(true);
+    for (const precision of ['int8', 'fp32'] as const)
+      expect((await d('runs.startLocal', { precision }, undefined)).ok).toBe(true);
     expect((await d('runs.startLocal', {}, undefined)).ok).toBe(true);
     expect(seen).toEqual([{ precision: 'int8' }, { precision: 'fp32' }, {}]);
   });
@@ -133,8 +176,20 @@ describe('dispatcher', () => {
     const r = await dispatch('history.get', { id: 'abc' }, undefined);
     expect(r).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'no such run', hint: 'reload the list' } });
     const engineLike = Object.assign(new Error('/d/x.pt: not a PyTorch file'), { code: 'not-pt', file: '/d/x.pt' });
-    const d2 = createDispatcher(handlers({ runs: { startLocal: () => { throw engineLike; } } }), { hintFor: () => 'choose a .pt file' });
-    expect(await d2('runs.startLocal', {}, undefined)).toEqual({ ok: false, error: { code: 'not-pt', message: '/d/x.pt: not a PyTorch file', file: '/d/x.pt', hint: 'choose a .pt file' } });
+    const d2 = createDispatcher(
+      handlers({
+        runs: {
+          startLocal: () => {
+            throw engineLike;
+          },
+        },
+      }),
+      { hintFor: () => 'choose a .pt file' },
+    );
+    expect(await d2('runs.startLocal', {}, undefined)).toEqual({
+      ok: false,
+      error: { code: 'not-pt', message: '/d/x.pt: not a PyTorch file', file: '/d/x.pt', hint: 'choose a .pt file' },
+    });
     const r3 = await dispatch('system.info', {}, undefined);
     expect(r3.ok).toBe(false);
     if (!r3.ok) expect(r3.error).toMatchObject({ code: 'INTERNAL', message: 'boom' });
@@ -172,12 +227,18 @@ describe('client', () => {
     await expect(api.runs.startLocal({})).rejects.toMatchObject({ code: 'BAD_RESPONSE' });
     const api2 = createClient({ invoke: async () => 'garbage', subscribe: () => () => {} });
     await expect(api2.system.info()).rejects.toMatchObject({ code: 'BAD_RESPONSE' });
-    const api3 = createClient({ invoke: async () => Promise.reject(new Error('socket hang up')), subscribe: () => () => {} });
+    const api3 = createClient({
+      invoke: async () => Promise.reject(new Error('socket hang up')),
+      subscribe: () => () => {},
+    });
     await expect(api3.system.info()).rejects.toMatchObject({ code: 'TRANSPORT' });
   });
 
   it('rejects with plain data when asked (Electron contextBridge)', async () => {
-    const api = createClient({ invoke: async () => ({ ok: false, error: { code: 'X', message: 'm', hint: 'h' } }), subscribe: () => () => {} }, { reject: (e) => ({ ...e }) });
+    const api = createClient(
+      { invoke: async () => ({ ok: false, error: { code: 'X', message: 'm', hint: 'h' } }), subscribe: () => () => {} },
+      { reject: (e) => ({ ...e }) },
+    );
     const err = await api.system.info().catch((e) => e);
     expect(err).not.toBeInstanceOf(Error);
     expect(err).toEqual({ code: 'X', message: 'm', hint: 'h' });
@@ -186,7 +247,10 @@ describe('client', () => {
   it('delivers valid events, drops malformed ones, and unsubscribes', () => {
     const received: unknown[] = [];
     const listeners = new Set<(p: unknown) => void>();
-    const api = createClient({ invoke: async () => ({}), subscribe: (_c, cb) => (listeners.add(cb), () => listeners.delete(cb)) });
+    const api = createClient({
+      invoke: async () => ({}),
+      subscribe: (_c, cb) => (listeners.add(cb), () => listeners.delete(cb)),
+    });
     const off = api.on('runs.finished', (p) => received.push(p));
     for (const l of listeners) {
       l({ runId: 'r1', status: 'completed' });
@@ -200,6 +264,8 @@ describe('client', () => {
 
   it('hub refuses to emit a payload that breaks the contract', () => {
     const hub = new EventHub();
-    expect(() => hub.emit('runs.progress', { runId: 'x', phase: 'running', elapsedSeconds: 1, fraction: 2 })).toThrow(/fraction/);
+    expect(() => hub.emit('runs.progress', { runId: 'x', phase: 'running', elapsedSeconds: 1, fraction: 2 })).toThrow(
+      /fraction/,
+    );
   });
 });

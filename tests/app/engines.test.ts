@@ -18,7 +18,10 @@ const DEV_NEEDS_NEWER = ['@electron/rebuild', 'node-abi', 'aws-local-stepfunctio
 
 type V = [number, number, number];
 const parse = (s: string): V => {
-  const [a = 0, b = 0, c = 0] = s.replace(/^v/, '').split('.').map((x) => (x === 'x' || x === '*' ? 0 : Number(x)));
+  const [a = 0, b = 0, c = 0] = s
+    .replace(/^v/, '')
+    .split('.')
+    .map((x) => (x === 'x' || x === '*' ? 0 : Number(x)));
   return [a, b, c];
 };
 const cmp = (a: V, b: V) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];

@@ -36,12 +36,19 @@ describe('HistoryStore', () => {
     await store.finish(e.id, {
       status: 'completed',
       record: localRecord({ sample_persec: 12.5, samples: 3 }),
-      partitions: [{ partition: 1, samples: 2 }, { partition: 2, samples: 1 }],
+      partitions: [
+        { partition: 1, samples: 2 },
+        { partition: 2, samples: 1 },
+      ],
       writePredictions: (f) => writeFile(f, 'index,partition,z_true,z_pred\n0,1,0.1,0.2\n1,1,,0.3\n2,2,0.5,NaN\n'),
       headline: { samples: 3, samplesPerSec: 12.5 },
     });
     const got = await store.get(e.id);
-    expect(got.entry).toMatchObject({ status: 'completed', record: { sample_persec: 12.5 }, headline: { samples: 3, samplesPerSec: 12.5 } });
+    expect(got.entry).toMatchObject({
+      status: 'completed',
+      record: { sample_persec: 12.5 },
+      headline: { samples: 3, samplesPerSec: 12.5 },
+    });
     expect(got.entry.finishedAt).not.toBeNull();
     expect(got.partitions.map((p) => p.partition)).toEqual([1, 2]);
     const preds = await store.predictions(e.id);
@@ -52,13 +59,21 @@ describe('HistoryStore', () => {
       { index: 1, partition: 1, z_true: null, z_pred: 0.3 },
     ]);
     const files = (await allFiles(dir)).sort();
-    expect(files).toEqual([`runs/${e.id}/partitions/partition-001.json`, `runs/${e.id}/partitions/partition-002.json`, `runs/${e.id}/predictions.csv`, `runs/${e.id}/run.json`]);
+    expect(files).toEqual([
+      `runs/${e.id}/partitions/partition-001.json`,
+      `runs/${e.id}/partitions/partition-002.json`,
+      `runs/${e.id}/predictions.csv`,
+      `runs/${e.id}/run.json`,
+    ]);
   });
 
   it('thins predictions evenly when asked for fewer rows', async () => {
     const e = await store.create({ kind: 'local', name: 'many', params: {} });
     const lines = Array.from({ length: 1000 }, (_, i) => `${i},1,${i / 1000},${i / 1000}`);
-    await store.finish(e.id, { status: 'completed', writePredictions: (f) => writeFile(f, 'index,partition,z_true,z_pred\n' + lines.join('\n') + '\n') });
+    await store.finish(e.id, {
+      status: 'completed',
+      writePredictions: (f) => writeFile(f, 'index,partition,z_true,z_pred\n' + lines.join('\n') + '\n'),
+    });
     const p = await store.predictions(e.id, 100);
     expect(p.total).toBe(1000);
     expect(p.rows).toHaveLength(100);
@@ -74,7 +89,10 @@ describe('HistoryStore', () => {
     await mkdir(path.join(runs, '20200101-000000-aaaaaa'));
     await writeFile(path.join(runs, '20200101-000000-aaaaaa', 'run.json'), '{"schema": "cosmicai.run/1", "id": ');
     await mkdir(path.join(runs, '20200101-000000-bbbbbb'));
-    await writeFile(path.join(runs, '20200101-000000-bbbbbb', 'run.json'), JSON.stringify({ schema: 'cosmicai.run/1', id: 'x', status: 'weird' }));
+    await writeFile(
+      path.join(runs, '20200101-000000-bbbbbb', 'run.json'),
+      JSON.stringify({ schema: 'cosmicai.run/1', id: 'x', status: 'weird' }),
+    );
     await mkdir(path.join(runs, '20200101-000000-cccccc'));
     await writeFile(path.join(runs, 'stray-file.txt'), 'not a run');
 
@@ -82,10 +100,19 @@ describe('HistoryStore', () => {
     expect(items).toHaveLength(4);
     const byId = Object.fromEntries(items.map((i) => [i.id, i]));
     expect(byId[good.id]).toMatchObject({ damaged: false, name: 'good', status: 'completed' });
-    expect(byId['20200101-000000-aaaaaa']).toMatchObject({ damaged: true, problem: expect.stringMatching(/not valid JSON/) });
-    expect(byId['20200101-000000-bbbbbb']).toMatchObject({ damaged: true, problem: expect.stringMatching(/not a run entry.*status/) });
+    expect(byId['20200101-000000-aaaaaa']).toMatchObject({
+      damaged: true,
+      problem: expect.stringMatching(/not valid JSON/),
+    });
+    expect(byId['20200101-000000-bbbbbb']).toMatchObject({
+      damaged: true,
+      problem: expect.stringMatching(/not a run entry.*status/),
+    });
     expect(byId['20200101-000000-cccccc']).toMatchObject({ damaged: true, problem: expect.stringMatching(/missing/) });
-    await expect(store.get('20200101-000000-aaaaaa')).rejects.toMatchObject({ code: 'DAMAGED', hint: expect.any(String) });
+    await expect(store.get('20200101-000000-aaaaaa')).rejects.toMatchObject({
+      code: 'DAMAGED',
+      hint: expect.any(String),
+    });
     // A damaged entry can still be deleted.
     await store.delete('20200101-000000-aaaaaa');
     expect((await store.list()).map((i) => i.id)).not.toContain('20200101-000000-aaaaaa');
@@ -119,7 +146,10 @@ describe('HistoryStore', () => {
 
   it('serialises a rename racing the end of a run, losing neither', async () => {
     const e = await store.create({ kind: 'local', name: 'race', params: {} });
-    await Promise.all([store.rename(e.id, 'renamed'), store.finish(e.id, { status: 'completed', record: localRecord({ samples: 1 }) })]);
+    await Promise.all([
+      store.rename(e.id, 'renamed'),
+      store.finish(e.id, { status: 'completed', record: localRecord({ samples: 1 }) }),
+    ]);
     const got = (await store.get(e.id)).entry;
     expect(got).toMatchObject({ name: 'renamed', status: 'completed', record: { samples: 1 } });
   });
@@ -140,7 +170,9 @@ describe('writeFileAtomic', () => {
   it('replaces the file whole and leaves no temp files, even with concurrent writers', async () => {
     const f = path.join(dir, 'x.json');
     await writeFileAtomic(f, JSON.stringify({ v: 0 }));
-    await Promise.all(Array.from({ length: 20 }, (_, i) => writeFileAtomic(f, JSON.stringify({ v: i, pad: 'x'.repeat(i * 1000) }))));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => writeFileAtomic(f, JSON.stringify({ v: i, pad: 'x'.repeat(i * 1000) }))),
+    );
     const v = JSON.parse(await readFile(f, 'utf8'));
     expect(v.pad).toHaveLength(v.v * 1000);
     expect(await readdir(dir)).toEqual(['x.json']);

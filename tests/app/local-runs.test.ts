@@ -33,7 +33,8 @@ afterAll(async () => {
 
 function finished(runId: string): Promise<any> {
   return new Promise((resolve) => {
-    const hit = () => events.find((e) => e.channel === ('runs.finished' satisfies ChannelName) && e.payload.runId === runId);
+    const hit = () =>
+      events.find((e) => e.channel === ('runs.finished' satisfies ChannelName) && e.payload.runId === runId);
     const t = setInterval(() => {
       const e = hit();
       if (e) {
@@ -48,17 +49,32 @@ const fixture = (f: string) => path.resolve('tests/fixtures', f);
 
 describe('local runs through the API', () => {
   it('runs, reports progress, and stores the record, partitions and predictions in History', async () => {
-    const { runId } = await api.runs.startLocal({ data: [fixture('tiny-8.pt')], batchSize: 4, threads: 1, name: 'tiny' });
+    const { runId } = await api.runs.startLocal({
+      data: [fixture('tiny-8.pt')],
+      batchSize: 4,
+      threads: 1,
+      name: 'tiny',
+    });
     expect((await api.runs.active()).runs.map((r) => r.runId)).toEqual([runId]);
-    await expect(api.runs.startLocal({ data: [fixture('tiny-8.pt')] })).rejects.toMatchObject({ code: 'BUSY', hint: expect.any(String) });
+    await expect(api.runs.startLocal({ data: [fixture('tiny-8.pt')] })).rejects.toMatchObject({
+      code: 'BUSY',
+      hint: expect.any(String),
+    });
     const done = await finished(runId);
     expect(done).toEqual({ runId, status: 'completed' });
-    const progress = events.filter((e) => e.channel === 'runs.progress' && e.payload.runId === runId).map((e) => e.payload);
+    const progress = events
+      .filter((e) => e.channel === 'runs.progress' && e.payload.runId === runId)
+      .map((e) => e.payload);
     expect(progress[0].phase).toBe('preparing');
     expect(progress.at(-1)).toMatchObject({ phase: 'running', samples: { done: 8, total: 8 }, fraction: 1 });
 
     const { entry, partitions } = await api.history.get({ id: runId });
-    expect(entry).toMatchObject({ name: 'tiny', kind: 'local', status: 'completed', headline: { samples: 8, batchSize: 4, referenceModel: true, syntheticData: false } });
+    expect(entry).toMatchObject({
+      name: 'tiny',
+      kind: 'local',
+      status: 'completed',
+      headline: { samples: 8, batchSize: 4, referenceModel: true, syntheticData: false },
+    });
     expect(entry.record).toMatchObject({ samples: 8, num_batches: 2, batch_size: 4 });
     expect((entry.record as any).sample_persec).toBeGreaterThan(0);
     expect(partitions).toHaveLength(1);
@@ -84,7 +100,9 @@ describe('local runs through the API', () => {
     const { runId } = await api.runs.startLocal({ data: [fixture('small-64.pt')], batchSize: 1, threads: 1 });
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
-        if (events.some((e) => e.channel === 'runs.progress' && e.payload.runId === runId && e.payload.samples?.done > 0)) {
+        if (
+          events.some((e) => e.channel === 'runs.progress' && e.payload.runId === runId && e.payload.samples?.done > 0)
+        ) {
           clearInterval(t);
           resolve();
         }
@@ -120,7 +138,10 @@ describe('int8 precision through the API', () => {
     expect(entry.params.precision).toBe('int8');
     expect(entry.name).toBe('reference model (int8) · tiny-8.pt · batch 4');
     expect(((await api.history.get({ id: fp32.runId })).entry.record as any).model.precision).toBe('fp32');
-    const listed = (await api.history.list()).items.filter((i) => !i.damaged) as Array<{ id: string; headline: { precision?: string } }>;
+    const listed = (await api.history.list()).items.filter((i) => !i.damaged) as Array<{
+      id: string;
+      headline: { precision?: string };
+    }>;
     expect(listed.find((i) => i.id === int8.runId)!.headline.precision).toBe('int8');
     expect(listed.find((i) => i.id === fp32.runId)!.headline.precision).toBe('fp32');
 
@@ -155,7 +176,10 @@ describe('int8 precision through the API', () => {
     const before = (await api.history.list()).items.length;
     const bad = await runToEnd({ model: path.join(cache, copies[0]), data: [fixture('tiny-8.pt')], precision: 'int8' });
     expect(bad.done.status).toBe('failed');
-    expect(bad.done.error).toMatchObject({ code: 'bad-option', message: expect.stringMatching(/^precision int8: .*already quantized/) });
+    expect(bad.done.error).toMatchObject({
+      code: 'bad-option',
+      message: expect.stringMatching(/^precision int8: .*already quantized/),
+    });
     expect(bad.done.error.hint).toMatch(/fp32/);
     expect((await api.history.list()).items.length).toBe(before);
   }, 180_000);

@@ -22,7 +22,7 @@ describe('wording a new user tripped over', () => {
 });
 
 describe('one default batch size', () => {
-  it('is the study\'s 512 for the app\'s settings, cloud runs and the engine', () => {
+  it("is the study's 512 for the app's settings, cloud runs and the engine", () => {
     expect(DEFAULT_BATCH_SIZE).toBe(512);
     expect(DEFAULT_SETTINGS.defaults.batchSize).toBe(DEFAULT_BATCH_SIZE);
     expect(CloudRunOptions.parse({ profile: 'p' }).batchSize).toBe(DEFAULT_BATCH_SIZE);

@@ -25,7 +25,10 @@ const tmp = async () => {
 
 function cli(args: string[], dataDir: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, COSMICAI_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, COSMICAI_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     c.stderr.on('data', (d) => (out += d));
@@ -42,10 +45,31 @@ describe('concurrent writers in separate processes', () => {
     const dataDir = await tmp();
     const names = Array.from({ length: 8 }, (_, i) => `p${i + 1}`);
     const runs = await Promise.all(
-      names.map((n) => cli(['profile', 'add', n, '--region', 'us-east-1', '--bucket', `b-${n}`, '--state-machine', `arn:aws:states:us-east-1:123456789012:stateMachine:${n}`, '--lambda', 'f', '--credentials', 'env'], dataDir)),
+      names.map((n) =>
+        cli(
+          [
+            'profile',
+            'add',
+            n,
+            '--region',
+            'us-east-1',
+            '--bucket',
+            `b-${n}`,
+            '--state-machine',
+            `arn:aws:states:us-east-1:123456789012:stateMachine:${n}`,
+            '--lambda',
+            'f',
+            '--credentials',
+            'env',
+          ],
+          dataDir,
+        ),
+      ),
     );
     for (const r of runs) expect(r.code, r.out).toBe(0);
-    const file = JSON.parse(await readFile(path.join(dataDir, 'profiles.json'), 'utf8')) as { profiles: Array<{ name: string }> };
+    const file = JSON.parse(await readFile(path.join(dataDir, 'profiles.json'), 'utf8')) as {
+      profiles: Array<{ name: string }>;
+    };
     expect(file.profiles.map((p) => p.name).sort()).toEqual(names.sort());
   }, 180_000);
 

@@ -31,18 +31,39 @@ afterAll(async () => {
 function post(port: number, token: string, method: string, body: unknown): Promise<any> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method: 'POST', path: `/api/call/${method}`, headers: { 'content-type': 'application/json', 'x-cosmicai-token': token, host: `127.0.0.1:${port}` } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: `/api/call/${method}`,
+        headers: { 'content-type': 'application/json', 'x-cosmicai-token': token, host: `127.0.0.1:${port}` },
+      },
       (res) => {
         let text = '';
-        res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve(JSON.parse(text)));
+        res
+          .setEncoding('utf8')
+          .on('data', (d: string) => (text += d))
+          .on('end', () => resolve(JSON.parse(text)));
       },
     );
     req.on('error', reject).end(JSON.stringify(body));
   });
 }
 
-async function startHost(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<{ port: number; token: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/run-ts.mjs'), path.join(ROOT, 'tests/support/browser-host-child.ts'), dataDir, path.join(work, 'no-ui')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+async function startHost(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ port: number; token: string; proc: ChildProcess }> {
+  const proc = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'bin/run-ts.mjs'),
+      path.join(ROOT, 'tests/support/browser-host-child.ts'),
+      dataDir,
+      path.join(work, 'no-ui'),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+  );
   let out = '';
   let err = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
@@ -66,7 +87,12 @@ describe('crash safety', () => {
     await generateSampleData({ samples: 12 * 48, outDir: parts, partitionMb: (48 * 20504) / 2 ** 20 });
     const host = await startHost(dataDir);
     child = host.proc;
-    const started = await post(host.port, host.token, 'runs.startLocal', { data: [parts], batchSize: 16, threads: 1, name: 'killed local run' });
+    const started = await post(host.port, host.token, 'runs.startLocal', {
+      data: [parts],
+      batchSize: 16,
+      threads: 1,
+      name: 'killed local run',
+    });
     expect(started.ok, JSON.stringify(started)).toBe(true);
     const runId: string = started.value.runId;
     const pdir = path.join(dataDir, 'runs', runId, 'partitions');
@@ -84,7 +110,10 @@ describe('crash safety', () => {
     const history = new HistoryStore(dataDir);
     const items = await history.list();
     expect(items.every((i) => !i.damaged)).toBe(true);
-    expect(items.find((i) => !i.damaged && i.id === runId)).toMatchObject({ status: 'interrupted', name: 'killed local run' });
+    expect(items.find((i) => !i.damaged && i.id === runId)).toMatchObject({
+      status: 'interrupted',
+      name: 'killed local run',
+    });
     const { entry, partitions } = await history.get(runId);
     expect(entry.status).toBe('interrupted');
     expect(partitions.length).toBeGreaterThanOrEqual(2);
@@ -100,7 +129,10 @@ describe('crash safety', () => {
       const codeDir = path.join(work, 'cosmicai-bench');
       await mkdir(codeDir, { recursive: true });
       await writeTinyModel(path.join(codeDir, 'model.onnx'));
-      const env = { AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey };
+      const env = {
+        AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
+      };
       const profile = {
         name: 'local',
         credentials: { source: 'env' },
@@ -113,7 +145,14 @@ describe('crash safety', () => {
       const host = await startHost(dataDir, env);
       child = host.proc;
       expect((await post(host.port, host.token, 'cloud.addProfile', profile)).ok).toBe(true);
-      const started = await post(host.port, host.token, 'cloud.start', { profile: 'local', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16, name: 'killed cloud run' });
+      const started = await post(host.port, host.token, 'cloud.start', {
+        profile: 'local',
+        data: [path.join(FIXTURES_DIR, 'small-64.pt')],
+        partitionMb: 0.5,
+        codeDir,
+        batchSize: 16,
+        name: 'killed cloud run',
+      });
       expect(started.ok, JSON.stringify(started)).toBe(true);
       const runId: string = started.value.runId;
       let arn: string | undefined;

@@ -53,9 +53,15 @@ function startEcho(): Promise<void> {
       const keyId = /Credential=([^/]+)/.exec(auth)?.[1] ?? '';
       const token = String(req.headers['x-amz-security-token'] ?? '');
       const xml = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidRequestSignature</Code><Message>The request signature is invalid. AWSAccessKeyId=${keyId} Authorization: ${auth} x-amz-security-token: ${token}</Message><AWSAccessKeyId>${keyId}</AWSAccessKeyId><CanonicalRequest>x-amz-security-token:${token}</CanonicalRequest><RequestId>1</RequestId></Error>`;
-      const json = JSON.stringify({ __type: 'IncompleteSignatureException', message: `The security token included in the request is invalid: ${token} for ${keyId} (${auth})` });
+      const json = JSON.stringify({
+        __type: 'IncompleteSignatureException',
+        message: `The security token included in the request is invalid: ${token} for ${keyId} (${auth})`,
+      });
       const isJson = String(req.headers['content-type'] ?? '').includes('json');
-      res.writeHead(400, { 'content-type': isJson ? 'application/x-amz-json-1.0' : 'application/xml', 'x-amzn-errortype': isJson ? 'IncompleteSignatureException' : '' });
+      res.writeHead(400, {
+        'content-type': isJson ? 'application/x-amz-json-1.0' : 'application/xml',
+        'x-amzn-errortype': isJson ? 'IncompleteSignatureException' : '',
+      });
       res.end(isJson ? json : xml);
     });
   });
@@ -81,7 +87,11 @@ function capture(): void {
   for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     const orig = console[level];
     console[level] = (...args: unknown[]) => {
-      seen.push(args.map((a) => (a instanceof Error ? `${a.message}\n${a.stack}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+      seen.push(
+        args
+          .map((a) => (a instanceof Error ? `${a.message}\n${a.stack}` : typeof a === 'string' ? a : JSON.stringify(a)))
+          .join(' '),
+      );
       orig(...args);
     };
     restore.push(() => (console[level] = orig));
@@ -97,7 +107,10 @@ beforeAll(async () => {
   await mkdir(codeDir, { recursive: true });
   await writeTinyModel(path.join(codeDir, 'model.onnx'));
   const credFile = path.join(work, 'aws-credentials');
-  await writeFile(credFile, `[leaky]\naws_access_key_id = ${SECRETS.fileKeyId}\naws_secret_access_key = ${SECRETS.fileSecret}\n`);
+  await writeFile(
+    credFile,
+    `[leaky]\naws_access_key_id = ${SECRETS.fileKeyId}\naws_secret_access_key = ${SECRETS.fileSecret}\n`,
+  );
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: SECRETS.envKeyId,
     AWS_SECRET_ACCESS_KEY: SECRETS.envSecret,
@@ -108,7 +121,10 @@ beforeAll(async () => {
   capture();
   services = createNodeServices({ dataDir, mode: 'browser', cipher: new TestCipher(), cloudPollMs: 100 });
   services.hub.listen((channel, payload) => seen.push(`${channel} ${JSON.stringify(payload)}`));
-  const dispatch = createDispatcher(services.handlers, { hintFor, onInternalError: (m, err) => console.error(`internal error in ${m}`, err) });
+  const dispatch = createDispatcher(services.handlers, {
+    hintFor,
+    onInternalError: (m, err) => console.error(`internal error in ${m}`, err),
+  });
   call = async (method, input) => {
     const r = await dispatch(method, input ?? {}, undefined);
     seen.push(`${method} ${JSON.stringify(r)}`);
@@ -144,35 +160,82 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 const endpoints = () => ({ s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint });
-const target = () => ({ region: 'us-east-1', bucket: aws.bucket, stateMachineArn: aws.stateMachineArn, inferenceLambdaName: aws.functions.inference, endpoints: endpoints() });
+const target = () => ({
+  region: 'us-east-1',
+  bucket: aws.bucket,
+  stateMachineArn: aws.stateMachineArn,
+  inferenceLambdaName: aws.functions.inference,
+  endpoints: endpoints(),
+});
 
 describe('credentials never leak', () => {
   it('drives profiles, failing and succeeding runs, History and the report with recognisable keys around', async () => {
     await call('cloud.addProfile', { name: 'env', credentials: { source: 'env' }, ...target() });
     await call('cloud.addProfile', { name: 'file', credentials: { source: 'profile', profile: 'leaky' }, ...target() });
-    await call('cloud.addProfile', { name: 'pasted', credentials: { source: 'static', accessKeyId: SECRETS.pastedKeyId, secretAccessKey: SECRETS.pastedSecret }, ...target() });
-    await call('cloud.addProfile', { name: 'good', credentials: { source: 'static', ...aws.credentials, sessionToken: SECRETS.goodToken }, ...target() });
+    await call('cloud.addProfile', {
+      name: 'pasted',
+      credentials: { source: 'static', accessKeyId: SECRETS.pastedKeyId, secretAccessKey: SECRETS.pastedSecret },
+      ...target(),
+    });
+    await call('cloud.addProfile', {
+      name: 'good',
+      credentials: { source: 'static', ...aws.credentials, sessionToken: SECRETS.goodToken },
+      ...target(),
+    });
     await call('cloud.listProfiles');
 
     const echoTarget = { ...target(), endpoints: { s3: echoUrl, sfn: echoUrl, sts: echoUrl, logs: echoUrl } };
     await call('cloud.addProfile', { name: 'echo-env', credentials: { source: 'env' }, ...echoTarget });
-    await call('cloud.addProfile', { name: 'echo-pasted', credentials: { source: 'static', accessKeyId: SECRETS.pastedKeyId, secretAccessKey: SECRETS.pastedSecret, sessionToken: SECRETS.goodToken }, ...echoTarget });
+    await call('cloud.addProfile', {
+      name: 'echo-pasted',
+      credentials: {
+        source: 'static',
+        accessKeyId: SECRETS.pastedKeyId,
+        secretAccessKey: SECRETS.pastedSecret,
+        sessionToken: SECRETS.goodToken,
+      },
+      ...echoTarget,
+    });
     for (const name of ['echo-env', 'echo-pasted']) {
       const { checks } = await call('cloud.testProfile', { name });
-      expect(checks.some((c: { ok: boolean }) => !c.ok), name).toBe(true);
-      const run = await call('cloud.start', { profile: name, data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16 });
+      expect(
+        checks.some((c: { ok: boolean }) => !c.ok),
+        name,
+      ).toBe(true);
+      const run = await call('cloud.start', {
+        profile: name,
+        data: [path.join(FIXTURES_DIR, 'small-64.pt')],
+        partitionMb: 0.5,
+        codeDir,
+        batchSize: 16,
+      });
       expect((await finished(run.runId)).status).toBe('failed');
     }
     for (const name of ['env', 'file', 'pasted']) {
       const { checks } = await call('cloud.testProfile', { name });
-      expect(checks.some((c: { ok: boolean }) => !c.ok), name).toBe(true);
+      expect(
+        checks.some((c: { ok: boolean }) => !c.ok),
+        name,
+      ).toBe(true);
     }
     // A run on wrong keys fails (and says why) without echoing them.
-    const bad = await call('cloud.start', { profile: 'pasted', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16 });
+    const bad = await call('cloud.start', {
+      profile: 'pasted',
+      data: [path.join(FIXTURES_DIR, 'small-64.pt')],
+      partitionMb: 0.5,
+      codeDir,
+      batchSize: 16,
+    });
     const badEnd = await finished(bad.runId);
     expect(badEnd.status).toBe('failed');
 
-    const good = await call('cloud.start', { profile: 'good', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16 });
+    const good = await call('cloud.start', {
+      profile: 'good',
+      data: [path.join(FIXTURES_DIR, 'small-64.pt')],
+      partitionMb: 0.5,
+      codeDir,
+      batchSize: 16,
+    });
     const goodEnd = await finished(good.runId);
     expect(goodEnd.status).toBe('completed');
 
@@ -185,7 +248,10 @@ describe('credentials never leak', () => {
     // The data folder: every file, whatever its kind (profiles, History, staging state, prices, logs).
     const files = await filesUnder(dataDir);
     expect(files.length).toBeGreaterThan(3);
-    const haystacks: Array<[string, string]> = [...seen.map((s, i) => [`reply/event/log #${i}`, s] as [string, string]), ['report', report.html]];
+    const haystacks: Array<[string, string]> = [
+      ...seen.map((s, i) => [`reply/event/log #${i}`, s] as [string, string]),
+      ['report', report.html],
+    ];
     for (const f of files) haystacks.push([f, (await readFile(f)).toString('latin1')]);
     for (const [where, text] of haystacks) {
       for (const [name, secret] of Object.entries(SECRETS)) {

@@ -29,12 +29,17 @@ describe.runIf(process.platform !== 'win32')('History permissions', () => {
     const store = new HistoryStore(dir);
     const e = await store.create({ kind: 'local', name: 'private', params: {} });
     await store.recordPartition(e.id, { partition: 1, samples: 8 });
-    await store.finish(e.id, { status: 'completed', partitions: [{ partition: 1, samples: 8 }], writePredictions: (f) => writeFile(f, 'index,partition,z_true,z_pred\n0,1,0.1,0.2\n') });
+    await store.finish(e.id, {
+      status: 'completed',
+      partitions: [{ partition: 1, samples: 8 }],
+      writePredictions: (f) => writeFile(f, 'index,partition,z_true,z_pred\n0,1,0.1,0.2\n'),
+    });
     const run = path.join(dir, 'runs', e.id);
     expect(await mode(path.join(dir, 'runs'))).toBe(0o700);
     expect(await mode(run)).toBe(0o700);
     expect(await mode(path.join(run, 'partitions'))).toBe(0o700);
-    for (const f of ['run.json', 'predictions.csv', 'partitions/partition-001.json']) expect(await mode(path.join(run, f)), f).toBe(0o600);
+    for (const f of ['run.json', 'predictions.csv', 'partitions/partition-001.json'])
+      expect(await mode(path.join(run, f)), f).toBe(0o600);
   });
 });
 
@@ -51,8 +56,10 @@ const profile = (endpoint: string, extra: Record<string, unknown> = {}) => ({
 
 describe('http:// endpoints', () => {
   it('loopback hosts are recognised', () => {
-    for (const h of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]', 'emu.localhost']) expect(isLoopbackHost(h), h).toBe(true);
-    for (const h of ['10.0.0.5', 'example.com', '128.0.0.1', 'localhost.example.com', '[::2]']) expect(isLoopbackHost(h), h).toBe(false);
+    for (const h of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]', 'emu.localhost'])
+      expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['10.0.0.5', 'example.com', '128.0.0.1', 'localhost.example.com', '[::2]'])
+      expect(isLoopbackHost(h), h).toBe(false);
   });
 
   it('non-loopback http is refused when saving, unless the profile allows it; loopback http and https are fine', async () => {
@@ -63,13 +70,27 @@ describe('http:// endpoints', () => {
     });
     await store.add(profile('http://127.0.0.1:4566'));
     await store.update('emu', { endpoints: { s3: 'https://minio.example.com' } });
-    await expect(store.update('emu', { endpoints: { s3: 'http://minio.example.com' } })).rejects.toMatchObject({ code: 'PROFILE_INVALID' });
-    const ok = await store.update('emu', { endpoints: { s3: 'http://minio.example.com' }, allowInsecureEndpoints: true });
+    await expect(store.update('emu', { endpoints: { s3: 'http://minio.example.com' } })).rejects.toMatchObject({
+      code: 'PROFILE_INVALID',
+    });
+    const ok = await store.update('emu', {
+      endpoints: { s3: 'http://minio.example.com' },
+      allowInsecureEndpoints: true,
+    });
     expect(ok.allowInsecureEndpoints).toBe(true);
   });
 
   it('a hand-edited stored profile is refused before any request, with a typed error', async () => {
-    const stored = { ...profile('http://192.168.1.20:9000'), scriptsPrefix: 'scripts/', resultsPrefix: 'results/', dataPrefix: 'data/', lambdaMemoryMb: 2048, architecture: 'x86_64' as const, createdAt: '', updatedAt: '' };
+    const stored = {
+      ...profile('http://192.168.1.20:9000'),
+      scriptsPrefix: 'scripts/',
+      resultsPrefix: 'results/',
+      dataPrefix: 'data/',
+      lambdaMemoryMb: 2048,
+      architecture: 'x86_64' as const,
+      createdAt: '',
+      updatedAt: '',
+    };
     expect(() => makeClients(stored)).toThrow(InsecureEndpointError);
     expect(() => makeClients(stored)).toThrow(/192\.168\.1\.20/);
     makeClients({ ...stored, allowInsecureEndpoints: true }).destroy();
@@ -79,8 +100,13 @@ describe('http:// endpoints', () => {
     const dir = await tmp();
     const api = startAppApi({ dataDir: dir, mode: 'browser' });
     try {
-      await expect(api.call('cloud.addProfile', profile('http://10.1.2.3:4566'))).rejects.toMatchObject({ code: 'PROFILE_INVALID' });
-      const saved = await api.call('cloud.addProfile', profile('http://10.1.2.3:4566', { allowInsecureEndpoints: true }));
+      await expect(api.call('cloud.addProfile', profile('http://10.1.2.3:4566'))).rejects.toMatchObject({
+        code: 'PROFILE_INVALID',
+      });
+      const saved = await api.call(
+        'cloud.addProfile',
+        profile('http://10.1.2.3:4566', { allowInsecureEndpoints: true }),
+      );
       expect(saved.profile.allowInsecureEndpoints).toBe(true);
     } finally {
       await api.services.shutdown();
@@ -96,15 +122,37 @@ describe('interrupted runs', () => {
     await writeFile(path.join(data, SYNTHETIC_MARKER), 'synthetic');
     const store = new HistoryStore(dir);
     // At the start the data were given as a folder, so the headline guessed real data.
-    const e = await store.create({ kind: 'local', name: 'killed', params: {}, headline: { batchSize: 8, syntheticData: false, data: 'my-data' } });
-    await store.recordPartition(e.id, { partition: 1, samples: 100, sample_persec: 50, data_path: path.join(data, '1.pt') });
-    await store.recordPartition(e.id, { partition: 2, samples: 300, sample_persec: 100, data_path: path.join(data, '2.pt') });
+    const e = await store.create({
+      kind: 'local',
+      name: 'killed',
+      params: {},
+      headline: { batchSize: 8, syntheticData: false, data: 'my-data' },
+    });
+    await store.recordPartition(e.id, {
+      partition: 1,
+      samples: 100,
+      sample_persec: 50,
+      data_path: path.join(data, '1.pt'),
+    });
+    await store.recordPartition(e.id, {
+      partition: 2,
+      samples: 300,
+      sample_persec: 100,
+      data_path: path.join(data, '2.pt'),
+    });
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
     await writeFile(path.join(dir, 'runs', e.id, 'owner.json'), JSON.stringify({ pid: dead }));
     const { entry } = await new HistoryStore(dir).get(e.id);
     expect(entry.status).toBe('interrupted');
     // 400 samples in 100/50 + 300/100 = 5 s.
-    expect(entry.headline).toEqual({ batchSize: 8, data: 'my-data', syntheticData: true, samples: 400, partitions: 2, samplesPerSec: 80 });
+    expect(entry.headline).toEqual({
+      batchSize: 8,
+      data: 'my-data',
+      syntheticData: true,
+      samples: 400,
+      partitions: 2,
+      samplesPerSec: 80,
+    });
     const [item] = await new HistoryStore(dir).list();
     expect(item).toMatchObject({ status: 'interrupted', headline: { samples: 400, syntheticData: true } });
   });

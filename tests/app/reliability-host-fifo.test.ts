@@ -22,19 +22,40 @@ afterAll(async () => {
 function post(port: number, token: string, method: string, body: unknown, timeoutMs = 5000): Promise<any> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method: 'POST', path: `/api/call/${method}`, timeout: timeoutMs, headers: { 'content-type': 'application/json', 'x-cosmicai-token': token, host: `127.0.0.1:${port}` } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: `/api/call/${method}`,
+        timeout: timeoutMs,
+        headers: { 'content-type': 'application/json', 'x-cosmicai-token': token, host: `127.0.0.1:${port}` },
+      },
       (res) => {
         let text = '';
-        res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve(JSON.parse(text)));
+        res
+          .setEncoding('utf8')
+          .on('data', (d: string) => (text += d))
+          .on('end', () => resolve(JSON.parse(text)));
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`${method} did not answer within ${timeoutMs} ms: the host is stalled`)));
+    req.on('timeout', () =>
+      req.destroy(new Error(`${method} did not answer within ${timeoutMs} ms: the host is stalled`)),
+    );
     req.on('error', reject).end(JSON.stringify(body));
   });
 }
 
 async function startHost(dataDir: string): Promise<{ port: number; token: string }> {
-  host = spawn(process.execPath, [path.join(ROOT, 'bin/run-ts.mjs'), path.join(ROOT, 'tests/support/browser-host-child.ts'), dataDir, path.join(work, 'no-ui')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  host = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'bin/run-ts.mjs'),
+      path.join(ROOT, 'tests/support/browser-host-child.ts'),
+      dataDir,
+      path.join(work, 'no-ui'),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   return new Promise((resolve, reject) => {
     host!.stdout!.setEncoding('utf8').on('data', (d: string) => {

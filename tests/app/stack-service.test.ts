@@ -13,7 +13,11 @@ import { ProfileStore } from '../../cloud/profiles.ts';
 import { TestCipher } from '../support/cloud-helpers.ts';
 import { S3RVER_CREDENTIALS } from '../infra/s3rver.ts';
 import { startAppApi, type AppApi } from '../support/app-services.ts';
-import { deployerProfileInput, startLocalCloudFormation, type LocalCloudFormation } from '../support/local-cloudformation.ts';
+import {
+  deployerProfileInput,
+  startLocalCloudFormation,
+  type LocalCloudFormation,
+} from '../support/local-cloudformation.ts';
 
 let local: LocalCloudFormation;
 let work: string;
@@ -36,7 +40,18 @@ beforeAll(async () => {
   const api = startAppApi({ dataDir: path.join(work, 'data'), mode: 'browser', cipher });
   ({ services, call, events } = api);
   finished = (opId) => api.nextEvent<StackFinished>('stack.finished', 'opId', opId);
-  await call('cloud.addProfile', deployerProfileInput('keys', { source: 'static', accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey }, local));
+  await call(
+    'cloud.addProfile',
+    deployerProfileInput(
+      'keys',
+      {
+        source: 'static',
+        accessKeyId: S3RVER_CREDENTIALS.accessKeyId,
+        secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey,
+      },
+      local,
+    ),
+  );
 });
 
 afterAll(async () => {
@@ -45,14 +60,36 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-const progressOf = (opId: string): StackProgressView[] => events.filter((e) => e.channel === 'stack.progress' && e.payload.opId === opId).map((e) => e.payload);
+const progressOf = (opId: string): StackProgressView[] =>
+  events.filter((e) => e.channel === 'stack.progress' && e.payload.opId === opId).map((e) => e.payload);
 
 describe('stack API', () => {
   it('deploys with pasted keys: events on the channel, the outputs become a profile holding the same keys, encrypted', async () => {
-    const { opId } = await call('stack.deploy', { profile: 'keys', stackName: 'cai-app', arch: 'arm64', memoryMb: 1024, zipFile, modelFile, pollSeconds: 0.05 });
+    const { opId } = await call('stack.deploy', {
+      profile: 'keys',
+      stackName: 'cai-app',
+      arch: 'arm64',
+      memoryMb: 1024,
+      zipFile,
+      modelFile,
+      pollSeconds: 0.05,
+    });
     const f = await finished(opId);
-    expect(f).toMatchObject({ status: 'completed', operation: 'deploy', stackName: 'cai-app', stackStatus: 'UPDATE_COMPLETE', stackOperation: 'create', profileAction: 'created' });
-    expect(f.profile).toMatchObject({ name: 'cai-app', inferenceLambdaName: 'cai-app-inference', lambdaMemoryMb: 1024, architecture: 'arm64', credentials: { source: 'static', accessKeyIdHint: 'RVER' } });
+    expect(f).toMatchObject({
+      status: 'completed',
+      operation: 'deploy',
+      stackName: 'cai-app',
+      stackStatus: 'UPDATE_COMPLETE',
+      stackOperation: 'create',
+      profileAction: 'created',
+    });
+    expect(f.profile).toMatchObject({
+      name: 'cai-app',
+      inferenceLambdaName: 'cai-app-inference',
+      lambdaMemoryMb: 1024,
+      architecture: 'arm64',
+      credentials: { source: 'static', accessKeyIdHint: 'RVER' },
+    });
     expect(f.profile!.endpoints).toEqual({ s3: local.s3rver.endpoint, cloudformation: local.cfn.endpoint });
     const stored = await new ProfileStore(path.join(work, 'data'), cipher).getStored('cai-app');
     expect(stored.credentials.source).toBe('static');
@@ -71,23 +108,52 @@ describe('stack API', () => {
 
     // The new profile reaches the stack too: its status, outputs and latest events.
     const st = await call('stack.status', { profile: 'cai-app', stackName: 'cai-app', events: 3 });
-    expect(st).toMatchObject({ exists: true, status: 'UPDATE_COMPLETE', parameters: { Architecture: 'arm64', InferenceMemoryMB: '1024' } });
+    expect(st).toMatchObject({
+      exists: true,
+      status: 'UPDATE_COMPLETE',
+      parameters: { Architecture: 'arm64', InferenceMemoryMB: '1024' },
+    });
     expect(st.recentEvents).toHaveLength(3);
     expect(await call('stack.status', { profile: 'keys', stackName: 'nothing-here' })).toMatchObject({ exists: false });
   });
 
   it('redeploying unchanged refreshes the profile and reports "none"', async () => {
-    const { opId } = await call('stack.deploy', { profile: 'keys', stackName: 'cai-app', arch: 'arm64', memoryMb: 1024, zipFile, modelFile, pollSeconds: 0.05 });
-    expect(await finished(opId)).toMatchObject({ status: 'completed', stackOperation: 'none', profileAction: 'updated' });
+    const { opId } = await call('stack.deploy', {
+      profile: 'keys',
+      stackName: 'cai-app',
+      arch: 'arm64',
+      memoryMb: 1024,
+      zipFile,
+      modelFile,
+      pollSeconds: 0.05,
+    });
+    expect(await finished(opId)).toMatchObject({
+      status: 'completed',
+      stackOperation: 'none',
+      profileAction: 'updated',
+    });
   });
 
   it('one operation per stack; Cancel stops following while CloudFormation carries on', async () => {
     // A slow poll: the first events arrive, then the service waits, and Cancel ends the wait.
-    const { opId } = await call('stack.deploy', { profile: 'keys', stackName: 'cai-cancel', zipFile, modelFile, pollSeconds: 30 });
-    await expect(call('stack.deploy', { profile: 'keys', stackName: 'cai-cancel', zipFile, pollSeconds: 30 })).rejects.toMatchObject({ code: 'BUSY' });
-    expect((await call('stack.active')).ops).toEqual([expect.objectContaining({ opId, operation: 'deploy', stackName: 'cai-cancel', profile: 'keys' })]);
+    const { opId } = await call('stack.deploy', {
+      profile: 'keys',
+      stackName: 'cai-cancel',
+      zipFile,
+      modelFile,
+      pollSeconds: 30,
+    });
+    await expect(
+      call('stack.deploy', { profile: 'keys', stackName: 'cai-cancel', zipFile, pollSeconds: 30 }),
+    ).rejects.toMatchObject({ code: 'BUSY' });
+    expect((await call('stack.active')).ops).toEqual([
+      expect.objectContaining({ opId, operation: 'deploy', stackName: 'cai-cancel', profile: 'keys' }),
+    ]);
     // Cancelled while CloudFormation creates the resources (phase 2), as a user would while watching the events.
-    const updating = () => progressOf(opId).some((p) => p.kind === 'event' && p.event!.logicalId === 'cai-cancel' && p.event!.status === 'UPDATE_IN_PROGRESS');
+    const updating = () =>
+      progressOf(opId).some(
+        (p) => p.kind === 'event' && p.event!.logicalId === 'cai-cancel' && p.event!.status === 'UPDATE_IN_PROGRESS',
+      );
     for (let i = 0; i < 200 && !updating(); i++) await new Promise((r) => setTimeout(r, 50));
     expect(updating()).toBe(true);
     await call('stack.cancel', { opId });
@@ -99,19 +165,29 @@ describe('stack API', () => {
     const inProgress = (await call('stack.status', { profile: 'keys', stackName: 'cai-cancel' })).status;
     expect(inProgress).toMatch(/_IN_PROGRESS$/);
     let status = inProgress;
-    for (let i = 0; i < 50 && status.endsWith('_IN_PROGRESS'); i++) status = (await call('stack.status', { profile: 'keys', stackName: 'cai-cancel' })).status;
+    for (let i = 0; i < 50 && status.endsWith('_IN_PROGRESS'); i++)
+      status = (await call('stack.status', { profile: 'keys', stackName: 'cai-cancel' })).status;
     expect(status).toMatch(/^(CREATE|UPDATE)_COMPLETE$/);
     await expect(call('stack.cancel', { opId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('a bad stack name is refused before anything starts; delete keeps the bucket it created', async () => {
-    await expect(call('stack.deploy', { profile: 'keys', stackName: '9-bad', arch: 'x86_64' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/stack name '9-bad' is not usable/) });
-    await expect(call('stack.delete', { profile: 'keys', stackName: 'a_b' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(call('stack.deploy', { profile: 'keys', stackName: '9-bad', arch: 'x86_64' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/stack name '9-bad' is not usable/),
+    });
+    await expect(call('stack.delete', { profile: 'keys', stackName: 'a_b' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     await expect(call('stack.deploy', { profile: 'nobody', stackName: 'cai-x' })).rejects.toThrow(/nobody/);
     expect((await call('stack.active')).ops).toEqual([]);
     const { opId } = await call('stack.delete', { profile: 'keys', stackName: 'cai-app', pollSeconds: 0.05 });
     const f = await finished(opId);
-    expect(f).toMatchObject({ status: 'completed', operation: 'delete', retainedBucket: expect.stringMatching(/^cai-app-bucket-/) });
+    expect(f).toMatchObject({
+      status: 'completed',
+      operation: 'delete',
+      retainedBucket: expect.stringMatching(/^cai-app-bucket-/),
+    });
     expect(progressOf(opId).some((p) => p.kind === 'event' && p.event!.status === 'DELETE_COMPLETE')).toBe(true);
     expect(await call('stack.status', { profile: 'keys', stackName: 'cai-app' })).toMatchObject({ exists: false });
   });

@@ -88,7 +88,9 @@ describe.skipIf(!linux)('npm start', () => {
   it('without a display goes straight to browser mode in one line, and SIGTERM leaves nothing behind', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cosmicai-start-'));
     const { child, url, stderr } = await startNpm(baseEnv(dataDir));
-    const ours = stderr().split('\n').filter((l) => l.startsWith('npm start:'));
+    const ours = stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('npm start:'));
     expect(ours).toEqual([
       'npm start: no display (DISPLAY and WAYLAND_DISPLAY are unset), so no desktop window; ' +
         'serving the app to your browser instead (browser mode).',
@@ -99,25 +101,31 @@ describe.skipIf(!linux)('npm start', () => {
   }, 240_000);
 
   const why = 'with a display but no reachable Electron download says so in one line, no stack';
-  it.skipIf(electronInstalled())(why, async () => {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cosmicai-start-'));
-    const env = {
-      ...baseEnv(dataDir),
-      DISPLAY: ':99', // never used: the download fails first
-      ELECTRON_MIRROR: 'http://127.0.0.1:9/', // the discard port: the connection is refused at once
-      electron_config_cache: mkdtempSync(path.join(os.tmpdir(), 'cosmicai-electron-cache-')),
-    };
-    const { child, url, stderr } = await startNpm(env);
-    const ours = stderr().split('\n').filter((l) => l.startsWith('npm start:'));
-    expect(ours[0]).toBe('npm start: downloading the Electron binary (first start only)…');
-    expect(ours[1]).toMatch(
-      new RegExp(
-        '^npm start: not launching the desktop app: the Electron download failed \\((ECONNREFUSED|.*127\\.0\\.0\\.1).*\\); ' +
-          'serving the app to your browser instead \\(browser mode\\)\\.$',
-      ),
-    );
-    expect(ours).toHaveLength(2);
-    expect(stderr()).not.toMatch(/^\s+at /m);
-    await stopAndCheck(child, url, dataDir);
-  }, 240_000);
+  it.skipIf(electronInstalled())(
+    why,
+    async () => {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cosmicai-start-'));
+      const env = {
+        ...baseEnv(dataDir),
+        DISPLAY: ':99', // never used: the download fails first
+        ELECTRON_MIRROR: 'http://127.0.0.1:9/', // the discard port: the connection is refused at once
+        electron_config_cache: mkdtempSync(path.join(os.tmpdir(), 'cosmicai-electron-cache-')),
+      };
+      const { child, url, stderr } = await startNpm(env);
+      const ours = stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('npm start:'));
+      expect(ours[0]).toBe('npm start: downloading the Electron binary (first start only)…');
+      expect(ours[1]).toMatch(
+        new RegExp(
+          '^npm start: not launching the desktop app: the Electron download failed \\((ECONNREFUSED|.*127\\.0\\.0\\.1).*\\); ' +
+            'serving the app to your browser instead \\(browser mode\\)\\.$',
+        ),
+      );
+      expect(ours).toHaveLength(2);
+      expect(stderr()).not.toMatch(/^\s+at /m);
+      await stopAndCheck(child, url, dataDir);
+    },
+    240_000,
+  );
 });

@@ -22,8 +22,15 @@ const progress: StudyProgressEvent[] = [];
 beforeAll(async () => {
   aws = await startLocalAws();
   work = await mkdtemp(path.join(os.tmpdir(), 'app-study-cloud-'));
-  ({ services, call } = startAppApi({ dataDir: path.join(work, 'data'), mode: 'browser', cipher: new TestCipher(), cloudPollMs: 100 }));
-  services.hub.listen((channel, payload) => channel === 'study.progress' && progress.push(payload as StudyProgressEvent));
+  ({ services, call } = startAppApi({
+    dataDir: path.join(work, 'data'),
+    mode: 'browser',
+    cipher: new TestCipher(),
+    cloudPollMs: 100,
+  }));
+  services.hub.listen(
+    (channel, payload) => channel === 'study.progress' && progress.push(payload as StudyProgressEvent),
+  );
   await call('cloud.addProfile', localAwsProfileInput(aws));
 }, 120_000);
 
@@ -38,7 +45,15 @@ describe('a cloud study through the app API', () => {
     // small-64.pt in 0.25 MB partitions, all of it ("total"), batch 16, once.
     const { id } = await call('study.create', {
       name: 'cloud study',
-      params: { target: 'cloud', sweeps: ['batch-size'], batchSizes: [16], repeats: 1, batchSweepDataGb: 'all', batchSweepPartitionMb: 0.25, localData: [path.join(FIXTURES_DIR, 'small-64.pt')] },
+      params: {
+        target: 'cloud',
+        sweeps: ['batch-size'],
+        batchSizes: [16],
+        repeats: 1,
+        batchSweepDataGb: 'all',
+        batchSweepPartitionMb: 0.25,
+        localData: [path.join(FIXTURES_DIR, 'small-64.pt')],
+      },
     });
     const end = await new Promise<StudyProgressEvent>((resolve) => {
       const t = setInterval(() => {

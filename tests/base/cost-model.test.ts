@@ -15,7 +15,9 @@ describe('price table', () => {
     bad.lambda.computeTiers.x86_64[2].upToGbSeconds = 20e9;
     expect(() => parsePriceTable(bad, 'prices.json')).toThrow(/^prices\.json is not valid: /);
     expect(() => parsePriceTable(bad, 'prices.json')).toThrow(/lambda\.usdPerMillionRequests: Too small/);
-    expect(() => parsePriceTable(bad, 'prices.json')).toThrow(/lambda\.computeTiers\.x86_64: the last tier must have upToGbSeconds: null/);
+    expect(() => parsePriceTable(bad, 'prices.json')).toThrow(
+      /lambda\.computeTiers\.x86_64: the last tier must have upToGbSeconds: null/,
+    );
   });
 });
 
@@ -77,25 +79,43 @@ describe('estimateStudyCost', () => {
   });
 
   it('rejects impossible plans', () => {
-    expect(() => estimateStudyCost({ executions: [{ ranks: 0, partitionMb: 25, repeats: 1 }], lambda: { memoryMb: 1024, arch: 'arm64' } })).toThrow(/ranks/);
-    expect(() => estimateStudyCost({ executions: [], lambda: { memoryMb: 64, arch: 'arm64' } })).toThrow(/128–10240 MB/);
+    expect(() =>
+      estimateStudyCost({
+        executions: [{ ranks: 0, partitionMb: 25, repeats: 1 }],
+        lambda: { memoryMb: 1024, arch: 'arm64' },
+      }),
+    ).toThrow(/ranks/);
+    expect(() => estimateStudyCost({ executions: [], lambda: { memoryMb: 64, arch: 'arm64' } })).toThrow(
+      /128–10240 MB/,
+    );
   });
 });
 
 describe('actualCost', () => {
   it('uses billed duration × configured memory, and ephemeral storage above 512 MB', () => {
-    const cost = actualCost([{ billedDurationMs: 1000 }, { billedDurationMs: 1500, memorySizeMb: 1024 }, { billedDurationMs: 2500 }], 1024, 'arm64', {
-      ephemeralMb: 1024,
-    });
+    const cost = actualCost(
+      [{ billedDurationMs: 1000 }, { billedDurationMs: 1500, memorySizeMb: 1024 }, { billedDurationMs: 2500 }],
+      1024,
+      'arm64',
+      {
+        ephemeralMb: 1024,
+      },
+    );
     expect(cost.gbSeconds).toBe(5);
     expect(cost.lambdaInvocations).toBe(3);
-    expect(cost.lines.map((l) => l.item)).toEqual(['Lambda compute (arm64)', 'Lambda requests', 'Lambda ephemeral storage above 512 MB']);
+    expect(cost.lines.map((l) => l.item)).toEqual([
+      'Lambda compute (arm64)',
+      'Lambda requests',
+      'Lambda ephemeral storage above 512 MB',
+    ]);
     // 5 GB-s × 0.0000133334 + 3 × 0.2e-6 + (0.5 GB × 5 s) × 0.0000000309
     expect(cost.totalUsd).toBeCloseTo(0.000066667 + 0.0000006 + 0.00000007725, 14);
   });
 
   it('notes REPORT lines whose memory differs from the configured memory', () => {
-    const cost = actualCost([{ billedDurationMs: 100, memorySizeMb: 2048 }], 1024, 'x86_64', { stateTransitions: 1000 });
+    const cost = actualCost([{ billedDurationMs: 100, memorySizeMb: 2048 }], 1024, 'x86_64', {
+      stateTransitions: 1000,
+    });
     expect(cost.notes.join(' ')).toMatch(/1 REPORT line\(s\) show a memory size other than the configured 1024 MB/);
     expect(cost.lines.find((l) => l.item.startsWith('Step Functions'))!.usd).toBeCloseTo(0.025, 12);
   });
@@ -125,12 +145,20 @@ describe('sweep cost estimate', async () => {
   });
 
   it('estimates the cloud jobs of a sweep and nothing for a local one', () => {
-    const jobs = expandSweep({ target: 'both', sweeps: ['data-size'], partitionSizesMb: [100], dataSizesGb: [1, 'all'], repeats: 2 });
+    const jobs = expandSweep({
+      target: 'both',
+      sweeps: ['data-size'],
+      partitionSizesMb: [100],
+      dataSizesGb: [1, 'all'],
+      repeats: 2,
+    });
     const est = estimateSweepCost(jobs, { lambda: { memoryMb: 2048, arch: 'x86_64' } })!;
     // 2 repeats × (11 + 130 ranks), plus Initialize and Summarize per execution (4 executions)
     expect(est.executions).toBe(4);
     expect(est.lambdaInvocations).toBe(2 * (11 + 130) + 4 * 2);
-    expect(estimateSweepCost(expandSweep({ target: 'local' }), { lambda: { memoryMb: 2048, arch: 'x86_64' } })).toBeNull();
+    expect(
+      estimateSweepCost(expandSweep({ target: 'local' }), { lambda: { memoryMb: 2048, arch: 'x86_64' } }),
+    ).toBeNull();
   });
 });
 
@@ -138,18 +166,29 @@ describe('price store', async () => {
   const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
   const os = await import('node:os');
   const path = await import('node:path');
-  const { loadPriceTable, priceFile, resetPriceTable, savePriceTable } = await import('../../study/cost/price-store.ts');
+  const { loadPriceTable, priceFile, resetPriceTable, savePriceTable } =
+    await import('../../study/cost/price-store.ts');
 
   it('uses the defaults, keeps an edited table, and reports a bad file by path', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'prices-'));
     try {
       expect(await loadPriceTable(dir)).toMatchObject({ table: DEFAULT_PRICE_TABLE, custom: false });
-      const edited = { ...structuredClone(DEFAULT_PRICE_TABLE), region: 'eu-west-1', asOf: '2027-01-15', source: 'my invoice' };
+      const edited = {
+        ...structuredClone(DEFAULT_PRICE_TABLE),
+        region: 'eu-west-1',
+        asOf: '2027-01-15',
+        source: 'my invoice',
+      };
       await savePriceTable(dir, edited);
-      expect(await loadPriceTable(dir)).toMatchObject({ table: { region: 'eu-west-1', asOf: '2027-01-15' }, custom: true });
+      expect(await loadPriceTable(dir)).toMatchObject({
+        table: { region: 'eu-west-1', asOf: '2027-01-15' },
+        custom: true,
+      });
       await expect(savePriceTable(dir, { ...edited, asOf: 'yesterday' })).rejects.toThrow(/asOf: asOf must be a date/);
       await writeFile(priceFile(dir), '{"currency": "USD",');
-      await expect(loadPriceTable(dir)).rejects.toThrow(/prices\.json is not valid JSON .*delete it to use the default prices/);
+      await expect(loadPriceTable(dir)).rejects.toThrow(
+        /prices\.json is not valid JSON .*delete it to use the default prices/,
+      );
       await resetPriceTable(dir);
       expect((await loadPriceTable(dir)).custom).toBe(false);
     } finally {

@@ -66,21 +66,54 @@ describe('LaTeX export', () => {
 
   const pdflatex = spawnSync('pdflatex', ['--version'], { encoding: 'utf8' });
   const haveTex = pdflatex.status === 0;
-  if (!haveTex) console.log('skipping the pdflatex compile check: pdflatex is not installed (apt-get install texlive-latex-base texlive-latex-recommended)');
+  if (!haveTex)
+    console.log(
+      'skipping the pdflatex compile check: pdflatex is not installed (apt-get install texlive-latex-base texlive-latex-recommended)',
+    );
 
-  it.skipIf(!haveTex)('Tables 1-3 and the comparison compile under pdflatex with booktabs and fit the text width', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'cosmicai-latex-'));
-    const extra: Table = { title: nastyTitle, columns: [{ key: 'a', label: 'A & B' }, { key: 'n', label: 'n', unit: 'µs' }], rows: [{ a: nastyTitle, n: 1.5 }], note: `${nastyTitle}\nsecond line` };
-    const body = [...(await studyTables()), extra].map((t) => exportTable(t, 'tex')).join('\n');
-    const doc = ['\\documentclass{article}', '\\usepackage{booktabs}', '\\usepackage{graphicx}', '\\begin{document}', body, '\\end{document}', ''].join('\n');
-    writeFileSync(path.join(dir, 'tables.tex'), doc);
-    const r = spawnSync('pdflatex', ['-interaction=nonstopmode', '-halt-on-error', 'tables.tex'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
-    const log = readFileSync(path.join(dir, 'tables.log'), 'latin1');
-    expect(r.status, log.split('\n').filter((l) => l.startsWith('!')).join('\n')).toBe(0);
-    expect(log).not.toMatch(/Overfull \\hbox/);
-    expect(log).not.toMatch(/Missing character/);
-    expect(readFileSync(path.join(dir, 'tables.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
-  }, 150_000);
+  it.skipIf(!haveTex)(
+    'Tables 1-3 and the comparison compile under pdflatex with booktabs and fit the text width',
+    async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'cosmicai-latex-'));
+      const extra: Table = {
+        title: nastyTitle,
+        columns: [
+          { key: 'a', label: 'A & B' },
+          { key: 'n', label: 'n', unit: 'µs' },
+        ],
+        rows: [{ a: nastyTitle, n: 1.5 }],
+        note: `${nastyTitle}\nsecond line`,
+      };
+      const body = [...(await studyTables()), extra].map((t) => exportTable(t, 'tex')).join('\n');
+      const doc = [
+        '\\documentclass{article}',
+        '\\usepackage{booktabs}',
+        '\\usepackage{graphicx}',
+        '\\begin{document}',
+        body,
+        '\\end{document}',
+        '',
+      ].join('\n');
+      writeFileSync(path.join(dir, 'tables.tex'), doc);
+      const r = spawnSync('pdflatex', ['-interaction=nonstopmode', '-halt-on-error', 'tables.tex'], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      const log = readFileSync(path.join(dir, 'tables.log'), 'latin1');
+      expect(
+        r.status,
+        log
+          .split('\n')
+          .filter((l) => l.startsWith('!'))
+          .join('\n'),
+      ).toBe(0);
+      expect(log).not.toMatch(/Overfull \\hbox/);
+      expect(log).not.toMatch(/Missing character/);
+      expect(readFileSync(path.join(dir, 'tables.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
+    },
+    150_000,
+  );
 });
 
 describe('CSV export', () => {
@@ -93,7 +126,10 @@ describe('CSV export', () => {
       const file = exportFileContent(t, 'csv');
       expect(file).toBe(`\uFEFF${csv}`);
       // Every record has as many fields as the header (no quoting here: headers and cells hold no commas).
-      const widths = csv.trimEnd().split('\r\n').map((l) => l.split(',').length);
+      const widths = csv
+        .trimEnd()
+        .split('\r\n')
+        .map((l) => l.split(',').length);
       expect(new Set(widths).size, t.title).toBe(1);
     }
     expect(exportFileContent(await studyTables().then((t) => t[0]), 'md').startsWith('\uFEFF')).toBe(false);
@@ -101,8 +137,16 @@ describe('CSV export', () => {
 });
 
 describe('Markdown export', () => {
-  it('renders as a table: every row has the header\'s column count, pipes in cells escaped', async () => {
-    const withPipe: Table = { title: 'a | b', columns: [{ key: 'x', label: 'x|y' }, { key: 'n', label: 'n' }], rows: [{ x: 'p | q', n: 1 }], note: 'one\ntwo | three' };
+  it("renders as a table: every row has the header's column count, pipes in cells escaped", async () => {
+    const withPipe: Table = {
+      title: 'a | b',
+      columns: [
+        { key: 'x', label: 'x|y' },
+        { key: 'n', label: 'n' },
+      ],
+      rows: [{ x: 'p | q', n: 1 }],
+      note: 'one\ntwo | three',
+    };
     for (const t of [...(await studyTables()), withPipe]) {
       const md = exportTable(t, 'md');
       const rows = md.split('\n').filter((l) => l.startsWith('|'));

@@ -5,23 +5,44 @@ import { compareTable } from '../../app/common/run-tables.ts';
 
 /** Every number shown with its definition; a row never sets two definitions side by side without saying so. */
 
-const entry = (name: string, record: Record<string, unknown>) => ({ id: name, name, kind: record.kind, record }) as unknown as RunEntry;
+const entry = (name: string, record: Record<string, unknown>) =>
+  ({ id: name, name, kind: record.kind, record }) as unknown as RunEntry;
 
 describe('record definitions', () => {
-  it('reads a record\'s own map, else infers from its kind and pipeline', () => {
-    expect(recordDefinitions({ kind: 'local', definitions: { 'total_cpu_time (seconds)': 'cpu.process' } })).toEqual({ 'total_cpu_time (seconds)': 'cpu.process' });
+  it("reads a record's own map, else infers from its kind and pipeline", () => {
+    expect(recordDefinitions({ kind: 'local', definitions: { 'total_cpu_time (seconds)': 'cpu.process' } })).toEqual({
+      'total_cpu_time (seconds)': 'cpu.process',
+    });
     expect(recordDefinitions({ kind: 'local' })['throughput_bps']).toBe('throughput.f32-bits-wall');
     expect(recordDefinitions({ kind: 'recorded' })['total_cpu_memory (MB)']).toBe('memory.profiler-alloc-sum');
-    expect(recordDefinitions({ kind: 'cloud', payload: { script: '/tmp/Anomaly Detection/Inference/inference.py' } })['total_cpu_time (seconds)']).toBe('cpu.profiler');
-    expect(recordDefinitions({ kind: 'cloud', payload: { script: 'model.onnx' } })['total_cpu_time (seconds)']).toBe('cpu.process');
+    expect(
+      recordDefinitions({ kind: 'cloud', payload: { script: '/tmp/Anomaly Detection/Inference/inference.py' } })[
+        'total_cpu_time (seconds)'
+      ],
+    ).toBe('cpu.profiler');
+    expect(recordDefinitions({ kind: 'cloud', payload: { script: 'model.onnx' } })['total_cpu_time (seconds)']).toBe(
+      'cpu.process',
+    );
   });
 });
 
 describe('the all-metrics comparison table', () => {
-  const local = { kind: 'local', samples: 100, 'total_cpu_time (seconds)': 10, 'total_cpu_memory (MB)': 900, batch_size: 512 };
-  const recorded = { kind: 'recorded', samples: 100, 'total_cpu_time (seconds)': 5, 'total_cpu_memory (MB)': 53_583, batch_size: 512 };
+  const local = {
+    kind: 'local',
+    samples: 100,
+    'total_cpu_time (seconds)': 10,
+    'total_cpu_memory (MB)': 900,
+    batch_size: 512,
+  };
+  const recorded = {
+    kind: 'recorded',
+    samples: 100,
+    'total_cpu_time (seconds)': 5,
+    'total_cpu_memory (MB)': 53_583,
+    batch_size: 512,
+  };
 
-  it('names each row\'s definition, and leaves out B ÷ A where they differ', () => {
+  it("names each row's definition, and leaves out B ÷ A where they differ", () => {
     const t = compareTable(entry('A', local), entry('B', recorded));
     const cpu = t.rows.find((r) => r.metric === 'CPU time')!;
     expect(cpu.ratio).toBeUndefined();
@@ -39,14 +60,26 @@ describe('the all-metrics comparison table', () => {
   });
 });
 
-describe('study tables state their columns\' definitions', () => {
-  it('warns when one column mixes local peak RSS and the study\'s profiler allocation sum', async () => {
+describe("study tables state their columns' definitions", () => {
+  it("warns when one column mixes local peak RSS and the study's profiler allocation sum", async () => {
     const { table1 } = await import('../../study/tables.ts');
     const { PHYSICAL_DEFINITIONS, PROFILER_DEFINITIONS } = await import('../../base/metric-catalogue.ts');
     const m = {
-      id: 'x', sweep: 'batch-size' as const, batchSize: 32, partitionMb: 25, dataLabel: '1GB', repeat: 1, ranks: 1,
-      secondsPerBatch: 1, throughputBps: 1e6, memoryMb: 900, cpuTimeSeconds: 1, samplesPerSec: 1, totalBits: 1,
-      rankSecondsTotal: 1, rankSecondsSource: 'cpu-time' as const,
+      id: 'x',
+      sweep: 'batch-size' as const,
+      batchSize: 32,
+      partitionMb: 25,
+      dataLabel: '1GB',
+      repeat: 1,
+      ranks: 1,
+      secondsPerBatch: 1,
+      throughputBps: 1e6,
+      memoryMb: 900,
+      cpuTimeSeconds: 1,
+      samplesPerSec: 1,
+      totalBits: 1,
+      rankSecondsTotal: 1,
+      rankSecondsSource: 'cpu-time' as const,
     };
     const local = { ...m, target: 'local' as const, engine: 'onnxruntime' as const, definitions: PHYSICAL_DEFINITIONS };
     const cloud = { ...m, target: 'cloud' as const, engine: 'pytorch' as const, definitions: PROFILER_DEFINITIONS };

@@ -40,7 +40,10 @@ describe("cost against the study's compute_cost.py", () => {
 
 describe('study cost estimate: what it assumed, in words, and what it refuses', () => {
   const plan = {
-    executions: [{ ranks: 4, partitionMb: 50, repeats: 1 }, { ranks: 2, partitionMb: 100, repeats: 2 }],
+    executions: [
+      { ranks: 4, partitionMb: 50, repeats: 1 },
+      { ranks: 2, partitionMb: 100, repeats: 2 },
+    ],
     lambda: { memoryMb: 1024, arch: 'arm64' as const, ephemeralMb: 1536 },
     rankThroughputBps: 2 ** 20 * 8, // 1 MiB/s: 50 s and 100 s per rank
     overheadSecondsPerRank: 2,
@@ -60,8 +63,12 @@ describe('study cost estimate: what it assumed, in words, and what it refuses', 
     expect(e.gbSeconds).toBeCloseTo(620.5, 9);
     const by = Object.fromEntries(e.lines.map((l) => [l.item, l]));
     expect(Object.keys(by)).toEqual([
-      'Lambda compute (arm64)', 'Lambda requests', 'Lambda ephemeral storage above 512 MB',
-      'Step Functions state transitions (standard)', 'S3 PUT/COPY/POST/LIST requests', 'S3 GET requests',
+      'Lambda compute (arm64)',
+      'Lambda requests',
+      'Lambda ephemeral storage above 512 MB',
+      'Step Functions state transitions (standard)',
+      'S3 PUT/COPY/POST/LIST requests',
+      'S3 GET requests',
     ]);
     // /tmp above 512 MB: 1 GB × rank seconds 616
     expect(by['Lambda ephemeral storage above 512 MB']).toMatchObject({ quantity: '616 GB-s' });
@@ -69,14 +76,17 @@ describe('study cost estimate: what it assumed, in words, and what it refuses', 
     // transitions: (3 + 4) + 2 × (3 + 2) = 17; writes: (2 + 4 + 3) + 2 × (2 + 2 + 3) + 10 staged = 33;
     // reads: 4 × (2 + 2) + 4 + 1 + 2 × (2 × 4 + 2 + 1) = 43
     expect(by['Step Functions state transitions (standard)']).toMatchObject({ quantity: '17 transitions' });
-    expect(by['Step Functions state transitions (standard)'].usd).toBeCloseTo(17 * 0.025 / 1000, 15);
+    expect(by['Step Functions state transitions (standard)'].usd).toBeCloseTo((17 * 0.025) / 1000, 15);
     expect(by['S3 PUT/COPY/POST/LIST requests']).toMatchObject({ quantity: '33 requests' });
-    expect(by['S3 PUT/COPY/POST/LIST requests'].usd).toBeCloseTo(33 * 0.005 / 1000, 15);
+    expect(by['S3 PUT/COPY/POST/LIST requests'].usd).toBeCloseTo((33 * 0.005) / 1000, 15);
     expect(by['S3 GET requests']).toMatchObject({ quantity: '43 requests' });
-    expect(by['S3 GET requests'].usd).toBeCloseTo(43 * 0.0004 / 1000, 15);
+    expect(by['S3 GET requests'].usd).toBeCloseTo((43 * 0.0004) / 1000, 15);
     expect(by['Lambda compute (arm64)']).toMatchObject({ quantity: '620.5 GB-s' });
     expect(by['Lambda requests']).toMatchObject({ quantity: '14 requests' });
-    expect(e.totalUsd).toBeCloseTo(e.lines.reduce((s, l) => s + l.usd, 0), 15);
+    expect(e.totalUsd).toBeCloseTo(
+      e.lines.reduce((s, l) => s + l.usd, 0),
+      15,
+    );
     expect(e.notes).toEqual([
       'Each inference Lambda is assumed to take 52.0 s for 50 MB, 102.0 s for 100 MB (8 Mbps per rank plus 2 s start-up).',
       'Initialize and Summarize add 2 Lambdas per execution (256 MB, 3 s each).',
@@ -88,13 +98,21 @@ describe('study cost estimate: what it assumed, in words, and what it refuses', 
 
   it('refuses memory outside 128–10240 MB, a non-positive throughput, and bad executions, saying which', () => {
     const bad = (over: object) => () => estimateStudyCost({ ...plan, ...over });
-    expect(bad({ lambda: { memoryMb: 10241, arch: 'x86_64' } })).toThrow('Lambda memory must be 128–10240 MB, got 10241');
+    expect(bad({ lambda: { memoryMb: 10241, arch: 'x86_64' } })).toThrow(
+      'Lambda memory must be 128–10240 MB, got 10241',
+    );
     expect(bad({ lambda: { memoryMb: 127, arch: 'x86_64' } })).toThrow('got 127');
     expect(() => estimateStudyCost({ ...plan, lambda: { memoryMb: 128, arch: 'x86_64' } })).not.toThrow();
     expect(() => estimateStudyCost({ ...plan, lambda: { memoryMb: 10240, arch: 'x86_64' } })).not.toThrow();
     expect(bad({ rankThroughputBps: 0 })).toThrow('rankThroughputBps must be positive, got 0');
-    for (const e of [{ ranks: 1.5, partitionMb: 1, repeats: 1 }, { ranks: 1, partitionMb: 1, repeats: 0 }, { ranks: 1, partitionMb: 0, repeats: 1 }]) {
-      expect(bad({ executions: [e] }), JSON.stringify(e)).toThrow(`a planned execution needs whole positive ranks and repeats and a positive partition size, got ${JSON.stringify(e)}`);
+    for (const e of [
+      { ranks: 1.5, partitionMb: 1, repeats: 1 },
+      { ranks: 1, partitionMb: 1, repeats: 0 },
+      { ranks: 1, partitionMb: 0, repeats: 1 },
+    ]) {
+      expect(bad({ executions: [e] }), JSON.stringify(e)).toThrow(
+        `a planned execution needs whole positive ranks and repeats and a positive partition size, got ${JSON.stringify(e)}`,
+      );
     }
   });
 

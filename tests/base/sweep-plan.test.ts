@@ -19,7 +19,14 @@ describe('sweep plan', () => {
       'local/batch-size/bs64/r1',
       'local/batch-size/bs64/r2',
     ]);
-    expect(jobs[0]).toMatchObject({ target: 'local', sweep: 'batch-size', partitionMb: null, dataLabel: null, worldSize: null, repeat: 1 });
+    expect(jobs[0]).toMatchObject({
+      target: 'local',
+      sweep: 'batch-size',
+      partitionMb: null,
+      dataLabel: null,
+      worldSize: null,
+      repeat: 1,
+    });
   });
 
   it('expands cloud sweeps over batch sizes, partitions × data sizes and world sizes', () => {
@@ -35,7 +42,9 @@ describe('sweep plan', () => {
   });
 
   it('gives the same ids for the same parameters', () => {
-    expect(expandSweep({ target: 'cloud' }).map((j) => j.id)).toEqual(expandSweep({ target: 'cloud' }).map((j) => j.id));
+    expect(expandSweep({ target: 'cloud' }).map((j) => j.id)).toEqual(
+      expandSweep({ target: 'cloud' }).map((j) => j.id),
+    );
   });
 
   it('rejects bad parameters by name', () => {

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { exportFileName, exportTable, formatCell, latexEscape, toCSV, toJSON, toLatex, toMarkdown, type Table } from '../../base/table.ts';
+import {
+  exportFileName,
+  exportTable,
+  formatCell,
+  latexEscape,
+  toCSV,
+  toJSON,
+  toLatex,
+  toMarkdown,
+  type Table,
+} from '../../base/table.ts';
 
 const table: Table = {
   title: 'Per-partition metrics — run #1',
@@ -52,7 +62,10 @@ describe('LaTeX', () => {
     const tex = toLatex(table);
     expect(tex).toContain('\\begin{tabular}{lrr}');
     expect(tex).toContain('\\caption{Per-partition metrics --- run \\#1}');
-    const rules = tex.split('\n').filter((l) => /\\(toprule|midrule|bottomrule)/.test(l)).map((l) => l.trim());
+    const rules = tex
+      .split('\n')
+      .filter((l) => /\\(toprule|midrule|bottomrule)/.test(l))
+      .map((l) => l.trim());
     expect(rules).toEqual(['\\toprule', '\\midrule', '\\bottomrule']);
     expect(tex).toContain('    File & Samples/s (galaxies/s) & Memory (MB) \\\\');
     expect(tex).toContain('    a,b "c".pt & 1234.6 & 512 \\\\');
@@ -66,7 +79,11 @@ describe('JSON', () => {
   it('keeps raw values, units and the note; non-finite numbers become null', () => {
     const j = JSON.parse(toJSON(table));
     expect(j.title).toBe(table.title);
-    expect(j.columns).toEqual([{ key: 'file', label: 'File' }, { key: 'sps', label: 'Samples/s', unit: 'galaxies/s' }, { key: 'mem', label: 'Memory', unit: 'MB' }]);
+    expect(j.columns).toEqual([
+      { key: 'file', label: 'File' },
+      { key: 'sps', label: 'Samples/s', unit: 'galaxies/s' },
+      { key: 'mem', label: 'Memory', unit: 'MB' },
+    ]);
     expect(j.rows[0]).toEqual({ file: 'a,b "c".pt', sps: 1234.5678, mem: 512 });
     expect(j.rows[2].sps).toBeNull();
     expect(j.note).toBe(table.note);

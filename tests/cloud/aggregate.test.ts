@@ -12,7 +12,13 @@ const rank = (cpu: number, mem: number, bps: number, extra: Record<string, unkno
 describe('study aggregation (hand-computed)', () => {
   it('drops a CPU-time outlier by 1.5×IQR with linear quartiles; sums memory and throughput; total_bits = Σ bps×cpu', () => {
     // cpu sorted 10,11,12,13,50: Q1 = 11 (pos 1), Q3 = 13 (pos 3), IQR 2, bounds [8, 16] → 50 dropped, mean 46/4.
-    const ranks = [rank(10, 100, 1e6), rank(12, 110, 2e6), rank(11, 120, 1.5e6), rank(13, 130, 1e6), rank(50, 140, 0.5e6)];
+    const ranks = [
+      rank(10, 100, 1e6),
+      rank(12, 110, 2e6),
+      rank(11, 120, 1.5e6),
+      rank(13, 130, 1e6),
+      rank(50, 140, 0.5e6),
+    ];
     const a = aggregateRanks(ranks, 20);
     expect(a.ranks).toBe(5);
     expect(a['total_cpu_time (seconds)']).toBeCloseTo(11.5, 12);
@@ -40,8 +46,19 @@ describe('study aggregation (hand-computed)', () => {
   });
 
   it('handles one rank, no ranks and an unknown Map duration', () => {
-    const one = aggregateRanks([rank(7, 70, 3, { 'execution_time (seconds/batch)': 0.5, sample_persec: 9, num_batches: 4, batch_size: 32 })]);
-    expect(one).toMatchObject({ ranks: 1, 'total_cpu_time (seconds)': 7, total_bits: 21, 'execution_time (seconds/batch)': 0.5, sample_persec: 9, num_batches: 4, batch_size: 32, wall_throughput_bps: null });
+    const one = aggregateRanks([
+      rank(7, 70, 3, { 'execution_time (seconds/batch)': 0.5, sample_persec: 9, num_batches: 4, batch_size: 32 }),
+    ]);
+    expect(one).toMatchObject({
+      ranks: 1,
+      'total_cpu_time (seconds)': 7,
+      total_bits: 21,
+      'execution_time (seconds/batch)': 0.5,
+      sample_persec: 9,
+      num_batches: 4,
+      batch_size: 32,
+      wall_throughput_bps: null,
+    });
     const none = aggregateRanks([], 10);
     expect(none.ranks).toBe(0);
     expect(Number.isNaN(none['total_cpu_time (seconds)'])).toBe(true);
@@ -62,7 +79,8 @@ describe('study aggregation (hand-computed)', () => {
 
 describe('REPORT line parsing', () => {
   it('parses a cold-start line as Lambda writes it (tab-separated, with Init Duration)', () => {
-    const line = 'REPORT RequestId: 8f507cfc-xmpl-4697-b07a-ac58fc914c95\tDuration: 15.74 ms\tBilled Duration: 16 ms\tMemory Size: 128 MB\tMax Memory Used: 56 MB\tInit Duration: 133.32 ms\t\n';
+    const line =
+      'REPORT RequestId: 8f507cfc-xmpl-4697-b07a-ac58fc914c95\tDuration: 15.74 ms\tBilled Duration: 16 ms\tMemory Size: 128 MB\tMax Memory Used: 56 MB\tInit Duration: 133.32 ms\t\n';
     expect(parseReportLine(line)).toEqual({
       requestId: '8f507cfc-xmpl-4697-b07a-ac58fc914c95',
       durationMs: 15.74,
@@ -74,10 +92,24 @@ describe('REPORT line parsing', () => {
   });
 
   it('parses a warm line (no Init Duration) and one with an X-Ray trace suffix', () => {
-    const warm = 'REPORT RequestId: 3604209a-e9a3-11e6-939a-754dd98c7be3\tDuration: 12034.52 ms\tBilled Duration: 12035 ms\tMemory Size: 10240 MB\tMax Memory Used: 3017 MB\t';
-    expect(parseReportLine(warm)).toEqual({ requestId: '3604209a-e9a3-11e6-939a-754dd98c7be3', durationMs: 12034.52, billedDurationMs: 12035, memorySizeMb: 10240, maxMemoryUsedMb: 3017 });
-    const xray = 'REPORT RequestId: a1b2c3d4-0000-1111-2222-333344445555 Duration: 2.01 ms Billed Duration: 3 ms Memory Size: 2048 MB Max Memory Used: 80 MB Init Duration: 301.7 ms \nXRAY TraceId: 1-5d9d007f-0a8c7fd02xmpl480aed55ef0 SegmentId: 3d752xmpl1bbe37e Sampled: true';
-    expect(parseReportLine(xray)).toMatchObject({ durationMs: 2.01, billedDurationMs: 3, memorySizeMb: 2048, maxMemoryUsedMb: 80, initDurationMs: 301.7 });
+    const warm =
+      'REPORT RequestId: 3604209a-e9a3-11e6-939a-754dd98c7be3\tDuration: 12034.52 ms\tBilled Duration: 12035 ms\tMemory Size: 10240 MB\tMax Memory Used: 3017 MB\t';
+    expect(parseReportLine(warm)).toEqual({
+      requestId: '3604209a-e9a3-11e6-939a-754dd98c7be3',
+      durationMs: 12034.52,
+      billedDurationMs: 12035,
+      memorySizeMb: 10240,
+      maxMemoryUsedMb: 3017,
+    });
+    const xray =
+      'REPORT RequestId: a1b2c3d4-0000-1111-2222-333344445555 Duration: 2.01 ms Billed Duration: 3 ms Memory Size: 2048 MB Max Memory Used: 80 MB Init Duration: 301.7 ms \nXRAY TraceId: 1-5d9d007f-0a8c7fd02xmpl480aed55ef0 SegmentId: 3d752xmpl1bbe37e Sampled: true';
+    expect(parseReportLine(xray)).toMatchObject({
+      durationMs: 2.01,
+      billedDurationMs: 3,
+      memorySizeMb: 2048,
+      maxMemoryUsedMb: 80,
+      initDurationMs: 301.7,
+    });
   });
 
   it('returns null for other log lines and for truncated REPORT lines', () => {

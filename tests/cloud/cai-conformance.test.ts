@@ -28,10 +28,13 @@ const CODE_NAME = 'Anomaly Detection';
 const MODEL_REL = 'Fine_Tune_Model/Mixed_Inception_z_VITAE_Base_Img_Full_New_Full.pt';
 
 function skipReason(): string | null {
-  if (!existsSync(path.join(HANDLERS, 'initializer.py'))) return `no study handlers at ${HANDLERS} (set CAI_REFERENCE_DIR)`;
-  if (!existsSync(path.join(REF, 'reference', 'astromae_ref.py'))) return `no ${path.join(REF, 'reference', 'astromae_ref.py')}`;
+  if (!existsSync(path.join(HANDLERS, 'initializer.py')))
+    return `no study handlers at ${HANDLERS} (set CAI_REFERENCE_DIR)`;
+  if (!existsSync(path.join(REF, 'reference', 'astromae_ref.py')))
+    return `no ${path.join(REF, 'reference', 'astromae_ref.py')}`;
   const py = spawnSync(PY, ['-c', 'import torch, boto3, numpy'], { encoding: 'utf8' });
-  if (py.status !== 0) return `${PY} cannot import torch, boto3 and numpy (apt-get install python3-torch python3-boto3 python3-numpy): ${(py.stderr || String(py.error)).trim().split('\n').pop()}`;
+  if (py.status !== 0)
+    return `${PY} cannot import torch, boto3 and numpy (apt-get install python3-torch python3-boto3 python3-numpy): ${(py.stderr || String(py.error)).trim().split('\n').pop()}`;
   return null;
 }
 const SKIP = skipReason();
@@ -67,7 +70,24 @@ function cli(args: string[], stdin?: string): Promise<Cli> {
   });
 }
 
-const RUN = ['cloud', 'run', '--data', '', '--partition-mb', '0.35', '--code', '', '--entry', 'Inference/inference.py', '--batch-size', '8', '--interval', '0.3', '--no-logs', '--json'];
+const RUN = [
+  'cloud',
+  'run',
+  '--data',
+  '',
+  '--partition-mb',
+  '0.35',
+  '--code',
+  '',
+  '--entry',
+  'Inference/inference.py',
+  '--batch-size',
+  '8',
+  '--interval',
+  '0.3',
+  '--no-logs',
+  '--json',
+];
 const runArgs = (...more: string[]) => RUN.map((a, i) => (i === 3 ? partsDir : i === 7 ? codeDir : a)).concat(more);
 
 async function s3Json(key: string): Promise<unknown> {
@@ -99,7 +119,17 @@ describe.skipIf(SKIP !== null)("the study's CAI pipeline, real handlers, through
       if (r.status !== 0) throw new Error(`astromae_ref.py ${args[0]} failed: ${r.stderr}`);
     };
     py(['cai-checkpoint', path.join(codeDir, MODEL_REL)]);
-    for (const i of [1, 2, 3]) py(['make-pt', path.join(partsDir, `p${i}.pt`), '--samples', '16', '--seed', String(i), '--mag-dtype', 'float64']);
+    for (const i of [1, 2, 3])
+      py([
+        'make-pt',
+        path.join(partsDir, `p${i}.pt`),
+        '--samples',
+        '16',
+        '--seed',
+        String(i),
+        '--mag-dtype',
+        'float64',
+      ]);
     emu = await startEmulator({ stack: 'cai', handlersDir: HANDLERS });
     s3 = new S3Client(s3rverClientConfig(emu.profile.endpoints.s3));
   }, 180_000);
@@ -116,15 +146,25 @@ describe.skipIf(SKIP !== null)("the study's CAI pipeline, real handlers, through
     expect(imp.status, imp.stderr).toBe(0);
     const test = await cli(['profile', 'test', 'emulator-cai', '--json']);
     expect(test.status, test.stdout + test.stderr).toBe(0);
-    const sm = (JSON.parse(test.stdout) as Array<{ name: string; detail: string }>).find((c) => c.name === 'state-machine')!;
+    const sm = (JSON.parse(test.stdout) as Array<{ name: string; detail: string }>).find(
+      (c) => c.name === 'state-machine',
+    )!;
     expect(sm.detail).toMatch(/study's CAI pipeline/);
   }, 120_000);
 
   it('--dry-run shows the payload and the rank plan (more ranks than files warned), and starts nothing', async () => {
     const r = await cli(runArgs('--world-size', '4', '--dry-run'));
     expect(r.status, r.stderr).toBe(0);
-    const dry = JSON.parse(r.stdout) as { payload: Record<string, unknown>; rankPlan: { ranks: Array<{ rank: number; dataPath: unknown }>; warnings: string[] } };
-    expect(dry.payload).toMatchObject({ S3_object_name: CODE_NAME, script: `/tmp/${CODE_NAME}/Inference/inference.py`, file_limit: 3, data_prefix: 'data/0.35MB/' });
+    const dry = JSON.parse(r.stdout) as {
+      payload: Record<string, unknown>;
+      rankPlan: { ranks: Array<{ rank: number; dataPath: unknown }>; warnings: string[] };
+    };
+    expect(dry.payload).toMatchObject({
+      S3_object_name: CODE_NAME,
+      script: `/tmp/${CODE_NAME}/Inference/inference.py`,
+      file_limit: 3,
+      data_prefix: 'data/0.35MB/',
+    });
     expect(dry.rankPlan.ranks).toEqual([
       { rank: 0, dataPath: 'data/0.35MB/1.pt' },
       { rank: 1, dataPath: 'data/0.35MB/2.pt' },
@@ -132,8 +172,14 @@ describe.skipIf(SKIP !== null)("the study's CAI pipeline, real handlers, through
       { rank: 3, dataPath: null },
     ]);
     expect(dry.rankPlan.warnings.join(' ')).toMatch(/ranks 3–3 get no data/);
-    const sfn = new SFNClient({ region: 'us-east-1', endpoint: emu.profile.endpoints.sfn, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-    expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn: emu.profile.stateMachineArn }))).executions).toEqual([]);
+    const sfn = new SFNClient({
+      region: 'us-east-1',
+      endpoint: emu.profile.endpoints.sfn,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    expect(
+      (await sfn.send(new ListExecutionsCommand({ stateMachineArn: emu.profile.stateMachineArn }))).executions,
+    ).toEqual([]);
     sfn.destroy();
     const refused = await cli(runArgs('--world-size', '4'));
     expect(refused.status).toBe(1);
@@ -142,7 +188,7 @@ describe.skipIf(SKIP !== null)("the study's CAI pipeline, real handlers, through
 
   let first: CloudRunRecord & { id: string };
 
-  it('fewer ranks than files: finishes; rank JSONs are the script\'s own, raw; aggregate by the study\'s rules; REPORT per rank', async () => {
+  it("fewer ranks than files: finishes; rank JSONs are the script's own, raw; aggregate by the study's rules; REPORT per rank", async () => {
     const r = await cli(runArgs('--world-size', '2'));
     expect(r.status, r.stderr.slice(-3000)).toBe(0);
     first = recordOf(r);
@@ -175,7 +221,7 @@ describe.skipIf(SKIP !== null)("the study's CAI pipeline, real handlers, through
     expect((entry.record as { rank_results: unknown }).rank_results).toEqual(raw);
   }, 420_000);
 
-  it('more ranks than files, back to back: ranks without data are not failures, and the earlier run\'s REPORT lines never count', async () => {
+  it("more ranks than files, back to back: ranks without data are not failures, and the earlier run's REPORT lines never count", async () => {
     const r = await cli(runArgs('--world-size', '4', '--accept-warnings'));
     const rec = recordOf(r);
     expect(r.status, r.stderr.slice(-3000)).toBe(0);
@@ -190,11 +236,17 @@ describe.skipIf(SKIP !== null)("the study's CAI pipeline, real handlers, through
     expect(rec.lambda_per_rank!.some((u) => earlier.has(u.requestId))).toBe(false);
   }, 420_000);
 
-  it('a rank whose script raises is named; the other ranks\' results are kept', async () => {
+  it("a rank whose script raises is named; the other ranks' results are kept", async () => {
     // Two good partitions and one the script cannot load, staged by hand under another prefix.
     for (const i of [1, 2]) {
       const o = await s3.send(new GetObjectCommand({ Bucket: 'cosmicai-data', Key: `data/0.35MB/${i}.pt` }));
-      await s3.send(new PutObjectCommand({ Bucket: 'cosmicai-data', Key: `bad/${i}.pt`, Body: Buffer.from(await o.Body!.transformToByteArray()) }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: 'cosmicai-data',
+          Key: `bad/${i}.pt`,
+          Body: Buffer.from(await o.Body!.transformToByteArray()),
+        }),
+      );
     }
     await s3.send(new PutObjectCommand({ Bucket: 'cosmicai-data', Key: 'bad/3.pt', Body: 'not a torch file' }));
     const payload = { ...first.payload, data_prefix: 'bad/', file_limit: 3, world_size: 3 };

@@ -19,11 +19,21 @@ describe('caiRankPlan (as initializer.py assigns files)', () => {
   });
 
   it('gives lists to ranks when fewer ranks than files, null beyond the files, and warns', () => {
-    expect(caiRankPlan({ dataBucket: 'b', dataPrefix: 'd/', listed: keys(5), truncated: false, fileLimit: 5, worldSize: 2 }).ranks).toEqual([
+    expect(
+      caiRankPlan({ dataBucket: 'b', dataPrefix: 'd/', listed: keys(5), truncated: false, fileLimit: 5, worldSize: 2 })
+        .ranks,
+    ).toEqual([
       { rank: 0, dataPath: ['d/1.pt', 'd/2.pt', 'd/3.pt'] },
       { rank: 1, dataPath: ['d/4.pt', 'd/5.pt'] },
     ]);
-    const more = caiRankPlan({ dataBucket: 'b', dataPrefix: 'd/', listed: keys(2), truncated: false, fileLimit: 2, worldSize: 4 });
+    const more = caiRankPlan({
+      dataBucket: 'b',
+      dataPrefix: 'd/',
+      listed: keys(2),
+      truncated: false,
+      fileLimit: 2,
+      worldSize: 4,
+    });
     expect(more.ranks.map((r) => r.dataPath)).toEqual(['d/1.pt', 'd/2.pt', null, null]);
     expect(more.warnings).toEqual([expect.stringMatching(/4 ranks for 2 file\(s\): ranks 2–3 get no data/)]);
   });
@@ -35,15 +45,28 @@ describe('caiRankPlan (as initializer.py assigns files)', () => {
   });
 
   it('warns about a truncated listing and about files other than those staged', () => {
-    const plan = caiRankPlan({ dataBucket: 'b', dataPrefix: 'd/', listed: keys(1000), truncated: true, fileLimit: 2, staged: ['d/1.pt', 'd/2.pt'] });
+    const plan = caiRankPlan({
+      dataBucket: 'b',
+      dataPrefix: 'd/',
+      listed: keys(1000),
+      truncated: true,
+      fileLimit: 2,
+      staged: ['d/1.pt', 'd/2.pt'],
+    });
     expect(plan.files).toEqual(['d/1.pt', 'd/10.pt']);
     expect(plan.warnings.join(' ')).toMatch(/more than the 1,000 keys/);
     expect(plan.warnings.join(' ')).toMatch(/not staged by this run: d\/10\.pt.*staged but left out: d\/2\.pt/);
   });
 });
 
-const line = (stream: string, t: number, message: string): LogLine => ({ eventId: `${stream}-${t}`, timestamp: t, logStream: stream, message });
-const report = (id: string, ms: number, init = '') => `REPORT RequestId: ${id}\tDuration: ${ms}.00 ms\tBilled Duration: ${ms} ms\tMemory Size: 10240 MB\tMax Memory Used: 400 MB\t${init}`;
+const line = (stream: string, t: number, message: string): LogLine => ({
+  eventId: `${stream}-${t}`,
+  timestamp: t,
+  logStream: stream,
+  message,
+});
+const report = (id: string, ms: number, init = '') =>
+  `REPORT RequestId: ${id}\tDuration: ${ms}.00 ms\tBilled Duration: ${ms} ms\tMemory Size: 10240 MB\tMax Memory Used: 400 MB\t${init}`;
 
 describe('attributeReports (REPORT lines by request id)', () => {
   const rid = (n: number) => `00000000-0000-0000-0000-00000000000${n}`;
@@ -72,7 +95,11 @@ describe('attributeReports (REPORT lines by request id)', () => {
   });
 
   it('a REPORT line whose request logged no rank payload is never counted', () => {
-    const got = attributeReports([line('c', 1, `START RequestId: ${rid(4)} Version: $LATEST`), line('c', 2, report(rid(4), 50))], 'results/mine', [0]);
+    const got = attributeReports(
+      [line('c', 1, `START RequestId: ${rid(4)} Version: $LATEST`), line('c', 2, report(rid(4), 50))],
+      'results/mine',
+      [0],
+    );
     expect(got.perRank).toEqual([]);
     expect(got.missing).toEqual([0]);
   });
@@ -83,7 +110,10 @@ describe('detectTarget', () => {
     expect(detectTarget(JSON.stringify(caiStateMachineDefinition())).target).toBe('cai');
     const ours = renderStateMachine({ initializerArn: 'init', inferenceArn: 'infer', summarizerArn: 'sum' });
     expect(detectTarget(ours).target).toBe('cosmicai');
-    expect(detectTarget('{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}')).toMatchObject({ target: null, reason: expect.stringMatching(/no Map state/) });
+    expect(detectTarget('{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}')).toMatchObject({
+      target: null,
+      reason: expect.stringMatching(/no Map state/),
+    });
     expect(detectTarget('nope').target).toBeNull();
   });
 });

@@ -42,7 +42,12 @@ beforeAll(async () => {
   profile = localAwsStoredProfile(cipher, aws, { lambdaMemoryMb: 3008 });
   clients = makeClients(profile, { cipher, maxAttempts: 4 });
   // small-64.pt in 0.25 MB partitions: 12 galaxies per file → 6 files (5 × 12 + 4).
-  staged = await stageForRun(clients, { dataDir, code: { dir: codeDir }, dataset: path.join(FIXTURES_DIR, 'small-64.pt'), partitionMb: 0.25 });
+  staged = await stageForRun(clients, {
+    dataDir,
+    code: { dir: codeDir },
+    dataset: path.join(FIXTURES_DIR, 'small-64.pt'),
+    partitionMb: 0.25,
+  });
 });
 
 afterAll(async () => {
@@ -64,12 +69,35 @@ const payloadFor = (over: { batchSize?: number; fileLimit?: number; worldSize?: 
 
 describe('cloud run against the local Step Functions + s3rver', () => {
   it('stages the study layout: folders, the code+model folder and 6 partitions, then skips them all on a second stage', async () => {
-    expect(staged).toMatchObject({ s3ObjectName: 'scripts/cosmicai-bench', objectType: 'folder', script: '/tmp/scripts/cosmicai-bench/model.onnx', dataPrefix: 'data/0.25MB/', partitions: 6, samples: 64, cancelled: false });
+    expect(staged).toMatchObject({
+      s3ObjectName: 'scripts/cosmicai-bench',
+      objectType: 'folder',
+      script: '/tmp/scripts/cosmicai-bench/model.onnx',
+      dataPrefix: 'data/0.25MB/',
+      partitions: 6,
+      samples: 64,
+      cancelled: false,
+    });
     expect(staged.data).toMatchObject({ uploadedFiles: 6, skippedFiles: 0 });
-    const keys = ((await aws.s3.send(new ListObjectsV2Command({ Bucket: aws.bucket }))).Contents ?? []).map((o) => o.Key);
-    expect(keys).toEqual(expect.arrayContaining(['results/', 'scripts/', 'scripts/cosmicai-bench/model.onnx', 'data/0.25MB/1.pt', 'data/0.25MB/6.pt']));
+    const keys = ((await aws.s3.send(new ListObjectsV2Command({ Bucket: aws.bucket }))).Contents ?? []).map(
+      (o) => o.Key,
+    );
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        'results/',
+        'scripts/',
+        'scripts/cosmicai-bench/model.onnx',
+        'data/0.25MB/1.pt',
+        'data/0.25MB/6.pt',
+      ]),
+    );
 
-    const again = await stageForRun(clients, { dataDir, code: { dir: path.join(work, 'cosmicai-bench') }, dataset: path.join(FIXTURES_DIR, 'small-64.pt'), partitionMb: 0.25 });
+    const again = await stageForRun(clients, {
+      dataDir,
+      code: { dir: path.join(work, 'cosmicai-bench') },
+      dataset: path.join(FIXTURES_DIR, 'small-64.pt'),
+      partitionMb: 0.25,
+    });
     expect(again.partitionsReused).toBe(true);
     expect(again.code).toMatchObject({ uploadedFiles: 0, skippedFiles: 1 });
     expect(again.data).toMatchObject({ uploadedFiles: 0, skippedFiles: 6 });
@@ -79,7 +107,11 @@ describe('cloud run against the local Step Functions + s3rver', () => {
     const events: CloudRunEvent[] = [];
     const payload = payloadFor();
     const started = await launch(clients, payload, (e) => events.push(e));
-    const final = await follow(clients, started.executionArn, { intervalMs: 150, logIntervalMs: 150, onEvent: (e) => events.push(e) });
+    const final = await follow(clients, started.executionArn, {
+      intervalMs: 150,
+      logIntervalMs: 150,
+      onEvent: (e) => events.push(e),
+    });
     expect(final.status).toBe('SUCCEEDED');
     expect(final.items).toMatchObject({ total: 6, succeeded: 6, failed: 0, running: 0, pending: 0 });
     expect(final.failedRanks).toEqual([]);
@@ -87,23 +119,42 @@ describe('cloud run against the local Step Functions + s3rver', () => {
     expect(events.some((e) => e.type === 'status' && e.snapshot.status === 'RUNNING')).toBe(true);
 
     // In S3: one JSON per rank + combined_data.json, study field names exactly.
-    const listed = ((await aws.s3.send(new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: `${payload.result_path}/` }))).Contents ?? []).map((o) => o.Key!);
+    const listed = (
+      (await aws.s3.send(new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: `${payload.result_path}/` })))
+        .Contents ?? []
+    ).map((o) => o.Key!);
     expect(listed.filter((k) => !k.endsWith('combined_data.json'))).toHaveLength(6);
-    const combinedText = await (await aws.s3.send(new GetObjectCommand({ Bucket: aws.bucket, Key: `${payload.result_path}/combined_data.json` }))).Body!.transformToString();
+    const combinedText = await (
+      await aws.s3.send(new GetObjectCommand({ Bucket: aws.bucket, Key: `${payload.result_path}/combined_data.json` }))
+    ).Body!.transformToString();
     const combined = JSON.parse(combinedText) as Array<Record<string, unknown>>;
     expect(combined).toHaveLength(6);
     for (const r of combined) expect(Object.keys(r).sort()).toEqual([...RANK_RESULT_KEYS].sort());
 
     const record = await buildRecord(clients, final, 'x');
     expect(CloudRunRecordSchema.safeParse(record).error).toBeUndefined();
-    expect(record).toMatchObject({ kind: 'cloud', status: 'completed', ranks: 6, results_source: 'rank-files', result_problems: [], device: 'cpu', batch_size: 8, num_batches: 2 * 5 + 1 });
+    expect(record).toMatchObject({
+      kind: 'cloud',
+      status: 'completed',
+      ranks: 6,
+      results_source: 'rank-files',
+      result_problems: [],
+      device: 'cpu',
+      batch_size: 8,
+      num_batches: 2 * 5 + 1,
+    });
     expect(record.combined).toHaveLength(6);
     // Independent oracle: the six rank JSONs as written to S3, aggregated here by numpy with the study's rule
     // (linear quartiles, keep Q1 − 1.5·IQR ≤ x ≤ Q3 + 1.5·IQR, mean) and summed by hand.
     const rankFiles = await Promise.all(
       listed
         .filter((k) => !k.endsWith('combined_data.json'))
-        .map(async (Key) => JSON.parse(await (await aws.s3.send(new GetObjectCommand({ Bucket: aws.bucket, Key }))).Body!.transformToString()) as Record<string, number>),
+        .map(
+          async (Key) =>
+            JSON.parse(
+              await (await aws.s3.send(new GetObjectCommand({ Bucket: aws.bucket, Key }))).Body!.transformToString(),
+            ) as Record<string, number>,
+        ),
     );
     expect(rankFiles).toHaveLength(6);
     const cpu = rankFiles.map((r) => r['total_cpu_time (seconds)']);
@@ -113,7 +164,10 @@ describe('cloud run against the local Step Functions + s3rver', () => {
       cpu,
     );
     expect(record['total_cpu_time (seconds)']).toBeCloseTo(numpyMean, 12);
-    let bps = 0, mem = 0, bits = 0, batches = 0;
+    let bps = 0,
+      mem = 0,
+      bits = 0,
+      batches = 0;
     for (const r of rankFiles) {
       bps += r.throughput_bps;
       mem += r['total_cpu_memory (MB)'];
@@ -220,7 +274,11 @@ describe('cloud run against the local Step Functions + s3rver', () => {
       const before = aws.faults.throttled('sfn');
       aws.faults.throttleNext(4, 'sfn'); // two polls in a row fail after their 2 tries each
       setTimeout(release, 200);
-      const final = await follow(impatient, started.executionArn, { intervalMs: 50, tailLogs: false, onEvent: (e) => e.type === 'notice' && notices.push(e.message) });
+      const final = await follow(impatient, started.executionArn, {
+        intervalMs: 50,
+        tailLogs: false,
+        onEvent: (e) => e.type === 'notice' && notices.push(e.message),
+      });
       expect(final.status).toBe('SUCCEEDED');
       expect(aws.faults.throttled('sfn') - before).toBe(4);
       expect(notices.length).toBeGreaterThanOrEqual(1);

@@ -22,7 +22,10 @@ let work: string;
 const cipher = new TestCipher();
 const open: AwsClients[] = [];
 
-function clientsFor(over: Partial<StoredProfile> & { keys?: { accessKeyId: string; secretAccessKey: string } } = {}, maxAttempts = 3): AwsClients {
+function clientsFor(
+  over: Partial<StoredProfile> & { keys?: { accessKeyId: string; secretAccessKey: string } } = {},
+  maxAttempts = 3,
+): AwsClients {
   const p = localAwsStoredProfile(cipher, aws, over);
   const c = makeClients(p, { cipher, maxAttempts });
   open.push(c);
@@ -42,7 +45,8 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-const byName = (checks: Awaited<ReturnType<typeof testConnection>>) => Object.fromEntries(checks.map((c) => [c.name, c]));
+const byName = (checks: Awaited<ReturnType<typeof testConnection>>) =>
+  Object.fromEntries(checks.map((c) => [c.name, c]));
 
 describe('connection test messages', () => {
   it('expired credentials: each AWS service says so and how to refresh', async () => {
@@ -65,7 +69,14 @@ describe('connection test messages', () => {
   });
 
   it('NoSuchBucket and a missing state machine', async () => {
-    const c = byName(await testConnection(clientsFor({ bucket: 'no-such-bucket-x', stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:missing' })));
+    const c = byName(
+      await testConnection(
+        clientsFor({
+          bucket: 'no-such-bucket-x',
+          stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:missing',
+        }),
+      ),
+    );
     expect(c.bucket).toMatchObject({ ok: false, errorKind: 'no-such-bucket' });
     expect(c.bucket.detail).toMatch(/bucket 'no-such-bucket-x' does not exist/);
     expect(c['state-machine']).toMatchObject({ ok: false, errorKind: 'state-machine-missing' });
@@ -75,7 +86,9 @@ describe('connection test messages', () => {
 
   it('wrong keys are rejected as invalid credentials, and the secret never appears in a message', async () => {
     const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-    const checks = await testConnection(clientsFor({ keys: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: secret } }));
+    const checks = await testConnection(
+      clientsFor({ keys: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: secret } }),
+    );
     const c = byName(checks);
     expect(c.identity.errorKind).toBe('invalid-credentials');
     expect(c['state-machine'].errorKind).toBe('invalid-credentials');
@@ -92,14 +105,18 @@ describe('connection test messages', () => {
     process.env.AWS_SHARED_CREDENTIALS_FILE = creds;
     process.env.AWS_CONFIG_FILE = path.join(work, 'no-config');
     try {
-      const c = byName(await testConnection(clientsFor({ name: 'lab', credentials: { source: 'profile', profile: 'astro-lab' } })));
+      const c = byName(
+        await testConnection(clientsFor({ name: 'lab', credentials: { source: 'profile', profile: 'astro-lab' } })),
+      );
       for (const check of Object.values(c)) {
         expect(check).toMatchObject({ ok: false, errorKind: 'missing-credentials' });
         expect(check.detail).toMatch(/no AWS credentials could be loaded for profile 'lab'/);
         expect(check.hint).toMatch(/~\/\.aws\/credentials/);
       }
       // The same file with the right profile name works.
-      const ok = byName(await testConnection(clientsFor({ credentials: { source: 'profile', profile: 'someone-else' } })));
+      const ok = byName(
+        await testConnection(clientsFor({ credentials: { source: 'profile', profile: 'someone-else' } })),
+      );
       expect(ok.identity.ok).toBe(true);
       expect(ok.bucket.ok).toBe(true);
     } finally {
@@ -128,7 +145,9 @@ describe('connection test messages', () => {
       });
     });
     const dead = `http://127.0.0.1:${port}`;
-    const c = byName(await testConnection(clientsFor({ endpoints: { s3: dead, sfn: dead, sts: dead, logs: dead } }, 2)));
+    const c = byName(
+      await testConnection(clientsFor({ endpoints: { s3: dead, sfn: dead, sts: dead, logs: dead } }, 2)),
+    );
     expect(c['state-machine']).toMatchObject({ ok: false, errorKind: 'unreachable' });
     expect(c['state-machine'].detail).toContain(dead);
   });
@@ -179,17 +198,26 @@ describe('message scrubbing', () => {
   });
 
   it('describeAwsError scrubs the SDK message and keeps the classification', () => {
-    const err = Object.assign(new Error('The AWS Access Key Id AKIAIOSFODNN7EXAMPLE you provided does not exist in our records.'), { name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 } });
+    const err = Object.assign(
+      new Error('The AWS Access Key Id AKIAIOSFODNN7EXAMPLE you provided does not exist in our records.'),
+      { name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 } },
+    );
     const d = describeAwsError(err, { service: 'S3', operation: 'PutObject', bucket: 'b' });
     expect(d.kind).toBe('invalid-credentials');
     expect(d.message + d.hint).not.toContain('AKIAIOSFODNN7EXAMPLE');
   });
 
   it('awsCall wraps S3 AccessDenied with the bucket and a permissions hint', async () => {
-    const denied = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
-    const err = await awsCall({ service: 'S3', operation: 'PutObject', bucket: 'astro', key: 'scripts/x' }, async () => {
-      throw denied;
-    }).catch((e: unknown) => e as CloudError);
+    const denied = Object.assign(new Error('Access Denied'), {
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
+    const err = await awsCall(
+      { service: 'S3', operation: 'PutObject', bucket: 'astro', key: 'scripts/x' },
+      async () => {
+        throw denied;
+      },
+    ).catch((e: unknown) => e as CloudError);
     expect(err.kind).toBe('access-denied');
     expect(err.message).toMatch(/S3 PutObject on bucket 'astro' \(key 'scripts\/x'\): access denied/);
     expect(err.hint).toMatch(/permission/);

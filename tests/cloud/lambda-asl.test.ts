@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MAP_STATE, INFERENCE_STATE, renderStateMachine, stateMachineDefinition } from '../../cloud/state-machine.ts';
 
-type AslValidator = (definition: unknown, opts?: { checkPaths?: boolean; checkArn?: boolean }) => { isValid: boolean; errorsText: (sep?: string) => string };
+type AslValidator = (
+  definition: unknown,
+  opts?: { checkPaths?: boolean; checkArn?: boolean },
+) => { isValid: boolean; errorsText: (sep?: string) => string };
 const aslValidator = createRequire(import.meta.url)('asl-validator') as AslValidator;
 
 const fns = {
@@ -28,7 +31,14 @@ describe('state-machine definition', () => {
     expect(def.StartAt).toBe('Initialize');
     expect(def.States.Initialize.Next).toBe(MAP_STATE);
     const map = def.States[MAP_STATE];
-    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.items', MaxConcurrency: 25, ToleratedFailurePercentage: 0, ResultPath: null, Next: 'Summarize' });
+    expect(map).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.items',
+      MaxConcurrency: 25,
+      ToleratedFailurePercentage: 0,
+      ResultPath: null,
+      Next: 'Summarize',
+    });
     expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
     expect(map.ItemProcessor.States[INFERENCE_STATE].Parameters.FunctionName).toBe(fns.inferenceArn);
     expect(def.States.Initialize.Parameters.FunctionName).toBe(fns.initializerArn);
@@ -38,8 +48,14 @@ describe('state-machine definition', () => {
 
   it('keeps only placeholders in the JSON file and refuses values that are not Lambda functions', () => {
     const raw = readFileSync(new URL('../../cloud/state-machine.asl.json', import.meta.url), 'utf8');
-    expect(raw.match(/\$\{\w+\}/g)?.sort()).toEqual(['${InferenceFunctionArn}', '${InitializerFunctionArn}', '${SummarizerFunctionArn}']);
-    expect(() => renderStateMachine({ ...fns, inferenceArn: 'arn:aws:s3:::bucket' })).toThrow(/inferenceArn .* is not a Lambda function/);
+    expect(raw.match(/\$\{\w+\}/g)?.sort()).toEqual([
+      '${InferenceFunctionArn}',
+      '${InitializerFunctionArn}',
+      '${SummarizerFunctionArn}',
+    ]);
+    expect(() => renderStateMachine({ ...fns, inferenceArn: 'arn:aws:s3:::bucket' })).toThrow(
+      /inferenceArn .* is not a Lambda function/,
+    );
     expect(() => renderStateMachine(fns, { toleratedFailurePercentage: 101 })).toThrow(/0–100/);
   });
 });

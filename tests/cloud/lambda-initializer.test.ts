@@ -6,7 +6,13 @@ import { s3rverClientConfig, startS3rver, type S3rverHandle } from '../infra/s3r
 
 describe('orderPartitionKeys', () => {
   it('orders .pt keys numerically by file name and drops everything else', () => {
-    expect(orderPartitionKeys(['d/10.pt', 'd/2.pt', 'd/1.pt', 'd/readme.txt', 'd/11.pt', 'd/3.PT'])).toEqual(['d/1.pt', 'd/2.pt', 'd/3.PT', 'd/10.pt', 'd/11.pt']);
+    expect(orderPartitionKeys(['d/10.pt', 'd/2.pt', 'd/1.pt', 'd/readme.txt', 'd/11.pt', 'd/3.PT'])).toEqual([
+      'd/1.pt',
+      'd/2.pt',
+      'd/3.PT',
+      'd/10.pt',
+      'd/11.pt',
+    ]);
   });
 });
 
@@ -16,7 +22,10 @@ describe('assignFiles (the study initializer)', () => {
     expect(assignFiles(files)).toEqual(files.map((f) => [f]));
   });
   it('splits into contiguous blocks of ceil(left / ranks left) when there are fewer ranks than files', () => {
-    expect(assignFiles(files, 2)).toEqual([['1.pt', '2.pt', '3.pt'], ['4.pt', '5.pt']]);
+    expect(assignFiles(files, 2)).toEqual([
+      ['1.pt', '2.pt', '3.pt'],
+      ['4.pt', '5.pt'],
+    ]);
     expect(assignFiles(files, 3)).toEqual([['1.pt', '2.pt'], ['3.pt', '4.pt'], ['5.pt']]);
     expect(assignFiles(files, 1)).toEqual([files]);
   });
@@ -47,7 +56,8 @@ describe('initializer handler against s3rver', () => {
     s3rver = await startS3rver({ buckets: ['results-b', 'data-b'] });
     s3 = new S3Client(s3rverClientConfig(s3rver.endpoint));
     // 12 partitions, put in a scrambled order, plus things that are not partitions.
-    for (const n of [12, 3, 1, 10, 2, 11, 4, 5, 6, 7, 8, 9]) await s3.send(new PutObjectCommand({ Bucket: 'data-b', Key: `50MB/${n}.pt`, Body: 'x' }));
+    for (const n of [12, 3, 1, 10, 2, 11, 4, 5, 6, 7, 8, 9])
+      await s3.send(new PutObjectCommand({ Bucket: 'data-b', Key: `50MB/${n}.pt`, Body: 'x' }));
     await s3.send(new PutObjectCommand({ Bucket: 'data-b', Key: '50MB/notes.txt', Body: 'x' }));
     await s3.send(new PutObjectCommand({ Bucket: 'data-b', Key: '25MB/1.pt', Body: 'x' }));
   });
@@ -62,7 +72,14 @@ describe('initializer handler against s3rver', () => {
     expect(out.file_limit).toBe(10);
     expect(out.world_size).toBe(10);
     expect(out.items).toHaveLength(10);
-    expect(out.items[9]).toMatchObject({ ...base, file_limit: 10, rank: 9, world_size: 10, files: ['50MB/10.pt'], data_path: '50MB/10.pt' });
+    expect(out.items[9]).toMatchObject({
+      ...base,
+      file_limit: 10,
+      rank: 9,
+      world_size: 10,
+      files: ['50MB/10.pt'],
+      data_path: '50MB/10.pt',
+    });
   });
 
   it('caps file_limit at the files present', async () => {
@@ -74,7 +91,10 @@ describe('initializer handler against s3rver', () => {
 
   it('with world_size, gives ranks contiguous blocks (a list as data_path)', async () => {
     const out = await createInitializer({ s3 })({ ...base, file_limit: 5, world_size: 2 });
-    expect(out.items.map((i) => i.files)).toEqual([['50MB/1.pt', '50MB/2.pt', '50MB/3.pt'], ['50MB/4.pt', '50MB/5.pt']]);
+    expect(out.items.map((i) => i.files)).toEqual([
+      ['50MB/1.pt', '50MB/2.pt', '50MB/3.pt'],
+      ['50MB/4.pt', '50MB/5.pt'],
+    ]);
     expect(out.items[0].data_path).toEqual(['50MB/1.pt', '50MB/2.pt', '50MB/3.pt']);
     expect(out.items.every((i) => i.world_size === 2)).toBe(true);
   });

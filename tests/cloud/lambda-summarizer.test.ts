@@ -21,7 +21,8 @@ describe('summarizer handler against s3rver', () => {
   let s3: S3Client;
   const bucket = 'cosmicai-test';
   const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-  const get = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+  const get = async (key: string) =>
+    (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
 
   beforeAll(async () => {
     s3rver = await startS3rver({ buckets: [bucket] });
@@ -41,7 +42,12 @@ describe('summarizer handler against s3rver', () => {
     // rank 3 never wrote its file
     const items = [0, 1, 2, 3, 4].map((r) => ({ rank: r }));
     const out = await createSummarizer({ s3 })({ bucket, result_path: rp, world_size: 5, items });
-    expect(out).toMatchObject({ statusCode: 200, combined_key: `${rp}/combined_data.json`, ranks: [0, 4], missing: [3] });
+    expect(out).toMatchObject({
+      statusCode: 200,
+      combined_key: `${rp}/combined_data.json`,
+      ranks: [0, 4],
+      missing: [3],
+    });
     expect(out.malformed.map((m) => m.key)).toEqual([`${rp}/1.json`, `${rp}/2.json`]);
     expect(out.malformed[0].problem).toMatch(/not valid JSON/);
     expect(out.malformed[1].problem).toMatch(/extra/);
@@ -58,7 +64,9 @@ describe('summarizer handler against s3rver', () => {
   });
 
   it('fails only when no rank left a usable result', async () => {
-    await expect(createSummarizer({ s3 })({ bucket, result_path: 'results/empty', world_size: 2 })).rejects.toMatchObject({
+    await expect(
+      createSummarizer({ s3 })({ bucket, result_path: 'results/empty', world_size: 2 }),
+    ).rejects.toMatchObject({
       name: 'NoRankResults',
       message: expect.stringContaining('missing ranks 0, 1'),
     });

@@ -15,7 +15,10 @@ const report = (i: number, init = false) =>
 beforeAll(async () => {
   aws = await startLocalAws();
   const cipher = new TestCipher();
-  clients = makeClients(localProfile(cipher, localAwsEndpoints(aws), { keys: aws.credentials }), { cipher, maxAttempts: 2 });
+  clients = makeClients(localProfile(cipher, localAwsEndpoints(aws), { keys: aws.credentials }), {
+    cipher,
+    maxAttempts: 2,
+  });
 });
 afterAll(async () => {
   clients?.destroy();
@@ -25,16 +28,30 @@ afterAll(async () => {
 describe('log tail', () => {
   it('reads every page once, parses REPORT lines, and returns nothing new on a second read', async () => {
     const t0 = Date.now() - 10_000;
-    for (let i = 0; i < 1200; i++) aws.logs.append('/aws/lambda/many', `stream-${i % 3}`, i % 2 ? report(i, i === 1) : `line ${i}`, t0 + i);
+    for (let i = 0; i < 1200; i++)
+      aws.logs.append('/aws/lambda/many', `stream-${i % 3}`, i % 2 ? report(i, i === 1) : `line ${i}`, t0 + i);
     const seen = new Set<string>();
-    const first = await fetchLogLines(clients.logs, { logGroupName: '/aws/lambda/many', startTime: t0, pageSize: 100 }, seen); // 12 pages
+    const first = await fetchLogLines(
+      clients.logs,
+      { logGroupName: '/aws/lambda/many', startTime: t0, pageSize: 100 },
+      seen,
+    ); // 12 pages
     expect(first).toHaveLength(1200);
     expect(new Set(first.map((l) => l.eventId)).size).toBe(1200);
-    expect(first[1].report).toEqual({ requestId: '00000000-0000-0000-0000-000000000001', durationMs: 1.5, billedDurationMs: 2, memorySizeMb: 2048, maxMemoryUsedMb: 101, initDurationMs: 200.25 });
+    expect(first[1].report).toEqual({
+      requestId: '00000000-0000-0000-0000-000000000001',
+      durationMs: 1.5,
+      billedDurationMs: 2,
+      memorySizeMb: 2048,
+      maxMemoryUsedMb: 101,
+      initDurationMs: 200.25,
+    });
     expect(await fetchLogLines(clients.logs, { logGroupName: '/aws/lambda/many', startTime: t0 }, seen)).toEqual([]);
     const reports = await collectReportLines(clients.logs, '/aws/lambda/many', t0, t0 + 2000);
     expect(reports).toHaveLength(600);
-    expect(reports.reduce((a, r) => a + r.billedDurationMs, 0)).toBe(Array.from({ length: 600 }, (_, k) => 2 * k + 2).reduce((a, b) => a + b, 0));
+    expect(reports.reduce((a, r) => a + r.billedDurationMs, 0)).toBe(
+      Array.from({ length: 600 }, (_, k) => 2 * k + 2).reduce((a, b) => a + b, 0),
+    );
   });
 
   it('waits for a log group that does not exist yet, then streams each line once until aborted', async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AGGREGATE_DEFINITIONS, AggregatableRankSchema, aggregateRanks, RankResultSchema, removeOutliersAndMean } from '../../cloud/aggregate.ts';
+import {
+  AGGREGATE_DEFINITIONS,
+  AggregatableRankSchema,
+  aggregateRanks,
+  RankResultSchema,
+  removeOutliersAndMean,
+} from '../../cloud/aggregate.ts';
 import { percentiles } from '../../engine/run/percentiles.ts';
 import { prng } from '../support/fuzz-prng.ts';
 import { pythonOracle } from '../support/python-oracle.ts';
@@ -93,21 +99,45 @@ describe('outlier rule and percentiles against numpy (seeded random partitions)'
 describe("the study's rank result schema", () => {
   // One rank as the study's inference.py writes it (tests/fixtures/recorded-results), plus an extra field.
   const rankJson = {
-    'total_cpu_time (seconds)': 5.0, 'total_cpu_memory (MB)': 2805.0, 'execution_time (seconds/batch)': 1.8,
-    num_batches: 3, batch_size: 512, device: 'cpu', throughput_bps: 40000000.0, sample_persec: 244.0,
-    result_path: 'result-partition-25MB/1GB/2', data_path: '25MB/1.pt', s3_seconds: 1.5,
+    'total_cpu_time (seconds)': 5.0,
+    'total_cpu_memory (MB)': 2805.0,
+    'execution_time (seconds/batch)': 1.8,
+    num_batches: 3,
+    batch_size: 512,
+    device: 'cpu',
+    throughput_bps: 40000000.0,
+    sample_persec: 244.0,
+    result_path: 'result-partition-25MB/1GB/2',
+    data_path: '25MB/1.pt',
+    s3_seconds: 1.5,
   };
 
   it('accepts the study JSON, a list of data paths, and keeps extra fields', () => {
     expect(RankResultSchema.parse(rankJson)).toEqual(rankJson);
-    expect(RankResultSchema.parse({ ...rankJson, data_path: ['25MB/1.pt', '25MB/2.pt'] }).data_path).toEqual(['25MB/1.pt', '25MB/2.pt']);
-    expect(AggregatableRankSchema.parse({ 'total_cpu_time (seconds)': 1, 'total_cpu_memory (MB)': 2, throughput_bps: 3, x: 'y' }))
-      .toEqual({ 'total_cpu_time (seconds)': 1, 'total_cpu_memory (MB)': 2, throughput_bps: 3, x: 'y' });
+    expect(RankResultSchema.parse({ ...rankJson, data_path: ['25MB/1.pt', '25MB/2.pt'] }).data_path).toEqual([
+      '25MB/1.pt',
+      '25MB/2.pt',
+    ]);
+    expect(
+      AggregatableRankSchema.parse({
+        'total_cpu_time (seconds)': 1,
+        'total_cpu_memory (MB)': 2,
+        throughput_bps: 3,
+        x: 'y',
+      }),
+    ).toEqual({ 'total_cpu_time (seconds)': 1, 'total_cpu_memory (MB)': 2, throughput_bps: 3, x: 'y' });
   });
 
   it('refuses a missing, non-numeric or non-finite metric and a non-string device or path, naming the field', () => {
-    const numeric = ['total_cpu_time (seconds)', 'total_cpu_memory (MB)', 'execution_time (seconds/batch)', 'num_batches',
-      'batch_size', 'throughput_bps', 'sample_persec'] as const;
+    const numeric = [
+      'total_cpu_time (seconds)',
+      'total_cpu_memory (MB)',
+      'execution_time (seconds/batch)',
+      'num_batches',
+      'batch_size',
+      'throughput_bps',
+      'sample_persec',
+    ] as const;
     for (const key of numeric) {
       for (const bad of [undefined, 'x', Number.NaN, Infinity]) {
         const r = RankResultSchema.safeParse({ ...rankJson, [key]: bad });
@@ -119,8 +149,15 @@ describe("the study's rank result schema", () => {
       expect(RankResultSchema.safeParse({ ...rankJson, [key]: 7 }).success, key).toBe(false);
     }
     for (const key of ['total_cpu_time (seconds)', 'total_cpu_memory (MB)', 'throughput_bps']) {
-      expect(AggregatableRankSchema.safeParse({ 'total_cpu_time (seconds)': 1, 'total_cpu_memory (MB)': 2, throughput_bps: 3, [key]: Infinity }).success, key)
-        .toBe(false);
+      expect(
+        AggregatableRankSchema.safeParse({
+          'total_cpu_time (seconds)': 1,
+          'total_cpu_memory (MB)': 2,
+          throughput_bps: 3,
+          [key]: Infinity,
+        }).success,
+        key,
+      ).toBe(false);
     }
   });
 });
@@ -138,20 +175,29 @@ describe('aggregation edge cases', () => {
     }
     expect(aggregateRanks([full, base])).toMatchObject({ 'execution_time (seconds/batch)': null, batch_size: null });
     expect(aggregateRanks([])).toMatchObject({
-      'execution_time (seconds/batch)': null, sample_persec: null, num_batches: null, batch_size: null,
-      'total_cpu_memory (MB)': 0, throughput_bps: 0, total_bits: 0, cpu_time_outliers_dropped: 0,
+      'execution_time (seconds/batch)': null,
+      sample_persec: null,
+      num_batches: null,
+      batch_size: null,
+      'total_cpu_memory (MB)': 0,
+      throughput_bps: 0,
+      total_bits: 0,
+      cpu_time_outliers_dropped: 0,
     });
   });
 
   it('a Map duration of 0 or below, or unknown, gives no wall throughput', () => {
     const r = [rank(2, 3)]; // cpu 2 s, 3 bit/s
-    for (const d of [0, -1, null]) expect(aggregateRanks(r, d)).toMatchObject({ map_duration_seconds: null, wall_throughput_bps: null });
+    for (const d of [0, -1, null])
+      expect(aggregateRanks(r, d)).toMatchObject({ map_duration_seconds: null, wall_throughput_bps: null });
     expect(aggregateRanks(r, 0.5)).toMatchObject({ map_duration_seconds: 0.5, wall_throughput_bps: 12 }); // 3·2 / 0.5
   });
 
   it('every aggregate metric has a definition that states its rule', () => {
     expect(AGGREGATE_DEFINITIONS).toEqual({
-      'total_cpu_time (seconds)': expect.stringMatching(/averaged after dropping ranks outside 1\.5×IQR.*linear interpolation/),
+      'total_cpu_time (seconds)': expect.stringMatching(
+        /averaged after dropping ranks outside 1\.5×IQR.*linear interpolation/,
+      ),
       'total_cpu_memory (MB)': expect.stringMatching(/summed over ranks/),
       throughput_bps: expect.stringMatching(/summed over ranks/),
       total_bits: expect.stringMatching(/Σ over ranks of throughput_bps × total_cpu_time/),
@@ -165,7 +211,8 @@ describe('aggregation edge cases', () => {
 
 describe('percentile bounds', () => {
   it('refuses q below 0, above 100 or NaN, naming it; 0 and 100 are the extremes', () => {
-    for (const q of [-1, -0.001, 100.5, Number.NaN]) expect(() => percentiles([1, 2], [q]), String(q)).toThrow(`percentile must be within 0..100, got ${q}`);
+    for (const q of [-1, -0.001, 100.5, Number.NaN])
+      expect(() => percentiles([1, 2], [q]), String(q)).toThrow(`percentile must be within 0..100, got ${q}`);
     expect(percentiles([3, 1, 2], [0, 100])).toEqual([1, 3]);
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { buildPayload, dataPrefixFor, DEFAULT_CODE_FOLDER, newResultPath, parsePayloadText, payloadToText, validatePayload } from '../../cloud/payload.ts';
+import {
+  buildPayload,
+  dataPrefixFor,
+  DEFAULT_CODE_FOLDER,
+  newResultPath,
+  parsePayloadText,
+  payloadToText,
+  validatePayload,
+} from '../../cloud/payload.ts';
 
 const profile = {
   bucket: 'code-bucket',
@@ -11,15 +19,22 @@ const profile = {
 
 describe('buildPayload: where the data is read from (data_bucket / data_prefix)', () => {
   it('an explicit dataPrefix wins over partitionMb and over the profile', () => {
-    const p = buildPayload(profile, { batchSize: 32, fileLimit: 3, partitionMb: 25, dataPrefix: 'mine/75MB/', resultPath: 'r/1' });
+    const p = buildPayload(profile, {
+      batchSize: 32,
+      fileLimit: 3,
+      partitionMb: 25,
+      dataPrefix: 'mine/75MB/',
+      resultPath: 'r/1',
+    });
     expect(p.data_prefix).toBe('mine/75MB/');
     const q = buildPayload(profile, { batchSize: 32, fileLimit: 3, dataPrefix: 'other/', resultPath: 'r/1' });
     expect(q.data_prefix).toBe('other/');
   });
 
   it('partitionMb gives <profile prefix><N>MB/; neither gives the profile prefix', () => {
-    expect(buildPayload(profile, { batchSize: 32, fileLimit: 3, partitionMb: 25, resultPath: 'r/1' }).data_prefix)
-      .toBe('data/25MB/');
+    expect(buildPayload(profile, { batchSize: 32, fileLimit: 3, partitionMb: 25, resultPath: 'r/1' }).data_prefix).toBe(
+      'data/25MB/',
+    );
     expect(dataPrefixFor({ dataPrefix: 'x/' }, 100)).toBe('x/100MB/');
     expect(buildPayload(profile, { batchSize: 32, fileLimit: 3, resultPath: 'r/1' }).data_prefix).toBe('data/');
   });
@@ -42,9 +57,25 @@ describe('buildPayload: where the data is read from (data_bucket / data_prefix)'
       file_limit: 2,
     });
     expect(folder).not.toHaveProperty('world_size');
-    const file = buildPayload(profile, { batchSize: 8, fileLimit: 2, objectType: 'file', s3ObjectName: 'scripts/m.onnx', resultPath: 'r/1' });
-    expect(file).toMatchObject({ object_type: 'file', S3_object_name: 'scripts/m.onnx', script: '/tmp/scripts/m.onnx' });
-    const own = buildPayload(profile, { batchSize: 8, fileLimit: 2, script: '/tmp/x/run.py', worldSize: 5, resultPath: 'r/1' });
+    const file = buildPayload(profile, {
+      batchSize: 8,
+      fileLimit: 2,
+      objectType: 'file',
+      s3ObjectName: 'scripts/m.onnx',
+      resultPath: 'r/1',
+    });
+    expect(file).toMatchObject({
+      object_type: 'file',
+      S3_object_name: 'scripts/m.onnx',
+      script: '/tmp/scripts/m.onnx',
+    });
+    const own = buildPayload(profile, {
+      batchSize: 8,
+      fileLimit: 2,
+      script: '/tmp/x/run.py',
+      worldSize: 5,
+      resultPath: 'r/1',
+    });
     expect(own).toMatchObject({ script: '/tmp/x/run.py', world_size: 5 });
   });
 });
@@ -58,8 +89,17 @@ describe('payload text: parse, validate, print', () => {
     expect(text.endsWith('}\n')).toBe(true);
     expect(text.split('\n')[1]).toBe('  "bucket": "bkt",');
     expect(Object.keys(JSON.parse(text))).toEqual([
-      'bucket', 'file_limit', 'batch_size', 'object_type', 'S3_object_name', 'script', 'result_path', 'data_bucket',
-      'data_prefix', 'world_size', 'extra',
+      'bucket',
+      'file_limit',
+      'batch_size',
+      'object_type',
+      'S3_object_name',
+      'script',
+      'result_path',
+      'data_bucket',
+      'data_prefix',
+      'world_size',
+      'extra',
     ]);
     const parsed = parsePayloadText(text);
     expect(parsed.ok && Object.keys(parsed.payload).at(-1)).toBe('extra');
@@ -67,7 +107,10 @@ describe('payload text: parse, validate, print', () => {
 
   it('refuses what is not a JSON object, with the reason', () => {
     for (const text of ['[]', 'null', '7', '"x"']) {
-      expect(parsePayloadText(text), text).toEqual({ ok: false, issues: [{ path: '', message: 'the payload must be a JSON object' }] });
+      expect(parsePayloadText(text), text).toEqual({
+        ok: false,
+        issues: [{ path: '', message: 'the payload must be a JSON object' }],
+      });
     }
     const syntax = parsePayloadText('{"bucket": ');
     expect(syntax.ok).toBe(false);
@@ -77,7 +120,9 @@ describe('payload text: parse, validate, print', () => {
   it('validatePayload names each bad field, or (root)', () => {
     expect(validatePayload(good)).toEqual(good);
     expect(() => validatePayload({ ...good, batch_size: 0 })).toThrow(/^Invalid payload: batch_size: /);
-    expect(() => validatePayload({ ...good, batch_size: 0, object_type: 'zip' })).toThrow(/^Invalid payload: batch_size: [^;]+; object_type: /);
+    expect(() => validatePayload({ ...good, batch_size: 0, object_type: 'zip' })).toThrow(
+      /^Invalid payload: batch_size: [^;]+; object_type: /,
+    );
     expect(() => validatePayload([1])).toThrow('Invalid payload: (root): the payload must be a JSON object');
   });
 

@@ -30,17 +30,47 @@ describe('profile store', () => {
   it('round-trips several profiles through profiles.json with defaults applied', async () => {
     const store = new ProfileStore(dir);
     await store.add(base());
-    await store.add(base({ name: 'arm', credentials: { source: 'sso', profile: 'sso-astro' }, architecture: 'arm64', lambdaMemoryMb: 10240, dataBucket: 'cosmicai-data', dataPrefix: '/partitions', endpoints: { s3: 'http://127.0.0.1:4569' } }));
+    await store.add(
+      base({
+        name: 'arm',
+        credentials: { source: 'sso', profile: 'sso-astro' },
+        architecture: 'arm64',
+        lambdaMemoryMb: 10240,
+        dataBucket: 'cosmicai-data',
+        dataPrefix: '/partitions',
+        endpoints: { s3: 'http://127.0.0.1:4569' },
+      }),
+    );
     const again = new ProfileStore(dir);
     const list = await again.list();
     expect(list.map((p) => p.name)).toEqual(['lab', 'arm']);
-    expect(list[0]).toMatchObject({ scriptsPrefix: 'scripts/', resultsPrefix: 'results/', dataPrefix: 'data/', lambdaMemoryMb: 10240, architecture: 'x86_64', endpoints: {}, credentials: { source: 'profile', profile: 'astro' } });
-    expect(list[1]).toMatchObject({ dataPrefix: 'partitions/', dataBucket: 'cosmicai-data', architecture: 'arm64', lambdaMemoryMb: 10240, credentials: { source: 'sso', profile: 'sso-astro' } });
+    expect(list[0]).toMatchObject({
+      scriptsPrefix: 'scripts/',
+      resultsPrefix: 'results/',
+      dataPrefix: 'data/',
+      lambdaMemoryMb: 10240,
+      architecture: 'x86_64',
+      endpoints: {},
+      credentials: { source: 'profile', profile: 'astro' },
+    });
+    expect(list[1]).toMatchObject({
+      dataPrefix: 'partitions/',
+      dataBucket: 'cosmicai-data',
+      architecture: 'arm64',
+      lambdaMemoryMb: 10240,
+      credentials: { source: 'sso', profile: 'sso-astro' },
+    });
     expect((await stat(path.join(dir, 'profiles.json'))).mode & 0o777).toBe(0o600);
 
     await again.update('arm', { region: 'eu-west-1' });
     // A patch changes only what it names: prefixes, memory, architecture and endpoints keep their saved values.
-    expect(await again.get('arm')).toMatchObject({ region: 'eu-west-1', dataPrefix: 'partitions/', lambdaMemoryMb: 10240, architecture: 'arm64', endpoints: { s3: 'http://127.0.0.1:4569' } });
+    expect(await again.get('arm')).toMatchObject({
+      region: 'eu-west-1',
+      dataPrefix: 'partitions/',
+      lambdaMemoryMb: 10240,
+      architecture: 'arm64',
+      endpoints: { s3: 'http://127.0.0.1:4569' },
+    });
     await again.update('lab', { bucket: 'other-bucket', name: 'lab2' });
     expect((await again.get('lab2')).bucket).toBe('other-bucket');
     expect((await again.get('lab2')).credentials).toEqual({ source: 'profile', profile: 'astro' });
@@ -55,7 +85,9 @@ describe('profile store', () => {
     const cipher = new TestCipher();
     const store = new ProfileStore(dir, cipher);
     const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-    const redacted = await store.add(base({ credentials: { source: 'static', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: secret } }));
+    const redacted = await store.add(
+      base({ credentials: { source: 'static', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: secret } }),
+    );
     expect(redacted.credentials).toEqual({ source: 'static', accessKeyIdHint: 'MPLE' });
     const file = await readFile(path.join(dir, 'profiles.json'), 'utf8');
     expect(file).not.toContain(secret);
@@ -65,25 +97,36 @@ describe('profile store', () => {
     const creds = await credentialsFor(await store.getStored('lab'), cipher)();
     expect(creds).toMatchObject({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: secret });
     // Another keychain (another machine) cannot read them, and says what to do.
-    await expect(credentialsFor(await store.getStored('lab'), new TestCipher())()).rejects.toThrow(/could not be decrypted.*paste the keys again/);
+    await expect(credentialsFor(await store.getStored('lab'), new TestCipher())()).rejects.toThrow(
+      /could not be decrypted.*paste the keys again/,
+    );
   });
 
   it('refuses pasted keys where there is no OS keychain (CLI, browser host)', async () => {
     const store = new ProfileStore(dir);
-    await expect(store.add(base({ credentials: { source: 'static', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'abcdefghijk' } }))).rejects.toThrow(/safeStorage/);
+    await expect(
+      store.add(
+        base({
+          credentials: { source: 'static', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'abcdefghijk' },
+        }),
+      ),
+    ).rejects.toThrow(/safeStorage/);
     await expect(readFile(path.join(dir, 'profiles.json'), 'utf8')).rejects.toThrow();
   });
 
   it('names every invalid field', async () => {
     const store = new ProfileStore(dir);
-    const err = await store.add(base({ region: 'Mars', bucket: 'Bad_Bucket', stateMachineArn: 'cai', lambdaMemoryMb: 64 })).then(
-      () => null,
-      (e: unknown) => e as ProfileError,
-    );
+    const err = await store
+      .add(base({ region: 'Mars', bucket: 'Bad_Bucket', stateMachineArn: 'cai', lambdaMemoryMb: 64 }))
+      .then(
+        () => null,
+        (e: unknown) => e as ProfileError,
+      );
     expect(err).toBeInstanceOf(ProfileError);
     if (!err) return;
     expect(err.code).toBe('PROFILE_INVALID');
-    for (const field of ['region', 'bucket', 'stateMachineArn', 'lambdaMemoryMb']) expect(err.message).toContain(`${field}:`);
+    for (const field of ['region', 'bucket', 'stateMachineArn', 'lambdaMemoryMb'])
+      expect(err.message).toContain(`${field}:`);
   });
 
   it('a damaged profiles.json is reported with its path', async () => {
@@ -95,12 +138,28 @@ describe('profile store', () => {
 });
 
 describe('payload', () => {
-  const profile = { bucket: 'cosmicai2', dataBucket: 'cosmicai-data', scriptsPrefix: 'scripts/', resultsPrefix: 'results/', dataPrefix: '' };
+  const profile = {
+    bucket: 'cosmicai2',
+    dataBucket: 'cosmicai-data',
+    scriptsPrefix: 'scripts/',
+    resultsPrefix: 'results/',
+    dataPrefix: '',
+  };
 
   it('builds the study input exactly, in its field order, with a fresh result_path', () => {
     const now = new Date(Date.UTC(2026, 10, 28, 9, 5, 7));
     const p = buildPayload(profile, { batchSize: 512, fileLimit: 10, partitionMb: 100, now });
-    expect(Object.keys(p)).toEqual(['bucket', 'file_limit', 'batch_size', 'object_type', 'S3_object_name', 'script', 'result_path', 'data_bucket', 'data_prefix']);
+    expect(Object.keys(p)).toEqual([
+      'bucket',
+      'file_limit',
+      'batch_size',
+      'object_type',
+      'S3_object_name',
+      'script',
+      'result_path',
+      'data_bucket',
+      'data_prefix',
+    ]);
     expect(p).toMatchObject({
       bucket: 'cosmicai2',
       file_limit: 10,
@@ -125,9 +184,12 @@ describe('payload', () => {
     const studyStyle = parsePayloadText(good.replace('"file_limit": 2', '"file_limit": "10"'));
     expect(studyStyle.ok && studyStyle.payload.file_limit).toBe(10);
 
-    const bad = parsePayloadText(JSON.stringify({ ...JSON.parse(good), batch_size: 0, object_type: 'zip', result_path: '/abs', world_size: 'x' }));
+    const bad = parsePayloadText(
+      JSON.stringify({ ...JSON.parse(good), batch_size: 0, object_type: 'zip', result_path: '/abs', world_size: 'x' }),
+    );
     expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.issues.map((i) => i.path).sort()).toEqual(['batch_size', 'object_type', 'result_path', 'world_size']);
+    if (!bad.ok)
+      expect(bad.issues.map((i) => i.path).sort()).toEqual(['batch_size', 'object_type', 'result_path', 'world_size']);
     const syntax = parsePayloadText('{"bucket": ');
     expect(syntax.ok).toBe(false);
     if (!syntax.ok) expect(syntax.issues[0].message).toMatch(/not valid JSON/);

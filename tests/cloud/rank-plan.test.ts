@@ -36,7 +36,8 @@ print(json.dumps(out))
 describe('assignFiles against the study initializer', () => {
   it('gives every rank the study’s files for 1..12 files and 1..12 ranks (ranks ≤ files)', () => {
     const cases: Array<{ keys: string[]; world: number }> = [];
-    for (let n = 1; n <= 12; n++) for (let w = 1; w <= n; w++) cases.push({ keys: Array.from({ length: n }, (_, i) => `${i + 1}.pt`), world: w });
+    for (let n = 1; n <= 12; n++)
+      for (let w = 1; w <= n; w++) cases.push({ keys: Array.from({ length: n }, (_, i) => `${i + 1}.pt`), world: w });
     const study = pythonOracle<Array<Array<string | string[] | null>>>(RUN_STUDY_INITIALIZER, cases);
     expect(study).toHaveLength(cases.length);
     cases.forEach((c, i) => {
@@ -56,14 +57,19 @@ describe('assignFiles against the study initializer', () => {
   it('defaults to one rank per file and refuses no files or a world size that is not a positive integer', () => {
     expect(assignFiles(['a.pt', 'b.pt'])).toEqual([['a.pt'], ['b.pt']]);
     expect(() => assignFiles([])).toThrow('no partition files to assign');
-    for (const w of [0, -1, 1.5, Number.NaN]) expect(() => assignFiles(['a.pt'], w), String(w)).toThrow(`world_size must be a positive integer, got ${w}`);
+    for (const w of [0, -1, 1.5, Number.NaN])
+      expect(() => assignFiles(['a.pt'], w), String(w)).toThrow(`world_size must be a positive integer, got ${w}`);
   });
 });
 
 describe('orderPartitionKeys', () => {
   it('numeric by file name whatever the folder, .pt in any case only, ties by the whole key', () => {
     expect(orderPartitionKeys(['z/2.pt', 'a/10.pt', 'b/1.pt', 'a/1.pt', 'x.pt.txt', 'c/3.PT', 'notes'])).toEqual([
-      'a/1.pt', 'b/1.pt', 'z/2.pt', 'c/3.PT', 'a/10.pt',
+      'a/1.pt',
+      'b/1.pt',
+      'z/2.pt',
+      'c/3.PT',
+      'a/10.pt',
     ]);
     expect(orderPartitionKeys(['b/1.pt', 'a/1.pt'])).toEqual(['a/1.pt', 'b/1.pt']);
     // Ties on the file name, in every starting order: always ordered by the whole key.

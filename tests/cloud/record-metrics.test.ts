@@ -33,7 +33,14 @@ describe('Lambda usage from REPORT lines', () => {
       coldStarts: 2,
       initDurationMs: 760.75, // 350.5 + 410.25
     });
-    expect(lambdaUsage([])).toEqual({ invocations: 0, billedDurationMs: 0, durationMs: 0, maxMemoryUsedMb: 0, coldStarts: 0, initDurationMs: 0 });
+    expect(lambdaUsage([])).toEqual({
+      invocations: 0,
+      billedDurationMs: 0,
+      durationMs: 0,
+      maxMemoryUsedMb: 0,
+      coldStarts: 0,
+      initDurationMs: 0,
+    });
   });
 });
 
@@ -62,8 +69,13 @@ describe("the Map state's duration from the execution history", () => {
   });
 
   it('to the failure that ended it; null when the Map never ran or never ended', () => {
-    expect(mapStateDurationSeconds([ev(1, 'MapStateEntered', 10, 'D'), ev(2, 'MapRunFailed', 17.5), ev(3, 'ExecutionFailed', 18)]))
-      .toBe(7.5);
+    expect(
+      mapStateDurationSeconds([
+        ev(1, 'MapStateEntered', 10, 'D'),
+        ev(2, 'MapRunFailed', 17.5),
+        ev(3, 'ExecutionFailed', 18),
+      ]),
+    ).toBe(7.5);
     expect(mapStateDurationSeconds([ev(1, 'ExecutionStarted', 0), ev(2, 'ExecutionFailed', 1)])).toBeNull();
     expect(mapStateDurationSeconds([ev(1, 'MapStateEntered', 10, 'D')])).toBeNull();
   });
@@ -73,8 +85,20 @@ describe('headline metrics of the record', () => {
   it('copies the aggregate, with NaN (no CPU value kept) and missing values as null', () => {
     const a = aggregateRanks(
       [
-        { 'total_cpu_time (seconds)': 2, 'total_cpu_memory (MB)': 10, throughput_bps: 100, num_batches: 3, batch_size: 8 },
-        { 'total_cpu_time (seconds)': 4, 'total_cpu_memory (MB)': 30, throughput_bps: 300, num_batches: 1, batch_size: 8 },
+        {
+          'total_cpu_time (seconds)': 2,
+          'total_cpu_memory (MB)': 10,
+          throughput_bps: 100,
+          num_batches: 3,
+          batch_size: 8,
+        },
+        {
+          'total_cpu_time (seconds)': 4,
+          'total_cpu_memory (MB)': 30,
+          throughput_bps: 300,
+          num_batches: 1,
+          batch_size: 8,
+        },
       ],
       8,
     );

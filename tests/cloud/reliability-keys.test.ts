@@ -60,21 +60,28 @@ describe('where pasted keys may be stored', () => {
 
   it('no cipher, or one that is not available, is refused too', () => {
     expect(cipherRefusal(undefined, 'linux')?.code).toBe('KEYS_NOT_STORABLE');
-    const off: SecretCipher = { isEncryptionAvailable: () => false, encryptString: () => Buffer.alloc(0), decryptString: () => '' };
+    const off: SecretCipher = {
+      isEncryptionAvailable: () => false,
+      encryptString: () => Buffer.alloc(0),
+      decryptString: () => '',
+    };
     expect(cipherRefusal(off, 'darwin')?.message).toMatch(/only be saved from the desktop app/);
   });
 
-  it.runIf(process.platform === 'linux')('a profile with pasted keys is not saved under basic_text; nothing is written', async () => {
-    const dir = await tmp();
-    const store = new ProfileStore(dir, new BackendCipher('basic_text'));
-    const err = await store.add(staticInput).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(CredentialStorageError);
-    await expect(readFile(path.join(dir, 'profiles.json'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
-    // With a keyring it is saved, encrypted.
-    const ok = new ProfileStore(dir, new BackendCipher('gnome_libsecret'));
-    await ok.add(staticInput);
-    expect(await readFile(path.join(dir, 'profiles.json'), 'utf8')).not.toContain('very-secret-value');
-  });
+  it.runIf(process.platform === 'linux')(
+    'a profile with pasted keys is not saved under basic_text; nothing is written',
+    async () => {
+      const dir = await tmp();
+      const store = new ProfileStore(dir, new BackendCipher('basic_text'));
+      const err = await store.add(staticInput).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CredentialStorageError);
+      await expect(readFile(path.join(dir, 'profiles.json'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+      // With a keyring it is saved, encrypted.
+      const ok = new ProfileStore(dir, new BackendCipher('gnome_libsecret'));
+      await ok.add(staticInput);
+      expect(await readFile(path.join(dir, 'profiles.json'), 'utf8')).not.toContain('very-secret-value');
+    },
+  );
 });
 
 describe('typed errors through the app API', () => {
@@ -85,12 +92,17 @@ describe('typed errors through the app API', () => {
     const api = startAppApi({ dataDir: dir, mode: 'browser' });
     try {
       expect(await api.call('cloud.canStoreKeys')).toEqual({ available: false });
-      await expect(api.call('cloud.addProfile', { ...staticInput, name: 'again' })).rejects.toMatchObject({ code: 'KEYS_NOT_STORABLE' });
+      await expect(api.call('cloud.addProfile', { ...staticInput, name: 'again' })).rejects.toMatchObject({
+        code: 'KEYS_NOT_STORABLE',
+      });
       // Test connection reports it per check; deploying a stack with the profile's keys used to answer INTERNAL.
       const { checks } = await api.call('cloud.testProfile', { name: 'pasted' });
       expect(checks[0].detail).toMatch(/only the desktop app that saved them can decrypt/);
       const err = await api.call('stack.deploy', { profile: 'pasted', stackName: 'cai-test' }).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'KEYS_NOT_STORABLE', message: expect.stringMatching(/only the desktop app that saved them/) });
+      expect(err).toMatchObject({
+        code: 'KEYS_NOT_STORABLE',
+        message: expect.stringMatching(/only the desktop app that saved them/),
+      });
       expect((err as { hint?: string }).hint).toMatch(/desktop app.*"env"|"env".*desktop app/);
     } finally {
       await api.services.shutdown();

@@ -47,13 +47,17 @@ class CuttingProxy {
         if (/^GET [^ ]*[?&]uploadId=/.test(chunk.toString('latin1', 0, 512))) {
           this.listPartsCalls++;
           if (this.uploadGone) {
-            const body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
-            client.write(`HTTP/1.1 404 Not Found\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+            const body =
+              '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
+            client.write(
+              `HTTP/1.1 404 Not Found\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+            );
             return;
           }
         }
         this.upBytes += chunk.length;
-        for (const m of chunk.toString('latin1').matchAll(/PUT [^ ]*[?&]partNumber=(\d+)/g)) this.partPuts.push(Number(m[1]));
+        for (const m of chunk.toString('latin1').matchAll(/PUT [^ ]*[?&]partNumber=(\d+)/g))
+          this.partPuts.push(Number(m[1]));
         if (this.upBytes > this.cutAfter) {
           this.refusing = true;
           for (const s of this.sockets) s.destroy();
@@ -110,7 +114,12 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-const freshClients = () => makeClients(localProfile(cipher, { s3: `http://127.0.0.1:${proxy.port}` }), { cipher, maxAttempts: 2, connectionTimeoutMs: 2000 });
+const freshClients = () =>
+  makeClients(localProfile(cipher, { s3: `http://127.0.0.1:${proxy.port}` }), {
+    cipher,
+    maxAttempts: 2,
+    connectionTimeoutMs: 2000,
+  });
 
 describe('resumable multipart upload', () => {
   it('after a connection cut mid-upload, a restarted upload sends only the missing parts', async () => {
@@ -142,7 +151,9 @@ describe('resumable multipart upload', () => {
     const head = await second.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
     expect(head.ContentLength).toBe(content.length);
     expect(head.Metadata?.sha256).toBe(createHash('sha256').update(content).digest('hex'));
-    const got = Buffer.from(await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
+    const got = Buffer.from(
+      await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray(),
+    );
     expect(got.equals(content)).toBe(true);
     second.destroy();
   }, 120_000);
@@ -155,7 +166,9 @@ describe('resumable multipart upload', () => {
     proxy.reset();
     proxy.cutAfter = 1.5 * PART;
     const first = freshClients();
-    await expect(stageFiles(first.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir })).rejects.toThrow();
+    await expect(
+      stageFiles(first.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir }),
+    ).rejects.toThrow();
     first.destroy();
 
     const changed = randomBytes(2 * PART + 10);
@@ -164,7 +177,9 @@ describe('resumable multipart upload', () => {
     const second = freshClients();
     await stageFiles(second.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir });
     expect([...new Set(proxy.partPuts)].sort()).toEqual([1, 2, 3]);
-    const got = Buffer.from(await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
+    const got = Buffer.from(
+      await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray(),
+    );
     expect(got.equals(changed)).toBe(true);
     second.destroy();
   }, 120_000);
@@ -197,7 +212,9 @@ describe('resumable multipart upload', () => {
     const second = freshClients();
     await stageFiles(second.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir });
     expect(proxy.partPuts).not.toContain(1);
-    const got = Buffer.from(await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
+    const got = Buffer.from(
+      await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray(),
+    );
     expect(got.equals(content)).toBe(true);
     second.destroy();
   }, 120_000);
@@ -211,7 +228,9 @@ describe('resumable multipart upload', () => {
     proxy.reset();
     proxy.cutAfter = 1.5 * PART;
     const first = freshClients();
-    await expect(stageFiles(first.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir })).rejects.toThrow();
+    await expect(
+      stageFiles(first.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir }),
+    ).rejects.toThrow();
     first.destroy();
 
     proxy.reset();
@@ -220,7 +239,9 @@ describe('resumable multipart upload', () => {
     await stageFiles(second.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir });
     expect(proxy.listPartsCalls).toBe(1);
     expect([...new Set(proxy.partPuts)].sort()).toEqual([1, 2, 3]); // a new upload: every part again
-    const got = Buffer.from(await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
+    const got = Buffer.from(
+      await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray(),
+    );
     expect(got.equals(content)).toBe(true);
     second.destroy();
   }, 120_000);

@@ -44,7 +44,9 @@ afterAll(async () => {
 
 async function nthFinish(runId: string, n: number): Promise<CloudFinished> {
   for (let i = 0; i < 1200; i++) {
-    const mine = api.events.filter((e) => e.channel === 'cloud.finished' && e.payload.runId === runId).map((e) => e.payload as CloudFinished);
+    const mine = api.events
+      .filter((e) => e.channel === 'cloud.finished' && e.payload.runId === runId)
+      .map((e) => e.payload as CloudFinished);
     if (mine.length >= n) return mine[n - 1];
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -55,7 +57,13 @@ describe('re-run failed ranks', () => {
   it('re-runs only the failed rank into the same result_path and merges the results into the run', async () => {
     await call('cloud.addProfile', localAwsProfileInput(aws));
     aws.faults.failRank(1, { name: 'RuntimeError', message: 'rank 1 hit a bad node' });
-    const { runId } = await call('cloud.start', { profile: 'local', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16 });
+    const { runId } = await call('cloud.start', {
+      profile: 'local',
+      data: [path.join(FIXTURES_DIR, 'small-64.pt')],
+      partitionMb: 0.5,
+      codeDir,
+      batchSize: 16,
+    });
     expect((await nthFinish(runId, 1)).status).toBe('failed');
     await aws.settled();
     aws.faults.clearRankFailures();
@@ -88,21 +96,46 @@ describe('re-run failed ranks', () => {
 
   it('the initializer runs exactly the named ranks, and refuses files that are not in the data prefix', async () => {
     const s3 = new S3Client(s3rverClientConfig(aws.s3Endpoint));
-    for (const n of [1, 2, 3]) await s3.send(new PutObjectCommand({ Bucket: aws.bucket, Key: `rerun-data/${n}.pt`, Body: 'x' }));
+    for (const n of [1, 2, 3])
+      await s3.send(new PutObjectCommand({ Bucket: aws.bucket, Key: `rerun-data/${n}.pt`, Body: 'x' }));
     const init = createInitializer({ s3 });
-    const base = { bucket: aws.bucket, file_limit: 3, batch_size: 8, object_type: 'file', S3_object_name: 'scripts/m.onnx', script: '/tmp/scripts/m.onnx', result_path: 'results/x', data_bucket: aws.bucket, data_prefix: 'rerun-data/', world_size: 3 };
+    const base = {
+      bucket: aws.bucket,
+      file_limit: 3,
+      batch_size: 8,
+      object_type: 'file',
+      S3_object_name: 'scripts/m.onnx',
+      script: '/tmp/scripts/m.onnx',
+      result_path: 'results/x',
+      data_bucket: aws.bucket,
+      data_prefix: 'rerun-data/',
+      world_size: 3,
+    };
     const out = await init({ ...base, ranks: [{ rank: 2, files: ['rerun-data/3.pt'] }] });
     expect(out.items.map((i) => [i.rank, i.world_size, i.files])).toEqual([[2, 3, ['rerun-data/3.pt']]]);
-    await expect(init({ ...base, ranks: [{ rank: 0, files: ['rerun-data/9.pt'] }] })).rejects.toThrow(/not under s3:\/\/.*rerun-data\/9\.pt/);
-    await expect(init({ ...base, ranks: [{ rank: 0, files: ['../x.pt'] }] })).rejects.toThrow(/must not contain a "\.\." segment/);
+    await expect(init({ ...base, ranks: [{ rank: 0, files: ['rerun-data/9.pt'] }] })).rejects.toThrow(
+      /not under s3:\/\/.*rerun-data\/9\.pt/,
+    );
+    await expect(init({ ...base, ranks: [{ rank: 0, files: ['../x.pt'] }] })).rejects.toThrow(
+      /must not contain a "\.\." segment/,
+    );
     s3.destroy();
   });
 
   it('cosmicai cloud rerun-failed RUN_ID does the same from the CLI', async () => {
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey });
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
+    });
     await call('cloud.addProfile', { ...localAwsProfileInput(aws, 'envp'), credentials: { source: 'env' } });
     aws.faults.failRank(0, { name: 'RuntimeError', message: 'rank 0 timed out' });
-    const { runId } = await call('cloud.start', { profile: 'envp', data: [path.join(FIXTURES_DIR, 'small-64.pt')], partitionMb: 0.5, codeDir, batchSize: 16 });
+    const { runId } = await call('cloud.start', {
+      profile: 'envp',
+      data: [path.join(FIXTURES_DIR, 'small-64.pt')],
+      partitionMb: 0.5,
+      codeDir,
+      batchSize: 16,
+    });
     expect((await nthFinish(runId, 1)).status).toBe('failed');
     await aws.settled();
     aws.faults.clearRankFailures();

@@ -7,7 +7,23 @@ import { folderSource } from '../../study/import/object-source.ts';
 import { localPathFor as lambdaLocalPathFor } from '../../cloud/lambda/s3.ts';
 import { localPathFor } from '../../cloud/s3-key-path.ts';
 
-const HOSTILE = ['../etc/passwd', 'a/../../b', '..', 'a/..', '/etc/passwd', '//etc/passwd', 'a\\..\\b', '..\\x', 'C:/Windows/x', 'c:x', '', '.', './', 'a/\0b', '///'];
+const HOSTILE = [
+  '../etc/passwd',
+  'a/../../b',
+  '..',
+  'a/..',
+  '/etc/passwd',
+  '//etc/passwd',
+  'a\\..\\b',
+  '..\\x',
+  'C:/Windows/x',
+  'c:x',
+  '',
+  '.',
+  './',
+  'a/\0b',
+  '///',
+];
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosmicai-keys-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -54,14 +54,27 @@ beforeAll(async () => {
   });
   const sfn = new SFNClient({ region: aws.region, endpoint: aws.sfnEndpoint, credentials: aws.credentials });
   const create = async (name: string, def: Record<string, unknown>) =>
-    (await sfn.send(new CreateStateMachineCommand({ name, definition: JSON.stringify(def), roleArn: 'arn:aws:iam::123456789012:role/cosmicai-local-sfn' }))).stateMachineArn!;
+    (
+      await sfn.send(
+        new CreateStateMachineCommand({
+          name,
+          definition: JSON.stringify(def),
+          roleArn: 'arn:aws:iam::123456789012:role/cosmicai-local-sfn',
+        }),
+      )
+    ).stateMachineArn!;
   const stateMachineArn = await create('cosmicai-timeout', { ...definition, TimeoutSeconds: TIMEOUT_SECONDS });
   untimedArn = await create('cosmicai-untimed', definition);
   sfn.destroy();
   profile = localAwsStoredProfile(cipher, aws, { stateMachineArn, inferenceLambdaName: SLOW_INFERENCE });
   clients = makeClients(profile, { cipher, maxAttempts: 4 });
   // small-64.pt in 0.5 MB partitions → 3 files, one rank each.
-  staged = await stageForRun(clients, { dataDir: path.join(work, 'data-dir'), code: { dir: await writeTinyCodeDir(work) }, dataset: path.join(FIXTURES_DIR, 'small-64.pt'), partitionMb: 0.5 });
+  staged = await stageForRun(clients, {
+    dataDir: path.join(work, 'data-dir'),
+    code: { dir: await writeTinyCodeDir(work) },
+    dataset: path.join(FIXTURES_DIR, 'small-64.pt'),
+    partitionMb: 0.5,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -74,7 +87,14 @@ afterAll(async () => {
 describe('an execution that times out', () => {
   it('is recorded as timed_out with the finished ranks kept and the unfinished rank listed with States.Timeout', async () => {
     expect(staged.partitions).toBe(3);
-    const payload = buildPayload(profile, { batchSize: 16, fileLimit: staged.partitions, partitionMb: 0.5, s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script });
+    const payload = buildPayload(profile, {
+      batchSize: 16,
+      fileLimit: staged.partitions,
+      partitionMb: 0.5,
+      s3ObjectName: staged.s3ObjectName,
+      objectType: staged.objectType,
+      script: staged.script,
+    });
     const started = await launch(clients, payload);
     const final = await follow(clients, started.executionArn, { intervalMs: 200, tailLogs: false });
     expect(final.status).toBe('TIMED_OUT');
@@ -87,10 +107,14 @@ describe('an execution that times out', () => {
     expect(record.rank_results).toHaveLength(2);
     expect(record.ranks).toBe(2);
     // Rank 1 did not: it is listed, with the partition it was given and the reason.
-    expect(record.failed_ranks).toEqual([expect.objectContaining({ rank: '1', error: 'States.Timeout', cause: expect.stringMatching(/timed out/) })]);
+    expect(record.failed_ranks).toEqual([
+      expect.objectContaining({ rank: '1', error: 'States.Timeout', cause: expect.stringMatching(/timed out/) }),
+    ]);
     expect(record.failed_ranks[0].dataPath).toBeTruthy();
     expect(record.items).toMatchObject({ total: 3, succeeded: 2 });
-    expect(runErrorMessage(record)).toMatch(/^The execution timed out\. rank 1: States\.Timeout .* 2 rank result\(s\) were kept\.$/);
+    expect(runErrorMessage(record)).toMatch(
+      /^The execution timed out\. rank 1: States\.Timeout .* 2 rank result\(s\) were kept\.$/,
+    );
     // …so the app can re-run just that rank.
     expect(ranksToRerun(record).map((r) => r.rank)).toEqual([1]);
   }, 90_000);
@@ -98,7 +122,14 @@ describe('an execution that times out', () => {
   it('a Stop likewise lists the rank still running, with the Stop error (UserStopped) as the reason', async () => {
     const untimed = makeClients({ ...profile, stateMachineArn: untimedArn }, { cipher });
     try {
-      const payload = buildPayload(profile, { batchSize: 16, fileLimit: staged.partitions, partitionMb: 0.5, s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script });
+      const payload = buildPayload(profile, {
+        batchSize: 16,
+        fileLimit: staged.partitions,
+        partitionMb: 0.5,
+        s3ObjectName: staged.s3ObjectName,
+        objectType: staged.objectType,
+        script: staged.script,
+      });
       const started = await launch(untimed, payload);
       let snap = await snapshotExecution(untimed.sfn, started.executionArn);
       for (let i = 0; i < 600 && (snap.items?.succeeded ?? 0) < 2; i++) {
@@ -107,10 +138,17 @@ describe('an execution that times out', () => {
       }
       expect(snap).toMatchObject({ status: 'RUNNING', items: { succeeded: 2, running: 1 } });
       await stopExecution(untimed.sfn, started.executionArn);
-      const record = await buildRecord(untimed, await follow(untimed, started.executionArn, { intervalMs: 100, tailLogs: false }), 'stopped-run', { reportWaitMs: 0 });
+      const record = await buildRecord(
+        untimed,
+        await follow(untimed, started.executionArn, { intervalMs: 100, tailLogs: false }),
+        'stopped-run',
+        { reportWaitMs: 0 },
+      );
       expect(record.status).toBe('aborted');
       expect(record.rank_results).toHaveLength(2);
-      expect(record.failed_ranks).toEqual([expect.objectContaining({ rank: '1', error: 'UserStopped', cause: expect.stringMatching(/stopped/) })]);
+      expect(record.failed_ranks).toEqual([
+        expect.objectContaining({ rank: '1', error: 'UserStopped', cause: expect.stringMatching(/stopped/) }),
+      ]);
       expect(ranksToRerun(record).map((r) => r.rank)).toEqual([1]);
     } finally {
       untimed.destroy();

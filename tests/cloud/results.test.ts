@@ -48,7 +48,14 @@ describe('reading a run’s results from S3', () => {
     expect(r.problems[1].problem).toMatch(/total_cpu_time \(seconds\)/);
     expect(r.combined).toBeNull();
     // cpu 10,20,30 → Q1 15, Q3 25, bounds [0, 40]: mean 20; Σbps 6e6; total_bits 10e6+40e6+90e6 = 140e6
-    expect(r.aggregate).toMatchObject({ ranks: 3, 'total_cpu_time (seconds)': 20, throughput_bps: 6e6, 'total_cpu_memory (MB)': 300, total_bits: 140e6, map_duration_seconds: 12 });
+    expect(r.aggregate).toMatchObject({
+      ranks: 3,
+      'total_cpu_time (seconds)': 20,
+      throughput_bps: 6e6,
+      'total_cpu_memory (MB)': 300,
+      total_bits: 140e6,
+      map_duration_seconds: 12,
+    });
     expect(r.aggregate!.wall_throughput_bps).toBeCloseTo(140e6 / 12, 6);
   });
 
@@ -59,7 +66,13 @@ describe('reading a run’s results from S3', () => {
     expect(r.ranks).toEqual([]);
     expect(r.combined).toHaveLength(3);
     expect(r.problems.map((p) => p.key)).toEqual(['results/r2/combined_data.json[2]']);
-    expect(r.aggregate).toMatchObject({ ranks: 2, 'total_cpu_time (seconds)': 2, throughput_bps: 40, total_bits: 100, wall_throughput_bps: null });
+    expect(r.aggregate).toMatchObject({
+      ranks: 2,
+      'total_cpu_time (seconds)': 2,
+      throughput_bps: 40,
+      total_bits: 100,
+      wall_throughput_bps: null,
+    });
   });
 
   it('says so when nothing is under the result path', async () => {

@@ -6,7 +6,11 @@ import { ProfileStore } from '../../cloud/profiles.ts';
 import { templateBody } from '../../cloud/stack/template.ts';
 import { S3RVER_CREDENTIALS } from '../infra/s3rver.ts';
 import { cliAwsEnv, runCli } from '../support/cli.ts';
-import { deployerProfileInput, startLocalCloudFormation, type LocalCloudFormation } from '../support/local-cloudformation.ts';
+import {
+  deployerProfileInput,
+  startLocalCloudFormation,
+  type LocalCloudFormation,
+} from '../support/local-cloudformation.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -40,14 +44,33 @@ describe('cosmicai stack', () => {
   });
 
   it('deploy streams events, prints the outputs and saves a profile for the stack; status shows it', async () => {
-    const r = await cli(['stack', 'deploy', '--profile', 'deployer', '--stack-name', 'cli-stack', '--zip', zip, '--model', model, '--memory', '1024', '--max-concurrency', '50', '--poll', '0.01']);
+    const r = await cli([
+      'stack',
+      'deploy',
+      '--profile',
+      'deployer',
+      '--stack-name',
+      'cli-stack',
+      '--zip',
+      zip,
+      '--model',
+      model,
+      '--memory',
+      '1024',
+      '--max-concurrency',
+      '50',
+      '--poll',
+      '0.01',
+    ]);
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/» creating stack 'cli-stack' with its bucket \(phase 1 of 2\)/);
     expect(r.stderr).toMatch(/^\d\d:\d\d:\d\d {2}CREATE_COMPLETE +InferenceFunction +AWS::Lambda::Function$/m);
     expect(r.stderr).toMatch(/^\d\d:\d\d:\d\d {2}UPDATE_COMPLETE +cli-stack +AWS::CloudFormation::Stack$/m);
     expect(r.stdout).toMatch(/^stack cli-stack: UPDATE_COMPLETE$/m);
-    expect(r.stdout).toMatch(/^ {2}StateMachineArn +arn:aws:states:us-east-1:123456789012:stateMachine:cli-stack-cai$/m);
+    expect(r.stdout).toMatch(
+      /^ {2}StateMachineArn +arn:aws:states:us-east-1:123456789012:stateMachine:cli-stack-cai$/m,
+    );
     expect(r.stdout).toMatch(/^saved profile 'cli-stack'$/m);
     const saved = await new ProfileStore(dataDir).get('cli-stack');
     expect(saved).toMatchObject({
@@ -67,11 +90,31 @@ describe('cosmicai stack', () => {
   });
 
   it('a rolled-back update exits 1 with the failed resource and its reason', async () => {
-    local.cfn.failResource('InferenceFunction', { on: 'update', reason: 'MemorySize value failed to satisfy constraint' });
-    const r = await cli(['stack', 'deploy', '--profile', 'deployer', '--stack-name', 'cli-stack', '--zip', zip, '--model', model, '--memory', '2048', '--poll', '0.01']);
+    local.cfn.failResource('InferenceFunction', {
+      on: 'update',
+      reason: 'MemorySize value failed to satisfy constraint',
+    });
+    const r = await cli([
+      'stack',
+      'deploy',
+      '--profile',
+      'deployer',
+      '--stack-name',
+      'cli-stack',
+      '--zip',
+      zip,
+      '--model',
+      model,
+      '--memory',
+      '2048',
+      '--poll',
+      '0.01',
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/UPDATE_ROLLBACK_COMPLETE +cli-stack/);
-    expect(r.stderr).toContain("error: Stack 'cli-stack' could not be updated; it was rolled back to its previous state and still works as before (UPDATE_ROLLBACK_COMPLETE). First failure: InferenceFunction (AWS::Lambda::Function) UPDATE_FAILED: MemorySize value failed to satisfy constraint.");
+    expect(r.stderr).toContain(
+      "error: Stack 'cli-stack' could not be updated; it was rolled back to its previous state and still works as before (UPDATE_ROLLBACK_COMPLETE). First failure: InferenceFunction (AWS::Lambda::Function) UPDATE_FAILED: MemorySize value failed to satisfy constraint.",
+    );
   });
 
   it('rejects bad options and unknown stacks with clear messages', async () => {
@@ -87,14 +130,18 @@ describe('cosmicai stack', () => {
     const r = await cli(['stack', 'delete', '--profile', 'deployer', '--stack-name', 'cli-stack', '--poll', '0.01']);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/DELETE_SKIPPED +Bucket/);
-    expect(r.stdout).toMatch(/^stack cli-stack deleted\nkept bucket cli-stack-bucket-\S+ .*aws s3 rb s3:\/\/cli-stack-bucket-\S+ --force$/m);
+    expect(r.stdout).toMatch(
+      /^stack cli-stack deleted\nkept bucket cli-stack-bucket-\S+ .*aws s3 rb s3:\/\/cli-stack-bucket-\S+ --force$/m,
+    );
   });
 
   it('package writes the zip and prints its sizes', async () => {
     const out = path.join(dataDir, 'pkg', 'lambda-arm64.zip');
     const r = await cli(['stack', 'package', '--arch', 'arm64', '--out', out]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/lambda-arm64\.zip: arm64, \d+ files, [\d.]+ MB unzipped \(limit 250 MB\), [\d.]+ MB zipped, onnxruntime-node 1\.30\.0/);
+    expect(r.stdout).toMatch(
+      /lambda-arm64\.zip: arm64, \d+ files, [\d.]+ MB unzipped \(limit 250 MB\), [\d.]+ MB zipped, onnxruntime-node 1\.30\.0/,
+    );
     expect((await stat(out)).size).toBeGreaterThan(1_000_000);
   });
 });

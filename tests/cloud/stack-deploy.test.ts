@@ -7,8 +7,19 @@ import { makeClients, type AwsClients } from '../../cloud/aws-clients.ts';
 import { ProfileInputSchema } from '../../base/profile-schema.ts';
 import { packageAndDeploy, stackProfileInput } from '../../cloud/stack/deploy-flow.ts';
 import { outputsToProfile } from '../../cloud/stack/outputs.ts';
-import { deleteStack, deployStack, stackStatus, type DeployOptions, type StackProgress } from '../../cloud/stack/stack-deploy.ts';
-import { failureMessage, firstFailure, StackOperationError, type StackEventLine } from '../../cloud/stack/stack-events.ts';
+import {
+  deleteStack,
+  deployStack,
+  stackStatus,
+  type DeployOptions,
+  type StackProgress,
+} from '../../cloud/stack/stack-deploy.ts';
+import {
+  failureMessage,
+  firstFailure,
+  StackOperationError,
+  type StackEventLine,
+} from '../../cloud/stack/stack-events.ts';
 import { localProfile, TestCipher } from '../support/cloud-helpers.ts';
 import { startCfnLocal, type CfnLocal } from '../infra/cfn-local.ts';
 import { S3RVER_CREDENTIALS, startS3rver, type S3rverHandle } from '../infra/s3rver.ts';
@@ -28,7 +39,10 @@ beforeAll(async () => {
   const s3Only = makeClients(profile, { cipher });
   cfn = await startCfnLocal({ s3: s3Only.s3, accessKeyId: S3RVER_CREDENTIALS.accessKeyId });
   s3Only.destroy();
-  clients = makeClients(localProfile(cipher, { s3: s3rver.endpoint, cloudformation: cfn.endpoint }), { cipher, maxAttempts: 2 });
+  clients = makeClients(localProfile(cipher, { s3: s3rver.endpoint, cloudformation: cfn.endpoint }), {
+    cipher,
+    maxAttempts: 2,
+  });
   tmp = await mkdtemp(path.join(os.tmpdir(), 'cosmicai-stack-'));
   zipFile = path.join(tmp, 'lambda.zip');
   modelFile = path.join(tmp, 'model.onnx');
@@ -53,8 +67,16 @@ function recorder() {
   return { events, phases, onProgress };
 }
 
-const base = (over: Partial<DeployOptions> = {}): DeployOptions => ({ stackName: 'cai-own', arch: 'x86_64', zipFile, modelFile, pollMs: 1, ...over });
-const statuses = (events: StackEventLine[], logicalId: string) => events.filter((e) => e.logicalId === logicalId).map((e) => e.status);
+const base = (over: Partial<DeployOptions> = {}): DeployOptions => ({
+  stackName: 'cai-own',
+  arch: 'x86_64',
+  zipFile,
+  modelFile,
+  pollMs: 1,
+  ...over,
+});
+const statuses = (events: StackEventLine[], logicalId: string) =>
+  events.filter((e) => e.logicalId === logicalId).map((e) => e.status);
 
 describe('deploy / status / delete against a local CloudFormation endpoint', () => {
   it('creates the bucket first, uploads code and model into it, then creates the rest, streaming each event once', async () => {
@@ -63,7 +85,13 @@ describe('deploy / status / delete against a local CloudFormation endpoint', () 
     expect(res).toMatchObject({ stackName: 'cai-own', operation: 'create', status: 'UPDATE_COMPLETE' });
     expect(rec.phases).toEqual(['bucket', 'upload', 'stack']);
     // Phase one: only the bucket; phase two: everything else, with the Lambdas after their log groups and roles.
-    expect(statuses(rec.events, 'cai-own')).toEqual(['CREATE_IN_PROGRESS', 'CREATE_COMPLETE', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE']);
+    expect(statuses(rec.events, 'cai-own')).toEqual([
+      'CREATE_IN_PROGRESS',
+      'CREATE_COMPLETE',
+      'UPDATE_IN_PROGRESS',
+      'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
+      'UPDATE_COMPLETE',
+    ]);
     expect(statuses(rec.events, 'Bucket')).toEqual(['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);
     expect(statuses(rec.events, 'InferenceFunction')).toEqual(['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);
     const at = (l: string, s: string) => rec.events.findIndex((e) => e.logicalId === l && e.status === s);
@@ -84,7 +112,11 @@ describe('deploy / status / delete against a local CloudFormation endpoint', () 
     await clients.s3.send(new HeadObjectCommand({ Bucket: res.bucket, Key: 'scripts/model.onnx' }));
 
     // The outputs make a new profile.
-    const profile = outputsToProfile(res.outputs, { name: 'cai-own', credentials: { source: 'env' }, endpoints: { s3: s3rver.endpoint } });
+    const profile = outputsToProfile(res.outputs, {
+      name: 'cai-own',
+      credentials: { source: 'env' },
+      endpoints: { s3: s3rver.endpoint },
+    });
     expect(ProfileInputSchema.parse(profile)).toMatchObject({
       bucket: res.bucket,
       region: 'us-east-1',
@@ -110,7 +142,11 @@ describe('deploy / status / delete against a local CloudFormation endpoint', () 
 
   it('reports status with outputs, parameters and the latest events', async () => {
     const st = await stackStatus(clients, 'cai-own', 4);
-    expect(st).toMatchObject({ exists: true, status: 'UPDATE_COMPLETE', parameters: { InferenceMemoryMB: '4096', Architecture: 'x86_64' } });
+    expect(st).toMatchObject({
+      exists: true,
+      status: 'UPDATE_COMPLETE',
+      parameters: { InferenceMemoryMB: '4096', Architecture: 'x86_64' },
+    });
     expect(st.outputs.StateMachineArn).toContain(':stateMachine:cai-own-cai');
     expect(st.recentEvents).toHaveLength(4);
     expect(st.recentEvents.at(-1)).toMatchObject({ logicalId: 'cai-own', status: 'UPDATE_COMPLETE' });
@@ -118,33 +154,66 @@ describe('deploy / status / delete against a local CloudFormation endpoint', () 
   });
 
   it('a failed update is rolled back, and the error names the resource and its reason', async () => {
-    cfn.failResource('InferenceFunction', { on: 'update', reason: 'Resource handler returned message: "Specified ConcurrentExecutions for function decreases account\'s UnreservedConcurrentExecution below its minimum value"' });
+    cfn.failResource('InferenceFunction', {
+      on: 'update',
+      reason:
+        'Resource handler returned message: "Specified ConcurrentExecutions for function decreases account\'s UnreservedConcurrentExecution below its minimum value"',
+    });
     const rec = recorder();
-    const err = await deployStack(clients, base({ memoryMb: 8192, onProgress: rec.onProgress })).catch((e: unknown) => e);
+    const err = await deployStack(clients, base({ memoryMb: 8192, onProgress: rec.onProgress })).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(StackOperationError);
     expect((err as StackOperationError).status).toBe('UPDATE_ROLLBACK_COMPLETE');
-    expect((err as Error).message).toMatch(/^Stack 'cai-own' could not be updated; it was rolled back to its previous state and still works as before \(UPDATE_ROLLBACK_COMPLETE\)\. First failure: InferenceFunction \(AWS::Lambda::Function\) UPDATE_FAILED: Resource handler returned message: "Specified ConcurrentExecutions/);
-    expect(statuses(rec.events, 'cai-own')).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE']);
+    expect((err as Error).message).toMatch(
+      /^Stack 'cai-own' could not be updated; it was rolled back to its previous state and still works as before \(UPDATE_ROLLBACK_COMPLETE\)\. First failure: InferenceFunction \(AWS::Lambda::Function\) UPDATE_FAILED: Resource handler returned message: "Specified ConcurrentExecutions/,
+    );
+    expect(statuses(rec.events, 'cai-own')).toEqual([
+      'UPDATE_IN_PROGRESS',
+      'UPDATE_ROLLBACK_IN_PROGRESS',
+      'UPDATE_ROLLBACK_COMPLETE',
+    ]);
     expect((await stackStatus(clients, 'cai-own')).parameters.InferenceMemoryMB).toBe('4096');
   });
 
   it('a failed create with an existing bucket rolls back with the first failure, and must be deleted before a new deploy', async () => {
-    cfn.failResource('InferenceRole', { on: 'create', reason: 'Resource handler returned message: "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: iam:CreateRole"' });
+    cfn.failResource('InferenceRole', {
+      on: 'create',
+      reason:
+        'Resource handler returned message: "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: iam:CreateRole"',
+    });
     const rec = recorder();
     const opts = base({ stackName: 'cai-existing', existingBucket: EXISTING, onProgress: rec.onProgress });
     const err = (await deployStack(clients, opts).catch((e: unknown) => e)) as StackOperationError;
     expect(err).toBeInstanceOf(StackOperationError);
     expect(err.status).toBe('ROLLBACK_COMPLETE');
-    expect(err.failedResource).toMatchObject({ logicalId: 'InferenceRole', resourceType: 'AWS::IAM::Role', status: 'CREATE_FAILED' });
-    expect(err.message).toContain("Stack 'cai-existing' could not be created and was rolled back (ROLLBACK_COMPLETE). First failure: InferenceRole (AWS::IAM::Role) CREATE_FAILED: Resource handler returned message: \"User: arn:aws:iam::123456789012:user/dev is not authorized to perform: iam:CreateRole\"");
+    expect(err.failedResource).toMatchObject({
+      logicalId: 'InferenceRole',
+      resourceType: 'AWS::IAM::Role',
+      status: 'CREATE_FAILED',
+    });
+    expect(err.message).toContain(
+      'Stack \'cai-existing\' could not be created and was rolled back (ROLLBACK_COMPLETE). First failure: InferenceRole (AWS::IAM::Role) CREATE_FAILED: Resource handler returned message: "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: iam:CreateRole"',
+    );
     expect(err.message).toContain('cosmicai stack delete --stack-name cai-existing');
     // One phase: the code went to the existing bucket before CreateStack; resources created before the failure were removed.
     expect(rec.phases).toEqual(['upload', 'stack']);
-    expect(statuses(rec.events, 'cai-existing')).toEqual(['CREATE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_COMPLETE']);
-    expect(statuses(rec.events, 'InitializerLogGroup')).toEqual(['CREATE_IN_PROGRESS', 'CREATE_COMPLETE', 'DELETE_IN_PROGRESS', 'DELETE_COMPLETE']);
+    expect(statuses(rec.events, 'cai-existing')).toEqual([
+      'CREATE_IN_PROGRESS',
+      'ROLLBACK_IN_PROGRESS',
+      'ROLLBACK_COMPLETE',
+    ]);
+    expect(statuses(rec.events, 'InitializerLogGroup')).toEqual([
+      'CREATE_IN_PROGRESS',
+      'CREATE_COMPLETE',
+      'DELETE_IN_PROGRESS',
+      'DELETE_COMPLETE',
+    ]);
     expect(rec.events.some((e) => e.logicalId === 'Bucket')).toBe(false);
 
-    await expect(deployStack(clients, opts)).rejects.toThrow(/failed to create earlier \(ROLLBACK_COMPLETE\) and cannot be updated: delete it \(cosmicai stack delete --stack-name cai-existing\)/);
+    await expect(deployStack(clients, opts)).rejects.toThrow(
+      /failed to create earlier \(ROLLBACK_COMPLETE\) and cannot be updated: delete it \(cosmicai stack delete --stack-name cai-existing\)/,
+    );
     await deleteStack(clients, 'cai-existing', { pollMs: 1 });
     const again = await deployStack(clients, opts);
     expect(again).toMatchObject({ operation: 'create', status: 'CREATE_COMPLETE', bucket: EXISTING });
@@ -153,9 +222,13 @@ describe('deploy / status / delete against a local CloudFormation endpoint', () 
   });
 
   it('refuses bad names and bucket switches with clear messages', async () => {
-    await expect(deployStack(clients, base({ stackName: '1-bad_name' }))).rejects.toThrow(/stack name '1-bad_name' is not usable/);
+    await expect(deployStack(clients, base({ stackName: '1-bad_name' }))).rejects.toThrow(
+      /stack name '1-bad_name' is not usable/,
+    );
     await expect(deployStack(clients, base({ stackName: 'x'.repeat(51) }))).rejects.toThrow(/1–50 letters/);
-    await expect(deployStack(clients, base({ existingBucket: EXISTING }))).rejects.toThrow(/created its own bucket .* Deploy a new stack with --bucket instead/);
+    await expect(deployStack(clients, base({ existingBucket: EXISTING }))).rejects.toThrow(
+      /created its own bucket .* Deploy a new stack with --bucket instead/,
+    );
     await expect(deleteStack(clients, 'never-made', { pollMs: 1 })).rejects.toThrow(/no stack named 'never-made'/);
   });
 
@@ -174,14 +247,24 @@ describe('deploy / status / delete against a local CloudFormation endpoint', () 
 
   it('a failed delete names the resource that could not be deleted', async () => {
     await deployStack(clients, base({ stackName: 'cai-stuck', existingBucket: EXISTING }));
-    cfn.failResource('StateMachineRole', { on: 'delete', reason: 'Cannot delete entity, must detach all policies first. (Service: Iam, Status Code: 409)' });
+    cfn.failResource('StateMachineRole', {
+      on: 'delete',
+      reason: 'Cannot delete entity, must detach all policies first. (Service: Iam, Status Code: 409)',
+    });
     await expect(deleteStack(clients, 'cai-stuck', { pollMs: 1 })).rejects.toThrow(
       "Stack 'cai-stuck' could not be deleted (DELETE_FAILED). First failure: StateMachineRole (AWS::IAM::Role) DELETE_FAILED: Cannot delete entity, must detach all policies first. (Service: Iam, Status Code: 409). Fix the cause",
     );
   });
 
   it('picks the cause over resources cancelled because of it', () => {
-    const ev = (logicalId: string, status: string, reason?: string): StackEventLine => ({ eventId: logicalId + status, timestamp: '2026-01-01T00:00:00.000Z', logicalId, resourceType: 'AWS::Lambda::Function', status, ...(reason ? { reason } : {}) });
+    const ev = (logicalId: string, status: string, reason?: string): StackEventLine => ({
+      eventId: logicalId + status,
+      timestamp: '2026-01-01T00:00:00.000Z',
+      logicalId,
+      resourceType: 'AWS::Lambda::Function',
+      status,
+      ...(reason ? { reason } : {}),
+    });
     const events = [
       ev('s', 'CREATE_IN_PROGRESS'),
       ev('A', 'CREATE_FAILED', 'Resource creation cancelled'),
@@ -189,7 +272,9 @@ describe('deploy / status / delete against a local CloudFormation endpoint', () 
       ev('s', 'ROLLBACK_IN_PROGRESS', 'The following resource(s) failed to create: [A, B].'),
     ];
     expect(firstFailure(events, 's')?.logicalId).toBe('B');
-    expect(failureMessage('s', 'ROLLBACK_COMPLETE', events)).toContain('First failure: B (AWS::Lambda::Function) CREATE_FAILED: Memory size exceeds the account limit.');
+    expect(failureMessage('s', 'ROLLBACK_COMPLETE', events)).toContain(
+      'First failure: B (AWS::Lambda::Function) CREATE_FAILED: Memory size exceeds the account limit.',
+    );
     expect(failureMessage('s', 'ROLLBACK_COMPLETE', [])).toContain('no failed resource was reported');
   });
 
@@ -211,13 +296,22 @@ describe('deploy / status / delete against a local CloudFormation endpoint', () 
     expect(res.codeKey).toBe(`stack/cosmicai-lambda-arm64-${res.package!.sha256.slice(0, 12)}.zip`);
     const head = await clients.s3.send(new HeadObjectCommand({ Bucket: EXISTING, Key: res.codeKey }));
     expect(head.ContentLength).toBe(res.package!.zippedBytes);
-    expect(res).toMatchObject({ status: 'CREATE_COMPLETE', outputs: { Architecture: 'arm64', InferenceFunctionName: 'cai-flow-inference' } });
+    expect(res).toMatchObject({
+      status: 'CREATE_COMPLETE',
+      outputs: { Architecture: 'arm64', InferenceFunctionName: 'cai-flow-inference' },
+    });
 
     const deployer = clients.profile;
     // The test profile holds pasted (encrypted) keys: they cannot be copied without being given again.
     expect(() => stackProfileInput(res, deployer, 'cai-flow')).toThrow(/holds pasted keys, which are stored encrypted/);
     const input = stackProfileInput(res, { ...deployer, credentials: { source: 'sso', profile: 'lab' } }, 'cai-flow');
-    expect(ProfileInputSchema.parse(input)).toMatchObject({ name: 'cai-flow', credentials: { source: 'sso', profile: 'lab' }, bucket: EXISTING, architecture: 'arm64', endpoints: deployer.endpoints });
+    expect(ProfileInputSchema.parse(input)).toMatchObject({
+      name: 'cai-flow',
+      credentials: { source: 'sso', profile: 'lab' },
+      bucket: EXISTING,
+      architecture: 'arm64',
+      endpoints: deployer.endpoints,
+    });
     await deleteStack(clients, 'cai-flow', { pollMs: 1 });
   });
 });

@@ -5,7 +5,13 @@ import { pathToFileURL } from 'node:url';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RANK_RESULT_KEYS, RankResultSchema } from '../../cloud/rank-result.ts';
-import { describePackage, packageLambda, UNZIPPED_LIMIT_BYTES, type LambdaArch, type PackageResult } from '../../cloud/stack/package-lambda.ts';
+import {
+  describePackage,
+  packageLambda,
+  UNZIPPED_LIMIT_BYTES,
+  type LambdaArch,
+  type PackageResult,
+} from '../../cloud/stack/package-lambda.ts';
 import { HANDLERS } from '../../cloud/stack/template.ts';
 import { StudyFieldsSchema } from '../../base/local-run-record.ts';
 import { referenceModel } from '../support/engine-run-helpers.ts';
@@ -13,7 +19,8 @@ import { S3RVER_CREDENTIALS, s3rverClientConfig, startS3rver, type S3rverHandle 
 import { stageCaiFixtures } from '../infra/stage-fixtures.ts';
 import { extractZip, type ExtractedEntry } from '../infra/unzip.ts';
 
-const hostArch: LambdaArch | null = process.platform === 'linux' ? (process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'arm64' : null) : null;
+const hostArch: LambdaArch | null =
+  process.platform === 'linux' ? (process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'arm64' : null) : null;
 const otherArch = (a: LambdaArch): LambdaArch => (a === 'x86_64' ? 'arm64' : 'x86_64');
 const nodeArch = (a: LambdaArch) => (a === 'x86_64' ? 'x64' : 'arm64');
 
@@ -42,11 +49,16 @@ describe('Lambda package', () => {
     for (const h of Object.values(HANDLERS)) expect(names).toContain(`${h.split('.')[0]}.mjs`);
     const native = names.filter((n) => n.includes('/bin/'));
     expect(native.length).toBeGreaterThan(0);
-    for (const n of native) expect(n).toMatch(new RegExp(`^node_modules/onnxruntime-node/bin/napi-v\\d+/linux/${nodeArch(arch)}/`));
-    expect(names).toContain(`node_modules/onnxruntime-node/bin/napi-v6/linux/${nodeArch(arch)}/onnxruntime_binding.node`);
+    for (const n of native)
+      expect(n).toMatch(new RegExp(`^node_modules/onnxruntime-node/bin/napi-v\\d+/linux/${nodeArch(arch)}/`));
+    expect(names).toContain(
+      `node_modules/onnxruntime-node/bin/napi-v6/linux/${nodeArch(arch)}/onnxruntime_binding.node`,
+    );
     // No TypeScript sources, maps, declarations, nor the model, nor other packages' sources.
     for (const n of names) expect(n).not.toMatch(/\.(ts|map|onnx|pt)$/);
-    expect(names.filter((n) => n.startsWith('node_modules/') && !/^node_modules\/onnxruntime-(node|common)\//.test(n))).toEqual([]);
+    expect(
+      names.filter((n) => n.startsWith('node_modules/') && !/^node_modules\/onnxruntime-(node|common)\//.test(n)),
+    ).toEqual([]);
     expect(pkg.unzippedBytes).toBe(entries.reduce((n, e) => n + e.bytes, 0));
     expect(pkg.unzippedBytes).toBeLessThan(UNZIPPED_LIMIT_BYTES);
     expect(pkg.zippedBytes).toBeLessThan(pkg.unzippedBytes);
@@ -65,7 +77,9 @@ describe('Lambda package', () => {
   });
 
   it('fails with an actionable message over the size limit and when the binary for the architecture is not shipped', async () => {
-    await expect(packageLambda({ arch, outFile: path.join(tmp, 'small.zip'), limitBytes: 10 * 2 ** 20 })).rejects.toThrow(/MB unzipped, over the limit of 10\.0 MB .*libonnxruntime/);
+    await expect(
+      packageLambda({ arch, outFile: path.join(tmp, 'small.zip'), limitBytes: 10 * 2 ** 20 }),
+    ).rejects.toThrow(/MB unzipped, over the limit of 10\.0 MB .*libonnxruntime/);
     // A project whose onnxruntime-node has only a linux/x64 binary.
     const fake = path.join(tmp, 'fake-root');
     const ort = path.join(fake, 'node_modules', 'onnxruntime-node');
@@ -73,10 +87,19 @@ describe('Lambda package', () => {
     await mkdir(path.join(ort, 'dist'), { recursive: true });
     await mkdir(path.join(fake, 'node_modules', 'onnxruntime-common', 'dist', 'cjs'), { recursive: true });
     await writeFile(path.join(fake, 'package.json'), '{"name":"fake","type":"module"}');
-    await writeFile(path.join(ort, 'package.json'), '{"name":"onnxruntime-node","version":"9.9.9","main":"dist/index.js"}');
-    await writeFile(path.join(ort, 'dist', 'binding.js'), "require(`../bin/napi-v6/${process.platform}/${process.arch}/onnxruntime_binding.node`)");
+    await writeFile(
+      path.join(ort, 'package.json'),
+      '{"name":"onnxruntime-node","version":"9.9.9","main":"dist/index.js"}',
+    );
+    await writeFile(
+      path.join(ort, 'dist', 'binding.js'),
+      'require(`../bin/napi-v6/${process.platform}/${process.arch}/onnxruntime_binding.node`)',
+    );
     await writeFile(path.join(ort, 'bin', 'napi-v6', 'linux', 'x64', 'onnxruntime_binding.node'), 'x');
-    await writeFile(path.join(fake, 'node_modules', 'onnxruntime-common', 'package.json'), '{"name":"onnxruntime-common","version":"9.9.9","main":"dist/cjs/index.js"}');
+    await writeFile(
+      path.join(fake, 'node_modules', 'onnxruntime-common', 'package.json'),
+      '{"name":"onnxruntime-common","version":"9.9.9","main":"dist/cjs/index.js"}',
+    );
     await writeFile(path.join(fake, 'node_modules', 'onnxruntime-common', 'dist', 'cjs', 'index.js'), '');
     await expect(packageLambda({ arch: 'arm64', rootDir: fake, outFile: path.join(tmp, 'x.zip') })).rejects.toThrow(
       /onnxruntime-node 9\.9\.9 ships no Linux arm64 binary .*the package has: napi-v6\/linux\/\{x64\}\)\. Choose --arch x86_64/,
@@ -123,7 +146,8 @@ describe.skipIf(hostArch === null)('the packaged handlers, run from the extracte
       batchSize: 4,
       resultPath: 'results/packaged-run',
     });
-    const load = async (file: string) => (await import(pathToFileURL(path.join(extracted, file)).href)) as { handler: (e: unknown) => Promise<any> };
+    const load = async (file: string) =>
+      (await import(pathToFileURL(path.join(extracted, file)).href)) as { handler: (e: unknown) => Promise<any> };
     const initializer = await load('initializer.mjs');
     const inference = await load('inference.mjs');
     const summarizer = await load('summarizer.mjs');
@@ -142,12 +166,20 @@ describe.skipIf(hostArch === null)('the packaged handlers, run from the extracte
 
     const engineKeys = [...Object.keys(StudyFieldsSchema.shape), 'result_path'].sort();
     for (const rank of [0, 1]) {
-      const obj = await aws.s3.send(new GetObjectCommand({ Bucket: aws.bucket, Key: `results/packaged-run/${rank}.json` }));
+      const obj = await aws.s3.send(
+        new GetObjectCommand({ Bucket: aws.bucket, Key: `results/packaged-run/${rank}.json` }),
+      );
       const json = JSON.parse(await obj.Body!.transformToString());
       // The study's keys in the study's order, and the same set the engine's record carries.
       expect(Object.keys(json)).toEqual([...RANK_RESULT_KEYS]);
       expect(Object.keys(json).sort()).toEqual(engineKeys);
-      expect(RankResultSchema.parse(json)).toMatchObject({ num_batches: 2, batch_size: 4, device: 'cpu', result_path: 'results/packaged-run', data_path: `data/${rank + 1}.pt` });
+      expect(RankResultSchema.parse(json)).toMatchObject({
+        num_batches: 2,
+        batch_size: 4,
+        device: 'cpu',
+        result_path: 'results/packaged-run',
+        data_path: `data/${rank + 1}.pt`,
+      });
       expect(json['throughput_bps']).toBeGreaterThan(0);
       // Init duration stays out of the rank's study fields.
       expect(Object.keys(json).some((k) => /init|cold/i.test(k))).toBe(false);
@@ -155,7 +187,9 @@ describe.skipIf(hostArch === null)('the packaged handlers, run from the extracte
 
     const summary = await summarizer.handler(init);
     expect(summary).toMatchObject({ statusCode: 200, ranks: [0, 1], missing: [], malformed: [] });
-    const combined = await aws.s3.send(new GetObjectCommand({ Bucket: aws.bucket, Key: 'results/packaged-run/combined_data.json' }));
+    const combined = await aws.s3.send(
+      new GetObjectCommand({ Bucket: aws.bucket, Key: 'results/packaged-run/combined_data.json' }),
+    );
     expect(JSON.parse(await combined.Body!.transformToString())).toHaveLength(2);
   });
 });

@@ -48,16 +48,28 @@ describe('staging to s3rver', () => {
     await writeFile(path.join(dir, '.DS_Store'), 'x');
 
     const events: string[] = [];
-    const first = await stageCodeFolder(clients.s3, BUCKET, 'scripts/', dir, { partSize: 5 * 1024 * 1024, onProgress: (p) => events.push(p.phase) });
+    const first = await stageCodeFolder(clients.s3, BUCKET, 'scripts/', dir, {
+      partSize: 5 * 1024 * 1024,
+      onProgress: (p) => events.push(p.phase),
+    });
     expect(first.s3ObjectName).toBe('scripts/cosmicai-bench');
     expect(first.modelKey).toBe('scripts/cosmicai-bench/model.onnx');
-    expect(first.report).toMatchObject({ uploadedFiles: 2, skippedFiles: 0, uploadedBytes: big.length + small.length, cancelled: false });
+    expect(first.report).toMatchObject({
+      uploadedFiles: 2,
+      skippedFiles: 0,
+      uploadedBytes: big.length + small.length,
+      cancelled: false,
+    });
     expect(events).toContain('uploading');
 
-    const head = await clients.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'scripts/cosmicai-bench/model.onnx' }));
+    const head = await clients.s3.send(
+      new HeadObjectCommand({ Bucket: BUCKET, Key: 'scripts/cosmicai-bench/model.onnx' }),
+    );
     expect(head.ContentLength).toBe(big.length);
     expect(head.Metadata?.sha256).toBe(sha(big));
-    const got = await clients.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'scripts/cosmicai-bench/model.onnx' }));
+    const got = await clients.s3.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: 'scripts/cosmicai-bench/model.onnx' }),
+    );
     expect(sha(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha(big));
 
     const second = await stageCodeFolder(clients.s3, BUCKET, 'scripts/', dir);
@@ -94,7 +106,12 @@ describe('staging to s3rver', () => {
     const resumed = await stagePartitionFolder(clients.s3, BUCKET, 'data/25MB/', dir);
     expect(resumed).toMatchObject({ cancelled: false, skippedFiles: 2, uploadedFiles: 2 });
     const list = await clients.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'data/25MB/' }));
-    expect((list.Contents ?? []).map((o) => o.Key).sort()).toEqual(['data/25MB/1.pt', 'data/25MB/2.pt', 'data/25MB/3.pt', 'data/25MB/4.pt']);
+    expect((list.Contents ?? []).map((o) => o.Key).sort()).toEqual([
+      'data/25MB/1.pt',
+      'data/25MB/2.pt',
+      'data/25MB/3.pt',
+      'data/25MB/4.pt',
+    ]);
   });
 
   it('computes the sha256 and both ETag forms in one pass', async () => {
@@ -106,7 +123,10 @@ describe('staging to s3rver', () => {
     const parts = [buf.subarray(0, P), buf.subarray(P, 2 * P), buf.subarray(2 * P)].map(md5);
     const d = await digestFile(file, P);
     expect(d.sha256).toBe(sha(buf));
-    expect(d.etags).toEqual([md5(buf).toString('hex'), `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-3`]);
+    expect(d.etags).toEqual([
+      md5(buf).toString('hex'),
+      `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-3`,
+    ]);
     await writeFile(file, Buffer.alloc(0));
     expect((await digestFile(file, P)).etags[0]).toBe('d41d8cd98f00b204e9800998ecf8427e');
   });
@@ -120,20 +140,28 @@ describe('staging to s3rver', () => {
       req.on('end', () => {
         const body = Buffer.concat(chunks);
         if (req.method === 'PUT' && body.length > 0) body[body.length >> 1] ^= 0xff;
-        const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.pipe(res);
-        });
+        const up = http.request(
+          { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+          },
+        );
         up.end(body);
       });
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const cipher = new TestCipher();
-    const viaProxy = makeClients(localProfile(cipher, { s3: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` }), { cipher, maxAttempts: 1 });
+    const viaProxy = makeClients(
+      localProfile(cipher, { s3: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` }),
+      { cipher, maxAttempts: 1 },
+    );
     try {
       const file = path.join(work, 'fragile.bin');
       await writeFile(file, randomBytes(4096));
-      await expect(stageFiles(viaProxy.s3, BUCKET, [{ localPath: file, key: 'data/fragile.bin' }])).rejects.toThrow(/Integrity check failed for s3:\/\/cosmicai-test\/data\/fragile\.bin: .*ETag/);
+      await expect(stageFiles(viaProxy.s3, BUCKET, [{ localPath: file, key: 'data/fragile.bin' }])).rejects.toThrow(
+        /Integrity check failed for s3:\/\/cosmicai-test\/data\/fragile\.bin: .*ETag/,
+      );
       // Staging again through a sound connection replaces the damaged object (its content does not match).
       const r = await stageFiles(clients.s3, BUCKET, [{ localPath: file, key: 'data/fragile.bin' }]);
       expect(r.uploadedFiles).toBe(1);
@@ -155,13 +183,18 @@ describe('staging to s3rver', () => {
         if (req.method === 'PUT' && rejected < faults.length) {
           const code = faults[rejected++];
           res.writeHead(code === 'SlowDown' ? 503 : 500, { 'content-type': 'application/xml' });
-          res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>injected</Message><RequestId>x</RequestId></Error>`);
+          res.end(
+            `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>injected</Message><RequestId>x</RequestId></Error>`,
+          );
           return;
         }
-        const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.pipe(res);
-        });
+        const up = http.request(
+          { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+          },
+        );
         up.end(Buffer.concat(chunks));
       });
     });
@@ -181,7 +214,9 @@ describe('staging to s3rver', () => {
       faults.splice(0, faults.length, 'SlowDown');
       const file2 = path.join(work, 'retried2.bin');
       await writeFile(file2, randomBytes(10));
-      await expect(stageFiles(impatient.s3, BUCKET, [{ localPath: file2, key: 'data/retried2.bin' }])).rejects.toThrow(/throttling requests \(SlowDown\)/);
+      await expect(stageFiles(impatient.s3, BUCKET, [{ localPath: file2, key: 'data/retried2.bin' }])).rejects.toThrow(
+        /throttling requests \(SlowDown\)/,
+      );
     } finally {
       patient.destroy();
       impatient.destroy();
@@ -192,6 +227,8 @@ describe('staging to s3rver', () => {
   it('names a missing bucket clearly', async () => {
     const file = path.join(work, 'one.bin');
     await writeFile(file, 'abc');
-    await expect(stageFiles(clients.s3, 'no-such-bucket-here', [{ localPath: file, key: 'k' }])).rejects.toThrow(/bucket 'no-such-bucket-here' does not exist/);
+    await expect(stageFiles(clients.s3, 'no-such-bucket-here', [{ localPath: file, key: 'k' }])).rejects.toThrow(
+      /bucket 'no-such-bucket-here' does not exist/,
+    );
   });
 });

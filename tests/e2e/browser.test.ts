@@ -3,7 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCREENSHOTS_DIR as SHOTS, closeUi, launchChromium, openPage as openHostPage, screenshot, startUiHost, writeUiSettings, type UiHost } from '../support/ui-host.ts';
+import {
+  SCREENSHOTS_DIR as SHOTS,
+  closeUi,
+  launchChromium,
+  openPage as openHostPage,
+  screenshot,
+  startUiHost,
+  writeUiSettings,
+  type UiHost,
+} from '../support/ui-host.ts';
 
 /**
  * The browser mode end to end, as a user drives it: Debian Chromium against `cosmicai ui` started as a child process
@@ -41,7 +50,8 @@ afterAll(async () => {
 async function cells(testId: string): Promise<string[][]> {
   const rows = page.getByTestId(testId).locator('tbody tr');
   const out: string[][] = [];
-  for (let i = 0; i < (await rows.count()); i++) out.push((await rows.nth(i).locator('td').allTextContents()).map((s) => s.trim()));
+  for (let i = 0; i < (await rows.count()); i++)
+    out.push((await rows.nth(i).locator('td').allTextContents()).map((s) => s.trim()));
   return out;
 }
 
@@ -62,9 +72,17 @@ async function checkResultTables() {
   p.forEach((row, i) => {
     const r = parts[i];
     expect(row).toEqual([
-      String(r.partition), path.basename(r.data_path), r.status, String(r.samples), String(r.num_batches),
-      r['execution_time (seconds/batch)'].toFixed(4), r.sample_persec.toFixed(1), (r.throughput_bps / 1e6).toFixed(2),
-      r['total_cpu_time (seconds)'].toFixed(2), r['total_cpu_memory (MB)'].toFixed(1), r.load_seconds.toFixed(3),
+      String(r.partition),
+      path.basename(r.data_path),
+      r.status,
+      String(r.samples),
+      String(r.num_batches),
+      r['execution_time (seconds/batch)'].toFixed(4),
+      r.sample_persec.toFixed(1),
+      (r.throughput_bps / 1e6).toFixed(2),
+      r['total_cpu_time (seconds)'].toFixed(2),
+      r['total_cpu_memory (MB)'].toFixed(1),
+      r.load_seconds.toFixed(3),
     ]);
     expect(row[2]).toBe('completed');
     expect(Number(row[4])).toBe(Math.ceil(Number(row[3]) / 128)); // batch size 128 from the settings
@@ -81,8 +99,14 @@ async function checkResultTables() {
 
   const acc = Object.fromEntries((await cells('accuracy-table')).map((r) => [r[0], r[1]]));
   expect(acc['Labelled galaxies']).toBe('2048');
-  for (const [label, key] of [['MAE', 'mae'], ['MSE', 'mse'], ['Outlier fraction', 'outlier_fraction']]) {
-    expect(Math.abs(Number(acc[label]) - rec.accuracy[key]), label).toBeLessThanOrEqual(Math.max(5e-5, 5e-4 * rec.accuracy[key]));
+  for (const [label, key] of [
+    ['MAE', 'mae'],
+    ['MSE', 'mse'],
+    ['Outlier fraction', 'outlier_fraction'],
+  ]) {
+    expect(Math.abs(Number(acc[label]) - rec.accuracy[key]), label).toBeLessThanOrEqual(
+      Math.max(5e-5, 5e-4 * rec.accuracy[key]),
+    );
   }
 
   const host = Object.fromEntries((await cells('host-table')).map((r) => [r[0], r[1]]));
@@ -93,11 +117,18 @@ async function checkResultTables() {
 describe('browser mode', () => {
   it('prints the full URL with a token, and refuses the API without it', async () => {
     expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{20,}$/);
-    const call = (headers: Record<string, string>) => fetch(`${host.origin}/api/call/system.info`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+    const call = (headers: Record<string, string>) =>
+      fetch(`${host.origin}/api/call/system.info`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: '{}',
+      });
     const none = await call({});
     expect(none.status).toBe(401);
     expect((await none.json()).error.code).toBe('UNAUTHORIZED');
-    expect((await call({ 'x-cosmicai-token': host.token.slice(0, -1) + (host.token.endsWith('A') ? 'B' : 'A') })).status).toBe(401);
+    expect(
+      (await call({ 'x-cosmicai-token': host.token.slice(0, -1) + (host.token.endsWith('A') ? 'B' : 'A') })).status,
+    ).toBe(401);
     expect((await fetch(`${host.origin}/api/events`)).status).toBe(401);
     const ok = await call({ 'x-cosmicai-token': host.token });
     expect(ok.status).toBe(200);
@@ -111,7 +142,11 @@ describe('browser mode', () => {
     const progress = page.getByTestId('run-progress');
     await progress.waitFor({ timeout: 30_000 });
     // Wait for a real progress update (a batch done), then capture the screen while it runs.
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-percent]')?.textContent?.replace('%', '')) > 0, null, { timeout: 180_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=progress-percent]')?.textContent?.replace('%', '')) > 0,
+      null,
+      { timeout: 180_000 },
+    );
     expect(await page.getByRole('progressbar').isVisible()).toBe(true);
     expect(await page.getByTestId('eta').textContent()).toMatch(/\d+ (s|min)/);
     await shot('local-run-progress');
@@ -122,8 +157,12 @@ describe('browser mode', () => {
     const spsRow = summary.locator('tr', { hasText: 'Samples per second' });
     const sps = Number((await spsRow.locator('td').nth(1).textContent())!.trim());
     expect(sps).toBeGreaterThan(0);
-    expect(await summary.locator('tr', { hasText: 'Galaxies inferred' }).locator('td').nth(1).textContent()).toBe('2048');
-    expect(await page.getByTestId('caveats').textContent()).toContain('reference weights — predictions are not physical');
+    expect(await summary.locator('tr', { hasText: 'Galaxies inferred' }).locator('td').nth(1).textContent()).toBe(
+      '2048',
+    );
+    expect(await page.getByTestId('caveats').textContent()).toContain(
+      'reference weights — predictions are not physical',
+    );
     expect(await page.getByTestId('caveats').textContent()).toContain('synthetic data');
     const canvas = page.getByTestId('scatter').locator('canvas');
     await canvas.waitFor();
@@ -142,7 +181,10 @@ describe('browser mode', () => {
   it('exports the summary table as CSV with the run’s numbers', async () => {
     const summary = page.getByTestId('summary-table');
     await summary.getByLabel('Export format').selectOption('csv');
-    const [download] = await Promise.all([page.waitForEvent('download'), summary.getByRole('button', { name: 'Export' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      summary.getByRole('button', { name: 'Export' }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/^summary-.*\.csv$/);
     const csv = await readFile((await download.path())!, 'utf8');
     const lines = csv.trim().split(/\r\n/);
@@ -151,7 +193,9 @@ describe('browser mode', () => {
     expect(Number(sps[1])).toBeGreaterThan(0);
     expect(sps.slice(2)).toEqual(['galaxies/s', 'sample_persec', 'samples ÷ wall time']);
     expect(lines).toContain('Galaxies inferred,2048,,samples,');
-    expect(lines.find((l) => l.startsWith('Execution time per batch,'))).toMatch(/^Execution time per batch,[0-9.]+,s\/batch,execution_time \(seconds\/batch\),wall ÷ ceil\(samples\/batch\)$/);
+    expect(lines.find((l) => l.startsWith('Execution time per batch,'))).toMatch(
+      /^Execution time per batch,[0-9.]+,s\/batch,execution_time \(seconds\/batch\),wall ÷ ceil\(samples\/batch\)$/,
+    );
 
     // Copy as Markdown puts the same table on the clipboard.
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: host.origin });
@@ -162,7 +206,10 @@ describe('browser mode', () => {
     expect(md).toContain('| Galaxies inferred | 2048 |');
 
     // The scatter plot saves as a PNG image.
-    const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('scatter').getByRole('button', { name: 'PNG' }).click()]);
+    const [png] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('scatter').getByRole('button', { name: 'PNG' }).click(),
+    ]);
     expect(png.suggestedFilename()).toMatch(/-scatter\.png$/);
     const bytes = await readFile((await png.path())!);
     expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
@@ -182,12 +229,23 @@ describe('browser mode', () => {
     await page.locator('input[name=name]').fill('to be cancelled');
     await page.getByTestId('start-run').click();
     await page.getByTestId('run-progress').waitFor();
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-percent]')?.textContent?.replace('%', '')) > 0, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=progress-percent]')?.textContent?.replace('%', '')) > 0,
+      null,
+      { timeout: 120_000 },
+    );
     await page.getByTestId('cancel-run').click();
     await page.getByTestId('results-title').waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('results-title').textContent()).toBe('to be cancelled');
     expect(await page.getByTestId('run-status').textContent()).toBe('cancelled');
-    const galaxies = Number(await page.getByTestId('summary-table').locator('tr', { hasText: 'Galaxies inferred' }).locator('td').nth(1).textContent());
+    const galaxies = Number(
+      await page
+        .getByTestId('summary-table')
+        .locator('tr', { hasText: 'Galaxies inferred' })
+        .locator('td')
+        .nth(1)
+        .textContent(),
+    );
     expect(galaxies).toBeGreaterThan(0);
     expect(galaxies).toBeLessThan(2048);
   }, 240_000);
@@ -306,8 +364,17 @@ describe('browser mode', () => {
     await page.getByTestId('compare').click();
     const cmp = page.getByTestId('compare-table');
     await cmp.waitFor();
-    expect(await cmp.locator('th').allTextContents()).toEqual(expect.arrayContaining(['A: Baseline, batch 128', 'B: to be cancelled', 'B ÷ A']));
-    expect(await cmp.locator('tr', { hasText: 'Batch size' }).locator('td').allTextContents()).toEqual(['Batch size', 'galaxies', '128', '16', '0.125', '—']);
+    expect(await cmp.locator('th').allTextContents()).toEqual(
+      expect.arrayContaining(['A: Baseline, batch 128', 'B: to be cancelled', 'B ÷ A']),
+    );
+    expect(await cmp.locator('tr', { hasText: 'Batch size' }).locator('td').allTextContents()).toEqual([
+      'Batch size',
+      'galaxies',
+      '128',
+      '16',
+      '0.125',
+      '—',
+    ]);
     await shot('compare');
 
     // Delete the cancelled run (two clicks: Delete, then Confirm delete).
@@ -323,7 +390,9 @@ describe('browser mode', () => {
     const precision = page.getByTestId('precision');
     expect(await precision.inputValue()).toBe('fp32');
     await precision.selectOption('int8');
-    expect(await page.locator('label', { has: precision }).textContent()).toMatch(/faster.*\|Δz\| vs fp32.*first use quantizes the model and caches/);
+    expect(await page.locator('label', { has: precision }).textContent()).toMatch(
+      /faster.*\|Δz\| vs fp32.*first use quantizes the model and caches/,
+    );
     await page.locator('textarea[name=data]').fill(path.resolve('tests/fixtures/small-64.pt'));
     await page.locator('input[name=batchSize]').fill('16');
     await page.locator('input[name=name]').fill('small int8');
@@ -335,10 +404,21 @@ describe('browser mode', () => {
     expect(await page.getByTestId('stat-precision').textContent()).toBe('int8');
     expect(await page.getByTestId('caveats').textContent()).toContain('int8 — quantized model');
     const summary = page.getByTestId('summary-table');
-    expect(await summary.locator('tr', { hasText: 'Precision' }).locator('td').allTextContents()).toEqual(['Precision', 'int8', '—', 'model.precision', '—']);
+    expect(await summary.locator('tr', { hasText: 'Precision' }).locator('td').allTextContents()).toEqual([
+      'Precision',
+      'int8',
+      '—',
+      'model.precision',
+      '—',
+    ]);
     await summary.getByLabel('Export format').selectOption('csv');
-    const [download] = await Promise.all([page.waitForEvent('download'), summary.getByRole('button', { name: 'Export' }).click()]);
-    expect((await readFile((await download.path())!, 'utf8')).split(/\r\n/)).toContain('Precision,int8,,model.precision,');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      summary.getByRole('button', { name: 'Export' }).click(),
+    ]);
+    expect((await readFile((await download.path())!, 'utf8')).split(/\r\n/)).toContain(
+      'Precision,int8,,model.precision,',
+    );
     await shot('results-int8');
 
     // History has a precision column; the fp32 baseline and the int8 run are told apart.
@@ -346,7 +426,9 @@ describe('browser mode', () => {
     const rows = page.getByTestId('history-row');
     await rows.filter({ hasText: 'small int8' }).waitFor();
     expect(await rows.filter({ hasText: 'small int8' }).getByTestId('history-precision').textContent()).toBe('int8');
-    expect(await rows.filter({ hasText: 'Baseline, batch 128' }).getByTestId('history-precision').textContent()).toBe('fp32');
+    expect(await rows.filter({ hasText: 'Baseline, batch 128' }).getByTestId('history-precision').textContent()).toBe(
+      'fp32',
+    );
 
     // Side by side: each side and the table say which precision ran.
     await rows.filter({ hasText: 'Baseline, batch 128' }).getByRole('checkbox').check();
@@ -356,7 +438,14 @@ describe('browser mode', () => {
     await cmp.waitFor();
     expect(await page.getByTestId('compare-precision-A').textContent()).toBe('precision fp32');
     expect(await page.getByTestId('compare-precision-B').textContent()).toBe('precision int8');
-    expect(await cmp.locator('tr', { hasText: 'Precision' }).locator('td').allTextContents()).toEqual(['Precision', '—', 'fp32', 'int8', '—', '—']);
+    expect(await cmp.locator('tr', { hasText: 'Precision' }).locator('td').allTextContents()).toEqual([
+      'Precision',
+      '—',
+      'fp32',
+      'int8',
+      '—',
+      '—',
+    ]);
     await shot('compare-fp32-int8');
   }, 180_000);
 
@@ -366,7 +455,15 @@ describe('browser mode', () => {
     await shot('settings');
     await page.getByTestId('theme-toggle').click();
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
-    const id = (await (await fetch(`${host.origin}/api/call/history.list`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-cosmicai-token': host.token }, body: '{}' })).json()).value.items.find((i: { name?: string }) => i.name === 'Baseline, batch 128').id;
+    const id = (
+      await (
+        await fetch(`${host.origin}/api/call/history.list`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-cosmicai-token': host.token },
+          body: '{}',
+        })
+      ).json()
+    ).value.items.find((i: { name?: string }) => i.name === 'Baseline, batch 128').id;
     await page.goto(`${host.origin}/#/results/${id}`);
     await page.getByTestId('scatter').locator('canvas').waitFor();
     await page.waitForTimeout(800);

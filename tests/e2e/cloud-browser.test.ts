@@ -10,7 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyCodeDir } from '../support/cloud-tiny-model.ts';
 import { FIXTURES_DIR } from '../infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from '../infra/local-aws.ts';
-import { SCREENSHOTS_DIR as SHOTS, closeUi, launchChromium, openPage, screenshot, startUiHost, useEnvCredentials, writeUiSettings, type UiHost } from '../support/ui-host.ts';
+import {
+  SCREENSHOTS_DIR as SHOTS,
+  closeUi,
+  launchChromium,
+  openPage,
+  screenshot,
+  startUiHost,
+  useEnvCredentials,
+  writeUiSettings,
+  type UiHost,
+} from '../support/ui-host.ts';
 
 let aws: LocalAws;
 let work: string;
@@ -79,14 +89,24 @@ describe('cloud screens in the browser', () => {
     await page.waitForFunction(
       () => {
         const v = (document.querySelector('[data-testid=payload-json]') as HTMLTextAreaElement | null)?.value ?? '';
-        return v.includes('"batch_size": 16') && v.includes('"S3_object_name": "scripts/cosmicai-bench"') && v.includes('"file_limit": 3');
+        return (
+          v.includes('"batch_size": 16') &&
+          v.includes('"S3_object_name": "scripts/cosmicai-bench"') &&
+          v.includes('"file_limit": 3')
+        );
       },
       null,
       { timeout: 90_000 },
     );
     const text = await json.inputValue();
     await shot('cloud-run-form');
-    expect(JSON.parse(text)).toMatchObject({ bucket: aws.bucket, batch_size: 16, object_type: 'folder', S3_object_name: 'scripts/cosmicai-bench', data_prefix: 'data/0.5MB/' });
+    expect(JSON.parse(text)).toMatchObject({
+      bucket: aws.bucket,
+      batch_size: 16,
+      object_type: 'folder',
+      S3_object_name: 'scripts/cosmicai-bench',
+      data_prefix: 'data/0.5MB/',
+    });
 
     await json.fill(text.replace('"batch_size": 16', '"batch_size": "lots"'));
     await page.getByTestId('payload-issues').waitFor();
@@ -96,7 +116,11 @@ describe('cloud screens in the browser', () => {
 
     await page.getByTestId('start-cloud-run').click();
     await page.getByTestId('cloud-progress').waitFor();
-    await page.waitForFunction(() => /arn:aws:states/.test(document.querySelector('[data-testid=execution-arn]')?.textContent ?? ''), null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => /arn:aws:states/.test(document.querySelector('[data-testid=execution-arn]')?.textContent ?? ''),
+      null,
+      { timeout: 120_000 },
+    );
     await shot('cloud-run-progress');
     await page.getByTestId('results-title').waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('results-title').textContent()).toBe('cloud from the browser');
@@ -131,7 +155,9 @@ describe('cloud screens in the browser', () => {
       expect(await page.getByTestId('run-status').textContent()).toBe('failed');
       const failed = page.getByTestId('cloud-failed-ranks');
       await failed.waitFor();
-      expect(await failed.textContent()).toMatch(/rank 1 \(data\/0\.5MB\/2\.pt\): MemoryError rank 1 could not allocate its batch/);
+      expect(await failed.textContent()).toMatch(
+        /rank 1 \(data\/0\.5MB\/2\.pt\): MemoryError rank 1 could not allocate its batch/,
+      );
       await shot('cloud-run-failed-rank');
     } finally {
       aws.faults.clearRankFailures();

@@ -18,9 +18,15 @@ function electronBinary(): { bin: string | null; reason: string } {
 }
 
 const { bin, reason } = electronBinary();
-const displayReason = process.platform === 'linux' && !process.env.DISPLAY && !existsSync('/usr/bin/Xvfb') ? 'there is no display and no Xvfb' : '';
+const displayReason =
+  process.platform === 'linux' && !process.env.DISPLAY && !existsSync('/usr/bin/Xvfb')
+    ? 'there is no display and no Xvfb'
+    : '';
 const skipReason = reason || displayReason;
-if (skipReason) console.log(`e2e-electron: skipped: ${skipReason}. Install it with "node node_modules/electron/install.js" to run this test.`);
+if (skipReason)
+  console.log(
+    `e2e-electron: skipped: ${skipReason}. Install it with "node node_modules/electron/install.js" to run this test.`,
+  );
 
 let xvfb: ChildProcess | undefined;
 let app: ElectronApplication | undefined;
@@ -34,7 +40,9 @@ afterAll(async () => {
 
 describe.skipIf(!!skipReason)('Electron app (smoke)', () => {
   it('builds, opens one locked-down window with the typed API, and shows Home', async () => {
-    const build = spawnSync(process.execPath, ['node_modules/electron-vite/bin/electron-vite.js', 'build'], { encoding: 'utf8' });
+    const build = spawnSync(process.execPath, ['node_modules/electron-vite/bin/electron-vite.js', 'build'], {
+      encoding: 'utf8',
+    });
     expect(build.status, build.stderr).toBe(0);
     const env: Record<string, string> = { ...(process.env as Record<string, string>) };
     if (process.platform === 'linux' && !env.DISPLAY) {
@@ -56,7 +64,9 @@ describe.skipIf(!!skipReason)('Electron app (smoke)', () => {
     const info = await win.evaluate(() => window.cosmicai!.system.info());
     expect(info).toMatchObject({ mode: 'electron', dataDir, nativeDialogs: true });
     // Bad input is refused by the shared dispatcher and arrives as plain error data.
-    const err = await win.evaluate(() => window.cosmicai!.history.rename({ id: '../x', name: 'y' }).catch((e: unknown) => e));
+    const err = await win.evaluate(() =>
+      window.cosmicai!.history.rename({ id: '../x', name: 'y' }).catch((e: unknown) => e),
+    );
     expect(err).toMatchObject({ code: 'INVALID_INPUT' });
     // Navigation away is denied.
     await win.evaluate(() => (window.location.href = 'https://example.com/'));

@@ -13,7 +13,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../app/node/history-store.ts';
 import { createStudy, saveStudy } from '../../study/study-store.ts';
 import { FIXTURES, referenceModel } from '../support/engine-run-helpers.ts';
-import { SCREENSHOTS_DIR as SHOTS, closeUi, launchChromium, openPage, screenshot, startUiHost, writeUiSettings, type UiHost } from '../support/ui-host.ts';
+import {
+  SCREENSHOTS_DIR as SHOTS,
+  closeUi,
+  launchChromium,
+  openPage,
+  screenshot,
+  startUiHost,
+  writeUiSettings,
+  type UiHost,
+} from '../support/ui-host.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/cosmicai.mjs', import.meta.url));
 let dataDir: string;
@@ -33,27 +42,57 @@ beforeAll(async () => {
   await writeUiSettings(dataDir, 64);
   // A run from the CLI door: it must show in History like an app run.
   const model = await referenceModel();
-  const r = spawnSync(process.execPath, [CLI, 'local', '--model', model, '--data', path.join(FIXTURES, 'small-64.pt'), path.join(FIXTURES, 'tiny-8.pt'), '--batch-size', '16', '--threads', '1'], {
-    encoding: 'utf8',
-    env: { ...process.env, COSMICAI_DATA_DIR: dataDir },
-    timeout: 240_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      CLI,
+      'local',
+      '--model',
+      model,
+      '--data',
+      path.join(FIXTURES, 'small-64.pt'),
+      path.join(FIXTURES, 'tiny-8.pt'),
+      '--batch-size',
+      '16',
+      '--threads',
+      '1',
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, COSMICAI_DATA_DIR: dataDir },
+      timeout: 240_000,
+    },
+  );
   expect(r.status, r.stderr).toBe(0);
   localRunId = /saved in History as (\S+)/.exec(r.stderr)![1];
   // A cloud run that failed before any result existed (e.g. the execution could not start).
   const store = new HistoryStore(dataDir);
-  const cloud = await store.create({ kind: 'cloud', name: 'Cloud · demo · failed to start', params: { profile: 'demo' } });
-  await store.finish(cloud.id, { status: 'failed', error: { code: 'CLOUD_ERROR', message: 'The state machine does not exist.' } });
+  const cloud = await store.create({
+    kind: 'cloud',
+    name: 'Cloud · demo · failed to start',
+    params: { profile: 'demo' },
+  });
+  await store.finish(cloud.id, {
+    status: 'failed',
+    error: { code: 'CLOUD_ERROR', message: 'The state machine does not exist.' },
+  });
   failedCloudId = cloud.id;
   // A study whose only job failed.
-  const s = await createStudy(dataDir, { target: 'local', batchSizes: [8], repeats: 1, localData: [path.join(FIXTURES, 'tiny-8.pt')], localThreads: 1 }, 'All jobs failed');
+  const s = await createStudy(
+    dataDir,
+    { target: 'local', batchSizes: [8], repeats: 1, localData: [path.join(FIXTURES, 'tiny-8.pt')], localThreads: 1 },
+    'All jobs failed',
+  );
   s.jobs[0].status = 'failed';
   s.jobs[0].attempts = 1;
   s.jobs[0].error = 'tiny-8.pt: not a readable partition (example failure)';
   await saveStudy(dataDir, s);
   failedStudyId = s.id;
   [host, browser] = await Promise.all([startUiHost(dataDir), launchChromium()]);
-  ({ context, page } = await openPage(browser, host.url, pageErrors, { acceptDownloads: true, viewport: { width: 1440, height: 900 } }));
+  ({ context, page } = await openPage(browser, host.url, pageErrors, {
+    acceptDownloads: true,
+    viewport: { width: 1440, height: 900 },
+  }));
 }, 400_000);
 
 afterAll(async () => {
@@ -66,9 +105,15 @@ async function noSidewaysScroll(): Promise<Array<{ what: string; scroll: number;
   return page.evaluate(() => {
     const out: Array<{ what: string; scroll: number; client: number }> = [];
     const root = document.scrollingElement!;
-    if (root.scrollWidth > root.clientWidth + 1) out.push({ what: 'page', scroll: root.scrollWidth, client: root.clientWidth });
+    if (root.scrollWidth > root.clientWidth + 1)
+      out.push({ what: 'page', scroll: root.scrollWidth, client: root.clientWidth });
     document.querySelectorAll<HTMLElement>('.table-wrap, .card').forEach((el) => {
-      if (el.scrollWidth > el.clientWidth + 1) out.push({ what: `${el.className} ${el.dataset.testid ?? ''}`, scroll: el.scrollWidth, client: el.clientWidth });
+      if (el.scrollWidth > el.clientWidth + 1)
+        out.push({
+          what: `${el.className} ${el.dataset.testid ?? ''}`,
+          scroll: el.scrollWidth,
+          client: el.clientWidth,
+        });
     });
     return out;
   });
@@ -79,8 +124,12 @@ describe('a new user in the browser', () => {
     await page.goto(`${host.origin}/#/import`);
     await page.getByTestId('import-example').click();
     await page.getByTestId('import-example-label').waitFor({ timeout: 60_000 });
-    expect(await page.getByTestId('import-example-label').textContent()).toBe('Example data: made-up numbers, not measurements');
-    expect(await page.getByTestId('import-summary').textContent()).toMatch(/^26 recorded run\(s\) from .*examples.recorded-results: 26 added to History/);
+    expect(await page.getByTestId('import-example-label').textContent()).toBe(
+      'Example data: made-up numbers, not measurements',
+    );
+    expect(await page.getByTestId('import-summary').textContent()).toMatch(
+      /^26 recorded run\(s\) from .*examples.recorded-results: 26 added to History/,
+    );
     const t3 = page.getByTestId('study-table-3');
     await t3.waitFor();
     const memCol = async () => (await t3.locator('tbody tr').first().locator('td').allTextContents())[5];
@@ -89,7 +138,9 @@ describe('a new user in the browser', () => {
     await expect.poll(memCol, { timeout: 30_000 }).toBe('2.00');
     // The charts draw error bars (± sd over the two repeats), not only tooltips.
     const canvas = page.getByTestId('chart-time-vs-data').locator('canvas');
-    await expect.poll(async () => Number((await canvas.getAttribute('data-error-bars')) ?? 0), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number((await canvas.getAttribute('data-error-bars')) ?? 0), { timeout: 30_000 })
+      .toBeGreaterThan(0);
     await page.waitForTimeout(600);
     await shot('example-import');
   }, 120_000);
@@ -100,9 +151,13 @@ describe('a new user in the browser', () => {
       await page.goto(`${host.origin}/#/history`);
       await page.getByTestId('history-table').waitFor();
       expect(await page.locator(`[data-testid=history-row][data-id="${localRunId}"]`).count()).toBe(1);
-      const lines = await page.locator('[data-testid=history-row] td:nth-child(2) a').evaluateAll((as) =>
-        as.map((a) => Math.round(a.getBoundingClientRect().height / parseFloat(getComputedStyle(a).lineHeight || '20'))),
-      );
+      const lines = await page
+        .locator('[data-testid=history-row] td:nth-child(2) a')
+        .evaluateAll((as) =>
+          as.map((a) =>
+            Math.round(a.getBoundingClientRect().height / parseFloat(getComputedStyle(a).lineHeight || '20')),
+          ),
+        );
       // They wrapped onto 4-7 lines at 1440 px: now at most two lines from 1440 px, three at 1280 px.
       expect(Math.max(...lines), `run names wrap at ${width} px`).toBeLessThanOrEqual(width < 1440 ? 3 : 2);
       expect(await noSidewaysScroll(), `at ${width} px`).toEqual([]);
@@ -137,8 +192,12 @@ describe('a new user in the browser', () => {
     await state.waitFor();
     expect(await state.textContent()).toBe('failed');
     expect(await state.getAttribute('class')).toContain('failed');
-    expect(await page.getByTestId('study-progress').locator('h2').textContent()).toMatch(/^0 of 1 job\(s\) succeeded, 1 failed/);
-    expect(await page.getByTestId('study-first-error').textContent()).toMatch(/^First failure \(.+\): tiny-8\.pt: not a readable partition \(example failure\)$/);
+    expect(await page.getByTestId('study-progress').locator('h2').textContent()).toMatch(
+      /^0 of 1 job\(s\) succeeded, 1 failed/,
+    );
+    expect(await page.getByTestId('study-first-error').textContent()).toMatch(
+      /^First failure \(.+\): tiny-8\.pt: not a readable partition \(example failure\)$/,
+    );
     await shot('failed-study');
     await page.goto(`${host.origin}/#/study`);
     const row = page.getByTestId('study-row').filter({ hasText: 'All jobs failed' });

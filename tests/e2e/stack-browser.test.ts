@@ -12,7 +12,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyModel } from '../support/cloud-tiny-model.ts';
 import { S3RVER_CREDENTIALS } from '../infra/s3rver.ts';
 import { startLocalCloudFormation, type LocalCloudFormation } from '../support/local-cloudformation.ts';
-import { SCREENSHOTS_DIR as SHOTS, closeUi, launchChromium, openPage, screenshot, startUiHost, useEnvCredentials, writeUiSettings, type UiHost } from '../support/ui-host.ts';
+import {
+  SCREENSHOTS_DIR as SHOTS,
+  closeUi,
+  launchChromium,
+  openPage,
+  screenshot,
+  startUiHost,
+  useEnvCredentials,
+  writeUiSettings,
+  type UiHost,
+} from '../support/ui-host.ts';
 
 const EXISTING = 'astro-existing';
 let local: LocalCloudFormation;
@@ -80,17 +90,25 @@ describe('Deploy CAI stack in the browser', () => {
     expect(cost).toMatch(/12,000 GB-s ≈ \$0\.16 of Lambda compute/);
     await page.getByTestId('package-stack').click();
     await page.getByTestId('package-report').waitFor({ timeout: 120_000 });
-    expect(await page.getByTestId('package-report').textContent()).toMatch(/^arm64: [\d.]+ MB unzipped of Lambda's 250\.0 MB limit, [\d.]+ MB zipped, \d+ files$/);
+    expect(await page.getByTestId('package-report').textContent()).toMatch(
+      /^arm64: [\d.]+ MB unzipped of Lambda's 250\.0 MB limit, [\d.]+ MB zipped, \d+ files$/,
+    );
     await shot('stack-deploy-form');
 
     await page.getByTestId('deploy-stack').click();
     await page.getByTestId('stack-events').waitFor({ timeout: 120_000 });
-    await page.waitForFunction(() => (document.querySelector('[data-testid=stack-events]')?.textContent ?? '').includes('Bucket'), null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid=stack-events]')?.textContent ?? '').includes('Bucket'),
+      null,
+      { timeout: 60_000 },
+    );
     await shot('stack-deploy-events');
     await page.getByTestId('stack-result').waitFor({ timeout: 180_000 });
     expect(await page.getByTestId('stack-op-status').textContent()).toBe('completed');
     expect(await page.getByTestId('stack-status-line').textContent()).toContain('final status UPDATE_COMPLETE');
-    expect(await page.getByTestId('stack-package').textContent()).toMatch(/Lambda zip: [\d.]+ MB unzipped of Lambda's 250\.0 MB limit, [\d.]+ MB zipped, \d+ files, onnxruntime-node/);
+    expect(await page.getByTestId('stack-package').textContent()).toMatch(
+      /Lambda zip: [\d.]+ MB unzipped of Lambda's 250\.0 MB limit, [\d.]+ MB zipped, \d+ files, onnxruntime-node/,
+    );
     const events = (await page.getByTestId('stack-events').textContent())!;
     for (const r of ['Bucket', 'InferenceRole', 'InferenceFunction', 'StateMachine']) expect(events).toContain(r);
     expect(await page.getByTestId('stack-events').locator('tbody tr').count()).toBeGreaterThan(20);
@@ -116,14 +134,19 @@ describe('Deploy CAI stack in the browser', () => {
     await page.getByTestId('use-stack-profile').click();
     await page.getByTestId('cloud-form').waitFor();
     // The profile list loads asynchronously; the choice must survive it.
-    await expect.poll(() => page.getByTestId('cloud-form').locator('select[name=profile] option').count(), { timeout: 30_000 }).toBe(2);
+    await expect
+      .poll(() => page.getByTestId('cloud-form').locator('select[name=profile] option').count(), { timeout: 30_000 })
+      .toBe(2);
     expect(await page.getByTestId('cloud-form').locator('select[name=profile]').inputValue()).toBe('cai-e2e');
     expect(pageErrors).toEqual([]);
   }, 300_000);
 
   it('a resource that fails: the rollback is shown with the failed resource and its reason', async () => {
     await page.getByRole('link', { name: 'AWS profiles' }).click();
-    local.cfn.failResource('InferenceRole', { on: 'create', reason: 'User: arn:aws:iam::123456789012:user/dev is not authorized to perform: iam:CreateRole' });
+    local.cfn.failResource('InferenceRole', {
+      on: 'create',
+      reason: 'User: arn:aws:iam::123456789012:user/dev is not authorized to perform: iam:CreateRole',
+    });
     const deploy = await openDeployPanel();
     await deploy.locator('select[name=profile]').selectOption('deployer');
     await deploy.locator('input[name=stackName]').fill('cai-bad');
@@ -136,7 +159,9 @@ describe('Deploy CAI stack in the browser', () => {
     await page.getByRole('link', { name: 'History' }).click();
     await page.getByRole('link', { name: 'AWS profiles' }).click();
     await page.getByTestId('stack-panel').waitFor({ timeout: 30_000 });
-    expect(await page.getByTestId('stack-resumed').textContent()).toContain('The deploy of stack cai-bad with profile deployer');
+    expect(await page.getByTestId('stack-resumed').textContent()).toContain(
+      'The deploy of stack cai-bad with profile deployer',
+    );
     await page.getByTestId('stack-failure').waitFor({ timeout: 180_000 });
     expect(await page.getByTestId('stack-op-status').textContent()).toBe('failed');
     const message = (await page.getByTestId('stack-failure').getByTestId('error-message').textContent())!;
@@ -174,13 +199,22 @@ describe('Deploy CAI stack in the browser', () => {
     await card.getByTestId('stack-delete').click();
     await page.getByTestId('confirm-stack-delete').click();
     await card.getByTestId('stack-deleted').waitFor({ timeout: 120_000 });
-    expect(await card.getByTestId('stack-deleted').textContent()).toMatch(/Stack cai-e2e deleted\. The bucket cai-e2e-bucket-[a-z0-9]+ was kept/);
+    expect(await card.getByTestId('stack-deleted').textContent()).toMatch(
+      /Stack cai-e2e deleted\. The bucket cai-e2e-bucket-[a-z0-9]+ was kept/,
+    );
     expect(await card.getByTestId('stack-events').textContent()).toContain('DELETE_COMPLETE');
     await shot('stack-deleted');
 
     await card.getByTestId('stack-status').click();
     await card.getByTestId('stack-status-report').waitFor();
-    await page.waitForFunction(() => (document.querySelector('[data-testid=profile-cai-e2e] [data-testid=stack-status-report]')?.textContent ?? '').includes('No stack named'), null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () =>
+        (
+          document.querySelector('[data-testid=profile-cai-e2e] [data-testid=stack-status-report]')?.textContent ?? ''
+        ).includes('No stack named'),
+      null,
+      { timeout: 30_000 },
+    );
 
     await card.getByRole('button', { name: 'Remove this profile' }).click();
     await card.waitFor({ state: 'detached' });

@@ -3,7 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCREENSHOTS_DIR as SHOTS, closeUi, launchChromium, openPage, screenshot, startUiHost, writeUiSettings, type UiHost } from '../support/ui-host.ts';
+import {
+  SCREENSHOTS_DIR as SHOTS,
+  closeUi,
+  launchChromium,
+  openPage,
+  screenshot,
+  startUiHost,
+  writeUiSettings,
+  type UiHost,
+} from '../support/ui-host.ts';
 
 /**
  * The study screens end to end in browser mode: a local sweep over two batch sizes (Table 1 and its chart), the
@@ -23,7 +32,10 @@ const pageErrors: string[] = [];
 const shot = (name: string, p: Page = page, fullPage = true) => screenshot(p, `study-${name}`, fullPage);
 
 async function download(card: Locator, button: string): Promise<{ name: string; text: string }> {
-  const [d] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: button, exact: true }).click()]);
+  const [d] = await Promise.all([
+    page.waitForEvent('download'),
+    card.getByRole('button', { name: button, exact: true }).click(),
+  ]);
   return { name: d.suggestedFilename(), text: await readFile((await d.path())!, 'utf8') };
 }
 
@@ -31,7 +43,8 @@ async function download(card: Locator, button: string): Promise<{ name: string; 
 async function rowsOf(table: Locator): Promise<string[][]> {
   const rows = table.locator('tbody tr');
   const out: string[][] = [];
-  for (let i = 0; i < (await rows.count()); i++) out.push((await rows.nth(i).locator('td').allTextContents()).map((s) => s.trim()));
+  for (let i = 0; i < (await rows.count()); i++)
+    out.push((await rows.nth(i).locator('td').allTextContents()).map((s) => s.trim()));
   return out;
 }
 
@@ -62,7 +75,10 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'cai-e2e-study-'));
   await writeUiSettings(dataDir, 64);
   [host, browser] = await Promise.all([startUiHost(dataDir), launchChromium()]);
-  ({ context, page } = await openPage(browser, host.url, pageErrors, { acceptDownloads: true, viewport: { width: 1440, height: 900 } }));
+  ({ context, page } = await openPage(browser, host.url, pageErrors, {
+    acceptDownloads: true,
+    viewport: { width: 1440, height: 900 },
+  }));
 }, 240_000);
 
 afterAll(async () => {
@@ -78,7 +94,9 @@ describe('the study in the browser', () => {
     // The form starts with the study's defaults; the estimate follows the parameters.
     expect(await page.getByTestId('study-batch-sizes').inputValue()).toBe('32, 64, 128, 256, 512');
     await page.getByTestId('study-target').selectOption('cloud');
-    await expect.poll(() => page.getByTestId('study-estimate').textContent(), { timeout: 10_000 }).toMatch(/This study will invoke about [\d,]+ Lambdas, about \$\d+\.\d\d\./);
+    await expect
+      .poll(() => page.getByTestId('study-estimate').textContent(), { timeout: 10_000 })
+      .toMatch(/This study will invoke about [\d,]+ Lambdas, about \$\d+\.\d\d\./);
     await page.getByTestId('estimate-table').waitFor();
     await shot('new-cloud-estimate');
 
@@ -87,16 +105,22 @@ describe('the study in the browser', () => {
     await page.getByTestId('study-batch-sizes').fill('16, 32');
     await page.getByTestId('study-repeats').fill('1');
     await page.getByTestId('study-data').fill(fixture('small-64.pt'));
-    await expect.poll(() => page.getByTestId('study-estimate').textContent(), { timeout: 10_000 }).toContain('2 job(s): 2 local, 0 cloud.');
+    await expect
+      .poll(() => page.getByTestId('study-estimate').textContent(), { timeout: 10_000 })
+      .toContain('2 job(s): 2 local, 0 cloud.');
     await page.getByTestId('study-batch-sizes').fill('16, x');
-    await expect.poll(() => page.getByTestId('study-form-error').textContent()).toContain('"x" is not a positive number');
+    await expect
+      .poll(() => page.getByTestId('study-form-error').textContent())
+      .toContain('"x" is not a positive number');
     expect(await page.getByTestId('study-start').isDisabled()).toBe(true);
     await page.getByTestId('study-batch-sizes').fill('16, 32');
     await page.getByTestId('study-start').click();
 
     await page.getByTestId('study-title').waitFor();
     studyUrl = page.url();
-    await expect.poll(() => page.getByTestId('study-state').textContent(), { timeout: 180_000, interval: 500 }).toBe('finished');
+    await expect
+      .poll(() => page.getByTestId('study-state').textContent(), { timeout: 180_000, interval: 500 })
+      .toBe('finished');
     const t1 = page.getByTestId('study-table-1');
     await t1.waitFor();
     expect(await t1.locator('tbody tr').count()).toBe(2);
@@ -115,7 +139,9 @@ describe('the study in the browser', () => {
     const csv = await exportAs(t1, 'csv');
     expect(csv.name).toBe('table-1-execution-time-vs-batch-size.csv');
     const lines = csv.text.trim().split(/\r?\n/);
-    expect(lines[0]).toBe('Batch size,Execution time (s/batch),± sd (s/batch),Throughput (Mbps),± sd (Mbps),Memory (GB),± sd (GB),Repeats');
+    expect(lines[0]).toBe(
+      'Batch size,Execution time (s/batch),± sd (s/batch),Throughput (Mbps),± sd (Mbps),Memory (GB),± sd (GB),Repeats',
+    );
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['16', '32']);
     expect(lines.slice(1).every((l) => Number(l.split(',')[1]) > 0 && l.endsWith(',1'))).toBe(true);
     const md = await exportAs(t1, 'md');
@@ -194,7 +220,9 @@ describe('the study in the browser', () => {
     await page.getByTestId('import-source').fill(fixture('recorded-results'));
     await page.getByTestId('import-go').click();
     await page.getByTestId('import-table').waitFor({ timeout: 30_000 });
-    expect(await page.getByTestId('import-summary').textContent()).toMatch(/^\d+ recorded run\(s\) from .*recorded-results: \d+ added to History, 0 already there\.$/);
+    expect(await page.getByTestId('import-summary').textContent()).toMatch(
+      /^\d+ recorded run\(s\) from .*recorded-results: \d+ added to History, 0 already there\.$/,
+    );
     expect(await page.getByTestId('import-problems').textContent()).toContain('timing');
     const t2 = page.getByTestId('study-table-2');
     const t3 = page.getByTestId('study-table-3');
@@ -208,7 +236,9 @@ describe('the study in the browser', () => {
     await shot('import');
     // Imported again: nothing new in History.
     await page.getByTestId('import-go').click();
-    await expect.poll(() => page.getByTestId('import-summary').textContent(), { timeout: 30_000 }).toMatch(/: 0 added to History, \d+ already there\./);
+    await expect
+      .poll(() => page.getByTestId('import-summary').textContent(), { timeout: 30_000 })
+      .toMatch(/: 0 added to History, \d+ already there\./);
   }, 120_000);
 
   it('builds the tables from runs chosen in History', async () => {
@@ -254,7 +284,9 @@ describe('the study in the browser', () => {
     await page.getByTestId('price-asof').fill('2026-12-01');
     await page.getByTestId('price-save').click();
     await expect.poll(() => src.textContent()).toContain('Your prices');
-    expect(JSON.parse(await readFile(path.join(dataDir, 'prices.json'), 'utf8')).lambda.usdPerMillionRequests).toBe(0.25);
+    expect(JSON.parse(await readFile(path.join(dataDir, 'prices.json'), 'utf8')).lambda.usdPerMillionRequests).toBe(
+      0.25,
+    );
     await shot('prices');
   });
 
@@ -265,7 +297,13 @@ describe('the study in the browser', () => {
     await table.waitFor();
     const metrics = await table.locator('tbody tr td:first-child').allTextContents();
     const shown = metrics.filter((m) => m !== 'Warning' && m !== 'Peak memory per worker (MB, physical)');
-    expect(shown).toEqual(['Execution Time/Batch (s)', 'Throughput (Mbps)', 'CPU Time (s)', 'Memory (MB)', 'Samples/sec']);
+    expect(shown).toEqual([
+      'Execution Time/Batch (s)',
+      'Throughput (Mbps)',
+      'CPU Time (s)',
+      'Memory (MB)',
+      'Samples/sec',
+    ]);
     const notes = await table.locator('tbody tr td:last-child').allTextContents();
     // Runs that are not like with like get warning rows, a warning card, and no "% faster".
     const warned = metrics.includes('Warning');
@@ -288,9 +326,13 @@ describe('the study in the browser', () => {
     await page.getByTestId('study-title').waitFor();
     const url = page.url();
     // Kill the host (no clean shutdown) while a job runs: that job stays "running" in study.json.
-    await expect.poll(() => page.getByTestId('study-message').textContent(), { timeout: 60_000, interval: 100 }).toMatch(/galaxies|started/);
+    await expect
+      .poll(() => page.getByTestId('study-message').textContent(), { timeout: 60_000, interval: 100 })
+      .toMatch(/galaxies|started/);
     host.proc.kill('SIGKILL');
-    await new Promise((r) => (host.proc.exitCode !== null || host.proc.signalCode !== null ? r(null) : host.proc.once('exit', r)));
+    await new Promise((r) =>
+      host.proc.exitCode !== null || host.proc.signalCode !== null ? r(null) : host.proc.once('exit', r),
+    );
     host = await startUiHost(dataDir);
     await context.close();
     context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1440, height: 900 } });
@@ -303,7 +345,9 @@ describe('the study in the browser', () => {
     await row.getByTestId('study-resume').click();
     await page.getByTestId('study-title').waitFor();
     expect(page.url().split('#')[1]).toBe(url.split('#')[1]);
-    await expect.poll(() => page.getByTestId('study-state').textContent(), { timeout: 180_000, interval: 500 }).toBe('finished');
+    await expect
+      .poll(() => page.getByTestId('study-state').textContent(), { timeout: 180_000, interval: 500 })
+      .toBe('finished');
     const t1 = page.getByTestId('study-table-1');
     expect(await t1.locator('tbody tr td:first-child').allTextContents()).toEqual(['8', '16', '32']);
   }, 300_000);

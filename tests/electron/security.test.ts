@@ -22,7 +22,11 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const mainSource = fs.readFileSync(path.join(root, 'electron/main.ts'), 'utf8');
 const preloadSource = fs.readFileSync(path.join(root, 'electron/preload.ts'), 'utf8');
 
-const directives = new Map(CSP.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+const directives = new Map(
+  CSP.split(';')
+    .map((d) => d.trim().split(/\s+/))
+    .map(([name, ...values]) => [name, values]),
+);
 
 describe('Electron checklist, as applied by electron/main.ts', () => {
   it('1–4: the window has no Node integration, context isolation and the sandbox on, web security on', () => {
@@ -38,21 +42,48 @@ describe('Electron checklist, as applied by electron/main.ts', () => {
       experimentalFeatures: false,
       webviewTag: false,
     });
-    expect(PDF_WEB_PREFERENCES).toMatchObject({ javascript: false, sandbox: true, nodeIntegration: false, contextIsolation: true, webSecurity: true });
+    expect(PDF_WEB_PREFERENCES).toMatchObject({
+      javascript: false,
+      sandbox: true,
+      nodeIntegration: false,
+      contextIsolation: true,
+      webSecurity: true,
+    });
     // main.ts builds every BrowserWindow from these and sets nothing that weakens them.
     const windows = mainSource.match(/new BrowserWindow\(/g) ?? [];
     expect(windows.length).toBe(2);
     expect(mainSource).toContain('webPreferences: { ...mainWebPreferences(');
     expect(mainSource).toContain('webPreferences: { ...PDF_WEB_PREFERENCES }');
-    for (const weak of ['nodeIntegration: true', 'contextIsolation: false', 'sandbox: false', 'webSecurity: false', 'allowRunningInsecureContent: true', 'experimentalFeatures: true', 'enableBlinkFeatures', 'webviewTag: true']) {
+    for (const weak of [
+      'nodeIntegration: true',
+      'contextIsolation: false',
+      'sandbox: false',
+      'webSecurity: false',
+      'allowRunningInsecureContent: true',
+      'experimentalFeatures: true',
+      'enableBlinkFeatures',
+      'webviewTag: true',
+    ]) {
       expect(mainSource).not.toContain(weak);
     }
   });
 
   it('5: permission requests and checks grant only clipboard writes', () => {
     expect(permissionAllowed('clipboard-sanitized-write')).toBe(true);
-    for (const p of ['media', 'geolocation', 'notifications', 'openExternal', 'fullscreen', 'clipboard-read', 'midi', 'pointerLock']) expect(permissionAllowed(p)).toBe(false);
-    expect(mainSource).toContain('setPermissionRequestHandler((_wc, permission, cb) => cb(permissionAllowed(permission)))');
+    for (const p of [
+      'media',
+      'geolocation',
+      'notifications',
+      'openExternal',
+      'fullscreen',
+      'clipboard-read',
+      'midi',
+      'pointerLock',
+    ])
+      expect(permissionAllowed(p)).toBe(false);
+    expect(mainSource).toContain(
+      'setPermissionRequestHandler((_wc, permission, cb) => cb(permissionAllowed(permission)))',
+    );
     expect(mainSource).toContain('setPermissionCheckHandler((_wc, permission) => permissionAllowed(permission))');
   });
 
@@ -74,7 +105,16 @@ describe('Electron checklist, as applied by electron/main.ts', () => {
   it('13–14: no navigation, no new windows; only http(s) links leave, to the system browser', () => {
     expect(externalUrlFor('https://aws.amazon.com/lambda/pricing/')).toBe('https://aws.amazon.com/lambda/pricing/');
     expect(externalUrlFor('http://example.org/a b')).toBe('http://example.org/a%20b');
-    for (const bad of ['file:///etc/passwd', 'javascript:alert(1)', 'app://cosmicai/index.html', 'smb://host/share', 'ms-msdt:/id', 'data:text/html,x', 'not a url', '']) {
+    for (const bad of [
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'app://cosmicai/index.html',
+      'smb://host/share',
+      'ms-msdt:/id',
+      'data:text/html,x',
+      'not a url',
+      '',
+    ]) {
       expect(externalUrlFor(bad), bad).toBeNull();
     }
     expect(mainSource).toMatch(/contents\.on\('will-navigate', \(e, url\) => \{\s*e\.preventDefault\(\);/);
@@ -90,9 +130,13 @@ describe('Electron checklist, as applied by electron/main.ts', () => {
     expect(ipcSenderTrusted({ isOurWindow: true, frameUrl: 'https://evil.example/' })).toBe(false);
     expect(ipcSenderTrusted({ isOurWindow: true, frameUrl: 'app://cosmicai.evil/' })).toBe(false);
     expect(ipcSenderTrusted({ isOurWindow: true, frameUrl: 'file:///tmp/x.html' })).toBe(false);
-    expect(ipcSenderTrusted({ isOurWindow: true, frameUrl: 'http://localhost:5173/' }, 'http://localhost:5173/')).toBe(true);
+    expect(ipcSenderTrusted({ isOurWindow: true, frameUrl: 'http://localhost:5173/' }, 'http://localhost:5173/')).toBe(
+      true,
+    );
     expect(ipcSenderTrusted({ isOurWindow: true, frameUrl: 'http://localhost:5173/' })).toBe(false);
-    expect(mainSource).toMatch(/ipcMain\.handle\(INVOKE_CHANNEL, async \(e, method: unknown, input: unknown\) => \{\s*if \(!trusted\(e\)\) return/);
+    expect(mainSource).toMatch(
+      /ipcMain\.handle\(INVOKE_CHANNEL, async \(e, method: unknown, input: unknown\) => \{\s*if \(!trusted\(e\)\) return/,
+    );
     expect(mainSource).toContain('return dispatch(method, input, undefined)');
     expect(mainSource).toContain('e.senderFrame === e.sender.mainFrame');
     expect(mainSource.match(/ipcMain\.(handle|on)\(/g)).toHaveLength(1);
@@ -103,7 +147,13 @@ describe('Electron checklist, as applied by electron/main.ts', () => {
     expect(appFileFor(dir, 'app://cosmicai/')).toBe(path.join(dir, 'index.html'));
     expect(appFileFor(dir, 'app://cosmicai/assets/a.js')).toBe(path.join(dir, 'assets', 'a.js'));
     expect(appFileFor(dir, 'app://cosmicai/../etc/passwd')).toBe(path.join(dir, 'etc', 'passwd')); // the URL parser already folds '..'
-    for (const bad of ['app://cosmicai/..%2f..%2fetc%2fpasswd', 'app://cosmicai/..%2fsecret', 'app://other/index.html', 'file:///etc/passwd', 'app://cosmicai/a%00.js']) {
+    for (const bad of [
+      'app://cosmicai/..%2f..%2fetc%2fpasswd',
+      'app://cosmicai/..%2fsecret',
+      'app://other/index.html',
+      'file:///etc/passwd',
+      'app://cosmicai/a%00.js',
+    ]) {
       expect(appFileFor(dir, bad), bad).toBeNull();
     }
     expect(PRIVILEGED_SCHEMES[0]).toMatchObject({ scheme: 'app', privileges: { standard: true, secure: true } });

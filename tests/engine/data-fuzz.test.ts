@@ -76,7 +76,10 @@ function mutate(r: Rng, original: Buffer, zip: boolean): { bytes: Buffer; how: s
   // Insert or delete a few bytes inside the structure.
   const at = position(r, b);
   const n = 1 + r.int(16);
-  const out = r.next() < 0.5 ? Buffer.concat([b.subarray(0, at), Buffer.alloc(n, r.int(256)), b.subarray(at)]) : Buffer.concat([b.subarray(0, at), b.subarray(at + n)]);
+  const out =
+    r.next() < 0.5
+      ? Buffer.concat([b.subarray(0, at), Buffer.alloc(n, r.int(256)), b.subarray(at)])
+      : Buffer.concat([b.subarray(0, at), b.subarray(at + n)]);
   return { bytes: out, how: `${out.length > b.length ? 'insert' : 'delete'} ${n} bytes at ${at}` };
 }
 
@@ -109,7 +112,8 @@ describe('fuzz: mutated fixtures end in a valid dataset or a PtFormatError', () 
               outcomes.valid++;
             }
           } catch (err) {
-            if (!(err instanceof PtFormatError)) throw new Error(`${label}: ${parse.name} threw ${(err as Error)?.stack ?? String(err)}`, { cause: err });
+            if (!(err instanceof PtFormatError))
+              throw new Error(`${label}: ${parse.name} threw ${(err as Error)?.stack ?? String(err)}`, { cause: err });
             expect(err.message.startsWith(`${label}: `), label).toBe(true);
             if (parse === parseGalaxyPartition) {
               outcomes.refused++;
@@ -122,7 +126,10 @@ describe('fuzz: mutated fixtures end in a valid dataset or a PtFormatError', () 
       expect(outcomes.valid + outcomes.refused).toBe(cases);
       expect(outcomes.refused).toBeGreaterThan(cases / 4);
       expect(slowest).toBeLessThan(BOUND_MS);
-      console.log(`${name}: ${outcomes.valid} valid, ${outcomes.refused} refused, slowest case ${slowest.toFixed(1)} ms;`, Object.fromEntries(codes));
+      console.log(
+        `${name}: ${outcomes.valid} valid, ${outcomes.refused} refused, slowest case ${slowest.toFixed(1)} ms;`,
+        Object.fromEntries(codes),
+      );
     });
   }
 });

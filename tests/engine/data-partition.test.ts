@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batches, comparePartitionNames, datasetBatches, openDataset } from '../../engine/data/dataset.ts';
-import { BYTES_PER_SAMPLE, partitionDataset, samplesPer100Mb, samplesPerPartition } from '../../engine/data/partitioner.ts';
+import {
+  BYTES_PER_SAMPLE,
+  partitionDataset,
+  samplesPer100Mb,
+  samplesPerPartition,
+} from '../../engine/data/partitioner.ts';
 import { readGalaxyPartition } from '../../engine/data/pt-reader.ts';
 import { writeGalaxyPartition } from '../../engine/data/pt-writer.ts';
 import { MB } from '../../engine/data/types.ts';
@@ -35,7 +40,7 @@ async function expectSameSamples(files: string[], sizes: number[]): Promise<void
 const mbFor = (k: number) => (k * 100) / 5113;
 
 describe("samples per partition (the study's split_data.py: floor(5113 × MB / 100))", () => {
-  it('holds 1278/2556/3834/5113 galaxies at 25/50/75/100 MB, as the study\'s files do', () => {
+  it("holds 1278/2556/3834/5113 galaxies at 25/50/75/100 MB, as the study's files do", () => {
     expect(BYTES_PER_SAMPLE).toBe(20504);
     expect(samplesPer100Mb()).toBe(5113);
     expect([25, 50, 75, 100].map((mb) => samplesPerPartition(mb))).toEqual([1278, 2556, 3834, 5113]);
@@ -46,7 +51,9 @@ describe("samples per partition (the study's split_data.py: floor(5113 × MB / 1
   });
 
   it('refuses a size smaller than one sample, zero, negative or not a number', () => {
-    expect(() => samplesPerPartition(20503 / MB, true, 'out')).toThrow('out: a partition of 0.019553184509277344 MB (20503 bytes) is smaller than one sample (20504 bytes): at the study\'s 5113 galaxies per 100 MB, use at least 0.0196 MB');
+    expect(() => samplesPerPartition(20503 / MB, true, 'out')).toThrow(
+      "out: a partition of 0.019553184509277344 MB (20503 bytes) is smaller than one sample (20504 bytes): at the study's 5113 galaxies per 100 MB, use at least 0.0196 MB",
+    );
     expect(() => samplesPerPartition(0)).toThrow(/positive number of MB/);
     expect(() => samplesPerPartition(-5)).toThrow(/positive number of MB/);
     expect(() => samplesPerPartition(Number.NaN)).toThrow(/positive number of MB/);
@@ -57,7 +64,9 @@ describe('partitionDataset', () => {
   it('exact multiple: 64 samples at 16 per file make four full files', async () => {
     const out = path.join(dir, 'exact');
     const progress: Array<[number, number]> = [];
-    const res = await partitionDataset(await openDataset(fixture('small-64.pt')), mbFor(16), out, (w, t) => progress.push([w, t]));
+    const res = await partitionDataset(await openDataset(fixture('small-64.pt')), mbFor(16), out, (w, t) =>
+      progress.push([w, t]),
+    );
     expect(res.samplesPerFile).toBe(16);
     expect(res.files.map((f) => path.basename(f))).toEqual(['1.pt', '2.pt', '3.pt', '4.pt']);
     expect(progress).toEqual([
@@ -93,7 +102,9 @@ describe('partitionDataset', () => {
 
   it('size smaller than one sample: clear error, nothing written', async () => {
     const out = path.join(dir, 'tiny-size');
-    await expect(partitionDataset(await openDataset(fixture('small-64.pt')), 0.01, out)).rejects.toThrow(`${out}: a partition of 0.01 MB (10485 bytes) is smaller than one sample (20504 bytes)`);
+    await expect(partitionDataset(await openDataset(fixture('small-64.pt')), 0.01, out)).rejects.toThrow(
+      `${out}: a partition of 0.01 MB (10485 bytes) is smaller than one sample (20504 bytes)`,
+    );
     expect(fs.existsSync(out)).toBe(false);
   });
 
@@ -101,7 +112,10 @@ describe('partitionDataset', () => {
     const out = path.join(dir, 'busy');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, '7.pt'), 'stale');
-    await expect(partitionDataset(await openDataset(fixture('tiny-8.pt')), 1, out)).rejects.toMatchObject({ code: 'invalid-argument', file: out });
+    await expect(partitionDataset(await openDataset(fixture('tiny-8.pt')), 1, out)).rejects.toMatchObject({
+      code: 'invalid-argument',
+      file: out,
+    });
   });
 });
 
@@ -115,7 +129,12 @@ describe('dataset', () => {
       ['1.pt', 1],
       ['11.pt', 4],
     ] as const) {
-      await writeGalaxyPartition(path.join(d, name), { samples: n, images: new Float32Array(n * 5120).fill(n), magnitudes: new Float32Array(n * 5), redshifts: new Float32Array(n).fill(n) });
+      await writeGalaxyPartition(path.join(d, name), {
+        samples: n,
+        images: new Float32Array(n * 5120).fill(n),
+        magnitudes: new Float32Array(n * 5),
+        redshifts: new Float32Array(n).fill(n),
+      });
     }
     fs.writeFileSync(path.join(d, 'README.txt'), 'ignored');
     const ds = await openDataset(d);
@@ -138,7 +157,10 @@ describe('dataset', () => {
     const ds = await openDataset([fixture('small-64.pt'), fixture('tiny-8.legacy.pt')]);
     expect(ds.samples).toBe(72);
     expect(ds.partitions.map((p) => p.samples)).toEqual([64, 8]);
-    await expect(openDataset([fixture('tiny-8.pt'), fixture('variants/unlabelled.pt')])).rejects.toMatchObject({ code: 'bad-structure', file: fixture('variants/unlabelled.pt') });
+    await expect(openDataset([fixture('tiny-8.pt'), fixture('variants/unlabelled.pt')])).rejects.toMatchObject({
+      code: 'bad-structure',
+      file: fixture('variants/unlabelled.pt'),
+    });
     const unl = await openDataset(fixture('variants/unlabelled.pt'));
     expect(unl.shapes.redshifts).toBeNull();
   });

@@ -6,7 +6,10 @@ import { PtFormatError } from '../../engine/data/pt-errors.ts';
 import { fixture, plainZip, sum64, zipRecords } from '../support/engine-data-helpers.ts';
 
 const expected = JSON.parse(fs.readFileSync(fixture('tiny-8.expected.json'), 'utf8'));
-const variants = JSON.parse(fs.readFileSync(fixture('variants/expected.json'), 'utf8')) as Record<string, Array<{ shape: number[]; sum: number; first: number[] }>>;
+const variants = JSON.parse(fs.readFileSync(fixture('variants/expected.json'), 'utf8')) as Record<
+  string,
+  Array<{ shape: number[]; sum: number; first: number[] }>
+>;
 
 describe('reading the PyTorch-written fixtures', () => {
   for (const name of ['tiny-8.pt', 'tiny-8.legacy.pt']) {
@@ -32,9 +35,15 @@ describe('reading the PyTorch-written fixtures', () => {
     expect(rel(sum64(p.images), 7736.802377589047)).toBeLessThan(1e-9);
     expect(rel(sum64(p.magnitudes), 6363.112309455872)).toBeLessThan(1e-9);
     expect(rel(sum64(p.redshifts!), 11.499887841157033)).toBeLessThan(1e-9);
-    expect(Array.from(p.images.subarray(0, 3))).toEqual([0.012081602588295937, 0.011833207681775093, 0.012608380988240242]);
-    expect(Array.from(p.magnitudes.subarray(0, 3))).toEqual([15.225981712341309, 17.447547912597656, 16.883132934570313]);
-    expect(Array.from(p.redshifts!.subarray(0, 3))).toEqual([0.07805623859167099, 0.22499214112758636, 0.16592197120189667]);
+    expect(Array.from(p.images.subarray(0, 3))).toEqual([
+      0.012081602588295937, 0.011833207681775093, 0.012608380988240242,
+    ]);
+    expect(Array.from(p.magnitudes.subarray(0, 3))).toEqual([
+      15.225981712341309, 17.447547912597656, 16.883132934570313,
+    ]);
+    expect(Array.from(p.redshifts!.subarray(0, 3))).toEqual([
+      0.07805623859167099, 0.22499214112758636, 0.16592197120189667,
+    ]);
     let min = Infinity;
     let max = -Infinity;
     for (const v of p.images) {
@@ -100,7 +109,11 @@ describe('dtypes, strides and offsets written by real PyTorch', () => {
   }
 
   it('reads the header of a legacy float64 file without loading its data', async () => {
-    expect(await readPartitionHeader(fixture('variants/float64.legacy.pt'))).toMatchObject({ format: 'legacy', samples: 3, dtypes: ['float64', 'float64', 'float64'] });
+    expect(await readPartitionHeader(fixture('variants/float64.legacy.pt'))).toMatchObject({
+      format: 'legacy',
+      samples: 3,
+      dtypes: ['float64', 'float64', 'float64'],
+    });
   });
 });
 
@@ -118,11 +131,20 @@ describe('zip archives written by other tools', () => {
 
   it('bounds inflation by the declared size: a record that inflates beyond it is refused', () => {
     const records = zipRecords(fixture('tiny-8.pt'));
-    const bytes = plainZip(records.map((r) => ({ ...r, deflate: true, declaredSize: r.name.endsWith('data/0') ? 1000 : undefined })));
+    const bytes = plainZip(
+      records.map((r) => ({ ...r, deflate: true, declaredSize: r.name.endsWith('data/0') ? 1000 : undefined })),
+    );
     expect(() => parseGalaxyPartition(bytes, 'bomb.pt')).toThrow(PtFormatError);
-    expect(() => parseGalaxyPartition(bytes, 'bomb.pt')).toThrow(/^bomb\.pt: (storage '0' declares 40960 float32 elements \(163840 bytes\) but its record holds only 1000 bytes|zip record 'tiny-8\/data\/0' does not inflate)/);
+    expect(() => parseGalaxyPartition(bytes, 'bomb.pt')).toThrow(
+      /^bomb\.pt: (storage '0' declares 40960 float32 elements \(163840 bytes\) but its record holds only 1000 bytes|zip record 'tiny-8\/data\/0' does not inflate)/,
+    );
     const zeros = new Uint8Array(50 << 20); // 50 MB of zeros deflates to ~50 KB
-    const bomb = plainZip([...records.filter((r) => !r.name.endsWith('data/0')).map((r) => ({ ...r, deflate: false })), { name: 'tiny-8/data/0', data: zeros, deflate: true, declaredSize: 163840 }]);
-    expect(() => parseGalaxyPartition(bomb, 'bomb2.pt')).toThrow(/^bomb2\.pt: zip record 'tiny-8\/data\/0' (does not inflate|inflates to)/);
+    const bomb = plainZip([
+      ...records.filter((r) => !r.name.endsWith('data/0')).map((r) => ({ ...r, deflate: false })),
+      { name: 'tiny-8/data/0', data: zeros, deflate: true, declaredSize: 163840 },
+    ]);
+    expect(() => parseGalaxyPartition(bomb, 'bomb2.pt')).toThrow(
+      /^bomb2\.pt: zip record 'tiny-8\/data\/0' (does not inflate|inflates to)/,
+    );
   });
 });

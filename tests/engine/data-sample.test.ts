@@ -25,12 +25,21 @@ describe('synthetic sample data', () => {
     expect(a.map((f) => path.basename(f))).toEqual(['1.pt']);
     expect(read(a[0]).equals(read(b[0]))).toBe(true);
     expect(read(a[0]).equals(read(c[0]))).toBe(false);
-    const split = await generateSampleData({ samples: 40, outDir: path.join(dir, 'split'), seed: 7, partitionMb: (15 * 100) / 5113 });
+    const split = await generateSampleData({
+      samples: 40,
+      outDir: path.join(dir, 'split'),
+      seed: 7,
+      partitionMb: (15 * 100) / 5113,
+    });
     expect(split.map((f) => path.basename(f))).toEqual(['1.pt', '2.pt', '3.pt']);
     const whole = await readGalaxyPartition(a[0]);
     const parts = await Promise.all(split.map((f) => readGalaxyPartition(f)));
     expect(parts.map((p) => p.samples)).toEqual([15, 15, 10]);
-    expect(Buffer.concat(parts.map((p) => Buffer.from(p.images.buffer, p.images.byteOffset, p.images.byteLength))).equals(Buffer.from(whole.images.buffer, whole.images.byteOffset, whole.images.byteLength))).toBe(true);
+    expect(
+      Buffer.concat(parts.map((p) => Buffer.from(p.images.buffer, p.images.byteOffset, p.images.byteLength))).equals(
+        Buffer.from(whole.images.buffer, whole.images.byteOffset, whole.images.byteLength),
+      ),
+    ).toBe(true);
   });
 
   it('has magnitudes 15–25, redshifts 0–0.4 and images with a bright centre over a faint background', async () => {
@@ -56,19 +65,32 @@ describe('synthetic sample data', () => {
     const out = path.join(dir, 'label');
     await generateSampleData({ samples: 12, outDir: out, seed: 3 });
     expect(fs.readFileSync(path.join(out, 'SYNTHETIC.txt'), 'utf8')).toMatch(/^SYNTHETIC DATA/);
-    expect(JSON.parse(fs.readFileSync(path.join(out, 'dataset.json'), 'utf8'))).toMatchObject({ synthetic: true, seed: 3, samples: 12, files: ['1.pt'] });
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'dataset.json'), 'utf8'))).toMatchObject({
+      synthetic: true,
+      seed: 3,
+      samples: 12,
+      files: ['1.pt'],
+    });
     expect((await inspectDataset(out)).synthetic).toBe(true);
     const parts = path.join(dir, 'label-parts');
     await partitionDataset(await openDataset(out), (5 * 100) / 5113, parts);
-    expect(JSON.parse(fs.readFileSync(path.join(parts, 'dataset.json'), 'utf8'))).toMatchObject({ synthetic: true, samples: 12, files: ['1.pt', '2.pt', '3.pt'] });
+    expect(JSON.parse(fs.readFileSync(path.join(parts, 'dataset.json'), 'utf8'))).toMatchObject({
+      synthetic: true,
+      samples: 12,
+      files: ['1.pt', '2.pt', '3.pt'],
+    });
     expect((await inspectDataset(parts)).synthetic).toBe(true);
   });
 
   it('refuses bad arguments with a clear message', async () => {
     const out = path.join(dir, 'bad');
-    await expect(generateSampleData({ samples: 0, outDir: out })).rejects.toThrow(`${out}: sample count must be a positive integer, got 0`);
+    await expect(generateSampleData({ samples: 0, outDir: out })).rejects.toThrow(
+      `${out}: sample count must be a positive integer, got 0`,
+    );
     await expect(generateSampleData({ samples: 2.5, outDir: out })).rejects.toThrow(/positive integer/);
-    await expect(generateSampleData({ samples: 5, outDir: out, partitionMb: 0.001 })).rejects.toThrow(/smaller than one sample/);
+    await expect(generateSampleData({ samples: 5, outDir: out, partitionMb: 0.001 })).rejects.toThrow(
+      /smaller than one sample/,
+    );
   });
 });
 
@@ -79,7 +101,10 @@ describe('ensureDefaultSampleData', () => {
     const script = `import { ensureDefaultSampleData } from ${JSON.stringify(path.join(FIXTURES, '..', '..', 'engine', 'data', 'sample-data.ts'))}; console.log(await ensureDefaultSampleData(process.env.TEST_DATA_DIR));`;
     const child = () =>
       new Promise<string>((resolve, reject) => {
-        const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, TEST_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+          env: { ...process.env, TEST_DATA_DIR: dataDir },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let out = '';
         let err = '';
         p.stdout.on('data', (d) => (out += d));

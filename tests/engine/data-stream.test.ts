@@ -15,7 +15,12 @@ beforeAll(async () => {
   dir = tmpDir('cosmicai-stream-');
   multi = path.join(dir, 'multi.pt');
   const n = 203;
-  await writeGalaxyPartition(multi, { images: randomArray(n * 5120, 1), magnitudes: randomArray(n * 5, 2, 14, 24), redshifts: randomArray(n, 3), samples: n });
+  await writeGalaxyPartition(multi, {
+    images: randomArray(n * 5120, 1),
+    magnitudes: randomArray(n * 5, 2, 14, 24),
+    redshifts: randomArray(n, 3),
+    samples: n,
+  });
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -33,7 +38,13 @@ function streamBatches(s: PartitionStream, batchSize: number) {
   const out = [];
   for (let start = 0; start < s.samples; start += batchSize) {
     const b = s.read(start, Math.min(batchSize, s.samples - start), buffers);
-    out.push({ start: b.start, count: b.count, images: b.images.slice(), magnitudes: b.magnitudes.slice(), redshifts: b.redshifts?.slice() ?? null });
+    out.push({
+      start: b.start,
+      count: b.count,
+      images: b.images.slice(),
+      magnitudes: b.magnitudes.slice(),
+      redshifts: b.redshifts?.slice() ?? null,
+    });
   }
   return out;
 }
@@ -51,7 +62,9 @@ async function expectSameBatches(file: string, batchSize: number, mode: 'streame
     got.forEach((b, i) => {
       expect(bytesOf(b.images).equals(bytesOf(want[i].images)), `images of batch ${i}`).toBe(true);
       expect(bytesOf(b.magnitudes).equals(bytesOf(want[i].magnitudes)), `magnitudes of batch ${i}`).toBe(true);
-      expect(b.redshifts === null ? null : bytesOf(b.redshifts).equals(bytesOf(want[i].redshifts!))).toBe(want[i].redshifts === null ? null : true);
+      expect(b.redshifts === null ? null : bytesOf(b.redshifts).equals(bytesOf(want[i].redshifts!))).toBe(
+        want[i].redshifts === null ? null : true,
+      );
     });
   } finally {
     s.close();
@@ -143,7 +156,9 @@ describe('streamed partitions fail like the whole-file reader', () => {
     s.close();
     expect(err).toBeInstanceOf(PtFormatError);
     expect((err as PtFormatError).code).toBe('changed');
-    expect((err as PtFormatError).message).toMatch(/shrinks\.pt: the file ends at byte \d+, before the \d+ bytes at \d+ it held when opened; it was truncated or replaced/);
+    expect((err as PtFormatError).message).toMatch(
+      /shrinks\.pt: the file ends at byte \d+, before the \d+ bytes at \d+ it held when opened; it was truncated or replaced/,
+    );
   });
 
   it('a missing file and a folder fail with io', async () => {

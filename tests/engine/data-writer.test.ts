@@ -14,7 +14,11 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const sha = (a: Float32Array) => crypto.createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+const sha = (a: Float32Array) =>
+  crypto
+    .createHash('sha256')
+    .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+    .digest('hex');
 
 function galaxies(samples: number, seed: number, labelled = true) {
   return {
@@ -74,7 +78,12 @@ describe('writer', () => {
 
   it('accepts subarray views and writes only the viewed samples', async () => {
     const all = galaxies(10, 9);
-    const view = { samples: 3, images: all.images.subarray(2 * 5120, 5 * 5120), magnitudes: all.magnitudes.subarray(10, 25), redshifts: all.redshifts!.subarray(2, 5) };
+    const view = {
+      samples: 3,
+      images: all.images.subarray(2 * 5120, 5 * 5120),
+      magnitudes: all.magnitudes.subarray(10, 25),
+      redshifts: all.redshifts!.subarray(2, 5),
+    };
     const file = path.join(dir, 'view.pt');
     await writeGalaxyPartition(file, view);
     const back = await readGalaxyPartition(file);
@@ -89,17 +98,32 @@ describe('writer', () => {
     fs.writeFileSync(file, 'old');
     await writeGalaxyPartition(file, galaxies(2, 5));
     expect((await readGalaxyPartition(file)).samples).toBe(2);
-    await expect(writeGalaxyPartition(path.join(sub, 'missing-dir', '2.pt'), galaxies(1, 1))).rejects.toMatchObject({ code: 'io' });
+    await expect(writeGalaxyPartition(path.join(sub, 'missing-dir', '2.pt'), galaxies(1, 1))).rejects.toMatchObject({
+      code: 'io',
+    });
     expect(fs.readdirSync(sub)).toEqual(['1.pt']);
   });
 
   it('refuses inconsistent data with a message naming the file', async () => {
     const file = path.join(dir, 'bad.pt');
     const g = galaxies(2, 3);
-    await expect(writeGalaxyPartition(file, { ...g, samples: 3 })).rejects.toThrow(`${file}: images hold 10240 values; 3 samples need 15360`);
-    await expect(writeGalaxyPartition(file, { ...g, magnitudes: new Float32Array(3) })).rejects.toThrow(/magnitudes hold 3 values/);
-    await expect(writeGalaxyPartition(file, { ...g, redshifts: new Float32Array(5) })).rejects.toThrow(/redshifts hold 5 values; expected 2/);
-    await expect(writeGalaxyPartition(file, { samples: 0, images: new Float32Array(0), magnitudes: new Float32Array(0), redshifts: null })).rejects.toThrow(/at least one/);
+    await expect(writeGalaxyPartition(file, { ...g, samples: 3 })).rejects.toThrow(
+      `${file}: images hold 10240 values; 3 samples need 15360`,
+    );
+    await expect(writeGalaxyPartition(file, { ...g, magnitudes: new Float32Array(3) })).rejects.toThrow(
+      /magnitudes hold 3 values/,
+    );
+    await expect(writeGalaxyPartition(file, { ...g, redshifts: new Float32Array(5) })).rejects.toThrow(
+      /redshifts hold 5 values; expected 2/,
+    );
+    await expect(
+      writeGalaxyPartition(file, {
+        samples: 0,
+        images: new Float32Array(0),
+        magnitudes: new Float32Array(0),
+        redshifts: null,
+      }),
+    ).rejects.toThrow(/at least one/);
     expect(fs.existsSync(file)).toBe(false);
   });
 
@@ -120,7 +144,10 @@ describe.skipIf(!torchAvailable)('real torch.load reads what we write', () => {
       await writeGalaxyPartition(f, d);
       files.push(f);
     }
-    const res = runTorch(TORCH_DIGEST, files) as Array<{ type: string; tensors: Array<{ shape: number[]; dtype: string; contiguous: boolean; sha: string }> }>;
+    const res = runTorch(TORCH_DIGEST, files) as Array<{
+      type: string;
+      tensors: Array<{ shape: number[]; dtype: string; contiguous: boolean; sha: string }>;
+    }>;
     expect(res).toHaveLength(datas.length); // one answer per file, or the checks below check nothing
     res.forEach((r, i) => {
       const d = datas[i];
@@ -128,7 +155,9 @@ describe.skipIf(!torchAvailable)('real torch.load reads what we write', () => {
       const want = [
         { shape: [d.samples, 5, 32, 32], dtype: 'torch.float32', contiguous: true, sha: sha(d.images) },
         { shape: [d.samples, 5], dtype: 'torch.float32', contiguous: true, sha: sha(d.magnitudes) },
-        ...(d.redshifts ? [{ shape: [d.samples], dtype: 'torch.float32', contiguous: true, sha: sha(d.redshifts) }] : []),
+        ...(d.redshifts
+          ? [{ shape: [d.samples], dtype: 'torch.float32', contiguous: true, sha: sha(d.redshifts) }]
+          : []),
       ];
       expect(r.tensors).toEqual(want);
     });
@@ -145,6 +174,9 @@ parts = [torch.load(f) for f in sys.argv[2:]]
 print(json.dumps({'sizes': [len(p) for p in parts],
                   'equal': [torch.equal(torch.cat([p.tensors[i] for p in parts]), orig.tensors[i]) for i in range(3)]}))
 `;
-    expect(runTorch(script, [fixture('small-64.pt'), ...files])).toEqual({ sizes: [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 4], equal: [true, true, true] });
+    expect(runTorch(script, [fixture('small-64.pt'), ...files])).toEqual({
+      sizes: [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 4],
+      equal: [true, true, true],
+    });
   });
 });

@@ -40,7 +40,7 @@ describe('the catalogue', () => {
     expect(inputBitsPerGalaxy({ images: 'float32', magnitudes: 'float32' })).toBe(164_000);
   });
 
-  it('names a unit and at least two definitions per key, each of the key\'s family', () => {
+  it("names a unit and at least two definitions per key, each of the key's family", () => {
     for (const e of METRIC_CATALOGUE) {
       expect(e.unit.length).toBeGreaterThan(0);
       expect(e.definitions.length).toBeGreaterThanOrEqual(2);
@@ -51,7 +51,9 @@ describe('the catalogue', () => {
 
 describe.skipIf(!fs.existsSync(SPLIT))("partition sizes follow the study's split_data.py", () => {
   it('derives 5113 galaxies per 100 MB and its 10 MB chunk from the script itself', () => {
-    const m = /chunk_size\s*=\s*(\d+)\s*\/\/\s*(\d+)\s*#\s*creates exactly (\d+)MB/.exec(fs.readFileSync(SPLIT, 'utf8'));
+    const m = /chunk_size\s*=\s*(\d+)\s*\/\/\s*(\d+)\s*#\s*creates exactly (\d+)MB/.exec(
+      fs.readFileSync(SPLIT, 'utf8'),
+    );
     expect(m, 'split_data.py no longer states its chunk size as N//D # creates exactly 100MB').not.toBeNull();
     const [anchor, divisor, anchorMb] = [Number(m![1]), Number(m![2]), Number(m![3])];
     expect(samplesPer100Mb()).toBe(anchor);
@@ -72,7 +74,9 @@ describe.skipIf(!fs.existsSync(SPLIT))("partition sizes follow the study's split
     python([REF, 'make-pt', path.join(raw, 'total.pt'), '--samples', '600', '--seed', '11'], dir);
     python([SPLIT], work, { PYTHONPATH: shim });
     const theirs = fs.readdirSync(path.join(raw, '10MB')).sort((a, b) => parseInt(a) - parseInt(b));
-    const theirCounts = await Promise.all(theirs.map(async (f) => (await readPartitionHeader(path.join(raw, '10MB', f))).samples));
+    const theirCounts = await Promise.all(
+      theirs.map(async (f) => (await readPartitionHeader(path.join(raw, '10MB', f))).samples),
+    );
     expect(theirCounts).toEqual([511, 89]);
     const ours = await partitionDataset(await openDataset(path.join(raw, 'total.pt')), 10, path.join(dir, 'ours'));
     const ourCounts = await Promise.all(ours.files.map(async (f) => (await readPartitionHeader(f)).samples));
@@ -99,7 +103,10 @@ describe.skipIf(!haveOracle)('a local run counts the bits it actually read', () 
     // Physical s/batch over ceil(batches) = 3 + 1; the study's formula over samples ÷ batch size = 27 / 8.
     expect(record.num_batches).toBe(4);
     expect(record['execution_time (seconds/batch)']).toBeCloseTo(record.inference_seconds / 4, 12);
-    expect(record.study_formula!['execution_time (seconds/batch)']).toBeCloseTo(record.inference_seconds / (27 / 8), 12);
+    expect(record.study_formula!['execution_time (seconds/batch)']).toBeCloseTo(
+      record.inference_seconds / (27 / 8),
+      12,
+    );
     expect(record.definitions?.['total_cpu_time (seconds)']).toBe('cpu.process');
     expect(record.definitions?.total_bits).toBe('bits.read-dtype');
     expect(record.engine).toBe('onnxruntime');

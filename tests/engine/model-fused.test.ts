@@ -7,10 +7,16 @@ import { Prng } from '../../engine/prng.ts';
 import { quantizeModel } from '../../engine/model/quantize.ts';
 import { buildReferenceModel } from '../../engine/model/reference-model.ts';
 
-const opsOf = (bytes: Uint8Array) => decodeModel(bytes).graph!.node!.map((n) => `${n.domain ? `${n.domain}:` : ''}${n.opType}`);
+const opsOf = (bytes: Uint8Array) =>
+  decodeModel(bytes).graph!.node!.map((n) => `${n.domain ? `${n.domain}:` : ''}${n.opType}`);
 const count = (ops: string[], op: string) => ops.filter((o) => o === op).length;
 
-async function predict(bytes: Uint8Array, image: Float32Array, magnitude: Float32Array, batch: number): Promise<Float32Array> {
+async function predict(
+  bytes: Uint8Array,
+  image: Float32Array,
+  magnitude: Float32Array,
+  batch: number,
+): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
   const out = await session.run({
     image: new ort.Tensor('float32', image, [batch, 5, 32, 32]),

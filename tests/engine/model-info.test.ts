@@ -19,7 +19,16 @@ afterAll(async () => {
 async function writeModel(name: string, g: GraphBuilder, inputs: ValueInfo[], outputs: ValueInfo[]): Promise<string> {
   const file = path.join(dir, name);
   const bytes = encodeModel(
-    modelMessage({ graphName: name, builder: g, inputs, outputs, opset: 17, producerVersion: 'test', docString: '', metadata: {} }),
+    modelMessage({
+      graphName: name,
+      builder: g,
+      inputs,
+      outputs,
+      opset: 17,
+      producerVersion: 'test',
+      docString: '',
+      metadata: {},
+    }),
   );
   await writeFile(file, bytes);
   return file;
@@ -41,12 +50,20 @@ async function expectModelError(p: Promise<unknown>, code: string, ...fragments:
 
 describe('binding inputs and outputs', () => {
   it('matches by shape before name', () => {
-    const binding = bindModelIO('m.onnx', [io('magnitude', ['N', 5, 32, 32]), io('image', ['N', 5])], [io('y', ['N', 1])]);
+    const binding = bindModelIO(
+      'm.onnx',
+      [io('magnitude', ['N', 5, 32, 32]), io('image', ['N', 5])],
+      [io('y', ['N', 1])],
+    );
     expect(binding).toEqual({ image: 'magnitude', magnitude: 'image', output: 'y' });
   });
 
   it('falls back to names when shapes do not decide', () => {
-    const binding = bindModelIO('m.onnx', [io('magnitudes', []), io('images', [])], [io('aux', ['N', 1]), io('redshift', ['N', 1])]);
+    const binding = bindModelIO(
+      'm.onnx',
+      [io('magnitudes', []), io('images', [])],
+      [io('aux', ['N', 1]), io('redshift', ['N', 1])],
+    );
     expect(binding).toEqual({ image: 'images', magnitude: 'magnitudes', output: 'redshift' });
     const loose = bindModelIO('m.onnx', [io('x', ['N', 'c', 'h', 'w']), io('m', ['N', 'k'])], [io('z', ['N'])]);
     expect(loose).toEqual({ image: 'x', magnitude: 'm', output: 'z' });
@@ -72,13 +89,21 @@ describe('binding inputs and outputs', () => {
     const img = io('image', ['N', 5, 32, 32]);
     const out = [io('z', ['N', 1])];
     expect(() => bindModelIO('a.onnx', [img], out)).toThrow(/no magnitude input \[B,5\]/);
-    expect(() => bindModelIO('a.onnx', [img, io('mag', ['N', 5]), io('mask', ['N', 5, 32])], out)).toThrow(/besides image and magnitude \(mask\)/);
-    expect(() => bindModelIO('a.onnx', [img, io('mag', ['N', 5])], [io('z', ['N', 2])])).toThrow(/no output \[B,1\] or \[B\]/);
-    expect(() => bindModelIO('a.onnx', [io('image', [1, 5, 32, 32]), io('mag', [1, 5])], out)).toThrow(/fixed batch of 1.*dynamic batch axis/);
-    expect(() => bindModelIO('a.onnx', [img, io('mag', ['N', 5], 'float64')], out)).toThrow(/mag is float64, not float32/);
-    expect(() => bindModelIO('a.onnx', [io('a', ['N', 5, 32, 32]), io('b', ['N', 5, 32, 32]), io('mag', ['N', 5])], out)).toThrow(
-      /ambiguous between a, b/,
+    expect(() => bindModelIO('a.onnx', [img, io('mag', ['N', 5]), io('mask', ['N', 5, 32])], out)).toThrow(
+      /besides image and magnitude \(mask\)/,
     );
+    expect(() => bindModelIO('a.onnx', [img, io('mag', ['N', 5])], [io('z', ['N', 2])])).toThrow(
+      /no output \[B,1\] or \[B\]/,
+    );
+    expect(() => bindModelIO('a.onnx', [io('image', [1, 5, 32, 32]), io('mag', [1, 5])], out)).toThrow(
+      /fixed batch of 1.*dynamic batch axis/,
+    );
+    expect(() => bindModelIO('a.onnx', [img, io('mag', ['N', 5], 'float64')], out)).toThrow(
+      /mag is float64, not float32/,
+    );
+    expect(() =>
+      bindModelIO('a.onnx', [io('a', ['N', 5, 32, 32]), io('b', ['N', 5, 32, 32]), io('mag', ['N', 5])], out),
+    ).toThrow(/ambiguous between a, b/);
   });
 });
 
@@ -86,7 +111,10 @@ describe('inspectModel on files', () => {
   it('binds a small model by shape and runs it in onnxruntime-node through that binding', async () => {
     // Misleading names on purpose: the [B,5,32,32] input is called "magnitude".
     const g = new GraphBuilder();
-    const imgMean = g.op('ReduceMean', ['magnitude'], 'img_mean', [attrInts('axes', [1, 2, 3]), attrInt('keepdims', 0)]);
+    const imgMean = g.op('ReduceMean', ['magnitude'], 'img_mean', [
+      attrInts('axes', [1, 2, 3]),
+      attrInt('keepdims', 0),
+    ]);
     const magMean = g.op('ReduceMean', ['image'], 'mag_mean', [attrInts('axes', [1]), attrInt('keepdims', 0)]);
     g.op('Add', [imgMean, magMean], 'z');
     const file = await writeModel(
@@ -148,8 +176,19 @@ describe('inspectModel on files', () => {
   it('rejects a real model with the wrong interface, listing its inputs and outputs', async () => {
     const g = new GraphBuilder();
     g.op('Relu', ['pixels'], 'activations');
-    const file = await writeModel('wrong.onnx', g, [tensorValueInfo('pixels', ['N', 3, 64, 64])], [tensorValueInfo('activations', ['N', 3, 64, 64])]);
-    await expectModelError(inspectModel(file), 'does-not-fit', 'wrong.onnx', 'pixels [N,3,64,64] float32', 'activations [N,3,64,64] float32');
+    const file = await writeModel(
+      'wrong.onnx',
+      g,
+      [tensorValueInfo('pixels', ['N', 3, 64, 64])],
+      [tensorValueInfo('activations', ['N', 3, 64, 64])],
+    );
+    await expectModelError(
+      inspectModel(file),
+      'does-not-fit',
+      'wrong.onnx',
+      'pixels [N,3,64,64] float32',
+      'activations [N,3,64,64] float32',
+    );
     const g2 = new GraphBuilder();
     g2.op('Identity', ['magnitude'], 'redshift');
     const f64 = await writeModel(
@@ -167,7 +206,11 @@ describe('FLOP counter', () => {
     const g = new GraphBuilder();
     // Conv 4→6, groups 2, kernel 3, stride 2, pad 1 on 9×9 → 5×5; MACs = 6·5·5 · (4/2)·3·3
     const w = g.weight('w', [6, 2, 3, 3], new Float32Array(108));
-    const c = g.op('Conv', ['x', w], 'conv', [attrInt('group', 2), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 1, 1])]);
+    const c = g.op('Conv', ['x', w], 'conv', [
+      attrInt('group', 2),
+      attrInts('strides', [2, 2]),
+      attrInts('pads', [1, 1, 1, 1]),
+    ]);
     const flat = g.op('Flatten', [c], 'flat'); // [1, 150]
     const gw = g.weight('gw', [7, 150], new Float32Array(1050));
     const gemm = g.op('Gemm', [flat, gw], 'gemm', [attrInt('transB', 1)]); // [1,7]: 150·7
@@ -175,8 +218,14 @@ describe('FLOP counter', () => {
     const mw = g.weight('mw', [4, 1, 3], new Float32Array(12));
     g.op('MatMul', [r, mw], 'mm'); // [1,7,1]×[4,1,3] → [4,7,3]: 4·7·3·1
     const graph = modelMessage({
-      graphName: 'f', builder: g, inputs: [tensorValueInfo('x', ['B', 4, 9, 9])], outputs: [tensorValueInfo('mm', ['B'])],
-      opset: 17, producerVersion: '', docString: '', metadata: {},
+      graphName: 'f',
+      builder: g,
+      inputs: [tensorValueInfo('x', ['B', 4, 9, 9])],
+      outputs: [tensorValueInfo('mm', ['B'])],
+      opset: 17,
+      producerVersion: '',
+      docString: '',
+      metadata: {},
     }).graph!;
     const count = countFlops(graph, 17)!;
     expect(count.byOp).toEqual({ Conv: 2 * 6 * 25 * 18, Gemm: 2 * 150 * 7, MatMul: 2 * 4 * 7 * 3 });
@@ -189,8 +238,14 @@ describe('FLOP counter', () => {
     const w = g.weight('w', [4, 4], new Float32Array(16));
     g.op('MatMul', [g.op('Cast', [unknown], 'cast', [attrInt('to', 1)]), w], 'mm');
     const graph = modelMessage({
-      graphName: 'u', builder: g, inputs: [tensorValueInfo('x', ['B', 4])], outputs: [tensorValueInfo('mm', ['B', 4])],
-      opset: 17, producerVersion: '', docString: '', metadata: {},
+      graphName: 'u',
+      builder: g,
+      inputs: [tensorValueInfo('x', ['B', 4])],
+      outputs: [tensorValueInfo('mm', ['B', 4])],
+      opset: 17,
+      producerVersion: '',
+      docString: '',
+      metadata: {},
     }).graph!;
     expect(countFlops(graph, 17)).toBeNull();
   });

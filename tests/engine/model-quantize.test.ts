@@ -31,13 +31,19 @@ function smallModel(): Uint8Array {
     if (dims.length === 2) for (let i = 0; i < dims[0]; i++) data[i * dims[1]] *= 20;
     return g.weight(name, dims, data);
   };
-  const h = g.op('Add', [g.op('MatMul', ['tokens', w('fc1.weight', [16, 32])], 'fc1.matmul'), w('fc1.bias', [32])], 'fc1');
+  const h = g.op(
+    'Add',
+    [g.op('MatMul', ['tokens', w('fc1.weight', [16, 32])], 'fc1.matmul'), w('fc1.bias', [32])],
+    'fc1',
+  );
   const r = g.op('Relu', [h], 'relu1');
   const t = g.op('MatMul', [r, w('fc2.weight', [32, 8])], 'fc2');
   const gram = g.op('MatMul', [t, g.op('Transpose', [t], 't', [{ name: 'perm', type: 7, ints: [0, 2, 1] }])], 'gram');
   g.op('Identity', [gram], 'tokens_out');
   const z = g.op('Gemm', ['flat', w('gemm.weight', [24, 16]), w('gemm.bias', [24])], 'gemm', [
-    attrInt('transB', 1), attrFloat('alpha', 0.5), attrFloat('beta', 2),
+    attrInt('transB', 1),
+    attrFloat('alpha', 0.5),
+    attrFloat('beta', 2),
   ]);
   g.op('Gemm', [g.op('Relu', [z], 'relu2'), w('out.weight', [24, 1])], 'out');
   return encodeModel(
@@ -80,7 +86,8 @@ describe('quantizePerColumn', () => {
     const { q, scale } = quantizePerColumn(w, k, n);
     expect(Array.from(scale)).toEqual([Math.fround(1 / 127), Math.fround(100 / 127)]);
     expect(Array.from(q)).toEqual([64, -127, -127, 64, 32, 0]);
-    for (let i = 0; i < w.length; i++) expect(Math.abs(q[i] * scale[i % n] - w[i])).toBeLessThanOrEqual(scale[i % n] / 2 + 1e-7);
+    for (let i = 0; i < w.length; i++)
+      expect(Math.abs(q[i] * scale[i % n] - w[i])).toBeLessThanOrEqual(scale[i % n] / 2 + 1e-7);
     expect(Array.from(quantizePerColumn(new Float32Array(4), 2, 2).scale)).toEqual([1, 1]);
     expect(Math.max(...quantizePerColumn(w, k, n, 63).q.map(Math.abs))).toBe(63);
   });
@@ -96,9 +103,14 @@ describe('quantizeModel', () => {
     expect(ops).toContain('MatMul'); // the activation × activation product stays fp32
     expect(ops).not.toContain('Gemm');
     expect(ops).not.toContain('Add'); // fc1's bias went into the op
-    expect(model.opsetImport).toEqual(expect.arrayContaining([expect.objectContaining({ domain: MS_DOMAIN, version: 1 })]));
+    expect(model.opsetImport).toEqual(
+      expect.arrayContaining([expect.objectContaining({ domain: MS_DOMAIN, version: 1 })]),
+    );
     expect(report.quantized.map((q) => [q.node, q.k, q.n, q.biasFolded])).toEqual([
-      ['fc1.matmul', 16, 32, true], ['fc2', 32, 8, false], ['gemm', 16, 24, false], ['out', 24, 1, false],
+      ['fc1.matmul', 16, 32, true],
+      ['fc2', 32, 8, false],
+      ['gemm', 16, 24, false],
+      ['out', 24, 1, false],
     ]);
     expect(report.skipped).toEqual([{ node: 'gram', reason: 'its weight is not a constant initializer' }]);
     expect(report.weightBytesAfter).toBeLessThan(report.weightBytesBefore / 2);
@@ -143,8 +155,14 @@ describe('quantizeModel', () => {
     g.op('Relu', ['x'], 'y');
     const plain = encodeModel(
       modelMessage({
-        graphName: 'relu', builder: g, inputs: [tensorValueInfo('x', [1])], outputs: [tensorValueInfo('y', [1])],
-        opset: 17, producerVersion: 't', docString: '', metadata: {},
+        graphName: 'relu',
+        builder: g,
+        inputs: [tensorValueInfo('x', [1])],
+        outputs: [tensorValueInfo('y', [1])],
+        opset: 17,
+        producerVersion: 't',
+        docString: '',
+        metadata: {},
       }),
     );
     expect(() => quantizeModel(plain)).toThrow(QuantizeError);
@@ -192,11 +210,24 @@ describe('ensureQuantizedModel', () => {
     const src = path.join(dir, 'empty.onnx');
     const g = new GraphBuilder();
     g.op('Relu', ['x'], 'y');
-    writeFileSync(src, encodeModel(modelMessage({
-      graphName: 'r', builder: g, inputs: [tensorValueInfo('x', [1])], outputs: [tensorValueInfo('y', [1])],
-      opset: 17, producerVersion: 't', docString: '', metadata: {},
-    })));
-    await expect(ensureQuantizedModel(src, dir)).rejects.toThrow(/empty\.onnx: cannot make an int8 model: nothing to quantize/);
+    writeFileSync(
+      src,
+      encodeModel(
+        modelMessage({
+          graphName: 'r',
+          builder: g,
+          inputs: [tensorValueInfo('x', [1])],
+          outputs: [tensorValueInfo('y', [1])],
+          opset: 17,
+          producerVersion: 't',
+          docString: '',
+          metadata: {},
+        }),
+      ),
+    );
+    await expect(ensureQuantizedModel(src, dir)).rejects.toThrow(
+      /empty\.onnx: cannot make an int8 model: nothing to quantize/,
+    );
   });
 });
 
@@ -210,12 +241,31 @@ describe('cosmicai local --precision int8', () => {
       const csv = path.join(out, `${precision}.csv`);
       const r = spawnSync(
         process.execPath,
-        [CLI, 'local', '--data', path.join(FIXTURES, 'small-64.pt'), '--batch-size', '32', '--threads', '1', '--precision', precision, '--json', json, '--predictions', csv],
+        [
+          CLI,
+          'local',
+          '--data',
+          path.join(FIXTURES, 'small-64.pt'),
+          '--batch-size',
+          '32',
+          '--threads',
+          '1',
+          '--precision',
+          precision,
+          '--json',
+          json,
+          '--predictions',
+          csv,
+        ],
         { encoding: 'utf8', env: { ...process.env, COSMICAI_DATA_DIR: SHARED_MODEL_DIR }, timeout: 240_000 },
       );
       expect(r.status, r.stderr).toBe(0);
       const record = LocalRunRecordSchema.parse(JSON.parse(readFileSync(json, 'utf8')));
-      const z = readFileSync(csv, 'utf8').trimEnd().split('\n').slice(1).map((l) => Number(l.split(',')[3]));
+      const z = readFileSync(csv, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((l) => Number(l.split(',')[3]));
       return { stdout: r.stdout, record, z };
     };
     const int8 = run('int8');
@@ -223,7 +273,11 @@ describe('cosmicai local --precision int8', () => {
     expect(int8.record.status).toBe('completed');
     expect(int8.record.samples).toBe(64);
     expect(int8.stdout).toMatch(/· int8/);
-    expect(readdirSync(path.join(SHARED_MODEL_DIR, 'models', '.cosmicai-int8')).some((n) => /^astromae-reference-v\d+\.int8-[0-9a-f]{12}\.onnx$/.test(n))).toBe(true);
+    expect(
+      readdirSync(path.join(SHARED_MODEL_DIR, 'models', '.cosmicai-int8')).some((n) =>
+        /^astromae-reference-v\d+\.int8-[0-9a-f]{12}\.onnx$/.test(n),
+      ),
+    ).toBe(true);
     const fp32 = run('fp32');
     expect(fp32.record.model.precision).toBe('fp32');
     expect(int8.z).toHaveLength(64);
@@ -234,9 +288,15 @@ describe('cosmicai local --precision int8', () => {
   });
 
   it('rejects an unknown precision', () => {
-    const r = spawnSync(process.execPath, [CLI, 'local', '--data', path.join(FIXTURES, 'tiny-8.pt'), '--precision', 'fp16'], {
-      encoding: 'utf8', env: { ...process.env, COSMICAI_DATA_DIR: SHARED_MODEL_DIR }, timeout: 60_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'local', '--data', path.join(FIXTURES, 'tiny-8.pt'), '--precision', 'fp16'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, COSMICAI_DATA_DIR: SHARED_MODEL_DIR },
+        timeout: 60_000,
+      },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/--precision.*fp16.*(fp32|int8)/s);
   });

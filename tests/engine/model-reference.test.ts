@@ -27,7 +27,8 @@ function inputs(batch: number, offset = 0) {
   const magnitude = new Float32Array(batch * 5);
   for (let b = 0; b < batch; b++) {
     const s = b + offset;
-    for (let i = 0; i < 5120; i++) image[b * 5120 + i] = Math.sin(i * 0.013 * (s + 1)) * Math.exp(-((i % 1024) / 1024)) + 0.1 * s;
+    for (let i = 0; i < 5120; i++)
+      image[b * 5120 + i] = Math.sin(i * 0.013 * (s + 1)) * Math.exp(-((i % 1024) / 1024)) + 0.1 * s;
     for (let i = 0; i < 5; i++) magnitude[b * 5 + i] = 18 + ((s * 7 + i * 3) % 11) * 0.5;
   }
   return { image, magnitude };
@@ -81,7 +82,18 @@ describe('reference AstroMAE', () => {
     const vitLinearMacs = 12 * 65 * (192 * 576 + 192 * 192 + 192 * 768 + 768 * 192);
     const attentionMacs = 12 * 2 * 3 * 65 * 65 * 64;
     expect(count.byOp.MatMul).toBe(2 * (vitLinearMacs + attentionMacs));
-    expect(count.byOp.Gemm).toBe(2 * (192 * 192 + 192 * 1096 + 1096 * 1096 + 192 * 1096 + 1096 * 1096 + 5 * 1024 + 4 * 1024 * 1024 + 3216 * 1024 + 1024));
+    expect(count.byOp.Gemm).toBe(
+      2 *
+        (192 * 192 +
+          192 * 1096 +
+          1096 * 1096 +
+          192 * 1096 +
+          1096 * 1096 +
+          5 * 1024 +
+          4 * 1024 * 1024 +
+          3216 * 1024 +
+          1024),
+    );
   });
 
   it('carries the reference-weights label, seed and builder version in its metadata', () => {
@@ -131,7 +143,11 @@ describe('ensureReferenceModel', () => {
   it('builds concurrently into a fresh folder without leaving temporary files', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'cosmicai-model-fresh-'));
     try {
-      const paths = await Promise.all([ensureReferenceModel(dir), ensureReferenceModel(dir), ensureReferenceModel(dir)]);
+      const paths = await Promise.all([
+        ensureReferenceModel(dir),
+        ensureReferenceModel(dir),
+        ensureReferenceModel(dir),
+      ]);
       expect(new Set(paths).size).toBe(1);
       expect(await readdir(path.join(dir, 'models'))).toEqual(['astromae-reference-v2.onnx']);
       expect((await inspectModel(paths[0])).parameters).toBe(15_764_097);

@@ -12,7 +12,9 @@ const EXPORT = path.join(REPO, 'tools', 'export_onnx.py');
 
 function torchAvailable(): string | null {
   const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  return probe.status === 0 ? null : `${PYTHON} cannot import torch (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()})`;
+  return probe.status === 0
+    ? null
+    : `${PYTHON} cannot import torch (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()})`;
 }
 const skipReason = torchAvailable();
 if (skipReason) console.log(`skipping the PyTorch export tests: ${skipReason}`);
@@ -98,10 +100,21 @@ describe.skipIf(skipReason !== null)('tools/export_onnx.py with real PyTorch', (
     const work = path.join(dir, 'astromae');
     execFileSync('mkdir', ['-p', work]);
     const ckpt = path.join(work, 'astromae.pt');
-    const out = execFileSync(PYTHON, [path.join(REPO, 'bench', 'astromae_torch.py'), '--checkpoint', ckpt], { encoding: 'utf8' });
+    const out = execFileSync(PYTHON, [path.join(REPO, 'bench', 'astromae_torch.py'), '--checkpoint', ckpt], {
+      encoding: 'utf8',
+    });
     expect(JSON.parse(out)).toEqual({ parameters: 15_764_097 });
     const samples = path.join(work, 'samples');
-    const result = runExport(work, ['--checkpoint', ckpt, '--output', 'astromae.onnx', '--module-path', path.join(REPO, 'bench'), '--samples-dir', samples]);
+    const result = runExport(work, [
+      '--checkpoint',
+      ckpt,
+      '--output',
+      'astromae.onnx',
+      '--module-path',
+      path.join(REPO, 'bench'),
+      '--samples-dir',
+      samples,
+    ]);
     expect(result.status, result.stderr).toBe(0);
     const model = path.join(work, 'astromae.onnx');
     const info = await inspectModel(model);

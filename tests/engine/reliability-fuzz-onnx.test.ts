@@ -17,7 +17,12 @@ import { buildChainModel, mutateBytes, mutateMessage } from '../support/onnx-mut
 const BOUND_MS = 2000; // a hang detector, not a speed target
 const MEMORY_BOUND = 512 * 2 ** 20; // external + heap growth any one case may leave live (the seeds are < 25 KB)
 
-function check(bytes: Uint8Array, label: string, stats: { valid: number; refused: number; slowest: number; peak: number }, base: number): void {
+function check(
+  bytes: Uint8Array,
+  label: string,
+  stats: { valid: number; refused: number; slowest: number; peak: number },
+  base: number,
+): void {
   const t0 = performance.now();
   try {
     const info = inspectModelBytes(bytes, label);
@@ -25,7 +30,8 @@ function check(bytes: Uint8Array, label: string, stats: { valid: number; refused
     expect(info.flopsPerSample === null || Number.isFinite(info.flopsPerSample), label).toBe(true);
     stats.valid++;
   } catch (err) {
-    if (!(err instanceof ModelError)) throw new Error(`${label}: threw ${(err as Error)?.stack ?? String(err)}`, { cause: err });
+    if (!(err instanceof ModelError))
+      throw new Error(`${label}: threw ${(err as Error)?.stack ?? String(err)}`, { cause: err });
     expect(err.message.startsWith(`${label}: `), label).toBe(true);
     stats.refused++;
   }
@@ -43,7 +49,11 @@ describe('fuzz: mutated ONNX models end in a ModelInfo or a ModelError', () => {
   for (const [name, build, cases] of ONNX_SEEDS) {
     it(`${name}: ${cases} mutations`, () => {
       const original = build();
-      expect(inspectModelBytes(original, name).binding).toMatchObject({ image: 'image', magnitude: 'magnitude', output: 'redshift' });
+      expect(inspectModelBytes(original, name).binding).toMatchObject({
+        image: 'image',
+        magnitude: 'magnitude',
+        output: 'redshift',
+      });
       const base = decodeModel(original);
       const r = prng(0x0dd ^ cases);
       const mem = process.memoryUsage();
@@ -56,7 +66,9 @@ describe('fuzz: mutated ONNX models end in a ModelInfo or a ModelError', () => {
       expect(stats.refused).toBeGreaterThan(cases / 4);
       expect(stats.slowest).toBeLessThan(BOUND_MS);
       expect(stats.peak).toBeLessThan(MEMORY_BOUND);
-      console.log(`${name}: ${stats.valid} valid, ${stats.refused} refused, slowest ${stats.slowest.toFixed(1)} ms, peak growth ${(stats.peak / 2 ** 20).toFixed(0)} MB`);
+      console.log(
+        `${name}: ${stats.valid} valid, ${stats.refused} refused, slowest ${stats.slowest.toFixed(1)} ms, peak growth ${(stats.peak / 2 ** 20).toFixed(0)} MB`,
+      );
     });
   }
 });
@@ -65,7 +77,12 @@ describe('ONNX regression fixtures (cases the fuzzer once crashed on)', () => {
   const dir = path.join(FIXTURES, 'regressions');
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.onnx'));
   it('the listing finds the known cases (an empty or moved folder must not become zero tests)', () => {
-    const known = ['onnx-chain-case249.onnx', 'onnx-chain-case90.onnx', 'onnx-tiny-case575.onnx', 'onnx-tiny-case79.onnx'];
+    const known = [
+      'onnx-chain-case249.onnx',
+      'onnx-chain-case90.onnx',
+      'onnx-tiny-case575.onnx',
+      'onnx-tiny-case79.onnx',
+    ];
     expect(files).toEqual(expect.arrayContaining(known));
   });
   it.each(files)('%s ends in a ModelInfo or a ModelError', (file) => {

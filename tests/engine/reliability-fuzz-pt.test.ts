@@ -10,7 +10,12 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PtFormatError } from '../../engine/data/pt-errors.ts';
-import { parseGalaxyPartition, parsePartitionHeader, readGalaxyPartition, readPartitionHeader } from '../../engine/data/pt-reader.ts';
+import {
+  parseGalaxyPartition,
+  parsePartitionHeader,
+  readGalaxyPartition,
+  readPartitionHeader,
+} from '../../engine/data/pt-reader.ts';
 import { openPartitionStream } from '../../engine/data/pt-stream.ts';
 import { torchZipChunks } from '../../engine/data/zip-writer.ts';
 import { FIXTURES, concat, fixture, rawDataset, zipFromEntries, zipRecords } from '../support/engine-data-helpers.ts';
@@ -20,7 +25,12 @@ const BOUND_MS = 2000; // a hang detector, not a speed target
 const MEMORY_BOUND = 256 * 2 ** 20;
 
 function zipWithPickle(pickle: Uint8Array): Uint8Array {
-  return concat(torchZipChunks([{ name: 'x/data.pkl', parts: [pickle] }, { name: 'x/version', parts: [Buffer.from('3\n')] }]));
+  return concat(
+    torchZipChunks([
+      { name: 'x/data.pkl', parts: [pickle] },
+      { name: 'x/version', parts: [Buffer.from('3\n')] },
+    ]),
+  );
 }
 
 const PROTO2 = [0x80, 0x02];
@@ -47,9 +57,21 @@ function nestedPickle(r: Rng, depth: number): { bytes: Uint8Array; how: string }
 }
 
 const GLOBALS = [
-  'os\nsystem', 'posix\nsystem', 'builtins\neval', '__builtin__\nexec', 'subprocess\nPopen', 'builtins\ngetattr',
-  'torch._utils\n_rebuild_parameter', 'torch\nload', 'numpy.core.multiarray\n_reconstruct', 'collections\ndefaultdict',
-  'torch.utils.data.dataset\nTensorDataset ', 'torch._utils\n_rebuild_tensor_v2\u0000', '\nx', 'a\n', 'webbrowser\nopen',
+  'os\nsystem',
+  'posix\nsystem',
+  'builtins\neval',
+  '__builtin__\nexec',
+  'subprocess\nPopen',
+  'builtins\ngetattr',
+  'torch._utils\n_rebuild_parameter',
+  'torch\nload',
+  'numpy.core.multiarray\n_reconstruct',
+  'collections\ndefaultdict',
+  'torch.utils.data.dataset\nTensorDataset ',
+  'torch._utils\n_rebuild_tensor_v2\u0000',
+  '\nx',
+  'a\n',
+  'webbrowser\nopen',
 ];
 
 /** A GLOBAL or STACK_GLOBAL outside the allow-list, called with REDUCE or built with NEWOBJ. */
@@ -86,7 +108,13 @@ function zerosCrc(mb: number): number {
   return crc;
 }
 
-function bombZip(records: Array<{ name: string; data: Uint8Array }>, target: string, deflated: Uint8Array, size: number, crc: number): Uint8Array {
+function bombZip(
+  records: Array<{ name: string; data: Uint8Array }>,
+  target: string,
+  deflated: Uint8Array,
+  size: number,
+  crc: number,
+): Uint8Array {
   return zipFromEntries(
     records.map((rec) =>
       rec.name === target
@@ -103,11 +131,20 @@ function hugeDeclared(r: Rng): { bytes: Uint8Array; how: string } {
   const which = r.int(3);
   const shapes = [[8, 5, 32, 32], [8, 5], [8]];
   shapes[which] = which === 0 ? [n, 5, 32, 32] : which === 1 ? [n, 5] : [n];
-  const bytes = rawDataset('huge.pt', shapes.map((shape, i) => ({ shape, values: new Float32Array(i === 0 ? 8 * 5120 : i === 1 ? 40 : 8) })));
+  const bytes = rawDataset(
+    'huge.pt',
+    shapes.map((shape, i) => ({ shape, values: new Float32Array(i === 0 ? 8 * 5120 : i === 1 ? 40 : 8) })),
+  );
   return { bytes, how: `tensor ${which} declares ${n} samples` };
 }
 
-interface Stats { refused: number; valid: number; slowest: number; peak: number; codes: Map<string, number> }
+interface Stats {
+  refused: number;
+  valid: number;
+  slowest: number;
+  peak: number;
+  codes: Map<string, number>;
+}
 
 function check(bytes: Uint8Array, label: string, stats: Stats, base: number): void {
   for (const parse of [parsePartitionHeader, parseGalaxyPartition]) {
@@ -119,7 +156,10 @@ function check(bytes: Uint8Array, label: string, stats: Stats, base: number): vo
         stats.valid++;
       }
     } catch (err) {
-      if (!(err instanceof PtFormatError)) throw new Error(`${label}: ${parse.name} threw ${(err as Error)?.stack?.slice(0, 600) ?? String(err)}`, { cause: err });
+      if (!(err instanceof PtFormatError))
+        throw new Error(`${label}: ${parse.name} threw ${(err as Error)?.stack?.slice(0, 600) ?? String(err)}`, {
+          cause: err,
+        });
       expect(err.message.startsWith(`${label}: `), label).toBe(true);
       if (parse === parseGalaxyPartition) {
         stats.refused++;
@@ -142,7 +182,10 @@ function run(name: string, cases: number, gen: (r: Rng, i: number) => { bytes: U
   }
   expect(stats.slowest).toBeLessThan(BOUND_MS);
   expect(stats.peak).toBeLessThan(MEMORY_BOUND);
-  console.log(`${name}: ${stats.valid} valid, ${stats.refused} refused, slowest ${stats.slowest.toFixed(1)} ms, peak growth ${(stats.peak / 2 ** 20).toFixed(0)} MB;`, Object.fromEntries(stats.codes));
+  console.log(
+    `${name}: ${stats.valid} valid, ${stats.refused} refused, slowest ${stats.slowest.toFixed(1)} ms, peak growth ${(stats.peak / 2 ** 20).toFixed(0)} MB;`,
+    Object.fromEntries(stats.codes),
+  );
   return stats;
 }
 
@@ -212,7 +255,10 @@ function stridedBomb(r: Rng): { bytes: Uint8Array; how: string } {
     const pkl = Buffer.from(rec.data);
     const at = pkl.indexOf(EXPANDED_STRIDE);
     expect(at).toBeGreaterThan(0);
-    return { name: rec.name, parts: [Buffer.concat([pkl.subarray(0, at), ...s.map(binint), pkl.subarray(at + EXPANDED_STRIDE.length)])] };
+    return {
+      name: rec.name,
+      parts: [Buffer.concat([pkl.subarray(0, at), ...s.map(binint), pkl.subarray(at + EXPANDED_STRIDE.length)])],
+    };
   });
   return { bytes: concat(torchZipChunks(entries)), how: `images [60000,5,32,32] stride [${s.join(',')}]` };
 }
@@ -250,8 +296,16 @@ if (process.env.REGRESSIONS === 'write') {
   let nest = nestedPickle(r, 100_000);
   while (!nest.how.startsWith('TUPLE1')) nest = nestedPickle(r, 100_000);
   fs.writeFileSync(path.join(dir, 'pt-tuple1-nested-100000.pt'), zipWithPickle(nest.bytes));
-  fs.writeFileSync(path.join(dir, 'pt-zip-bomb-100MiB.pt'), zipBomb(zipRecords(fixture('tiny-8.pt')), 'tiny-8/data/0', 100));
-  fs.writeFileSync(path.join(dir, 'pt-global-os-system.pt'), zipWithPickle(Uint8Array.from([...PROTO2, 0x63, ...Buffer.from('os\nsystem\n'), 0x8c, 2, 0x6c, 0x73, 0x85, 0x52, STOP])));
+  fs.writeFileSync(
+    path.join(dir, 'pt-zip-bomb-100MiB.pt'),
+    zipBomb(zipRecords(fixture('tiny-8.pt')), 'tiny-8/data/0', 100),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'pt-global-os-system.pt'),
+    zipWithPickle(
+      Uint8Array.from([...PROTO2, 0x63, ...Buffer.from('os\nsystem\n'), 0x8c, 2, 0x6c, 0x73, 0x85, 0x52, STOP]),
+    ),
+  );
 }
 
 describe('.pt regression fixtures', () => {

@@ -11,7 +11,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../engine/data/dataset.ts';
 import { DEFAULT_MEMORY_BUDGET_BYTES, memoryBudgetBytes } from '../../engine/data/memory-budget.ts';
 import { PtFormatError } from '../../engine/data/pt-errors.ts';
-import { inMemoryCost, parseGalaxyPartition, readGalaxyPartition, readLayout, readPartitionHeader } from '../../engine/data/pt-reader.ts';
+import {
+  inMemoryCost,
+  parseGalaxyPartition,
+  readGalaxyPartition,
+  readLayout,
+  readPartitionHeader,
+} from '../../engine/data/pt-reader.ts';
 import { openPartitionStream } from '../../engine/data/pt-stream.ts';
 import { memorySource } from '../../engine/data/byte-source.ts';
 import { NotRegularFileError, readRegularFile } from '../../engine/regular-file.ts';
@@ -26,7 +32,10 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 async function refusal(p: Promise<unknown>): Promise<PtFormatError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err, 'expected a PtFormatError').toBeInstanceOf(PtFormatError);
   return err as PtFormatError;
 }
@@ -47,13 +56,16 @@ async function everyReader(file: string): Promise<PtFormatError[]> {
 }
 
 describe('memory bombs: sizes come from the shapes, before anything is allocated', () => {
-  it.each(['pt-zero-stride-200000.pt', 'pt-zero-stride-1e7.pt'])('%s (torch.save of x.expand) is bad-stride', async (name) => {
-    const errors = await everyReader(path.join(REG, name));
-    for (const e of errors) {
-      expect(e.code).toBe('bad-stride');
-      expect(e.message).toMatch(/zero stride on dimension 0/);
-    }
-  });
+  it.each(['pt-zero-stride-200000.pt', 'pt-zero-stride-1e7.pt'])(
+    '%s (torch.save of x.expand) is bad-stride',
+    async (name) => {
+      const errors = await everyReader(path.join(REG, name));
+      for (const e of errors) {
+        expect(e.code).toBe('bad-stride');
+        expect(e.message).toMatch(/zero stride on dimension 0/);
+      }
+    },
+  );
 
   it('overlapping strides that expand 240 KB into 1.2 GB are too-large, naming the size and the budget', async () => {
     const file = path.join(REG, 'pt-overlapping-strides-60000.pt');
@@ -81,7 +93,9 @@ describe('memory bombs: sizes come from the shapes, before anything is allocated
 
   it('negative strides are bad-stride', () => {
     const neg = withFirstStride(path.join(REG, 'pt-zero-stride-200000.pt'), -1024);
-    expect(() => parseGalaxyPartition(neg, 'neg.pt')).toThrow(/^neg\.pt: images .* has a negative stride on dimension 0/);
+    expect(() => parseGalaxyPartition(neg, 'neg.pt')).toThrow(
+      /^neg\.pt: images .* has a negative stride on dimension 0/,
+    );
     try {
       parseGalaxyPartition(neg, 'neg.pt');
     } catch (e) {

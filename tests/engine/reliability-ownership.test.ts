@@ -78,11 +78,18 @@ describe.runIf(linux)('History and the study lock use the identity', () => {
     const store = new HistoryStore(dir);
     const e = await store.create({ kind: 'local', name: 'crashed', params: {} });
     const owner = JSON.parse(await readFile(path.join(dir, 'runs', e.id, 'owner.json'), 'utf8'));
-    expect(owner).toMatchObject({ pid: process.pid, startTime: expect.stringMatching(/^\d+$/), bootId: expect.any(String) });
+    expect(owner).toMatchObject({
+      pid: process.pid,
+      startTime: expect.stringMatching(/^\d+$/),
+      bootId: expect.any(String),
+    });
     const pid = liveStranger();
     const stranger = await processStartTime(pid);
     // The crashed owner had this pid but started at another time.
-    await writeFile(path.join(dir, 'runs', e.id, 'owner.json'), JSON.stringify({ ...owner, pid, startTime: String(Number(stranger) - 5) }));
+    await writeFile(
+      path.join(dir, 'runs', e.id, 'owner.json'),
+      JSON.stringify({ ...owner, pid, startTime: String(Number(stranger) - 5) }),
+    );
     expect((await new HistoryStore(dir).get(e.id)).entry.status).toBe('interrupted');
     // Same pid and start time: still that process, still running.
     await writeFile(path.join(dir, 'runs', e.id, 'owner.json'), JSON.stringify({ ...owner, pid, startTime: stranger }));

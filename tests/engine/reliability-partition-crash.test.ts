@@ -18,7 +18,8 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cai-partition-crash-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const stagingOf = (out: string) => fs.readdirSync(path.dirname(out)).filter((n) => n.startsWith(`.${path.basename(out)}.partial-`));
+const stagingOf = (out: string) =>
+  fs.readdirSync(path.dirname(out)).filter((n) => n.startsWith(`.${path.basename(out)}.partial-`));
 
 describe('partition is all or nothing', () => {
   it('kill -9 mid-partition leaves no dataset at --out; a rerun completes it', async () => {
@@ -26,7 +27,11 @@ describe('partition is all or nothing', () => {
     await generateSampleData({ samples: 400, outDir: src, seed: 3 });
     const out = path.join(work, 'out');
     // 0.02 MB holds one sample: 400 files, slow enough to be killed halfway.
-    const child = spawn(process.execPath, ['bin/cosmicai.mjs', 'partition', '--in', src, '--size-mb', '0.02', '--out', out], { cwd: ROOT, stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      ['bin/cosmicai.mjs', 'partition', '--in', src, '--size-mb', '0.02', '--out', out],
+      { cwd: ROOT, stdio: 'ignore' },
+    );
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, sig) => resolve(sig)));
     let staged = 0;
     for (let t = 0; t < 1200 && child.exitCode === null; t++) {
@@ -57,7 +62,10 @@ describe('partition is all or nothing', () => {
     fs.writeFileSync(path.join(out, 'notes.txt'), 'mine');
     const ds = await openDataset(src);
     // The source disappears halfway: the run fails and nothing reaches the output folder.
-    const broken = { ...ds, load: async (ref: (typeof ds.partitions)[0]) => Promise.reject(new Error(`gone: ${ref.path}`)) };
+    const broken = {
+      ...ds,
+      load: async (ref: (typeof ds.partitions)[0]) => Promise.reject(new Error(`gone: ${ref.path}`)),
+    };
     await expect(partitionDataset(broken, 0.02, out)).rejects.toThrow(/gone/);
     expect(fs.readdirSync(out)).toEqual(['notes.txt']);
     expect(stagingOf(out)).toEqual([]);

@@ -13,12 +13,21 @@ import { writeGalaxyPartition } from '../../engine/data/pt-writer.ts';
 import { FIXTURES, fixtureFolder, referenceModel } from '../support/engine-run-helpers.ts';
 
 const STUDY_FIELDS = [
-  'total_cpu_time (seconds)', 'total_cpu_memory (MB)', 'execution_time (seconds/batch)', 'num_batches', 'batch_size',
-  'device', 'throughput_bps', 'sample_persec', 'data_path',
+  'total_cpu_time (seconds)',
+  'total_cpu_memory (MB)',
+  'execution_time (seconds/batch)',
+  'num_batches',
+  'batch_size',
+  'device',
+  'throughput_bps',
+  'sample_persec',
+  'data_path',
 ];
 const small = path.join(FIXTURES, 'small-64.pt');
 const tiny = path.join(FIXTURES, 'tiny-8.pt');
-const tinyExpected = JSON.parse(readFileSync(path.join(FIXTURES, 'tiny-8.expected.json'), 'utf8')) as { redshift: { values: number[] } };
+const tinyExpected = JSON.parse(readFileSync(path.join(FIXTURES, 'tiny-8.expected.json'), 'utf8')) as {
+  redshift: { values: number[] };
+};
 
 let model: string;
 beforeAll(async () => {
@@ -53,7 +62,12 @@ describe('runLocal on the fixtures with the reference model', () => {
     expect(record.num_batches).toBe(5);
     expect(record.samples).toBe(72);
     expect(record.max_rss_mb).toBeGreaterThanOrEqual(record['total_cpu_memory (MB)']);
-    expect(record.model).toMatchObject({ path: model, reference: true, precision: 'fp32', label: 'reference weights — predictions are not physical' });
+    expect(record.model).toMatchObject({
+      path: model,
+      reference: true,
+      precision: 'fp32',
+      label: 'reference weights — predictions are not physical',
+    });
     expect(record.model.flopsPerSample).toBe(765_058_816);
     expect(record.dataset).toMatchObject({ files: [small, tiny], samples: 72, synthetic: false });
     expect(record.options).toMatchObject({ batchSize: 16, threads: 1, interOpThreads: 1, executionMode: 'sequential' });
@@ -74,7 +88,14 @@ describe('runLocal on the fixtures with the reference model', () => {
     const phases = new Set(progress.map((p) => p.phase));
     expect(phases).toEqual(new Set(['session', 'loading', 'inferring']));
     const last = progress.at(-1)!;
-    expect(last).toMatchObject({ batchesDone: 5, batchesTotal: 5, samplesDone: 72, samplesTotal: 72, partitions: 2, etaSeconds: 0 });
+    expect(last).toMatchObject({
+      batchesDone: 5,
+      batchesTotal: 5,
+      samplesDone: 72,
+      samplesTotal: 72,
+      partitions: 2,
+      etaSeconds: 0,
+    });
 
     const csvFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'cosmicai-pred-')), 'p.csv');
     await writePredictionsCsv(csvFile, table);
@@ -119,7 +140,10 @@ describe('runLocal on the fixtures with the reference model', () => {
     const controller = new AbortController();
     controller.abort();
     let worker: Worker | undefined;
-    const { record, predictions } = await runLocal({ data: tiny, model, batchSize: 4, threads: 1 }, { signal: controller.signal, onWorker: (w) => (worker = w) });
+    const { record, predictions } = await runLocal(
+      { data: tiny, model, batchSize: 4, threads: 1 },
+      { signal: controller.signal, onWorker: (w) => (worker = w) },
+    );
     expect(record.status).toBe('cancelled');
     expect(record.samples).toBe(0);
     expect(record.partitions[0].status).toBe('skipped');
@@ -191,11 +215,15 @@ describe('runLocal on the fixtures with the reference model', () => {
 
 describe('runLocal refuses bad input with clear errors', () => {
   it.each([0, -4, 1.5, 65537, Number.NaN])('batch size %s', async (batchSize) => {
-    await expect(runLocal({ data: tiny, model, batchSize })).rejects.toThrow(/batch size must be a whole number from 1 to 65536/);
+    await expect(runLocal({ data: tiny, model, batchSize })).rejects.toThrow(
+      /batch size must be a whole number from 1 to 65536/,
+    );
   });
   it('bad threads and graph optimisation level', async () => {
     await expect(runLocal({ data: tiny, model, threads: 0 })).rejects.toThrow(/threads must be a whole number/);
-    await expect(runLocal({ data: tiny, model, graphOptimization: 'max' as never })).rejects.toThrow(/graph optimisation must be one of/);
+    await expect(runLocal({ data: tiny, model, graphOptimization: 'max' as never })).rejects.toThrow(
+      /graph optimisation must be one of/,
+    );
   });
   it('a model file that is not ONNX', async () => {
     const bad = path.join(mkdtempSync(path.join(os.tmpdir(), 'cosmicai-bad-')), 'model.onnx');

@@ -50,17 +50,27 @@ describe('accuracy metrics', () => {
 describe('predictions CSV', () => {
   const table = PredictionTable.concat([
     new PredictionTable({
-      index: Int32Array.of(0, 1), partition: Int32Array.of(1, 1),
-      zTrue: Float32Array.of(0.25, 0.5), zPred: Float32Array.of(0.3, 0.1),
+      index: Int32Array.of(0, 1),
+      partition: Int32Array.of(1, 1),
+      zTrue: Float32Array.of(0.25, 0.5),
+      zPred: Float32Array.of(0.3, 0.1),
     }),
     new PredictionTable({
-      index: Int32Array.of(2), partition: Int32Array.of(2),
-      zTrue: Float32Array.of(Number.NaN), zPred: Float32Array.of(0.7),
+      index: Int32Array.of(2),
+      partition: Int32Array.of(2),
+      zTrue: Float32Array.of(Number.NaN),
+      zPred: Float32Array.of(0.7),
     }),
   ]);
   it('writes the header, empty z_true without labels, and float32 values that read back exactly', async () => {
     const csv = predictionsToCsv(table);
-    expect(csv.split('\n')).toEqual(['index,partition,z_true,z_pred', '0,1,0.25,0.300000012', '1,1,0.5,0.100000001', '2,2,,0.699999988', '']);
+    expect(csv.split('\n')).toEqual([
+      'index,partition,z_true,z_pred',
+      '0,1,0.25,0.300000012',
+      '1,1,0.5,0.100000001',
+      '2,2,,0.699999988',
+      '',
+    ]);
     expect(Math.fround(Number(formatFloat32(Math.fround(0.1))))).toBe(Math.fround(0.1));
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cosmicai-csv-'));
     const file = path.join(dir, 'sub', 'p.csv');
@@ -77,7 +87,9 @@ describe('predictions CSV', () => {
 
 describe('non-finite input counting', () => {
   it('counts NaN and both infinities across arrays', () => {
-    expect(countNonFinite(Float32Array.of(1, Number.NaN, Infinity), Float32Array.of(-Infinity, Number.NaN, 0))).toEqual({ nan: 2, inf: 2 });
+    expect(countNonFinite(Float32Array.of(1, Number.NaN, Infinity), Float32Array.of(-Infinity, Number.NaN, 0))).toEqual(
+      { nan: 2, inf: 2 },
+    );
     expect(countNonFinite(new Float32Array(10))).toEqual({ nan: 0, inf: 0 });
   });
 
@@ -113,7 +125,11 @@ describe('host info', () => {
     const block = (p: number, phys: number, core: number) =>
       `processor\t: ${p}\nmodel name\t: Test CPU\nphysical id\t: ${phys}\ncore id\t\t: ${core}\nflags\t\t: fpu avx2 avx512f avx512_vnni amx_tile\n`;
     const text = [block(0, 0, 0), block(1, 0, 0), block(2, 0, 1), block(3, 0, 1), block(4, 1, 0)].join('\n');
-    expect(parseCpuInfo(text)).toEqual({ model: 'Test CPU', physicalCores: 3, flags: ['avx2', 'avx512f', 'avx512_vnni', 'amx_tile'] });
+    expect(parseCpuInfo(text)).toEqual({
+      model: 'Test CPU',
+      physicalCores: 3,
+      flags: ['avx2', 'avx512f', 'avx512_vnni', 'amx_tile'],
+    });
     expect(parseCpuInfo('processor\t: 0\nFeatures\t: asimd\n').physicalCores).toBeNull();
   });
   it('describes this machine', () => {
@@ -126,7 +142,13 @@ describe('host info', () => {
 
 describe('study fields', () => {
   it('derives the per-batch time, bits per second and samples per second', () => {
-    const r = studyRates({ samples: 100, batches: 4, inferenceSeconds: 2, cpuSeconds: 3.5, peakRssBytes: 512 * 2 ** 20 });
+    const r = studyRates({
+      samples: 100,
+      batches: 4,
+      inferenceSeconds: 2,
+      cpuSeconds: 3.5,
+      peakRssBytes: 512 * 2 ** 20,
+    });
     expect(r).toEqual({
       'total_cpu_time (seconds)': 3.5,
       'total_cpu_memory (MB)': 512,
@@ -136,6 +158,8 @@ describe('study fields', () => {
       sample_persec: 50,
     });
     expect(INPUT_BITS_PER_SAMPLE).toBe(164000);
-    expect(studyRates({ samples: 0, batches: 0, inferenceSeconds: 0, cpuSeconds: 0, peakRssBytes: 0 }).sample_persec).toBe(0);
+    expect(
+      studyRates({ samples: 0, batches: 0, inferenceSeconds: 0, cpuSeconds: 0, peakRssBytes: 0 }).sample_persec,
+    ).toBe(0);
   });
 });

@@ -21,14 +21,21 @@ const REF = path.join(REF_DIR, 'astromae_ref.py');
 const STUDY_INFERENCE = path.join(CAI, 'lambda', 'inference.py');
 const onnxAvailable = torchAvailable && spawnSync(PYTHON, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
 const ready = torchAvailable && fs.existsSync(REF) && fs.existsSync(STUDY_INFERENCE);
-if (ready && !onnxAvailable) console.log('skipping the ONNX cross-check: the python onnx package is missing (apt-get install python3-onnx)');
+if (ready && !onnxAvailable)
+  console.log('skipping the ONNX cross-check: the python onnx package is missing (apt-get install python3-onnx)');
 
 let dir: string;
 let checkpoint: string;
 let data: string;
 
 function python(args: string[], cwd = dir, env: NodeJS.ProcessEnv = {}): string {
-  const r = spawnSync(PYTHON, args, { cwd, encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+  const r = spawnSync(PYTHON, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, ...env },
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`${args.slice(0, 2).join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -94,7 +101,10 @@ describe.skipIf(!ready)('the PyTorch local engine', () => {
     expect(rec.study_formula!['execution_time (seconds/batch)']).toBeCloseTo(rec.inference_seconds / (29 / 8), 12);
     // The study's family, per partition, with the script's formulas.
     const [p1, p2] = rec.partitions;
-    for (const [p, bits] of [[p1, 20 * 164_160], [p2, 9 * 164_000]] as const) {
+    for (const [p, bits] of [
+      [p1, 20 * 164_160],
+      [p2, 9 * 164_000],
+    ] as const) {
       const s = p.study_profiler!;
       const t = s['total_cpu_time (seconds)'];
       expect(t).toBeGreaterThan(0);
@@ -104,20 +114,30 @@ describe.skipIf(!ready)('the PyTorch local engine', () => {
     }
     // Run level: as the script does for a rank given both files (times and allocations summed).
     const run = rec.study_profiler!;
-    expect(run['total_cpu_time (seconds)']).toBeCloseTo(p1.study_profiler!['total_cpu_time (seconds)'] + p2.study_profiler!['total_cpu_time (seconds)'], 9);
+    expect(run['total_cpu_time (seconds)']).toBeCloseTo(
+      p1.study_profiler!['total_cpu_time (seconds)'] + p2.study_profiler!['total_cpu_time (seconds)'],
+      9,
+    );
     expect(run.throughput_bps * run['total_cpu_time (seconds)']).toBeCloseTo(rec.total_bits!, 3);
 
     // The oracle: the study's own inference() on partition 1 with the same checkpoint and batch size.
-    const theirs = JSON.parse(python(['-c', STUDY_ORACLE, STUDY_INFERENCE, checkpoint, REF_DIR, path.join(data, '1.pt'), '8'], dir, {
-      AWS_DEFAULT_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'oracle', AWS_SECRET_ACCESS_KEY: 'oracle',
-    })) as StudyProfiler;
+    const theirs = JSON.parse(
+      python(['-c', STUDY_ORACLE, STUDY_INFERENCE, checkpoint, REF_DIR, path.join(data, '1.pt'), '8'], dir, {
+        AWS_DEFAULT_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'oracle',
+        AWS_SECRET_ACCESS_KEY: 'oracle',
+      }),
+    ) as StudyProfiler;
     const ours = p1.study_profiler!;
     expect(ours.num_batches).toBe(theirs.num_batches);
     expect(ours.batch_size).toBe(theirs.batch_size);
     expect(ours.device).toBe(theirs.device);
     // Same data and operators: the same input bits, and the profiler's allocation sum of the same kind and size
     // (the script's own value varies by a few % from one run to the next: ~521 vs ~526 MB here).
-    expect(ours.throughput_bps * ours['total_cpu_time (seconds)']).toBeCloseTo(theirs.throughput_bps * theirs['total_cpu_time (seconds)'], 3);
+    expect(ours.throughput_bps * ours['total_cpu_time (seconds)']).toBeCloseTo(
+      theirs.throughput_bps * theirs['total_cpu_time (seconds)'],
+      3,
+    );
     expect(ours.throughput_bps * ours['total_cpu_time (seconds)']).toBeCloseTo(20 * 164_160, 3);
     const memRatio = ours['total_cpu_memory (MB)'] / theirs['total_cpu_memory (MB)'];
     expect(memRatio).toBeGreaterThan(0.9);
@@ -126,27 +146,43 @@ describe.skipIf(!ready)('the PyTorch local engine', () => {
     expect(theirs['execution_time (seconds/batch)']).toBeCloseTo(theirs['total_cpu_time (seconds)'] / (20 / 8), 12);
   });
 
-  it.skipIf(!onnxAvailable)('predicts what onnxruntime predicts on the same weights exported with export-onnx (1e-4)', async () => {
-    const onnx = path.join(dir, 'astromae.onnx');
-    python([REF, 'export-onnx', onnx]);
-    const torchRun = await runLocalEngine({ engine: 'pytorch', model: checkpoint, code: REF_DIR, python: PYTHON, data, batchSize: 8, threads: 1 });
-    const ortRun = await runLocal({ model: onnx, data, batchSize: 8, threads: 1 });
-    expect(torchRun.table.length).toBe(29);
-    expect(ortRun.table.length).toBe(29);
-    let worst = 0;
-    for (let i = 0; i < 29; i++) {
-      expect(torchRun.table.index[i]).toBe(ortRun.table.index[i]);
-      worst = Math.max(worst, Math.abs(torchRun.table.zPred[i] - ortRun.table.zPred[i]));
-    }
-    expect(worst).toBeLessThan(1e-4);
-    expect(torchRun.record.accuracy?.count).toBe(29);
-  });
+  it.skipIf(!onnxAvailable)(
+    'predicts what onnxruntime predicts on the same weights exported with export-onnx (1e-4)',
+    async () => {
+      const onnx = path.join(dir, 'astromae.onnx');
+      python([REF, 'export-onnx', onnx]);
+      const torchRun = await runLocalEngine({
+        engine: 'pytorch',
+        model: checkpoint,
+        code: REF_DIR,
+        python: PYTHON,
+        data,
+        batchSize: 8,
+        threads: 1,
+      });
+      const ortRun = await runLocal({ model: onnx, data, batchSize: 8, threads: 1 });
+      expect(torchRun.table.length).toBe(29);
+      expect(ortRun.table.length).toBe(29);
+      let worst = 0;
+      for (let i = 0; i < 29; i++) {
+        expect(torchRun.table.index[i]).toBe(ortRun.table.index[i]);
+        worst = Math.max(worst, Math.abs(torchRun.table.zPred[i] - ortRun.table.zPred[i]));
+      }
+      expect(worst).toBeLessThan(1e-4);
+      expect(torchRun.record.accuracy?.count).toBe(29);
+    },
+  );
 
   it('cancels: the runner stops before its next batch and what was computed is kept', async () => {
     const controller = new AbortController();
     const res = await runPytorchLocal(
       { model: checkpoint, code: REF_DIR, python: PYTHON, data, batchSize: 4, threads: 1, noProfiler: true },
-      { signal: controller.signal, onProgress: (p) => { if (p.samplesDone >= 4) controller.abort(); } },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.samplesDone >= 4) controller.abort();
+        },
+      },
     );
     expect(res.record.status).toBe('cancelled');
     expect(res.record.samples).toBeGreaterThanOrEqual(4);
@@ -159,13 +195,21 @@ describe.skipIf(!ready)('the PyTorch local engine', () => {
     const noTorch = path.join(dir, 'python-without-torch');
     // The same interpreter without site-packages (-S): a real Python that cannot import torch.
     fs.writeFileSync(noTorch, `#!/bin/sh\nexec ${PYTHON} -S "$@"\n`, { mode: 0o755 });
-    await expect(runPytorchLocal({ model: checkpoint, python: noTorch, data })).rejects.toThrow(/cannot import torch .*install PyTorch/);
-    await expect(runPytorchLocal({ model: checkpoint, python: path.join(dir, 'no-such-python'), data })).rejects.toThrow(/no such program; pass --python/);
+    await expect(runPytorchLocal({ model: checkpoint, python: noTorch, data })).rejects.toThrow(
+      /cannot import torch .*install PyTorch/,
+    );
+    await expect(
+      runPytorchLocal({ model: checkpoint, python: path.join(dir, 'no-such-python'), data }),
+    ).rejects.toThrow(/no such program; pass --python/);
     await expect(runLocalEngine({ engine: 'pytorch', data })).rejects.toThrow(/needs a checkpoint/);
-    await expect(runLocalEngine({ engine: 'pytorch', model: checkpoint, precision: 'int8', data })).rejects.toThrow(/int8 is an onnxruntime option/);
+    await expect(runLocalEngine({ engine: 'pytorch', model: checkpoint, precision: 'int8', data })).rejects.toThrow(
+      /int8 is an onnxruntime option/,
+    );
   });
 
   it('says which folder to give when the checkpoint needs code it cannot import', async () => {
-    await expect(runPytorchLocal({ model: checkpoint, code: dir, python: PYTHON, data, batchSize: 8 })).rejects.toThrow(/cannot load .*astromae.pt.*--code/);
+    await expect(runPytorchLocal({ model: checkpoint, code: dir, python: PYTHON, data, batchSize: 8 })).rejects.toThrow(
+      /cannot load .*astromae.pt.*--code/,
+    );
   });
 });

@@ -11,17 +11,49 @@ const MiB = 2 ** 20;
 const BITS = (5 * 32 * 32 + 5) * 32; // float32 image [5,32,32] + magnitudes [5] per galaxy
 
 const part = (over: Partial<PartitionMeasurement>): PartitionMeasurement => ({
-  partition: 1, path: '/d/1.pt', status: 'completed', samplesInFile: 0, samples: 0, batches: 0, inferenceSeconds: 0,
-  loadSeconds: 0, cpuSeconds: 0, peakRssBytes: 0, batchMs: [], nanInputs: 0, infInputs: 0, error: null, ...over,
+  partition: 1,
+  path: '/d/1.pt',
+  status: 'completed',
+  samplesInFile: 0,
+  samples: 0,
+  batches: 0,
+  inferenceSeconds: 0,
+  loadSeconds: 0,
+  cpuSeconds: 0,
+  peakRssBytes: 0,
+  batchMs: [],
+  nanInputs: 0,
+  infInputs: 0,
+  error: null,
+  ...over,
 });
 
 const p1 = part({
-  partition: 1, path: '/d/1.pt', samplesInFile: 100, samples: 100, batches: 4, inferenceSeconds: 2, loadSeconds: 0.5,
-  cpuSeconds: 3, peakRssBytes: 300 * MiB, batchMs: [400, 500, 600, 500], nanInputs: 2, infInputs: 1,
+  partition: 1,
+  path: '/d/1.pt',
+  samplesInFile: 100,
+  samples: 100,
+  batches: 4,
+  inferenceSeconds: 2,
+  loadSeconds: 0.5,
+  cpuSeconds: 3,
+  peakRssBytes: 300 * MiB,
+  batchMs: [400, 500, 600, 500],
+  nanInputs: 2,
+  infInputs: 1,
 });
 const p2 = part({
-  partition: 2, path: '/d/2.pt', samplesInFile: 60, samples: 60, batches: 2, inferenceSeconds: 1, loadSeconds: 0.25,
-  cpuSeconds: 1.5, peakRssBytes: 400 * MiB, batchMs: [700, 300], infInputs: 3,
+  partition: 2,
+  path: '/d/2.pt',
+  samplesInFile: 60,
+  samples: 60,
+  batches: 2,
+  inferenceSeconds: 1,
+  loadSeconds: 0.25,
+  cpuSeconds: 1.5,
+  peakRssBytes: 400 * MiB,
+  batchMs: [700, 300],
+  infInputs: 3,
 });
 const p3 = part({ partition: 3, path: '/d/3.pt', status: 'skipped', samplesInFile: 80 });
 
@@ -66,8 +98,14 @@ describe('local run record (hand-computed from known measurements)', () => {
     });
     const skipped = partitionRecordOf(p3, 32);
     expect(skipped).toMatchObject({
-      status: 'skipped', samples: 0, samples_in_file: 80, latency_ms: null, num_batches: 0,
-      'execution_time (seconds/batch)': 0, throughput_bps: 0, sample_persec: 0,
+      status: 'skipped',
+      samples: 0,
+      samples_in_file: 80,
+      latency_ms: null,
+      num_batches: 0,
+      'execution_time (seconds/batch)': 0,
+      throughput_bps: 0,
+      sample_persec: 0,
     });
   });
 
@@ -105,9 +143,21 @@ describe('local run record (hand-computed from known measurements)', () => {
     expect(rec.max_rss_mb).toBeGreaterThanOrEqual(400);
     expect(rec.partitions.map((p) => p.partition)).toEqual([1, 2, 3]);
     expect(rec.options).toEqual({
-      batchSize: 32, threads: 2, interOpThreads: 1, graphOptimization: 'all', executionMode: 'sequential', spinning: false,
+      batchSize: 32,
+      threads: 2,
+      interOpThreads: 1,
+      graphOptimization: 'all',
+      executionMode: 'sequential',
+      spinning: false,
     });
-    expect(rec.model).toEqual({ path: '/m.onnx', label: 'm', reference: true, parameters: 10, flopsPerSample: 20, precision: 'fp32' });
+    expect(rec.model).toEqual({
+      path: '/m.onnx',
+      label: 'm',
+      reference: true,
+      parameters: 10,
+      flopsPerSample: 20,
+      precision: 'fp32',
+    });
     expect(rec.metricDefinitions).toBe(METRIC_DEFINITIONS);
   });
 
@@ -117,12 +167,19 @@ describe('local run record (hand-computed from known measurements)', () => {
     expect(buildRecord({ ...two, dataset: { ...two.dataset, spec: ['/a', '/b.pt'] } }).data_path).toBe('/a, /b.pt');
     const empty = buildRecord({ ...inputs(64 * MiB, [p3]), status: 'cancelled' });
     expect(empty).toMatchObject({
-      status: 'cancelled', samples: 0, num_batches: 0, inference_seconds: 0, latency_ms: null, throughput_bps: 0,
-      sample_persec: 0, 'execution_time (seconds/batch)': 0, 'total_cpu_memory (MB)': 64,
+      status: 'cancelled',
+      samples: 0,
+      num_batches: 0,
+      inference_seconds: 0,
+      latency_ms: null,
+      throughput_bps: 0,
+      sample_persec: 0,
+      'execution_time (seconds/batch)': 0,
+      'total_cpu_memory (MB)': 64,
     });
   });
 
-  it("max_rss_mb: the OS high-water mark of the process (maxRSS, KiB → MB) or the peak sampled RSS, the larger", () => {
+  it('max_rss_mb: the OS high-water mark of the process (maxRSS, KiB → MB) or the peak sampled RSS, the larger', () => {
     // A sampled peak above anything this process reaches: it wins, in MB (2^20 bytes).
     expect(buildRecord(inputs(64 * 1024 * MiB)).max_rss_mb).toBe(64 * 1024);
     // A tiny sampled peak: the process's own high-water mark, read around the call.
@@ -136,8 +193,12 @@ describe('local run record (hand-computed from known measurements)', () => {
 
   it('studyRates: a partition with batches but no measured time has zero rates, not Infinity', () => {
     expect(studyRates({ samples: 10, batches: 1, inferenceSeconds: 0, cpuSeconds: 0, peakRssBytes: MiB })).toEqual({
-      'total_cpu_time (seconds)': 0, 'total_cpu_memory (MB)': 1, 'execution_time (seconds/batch)': 0, num_batches: 1,
-      throughput_bps: 0, sample_persec: 0,
+      'total_cpu_time (seconds)': 0,
+      'total_cpu_memory (MB)': 1,
+      'execution_time (seconds/batch)': 0,
+      num_batches: 1,
+      throughput_bps: 0,
+      sample_persec: 0,
     });
   });
 });

@@ -15,7 +15,15 @@ describe('engine session: batches run as slices', () => {
     const session = await ort.InferenceSession.create(modelPath, engineSessionOptions({ threads: 1 }));
     try {
       const out = new Float32Array(count + 5).fill(-1);
-      await predictBatch(session, binding, part.images.subarray(0, count * 5120), part.magnitudes.subarray(0, count * 5), count, out, 5);
+      await predictBatch(
+        session,
+        binding,
+        part.images.subarray(0, count * 5120),
+        part.magnitudes.subarray(0, count * 5),
+        count,
+        out,
+        5,
+      );
       expect([...out.subarray(0, 5)]).toEqual([-1, -1, -1, -1, -1]); // nothing written before the offset
       for (let i = 0; i < count; i++) {
         const one = await session.run({
@@ -31,7 +39,13 @@ describe('engine session: batches run as slices', () => {
 
   it('shares one set of session options: memory pattern and spinning off, threads only when given', () => {
     const o = engineSessionOptions({ threads: 2 });
-    expect(o).toMatchObject({ intraOpNumThreads: 2, interOpNumThreads: 1, enableMemPattern: false, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+    expect(o).toMatchObject({
+      intraOpNumThreads: 2,
+      interOpNumThreads: 1,
+      enableMemPattern: false,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
     expect(o.extra).toEqual({ session: { intra_op: { allow_spinning: '0' } } });
     expect('intraOpNumThreads' in engineSessionOptions()).toBe(false);
     expect(engineSessionOptions({ spinning: true }).extra).toEqual({ session: { intra_op: { allow_spinning: '1' } } });

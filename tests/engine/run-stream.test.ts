@@ -19,7 +19,12 @@ beforeAll(async () => {
   model = await referenceModel();
   dir = mkdtempSync(path.join(os.tmpdir(), 'cosmicai-run-stream-'));
   multi = path.join(dir, 'multi.pt');
-  await writeGalaxyPartition(multi, { images: randomArray(N * 5120, 1, 0.01, 0.5), magnitudes: randomArray(N * 5, 2, 14, 24), redshifts, samples: N });
+  await writeGalaxyPartition(multi, {
+    images: randomArray(N * 5120, 1, 0.01, 0.5),
+    magnitudes: randomArray(N * 5, 2, 14, 24),
+    redshifts,
+    samples: N,
+  });
 });
 
 describe('runLocal over streamed partitions', () => {
@@ -50,10 +55,15 @@ describe('runLocal over streamed partitions', () => {
     copyFileSync(path.join(FIXTURES, 'tiny-8.pt'), path.join(folder, '3.pt'));
 
     const progress: LocalRunProgress[] = [];
-    const { record, predictions } = await runLocal({ data: folder, model, batchSize: 64, threads: 1 }, { onProgress: (p) => progress.push(p) });
+    const { record, predictions } = await runLocal(
+      { data: folder, model, batchSize: 64, threads: 1 },
+      { onProgress: (p) => progress.push(p) },
+    );
     expect(record.partitions.map((p) => p.status)).toEqual(['completed', 'failed', 'completed']);
     expect(record.partitions[1]).toMatchObject({ samples: 0, num_batches: 0 });
-    expect(record.partitions[1].error).toMatch(/2\.pt: zip record 'multi\/data\/2' fails its CRC-32 check; the file is corrupt/);
+    expect(record.partitions[1].error).toMatch(
+      /2\.pt: zip record 'multi\/data\/2' fails its CRC-32 check; the file is corrupt/,
+    );
     expect(progress.some((p) => p.phase === 'inferring' && p.partition === 2)).toBe(false);
     expect(new Set(predictions.map((r) => r.partition))).toEqual(new Set([1, 3]));
     expect(record.samples).toBe(16);
@@ -63,7 +73,10 @@ describe('runLocal over streamed partitions', () => {
     const controller = new AbortController();
     const { record, table } = await runLocal(
       { data: multi, model, batchSize: 16, threads: 1 },
-      { signal: controller.signal, onProgress: (p) => p.phase === 'inferring' && p.batchesDone === 2 && controller.abort() },
+      {
+        signal: controller.signal,
+        onProgress: (p) => p.phase === 'inferring' && p.batchesDone === 2 && controller.abort(),
+      },
     );
     expect(record.status).toBe('cancelled');
     const [p] = record.partitions;

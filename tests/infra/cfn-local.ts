@@ -11,7 +11,15 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { CreateBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { accessKeyIdOf, listen, LOCAL_ACCOUNT, LOCAL_REGION, readBody, xmlEscape, type LocalServer } from './aws-http.ts';
+import {
+  accessKeyIdOf,
+  listen,
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  readBody,
+  xmlEscape,
+  type LocalServer,
+} from './aws-http.ts';
 import { resolveParameters, TemplateEvaluator, type CfnTemplate, type Json } from './cfn-template-eval.ts';
 
 const XMLNS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
@@ -84,12 +92,21 @@ export async function startCfnLocal(opts: { s3?: S3Client; accessKeyId?: string 
   const find = (nameOrId: string): LocalStack => {
     const s = stacks.get(nameOrId) ?? stacks.get(byName.get(nameOrId) ?? '');
     // By name, a deleted stack is gone; by id it is still described (DELETE_COMPLETE), as in AWS.
-    if (!s || (s.status === 'DELETE_COMPLETE' && !stacks.has(nameOrId))) throw new CfnError('ValidationError', `Stack with id ${nameOrId} does not exist`);
+    if (!s || (s.status === 'DELETE_COMPLETE' && !stacks.has(nameOrId)))
+      throw new CfnError('ValidationError', `Stack with id ${nameOrId} does not exist`);
     return s;
   };
 
   const event = (s: LocalStack, logical: string, type: string, status: string, reason?: string, physical?: string) => {
-    s.events.unshift({ EventId: randomUUID(), LogicalResourceId: logical, PhysicalResourceId: physical ?? s.live.get(logical) ?? '', ResourceType: type, ResourceStatus: status, ...(reason ? { ResourceStatusReason: reason } : {}), Timestamp: isoNow() });
+    s.events.unshift({
+      EventId: randomUUID(),
+      LogicalResourceId: logical,
+      PhysicalResourceId: physical ?? s.live.get(logical) ?? '',
+      ResourceType: type,
+      ResourceStatus: status,
+      ...(reason ? { ResourceStatusReason: reason } : {}),
+      Timestamp: isoNow(),
+    });
   };
   const stackEvent = (s: LocalStack, status: string, reason?: string) => {
     s.status = status;
@@ -128,14 +145,25 @@ export async function startCfnLocal(opts: { s3?: S3Client; accessKeyId?: string 
     const from = s.current;
     const order = to.evaluator.creationOrder();
     const fresh = order.filter((l) => !s.live.has(l));
-    const changed = order.filter((l) => s.live.has(l) && JSON.stringify(from!.evaluator.eval(from!.evaluator.t.Resources[l].Properties as Json ?? {})) !== JSON.stringify(to.evaluator.eval(to.evaluator.t.Resources[l].Properties as Json ?? {})));
+    const changed = order.filter(
+      (l) =>
+        s.live.has(l) &&
+        JSON.stringify(from!.evaluator.eval((from!.evaluator.t.Resources[l].Properties as Json) ?? {})) !==
+          JSON.stringify(to.evaluator.eval((to.evaluator.t.Resources[l].Properties as Json) ?? {})),
+    );
     const removed = [...s.live.keys()].filter((l) => !order.includes(l));
     const createdNow: string[] = [];
     const type = (ev: TemplateEvaluator, l: string) => ev.t.Resources[l].Type;
 
     const rollback = (failed: string) => {
       const steps: Array<() => Promise<void>> = [];
-      steps.push(async () => stackEvent(s, kind === 'CREATE' ? 'ROLLBACK_IN_PROGRESS' : 'UPDATE_ROLLBACK_IN_PROGRESS', `The following resource(s) failed to ${kind === 'CREATE' ? 'create' : 'update'}: [${failed}]. ${kind === 'CREATE' ? 'Rollback requested by user.' : ''}`.trim()));
+      steps.push(async () =>
+        stackEvent(
+          s,
+          kind === 'CREATE' ? 'ROLLBACK_IN_PROGRESS' : 'UPDATE_ROLLBACK_IN_PROGRESS',
+          `The following resource(s) failed to ${kind === 'CREATE' ? 'create' : 'update'}: [${failed}]. ${kind === 'CREATE' ? 'Rollback requested by user.' : ''}`.trim(),
+        ),
+      );
       for (const l of [...createdNow].reverse()) {
         steps.push(async () => {
           event(s, l, type(to.evaluator, l), 'DELETE_IN_PROGRESS');
@@ -184,7 +212,12 @@ export async function startCfnLocal(opts: { s3?: S3Client; accessKeyId?: string 
 
   function planDelete(s: LocalStack) {
     const ev = s.current?.evaluator;
-    const order = ev ? ev.creationOrder().filter((l) => s.live.has(l)).reverse() : [];
+    const order = ev
+      ? ev
+          .creationOrder()
+          .filter((l) => s.live.has(l))
+          .reverse()
+      : [];
     const steps: Array<() => Promise<void>> = [async () => stackEvent(s, 'DELETE_IN_PROGRESS', 'User Initiated')];
     for (const l of order) {
       steps.push(async () => {
@@ -198,7 +231,9 @@ export async function startCfnLocal(opts: { s3?: S3Client; accessKeyId?: string 
         const reason = takeFault(l, 'delete');
         if (reason) {
           event(s, l, r.Type, 'DELETE_FAILED', reason);
-          s.steps = [async () => stackEvent(s, 'DELETE_FAILED', `The following resource(s) failed to delete: [${l}]. `)];
+          s.steps = [
+            async () => stackEvent(s, 'DELETE_FAILED', `The following resource(s) failed to delete: [${l}]. `),
+          ];
           return;
         }
         event(s, l, r.Type, 'DELETE_COMPLETE');
@@ -221,7 +256,8 @@ export async function startCfnLocal(opts: { s3?: S3Client; accessKeyId?: string 
 
   function readParams(p: URLSearchParams): Record<string, string> {
     const out: Record<string, string> = {};
-    for (let i = 1; p.has(`Parameters.member.${i}.ParameterKey`); i++) out[p.get(`Parameters.member.${i}.ParameterKey`)!] = p.get(`Parameters.member.${i}.ParameterValue`) ?? '';
+    for (let i = 1; p.has(`Parameters.member.${i}.ParameterKey`); i++)
+      out[p.get(`Parameters.member.${i}.ParameterKey`)!] = p.get(`Parameters.member.${i}.ParameterValue`) ?? '';
     return out;
   }
 
@@ -241,8 +277,15 @@ export async function startCfnLocal(opts: { s3?: S3Client; accessKeyId?: string 
       throw new CfnError('ValidationError', (err as Error).message);
     }
     const capabilities = readList(p, 'Capabilities');
-    const evaluator = new TemplateEvaluator(template, { stackName: name, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, parameters });
-    const hasIam = Object.keys(template.Resources).some((l) => evaluator.isCreated(l) && template.Resources[l].Type.startsWith('AWS::IAM::'));
+    const evaluator = new TemplateEvaluator(template, {
+      stackName: name,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      parameters,
+    });
+    const hasIam = Object.keys(template.Resources).some(
+      (l) => evaluator.isCreated(l) && template.Resources[l].Type.startsWith('AWS::IAM::'),
+    );
     if (hasIam && !capabilities.includes('CAPABILITY_IAM') && !capabilities.includes('CAPABILITY_NAMED_IAM')) {
       throw new CfnError('InsufficientCapabilitiesException', 'Requires capabilities : [CAPABILITY_IAM]');
     }
@@ -256,8 +299,18 @@ export async function startCfnLocal(opts: { s3?: S3Client; accessKeyId?: string 
       `<member><StackId>${xmlEscape(s.id)}</StackId><StackName>${xmlEscape(s.name)}</StackName><StackStatus>${s.status}</StackStatus>` +
       (s.reason ? `<StackStatusReason>${xmlEscape(s.reason)}</StackStatusReason>` : '') +
       `<CreationTime>${s.created}</CreationTime>` +
-      `<Parameters>${Object.entries(params).map(([k, v]) => `<member><ParameterKey>${xmlEscape(k)}</ParameterKey><ParameterValue>${xmlEscape(v)}</ParameterValue></member>`).join('')}</Parameters>` +
-      `<Outputs>${Object.entries(outputs).map(([k, v]) => `<member><OutputKey>${xmlEscape(k)}</OutputKey><OutputValue>${xmlEscape(v)}</OutputValue></member>`).join('')}</Outputs>` +
+      `<Parameters>${Object.entries(params)
+        .map(
+          ([k, v]) =>
+            `<member><ParameterKey>${xmlEscape(k)}</ParameterKey><ParameterValue>${xmlEscape(v)}</ParameterValue></member>`,
+        )
+        .join('')}</Parameters>` +
+      `<Outputs>${Object.entries(outputs)
+        .map(
+          ([k, v]) =>
+            `<member><OutputKey>${xmlEscape(k)}</OutputKey><OutputValue>${xmlEscape(v)}</OutputValue></member>`,
+        )
+        .join('')}</Outputs>` +
       `<Capabilities>${s.capabilities.map((c) => `<member>${c}</member>`).join('')}</Capabilities></member>`
     );
   };
@@ -268,10 +321,21 @@ export async function startCfnLocal(opts: { s3?: S3Client; accessKeyId?: string 
     async CreateStack(p) {
       const name = p.get('StackName') ?? '';
       const existing = byName.get(name);
-      if (existing && stacks.get(existing)!.status !== 'DELETE_COMPLETE') throw new CfnError('AlreadyExistsException', `Stack [${name}] already exists`);
+      if (existing && stacks.get(existing)!.status !== 'DELETE_COMPLETE')
+        throw new CfnError('AlreadyExistsException', `Stack [${name}] already exists`);
       const { deployed, capabilities } = prepare(name, p);
       const id = `arn:aws:cloudformation:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stack/${name}/${randomUUID()}`;
-      const s: LocalStack = { id, name, status: 'CREATE_IN_PROGRESS', created: isoNow(), capabilities, current: null, live: new Map(), events: [], steps: [] };
+      const s: LocalStack = {
+        id,
+        name,
+        status: 'CREATE_IN_PROGRESS',
+        created: isoNow(),
+        capabilities,
+        current: null,
+        live: new Map(),
+        events: [],
+        steps: [],
+      };
       stacks.set(id, s);
       byName.set(name, id);
       plan(s, 'CREATE', deployed);
@@ -282,10 +346,14 @@ export async function startCfnLocal(opts: { s3?: S3Client; accessKeyId?: string 
     },
     async UpdateStack(p) {
       const s = find(p.get('StackName') ?? '');
-      if (s.status.endsWith('_IN_PROGRESS')) throw new CfnError('ValidationError', `Stack:${s.id} is in ${s.status} state and can not be updated.`);
-      if (s.status === 'ROLLBACK_COMPLETE' || s.status === 'ROLLBACK_FAILED') throw new CfnError('ValidationError', `Stack:${s.id} is in ${s.status} state and can not be updated.`);
+      if (s.status.endsWith('_IN_PROGRESS'))
+        throw new CfnError('ValidationError', `Stack:${s.id} is in ${s.status} state and can not be updated.`);
+      if (s.status === 'ROLLBACK_COMPLETE' || s.status === 'ROLLBACK_FAILED')
+        throw new CfnError('ValidationError', `Stack:${s.id} is in ${s.status} state and can not be updated.`);
       const { deployed, capabilities } = prepare(s.name, p);
-      const same = JSON.stringify(deployed.parameters) === JSON.stringify(s.current?.parameters) && JSON.stringify(deployed.evaluator.t) === JSON.stringify(s.current?.evaluator.t);
+      const same =
+        JSON.stringify(deployed.parameters) === JSON.stringify(s.current?.parameters) &&
+        JSON.stringify(deployed.evaluator.t) === JSON.stringify(s.current?.evaluator.t);
       if (same) throw new CfnError('ValidationError', 'No updates are to be performed.');
       s.capabilities = capabilities;
       plan(s, 'UPDATE', deployed);
@@ -308,7 +376,9 @@ export async function startCfnLocal(opts: { s3?: S3Client; accessKeyId?: string 
             `<member><StackId>${xmlEscape(s.id)}</StackId><StackName>${xmlEscape(s.name)}</StackName><EventId>${e.EventId}</EventId>` +
             `<LogicalResourceId>${xmlEscape(e.LogicalResourceId)}</LogicalResourceId><PhysicalResourceId>${xmlEscape(e.PhysicalResourceId)}</PhysicalResourceId>` +
             `<ResourceType>${xmlEscape(e.ResourceType)}</ResourceType><Timestamp>${e.Timestamp}</Timestamp><ResourceStatus>${e.ResourceStatus}</ResourceStatus>` +
-            (e.ResourceStatusReason ? `<ResourceStatusReason>${xmlEscape(e.ResourceStatusReason)}</ResourceStatusReason>` : '') +
+            (e.ResourceStatusReason
+              ? `<ResourceStatusReason>${xmlEscape(e.ResourceStatusReason)}</ResourceStatusReason>`
+              : '') +
             `</member>`,
         )
         .join('');
@@ -324,7 +394,11 @@ export async function startCfnLocal(opts: { s3?: S3Client; accessKeyId?: string 
   };
 
   const sendXml = (res: http.ServerResponse, status: number, xml: string) => {
-    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(xml) });
+    res.writeHead(status, {
+      'content-type': 'text/xml',
+      'x-amzn-requestid': randomUUID(),
+      'content-length': Buffer.byteLength(xml),
+    });
     res.end(xml);
   };
   const handle: http.RequestListener = (req, res) => {
@@ -333,14 +407,24 @@ export async function startCfnLocal(opts: { s3?: S3Client; accessKeyId?: string 
       const action = p.get('Action') ?? '';
       requests.push(action);
       try {
-        if (opts.accessKeyId && accessKeyIdOf(req) !== opts.accessKeyId) throw new CfnError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
+        if (opts.accessKeyId && accessKeyIdOf(req) !== opts.accessKeyId)
+          throw new CfnError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
         const impl = operations[action];
-        if (!impl) throw new CfnError('InvalidAction', `${action} is not supported by the local CloudFormation endpoint`);
+        if (!impl)
+          throw new CfnError('InvalidAction', `${action} is not supported by the local CloudFormation endpoint`);
         const inner = await impl(p);
-        sendXml(res, 200, `<${action}Response xmlns="${XMLNS}"><${action}Result>${inner}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`);
+        sendXml(
+          res,
+          200,
+          `<${action}Response xmlns="${XMLNS}"><${action}Result>${inner}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,
+        );
       } catch (err) {
         const e = err instanceof CfnError ? err : new CfnError('InternalFailure', String(err), 500);
-        sendXml(res, e.status, `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${e.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${e.code}</Code><Message>${xmlEscape(e.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+        sendXml(
+          res,
+          e.status,
+          `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${e.status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${e.code}</Code><Message>${xmlEscape(e.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+        );
       }
     })();
   };

@@ -9,9 +9,22 @@ export type Json = string | number | boolean | null | Json[] | { [k: string]: Js
 export type Obj = { [k: string]: Json };
 
 export interface CfnTemplate {
-  Parameters?: Record<string, { Type: string; Default?: string | number; AllowedValues?: Array<string | number>; AllowedPattern?: string; MinValue?: number; MaxValue?: number }>;
+  Parameters?: Record<
+    string,
+    {
+      Type: string;
+      Default?: string | number;
+      AllowedValues?: Array<string | number>;
+      AllowedPattern?: string;
+      MinValue?: number;
+      MaxValue?: number;
+    }
+  >;
   Conditions?: Record<string, Json>;
-  Resources: Record<string, { Type: string; Condition?: string; DependsOn?: string | string[]; Properties?: Obj; DeletionPolicy?: string }>;
+  Resources: Record<
+    string,
+    { Type: string; Condition?: string; DependsOn?: string | string[]; Properties?: Obj; DeletionPolicy?: string }
+  >;
   Outputs?: Record<string, { Value: Json; Condition?: string }>;
 }
 
@@ -22,7 +35,15 @@ export interface EvalContext {
   parameters: Record<string, string>;
 }
 
-export const PSEUDO = ['AWS::Region', 'AWS::AccountId', 'AWS::StackName', 'AWS::Partition', 'AWS::StackId', 'AWS::URLSuffix', 'AWS::NoValue'];
+export const PSEUDO = [
+  'AWS::Region',
+  'AWS::AccountId',
+  'AWS::StackName',
+  'AWS::Partition',
+  'AWS::StackId',
+  'AWS::URLSuffix',
+  'AWS::NoValue',
+];
 
 export class TemplateError extends Error {
   override name = 'ValidationError';
@@ -31,17 +52,22 @@ export class TemplateError extends Error {
 /** The effective parameter values, checked as CloudFormation checks them. */
 export function resolveParameters(t: CfnTemplate, given: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of Object.keys(given)) if (!t.Parameters?.[name]) throw new TemplateError(`Parameters: [${name}] do not exist in the template`);
+  for (const name of Object.keys(given))
+    if (!t.Parameters?.[name]) throw new TemplateError(`Parameters: [${name}] do not exist in the template`);
   for (const [name, p] of Object.entries(t.Parameters ?? {})) {
     const v = given[name] ?? (p.Default !== undefined ? String(p.Default) : undefined);
     if (v === undefined) throw new TemplateError(`Parameters: [${name}] must have values`);
-    if (p.AllowedValues && !p.AllowedValues.map(String).includes(v)) throw new TemplateError(`Parameter '${name}' must be one of AllowedValues`);
-    if (p.AllowedPattern && !new RegExp(p.AllowedPattern).test(v)) throw new TemplateError(`Parameter '${name}' must match pattern ${p.AllowedPattern}`);
+    if (p.AllowedValues && !p.AllowedValues.map(String).includes(v))
+      throw new TemplateError(`Parameter '${name}' must be one of AllowedValues`);
+    if (p.AllowedPattern && !new RegExp(p.AllowedPattern).test(v))
+      throw new TemplateError(`Parameter '${name}' must match pattern ${p.AllowedPattern}`);
     if (p.Type === 'Number') {
       const n = Number(v);
       if (v.trim() === '' || !Number.isFinite(n)) throw new TemplateError(`Parameter '${name}' must be a number`);
-      if (p.MinValue !== undefined && n < p.MinValue) throw new TemplateError(`Parameter '${name}' must be a number not less than ${p.MinValue}`);
-      if (p.MaxValue !== undefined && n > p.MaxValue) throw new TemplateError(`Parameter '${name}' must be a number not greater than ${p.MaxValue}`);
+      if (p.MinValue !== undefined && n < p.MinValue)
+        throw new TemplateError(`Parameter '${name}' must be a number not less than ${p.MinValue}`);
+      if (p.MaxValue !== undefined && n > p.MaxValue)
+        throw new TemplateError(`Parameter '${name}' must be a number not greater than ${p.MaxValue}`);
     }
     out[name] = v;
   }
@@ -60,7 +86,10 @@ export class TemplateEvaluator {
     for (const [logical, r] of Object.entries(t.Resources)) {
       if (!this.isCreated(logical)) continue;
       const named = r.Properties?.FunctionName ?? r.Properties?.StateMachineName ?? r.Properties?.LogGroupName;
-      this.physicalIds[logical] = named !== undefined ? String(this.eval(named)) : `${ctx.stackName}-${logical}-${'abc123def456'.slice(0, 12)}`.toLowerCase();
+      this.physicalIds[logical] =
+        named !== undefined
+          ? String(this.eval(named))
+          : `${ctx.stackName}-${logical}-${'abc123def456'.slice(0, 12)}`.toLowerCase();
     }
   }
 
@@ -87,17 +116,23 @@ export class TemplateEvaluator {
     if (name.startsWith('AWS::')) return this.pseudo(name);
     if (name in this.ctx.parameters) return this.ctx.parameters[name];
     const r = this.t.Resources[name];
-    if (!r) throw new TemplateError(`Template format error: Unresolved resource dependencies [${name}] in the Resources block of the template`);
-    if (!this.isCreated(name)) throw new TemplateError(`Unresolved dependency: ${name} is not created (condition ${r.Condition})`);
+    if (!r)
+      throw new TemplateError(
+        `Template format error: Unresolved resource dependencies [${name}] in the Resources block of the template`,
+      );
+    if (!this.isCreated(name))
+      throw new TemplateError(`Unresolved dependency: ${name} is not created (condition ${r.Condition})`);
     const id = this.physicalIds[name];
-    if (r.Type === 'AWS::StepFunctions::StateMachine') return `arn:aws:states:${this.ctx.region}:${this.ctx.accountId}:stateMachine:${id}`;
+    if (r.Type === 'AWS::StepFunctions::StateMachine')
+      return `arn:aws:states:${this.ctx.region}:${this.ctx.accountId}:stateMachine:${id}`;
     return id;
   }
 
   getAtt(logical: string, attr: string): string {
     const r = this.t.Resources[logical];
     if (!r) throw new TemplateError(`Template error: instance of Fn::GetAtt references undefined resource ${logical}`);
-    if (!this.isCreated(logical)) throw new TemplateError(`Fn::GetAtt of ${logical}, which is not created (condition ${r.Condition})`);
+    if (!this.isCreated(logical))
+      throw new TemplateError(`Fn::GetAtt of ${logical}, which is not created (condition ${r.Condition})`);
     if (attr !== 'Arn') throw new TemplateError(`unsupported attribute ${logical}.${attr}`);
     const id = this.physicalIds[logical];
     const { region, accountId } = this.ctx;
@@ -158,7 +193,7 @@ export class TemplateEvaluator {
         case 'Fn::Not':
           return !this.eval((a as Json[])[0]);
         case 'Condition':
-          if (!(a as string in this.conditions)) throw new TemplateError(`unknown condition ${a}`);
+          if (!((a as string) in this.conditions)) throw new TemplateError(`unknown condition ${a}`);
           return this.conditions[a as string];
       }
     }

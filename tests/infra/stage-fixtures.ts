@@ -29,7 +29,9 @@ export interface StageOptions {
 export async function stageCaiFixtures(s3: S3Client, o: StageOptions): Promise<CaiPayloadInput> {
   const dataBucket = o.dataBucket ?? o.bucket;
   const dataPrefix = o.dataPrefix ?? 'data/';
-  await s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: `${CODE_FOLDER}/model.onnx`, Body: await readFile(o.modelPath) }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: o.bucket, Key: `${CODE_FOLDER}/model.onnx`, Body: await readFile(o.modelPath) }),
+  );
   for (const [name, file] of Object.entries(o.partitions)) {
     const src = path.isAbsolute(file) ? file : path.join(FIXTURES_DIR, file);
     await s3.send(new PutObjectCommand({ Bucket: dataBucket, Key: `${dataPrefix}${name}`, Body: await readFile(src) }));

@@ -15,7 +15,9 @@ export interface ExtractedEntry {
 }
 
 export async function extractZip(zipFile: string, dest: string): Promise<ExtractedEntry[]> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(zipFile, { lazyEntries: true, strictFileNames: true }, (e, z) => (e ? reject(e) : resolve(z!))));
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.open(zipFile, { lazyEntries: true, strictFileNames: true }, (e, z) => (e ? reject(e) : resolve(z!))),
+  );
   const out: ExtractedEntry[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
@@ -37,7 +39,11 @@ export async function extractZip(zipFile: string, dest: string): Promise<Extract
             .then(() => pipeline(stream, check, createWriteStream(target)))
             .then(() => {
               if (crc !== entry.crc32) throw new Error(`CRC mismatch in ${entry.fileName}`);
-              out.push({ name: entry.fileName, bytes: entry.uncompressedSize, mode: (entry.externalFileAttributes >>> 16) & 0o777 });
+              out.push({
+                name: entry.fileName,
+                bytes: entry.uncompressedSize,
+                mode: (entry.externalFileAttributes >>> 16) & 0o777,
+              });
               zip.readEntry();
             })
             .catch(reject);

@@ -12,7 +12,13 @@ describe('study charts from the recorded-results fixture', async () => {
   const chart = (id: string) => charts.find((c) => c.id === id)!;
 
   it('has the five charts', () => {
-    expect(charts.map((c) => c.id)).toEqual(['time-vs-batch', 'throughput-vs-batch', 'time-vs-data', 'throughput-vs-data', 'cost-vs-data']);
+    expect(charts.map((c) => c.id)).toEqual([
+      'time-vs-batch',
+      'throughput-vs-batch',
+      'time-vs-data',
+      'throughput-vs-data',
+      'cost-vs-data',
+    ]);
   });
 
   it('plots batch-size runs by batch size with mean and sd', () => {

@@ -11,7 +11,13 @@ function record(over: Partial<CloudRunRecord> = {}): CloudRunRecord {
     status: 'completed',
     started: '2026-11-28T10:00:00Z',
     finished: '2026-11-28T10:01:00Z',
-    profile: { name: 'lab', region: 'us-east-1', lambdaMemoryMb: 3072, architecture: 'arm64', inferenceLambdaName: 'cai-inference' },
+    profile: {
+      name: 'lab',
+      region: 'us-east-1',
+      lambdaMemoryMb: 3072,
+      architecture: 'arm64',
+      inferenceLambdaName: 'cai-inference',
+    },
     stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:cai',
     executionArn: 'arn:aws:states:us-east-1:123456789012:execution:cai:x',
     executionName: 'x',
@@ -38,7 +44,14 @@ function record(over: Partial<CloudRunRecord> = {}): CloudRunRecord {
     result_problems: [],
     items: null,
     failed_ranks: [],
-    lambda: { invocations: 2, billedDurationMs: 25_000, durationMs: 24_900, maxMemoryUsedMb: 2900, coldStarts: 2, initDurationMs: 800 },
+    lambda: {
+      invocations: 2,
+      billedDurationMs: 25_000,
+      durationMs: 24_900,
+      maxMemoryUsedMb: 2900,
+      coldStarts: 2,
+      initDurationMs: 800,
+    },
     error: null,
     cause: null,
     metricDefinitions: {},
@@ -66,15 +79,21 @@ describe('cloud run records as study measurements', () => {
     });
   });
 
-  it('falls back to the ranks\' CPU time without REPORT lines, and to no tags off the layout', () => {
+  it("falls back to the ranks' CPU time without REPORT lines, and to no tags off the layout", () => {
     const m = measurementFromRunRecord(record({ lambda: null, result_path: 'results/run-20261128' }));
-    expect(m).toMatchObject({ rankSecondsTotal: 24, rankSecondsSource: 'cpu-time', partitionMb: null, dataLabel: null, repeat: 1 });
+    expect(m).toMatchObject({
+      rankSecondsTotal: 24,
+      rankSecondsSource: 'cpu-time',
+      partitionMb: null,
+      dataLabel: null,
+      repeat: 1,
+    });
   });
 
   it('refuses runs without metrics and things that are not run records', () => {
-    expect(() => measurementFromCloudRecord(record({ ranks: 0, 'total_cpu_time (seconds)': null, error: 'States.TaskFailed' }))).toThrow(
-      /cloud run cloud-1 has no readable rank results \(States\.TaskFailed\)/,
-    );
+    expect(() =>
+      measurementFromCloudRecord(record({ ranks: 0, 'total_cpu_time (seconds)': null, error: 'States.TaskFailed' })),
+    ).toThrow(/cloud run cloud-1 has no readable rank results \(States\.TaskFailed\)/);
     expect(() => measurementFromRunRecord({ kind: 'other' })).toThrow(/not a run record \(kind "other"\)/);
     expect(() => measurementFromRunRecord({ kind: 'cloud' })).toThrow(/the cloud run record is not readable: id/);
   });

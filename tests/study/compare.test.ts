@@ -30,13 +30,21 @@ describe('comparison notes', () => {
 
   it('says how much faster the lower time is, as a share of the slower one', () => {
     // (5 − 2.9) / 5 = 42%
-    expect(comparisonNote(lower, { label: 'local', value: 5 }, { label: 'cloud', value: 2.9 })).toBe('cloud 42% faster');
-    expect(comparisonNote(lower, { label: 'cloud', value: 2.9 }, { label: 'local', value: 5 })).toBe('cloud 42% faster');
+    expect(comparisonNote(lower, { label: 'local', value: 5 }, { label: 'cloud', value: 2.9 })).toBe(
+      'cloud 42% faster',
+    );
+    expect(comparisonNote(lower, { label: 'cloud', value: 2.9 }, { label: 'local', value: 5 })).toBe(
+      'cloud 42% faster',
+    );
   });
 
   it('uses a ratio from 2× up for higher-is-better, a percentage below', () => {
-    expect(comparisonNote(higher, { label: 'local', value: 47 }, { label: 'cloud', value: 10 })).toBe('local 4.7× higher throughput');
-    expect(comparisonNote(higher, { label: 'local', value: 12 }, { label: 'cloud', value: 10 })).toBe('local 20% higher throughput');
+    expect(comparisonNote(higher, { label: 'local', value: 47 }, { label: 'cloud', value: 10 })).toBe(
+      'local 4.7× higher throughput',
+    );
+    expect(comparisonNote(higher, { label: 'local', value: 12 }, { label: 'cloud', value: 10 })).toBe(
+      'local 20% higher throughput',
+    );
   });
 
   it('calls near-equal values the same and refuses non-numbers', () => {
@@ -47,7 +55,14 @@ describe('comparison notes', () => {
 });
 
 describe('compareRuns', () => {
-  const local: StudyMeasurement = { ...base, secondsPerBatch: 5, throughputBps: 47e6, cpuTimeSeconds: 40, memoryMb: 2000, samplesPerSec: 300 };
+  const local: StudyMeasurement = {
+    ...base,
+    secondsPerBatch: 5,
+    throughputBps: 47e6,
+    cpuTimeSeconds: 40,
+    memoryMb: 2000,
+    samplesPerSec: 300,
+  };
   const cloud: StudyMeasurement = {
     ...base,
     target: 'cloud',
@@ -87,7 +102,10 @@ describe('compareRuns', () => {
     expect(precisionLabel('local/batch-size/bs8/r1 int8', int8)).toBe('local/batch-size/bs8/r1 int8');
     expect(precisionLabel('local', local)).toBe('local');
     expect(precisionLabel('cloud', cloud)).toBe('cloud');
-    const c8 = compareRuns({ label: precisionLabel('A', int8), run: int8 }, { label: precisionLabel('B', local), run: local });
+    const c8 = compareRuns(
+      { label: precisionLabel('A', int8), run: int8 },
+      { label: precisionLabel('B', local), run: local },
+    );
     expect(c8.table.columns.map((col) => col.label)).toEqual(['Metric', 'A (int8)', 'B', 'Notes']);
     expect(c8.measuredHow[0].text).toMatch(/int8 \(dynamically quantized\) copy of the model/);
     expect(c8.measuredHow[1].text).not.toMatch(/int8/);
@@ -101,26 +119,46 @@ describe('compareRuns', () => {
 describe('like with like', () => {
   const local: StudyMeasurement = { ...base, secondsPerBatch: 5, physicalMemoryMbPerWorker: 2000 };
   const study: StudyMeasurement = {
-    ...base, target: 'cloud', ranks: 10, secondsPerBatch: 0.4, memoryMb: 535_830, engine: 'pytorch',
-    model: 'astromae.pt', definitions: PROFILER_DEFINITIONS, physicalMemoryMbPerWorker: 5948,
+    ...base,
+    target: 'cloud',
+    ranks: 10,
+    secondsPerBatch: 0.4,
+    memoryMb: 535_830,
+    engine: 'pytorch',
+    model: 'astromae.pt',
+    definitions: PROFILER_DEFINITIONS,
+    physicalMemoryMbPerWorker: 5948,
   };
   const noPercent = (rows: Array<Record<string, unknown>>) =>
     rows.filter((r) => /\d+% |\d\.\d× /.test(String(r.note))).map((r) => r.metric);
 
   it('batch 512 against batch 32: warning rows, no "% faster", comparable false', () => {
-    const c = compareRuns({ label: 'local', run: local }, { label: 'cloud', run: { ...local, target: 'cloud', batchSize: 32, secondsPerBatch: 0.4 } });
+    const c = compareRuns(
+      { label: 'local', run: local },
+      { label: 'cloud', run: { ...local, target: 'cloud', batchSize: 32, secondsPerBatch: 0.4 } },
+    );
     expect(c.comparable).toBe(false);
     expect(c.warnings).toEqual(['batch sizes differ (local 512, cloud 32)']);
-    expect(c.table.rows[0]).toEqual({ metric: 'Warning', a: null, b: null, note: 'batch sizes differ (local 512, cloud 32)' });
+    expect(c.table.rows[0]).toEqual({
+      metric: 'Warning',
+      a: null,
+      b: null,
+      note: 'batch sizes differ (local 512, cloud 32)',
+    });
     expect(noPercent(c.table.rows)).toEqual([]);
     expect(c.table.note).toMatch(/^Not like with like: batch sizes differ/);
   });
 
-  it('onnxruntime here against the study\'s PyTorch profiler numbers: every differing definition said, nothing concluded', () => {
-    const c = compareRuns({ label: 'local', run: local }, { label: 'cloud', run: { ...study, model: 'astromae.onnx' } });
+  it("onnxruntime here against the study's PyTorch profiler numbers: every differing definition said, nothing concluded", () => {
+    const c = compareRuns(
+      { label: 'local', run: local },
+      { label: 'cloud', run: { ...study, model: 'astromae.onnx' } },
+    );
     expect(c.comparable).toBe(false);
     expect(c.warnings[0]).toBe('engines differ (local onnxruntime, cloud pytorch)');
-    expect(c.warnings).toContain('CPU Time (s) is defined differently (local: process user+system CPU; cloud: torch profiler operator CPU sum)');
+    expect(c.warnings).toContain(
+      'CPU Time (s) is defined differently (local: process user+system CPU; cloud: torch profiler operator CPU sum)',
+    );
     expect(c.table.rows.find((r) => r.metric === 'Memory (MB)')?.note).toBe(
       'not compared: different definitions (local: peak RSS (MB = 2^20 bytes); cloud: profiler allocation sum (MB = 1e6 bytes))',
     );
@@ -130,14 +168,32 @@ describe('like with like', () => {
   });
 
   it("PyTorch here against PyTorch in Lambda: the local run's profiler numbers are used, and compared", () => {
-    const profiled: StudyMeasurement = { ...local, engine: 'pytorch', model: 'astromae.pt', definitions: PHYSICAL_DEFINITIONS };
-    profiled.studyFamily = { ...profiled, secondsPerBatch: 0.5, memoryMb: 53_000, definitions: PROFILER_DEFINITIONS, studyFamily: undefined };
+    const profiled: StudyMeasurement = {
+      ...local,
+      engine: 'pytorch',
+      model: 'astromae.pt',
+      definitions: PHYSICAL_DEFINITIONS,
+    };
+    profiled.studyFamily = {
+      ...profiled,
+      secondsPerBatch: 0.5,
+      memoryMb: 53_000,
+      definitions: PROFILER_DEFINITIONS,
+      studyFamily: undefined,
+    };
     const c = compareRuns({ label: 'local', run: profiled }, { label: 'cloud', run: study });
     expect(c.warnings).toEqual([]);
     expect(c.comparable).toBe(true);
     expect(c.table.rows[0]).toEqual({ metric: 'Execution Time/Batch (s)', a: 0.5, b: 0.4, note: 'cloud 20% faster' });
-    expect(c.table.rows.at(-1)).toEqual({ metric: 'Peak memory per worker (MB, physical)', a: 2000, b: 5948, note: 'local 66% less peak memory per worker' });
-    expect(c.table.note).toContain("local: its torch-profiler numbers (the study's definitions) are shown, to match cloud.");
+    expect(c.table.rows.at(-1)).toEqual({
+      metric: 'Peak memory per worker (MB, physical)',
+      a: 2000,
+      b: 5948,
+      note: 'local 66% less peak memory per worker',
+    });
+    expect(c.table.note).toContain(
+      "local: its torch-profiler numbers (the study's definitions) are shown, to match cloud.",
+    );
   });
 
   it('a model or engine that is not recorded is said, and nothing concluded', () => {

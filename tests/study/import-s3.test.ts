@@ -19,7 +19,9 @@ beforeAll(async () => {
   clients = makeClients(localProfile(cipher, { s3: server.endpoint }), { cipher, maxAttempts: 2 });
   const keys = await folderSource(FIXTURE).listObjects();
   for (const key of keys)
-    await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `team1/${key}`, Body: await readFile(path.join(FIXTURE, key)) }));
+    await clients.s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: `team1/${key}`, Body: await readFile(path.join(FIXTURE, key)) }),
+    );
 });
 afterAll(async () => {
   clients?.destroy();
@@ -37,7 +39,11 @@ describe('import from an S3 prefix', () => {
   });
 
   it('explains a missing bucket and an empty prefix', async () => {
-    await expect(importRecordedRuns(s3Source(clients.s3, 'no-such-bucket', 'x'))).rejects.toThrow(/bucket 'no-such-bucket' does not exist/);
-    await expect(importRecordedRuns(s3Source(clients.s3, BUCKET, 'nothing-here/'))).rejects.toThrow(/no combined_data\.json files in s3:\/\/cosmicai-results\/nothing-here\//);
+    await expect(importRecordedRuns(s3Source(clients.s3, 'no-such-bucket', 'x'))).rejects.toThrow(
+      /bucket 'no-such-bucket' does not exist/,
+    );
+    await expect(importRecordedRuns(s3Source(clients.s3, BUCKET, 'nothing-here/'))).rejects.toThrow(
+      /no combined_data\.json files in s3:\/\/cosmicai-results\/nothing-here\//,
+    );
   });
 });

@@ -1,7 +1,12 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { folderSource, type ObjectSource } from '../../study/import/object-source.ts';
-import { importRecordedRuns, measurementFromRecorded, parseRecordedPath, recordedRunJson } from '../../study/import/recorded-runs.ts';
+import {
+  importRecordedRuns,
+  measurementFromRecorded,
+  parseRecordedPath,
+  recordedRunJson,
+} from '../../study/import/recorded-runs.ts';
 import { table2, table3 } from '../../study/tables.ts';
 
 const FIXTURE = path.resolve('tests/fixtures/recorded-results');
@@ -9,13 +14,23 @@ const FIXTURE = path.resolve('tests/fixtures/recorded-results');
 describe('recorded-results paths', () => {
   it('reads partition, data label, batch size and repeat from the layout', () => {
     expect(parseRecordedPath('result-partition-25MB/1GB/2/combined_data.json')).toEqual({
-      partition_mb: 25, data_label: '1GB', sweep: 'data-size', batch_size: null, repeat: 2,
+      partition_mb: 25,
+      data_label: '1GB',
+      sweep: 'data-size',
+      batch_size: null,
+      repeat: 2,
     });
     expect(parseRecordedPath('team1/result-partition-100MB/total100GB/run 3/combined_data.json')).toMatchObject({
-      partition_mb: 100, data_label: 'total100GB', repeat: 3,
+      partition_mb: 100,
+      data_label: 'total100GB',
+      repeat: 3,
     });
     expect(parseRecordedPath('result-partition-25MB/1GB/Batches/128/run 1/combined_data.json')).toEqual({
-      partition_mb: 25, data_label: '1GB', sweep: 'batch-size', batch_size: 128, repeat: 1,
+      partition_mb: 25,
+      data_label: '1GB',
+      sweep: 'batch-size',
+      batch_size: 128,
+      repeat: 1,
     });
     expect(parseRecordedPath('result-partition-100MB/total/timing/1/combined_data.json')).toBeNull();
     expect(parseRecordedPath('result-partition-25MB/1GB/1/combined_data_1.json')).toBeNull();
@@ -28,7 +43,9 @@ describe('import of the recorded-results fixture', async () => {
   const find = (source: string) => imported.runs.find((r) => r.source === source)!;
 
   it('finds every run in study order, reports malformed files and ignores files outside the layout', () => {
-    expect(imported.runs.map((r) => `${r.partition_mb}/${r.data_label}/${r.sweep}/${r.batch_size}/${r.repeat}`)).toEqual([
+    expect(
+      imported.runs.map((r) => `${r.partition_mb}/${r.data_label}/${r.sweep}/${r.batch_size}/${r.repeat}`),
+    ).toEqual([
       '25/1GB/batch-size/32/1',
       '25/1GB/batch-size/32/2',
       '25/1GB/batch-size/64/1',
@@ -39,7 +56,10 @@ describe('import of the recorded-results fixture', async () => {
       '100/total/data-size/512/1',
     ]);
     expect(imported.problems).toEqual([
-      { source: 'result-partition-25MB/2GB/1/combined_data.json', problem: expect.stringMatching(/^rank 2 of 2: throughput_bps: /) },
+      {
+        source: 'result-partition-25MB/2GB/1/combined_data.json',
+        problem: expect.stringMatching(/^rank 2 of 2: throughput_bps: /),
+      },
       { source: 'result-partition-50MB/1GB/2/combined_data.json', problem: expect.stringMatching(/^not valid JSON/) },
     ]);
     expect(imported.ignored).toEqual(['result-partition-100MB/total/timing/1/combined_data.json']);
@@ -93,7 +113,12 @@ describe('import of the recorded-results fixture', async () => {
   it('produces Tables 2 and 3 from the data-size runs', () => {
     const runs = imported.runs.map((r) => measurementFromRecorded(r, 2048));
     const t2 = table2(runs);
-    expect(t2.rows.map((r) => `${r.data_label}/${r.partition_mb}`)).toEqual(['1GB/25', '1GB/50', 'total/50', 'total/100']);
+    expect(t2.rows.map((r) => `${r.data_label}/${r.partition_mb}`)).toEqual([
+      '1GB/25',
+      '1GB/50',
+      'total/50',
+      'total/100',
+    ]);
     const r25 = t2.rows[0];
     // s/batch per run: 6.4/3 and 6.2/3 → mean 2.1; throughput 97e6 and 101e6 bit/s → 0.099 Gbps, sd 0.004/√2
     expect(r25.seconds_per_batch).toBeCloseTo(2.1, 12);
@@ -121,7 +146,11 @@ describe('import sources', () => {
   it('reads the same tree through the object-store interface', async () => {
     const local = folderSource(FIXTURE);
     const keys = await local.listObjects();
-    const store: ObjectSource = { label: 'memory', listObjects: async () => keys.map((k) => `runs/${k}`), getObject: (k) => local.getObject(k.slice(5)) };
+    const store: ObjectSource = {
+      label: 'memory',
+      listObjects: async () => keys.map((k) => `runs/${k}`),
+      getObject: (k) => local.getObject(k.slice(5)),
+    };
     const viaStore = await importRecordedRuns(store);
     // The same eight runs and two problems as the folder import above, with the hand-computed aggregate of 25MB/1GB/1.
     expect(viaStore.runs).toHaveLength(8);
@@ -134,8 +163,14 @@ describe('import sources', () => {
 
   it('says what is wrong with the folder', async () => {
     await expect(importRecordedRuns(folderSource(path.join(FIXTURE, 'nope')))).rejects.toThrow(/nope does not exist/);
-    await expect(importRecordedRuns(folderSource(path.resolve('tests/fixtures/recorded-results/result-partition-100MB/total/1/1.json')))).rejects.toThrow(/is a file/);
-    await expect(importRecordedRuns(folderSource(path.resolve('study')))).rejects.toThrow(/no combined_data\.json files in folder/);
+    await expect(
+      importRecordedRuns(
+        folderSource(path.resolve('tests/fixtures/recorded-results/result-partition-100MB/total/1/1.json')),
+      ),
+    ).rejects.toThrow(/is a file/);
+    await expect(importRecordedRuns(folderSource(path.resolve('study')))).rejects.toThrow(
+      /no combined_data\.json files in folder/,
+    );
   });
 });
 
@@ -163,7 +198,15 @@ describe('recorded runs in History', async () => {
       expect(entry).toMatchObject({ kind: 'recorded', status: 'completed', name: 'Recorded 50 MB / total / run 1' });
       expect(partitions).toHaveLength(5);
       const m = measurementFromRunRecord(entry.record);
-      expect(m).toMatchObject({ id, target: 'cloud', partitionMb: 50, dataLabel: 'total', repeat: 1, ranks: 5, cpuTimeSeconds: 12.75 });
+      expect(m).toMatchObject({
+        id,
+        target: 'cloud',
+        partitionMb: 50,
+        dataLabel: 'total',
+        repeat: 1,
+        ranks: 5,
+        cpuTimeSeconds: 12.75,
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -15,7 +15,10 @@ describe('chart SVG', () => {
     xLabel: 'Batch size',
     yLabel: 'Execution time (s/batch)',
     series: [
-      { label: 'local', points: [32, 64, 128, 256, 512].map((x, i) => ({ x, y: 0.1 * (i + 1), yErr: i === 0 ? 0.02 : null, n: 3 })) },
+      {
+        label: 'local',
+        points: [32, 64, 128, 256, 512].map((x, i) => ({ x, y: 0.1 * (i + 1), yErr: i === 0 ? 0.02 : null, n: 3 })),
+      },
       { label: 'cloud', points: [{ x: 512, y: 0.9, yErr: null, n: 1 }] },
     ],
   };
@@ -59,8 +62,13 @@ describe('study report HTML', async () => {
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('<title>Recorded &lt;study&gt;</title>');
     expect(html).toContain('generated 2026-11-28 12:00 UTC');
-    for (const h of ['Summary', 'Comparison', 'Tables', 'Charts', 'Settings', 'Environment']) expect(html).toContain(`<h2>${h}</h2>`);
-    for (const t of ['Table 1. Execution Time vs Batch Size', 'Table 2. Execution Time vs Input Partitions', 'Table 3. Lambda Cost Summary'])
+    for (const h of ['Summary', 'Comparison', 'Tables', 'Charts', 'Settings', 'Environment'])
+      expect(html).toContain(`<h2>${h}</h2>`);
+    for (const t of [
+      'Table 1. Execution Time vs Batch Size',
+      'Table 2. Execution Time vs Input Partitions',
+      'Table 3. Lambda Cost Summary',
+    ])
       expect(html).toContain(`<h3>${t}</h3>`);
     expect(html).toContain('With total of data, 50 MB partitions give the highest throughput');
     expect(html.match(/<svg /g)).toHaveLength(5);
@@ -68,7 +76,7 @@ describe('study report HTML', async () => {
     expect(html).not.toMatch(/<script|<link|src="http/);
   });
 
-  it('prints the table numbers with their columns\' digits', () => {
+  it("prints the table numbers with their columns' digits", () => {
     // Table 2, 25 MB on 1GB: 2.100 s/batch, 0.099 Gbps
     expect(html).toMatch(/<td>1GB<\/td><td class="num">25<\/td><td class="num">2\.100<\/td>/);
   });

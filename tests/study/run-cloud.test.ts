@@ -11,7 +11,13 @@ import { HistoryStore } from '../../app/node/history-store.ts';
 import { makeClients, type AwsClients } from '../../cloud/aws-clients.ts';
 import { s3Source } from '../../study/import/object-source.ts';
 import { importRecordedRuns } from '../../study/import/recorded-runs.ts';
-import { cloudJobRunner, dataSizePlan, fileLimitFor, studyResultPath, type CloudJobRunnerOptions } from '../../study/cloud-job.ts';
+import {
+  cloudJobRunner,
+  dataSizePlan,
+  fileLimitFor,
+  studyResultPath,
+  type CloudJobRunnerOptions,
+} from '../../study/cloud-job.ts';
 import { runStudy } from '../../study/run-study.ts';
 import { createStudy, studyMeasurements, type StudyState } from '../../study/study-store.ts';
 import { table1 } from '../../study/tables.ts';
@@ -44,27 +50,58 @@ afterAll(async () => {
 });
 
 /** The study's cloud jobs on the local servers, staging the tiny model and small-64.pt. */
-function smallFixtureJobs(study: StudyState, history: HistoryStore, more: Pick<CloudJobRunnerOptions, 'intervalMs' | 'onEvent'>) {
-  return cloudJobRunner({ clients, dataDir, studyId: study.id, studyName: study.name, history, code: { dir: codeDir }, dataset: path.join(FIXTURES_DIR, 'small-64.pt'), ...more });
+function smallFixtureJobs(
+  study: StudyState,
+  history: HistoryStore,
+  more: Pick<CloudJobRunnerOptions, 'intervalMs' | 'onEvent'>,
+) {
+  return cloudJobRunner({
+    clients,
+    dataDir,
+    studyId: study.id,
+    studyName: study.name,
+    history,
+    code: { dir: codeDir },
+    dataset: path.join(FIXTURES_DIR, 'small-64.pt'),
+    ...more,
+  });
 }
 
 describe('study result layout', () => {
   it('puts results where the importer reads them', () => {
-    expect(studyResultPath('results/', 'study-1', { partitionMb: 25, dataLabel: '1GB', sweep: 'batch-size', batchSize: 64, repeat: 2 })).toBe(
-      'results/study-1/result-partition-25MB/1GB/Batches/64/2',
-    );
-    expect(studyResultPath('results/', 'study-1', { partitionMb: 100, dataLabel: 'total', sweep: 'data-size', batchSize: 512, repeat: 1 })).toBe(
-      'results/study-1/result-partition-100MB/total/1',
-    );
+    expect(
+      studyResultPath('results/', 'study-1', {
+        partitionMb: 25,
+        dataLabel: '1GB',
+        sweep: 'batch-size',
+        batchSize: 64,
+        repeat: 2,
+      }),
+    ).toBe('results/study-1/result-partition-25MB/1GB/Batches/64/2');
+    expect(
+      studyResultPath('results/', 'study-1', {
+        partitionMb: 100,
+        dataLabel: 'total',
+        sweep: 'data-size',
+        batchSize: 512,
+        repeat: 1,
+      }),
+    ).toBe('results/study-1/result-partition-100MB/total/1');
     expect(fileLimitFor({ dataLabel: 'total', partitionMb: 25 }, 517)).toBe(517);
     expect(fileLimitFor({ dataLabel: '1GB', partitionMb: 100 }, 130)).toBe(11);
     expect(fileLimitFor({ dataLabel: '10GB', partitionMb: 100 }, 6)).toBe(6);
     // A job whose label asks for more than is staged is relabelled with what it processes, and says so.
-    expect(dataSizePlan({ dataLabel: '1GB', partitionMb: 100 }, 130)).toEqual({ fileLimit: 11, dataLabel: '1GB', warning: null });
+    expect(dataSizePlan({ dataLabel: '1GB', partitionMb: 100 }, 130)).toEqual({
+      fileLimit: 11,
+      dataLabel: '1GB',
+      warning: null,
+    });
     const short = dataSizePlan({ dataLabel: '10GB', partitionMb: 100 }, 6);
     expect(short.fileLimit).toBe(6);
     expect(short.dataLabel).toBe('0.586GB');
-    expect(short.warning).toBe('10GB at 100 MB needs 103 partitions but only 6 are staged: this execution processes 6 (about 0.586GB), and its results are labelled 0.586GB, not 10GB. Stage more data to measure the labelled size.');
+    expect(short.warning).toBe(
+      '10GB at 100 MB needs 103 partitions but only 6 are staged: this execution processes 6 (about 0.586GB), and its results are labelled 0.586GB, not 10GB. Stage more data to measure the labelled size.',
+    );
     expect(dataSizePlan({ dataLabel: 'total', partitionMb: 25 }, 517).warning).toBeNull();
   });
 });
@@ -117,7 +154,14 @@ describe('a cloud sweep on the local state machine', () => {
   });
 
   it('cancel stops the running execution and leaves the job pending', async () => {
-    const study = await createStudy(dataDir, { target: 'cloud', sweeps: ['batch-size'], batchSizes: [16], repeats: 1, batchSweepDataGb: 'all', batchSweepPartitionMb: 0.25 });
+    const study = await createStudy(dataDir, {
+      target: 'cloud',
+      sweeps: ['batch-size'],
+      batchSizes: [16],
+      repeats: 1,
+      batchSweepDataGb: 'all',
+      batchSweepPartitionMb: 0.25,
+    });
     const history = new HistoryStore(dataDir);
     const ac = new AbortController();
     const release = aws.faults.holdInvocations();
@@ -138,7 +182,9 @@ describe('a cloud sweep on the local state machine', () => {
       release();
     }
     await aws.settled();
-    const stopped = (await history.list()).find((i) => !i.damaged && i.name.endsWith('cloud/batch-size/bs16/p0.25MB/total/r1'));
+    const stopped = (await history.list()).find(
+      (i) => !i.damaged && i.name.endsWith('cloud/batch-size/bs16/p0.25MB/total/r1'),
+    );
     expect(stopped).toMatchObject({ kind: 'cloud', status: 'cancelled' });
   });
 });

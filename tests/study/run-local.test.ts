@@ -20,7 +20,13 @@ afterAll(async () => {
 
 describe('a local sweep end to end', () => {
   it('runs 2 batch sizes × 1 repeat on small-64.pt and produces Table 1', async () => {
-    const study = await createStudy(dataDir, { target: 'local', batchSizes: [16, 32], repeats: 1, localData: [fixture], localThreads: 1 });
+    const study = await createStudy(dataDir, {
+      target: 'local',
+      batchSizes: [16, 32],
+      repeats: 1,
+      localData: [fixture],
+      localThreads: 1,
+    });
     const events: StudyProgress[] = [];
     const saved: string[] = [];
     const done = await runStudy(study.id, {
@@ -70,7 +76,14 @@ describe('a local sweep end to end', () => {
   });
 
   it('runs the local jobs at the precision the sweep chose', async () => {
-    const study = await createStudy(dataDir, { target: 'local', batchSizes: [8], repeats: 1, localData: [path.resolve('tests/fixtures/tiny-8.pt')], localThreads: 1, localPrecision: 'int8' });
+    const study = await createStudy(dataDir, {
+      target: 'local',
+      batchSizes: [8],
+      repeats: 1,
+      localData: [path.resolve('tests/fixtures/tiny-8.pt')],
+      localThreads: 1,
+      localPrecision: 'int8',
+    });
     const precisions: string[] = [];
     const done = await runStudy(study.id, {
       dataDir,
@@ -84,7 +97,13 @@ describe('a local sweep end to end', () => {
   });
 
   it('cancel leaves the current job pending, and the next run resumes it', async () => {
-    const study = await createStudy(dataDir, { target: 'local', batchSizes: [8, 64], repeats: 1, localData: [fixture], localThreads: 1 });
+    const study = await createStudy(dataDir, {
+      target: 'local',
+      batchSizes: [8, 64],
+      repeats: 1,
+      localData: [fixture],
+      localThreads: 1,
+    });
     const ac = new AbortController();
     const first = await runStudy(study.id, {
       dataDir,
@@ -105,14 +124,24 @@ describe('a local sweep end to end', () => {
   });
 
   it('a job whose data is missing fails with the reason, and the others still run', async () => {
-    const study = await createStudy(dataDir, { target: 'local', batchSizes: [32], repeats: 1, localData: [path.join(dataDir, 'missing.pt')] });
+    const study = await createStudy(dataDir, {
+      target: 'local',
+      batchSizes: [32],
+      repeats: 1,
+      localData: [path.join(dataDir, 'missing.pt')],
+    });
     const done = await runStudy(study.id, { dataDir });
     expect(done.jobs[0].status).toBe('failed');
     expect(done.jobs[0].error).toMatch(/missing\.pt/);
   });
 
   it('cloud jobs wait without a cloud runner, and run through one when given', async () => {
-    const study = await createStudy(dataDir, { target: 'cloud', sweeps: ['batch-size'], batchSizes: [32, 64], repeats: 1 });
+    const study = await createStudy(dataDir, {
+      target: 'cloud',
+      sweeps: ['batch-size'],
+      batchSizes: [32, 64],
+      repeats: 1,
+    });
     const events: StudyProgress[] = [];
     const waiting = await runStudy(study.id, { dataDir, onProgress: (p) => events.push(p) });
     expect(waiting.jobs.map((j) => j.status)).toEqual(['pending', 'pending']);
@@ -125,9 +154,22 @@ describe('a local sweep end to end', () => {
         return {
           runId: 'cloud-1',
           measurement: {
-            id: job.id, target: 'cloud', sweep: job.sweep, batchSize: job.batchSize, partitionMb: job.partitionMb, dataLabel: job.dataLabel,
-            repeat: job.repeat, ranks: 3, secondsPerBatch: 1, throughputBps: 1e6, memoryMb: 300, cpuTimeSeconds: 2, samplesPerSec: 10,
-            totalBits: 2e6, rankSecondsTotal: 6, rankSecondsSource: 'cpu-time',
+            id: job.id,
+            target: 'cloud',
+            sweep: job.sweep,
+            batchSize: job.batchSize,
+            partitionMb: job.partitionMb,
+            dataLabel: job.dataLabel,
+            repeat: job.repeat,
+            ranks: 3,
+            secondsPerBatch: 1,
+            throughputBps: 1e6,
+            memoryMb: 300,
+            cpuTimeSeconds: 2,
+            samplesPerSec: 10,
+            totalBits: 2e6,
+            rankSecondsTotal: 6,
+            rankSecondsSource: 'cpu-time',
           },
         };
       },

@@ -2,7 +2,16 @@ import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createStudy, listStudies, loadStudy, lockStudy, resumeStudy, saveStudy, studyFile, studyMeasurements } from '../../study/study-store.ts';
+import {
+  createStudy,
+  listStudies,
+  loadStudy,
+  lockStudy,
+  resumeStudy,
+  saveStudy,
+  studyFile,
+  studyMeasurements,
+} from '../../study/study-store.ts';
 import type { StudyMeasurement } from '../../study/measurement.ts';
 
 let dir: string;
@@ -42,10 +51,24 @@ describe('study store', () => {
     expect(resumeStudy(again, { retryFailed: true }).jobs[2].status).toBe('pending');
   });
 
-  it('keeps each result\'s precision; a local result saved without one takes the study\'s localPrecision', async () => {
+  it("keeps each result's precision; a local result saved without one takes the study's localPrecision", async () => {
     const result = (id: string): StudyMeasurement => ({
-      id, target: 'local', sweep: 'batch-size', batchSize: 32, partitionMb: null, dataLabel: null, repeat: 1, ranks: 1, secondsPerBatch: 1,
-      throughputBps: 1e6, memoryMb: 100, cpuTimeSeconds: 1, samplesPerSec: 1, totalBits: 1e6, rankSecondsTotal: 1, rankSecondsSource: 'cpu-time',
+      id,
+      target: 'local',
+      sweep: 'batch-size',
+      batchSize: 32,
+      partitionMb: null,
+      dataLabel: null,
+      repeat: 1,
+      ranks: 1,
+      secondsPerBatch: 1,
+      throughputBps: 1e6,
+      memoryMb: 100,
+      cpuTimeSeconds: 1,
+      samplesPerSec: 1,
+      totalBits: 1e6,
+      rankSecondsTotal: 1,
+      rankSecondsSource: 'cpu-time',
     });
     const s = await createStudy(dir, { target: 'local', batchSizes: [32, 64], repeats: 1, localPrecision: 'int8' });
     s.jobs[0].status = 'done';

@@ -26,7 +26,13 @@ describe('automatic summary of findings', async () => {
   });
 
   it('never averages fp32 and int8 runs: one sentence per precision, and repeats compared within a precision', () => {
-    const local = (batchSize: number, secondsPerBatch: number, mbps: number, precision?: 'fp32' | 'int8', repeat = 1): StudyMeasurement => ({
+    const local = (
+      batchSize: number,
+      secondsPerBatch: number,
+      mbps: number,
+      precision?: 'fp32' | 'int8',
+      repeat = 1,
+    ): StudyMeasurement => ({
       ...runs[0],
       target: 'local',
       sweep: 'batch-size',
@@ -53,7 +59,9 @@ describe('automatic summary of findings', async () => {
 
   it('says when there is nothing to spread', () => {
     const one: StudyMeasurement = { ...runs[0], target: 'local', sweep: 'batch-size' };
-    expect(summarizeFindings([one])).toEqual(['Each configuration ran once, so there is no spread between repeats to report.']);
+    expect(summarizeFindings([one])).toEqual([
+      'Each configuration ran once, so there is no spread between repeats to report.',
+    ]);
     expect(summarizeFindings([])).toEqual([]);
   });
 });

@@ -53,7 +53,13 @@ describe('Table 1', () => {
     expect(r32.memory_gb).toBeCloseTo(0.75, 12);
     expect(r32.memory_gb_sd).toBeCloseTo(Math.sqrt(0.125), 12);
     expect(r32.repeats).toBe(2);
-    expect(r64).toMatchObject({ seconds_per_batch: 2, seconds_per_batch_sd: null, throughput_mbps: 4, memory_gb: 2, repeats: 1 });
+    expect(r64).toMatchObject({
+      seconds_per_batch: 2,
+      seconds_per_batch_sd: null,
+      throughput_mbps: 4,
+      memory_gb: 2,
+      repeats: 1,
+    });
   });
 
   it('labels units and says how sd is computed', () => {
@@ -92,7 +98,11 @@ describe('fp32 and int8 runs', () => {
   it('Table 1 keeps them in separate rows with their own means, fp32 first, and a Precision column', () => {
     const t = table1(runs);
     expect(t.columns.map((c) => c.key).slice(0, 2)).toEqual(['precision', 'batch_size']);
-    expect(t.rows.map((r) => `${r.precision}:${r.batch_size}:${r.repeats}`)).toEqual(['fp32:32:2', 'int8:32:2', 'int8:64:1']);
+    expect(t.rows.map((r) => `${r.precision}:${r.batch_size}:${r.repeats}`)).toEqual([
+      'fp32:32:2',
+      'int8:32:2',
+      'int8:64:1',
+    ]);
     const [fp32, int8] = t.rows;
     expect(fp32.seconds_per_batch).toBeCloseTo(0.9, 12);
     expect(fp32.seconds_per_batch_sd).toBeCloseTo(Math.sqrt(0.02), 12);
@@ -105,7 +115,11 @@ describe('fp32 and int8 runs', () => {
   });
 
   it('treats a run without a precision (cloud, recorded, older local records) as fp32', () => {
-    const t = table1([run({ batchSize: 32, secondsPerBatch: 0.8 }), run({ batchSize: 32, repeat: 2, precision: 'fp32', secondsPerBatch: 1.0 }), runs[2]]);
+    const t = table1([
+      run({ batchSize: 32, secondsPerBatch: 0.8 }),
+      run({ batchSize: 32, repeat: 2, precision: 'fp32', secondsPerBatch: 1.0 }),
+      runs[2],
+    ]);
     expect(t.rows.map((r) => `${r.precision}:${r.repeats}`)).toEqual(['fp32:2', 'int8:1']);
     expect(t.rows[0].seconds_per_batch).toBeCloseTo(0.9, 12);
     const mixed = table1([run({ target: 'cloud', batchSize: 32, secondsPerBatch: 3 }), runs[2]]);
@@ -123,9 +137,19 @@ describe('fp32 and int8 runs', () => {
     const t = table2([
       run({ sweep: 'data-size', partitionMb: 25, dataLabel: '1GB', secondsPerBatch: 2 }),
       run({ sweep: 'data-size', partitionMb: 25, dataLabel: '1GB', precision: 'int8', secondsPerBatch: 1 }),
-      run({ sweep: 'data-size', partitionMb: 25, dataLabel: '1GB', precision: 'int8', repeat: 2, secondsPerBatch: 0.5 }),
+      run({
+        sweep: 'data-size',
+        partitionMb: 25,
+        dataLabel: '1GB',
+        precision: 'int8',
+        repeat: 2,
+        secondsPerBatch: 0.5,
+      }),
     ]);
-    expect(t.rows.map((r) => `${r.data_label}/${r.partition_mb}/${r.precision}`)).toEqual(['1GB/25/fp32', '1GB/25/int8']);
+    expect(t.rows.map((r) => `${r.data_label}/${r.partition_mb}/${r.precision}`)).toEqual([
+      '1GB/25/fp32',
+      '1GB/25/int8',
+    ]);
     expect(t.rows[0].seconds_per_batch).toBe(2);
     expect(t.rows[1].seconds_per_batch).toBeCloseTo(0.75, 12);
   });
@@ -136,16 +160,46 @@ describe('fp32 and int8 runs', () => {
     expect(exportTable(t, 'csv')).toMatch(/\r\nint8,32,0\.4/);
     expect(exportTable(t, 'md')).toMatch(/\| int8 \| 32 \|/);
     expect(exportTable(t, 'tex')).toMatch(/int8 & 32 &/);
-    expect((JSON.parse(exportTable(t, 'json')) as { rows: Array<Record<string, unknown>> }).rows.map((r) => r.precision)).toEqual(['fp32', 'int8', 'int8']);
+    expect(
+      (JSON.parse(exportTable(t, 'json')) as { rows: Array<Record<string, unknown>> }).rows.map((r) => r.precision),
+    ).toEqual(['fp32', 'int8', 'int8']);
   });
 });
 
 describe('Table 2 and Table 3', () => {
   const cloud = (o: Partial<StudyMeasurement>) => run({ target: 'cloud', sweep: 'data-size', ...o });
   const runs = [
-    cloud({ partitionMb: 50, dataLabel: 'total', ranks: 2, repeat: 1, secondsPerBatch: 1, throughputBps: 3e9, memoryMb: 2048, rankSecondsTotal: 100, lambdaMemoryMb: 2048 }),
-    cloud({ partitionMb: 50, dataLabel: 'total', ranks: 2, repeat: 2, secondsPerBatch: 2, throughputBps: 1e9, memoryMb: 4096, rankSecondsTotal: 120, lambdaMemoryMb: 2048 }),
-    cloud({ partitionMb: 25, dataLabel: 'total', ranks: 4, secondsPerBatch: 0.5, throughputBps: 2e9, memoryMb: 1024, rankSecondsTotal: 10 }),
+    cloud({
+      partitionMb: 50,
+      dataLabel: 'total',
+      ranks: 2,
+      repeat: 1,
+      secondsPerBatch: 1,
+      throughputBps: 3e9,
+      memoryMb: 2048,
+      rankSecondsTotal: 100,
+      lambdaMemoryMb: 2048,
+    }),
+    cloud({
+      partitionMb: 50,
+      dataLabel: 'total',
+      ranks: 2,
+      repeat: 2,
+      secondsPerBatch: 2,
+      throughputBps: 1e9,
+      memoryMb: 4096,
+      rankSecondsTotal: 120,
+      lambdaMemoryMb: 2048,
+    }),
+    cloud({
+      partitionMb: 25,
+      dataLabel: 'total',
+      ranks: 4,
+      secondsPerBatch: 0.5,
+      throughputBps: 2e9,
+      memoryMb: 1024,
+      rankSecondsTotal: 10,
+    }),
     cloud({ partitionMb: 25, dataLabel: '2GB', ranks: 1 }),
     cloud({ partitionMb: 25, dataLabel: '10GB', ranks: 1 }),
     cloud({ partitionMb: 25, dataLabel: '1GB', sweep: 'batch-size', batchSize: 64 }),
@@ -153,7 +207,12 @@ describe('Table 2 and Table 3', () => {
 
   it('Table 2 orders by data size then partition and leaves batch-size runs out', () => {
     const t = table2(runs);
-    expect(t.rows.map((r) => `${r.data_label}/${r.partition_mb}`)).toEqual(['2GB/25', '10GB/25', 'total/25', 'total/50']);
+    expect(t.rows.map((r) => `${r.data_label}/${r.partition_mb}`)).toEqual([
+      '2GB/25',
+      '10GB/25',
+      'total/25',
+      'total/50',
+    ]);
     const r50 = t.rows[3];
     expect(r50.seconds_per_batch).toBeCloseTo(1.5, 12);
     expect(r50.seconds_per_batch_sd).toBeCloseTo(Math.SQRT1_2, 12);
@@ -180,7 +239,10 @@ describe('Table 2 and Table 3', () => {
     expect(t.note).toMatch(/total_cpu_time \(seconds\)" summed/);
     // Each row says where its duration came from: these runs kept no REPORT lines.
     expect(t.rows.map((r) => r.duration_source)).toEqual(['estimated from CPU time', 'estimated from CPU time']);
-    const billed = table3(runs.map((r) => ({ ...r, rankSecondsSource: 'billed' as const })), { dataLabel: 'total' });
+    const billed = table3(
+      runs.map((r) => ({ ...r, rankSecondsSource: 'billed' as const })),
+      { dataLabel: 'total' },
+    );
     expect(billed.rows.map((r) => r.duration_source)).toEqual(['billed (REPORT lines)', 'billed (REPORT lines)']);
   });
 
@@ -188,7 +250,13 @@ describe('Table 2 and Table 3', () => {
     // The study (AI-for-Astronomy README, "Cost estimate"): requests × duration × memory GB × $0.00001667:
     // 25 MB: 517 × 6.55 s × 2.8 GB → $0.16; 100 MB: 130 × 25 s × 7.0 GB → $0.38.
     const study = [
-      cloud({ partitionMb: 25, dataLabel: 'total', ranks: 517, rankSecondsTotal: 517 * 6.55, lambdaMemoryMb: 2.8 * 1024 }),
+      cloud({
+        partitionMb: 25,
+        dataLabel: 'total',
+        ranks: 517,
+        rankSecondsTotal: 517 * 6.55,
+        lambdaMemoryMb: 2.8 * 1024,
+      }),
       cloud({ partitionMb: 100, dataLabel: 'total', ranks: 130, rankSecondsTotal: 130 * 25, lambdaMemoryMb: 7 * 1024 }),
     ];
     const rows = table3(study).rows;

@@ -17,7 +17,10 @@ export interface CliResult {
  */
 export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -33,5 +36,10 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResul
 
 /** The environment of a CLI using `dataDir` whose "env" credentials are these keys (no session token). */
 export function cliAwsEnv(dataDir: string, keys: { accessKeyId: string; secretAccessKey: string }): NodeJS.ProcessEnv {
-  return { COSMICAI_DATA_DIR: dataDir, AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey, AWS_SESSION_TOKEN: '' };
+  return {
+    COSMICAI_DATA_DIR: dataDir,
+    AWS_ACCESS_KEY_ID: keys.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    AWS_SESSION_TOKEN: '',
+  };
 }

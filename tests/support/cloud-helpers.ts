@@ -35,7 +35,11 @@ export function localProfile(
   const { keys: _k, ...rest } = over;
   return {
     name: 'local',
-    credentials: { source: 'static', accessKeyIdHint: keys.accessKeyId.slice(-4), encrypted: encryptKeys(keys, cipher) },
+    credentials: {
+      source: 'static',
+      accessKeyIdHint: keys.accessKeyId.slice(-4),
+      encrypted: encryptKeys(keys, cipher),
+    },
     region: 'us-east-1',
     bucket: 'cosmicai-test',
     scriptsPrefix: 'scripts/',

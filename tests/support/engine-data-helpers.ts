@@ -46,7 +46,7 @@ export function randomArray(n: number, seed: number, lo = 0, hi = 1): Float32Arr
     a = (a + 0x6d2b79f5) >>> 0;
     let t = Math.imul(a ^ (a >>> 15), a | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo));
+    out[i] = lo + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo);
   }
   return out;
 }
@@ -56,7 +56,10 @@ export const PYTHON = '/usr/bin/python3';
 export const torchAvailable = (() => {
   const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
   const ok = r.status === 0;
-  if (!ok) console.log(`skipping real-torch checks: ${PYTHON} -c 'import torch' failed (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`);
+  if (!ok)
+    console.log(
+      `skipping real-torch checks: ${PYTHON} -c 'import torch' failed (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`,
+    );
   return ok;
 })();
 
@@ -117,7 +120,9 @@ export function zipFromEntries(entries: ZipEntryBytes[]): Buffer {
 }
 
 /** A plain zip (no zip64, no data descriptors) with each record stored or deflated, as other zip tools write. */
-export function plainZip(records: Array<{ name: string; data: Uint8Array; deflate: boolean; declaredSize?: number }>): Buffer {
+export function plainZip(
+  records: Array<{ name: string; data: Uint8Array; deflate: boolean; declaredSize?: number }>,
+): Buffer {
   return zipFromEntries(
     records.map((r) => ({
       name: r.name,

@@ -15,5 +15,7 @@ export function int8DriftBound(): { bound: number; why: string } {
     // not Linux: assume the conservative case
   }
   const vnni = /\b(avx512_vnni|avx_vnni|amx_int8)\b/.test(flags);
-  return vnni ? { bound: 5e-3, why: 'VNNI CPU, measured 3.1e-3' } : { bound: 1e-2, why: 'no VNNI (u8s8 saturation), measured 6.4e-3' };
+  return vnni
+    ? { bound: 5e-3, why: 'VNNI CPU, measured 3.1e-3' }
+    : { bound: 1e-2, why: 'no VNNI (u8s8 saturation), measured 6.4e-3' };
 }

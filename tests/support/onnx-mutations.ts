@@ -40,7 +40,12 @@ const HUGE_VARINTS = [
 export function mutateBytes(r: Rng, original: Uint8Array): { bytes: Uint8Array; how: string } {
   const b = Buffer.from(original);
   // Structure lives in the first bytes (model header, graph, nodes) and the last (inputs, outputs, metadata).
-  const at = () => (r.next() < 0.5 ? r.int(Math.min(b.length, 600)) : r.next() < 0.5 ? b.length - 1 - r.int(Math.min(b.length, 600)) : r.int(b.length));
+  const at = () =>
+    r.next() < 0.5
+      ? r.int(Math.min(b.length, 600))
+      : r.next() < 0.5
+        ? b.length - 1 - r.int(Math.min(b.length, 600))
+        : r.int(b.length);
   const kind = r.int(5);
   if (kind === 0) {
     const cut = at();
@@ -59,7 +64,10 @@ export function mutateBytes(r: Rng, original: Uint8Array): { bytes: Uint8Array; 
     // A huge length or value: overwrite (or insert) a varint where a length prefix or int64 may sit.
     const p = at();
     const v = Buffer.from(r.pick(HUGE_VARINTS));
-    const out = r.next() < 0.5 ? Buffer.concat([b.subarray(0, p), v, b.subarray(p + v.length)]) : Buffer.concat([b.subarray(0, p), v, b.subarray(p)]);
+    const out =
+      r.next() < 0.5
+        ? Buffer.concat([b.subarray(0, p), v, b.subarray(p + v.length)])
+        : Buffer.concat([b.subarray(0, p), v, b.subarray(p)]);
     return { bytes: out, how: `huge varint at ${p}` };
   }
   if (kind === 3) {
@@ -71,11 +79,40 @@ export function mutateBytes(r: Rng, original: Uint8Array): { bytes: Uint8Array; 
   }
   const p = at();
   const n = 1 + r.int(12);
-  const out = r.next() < 0.5 ? Buffer.concat([b.subarray(0, p), Buffer.alloc(n, r.int(256)), b.subarray(p)]) : Buffer.concat([b.subarray(0, p), b.subarray(p + n)]);
+  const out =
+    r.next() < 0.5
+      ? Buffer.concat([b.subarray(0, p), Buffer.alloc(n, r.int(256)), b.subarray(p)])
+      : Buffer.concat([b.subarray(0, p), b.subarray(p + n)]);
   return { bytes: out, how: `${out.length > b.length ? 'insert' : 'delete'} ${n} bytes at ${p}` };
 }
 
-const OPS = ['Conv', 'MatMul', 'Gemm', 'Reshape', 'Shape', 'Gather', 'Concat', 'Slice', 'Range', 'Expand', 'Tile', 'ConstantOfShape', 'Transpose', 'Split', 'Pad', 'Unsqueeze', 'Squeeze', 'Flatten', 'Attention', 'Where', 'Add', 'Constant', 'ReduceMean', 'MaxPool', 'Bogus'];
+const OPS = [
+  'Conv',
+  'MatMul',
+  'Gemm',
+  'Reshape',
+  'Shape',
+  'Gather',
+  'Concat',
+  'Slice',
+  'Range',
+  'Expand',
+  'Tile',
+  'ConstantOfShape',
+  'Transpose',
+  'Split',
+  'Pad',
+  'Unsqueeze',
+  'Squeeze',
+  'Flatten',
+  'Attention',
+  'Where',
+  'Add',
+  'Constant',
+  'ReduceMean',
+  'MaxPool',
+  'Bogus',
+];
 const DIMS = [0, -1, -(2 ** 31), 2 ** 31, 2 ** 53, 2 ** 62, 1e300, 7];
 
 export function mutateMessage(r: Rng, base: ModelMsg): { bytes: Uint8Array; how: string } {
@@ -98,7 +135,19 @@ export function mutateMessage(r: Rng, base: ModelMsg): { bytes: Uint8Array; how:
       if (v?.type?.tensorType) v.type.tensorType.elemType = r.int(20);
       hows.push(`elem type of ${v?.name}`);
     } else if (kind === 3) {
-      const field = r.pick(['graph', 'opsetImport', 'irVersion', 'input', 'output', 'node', 'initializer', 'opType', 'rawData', 'shape', 'name']);
+      const field = r.pick([
+        'graph',
+        'opsetImport',
+        'irVersion',
+        'input',
+        'output',
+        'node',
+        'initializer',
+        'opType',
+        'rawData',
+        'shape',
+        'name',
+      ]);
       if (field === 'graph') delete m.graph;
       else if (field === 'opsetImport') delete m.opsetImport;
       else if (field === 'irVersion') delete m.irVersion;
@@ -110,7 +159,11 @@ export function mutateMessage(r: Rng, base: ModelMsg): { bytes: Uint8Array; how:
       hows.push(`missing ${field}`);
     } else if (kind === 4 && g.node?.length) {
       // A random operator wired to random existing values: exercises shape inference on nonsense.
-      const names = [...(g.input ?? []).map((v) => v.name), ...(g.initializer ?? []).map((t) => t.name ?? ''), ...g.node.flatMap((n) => n.output ?? [])];
+      const names = [
+        ...(g.input ?? []).map((v) => v.name),
+        ...(g.initializer ?? []).map((t) => t.name ?? ''),
+        ...g.node.flatMap((n) => n.output ?? []),
+      ];
       const node = r.pick(g.node);
       node.opType = r.pick(OPS);
       node.input = Array.from({ length: r.int(4) }, () => r.pick(names));
@@ -129,7 +182,9 @@ export function mutateMessage(r: Rng, base: ModelMsg): { bytes: Uint8Array; how:
       if (r.next() < 0.5) t.rawData = t.rawData?.subarray(0, r.int(t.rawData.length + 1));
       hows.push(`data of ${t.name}`);
     } else if (kind === 7) {
-      m.opsetImport = [{ domain: r.pick(['', 'ai.onnx', 'com.microsoft', 'x']), version: r.pick([0, -1, 1, 17, 2 ** 40]) }];
+      m.opsetImport = [
+        { domain: r.pick(['', 'ai.onnx', 'com.microsoft', 'x']), version: r.pick([0, -1, 1, 17, 2 ** 40]) },
+      ];
       hows.push('opset');
     } else if (g.node?.length) {
       // A cycle or a dangling edge.
@@ -140,4 +195,3 @@ export function mutateMessage(r: Rng, base: ModelMsg): { bytes: Uint8Array; how:
   }
   return { bytes: encodeModel(m), how: hows.join('; ') };
 }
-

@@ -28,6 +28,7 @@ export function studyCaiDir(): string {
   for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'shared', 'cai');
     if (existsSync(path.join(candidate, 'lambda', 'initializer.py'))) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`the study's code (../shared/cai) was not found above ${process.cwd()}`);
+    if (path.dirname(dir) === dir)
+      throw new Error(`the study's code (../shared/cai) was not found above ${process.cwd()}`);
   }
 }

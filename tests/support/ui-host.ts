@@ -26,7 +26,10 @@ export async function startUiHost(dataDir: string, timeoutMs = 180_000): Promise
   proc.stderr!.on('data', (d) => (err += d));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`the UI host printed no URL within ${timeoutMs} ms; stderr:\n${err}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`the UI host printed no URL within ${timeoutMs} ms; stderr:\n${err}`)),
+      timeoutMs,
+    );
     proc.stdout!.on('data', (d) => {
       out += d;
       const nl = out.indexOf('\n');
@@ -57,7 +60,16 @@ export async function startUiHost(dataDir: string, timeoutMs = 180_000): Promise
   };
 }
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -68,7 +80,13 @@ export const SCREENSHOTS_DIR = path.resolve('test-results/screenshots');
 
 /** The host's settings.json: light theme and small run defaults, so the runs the tests start stay short. */
 export function writeUiSettings(dataDir: string, batchSize = 128): Promise<void> {
-  return writeFile(path.join(dataDir, 'settings.json'), JSON.stringify({ theme: 'light', defaults: { model: '', data: [], batchSize, threads: 0, graphOptimization: 'all' } }));
+  return writeFile(
+    path.join(dataDir, 'settings.json'),
+    JSON.stringify({
+      theme: 'light',
+      defaults: { model: '', data: [], batchSize, threads: 0, graphOptimization: 'all' },
+    }),
+  );
 }
 
 /** The host reads "env" credentials from its environment, inherited from this process. */

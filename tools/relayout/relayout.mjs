@@ -8,10 +8,13 @@ import { execSync } from 'node:child_process';
 import path from 'node:path';
 const map = new Map();
 for (const line of readFileSync(process.argv[2], 'utf8').split('\n')) {
-  const t = line.trim(); if (!t || t.startsWith('#')) continue;
-  const [a, b] = t.split(/\s+/); map.set(path.normalize(a), path.normalize(b));
+  const t = line.trim();
+  if (!t || t.startsWith('#')) continue;
+  const [a, b] = t.split(/\s+/);
+  map.set(path.normalize(a), path.normalize(b));
 }
-const files = execSync('git ls-files', { encoding: 'utf8' }).split('\n')
+const files = execSync('git ls-files', { encoding: 'utf8' })
+  .split('\n')
   .filter((f) => /\.(ts|tsx|mjs|cjs|js)$/.test(f) && !f.startsWith('tests/fixtures/') && !f.startsWith('node_modules'));
 const re = /((?:from|import|require|vi\.mock|import\.meta\.resolve)\s*\(?\s*|new URL\(\s*)(['"])(\.{1,2}\/[^'"]*)\2/g;
 let changed = 0;
@@ -28,7 +31,10 @@ for (const f of files) {
     if (spec.endsWith('/') && !rel.endsWith('/')) rel += '/';
     return pre + q + rel + q;
   });
-  if (out !== src) { writeFileSync(f, out); changed++; }
+  if (out !== src) {
+    writeFileSync(f, out);
+    changed++;
+  }
 }
 for (const [a, b] of map) {
   execSync(`mkdir -p ${path.dirname(b)} && git mv ${a} ${b}`);

@@ -9,14 +9,30 @@ export const CORE = [
   // metric computation and the run window
   // run-record.ts: the derivation of the study fields (its zod schemas and definition texts are not metric code)
   {
-    mutate: { file: 'base/local-run-record.ts', from: /^export const INPUT_BITS_PER_SAMPLE/, after: /^export function studyRates\(/, to: /^}$/ },
+    mutate: {
+      file: 'base/local-run-record.ts',
+      from: /^export const INPUT_BITS_PER_SAMPLE/,
+      after: /^export function studyRates\(/,
+      to: /^}$/,
+    },
     tests: ['tests/engine/run-metrics.test.ts', 'tests/engine/run-record.test.ts'],
   },
   { mutate: 'engine/run/inference-window.ts', tests: ['tests/engine/run-window.test.ts'] },
-  { mutate: 'engine/run/percentiles.ts', tests: ['tests/engine/run-metrics.test.ts', 'tests/cloud/oracle-aggregate.test.ts'] },
-  { mutate: 'engine/run/accuracy.ts', tests: ['tests/engine/run-metrics.test.ts', 'tests/engine/oracle-accuracy.test.ts'] },
   {
-    mutate: { file: 'engine/run/record-builder.ts', from: /^function latency\(/, after: /^export function buildRecord\(/, to: /^}$/ },
+    mutate: 'engine/run/percentiles.ts',
+    tests: ['tests/engine/run-metrics.test.ts', 'tests/cloud/oracle-aggregate.test.ts'],
+  },
+  {
+    mutate: 'engine/run/accuracy.ts',
+    tests: ['tests/engine/run-metrics.test.ts', 'tests/engine/oracle-accuracy.test.ts'],
+  },
+  {
+    mutate: {
+      file: 'engine/run/record-builder.ts',
+      from: /^function latency\(/,
+      after: /^export function buildRecord\(/,
+      to: /^}$/,
+    },
     tests: ['tests/engine/run-record.test.ts'],
   },
   // aggregation and statistics

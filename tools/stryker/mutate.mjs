@@ -26,7 +26,12 @@ for (const entry of entries) {
   const run = spawnSync('npx', ['stryker', 'run', ...strykerArgs], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, STRYKER_CORE_FILES: file, STRYKER_REPORT_NAME: slug, NODE_OPTIONS: '--openssl-legacy-provider' },
+    env: {
+      ...process.env,
+      STRYKER_CORE_FILES: file,
+      STRYKER_REPORT_NAME: slug,
+      NODE_OPTIONS: '--openssl-legacy-provider',
+    },
   });
   const reportFile = path.join(reportDir, `${slug}.json`);
   if (run.status !== 0 || !existsSync(reportFile)) {
@@ -36,7 +41,8 @@ for (const entry of entries) {
   results.push({ file, ...scoreOf(JSON.parse(readFileSync(reportFile, 'utf8'))), seconds: (Date.now() - t0) / 1000 });
 }
 
-let detected = 0, valid = 0;
+let detected = 0,
+  valid = 0;
 for (const r of results) {
   if (r.error) {
     console.log(`mutate: ${r.file}: FAILED (${r.error})`);
@@ -44,10 +50,14 @@ for (const r of results) {
   }
   detected += r.Killed + r.Timeout;
   valid += r.Killed + r.Timeout + r.Survived + r.NoCoverage;
-  console.log(`mutate: ${r.file}: ${r.score?.toFixed(1)}% (killed ${r.Killed}, timeout ${r.Timeout}, survived ${r.Survived}, ` +
-    `no coverage ${r.NoCoverage}, compile errors ${r.CompileError}) in ${r.seconds.toFixed(0)} s`);
+  console.log(
+    `mutate: ${r.file}: ${r.score?.toFixed(1)}% (killed ${r.Killed}, timeout ${r.Timeout}, survived ${r.Survived}, ` +
+      `no coverage ${r.NoCoverage}, compile errors ${r.CompileError}) in ${r.seconds.toFixed(0)} s`,
+  );
 }
 const total = valid ? (100 * detected) / valid : null;
-console.log(`mutate: core score ${total === null ? 'n/a' : `${total.toFixed(1)}%`} (${detected}/${valid} mutants detected)`);
+console.log(
+  `mutate: core score ${total === null ? 'n/a' : `${total.toFixed(1)}%`} (${detected}/${valid} mutants detected)`,
+);
 writeFileSync(path.join(reportDir, 'summary.json'), `${JSON.stringify({ results, total }, null, 2)}\n`);
 process.exit(results.some((r) => r.error) ? 1 : 0);

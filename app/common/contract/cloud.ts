@@ -52,16 +52,37 @@ export const CloudRunOptions = z
   .strict();
 export type CloudRunOptions = z.input<typeof CloudRunOptions>;
 
-export const ItemCounts = z.object({ pending: z.number(), running: z.number(), succeeded: z.number(), failed: z.number(), timedOut: z.number(), aborted: z.number(), total: z.number() });
+export const ItemCounts = z.object({
+  pending: z.number(),
+  running: z.number(),
+  succeeded: z.number(),
+  failed: z.number(),
+  timedOut: z.number(),
+  aborted: z.number(),
+  total: z.number(),
+});
 
-export const FailedRankView = z.object({ rank: z.string().nullable(), index: z.number().nullable(), dataPath: z.unknown(), error: z.string(), cause: z.string() });
+export const FailedRankView = z.object({
+  rank: z.string().nullable(),
+  index: z.number().nullable(),
+  dataPath: z.unknown(),
+  error: z.string(),
+  cause: z.string(),
+});
 
 export const CloudProgress = z.object({
   runId: RunId,
   phase: z.enum(['staging', 'starting', 'running', 'collecting']),
   message: z.string().optional(),
   stage: z
-    .object({ step: z.enum(['folders', 'partition', 'code', 'data']), done: z.number(), total: z.number(), bytesDone: z.number().optional(), bytesTotal: z.number().optional(), key: z.string().optional() })
+    .object({
+      step: z.enum(['folders', 'partition', 'code', 'data']),
+      done: z.number(),
+      total: z.number(),
+      bytesDone: z.number().optional(),
+      bytesTotal: z.number().optional(),
+      key: z.string().optional(),
+    })
     .optional(),
   payload: z.record(z.string(), z.unknown()).optional(),
   executionArn: z.string().optional(),
@@ -75,7 +96,15 @@ export type CloudProgress = z.infer<typeof CloudProgress>;
 export const CloudLogLine = z.object({
   timestamp: z.number(),
   message: z.string(),
-  report: z.object({ durationMs: z.number(), billedDurationMs: z.number(), memorySizeMb: z.number(), maxMemoryUsedMb: z.number(), initDurationMs: z.number().optional() }).optional(),
+  report: z
+    .object({
+      durationMs: z.number(),
+      billedDurationMs: z.number(),
+      memorySizeMb: z.number(),
+      maxMemoryUsedMb: z.number(),
+      initDurationMs: z.number().optional(),
+    })
+    .optional(),
 });
 export const CloudLogs = z.object({ runId: RunId, lines: z.array(CloudLogLine) });
 
@@ -87,23 +116,38 @@ export const CloudFinished = z.object({
 });
 export type CloudFinished = z.infer<typeof CloudFinished>;
 
-export const CloudActiveRun = z.object({ runId: RunId, name: z.string(), profile: z.string(), startedAt: z.string(), progress: CloudProgress.nullable() });
+export const CloudActiveRun = z.object({
+  runId: RunId,
+  name: z.string(),
+  profile: z.string(),
+  startedAt: z.string(),
+  progress: CloudProgress.nullable(),
+});
 
 export const cloud = domain({
   methods: {
     listProfiles: method(Empty, z.object({ profiles: z.array(RedactedProfileSchema) })),
     addProfile: method(ProfileInputSchema, z.object({ profile: RedactedProfileSchema })),
-    updateProfile: method(z.object({ name: ProfileName, patch: ProfilePatchSchema }).strict(), z.object({ profile: RedactedProfileSchema })),
+    updateProfile: method(
+      z.object({ name: ProfileName, patch: ProfilePatchSchema }).strict(),
+      z.object({ profile: RedactedProfileSchema }),
+    ),
     removeProfile: method(z.object({ name: ProfileName }).strict(), Ok),
     /** Whether pasted keys can be saved here (only with the OS keychain, i.e. in the desktop app). */
     canStoreKeys: method(Empty, z.object({ available: z.boolean() })),
     testProfile: method(z.object({ name: ProfileName }).strict(), z.object({ checks: z.array(ConnectionCheck) })),
     /** The payload a run with these options would send (result_path is made fresh again at start). */
     previewPayload: method(CloudRunOptions, z.object({ text: z.string(), payload: z.record(z.string(), z.unknown()) })),
-    validatePayload: method(z.object({ text: z.string().max(100_000) }).strict(), z.object({ ok: z.boolean(), issues: z.array(PayloadIssue) })),
+    validatePayload: method(
+      z.object({ text: z.string().max(100_000) }).strict(),
+      z.object({ ok: z.boolean(), issues: z.array(PayloadIssue) }),
+    ),
     start: method(CloudRunOptions, z.object({ runId: RunId })),
     /** Re-attaches to an execution by ARN (e.g. after the app was closed); it is followed and recorded like a new run. */
-    attach: method(z.object({ profile: ProfileName, executionArn: z.string().min(20).max(2048) }).strict(), z.object({ runId: RunId })),
+    attach: method(
+      z.object({ profile: ProfileName, executionArn: z.string().min(20).max(2048) }).strict(),
+      z.object({ runId: RunId }),
+    ),
     /** Re-runs only the failed ranks of a recorded cloud run (a new execution into the same result_path); the run's entry gets the merged results. */
     rerunFailed: method(z.object({ runId: RunId }).strict(), z.object({ runId: RunId })),
     /** StopExecution (or, while staging, cancel the upload and keep what finished). */

@@ -16,9 +16,15 @@ export interface DomainDef {
   channels: Record<string, ChannelDef>;
 }
 
-export const method = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O): MethodDef<I, O> => ({ input, output });
+export const method = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O): MethodDef<I, O> => ({
+  input,
+  output,
+});
 export const channel = <P extends z.ZodType>(payload: P): ChannelDef<P> => ({ payload });
-export const domain = <M extends Record<string, MethodDef>, C extends Record<string, ChannelDef> = Record<never, never>>(def: {
+export const domain = <
+  M extends Record<string, MethodDef>,
+  C extends Record<string, ChannelDef> = Record<never, never>,
+>(def: {
   methods: M;
   channels?: C;
 }): { methods: M; channels: C } => ({ methods: def.methods, channels: (def.channels ?? {}) as C });

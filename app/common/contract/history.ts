@@ -65,7 +65,10 @@ export type PredictionRow = z.infer<typeof PredictionRow>;
 export const history = domain({
   methods: {
     list: method(Empty, z.object({ items: z.array(HistoryItem) })),
-    get: method(z.object({ id: RunId }).strict(), z.object({ entry: RunEntry, partitions: z.array(z.record(z.string(), z.unknown())) })),
+    get: method(
+      z.object({ id: RunId }).strict(),
+      z.object({ entry: RunEntry, partitions: z.array(z.record(z.string(), z.unknown())) }),
+    ),
     /** Predictions for the scatter plot; `limit` thins them evenly so a huge run stays drawable. */
     predictions: method(
       z.object({ id: RunId, limit: z.number().int().min(1).max(1_000_000).optional() }).strict(),

@@ -42,7 +42,9 @@ export type ChannelPayload<C extends ChannelName> = ChannelMap[C] extends Channe
 
 type DomainApi<D extends DomainName> = {
   [M in keyof MethodsOf<D> & string]: MethodsOf<D>[M] extends MethodDef<infer I, infer O>
-    ? (...args: Record<never, never> extends z.input<I> ? [input?: z.input<I>] : [input: z.input<I>]) => Promise<z.output<O>>
+    ? (
+        ...args: Record<never, never> extends z.input<I> ? [input?: z.input<I>] : [input: z.input<I>]
+      ) => Promise<z.output<O>>
     : never;
 };
 

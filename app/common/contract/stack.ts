@@ -14,7 +14,14 @@ const StackName = z.string().trim().min(1).max(60);
 export const StackOpId = z.string().min(1).max(80);
 const Arch = z.enum(['x86_64', 'arm64']);
 
-export const StackEventView = z.object({ eventId: z.string(), timestamp: z.string(), logicalId: z.string(), resourceType: z.string(), status: z.string(), reason: z.string().optional() });
+export const StackEventView = z.object({
+  eventId: z.string(),
+  timestamp: z.string(),
+  logicalId: z.string(),
+  resourceType: z.string(),
+  status: z.string(),
+  reason: z.string().optional(),
+});
 export type StackEventView = z.infer<typeof StackEventView>;
 
 export const PackageReport = z.object({
@@ -100,7 +107,14 @@ export const StackStatusView = z.object({
 });
 export type StackStatusView = z.infer<typeof StackStatusView>;
 
-export const StackActiveOp = z.object({ opId: StackOpId, operation: z.enum(['deploy', 'delete']), stackName: z.string(), profile: z.string(), startedAt: z.string(), events: z.array(StackEventView) });
+export const StackActiveOp = z.object({
+  opId: StackOpId,
+  operation: z.enum(['deploy', 'delete']),
+  stackName: z.string(),
+  profile: z.string(),
+  startedAt: z.string(),
+  events: z.array(StackEventView),
+});
 
 export const stack = domain({
   methods: {
@@ -108,9 +122,19 @@ export const stack = domain({
     package: method(z.object({ arch: Arch }).strict(), PackageReport),
     deploy: method(StackDeployOptions, z.object({ opId: StackOpId })),
     /** The stack's status, parameters, outputs and latest events, reached with `profile`'s credentials. */
-    status: method(z.object({ profile: ProfileName, stackName: StackName, events: z.number().int().min(0).max(100).optional() }).strict(), StackStatusView),
+    status: method(
+      z
+        .object({ profile: ProfileName, stackName: StackName, events: z.number().int().min(0).max(100).optional() })
+        .strict(),
+      StackStatusView,
+    ),
     /** Deletes the stack (its bucket is kept). */
-    delete: method(z.object({ profile: ProfileName, stackName: StackName, pollSeconds: z.number().min(0.05).max(60).optional() }).strict(), z.object({ opId: StackOpId })),
+    delete: method(
+      z
+        .object({ profile: ProfileName, stackName: StackName, pollSeconds: z.number().min(0.05).max(60).optional() })
+        .strict(),
+      z.object({ opId: StackOpId }),
+    ),
     /** Stops following an operation; CloudFormation carries on. */
     cancel: method(z.object({ opId: StackOpId }).strict(), Ok),
     active: method(Empty, z.object({ ops: z.array(StackActiveOp) })),

@@ -15,7 +15,15 @@ const Arch = z.enum(['x86_64', 'arm64']);
 
 export const TableSchema = z.object({
   title: z.string(),
-  columns: z.array(z.object({ key: z.string(), label: z.string(), unit: z.string().optional(), digits: z.number().optional(), align: z.enum(['left', 'right']).optional() })),
+  columns: z.array(
+    z.object({
+      key: z.string(),
+      label: z.string(),
+      unit: z.string().optional(),
+      digits: z.number().optional(),
+      align: z.enum(['left', 'right']).optional(),
+    }),
+  ),
   rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]).optional())),
   note: z.string().optional(),
 });
@@ -25,18 +33,33 @@ export const StudyChartSchema = z.object({
   title: z.string(),
   xLabel: z.string(),
   yLabel: z.string(),
-  series: z.array(z.object({ label: z.string(), points: z.array(z.object({ x: z.number(), y: z.number(), yErr: z.number().nullable(), n: z.number() })) })),
+  series: z.array(
+    z.object({
+      label: z.string(),
+      points: z.array(z.object({ x: z.number(), y: z.number(), yErr: z.number().nullable(), n: z.number() })),
+    }),
+  ),
 });
 export type StudyChartData = z.infer<typeof StudyChartSchema>;
 
 /** The sweep form: SweepParams (defaults are the study's) plus the Lambda setting the estimate prices. */
 export const SweepInput = SweepParamsSchema.extend({});
-export const CostSettings = z.object({ lambdaMemoryMb: z.number().int().min(128).max(10_240).default(10_240), arch: Arch.default('x86_64') }).strict();
+export const CostSettings = z
+  .object({ lambdaMemoryMb: z.number().int().min(128).max(10_240).default(10_240), arch: Arch.default('x86_64') })
+  .strict();
 
 const JobCounts = z.object({ pending: z.number(), running: z.number(), done: z.number(), failed: z.number() });
 
 export const StudyListItem = z.union([
-  z.object({ id: z.string(), name: z.string(), updatedAt: z.string(), counts: JobCounts, total: z.number(), running: z.boolean(), interrupted: z.boolean() }),
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    updatedAt: z.string(),
+    counts: JobCounts,
+    total: z.number(),
+    running: z.boolean(),
+    interrupted: z.boolean(),
+  }),
   z.object({ id: z.string(), problem: z.string() }),
 ]);
 export type StudyListItem = z.infer<typeof StudyListItem>;
@@ -98,7 +121,10 @@ export const CostEstimateView = z.object({
 export type CostEstimateView = z.infer<typeof CostEstimateView>;
 
 /** Which runs the tables, charts and report are built from: a study's finished jobs, or History runs. */
-export const RunSelection = z.union([z.object({ study: StudyId }).strict(), z.object({ runs: z.array(RunId).min(1).max(5000) }).strict()]);
+export const RunSelection = z.union([
+  z.object({ study: StudyId }).strict(),
+  z.object({ runs: z.array(RunId).min(1).max(5000) }).strict(),
+]);
 export type RunSelection = z.infer<typeof RunSelection>;
 
 export const StudyResults = z.object({
@@ -157,27 +183,50 @@ export const study = domain({
     /** Jobs and cost of a sweep before it is created. */
     estimate: method(z.object({ params: SweepInput, cost: CostSettings.optional() }).strict(), CostEstimateView),
     /** Creates the study's queue and starts it at once; follow it on `study.progress`. */
-    create: method(z.object({ name: z.string().trim().max(200).optional(), params: SweepInput, profile: ProfileName.optional() }).strict(), z.object({ id: z.string() })),
+    create: method(
+      z
+        .object({ name: z.string().trim().max(200).optional(), params: SweepInput, profile: ProfileName.optional() })
+        .strict(),
+      z.object({ id: z.string() }),
+    ),
     /** Runs the pending (and interrupted) jobs again; `retryFailed` queues failed ones too. */
-    resume: method(z.object({ id: StudyId, profile: ProfileName.optional(), retryFailed: z.boolean().optional() }).strict(), Ok),
+    resume: method(
+      z.object({ id: StudyId, profile: ProfileName.optional(), retryFailed: z.boolean().optional() }).strict(),
+      Ok,
+    ),
     /** Stops after the current batch (local) or stops the execution (cloud); the job stays pending. */
     cancel: method(z.object({ id: StudyId }).strict(), Ok),
-    results: method(z.object({ selection: RunSelection, cost: CostSettings.partial().optional() }).strict(), StudyResults),
+    results: method(
+      z.object({ selection: RunSelection, cost: CostSettings.partial().optional() }).strict(),
+      StudyResults,
+    ),
     compare: method(z.object({ a: RunId, b: RunId }).strict(), ComparisonView),
     prices: method(Empty, PricesView),
     setPrices: method(z.object({ table: z.unknown() }).strict(), PricesView),
     resetPrices: method(Empty, PricesView),
     /** Reads recorded results (a folder, or s3://bucket/prefix with a profile) into History. */
-    importRecorded: method(z.object({ source: z.string().trim().min(1).max(2048), profile: ProfileName.optional() }).strict(), ImportView),
+    importRecorded: method(
+      z.object({ source: z.string().trim().min(1).max(2048), profile: ProfileName.optional() }).strict(),
+      ImportView,
+    ),
     /** Imports the bundled example results (made-up numbers, named "Example data · …" in History). */
     importExample: method(Empty, ImportView),
     /** The self-contained HTML report (summary, tables, charts, settings, environment). */
     report: method(
-      z.object({ selection: RunSelection, compare: z.object({ a: RunId, b: RunId }).strict().optional(), cost: CostSettings.partial().optional() }).strict(),
+      z
+        .object({
+          selection: RunSelection,
+          compare: z.object({ a: RunId, b: RunId }).strict().optional(),
+          cost: CostSettings.partial().optional(),
+        })
+        .strict(),
       z.object({ title: z.string(), html: z.string(), fileName: z.string() }),
     ),
     /** Saves the report as PDF (Electron's printToPDF); the browser prints the HTML report instead. */
-    reportPdf: method(z.object({ html: z.string().max(50_000_000), suggestedName: z.string().min(1).max(255) }).strict(), z.object({ path: z.string().nullable() })),
+    reportPdf: method(
+      z.object({ html: z.string().max(50_000_000), suggestedName: z.string().min(1).max(255) }).strict(),
+      z.object({ path: z.string().nullable() }),
+    ),
   },
   channels: {
     progress: channel(StudyProgressEvent),

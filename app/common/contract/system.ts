@@ -36,12 +36,24 @@ export const system = domain({
     ),
     /** Native open dialog (Electron). The browser host answers UNSUPPORTED. */
     pickPaths: method(
-      z.object({ kind: z.enum(['file', 'files', 'folder']), title: z.string().max(200).optional(), extensions: z.array(z.string().max(20)).max(20).optional() }).strict(),
+      z
+        .object({
+          kind: z.enum(['file', 'files', 'folder']),
+          title: z.string().max(200).optional(),
+          extensions: z.array(z.string().max(20)).max(20).optional(),
+        })
+        .strict(),
       z.object({ paths: z.array(z.string()) }),
     ),
     /** Native save dialog then write (Electron). The browser downloads instead; the browser host answers UNSUPPORTED. */
     saveFile: method(
-      z.object({ suggestedName: z.string().min(1).max(255), content: z.string().max(200_000_000), encoding: z.enum(['utf8', 'base64']) }).strict(),
+      z
+        .object({
+          suggestedName: z.string().min(1).max(255),
+          content: z.string().max(200_000_000),
+          encoding: z.enum(['utf8', 'base64']),
+        })
+        .strict(),
       z.object({ path: z.string().nullable() }),
     ),
   },

@@ -8,7 +8,13 @@ import type { ExecutionSnapshot } from '../../../cloud/monitor.ts';
 import { ensureDefaultSampleData } from '../../../engine/data/sample-data.ts';
 import { REFERENCE_FILE_NAME } from '../../../engine/model/reference-model.ts';
 import { countPartitions } from '../../../cloud/staged-partitions.ts';
-import { buildPayload, newResultPath, parsePayloadText, payloadToText, type CaiPayload } from '../../../cloud/payload.ts';
+import {
+  buildPayload,
+  newResultPath,
+  parsePayloadText,
+  payloadToText,
+  type CaiPayload,
+} from '../../../cloud/payload.ts';
 import type { ProfileStore } from '../../../cloud/profiles.ts';
 import type { SecretCipher } from '../../../cloud/secret-cipher.ts';
 import { ApiError, toApiErrorData, type CloudProgress, type CloudRunOptions } from '../../common/contract/index.ts';
@@ -41,7 +47,14 @@ export class CloudRunService {
   private active = new Map<string, Active>();
 
   constructor(
-    private readonly deps: { dataDir: string; store: HistoryStore; hub: EventHub; profiles: ProfileStore; cipher?: SecretCipher; pollMs?: number },
+    private readonly deps: {
+      dataDir: string;
+      store: HistoryStore;
+      hub: EventHub;
+      profiles: ProfileStore;
+      cipher?: SecretCipher;
+      pollMs?: number;
+    },
   ) {}
 
   async clientsFor(profileName: string): Promise<AwsClients> {
@@ -49,7 +62,13 @@ export class CloudRunService {
   }
 
   list() {
-    return [...this.active.values()].map((a) => ({ runId: a.runId, name: a.name, profile: a.profile, startedAt: a.startedAt, progress: a.progress }));
+    return [...this.active.values()].map((a) => ({
+      runId: a.runId,
+      name: a.name,
+      profile: a.profile,
+      startedAt: a.startedAt,
+      progress: a.progress,
+    }));
   }
 
   /** The payload a run with these options would send, without staging (S3_object_name/script as staging would set them by default). */
@@ -57,7 +76,12 @@ export class CloudRunService {
     const profile = await this.deps.profiles.getStored(opts.profile);
     if (opts.payloadText) {
       const parsed = parsePayloadText(opts.payloadText);
-      if (!parsed.ok) throw new ApiError({ code: 'INVALID_PAYLOAD', message: parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '), hint: 'Fix the fields named above, or reset the payload to the one built from the options.' });
+      if (!parsed.ok)
+        throw new ApiError({
+          code: 'INVALID_PAYLOAD',
+          message: parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '),
+          hint: 'Fix the fields named above, or reset the payload to the one built from the options.',
+        });
       return { text: payloadToText(parsed.payload), payload: parsed.payload };
     }
     const code = opts.codeDir
@@ -82,21 +106,38 @@ export class CloudRunService {
     const clients = await this.clientsFor(opts.profile);
     const name = opts.name || `Cloud · ${opts.profile} · batch ${opts.batchSize ?? 512}`;
     const { payloadText: _text, ...params } = opts;
-    const entry = await this.deps.store.create({ kind: 'cloud', name, params: { ...params }, headline: { batchSize: opts.batchSize ?? 512, data: opts.data?.length ? opts.data.map((d) => path.basename(d)).join(', ') : 'sample data' } });
+    const entry = await this.deps.store.create({
+      kind: 'cloud',
+      name,
+      params: { ...params },
+      headline: {
+        batchSize: opts.batchSize ?? 512,
+        data: opts.data?.length ? opts.data.map((d) => path.basename(d)).join(', ') : 'sample data',
+      },
+    });
     const a = this.track(entry.id, name, opts.profile, clients, entry.createdAt);
-    a.done = this.runNew(a, opts).catch(() => undefined).finally(() => this.untrack(a));
+    a.done = this.runNew(a, opts)
+      .catch(() => undefined)
+      .finally(() => this.untrack(a));
     return { runId: entry.id };
   }
 
   async attach(profileName: string, executionArn: string): Promise<{ runId: string }> {
     const arn = checkExecutionArn(executionArn);
-    if ([...this.active.values()].some((x) => x.executionArn === arn)) throw new ApiError({ code: 'BUSY', message: 'This execution is already being followed.' });
+    if ([...this.active.values()].some((x) => x.executionArn === arn))
+      throw new ApiError({ code: 'BUSY', message: 'This execution is already being followed.' });
     const clients = await this.clientsFor(profileName);
     const name = `Cloud · ${profileName} · ${arn.split(':').pop()}`;
-    const entry = await this.deps.store.create({ kind: 'cloud', name, params: { profile: profileName, executionArn: arn, attached: true } });
+    const entry = await this.deps.store.create({
+      kind: 'cloud',
+      name,
+      params: { profile: profileName, executionArn: arn, attached: true },
+    });
     const a = this.track(entry.id, name, profileName, clients, entry.createdAt);
     a.executionArn = arn;
-    a.done = this.followAndRecord(a, arn).catch(() => undefined).finally(() => this.untrack(a));
+    a.done = this.followAndRecord(a, arn)
+      .catch(() => undefined)
+      .finally(() => this.untrack(a));
     return { runId: entry.id };
   }
 
@@ -108,23 +149,41 @@ export class CloudRunService {
     if (this.active.has(runId)) throw new ApiError({ code: 'BUSY', message: 'This run is still going.' });
     const { entry } = await this.deps.store.get(runId);
     const parsed = CloudRunRecordSchema.safeParse(entry.record);
-    if (entry.kind !== 'cloud' || !parsed.success) throw new ApiError({ code: 'INVALID_INPUT', message: `Run "${runId}" is not a recorded cloud run.`, hint: 'Re-run failed ranks from a finished cloud run.' });
+    if (entry.kind !== 'cloud' || !parsed.success)
+      throw new ApiError({
+        code: 'INVALID_INPUT',
+        message: `Run "${runId}" is not a recorded cloud run.`,
+        hint: 'Re-run failed ranks from a finished cloud run.',
+      });
     const record = parsed.data;
     let payload: CaiPayload;
     try {
       payload = rerunPayload(record);
     } catch (err) {
-      throw new ApiError({ code: 'NOTHING_TO_RERUN', message: (err as Error).message, hint: 'Only ranks that failed (with their partition files known) can be re-run.' });
+      throw new ApiError({
+        code: 'NOTHING_TO_RERUN',
+        message: (err as Error).message,
+        hint: 'Only ranks that failed (with their partition files known) can be re-run.',
+      });
     }
     const clients = await this.clientsFor(record.profile.name);
     const a = this.track(runId, entry.name, record.profile.name, clients, new Date().toISOString());
     a.done = (async () => {
       try {
-        this.emit(a, { phase: 'starting', payload, message: `Re-running rank(s) ${payload.ranks!.map((r) => r.rank).join(', ')}…` });
+        this.emit(a, {
+          phase: 'starting',
+          payload,
+          message: `Re-running rank(s) ${payload.ranks!.map((r) => r.rank).join(', ')}…`,
+        });
         const started = await launch(a.clients, payload);
         a.executionArn = started.executionArn;
         const previous = Array.isArray(entry.params.reruns) ? (entry.params.reruns as unknown[]) : [];
-        await this.deps.store.update(runId, { params: { ...entry.params, reruns: [...previous, { of: record.executionArn, executionArn: started.executionArn }] } });
+        await this.deps.store.update(runId, {
+          params: {
+            ...entry.params,
+            reruns: [...previous, { of: record.executionArn, executionArn: started.executionArn }],
+          },
+        });
         await this.followAndRecord(a, started.executionArn);
       } catch (err) {
         await this.fail(a, err);
@@ -137,7 +196,12 @@ export class CloudRunService {
 
   async stop(runId: string): Promise<void> {
     const a = this.active.get(runId);
-    if (!a) throw new ApiError({ code: 'NOT_FOUND', message: `No cloud run "${runId}" is going.`, hint: 'It may have finished; see History. To stop an execution started elsewhere, attach to it first.' });
+    if (!a)
+      throw new ApiError({
+        code: 'NOT_FOUND',
+        message: `No cloud run "${runId}" is going.`,
+        hint: 'It may have finished; see History. To stop an execution started elsewhere, attach to it first.',
+      });
     if (!a.executionArn) {
       a.controller.abort();
       return;
@@ -157,7 +221,16 @@ export class CloudRunService {
   }
 
   private track(runId: string, name: string, profile: string, clients: AwsClients, startedAt: string): Active {
-    const a: Active = { runId, name, profile, startedAt, progress: null, controller: new AbortController(), clients, done: Promise.resolve() };
+    const a: Active = {
+      runId,
+      name,
+      profile,
+      startedAt,
+      progress: null,
+      controller: new AbortController(),
+      clients,
+      done: Promise.resolve(),
+    };
     this.active.set(runId, a);
     return a;
   }
@@ -168,7 +241,13 @@ export class CloudRunService {
   }
 
   private emit(a: Active, p: Omit<CloudProgress, 'runId' | 'elapsedSeconds'>): void {
-    const progress: CloudProgress = { ...a.progress, ...p, message: p.message, runId: a.runId, elapsedSeconds: (Date.now() - Date.parse(a.startedAt)) / 1000 };
+    const progress: CloudProgress = {
+      ...a.progress,
+      ...p,
+      message: p.message,
+      runId: a.runId,
+      elapsedSeconds: (Date.now() - Date.parse(a.startedAt)) / 1000,
+    };
     if (p.phase !== 'staging') delete progress.stage;
     if (progress.message === undefined) delete progress.message;
     a.progress = progress;
@@ -178,11 +257,19 @@ export class CloudRunService {
   /** Records the end of a run that produced no record. If even that cannot be written, the entry stays "running" and shows as interrupted. */
   private async fail(a: Active, err: unknown, status: 'failed' | 'cancelled' = 'failed'): Promise<void> {
     // A CloudError's message already ends with its hint; the UI shows the hint on its own line.
-    const error = err instanceof CloudError ? { code: err.code, message: err.detail, hint: err.hint } : toApiErrorData(err, 'CLOUD_ERROR');
+    const error =
+      err instanceof CloudError
+        ? { code: err.code, message: err.detail, hint: err.hint }
+        : toApiErrorData(err, 'CLOUD_ERROR');
     try {
       await this.deps.store.finish(a.runId, { status, error: status === 'failed' ? error : null });
     } finally {
-      this.deps.hub.emit('cloud.finished', { runId: a.runId, status, executionArn: a.executionArn, ...(status === 'failed' ? { error } : {}) });
+      this.deps.hub.emit('cloud.finished', {
+        runId: a.runId,
+        status,
+        executionArn: a.executionArn,
+        ...(status === 'failed' ? { error } : {}),
+      });
     }
   }
 
@@ -194,7 +281,11 @@ export class CloudRunService {
       let stagedKeys: string[] | undefined;
       if (opts.payloadText) {
         const parsed = parsePayloadText(opts.payloadText);
-        if (!parsed.ok) throw new ApiError({ code: 'INVALID_PAYLOAD', message: parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ') });
+        if (!parsed.ok)
+          throw new ApiError({
+            code: 'INVALID_PAYLOAD',
+            message: parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '),
+          });
         payload = { ...parsed.payload, result_path: newResultPath(p.resultsPrefix) };
       } else {
         let staged = null;
@@ -202,7 +293,9 @@ export class CloudRunService {
           let last = 0;
           const onProgress = (e: StageEvent) => {
             const now = Date.now();
-            const final = e.step === 'folders' || (e.step !== 'partition' && (e.progress.phase === 'uploaded' || e.progress.phase === 'skipped'));
+            const final =
+              e.step === 'folders' ||
+              (e.step !== 'partition' && (e.progress.phase === 'uploaded' || e.progress.phase === 'skipped'));
             if (!final && now - last < STAGE_EMIT_MS) return;
             last = now;
             const stage =
@@ -210,8 +303,19 @@ export class CloudRunService {
                 ? { step: 'folders' as const, done: 0, total: 0 }
                 : e.step === 'partition'
                   ? { step: 'partition' as const, done: e.written, total: e.total }
-                  : { step: e.step, done: e.progress.filesDone, total: e.progress.filesTotal, bytesDone: e.progress.bytesDone, bytesTotal: e.progress.bytesTotal, key: e.progress.key };
-            this.emit(a, { phase: 'staging', stage, message: e.step === 'folders' ? 'Creating results/ and scripts/…' : undefined });
+                  : {
+                      step: e.step,
+                      done: e.progress.filesDone,
+                      total: e.progress.filesTotal,
+                      bytesDone: e.progress.bytesDone,
+                      bytesTotal: e.progress.bytesTotal,
+                      key: e.progress.key,
+                    };
+            this.emit(a, {
+              phase: 'staging',
+              stage,
+              message: e.step === 'folders' ? 'Creating results/ and scripts/…' : undefined,
+            });
           };
           staged = await stageForRun(a.clients, {
             dataDir: this.deps.dataDir,
@@ -234,14 +338,21 @@ export class CloudRunService {
         if (!staged && opts.fileLimit === undefined) {
           // file_limit is never a sentinel: the partitions actually staged under the prefix.
           stagedKeys = await countStagedPartitions(a.clients.s3, p.dataBucket ?? p.bucket, prefix);
-          if (stagedKeys.length === 0) throw new ApiError({ code: 'NOTHING_STAGED', message: `No .pt partitions under s3://${p.dataBucket ?? p.bucket}/${prefix}.`, hint: 'Stage the data first (keep "Upload first" on), or set the file limit.' });
+          if (stagedKeys.length === 0)
+            throw new ApiError({
+              code: 'NOTHING_STAGED',
+              message: `No .pt partitions under s3://${p.dataBucket ?? p.bucket}/${prefix}.`,
+              hint: 'Stage the data first (keep "Upload first" on), or set the file limit.',
+            });
         }
         payload = buildPayload(p, {
           batchSize: opts.batchSize ?? 512,
           fileLimit: opts.fileLimit ?? staged?.partitions ?? stagedKeys!.length,
           worldSize: opts.worldSize,
           partitionMb: opts.partitionMb ?? 25,
-          ...(staged ? { s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script } : {}),
+          ...(staged
+            ? { s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script }
+            : {}),
         });
       }
       if (a.controller.signal.aborted) {
@@ -251,12 +362,22 @@ export class CloudRunService {
       if (target === 'cai') {
         const plan = await planCaiRun(a.clients.s3, payload, stagedKeys);
         if (plan.warnings.length && !opts.acceptWarnings) {
-          throw new ApiError({ code: 'RANK_PLAN_WARNINGS', message: `Not started: ${plan.warnings.join(' ')}`, hint: 'Review the rank plan, then accept the warnings to start anyway, or change the file limit, world size or what is staged.' });
+          throw new ApiError({
+            code: 'RANK_PLAN_WARNINGS',
+            message: `Not started: ${plan.warnings.join(' ')}`,
+            hint: 'Review the rank plan, then accept the warnings to start anyway, or change the file limit, world size or what is staged.',
+          });
         }
         try {
-          await guardSingleRun(a.clients.sfn, p.stateMachineArn, !!opts.allowConcurrent, 'the "start while another runs" option');
+          await guardSingleRun(
+            a.clients.sfn,
+            p.stateMachineArn,
+            !!opts.allowConcurrent,
+            'the "start while another runs" option',
+          );
         } catch (err) {
-          if (err instanceof ConcurrentRunError) throw new ApiError({ code: err.code, message: err.message, hint: err.hint });
+          if (err instanceof ConcurrentRunError)
+            throw new ApiError({ code: err.code, message: err.message, hint: err.hint });
           throw err;
         }
       }
@@ -264,7 +385,14 @@ export class CloudRunService {
       const started = await launch(a.clients, payload);
       a.executionArn = started.executionArn;
       // Kept in History at once, so a run whose app was closed can be re-attached by its ARN.
-      await this.deps.store.update(a.runId, { params: { ...opts, payloadText: undefined, executionArn: started.executionArn, result_path: payload.result_path } });
+      await this.deps.store.update(a.runId, {
+        params: {
+          ...opts,
+          payloadText: undefined,
+          executionArn: started.executionArn,
+          result_path: payload.result_path,
+        },
+      });
       await this.followAndRecord(a, started.executionArn);
     } catch (err) {
       await this.fail(a, err);
@@ -275,7 +403,15 @@ export class CloudRunService {
     try {
       const onEvent = (e: CloudRunEvent) => {
         if (e.type === 'status') this.emit(a, { phase: 'running', ...snapshotView(e.snapshot) });
-        else if (e.type === 'logs') this.deps.hub.emit('cloud.logs', { runId: a.runId, lines: e.lines.map((l) => ({ timestamp: l.timestamp, message: l.message, ...(l.report ? { report: l.report } : {}) })) });
+        else if (e.type === 'logs')
+          this.deps.hub.emit('cloud.logs', {
+            runId: a.runId,
+            lines: e.lines.map((l) => ({
+              timestamp: l.timestamp,
+              message: l.message,
+              ...(l.report ? { report: l.report } : {}),
+            })),
+          });
         else if (e.type === 'notice') this.emit(a, { phase: a.progress?.phase ?? 'running', message: e.message });
       };
       const done = await followAndRecord(a.clients, executionArn, {
@@ -299,7 +435,15 @@ export class CloudRunService {
         runId: a.runId,
         status,
         executionArn,
-        ...(status === 'failed' ? { error: { code: record.error ?? 'FAILED', message: `${record.error ?? 'The execution failed'}${record.cause ? `: ${record.cause.slice(0, 500)}` : ''}`, hint: 'The failed ranks and their errors are in the run; the finished ranks’ results were kept.' } } : {}),
+        ...(status === 'failed'
+          ? {
+              error: {
+                code: record.error ?? 'FAILED',
+                message: `${record.error ?? 'The execution failed'}${record.cause ? `: ${record.cause.slice(0, 500)}` : ''}`,
+                hint: 'The failed ranks and their errors are in the run; the finished ranks’ results were kept.',
+              },
+            }
+          : {}),
       });
     } catch (err) {
       await this.fail(a, err);
@@ -312,6 +456,12 @@ function snapshotView(s: ExecutionSnapshot): Pick<CloudProgress, 'executionArn' 
     executionArn: s.executionArn,
     status: s.status,
     items: s.items,
-    failedRanks: s.failedRanks.map((f) => ({ rank: f.rank, index: f.index, dataPath: f.dataPath, error: f.error, cause: f.cause })),
+    failedRanks: s.failedRanks.map((f) => ({
+      rank: f.rank,
+      index: f.index,
+      dataPath: f.dataPath,
+      error: f.error,
+      cause: f.cause,
+    })),
   };
 }

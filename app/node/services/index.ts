@@ -56,14 +56,34 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
   const runs = new LocalRunService({ dataDir: opts.dataDir, store, hub, runLocal: opts.runLocal });
   const paths = (list: string[] | undefined) => list?.map(expandHome);
   const profiles = new ProfileStore(opts.dataDir, opts.cipher);
-  const cloud = new CloudRunService({ dataDir: opts.dataDir, store, hub, profiles, cipher: opts.cipher, pollMs: opts.cloudPollMs });
-  const study = new StudyService({ dataDir: opts.dataDir, store, hub, profiles, cipher: opts.cipher, localBusy: () => runs.list().length > 0, printPdf: opts.platform?.printPdf });
+  const cloud = new CloudRunService({
+    dataDir: opts.dataDir,
+    store,
+    hub,
+    profiles,
+    cipher: opts.cipher,
+    pollMs: opts.cloudPollMs,
+  });
+  const study = new StudyService({
+    dataDir: opts.dataDir,
+    store,
+    hub,
+    profiles,
+    cipher: opts.cipher,
+    localBusy: () => runs.list().length > 0,
+    printPdf: opts.platform?.printPdf,
+  });
   const stack = new StackService({ dataDir: opts.dataDir, hub, profiles, cipher: opts.cipher });
 
   const handlers: Handlers = {
     runs: {
       startLocal: (p) => {
-        if (study.isRunning()) throw new ApiError({ code: 'BUSY', message: 'A study is running.', hint: 'Wait for it to finish or cancel it on the Study screen; runs share the CPU, so one at a time keeps the numbers honest.' });
+        if (study.isRunning())
+          throw new ApiError({
+            code: 'BUSY',
+            message: 'A study is running.',
+            hint: 'Wait for it to finish or cancel it on the Study screen; runs share the CPU, so one at a time keeps the numbers honest.',
+          });
         return runs.start({ ...p, model: p.model ? expandHome(p.model) : p.model, data: paths(p.data) });
       },
       cancel: ({ runId }) => {
@@ -81,7 +101,12 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
         return { ok: true as const };
       },
       delete: async (input) => {
-        if (runs.list().some((r) => r.runId === input.id) || cloud.list().some((r) => r.runId === input.id)) throw new ApiError({ code: 'BUSY', message: 'This run is still going.', hint: 'Cancel it first, then delete it.' });
+        if (runs.list().some((r) => r.runId === input.id) || cloud.list().some((r) => r.runId === input.id))
+          throw new ApiError({
+            code: 'BUSY',
+            message: 'This run is still going.',
+            hint: 'Cancel it first, then delete it.',
+          });
         await store.delete(input.id);
         return { ok: true as const };
       },
@@ -113,12 +138,24 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
           clients.destroy();
         }
       },
-      previewPayload: async (input) => cloud.preview({ ...input, codeDir: input.codeDir && expandHome(input.codeDir), modelFile: input.modelFile && expandHome(input.modelFile), data: paths(input.data) }),
+      previewPayload: async (input) =>
+        cloud.preview({
+          ...input,
+          codeDir: input.codeDir && expandHome(input.codeDir),
+          modelFile: input.modelFile && expandHome(input.modelFile),
+          data: paths(input.data),
+        }),
       validatePayload: (input) => {
         const r = parsePayloadText(input.text);
         return r.ok ? { ok: true, issues: [] } : { ok: false, issues: r.issues };
       },
-      start: (input) => cloud.start({ ...input, codeDir: input.codeDir && expandHome(input.codeDir), modelFile: input.modelFile && expandHome(input.modelFile), data: paths(input.data) }),
+      start: (input) =>
+        cloud.start({
+          ...input,
+          codeDir: input.codeDir && expandHome(input.codeDir),
+          modelFile: input.modelFile && expandHome(input.modelFile),
+          data: paths(input.data),
+        }),
       attach: (input) => cloud.attach(input.profile, input.executionArn),
       rerunFailed: (input) => cloud.rerunFailed(input.runId),
       stop: async (input) => {
@@ -152,7 +189,12 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
     },
     stack: {
       package: (input) => stack.package(input.arch),
-      deploy: (input) => stack.deploy({ ...input, modelFile: input.modelFile && expandHome(input.modelFile), zipFile: input.zipFile && expandHome(input.zipFile) }),
+      deploy: (input) =>
+        stack.deploy({
+          ...input,
+          modelFile: input.modelFile && expandHome(input.modelFile),
+          zipFile: input.zipFile && expandHome(input.zipFile),
+        }),
       status: (input) => stack.status(input.profile, input.stackName, input.events),
       delete: (input) => stack.delete(input.profile, input.stackName, input.pollSeconds),
       cancel: (input) => {
@@ -162,5 +204,16 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
       active: () => ({ ops: stack.list() }),
     },
   };
-  return { handlers, hub, store, settings, runs, cloud, study, stack, shutdown: async () => void (await Promise.all([runs.shutdown(), cloud.shutdown(), study.shutdown(), stack.shutdown()])) };
+  return {
+    handlers,
+    hub,
+    store,
+    settings,
+    runs,
+    cloud,
+    study,
+    stack,
+    shutdown: async () =>
+      void (await Promise.all([runs.shutdown(), cloud.shutdown(), study.shutdown(), stack.shutdown()])),
+  };
 }

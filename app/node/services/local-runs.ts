@@ -2,7 +2,15 @@ import path from 'node:path';
 import { LocalRunError, type LocalRunProgress, type LocalRunResult } from '../../../engine/run/local-run.ts';
 import { runLocalEngine } from '../../../engine/run/run-engine.ts';
 import { writePredictionsCsv } from '../../../engine/run/predictions.ts';
-import { ApiError, toApiErrorData, type ActiveRun, type ApiErrorData, type LocalRunParams, type RunHeadline, type RunProgress } from '../../common/contract/index.ts';
+import {
+  ApiError,
+  toApiErrorData,
+  type ActiveRun,
+  type ApiErrorData,
+  type LocalRunParams,
+  type RunHeadline,
+  type RunProgress,
+} from '../../common/contract/index.ts';
 import type { EventHub } from '../../common/dispatcher.ts';
 import type { HistoryStore } from '../history-store.ts';
 import { hintFor } from '../hints.ts';
@@ -22,9 +30,7 @@ const PROGRESS_INTERVAL_MS = 100;
 export class LocalRunService {
   private active = new Map<string, Active>();
 
-  constructor(
-    private readonly deps: { dataDir: string; store: HistoryStore; hub: EventHub; runLocal?: RunLocalFn },
-  ) {}
+  constructor(private readonly deps: { dataDir: string; store: HistoryStore; hub: EventHub; runLocal?: RunLocalFn }) {}
 
   list(): ActiveRun[] {
     return [...this.active.values()].map((a) => a.info);
@@ -33,7 +39,11 @@ export class LocalRunService {
   async start(params: LocalRunParams): Promise<{ runId: string }> {
     if (this.active.size > 0) {
       const cur = [...this.active.values()][0].info;
-      throw new ApiError({ code: 'BUSY', message: `A local run is already going ("${cur.name}").`, hint: 'Wait for it to finish or cancel it; runs share the CPU, so one at a time keeps the numbers honest.' });
+      throw new ApiError({
+        code: 'BUSY',
+        message: `A local run is already going ("${cur.name}").`,
+        hint: 'Wait for it to finish or cancel it; runs share the CPU, so one at a time keeps the numbers honest.',
+      });
     }
     const model = params.model ? params.model : undefined;
     const data = params.data?.length ? params.data : undefined;
@@ -43,7 +53,14 @@ export class LocalRunService {
       kind: 'local',
       name,
       params: { ...params, precision },
-      headline: { batchSize: params.batchSize, referenceModel: !model, syntheticData: !data, model: model ? path.basename(model) : undefined, data: data ? dataLabel(data) : 'sample data', precision },
+      headline: {
+        batchSize: params.batchSize,
+        referenceModel: !model,
+        syntheticData: !data,
+        model: model ? path.basename(model) : undefined,
+        data: data ? dataLabel(data) : 'sample data',
+        precision,
+      },
     });
     const runId = entry.id;
     const controller = new AbortController();
@@ -53,7 +70,13 @@ export class LocalRunService {
       info.progress = p;
       this.deps.hub.emit('runs.progress', p);
     };
-    emitProgress({ runId, phase: 'preparing', message: 'Preparing the model and data…', elapsedSeconds: 0, fraction: 0 });
+    emitProgress({
+      runId,
+      phase: 'preparing',
+      message: 'Preparing the model and data…',
+      elapsedSeconds: 0,
+      fraction: 0,
+    });
 
     let lastEmit = 0;
     let lastPhase = '';
@@ -69,8 +92,16 @@ export class LocalRunService {
     const run = this.deps.runLocal ?? runLocalEngine;
     const done = run(
       {
-        model, data, batchSize: params.batchSize, threads: params.threads, graphOptimization: params.graphOptimization, precision, dataDir: this.deps.dataDir,
-        ...(params.engine === 'pytorch' ? { engine: 'pytorch' as const, code: params.code || undefined, python: params.python || undefined } : {}),
+        model,
+        data,
+        batchSize: params.batchSize,
+        threads: params.threads,
+        graphOptimization: params.graphOptimization,
+        precision,
+        dataDir: this.deps.dataDir,
+        ...(params.engine === 'pytorch'
+          ? { engine: 'pytorch' as const, code: params.code || undefined, python: params.python || undefined }
+          : {}),
       },
       {
         onProgress,
@@ -78,7 +109,10 @@ export class LocalRunService {
         onPartition: (rec) => void this.deps.store.recordPartition(runId, rec).catch(() => undefined),
       },
     )
-      .then((res) => this.finishOk(runId, res), (err) => this.finishError(runId, err))
+      .then(
+        (res) => this.finishOk(runId, res),
+        (err) => this.finishError(runId, err),
+      )
       .catch((err) => {
         // Writing the result failed (disk full, folder removed): report it; the entry stays "running" → interrupted.
         this.deps.hub.emit('runs.finished', { runId, status: 'failed', error: withHint(toApiErrorData(err)) });
@@ -90,7 +124,12 @@ export class LocalRunService {
 
   cancel(runId: string): void {
     const a = this.active.get(runId);
-    if (!a) throw new ApiError({ code: 'NOT_FOUND', message: `Run ${runId} is not running.`, hint: 'It may have finished already; open it from History.' });
+    if (!a)
+      throw new ApiError({
+        code: 'NOT_FOUND',
+        message: `Run ${runId} is not running.`,
+        hint: 'It may have finished already; open it from History.',
+      });
     a.controller.abort();
   }
 
@@ -103,7 +142,13 @@ export class LocalRunService {
   private async finishOk(runId: string, res: LocalRunResult): Promise<void> {
     const { record, table } = res;
     const error: ApiErrorData | null = record.error
-      ? withHint({ code: record.status === 'failed' ? 'run-failed' : 'partial', message: record.error, hint: record.partitions.some((p) => p.status === 'failed') ? hintFor({ code: 'bad-structure', message: '' }) : undefined })
+      ? withHint({
+          code: record.status === 'failed' ? 'run-failed' : 'partial',
+          message: record.error,
+          hint: record.partitions.some((p) => p.status === 'failed')
+            ? hintFor({ code: 'bad-structure', message: '' })
+            : undefined,
+        })
       : null;
     await this.deps.store.finish(runId, {
       status: record.status,
@@ -147,7 +192,12 @@ function toRunProgress(runId: string, p: LocalRunProgress, elapsedSeconds: numbe
   return {
     runId,
     phase: preparing && p.samplesDone === 0 ? 'preparing' : 'running',
-    message: p.phase === 'session' ? 'Loading the model…' : p.phase === 'loading' ? `Reading partition ${p.partition} of ${p.partitions}…` : undefined,
+    message:
+      p.phase === 'session'
+        ? 'Loading the model…'
+        : p.phase === 'loading'
+          ? `Reading partition ${p.partition} of ${p.partitions}…`
+          : undefined,
     partition: { index: p.partition, count: p.partitions },
     batches: { done: p.batchesDone, total: p.batchesTotal },
     samples: { done: p.samplesDone, total: p.samplesTotal },
@@ -163,7 +213,12 @@ export function dataLabel(data: string[]): string {
   return data.length > 1 ? `${first} + ${data.length - 1} more` : first;
 }
 
-export function defaultName(model: string | undefined, data: string[] | undefined, batchSize: number | undefined, precision: string): string {
+export function defaultName(
+  model: string | undefined,
+  data: string[] | undefined,
+  batchSize: number | undefined,
+  precision: string,
+): string {
   const m = `${model ? path.basename(model) : 'reference model'}${precision === 'int8' ? ' (int8)' : ''}`;
   const d = data ? dataLabel(data) : 'sample data';
   return `${m} · ${d}${batchSize ? ` · batch ${batchSize}` : ''}`;

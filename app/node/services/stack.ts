@@ -7,10 +7,23 @@ import type { ProfileInput, StoredProfile } from '../../../base/profile-schema.t
 import { decryptKeys, type SecretCipher } from '../../../cloud/secret-cipher.ts';
 import { packageAndDeploy, stackProfileInput, type DeployFlowProgress } from '../../../cloud/stack/deploy-flow.ts';
 import { outputsToProfile } from '../../../cloud/stack/outputs.ts';
-import { packageLambda, UNZIPPED_LIMIT_BYTES, type LambdaArch, type PackageResult } from '../../../cloud/stack/package-lambda.ts';
+import {
+  packageLambda,
+  UNZIPPED_LIMIT_BYTES,
+  type LambdaArch,
+  type PackageResult,
+} from '../../../cloud/stack/package-lambda.ts';
 import { checkStackName, deleteStack, stackStatus } from '../../../cloud/stack/stack-deploy.ts';
 import { StackOperationError, type StackEventLine } from '../../../cloud/stack/stack-events.ts';
-import { ApiError, toApiErrorData, type PackageReport, type StackDeployOptions, type StackFinished, type StackProgressView, type StackStatusView } from '../../common/contract/index.ts';
+import {
+  ApiError,
+  toApiErrorData,
+  type PackageReport,
+  type StackDeployOptions,
+  type StackFinished,
+  type StackProgressView,
+  type StackStatusView,
+} from '../../common/contract/index.ts';
 import type { EventHub } from '../../common/dispatcher.ts';
 
 interface Op {
@@ -30,21 +43,42 @@ const UPLOAD_EMIT_MS = 250;
 const MAX_KEPT_EVENTS = 500;
 
 export function packageReport(r: PackageResult): PackageReport {
-  return { file: r.file, arch: r.arch, unzippedBytes: r.unzippedBytes, zippedBytes: r.zippedBytes, limitBytes: UNZIPPED_LIMIT_BYTES, files: r.entries.length, onnxruntimeVersion: r.onnxruntimeVersion, sha256: r.sha256 };
+  return {
+    file: r.file,
+    arch: r.arch,
+    unzippedBytes: r.unzippedBytes,
+    zippedBytes: r.zippedBytes,
+    limitBytes: UNZIPPED_LIMIT_BYTES,
+    files: r.entries.length,
+    onnxruntimeVersion: r.onnxruntimeVersion,
+    sha256: r.sha256,
+  };
 }
 
 /** Deploy, status and delete of our own CAI stack for the app; deploy/delete run in the background with events. */
 export class StackService {
   private ops = new Map<string, Op>();
 
-  constructor(private readonly deps: { dataDir: string; hub: EventHub; profiles: ProfileStore; cipher?: SecretCipher }) {}
+  constructor(
+    private readonly deps: { dataDir: string; hub: EventHub; profiles: ProfileStore; cipher?: SecretCipher },
+  ) {}
 
   list() {
-    return [...this.ops.values()].map((o) => ({ opId: o.opId, operation: o.operation, stackName: o.stackName, profile: o.profile, startedAt: o.startedAt, events: o.events }));
+    return [...this.ops.values()].map((o) => ({
+      opId: o.opId,
+      operation: o.operation,
+      stackName: o.stackName,
+      profile: o.profile,
+      startedAt: o.startedAt,
+      events: o.events,
+    }));
   }
 
   async package(arch: LambdaArch): Promise<PackageReport> {
-    const r = await packageLambda({ arch, outFile: path.join(this.deps.dataDir, 'stack', `cosmicai-lambda-${arch}.zip`) });
+    const r = await packageLambda({
+      arch,
+      outFile: path.join(this.deps.dataDir, 'stack', `cosmicai-lambda-${arch}.zip`),
+    });
     return packageReport(r);
   }
 
@@ -76,7 +110,11 @@ export class StackService {
     const op = await this.track('delete', stackName, base);
     op.done = (async () => {
       try {
-        const res = await deleteStack(op.clients, stackName, { pollMs: (pollSeconds ?? 5) * 1000, signal: op.controller.signal, onProgress: (p) => this.progress(op, p) });
+        const res = await deleteStack(op.clients, stackName, {
+          pollMs: (pollSeconds ?? 5) * 1000,
+          signal: op.controller.signal,
+          onProgress: (p) => this.progress(op, p),
+        });
         this.finish(op, { status: 'completed', ...(res.retainedBucket ? { retainedBucket: res.retainedBucket } : {}) });
       } catch (err) {
         this.fail(op, err);
@@ -87,7 +125,12 @@ export class StackService {
 
   cancel(opId: string): void {
     const op = this.ops.get(opId);
-    if (!op) throw new ApiError({ code: 'NOT_FOUND', message: `No stack operation "${opId}" is being followed.`, hint: 'It may have ended; use Status to see the stack.' });
+    if (!op)
+      throw new ApiError({
+        code: 'NOT_FOUND',
+        message: `No stack operation "${opId}" is being followed.`,
+        hint: 'It may have ended; use Status to see the stack.',
+      });
     op.controller.abort();
   }
 
@@ -108,7 +151,11 @@ export class StackService {
 
   private async track(operation: Op['operation'], stackName: string, base: StoredProfile): Promise<Op> {
     if ([...this.ops.values()].some((o) => o.stackName === stackName && o.profile === base.name)) {
-      throw new ApiError({ code: 'BUSY', message: `An operation on stack '${stackName}' is already being followed.`, hint: 'Wait for it to end, or cancel following it first.' });
+      throw new ApiError({
+        code: 'BUSY',
+        message: `An operation on stack '${stackName}' is already being followed.`,
+        hint: 'Wait for it to end, or cancel following it first.',
+      });
     }
     const op: Op = {
       opId: randomUUID(),
@@ -131,7 +178,13 @@ export class StackService {
     op.clients.destroy();
   }
 
-  private async runDeploy(op: Op, o: StackDeployOptions, base: StoredProfile, saveAs: string, credentials: ProfileInput['credentials'] | undefined): Promise<void> {
+  private async runDeploy(
+    op: Op,
+    o: StackDeployOptions,
+    base: StoredProfile,
+    saveAs: string,
+    credentials: ProfileInput['credentials'] | undefined,
+  ): Promise<void> {
     let packaged: PackageReport | undefined;
     try {
       const res = await packageAndDeploy(op.clients, {
@@ -156,7 +209,11 @@ export class StackService {
       const existing = (await this.deps.profiles.list()).some((p) => p.name === saveAs);
       let profile;
       if (existing) {
-        const { name: _n, credentials: _c, ...fields } = outputsToProfile(res.outputs, { name: saveAs, credentials: { source: 'env' } });
+        const {
+          name: _n,
+          credentials: _c,
+          ...fields
+        } = outputsToProfile(res.outputs, { name: saveAs, credentials: { source: 'env' } });
         profile = await this.deps.profiles.update(saveAs, fields);
       } else {
         profile = await this.deps.profiles.add(stackProfileInput(res, base, saveAs, credentials));
@@ -176,21 +233,36 @@ export class StackService {
   }
 
   private progress(op: Op, p: DeployFlowProgress): void {
-    const common = { opId: op.opId, operation: op.operation, stackName: op.stackName, elapsedSeconds: (Date.now() - Date.parse(op.startedAt)) / 1000 };
+    const common = {
+      opId: op.opId,
+      operation: op.operation,
+      stackName: op.stackName,
+      elapsedSeconds: (Date.now() - Date.parse(op.startedAt)) / 1000,
+    };
     let view: StackProgressView;
     if (p.kind === 'event') {
       op.events.push(p.event);
       if (op.events.length > MAX_KEPT_EVENTS) op.events.shift();
       view = { ...common, kind: 'event', event: p.event };
     } else if (p.kind === 'phase') view = { ...common, kind: 'phase', message: p.message };
-    else if (p.kind === 'package') view = { ...common, kind: 'package', message: `packaging the Lambda code: ${p.step}` };
+    else if (p.kind === 'package')
+      view = { ...common, kind: 'package', message: `packaging the Lambda code: ${p.step}` };
     else if (p.kind === 'packaged') view = { ...common, kind: 'packaged', packaged: packageReport(p.result) };
     else {
       const done = p.progress.phase === 'uploaded' || p.progress.phase === 'skipped';
       const now = Date.now();
       if (!done && now - op.lastUploadEmit < UPLOAD_EMIT_MS) return;
       op.lastUploadEmit = now;
-      view = { ...common, kind: 'upload', upload: { key: p.progress.key, phase: p.progress.phase, bytesDone: p.progress.bytesDone, bytesTotal: p.progress.bytesTotal } };
+      view = {
+        ...common,
+        kind: 'upload',
+        upload: {
+          key: p.progress.key,
+          phase: p.progress.phase,
+          bytesDone: p.progress.bytesDone,
+          bytesTotal: p.progress.bytesTotal,
+        },
+      };
     }
     this.deps.hub.emit('stack.progress', view);
   }
@@ -208,7 +280,9 @@ export class StackService {
     this.finish(op, {
       status: cancelled ? 'cancelled' : 'failed',
       error,
-      ...(err instanceof StackOperationError ? { stackStatus: err.status, ...(err.failedResource ? { failedResource: err.failedResource } : {}) } : {}),
+      ...(err instanceof StackOperationError
+        ? { stackStatus: err.status, ...(err.failedResource ? { failedResource: err.failedResource } : {}) }
+        : {}),
       ...(packaged ? { packaged } : {}),
     });
   }

@@ -38,15 +38,29 @@ export function systemInfo(mode: SystemInfo['mode'], dataDir: string, nativeDial
 }
 
 /** One folder's listing for the in-app file browser: folders first, hidden entries left out. */
-export async function listDir(dir: string | undefined): Promise<{ path: string; parent: string | null; entries: DirEntry[] }> {
+export async function listDir(
+  dir: string | undefined,
+): Promise<{ path: string; parent: string | null; entries: DirEntry[] }> {
   const target = path.resolve(dir && dir.trim() ? expandHome(dir.trim()) : os.homedir());
   let names;
   try {
     names = await readdir(target, { withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? (err as Error).message})`;
-    throw new ApiError({ code: 'io', message: `${target} ${why}.`, file: target, hint: 'Type another folder or go up one level.' });
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'ENOTDIR'
+          ? 'is not a folder'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'cannot be read (permission denied)'
+            : `cannot be read (${code ?? (err as Error).message})`;
+    throw new ApiError({
+      code: 'io',
+      message: `${target} ${why}.`,
+      file: target,
+      hint: 'Type another folder or go up one level.',
+    });
   }
   const entries: DirEntry[] = [];
   for (const d of names) {
@@ -64,7 +78,9 @@ export async function listDir(dir: string | undefined): Promise<{ path: string; 
     entries.push({ name: d.name, path: full, kind: isDir ? 'dir' : 'file', size: isDir ? null : size });
     if (entries.length >= MAX_ENTRIES) break;
   }
-  entries.sort((a, b) => (a.kind !== b.kind ? (a.kind === 'dir' ? -1 : 1) : a.name.localeCompare(b.name, undefined, { numeric: true })));
+  entries.sort((a, b) =>
+    a.kind !== b.kind ? (a.kind === 'dir' ? -1 : 1) : a.name.localeCompare(b.name, undefined, { numeric: true }),
+  );
   const parent = path.dirname(target);
   return { path: target, parent: parent === target ? null : parent, entries };
 }

@@ -5,7 +5,23 @@ import { useApp } from '../lib/app-state.ts';
 import { toast } from '../lib/toast.ts';
 
 /** A chart with PNG export and a full-screen view for presenting. `build` is called again when the theme changes. */
-export function ChartCard({ title, build, testId, fileName, animate = true, children, onChart }: { title: string; build: () => AnyChartConfig; testId?: string; fileName: string; animate?: boolean; children?: React.ReactNode; onChart?: (c: Chart | null) => void }) {
+export function ChartCard({
+  title,
+  build,
+  testId,
+  fileName,
+  animate = true,
+  children,
+  onChart,
+}: {
+  title: string;
+  build: () => AnyChartConfig;
+  testId?: string;
+  fileName: string;
+  animate?: boolean;
+  children?: React.ReactNode;
+  onChart?: (c: Chart | null) => void;
+}) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const chart = useRef<Chart | null>(null);
   const [full, setFull] = useState(false);
@@ -19,7 +35,12 @@ export function ChartCard({ title, build, testId, fileName, animate = true, chil
     const cfg = build();
     const c = new Chart(canvas.current, {
       ...cfg,
-      options: { ...cfg.options, responsive: true, maintainAspectRatio: false, animation: animate ? cfg.options?.animation : false },
+      options: {
+        ...cfg.options,
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: animate ? cfg.options?.animation : false,
+      },
       plugins: [...(cfg.plugins ?? []), backgroundPlugin],
     } as AnyChartConfig);
     chart.current = c;
@@ -50,7 +71,8 @@ export function ChartCard({ title, build, testId, fileName, animate = true, chil
 
   const png = async () => {
     if (!chart.current) return;
-    if (await saveFile(`${fileName}.png`, { dataUrl: chart.current.toBase64Image('image/png') }, 'image/png')) toast('Saved PNG');
+    if (await saveFile(`${fileName}.png`, { dataUrl: chart.current.toBase64Image('image/png') }, 'image/png'))
+      toast('Saved PNG');
   };
 
   return (
@@ -61,7 +83,11 @@ export function ChartCard({ title, build, testId, fileName, animate = true, chil
           <button className="small" onClick={png}>
             PNG
           </button>
-          <button className="small" onClick={() => setFull(!full)} title={full ? 'Leave full screen (Esc)' : 'Show full screen'}>
+          <button
+            className="small"
+            onClick={() => setFull(!full)}
+            title={full ? 'Leave full screen (Esc)' : 'Show full screen'}
+          >
             {full ? 'Close full screen' : 'Full screen'}
           </button>
         </div>

@@ -10,7 +10,8 @@ import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../../base/metric-keys.
 
 type Rec = Record<string, unknown>;
 const num = (r: Rec, k: string) => (typeof r[k] === 'number' && Number.isFinite(r[k]) ? (r[k] as number) : null);
-const fmt = (v: number | null, digits = 3) => (v === null ? '—' : v.toLocaleString(undefined, { maximumFractionDigits: digits }));
+const fmt = (v: number | null, digits = 3) =>
+  v === null ? '—' : v.toLocaleString(undefined, { maximumFractionDigits: digits });
 
 function Stat({ k, v, title, testId }: { k: string; v: string; title?: string; testId?: string }) {
   return (
@@ -31,7 +32,10 @@ function lambdaCost(rec: Rec): { usd: number; note: string } | null {
   const profile = rec.profile as { lambdaMemoryMb?: number; architecture?: 'x86_64' | 'arm64' } | undefined;
   if (!lambda || lambda.invocations === 0 || !profile?.lambdaMemoryMb || !profile.architecture) return null;
   const c = actualCostFromUsage(lambda, profile.lambdaMemoryMb, profile.architecture);
-  return { usd: c.totalUsd, note: `${c.notes.join(' ')} Prices: ${c.priceSource} (${c.priceAsOf}); Step Functions and S3 not included.` };
+  return {
+    usd: c.totalUsd,
+    note: `${c.notes.join(' ')} Prices: ${c.priceSource} (${c.priceAsOf}); Step Functions and S3 not included.`,
+  };
 }
 
 /** The top stats of a cloud run: the study's aggregates over ranks (a cloud run has no per-galaxy predictions). */
@@ -42,12 +46,32 @@ export function CloudHeadlineStats({ entry }: { entry: RunEntry }) {
   const batchSize = num(rec, 'batch_size');
   return (
     <>
-      <Stat k="Samples/s (Σ ranks)" v={fmt(num(rec, 'sample_persec'), 1)} testId="stat-samples-per-sec" title="Per-rank samples/second summed over ranks (study)" />
+      <Stat
+        k="Samples/s (Σ ranks)"
+        v={fmt(num(rec, 'sample_persec'), 1)}
+        testId="stat-samples-per-sec"
+        title="Per-rank samples/second summed over ranks (study)"
+      />
       <Stat k="Time per batch (s)" v={fmt(num(rec, EXECUTION_TIME), 4)} testId="stat-seconds-per-batch" />
-      <Stat k="Throughput (Mbit/s, Σ ranks)" v={fmt((num(rec, 'throughput_bps') ?? NaN) / 1e6, 2)} testId="stat-throughput" title="Sum of the ranks' throughputs (study)" />
-      <Stat k="CPU time (s)" v={fmt(num(rec, CPU_TIME))} testId="stat-cpu-time" title="Mean over ranks after dropping 1.5×IQR outliers (study)" />
+      <Stat
+        k="Throughput (Mbit/s, Σ ranks)"
+        v={fmt((num(rec, 'throughput_bps') ?? NaN) / 1e6, 2)}
+        testId="stat-throughput"
+        title="Sum of the ranks' throughputs (study)"
+      />
+      <Stat
+        k="CPU time (s)"
+        v={fmt(num(rec, CPU_TIME))}
+        testId="stat-cpu-time"
+        title="Mean over ranks after dropping 1.5×IQR outliers (study)"
+      />
       <Stat k="Memory (MB, Σ ranks)" v={fmt(num(rec, CPU_MEMORY), 1)} testId="stat-memory" />
-      <Stat k="Batches" v={batches === null ? '—' : `${fmt(batches, 0)}${batchSize !== null ? ` × ${fmt(batchSize, 0)}` : ''}`} testId="stat-batches" title="Batches summed over ranks × batch size" />
+      <Stat
+        k="Batches"
+        v={batches === null ? '—' : `${fmt(batches, 0)}${batchSize !== null ? ` × ${fmt(batchSize, 0)}` : ''}`}
+        testId="stat-batches"
+        title="Batches summed over ranks × batch size"
+      />
       {cost && <Stat k="Lambda cost" v={formatUsd(cost.usd)} testId="stat-lambda-cost" title={cost.note} />}
     </>
   );
@@ -57,8 +81,18 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
   const [error, setError] = useState<unknown>(null);
   const rec = (entry.record ?? {}) as Rec;
   const params = entry.params as Rec;
-  const failed = Array.isArray(rec.failed_ranks) ? (rec.failed_ranks as Array<{ rank: string | null; index: number | null; error: string; cause: string; dataPath?: unknown }>) : [];
-  const problems = Array.isArray(rec.result_problems) ? (rec.result_problems as Array<{ key: string; problem: string }>) : [];
+  const failed = Array.isArray(rec.failed_ranks)
+    ? (rec.failed_ranks as Array<{
+        rank: string | null;
+        index: number | null;
+        error: string;
+        cause: string;
+        dataPath?: unknown;
+      }>)
+    : [];
+  const problems = Array.isArray(rec.result_problems)
+    ? (rec.result_problems as Array<{ key: string; problem: string }>)
+    : [];
   const lambda = (rec.lambda ?? null) as LambdaUsage | null;
   const items = (rec.items ?? null) as { succeeded: number; failed: number; total: number } | null;
   const executionArn = (rec.executionArn ?? params.executionArn) as string | undefined;
@@ -86,7 +120,8 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
   const canRerun = failed.length > 0 && entry.status !== 'interrupted' && entry.status !== 'running';
   // A cloud run that failed before it had an execution or results has nothing for this card (its error shows above):
   // no empty "Cloud run" heading.
-  const hasContent = !!executionArn || typeof rec.result_path === 'string' || !!entry.record || failed.length > 0 || problems.length > 0;
+  const hasContent =
+    !!executionArn || typeof rec.result_path === 'string' || !!entry.record || failed.length > 0 || problems.length > 0;
   if (!hasContent) return null;
 
   return (
@@ -100,7 +135,12 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
           </button>
         )}
         {canRerun && (
-          <button className="primary" onClick={rerunFailed} data-testid="rerun-failed" title="Runs only the failed ranks again, into the same results folder; this run then shows the merged results">
+          <button
+            className="primary"
+            onClick={rerunFailed}
+            data-testid="rerun-failed"
+            title="Runs only the failed ranks again, into the same results folder; this run then shows the merged results"
+          >
             Re-run failed ranks
           </button>
         )}
@@ -116,9 +156,19 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
         <div className="stats">
           <Stat k="Ranks with results" v={`${fmt(num(rec, 'ranks'), 0)}${items ? ` / ${items.total}` : ''}`} />
           <Stat k="Total bits" v={fmt(num(rec, 'total_bits'), 0)} />
-          <Stat k="Wall throughput (Mbit/s)" v={fmt((num(rec, 'wall_throughput_bps') ?? NaN) / 1e6, 2)} title="total_bits ÷ the Map state's duration" />
+          <Stat
+            k="Wall throughput (Mbit/s)"
+            v={fmt((num(rec, 'wall_throughput_bps') ?? NaN) / 1e6, 2)}
+            title="total_bits ÷ the Map state's duration"
+          />
           <Stat k="Map state (s)" v={fmt(num(rec, 'map_duration_seconds'), 2)} />
-          {lambda && <Stat k="Lambda billed (s)" v={fmt(lambda.billedDurationMs / 1000, 2)} title={`${lambda.invocations} invocations, ${lambda.coldStarts} cold starts, max ${lambda.maxMemoryUsedMb} MB used`} />}
+          {lambda && (
+            <Stat
+              k="Lambda billed (s)"
+              v={fmt(lambda.billedDurationMs / 1000, 2)}
+              title={`${lambda.invocations} invocations, ${lambda.coldStarts} cold starts, max ${lambda.maxMemoryUsedMb} MB used`}
+            />
+          )}
         </div>
       )}
       {failed.length > 0 && (
@@ -128,7 +178,8 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
             {failed.map((f, i) => (
               <li key={i}>
                 rank {f.rank ?? `#${f.index ?? '?'}`}
-                {typeof f.dataPath === 'string' ? ` (${f.dataPath})` : ''}: <strong>{f.error}</strong> {f.cause.slice(0, 500)}
+                {typeof f.dataPath === 'string' ? ` (${f.dataPath})` : ''}: <strong>{f.error}</strong>{' '}
+                {f.cause.slice(0, 500)}
               </li>
             ))}
           </ul>

@@ -1,19 +1,34 @@
 import { useState } from 'react';
-import { EXPORT_FORMATS, exportFileContent, exportFileName, exportTable, formatCell, headerText, type ExportFormat, type Table } from '../../../base/table.ts';
+import {
+  EXPORT_FORMATS,
+  exportFileContent,
+  exportFileName,
+  exportTable,
+  formatCell,
+  headerText,
+  type ExportFormat,
+  type Table,
+} from '../../../base/table.ts';
 import { copyText, saveFile } from '../lib/download.ts';
 import { toast } from '../lib/toast.ts';
 
-const isNum = (t: Table, key: string, align?: string) => align === 'right' || (align === undefined && t.rows.some((r) => typeof r[key] === 'number'));
+const isNum = (t: Table, key: string, align?: string) =>
+  align === 'right' || (align === undefined && t.rows.some((r) => typeof r[key] === 'number'));
 
 /** A table with its export tools: save or copy as CSV, Markdown, LaTeX or JSON. */
 export function DataTable({ table, testId, heading = true }: { table: Table; testId?: string; heading?: boolean }) {
   const [format, setFormat] = useState<ExportFormat>('csv');
   const meta = EXPORT_FORMATS.find((f) => f.format === format)!;
   // Columns with long strings (file paths, sources) may wrap inside a word, so the table never scrolls sideways.
-  const longCols = new Set(table.columns.filter((c) => table.rows.some((r) => typeof r[c.key] === 'string' && (r[c.key] as string).length > 24)).map((c) => c.key));
+  const longCols = new Set(
+    table.columns
+      .filter((c) => table.rows.some((r) => typeof r[c.key] === 'string' && (r[c.key] as string).length > 24))
+      .map((c) => c.key),
+  );
   const save = async () => {
     try {
-      if (await saveFile(exportFileName(table, format), exportFileContent(table, format), meta.mime)) toast(`Saved ${meta.label}`);
+      if (await saveFile(exportFileName(table, format), exportFileContent(table, format), meta.mime))
+        toast(`Saved ${meta.label}`);
     } catch (err) {
       toast(`Could not save: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -57,7 +72,10 @@ export function DataTable({ table, testId, heading = true }: { table: Table; tes
             {table.rows.map((r, i) => (
               <tr key={i}>
                 {table.columns.map((c) => (
-                  <td key={c.key} className={isNum(table, c.key, c.align) ? 'num' : longCols.has(c.key) ? 'long' : undefined}>
+                  <td
+                    key={c.key}
+                    className={isNum(table, c.key, c.align) ? 'num' : longCols.has(c.key) ? 'long' : undefined}
+                  >
                     {formatCell(r[c.key], c) || '—'}
                   </td>
                 ))}

@@ -2,7 +2,15 @@ import type { ApiErrorData } from '../../../app/common/contract/index.ts';
 import { toApiErrorData } from '../../../app/common/contract/errors.ts';
 
 /** An error as the user sees it: what went wrong, the file it concerns, and what to do. */
-export function ErrorBox({ error, onDismiss, title = 'Something went wrong' }: { error: ApiErrorData | unknown; onDismiss?: () => void; title?: string }) {
+export function ErrorBox({
+  error,
+  onDismiss,
+  title = 'Something went wrong',
+}: {
+  error: ApiErrorData | unknown;
+  onDismiss?: () => void;
+  title?: string;
+}) {
   if (!error) return null;
   const e = toApiErrorData(error);
   return (

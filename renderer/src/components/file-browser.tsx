@@ -10,7 +10,19 @@ export type PickKind = 'file' | 'files' | 'folder';
  * The in-app file browser for the browser mode (a web page cannot see local paths). Lists folders on the machine
  * running the app through `system.listDir`.
  */
-export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind: PickKind; start?: string; extensions?: string[]; onPick: (paths: string[]) => void; onClose: () => void }) {
+export function FileBrowser({
+  kind,
+  start,
+  extensions,
+  onPick,
+  onClose,
+}: {
+  kind: PickKind;
+  start?: string;
+  extensions?: string[];
+  onPick: (paths: string[]) => void;
+  onClose: () => void;
+}) {
   const [dir, setDir] = useState<{ path: string; parent: string | null; entries: DirEntry[] } | null>(null);
   const [typed, setTyped] = useState(start ?? '');
   const [selected, setSelected] = useState<string[]>([]);
@@ -42,17 +54,28 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
     void open(start || undefined);
   }, []);
 
-  const shown = dir?.entries.filter((e) => e.kind === 'dir' || !extensions?.length || extensions.some((x) => e.name.toLowerCase().endsWith(x))) ?? [];
+  const shown =
+    dir?.entries.filter(
+      (e) => e.kind === 'dir' || !extensions?.length || extensions.some((x) => e.name.toLowerCase().endsWith(x)),
+    ) ?? [];
   const toggle = (e: DirEntry) => {
     if (e.kind === 'dir') return void navigate(e.path);
     if (kind === 'folder') return;
-    setSelected((s) => (kind === 'file' ? [e.path] : s.includes(e.path) ? s.filter((x) => x !== e.path) : [...s, e.path]));
+    setSelected((s) =>
+      kind === 'file' ? [e.path] : s.includes(e.path) ? s.filter((x) => x !== e.path) : [...s, e.path],
+    );
   };
 
   // A portal keeps the dialog out of the surrounding <label> and <form> in the DOM (no label activation, no nested form).
   return createPortal(
     <div className="modal-back" onClick={onClose}>
-      <div className="modal" role="dialog" aria-label="Choose a file" onClick={(e) => e.stopPropagation()} data-testid="file-browser">
+      <div
+        className="modal"
+        role="dialog"
+        aria-label="Choose a file"
+        onClick={(e) => e.stopPropagation()}
+        data-testid="file-browser"
+      >
         <div className="row">
           <strong>{kind === 'folder' ? 'Choose a folder' : kind === 'files' ? 'Choose files' : 'Choose a file'}</strong>
           <span className="spacer" />
@@ -68,22 +91,41 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
             void navigate(typed);
           }}
         >
-          <button type="button" className="small" disabled={!dir?.parent} onClick={() => dir?.parent && navigate(dir.parent)}>
+          <button
+            type="button"
+            className="small"
+            disabled={!dir?.parent}
+            onClick={() => dir?.parent && navigate(dir.parent)}
+          >
             ↑ Up
           </button>
-          <input aria-label="Folder" style={{ flex: 1 }} value={typed} onChange={(e) => {
+          <input
+            aria-label="Folder"
+            style={{ flex: 1 }}
+            value={typed}
+            onChange={(e) => {
               edited.current = true;
               setTyped(e.target.value);
-            }} />
+            }}
+          />
           <button type="submit" className="small">
             Go
           </button>
         </form>
         {error ? <ErrorBox error={error} onDismiss={() => setError(null)} /> : null}
         <div className="file-list">
-          {shown.length === 0 && <div className="empty" style={{ padding: 12 }}>Nothing to show here.</div>}
+          {shown.length === 0 && (
+            <div className="empty" style={{ padding: 12 }}>
+              Nothing to show here.
+            </div>
+          )}
           {shown.map((e) => (
-            <div key={e.path} className={`file-row${selected.includes(e.path) ? ' selected' : ''}`} onClick={() => toggle(e)} data-name={e.name}>
+            <div
+              key={e.path}
+              className={`file-row${selected.includes(e.path) ? ' selected' : ''}`}
+              onClick={() => toggle(e)}
+              data-name={e.name}
+            >
               <span className={`kind ${e.kind}`}>{e.kind === 'dir' ? 'folder' : 'file'}</span>
               <span>{e.name}</span>
               {e.size !== null && <span className="size">{formatBytes(e.size)}</span>}
@@ -92,7 +134,11 @@ export function FileBrowser({ kind, start, extensions, onPick, onClose }: { kind
         </div>
         <div className="row">
           <span className="muted" style={{ fontSize: '0.85rem' }}>
-            {kind === 'folder' ? `Folder: ${dir?.path ?? ''}` : selected.length ? `${selected.length} selected` : 'Click a file to select it; click a folder to open it.'}
+            {kind === 'folder'
+              ? `Folder: ${dir?.path ?? ''}`
+              : selected.length
+                ? `${selected.length} selected`
+                : 'Click a file to select it; click a folder to open it.'}
           </span>
           <span className="spacer" />
           <button

@@ -16,16 +16,21 @@ export function HistoryRunsStudy({ reportButtons }: { reportButtons: (ids: strin
   const [error, setError] = useState<unknown>(null);
   const [open, setOpen] = useState(false);
   useEffect(() => {
-    if (open && !items) api.history.list().then((r) => setItems(r.items.filter((i): i is Item => !i.damaged && i.status === 'completed')), setError);
+    if (open && !items)
+      api.history
+        .list()
+        .then((r) => setItems(r.items.filter((i): i is Item => !i.damaged && i.status === 'completed')), setError);
   }, [open, items]);
-  const toggle = (id: string) => setPicked((s) => {
-    const n = new Set(s);
-    if (n.has(id)) n.delete(id);
-    else n.add(id);
-    return n;
-  });
+  const toggle = (id: string) =>
+    setPicked((s) => {
+      const n = new Set(s);
+      if (n.has(id)) n.delete(id);
+      else n.add(id);
+      return n;
+    });
   /** Adds every run of a kind to what is ticked (it used to replace the selection). */
-  const pickKind = (kind: string) => setPicked((s) => new Set([...s, ...items!.filter((i) => i.kind === kind).map((i) => i.id)]));
+  const pickKind = (kind: string) =>
+    setPicked((s) => new Set([...s, ...items!.filter((i) => i.kind === kind).map((i) => i.id)]));
   const show = async () => {
     try {
       setResults(await api.study.results({ selection: { runs: [...picked] } }));
@@ -59,7 +64,9 @@ export function HistoryRunsStudy({ reportButtons }: { reportButtons: (ids: strin
                 Show tables ({picked.size})
               </button>
               {picked.size > 0 && reportButtons(ids)}
-              {picked.size > 0 && <button onClick={() => navigate('present', 'runs', ids.join(','))}>Presentation mode</button>}
+              {picked.size > 0 && (
+                <button onClick={() => navigate('present', 'runs', ids.join(','))}>Presentation mode</button>
+              )}
             </div>
             <div className="table-wrap" style={{ maxHeight: 320, overflow: 'auto' }}>
               <table className="data">
@@ -67,10 +74,16 @@ export function HistoryRunsStudy({ reportButtons }: { reportButtons: (ids: strin
                   {items.map((i) => (
                     <tr key={i.id}>
                       <td>
-                        <input type="checkbox" aria-label={`Use ${i.name}`} checked={picked.has(i.id)} onChange={() => toggle(i.id)} />
+                        <input
+                          type="checkbox"
+                          aria-label={`Use ${i.name}`}
+                          checked={picked.has(i.id)}
+                          onChange={() => toggle(i.id)}
+                        />
                       </td>
                       <td>
-                        <span className="badge">{i.kind}</span> {i.headline.precision === 'int8' && <span className="badge">int8</span>} {i.name}
+                        <span className="badge">{i.kind}</span>{' '}
+                        {i.headline.precision === 'int8' && <span className="badge">int8</span>} {i.name}
                       </td>
                       <td className="nowrap muted">{formatWhen(i.createdAt)}</td>
                     </tr>

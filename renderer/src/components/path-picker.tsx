@@ -4,7 +4,19 @@ import { useApp } from '../lib/app-state.ts';
 import { FileBrowser, type PickKind } from './file-browser.tsx';
 
 /** "Browse…" buttons: the native dialog in Electron, the in-app file browser in the browser. */
-export function BrowseButton({ kind, label, extensions, onPick, testId }: { kind: PickKind; label: string; extensions?: string[]; onPick: (paths: string[]) => void; testId?: string }) {
+export function BrowseButton({
+  kind,
+  label,
+  extensions,
+  onPick,
+  testId,
+}: {
+  kind: PickKind;
+  label: string;
+  extensions?: string[];
+  onPick: (paths: string[]) => void;
+  testId?: string;
+}) {
   const { info } = useApp();
   const [open, setOpen] = useState(false);
   const click = async () => {

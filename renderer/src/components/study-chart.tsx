@@ -68,13 +68,27 @@ export function studyChartConfig(c: StudyChartData, big = false): AnyChartConfig
 }
 
 /** A study chart with PNG export (the canvas), SVG export (the same data drawn by chartSvg) and full screen. */
-export function StudyChartCard({ chart, fileBase, testId }: { chart: StudyChartData; fileBase: string; testId?: string }) {
+export function StudyChartCard({
+  chart,
+  fileBase,
+  testId,
+}: {
+  chart: StudyChartData;
+  fileBase: string;
+  testId?: string;
+}) {
   const build = useCallback(() => studyChartConfig(chart), [chart]);
   const svg = async () => {
-    if (await saveFile(`${fileBase}-${chart.id}.svg`, chartSvg(chart, { width: 800, height: 450 }), 'image/svg+xml')) toast('Saved SVG');
+    if (await saveFile(`${fileBase}-${chart.id}.svg`, chartSvg(chart, { width: 800, height: 450 }), 'image/svg+xml'))
+      toast('Saved SVG');
   };
   return (
-    <ChartCard title={chart.title} build={build} fileName={`${fileBase}-${chart.id}`} testId={testId ?? `chart-${chart.id}`}>
+    <ChartCard
+      title={chart.title}
+      build={build}
+      fileName={`${fileBase}-${chart.id}`}
+      testId={testId ?? `chart-${chart.id}`}
+    >
       <div className="row" style={{ justifyContent: 'flex-end', marginTop: -6, marginBottom: 6 }}>
         <button className="small" onClick={svg} title="Save this chart as SVG (vector, for papers)">
           SVG

@@ -25,9 +25,7 @@ export function StudyResultsView({ results, fileBase }: { results: StudyResults;
           ))}
         </ul>
         {results.skipped.length > 0 && (
-          <div className="table-note">
-            Left out: {results.skipped.map((s) => `${s.id} (${s.problem})`).join('; ')}
-          </div>
+          <div className="table-note">Left out: {results.skipped.map((s) => `${s.id} (${s.problem})`).join('; ')}</div>
         )}
       </div>
       {results.tables.map((t) => (

@@ -10,5 +10,11 @@ export interface AppState {
   theme: 'light' | 'dark';
 }
 
-export const AppContext = createContext<AppState>({ info: null, settings: null, dataDir: '', updateSettings: async () => {}, theme: 'light' });
+export const AppContext = createContext<AppState>({
+  info: null,
+  settings: null,
+  dataDir: '',
+  updateSettings: async () => {},
+  theme: 'light',
+});
 export const useApp = () => useContext(AppContext);

@@ -1,14 +1,25 @@
 import { api, isElectron } from '../api.ts';
 
 /** Saves text or a data URL: the native save dialog in Electron, a download in the browser. Returns false if cancelled. */
-export async function saveFile(name: string, content: string | { dataUrl: string }, mime = 'text/plain'): Promise<boolean> {
+export async function saveFile(
+  name: string,
+  content: string | { dataUrl: string },
+  mime = 'text/plain',
+): Promise<boolean> {
   if (isElectron) {
     const isData = typeof content !== 'string';
     const payload = isData ? content.dataUrl.slice(content.dataUrl.indexOf(',') + 1) : content;
-    const res = await api.system.saveFile({ suggestedName: name, content: payload, encoding: isData ? 'base64' : 'utf8' });
+    const res = await api.system.saveFile({
+      suggestedName: name,
+      content: payload,
+      encoding: isData ? 'base64' : 'utf8',
+    });
     return res.path !== null;
   }
-  const href = typeof content === 'string' ? URL.createObjectURL(new Blob([content], { type: `${mime};charset=utf-8` })) : content.dataUrl;
+  const href =
+    typeof content === 'string'
+      ? URL.createObjectURL(new Blob([content], { type: `${mime};charset=utf-8` }))
+      : content.dataUrl;
   const a = document.createElement('a');
   a.href = href;
   a.download = name;

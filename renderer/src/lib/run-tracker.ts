@@ -29,7 +29,8 @@ function ensure(runId: string, name = 'Local run'): TrackedRun {
 api.on('runs.progress', (p) => {
   if (over.has(p.runId)) return;
   const r = ensure(p.runId);
-  const rate = p.samplesPerSec && p.samplesPerSec > 0 ? [...r.rate, { t: p.elapsedSeconds, v: p.samplesPerSec }] : r.rate;
+  const rate =
+    p.samplesPerSec && p.samplesPerSec > 0 ? [...r.rate, { t: p.elapsedSeconds, v: p.samplesPerSec }] : r.rate;
   set({ ...r, progress: p, rate });
 });
 api.on('runs.finished', (f) => {
@@ -41,7 +42,8 @@ api.on('runs.finished', (f) => {
 export async function reattach(): Promise<void> {
   const { runs } = await api.runs.active();
   const r = runs[0];
-  if (r && current?.runId !== r.runId) set({ runId: r.runId, name: r.name, progress: r.progress, rate: [], finished: null });
+  if (r && current?.runId !== r.runId)
+    set({ runId: r.runId, name: r.name, progress: r.progress, rate: [], finished: null });
 }
 
 export async function startLocalRun(params: LocalRunParams): Promise<string> {

@@ -8,7 +8,11 @@ import { toast } from './toast.ts';
  * print it to PDF there); the desktop app saves HTML or PDF (printToPDF) through the native save dialog.
  * The app's CSP forbids inline <style> in documents it opens, so the report's stylesheet is applied through CSSOM.
  */
-export async function buildReport(selection: RunSelection, compare?: { a: string; b: string }, cost?: { lambdaMemoryMb?: number }) {
+export async function buildReport(
+  selection: RunSelection,
+  compare?: { a: string; b: string },
+  cost?: { lambdaMemoryMb?: number },
+) {
   return api.study.report({ selection, ...(compare ? { compare } : {}), ...(cost ? { cost } : {}) });
 }
 

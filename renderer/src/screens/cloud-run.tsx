@@ -10,7 +10,11 @@ import { navigate } from '../lib/router.ts';
 import { registerScreen } from './registry.ts';
 import { MAX_BATCH_SIZE } from '../../../base/options.ts';
 
-const splitLines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
+const splitLines = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 const mib = (b?: number) => (b === undefined ? '—' : `${(b / (1 << 20)).toFixed(1)} MiB`);
 const MAX_LOG_LINES = 300;
 
@@ -71,7 +75,16 @@ function PayloadEditor({ draft, onUse }: { draft: Draft; onUse: (text: string | 
     if (!draft.profile) return;
     const t = setTimeout(preview, 250);
     return () => clearTimeout(t);
-  }, [draft.profile, draft.batchSize, draft.fileLimit, draft.worldSize, draft.partitionMb, draft.codeDir, draft.modelFile, draft.data]);
+  }, [
+    draft.profile,
+    draft.batchSize,
+    draft.fileLimit,
+    draft.worldSize,
+    draft.partitionMb,
+    draft.codeDir,
+    draft.modelFile,
+    draft.data,
+  ]);
 
   const edit = async (value: string) => {
     setText(value);
@@ -93,11 +106,18 @@ function PayloadEditor({ draft, onUse }: { draft: Draft; onUse: (text: string | 
         </button>
       </div>
       <p className="muted">
-        The state machine's input, as the study's. Built from the options (S3_object_name and script follow what staging uploads); edit it to send
-        it as is. A fresh result_path is made at start, so no earlier result is overwritten.
+        The state machine's input, as the study's. Built from the options (S3_object_name and script follow what staging
+        uploads); edit it to send it as is. A fresh result_path is made at start, so no earlier result is overwritten.
       </p>
       <ErrorBox error={error} onDismiss={() => setError(null)} title="No payload" />
-      <textarea name="payload" spellCheck={false} style={{ fontFamily: 'monospace', minHeight: 230, width: '100%' }} value={text} onChange={(e) => edit(e.target.value)} data-testid="payload-json" />
+      <textarea
+        name="payload"
+        spellCheck={false}
+        style={{ fontFamily: 'monospace', minHeight: 230, width: '100%' }}
+        value={text}
+        onChange={(e) => edit(e.target.value)}
+        data-testid="payload-json"
+      />
       {issues.length > 0 && (
         <ul className="error-box" data-testid="payload-issues">
           {issues.map((i, k) => (
@@ -115,7 +135,18 @@ function PayloadEditor({ draft, onUse }: { draft: Draft; onUse: (text: string | 
 function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void; onError: (e: unknown) => void }) {
   const [profiles, setProfiles] = useState<string[] | null>(null);
   const [d, setD] = useState<Draft>(() => {
-    const draft = lastDraft ?? { profile: '', data: '', partitionMb: '25', codeDir: '', modelFile: '', batchSize: String(DEFAULT_BATCH_SIZE), fileLimit: '', worldSize: '', stage: true, name: '' };
+    const draft = lastDraft ?? {
+      profile: '',
+      data: '',
+      partitionMb: '25',
+      codeDir: '',
+      modelFile: '',
+      batchSize: String(DEFAULT_BATCH_SIZE),
+      fileLimit: '',
+      worldSize: '',
+      stage: true,
+      name: '',
+    };
     const profile = takeNextCloudProfile();
     if (!profile) return draft;
     lastDraft = { ...draft, profile };
@@ -164,7 +195,10 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
     return (
       <div className="empty">
         No AWS profile yet. <a href="#/profiles">Add one</a> first, or, without AWS, look at the cloud half with{' '}
-        <a href="#/import" data-testid="cloud-example-link">example data</a> (made-up recorded results, labelled as such).
+        <a href="#/import" data-testid="cloud-example-link">
+          example data
+        </a>{' '}
+        (made-up recorded results, labelled as such).
       </div>
     );
   }
@@ -184,34 +218,82 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
           <label className="field">
             Partition size (MB)
             <span className="help">The study used 25, 50, 75 and 100.</span>
-            <input name="partitionMb" type="number" min={0.01} step="any" value={d.partitionMb} onChange={(e) => set({ partitionMb: e.target.value })} />
+            <input
+              name="partitionMb"
+              type="number"
+              min={0.01}
+              step="any"
+              value={d.partitionMb}
+              onChange={(e) => set({ partitionMb: e.target.value })}
+            />
           </label>
           <label className="field">
             Batch size
-            <input name="batchSize" type="number" min={1} max={MAX_BATCH_SIZE} value={d.batchSize} onChange={(e) => set({ batchSize: e.target.value })} />
+            <input
+              name="batchSize"
+              type="number"
+              min={1}
+              max={MAX_BATCH_SIZE}
+              value={d.batchSize}
+              onChange={(e) => set({ batchSize: e.target.value })}
+            />
           </label>
           <label className="field">
             File limit
             <span className="help">Partitions to process; empty = all staged.</span>
-            <input name="fileLimit" type="number" min={1} value={d.fileLimit} onChange={(e) => set({ fileLimit: e.target.value })} />
+            <input
+              name="fileLimit"
+              type="number"
+              min={1}
+              value={d.fileLimit}
+              onChange={(e) => set({ fileLimit: e.target.value })}
+            />
           </label>
           <label className="field">
             World size
             <span className="help">Ranks; empty = one per file.</span>
-            <input name="worldSize" type="number" min={1} value={d.worldSize} onChange={(e) => set({ worldSize: e.target.value })} />
+            <input
+              name="worldSize"
+              type="number"
+              min={1}
+              value={d.worldSize}
+              onChange={(e) => set({ worldSize: e.target.value })}
+            />
           </label>
           <label className="field">
             Name in History
-            <input name="name" value={d.name} placeholder="made from the inputs" onChange={(e) => set({ name: e.target.value })} />
+            <input
+              name="name"
+              value={d.name}
+              placeholder="made from the inputs"
+              onChange={(e) => set({ name: e.target.value })}
+            />
           </label>
         </div>
         <label className="field">
           Data
-          <span className="help">.pt files or folders, one per line; partitioned and uploaded under the data prefix. Empty = the bundled sample data.</span>
-          <textarea name="data" placeholder="sample data" value={d.data} onChange={(e) => set({ data: e.target.value })} />
+          <span className="help">
+            .pt files or folders, one per line; partitioned and uploaded under the data prefix. Empty = the bundled
+            sample data.
+          </span>
+          <textarea
+            name="data"
+            placeholder="sample data"
+            value={d.data}
+            onChange={(e) => set({ data: e.target.value })}
+          />
           <div className="row">
-            <BrowseButton kind="files" label="Add files…" extensions={['.pt']} onPick={(p) => set({ data: [...splitLines(d.data), ...p].join('\n') })} />
-            <BrowseButton kind="folder" label="Add folder…" onPick={(p) => set({ data: [...splitLines(d.data), ...p].join('\n') })} />
+            <BrowseButton
+              kind="files"
+              label="Add files…"
+              extensions={['.pt']}
+              onPick={(p) => set({ data: [...splitLines(d.data), ...p].join('\n') })}
+            />
+            <BrowseButton
+              kind="folder"
+              label="Add folder…"
+              onPick={(p) => set({ data: [...splitLines(d.data), ...p].join('\n') })}
+            />
           </div>
         </label>
         <div className="form-grid">
@@ -219,7 +301,12 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
             Code + model folder (optional)
             <span className="help">Uploaded under scripts/; must hold one .onnx.</span>
             <div className="row">
-              <input style={{ flex: 1 }} name="codeDir" value={d.codeDir} onChange={(e) => set({ codeDir: e.target.value })} />
+              <input
+                style={{ flex: 1 }}
+                name="codeDir"
+                value={d.codeDir}
+                onChange={(e) => set({ codeDir: e.target.value })}
+              />
               <BrowseButton kind="folder" label="Browse…" onPick={(p) => set({ codeDir: p[0] })} />
             </div>
           </label>
@@ -227,13 +314,24 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
             Or a model file (optional)
             <span className="help">Default: the reference model.</span>
             <div className="row">
-              <input style={{ flex: 1 }} name="modelFile" value={d.modelFile} onChange={(e) => set({ modelFile: e.target.value })} />
-              <BrowseButton kind="file" label="Browse…" extensions={['.onnx']} onPick={(p) => set({ modelFile: p[0] })} />
+              <input
+                style={{ flex: 1 }}
+                name="modelFile"
+                value={d.modelFile}
+                onChange={(e) => set({ modelFile: e.target.value })}
+              />
+              <BrowseButton
+                kind="file"
+                label="Browse…"
+                extensions={['.onnx']}
+                onPick={(p) => set({ modelFile: p[0] })}
+              />
             </div>
           </label>
         </div>
         <label className="row">
-          <input type="checkbox" checked={d.stage} onChange={(e) => set({ stage: e.target.checked })} /> Upload code, model and data first (identical objects are skipped)
+          <input type="checkbox" checked={d.stage} onChange={(e) => set({ stage: e.target.checked })} /> Upload code,
+          model and data first (identical objects are skipped)
         </label>
         <button className="primary big" type="submit" disabled={busy || !d.profile} data-testid="start-cloud-run">
           Start cloud run
@@ -242,9 +340,17 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
       {d.profile && <PayloadEditor draft={d} onUse={setPayloadText} />}
       <div className="card">
         <h2>Re-attach</h2>
-        <p className="muted">Follow an execution started earlier (for example before the app was closed) and record its results.</p>
+        <p className="muted">
+          Follow an execution started earlier (for example before the app was closed) and record its results.
+        </p>
         <div className="row">
-          <input style={{ flex: 1 }} placeholder="arn:aws:states:…:execution:…" value={arn} onChange={(e) => setArn(e.target.value)} data-testid="attach-arn" />
+          <input
+            style={{ flex: 1 }}
+            placeholder="arn:aws:states:…:execution:…"
+            value={arn}
+            onChange={(e) => setArn(e.target.value)}
+            data-testid="attach-arn"
+          />
           <button type="button" onClick={attach} disabled={!arn.trim() || !d.profile}>
             Attach
           </button>
@@ -254,7 +360,17 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
   );
 }
 
-function CloudProgressView({ runId, progress, logs, onError }: { runId: string; progress: CloudProgress | null; logs: string[]; onError: (e: unknown) => void }) {
+function CloudProgressView({
+  runId,
+  progress,
+  logs,
+  onError,
+}: {
+  runId: string;
+  progress: CloudProgress | null;
+  logs: string[];
+  onError: (e: unknown) => void;
+}) {
   const [stopping, setStopping] = useState(false);
   const logBox = useRef<HTMLPreElement | null>(null);
   useEffect(() => {
@@ -264,9 +380,25 @@ function CloudProgressView({ runId, progress, logs, onError }: { runId: string; 
   const p = progress;
   const s = p?.stage;
   const items = p?.items;
-  const frac = p?.phase === 'staging' && s ? (s.bytesTotal ? (s.bytesDone ?? 0) / s.bytesTotal : s.total ? s.done / s.total : 0) : items && items.total ? (items.succeeded + items.failed + items.aborted + items.timedOut) / items.total : 0;
+  const frac =
+    p?.phase === 'staging' && s
+      ? s.bytesTotal
+        ? (s.bytesDone ?? 0) / s.bytesTotal
+        : s.total
+          ? s.done / s.total
+          : 0
+      : items && items.total
+        ? (items.succeeded + items.failed + items.aborted + items.timedOut) / items.total
+        : 0;
   const pct = Math.round(Math.min(1, frac) * 100);
-  const stepLabel = s ? { folders: 'Creating folders', partition: 'Partitioning', code: 'Uploading code + model', data: 'Uploading partitions' }[s.step] : '';
+  const stepLabel = s
+    ? {
+        folders: 'Creating folders',
+        partition: 'Partitioning',
+        code: 'Uploading code + model',
+        data: 'Uploading partitions',
+      }[s.step]
+    : '';
   return (
     <>
       <div className="card" data-testid="cloud-progress">
@@ -286,9 +418,15 @@ function CloudProgressView({ runId, progress, logs, onError }: { runId: string; 
           </button>
         </div>
         <div className="muted">
-          {p?.phase === 'staging' ? `${stepLabel}${s && s.total ? `: ${s.done} / ${s.total}${s.bytesTotal ? ` files, ${mib(s.bytesDone)} / ${mib(s.bytesTotal)}` : ''}` : ''}` : (p?.message ?? p?.status ?? 'Starting…')}
+          {p?.phase === 'staging'
+            ? `${stepLabel}${s && s.total ? `: ${s.done} / ${s.total}${s.bytesTotal ? ` files, ${mib(s.bytesDone)} / ${mib(s.bytesTotal)}` : ''}` : ''}`
+            : (p?.message ?? p?.status ?? 'Starting…')}
         </div>
-        {p?.executionArn && <div className="muted nowrap" data-testid="execution-arn">{p.executionArn}</div>}
+        {p?.executionArn && (
+          <div className="muted nowrap" data-testid="execution-arn">
+            {p.executionArn}
+          </div>
+        )}
         <div className="progress" role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
           <div style={{ width: `${pct}%` }} />
         </div>
@@ -315,7 +453,8 @@ function CloudProgressView({ runId, progress, logs, onError }: { runId: string; 
               {p.failedRanks.map((f, i) => (
                 <li key={i}>
                   rank {f.rank ?? `#${f.index ?? '?'}`}
-                  {typeof f.dataPath === 'string' ? ` (${f.dataPath})` : ''}: <strong>{f.error}</strong> {f.cause.slice(0, 400)}
+                  {typeof f.dataPath === 'string' ? ` (${f.dataPath})` : ''}: <strong>{f.error}</strong>{' '}
+                  {f.cause.slice(0, 400)}
                 </li>
               ))}
             </ul>
@@ -324,7 +463,11 @@ function CloudProgressView({ runId, progress, logs, onError }: { runId: string; 
       </div>
       <div className="card">
         <h2>Lambda log</h2>
-        <pre ref={logBox} style={{ maxHeight: 300, overflow: 'auto', fontSize: 12, whiteSpace: 'pre-wrap' }} data-testid="log-tail">
+        <pre
+          ref={logBox}
+          style={{ maxHeight: 300, overflow: 'auto', fontSize: 12, whiteSpace: 'pre-wrap' }}
+          data-testid="log-tail"
+        >
           {logs.length ? logs.join('\n') : 'Waiting for log lines…'}
         </pre>
       </div>
@@ -341,13 +484,16 @@ function CloudRun() {
   current.current = runId;
 
   useEffect(() => {
-    api.cloud.active().then((r) => {
-      const a = r.runs[0];
-      if (a && !current.current) {
-        setRunId(a.runId);
-        setProgress(a.progress);
-      }
-    }, () => undefined);
+    api.cloud.active().then(
+      (r) => {
+        const a = r.runs[0];
+        if (a && !current.current) {
+          setRunId(a.runId);
+          setProgress(a.progress);
+        }
+      },
+      () => undefined,
+    );
     const offs = [
       api.on('cloud.progress', (p) => {
         if (p.runId === current.current) setProgress(p);
@@ -373,7 +519,10 @@ function CloudRun() {
   return (
     <>
       <h1 className="page-title">Cloud run</h1>
-      <p className="page-sub">Stages the code, model and partitions to S3, runs the CAI state machine (Initialize → Distributed Map of inference Lambdas → Summarize) and brings the results back into History.</p>
+      <p className="page-sub">
+        Stages the code, model and partitions to S3, runs the CAI state machine (Initialize → Distributed Map of
+        inference Lambdas → Summarize) and brings the results back into History.
+      </p>
       <ErrorBox error={error} onDismiss={() => setError(null)} title="The cloud run did not complete" />
       {runId ? (
         <CloudProgressView runId={runId} progress={progress} logs={logs} onError={setError} />

@@ -44,7 +44,9 @@ function Picker({ a, b }: { a?: string; b?: string }) {
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     api.history.list().then((r) => {
-      const ok = r.items.filter((i): i is Extract<HistoryItem, { damaged: false }> => !i.damaged && i.status === 'completed');
+      const ok = r.items.filter(
+        (i): i is Extract<HistoryItem, { damaged: false }> => !i.damaged && i.status === 'completed',
+      );
       setItems(ok);
       if (!a) setX(ok.find((i) => i.kind === 'local')?.id ?? ok[0]?.id ?? '');
       if (!b) setY(ok.find((i) => i.kind === 'cloud' || i.kind === 'recorded')?.id ?? ok[1]?.id ?? '');
@@ -69,14 +71,29 @@ function Picker({ a, b }: { a?: string; b?: string }) {
         </div>
       ) : (
         <div className="row">
-          <select aria-label="Run A" value={x} onChange={(e) => setX(e.target.value)} style={{ flex: 1, minWidth: 260 }}>
+          <select
+            aria-label="Run A"
+            value={x}
+            onChange={(e) => setX(e.target.value)}
+            style={{ flex: 1, minWidth: 260 }}
+          >
             {items.map(option)}
           </select>
           <span>vs</span>
-          <select aria-label="Run B" value={y} onChange={(e) => setY(e.target.value)} style={{ flex: 1, minWidth: 260 }}>
+          <select
+            aria-label="Run B"
+            value={y}
+            onChange={(e) => setY(e.target.value)}
+            style={{ flex: 1, minWidth: 260 }}
+          >
             {items.map(option)}
           </select>
-          <button className="primary" disabled={!x || !y || x === y} onClick={() => navigate('compare', x, y)} data-testid="compare-go">
+          <button
+            className="primary"
+            disabled={!x || !y || x === y}
+            onClick={() => navigate('compare', x, y)}
+            data-testid="compare-go"
+          >
             Compare
           </button>
         </div>
@@ -91,7 +108,10 @@ function Compare({ a, b }: { a: string; b: string }) {
   const [cmpError, setCmpError] = useState<unknown>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
-    Promise.all([api.history.get({ id: a }), api.history.get({ id: b })]).then(([x, y]) => setRuns([x.entry, y.entry]), setError);
+    Promise.all([api.history.get({ id: a }), api.history.get({ id: b })]).then(
+      ([x, y]) => setRuns([x.entry, y.entry]),
+      setError,
+    );
     api.study.compare({ a, b }).then(setCmp, setCmpError);
   }, [a, b]);
   if (error) return <ErrorBox error={error} title="Could not open these runs" />;
@@ -99,7 +119,9 @@ function Compare({ a, b }: { a: string; b: string }) {
   return (
     <>
       <h1 className="page-title">Compare runs</h1>
-      <p className="page-sub">The study’s comparison with notes worked out from the numbers, then every metric of both runs.</p>
+      <p className="page-sub">
+        The study’s comparison with notes worked out from the numbers, then every metric of both runs.
+      </p>
       <Picker a={a} b={b} />
       <div className="grid-2">
         <Side tag="A" e={runs[0]} />
@@ -139,7 +161,9 @@ registerScreen({
     ) : (
       <>
         <h1 className="page-title">Compare runs</h1>
-        <p className="page-sub">A local and a cloud run side by side, or any two runs from History (also imported recorded runs).</p>
+        <p className="page-sub">
+          A local and a cloud run side by side, or any two runs from History (also imported recorded runs).
+        </p>
         <Picker />
       </>
     ),

@@ -22,7 +22,13 @@ function RenameCell({ id, name, onDone }: { id: string; name: string; onDone: (e
         }
       }}
     >
-      <input aria-label="New name" autoFocus value={value} onChange={(e) => setValue(e.target.value)} style={{ flex: 1 }} />
+      <input
+        aria-label="New name"
+        autoFocus
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+        style={{ flex: 1 }}
+      />
       <button className="small primary" type="submit">
         Save
       </button>
@@ -56,7 +62,8 @@ function History() {
     setConfirmDelete(null);
     void load();
   };
-  const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s.slice(-1), id]));
+  const toggle = (id: string) =>
+    setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s.slice(-1), id]));
 
   return (
     <>
@@ -68,7 +75,12 @@ function History() {
           <h2>{items ? `${items.length} run${items.length === 1 ? '' : 's'}` : 'Runs'}</h2>
           <div className="row">
             <button onClick={() => load()}>Reload</button>
-            <button className="primary" disabled={selected.length !== 2} onClick={() => navigate('compare', selected[0], selected[1])} data-testid="compare">
+            <button
+              className="primary"
+              disabled={selected.length !== 2}
+              onClick={() => navigate('compare', selected[0], selected[1])}
+              data-testid="compare"
+            >
               Compare {selected.length}/2
             </button>
           </div>
@@ -104,7 +116,10 @@ function History() {
                       {r.problem}
                     </td>
                     <td>
-                      <button className="small danger" onClick={() => (confirmDelete === r.id ? del(r.id) : setConfirmDelete(r.id))}>
+                      <button
+                        className="small danger"
+                        onClick={() => (confirmDelete === r.id ? del(r.id) : setConfirmDelete(r.id))}
+                      >
                         {confirmDelete === r.id ? 'Confirm delete' : 'Delete'}
                       </button>
                     </td>
@@ -112,7 +127,12 @@ function History() {
                 ) : (
                   <tr key={r.id} data-testid="history-row" data-id={r.id}>
                     <td>
-                      <input type="checkbox" aria-label={`Select ${r.name}`} checked={selected.includes(r.id)} onChange={() => toggle(r.id)} />
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${r.name}`}
+                        checked={selected.includes(r.id)}
+                        onChange={() => toggle(r.id)}
+                      />
                     </td>
                     <td>
                       {renaming === r.id ? (
@@ -129,7 +149,13 @@ function History() {
                         <>
                           <a href={`#/results/${encodeURIComponent(r.id)}`}>{r.name}</a>
                           <div className="muted" style={{ fontSize: '0.8rem' }}>
-                            {[r.headline.model, r.headline.data, r.headline.batchSize ? `batch ${r.headline.batchSize}` : null].filter(Boolean).join(' · ')}
+                            {[
+                              r.headline.model,
+                              r.headline.data,
+                              r.headline.batchSize ? `batch ${r.headline.batchSize}` : null,
+                            ]
+                              .filter(Boolean)
+                              .join(' · ')}
                           </div>
                         </>
                       )}
@@ -146,7 +172,10 @@ function History() {
                         <button className="small" onClick={() => setRenaming(r.id)}>
                           Rename
                         </button>
-                        <button className="small danger" onClick={() => (confirmDelete === r.id ? del(r.id) : setConfirmDelete(r.id))}>
+                        <button
+                          className="small danger"
+                          onClick={() => (confirmDelete === r.id ? del(r.id) : setConfirmDelete(r.id))}
+                        >
                           {confirmDelete === r.id ? 'Confirm delete' : 'Delete'}
                         </button>
                       </div>

@@ -25,7 +25,12 @@ function Home() {
     setError(null);
     try {
       const d = settings?.defaults;
-      await startLocalRun({ batchSize: d?.batchSize, threads: d?.threads || undefined, graphOptimization: d?.graphOptimization, name: 'Local baseline' });
+      await startLocalRun({
+        batchSize: d?.batchSize,
+        threads: d?.threads || undefined,
+        graphOptimization: d?.graphOptimization,
+        name: 'Local baseline',
+      });
       navigate('run');
     } catch (err) {
       setError(err);
@@ -37,19 +42,28 @@ function Home() {
   return (
     <>
       <h1 className="page-title">CosmicAI Bench</h1>
-      <p className="page-sub">AstroMAE redshift inference on this workstation and on AWS, measured the way the CosmicAI study measures it.</p>
+      <p className="page-sub">
+        AstroMAE redshift inference on this workstation and on AWS, measured the way the CosmicAI study measures it.
+      </p>
       <ErrorBox error={error} onDismiss={() => setError(null)} />
       <div className="card hero">
-        <button className="primary big" onClick={running ? () => navigate('run') : baseline} disabled={starting} data-testid="run-baseline">
+        <button
+          className="primary big"
+          onClick={running ? () => navigate('run') : baseline}
+          disabled={starting}
+          data-testid="run-baseline"
+        >
           {running ? 'Show the running job' : 'Run the local baseline'}
         </button>
         <p>
-          Runs the bundled reference model on the bundled synthetic sample data on this CPU — no files, no network. The reference model has seeded
-          random weights, so its predictions are not physical; the timings are real. Choose your own model and data under <a href="#/run">Local run</a>.
+          Runs the bundled reference model on the bundled synthetic sample data on this CPU — no files, no network. The
+          reference model has seeded random weights, so its predictions are not physical; the timings are real. Choose
+          your own model and data under <a href="#/run">Local run</a>.
         </p>
         <p className="muted" data-testid="home-cloud-hint">
-          The cloud half: run on AWS under <a href="#/cloud">Cloud run</a>, import your recorded results, or, without AWS, import the{' '}
-          <a href="#/import">example data</a> (made-up recorded results, labelled as example data) to see Tables 2 and 3.
+          The cloud half: run on AWS under <a href="#/cloud">Cloud run</a>, import your recorded results, or, without
+          AWS, import the <a href="#/import">example data</a> (made-up recorded results, labelled as example data) to
+          see Tables 2 and 3.
         </p>
       </div>
       <div className="card">

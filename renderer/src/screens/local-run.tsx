@@ -13,7 +13,11 @@ import { cancelRun, clearFinished, startLocalRun, useTrackedRun, type TrackedRun
 import { registerScreen } from './registry.ts';
 import { MAX_BATCH_SIZE, MAX_THREADS } from '../../../base/options.ts';
 
-const splitLines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
+const splitLines = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 interface Draft {
   model: string;
@@ -34,7 +38,19 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
   const { settings } = useApp();
   const d = settings?.defaults;
   const [draft, setDraft] = useState<Draft>(
-    () => lastDraft ?? { model: d?.model ?? '', data: (d?.data ?? []).join('\n'), batchSize: String(d?.batchSize ?? DEFAULT_BATCH_SIZE), threads: String(d?.threads ?? 0), graph: d?.graphOptimization ?? 'all', precision: 'fp32', engine: 'onnxruntime', code: '', python: '', name: '' },
+    () =>
+      lastDraft ?? {
+        model: d?.model ?? '',
+        data: (d?.data ?? []).join('\n'),
+        batchSize: String(d?.batchSize ?? DEFAULT_BATCH_SIZE),
+        threads: String(d?.threads ?? 0),
+        graph: d?.graphOptimization ?? 'all',
+        precision: 'fp32',
+        engine: 'onnxruntime',
+        code: '',
+        python: '',
+        name: '',
+      },
   );
   const [busy, setBusy] = useState(false);
   const update = (patch: Partial<Draft>) =>
@@ -46,11 +62,12 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
   const { model, data, batchSize, threads, graph, precision, engine, code, python, name } = draft;
   const pytorch = engine === 'pytorch';
   const setModel = (v: string) => update({ model: v });
-  const setData = (v: string | ((cur: string) => string)) => setDraft((cur) => {
-    const next = { ...cur, data: typeof v === 'function' ? v(cur.data) : v };
-    lastDraft = next;
-    return next;
-  });
+  const setData = (v: string | ((cur: string) => string)) =>
+    setDraft((cur) => {
+      const next = { ...cur, data: typeof v === 'function' ? v(cur.data) : v };
+      lastDraft = next;
+      return next;
+    });
   const setBatchSize = (v: string) => update({ batchSize: v });
   const setThreads = (v: string) => update({ threads: v });
   const setGraph = (v: Draft['graph']) => update({ graph: v });
@@ -86,10 +103,16 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
       <label className="field">
         Engine
         <span className="help">
-          onnxruntime runs an .onnx model in this app. PyTorch runs your whole-model checkpoint (the .pt you stage to the
-          study's pipeline) with your Python, as the study's script does, and also records the study's profiler numbers.
+          onnxruntime runs an .onnx model in this app. PyTorch runs your whole-model checkpoint (the .pt you stage to
+          the study's pipeline) with your Python, as the study's script does, and also records the study's profiler
+          numbers.
         </span>
-        <select name="engine" value={engine} onChange={(e) => update({ engine: e.target.value as Draft['engine'] })} data-testid="engine">
+        <select
+          name="engine"
+          value={engine}
+          onChange={(e) => update({ engine: e.target.value as Draft['engine'] })}
+          data-testid="engine"
+        >
           <option value="onnxruntime">onnxruntime</option>
           <option value="pytorch">PyTorch (your Python)</option>
         </select>
@@ -98,65 +121,142 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
         Model
         <span className="help">
           {pytorch
-            ? 'A whole-model checkpoint (.pt), loaded with torch.load(…, weights_only=False).module as the study\'s script does.'
+            ? "A whole-model checkpoint (.pt), loaded with torch.load(…, weights_only=False).module as the study's script does."
             : 'An AstroMAE .onnx file. Leave empty for the bundled reference model (seeded weights — predictions are not physical).'}
         </span>
         <div className="row">
-          <input style={{ flex: 1 }} name="model" placeholder={pytorch ? 'checkpoint .pt (required)' : 'reference model'} required={pytorch} value={model} onChange={(e) => setModel(e.target.value)} />
-          <BrowseButton kind="file" label="Browse…" extensions={pytorch ? ['.pt', '.pth'] : ['.onnx']} onPick={(p) => setModel(p[0])} testId="browse-model" />
+          <input
+            style={{ flex: 1 }}
+            name="model"
+            placeholder={pytorch ? 'checkpoint .pt (required)' : 'reference model'}
+            required={pytorch}
+            value={model}
+            onChange={(e) => setModel(e.target.value)}
+          />
+          <BrowseButton
+            kind="file"
+            label="Browse…"
+            extensions={pytorch ? ['.pt', '.pth'] : ['.onnx']}
+            onPick={(p) => setModel(p[0])}
+            testId="browse-model"
+          />
         </div>
       </label>
       {pytorch && (
         <div className="form-grid">
           <label className="field">
             Code folder
-            <span className="help">The model's code, put on sys.path before loading. Empty: the checkpoint's folder.</span>
-            <input name="code" placeholder="the checkpoint's folder" value={code} onChange={(e) => update({ code: e.target.value })} />
+            <span className="help">
+              The model's code, put on sys.path before loading. Empty: the checkpoint's folder.
+            </span>
+            <input
+              name="code"
+              placeholder="the checkpoint's folder"
+              value={code}
+              onChange={(e) => update({ code: e.target.value })}
+            />
           </label>
           <label className="field">
             Python
             <span className="help">An interpreter that has PyTorch.</span>
-            <input name="python" placeholder="python3" value={python} onChange={(e) => update({ python: e.target.value })} />
+            <input
+              name="python"
+              placeholder="python3"
+              value={python}
+              onChange={(e) => update({ python: e.target.value })}
+            />
           </label>
         </div>
       )}
       <label className="field">
         Data
-        <span className="help">.pt partition files or folders of them, one per line. Leave empty for the bundled synthetic sample data.</span>
+        <span className="help">
+          .pt partition files or folders of them, one per line. Leave empty for the bundled synthetic sample data.
+        </span>
         <textarea name="data" placeholder="sample data" value={data} onChange={(e) => setData(e.target.value)} />
         <div className="row">
-          <BrowseButton kind="files" label="Add files…" extensions={['.pt']} onPick={(p) => setData((cur) => [...splitLines(cur), ...p].join('\n'))} testId="browse-data" />
-          <BrowseButton kind="folder" label="Add folder…" onPick={(p) => setData((cur) => [...splitLines(cur), ...p].join('\n'))} />
+          <BrowseButton
+            kind="files"
+            label="Add files…"
+            extensions={['.pt']}
+            onPick={(p) => setData((cur) => [...splitLines(cur), ...p].join('\n'))}
+            testId="browse-data"
+          />
+          <BrowseButton
+            kind="folder"
+            label="Add folder…"
+            onPick={(p) => setData((cur) => [...splitLines(cur), ...p].join('\n'))}
+          />
         </div>
       </label>
       <div className="form-grid">
         <label className="field">
           Batch size
-          <span className="help">Galaxies per batch (default {DEFAULT_BATCH_SIZE}, as the study; its batch sweep covers 32–512).</span>
-          <input name="batchSize" type="number" min={1} max={MAX_BATCH_SIZE} required value={batchSize} onChange={(e) => setBatchSize(e.target.value)} />
+          <span className="help">
+            Galaxies per batch (default {DEFAULT_BATCH_SIZE}, as the study; its batch sweep covers 32–512).
+          </span>
+          <input
+            name="batchSize"
+            type="number"
+            min={1}
+            max={MAX_BATCH_SIZE}
+            required
+            value={batchSize}
+            onChange={(e) => setBatchSize(e.target.value)}
+          />
         </label>
         <label className="field">
           Threads
-          <span className="help">{pytorch ? 'torch.set_num_threads; 0 = torch\'s default.' : 'onnxruntime intra-op threads; 0 = one per physical core.'}</span>
-          <input name="threads" type="number" min={0} max={MAX_THREADS} required value={threads} onChange={(e) => setThreads(e.target.value)} />
+          <span className="help">
+            {pytorch
+              ? "torch.set_num_threads; 0 = torch's default."
+              : 'onnxruntime intra-op threads; 0 = one per physical core.'}
+          </span>
+          <input
+            name="threads"
+            type="number"
+            min={0}
+            max={MAX_THREADS}
+            required
+            value={threads}
+            onChange={(e) => setThreads(e.target.value)}
+          />
         </label>
         <label className="field">
           Graph optimisation
-          <select name="graph" value={graph} disabled={pytorch} onChange={(e) => setGraph(e.target.value as typeof graph)}>
+          <select
+            name="graph"
+            value={graph}
+            disabled={pytorch}
+            onChange={(e) => setGraph(e.target.value as typeof graph)}
+          >
             <GraphOptimisationOptions />
           </select>
         </label>
         <label className="field">
           Precision
-          <span className="help">int8 is faster, with a small |Δz| vs fp32; its first use quantizes the model and caches the copy.</span>
-          <select name="precision" value={precision} disabled={pytorch} onChange={(e) => setPrecision(e.target.value as typeof precision)} data-testid="precision">
+          <span className="help">
+            int8 is faster, with a small |Δz| vs fp32; its first use quantizes the model and caches the copy.
+          </span>
+          <select
+            name="precision"
+            value={precision}
+            disabled={pytorch}
+            onChange={(e) => setPrecision(e.target.value as typeof precision)}
+            data-testid="precision"
+          >
             <option value="fp32">fp32 (as exported)</option>
             <option value="int8">int8 (quantized)</option>
           </select>
         </label>
         <label className="field">
           Name in History
-          <input name="name" placeholder="made from the inputs" value={name} onChange={(e) => setName(e.target.value)} />
+          <input
+            name="name"
+            placeholder="made from the inputs"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
         </label>
       </div>
       <button className="primary big" type="submit" disabled={busy} data-testid="start-run">
@@ -173,10 +273,25 @@ function RunProgressView({ run }: { run: TrackedRun }) {
   const build = useCallback(
     (): AnyChartConfig => ({
       type: 'line',
-      data: { datasets: [{ label: 'samples/s', data: [], borderColor: accent(), backgroundColor: accent() + '33', fill: true, pointRadius: 3, tension: 0.25 }] },
+      data: {
+        datasets: [
+          {
+            label: 'samples/s',
+            data: [],
+            borderColor: accent(),
+            backgroundColor: accent() + '33',
+            fill: true,
+            pointRadius: 3,
+            tension: 0.25,
+          },
+        ],
+      },
       options: {
         parsing: false,
-        scales: { x: { type: 'linear', title: { display: true, text: 'elapsed (s)' }, min: 0 }, y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'galaxies/s' } } },
+        scales: {
+          x: { type: 'linear', title: { display: true, text: 'elapsed (s)' }, min: 0 },
+          y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'galaxies/s' } },
+        },
         plugins: { legend: { display: false } },
       },
     }),
@@ -208,7 +323,9 @@ function RunProgressView({ run }: { run: TrackedRun }) {
           </button>
         </div>
         <div className="muted" style={{ marginBottom: 8 }}>
-          {p?.phase === 'preparing' ? (p.message ?? 'Preparing…') : `Inferring partition ${p?.partition?.index ?? '?'} of ${p?.partition?.count ?? '?'}`}
+          {p?.phase === 'preparing'
+            ? (p.message ?? 'Preparing…')
+            : `Inferring partition ${p?.partition?.index ?? '?'} of ${p?.partition?.count ?? '?'}`}
         </div>
         <div className="progress" role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
           <div style={{ width: `${pct}%` }} />
@@ -216,11 +333,15 @@ function RunProgressView({ run }: { run: TrackedRun }) {
         <div className="stats">
           <div className="stat">
             <div className="k">Done</div>
-            <div className="v" data-testid="progress-percent">{pct}%</div>
+            <div className="v" data-testid="progress-percent">
+              {pct}%
+            </div>
           </div>
           <div className="stat">
             <div className="k">Galaxies</div>
-            <div className="v">{p?.samples ? `${p.samples.done.toLocaleString()} / ${p.samples.total.toLocaleString()}` : '—'}</div>
+            <div className="v">
+              {p?.samples ? `${p.samples.done.toLocaleString()} / ${p.samples.total.toLocaleString()}` : '—'}
+            </div>
           </div>
           <div className="stat">
             <div className="k">Samples/s</div>
@@ -228,7 +349,9 @@ function RunProgressView({ run }: { run: TrackedRun }) {
           </div>
           <div className="stat">
             <div className="k">ETA</div>
-            <div className="v" data-testid="eta">{formatDuration(p?.etaSeconds)}</div>
+            <div className="v" data-testid="eta">
+              {formatDuration(p?.etaSeconds)}
+            </div>
           </div>
           <div className="stat">
             <div className="k">Elapsed</div>
@@ -236,7 +359,14 @@ function RunProgressView({ run }: { run: TrackedRun }) {
           </div>
         </div>
       </div>
-      <ChartCard title="Live samples per second" build={build} fileName="live-samples-per-second" animate={false} onChart={(c) => (chart.current = c)} testId="live-chart" />
+      <ChartCard
+        title="Live samples per second"
+        build={build}
+        fileName="live-samples-per-second"
+        animate={false}
+        onChart={(c) => (chart.current = c)}
+        testId="live-chart"
+      />
     </>
   );
 }

@@ -13,11 +13,17 @@ import '../study.css';
  * charts (→ / Space / click: next; ← : back; Esc: leave). Everything comes from the local data folder: no network.
  */
 
-type Slide = { kind: 'title'; title: string; findings: string[]; runs: number } | { kind: 'table'; table: Table } | { kind: 'chart'; chart: StudyChartData } | { kind: 'compare'; cmp: ComparisonView };
+type Slide =
+  | { kind: 'title'; title: string; findings: string[]; runs: number }
+  | { kind: 'table'; table: Table }
+  | { kind: 'chart'; chart: StudyChartData }
+  | { kind: 'compare'; cmp: ComparisonView };
 
 function SlideTable({ table }: { table: Table }) {
   // Presentation shows the numbers; the "± sd" columns stay when they hold values.
-  const cols = table.columns.filter((c) => table.rows.some((r) => r[c.key] !== null && r[c.key] !== undefined && r[c.key] !== ''));
+  const cols = table.columns.filter((c) =>
+    table.rows.some((r) => r[c.key] !== null && r[c.key] !== undefined && r[c.key] !== ''),
+  );
   return (
     <div className="present-table-wrap">
       <table className="present-table">
@@ -56,7 +62,11 @@ function SlideChart({ chart }: { chart: StudyChartData }) {
     if (!canvas.current) return;
     themeDefaults(true);
     const cfg = studyChartConfig(chart, true);
-    const c = new Chart(canvas.current, { ...cfg, options: { ...cfg.options, responsive: true, maintainAspectRatio: false, animation: false }, plugins: [backgroundPlugin] });
+    const c = new Chart(canvas.current, {
+      ...cfg,
+      options: { ...cfg.options, responsive: true, maintainAspectRatio: false, animation: false },
+      plugins: [backgroundPlugin],
+    });
     return () => {
       c.destroy();
       themeDefaults(false);
@@ -125,7 +135,11 @@ function Presentation({ selection, exit }: { selection: RunSelection; exit: stri
   }, [slide]);
 
   return (
-    <div className="present" data-testid="presentation" onClick={(e) => (e.target as HTMLElement).closest('button') || step(e.clientX < window.innerWidth / 4 ? -1 : 1)}>
+    <div
+      className="present"
+      data-testid="presentation"
+      onClick={(e) => (e.target as HTMLElement).closest('button') || step(e.clientX < window.innerWidth / 4 ? -1 : 1)}
+    >
       <div className="present-bar">
         <span data-testid="present-counter">{slides ? `${i + 1} / ${n}` : ''}</span>
         <span className="present-hint">→ next · ← back · Esc leaves</span>
@@ -136,7 +150,11 @@ function Presentation({ selection, exit }: { selection: RunSelection; exit: stri
       {slide && (
         <div className="present-body" data-testid="present-slide" data-kind={slide.kind}>
           <h1 className="present-title">{heading}</h1>
-          {slide.kind === 'title' && <p className="present-sub">Findings from {slide.runs} run{slide.runs === 1 ? '' : 's'}</p>}
+          {slide.kind === 'title' && (
+            <p className="present-sub">
+              Findings from {slide.runs} run{slide.runs === 1 ? '' : 's'}
+            </p>
+          )}
           {slide.kind === 'title' && (
             <ul className="present-findings">
               {slide.findings.length ? slide.findings.map((f) => <li key={f}>{f}</li>) : <li>No finished runs yet.</li>}

@@ -18,12 +18,42 @@ interface Field {
 }
 
 const FIELDS: Field[] = [
-  { label: 'Lambda requests', unit: '$ per million', get: (t) => t.lambda.usdPerMillionRequests, set: (t, v) => void (t.lambda.usdPerMillionRequests = v) },
-  { label: 'Ephemeral storage above the free size', unit: '$ per GB-s', get: (t) => t.lambda.usdPerEphemeralGbSecond, set: (t, v) => void (t.lambda.usdPerEphemeralGbSecond = v) },
-  { label: 'Free ephemeral storage', unit: 'MB', get: (t) => t.lambda.freeEphemeralMb, set: (t, v) => void (t.lambda.freeEphemeralMb = v) },
-  { label: 'Step Functions standard state transitions', unit: '$ per 1,000', get: (t) => t.stepFunctions.usdPerThousandStandardTransitions, set: (t, v) => void (t.stepFunctions.usdPerThousandStandardTransitions = v) },
-  { label: 'S3 PUT, COPY, POST, LIST', unit: '$ per 1,000', get: (t) => t.s3.usdPerThousandWrites, set: (t, v) => void (t.s3.usdPerThousandWrites = v) },
-  { label: 'S3 GET and other requests', unit: '$ per 1,000', get: (t) => t.s3.usdPerThousandReads, set: (t, v) => void (t.s3.usdPerThousandReads = v) },
+  {
+    label: 'Lambda requests',
+    unit: '$ per million',
+    get: (t) => t.lambda.usdPerMillionRequests,
+    set: (t, v) => void (t.lambda.usdPerMillionRequests = v),
+  },
+  {
+    label: 'Ephemeral storage above the free size',
+    unit: '$ per GB-s',
+    get: (t) => t.lambda.usdPerEphemeralGbSecond,
+    set: (t, v) => void (t.lambda.usdPerEphemeralGbSecond = v),
+  },
+  {
+    label: 'Free ephemeral storage',
+    unit: 'MB',
+    get: (t) => t.lambda.freeEphemeralMb,
+    set: (t, v) => void (t.lambda.freeEphemeralMb = v),
+  },
+  {
+    label: 'Step Functions standard state transitions',
+    unit: '$ per 1,000',
+    get: (t) => t.stepFunctions.usdPerThousandStandardTransitions,
+    set: (t, v) => void (t.stepFunctions.usdPerThousandStandardTransitions = v),
+  },
+  {
+    label: 'S3 PUT, COPY, POST, LIST',
+    unit: '$ per 1,000',
+    get: (t) => t.s3.usdPerThousandWrites,
+    set: (t, v) => void (t.s3.usdPerThousandWrites = v),
+  },
+  {
+    label: 'S3 GET and other requests',
+    unit: '$ per 1,000',
+    get: (t) => t.s3.usdPerThousandReads,
+    set: (t, v) => void (t.s3.usdPerThousandReads = v),
+  },
 ];
 
 const billions = (gbs: number) => `${(gbs / 1e9).toLocaleString()} billion GB-s`;
@@ -49,12 +79,18 @@ function PricesScreen() {
   useEffect(() => {
     api.study.prices().then(load, setError);
   }, []);
-  if (!draft || !p) return error ? <ErrorBox error={error} title="Could not read the price table" /> : <div className="empty">Loading…</div>;
-  const edit = (f: (t: Table) => void) => setDraft((d) => {
-    const t = structuredClone(d!);
-    f(t);
-    return t;
-  });
+  if (!draft || !p)
+    return error ? (
+      <ErrorBox error={error} title="Could not read the price table" />
+    ) : (
+      <div className="empty">Loading…</div>
+    );
+  const edit = (f: (t: Table) => void) =>
+    setDraft((d) => {
+      const t = structuredClone(d!);
+      f(t);
+      return t;
+    });
   const num = (v: string) => (v.trim() === '' ? Number.NaN : Number(v));
   const save = async () => {
     try {
@@ -84,7 +120,10 @@ function PricesScreen() {
           <strong>Region</strong> {p.table.region} · <strong>as of</strong> {p.table.asOf}
         </p>
         <p className="muted">Source: {p.table.source}</p>
-        <p className="muted">Kept in {p.file}{p.custom ? '' : ' once you save changes'}.</p>
+        <p className="muted">
+          Kept in {p.file}
+          {p.custom ? '' : ' once you save changes'}.
+        </p>
       </div>
       <ErrorBox error={error} onDismiss={() => setError(null)} title="These prices cannot be saved" />
       <div className="card">
@@ -96,11 +135,19 @@ function PricesScreen() {
           </label>
           <label>
             Prices read on (YYYY-MM-DD)
-            <input value={draft.asOf} onChange={(e) => edit((t) => void (t.asOf = e.target.value))} data-testid="price-asof" />
+            <input
+              value={draft.asOf}
+              onChange={(e) => edit((t) => void (t.asOf = e.target.value))}
+              data-testid="price-asof"
+            />
           </label>
           <label className="wide">
             Source
-            <input value={draft.source} onChange={(e) => edit((t) => void (t.source = e.target.value))} data-testid="price-source-input" />
+            <input
+              value={draft.source}
+              onChange={(e) => edit((t) => void (t.source = e.target.value))}
+              data-testid="price-source-input"
+            />
           </label>
         </div>
         <table className="data" data-testid="price-table" key={version}>
@@ -123,7 +170,9 @@ function PricesScreen() {
                       className="price-input"
                       aria-label={`Lambda compute ${arch} tier ${i + 1}`}
                       defaultValue={String(tier.usdPerGbSecond)}
-                      onChange={(e) => edit((t) => void (t.lambda.computeTiers[arch][i].usdPerGbSecond = num(e.target.value)))}
+                      onChange={(e) =>
+                        edit((t) => void (t.lambda.computeTiers[arch][i].usdPerGbSecond = num(e.target.value)))
+                      }
                     />
                   </td>
                   <td>$ per GB-s</td>
@@ -134,7 +183,12 @@ function PricesScreen() {
               <tr key={f.label}>
                 <td>{f.label}</td>
                 <td className="num">
-                  <input className="price-input" aria-label={f.label} defaultValue={String(f.get(draft))} onChange={(e) => edit((t) => f.set(t, num(e.target.value)))} />
+                  <input
+                    className="price-input"
+                    aria-label={f.label}
+                    defaultValue={String(f.get(draft))}
+                    onChange={(e) => edit((t) => f.set(t, num(e.target.value)))}
+                  />
                 </td>
                 <td>{f.unit}</td>
               </tr>

@@ -90,7 +90,17 @@ function credentialsLabel(p: Profile): string {
   return `${c.source === 'sso' ? 'SSO' : '~/.aws'} profile "${c.profile}"`;
 }
 
-function ProfileForm({ editing, canStoreKeys, onDone, onCancel }: { editing: Profile | null; canStoreKeys: boolean; onDone: () => void; onCancel: () => void }) {
+function ProfileForm({
+  editing,
+  canStoreKeys,
+  onDone,
+  onCancel,
+}: {
+  editing: Profile | null;
+  canStoreKeys: boolean;
+  onDone: () => void;
+  onCancel: () => void;
+}) {
   const [d, setD] = useState<Draft>(() => (editing ? draftOf(editing) : empty));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -104,11 +114,20 @@ function ProfileForm({ editing, canStoreKeys, onDone, onCancel }: { editing: Pro
     try {
       const credentials =
         d.source === 'static'
-          ? { source: 'static' as const, accessKeyId: d.accessKeyId.trim(), secretAccessKey: d.secretAccessKey, ...(d.sessionToken ? { sessionToken: d.sessionToken } : {}) }
+          ? {
+              source: 'static' as const,
+              accessKeyId: d.accessKeyId.trim(),
+              secretAccessKey: d.secretAccessKey,
+              ...(d.sessionToken ? { sessionToken: d.sessionToken } : {}),
+            }
           : d.source === 'env'
             ? { source: 'env' as const }
             : { source: d.source, profile: d.awsProfile.trim() };
-      const endpoints = Object.fromEntries(Object.entries({ s3: d.s3, sfn: d.sfn, sts: d.sts, logs: d.logs, cloudformation: d.cloudformation }).filter(([, v]) => v.trim()).map(([k, v]) => [k, v.trim()]));
+      const endpoints = Object.fromEntries(
+        Object.entries({ s3: d.s3, sfn: d.sfn, sts: d.sts, logs: d.logs, cloudformation: d.cloudformation })
+          .filter(([, v]) => v.trim())
+          .map(([k, v]) => [k, v.trim()]),
+      );
       const fields = {
         name: d.name.trim(),
         region: d.region.trim(),
@@ -123,7 +142,8 @@ function ProfileForm({ editing, canStoreKeys, onDone, onCancel }: { editing: Pro
         architecture: d.architecture,
         endpoints,
       };
-      if (editing) await api.cloud.updateProfile({ name: editing.name, patch: keepKeys ? fields : { ...fields, credentials } });
+      if (editing)
+        await api.cloud.updateProfile({ name: editing.name, patch: keepKeys ? fields : { ...fields, credentials } });
       else await api.cloud.addProfile({ ...fields, credentials });
       onDone();
     } catch (err) {
@@ -133,11 +153,21 @@ function ProfileForm({ editing, canStoreKeys, onDone, onCancel }: { editing: Pro
     }
   };
 
-  const text = (key: keyof Draft, label: string, help?: string, props: React.InputHTMLAttributes<HTMLInputElement> = {}) => (
+  const text = (
+    key: keyof Draft,
+    label: string,
+    help?: string,
+    props: React.InputHTMLAttributes<HTMLInputElement> = {},
+  ) => (
     <label className="field">
       {label}
       {help && <span className="help">{help}</span>}
-      <input name={key} value={d[key] as string} onChange={(e) => set({ [key]: e.target.value } as Partial<Draft>)} {...props} />
+      <input
+        name={key}
+        value={d[key] as string}
+        onChange={(e) => set({ [key]: e.target.value } as Partial<Draft>)}
+        {...props}
+      />
     </label>
   );
 
@@ -159,11 +189,26 @@ function ProfileForm({ editing, canStoreKeys, onDone, onCancel }: { editing: Pro
             </option>
           </select>
         </label>
-        {(d.source === 'profile' || d.source === 'sso') && text('awsProfile', 'AWS profile name', d.source === 'sso' ? 'As in ~/.aws/config; run `aws sso login --profile NAME` first.' : 'As in ~/.aws/credentials or ~/.aws/config.', { required: true })}
+        {(d.source === 'profile' || d.source === 'sso') &&
+          text(
+            'awsProfile',
+            'AWS profile name',
+            d.source === 'sso'
+              ? 'As in ~/.aws/config; run `aws sso login --profile NAME` first.'
+              : 'As in ~/.aws/credentials or ~/.aws/config.',
+            { required: true },
+          )}
         {d.source === 'static' && (
           <>
-            {text('accessKeyId', 'Access key id', keepKeys ? 'Leave both empty to keep the saved keys.' : undefined, { autoComplete: 'off', required: !keepKeys })}
-            {text('secretAccessKey', 'Secret access key', undefined, { type: 'password', autoComplete: 'off', required: !keepKeys })}
+            {text('accessKeyId', 'Access key id', keepKeys ? 'Leave both empty to keep the saved keys.' : undefined, {
+              autoComplete: 'off',
+              required: !keepKeys,
+            })}
+            {text('secretAccessKey', 'Secret access key', undefined, {
+              type: 'password',
+              autoComplete: 'off',
+              required: !keepKeys,
+            })}
             {text('sessionToken', 'Session token (optional)', undefined, { type: 'password', autoComplete: 'off' })}
           </>
         )}
@@ -173,12 +218,22 @@ function ProfileForm({ editing, canStoreKeys, onDone, onCancel }: { editing: Pro
         {text('scriptsPrefix', 'Scripts prefix')}
         {text('resultsPrefix', 'Results prefix')}
         {text('dataPrefix', 'Data prefix')}
-        {text('stateMachineArn', 'State machine ARN', 'arn:aws:states:REGION:ACCOUNT:stateMachine:NAME', { required: true })}
+        {text('stateMachineArn', 'State machine ARN', 'arn:aws:states:REGION:ACCOUNT:stateMachine:NAME', {
+          required: true,
+        })}
         {text('inferenceLambdaName', 'Inference Lambda name', 'Its logs are /aws/lambda/<name>.', { required: true })}
-        {text('lambdaMemoryMb', 'Lambda memory (MB)', 'For the cost estimate.', { type: 'number', min: 128, max: 10240 })}
+        {text('lambdaMemoryMb', 'Lambda memory (MB)', 'For the cost estimate.', {
+          type: 'number',
+          min: 128,
+          max: 10240,
+        })}
         <label className="field">
           Architecture
-          <select name="architecture" value={d.architecture} onChange={(e) => set({ architecture: e.target.value as Draft['architecture'] })}>
+          <select
+            name="architecture"
+            value={d.architecture}
+            onChange={(e) => set({ architecture: e.target.value as Draft['architecture'] })}
+          >
             <option value="x86_64">x86_64</option>
             <option value="arm64">arm64</option>
           </select>
@@ -206,8 +261,13 @@ function Checks({ checks }: { checks: ConnectionCheck[] }) {
     <ul data-testid="connection-checks" style={{ listStyle: 'none', padding: 0, margin: '12px 0 0' }}>
       {checks.map((c) => (
         <li key={c.name} style={{ padding: '6px 0', borderTop: '1px solid var(--border, #ddd)' }}>
-          <span className={`badge ${c.ok ? 'completed' : 'failed'}`}>{c.ok ? 'PASS' : 'FAIL'}</span> <strong>{c.label}</strong>: {c.detail}
-          {c.hint && <div className="muted" style={{ marginTop: 4 }}>What to do: {c.hint}</div>}
+          <span className={`badge ${c.ok ? 'completed' : 'failed'}`}>{c.ok ? 'PASS' : 'FAIL'}</span>{' '}
+          <strong>{c.label}</strong>: {c.detail}
+          {c.hint && (
+            <div className="muted" style={{ marginTop: 4 }}>
+              What to do: {c.hint}
+            </div>
+          )}
         </li>
       ))}
     </ul>
@@ -228,11 +288,17 @@ function Profiles() {
   const load = () => api.cloud.listProfiles().then((r) => setProfiles(r.profiles), setError);
   useEffect(() => {
     load();
-    api.cloud.canStoreKeys().then((r) => setCanStoreKeys(r.available), () => undefined);
-    api.stack.active().then((r) => {
-      setActiveOps(r.ops);
-      if (r.ops.some((o) => o.operation === 'deploy')) setDeploying(true);
-    }, () => undefined);
+    api.cloud.canStoreKeys().then(
+      (r) => setCanStoreKeys(r.available),
+      () => undefined,
+    );
+    api.stack.active().then(
+      (r) => {
+        setActiveOps(r.ops);
+        if (r.ops.some((o) => o.operation === 'deploy')) setDeploying(true);
+      },
+      () => undefined,
+    );
   }, []);
 
   const test = async (name: string) => {
@@ -253,7 +319,10 @@ function Profiles() {
   return (
     <>
       <h1 className="page-title">AWS profiles</h1>
-      <p className="page-sub">Where cloud runs go: credentials source, region, bucket and prefixes, the CAI state machine and its inference Lambda.</p>
+      <p className="page-sub">
+        Where cloud runs go: credentials source, region, bucket and prefixes, the CAI state machine and its inference
+        Lambda.
+      </p>
       <ErrorBox error={error} onDismiss={() => setError(null)} />
       {editing ? (
         <ProfileForm
@@ -270,7 +339,12 @@ function Profiles() {
           <button className="primary" onClick={() => setEditing('new')} data-testid="add-profile">
             Add profile
           </button>
-          <button onClick={() => setDeploying(true)} disabled={deploying || !profiles?.length} title={profiles?.length ? undefined : 'Add a profile first: its credentials and region deploy the stack.'} data-testid="open-deploy-stack">
+          <button
+            onClick={() => setDeploying(true)}
+            disabled={deploying || !profiles?.length}
+            title={profiles?.length ? undefined : 'Add a profile first: its credentials and region deploy the stack.'}
+            data-testid="open-deploy-stack"
+          >
             Deploy CAI stack
           </button>
         </div>
@@ -290,7 +364,9 @@ function Profiles() {
       {profiles?.length === 0 && !editing && <div className="empty">No profiles yet. Add one to run on AWS.</div>}
       {profiles?.map((p) => {
         const c = checks[p.name];
-        const deleting = activeOps.find((o) => o.operation === 'delete' && o.profile === p.name && o.stackName === stackNameOf(p));
+        const deleting = activeOps.find(
+          (o) => o.operation === 'delete' && o.profile === p.name && o.stackName === stackNameOf(p),
+        );
         return (
           <div className="card" key={p.name} data-testid={`profile-${p.name}`}>
             <div className="card-head">
@@ -305,11 +381,19 @@ function Profiles() {
               </button>
             </div>
             <div className="muted">
-              {credentialsLabel(p)} · {p.region} · {profileLocations(p)} · Lambda {p.inferenceLambdaName}, {p.lambdaMemoryMb} MB {p.architecture}
+              {credentialsLabel(p)} · {p.region} · {profileLocations(p)} · Lambda {p.inferenceLambdaName},{' '}
+              {p.lambdaMemoryMb} MB {p.architecture}
             </div>
             <div className="muted nowrap">{p.stateMachineArn}</div>
             {Array.isArray(c) && c.length > 0 && <Checks checks={c} />}
-            {stackNameOf(p) && <StackActions key={deleting?.opId ?? 'idle'} profile={p} resume={deleting} onDeleted={() => api.cloud.removeProfile({ name: p.name }).then(load, setError)} />}
+            {stackNameOf(p) && (
+              <StackActions
+                key={deleting?.opId ?? 'idle'}
+                profile={p}
+                resume={deleting}
+                onDeleted={() => api.cloud.removeProfile({ name: p.name }).then(load, setError)}
+              />
+            )}
           </div>
         );
       })}

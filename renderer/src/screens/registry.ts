@@ -19,4 +19,5 @@ export function registerScreen(def: ScreenDef): void {
 }
 
 export const getScreen = (id: string): ScreenDef | undefined => screens.get(id);
-export const navScreens = (): ScreenDef[] => [...screens.values()].filter((s) => s.nav !== undefined).sort((a, b) => a.nav! - b.nav!);
+export const navScreens = (): ScreenDef[] =>
+  [...screens.values()].filter((s) => s.nav !== undefined).sort((a, b) => a.nav! - b.nav!);

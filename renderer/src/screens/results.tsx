@@ -1,7 +1,15 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '../api.ts';
 import type { PredictionRow, RunEntry } from '../../../app/common/contract/index.ts';
-import { accuracyTable, hostTable, latencyTable, partitionsTable, runLabels, runPrecision, summaryTable } from '../../../app/common/run-tables.ts';
+import {
+  accuracyTable,
+  hostTable,
+  latencyTable,
+  partitionsTable,
+  runLabels,
+  runPrecision,
+  summaryTable,
+} from '../../../app/common/run-tables.ts';
 import { ChartCard } from '../components/chart-card.tsx';
 import { CloudHeadlineStats, CloudRunDetails } from '../components/cloud-run-details.tsx';
 import { DataTable } from '../components/data-table.tsx';
@@ -21,7 +29,11 @@ function definitionTitle(record: unknown, key: MetricKey): string | undefined {
 
 const SCATTER_POINTS = 20_000;
 
-type Loaded = { entry: RunEntry; partitions: Array<Record<string, unknown>>; predictions: { rows: PredictionRow[]; total: number } };
+type Loaded = {
+  entry: RunEntry;
+  partitions: Array<Record<string, unknown>>;
+  predictions: { rows: PredictionRow[]; total: number };
+};
 
 function Stat({ k, v, testId, title }: { k: string; v: string; testId?: string; title?: string }) {
   return (
@@ -49,8 +61,25 @@ function Scatter({ entry, rows, total }: { entry: RunEntry; rows: PredictionRow[
       type: 'scatter',
       data: {
         datasets: [
-          { type: 'scatter', label: 'galaxies', data: pts, backgroundColor: accent() + '88', pointRadius: pts.length > 5000 ? 1.5 : 3 },
-          { type: 'line', label: 'y = x', data: [{ x: lo, y: lo }, { x: hi, y: hi }], borderColor: textColor(), borderDash: [6, 6], pointRadius: 0, borderWidth: 1.5 },
+          {
+            type: 'scatter',
+            label: 'galaxies',
+            data: pts,
+            backgroundColor: accent() + '88',
+            pointRadius: pts.length > 5000 ? 1.5 : 3,
+          },
+          {
+            type: 'line',
+            label: 'y = x',
+            data: [
+              { x: lo, y: lo },
+              { x: hi, y: hi },
+            ],
+            borderColor: textColor(),
+            borderDash: [6, 6],
+            pointRadius: 0,
+            borderWidth: 1.5,
+          },
         ],
       },
       options: {
@@ -67,14 +96,18 @@ function Scatter({ entry, rows, total }: { entry: RunEntry; rows: PredictionRow[
       <div className="card">
         <h2>Predicted vs true redshift</h2>
         <div className="empty">
-          {rows.length === 0 ? 'This run has no stored predictions.' : 'This data has no redshift labels, so there is nothing to compare the predictions with.'}
+          {rows.length === 0
+            ? 'This run has no stored predictions.'
+            : 'This data has no redshift labels, so there is nothing to compare the predictions with.'}
         </div>
       </div>
     );
   return (
     <ChartCard title="Predicted vs true redshift" build={build} fileName={`${entry.id}-scatter`} testId="scatter">
       <div className="muted" style={{ fontSize: '0.85rem' }}>
-        {labelled.length < total ? `${labelled.length.toLocaleString()} of ${total.toLocaleString()} galaxies shown (evenly sampled). ` : ''}
+        {labelled.length < total
+          ? `${labelled.length.toLocaleString()} of ${total.toLocaleString()} galaxies shown (evenly sampled). `
+          : ''}
         The dashed line is y = x (a perfect prediction).
       </div>
     </ChartCard>
@@ -89,7 +122,9 @@ function Results({ id }: { id: string }) {
     setError(null);
     (async () => {
       const got = await api.history.get({ id });
-      const predictions = await api.history.predictions({ id, limit: SCATTER_POINTS }).catch(() => ({ rows: [], total: 0 }));
+      const predictions = await api.history
+        .predictions({ id, limit: SCATTER_POINTS })
+        .catch(() => ({ rows: [], total: 0 }));
       setData({ ...got, predictions });
     })().catch(setError);
   }, [id]);
@@ -97,7 +132,13 @@ function Results({ id }: { id: string }) {
   const tables = useMemo(() => {
     if (!data) return null;
     const { entry, partitions } = data;
-    return { summary: summaryTable(entry), parts: partitionsTable(entry, partitions), latency: latencyTable(entry, partitions), accuracy: accuracyTable(entry), host: hostTable(entry) };
+    return {
+      summary: summaryTable(entry),
+      parts: partitionsTable(entry, partitions),
+      latency: latencyTable(entry, partitions),
+      accuracy: accuracyTable(entry),
+      host: hostTable(entry),
+    };
   }, [data]);
 
   if (error) return <ErrorBox error={error} title="Could not open this run" />;
@@ -110,8 +151,12 @@ function Results({ id }: { id: string }) {
   return (
     <>
       <div className="row">
-        <h1 className="page-title" data-testid="results-title">{entry.name}</h1>
-        <span className={`badge ${entry.status}`} data-testid="run-status">{entry.status}</span>
+        <h1 className="page-title" data-testid="results-title">
+          {entry.name}
+        </h1>
+        <span className={`badge ${entry.status}`} data-testid="run-status">
+          {entry.status}
+        </span>
       </div>
       <p className="page-sub">
         {entry.kind} run · {formatWhen(entry.createdAt)} · <span className="mono">{entry.id}</span>
@@ -123,7 +168,12 @@ function Results({ id }: { id: string }) {
           </span>
         ))}
       </div>
-      {entry.error && <ErrorBox error={entry.error} title={entry.status === 'failed' ? 'The run failed' : 'Some partitions had problems'} />}
+      {entry.error && (
+        <ErrorBox
+          error={entry.error}
+          title={entry.status === 'failed' ? 'The run failed' : 'Some partitions had problems'}
+        />
+      )}
       {entry.kind === 'cloud' ? (
         entry.record && (
           <div className="stats" data-testid="cloud-stats">
@@ -132,10 +182,23 @@ function Results({ id }: { id: string }) {
         )
       ) : (
         <div className="stats">
-          <Stat k="Samples/s" v={formatRate(n('sample_persec'))} testId="stat-samples-per-sec" title={definitionTitle(entry.record, 'sample_persec')} />
+          <Stat
+            k="Samples/s"
+            v={formatRate(n('sample_persec'))}
+            testId="stat-samples-per-sec"
+            title={definitionTitle(entry.record, 'sample_persec')}
+          />
           <Stat k="Precision" v={runPrecision(entry) ?? '—'} testId="stat-precision" />
-          <Stat k="Time per batch (s)" v={n(EXECUTION_TIME)?.toFixed(4) ?? '—'} title={definitionTitle(entry.record, EXECUTION_TIME)} />
-          <Stat k="Throughput (Mbit/s)" v={formatRate((n('throughput_bps') ?? NaN) / 1e6)} title={definitionTitle(entry.record, 'throughput_bps')} />
+          <Stat
+            k="Time per batch (s)"
+            v={n(EXECUTION_TIME)?.toFixed(4) ?? '—'}
+            title={definitionTitle(entry.record, EXECUTION_TIME)}
+          />
+          <Stat
+            k="Throughput (Mbit/s)"
+            v={formatRate((n('throughput_bps') ?? NaN) / 1e6)}
+            title={definitionTitle(entry.record, 'throughput_bps')}
+          />
           <Stat k="Galaxies" v={n('samples')?.toLocaleString() ?? '—'} />
           {acc?.mae !== undefined && <Stat k="MAE (z)" v={acc.mae.toFixed(4)} />}
         </div>
@@ -145,7 +208,9 @@ function Results({ id }: { id: string }) {
       {entry.record && <DataTable table={tables.summary} testId="summary-table" />}
       <div className="grid-2">
         {/* A cloud run's workers write the study's aggregates, not per-galaxy predictions: no scatter without them. */}
-        {!(entry.kind === 'cloud' && data.predictions.total === 0) && <Scatter entry={entry} rows={data.predictions.rows} total={data.predictions.total} />}
+        {!(entry.kind === 'cloud' && data.predictions.total === 0) && (
+          <Scatter entry={entry} rows={data.predictions.rows} total={data.predictions.total} />
+        )}
         {tables.accuracy && <DataTable table={tables.accuracy} testId="accuracy-table" />}
       </div>
       {tables.parts.rows.length > 0 && <DataTable table={tables.parts} testId="partitions-table" />}
@@ -157,4 +222,15 @@ function Results({ id }: { id: string }) {
   );
 }
 
-registerScreen({ id: 'results', title: 'Run results', render: ([id]) => (id ? <Results id={id} /> : <div className="empty">Choose a run in <a href="#/history">History</a>.</div>) });
+registerScreen({
+  id: 'results',
+  title: 'Run results',
+  render: ([id]) =>
+    id ? (
+      <Results id={id} />
+    ) : (
+      <div className="empty">
+        Choose a run in <a href="#/history">History</a>.
+      </div>
+    ),
+});

@@ -25,7 +25,11 @@ function SettingsScreen() {
         <h2>Appearance</h2>
         <label className="field">
           Theme
-          <select value={settings.theme} onChange={(e) => updateSettings({ theme: e.target.value as SettingsT['theme'] }).catch(setError)} data-testid="theme-select">
+          <select
+            value={settings.theme}
+            onChange={(e) => updateSettings({ theme: e.target.value as SettingsT['theme'] }).catch(setError)}
+            data-testid="theme-select"
+          >
             <option value="system">Follow the system</option>
             <option value="light">Light</option>
             <option value="dark">Dark</option>
@@ -38,8 +42,8 @@ function SettingsScreen() {
           {dataDir}
         </p>
         <p className="muted">
-          Run history, the reference model, sample data and settings live here. To use another folder, start the app with the environment variable{' '}
-          <code>COSMICAI_DATA_DIR</code> set to it.
+          Run history, the reference model, sample data and settings live here. To use another folder, start the app
+          with the environment variable <code>COSMICAI_DATA_DIR</code> set to it.
         </p>
       </div>
       <form
@@ -58,26 +62,57 @@ function SettingsScreen() {
         <label className="field">
           Model
           <div className="row">
-            <input style={{ flex: 1 }} placeholder="reference model" value={draft.model} onChange={(e) => set({ model: e.target.value })} />
+            <input
+              style={{ flex: 1 }}
+              placeholder="reference model"
+              value={draft.model}
+              onChange={(e) => set({ model: e.target.value })}
+            />
             <BrowseButton kind="file" label="Browse…" extensions={['.onnx']} onPick={(p) => set({ model: p[0] })} />
           </div>
         </label>
         <label className="field">
           Data (one path per line)
-          <textarea placeholder="sample data" value={draft.data.join('\n')} onChange={(e) => set({ data: e.target.value.split('\n').map((s) => s.trim()).filter(Boolean) })} />
+          <textarea
+            placeholder="sample data"
+            value={draft.data.join('\n')}
+            onChange={(e) =>
+              set({
+                data: e.target.value
+                  .split('\n')
+                  .map((s) => s.trim())
+                  .filter(Boolean),
+              })
+            }
+          />
         </label>
         <div className="form-grid">
           <label className="field">
             Batch size
-            <input type="number" min={1} max={MAX_BATCH_SIZE} value={draft.batchSize} onChange={(e) => set({ batchSize: Number(e.target.value) })} />
+            <input
+              type="number"
+              min={1}
+              max={MAX_BATCH_SIZE}
+              value={draft.batchSize}
+              onChange={(e) => set({ batchSize: Number(e.target.value) })}
+            />
           </label>
           <label className="field">
             Threads (0 = one per physical core)
-            <input type="number" min={0} max={MAX_THREADS} value={draft.threads} onChange={(e) => set({ threads: Number(e.target.value) })} />
+            <input
+              type="number"
+              min={0}
+              max={MAX_THREADS}
+              value={draft.threads}
+              onChange={(e) => set({ threads: Number(e.target.value) })}
+            />
           </label>
           <label className="field">
             Graph optimisation
-            <select value={draft.graphOptimization} onChange={(e) => set({ graphOptimization: e.target.value as SettingsT['defaults']['graphOptimization'] })}>
+            <select
+              value={draft.graphOptimization}
+              onChange={(e) => set({ graphOptimization: e.target.value as SettingsT['defaults']['graphOptimization'] })}
+            >
               <GraphOptimisationOptions />
             </select>
           </label>
@@ -90,8 +125,9 @@ function SettingsScreen() {
         <div className="card">
           <h2>About</h2>
           <p className="muted">
-            {info.app} {info.version} · {info.mode === 'electron' ? 'desktop app' : 'browser mode'} · {info.platform} {info.arch} · {info.cpus} logical CPUs ({info.cpuModel}) ·{' '}
-            {Math.round(info.memoryMB / 1024)} GB RAM · Node {info.node}
+            {info.app} {info.version} · {info.mode === 'electron' ? 'desktop app' : 'browser mode'} · {info.platform}{' '}
+            {info.arch} · {info.cpus} logical CPUs ({info.cpuModel}) · {Math.round(info.memoryMB / 1024)} GB RAM · Node{' '}
+            {info.node}
           </p>
         </div>
       )}

@@ -48,7 +48,10 @@ function ImportScreen() {
   const cost = memoryMb !== undefined && !memoryBad ? { lambdaMemoryMb: memoryMb } : undefined;
 
   useEffect(() => {
-    api.cloud.listProfiles().then((r) => setProfiles(r.profiles.map((p) => p.name)), () => setProfiles([]));
+    api.cloud.listProfiles().then(
+      (r) => setProfiles(r.profiles.map((p) => p.name)),
+      () => setProfiles([]),
+    );
   }, []);
 
   const go = async (example = false) => {
@@ -57,9 +60,13 @@ function ImportScreen() {
     setImported(null);
     setResults(null);
     try {
-      const r = example ? await api.study.importExample() : await api.study.importRecorded({ source: source.trim(), ...(s3 && profile ? { profile } : {}) });
+      const r = example
+        ? await api.study.importExample()
+        : await api.study.importRecorded({ source: source.trim(), ...(s3 && profile ? { profile } : {}) });
       setImported(r);
-      setResults(await api.study.results({ selection: { runs: r.runs.map((x) => x.runId) }, ...(cost ? { cost } : {}) }));
+      setResults(
+        await api.study.results({ selection: { runs: r.runs.map((x) => x.runId) }, ...(cost ? { cost } : {}) }),
+      );
     } catch (e) {
       setError(e);
     } finally {
@@ -71,7 +78,10 @@ function ImportScreen() {
   useEffect(() => {
     if (!imported || memoryBad) return;
     let live = true;
-    api.study.results({ selection: { runs: imported.runs.map((x) => x.runId) }, ...(cost ? { cost } : {}) }).then((r) => live && setResults(r), (e) => live && setError(e));
+    api.study.results({ selection: { runs: imported.runs.map((x) => x.runId) }, ...(cost ? { cost } : {}) }).then(
+      (r) => live && setResults(r),
+      (e) => live && setError(e),
+    );
     return () => {
       live = false;
     };
@@ -81,12 +91,22 @@ function ImportScreen() {
     <>
       <h1 className="page-title">Import recorded runs</h1>
       <p className="page-sub">
-        Results the study left in its folder layout, <span className="mono">result-partition-&lt;P&gt;MB/&lt;data&gt;/[Batches/&lt;batch&gt;/]&lt;run&gt;/combined_data.json</span>, become runs in History.
+        Results the study left in its folder layout,{' '}
+        <span className="mono">
+          result-partition-&lt;P&gt;MB/&lt;data&gt;/[Batches/&lt;batch&gt;/]&lt;run&gt;/combined_data.json
+        </span>
+        , become runs in History.
       </p>
       <div className="card">
         <h2>Source</h2>
         <div className="row">
-          <input style={{ flex: 1, minWidth: 320 }} value={source} placeholder="/path/to/results  or  s3://bucket/prefix" onChange={(e) => setSource(e.target.value)} data-testid="import-source" />
+          <input
+            style={{ flex: 1, minWidth: 320 }}
+            value={source}
+            placeholder="/path/to/results  or  s3://bucket/prefix"
+            onChange={(e) => setSource(e.target.value)}
+            data-testid="import-source"
+          />
           <BrowseButton kind="folder" label="Browse…" onPick={(p) => setSource(p[0] ?? '')} />
           {s3 && (
             <select value={profile} onChange={(e) => setProfile(e.target.value)} aria-label="AWS profile">
@@ -115,9 +135,15 @@ function ImportScreen() {
               data-testid="import-lambda-memory"
             />
           </label>
-          <span className="muted">{memoryBad ? 'A whole number of MB from 128 to 10240.' : 'Used for the cost of runs that did not record it (empty: 10240 MB, the maximum).'}</span>
+          <span className="muted">
+            {memoryBad
+              ? 'A whole number of MB from 128 to 10240.'
+              : 'Used for the cost of runs that did not record it (empty: 10240 MB, the maximum).'}
+          </span>
         </div>
-        <p className="muted">Importing the same folder again adds nothing new. Files that cannot be read are listed with the reason.</p>
+        <p className="muted">
+          Importing the same folder again adds nothing new. Files that cannot be read are listed with the reason.
+        </p>
       </div>
       <div className="card" data-testid="import-example-card">
         <div className="card-head">
@@ -127,7 +153,8 @@ function ImportScreen() {
           </button>
         </div>
         <p className="muted">
-          Adds a small set of <strong>example data</strong> in the study’s layout (four partition sizes, 1 and 2 GB, a batch-size sweep) to History, named “Example data · …”. The numbers are made up, shaped after the study
+          Adds a small set of <strong>example data</strong> in the study’s layout (four partition sizes, 1 and 2 GB, a
+          batch-size sweep) to History, named “Example data · …”. The numbers are made up, shaped after the study
           report’s tables: they show what the cloud half of the app looks like, they are not measurements.
         </p>
       </div>
@@ -140,8 +167,8 @@ function ImportScreen() {
             </p>
           )}
           <p data-testid="import-summary">
-            {imported.runs.length} recorded run(s) from {imported.from}: {imported.runs.filter((r) => r.added).length} added to History,{' '}
-            {imported.runs.filter((r) => !r.added).length} already there.
+            {imported.runs.length} recorded run(s) from {imported.from}: {imported.runs.filter((r) => r.added).length}{' '}
+            added to History, {imported.runs.filter((r) => !r.added).length} already there.
           </p>
           {(imported.problems.length > 0 || imported.ignored.length > 0) && (
             <div className="card" data-testid="import-problems">

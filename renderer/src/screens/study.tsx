@@ -1,7 +1,13 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { firstFailure, studyStatus } from '../../../app/common/study-status.ts';
 import { api } from '../api.ts';
-import type { CostEstimateView, StudyListItem, StudyProgressEvent, StudyResults, StudyView } from '../../../app/common/contract/index.ts';
+import type {
+  CostEstimateView,
+  StudyListItem,
+  StudyProgressEvent,
+  StudyResults,
+  StudyView,
+} from '../../../app/common/contract/index.ts';
 import type { Table } from '../../../base/table.ts';
 import { DataTable } from '../components/data-table.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
@@ -57,7 +63,10 @@ const DEFAULT_FORM: Form = {
 };
 
 function numbers(what: string, raw: string, allowAll = false): Array<number | 'all'> {
-  const parts = raw.split(/[\s,]+/).map((x) => x.replace(/(GB|MB)$/i, '')).filter(Boolean);
+  const parts = raw
+    .split(/[\s,]+/)
+    .map((x) => x.replace(/(GB|MB)$/i, ''))
+    .filter(Boolean);
   if (parts.length === 0) throw new Error(`${what}: give at least one value`);
   return parts.map((p) => {
     if (allowAll && p.toLowerCase() === 'all') return 'all';
@@ -71,9 +80,11 @@ function toParams(f: Form) {
   const sweeps = [...(f.batchSweep ? ['batch-size' as const] : []), ...(f.dataSweep ? ['data-size' as const] : [])];
   if (sweeps.length === 0) throw new Error('Tick at least one sweep.');
   const repeats = Number(f.repeats);
-  if (!Number.isInteger(repeats) || repeats < 1 || repeats > 100) throw new Error('Repeats: a whole number from 1 to 100.');
+  if (!Number.isInteger(repeats) || repeats < 1 || repeats > 100)
+    throw new Error('Repeats: a whole number from 1 to 100.');
   const threads = f.threads.trim() ? Number(f.threads) : undefined;
-  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) throw new Error('Threads: a whole number ≥ 1, or empty for the default.');
+  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0))
+    throw new Error('Threads: a whole number ≥ 1, or empty for the default.');
   return {
     target: f.target,
     sweeps,
@@ -109,7 +120,10 @@ function NewStudy() {
   const set = <K extends keyof Form>(k: K, v: Form[K]) => setF((x) => ({ ...x, [k]: v }));
 
   useEffect(() => {
-    api.cloud.listProfiles().then((r) => setProfiles(r.profiles.map((p) => p.name)), () => setProfiles([]));
+    api.cloud.listProfiles().then(
+      (r) => setProfiles(r.profiles.map((p) => p.name)),
+      () => setProfiles([]),
+    );
   }, []);
 
   useEffect(() => {
@@ -123,10 +137,12 @@ function NewStudy() {
       return;
     }
     const t = setTimeout(() => {
-      api.study.estimate({ params, cost: { lambdaMemoryMb: Number(f.lambdaMemoryMb) || 10240, arch: f.arch } }).then(setEstimate, (e) => {
-        setEstimate(null);
-        setFormError(e?.message ?? String(e));
-      });
+      api.study
+        .estimate({ params, cost: { lambdaMemoryMb: Number(f.lambdaMemoryMb) || 10240, arch: f.arch } })
+        .then(setEstimate, (e) => {
+          setEstimate(null);
+          setFormError(e?.message ?? String(e));
+        });
     }, 200);
     return () => clearTimeout(t);
   }, [f]);
@@ -135,7 +151,11 @@ function NewStudy() {
     setStarting(true);
     setError(null);
     try {
-      const { id } = await api.study.create({ name: f.name.trim() || undefined, params: toParams(f), profile: f.profile || undefined });
+      const { id } = await api.study.create({
+        name: f.name.trim() || undefined,
+        params: toParams(f),
+        profile: f.profile || undefined,
+      });
       toast('Study started');
       navigate('study', id);
     } catch (e) {
@@ -150,13 +170,18 @@ function NewStudy() {
     <div className="card" data-testid="new-study">
       <h2>New study</h2>
       <p className="muted">
-        A study runs every configuration {f.repeats || 'N'} time(s) and reports the mean ± sd. Local jobs take part in the batch-size sweep; the data-size
-        sweep (partition × data size, batch 512) runs in the cloud.
+        A study runs every configuration {f.repeats || 'N'} time(s) and reports the mean ± sd. Local jobs take part in
+        the batch-size sweep; the data-size sweep (partition × data size, batch 512) runs in the cloud.
       </p>
       <div className="study-form">
         <label>
           Name
-          <input value={f.name} placeholder="e.g. Batch sizes on my laptop" onChange={(e) => set('name', e.target.value)} data-testid="study-name" />
+          <input
+            value={f.name}
+            placeholder="e.g. Batch sizes on my laptop"
+            onChange={(e) => set('name', e.target.value)}
+            data-testid="study-name"
+          />
         </label>
         <label>
           Where
@@ -169,15 +194,21 @@ function NewStudy() {
         <fieldset>
           <legend>Sweeps</legend>
           <label className="inline">
-            <input type="checkbox" checked={f.batchSweep} onChange={(e) => set('batchSweep', e.target.checked)} /> batch size
+            <input type="checkbox" checked={f.batchSweep} onChange={(e) => set('batchSweep', e.target.checked)} /> batch
+            size
           </label>
           <label className="inline">
-            <input type="checkbox" checked={f.dataSweep} onChange={(e) => set('dataSweep', e.target.checked)} /> data size (cloud)
+            <input type="checkbox" checked={f.dataSweep} onChange={(e) => set('dataSweep', e.target.checked)} /> data
+            size (cloud)
           </label>
         </fieldset>
         <label>
           Batch sizes
-          <input value={f.batchSizes} onChange={(e) => set('batchSizes', e.target.value)} data-testid="study-batch-sizes" />
+          <input
+            value={f.batchSizes}
+            onChange={(e) => set('batchSizes', e.target.value)}
+            data-testid="study-batch-sizes"
+          />
         </label>
         <label>
           Partition sizes (MB)
@@ -193,7 +224,12 @@ function NewStudy() {
         </label>
         <label>
           Repeats
-          <input value={f.repeats} onChange={(e) => set('repeats', e.target.value)} data-testid="study-repeats" inputMode="numeric" />
+          <input
+            value={f.repeats}
+            onChange={(e) => set('repeats', e.target.value)}
+            data-testid="study-repeats"
+            inputMode="numeric"
+          />
         </label>
         <label>
           Threads (local; empty: default)
@@ -201,7 +237,12 @@ function NewStudy() {
         </label>
         <label>
           Precision (local)
-          <select value={f.precision} onChange={(e) => set('precision', e.target.value as Form['precision'])} disabled={f.target === 'cloud'} data-testid="study-precision">
+          <select
+            value={f.precision}
+            onChange={(e) => set('precision', e.target.value as Form['precision'])}
+            disabled={f.target === 'cloud'}
+            data-testid="study-precision"
+          >
             <option value="fp32">fp32 (as exported)</option>
             <option value="int8">int8 (quantized: faster, small |Δz| vs fp32)</option>
           </select>
@@ -213,7 +254,15 @@ function NewStudy() {
               style={{ flex: 1 }}
               value={f.data.join('; ')}
               placeholder="bundled sample data"
-              onChange={(e) => set('data', e.target.value.split(';').map((s) => s.trim()).filter(Boolean))}
+              onChange={(e) =>
+                set(
+                  'data',
+                  e.target.value
+                    .split(';')
+                    .map((s) => s.trim())
+                    .filter(Boolean),
+                )
+              }
               data-testid="study-data"
             />
             <BrowseButton kind="files" label="Browse…" extensions={['.pt']} onPick={(p) => set('data', p)} />
@@ -224,7 +273,13 @@ function NewStudy() {
             <label>
               AWS profile
               <select value={f.profile} onChange={(e) => set('profile', e.target.value)}>
-                <option value="">{profiles.length === 1 ? `${profiles[0]} (the only one)` : profiles.length ? 'choose…' : 'none saved: cloud jobs wait'}</option>
+                <option value="">
+                  {profiles.length === 1
+                    ? `${profiles[0]} (the only one)`
+                    : profiles.length
+                      ? 'choose…'
+                      : 'none saved: cloud jobs wait'}
+                </option>
                 {profiles.map((p) => (
                   <option key={p}>{p}</option>
                 ))}
@@ -232,7 +287,11 @@ function NewStudy() {
             </label>
             <label>
               Lambda memory (MB)
-              <input value={f.lambdaMemoryMb} onChange={(e) => set('lambdaMemoryMb', e.target.value)} inputMode="numeric" />
+              <input
+                value={f.lambdaMemoryMb}
+                onChange={(e) => set('lambdaMemoryMb', e.target.value)}
+                inputMode="numeric"
+              />
             </label>
             <label>
               Lambda architecture
@@ -255,7 +314,9 @@ function NewStudy() {
             {estimate.jobs} job(s): {estimate.localJobs} local, {estimate.cloudJobs} cloud.{' '}
             {estimate.sentence ?? 'No cloud jobs: nothing to pay AWS for.'}
           </p>
-          {estimate.cloudJobs > 0 && <DataTable table={estimateTable(estimate)} testId="estimate-table" heading={false} />}
+          {estimate.cloudJobs > 0 && (
+            <DataTable table={estimateTable(estimate)} testId="estimate-table" heading={false} />
+          )}
         </div>
       )}
       <ErrorBox error={error} onDismiss={() => setError(null)} title="Could not start the study" />
@@ -275,7 +336,10 @@ function StudyList() {
   const load = () => api.study.list().then((r) => setItems(r.studies), setError);
   useEffect(() => {
     void load();
-    return api.on('study.progress', (p) => (p.event === 'finished' || p.event === 'cancelled' || p.event === 'job-done') && void load());
+    return api.on(
+      'study.progress',
+      (p) => (p.event === 'finished' || p.event === 'cancelled' || p.event === 'job-done') && void load(),
+    );
   }, []);
   const resume = async (id: string) => {
     try {
@@ -355,7 +419,10 @@ function StudyDetail({ id }: { id: string }) {
   const [profiles, setProfiles] = useState<string[]>([]);
   const [profile, setProfile] = useState('');
   useEffect(() => {
-    api.cloud.listProfiles().then((r) => setProfiles(r.profiles.map((p) => p.name)), () => setProfiles([]));
+    api.cloud.listProfiles().then(
+      (r) => setProfiles(r.profiles.map((p) => p.name)),
+      () => setProfiles([]),
+    );
   }, []);
 
   const load = useCallback(async () => {
@@ -435,7 +502,11 @@ function StudyDetail({ id }: { id: string }) {
               </button>
             )}
             {canResume && cloudLeft && profiles.length > 1 && (
-              <select aria-label="AWS profile for the cloud jobs" value={profile} onChange={(e) => setProfile(e.target.value)}>
+              <select
+                aria-label="AWS profile for the cloud jobs"
+                value={profile}
+                onChange={(e) => setProfile(e.target.value)}
+              >
                 <option value="">AWS profile…</option>
                 {profiles.map((p) => (
                   <option key={p}>{p}</option>
@@ -443,25 +514,43 @@ function StudyDetail({ id }: { id: string }) {
               </select>
             )}
             {canResume && (
-              <button className="primary" onClick={act(() => api.study.resume({ id, retryFailed: c.failed > 0, ...(profile ? { profile } : {}) }))} data-testid="study-resume">
+              <button
+                className="primary"
+                onClick={act(() =>
+                  api.study.resume({ id, retryFailed: c.failed > 0, ...(profile ? { profile } : {}) }),
+                )}
+                data-testid="study-resume"
+              >
                 {c.failed > 0 && c.pending === 0 ? 'Retry failed jobs' : 'Resume'}
               </button>
             )}
             <button onClick={() => setShowJobs(!showJobs)}>{showJobs ? 'Hide jobs' : 'Show jobs'}</button>
           </div>
         </div>
-        <div className="progress" role="progressbar" aria-valuenow={Math.round(frac * 100)} aria-valuemin={0} aria-valuemax={100}>
+        <div
+          className="progress"
+          role="progressbar"
+          aria-valuenow={Math.round(frac * 100)}
+          aria-valuemin={0}
+          aria-valuemax={100}
+        >
           <div style={{ width: `${Math.round(frac * 100)}%` }} className={c.failed && !c.done ? 'failed' : undefined} />
         </div>
         {failure && (
           <p className="error-line" data-testid="study-first-error">
-            First failure ({failure.jobId}{c.failed > 1 ? `, 1 of ${c.failed}` : ''}): {failure.error}
+            First failure ({failure.jobId}
+            {c.failed > 1 ? `, 1 of ${c.failed}` : ''}): {failure.error}
           </p>
         )}
         <p className="muted" data-testid="study-message">
-          {c.done} done · {c.failed} failed · {c.pending + c.running} pending{progress && (study.running || progress.event === 'error') ? ` — ${progress.message}` : ''}
+          {c.done} done · {c.failed} failed · {c.pending + c.running} pending
+          {progress && (study.running || progress.event === 'error') ? ` — ${progress.message}` : ''}
         </p>
-        {study.interrupted && <p className="caveat">The app stopped while this study ran. Resume runs the interrupted job again and continues with the rest.</p>}
+        {study.interrupted && (
+          <p className="caveat">
+            The app stopped while this study ran. Resume runs the interrupted job again and continues with the rest.
+          </p>
+        )}
         {showJobs && jobsTable && <DataTable table={jobsTable} testId="study-jobs" heading={false} />}
       </div>
       {results && results.runs > 0 && (
@@ -487,7 +576,10 @@ function StudyHome() {
   return (
     <>
       <h1 className="page-title">Study</h1>
-      <p className="page-sub">Sweeps of batch size, partition size and data size, locally and in the cloud, reported as the study’s Tables 1–3 with charts.</p>
+      <p className="page-sub">
+        Sweeps of batch size, partition size and data size, locally and in the cloud, reported as the study’s Tables 1–3
+        with charts.
+      </p>
       <StudyList />
       <NewStudy />
       <HistoryRunsStudy reportButtons={(ids) => <ReportButtons selection={{ runs: ids }} />} />
@@ -495,4 +587,9 @@ function StudyHome() {
   );
 }
 
-registerScreen({ id: 'study', title: 'Study', nav: 40, render: ([id]) => (id ? <StudyDetail key={id} id={id} /> : <StudyHome />) });
+registerScreen({
+  id: 'study',
+  title: 'Study',
+  nav: 40,
+  render: ([id]) => (id ? <StudyDetail key={id} id={id} /> : <StudyHome />),
+});

@@ -36,17 +36,29 @@ afterAll(async () => {
 describe('cosmicai profile / cloud', () => {
   it('adds, lists and tests a profile', async () => {
     const add = await cli([
-      'profile', 'add', 'local',
-      '--region', 'us-east-1',
-      '--bucket', aws.bucket,
-      '--state-machine', aws.stateMachineArn,
-      '--lambda', aws.functions.inference,
-      '--credentials', 'env',
-      '--s3-endpoint', aws.s3Endpoint,
-      '--sfn-endpoint', aws.sfnEndpoint,
-      '--sts-endpoint', aws.stsEndpoint,
-      '--logs-endpoint', aws.logsEndpoint,
-      '--memory', '3008',
+      'profile',
+      'add',
+      'local',
+      '--region',
+      'us-east-1',
+      '--bucket',
+      aws.bucket,
+      '--state-machine',
+      aws.stateMachineArn,
+      '--lambda',
+      aws.functions.inference,
+      '--credentials',
+      'env',
+      '--s3-endpoint',
+      aws.s3Endpoint,
+      '--sfn-endpoint',
+      aws.sfnEndpoint,
+      '--sts-endpoint',
+      aws.stsEndpoint,
+      '--logs-endpoint',
+      aws.logsEndpoint,
+      '--memory',
+      '3008',
     ]);
     expect(add.stderr).toBe('');
     expect(add.status).toBe(0);
@@ -57,16 +69,42 @@ describe('cosmicai profile / cloud', () => {
     expect(profiles).toEqual([expect.objectContaining({ name: 'local', lambdaMemoryMb: 3008 })]);
 
     const test = await cli(['profile', 'test', 'local']);
-    expect(test.stdout).toMatch(/^PASS\s+STS GetCallerIdentity: signed in as arn:aws:iam::123456789012:user\/local-test/m);
+    expect(test.stdout).toMatch(
+      /^PASS\s+STS GetCallerIdentity: signed in as arn:aws:iam::123456789012:user\/local-test/m,
+    );
     expect(test.stdout).toMatch(/^PASS\s+S3 bucket/m);
     expect(test.stdout).toMatch(/^PASS\s+Step Functions state machine/m);
     expect(test.stdout).toMatch(/^PASS\s+CloudWatch log group \/aws\/lambda\/cosmicai-inference: log group exists/m);
     expect(test.status).toBe(0);
 
     // A mistyped Lambda name: the log group check fails and says what to check; the rest still pass.
-    await cli(['profile', 'add', 'typo', '--region', 'us-east-1', '--bucket', aws.bucket, '--state-machine', aws.stateMachineArn, '--lambda', 'cosmic-typo', '--credentials', 'env', '--endpoint', aws.s3Endpoint, '--sfn-endpoint', aws.sfnEndpoint, '--sts-endpoint', aws.stsEndpoint, '--logs-endpoint', aws.logsEndpoint]);
+    await cli([
+      'profile',
+      'add',
+      'typo',
+      '--region',
+      'us-east-1',
+      '--bucket',
+      aws.bucket,
+      '--state-machine',
+      aws.stateMachineArn,
+      '--lambda',
+      'cosmic-typo',
+      '--credentials',
+      'env',
+      '--endpoint',
+      aws.s3Endpoint,
+      '--sfn-endpoint',
+      aws.sfnEndpoint,
+      '--sts-endpoint',
+      aws.stsEndpoint,
+      '--logs-endpoint',
+      aws.logsEndpoint,
+    ]);
     const typo = await cli(['profile', 'test', 'typo']);
-    expect(typo.stdout).toMatch(/^FAIL\s+CloudWatch log group \/aws\/lambda\/cosmic-typo: log group \/aws\/lambda\/cosmic-typo does not exist/m);
+    expect(typo.stdout).toMatch(
+      /^FAIL\s+CloudWatch log group \/aws\/lambda\/cosmic-typo: log group \/aws\/lambda\/cosmic-typo does not exist/m,
+    );
     expect(typo.stdout).toMatch(/Check the inference Lambda name \('cosmic-typo'\)/);
     expect(typo.stdout.match(/^PASS/gm)).toHaveLength(3);
     expect(typo.status).toBe(1);
@@ -74,19 +112,54 @@ describe('cosmicai profile / cloud', () => {
   });
 
   it('refuses pasted keys in the CLI with the reason', async () => {
-    const r = await cli(['profile', 'add', 'keys', '--region', 'us-east-1', '--bucket', aws.bucket, '--state-machine', aws.stateMachineArn, '--lambda', 'x', '--credentials', 'static']);
+    const r = await cli([
+      'profile',
+      'add',
+      'keys',
+      '--region',
+      'us-east-1',
+      '--bucket',
+      aws.bucket,
+      '--state-machine',
+      aws.stateMachineArn,
+      '--lambda',
+      'x',
+      '--credentials',
+      'static',
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/Pasted access keys can only be saved from the desktop app/);
   });
 
   it('cloud run: stages, runs, prints the study aggregate and saves the run in History; status and results re-read it', async () => {
-    const run = await cli(['cloud', 'run', '--data', path.join(FIXTURES_DIR, 'small-64.pt'), '--partition-mb', '0.5', '--code', codeDir, '--batch-size', '8', '--interval', '0.2', '--json']);
+    const run = await cli([
+      'cloud',
+      'run',
+      '--data',
+      path.join(FIXTURES_DIR, 'small-64.pt'),
+      '--partition-mb',
+      '0.5',
+      '--code',
+      codeDir,
+      '--batch-size',
+      '8',
+      '--interval',
+      '0.2',
+      '--json',
+    ]);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/"result_path": "results\/\d{8}-\d{6}-[0-9a-f]{6}"/);
     expect(run.stderr).toMatch(/SUCCEEDED\s+ranks: 3\/3 succeeded/);
     const record = CloudRunRecordSchema.parse(JSON.parse(run.stdout));
     expect(record).toMatchObject({ kind: 'cloud', status: 'completed', ranks: 3, batch_size: 8 });
-    expect(record.payload).toMatchObject({ bucket: aws.bucket, file_limit: 3, batch_size: 8, object_type: 'folder', S3_object_name: 'scripts/cosmicai-bench', data_prefix: 'data/0.5MB/' });
+    expect(record.payload).toMatchObject({
+      bucket: aws.bucket,
+      file_limit: 3,
+      batch_size: 8,
+      object_type: 'folder',
+      S3_object_name: 'scripts/cosmicai-bench',
+      data_prefix: 'data/0.5MB/',
+    });
 
     const history = new HistoryStore(dataDir);
     const { entry } = await history.get(record.id);
@@ -111,9 +184,34 @@ describe('cosmicai profile / cloud', () => {
   it('kill -9 during a cloud run: History shows it interrupted with its ARN; attach finishes it into one entry', async () => {
     const release = aws.faults.holdInvocations();
     try {
-      const child = spawn(process.execPath, [CLI, 'cloud', 'run', '--no-stage', '--file-limit', '2', '--partition-mb', '0.5', '--batch-size', '8', '--interval', '0.2', '--no-logs', '--name', 'killed run'], {
-        env: { ...process.env, COSMICAI_DATA_DIR: dataDir, AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey },
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          CLI,
+          'cloud',
+          'run',
+          '--no-stage',
+          '--file-limit',
+          '2',
+          '--partition-mb',
+          '0.5',
+          '--batch-size',
+          '8',
+          '--interval',
+          '0.2',
+          '--no-logs',
+          '--name',
+          'killed run',
+        ],
+        {
+          env: {
+            ...process.env,
+            COSMICAI_DATA_DIR: dataDir,
+            AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
+          },
+        },
+      );
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       const exited = new Promise((r) => child.on('close', r));
@@ -145,7 +243,20 @@ describe('cosmicai profile / cloud', () => {
 
   it('--payload FILE: validated, and the result_path is replaced by a fresh one', async () => {
     const file = path.join(work, 'payload.json');
-    await writeFile(file, JSON.stringify({ bucket: aws.bucket, file_limit: '1', batch_size: 4, object_type: 'folder', S3_object_name: 'scripts/cosmicai-bench', script: '/tmp/scripts/cosmicai-bench/model.onnx', result_path: 'results/old', data_bucket: aws.bucket, data_prefix: 'data/0.5MB/' }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        bucket: aws.bucket,
+        file_limit: '1',
+        batch_size: 4,
+        object_type: 'folder',
+        S3_object_name: 'scripts/cosmicai-bench',
+        script: '/tmp/scripts/cosmicai-bench/model.onnx',
+        result_path: 'results/old',
+        data_bucket: aws.bucket,
+        data_prefix: 'data/0.5MB/',
+      }),
+    );
     const r = await cli(['cloud', 'run', '--payload', file, '--no-wait', '--json']);
     expect(r.status, r.stderr).toBe(0);
     const started = JSON.parse(r.stdout) as { executionArn: string; result_path: string };
@@ -161,7 +272,13 @@ describe('cosmicai profile / cloud', () => {
   it('a bad ARN or an unknown profile gets a clear message', async () => {
     const a = await cli(['cloud', 'status', 'not-an-arn']);
     expect(a.stderr).toMatch(/is not a Step Functions execution ARN/);
-    const b = await cli(['cloud', 'status', '--profile', 'nope', aws.stateMachineArn.replace(':stateMachine:', ':execution:') + ':x']);
+    const b = await cli([
+      'cloud',
+      'status',
+      '--profile',
+      'nope',
+      aws.stateMachineArn.replace(':stateMachine:', ':execution:') + ':x',
+    ]);
     expect(b.stderr).toMatch(/No profile named 'nope'. Saved profiles: local/);
     const c = await cli(['cloud', 'status', aws.stateMachineArn.replace(':stateMachine:', ':execution:') + ':missing']);
     expect(c.stderr).toMatch(/execution not found/);

@@ -8,7 +8,11 @@ import { fixture, tmpDir } from '../../support/engine-data-helpers.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 function cosmicai(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/cosmicai.mjs', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['bin/cosmicai.mjs', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -28,7 +32,15 @@ describe('cosmicai inspect / partition / sample-data', () => {
     expect(report.samples).toBe(8);
     expect(report.bytes).toBe(165214);
     const [images, magnitudes, redshifts] = report.tensors;
-    expect(images).toMatchObject({ name: 'images', shape: [8, 5, 32, 32], dtype: 'float32', min: 0.010000033304095268, max: 0.4864528477191925, nan: 0, inf: 0 });
+    expect(images).toMatchObject({
+      name: 'images',
+      shape: [8, 5, 32, 32],
+      dtype: 'float32',
+      min: 0.010000033304095268,
+      max: 0.4864528477191925,
+      nan: 0,
+      inf: 0,
+    });
     expect(magnitudes).toMatchObject({ name: 'magnitudes', shape: [8, 5], dtype: 'float32', nan: 0, inf: 0 });
     expect(redshifts).toMatchObject({ name: 'redshifts', shape: [8], dtype: 'float32', nan: 0, inf: 0 });
     expect(Math.abs(images.sum - 972.6460874984041) / 972.6460874984041).toBeLessThan(1e-9);
@@ -71,7 +83,15 @@ describe('cosmicai inspect / partition / sample-data', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`error: ${bad}: not a PyTorch .pt file (wrong magic bytes`);
-    const tooSmall = cosmicai('partition', '--in', fixture('tiny-8.pt'), '--size-mb', '0.001', '--out', path.join(dir, 'x'));
+    const tooSmall = cosmicai(
+      'partition',
+      '--in',
+      fixture('tiny-8.pt'),
+      '--size-mb',
+      '0.001',
+      '--out',
+      path.join(dir, 'x'),
+    );
     expect(tooSmall.code).toBe(1);
     expect(tooSmall.stderr).toMatch(/smaller than one sample \(20504 bytes\)/);
     const badArg = cosmicai('sample-data', '--samples', 'many', '--out', path.join(dir, 'y'));

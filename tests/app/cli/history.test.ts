@@ -14,7 +14,11 @@ const tiny = path.join(FIXTURES, 'tiny-8.pt');
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'cosmicai-cli-history-'));
 
 function cli(args: string[], dataDir: string) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, COSMICAI_DATA_DIR: dataDir }, timeout: 240_000 });
+  return spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, COSMICAI_DATA_DIR: dataDir },
+    timeout: 240_000,
+  });
 }
 
 describe('cosmicai --version', () => {
@@ -44,7 +48,9 @@ describe('cosmicai history', () => {
 
     const list = cli(['history', 'list'], dir);
     expect(list.status).toBe(0);
-    expect(list.stdout).toMatch(new RegExp(`^${a}\\s+completed\\s+local\\s+.*\\s8\\s+[\\d.]+\\s+4\\s+\\S+ · tiny-8\\.pt · batch 4$`, 'm'));
+    expect(list.stdout).toMatch(
+      new RegExp(`^${a}\\s+completed\\s+local\\s+.*\\s8\\s+[\\d.]+\\s+4\\s+\\S+ · tiny-8\\.pt · batch 4$`, 'm'),
+    );
     expect(list.stdout).toMatch(new RegExp(`^${b}\\s+completed\\s+local\\s`, 'm'));
     expect(list.stdout).toContain('2 run(s)');
     const items = JSON.parse(cli(['history', 'list', '--json'], dir).stdout) as Array<{ id: string; status: string }>;

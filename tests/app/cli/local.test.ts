@@ -28,10 +28,15 @@ describe('cosmicai local', () => {
     const out = tmp();
     const json = path.join(out, 'out.json');
     const csv = path.join(out, 'pred.csv');
-    const r = cli(['local', '--data', small, tiny, '--batch-size', '16', '--threads', '1', '--json', json, '--predictions', csv], SHARED_MODEL_DIR);
+    const r = cli(
+      ['local', '--data', small, tiny, '--batch-size', '16', '--threads', '1', '--json', json, '--predictions', csv],
+      SHARED_MODEL_DIR,
+    );
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^partition\s+status\s+samples\s+batches\s+load \(s\)\s+inference \(s\)\s+execution_time \(s\/batch\)/m);
+    expect(r.stdout).toMatch(
+      /^partition\s+status\s+samples\s+batches\s+load \(s\)\s+inference \(s\)\s+execution_time \(s\/batch\)/m,
+    );
     expect(r.stdout).toMatch(/^1\s+completed\s+64\s+4\s/m);
     expect(r.stdout).toMatch(/^2\s+completed\s+8\s+1\s/m);
     expect(r.stdout).toMatch(/^run\s+completed\s+72\s+5\s/m);
@@ -46,7 +51,10 @@ describe('cosmicai local', () => {
   });
 
   it('rejects a bad batch size with a clear message and exit code 1', () => {
-    for (const [value, message] of [['0', /batch size must be a whole number from 1 to 65536, got 0/], ['abc', /--batch-size must be a whole number, got 'abc'/]] as const) {
+    for (const [value, message] of [
+      ['0', /batch size must be a whole number from 1 to 65536, got 0/],
+      ['abc', /--batch-size must be a whole number, got 'abc'/],
+    ] as const) {
       const r = cli(['local', '--data', tiny, '--batch-size', value], SHARED_MODEL_DIR);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(message);
@@ -63,9 +71,27 @@ describe('cosmicai local', () => {
     const out = tmp();
     const json = path.join(out, 'out.json');
     const csv = path.join(out, 'pred.csv');
-    const child = spawn(process.execPath, [CLI, 'local', '--data', small, tiny, '--batch-size', '4', '--threads', '1', '--json', json, '--predictions', csv], {
-      env: { ...process.env, COSMICAI_DATA_DIR: SHARED_MODEL_DIR },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'local',
+        '--data',
+        small,
+        tiny,
+        '--batch-size',
+        '4',
+        '--threads',
+        '1',
+        '--json',
+        json,
+        '--predictions',
+        csv,
+      ],
+      {
+        env: { ...process.env, COSMICAI_DATA_DIR: SHARED_MODEL_DIR },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

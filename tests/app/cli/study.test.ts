@@ -12,7 +12,11 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cosmicai-cli-study-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 const cli = (args: string[]) =>
-  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, COSMICAI_DATA_DIR: dataDir }, timeout: 60_000 });
+  spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, COSMICAI_DATA_DIR: dataDir },
+    timeout: 60_000,
+  });
 
 describe('cosmicai import', () => {
   it('--json prints one array with one object per recorded run, under the study names', () => {
@@ -82,7 +86,9 @@ describe('cosmicai study tables', () => {
 
   it('prints CSV, Markdown and LaTeX', () => {
     const csv = cli(['study', 'tables', FIXTURE, '--format', 'csv']);
-    expect(csv.stdout).toMatch(/^# Table 2\. Execution Time vs Input Partitions\r\nData,Partition \(MB\),Average execution time \(s\/batch\)/);
+    expect(csv.stdout).toMatch(
+      /^# Table 2\. Execution Time vs Input Partitions\r\nData,Partition \(MB\),Average execution time \(s\/batch\)/,
+    );
     expect(csv.stdout).toContain('# Table 3. Lambda Cost Summary');
     const md = cli(['study', 'tables', FIXTURE]);
     expect(md.stdout).toContain('**Table 3. Lambda Cost Summary**');
@@ -102,7 +108,22 @@ describe('cosmicai study run / show / list / estimate', () => {
   const tiny = path.join(ROOT, 'tests', 'fixtures', 'tiny-8.pt');
 
   it('runs a local sweep, prints Table 1, and keeps the study and its runs', () => {
-    const r = cli(['study', 'run', '--batch-sizes', '4,8', '--repeats', '1', '--data', tiny, '--threads', '1', '--name', 'cli sweep', '--format', 'json']);
+    const r = cli([
+      'study',
+      'run',
+      '--batch-sizes',
+      '4,8',
+      '--repeats',
+      '1',
+      '--data',
+      tiny,
+      '--threads',
+      '1',
+      '--name',
+      'cli sweep',
+      '--format',
+      'json',
+    ]);
     expect(r.stderr).toMatch(/2 job\(s\): 2 local, 0 cloud\./);
     expect(r.stderr).toMatch(/\[2\/2\] 2 done, 0 failed/);
     expect(r.status).toBe(0);
@@ -120,7 +141,24 @@ describe('cosmicai study run / show / list / estimate', () => {
   });
 
   it('runs the local jobs at int8 with --precision int8: the stored records and the table say int8', () => {
-    const r = cli(['study', 'run', '--batch-sizes', '8', '--repeats', '1', '--data', tiny, '--threads', '1', '--precision', 'int8', '--name', 'int8 sweep', '--format', 'json']);
+    const r = cli([
+      'study',
+      'run',
+      '--batch-sizes',
+      '8',
+      '--repeats',
+      '1',
+      '--data',
+      tiny,
+      '--threads',
+      '1',
+      '--precision',
+      'int8',
+      '--name',
+      'int8 sweep',
+      '--format',
+      'json',
+    ]);
     expect(r.stderr).toMatch(/\[1\/1\] 1 done, 0 failed/);
     expect(r.status).toBe(0);
     const [t1] = JSON.parse(r.stdout) as Array<{ rows: Array<Record<string, unknown>> }>;
@@ -152,25 +190,47 @@ describe('cosmicai study run / show / list / estimate', () => {
   });
 
   it('compares a local run of the sweep with an imported cloud run from History', () => {
-    const runs = readdirSync(path.join(dataDir, 'runs')).map((id) => JSON.parse(readFileSync(path.join(dataDir, 'runs', id, 'run.json'), 'utf8')) as { id: string; kind: string; name: string });
+    const runs = readdirSync(path.join(dataDir, 'runs')).map(
+      (id) =>
+        JSON.parse(readFileSync(path.join(dataDir, 'runs', id, 'run.json'), 'utf8')) as {
+          id: string;
+          kind: string;
+          name: string;
+        },
+    );
     const local = runs.find((r) => r.kind === 'local' && r.name.startsWith('cli sweep · '))!;
     const recorded = runs.find((r) => r.kind === 'recorded' && r.name === 'Recorded 100 MB / total / run 1')!;
     const r = cli(['study', 'compare', local.id, recorded.id, '--format', 'json']);
     expect(r.status).toBe(0);
-    const t = JSON.parse(r.stdout) as { title: string; rows: Array<{ metric: string; a: number; b: number; note: string }>; comparable: boolean; warnings: string[] };
+    const t = JSON.parse(r.stdout) as {
+      title: string;
+      rows: Array<{ metric: string; a: number; b: number; note: string }>;
+      comparable: boolean;
+      warnings: string[];
+    };
     expect(t.title).toBe('Comparison: local vs cloud');
     // The reference model on onnxruntime against the study's PyTorch profiler numbers: not like with like, and said.
     expect(t.comparable).toBe(false);
     expect(t.warnings).toContain('engines differ (local onnxruntime, cloud pytorch)');
-    expect(t.warnings).toContain('models differ (local reference model, cloud Mixed_Inception_z_VITAE_Base_Img_Full_New_Full.pt)');
+    expect(t.warnings).toContain(
+      'models differ (local reference model, cloud Mixed_Inception_z_VITAE_Base_Img_Full_New_Full.pt)',
+    );
     const metrics = t.rows.filter((x) => x.metric !== 'Warning');
-    expect(metrics.map((x) => x.metric)).toEqual(['Execution Time/Batch (s)', 'Throughput (Mbps)', 'CPU Time (s)', 'Memory (MB)', 'Samples/sec']);
+    expect(metrics.map((x) => x.metric)).toEqual([
+      'Execution Time/Batch (s)',
+      'Throughput (Mbps)',
+      'CPU Time (s)',
+      'Memory (MB)',
+      'Samples/sec',
+    ]);
     expect(metrics[1].b).toBe(67); // 35 + 32 Mbps summed over the two ranks
     expect(metrics[3].b).toBe(14000);
     for (const x of metrics) expect(x.note).toMatch(/^not compared: /);
 
     const int8 = runs.find((r) => r.kind === 'local' && r.name.startsWith('int8 sweep · '))!;
-    const tagged = JSON.parse(cli(['study', 'compare', int8.id, recorded.id, '--format', 'json']).stdout) as { title: string };
+    const tagged = JSON.parse(cli(['study', 'compare', int8.id, recorded.id, '--format', 'json']).stdout) as {
+      title: string;
+    };
     expect(tagged.title).toBe('Comparison: local (int8) vs cloud');
 
     const bad = cli(['study', 'compare', local.id, 'no-such-run']);
@@ -195,7 +255,20 @@ describe('cosmicai study run / show / list / estimate', () => {
   });
 
   it('estimates a cloud sweep before running it', () => {
-    const r = cli(['study', 'estimate', '--target', 'cloud', '--partitions', '100', '--data-sizes', 'all', '--batch-sizes', '512', '--repeats', '3']);
+    const r = cli([
+      'study',
+      'estimate',
+      '--target',
+      'cloud',
+      '--partitions',
+      '100',
+      '--data-sizes',
+      'all',
+      '--batch-sizes',
+      '512',
+      '--repeats',
+      '3',
+    ]);
     expect(r.status).toBe(0);
     // batch-size sweep: 1GB at 25 MB = 41 ranks; data-size: 12.6 GB at 100 MB = 130 ranks; 3 repeats, +2 per execution
     expect(r.stdout).toMatch(/^6 job\(s\): 0 local, 6 cloud\.$/m);
@@ -207,7 +280,10 @@ describe('cosmicai study run / show / list / estimate', () => {
     const shown = cli(['study', 'prices']);
     expect(shown.stdout).toMatch(/Region us-east-1, as of \d{4}-\d{2}-\d{2}\. Source: AWS public price pages/);
     expect(shown.stdout).toContain('Default prices.');
-    const table = JSON.parse(cli(['study', 'prices', '--json']).stdout) as { lambda: { usdPerMillionRequests: number }; asOf: string };
+    const table = JSON.parse(cli(['study', 'prices', '--json']).stdout) as {
+      lambda: { usdPerMillionRequests: number };
+      asOf: string;
+    };
     table.lambda.usdPerMillionRequests = 0.25;
     table.asOf = '2027-02-01';
     const file = path.join(dataDir, 'edited-prices.json');
@@ -221,7 +297,20 @@ describe('cosmicai study run / show / list / estimate', () => {
   });
 
   it('keeps cloud jobs waiting when no AWS profile is saved', () => {
-    const r = cli(['study', 'run', '--target', 'cloud', '--batch-sizes', '32', '--partitions', '25', '--data-sizes', '1', '--repeats', '1']);
+    const r = cli([
+      'study',
+      'run',
+      '--target',
+      'cloud',
+      '--batch-sizes',
+      '32',
+      '--partitions',
+      '25',
+      '--data-sizes',
+      '1',
+      '--repeats',
+      '1',
+    ]);
     expect(r.stderr).toMatch(/cloud jobs wait: no AWS profile is saved/);
     expect(r.stderr).toMatch(/0 done, 0 failed, 2 cloud job\(s\) waiting for the cloud runner/);
     expect(r.stdout).toMatch(/0 done, 0 failed, 2 pending, 0 running of 2/);
