@@ -12,6 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphBuilder, modelMessage, tensorValueInfo } from '../engine/model/onnx-builder.ts';
 import { encodeModel } from '../engine/model/onnx-proto.ts';
 import { quantizeModel } from '../engine/model/quantize.ts';
+import { int8NeedsReducedRange } from '../engine/model/int8-kernels.ts';
 import { Prng } from '../engine/prng.ts';
 import { GALAXIES_PER_SESSION_RUN, engineSessionOptions } from '../engine/run/engine-session.ts';
 
@@ -44,7 +45,7 @@ async function bestSeconds(m: number, k: number, n: number, precision: 'fp32' | 
       metadata: {},
     }),
   );
-  if (precision === 'int8') bytes = quantizeModel(bytes).bytes;
+  if (precision === 'int8') bytes = quantizeModel(bytes, { reduceRange: int8NeedsReducedRange() }).bytes;
   const session = await ort.InferenceSession.create(bytes, engineSessionOptions({ threads }));
   try {
     const a = new ort.Tensor('float32', rng.uniform(new Float32Array(m * k), 1), [m, k]);

@@ -5,6 +5,7 @@ import { ensureReferenceModel } from '../model/model-cache.ts';
 import { inspectModel } from '../model/model-info.ts';
 import { QuantizeError } from '../model/quantize.ts';
 import { ensureQuantizedModel } from '../model/quantized-cache.ts';
+import { int8NeedsReducedRange } from '../model/int8-kernels.ts';
 import { collectGarbage } from './collect-garbage.ts';
 import { validateLocalRunOptions, type ValidOptions } from './local-run-options.ts';
 import { LocalRunError, type LocalRunOptions } from './local-run-types.ts';
@@ -46,7 +47,9 @@ export async function prepareRun(opts: LocalRunOptions): Promise<PreparedRun> {
   let runModelPath = modelPath;
   if (valid.precision === 'int8') {
     try {
-      runModelPath = await ensureQuantizedModel(modelPath, path.join(dataDir, 'models', 'int8'));
+      runModelPath = await ensureQuantizedModel(modelPath, path.join(dataDir, 'models', 'int8'), {
+        reduceRange: int8NeedsReducedRange(),
+      });
     } catch (err) {
       if (err instanceof QuantizeError) throw new LocalRunError('bad-option', `precision int8: ${err.message}`);
       throw err;
