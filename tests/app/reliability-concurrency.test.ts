@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../app/node/history-store.ts';
 import { LockTimeoutError, withFileLock } from '../../engine/file-lock.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'cosmicai.mjs');
 const FIXTURE = path.join(ROOT, 'tests', 'fixtures', 'recorded-results');
 const dirs: string[] = [];

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../app/node/history-store.ts';
 import { generateSampleData } from '../../engine/data/sample-data.ts';
+import { samplesPer100Mb } from '../../engine/data/partitioner.ts';
 import { writeTinyModel } from '../support/cloud-tiny-model.ts';
 import { FIXTURES_DIR } from '../infra/stage-fixtures.ts';
 import { startLocalAws } from '../infra/local-aws.ts';
@@ -83,8 +84,8 @@ describe('crash safety', () => {
   it('kill -9 of the browser host during a local run: History intact, the run interrupted with its finished partitions', async () => {
     const dataDir = path.join(work, 'data');
     const parts = path.join(work, 'parts');
-    // 12 partitions of 48 galaxies through the reference model: long enough to be killed in the middle.
-    await generateSampleData({ samples: 12 * 48, outDir: parts, partitionMb: (48 * 20504) / 2 ** 20 });
+    // 12 partitions of 48 galaxies (the study's split: floor(galaxies per 100 MB × MB / 100)) through the reference model: long enough to be killed in the middle.
+    await generateSampleData({ samples: 12 * 48, outDir: parts, partitionMb: (48.5 * 100) / samplesPer100Mb() });
     const host = await startHost(dataDir);
     child = host.proc;
     const started = await post(host.port, host.token, 'runs.startLocal', {

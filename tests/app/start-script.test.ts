@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
  * `npm start` as a new user runs it: on a machine without a display it goes straight to browser mode with one line
  * saying why (no Electron download, no stack trace), and SIGTERM to npm stops the UI server it started.
  */
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const linux = process.platform === 'linux';
 
 function electronInstalled(): boolean {

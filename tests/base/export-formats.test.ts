@@ -116,6 +116,20 @@ describe('LaTeX export', () => {
   );
 });
 
+/** Fields in one CSV record per RFC 4180: commas inside double quotes (with "" as an escaped quote) do not split. */
+function csvFieldCount(line: string): number {
+  let fields = 1;
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"') {
+      if (quoted && line[i + 1] === '"') i++;
+      else quoted = !quoted;
+    } else if (c === ',' && !quoted) fields++;
+  }
+  return fields;
+}
+
 describe('CSV export', () => {
   it('is RFC 4180 with CRLF; a saved file starts with a UTF-8 BOM for spreadsheets, copied text does not', async () => {
     for (const t of await studyTables()) {
@@ -125,11 +139,11 @@ describe('CSV export', () => {
       expect(csv.replace(/\r\n/g, '')).not.toMatch(/\n/);
       const file = exportFileContent(t, 'csv');
       expect(file).toBe(`\uFEFF${csv}`);
-      // Every record has as many fields as the header (no quoting here: headers and cells hold no commas).
+      // Every record has as many fields as the header, counted as RFC 4180 reads them (quoted fields may hold commas).
       const widths = csv
         .trimEnd()
         .split('\r\n')
-        .map((l) => l.split(',').length);
+        .map((l) => csvFieldCount(l));
       expect(new Set(widths).size, t.title).toBe(1);
     }
     expect(exportFileContent(await studyTables().then((t) => t[0]), 'md').startsWith('\uFEFF')).toBe(false);

@@ -135,7 +135,7 @@ describe('Electron checklist, as applied by electron/main.ts', () => {
     );
     expect(ipcSenderTrusted({ isOurWindow: true, frameUrl: 'http://localhost:5173/' })).toBe(false);
     expect(mainSource).toMatch(
-      /ipcMain\.handle\(INVOKE_CHANNEL, async \(e, method: unknown, input: unknown\) => \{\s*if \(!trusted\(e\)\) return/,
+      /ipcMain\.handle\(INVOKE_CHANNEL, async \(e, method: unknown, input: unknown\) => \{\s*if \(!trusted\(e\)\)\s*return/,
     );
     expect(mainSource).toContain('return dispatch(method, input, undefined)');
     expect(mainSource).toContain('e.senderFrame === e.sender.mainFrame');

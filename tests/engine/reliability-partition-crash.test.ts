@@ -13,7 +13,7 @@ import { openDataset } from '../../engine/data/dataset.ts';
 import { partitionDataset } from '../../engine/data/partitioner.ts';
 import { generateSampleData } from '../../engine/data/sample-data.ts';
 
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cai-partition-crash-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

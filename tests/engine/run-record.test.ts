@@ -95,6 +95,11 @@ describe('local run record (hand-computed from known measurements)', () => {
       nan_inputs: 2,
       inf_inputs: 1,
       error: null,
+      // Exact counts: no dtypes given, so float32 image and magnitudes (BITS per galaxy), read once each.
+      bits_per_sample: BITS,
+      total_bits: 100 * BITS,
+      // The study's divisor: samples ÷ batch size = 100 / 32 = 3.125 "batches", not the 4 batches that ran.
+      study_formula: { 'execution_time (seconds/batch)': 2 / (100 / 32) },
     });
     const skipped = partitionRecordOf(p3, 32);
     expect(skipped).toMatchObject({

@@ -108,6 +108,7 @@ describe('columns, as the study report names them', () => {
       ['invocations', 'Invocations', '', null],
       ['total_duration_s', 'Total duration', 's', 1],
       ['total_duration_s_sd', '± sd', 's', 1],
+      ['duration_source', 'Duration from', '', null],
       ['memory_gb', 'Lambda memory', 'GB', 2],
       ['cost_usd', 'Cost', '$', 6],
       ['cost_usd_sd', '± sd', '$', 6],
@@ -145,11 +146,11 @@ describe('notes that define the numbers', () => {
     expect(t.note).toMatch(
       /Cost = Lambda compute \(total duration × memory GB at the x86_64 tier prices\) \+ \$0\.20 per million requests\. Prices: .+ \(as of \d{4}-\d{2}-\d{2}\)\./,
     );
-    expect(t.note).not.toMatch(/was assumed|summed, not billed/);
+    expect(t.note).not.toMatch(/was assumed|estimated from CPU time/);
     const assumed = table3([run({ rankSecondsSource: 'cpu-time' })], { arch: 'arm64', lambdaMemoryMb: 3072 });
     expect(assumed.note).toMatch(/at the arm64 tier prices/);
     expect(assumed.note).toContain(
-      'Where no REPORT lines were recorded, total duration is the ranks\' "total_cpu_time (seconds)" summed, not billed duration.',
+      "Where no REPORT lines were recorded, total duration is estimated from CPU time: the ranks' \"total_cpu_time (seconds)\" summed (the torch profiler's operator CPU sum for the study's ranks), not billed duration.",
     );
     expect(assumed.note).toContain(
       'Lambda memory was not recorded for some runs; 3072 MB was assumed (GB = MB ÷ 1024).',
