@@ -124,6 +124,15 @@ describe('the cloud demo without AWS', () => {
     // A local run against an emulated one: labelled, but no AWS-mix warning.
     expect(await page.getByTestId('compare-emulated-warning').count()).toBe(0);
     await shot('compare');
+
+    // Against recorded runs (the example data, standing in for AWS numbers): the warning says they do not mix.
+    const example = await call<{ runs: Array<{ runId: string }> }>('study.importExample');
+    const recordedId = example.runs[0].runId;
+    await page.goto(`${host.url}#/compare/${encodeURIComponent(cloudRunId)}/${encodeURIComponent(recordedId)}`);
+    const warning = page.getByTestId('compare-emulated-warning');
+    await warning.waitFor({ timeout: 60_000 });
+    expect(await warning.textContent()).toMatch(/^Run A was emulated on this computer and run B on AWS/);
+    await shot('compare-aws-warning');
   }, 300_000);
 
   it('Stop ends the emulator: the indicator goes and its ports close', async () => {

@@ -195,7 +195,8 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
   if (profiles && profiles.length === 0) {
     return (
       <div className="empty">
-        No AWS profile yet. <a href="#/profiles">Add one</a> first, or, without AWS, look at the cloud half with{' '}
+        No AWS profile yet. <a href="#/profiles">Add one</a> first, try the emulated cloud above, or, without AWS, look
+        at the cloud half with{' '}
         <a href="#/import" data-testid="cloud-example-link">
           example data
         </a>{' '}

@@ -125,7 +125,12 @@ function Compare({ a, b }: { a: string; b: string }) {
       </p>
       <Picker a={a} b={b} />
       {emulatedMixWarning(runs[0], runs[1]) && (
-        <div className="card warn" role="alert" data-testid="compare-emulated-warning">
+        <div
+          className="card"
+          role="alert"
+          data-testid="compare-emulated-warning"
+          style={{ background: 'var(--warn-soft)', color: 'var(--warn)', fontWeight: 600 }}
+        >
           {emulatedMixWarning(runs[0], runs[1])}
         </div>
       )}
