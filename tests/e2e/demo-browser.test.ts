@@ -143,4 +143,13 @@ describe('the cloud demo without AWS', () => {
     expect(await call<{ running: boolean }>('demo.status')).toMatchObject({ running: false });
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  it('the emulator stops with the app: SIGTERM to the UI host closes all its ports', async () => {
+    const st = await call<{ running: boolean; endpoints: Record<string, string> }>('demo.start');
+    expect(st.running).toBe(true);
+    for (const url of Object.values(st.endpoints)) expect(await refuses(url)).toBe(false);
+    await host.stop();
+    expect(host.proc.exitCode).toBe(0);
+    for (const url of Object.values(st.endpoints)) expect(await refuses(url)).toBe(true);
+  }, 120_000);
 });
