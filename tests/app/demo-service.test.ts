@@ -57,6 +57,11 @@ describe('demo service', () => {
     await call('demo.stop', {});
     expect(await call('demo.status', {})).toMatchObject({ running: false, endpoints: null });
     for (const url of Object.values(st.endpoints!)) expect(await refuses(url)).toBe(true);
+    // The profile stays saved; a run through it while the emulator is stopped says how to restart it.
+    await expect(call('cloud.start', { profile: DEMO_PROFILE_NAME })).rejects.toMatchObject({
+      code: 'DEMO_NOT_RUNNING',
+      hint: expect.stringContaining('Try the cloud half offline'),
+    });
 
     // A second start replaces the profile (new ports), not a duplicate; shutdown stops it.
     const again = (await call('demo.start', {})) as DemoStatus;

@@ -85,6 +85,16 @@ export class DemoService {
     if (e) await e.stop();
   }
 
+  /** The demo profile outlives its emulator (it stays saved); a run through it while stopped gets a clear hint. */
+  refuseIfStopped(profile: string): void {
+    if (profile !== DEMO_PROFILE_NAME || this.emulator) return;
+    throw new ApiError({
+      code: 'DEMO_NOT_RUNNING',
+      message: `The emulator behind the profile "${DEMO_PROFILE_NAME}" is not running.`,
+      hint: 'Press "Try the cloud half offline (emulated)" to start it again (it gets new ports), then start the run.',
+    });
+  }
+
   /** Called by the services' shutdown: the emulator never outlives the app. */
   shutdown(): Promise<void> {
     return this.stop();

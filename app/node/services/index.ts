@@ -152,13 +152,15 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
         const r = parsePayloadText(input.text);
         return r.ok ? { ok: true, issues: [] } : { ok: false, issues: r.issues };
       },
-      start: (input) =>
-        cloud.start({
+      start: (input) => {
+        demo.refuseIfStopped(input.profile);
+        return cloud.start({
           ...input,
           codeDir: input.codeDir && expandHome(input.codeDir),
           modelFile: input.modelFile && expandHome(input.modelFile),
           data: paths(input.data),
-        }),
+        });
+      },
       attach: (input) => cloud.attach(input.profile, input.executionArn),
       rerunFailed: (input) => cloud.rerunFailed(input.runId),
       stop: async (input) => {
