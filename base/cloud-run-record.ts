@@ -54,6 +54,8 @@ export const CloudRunRecordSchema = z.object({
     lambdaMemoryMb: z.number(),
     architecture: z.enum(['x86_64', 'arm64']),
     inferenceLambdaName: z.string(),
+    /** Ran on the local emulator (credentials source "emulator"), not on AWS: its numbers are not AWS numbers. */
+    emulated: z.boolean().optional(),
   }),
   stateMachineArn: z.string(),
   executionArn: z.string(),

@@ -318,6 +318,7 @@ export async function buildRecord(
       lambdaMemoryMb: p.lambdaMemoryMb,
       architecture: p.architecture,
       inferenceLambdaName: p.inferenceLambdaName,
+      ...(p.credentials.source === 'emulator' ? { emulated: true } : {}),
     },
     stateMachineArn: snapshot.stateMachineArn ?? p.stateMachineArn,
     executionArn: snapshot.executionArn,

@@ -67,6 +67,7 @@ export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement 
     rankSecondsTotal: billed ?? rankCpu,
     rankSecondsSource: billed !== null ? 'billed' : 'cpu-time',
     lambdaMemoryMb: r.profile.lambdaMemoryMb,
+    ...(r.profile.emulated ? { emulated: true } : {}),
     ...cloudRecordSource(r),
     // The largest Max Memory Used over the REPORT lines: one worker's physical peak.
     ...(r.lambda && r.lambda.invocations > 0 ? { physicalMemoryMbPerWorker: r.lambda.maxMemoryUsedMb } : {}),

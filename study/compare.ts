@@ -115,6 +115,13 @@ export function defaultMeasuredHow(m: StudyMeasurement): string {
       'memory = peak resident set (MB = 2^20 bytes); samples/sec = galaxies ÷ inference seconds.' +
       (m.ranks > 1 ? ` ${agg}` : '')
     );
+  if (m.emulated)
+    return (
+      'Cloud pipeline emulated on this computer (our Lambda handlers in one local process, one rank per partition; ' +
+      "not AWS, so times, memory and cost are this computer's): each rank reports the study's fields — " +
+      'execution_time (seconds/batch), throughput_bps, total_cpu_time (seconds), total_cpu_memory (MB), ' +
+      `sample_persec. ${agg}`
+    );
   return (
     `Cloud (AWS Lambda, one rank per partition): each rank reports the study's fields from inside its Lambda — execution_time (seconds/batch), ` +
     'throughput_bps, total_cpu_time (seconds), total_cpu_memory (MB), sample_persec. ' +
@@ -152,6 +159,10 @@ export function setupDifferences(a: ComparisonSide, b: ComparisonSide): string[]
   if (A.model && B.model && A.model !== B.model)
     out.push(`models differ (${a.label} ${A.model}, ${b.label} ${B.model})`);
   else if (!A.model || !B.model) out.push(`the model of ${!A.model ? a.label : b.label} is not recorded`);
+  if (A.target === 'cloud' && B.target === 'cloud' && !!A.emulated !== !!B.emulated)
+    out.push(
+      `${A.emulated ? a.label : b.label} ran on the emulator on this computer, ${A.emulated ? b.label : a.label} on AWS`,
+    );
   return out;
 }
 

@@ -46,6 +46,8 @@ export interface StudyMeasurement {
   definitions?: DefinitionsMap;
   /** The physical peak memory of one worker (peak RSS, or Lambda Max Memory Used), MB; absent when not measured. */
   physicalMemoryMbPerWorker?: number;
+  /** A cloud run made on the local emulator (this computer), not on AWS. */
+  emulated?: boolean;
   /** The same run under the study's profiler definitions, when it recorded them too (local PyTorch runs). */
   studyFamily?: StudyMeasurement;
 }

@@ -1,4 +1,4 @@
-import type { RunEntry } from './contract/index.ts';
+import { EMULATED_LABEL, type RunEntry } from './contract/index.ts';
 import type { Table, CellValue } from '../../base/table.ts';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
 import { definitionLabel, MetricKeySchema } from '../../base/metric-catalogue.ts';
@@ -35,7 +35,27 @@ export function runLabels(entry: RunEntry): string[] {
   if (model?.reference === true || (!model && entry.headline.referenceModel)) out.push(REFERENCE_MODEL_LABEL);
   if (dataset?.synthetic === true || (!dataset && entry.headline.syntheticData)) out.push(SYNTHETIC_DATA_LABEL);
   if (runPrecision(entry) === 'int8') out.push(INT8_LABEL);
+  if (isEmulatedRun(entry)) out.push(EMULATED_LABEL);
   return out;
+}
+
+/** A cloud run made through an emulator profile (the demo): its numbers come from this computer, not AWS. */
+export function isEmulatedRun(entry: Pick<RunEntry, 'record' | 'params' | 'headline'>): boolean {
+  const profile = obj(entry.record, 'profile');
+  return profile?.emulated === true || entry.params.emulated === true || entry.headline.emulated === true;
+}
+
+/** The warning Compare shows when an emulated run is set against a run on AWS (cloud or recorded). */
+export function emulatedMixWarning(a: RunEntry, b: RunEntry): string | null {
+  const ea = isEmulatedRun(a);
+  const eb = isEmulatedRun(b);
+  if (ea === eb) return null;
+  const other = ea ? b : a;
+  if (other.kind !== 'cloud' && other.kind !== 'recorded') return null;
+  return (
+    `Run ${ea ? 'A' : 'B'} was ${EMULATED_LABEL} and run ${ea ? 'B' : 'A'} on AWS: ` +
+    'the emulator runs the same pipeline on this computer, so its times, memory and cost are not AWS numbers.'
+  );
 }
 
 interface MetricDef {

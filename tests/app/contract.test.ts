@@ -96,6 +96,12 @@ function handlers(overrides: Partial<{ [K in keyof Handlers]: Partial<Handlers[K
         },
       ]),
     ) as unknown as Handlers['stack'],
+    // The demo domain is tested in tests/app/demo-service.test.ts.
+    demo: {
+      start: () => ({ running: false, starting: false, profile: null, endpoints: null, startedAt: null }),
+      status: () => ({ running: false, starting: false, profile: null, endpoints: null, startedAt: null }),
+      stop: () => ({ ok: true as const }),
+    },
   };
   for (const [d, ms] of Object.entries(overrides)) Object.assign((base as any)[d], ms);
   return base;

@@ -19,6 +19,8 @@ export const RunHeadline = z.object({
   syntheticData: z.boolean().optional(),
   /** Which precision a local run used; absent for cloud runs and for entries made before the option existed. */
   precision: Precision.optional(),
+  /** A cloud run made on the local emulator (the demo), not on AWS; shown as "emulated on this computer". */
+  emulated: z.boolean().optional(),
 });
 export type RunHeadline = z.infer<typeof RunHeadline>;
 

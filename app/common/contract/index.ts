@@ -7,6 +7,7 @@ import { system } from './system.ts';
 import { cloud } from './cloud.ts';
 import { study } from './study.ts';
 import { stack } from './stack.ts';
+import { demo } from './demo.ts';
 
 /**
  * The one API contract between the UI and the Node side (Electron main or the browser host).
@@ -20,6 +21,7 @@ export const contract = {
   cloud,
   study,
   stack,
+  demo,
 } satisfies Record<string, DomainDef>;
 
 export type Contract = typeof contract;
@@ -77,3 +79,4 @@ export * from './system.ts';
 export * from './cloud.ts';
 export * from './study.ts';
 export * from './stack.ts';
+export * from './demo.ts';

@@ -17,7 +17,13 @@ import {
 } from '../../../cloud/payload.ts';
 import type { ProfileStore } from '../../../cloud/profiles.ts';
 import type { SecretCipher } from '../../../cloud/secret-cipher.ts';
-import { ApiError, toApiErrorData, type CloudProgress, type CloudRunOptions } from '../../common/contract/index.ts';
+import {
+  ApiError,
+  EMULATED_LABEL,
+  toApiErrorData,
+  type CloudProgress,
+  type CloudRunOptions,
+} from '../../common/contract/index.ts';
 import type { EventHub } from '../../common/dispatcher.ts';
 import { CloudRunRecordSchema } from '../../../base/cloud-run-record.ts';
 import { rerunPayload } from '../../../cloud/rerun.ts';
@@ -104,15 +110,17 @@ export class CloudRunService {
 
   async start(opts: CloudRunOptions): Promise<{ runId: string }> {
     const clients = await this.clientsFor(opts.profile);
-    const name = opts.name || `Cloud · ${opts.profile} · batch ${opts.batchSize ?? 512}`;
+    const emulated = isEmulated(clients);
+    const name = withEmulatedLabel(opts.name || `Cloud · ${opts.profile} · batch ${opts.batchSize ?? 512}`, emulated);
     const { payloadText: _text, ...params } = opts;
     const entry = await this.deps.store.create({
       kind: 'cloud',
       name,
-      params: { ...params },
+      params: { ...params, ...(emulated ? { emulated } : {}) },
       headline: {
         batchSize: opts.batchSize ?? 512,
         data: opts.data?.length ? opts.data.map((d) => path.basename(d)).join(', ') : 'sample data',
+        ...(emulated ? { emulated } : {}),
       },
     });
     const a = this.track(entry.id, name, opts.profile, clients, entry.createdAt);
@@ -127,11 +135,13 @@ export class CloudRunService {
     if ([...this.active.values()].some((x) => x.executionArn === arn))
       throw new ApiError({ code: 'BUSY', message: 'This execution is already being followed.' });
     const clients = await this.clientsFor(profileName);
-    const name = `Cloud · ${profileName} · ${arn.split(':').pop()}`;
+    const emulated = isEmulated(clients);
+    const name = withEmulatedLabel(`Cloud · ${profileName} · ${arn.split(':').pop()}`, emulated);
     const entry = await this.deps.store.create({
       kind: 'cloud',
       name,
-      params: { profile: profileName, executionArn: arn, attached: true },
+      params: { profile: profileName, executionArn: arn, attached: true, ...(emulated ? { emulated } : {}) },
+      ...(emulated ? { headline: { emulated } } : {}),
     });
     const a = this.track(entry.id, name, profileName, clients, entry.createdAt);
     a.executionArn = arn;
@@ -388,6 +398,7 @@ export class CloudRunService {
       await this.deps.store.update(a.runId, {
         params: {
           ...opts,
+          ...(isEmulated(a.clients) ? { emulated: true } : {}),
           payloadText: undefined,
           executionArn: started.executionArn,
           result_path: payload.result_path,
@@ -464,4 +475,14 @@ function snapshotView(s: ExecutionSnapshot): Pick<CloudProgress, 'executionArn' 
       cause: f.cause,
     })),
   };
+}
+
+/** A run through an emulator profile ran on this computer, not on AWS. */
+function isEmulated(clients: AwsClients): boolean {
+  return clients.profile.credentials.source === 'emulator';
+}
+
+/** Every emulated run says so in its name, the one place every list of runs shows. */
+function withEmulatedLabel(name: string, emulated: boolean): string {
+  return emulated && !name.includes(EMULATED_LABEL) ? `${name} (${EMULATED_LABEL})` : name;
 }

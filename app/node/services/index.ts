@@ -12,6 +12,7 @@ import { parsePayloadText } from '../../../cloud/payload.ts';
 import { CloudRunService } from './cloud-runs.ts';
 import { StudyService } from './study.ts';
 import { StackService } from './stack.ts';
+import { DemoService } from './demo.ts';
 
 /** What only the host can do: native dialogs in Electron; the browser host leaves them out. */
 export interface PlatformHandlers {
@@ -41,6 +42,7 @@ export interface NodeServices {
   cloud: CloudRunService;
   study: StudyService;
   stack: StackService;
+  demo: DemoService;
   shutdown(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
     printPdf: opts.platform?.printPdf,
   });
   const stack = new StackService({ dataDir: opts.dataDir, hub, profiles, cipher: opts.cipher });
+  const demo = new DemoService({ profiles });
 
   const handlers: Handlers = {
     runs: {
@@ -149,13 +152,15 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
         const r = parsePayloadText(input.text);
         return r.ok ? { ok: true, issues: [] } : { ok: false, issues: r.issues };
       },
-      start: (input) =>
-        cloud.start({
+      start: (input) => {
+        demo.refuseIfStopped(input.profile);
+        return cloud.start({
           ...input,
           codeDir: input.codeDir && expandHome(input.codeDir),
           modelFile: input.modelFile && expandHome(input.modelFile),
           data: paths(input.data),
-        }),
+        });
+      },
       attach: (input) => cloud.attach(input.profile, input.executionArn),
       rerunFailed: (input) => cloud.rerunFailed(input.runId),
       stop: async (input) => {
@@ -203,6 +208,14 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
       },
       active: () => ({ ops: stack.list() }),
     },
+    demo: {
+      start: () => demo.start(),
+      status: () => demo.status(),
+      stop: async () => {
+        await demo.stop();
+        return { ok: true as const };
+      },
+    },
   };
   return {
     handlers,
@@ -213,7 +226,11 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
     cloud,
     study,
     stack,
-    shutdown: async () =>
-      void (await Promise.all([runs.shutdown(), cloud.shutdown(), study.shutdown(), stack.shutdown()])),
+    demo,
+    shutdown: async () => {
+      await Promise.all([runs.shutdown(), cloud.shutdown(), study.shutdown(), stack.shutdown()]);
+      // After the runs: a cloud run being cancelled may still talk to the emulator.
+      await demo.shutdown();
+    },
   };
 }

@@ -6,6 +6,7 @@ import { ErrorBox } from '../components/error-box.tsx';
 import { BrowseButton } from '../components/path-picker.tsx';
 import { formatDuration } from '../lib/format.ts';
 import { takeNextCloudProfile } from '../lib/cloud-run-handoff.ts';
+import { DemoBanner } from '../components/demo-banner.tsx';
 import { navigate } from '../lib/router.ts';
 import { registerScreen } from './registry.ts';
 import { MAX_BATCH_SIZE } from '../../../base/options.ts';
@@ -194,7 +195,8 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
   if (profiles && profiles.length === 0) {
     return (
       <div className="empty">
-        No AWS profile yet. <a href="#/profiles">Add one</a> first, or, without AWS, look at the cloud half with{' '}
+        No AWS profile yet. <a href="#/profiles">Add one</a> first, try the emulated cloud above, or, without AWS, look
+        at the cloud half with{' '}
         <a href="#/import" data-testid="cloud-example-link">
           example data
         </a>{' '}
@@ -480,6 +482,8 @@ function CloudRun() {
   const [progress, setProgress] = useState<CloudProgress | null>(null);
   const [logs, setLogs] = useState<string[]>([]);
   const [error, setError] = useState<unknown>(null);
+  // Bumped when the demo starts, so the form reloads the profiles and picks the demo's.
+  const [formKey, setFormKey] = useState(0);
   const current = useRef<string | null>(null);
   current.current = runId;
 
@@ -524,10 +528,12 @@ function CloudRun() {
         inference Lambdas → Summarize) and brings the results back into History.
       </p>
       <ErrorBox error={error} onDismiss={() => setError(null)} title="The cloud run did not complete" />
+      <DemoBanner offer={!runId} onStarted={() => setFormKey((k) => k + 1)} />
       {runId ? (
         <CloudProgressView runId={runId} progress={progress} logs={logs} onError={setError} />
       ) : (
         <CloudForm
+          key={formKey}
           onError={setError}
           onStarted={(id) => {
             setLogs([]);

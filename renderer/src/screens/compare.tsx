@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
 import type { ComparisonView, HistoryItem, RunEntry } from '../../../app/common/contract/index.ts';
-import { compareTable, runLabels, runPrecision } from '../../../app/common/run-tables.ts';
+import { compareTable, emulatedMixWarning, runLabels, runPrecision } from '../../../app/common/run-tables.ts';
+import { DemoBanner } from '../components/demo-banner.tsx';
 import { DataTable } from '../components/data-table.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
 import { ComparisonViewCard } from '../components/study-results.tsx';
@@ -123,6 +124,16 @@ function Compare({ a, b }: { a: string; b: string }) {
         The study’s comparison with notes worked out from the numbers, then every metric of both runs.
       </p>
       <Picker a={a} b={b} />
+      {emulatedMixWarning(runs[0], runs[1]) && (
+        <div
+          className="card"
+          role="alert"
+          data-testid="compare-emulated-warning"
+          style={{ background: 'var(--warn-soft)', color: 'var(--warn)', fontWeight: 600 }}
+        >
+          {emulatedMixWarning(runs[0], runs[1])}
+        </div>
+      )}
       <div className="grid-2">
         <Side tag="A" e={runs[0]} />
         <Side tag="B" e={runs[1]} />
@@ -164,6 +175,7 @@ registerScreen({
         <p className="page-sub">
           A local and a cloud run side by side, or any two runs from History (also imported recorded runs).
         </p>
+        <DemoBanner offer />
         <Picker />
       </>
     ),

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
-import type { HistoryItem } from '../../../app/common/contract/index.ts';
+import { EMULATED_LABEL, type HistoryItem } from '../../../app/common/contract/index.ts';
 import { ErrorBox } from '../components/error-box.tsx';
 import { formatRate, formatWhen } from '../lib/format.ts';
 import { navigate } from '../lib/router.ts';
@@ -148,6 +148,11 @@ function History() {
                       ) : (
                         <>
                           <a href={`#/results/${encodeURIComponent(r.id)}`}>{r.name}</a>
+                          {r.headline.emulated && (
+                            <span className="caveat" data-testid="history-emulated" style={{ marginLeft: 8 }}>
+                              {EMULATED_LABEL}
+                            </span>
+                          )}
                           <div className="muted" style={{ fontSize: '0.8rem' }}>
                             {[
                               r.headline.model,

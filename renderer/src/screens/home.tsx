@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
 import type { HistoryItem } from '../../../app/common/contract/index.ts';
 import { ErrorBox } from '../components/error-box.tsx';
+import { DemoBanner } from '../components/demo-banner.tsx';
 import { useApp } from '../lib/app-state.ts';
 import { formatRate, formatWhen } from '../lib/format.ts';
 import { navigate } from '../lib/router.ts';
@@ -65,6 +66,7 @@ function Home() {
           AWS, import the <a href="#/import">example data</a> (made-up recorded results, labelled as example data) to
           see Tables 2 and 3.
         </p>
+        <DemoBanner offer />
       </div>
       <div className="card">
         <div className="card-head">
