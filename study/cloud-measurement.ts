@@ -66,7 +66,7 @@ export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement 
     totalBits: r.total_bits ?? 0,
     rankSecondsTotal: billed ?? rankCpu,
     rankSecondsSource: billed !== null ? 'billed' : 'cpu-time',
-    lambdaMemoryMb: r.profile.lambdaMemoryMb,
+    ...lambdaMemoryOf(r),
     ...(r.profile.emulated ? { emulated: true } : {}),
     ...cloudRecordSource(r),
     // The largest Max Memory Used over the REPORT lines: one worker's physical peak.
@@ -104,8 +104,22 @@ export function measurementFromRunRecord(record: unknown): StudyMeasurement {
   throw new Error(`not a run record (kind ${JSON.stringify(kind)}); expected "local", "cloud" or "recorded"`);
 }
 
+/**
+ * The memory a cloud run was billed at: the Memory Size of this execution's REPORT lines (what the function was
+ * configured with when the ranks ran; the largest if it changed mid-run), else the profile's value, marked assumed.
+ */
+export function lambdaMemoryOf(r: CloudRunRecord): {
+  lambdaMemoryMb: number;
+  lambdaMemorySource: 'report' | 'profile';
+} {
+  const sizes = (r.lambda_per_rank ?? []).map((x) => x.memorySizeMb).filter((x) => Number.isFinite(x) && x > 0);
+  return sizes.length > 0
+    ? { lambdaMemoryMb: Math.max(...sizes), lambdaMemorySource: 'report' }
+    : { lambdaMemoryMb: r.profile.lambdaMemoryMb, lambdaMemorySource: 'profile' };
+}
+
 /** What a finished cloud run cost, from its REPORT-line totals; null when the logs were not readable. */
 export function cloudRunCost(r: CloudRunRecord, prices?: PriceTable): CostBreakdown | null {
   if (!r.lambda || r.lambda.invocations === 0) return null;
-  return actualCostFromUsage(r.lambda, r.profile.lambdaMemoryMb, r.profile.architecture, { prices });
+  return actualCostFromUsage(r.lambda, lambdaMemoryOf(r).lambdaMemoryMb, r.profile.architecture, { prices });
 }

@@ -36,6 +36,11 @@ export interface StudyMeasurement {
   rankSecondsSource: 'billed' | 'cpu-time';
   /** Configured Lambda memory, for cloud runs whose profile is known. */
   lambdaMemoryMb?: number;
+  /**
+   * Where lambdaMemoryMb came from: 'report' = the REPORT lines' Memory Size (the function's configured memory when
+   * it ran), 'profile' = the profile's setting, assumed because this execution's REPORT lines were not found.
+   */
+  lambdaMemorySource?: 'report' | 'profile';
   /** The local model's precision; absent for cloud and recorded runs, which run the model as exported (fp32). */
   precision?: Precision;
   /** The inference engine; absent when not known. */

@@ -214,6 +214,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
   const fallbackMb = opts.lambdaMemoryMb ?? 10240;
   const chosen = select(runs, { ...opts, target: 'cloud' }, 'data-size').filter((r) => r.partitionMb !== null);
   let assumedMemory = false;
+  let profileMemory = false;
   let cpuTimeDurations = false;
   const groups = sortByDataAndPartition(
     group(
@@ -235,6 +236,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
   const rows = groups.map(({ key, runs: g }) => {
     const costs = g.map((r) => {
       if (r.lambdaMemoryMb === undefined) assumedMemory = true;
+      if (r.lambdaMemorySource === 'profile') profileMemory = true;
       if (r.rankSecondsSource === 'cpu-time') cpuTimeDurations = true;
       return executionCostUsd(r, { lambdaMemoryMb: fallbackMb, arch, prices });
     });
@@ -263,6 +265,10 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
   if (cpuTimeDurations)
     notes.push(
       "Where no REPORT lines were recorded, total duration is estimated from CPU time: the ranks' \"total_cpu_time (seconds)\" summed (the torch profiler's operator CPU sum for the study's ranks), not billed duration.",
+    );
+  if (profileMemory)
+    notes.push(
+      "Lambda memory is the REPORT lines' Memory Size where they were found; for runs without them it is the profile's setting, assumed.",
     );
   if (assumedMemory)
     notes.push(`Lambda memory was not recorded for some runs; ${fallbackMb} MB was assumed (GB = MB ÷ 1024).`);

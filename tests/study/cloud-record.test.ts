@@ -3,6 +3,7 @@ import { CloudRunRecordSchema, type CloudRunRecord } from '../../base/cloud-run-
 import { actualCost } from '../../base/cost-model.ts';
 import { parseReportLine } from '../../cloud/logs.ts';
 import { cloudRunCost, measurementFromCloudRecord, measurementFromRunRecord } from '../../study/cloud-measurement.ts';
+import { table3 } from '../../study/tables.ts';
 
 function record(over: Partial<CloudRunRecord> = {}): CloudRunRecord {
   return CloudRunRecordSchema.parse({
@@ -96,6 +97,32 @@ describe('cloud run records as study measurements', () => {
     ).toThrow(/cloud run cloud-1 has no readable rank results \(States\.TaskFailed\)/);
     expect(() => measurementFromRunRecord({ kind: 'other' })).toThrow(/not a run record \(kind "other"\)/);
     expect(() => measurementFromRunRecord({ kind: 'cloud' })).toThrow(/the cloud run record is not readable: id/);
+  });
+});
+
+describe('Lambda memory: billed as configured, or assumed from the profile', () => {
+  const perRank = (memorySizeMb: number, rank: number) => ({
+    rank,
+    requestId: `req-${rank}`,
+    durationMs: 12_000,
+    billedDurationMs: 12_500,
+    memorySizeMb,
+    maxMemoryUsedMb: 5948,
+  });
+
+  it("takes the REPORT lines' Memory Size over the profile's setting, and prices with it", () => {
+    const r = record({ lambda_per_rank: [perRank(10240, 0), perRank(10240, 1)] });
+    expect(measurementFromCloudRecord(r)).toMatchObject({ lambdaMemoryMb: 10240, lambdaMemorySource: 'report' });
+    // 25 s billed × 10 GB = 250 GB-s (the profile's 3 GB would give 75)
+    expect(cloudRunCost(r)!.gbSeconds).toBe(250);
+  });
+
+  it("falls back to the profile's memory, marked assumed, and Table 3 says so", () => {
+    const m = measurementFromCloudRecord(record());
+    expect(m).toMatchObject({ lambdaMemoryMb: 3072, lambdaMemorySource: 'profile' });
+    expect(table3([m]).note).toContain("for runs without them it is the profile's setting, assumed.");
+    const billed = measurementFromCloudRecord(record({ lambda_per_rank: [perRank(4096, 0)] }));
+    expect(table3([billed]).note ?? '').not.toContain("the profile's setting, assumed");
   });
 });
 
