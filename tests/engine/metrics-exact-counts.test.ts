@@ -17,7 +17,7 @@ import { referenceModel } from '../support/engine-run-helpers.ts';
  * split_data.py derives them. The study's own script and the model stand-in are the oracles where Python is here.
  */
 
-const CAI = path.resolve(import.meta.dirname, '..', '..', 'shared', 'cai');
+const CAI = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'cai');
 const SPLIT = path.join(CAI, 'split_data.py');
 const REF = path.join(CAI, 'reference', 'astromae_ref.py');
 const haveOracle = torchAvailable && fs.existsSync(SPLIT) && fs.existsSync(REF);

@@ -15,7 +15,7 @@ import { PYTHON, torchAvailable } from '../support/engine-data-helpers.ts';
  * script's `inference()` is run as the oracle on the same data, its S3 upload captured).
  */
 
-const CAI = path.resolve(import.meta.dirname, '..', '..', 'shared', 'cai');
+const CAI = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'cai');
 const REF_DIR = path.join(CAI, 'reference');
 const REF = path.join(REF_DIR, 'astromae_ref.py');
 const STUDY_INFERENCE = path.join(CAI, 'lambda', 'inference.py');
