@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StudyMeasurement } from '../../study/measurement.ts';
 import { dataLabelGb, executionCostUsd, table1, table2, table3 } from '../../study/tables.ts';
-import { studyCaiDir } from '../support/python-oracle.ts';
+import { noStudyCai, studyCaiDir } from '../support/python-oracle.ts';
 
 const run = (over: Partial<StudyMeasurement>): StudyMeasurement => ({
   id: 'r',
@@ -44,14 +44,18 @@ function reportHeaders(title: string): string[] {
 const cols = (t: { columns: Array<{ key: string; label: string; unit?: string; digits?: number }> }) =>
   t.columns.map((c) => [c.key, c.label, c.unit, c.digits ?? null]);
 
+// The report's own header cells are checked where ../shared/cai is present; our columns are checked everywhere.
+const HAVE_REPORT = !noStudyCai("the header checks against the study's report tables");
+
 describe('columns, as the study report names them', () => {
   it("Table 1: the report's batch size, s/batch, Mbps and GB columns, each with its sd, and the repeats", () => {
-    expect(reportHeaders('Table 1')).toEqual([
-      'Batch Size',
-      'Execution Time (s/batch)',
-      'Throughput (Mbps)',
-      'Memory Usage (GB)',
-    ]);
+    if (HAVE_REPORT)
+      expect(reportHeaders('Table 1')).toEqual([
+        'Batch Size',
+        'Execution Time (s/batch)',
+        'Throughput (Mbps)',
+        'Memory Usage (GB)',
+      ]);
     expect(cols(table1([run({ sweep: 'batch-size', target: 'local' })]))).toEqual([
       ['batch_size', 'Batch size', '', null],
       ['seconds_per_batch', 'Execution time', 's/batch', 3],
@@ -73,13 +77,14 @@ describe('columns, as the study report names them', () => {
   });
 
   it("Table 2: partition size, s/batch, Gbps, GB and concurrent jobs, as the report's", () => {
-    expect(reportHeaders('Table 2')).toEqual([
-      'Partition Size (MB)',
-      'Avg Execution Time (s/batch)',
-      'Throughput (Gbps)',
-      'Memory Usage (GB)',
-      'Num Concurrent Jobs',
-    ]);
+    if (HAVE_REPORT)
+      expect(reportHeaders('Table 2')).toEqual([
+        'Partition Size (MB)',
+        'Avg Execution Time (s/batch)',
+        'Throughput (Gbps)',
+        'Memory Usage (GB)',
+        'Num Concurrent Jobs',
+      ]);
     expect(cols(table2([run({})]))).toEqual([
       ['data_label', 'Data', '', null],
       ['partition_mb', 'Partition', 'MB', null],
@@ -95,13 +100,14 @@ describe('columns, as the study report names them', () => {
   });
 
   it("Table 3: partition size, invocations, total duration, memory and cost, as the report's", () => {
-    expect(reportHeaders('Table 3')).toEqual([
-      'Partition Size (MB)',
-      'Num Lambda Invocations',
-      'Total Duration (s)',
-      'Memory (GB)',
-      'Cost ($)',
-    ]);
+    if (HAVE_REPORT)
+      expect(reportHeaders('Table 3')).toEqual([
+        'Partition Size (MB)',
+        'Num Lambda Invocations',
+        'Total Duration (s)',
+        'Memory (GB)',
+        'Cost ($)',
+      ]);
     expect(cols(table3([run({})]))).toEqual([
       ['data_label', 'Data', '', null],
       ['partition_mb', 'Partition', 'MB', null],

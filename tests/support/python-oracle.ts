@@ -24,11 +24,23 @@ export function pythonOracle<T = unknown>(script: string, input: unknown): T {
  * The study's CAI code (`../shared/cai` beside the project). Found by walking up from the working directory, so it
  * is also found from a copy of the project inside it (Stryker's sandbox, `.stryker-tmp/sandbox-*`).
  */
-export function studyCaiDir(): string {
+export function findStudyCaiDir(): string | null {
   for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'shared', 'cai');
     if (existsSync(path.join(candidate, 'lambda', 'initializer.py'))) return candidate;
-    if (path.dirname(dir) === dir)
-      throw new Error(`the study's code (../shared/cai) was not found above ${process.cwd()}`);
+    if (path.dirname(dir) === dir) return null;
   }
+}
+
+export function studyCaiDir(): string {
+  const dir = findStudyCaiDir();
+  if (!dir) throw new Error(`the study's code (../shared/cai) was not found above ${process.cwd()}`);
+  return dir;
+}
+
+/** For `describe.skipIf`: true where ../shared/cai is absent, after printing which tests skip and why. */
+export function noStudyCai(what: string): boolean {
+  const missing = findStudyCaiDir() === null;
+  if (missing) console.log(`skipping ${what}: the study's code (../shared/cai) is absent above ${process.cwd()}`);
+  return missing;
 }
