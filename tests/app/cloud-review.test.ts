@@ -90,4 +90,19 @@ describe.skipIf(!!SKIP)('cloud.review on the CAI pipeline', () => {
     sfn.destroy();
     expect(ex.executions ?? []).toEqual([]);
   });
+
+  it('the payload preview names the entry script inside the code folder, as staging will', async () => {
+    const codeDir = path.join(work, 'Anomaly Detection');
+    const { payload } = await call('cloud.previewPayload', {
+      ...base(),
+      fileLimit: 3,
+      codeDir,
+      entry: 'Inference/inference.py',
+    });
+    expect(payload).toMatchObject({
+      object_type: 'folder',
+      S3_object_name: `${emu.profile.scriptsPrefix}Anomaly Detection`,
+      script: `/tmp/${emu.profile.scriptsPrefix}Anomaly Detection/Inference/inference.py`,
+    });
+  });
 });

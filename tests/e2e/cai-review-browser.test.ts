@@ -119,6 +119,9 @@ describe.skipIf(SKIP !== null)('CAI pipeline from the Cloud run screen', () => {
     const payload = JSON.parse((await page.getByTestId('review-payload').textContent())!) as Record<string, unknown>;
     expect(payload).toMatchObject({ batch_size: 8, file_limit: 3, world_size: 4, object_type: 'folder' });
     expect(String(payload.script)).toContain('Inference/inference.py');
+    // The editable payload preview names the same script.
+    const preview = JSON.parse(await page.getByTestId('payload-json').inputValue()) as Record<string, unknown>;
+    expect(preview.script).toBe(payload.script);
     const rows = page.getByTestId('rank-plan').locator('tbody tr');
     expect(await rows.count()).toBe(4);
     expect(await rows.nth(3).textContent()).toContain('no data');

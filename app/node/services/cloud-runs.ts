@@ -111,7 +111,13 @@ export class CloudRunService {
       worldSize: opts.worldSize,
       partitionMb,
       ...code,
-      script: code.objectType === 'file' ? `/tmp/${code.s3ObjectName}` : undefined,
+      // The CAI pipeline runs the entry script inside the folder (as staging sets it); else the model.
+      script:
+        code.objectType === 'file'
+          ? `/tmp/${code.s3ObjectName}`
+          : opts.entry
+            ? `/tmp/${code.s3ObjectName}/${opts.entry}`
+            : undefined,
     });
     return { text: payloadToText(payload), payload };
   }

@@ -91,6 +91,7 @@ function PayloadEditor({ draft, onUse }: { draft: Draft; onUse: (text: string | 
     draft.worldSize,
     draft.partitionMb,
     draft.codeDir,
+    draft.entry,
     draft.modelFile,
     draft.data,
   ]);
