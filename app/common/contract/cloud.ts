@@ -52,6 +52,36 @@ export const CloudRunOptions = z
   .strict();
 export type CloudRunOptions = z.input<typeof CloudRunOptions>;
 
+export const RankAssignmentView = z.object({
+  rank: z.number(),
+  /** As the initializer writes DATA_PATH: a key, a list of keys, or null (no data). */
+  dataPath: z.union([z.string(), z.array(z.string()), z.null()]),
+});
+
+export const CaiRankPlanView = z.object({
+  dataBucket: z.string(),
+  dataPrefix: z.string(),
+  listed: z.array(z.string()),
+  truncated: z.boolean(),
+  fileLimit: z.number(),
+  worldSize: z.number(),
+  files: z.array(z.string()),
+  ranks: z.array(RankAssignmentView),
+  warnings: z.array(z.string()),
+});
+
+export const CloudReview = z.object({
+  target: z.enum(['cai', 'cosmicai']),
+  text: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+  /** The CAI pipeline's rank plan; null on our own stack. */
+  rankPlan: CaiRankPlanView.nullable(),
+  stageWarnings: z.array(z.string()),
+  /** ARNs of executions of the state machine RUNNING now (CAI pipeline only). */
+  running: z.array(z.string()),
+});
+export type CloudReview = z.infer<typeof CloudReview>;
+
 export const ItemCounts = z.object({
   pending: z.number(),
   running: z.number(),
@@ -142,6 +172,11 @@ export const cloud = domain({
       z.object({ text: z.string().max(100_000) }).strict(),
       z.object({ ok: z.boolean(), issues: z.array(PayloadIssue) }),
     ),
+    /**
+     * Review before start: stages like a start would (unless `stage` is off) and returns the payload, the CAI rank
+     * plan (which file(s) each rank gets) with its warnings, and the executions already RUNNING. Starts nothing.
+     */
+    review: method(CloudRunOptions, CloudReview),
     start: method(CloudRunOptions, z.object({ runId: RunId })),
     /** Re-attaches to an execution by ARN (e.g. after the app was closed); it is followed and recorded like a new run. */
     attach: method(

@@ -27,9 +27,9 @@ import {
 import type { EventHub } from '../../common/dispatcher.ts';
 import { CloudRunRecordSchema } from '../../../base/cloud-run-record.ts';
 import { rerunPayload } from '../../../cloud/rerun.ts';
-import { countStagedPartitions, planCaiRun } from '../../../cloud/cai-rank-plan.ts';
+import { countStagedPartitions, planCaiRun, type CaiRankPlan } from '../../../cloud/cai-rank-plan.ts';
 import { resolveTarget } from '../../../cloud/pipeline-target.ts';
-import { ConcurrentRunError, guardSingleRun } from '../../../cloud/running-guard.ts';
+import { ConcurrentRunError, guardSingleRun, runningExecutions } from '../../../cloud/running-guard.ts';
 import { followAndRecord } from '../cloud-follow-record.ts';
 import type { HistoryStore } from '../history-store.ts';
 
@@ -47,6 +47,14 @@ interface Active {
 }
 
 const STAGE_EMIT_MS = 150;
+
+interface PreparedRun {
+  target: 'cai' | 'cosmicai';
+  payload: CaiPayload;
+  /** The CAI pipeline's rank plan (null on our own stack, whose workers take one partition each). */
+  rankPlan: CaiRankPlan | null;
+  stageWarnings: string[];
+}
 
 /** Cloud runs in the background: each is written to History when it starts and finalised with its record. */
 export class CloudRunService {
@@ -103,9 +111,40 @@ export class CloudRunService {
       worldSize: opts.worldSize,
       partitionMb,
       ...code,
-      script: code.objectType === 'file' ? `/tmp/${code.s3ObjectName}` : undefined,
+      // The CAI pipeline runs the entry script inside the folder (as staging sets it); else the model.
+      script:
+        code.objectType === 'file'
+          ? `/tmp/${code.s3ObjectName}`
+          : opts.entry
+            ? `/tmp/${code.s3ObjectName}/${opts.entry}`
+            : undefined,
     });
     return { text: payloadToText(payload), payload };
+  }
+
+  /**
+   * Review before start (the UI's "Review" step, the CLI's --dry-run): stages like a start would (unless `stage` is
+   * off), then returns the payload, the CAI rank plan with its warnings, and the executions already RUNNING on the
+   * state machine (the CAI pipeline refuses to start beside them unless allowConcurrent). Starts nothing.
+   */
+  async review(opts: CloudRunOptions): Promise<{
+    target: 'cai' | 'cosmicai';
+    text: string;
+    payload: CaiPayload;
+    rankPlan: CaiRankPlan | null;
+    stageWarnings: string[];
+    running: string[];
+  }> {
+    const clients = await this.clientsFor(opts.profile);
+    try {
+      const prepared = await this.prepare(clients, opts, new AbortController().signal, () => undefined);
+      if (!prepared) throw new ApiError({ code: 'CANCELLED', message: 'Review cancelled while staging.' });
+      const running =
+        prepared.target === 'cai' ? await runningExecutions(clients.sfn, clients.profile.stateMachineArn) : [];
+      return { ...prepared, text: payloadToText(prepared.payload), running };
+    } finally {
+      clients.destroy();
+    }
   }
 
   async start(opts: CloudRunOptions): Promise<{ runId: string }> {
@@ -286,91 +325,13 @@ export class CloudRunService {
   private async runNew(a: Active, opts: CloudRunOptions): Promise<void> {
     try {
       const p = a.clients.profile;
-      const target = (await resolveTarget(a.clients)).target;
-      let payload: CaiPayload;
-      let stagedKeys: string[] | undefined;
-      if (opts.payloadText) {
-        const parsed = parsePayloadText(opts.payloadText);
-        if (!parsed.ok)
-          throw new ApiError({
-            code: 'INVALID_PAYLOAD',
-            message: parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '),
-          });
-        payload = { ...parsed.payload, result_path: newResultPath(p.resultsPrefix) };
-      } else {
-        let staged = null;
-        if (opts.stage !== false) {
-          let last = 0;
-          const onProgress = (e: StageEvent) => {
-            const now = Date.now();
-            const final =
-              e.step === 'folders' ||
-              (e.step !== 'partition' && (e.progress.phase === 'uploaded' || e.progress.phase === 'skipped'));
-            if (!final && now - last < STAGE_EMIT_MS) return;
-            last = now;
-            const stage =
-              e.step === 'folders'
-                ? { step: 'folders' as const, done: 0, total: 0 }
-                : e.step === 'partition'
-                  ? { step: 'partition' as const, done: e.written, total: e.total }
-                  : {
-                      step: e.step,
-                      done: e.progress.filesDone,
-                      total: e.progress.filesTotal,
-                      bytesDone: e.progress.bytesDone,
-                      bytesTotal: e.progress.bytesTotal,
-                      key: e.progress.key,
-                    };
-            this.emit(a, {
-              phase: 'staging',
-              stage,
-              message: e.step === 'folders' ? 'Creating results/ and scripts/…' : undefined,
-            });
-          };
-          staged = await stageForRun(a.clients, {
-            dataDir: this.deps.dataDir,
-            target,
-            entry: opts.entry,
-            code: opts.codeDir ? { dir: opts.codeDir } : opts.modelFile ? { modelFile: opts.modelFile } : undefined,
-            dataset: opts.data?.length ? opts.data : undefined,
-            partitionMb: opts.partitionMb ?? 25,
-            signal: a.controller.signal,
-            onProgress,
-          });
-          if (staged.cancelled) {
-            await this.fail(a, null, 'cancelled');
-            return;
-          }
-          stagedKeys = staged.dataKeys;
-          for (const w of staged.warnings) this.emit(a, { phase: 'staging', message: `Warning: ${w}` });
-        }
-        const prefix = `${p.dataPrefix}${opts.partitionMb ?? 25}MB/`;
-        if (!staged && opts.fileLimit === undefined) {
-          // file_limit is never a sentinel: the partitions actually staged under the prefix.
-          stagedKeys = await countStagedPartitions(a.clients.s3, p.dataBucket ?? p.bucket, prefix);
-          if (stagedKeys.length === 0)
-            throw new ApiError({
-              code: 'NOTHING_STAGED',
-              message: `No .pt partitions under s3://${p.dataBucket ?? p.bucket}/${prefix}.`,
-              hint: 'Stage the data first (keep "Upload first" on), or set the file limit.',
-            });
-        }
-        payload = buildPayload(p, {
-          batchSize: opts.batchSize ?? 512,
-          fileLimit: opts.fileLimit ?? staged?.partitions ?? stagedKeys!.length,
-          worldSize: opts.worldSize,
-          partitionMb: opts.partitionMb ?? 25,
-          ...(staged
-            ? { s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script }
-            : {}),
-        });
-      }
-      if (a.controller.signal.aborted) {
+      const prepared = await this.prepare(a.clients, opts, a.controller.signal, (progress) => this.emit(a, progress));
+      if (!prepared || a.controller.signal.aborted) {
         await this.fail(a, null, 'cancelled');
         return;
       }
-      if (target === 'cai') {
-        const plan = await planCaiRun(a.clients.s3, payload, stagedKeys);
+      const { target, payload, rankPlan: plan } = prepared;
+      if (target === 'cai' && plan) {
         if (plan.warnings.length && !opts.acceptWarnings) {
           throw new ApiError({
             code: 'RANK_PLAN_WARNINGS',
@@ -408,6 +369,100 @@ export class CloudRunService {
     } catch (err) {
       await this.fail(a, err);
     }
+  }
+
+  /**
+   * What a run with these options would send, shared by start and review: stages (unless `stage` is off), builds the
+   * payload, and on the CAI pipeline the rank plan its initializer will make. Null when staging was cancelled.
+   */
+  private async prepare(
+    clients: AwsClients,
+    opts: CloudRunOptions,
+    signal: AbortSignal,
+    emit: (progress: Omit<CloudProgress, 'runId' | 'elapsedSeconds'>) => void,
+  ): Promise<PreparedRun | null> {
+    const p = clients.profile;
+    const target = (await resolveTarget(clients)).target;
+    const stageWarnings: string[] = [];
+    let payload: CaiPayload;
+    let stagedKeys: string[] | undefined;
+    if (opts.payloadText) {
+      const parsed = parsePayloadText(opts.payloadText);
+      if (!parsed.ok)
+        throw new ApiError({
+          code: 'INVALID_PAYLOAD',
+          message: parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '),
+        });
+      payload = { ...parsed.payload, result_path: newResultPath(p.resultsPrefix) };
+    } else {
+      let staged = null;
+      if (opts.stage !== false) {
+        let last = 0;
+        const onProgress = (e: StageEvent) => {
+          const now = Date.now();
+          const final =
+            e.step === 'folders' ||
+            (e.step !== 'partition' && (e.progress.phase === 'uploaded' || e.progress.phase === 'skipped'));
+          if (!final && now - last < STAGE_EMIT_MS) return;
+          last = now;
+          const stage =
+            e.step === 'folders'
+              ? { step: 'folders' as const, done: 0, total: 0 }
+              : e.step === 'partition'
+                ? { step: 'partition' as const, done: e.written, total: e.total }
+                : {
+                    step: e.step,
+                    done: e.progress.filesDone,
+                    total: e.progress.filesTotal,
+                    bytesDone: e.progress.bytesDone,
+                    bytesTotal: e.progress.bytesTotal,
+                    key: e.progress.key,
+                  };
+          emit({
+            phase: 'staging',
+            stage,
+            message: e.step === 'folders' ? 'Creating results/ and scripts/…' : undefined,
+          });
+        };
+        staged = await stageForRun(clients, {
+          dataDir: this.deps.dataDir,
+          target,
+          entry: opts.entry,
+          code: opts.codeDir ? { dir: opts.codeDir } : opts.modelFile ? { modelFile: opts.modelFile } : undefined,
+          dataset: opts.data?.length ? opts.data : undefined,
+          partitionMb: opts.partitionMb ?? 25,
+          signal: signal,
+          onProgress,
+        });
+        if (staged.cancelled) return null;
+        stagedKeys = staged.dataKeys;
+        for (const w of staged.warnings) {
+          stageWarnings.push(w);
+          emit({ phase: 'staging', message: `Warning: ${w}` });
+        }
+      }
+      const prefix = `${p.dataPrefix}${opts.partitionMb ?? 25}MB/`;
+      if (!staged && opts.fileLimit === undefined) {
+        // file_limit is never a sentinel: the partitions actually staged under the prefix.
+        stagedKeys = await countStagedPartitions(clients.s3, p.dataBucket ?? p.bucket, prefix);
+        if (stagedKeys.length === 0)
+          throw new ApiError({
+            code: 'NOTHING_STAGED',
+            message: `No .pt partitions under s3://${p.dataBucket ?? p.bucket}/${prefix}.`,
+            hint: 'Stage the data first (keep "Upload first" on), or set the file limit.',
+          });
+      }
+      payload = buildPayload(p, {
+        batchSize: opts.batchSize ?? 512,
+        fileLimit: opts.fileLimit ?? staged?.partitions ?? stagedKeys!.length,
+        worldSize: opts.worldSize,
+        partitionMb: opts.partitionMb ?? 25,
+        ...(staged ? { s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script } : {}),
+      });
+    }
+    if (signal.aborted) return null;
+    const rankPlan = target === 'cai' ? await planCaiRun(clients.s3, payload, stagedKeys) : null;
+    return { target, payload, rankPlan, stageWarnings };
   }
 
   private async followAndRecord(a: Active, executionArn: string): Promise<void> {

@@ -148,6 +148,13 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
           modelFile: input.modelFile && expandHome(input.modelFile),
           data: paths(input.data),
         }),
+      review: (input) =>
+        cloud.review({
+          ...input,
+          codeDir: input.codeDir && expandHome(input.codeDir),
+          modelFile: input.modelFile && expandHome(input.modelFile),
+          data: paths(input.data),
+        }),
       validatePayload: (input) => {
         const r = parsePayloadText(input.text);
         return r.ok ? { ok: true, issues: [] } : { ok: false, issues: r.issues };

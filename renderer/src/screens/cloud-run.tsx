@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../api.ts';
-import type { CloudFinished, CloudProgress, CloudRunOptions } from '../../../app/common/contract/index.ts';
+import type { CloudFinished, CloudProgress, CloudReview, CloudRunOptions } from '../../../app/common/contract/index.ts';
+import { CloudReviewView } from '../components/cloud-review.tsx';
 import { DEFAULT_BATCH_SIZE } from '../../../base/options.ts';
 import { ErrorBox } from '../components/error-box.tsx';
 import { BrowseButton } from '../components/path-picker.tsx';
@@ -25,6 +26,10 @@ interface Draft {
   partitionMb: string;
   codeDir: string;
   modelFile: string;
+  /** The study's CAI pipeline: the script inside codeDir the executor runs. */
+  entry: string;
+  acceptWarnings: boolean;
+  allowConcurrent: boolean;
   batchSize: string;
   fileLimit: string;
   worldSize: string;
@@ -41,6 +46,9 @@ function optionsOf(d: Draft, payloadText?: string): CloudRunOptions {
     partitionMb: Number(d.partitionMb),
     codeDir: d.codeDir.trim() || undefined,
     modelFile: d.modelFile.trim() || undefined,
+    entry: (d.codeDir.trim() && d.entry.trim()) || undefined,
+    acceptWarnings: d.acceptWarnings || undefined,
+    allowConcurrent: d.allowConcurrent || undefined,
     batchSize: Number(d.batchSize),
     fileLimit: n(d.fileLimit),
     worldSize: n(d.worldSize),
@@ -83,6 +91,7 @@ function PayloadEditor({ draft, onUse }: { draft: Draft; onUse: (text: string | 
     draft.worldSize,
     draft.partitionMb,
     draft.codeDir,
+    draft.entry,
     draft.modelFile,
     draft.data,
   ]);
@@ -142,6 +151,9 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
       partitionMb: '25',
       codeDir: '',
       modelFile: '',
+      entry: '',
+      acceptWarnings: false,
+      allowConcurrent: false,
       batchSize: String(DEFAULT_BATCH_SIZE),
       fileLimit: '',
       worldSize: '',
@@ -156,9 +168,13 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
   const [payloadText, setPayloadText] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [arn, setArn] = useState('');
+  const [review, setReview] = useState<CloudReview | null>(null);
+  const [reviewing, setReviewing] = useState(false);
   const set = (patch: Partial<Draft>) =>
     setD((cur) => {
       const next = { ...cur, ...patch };
+      // A review is of the options it was made with: any other change makes it stale.
+      if (Object.keys(patch).some((k) => k !== 'acceptWarnings' && k !== 'allowConcurrent')) setReview(null);
       lastDraft = next;
       return next;
     });
@@ -183,6 +199,20 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
       setBusy(false);
     }
   };
+  const doReview = async () => {
+    setReviewing(true);
+    onError(null);
+    try {
+      setReview(await api.cloud.review(optionsOf(d, payloadText)));
+    } catch (err) {
+      setReview(null);
+      onError(err);
+    } finally {
+      setReviewing(false);
+    }
+  };
+  const warnings = review?.rankPlan?.warnings.length ?? 0;
+  const mustAccept = warnings > 0 && !d.acceptWarnings;
   const attach = async () => {
     onError(null);
     try {
@@ -312,6 +342,21 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
               <BrowseButton kind="folder" label="Browse…" onPick={(p) => set({ codeDir: p[0] })} />
             </div>
           </label>
+          {d.codeDir.trim() && (
+            <label className="field">
+              Entry script (CAI pipeline)
+              <span className="help">
+                The script inside the code folder the study's executor runs, e.g. Inference/inference.py. Empty on our
+                own stack.
+              </span>
+              <input
+                name="entry"
+                value={d.entry}
+                placeholder="Inference/inference.py"
+                onChange={(e) => set({ entry: e.target.value })}
+              />
+            </label>
+          )}
           <label className="field">
             Or a model file (optional)
             <span className="help">Default: the reference model.</span>
@@ -335,7 +380,57 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
           <input type="checkbox" checked={d.stage} onChange={(e) => set({ stage: e.target.checked })} /> Upload code,
           model and data first (identical objects are skipped)
         </label>
-        <button className="primary big" type="submit" disabled={busy || !d.profile} data-testid="start-cloud-run">
+        <div className="card" data-testid="review-card">
+          <div className="card-head">
+            <h2>Review</h2>
+            <span className="spacer" />
+            <button type="button" onClick={doReview} disabled={reviewing || !d.profile} data-testid="review-cloud-run">
+              {reviewing ? 'Reviewing…' : review ? 'Review again' : 'Review'}
+            </button>
+          </div>
+          <p className="muted">
+            Shows the payload and, on the study's CAI pipeline, which file(s) each rank gets, without starting anything.
+            With "Upload first" on, reviewing uploads (identical objects are skipped), as the start will.
+          </p>
+          {review && <CloudReviewView review={review} />}
+          <label className="row">
+            <input
+              type="checkbox"
+              name="acceptWarnings"
+              checked={d.acceptWarnings}
+              onChange={(e) => set({ acceptWarnings: e.target.checked })}
+              data-testid="accept-warnings"
+            />{' '}
+            I accept these warnings{warnings ? ` (${warnings})` : ''}: start even though the rank plan has warnings
+          </label>
+          <label className="row">
+            <input
+              type="checkbox"
+              name="allowConcurrent"
+              checked={d.allowConcurrent}
+              onChange={(e) => set({ allowConcurrent: e.target.checked })}
+              data-testid="allow-concurrent"
+            />{' '}
+            Start even if another execution is running
+          </label>
+          <p className="help" data-testid="concurrent-reason">
+            Why this is refused by default: the study's pipeline keeps one payload.json for all executions (its script
+            reads it from one fixed place), so a second execution started while one runs overwrites the first one's rank
+            plan, and both may process the wrong files.
+            {review && review.running.length > 0 && <strong> Running now: {review.running.join(', ')}.</strong>}
+          </p>
+          {mustAccept && (
+            <div className="notice" data-testid="must-accept">
+              The rank plan has warnings: tick "I accept these warnings" to start, or change the options.
+            </div>
+          )}
+        </div>
+        <button
+          className="primary big"
+          type="submit"
+          disabled={busy || !d.profile || mustAccept}
+          data-testid="start-cloud-run"
+        >
           Start cloud run
         </button>
       </form>
