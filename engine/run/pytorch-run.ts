@@ -4,9 +4,8 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DEFINITIONS, PHYSICAL_DEFINITIONS } from '../../base/metric-catalogue.ts';
 import { appDataDir } from '../data-dir.ts';
-import { computeAccuracy } from './accuracy.ts';
 import { LocalRunError, type LocalRunHooks, type LocalRunResult } from './local-run.ts';
-import { buildRecord, partitionRecordOf } from './record-builder.ts';
+import { buildRecord, datasetAndAccuracy, partitionRecordOf, skipped } from './record-builder.ts';
 import { defaultSampleData, openPartitions } from './partition-source.ts';
 import { PredictionTable } from './predictions.ts';
 import {
@@ -208,7 +207,7 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
   const pieces = new Map<number, PredictionTable>();
   for (const u of dataset.unreadable) {
     measurements.set(u.ref.index, {
-      ...emptyMeasurement(u.ref.index, u.ref.path, 0),
+      ...skipped(u.ref.index, u.ref.path, 0),
       status: 'failed',
       error: u.error,
     });
@@ -223,11 +222,8 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
   let maxRss = 0;
 
   const finish = (status: RunStatus, error: string | null): LocalRunResult => {
-    const partitions = allRefs.map(
-      (ref) => measurements.get(ref.index) ?? emptyMeasurement(ref.index, ref.path, ref.samples),
-    );
+    const partitions = allRefs.map((ref) => measurements.get(ref.index) ?? skipped(ref.index, ref.path, ref.samples));
     const table = PredictionTable.concat(allRefs.flatMap((ref) => pieces.get(ref.index) ?? []));
-    const labelled = table.labelled();
     const base = buildRecord({
       started,
       wallSeconds: (performance.now() - t0) / 1000,
@@ -249,15 +245,8 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
         parameters: ready?.parameters ?? 0,
         flopsPerSample: null,
       },
-      dataset: {
-        spec,
-        files: allRefs.map((p) => p.path),
-        samples: dataset.samples,
-        bytes: dataset.bytes,
-        synthetic: dataset.synthetic,
-      },
+      ...datasetAndAccuracy(spec, allRefs, dataset, table),
       partitions,
-      accuracy: labelled.zTrue.length > 0 ? computeAccuracy(labelled.zTrue, labelled.zPred) : null,
       bitsPerSample,
     });
     const record: LocalRunRecord = {
@@ -351,7 +340,7 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
           const ref = runnable[msg.partition - 1];
           const index = ref?.index ?? msg.partition;
           const m: PartitionMeasurement = {
-            ...emptyMeasurement(index, msg.path, msg.samplesInFile ?? ref?.samples ?? 0),
+            ...skipped(index, msg.path, msg.samplesInFile ?? ref?.samples ?? 0),
             status: msg.status,
             error: msg.error,
             samples: msg.samples ?? 0,
@@ -431,23 +420,4 @@ export async function runPytorchLocal(opts: PytorchRunOptions, hooks: LocalRunHo
 
 function withStudy(p: PartitionRecord, s: { study: StudyProfiler } | undefined, off: boolean): PartitionRecord {
   return { ...p, study_profiler: off ? null : (s?.study ?? null) };
-}
-
-function emptyMeasurement(partition: number, file: string, samples: number): PartitionMeasurement {
-  return {
-    partition,
-    path: file,
-    status: 'skipped',
-    samplesInFile: samples,
-    samples: 0,
-    batches: 0,
-    inferenceSeconds: 0,
-    loadSeconds: 0,
-    cpuSeconds: 0,
-    peakRssBytes: 0,
-    batchMs: [],
-    nanInputs: 0,
-    infInputs: 0,
-    error: null,
-  };
 }

@@ -10,12 +10,34 @@ import {
   type PartitionRecord,
   type RunStatus,
 } from '../../base/local-run-record.ts';
+import { computeAccuracy } from './accuracy.ts';
 import { hostInfo } from './host-info.ts';
+import type { PredictionTable } from './predictions.ts';
 import type { ValidOptions } from './local-run-options.ts';
 import { percentiles } from './percentiles.ts';
 import type { PartitionMeasurement } from './worker-protocol.ts';
 
 /** The local run record (per partition and for the run) from the worker's raw measurements. */
+
+/** The record's dataset block and accuracy, as both engines (onnxruntime worker, PyTorch runner) derive them. */
+export function datasetAndAccuracy(
+  spec: string[],
+  files: Array<{ path: string }>,
+  dataset: { samples: number; bytes: number; synthetic: boolean },
+  table: PredictionTable,
+): { dataset: LocalRunRecord['dataset']; accuracy: LocalRunRecord['accuracy'] } {
+  const labelled = table.labelled();
+  return {
+    dataset: {
+      spec,
+      files: files.map((p) => p.path),
+      samples: dataset.samples,
+      bytes: dataset.bytes,
+      synthetic: dataset.synthetic,
+    },
+    accuracy: labelled.zTrue.length > 0 ? computeAccuracy(labelled.zTrue, labelled.zPred) : null,
+  };
+}
 
 const newRunId = (started: Date) =>
   `local-${started

@@ -1,11 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { bitsPerSampleOf, type RunStatus } from '../../base/local-run-record.ts';
-import { computeAccuracy } from './accuracy.ts';
 import { LocalRunError, type LocalRunHooks, type LocalRunResult } from './local-run-types.ts';
 import { PredictionTable } from './predictions.ts';
 import type { PreparedRun } from './prepare-run.ts';
-import { buildRecord, partitionRecordOf, skipped } from './record-builder.ts';
+import { buildRecord, datasetAndAccuracy, partitionRecordOf, skipped } from './record-builder.ts';
 import { workerEntry } from './worker-entry.ts';
 import type { PartitionMeasurement, WorkerMessage } from './worker-protocol.ts';
 
@@ -39,7 +38,6 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
   const finish = (status: RunStatus, error: string | null): LocalRunResult => {
     const partitions = allRefs.map((ref) => measurements.get(ref.index) ?? skipped(ref.index, ref.path, ref.samples));
     const table = PredictionTable.concat(allRefs.flatMap((ref) => pieces.get(ref.index) ?? []));
-    const labelled = table.labelled();
     const record = buildRecord({
       started,
       wallSeconds: (performance.now() - t0) / 1000,
@@ -49,15 +47,8 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
       sessionRss,
       valid,
       model: { ...model, path: modelPath, label: model.label ?? path.basename(modelPath) },
-      dataset: {
-        spec,
-        files: allRefs.map((p) => p.path),
-        samples: dataset.samples,
-        bytes: dataset.bytes,
-        synthetic: dataset.synthetic,
-      },
+      ...datasetAndAccuracy(spec, allRefs, dataset, table),
       partitions,
-      accuracy: labelled.zTrue.length > 0 ? computeAccuracy(labelled.zTrue, labelled.zPred) : null,
       bitsPerSample,
     });
     return { record, predictions: table.toRows(), table };
