@@ -35,6 +35,7 @@ const MeasurementSchema = z.object({
   totalBits: z.number(),
   rankSecondsTotal: z.number(),
   rankSecondsSource: z.enum(['billed', 'cpu-time']),
+  executionSeconds: z.number().optional(),
   lambdaMemoryMb: z.number().optional(),
   precision: PrecisionSchema.optional(),
 }) satisfies z.ZodType<StudyMeasurement>;
