@@ -59,7 +59,7 @@ export function recommendationTable(rec: Recommendation): StudyTable {
   );
   const notes = [
     ...rec.groups.map((g) =>
-      `${several ? `${g.label}: ` : ''}recommended (${PICK_NAME[rec.strategy]}${
+      `${several ? `${g.label}: recommended` : 'Recommended'} (${PICK_NAME[rec.strategy]}${
         rec.strategy === 'balanced' ? `, w = ${rec.weight}` : ''
       }): ${g.recommended.memoryMb} MB. ${g.notes.join(' ')}`.trim(),
     ),

@@ -29,7 +29,7 @@ describe('the recommendation table', () => {
   });
 
   it('states the formulas and the recommended size in its notes, and exports like the other tables', () => {
-    expect(t.note).toContain('recommended (balanced, w = 0.5): 2048 MB.');
+    expect(t.note).toContain('Recommended (balanced, w = 0.5): 2048 MB.');
     expect(t.note).toContain('w × cost ÷ max cost + (1 − w) × duration ÷ max duration');
     expect(t.note).toContain('Duration = mean rank duration');
     const csv = exportTable(t, 'csv').split('\r\n');
