@@ -36,6 +36,7 @@ const MeasurementSchema = z.object({
   rankSecondsTotal: z.number(),
   rankSecondsSource: z.enum(['billed', 'cpu-time']),
   executionSeconds: z.number().optional(),
+  lambdaMemorySource: z.enum(['report', 'profile']).optional(),
   lambdaMemoryMb: z.number().optional(),
   precision: PrecisionSchema.optional(),
 }) satisfies z.ZodType<StudyMeasurement>;
