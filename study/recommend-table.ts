@@ -16,7 +16,8 @@ export function picksOf(g: RecommendationGroup, memoryMb: number): Strategy[] {
   return (['cost', 'speed', 'balanced'] as const).filter((s) => g.picks[s].memoryMb === memoryMb);
 }
 
-const pctVs = (x: number, best: number): number => (best === 0 ? 0 : ((x - best) / best) * 100);
+const pctVs = (x: number, best: number): number | null =>
+  best === 0 ? (x === 0 ? 0 : null) : ((x - best) / best) * 100;
 
 export function recommendationTable(rec: Recommendation): StudyTable {
   const several = rec.groups.length > 1;

@@ -67,9 +67,9 @@ export interface MemorySizeStats {
 
 export interface Versus {
   memoryMb: number;
-  /** (pick − other) ÷ other × 100: negative = the pick is cheaper / faster. */
-  costPct: number;
-  durationPct: number;
+  /** (pick − other) ÷ other × 100: negative = the pick is cheaper / faster; null when the other is 0. */
+  costPct: number | null;
+  durationPct: number | null;
 }
 
 export interface Pick {
@@ -219,10 +219,10 @@ function sizeStats(memoryMb: number, runs: StudyMeasurement[], opts: RecommendOp
   };
 }
 
-const pct = (x: number, y: number): number => (y === 0 ? (x === 0 ? 0 : Infinity) : ((x - y) / y) * 100);
+const pct = (x: number, y: number): number | null => (y === 0 ? (x === 0 ? 0 : null) : ((x - y) / y) * 100);
 
-function phrase(p: number, less: string, more: string): string {
-  if (!Number.isFinite(p)) return `${more} (the other is 0)`;
+function phrase(p: number | null, less: string, more: string): string {
+  if (p === null) return `${more} (the other measured 0)`;
   const r = Math.round(Math.abs(p));
   if (r === 0) return `about the same ${less === 'cheaper' ? 'cost' : 'duration'}`;
   return `${r}% ${p < 0 ? less : more}`;

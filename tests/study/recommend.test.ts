@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StudyMeasurement } from '../../study/measurement.ts';
 import { recommendMemory, RecommendInputError, type Recommendation } from '../../study/recommend.ts';
 import { measurementFromRunRecord } from '../../study/cloud-measurement.ts';
+import { recommendationTable } from '../../study/recommend-table.ts';
 import { SWEEP_3X3, sweepRecord } from '../support/memory-sweep-runs.ts';
 
 /**
@@ -251,5 +252,37 @@ describe('from cloud run records', () => {
     expect(g.sizes[0].costUsd).toBeCloseTo(priceOf(42, 1024, 4), 15);
     expect(g.sizes[2].executionS).toBe(8);
     expect([g.picks.cost.memoryMb, g.picks.speed.memoryMb, g.picks.balanced.memoryMb]).toEqual([2048, 4096, 2048]);
+  });
+});
+
+describe('zero durations', () => {
+  it('a size that measured 0 s gives no percentage against it, and no Infinity anywhere', () => {
+    const g = one(
+      recommendMemory([
+        run({ id: 'a', lambdaMemoryMb: 1024, rankSecondsTotal: 0 }),
+        run({ id: 'b', lambdaMemoryMb: 2048, rankSecondsTotal: 4 }),
+      ]),
+    );
+    expect(g.picks.speed.memoryMb).toBe(1024);
+    const vs = g.picks.cost.versus;
+    expect(g.picks.cost.memoryMb).toBe(1024);
+    expect(vs).toEqual([{ memoryMb: 2048, costPct: expect.any(Number), durationPct: -100 }]);
+    const t = recommendationTable(
+      recommendMemory([
+        run({ id: 'a', lambdaMemoryMb: 1024, rankSecondsTotal: 0 }),
+        run({ id: 'b', lambdaMemoryMb: 2048, rankSecondsTotal: 4 }),
+      ]),
+    );
+    expect(t.rows.map((r) => r.duration_vs_fastest_pct)).toEqual([0, null]);
+    const slow = recommendMemory([run({ id: 'b', lambdaMemoryMb: 2048, rankSecondsTotal: 4 })]);
+    expect(slow.groups[0].picks.cost.versus).toEqual([]);
+    const bal = one(
+      recommendMemory([
+        run({ id: 'a', rankSecondsTotal: 0 }),
+        run({ id: 'c', lambdaMemoryMb: 512, rankSecondsTotal: 0 }),
+      ]),
+    );
+    expect(bal.sizes.every((s) => Number.isFinite(s.balancedScore))).toBe(true);
+    expect(bal.picks.speed.versus[0].durationPct).toBe(0);
   });
 });

@@ -22,7 +22,9 @@ const Pick = z.object({
   durationS: z.number(),
   executionS: z.number().nullable(),
   balancedScore: z.number(),
-  versus: z.array(z.object({ memoryMb: z.number(), costPct: z.number(), durationPct: z.number() })),
+  versus: z.array(
+    z.object({ memoryMb: z.number(), costPct: z.number().nullable(), durationPct: z.number().nullable() }),
+  ),
   tiedWith: z.array(z.number()),
   sentence: z.string(),
 });
