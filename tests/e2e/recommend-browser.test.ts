@@ -13,7 +13,9 @@ import {
   writeUiSettings,
   type UiHost,
 } from '../support/ui-host.ts';
-import { SWEEP_3X3, saveSweepRuns } from '../support/memory-sweep-runs.ts';
+import { SWEEP_3X3, saveSweepRuns, sweepRecord } from '../support/memory-sweep-runs.ts';
+import { measurementFromRunRecord } from '../../study/cloud-measurement.ts';
+import { createStudy, saveStudy } from '../../study/study-store.ts';
 
 /**
  * Study → Recommendation in Debian Chromium against `cosmicai ui`, on a History prepared with the same job at
@@ -26,6 +28,7 @@ let host: UiHost;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+let studyId: string;
 const pageErrors: string[] = [];
 
 async function rowsOf(table: Locator): Promise<string[][]> {
@@ -51,6 +54,15 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'cai-e2e-recommend-'));
   await writeUiSettings(dataDir);
   await saveSweepRuns(dataDir, SWEEP_3X3);
+  // A study whose done jobs are the three sizes' first repeats (1024: 40 s, 2048: 18 s, 4096: 14 s in all).
+  const state = await createStudy(dataDir, { target: 'cloud', sweeps: ['data-size'], partitionSizesMb: [25] }, 'Sizes');
+  const job = state.jobs[0];
+  state.jobs = SWEEP_3X3.filter((r) => r.repeat === 1).map((r, i) => {
+    const m = measurementFromRunRecord(sweepRecord(r));
+    return { ...job, id: `${job.id}/m${i}`, status: 'done' as const, result: m, runId: null };
+  });
+  await saveStudy(dataDir, state);
+  studyId = state.id;
   [host, browser] = await Promise.all([startUiHost(dataDir), launchChromium()]);
   ({ context, page } = await openPage(browser, host.url, pageErrors, { acceptDownloads: true }));
 }, 240_000);
@@ -135,5 +147,23 @@ describe('the memory recommendation in the browser', () => {
     expect(svg.name).toBe('memory-recommendation-1.svg');
     expect(svg.text).toMatch(/^<svg[^>]+xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     expect(svg.text).toContain('>2048 MB</text>');
+  });
+
+  it("opens from a study's page for that study's runs", async () => {
+    await page.goto(`${host.origin}/#/study/${studyId}`);
+    await page.getByTestId('study-recommend').click();
+    await page.getByTestId('recommend-title').waitFor();
+    expect(page.url()).toContain(`#/study/recommend/${studyId}`);
+    // One repeat each: 1024 MB 40 GB-s and 10 s, 2048 MB 36 GB-s and 4.5 s, 4096 MB 56 GB-s and 3.5 s.
+    await expect.poll(() => pickMb('cost'), { timeout: 20_000 }).toBe('2048 MB');
+    expect(await pickMb('speed')).toBe('4096 MB');
+    expect(await page.getByTestId('recommend-summary').textContent()).toBe('Sizes: 3 run(s), 1 group(s).');
+    const rows = await rowsOf(page.getByTestId('recommend-table'));
+    expect(rows.map((r) => [r[0], r[1], r[3]])).toEqual([
+      ['1024', '1', '—'],
+      ['2048', '1', '—'],
+      ['4096', '1', '—'],
+    ]);
+    expect(pageErrors).toEqual([]);
   });
 });
