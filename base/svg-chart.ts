@@ -91,3 +91,6 @@ export function chartSvg(chart: StudyChart, size: { width?: number; height?: num
   parts.push('</svg>');
   return parts.join('\n');
 }
+
+/** For the other SVG charts (base/svg-memory-chart.ts): the same ticks and tick labels. */
+export { niceTicks, label as tickLabel };

@@ -66,12 +66,19 @@ export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement 
     totalBits: r.total_bits ?? 0,
     rankSecondsTotal: billed ?? rankCpu,
     rankSecondsSource: billed !== null ? 'billed' : 'cpu-time',
+    ...executionSecondsOf(r),
     ...lambdaMemoryOf(r),
     ...(r.profile.emulated ? { emulated: true } : {}),
     ...cloudRecordSource(r),
     // The largest Max Memory Used over the REPORT lines: one worker's physical peak.
     ...(r.lambda && r.lambda.invocations > 0 ? { physicalMemoryMbPerWorker: r.lambda.maxMemoryUsedMb } : {}),
   };
+}
+
+/** The execution's wall time from its start and stop dates (Step Functions), when both are known. */
+function executionSecondsOf(r: CloudRunRecord): { executionSeconds?: number } {
+  const s = (Date.parse(r.finished ?? '') - Date.parse(r.started)) / 1000;
+  return Number.isFinite(s) && s >= 0 ? { executionSeconds: s } : {};
 }
 
 /** A History entry's record (local, cloud or recorded) as a measurement; throws naming the problem for anything else. */

@@ -34,6 +34,8 @@ export interface StudyMeasurement {
   /** Σ over ranks of their duration: billed duration when REPORT lines are known, else each rank's CPU time. */
   rankSecondsTotal: number;
   rankSecondsSource: 'billed' | 'cpu-time';
+  /** Cloud: the state-machine execution's wall time, start to stop (s); absent when not known. */
+  executionSeconds?: number;
   /** Configured Lambda memory, for cloud runs whose profile is known. */
   lambdaMemoryMb?: number;
   /**

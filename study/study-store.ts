@@ -35,6 +35,8 @@ const MeasurementSchema = z.object({
   totalBits: z.number(),
   rankSecondsTotal: z.number(),
   rankSecondsSource: z.enum(['billed', 'cpu-time']),
+  executionSeconds: z.number().optional(),
+  lambdaMemorySource: z.enum(['report', 'profile']).optional(),
   lambdaMemoryMb: z.number().optional(),
   precision: PrecisionSchema.optional(),
 }) satisfies z.ZodType<StudyMeasurement>;

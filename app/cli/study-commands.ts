@@ -22,6 +22,7 @@ import { studyReportHtml } from '../../study/report-html.ts';
 import { loadStudy, studyFile, studyMeasurements } from '../../study/study-store.ts';
 import { existsSync } from 'node:fs';
 import { registerStudyRun } from './study-run-commands.ts';
+import { registerStudyRecommend } from './study-recommend-command.ts';
 import { sortedLabels, sortedNumbers } from '../common/report-settings.ts';
 import { CPU_MEMORY, CPU_TIME } from '../../base/metric-keys.ts';
 
@@ -147,6 +148,7 @@ export function register(program: Command): void {
     .command('study')
     .description('The study: sweeps run as a resumable queue, cost estimates, and Tables 1–3');
   registerStudyRun(study);
+  registerStudyRecommend(study);
   study
     .command('tables')
     .description(

@@ -78,5 +78,6 @@ export * from './settings.ts';
 export * from './system.ts';
 export * from './cloud.ts';
 export * from './study.ts';
+export * from './study-recommend.ts';
 export * from './stack.ts';
 export * from './demo.ts';

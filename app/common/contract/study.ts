@@ -3,6 +3,7 @@ import { PriceTableSchema } from '../../../base/price-table.ts';
 import { SweepParamsSchema } from '../../../base/sweep-plan.ts';
 import { channel, domain, Empty, method, Ok } from './define.ts';
 import { RunId } from './runs.ts';
+import { AllCloudRuns, BalancedWeight, RecommendationViewBase, RecommendStrategy } from './study-recommend.ts';
 
 /**
  * The study: sweeps queued as one resumable study, the cost estimate, the price table, the comparison of two runs,
@@ -149,6 +150,10 @@ export const ComparisonView = z.object({
 });
 export type ComparisonView = z.infer<typeof ComparisonView>;
 
+/** The memory recommendation with its table (null when no group could be formed). */
+export const RecommendationView = RecommendationViewBase.extend({ table: TableSchema.nullable() });
+export type RecommendationView = z.infer<typeof RecommendationView>;
+
 export const PricesView = z.object({ table: PriceTableSchema, custom: z.boolean(), file: z.string() });
 
 export const ImportView = z.object({
@@ -201,6 +206,18 @@ export const study = domain({
       StudyResults,
     ),
     compare: method(z.object({ a: RunId, b: RunId }).strict(), ComparisonView),
+    /** The Lambda memory recommendation (cheapest, fastest, balanced) of a study, History runs or all cloud runs. */
+    recommend: method(
+      z
+        .object({
+          selection: z.union([RunSelection, AllCloudRuns]),
+          strategy: RecommendStrategy.optional(),
+          weight: BalancedWeight.optional(),
+          arch: Arch.optional(),
+        })
+        .strict(),
+      RecommendationView,
+    ),
     prices: method(Empty, PricesView),
     setPrices: method(z.object({ table: z.unknown() }).strict(), PricesView),
     resetPrices: method(Empty, PricesView),

@@ -191,6 +191,7 @@ export function createNodeServices(opts: NodeServicesOptions): NodeServices {
       },
       results: (input) => study.results(input.selection, input.cost),
       compare: (input) => study.compare(input.a, input.b),
+      recommend: (input) => study.recommend(input),
       prices: () => study.prices(),
       setPrices: (input) => study.setPrices(input.table),
       resetPrices: () => study.resetPrices(),

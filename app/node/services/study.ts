@@ -9,6 +9,7 @@ import type {
 import { compareHistoryRuns } from './study/compare.ts';
 import { estimateSweep } from './study/estimate.ts';
 import { importRecorded } from './study/import.ts';
+import { recommendation, recommendMeasurements, type RecommendInput } from './study/recommend.ts';
 import { readPrices, resetPrices, setPrices } from './study/prices.ts';
 import { StudyQueue, type StudyQueueDeps } from './study/queue.ts';
 import { studyReport, studyReportPdf } from './study/report.ts';
@@ -52,6 +53,12 @@ export class StudyService {
   }
 
   compare = (a: string, b: string): Promise<ComparisonView> => compareHistoryRuns(this.deps.store, a, b);
+
+  /** The Lambda memory recommendation (services/study/recommend.ts). */
+  async recommend({ selection, ...input }: RecommendInput) {
+    const chosen = await recommendMeasurements(this.deps.store, selection, (id) => this.queue.load(id));
+    return recommendation(this.deps.dataDir, chosen, input);
+  }
 
   prices = () => readPrices(this.deps.dataDir);
   setPrices = (table: unknown) => setPrices(this.deps.dataDir, table);

@@ -19,6 +19,7 @@ import { formatWhen } from '../lib/format.ts';
 import { navigate } from '../lib/router.ts';
 import { toast } from '../lib/toast.ts';
 import { registerScreen } from './registry.ts';
+import { RecommendationCard, StudyRecommendScreen } from './study-recommend.tsx';
 import '../study.css';
 import { type Precision } from '../../../base/options.ts';
 
@@ -562,6 +563,11 @@ function StudyDetail({ id }: { id: string }) {
               <button onClick={() => navigate('present', 'study', id)} data-testid="present">
                 Presentation mode
               </button>
+              {study.jobs.some((j) => j.target === 'cloud') && (
+                <button onClick={() => navigate('study', 'recommend', id)} data-testid="study-recommend">
+                  Memory recommendation
+                </button>
+              )}
             </div>
           </div>
           <p className="muted">One page with the summary, the tables, the charts, the settings and the environment.</p>
@@ -582,6 +588,7 @@ function StudyHome() {
       </p>
       <StudyList />
       <NewStudy />
+      <RecommendationCard />
       <HistoryRunsStudy reportButtons={(ids) => <ReportButtons selection={{ runs: ids }} />} />
     </>
   );
@@ -591,5 +598,12 @@ registerScreen({
   id: 'study',
   title: 'Study',
   nav: 40,
-  render: ([id]) => (id ? <StudyDetail key={id} id={id} /> : <StudyHome />),
+  render: ([id, sub]) =>
+    id === 'recommend' ? (
+      <StudyRecommendScreen key={sub ?? ''} studyId={sub} />
+    ) : id ? (
+      <StudyDetail key={id} id={id} />
+    ) : (
+      <StudyHome />
+    ),
 });
