@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClients, type AwsClients } from '../../cloud/aws-clients.ts';
+import { testConnection } from '../../cloud/connection-test.ts';
 import {
   LambdaMemoryError,
   mapFunctionName,
@@ -203,5 +204,23 @@ describe('which function a sweep sizes', () => {
       ),
     ).toBe(lambdaArn('inf'));
     expect(mapFunctionName('{"States":{}}')).toBeNull();
+  });
+});
+
+describe('Test connection: the memory sweep check', () => {
+  it('reads the function for real and says how the update permission is checked', async () => {
+    const ok = (await testConnection(clients)).find((c) => c.name === 'lambda-memory')!;
+    expect(ok.ok, ok.detail).toBe(true);
+    expect(ok.detail).toMatch(/cosmicai-inference .* has 3008 MB/);
+    expect(ok.detail).toMatch(/lambda:UpdateFunctionConfiguration .* first change before any job runs/);
+    aws.faults.denyAction('lambda:GetFunctionConfiguration');
+    try {
+      const bad = (await testConnection(clients)).find((c) => c.name === 'lambda-memory')!;
+      expect(bad.ok).toBe(false);
+      expect(bad.detail).toMatch(/not authorized to perform: lambda:GetFunctionConfiguration/);
+      expect(bad.hint).toMatch(/Allow lambda:GetFunctionConfiguration/);
+    } finally {
+      aws.faults.allowAction('lambda:GetFunctionConfiguration');
+    }
   });
 });
