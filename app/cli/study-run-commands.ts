@@ -153,7 +153,12 @@ function estimateText(params: SweepParamsInput, f: SweepFlags, prices: PriceTabl
         [false, true, true, true],
       ),
     );
-    lines.push('', ...byMemory.notes, `Prices as of ${byMemory.priceAsOf}: ${byMemory.priceSource}`);
+    lines.push(
+      '',
+      `--lambda-memory (${f.lambdaMemory} MB) is not used for the sweep's jobs: each size is priced at itself.`,
+      ...byMemory.notes,
+      `Prices as of ${byMemory.priceAsOf}: ${byMemory.priceSource}`,
+    );
   } else if (est) {
     lines.push(est.sentence, '');
     lines.push(

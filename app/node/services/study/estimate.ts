@@ -37,7 +37,14 @@ export async function estimateSweep(
         usd: s.usd,
       })),
       totalUsd: mem.totalUsd,
-      notes: mem.notes,
+      notes: [
+        ...(cost.lambdaMemoryMb !== undefined
+          ? [
+              `The single Lambda memory (${cost.lambdaMemoryMb} MB) is not used: each size of the sweep is priced at itself.`,
+            ]
+          : []),
+        ...mem.notes,
+      ],
       priceAsOf: prices.asOf,
       priceSource: prices.source,
       byMemory: mem.sizes,
