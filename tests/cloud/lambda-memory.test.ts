@@ -16,9 +16,11 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClients, type AwsClients } from '../../cloud/aws-clients.ts';
 import { testConnection } from '../../cloud/connection-test.ts';
+import { startEmulator } from '../../emulator/index.ts';
 import {
   LambdaMemoryError,
   mapFunctionName,
+  memoryFunctionFor,
   readFunctionMemory,
   setFunctionMemory,
 } from '../../cloud/lambda-memory.ts';
@@ -223,4 +225,27 @@ describe('Test connection: the memory sweep check', () => {
       aws.faults.allowAction('lambda:GetFunctionConfiguration');
     }
   });
+});
+
+describe('the CAI pipeline on the emulator (needs ../shared/cai)', () => {
+  it("sizes the executor the Map invokes, read from the state machine's definition", async () => {
+    const emu = await startEmulator({ stack: 'cai' });
+    const p = emu.profile;
+    const cai = makeClients(
+      { ...p, scriptsPrefix: '', createdAt: '', updatedAt: '', credentials: { source: 'emulator' } },
+      { maxAttempts: 1 },
+    );
+    try {
+      expect(p.endpoints.lambda).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const target = await memoryFunctionFor(cai);
+      expect(target).toMatchObject({ functionName: 'cosmic-executor' });
+      expect(target.how).toMatch(/the Lambda the Map state invokes/);
+      expect((await readFunctionMemory(cai.lambda, 'cosmic-executor')).memoryMb).toBe(10240);
+      const over = await memoryFunctionFor({ ...cai, profile: { ...cai.profile, memoryFunctionName: 'other-fn' } });
+      expect(over).toEqual({ functionName: 'other-fn', how: "memoryFunctionName in profile 'emulator-cai'" });
+    } finally {
+      cai.destroy();
+      await emu.stop();
+    }
+  }, 60_000);
 });
