@@ -11,6 +11,7 @@ export const EndpointsSchema = z
     sts: url.optional(),
     logs: url.optional(),
     cloudformation: url.optional(),
+    lambda: url.optional(),
   })
   .strict();
 export type Endpoints = z.infer<typeof EndpointsSchema>;
@@ -102,6 +103,14 @@ const baseFields = {
    * machine's definition when needed (Test connection says which).
    */
   target: z.enum(['cai', 'cosmicai']),
+  /**
+   * The function whose memory a Lambda memory sweep sets (cloud/lambda-memory.ts). Unset: our stack's inference
+   * function (`inferenceLambdaName`), or for the CAI pipeline the Map's Lambda in the state machine definition.
+   */
+  memoryFunctionName: z
+    .string()
+    .regex(/^[A-Za-z0-9_:-]{1,140}$/, 'must be a Lambda function name or ARN')
+    .optional(),
 };
 
 const profileFields = {

@@ -11,6 +11,10 @@ import { PrecisionSchema } from './options.ts';
  * size, so the local target takes part in the batch-size sweep only.
  */
 
+/** Lambda's own limits for a function's MemorySize, MB. */
+export const LAMBDA_MEMORY_MIN_MB = 128;
+export const LAMBDA_MEMORY_MAX_MB = 10_240;
+
 export const STUDY_TARGETS = ['local', 'cloud', 'both'] as const;
 export const DataSize = z.union([z.number().positive(), z.literal('all')]);
 export type DataSize = z.infer<typeof DataSize>;
@@ -50,6 +54,21 @@ export const SweepParamsSchema = z.object({
   localThreads: z.number().int().positive().optional(),
   /** Local runs: fp32 (default) or the model's int8 copy (see runLocal's `precision`). */
   localPrecision: PrecisionSchema.optional(),
+  /**
+   * Cloud jobs: the inference function's memory (MB) as a sweep axis; every cloud configuration runs at each size,
+   * the function being set before its jobs (cloud/lambda-memory.ts). Absent: the function is left as it is.
+   */
+  lambdaMemoriesMb: z
+    .array(
+      z
+        .number()
+        .int('Lambda memory must be a whole number of MB')
+        .min(LAMBDA_MEMORY_MIN_MB, `Lambda memory must be at least ${LAMBDA_MEMORY_MIN_MB} MB`)
+        .max(LAMBDA_MEMORY_MAX_MB, `Lambda memory must be at most ${LAMBDA_MEMORY_MAX_MB} MB`),
+    )
+    .min(1, 'give at least one Lambda memory size')
+    .refine((v) => new Set(v).size === v.length, 'Lambda memory sizes has duplicates')
+    .optional(),
 });
 export type SweepParamsInput = z.input<typeof SweepParamsSchema>;
 export type SweepParams = z.output<typeof SweepParamsSchema>;
@@ -64,6 +83,8 @@ export interface StudyJob {
   /** The study's folder label: "1GB", or "total" for all of the data; null for local jobs. */
   dataLabel: string | null;
   worldSize: number | null;
+  /** Cloud jobs of a memory sweep: the function's memory (MB) for this job; null = left as it is. */
+  lambdaMemoryMb: number | null;
   /** 1-based. */
   repeat: number;
 }
@@ -72,7 +93,10 @@ export const dataLabelOf = (size: DataSize): string => (size === 'all' ? 'total'
 
 /** Checks and fills defaults; the error names each bad parameter. */
 export function parseSweepParams(input: SweepParamsInput): SweepParams {
-  const parsed = SweepParamsSchema.safeParse(input);
+  const parsed = SweepParamsSchema.refine((p) => !p.lambdaMemoriesMb || p.target !== 'local', {
+    path: ['lambdaMemoriesMb'],
+    message: 'Lambda memory is a cloud setting: use target cloud or both, or leave the memory sizes empty',
+  }).safeParse(input);
   if (!parsed.success)
     throw new Error(
       `sweep parameters are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
@@ -80,24 +104,37 @@ export function parseSweepParams(input: SweepParamsInput): SweepParams {
   return parsed.data;
 }
 
-export function jobId(j: Omit<StudyJob, 'id'>): string {
+/** E.g. `cloud/data-size/bs512/p100MB/total/m2048/r1`; `m<MB>` only on jobs of a memory sweep. */
+export function jobId(j: Omit<StudyJob, 'id' | 'lambdaMemoryMb'> & { lambdaMemoryMb?: number | null }): string {
   const parts = [j.target, j.sweep, `bs${j.batchSize}`];
   if (j.partitionMb !== null) parts.push(`p${j.partitionMb}MB`);
   if (j.dataLabel !== null) parts.push(j.dataLabel);
   if (j.worldSize !== null) parts.push(`w${j.worldSize}`);
+  if (j.lambdaMemoryMb != null) parts.push(`m${j.lambdaMemoryMb}`);
   parts.push(`r${j.repeat}`);
   return parts.join('/');
 }
 
-/** The jobs in run order: target, sweep, configuration, then repeat (a configuration's repeats run back to back). */
+/**
+ * The jobs in run order: target, (cloud) Lambda memory, sweep, configuration, then repeat (a configuration's repeats
+ * run back to back, and all jobs at one memory size run before the function is changed again).
+ */
 export function expandSweep(input: SweepParamsInput): StudyJob[] {
   const p = parseSweepParams(input);
   const targets: Array<'local' | 'cloud'> = p.target === 'both' ? ['local', 'cloud'] : [p.target];
   const jobs: StudyJob[] = [];
-  const add = (j: Omit<StudyJob, 'id' | 'repeat'>) => {
-    for (let repeat = 1; repeat <= p.repeats; repeat++) jobs.push({ id: jobId({ ...j, repeat }), ...j, repeat });
+  let memory: number | null = null;
+  const add = (j: Omit<StudyJob, 'id' | 'repeat' | 'lambdaMemoryMb'>) => {
+    const lambdaMemoryMb = j.target === 'cloud' ? memory : null;
+    for (let repeat = 1; repeat <= p.repeats; repeat++)
+      jobs.push({ id: jobId({ ...j, lambdaMemoryMb, repeat }), ...j, lambdaMemoryMb, repeat });
   };
-  for (const target of targets) {
+  type Step = ['local' | 'cloud', number | null];
+  const plan = targets.flatMap((t): Step[] =>
+    t === 'cloud' && p.lambdaMemoriesMb ? p.lambdaMemoriesMb.map((m): Step => [t, m]) : [[t, null]],
+  );
+  for (const [target, mb] of plan) {
+    memory = mb;
     const worlds = target === 'local' ? [null] : p.worldSizes;
     if (p.sweeps.includes('batch-size'))
       for (const batchSize of p.batchSizes)

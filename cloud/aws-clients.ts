@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -26,6 +27,8 @@ export interface AwsClients {
   logs: CloudWatchLogsClient;
   /** For deploying our own stack (cloud/stack). */
   cfn: CloudFormationClient;
+  /** The inference function's configuration (the memory sweep, cloud/lambda-memory.ts). */
+  lambda: LambdaClient;
   profile: StoredProfile;
   destroy(): void;
 }
@@ -128,12 +131,31 @@ export function makeClients(profile: StoredProfile, options: ClientOptions = {})
   const sts = new STSClient({ ...common, ...(ep.sts ? { endpoint: ep.sts } : {}) });
   const logs = new CloudWatchLogsClient({ ...common, ...(ep.logs ? { endpoint: ep.logs } : {}) });
   const cfn = new CloudFormationClient({ ...common, ...(ep.cloudformation ? { endpoint: ep.cloudformation } : {}) });
+  const lambda = new LambdaClient({
+    ...common,
+    ...(ep.lambda ? { endpoint: ep.lambda } : {}),
+    // The emulator's public keys go to loopback only: a profile imported before the emulator served Lambda has
+    // no Lambda endpoint, and its calls must not reach AWS.
+    ...(profile.credentials.source === 'emulator' && !isLoopback(ep.lambda)
+      ? {
+          credentials: async () => {
+            throw Object.assign(
+              new Error(
+                `Profile '${profile.name}' uses the local emulator's keys but has no local Lambda endpoint (endpoints.lambda). Import the profile the emulator prints again.`,
+              ),
+              { name: 'CredentialsProviderError' },
+            );
+          },
+        }
+      : {}),
+  });
   return {
     s3,
     sfn,
     sts,
     logs,
     cfn,
+    lambda,
     profile,
     destroy() {
       s3.destroy();
@@ -141,6 +163,7 @@ export function makeClients(profile: StoredProfile, options: ClientOptions = {})
       sts.destroy();
       logs.destroy();
       cfn.destroy();
+      lambda.destroy();
     },
   };
 }
@@ -148,10 +171,17 @@ export function makeClients(profile: StoredProfile, options: ClientOptions = {})
 /** The endpoint a service call goes to, for error messages. */
 export function endpointLabel(
   profile: StoredProfile,
-  service: 's3' | 'sfn' | 'sts' | 'logs' | 'cloudformation',
+  service: 's3' | 'sfn' | 'sts' | 'logs' | 'cloudformation' | 'lambda',
 ): string {
   const override = profile.endpoints?.[service];
   if (override) return override;
-  const host = { s3: 's3', sfn: 'states', sts: 'sts', logs: 'logs', cloudformation: 'cloudformation' }[service];
+  const host = {
+    s3: 's3',
+    sfn: 'states',
+    sts: 'sts',
+    logs: 'logs',
+    cloudformation: 'cloudformation',
+    lambda: 'lambda',
+  }[service];
   return `https://${host}.${profile.region}.amazonaws.com`;
 }

@@ -5,8 +5,9 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { endpointLabel, type AwsClients } from './aws-clients.ts';
 import { describeAwsError, type AwsErrorKind } from './aws-errors.ts';
 import { detectTarget } from './pipeline-target.ts';
+import { memoryFunctionFor, readFunctionMemory } from './lambda-memory.ts';
 
-export type CheckName = 'identity' | 'bucket' | 'state-machine' | 'log-group';
+export type CheckName = 'identity' | 'bucket' | 'state-machine' | 'log-group' | 'lambda-memory';
 
 export interface ConnectionCheck {
   name: CheckName;
@@ -23,14 +24,14 @@ export function logGroupName(lambdaName: string): string {
   return `/aws/lambda/${lambdaName}`;
 }
 
-/** The profile's four "Test connection" checks. Each runs even if an earlier one failed, so all problems show at once. */
+/** The profile's five "Test connection" checks. Each runs even if an earlier one failed, so all problems show at once. */
 export async function testConnection(clients: AwsClients): Promise<ConnectionCheck[]> {
   const p = clients.profile;
   const group = logGroupName(p.inferenceLambdaName);
   const run = async (
     name: CheckName,
     label: string,
-    service: 'sts' | 's3' | 'sfn' | 'logs',
+    service: 'sts' | 's3' | 'sfn' | 'logs' | 'lambda',
     fn: () => Promise<string>,
     ctx: Parameters<typeof describeAwsError>[1],
   ): Promise<ConnectionCheck> => {
@@ -103,6 +104,24 @@ export async function testConnection(clients: AwsClients): Promise<ConnectionChe
         return `log group exists`;
       },
       { service: 'Logs', operation: 'DescribeLogGroups', logGroup: group },
+    ),
+    run(
+      'lambda-memory',
+      'Lambda memory sweep (lambda:GetFunctionConfiguration)',
+      'lambda',
+      async () => {
+        const fn = await memoryFunctionFor(clients);
+        const m = await readFunctionMemory(clients.lambda, fn.functionName).catch((err: unknown) => {
+          const e = err as { message: string; hint?: string };
+          throw new CheckFailure(e.message.replace(e.hint ?? '', '').trim(), e.hint ?? '');
+        });
+        return (
+          `${m.functionName} (${fn.how}) has ${m.memoryMb} MB. Changing it needs ` +
+          'lambda:UpdateFunctionConfiguration too, which is not tried here (a test must not change the function): ' +
+          'a memory sweep makes its first change before any job runs, so a missing permission stops it at once.'
+        );
+      },
+      { operation: 'Lambda GetFunctionConfiguration' },
     ),
   ]);
 }

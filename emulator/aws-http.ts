@@ -72,9 +72,9 @@ export interface AuthPolicy {
   faults: LocalFaults;
 }
 
-type AuthProblem = 'missing' | 'unknown-key' | CredentialFault;
+export type AuthProblem = 'missing' | 'unknown-key' | CredentialFault;
 
-function authProblem(req: http.IncomingMessage, auth: AuthPolicy): AuthProblem | null {
+export function authProblem(req: http.IncomingMessage, auth: AuthPolicy): AuthProblem | null {
   const akid = accessKeyIdOf(req);
   if (!akid) return 'missing';
   if (akid !== auth.accessKeyId) return 'unknown-key';

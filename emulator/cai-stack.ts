@@ -12,6 +12,7 @@ import { LOCAL_REGION, type AuthPolicy } from './aws-http.ts';
 import { caiExecutor } from './cai-executor.ts';
 import { CAI_FUNCTIONS, CAI_STATE_MACHINE_NAME, caiStateMachineDefinition } from './cai-state-machine.ts';
 import { LocalFaults } from './local-faults.ts';
+import { startLambdaApi } from './lambda-api.ts';
 import { LocalLambda } from './local-lambda.ts';
 import { LogStore, startLogsLocal } from './logs-local.ts';
 import { pythonEnv } from './python-env.ts';
@@ -34,7 +35,7 @@ export interface CaiStackOptions {
 
 export interface CaiStack {
   region: string;
-  endpoints: { s3: string; sfn: string; sts: string; logs: string };
+  endpoints: { s3: string; sfn: string; sts: string; logs: string; lambda: string };
   credentials: { accessKeyId: string; secretAccessKey: string };
   stateMachineArn: string;
   bucket: string;
@@ -88,6 +89,8 @@ export async function startCaiStack(opts: CaiStackOptions): Promise<CaiStack> {
     closers.push(() => sts.close());
     const logsServer = await startLogsLocal(logs, auth);
     closers.push(() => logsServer.close());
+    const lambdaApi = await startLambdaApi({ auth, lambda });
+    closers.push(() => lambdaApi.close());
 
     const client = new SFNClient({ region: LOCAL_REGION, endpoint: sfn.endpoint, credentials });
     const created = await client.send(
@@ -102,7 +105,13 @@ export async function startCaiStack(opts: CaiStackOptions): Promise<CaiStack> {
     let closing: Promise<void> | null = null;
     return {
       region: LOCAL_REGION,
-      endpoints: { s3: s3rver.endpoint, sfn: sfn.endpoint, sts: sts.endpoint, logs: logsServer.endpoint },
+      endpoints: {
+        s3: s3rver.endpoint,
+        sfn: sfn.endpoint,
+        sts: sts.endpoint,
+        logs: logsServer.endpoint,
+        lambda: lambdaApi.endpoint,
+      },
       credentials,
       stateMachineArn: created.stateMachineArn!,
       bucket: CAI_BUCKET,

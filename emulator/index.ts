@@ -39,7 +39,7 @@ export interface EmulatorProfile {
   inferenceLambdaName: string;
   lambdaMemoryMb: number;
   architecture: 'x86_64';
-  endpoints: { s3: string; sfn: string; sts: string; logs: string };
+  endpoints: { s3: string; sfn: string; sts: string; logs: string; lambda: string };
   credentials: { source: 'emulator' };
   target: EmulatorStack;
 }
@@ -102,7 +102,13 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       inferenceLambdaName: aws.functions.inference,
       lambdaMemoryMb: memoryMb,
       architecture: 'x86_64',
-      endpoints: { s3: aws.s3Endpoint, sfn: aws.sfnEndpoint, sts: aws.stsEndpoint, logs: aws.logsEndpoint },
+      endpoints: {
+        s3: aws.s3Endpoint,
+        sfn: aws.sfnEndpoint,
+        sts: aws.stsEndpoint,
+        logs: aws.logsEndpoint,
+        lambda: aws.lambdaEndpoint,
+      },
       credentials: { source: 'emulator' },
       target: 'cosmicai',
     },

@@ -19,6 +19,7 @@ import { createSummarizer } from '../cloud/lambda/summarizer.ts';
 import { renderStateMachine, type RenderOptions } from '../cloud/state-machine.ts';
 import { LOCAL_REGION, type AuthPolicy } from './aws-http.ts';
 import { LocalFaults } from './local-faults.ts';
+import { startLambdaApi } from './lambda-api.ts';
 import { LocalLambda } from './local-lambda.ts';
 import { LogStore, startLogsLocal } from './logs-local.ts';
 import { S3RVER_CREDENTIALS, s3rverClientConfig, startS3rver } from './s3rver.ts';
@@ -54,6 +55,8 @@ export interface LocalAws {
   sfnEndpoint: string;
   stsEndpoint: string;
   logsEndpoint: string;
+  /** The Lambda control plane (GetFunctionConfiguration / UpdateFunctionConfiguration), emulator/lambda-api.ts. */
+  lambdaEndpoint: string;
   stateMachineArn: string;
   bucket: string;
   dataBucket: string;
@@ -112,6 +115,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
   const sfn = await startSfnLocal({ auth, lambda });
   const sts = await startStsLocal(auth);
   const logsServer = await startLogsLocal(logs, auth);
+  const lambdaApi = await startLambdaApi({ auth, lambda });
   const credentials = { ...S3RVER_CREDENTIALS };
 
   const client = new SFNClient({ region: LOCAL_REGION, endpoint: sfn.endpoint, credentials });
@@ -131,6 +135,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     sfnEndpoint: sfn.endpoint,
     stsEndpoint: sts.endpoint,
     logsEndpoint: logsServer.endpoint,
+    lambdaEndpoint: lambdaApi.endpoint,
     stateMachineArn: created.stateMachineArn!,
     bucket,
     dataBucket,
@@ -150,7 +155,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
         await sfn.close();
         // A handler stuck for good must not hang the test's teardown.
         await Promise.race([lambda.idle(), new Promise((r) => setTimeout(r, 30_000).unref())]);
-        await Promise.all([sts.close(), logsServer.close()]);
+        await Promise.all([sts.close(), logsServer.close(), lambdaApi.close()]);
         s3.destroy();
         await s3rver.close();
         if (ownTmp) await rm(ownTmp, { recursive: true, force: true });

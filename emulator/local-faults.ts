@@ -4,7 +4,7 @@
  * exercise is real behaviour of the servers.
  */
 
-export type LocalService = 'sfn' | 'sts' | 'logs';
+export type LocalService = 'sfn' | 'sts' | 'logs' | 'lambda';
 
 /** How requests are authenticated: each service answers with its own AWS error for the chosen fault. */
 export type CredentialFault = 'expired' | 'access-denied' | 'invalid';
@@ -22,6 +22,9 @@ export class LocalFaults {
   private rankFailures = new Map<number, RankFailure>();
   private holds: Array<Promise<void>> = [];
   private releasers = new Set<() => void>();
+  private denied = new Set<string>();
+  private lambdaConflicts = 0;
+  private lambdaUpdateFailure: { reasonCode: string; reason: string } | null = null;
 
   /** The next n requests (to `service`, or to any local service) answer ThrottlingException. */
   throttleNext(n: number, service?: LocalService): void {
@@ -96,5 +99,43 @@ export class LocalFaults {
   /** Awaited by the Lambda emulator at the start of each invocation. */
   async waitWhileHeld(): Promise<void> {
     while (this.holds.length > 0) await Promise.all(this.holds);
+  }
+
+  /**
+   * IAM: requests for this action (e.g. "lambda:UpdateFunctionConfiguration") answer AccessDeniedException, as a
+   * policy without it would; `allowAction` lifts it.
+   */
+  denyAction(action: string): void {
+    this.denied.add(action);
+  }
+
+  allowAction(action: string): void {
+    this.denied.delete(action);
+  }
+
+  isDenied(action: string): boolean {
+    return this.denied.has(action);
+  }
+
+  /** The next n UpdateFunctionConfiguration calls answer ResourceConflictException (another update in progress). */
+  conflictNextLambdaUpdates(n: number): void {
+    this.lambdaConflicts += n;
+  }
+
+  takeLambdaConflict(): boolean {
+    if (this.lambdaConflicts <= 0) return false;
+    this.lambdaConflicts--;
+    return true;
+  }
+
+  /** The next accepted update ends with LastUpdateStatus "Failed" (memory unchanged), with this reason. */
+  failNextLambdaUpdate(reasonCode = 'InternalError', reason = 'injected failure of the function update'): void {
+    this.lambdaUpdateFailure = { reasonCode, reason };
+  }
+
+  takeLambdaUpdateFailure(): { reasonCode: string; reason: string } | null {
+    const f = this.lambdaUpdateFailure;
+    this.lambdaUpdateFailure = null;
+    return f;
   }
 }

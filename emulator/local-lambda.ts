@@ -59,8 +59,12 @@ export class LambdaNotFoundError extends Error {
 interface LocalFunction {
   name: string;
   handler: LambdaHandler;
+  /** The configured memory: new invocations run (and report) with it. Changed by UpdateFunctionConfiguration. */
   memoryMb: number;
   timeoutMs: number;
+  lastModified: string;
+  revisionId: string;
+  update: { status: LastUpdateStatus; reason?: string; reasonCode?: string; timer?: NodeJS.Timeout };
   /** One log stream per execution environment ("container"); a busy one is never shared by two invocations. */
   containers: Array<{ logStream: string; busy: boolean }>;
 }
@@ -83,6 +87,46 @@ export function functionNameOf(ref: string): string {
   return ref.split(':')[0];
 }
 
+export type LastUpdateStatus = 'Successful' | 'Failed' | 'InProgress';
+
+/** The fields of Lambda's FunctionConfiguration the emulator keeps (GetFunctionConfiguration's answer). */
+export interface LocalFunctionConfiguration {
+  FunctionName: string;
+  FunctionArn: string;
+  Runtime: string;
+  Role: string;
+  Handler: string;
+  MemorySize: number;
+  Timeout: number;
+  LastModified: string;
+  Version: string;
+  RevisionId: string;
+  State: 'Active';
+  LastUpdateStatus: LastUpdateStatus;
+  LastUpdateStatusReason?: string;
+  LastUpdateStatusReasonCode?: string;
+  PackageType: 'Zip';
+  Architectures: ['x86_64'];
+}
+
+/** Lambda's own limits for MemorySize (MB). */
+export const LAMBDA_MEMORY_MIN_MB = 128;
+export const LAMBDA_MEMORY_MAX_MB = 10_240;
+
+export class LambdaConfigError extends Error {
+  constructor(
+    readonly code: 'ResourceNotFoundException' | 'ResourceConflictException' | 'ValidationException',
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/** `lastModified` as Lambda writes it: 2024-01-01T12:00:00.000+0000. */
+const lambdaTimestamp = (d = new Date()) => d.toISOString().replace('Z', '+0000');
+
 export const lambdaArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
 
 export class LocalLambda {
@@ -98,10 +142,102 @@ export class LocalLambda {
       handler,
       memoryMb: opts.memoryMb ?? 3008,
       timeoutMs: opts.timeoutMs ?? 900_000,
+      lastModified: lambdaTimestamp(),
+      revisionId: randomUUID(),
+      update: { status: 'Successful' },
       containers: [],
     });
     this.logs.createGroup(`/aws/lambda/${name}`);
     return lambdaArn(name);
+  }
+
+  /** How long an accepted configuration update stays InProgress before it is Successful (ms). */
+  updateDelayMs = 400;
+
+  /** GetFunctionConfiguration. */
+  configuration(ref: string): LocalFunctionConfiguration {
+    const fn = this.functions.get(functionNameOf(ref));
+    if (!fn) throw new LambdaConfigError('ResourceNotFoundException', new LambdaNotFoundError(ref).message, 404);
+    return {
+      FunctionName: fn.name,
+      FunctionArn: lambdaArn(fn.name),
+      Runtime: 'nodejs20.x',
+      Role: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${fn.name}-role`,
+      Handler: 'index.handler',
+      MemorySize: fn.memoryMb,
+      Timeout: Math.round(fn.timeoutMs / 1000),
+      LastModified: fn.lastModified,
+      Version: '$LATEST',
+      RevisionId: fn.revisionId,
+      State: 'Active',
+      LastUpdateStatus: fn.update.status,
+      ...(fn.update.reason ? { LastUpdateStatusReason: fn.update.reason } : {}),
+      ...(fn.update.reasonCode ? { LastUpdateStatusReasonCode: fn.update.reasonCode } : {}),
+      PackageType: 'Zip',
+      Architectures: ['x86_64'],
+    };
+  }
+
+  /**
+   * UpdateFunctionConfiguration (MemorySize only; other fields are not emulated). As on AWS: refused with
+   * ResourceConflictException while an update is InProgress; accepted updates answer at once with
+   * LastUpdateStatus "InProgress" and become "Successful" after `updateDelayMs`, when new invocations start using
+   * the new memory. `failWith` makes the update end "Failed" with the old memory kept (fault injection).
+   */
+  updateConfiguration(
+    ref: string,
+    input: { MemorySize?: unknown; RevisionId?: unknown },
+    failWith?: { reasonCode: string; reason: string } | null,
+  ): LocalFunctionConfiguration {
+    const fn = this.functions.get(functionNameOf(ref));
+    if (!fn) throw new LambdaConfigError('ResourceNotFoundException', new LambdaNotFoundError(ref).message, 404);
+    const mb = input.MemorySize;
+    if (mb !== undefined) {
+      if (typeof mb !== 'number' || !Number.isInteger(mb))
+        throw new LambdaConfigError(
+          'ValidationException',
+          `Value '${String(mb)}' at 'memorySize' is not a whole number`,
+          400,
+        );
+      if (mb < LAMBDA_MEMORY_MIN_MB || mb > LAMBDA_MEMORY_MAX_MB)
+        throw new LambdaConfigError(
+          'ValidationException',
+          `1 validation error detected: Value '${mb}' at 'memorySize' failed to satisfy constraint: Member must have ` +
+            `value ${mb < LAMBDA_MEMORY_MIN_MB ? `greater than or equal to ${LAMBDA_MEMORY_MIN_MB}` : `less than or equal to ${LAMBDA_MEMORY_MAX_MB}`}`,
+          400,
+        );
+    }
+    if (fn.update.status === 'InProgress')
+      throw new LambdaConfigError(
+        'ResourceConflictException',
+        `The operation cannot be performed at this time. An update is in progress for resource: ${lambdaArn(fn.name)}`,
+        409,
+      );
+    if (input.RevisionId !== undefined && input.RevisionId !== fn.revisionId)
+      throw new LambdaConfigError(
+        'ResourceConflictException',
+        'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+        409,
+      );
+    const target = typeof mb === 'number' ? mb : fn.memoryMb;
+    fn.lastModified = lambdaTimestamp();
+    fn.revisionId = randomUUID();
+    const answer = { ...this.configuration(fn.name), LastUpdateStatus: 'InProgress' as const, MemorySize: target };
+    delete answer.LastUpdateStatusReason;
+    delete answer.LastUpdateStatusReasonCode;
+    fn.update = {
+      status: 'InProgress',
+      timer: setTimeout(() => {
+        if (failWith) fn.update = { status: 'Failed', reason: failWith.reason, reasonCode: failWith.reasonCode };
+        else {
+          fn.memoryMb = target;
+          fn.update = { status: 'Successful' };
+        }
+        fn.revisionId = randomUUID();
+      }, this.updateDelayMs),
+    };
+    fn.update.timer?.unref();
+    return answer;
   }
 
   has(ref: string): boolean {
@@ -150,13 +286,15 @@ export class LocalLambda {
     const requestId = randomUUID();
     const log = (message: string) => this.logs.append(group, logStream, message);
     let childPeakMb: number | undefined;
+    // An invocation runs with the configuration it started on, even if an update lands meanwhile.
+    const memoryMb = fn.memoryMb;
     const started = performance.now();
     const context: LambdaContext = {
       awsRequestId: requestId,
       functionName: fn.name,
       functionVersion: '$LATEST',
       invokedFunctionArn: lambdaArn(fn.name),
-      memoryLimitInMB: String(fn.memoryMb),
+      memoryLimitInMB: String(memoryMb),
       logGroupName: group,
       logStreamName: logStream,
       getRemainingTimeInMillis: () => Math.max(0, fn.timeoutMs - (performance.now() - started)),
@@ -192,7 +330,7 @@ export class LocalLambda {
     log(`END RequestId: ${requestId}\n`);
     log(
       `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\t` +
-        `Memory Size: ${fn.memoryMb} MB\tMax Memory Used: ${maxMemoryMb} MB\t` +
+        `Memory Size: ${memoryMb} MB\tMax Memory Used: ${maxMemoryMb} MB\t` +
         (typeof init === 'number' ? `Init Duration: ${init.toFixed(2)} ms\t` : '') +
         '\n',
     );

@@ -116,8 +116,11 @@ export function cloudJobRunner(
       resultPath: studyResultPath(p.resultsPrefix, o.studyId, job),
     });
     const onEvent = (e: CloudRunEvent) => o.onEvent?.(job, e);
-    const started = await launch(o.clients, payload, onEvent);
-    let final = await follow(o.clients, started.executionArn, {
+    // A memory sweep's job runs at the memory the queue set: its History record and cost say so.
+    const clients =
+      job.lambdaMemoryMb !== null ? { ...o.clients, profile: { ...p, lambdaMemoryMb: job.lambdaMemoryMb } } : o.clients;
+    const started = await launch(clients, payload, onEvent);
+    let final = await follow(clients, started.executionArn, {
       intervalMs: o.intervalMs,
       signal,
       tailLogs: o.tailLogs ?? false,
@@ -126,13 +129,14 @@ export function cloudJobRunner(
     if (signal?.aborted && final.status === 'RUNNING') {
       // A cancelled study stops its execution, so nothing keeps running (and billing) unseen.
       await stopExecution(o.clients.sfn, started.executionArn, 'Study cancelled in CosmicAI Bench');
-      final = await follow(o.clients, started.executionArn, { intervalMs: o.intervalMs, tailLogs: false });
+      final = await follow(clients, started.executionArn, { intervalMs: o.intervalMs, tailLogs: false });
     }
-    const record = await buildRecord(o.clients, final, 'pending', onEvent);
+    const record = await buildRecord(clients, final, 'pending', onEvent);
     const runId = await saveToHistory(o.history, record, `${o.studyName} · ${job.id}`);
     if (signal?.aborted) throw new Error(`cancelled; the stopped execution is in History as ${runId}`);
     if (record.status !== 'completed') throw new Error(`${runErrorMessage(record)} Saved in History as ${runId}.`);
-    const m = measurementFromCloudRecord({ ...record, id: runId });
+    const m = withConfiguredMemory(measurementFromCloudRecord({ ...record, id: runId }), job);
+    if (m.lambdaMemoryNote) o.onEvent?.(job, { type: 'notice', message: m.lambdaMemoryNote });
     return {
       runId,
       measurement: {
@@ -144,5 +148,26 @@ export function cloudJobRunner(
         repeat: job.repeat,
       },
     };
+  };
+}
+
+/**
+ * A memory sweep's measurement carries the memory the sweep configured. The REPORT lines' Memory Size must equal it;
+ * when it does not, the REPORT value is kept (it is what ran and what AWS billed) and a note says so. Without REPORT
+ * lines the configured memory is used.
+ */
+export function withConfiguredMemory(
+  m: StudyMeasurement,
+  job: Pick<JobState, 'lambdaMemoryMb' | 'id'>,
+): StudyMeasurement {
+  if (job.lambdaMemoryMb === null) return m;
+  if (m.lambdaMemorySource !== 'report')
+    return { ...m, lambdaMemoryMb: job.lambdaMemoryMb, lambdaMemorySource: 'configured' };
+  if (m.lambdaMemoryMb === job.lambdaMemoryMb) return m;
+  return {
+    ...m,
+    lambdaMemoryNote:
+      `${job.id}: the sweep set the function to ${job.lambdaMemoryMb} MB but its REPORT lines say Memory Size ` +
+      `${m.lambdaMemoryMb} MB (the largest seen); the REPORT value is kept. Something else may have changed the function.`,
   };
 }

@@ -40,9 +40,12 @@ export interface StudyMeasurement {
   lambdaMemoryMb?: number;
   /**
    * Where lambdaMemoryMb came from: 'report' = the REPORT lines' Memory Size (the function's configured memory when
-   * it ran), 'profile' = the profile's setting, assumed because this execution's REPORT lines were not found.
+   * it ran), 'profile' = the profile's setting, assumed because this execution's REPORT lines were not found,
+   * 'configured' = the memory a memory sweep set before the execution (its REPORT lines were not found).
    */
-  lambdaMemorySource?: 'report' | 'profile';
+  lambdaMemorySource?: 'report' | 'profile' | 'configured';
+  /** A memory sweep's job whose REPORT lines disagree with the memory the sweep set says so here. */
+  lambdaMemoryNote?: string;
   /** The local model's precision; absent for cloud and recorded runs, which run the model as exported (fp32). */
   precision?: Precision;
   /** The inference engine; absent when not known. */

@@ -38,6 +38,8 @@ const MeasurementSchema = z.object({
   executionSeconds: z.number().optional(),
   lambdaMemorySource: z.enum(['report', 'profile']).optional(),
   lambdaMemoryMb: z.number().optional(),
+  lambdaMemorySource: z.enum(['report', 'profile', 'configured']).optional(),
+  lambdaMemoryNote: z.string().optional(),
   precision: PrecisionSchema.optional(),
 }) satisfies z.ZodType<StudyMeasurement>;
 
@@ -49,6 +51,8 @@ const JobStateSchema = z.object({
   partitionMb: z.number().nullable(),
   dataLabel: z.string().nullable(),
   worldSize: z.number().int().positive().nullable(),
+  /** Memory sweeps: the function's memory for this job (absent in studies made before the axis existed). */
+  lambdaMemoryMb: z.number().int().positive().nullable().default(null),
   repeat: z.number().int().positive(),
   status: z.enum(JOB_STATUSES),
   /** Times the job was started; more than one after an interruption or a retry. */

@@ -17,6 +17,8 @@ import { compareRuns, precisionLabel } from '../../study/compare.ts';
 import { measurementFromRunRecord } from '../../study/cloud-measurement.ts';
 import { formatUsd } from '../../base/cost-model.ts';
 import { estimateSweepCost } from '../../study/cost/sweep-estimate.ts';
+import { memorySweepEstimate } from '../../study/cost/memory-estimate.ts';
+import { memorySessionFor, restoreLeftoverSweeps } from '../../study/memory-sweep.ts';
 import { loadPriceTable, resetPriceTable, savePriceTable } from '../../study/cost/price-store.ts';
 import type { PriceTable } from '../../base/price-table.ts';
 import { readFile } from 'node:fs/promises';
@@ -53,6 +55,13 @@ function dataSizes(raw: string): DataSize[] {
   return xs.map((x) => (x === 'all' ? 'all' : Number(x)));
 }
 
+function sweepList(raw: string): Array<'batch-size' | 'data-size'> {
+  const xs = raw.split(',').map((x) => x.trim());
+  if (xs.length === 0 || xs.some((x) => x !== 'batch-size' && x !== 'data-size'))
+    throw new InvalidArgumentError(`sweeps must be batch-size and/or data-size separated by commas, got '${raw}'`);
+  return xs as Array<'batch-size' | 'data-size'>;
+}
+
 function whole(name: string) {
   return (raw: string): number => {
     if (!/^\d+$/.test(raw) || Number(raw) < 1)
@@ -73,6 +82,8 @@ interface SweepFlags {
   threads?: number;
   precision?: Precision;
   lambdaMemory: number;
+  /** A Lambda memory sweep (cloud jobs): the sizes to set the function to. */
+  memory?: number[];
   arch: 'x86_64' | 'arm64';
 }
 
@@ -81,6 +92,7 @@ function sweepOptions(cmd: Command): Command {
     .addOption(
       new Option('--target <target>', 'where the jobs run').choices(['local', 'cloud', 'both']).default('local'),
     )
+    .option('--sweeps <list>', 'which sweeps: batch-size, data-size or both (default both)', sweepList)
     .option('--batch-sizes <list>', 'batch sizes (default 32,64,128,256,512)', numberList('batch sizes'))
     .option(
       '--partitions <list>',
@@ -92,6 +104,11 @@ function sweepOptions(cmd: Command): Command {
     .option('--repeats <n>', 'repeats of every configuration (default 3)', whole('repeats'))
     .option('--data <paths...>', 'local .pt files or folders (default: the bundled sample data)')
     .option('--threads <n>', 'onnxruntime threads for local runs', whole('threads'))
+    .option(
+      '--memory <list>',
+      "Lambda memory sweep: run the cloud jobs at each size in MB (128–10240), e.g. 1024,2048,3008; the function's memory is set before its jobs and restored afterwards",
+      numberList('Lambda memory sizes'),
+    )
     .option(
       '--lambda-memory <MB>',
       'Lambda memory for the cost estimate (default 10240, as the study used)',
@@ -108,6 +125,7 @@ function sweepOptions(cmd: Command): Command {
 function paramsOf(f: SweepFlags): SweepParamsInput {
   return {
     target: f.target,
+    ...(f.sweeps ? { sweeps: f.sweeps } : {}),
     ...(f.batchSizes ? { batchSizes: f.batchSizes } : {}),
     ...(f.partitions ? { partitionSizesMb: f.partitions } : {}),
     ...(f.dataSizes ? { dataSizesGb: f.dataSizes } : {}),
@@ -116,6 +134,7 @@ function paramsOf(f: SweepFlags): SweepParamsInput {
     ...(f.data ? { localData: f.data.map((d) => path.resolve(d)) } : {}),
     ...(f.threads ? { localThreads: f.threads } : {}),
     ...(f.precision ? { localPrecision: f.precision } : {}),
+    ...(f.memory ? { lambdaMemoriesMb: f.memory } : {}),
   };
 }
 
@@ -124,7 +143,23 @@ function estimateText(params: SweepParamsInput, f: SweepFlags, prices: PriceTabl
   const local = jobs.filter((j) => j.target === 'local').length;
   const lines = [`${jobs.length} job(s): ${local} local, ${jobs.length - local} cloud.`];
   const est = estimateSweepCost(jobs, { lambda: { memoryMb: f.lambdaMemory, arch: f.arch }, prices });
-  if (est) {
+  const byMemory = memorySweepEstimate(jobs, { arch: f.arch, prices });
+  if (byMemory) {
+    lines.push(byMemory.sentence, '');
+    lines.push(
+      formatTable(
+        ['Lambda memory', 'jobs', 'Lambdas', 'cost'],
+        byMemory.sizes.map((m) => [`${m.memoryMb} MB`, String(m.jobs), String(m.lambdas), formatUsd(m.usd)]),
+        [false, true, true, true],
+      ),
+    );
+    lines.push(
+      '',
+      `--lambda-memory (${f.lambdaMemory} MB) is not used for the sweep's jobs: each size is priced at itself.`,
+      ...byMemory.notes,
+      `Prices as of ${byMemory.priceAsOf}: ${byMemory.priceSource}`,
+    );
+  } else if (est) {
     lines.push(est.sentence, '');
     lines.push(
       formatTable(
@@ -175,7 +210,11 @@ async function drive(id: string, retryFailed: boolean, profileName?: string): Pr
   const state = await loadStudy(dataDir, id);
   const ac = new AbortController();
   const onSigint = () => {
-    err('cancelling after the current batch… (the study resumes with `cosmicai study resume ' + id + '`)');
+    err(
+      'cancelling after the current batch… (the study resumes with `cosmicai study resume ' +
+        id +
+        '`; a memory sweep restores the function first)',
+    );
     ac.abort();
   };
   const hasCloud = state.jobs.some((j) => j.target === 'cloud' && j.status !== 'done');
@@ -186,11 +225,14 @@ async function drive(id: string, retryFailed: boolean, profileName?: string): Pr
         id +
         '`)',
     );
+  for (const r of await restoreLeftoverSweeps(dataDir, new ProfileStore(dataDir))) err(r.message);
   const clients = profile ? makeClients(profile) : null;
   const history = new HistoryStore(dataDir);
   process.once('SIGINT', onSigint);
   try {
+    const lambdaMemory = clients ? await memorySessionFor(state, clients, dataDir, (m) => err(m)) : undefined;
     return await runStudy(id, {
+      lambdaMemory,
       dataDir,
       signal: ac.signal,
       onProgress: progressLogger(),

@@ -53,10 +53,11 @@ describe('cloud API', () => {
     expect(file).not.toMatch(/"S3RVER"/);
 
     const { checks } = await call('cloud.testProfile', { name: 'local' });
-    // Every one of the four checks ran (an empty list would pass `every`) and passed.
+    // Every one of the five checks ran (an empty list would pass `every`) and passed.
     expect(checks.map((c: { name: string }) => c.name).sort()).toEqual([
       'bucket',
       'identity',
+      'lambda-memory',
       'log-group',
       'state-machine',
     ]);

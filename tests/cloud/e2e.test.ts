@@ -199,6 +199,7 @@ describe('cloud run against the local Step Functions + s3rver', () => {
       ['bucket', true],
       ['state-machine', true],
       ['log-group', true],
+      ['lambda-memory', true],
     ]);
   });
 

@@ -66,14 +66,15 @@ describe('cloud screens in the browser', () => {
     await form.locator('input[name=sfn]').fill(aws.sfnEndpoint);
     await form.locator('input[name=sts]').fill(aws.stsEndpoint);
     await form.locator('input[name=logs]').fill(aws.logsEndpoint);
+    await form.locator('input[name=lambda]').fill(aws.lambdaEndpoint);
     await page.getByTestId('save-profile').click();
     const card = page.getByTestId('profile-local');
     await card.waitFor();
     await card.getByTestId('test-profile').click();
     const checks = card.getByTestId('connection-checks');
     await checks.waitFor({ timeout: 90_000 });
-    expect(await checks.locator('li').count()).toBe(4);
-    expect((await checks.textContent())!.match(/PASS/g)).toHaveLength(4);
+    expect(await checks.locator('li').count()).toBe(5);
+    expect((await checks.textContent())!.match(/PASS/g)).toHaveLength(5);
     await shot('cloud-profiles');
   }, 60_000);
 

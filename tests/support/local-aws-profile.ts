@@ -9,6 +9,7 @@ export const localAwsEndpoints = (aws: LocalAws): StoredProfile['endpoints'] => 
   sfn: aws.sfnEndpoint,
   sts: aws.stsEndpoint,
   logs: aws.logsEndpoint,
+  lambda: aws.lambdaEndpoint,
 });
 
 /** The stored profile (keys encrypted with `cipher`) for the local bucket, state machine and inference Lambda; `over` wins. */

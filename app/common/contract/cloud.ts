@@ -13,7 +13,7 @@ import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from '../../../base/options.ts';
 const ProfileName = z.string().min(1).max(64);
 
 export const ConnectionCheck = z.object({
-  name: z.enum(['identity', 'bucket', 'state-machine', 'log-group']),
+  name: z.enum(['identity', 'bucket', 'state-machine', 'log-group', 'lambda-memory']),
   label: z.string(),
   ok: z.boolean(),
   detail: z.string(),

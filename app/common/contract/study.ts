@@ -72,6 +72,8 @@ export const StudyJobView = z.object({
   batchSize: z.number(),
   partitionMb: z.number().nullable(),
   dataLabel: z.string().nullable(),
+  /** A memory sweep's job: the Lambda memory (MB) it runs at; null/absent otherwise. */
+  lambdaMemoryMb: z.number().nullable().optional(),
   repeat: z.number(),
   status: z.enum(['pending', 'running', 'done', 'failed']),
   attempts: z.number(),
@@ -118,6 +120,10 @@ export const CostEstimateView = z.object({
   notes: z.array(z.string()),
   priceAsOf: z.string(),
   priceSource: z.string(),
+  /** A Lambda memory sweep: the cloud jobs' cost at each memory size (the total is `totalUsd`). */
+  byMemory: z
+    .array(z.object({ memoryMb: z.number(), jobs: z.number(), lambdas: z.number(), usd: z.number() }))
+    .optional(),
 });
 export type CostEstimateView = z.infer<typeof CostEstimateView>;
 

@@ -32,6 +32,7 @@ interface Draft {
   sfn: string;
   sts: string;
   logs: string;
+  lambda: string;
   cloudformation: string;
 }
 
@@ -56,6 +57,7 @@ const empty: Draft = {
   sfn: '',
   sts: '',
   logs: '',
+  lambda: '',
   cloudformation: '',
 };
 
@@ -79,6 +81,7 @@ function draftOf(p: Profile): Draft {
     sfn: p.endpoints?.sfn ?? '',
     sts: p.endpoints?.sts ?? '',
     logs: p.endpoints?.logs ?? '',
+    lambda: p.endpoints?.lambda ?? '',
     cloudformation: p.endpoints?.cloudformation ?? '',
   };
 }
@@ -124,7 +127,14 @@ function ProfileForm({
             ? { source: 'env' as const }
             : { source: d.source, profile: d.awsProfile.trim() };
       const endpoints = Object.fromEntries(
-        Object.entries({ s3: d.s3, sfn: d.sfn, sts: d.sts, logs: d.logs, cloudformation: d.cloudformation })
+        Object.entries({
+          s3: d.s3,
+          sfn: d.sfn,
+          sts: d.sts,
+          logs: d.logs,
+          lambda: d.lambda,
+          cloudformation: d.cloudformation,
+        })
           .filter(([, v]) => v.trim())
           .map(([k, v]) => [k, v.trim()]),
       );
@@ -242,6 +252,7 @@ function ProfileForm({
         {text('sfn', 'Step Functions endpoint (optional)')}
         {text('sts', 'STS endpoint (optional)')}
         {text('logs', 'CloudWatch Logs endpoint (optional)')}
+        {text('lambda', 'Lambda endpoint (optional)', 'Used by the Lambda memory sweep.')}
         {text('cloudformation', 'CloudFormation endpoint (optional)', 'Used by "Deploy CAI stack".')}
       </div>
       <div className="row">

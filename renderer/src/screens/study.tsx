@@ -41,6 +41,8 @@ interface Form {
   threads: string;
   precision: Precision;
   lambdaMemoryMb: string;
+  /** Cloud jobs: Lambda memory sizes to sweep (MB); empty = leave the function's memory as it is. */
+  memorySweep: string;
   arch: 'x86_64' | 'arm64';
   profile: string;
 }
@@ -59,6 +61,7 @@ const DEFAULT_FORM: Form = {
   threads: '',
   precision: 'fp32',
   lambdaMemoryMb: '10240',
+  memorySweep: '',
   arch: 'x86_64',
   profile: '',
 };
@@ -77,6 +80,16 @@ function numbers(what: string, raw: string, allowAll = false): Array<number | 'a
   });
 }
 
+/** "1024, 2048, 3008" → MB sizes Lambda allows (whole, 128–10240, no duplicates), else an error naming the value. */
+function lambdaMemories(raw: string): number[] {
+  const xs = numbers('Lambda memory sweep', raw) as number[];
+  for (const x of xs)
+    if (!Number.isInteger(x) || x < 128 || x > 10240)
+      throw new Error(`Lambda memory sweep: "${x}" is not a Lambda memory size (a whole number of MB, 128–10240).`);
+  if (new Set(xs).size !== xs.length) throw new Error('Lambda memory sweep: a size is listed twice.');
+  return xs;
+}
+
 function toParams(f: Form) {
   const sweeps = [...(f.batchSweep ? ['batch-size' as const] : []), ...(f.dataSweep ? ['data-size' as const] : [])];
   if (sweeps.length === 0) throw new Error('Tick at least one sweep.');
@@ -86,9 +99,11 @@ function toParams(f: Form) {
   const threads = f.threads.trim() ? Number(f.threads) : undefined;
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0))
     throw new Error('Threads: a whole number ≥ 1, or empty for the default.');
+  const memories = f.target !== 'local' && f.memorySweep.trim() ? lambdaMemories(f.memorySweep) : undefined;
   return {
     target: f.target,
     sweeps,
+    ...(memories ? { lambdaMemoriesMb: memories } : {}),
     batchSizes: numbers('Batch sizes', f.batchSizes) as number[],
     partitionSizesMb: numbers('Partition sizes', f.partitions) as number[],
     dataSizesGb: numbers('Data sizes', f.dataSizes, true),
@@ -292,6 +307,16 @@ function NewStudy() {
                 value={f.lambdaMemoryMb}
                 onChange={(e) => set('lambdaMemoryMb', e.target.value)}
                 inputMode="numeric"
+              />
+            </label>
+            <label>
+              Lambda memory sweep (MB)
+              <input
+                value={f.memorySweep}
+                onChange={(e) => set('memorySweep', e.target.value)}
+                placeholder="e.g. 1024, 2048, 3008 (empty: no sweep)"
+                data-testid="study-memory-sweep"
+                title="Runs the cloud jobs at each size: the function's memory is set before them and restored afterwards."
               />
             </label>
             <label>

@@ -1,6 +1,7 @@
 import { expandSweep, type SweepParamsInput } from '../../../../base/sweep-plan.ts';
 import { loadPriceTable } from '../../../../study/cost/price-store.ts';
 import { estimateSweepCost } from '../../../../study/cost/sweep-estimate.ts';
+import { memorySweepEstimate } from '../../../../study/cost/memory-estimate.ts';
 import type { CostEstimateView } from '../../../common/contract/index.ts';
 import { fail, type CostSettings } from './shared.ts';
 
@@ -22,6 +23,32 @@ export async function estimateSweep(
     prices,
   });
   const local = jobs.filter((j) => j.target === 'local').length;
+  // A memory sweep is priced at each of its sizes; the single-memory setting does not apply to it.
+  const mem = memorySweepEstimate(jobs, { arch: cost.arch ?? 'x86_64', prices });
+  if (mem)
+    return {
+      jobs: jobs.length,
+      localJobs: local,
+      cloudJobs: jobs.length - local,
+      sentence: mem.sentence,
+      lines: mem.sizes.map((s) => ({
+        item: `Lambda memory ${s.memoryMb} MB: ${s.jobs} job(s)`,
+        quantity: `${s.lambdas.toLocaleString('en-US')} Lambdas`,
+        usd: s.usd,
+      })),
+      totalUsd: mem.totalUsd,
+      notes: [
+        ...(cost.lambdaMemoryMb !== undefined
+          ? [
+              `The single Lambda memory (${cost.lambdaMemoryMb} MB) is not used: each size of the sweep is priced at itself.`,
+            ]
+          : []),
+        ...mem.notes,
+      ],
+      priceAsOf: prices.asOf,
+      priceSource: prices.source,
+      byMemory: mem.sizes,
+    };
   return {
     jobs: jobs.length,
     localJobs: local,

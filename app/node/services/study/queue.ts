@@ -6,6 +6,7 @@ import type { ProfileStore } from '../../../../cloud/profiles.ts';
 import type { SecretCipher } from '../../../../cloud/secret-cipher.ts';
 import { parseSweepParams, type SweepParamsInput } from '../../../../base/sweep-plan.ts';
 import { cloudJobRunner } from '../../../../study/cloud-job.ts';
+import { memorySessionFor, restoreLeftoverSweeps } from '../../../../study/memory-sweep.ts';
 import { runStudy, type RunStudyOptions, type StudyProgress } from '../../../../study/run-study.ts';
 import {
   countJobs,
@@ -96,6 +97,7 @@ export class StudyQueue {
         batchSize: j.batchSize,
         partitionMb: j.partitionMb,
         dataLabel: j.dataLabel,
+        lambdaMemoryMb: j.lambdaMemoryMb,
         repeat: j.repeat,
         status: j.status,
         attempts: j.attempts,
@@ -228,44 +230,64 @@ export class StudyQueue {
         message: 'Cloud jobs wait: no AWS profile is saved. Add one on the Profiles screen, then resume the study.',
       });
     this.active.set(id, a);
-    a.done = runStudy(id, {
-      dataDir: this.deps.dataDir,
-      signal: controller.signal,
-      retryFailed,
-      onProgress,
-      runLocal: this.deps.runLocal,
-      saveRecord: (res, job) => this.saveLocal(state, res, job),
-      ...(clients
-        ? {
-            runCloudJob: cloudJobRunner({
-              clients,
-              dataDir: this.deps.dataDir,
-              studyId: state.id,
-              studyName: state.name,
-              history: this.deps.store,
-              dataset: state.params.localData,
-              onEvent: (job, e) => {
-                const msg =
-                  e.type === 'started'
-                    ? `${job.id}: execution started, results in ${e.resultPath}`
-                    : e.type === 'notice'
-                      ? `${job.id}: ${e.message}`
-                      : null;
-                if (msg)
-                  emit({
-                    studyId: id,
-                    event: 'job-progress',
-                    counts: a.last?.counts ?? countJobs(state),
-                    total: state.jobs.length,
-                    jobId: job.id,
-                    jobFraction: null,
-                    message: msg,
-                  });
-              },
-            }),
-          }
-        : {}),
-    })
+    const note = (message: string, jobId: string | null = null) =>
+      emit({
+        studyId: id,
+        event: 'job-progress',
+        counts: a.last?.counts ?? countJobs(state),
+        total: state.jobs.length,
+        jobId,
+        jobFraction: null,
+        message,
+      });
+    // A function a stopped sweep left at another memory is put back first, and the user is told.
+    const before = async () => {
+      for (const r of await restoreLeftoverSweeps(this.deps.dataDir, this.deps.profiles, this.deps.cipher))
+        note(r.message);
+      return clients ? memorySessionFor(state, clients, this.deps.dataDir, (m) => note(m)) : undefined;
+    };
+    a.done = before()
+      .then((lambdaMemory) =>
+        runStudy(id, {
+          lambdaMemory,
+          dataDir: this.deps.dataDir,
+          signal: controller.signal,
+          retryFailed,
+          onProgress,
+          runLocal: this.deps.runLocal,
+          saveRecord: (res, job) => this.saveLocal(state, res, job),
+          ...(clients
+            ? {
+                runCloudJob: cloudJobRunner({
+                  clients,
+                  dataDir: this.deps.dataDir,
+                  studyId: state.id,
+                  studyName: state.name,
+                  history: this.deps.store,
+                  dataset: state.params.localData,
+                  onEvent: (job, e) => {
+                    const msg =
+                      e.type === 'started'
+                        ? `${job.id}: execution started, results in ${e.resultPath}`
+                        : e.type === 'notice'
+                          ? `${job.id}: ${e.message}`
+                          : null;
+                    if (msg)
+                      emit({
+                        studyId: id,
+                        event: 'job-progress',
+                        counts: a.last?.counts ?? countJobs(state),
+                        total: state.jobs.length,
+                        jobId: job.id,
+                        jobFraction: null,
+                        message: msg,
+                      });
+                  },
+                }),
+              }
+            : {}),
+        }),
+      )
       .then(
         () => undefined,
         (err) =>
