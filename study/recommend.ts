@@ -214,7 +214,8 @@ function sizeStats(memoryMb: number, runs: StudyMeasurement[], opts: RecommendOp
     executionSdS: ex?.std ?? null,
     executionRepeats: wall.length,
     balancedScore: Number.NaN,
-    memoryAssumed: runs.some((m) => m.lambdaMemorySource !== 'report'),
+    // 'configured': the sweep set this size itself, so it is known, not assumed.
+    memoryAssumed: runs.some((m) => m.lambdaMemorySource !== 'report' && m.lambdaMemorySource !== 'configured'),
     runIds: runs.map((m) => m.id),
   };
 }

@@ -36,7 +36,6 @@ const MeasurementSchema = z.object({
   rankSecondsTotal: z.number(),
   rankSecondsSource: z.enum(['billed', 'cpu-time']),
   executionSeconds: z.number().optional(),
-  lambdaMemorySource: z.enum(['report', 'profile']).optional(),
   lambdaMemoryMb: z.number().optional(),
   lambdaMemorySource: z.enum(['report', 'profile', 'configured']).optional(),
   lambdaMemoryNote: z.string().optional(),
