@@ -221,7 +221,10 @@ export function timelineEntry(
       if (rest < -0.001)
         absent.push({
           phase: 'other',
-          reason: `the measured phases exceed the task interval by ${(-rest).toFixed(3)} s (clocks differ)`,
+          reason:
+            status === 'aborted'
+              ? `the invocation ran ${(-rest).toFixed(3)} s past the iteration's abort (Lambda does not stop it)`
+              : `the measured phases exceed the task interval by ${(-rest).toFixed(3)} s (clocks differ)`,
         });
     } else absent.push({ phase: 'other', reason: 'the rank has not ended' });
   } else absent.push({ phase: 'other', reason: 'the rank never started' });
