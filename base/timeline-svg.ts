@@ -17,6 +17,17 @@ export const PHASE_COLORS: Record<TimelinePhaseName, string> = {
 const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const n = (v: number) => v.toFixed(1);
+/** `<name a="v" …>body</name>`, or self-closing without a body; values are numbers or already escaped text. */
+const el = (name: string, attrs: Record<string, string | number>, body?: string): string => {
+  const a = Object.entries(attrs)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(' ');
+  return body === undefined ? `<${name} ${a}/>` : `<${name} ${a}>${body}</${name}>`;
+};
+const svgOpen = (W: number, H: number, title: string, chart: string): string =>
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ` +
+  `font-family="Helvetica, Arial, sans-serif" font-size="12" role="img" aria-label="${esc(title)}" ` +
+  `data-chart="${chart}">`;
 const secs = (v: number) => String(Number(v.toPrecision(4)));
 
 function ticks(hi: number, count = 6): number[] {
@@ -50,7 +61,7 @@ export function rankGanttSvg(t: RankTimeline, opts: { width?: number; title?: st
   const fx = (s: number) => m.left + (s / x1) * (W - m.left - m.right);
   const axisY = H - m.bottom;
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img" aria-label="${esc(title)}" data-chart="rank-gantt">`,
+    svgOpen(W, H, title, 'rank-gantt'),
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`,
   ];
@@ -61,29 +72,59 @@ export function rankGanttSvg(t: RankTimeline, opts: { width?: number; title?: st
     );
   parts.push(
     `<line x1="${m.left}" x2="${W - m.right}" y1="${axisY}" y2="${axisY}" stroke="#333"/>`,
-    `<text x="${(m.left + W - m.right) / 2}" y="${axisY + 32}" text-anchor="middle">Time from execution start (s)</text>`,
+    el(
+      'text',
+      { x: (m.left + W - m.right) / 2, y: axisY + 32, 'text-anchor': 'middle' },
+      'Time from execution start (s)',
+    ),
   );
   t.ranks.forEach((r, i) => {
     const y = m.top + i * (bar + gap);
     const failed = r.status !== 'succeeded';
+    const font = bar > 10 ? 11 : 8;
     parts.push(
       `<g data-rank-bar="${esc(String(r.rank ?? r.index ?? i))}" data-status="${r.status}">`,
-      `<text x="${m.left - 6}" y="${n(y + bar - 2)}" text-anchor="end" font-size="${bar > 10 ? 11 : 8}"${failed ? ' fill="#d62728"' : ''}>${esc(rankLabel(r))}</text>`,
+      el(
+        'text',
+        {
+          x: m.left - 6,
+          y: n(y + bar - 2),
+          'text-anchor': 'end',
+          'font-size': font,
+          fill: failed ? '#d62728' : '#000',
+        },
+        esc(rankLabel(r)),
+      ),
     );
     if (r.submitted !== null && r.started !== null && r.started > r.submitted)
       parts.push(
-        `<line x1="${n(fx(r.submitted))}" x2="${n(fx(r.started))}" y1="${n(y + bar / 2)}" y2="${n(y + bar / 2)}" stroke="#999" stroke-dasharray="2 2"><title>${esc(rankLabel(r))}: waiting ${secs(r.started - r.submitted)} s after submission</title></line>`,
+        el(
+          'line',
+          { x1: n(fx(r.submitted)), x2: n(fx(r.started)), y1: n(y + bar / 2), y2: n(y + bar / 2) },
+          `<title>${esc(rankLabel(r))}: waiting ${secs(r.started - r.submitted)} s after submission</title>`,
+        ).replace('<line ', '<line stroke="#999" stroke-dasharray="2 2" '),
       );
     for (const p of r.phases) {
       const w = fx(p.start + p.seconds) - fx(p.start);
       if (w <= 0) continue;
       parts.push(
-        `<rect x="${n(fx(p.start))}" y="${n(y)}" width="${Math.max(0.5, w).toFixed(2)}" height="${bar}" fill="${PHASE_COLORS[p.phase]}" data-phase="${p.phase}"><title>${esc(`${rankLabel(r)} · ${PHASE_LABELS[p.phase]}: ${secs(p.seconds)} s (${p.source})`)}</title></rect>`,
+        el(
+          'rect',
+          {
+            x: n(fx(p.start)),
+            y: n(y),
+            width: Math.max(0.5, w).toFixed(2),
+            height: bar,
+            fill: PHASE_COLORS[p.phase],
+            'data-phase': p.phase,
+          },
+          `<title>${esc(`${rankLabel(r)} · ${PHASE_LABELS[p.phase]}: ${secs(p.seconds)} s (${p.source})`)}</title>`,
+        ),
       );
     }
     if (failed && r.ended !== null)
       parts.push(
-        `<text x="${n(fx(r.ended) + 3)}" y="${n(y + bar - 2)}" font-size="${bar > 10 ? 11 : 8}" fill="#d62728">${r.status}</text>`,
+        el('text', { x: n(fx(r.ended) + 3), y: n(y + bar - 2), 'font-size': font, fill: '#d62728' }, r.status),
       );
     parts.push('</g>');
   });
@@ -110,7 +151,7 @@ export function concurrencySvg(t: RankTimeline, opts: { width?: number; height?:
   const fx = (s: number) => m.left + (s / x1) * (W - m.left - m.right);
   const fy = (v: number) => H - m.bottom - (v / y1) * (H - m.top - m.bottom);
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img" aria-label="${esc(title)}" data-chart="concurrency">`,
+    svgOpen(W, H, title, 'concurrency'),
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`,
   ];
@@ -124,8 +165,16 @@ export function concurrencySvg(t: RankTimeline, opts: { width?: number; height?:
   parts.push(
     `<line x1="${m.left}" x2="${W - m.right}" y1="${H - m.bottom}" y2="${H - m.bottom}" stroke="#333"/>`,
     `<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${H - m.bottom}" stroke="#333"/>`,
-    `<text x="${(m.left + W - m.right) / 2}" y="${H - m.bottom + 32}" text-anchor="middle">Time from execution start (s)</text>`,
-    `<text transform="translate(16 ${(m.top + H - m.bottom) / 2}) rotate(-90)" text-anchor="middle">Ranks running</text>`,
+    el(
+      'text',
+      { x: (m.left + W - m.right) / 2, y: H - m.bottom + 32, 'text-anchor': 'middle' },
+      'Time from execution start (s)',
+    ),
+    el(
+      'text',
+      { transform: `translate(16 ${(m.top + H - m.bottom) / 2}) rotate(-90)`, 'text-anchor': 'middle' },
+      'Ranks running',
+    ),
   );
   // A step function: the count holds until the next change.
   const pts: string[] = [`${n(fx(0))},${n(fy(0))}`];
@@ -142,8 +191,21 @@ export function concurrencySvg(t: RankTimeline, opts: { width?: number; height?:
     const anchor = px > W - 200 ? 'end' : 'start';
     parts.push(
       `<g data-peak="${t.peak}" data-peak-at="${t.peakAt}">`,
-      `<circle cx="${n(px)}" cy="${n(py)}" r="4.5" fill="#d62728"><title>Peak: ${t.peak} ranks at ${secs(t.peakAt)} s</title></circle>`,
-      `<text x="${n(px + (anchor === 'start' ? 8 : -8))}" y="${n(Math.max(m.top + 10, py - 6))}" text-anchor="${anchor}" fill="#d62728">peak ${t.peak} at ${secs(t.peakAt)} s</text>`,
+      el(
+        'circle',
+        { cx: n(px), cy: n(py), r: 4.5, fill: '#d62728' },
+        `<title>Peak: ${t.peak} ranks at ${secs(t.peakAt)} s</title>`,
+      ),
+      el(
+        'text',
+        {
+          x: n(px + (anchor === 'start' ? 8 : -8)),
+          y: n(Math.max(m.top + 10, py - 6)),
+          'text-anchor': anchor,
+          fill: '#d62728',
+        },
+        `peak ${t.peak} at ${secs(t.peakAt)} s`,
+      ),
       '</g>',
     );
   }

@@ -178,7 +178,7 @@ describe('rank timeline on the emulated pipeline', () => {
     expect(steps[steps.length - 1].running).toBe(0);
   });
 
-  it('a failed rank: failed in the timeline, its load and inference absent; the ranks aborted with it say so', async () => {
+  it('a failed rank: failed, its load and inference absent; the ranks aborted with it say so', async () => {
     const run = await runAndRead(4);
     expectTimesFromChildren(run.record, run.children, run.t0);
     const failed = run.record.rank_timeline!.ranks.find((r) => r.rank === 4)!;

@@ -173,7 +173,7 @@ describe('buildRankTimeline (our stack)', () => {
     expect(timeline.executionSeconds).toBe(12);
   });
 
-  it('a cold rank: init from REPORT, load = partitions + model load, inference from the rank JSON, other = rest', () => {
+  it('a cold rank: init from REPORT, load = partitions + model, inference from the rank JSON, other = rest', () => {
     const r0 = timeline.ranks[0];
     expect(r0.phases.map((p) => [p.phase, p.start, p.seconds])).toEqual([
       ['init', 1.5, 0.5],
