@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from './metric-keys.ts';
+import { RankTimelineSchema } from './rank-timeline.ts';
 
 /**
  * The record of a cloud run, stored beside local runs in the history (`<dataDir>/runs/<id>/run.json`, kind
@@ -119,5 +120,11 @@ export const CloudRunRecordSchema = z.object({
   lambda_missing_ranks: z.array(z.number()).optional(),
   /** Where the results were looked for (s3:// URLs), so a missing file says where it was not. */
   results_looked_in: z.array(z.string()).optional(),
+  /** Each rank's submitted/started/ended times and phases, and concurrency over time (base/rank-timeline.ts). */
+  rank_timeline: RankTimelineSchema.optional(),
+  /** The timeline's peak concurrency (ranks running at once), beside `ranks`; absent without a timeline. */
+  measured_peak_concurrency: z.number().optional(),
+  /** Why a run recorded since timelines exist has none (e.g. the execution history was unreadable). */
+  rank_timeline_missing: z.string().optional(),
 });
 export type CloudRunRecord = z.infer<typeof CloudRunRecordSchema>;

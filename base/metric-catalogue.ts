@@ -11,7 +11,16 @@ import { z } from 'zod';
  */
 
 /** What a metric measures; numbers of one family are comparable only under one definition. */
-export const MetricFamilySchema = z.enum(['cpu-time', 'memory', 'time', 'per-batch', 'throughput', 'rate', 'bits']);
+export const MetricFamilySchema = z.enum([
+  'cpu-time',
+  'memory',
+  'time',
+  'per-batch',
+  'throughput',
+  'rate',
+  'bits',
+  'concurrency',
+]);
 export type MetricFamily = z.infer<typeof MetricFamilySchema>;
 
 export const DefinitionIdSchema = z.enum([
@@ -39,6 +48,9 @@ export const DefinitionIdSchema = z.enum([
   // bits read
   'bits.read-dtype',
   'bits.throughput-x-cpu',
+  // concurrent jobs
+  'concurrency.rank-count',
+  'concurrency.measured-peak',
 ]);
 export type DefinitionId = z.infer<typeof DefinitionIdSchema>;
 
@@ -189,6 +201,21 @@ export const DEFINITIONS: Record<DefinitionId, MetricDefinition> = {
     "Σ over ranks of throughput_bps × total_cpu_time, as the study's stats.py: equals the bits read when the " +
       "throughput and the CPU time share a time base (the study's ranks), not for older local records.",
   ),
+  'concurrency.rank-count': def(
+    'concurrency.rank-count',
+    'concurrency',
+    false,
+    'ranks (one Lambda per partition)',
+    'The study\'s "Concurrent jobs": the number of ranks the run was given, assuming they all ran at once.',
+  ),
+  'concurrency.measured-peak': def(
+    'concurrency.measured-peak',
+    'concurrency',
+    true,
+    'measured peak of ranks running at once',
+    "The largest number of ranks whose invocation was running at the same time: a sweep line over each rank's " +
+      '[first TaskStarted, iteration end) from the Step Functions execution history (the rank timeline).',
+  ),
 };
 
 /** The record fields the catalogue covers, with the study's names. */
@@ -200,6 +227,7 @@ export const MetricKeySchema = z.enum([
   'sample_persec',
   'total_bits',
   'inference_seconds',
+  'concurrent_jobs',
 ]);
 export type MetricKey = z.infer<typeof MetricKeySchema>;
 
@@ -243,6 +271,12 @@ export const METRIC_CATALOGUE: CatalogueEntry[] = [
   },
   { key: 'total_bits', unit: 'bit', family: 'bits', definitions: ['bits.read-dtype', 'bits.throughput-x-cpu'] },
   { key: 'inference_seconds', unit: 's', family: 'time', definitions: ['time.wall', 'time.profiler'] },
+  {
+    key: 'concurrent_jobs',
+    unit: 'ranks',
+    family: 'concurrency',
+    definitions: ['concurrency.rank-count', 'concurrency.measured-peak'],
+  },
 ];
 
 export function catalogueEntry(key: MetricKey): CatalogueEntry {

@@ -1,3 +1,4 @@
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { AwsClients } from './aws-clients.ts';
 import { CloudError } from './aws-errors.ts';
 import {
@@ -16,6 +17,7 @@ import { getFullHistory } from './execution-history.ts';
 import { executionRanks, type ExecutionRank } from './execution-ranks.ts';
 import { resolveTarget, type PipelineTarget } from './pipeline-target.ts';
 import { readRankAttribution, type RankAttribution } from './report-attribution.ts';
+import { readRankTimeline } from './rank-timeline-read.ts';
 import { COMBINED_FILE, readResults, type RunResults } from './results.ts';
 import { sleep } from './sleep.ts';
 
@@ -287,8 +289,10 @@ export async function buildRecord(
   const { results, lookedIn } = await readRunResults(clients, target, payload, resultPath, snapshot.mapDurationSeconds);
   const bucket = results.bucket;
   let ranks: ExecutionRank[] | null = null;
+  let history: HistoryEvent[] | null = null;
   try {
-    ranks = executionRanks(await getFullHistory(clients.sfn, snapshot.executionArn, opts.signal), target);
+    history = await getFullHistory(clients.sfn, snapshot.executionArn, opts.signal);
+    ranks = executionRanks(history, target);
   } catch (err) {
     opts.onEvent?.({
       type: 'notice',
@@ -305,6 +309,7 @@ export async function buildRecord(
     opts,
   );
   const lambda = attribution ? lambdaUsage(attribution.perRank) : null;
+  const timeline = await timelineFields(clients, snapshot.executionArn, history, target, attribution, results, opts);
   const devices = [...new Set(results.ranks.map((r) => r.device).filter((d): d is string => typeof d === 'string'))];
   const record: CloudRunRecord = {
     id,
@@ -351,8 +356,41 @@ export async function buildRecord(
       : {}),
     ...(attribution ? { lambda_per_rank: attribution.perRank, lambda_missing_ranks: attribution.missing } : {}),
     results_looked_in: lookedIn,
+    ...timeline,
   };
   return CloudRunRecordSchema.parse(record);
+}
+
+/** The rank timeline and measured peak concurrency, or why there is none (cloud/rank-timeline-read.ts). */
+async function timelineFields(
+  clients: AwsClients,
+  executionArn: string,
+  history: HistoryEvent[] | null,
+  target: PipelineTarget,
+  attribution: RankAttribution | null,
+  results: RunResults,
+  opts: BuildRecordOptions,
+): Promise<Pick<CloudRunRecord, 'rank_timeline' | 'measured_peak_concurrency' | 'rank_timeline_missing'>> {
+  if (!history) return { rank_timeline_missing: 'the execution history could not be read' };
+  try {
+    const timeline = await readRankTimeline(clients.sfn, {
+      executionArn,
+      history,
+      target,
+      reports: attribution?.perRank ?? [],
+      rankResults: results.ranks,
+      rankKeys: results.rankKeys,
+      reportsNote: attribution ? undefined : 'The REPORT lines could not be read: no init phase is known.',
+      signal: opts.signal,
+    });
+    if (timeline.ranks.length === 0)
+      return { rank_timeline_missing: 'no Map iteration was found in the execution (no rank ran)' };
+    return { rank_timeline: timeline, measured_peak_concurrency: timeline.peak };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    opts.onEvent?.({ type: 'notice', message: `No rank timeline: ${why}` });
+    return { rank_timeline_missing: `the ranks' executions could not be read: ${why}` };
+  }
 }
 
 /** Saves a finished record into the history (one entry; the ranks as its partitions). */

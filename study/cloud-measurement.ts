@@ -58,6 +58,7 @@ export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement 
     dataLabel: tags?.data_label ?? null,
     repeat: tags?.repeat ?? 1,
     ranks: r.ranks,
+    ...(r.measured_peak_concurrency !== undefined ? { measuredPeakConcurrency: r.measured_peak_concurrency } : {}),
     secondsPerBatch: r[EXECUTION_TIME] ?? Number.NaN,
     throughputBps: r.throughput_bps,
     memoryMb: r[CPU_MEMORY],

@@ -19,6 +19,8 @@ export interface StudyMeasurement {
   repeat: number;
   /** Ranks (workers, Lambdas) in the run. */
   ranks: number;
+  /** The most ranks running at once, from the cloud run's rank timeline; absent without one. */
+  measuredPeakConcurrency?: number;
   /** Mean over ranks of `execution_time (seconds/batch)`. */
   secondsPerBatch: number;
   /** Σ over ranks of `throughput_bps`. */

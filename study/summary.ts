@@ -82,7 +82,7 @@ export function summarizeFindings(runs: StudyMeasurement[], opts: SummaryOptions
       const lo = minBy(byPartition, (p) => p.y);
       const jobs = Math.max(...atLargest.filter((r) => r.partitionMb === hi.x).map((r) => r.ranks));
       out.push(
-        `With ${largest} of data, ${hi.x} MB partitions give the highest throughput (${sig(hi.y)} Gbps over ${jobs} concurrent jobs) and ${lo.x} MB the lowest (${sig(lo.y)} Gbps).`,
+        `With ${largest} of data, ${hi.x} MB partitions give the highest throughput (${sig(hi.y)} Gbps over ${jobs} ranks) and ${lo.x} MB the lowest (${sig(lo.y)} Gbps).`,
       );
     }
     const partitions = [...new Set(dataRuns.map((r) => r.partitionMb!))];

@@ -1,4 +1,5 @@
 import { definitionNotes } from './definition-notes.ts';
+import { MEASURED_CONCURRENCY_DEFINITION } from '../base/rank-timeline.ts';
 import { tieredComputeUsd } from '../base/cost-model.ts';
 import { DEFAULT_PRICE_TABLE, type LambdaArch, type PriceTable } from '../base/price-table.ts';
 import { precisionOf, type StudyMeasurement } from './measurement.ts';
@@ -157,6 +158,7 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
     ...stat('throughput_gbps', 'Throughput', 'Gbps', 3),
     ...stat('memory_gb', 'Memory', 'GB', 1),
     { key: 'concurrent_jobs', label: 'Concurrent jobs', unit: '' },
+    { key: 'ranks', label: 'Ranks', unit: '' },
     { key: 'repeats', label: 'Repeats', unit: '' },
   ];
   const rows = groups.map(({ key, runs: g }) => {
@@ -165,7 +167,8 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
     put(row, 'seconds_per_batch', meanStd(g.map((r) => r.secondsPerBatch)));
     put(row, 'throughput_gbps', meanStd(g.map((r) => r.throughputBps / 1e9)));
     put(row, 'memory_gb', meanStd(g.map((r) => r.memoryMb / 1024)));
-    row.concurrent_jobs = Math.max(...g.map((r) => r.ranks));
+    row.concurrent_jobs = measuredPeak(g);
+    row.ranks = Math.max(...g.map((r) => r.ranks));
     row.repeats = g.length;
     return row;
   });
@@ -176,12 +179,34 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
     note: joinNotes([
       SD_NOTE,
       'Average execution time is the mean over ranks of seconds per batch. Throughput is summed over ranks; Gbps = 10^9 bit/s.',
-      'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes). Concurrent jobs = ranks (one Lambda per partition).',
+      'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes).',
+      ...concurrencyNotes(chosen),
       ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
       DATA_LABEL_NOTE,
     ]),
   };
+}
+
+/** The largest measured peak over the repeats that have a rank timeline; null (shown "—") when none has. */
+function measuredPeak(g: StudyMeasurement[]): number | null {
+  const peaks = g.flatMap((r) => (r.measuredPeakConcurrency === undefined ? [] : [r.measuredPeakConcurrency]));
+  return peaks.length ? Math.max(...peaks) : null;
+}
+
+function concurrencyNotes(runs: StudyMeasurement[]): string[] {
+  const without = runs.filter((r) => r.measuredPeakConcurrency === undefined).length;
+  return [
+    `Concurrent jobs = the measured peak: ${MEASURED_CONCURRENCY_DEFINITION} The largest over the repeats. ` +
+      'Ranks = the ranks the run was given (the study\'s "concurrent jobs", one Lambda per partition).',
+    ...(without
+      ? [
+          `${without} of ${runs.length} run(s) have no rank timeline (local or imported results, cloud runs ` +
+            'recorded before timelines, or whose execution history was unreadable): their concurrent jobs are not ' +
+            'known and show "—" when no repeat has one.',
+        ]
+      : []),
+  ];
 }
 
 export interface CostTableOptions extends TableOptions {

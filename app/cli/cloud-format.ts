@@ -5,6 +5,7 @@ import type { RedactedProfile } from '../../base/profile-schema.ts';
 import type { RunResults } from '../../cloud/results.ts';
 import type { StageProgress } from '../../cloud/staging.ts';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
+import { measuredPeakText } from '../../base/timeline-table.ts';
 
 /** Plain-text views of cloud objects for the CLI. */
 
@@ -133,5 +134,6 @@ export function formatRecord(r: CloudRunRecord): string {
     lines.push(
       `  lambda: ${r.lambda.invocations} invocation(s), ${fmt(r.lambda.billedDurationMs / 1000)} billed s, max memory used ${r.lambda.maxMemoryUsedMb} MB, ${r.lambda.coldStarts} cold start(s)`,
     );
+  lines.push(`  ${measuredPeakText(r)} (per rank: cosmicai history show RUN_ID)`);
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@ import type { HistoryItem, RunEntry } from '../common/contract/index.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { resolveRunId } from '../node/run-ref.ts';
 import { formatTable } from './local-table.ts';
+import { rankTimelineText } from './timeline-text.ts';
 
 /** `cosmicai history list|show`: the same History the app shows, whichever door a run came in by. */
 
@@ -74,6 +75,7 @@ export function historyShowText(entry: RunEntry, partitions: Array<Record<string
   if (entry.error) lines.push(['error', entry.error.message + (entry.error.hint ? ` (${entry.error.hint})` : '')]);
   const w = Math.max(...lines.map(([k]) => k.length));
   const text = lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
+  if (entry.kind === 'cloud' && entry.record) text.push('', rankTimelineText(entry.record as Record<string, unknown>));
   text.push('', 'The full record (every metric of every partition): cosmicai history show ' + entry.id + ' --json');
   return text.join('\n');
 }

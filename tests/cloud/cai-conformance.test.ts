@@ -234,6 +234,22 @@ describe.skipIf(SKIP !== null)("the study's CAI pipeline, real handlers, through
     expect(rec.lambda_per_rank!.map((u) => u.rank)).toEqual([0, 1, 2, 3]);
     const earlier = new Set(first.lambda_per_rank!.map((u) => u.requestId));
     expect(rec.lambda_per_rank!.some((u) => earlier.has(u.requestId))).toBe(false);
+    // The rank timeline of the study's pipeline: one bar per rank (the one without data too); its rank JSON has no
+    // load or wall inference time, so those phases are absent, not invented.
+    const tl = rec.rank_timeline!;
+    expect(tl.ranks.map((x) => [x.rank, x.status])).toEqual([0, 1, 2, 3].map((k) => [k, 'succeeded']));
+    for (const x of tl.ranks) {
+      expect(x.absent.map((a) => a.phase)).toEqual(['load', 'inference']);
+      expect(x.phases.map((p) => p.phase)).toEqual(['init', 'other']);
+    }
+    // Measured concurrency counts invocations: here all four are invoked at once and wait for the emulator's
+    // /tmp/Anomaly Detection lock, so their scripts end one after another (seconds apart), each bar mostly "other".
+    const iv = tl.ranks.map((x) => ({ start: x.started!, end: x.ended! }));
+    const overlap = Math.max(...iv.map((a) => iv.filter((b) => b.start <= a.start && a.start < b.end).length));
+    expect(rec.measured_peak_concurrency).toBe(overlap);
+    expect(tl.peak).toBe(overlap);
+    const ends = iv.map((x) => x.end).sort((a, b) => a - b);
+    for (let k = 1; k < ends.length; k++) expect(ends[k] - ends[k - 1]).toBeGreaterThan(1);
   }, 420_000);
 
   it("a rank whose script raises is named; the other ranks' results are kept", async () => {

@@ -58,7 +58,7 @@ async function checkRecordedTables(t2: Locator, t3: Locator) {
   const r2 = await rowsOf(t2);
   expect(r2.map((r) => r.slice(0, 2).join('/'))).toEqual(['1GB/25', '1GB/50', 'total/50', 'total/100']);
   expect(r2[0]).toEqual(expect.arrayContaining(['2.100', '0.099', '8.2']));
-  expect(r2[0].slice(-2)).toEqual(['3', '2']); // concurrent jobs, repeats
+  expect(r2[0].slice(-2)).toEqual(['3', '2']); // ranks, repeats (concurrent jobs is — : imports have no timeline)
   const r3 = await rowsOf(t3);
   expect(r3[0].slice(0, 3)).toEqual(['1GB', '25', '3']);
   // The recorded results carry no REPORT lines, so the duration is the ranks' CPU time, and says so.

@@ -126,7 +126,8 @@ describe('import of the recorded-results fixture', async () => {
     expect(r25.throughput_gbps_sd).toBeCloseTo(0.004 / Math.SQRT2, 12);
     expect(r25.memory_gb).toBeCloseTo(8400 / 1024, 12);
     expect(r25.memory_gb_sd).toBeCloseTo(0, 9);
-    expect(r25.concurrent_jobs).toBe(3);
+    expect(r25.ranks).toBe(3);
+    expect(r25.concurrent_jobs).toBeNull(); // imported results have no rank timeline
     expect(r25.repeats).toBe(2);
 
     const t3 = table3(runs);

@@ -15,7 +15,7 @@ describe('automatic summary of findings', async () => {
       // batch 32: (0.16 + 0.17)/2 = 0.165 s; batch 64: 0.29 s; throughput 37 vs 46 Mbps
       'Cloud: execution time per batch goes from 0.165 s at batch 32 to 0.29 s at batch 64; throughput is highest at batch 64 (46 Mbps).',
       // total (12.6 GB): 50 MB 0.128 Gbps over 5 ranks, 100 MB 0.067 Gbps
-      'With total of data, 50 MB partitions give the highest throughput (0.128 Gbps over 5 concurrent jobs) and 100 MB the lowest (0.067 Gbps).',
+      'With total of data, 50 MB partitions give the highest throughput (0.128 Gbps over 5 ranks) and 100 MB the lowest (0.067 Gbps).',
       // 50 MB: 0.056 Gbps at 1 GB, 0.128 at 12.6 GB
       'With 50 MB partitions, throughput goes from 0.056 Gbps at 1 GB to 0.128 Gbps at 12.6 GB (2.29×).',
       // 50 MB: 91 s × 2 GB × 0.0000166667 + 5e-7 × 0.2 ≈ $0.0030; 100 MB: 100 GB-s ≈ $0.0017

@@ -95,6 +95,7 @@ describe('columns, as the study report names them', () => {
       ['memory_gb', 'Memory', 'GB', 1],
       ['memory_gb_sd', '± sd', 'GB', 1],
       ['concurrent_jobs', 'Concurrent jobs', '', null],
+      ['ranks', 'Ranks', '', null],
       ['repeats', 'Repeats', '', null],
     ]);
   });
@@ -138,7 +139,11 @@ describe('notes that define the numbers', () => {
     expect(n2).toContain(
       'Average execution time is the mean over ranks of seconds per batch. Throughput is summed over ranks; Gbps = 10^9 bit/s.',
     );
-    expect(n2).toContain('Concurrent jobs = ranks (one Lambda per partition).');
+    expect(n2).toContain('Concurrent jobs = the measured peak: Measured concurrency = the number of ranks');
+    expect(n2).toContain(
+      'Ranks = the ranks the run was given (the study\'s "concurrent jobs", one Lambda per partition).',
+    );
+    expect(n2).toContain('1 of 1 run(s) have no rank timeline');
     expect(n2).toContain(
       'Data labels are the recorded folder names: "<n>GB" is that much data, "total" the whole 12.6 GB set, "total<n>GB" a scaled run.',
     );

@@ -12,6 +12,7 @@ import {
 } from '../../../app/common/run-tables.ts';
 import { ChartCard } from '../components/chart-card.tsx';
 import { CloudHeadlineStats, CloudRunDetails } from '../components/cloud-run-details.tsx';
+import { RankTimelineCard } from '../components/rank-timeline-card.tsx';
 import { DataTable } from '../components/data-table.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
 import { accent, textColor, type AnyChartConfig } from '../lib/charts.ts';
@@ -204,6 +205,9 @@ function Results({ id }: { id: string }) {
         </div>
       )}
       {entry.kind === 'cloud' && <CloudRunDetails entry={entry} />}
+      {entry.kind === 'cloud' && entry.record && (
+        <RankTimelineCard record={entry.record as Record<string, unknown>} fileBase={`cloud-run-${entry.id}`} />
+      )}
       {!entry.record && <div className="notice">This run left no record (it did not get far enough).</div>}
       {entry.record && <DataTable table={tables.summary} testId="summary-table" />}
       <div className="grid-2">

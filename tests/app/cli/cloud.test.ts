@@ -235,6 +235,12 @@ describe('cosmicai profile / cloud', () => {
       expect(after).toHaveLength(1);
       expect(after[0].status).toBe('completed');
       expect(after[0].id).not.toBe(items[0].id);
+      // The re-attached run has its rank timeline: the peak in the run's output, the per-rank table in history show.
+      expect(attach.stdout).toMatch(/Measured peak concurrency: \d+ of \d+ rank\(s\) running at once, first at/);
+      const shown = await cli(['history', 'show', after[0].id]);
+      expect(shown.status, shown.stderr).toBe(0);
+      expect(shown.stdout).toMatch(/Rank\s+Status\s+Submitted \(s\)\s+Start \(s\)\s+Init \(s\)\s+Load \(s\)/);
+      expect(shown.stdout).toMatch(/\n\s*0\s+succeeded\s+[\d.]+\s+[\d.]+\s+[\d.—]+\s+[\d.]+\s+[\d.]+/);
     } finally {
       release();
       await aws.settled();

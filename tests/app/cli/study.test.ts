@@ -76,7 +76,7 @@ describe('cosmicai study tables', () => {
     const [t2, t3] = JSON.parse(r.stdout) as Array<{ title: string; rows: Array<Record<string, unknown>> }>;
     expect(t2.title).toBe('Table 2. Execution Time vs Input Partitions');
     expect(t2.rows.map((x) => x.partition_mb)).toEqual([50, 100]);
-    expect(t2.rows[0]).toMatchObject({ data_label: 'total', concurrent_jobs: 5 });
+    expect(t2.rows[0]).toMatchObject({ data_label: 'total', ranks: 5, concurrent_jobs: null });
     expect(t2.rows[0].throughput_gbps).toBeCloseTo(0.128, 12);
     expect(t3.title).toBe('Table 3. Lambda Cost Summary');
     // 100 MB: 24 + 26 = 50 s at 2 GB, 2 requests
