@@ -52,7 +52,7 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     // The rules of hooks and their dependency lists; the React Compiler rules of the plugin's preset are not used
     // (the app is not compiled with it).
-    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
   {
     files: ['**/*.cjs'],
