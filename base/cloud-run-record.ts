@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from './metric-keys.ts';
+import { LambdaArchSchema } from './price-table.ts';
 
 /**
  * The record of a cloud run, stored beside local runs in the history (`<dataDir>/runs/<id>/run.json`, kind
@@ -52,7 +53,7 @@ export const CloudRunRecordSchema = z.object({
     name: z.string(),
     region: z.string(),
     lambdaMemoryMb: z.number(),
-    architecture: z.enum(['x86_64', 'arm64']),
+    architecture: LambdaArchSchema,
     inferenceLambdaName: z.string(),
     /** Ran on the local emulator (credentials source "emulator"), not on AWS: its numbers are not AWS numbers. */
     emulated: z.boolean().optional(),
