@@ -12,9 +12,9 @@ const root = path.dirname(fileURLToPath(import.meta.url));
 /**
  * The layers and their arrows (docs/lint-and-layers.md). A layer may import itself and the layers in `may`,
  * nothing else:
- *   base ← engine ← cloud ← study ← app ← electron
- *                   cloud ← emulator ← app
- *   base ← app/common (the contract) ← renderer, electron
+ *   base ← engine ← cloud ← study ← app/node ← app/cli, electron
+ *                   cloud ← emulator ← app/node
+ *   base ← app/common (the contract) ← app/node, app/cli, renderer, electron
  * tests/, bench/ and tools/ use any layer.
  */
 const LAYERS = [
@@ -24,8 +24,10 @@ const LAYERS = [
   { name: 'study', dir: 'study', may: ['cloud', 'engine', 'base'] },
   { name: 'emulator', dir: 'emulator', may: ['cloud', 'engine', 'base'] },
   { name: 'contract', dir: 'app/common', may: ['base'] },
-  { name: 'app', dir: 'app', may: ['contract', 'emulator', 'study', 'cloud', 'engine', 'base'] },
-  { name: 'electron', dir: 'electron', may: ['app', 'contract', 'base'] },
+  { name: 'node', dir: 'app/node', may: ['contract', 'emulator', 'study', 'cloud', 'engine', 'base'] },
+  // The CLI is a thin client of the Node services: it reaches engine/, cloud/ and study/ only through app/node.
+  { name: 'cli', dir: 'app/cli', may: ['node', 'contract', 'base'] },
+  { name: 'electron', dir: 'electron', may: ['node', 'contract', 'base'] },
   { name: 'renderer', dir: 'renderer', may: ['contract', 'base'] },
 ];
 
@@ -50,7 +52,7 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     // The rules of hooks and their dependency lists; the React Compiler rules of the plugin's preset are not used
     // (the app is not compiled with it).
-    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
   {
     files: ['**/*.cjs'],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from './metric-keys.ts';
 import { RankTimelineSchema } from './rank-timeline.ts';
+import { LambdaArchSchema } from './price-table.ts';
 
 /**
  * The record of a cloud run, stored beside local runs in the history (`<dataDir>/runs/<id>/run.json`, kind
@@ -53,7 +54,7 @@ export const CloudRunRecordSchema = z.object({
     name: z.string(),
     region: z.string(),
     lambdaMemoryMb: z.number(),
-    architecture: z.enum(['x86_64', 'arm64']),
+    architecture: LambdaArchSchema,
     inferenceLambdaName: z.string(),
     /** Ran on the local emulator (credentials source "emulator"), not on AWS: its numbers are not AWS numbers. */
     emulated: z.boolean().optional(),

@@ -7,6 +7,8 @@ import { z } from 'zod';
 
 export const LAMBDA_ARCHES = ['x86_64', 'arm64'] as const;
 export type LambdaArch = (typeof LAMBDA_ARCHES)[number];
+/** The Lambda architecture as every schema takes it (profiles, run records, the contract). */
+export const LambdaArchSchema = z.enum(LAMBDA_ARCHES);
 
 /** One volume tier: the price applies to monthly GB-seconds up to `upToGbSeconds` (cumulative); null = no limit. */
 const Tier = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LambdaArchSchema } from './price-table.ts';
 
 /** A saved AWS profile: where the CAI state machine lives and how to reach it. Secrets never appear in plain text. */
 
@@ -93,7 +94,7 @@ const baseFields = {
     ),
   inferenceLambdaName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a Lambda function name (not its ARN)'),
   lambdaMemoryMb: z.number().int().min(128).max(10240),
-  architecture: z.enum(['x86_64', 'arm64']),
+  architecture: LambdaArchSchema,
   endpoints: EndpointsSchema,
   /** Accept http:// endpoints on non-loopback hosts (requests travel in clear); see cloud/endpoint-policy.ts. */
   allowInsecureEndpoints: z.boolean().optional(),

@@ -1,23 +1,34 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { appDataDir } from '../../engine/data-dir.ts';
-import type { AwsClients } from '../../cloud/aws-clients.ts';
-import { buildRecord, follow, launch, saveToHistory, type CloudRunEvent } from '../../cloud/cloud-run.ts';
-import { countStagedPartitions, formatRankPlan, planCaiRun } from '../../cloud/cai-rank-plan.ts';
-import { resolveTarget, type PipelineTarget } from '../../cloud/pipeline-target.ts';
-import { guardSingleRun } from '../../cloud/running-guard.ts';
-import { followAndRecord as followAndRecordShared } from '../node/cloud-follow-record.ts';
-import { stageForRun, type StageEvent, type StageResult } from '../../cloud/cloud-stage.ts';
-import { testConnection } from '../../cloud/connection-test.ts';
-import { checkExecutionArn, stopExecution } from '../../cloud/execution.ts';
-import { snapshotExecution } from '../../cloud/monitor.ts';
-import { buildPayload, newResultPath, parsePayloadText, payloadToText, type CaiPayload } from '../../cloud/payload.ts';
+import { appDataDir } from '../node/services/system.ts';
+import type { AwsClients } from '../node/services/profiles.ts';
+import {
+  DEFAULT_PARTITION_MB,
+  pipelineTarget,
+  prepareCloudRun,
+  stageRun,
+  type PipelineTarget,
+  type StageEvent,
+  type StageResult,
+} from '../node/services/cloud-prepare.ts';
+import {
+  checkExecutionArn,
+  cloudResults,
+  executionStatus,
+  failedRanksRun,
+  followAndRecord as followAndRecordShared,
+  formatRankPlan,
+  guardSingleRun,
+  launch,
+  payloadToText,
+  rerunFailedRanks,
+  stopRun,
+  testConnection,
+  type CaiPayload,
+  type CloudRunEvent,
+} from '../node/services/cloud-ops.ts';
 import type { CredentialsInput, ProfileInput } from '../../base/profile-schema.ts';
-import { readResults } from '../../cloud/results.ts';
-import { CloudRunRecordSchema } from '../../base/cloud-run-record.ts';
-import { rerunPayload } from '../../cloud/rerun.ts';
 import { HistoryStore } from '../node/history-store.ts';
-import { resolveRunId } from '../node/run-ref.ts';
 import { DEFAULT_BATCH_SIZE } from '../../base/options.ts';
 import { abortOnSigint, profileStore, resolveProfile, withProfileClients } from './saved-profiles.ts';
 import {
@@ -263,28 +274,25 @@ interface StageFlags {
   json?: boolean;
 }
 
-async function doStage(
-  clients: AwsClients,
-  f: StageFlags,
-  signal: AbortSignal,
-  target: PipelineTarget,
-): Promise<StageResult> {
-  if (f.code && f.model) throw new Error('Give either --code DIR or --model FILE, not both.');
-  if (f.entry && target !== 'cai')
-    throw new Error(
-      `--entry is for the study's CAI pipeline; profile '${clients.profile.name}' drives our own stack, which runs the .onnx model in --code.`,
-    );
-  return stageForRun(clients, {
-    dataDir: appDataDir(),
-    target,
-    entry: f.entry,
-    code: f.code ? { dir: f.code } : f.model ? { modelFile: f.model } : undefined,
-    dataset: f.data,
-    partitionMb: f.partitionMb,
-    signal,
-    onProgress: stageLogger(),
-  });
+/** Refuses what the flags cannot do on this pipeline, before anything is uploaded. */
+function checkStageFlags(f: StageFlags, profileName: string) {
+  return (target: PipelineTarget) => {
+    if (f.code && f.model) throw new Error('Give either --code DIR or --model FILE, not both.');
+    if (f.entry && target !== 'cai')
+      throw new Error(
+        `--entry is for the study's CAI pipeline; profile '${profileName}' drives our own stack, which runs the .onnx model in --code.`,
+      );
+  };
 }
+
+/** The stage flags as the run options cloud-prepare.ts takes. */
+const stageOptions = (f: StageFlags) => ({
+  codeDir: f.code,
+  modelFile: f.model,
+  entry: f.entry,
+  data: f.data,
+  partitionMb: f.partitionMb,
+});
 
 function addStageOptions(cmd: Command): Command {
   return cmd
@@ -292,7 +300,12 @@ function addStageOptions(cmd: Command): Command {
       '--data <path...>',
       '.pt files and/or folders to partition and upload (default: bundled synthetic sample data)',
     )
-    .option('--partition-mb <n>', 'partition size in MB (default 25)', positive('--partition-mb'), 25)
+    .option(
+      '--partition-mb <n>',
+      `partition size in MB (default ${DEFAULT_PARTITION_MB})`,
+      positive('--partition-mb'),
+      DEFAULT_PARTITION_MB,
+    )
     .option(
       '--code <dir>',
       "code + model folder to upload under scripts/ (our stack: must hold one .onnx; CAI pipeline: the study's code folder, as is)",
@@ -433,7 +446,14 @@ function registerCloud(program: Command): void {
     .action(async (f: StageFlags) => {
       const ctl = abortOnSigint('cancelling after the current part; finished files are kept…');
       try {
-        const r = await withClients(f.profile, async (c) => doStage(c, f, ctl.signal, (await resolveTarget(c)).target));
+        const r = await withClients(f.profile, async (c) =>
+          stageRun(c, await pipelineTarget(c), stageOptions(f), {
+            dataDir: appDataDir(),
+            signal: ctl.signal,
+            checkStage: checkStageFlags(f, c.profile.name),
+            onStage: stageLogger(),
+          }),
+        );
         out(f.json ? JSON.stringify(r, null, 2) : stageSummary(r));
         if (r.cancelled) process.exitCode = 130;
       } finally {
@@ -475,65 +495,51 @@ function registerCloud(program: Command): void {
     )
     .action(async (f: RunFlags) => {
       await withClients(f.profile, async (clients) => {
-        const target = (await resolveTarget(clients)).target;
-        let payload: CaiPayload;
-        let stagedKeys: string[] | undefined;
-        if (f.payload) {
-          const parsed = parsePayloadText(
-            await readFile(f.payload, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        const payloadText = f.payload
+          ? await readFile(f.payload, 'utf8').catch((e: NodeJS.ErrnoException) => {
               throw new Error(`Cannot read ${f.payload}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
-            }),
+            })
+          : undefined;
+        if (f.payload && !payloadText)
+          throw new Error(`${f.payload}: the file is empty; it must hold a payload object.`);
+        // Ctrl-C cancels staging only; once staged, the default (exit) applies again as before.
+        const ctl = !f.payload && f.stage ? abortOnSigint('cancelling staging; nothing was started…') : null;
+        let prepared;
+        try {
+          prepared = await prepareCloudRun(
+            clients,
+            {
+              ...stageOptions(f),
+              batchSize: f.batchSize,
+              fileLimit: f.fileLimit,
+              worldSize: f.worldSize,
+              stage: f.stage,
+              payloadText,
+              keepResultPath: f.keepResultPath,
+            },
+            {
+              dataDir: appDataDir(),
+              signal: ctl?.signal ?? new AbortController().signal,
+              checkStage: checkStageFlags(f, clients.profile.name),
+              onStage: stageLogger(),
+              onStaged: (staged) => {
+                ctl?.dispose();
+                err(stageSummary(staged));
+                for (const w of staged.warnings) err(`warning: ${w}`);
+                if (staged.cancelled) process.exitCode = 130;
+              },
+              onPayload: (payload) => err(`payload:\n${payloadToText(payload)}`),
+              payloadSource: f.payload,
+              nothingStagedHint: 'Stage them first (drop --no-stage), or give --file-limit.',
+            },
           );
-          if (!parsed.ok)
-            throw new Error(
-              `${f.payload}: ${parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
-            );
-          payload = f.keepResultPath
-            ? parsed.payload
-            : { ...parsed.payload, result_path: newResultPath(clients.profile.resultsPrefix) };
-        } else {
-          let staged: StageResult | null = null;
-          if (f.stage) {
-            const ctl = abortOnSigint('cancelling staging; nothing was started…');
-            try {
-              staged = await doStage(clients, f, ctl.signal, target);
-            } finally {
-              ctl.dispose();
-            }
-            err(stageSummary(staged));
-            for (const w of staged.warnings) err(`warning: ${w}`);
-            if (staged.cancelled) {
-              process.exitCode = 130;
-              return;
-            }
-            stagedKeys = staged.dataKeys;
-          }
-          const prefix = `${clients.profile.dataPrefix}${f.partitionMb}MB/`;
-          if (!staged && f.fileLimit === undefined) {
-            // file_limit is never a sentinel: the partitions actually staged under the prefix.
-            stagedKeys = await countStagedPartitions(
-              clients.s3,
-              clients.profile.dataBucket ?? clients.profile.bucket,
-              prefix,
-            );
-            if (stagedKeys.length === 0)
-              throw new Error(
-                `No .pt partitions under s3://${clients.profile.dataBucket ?? clients.profile.bucket}/${prefix}: stage them first (drop --no-stage), or give --file-limit.`,
-              );
-          }
-          payload = buildPayload(clients.profile, {
-            batchSize: f.batchSize ?? DEFAULT_BATCH_SIZE,
-            fileLimit: f.fileLimit ?? staged?.partitions ?? stagedKeys!.length,
-            worldSize: f.worldSize,
-            partitionMb: f.partitionMb,
-            ...(staged
-              ? { s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script }
-              : {}),
-          });
+        } finally {
+          ctl?.dispose();
         }
-        err(`payload:\n${payloadToText(payload)}`);
-        if (target === 'cai') {
-          const plan = await planCaiRun(clients.s3, payload, stagedKeys);
+        if (!prepared) return;
+        const { target, payload, rankPlan } = prepared;
+        if (target === 'cai' && rankPlan) {
+          const plan = rankPlan;
           err(formatRankPlan(plan));
           if (f.dryRun) {
             out(JSON.stringify({ target, payload, rankPlan: plan }, null, 2));
@@ -601,34 +607,18 @@ function registerCloud(program: Command): void {
     .option('--json', 'print the merged run record as JSON')
     .action(async (runId: string, f: { interval: number; logs: boolean; json?: boolean }) => {
       const history = new HistoryStore(appDataDir());
-      runId = await resolveRunId(history, runId);
-      const { entry } = await history.get(runId);
-      const parsed = CloudRunRecordSchema.safeParse(entry.record);
-      if (entry.kind !== 'cloud' || !parsed.success) throw new Error(`Run ${runId} is not a recorded cloud run.`);
-      const payload = rerunPayload(parsed.data);
-      await withClients(parsed.data.profile.name, async (c) => {
-        const started = await launch(c, payload);
-        err(
-          `re-running rank(s) ${payload.ranks!.map((r) => r.rank).join(', ')} of ${parsed.data.executionArn} as ${started.executionArn}`,
-        );
-        await history.update(runId, {
-          params: {
-            ...entry.params,
-            reruns: [
-              ...(Array.isArray(entry.params.reruns) ? entry.params.reruns : []),
-              { of: parsed.data.executionArn, executionArn: started.executionArn },
-            ],
-          },
-        });
-        const onEvent = eventPrinter(!!f.json);
-        const final = await follow(c, started.executionArn, {
+      const run = await failedRanksRun(history, runId);
+      await withClients(run.record.profile.name, async (c) => {
+        const record = await rerunFailedRanks(c, history, run, {
           intervalMs: f.interval * 1000,
           tailLogs: f.logs,
-          onEvent,
+          onEvent: eventPrinter(!!f.json),
+          onStarted: (ranks, arn) =>
+            err(`re-running rank(s) ${ranks.join(', ')} of ${run.record.executionArn} as ${arn}`),
         });
-        const record = await buildRecord(c, final, runId, onEvent);
-        await saveToHistory(history, record, entry.name, runId);
-        out(f.json ? JSON.stringify(record, null, 2) : `${formatRecord(record)}\n  merged into History run ${runId}`);
+        out(
+          f.json ? JSON.stringify(record, null, 2) : `${formatRecord(record)}\n  merged into History run ${run.runId}`,
+        );
         if (record.status !== 'completed') process.exitCode = 1;
       });
     });
@@ -640,9 +630,7 @@ function registerCloud(program: Command): void {
     .option('--profile <name>', 'saved profile (default: the only one)')
     .option('--json', 'print JSON')
     .action(async (arn: string, f: { profile?: string; json?: boolean }) => {
-      const s = await withClients(f.profile, (c) =>
-        snapshotExecution(c.sfn, checkExecutionArn(arn), { lastFailed: -1 }),
-      );
+      const s = await withClients(f.profile, (c) => executionStatus(c, arn));
       out(f.json ? JSON.stringify(s, null, 2) : formatSnapshotDetail(s));
     });
 
@@ -652,7 +640,7 @@ function registerCloud(program: Command): void {
     .argument('<execution-arn>')
     .option('--profile <name>', 'saved profile (default: the only one)')
     .action(async (arn: string, f: { profile?: string }) => {
-      const r = await withClients(f.profile, (c) => stopExecution(c.sfn, checkExecutionArn(arn)));
+      const r = await withClients(f.profile, (c) => stopRun(c, arn));
       out(r.stopped ? `stopped ${arn}` : `not running (status ${r.status}); nothing to stop`);
     });
 
@@ -665,17 +653,12 @@ function registerCloud(program: Command): void {
     .option('--profile <name>', 'saved profile (default: the only one)')
     .option('--json', 'print JSON (raw ranks, combined_data.json, problems and the aggregate)')
     .action(async (target: string, f: { profile?: string; json?: boolean }) => {
-      await withClients(f.profile, async (c) => {
-        if (target.startsWith('arn:')) {
-          const snap = await snapshotExecution(c.sfn, checkExecutionArn(target), { lastFailed: -1 });
-          const record = await buildRecord(c, snap, 'unsaved', { reportWaitMs: 0 });
-          out(f.json ? JSON.stringify(record, null, 2) : formatRecord(record));
-          return;
-        }
-        const r = await readResults(c.s3, c.profile.bucket, target.replace(/\/+$/, ''));
-        out(f.json ? JSON.stringify(r, null, 2) : formatResults(r));
-        if (!r.aggregate) process.exitCode = 1;
-      });
+      const r = await withClients(f.profile, (c) => cloudResults(c, target));
+      if (r.kind === 'record') out(f.json ? JSON.stringify(r.record, null, 2) : formatRecord(r.record));
+      else {
+        out(f.json ? JSON.stringify(r.results, null, 2) : formatResults(r.results));
+        if (!r.results.aggregate) process.exitCode = 1;
+      }
     });
 }
 

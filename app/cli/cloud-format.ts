@@ -1,9 +1,6 @@
-import type { ConnectionCheck } from '../../cloud/connection-test.ts';
 import type { CloudRunRecord } from '../../base/cloud-run-record.ts';
-import type { ExecutionSnapshot } from '../../cloud/monitor.ts';
 import type { RedactedProfile } from '../../base/profile-schema.ts';
-import type { RunResults } from '../../cloud/results.ts';
-import type { StageProgress } from '../../cloud/staging.ts';
+import type { ConnectionCheck, ExecutionSnapshot, RunResults, StageProgress } from '../node/services/cloud-ops.ts';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
 import { measuredPeakText } from '../../base/timeline-table.ts';
 

@@ -1,9 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { openDataset } from '../../engine/data/dataset.ts';
-import { partitionDataset } from '../../engine/data/partitioner.ts';
-import { generateSampleData } from '../../engine/data/sample-data.ts';
-import { type InspectReport, inspectDataset } from '../../engine/data/stats.ts';
-import { MB } from '../../engine/data/types.ts';
+import { type InspectReport, inspectData, makeSampleData, MB, partitionData } from '../node/services/data.ts';
 
 const grouped = (n: number) => n.toLocaleString('en-US');
 const num = (v: number | null) => (v === null ? '–' : Number(v.toPrecision(10)).toString());
@@ -66,7 +62,7 @@ export function register(program: Command): void {
     .argument('<paths...>', '.pt file(s) or folder(s) of 1.pt, 2.pt, …')
     .option('--json', 'print one JSON object instead of a table')
     .action(async (paths: string[], opts: { json?: boolean }) => {
-      const report = await inspectDataset(paths.length === 1 ? paths[0] : paths);
+      const report = await inspectData(paths);
       process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatInspectReport(report)}\n`);
     });
 
@@ -77,14 +73,18 @@ export function register(program: Command): void {
     .requiredOption('--size-mb <n>', 'target partition size in MB (2^20 bytes); fractions allowed', positiveNumber)
     .requiredOption('--out <dir>', 'output folder (must not already hold .pt files)')
     .action(async (opts: { in: string; sizeMb: number; out: string }) => {
-      const ds = await openDataset(opts.in);
       const tty = process.stderr.isTTY;
-      const { files, samplesPerFile } = await partitionDataset(ds, opts.sizeMb, opts.out, (written, total) => {
-        if (tty) process.stderr.write(`\r${grouped(written)} / ${grouped(total)} samples written`);
-      });
+      const { files, samplesPerFile, samples } = await partitionData(
+        opts.in,
+        opts.sizeMb,
+        opts.out,
+        (written, total) => {
+          if (tty) process.stderr.write(`\r${grouped(written)} / ${grouped(total)} samples written`);
+        },
+      );
       if (tty) process.stderr.write('\n');
       process.stdout.write(
-        `wrote ${files.length} file(s) to ${opts.out}: ${grouped(samplesPerFile)} samples per file, ${grouped(ds.samples)} samples in all\n`,
+        `wrote ${files.length} file(s) to ${opts.out}: ${grouped(samplesPerFile)} samples per file, ${grouped(samples)} samples in all\n`,
       );
     });
 
@@ -96,7 +96,7 @@ export function register(program: Command): void {
     .option('--seed <s>', 'random seed', integer, 42)
     .option('--partition-mb <n>', 'split into 1.pt … k.pt of this size in MB instead of one file', positiveNumber)
     .action(async (opts: { samples: number; out: string; seed: number; partitionMb?: number }) => {
-      const files = await generateSampleData({
+      const files = await makeSampleData({
         samples: opts.samples,
         outDir: opts.out,
         seed: opts.seed,

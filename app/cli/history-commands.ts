@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { appDataDir } from '../../engine/data-dir.ts';
+import { appDataDir } from '../node/services/system.ts';
 import type { HistoryItem, RunEntry } from '../common/contract/index.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { resolveRunId } from '../node/run-ref.ts';

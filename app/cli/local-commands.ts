@@ -1,13 +1,16 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { LocalRunError, type LocalRunResult } from '../../engine/run/local-run.ts';
-import { runLocalEngine, type LocalEngine } from '../../engine/run/run-engine.ts';
-import { writePredictionsCsv } from '../../engine/run/predictions.ts';
+import {
+  CliLocalHistory,
+  LocalRunError,
+  runLocalEngine,
+  writePredictions,
+  writeRunRecordJson,
+  type LocalEngine,
+  type LocalRunResult,
+} from '../node/services/local-foreground.ts';
 import { formatLocalRun, formatProgress } from './local-table.ts';
-import { appDataDir } from '../../engine/data-dir.ts';
+import { appDataDir } from '../node/services/system.ts';
 import { HistoryStore } from '../node/history-store.ts';
-import { CliLocalHistory } from '../node/cli-local-history.ts';
 import {
   DEFAULT_BATCH_SIZE,
   GRAPH_OPTIMIZATIONS,
@@ -69,13 +72,12 @@ function progressPrinter() {
 
 async function writeOutputs(result: LocalRunResult, flags: LocalFlags): Promise<void> {
   if (flags.json) {
-    await mkdir(path.dirname(path.resolve(flags.json)), { recursive: true });
-    await writeFile(flags.json, JSON.stringify(result.record, null, 2) + '\n');
+    await writeRunRecordJson(flags.json, result);
     process.stderr.write(`run record written to ${flags.json}\n`);
   }
   if (flags.predictions) {
-    await writePredictionsCsv(flags.predictions, result.table);
-    process.stderr.write(`${result.table.length} prediction(s) written to ${flags.predictions}\n`);
+    const rows = await writePredictions(flags.predictions, result);
+    process.stderr.write(`${rows} prediction(s) written to ${flags.predictions}\n`);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { LocalRunProgress } from '../../engine/run/worker-protocol.ts';
+import type { LocalRunProgress } from '../node/services/local-foreground.ts';
 import type { LocalRunRecord, PartitionRecord } from '../../base/local-run-record.ts';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
 import { definitionLabel, inferDefinitions } from '../../base/metric-catalogue.ts';

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { appDataDir } from '../../engine/data-dir.ts';
-import { ensureReferenceModel } from '../../engine/model/model-cache.ts';
-import { formatIO, inspectModel, type ModelInfo } from '../../engine/model/model-info.ts';
+import { formatIO, modelInfo, type ModelInfo } from '../node/services/model.ts';
+import { appDataDir } from '../node/services/system.ts';
 
 const grouped = (n: number) => n.toLocaleString('en-US');
 
@@ -41,7 +40,7 @@ export function register(program: Command): void {
     .argument('[file]', 'ONNX model; without it, the reference AstroMAE (built and cached on first use)')
     .option('--json', 'print JSON instead of a table')
     .action(async (file: string | undefined, opts: { json?: boolean }) => {
-      const info = await inspectModel(file ?? (await ensureReferenceModel(appDataDir())));
+      const info = await modelInfo(appDataDir(), file);
       process.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : `${formatModelInfo(info)}\n`);
     });
 }

@@ -1,11 +1,12 @@
-import { appDataDir } from '../../engine/data-dir.ts';
-import { makeClients, type AwsClients } from '../../cloud/aws-clients.ts';
-import { ProfileStore } from '../../cloud/profiles.ts';
+import { appDataDir } from '../node/services/system.ts';
+import { chooseProfile, profileStore as storeIn } from '../node/services/profiles.ts';
 import type { StoredProfile } from '../../base/profile-schema.ts';
+
+export { withProfileClients } from '../node/services/profiles.ts';
 
 /** The saved AWS profiles as the CLI commands reach them, and Ctrl-C handling for their long operations. */
 
-export const profileStore = () => new ProfileStore(appDataDir());
+export const profileStore = () => storeIn(appDataDir());
 
 /** What to tell the user when no --profile was given and there is not exactly one saved profile. */
 export interface ProfileChoiceHelp {
@@ -16,23 +17,11 @@ export interface ProfileChoiceHelp {
 
 /** The named profile, or the only one saved. */
 export async function resolveProfile(name: string | undefined, help: ProfileChoiceHelp): Promise<StoredProfile> {
-  const s = profileStore();
-  if (name) return s.getStored(name);
-  const all = await s.list();
-  if (all.length === 1) return s.getStored(all[0].name);
-  throw new Error(
-    all.length ? `Several profiles are saved (${all.map((p) => p.name).join(', ')}): ${help.several}` : help.none,
-  );
-}
-
-/** Runs `fn` with the profile's AWS clients, destroyed afterwards. */
-export async function withProfileClients<T>(profile: StoredProfile, fn: (c: AwsClients) => Promise<T>): Promise<T> {
-  const clients = makeClients(profile);
-  try {
-    return await fn(clients);
-  } finally {
-    clients.destroy();
-  }
+  const chosen = await chooseProfile(profileStore(), name, {
+    several: (names) => `Several profiles are saved (${names.join(', ')}): ${help.several}`,
+    none: help.none,
+  });
+  return chosen!;
 }
 
 /** The first Ctrl-C prints `message` and aborts the signal; a second one exits at once. */

@@ -1,13 +1,18 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
-import { appDataDir } from '../../engine/data-dir.ts';
-import type { StoredProfile } from '../../base/profile-schema.ts';
-import { outputsToProfile } from '../../cloud/stack/outputs.ts';
-import { describePackage, packageLambda, type LambdaArch } from '../../cloud/stack/package-lambda.ts';
-import { packageAndDeploy, stackProfileInput, type DeployFlowProgress } from '../../cloud/stack/deploy-flow.ts';
-import { deleteStack, stackStatus, type DeployResult } from '../../cloud/stack/stack-deploy.ts';
-import type { StackEventLine } from '../../cloud/stack/stack-events.ts';
-import { templateBody } from '../../cloud/stack/template.ts';
+import { appDataDir } from '../node/services/system.ts';
+import {
+  deleteStack,
+  describePackage,
+  packageAndDeploy,
+  packageLambda,
+  saveStackProfile,
+  stackStatus,
+  templateBody,
+  type DeployFlowProgress,
+  type LambdaArch,
+  type StackEventLine,
+} from '../node/services/stack-foreground.ts';
 import {
   abortOnSigint,
   profileStore,
@@ -86,22 +91,6 @@ interface DeployFlags {
   model?: string;
   saveAs?: string;
   poll: number;
-}
-
-/** Saves (or refreshes) the profile for the deployed stack, with the deploying profile's credentials source. */
-async function saveStackProfile(base: StoredProfile, res: DeployResult, name: string): Promise<string> {
-  const s = profileStore();
-  if ((await s.list()).some((p) => p.name === name)) {
-    const {
-      name: _n,
-      credentials: _c,
-      ...fields
-    } = outputsToProfile(res.outputs, { name, credentials: { source: 'env' } });
-    await s.update(name, fields);
-    return `updated profile '${name}'`;
-  }
-  await s.add(stackProfileInput(res, base, name));
-  return `saved profile '${name}'`;
 }
 
 export function register(program: Command): void {
@@ -197,7 +186,9 @@ export function register(program: Command): void {
         for (const [k, v] of Object.entries(res.outputs)) out(`  ${k.padEnd(22)} ${v}`);
         out(`  code                   s3://${res.codeBucket}/${res.codeKey}`);
         if (res.modelKey) out(`  model                  s3://${res.bucket}/${res.modelKey}`);
-        out(await saveStackProfile(base, res, f.saveAs ?? res.stackName));
+        const saveAs = f.saveAs ?? res.stackName;
+        const { action } = await saveStackProfile(profileStore(), res, base, saveAs);
+        out(`${action === 'updated' ? 'updated' : 'saved'} profile '${saveAs}'`);
       } finally {
         stop.dispose();
       }

@@ -1,29 +1,21 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { appDataDir } from '../../engine/data-dir.ts';
-import { table2, table3 } from '../../study/tables.ts';
-import { makeClients } from '../../cloud/aws-clients.ts';
-import { ProfileStore } from '../../cloud/profiles.ts';
-import type { StoredProfile } from '../../base/profile-schema.ts';
-import { folderSource, s3Source, type ObjectSource } from '../../study/import/object-source.ts';
+import { appDataDir } from '../node/services/system.ts';
 import {
-  importRecordedRuns,
-  measurementFromRecorded,
+  importFrom as importFromIn,
+  isStudyId,
+  recordedReportHtml,
   recordedRunJson,
+  recordedTables,
+  saveRecordedRuns,
+  studyIdReportHtml,
   type ImportResult,
-} from '../../study/import/recorded-runs.ts';
+} from '../node/services/recorded-results.ts';
 import { exportTable, type ExportFormat } from '../../base/table.ts';
 import { HistoryStore } from '../node/history-store.ts';
-import { saveRecordedRuns } from '../node/recorded-import.ts';
 import { formatTable } from './local-table.ts';
-import { loadPriceTable } from '../../study/cost/price-store.ts';
 import { writeFile } from 'node:fs/promises';
-import { hostInfo } from '../../engine/run/host-info.ts';
-import { studyReportHtml } from '../../study/report-html.ts';
-import { loadStudy, studyFile, studyMeasurements } from '../../study/study-store.ts';
-import { existsSync } from 'node:fs';
 import { registerStudyRun } from './study-run-commands.ts';
 import { registerStudyRecommend } from './study-recommend-command.ts';
-import { sortedLabels, sortedNumbers } from '../common/report-settings.ts';
 import { CPU_MEMORY, CPU_TIME } from '../../base/metric-keys.ts';
 
 /** `cosmicai import SOURCE` and `cosmicai study tables SOURCE`: recorded study results, from a folder or s3://bucket/prefix. */
@@ -31,38 +23,12 @@ import { CPU_MEMORY, CPU_TIME } from '../../base/metric-keys.ts';
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
-async function profileFor(name: string | undefined): Promise<StoredProfile> {
-  const store = new ProfileStore(appDataDir());
-  if (name) return store.getStored(name);
-  const all = await store.list();
-  if (all.length === 1) return store.getStored(all[0].name);
-  throw new Error(
-    all.length
-      ? `several profiles are saved (${all.map((p) => p.name).join(', ')}): choose one with --profile NAME`
-      : 'reading s3:// needs a saved profile: add one with `cosmicai profile add NAME …`',
-  );
-}
-
 /** Imports from a folder or an s3:// URL; the profile is only needed (and loaded) for S3. */
-async function importFrom(
-  source: string,
-  profileName: string | undefined,
-): Promise<{ result: ImportResult; profile: StoredProfile | null }> {
-  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(source);
-  if (!s3)
-    return {
-      result: await importRecordedRuns(folderSource(source)),
-      profile: profileName ? await profileFor(profileName) : null,
-    };
-  const profile = await profileFor(profileName);
-  const clients = makeClients(profile);
-  try {
-    const src: ObjectSource = s3Source(clients.s3, s3[1], s3[2]);
-    return { result: await importRecordedRuns(src), profile };
-  } finally {
-    clients.destroy();
-  }
-}
+const importFrom = (source: string, profileName: string | undefined) =>
+  importFromIn(appDataDir(), source, profileName, {
+    several: (names) => `several profiles are saved (${names.join(', ')}): choose one with --profile NAME`,
+    none: 'reading s3:// needs a saved profile: add one with `cosmicai profile add NAME …`',
+  });
 
 function reportProblems(r: ImportResult): void {
   for (const p of r.problems) err(`skipped ${p.source}: ${p.problem}`);
@@ -175,24 +141,13 @@ export function register(program: Command): void {
           profile?: string;
         },
       ) => {
-        const { result, profile } = await importFrom(source, opts.profile);
-        reportProblems(result);
-        const lambdaMemoryMb = opts.lambdaMemory ?? profile?.lambdaMemoryMb;
-        const runs = result.runs.map((r) => measurementFromRecorded(r, lambdaMemoryMb));
-        const filter = opts.data !== undefined ? { dataLabel: opts.data } : {};
-        const { table: prices } = await loadPriceTable(appDataDir());
-        const tables = [
-          table2(runs, filter),
-          table3(runs, { ...filter, arch: opts.arch ?? profile?.architecture ?? 'x86_64', prices }),
-        ];
-        if (tables[0].rows.length === 0) {
-          const labels = [...new Set(result.runs.filter((r) => r.sweep === 'data-size').map((r) => r.data_label))];
-          throw new Error(
-            opts.data !== undefined
-              ? `no data-size runs with data label "${opts.data}"; the labels found are: ${labels.join(', ') || 'none'}`
-              : `no data-size runs in ${result.from} (only Batches runs?)`,
-          );
-        }
+        const imported = await importFrom(source, opts.profile);
+        reportProblems(imported.result);
+        const tables = await recordedTables(appDataDir(), imported, {
+          dataLabel: opts.data,
+          lambdaMemoryMb: opts.lambdaMemory,
+          arch: opts.arch,
+        });
         if (opts.format === 'json') {
           out(
             JSON.stringify(
@@ -228,63 +183,13 @@ export function register(program: Command): void {
         opts: { out?: string; lambdaMemory?: number; arch?: 'x86_64' | 'arm64'; profile?: string },
       ) => {
         const dataDir = appDataDir();
-        const { table: prices } = await loadPriceTable(dataDir);
-        const h = hostInfo();
-        const environment: Array<[string, string]> = [
-          [
-            'Report made on',
-            `${h.cpuModel}, ${h.physicalCores} cores (${h.logicalCores} logical), ${(h.ramBytes / 2 ** 30).toFixed(1)} GB RAM`,
-          ],
-          ['System', `${h.os} ${h.arch}, Node ${h.node}, onnxruntime ${h.onnxruntime}`],
-        ];
+        const cost = { lambdaMemoryMb: opts.lambdaMemory, arch: opts.arch };
         let html: string;
-        if (/^[A-Za-z0-9._-]+$/.test(arg) && existsSync(studyFile(dataDir, arg))) {
-          const state = await loadStudy(dataDir, arg);
-          const p = state.params;
-          const counts = state.jobs.reduce<Record<string, number>>(
-            (c, j) => ({ ...c, [j.status]: (c[j.status] ?? 0) + 1 }),
-            {},
-          );
-          html = studyReportHtml({
-            title: state.name,
-            source: `Study ${state.id}: ${Object.entries(counts)
-              .map(([k, v]) => `${v} ${k}`)
-              .join(', ')} of ${state.jobs.length} jobs`,
-            runs: studyMeasurements(state),
-            prices,
-            costOptions: { lambdaMemoryMb: opts.lambdaMemory, arch: opts.arch },
-            settings: [
-              ['Target', p.target],
-              ['Sweeps', p.sweeps.join(', ')],
-              ['Batch sizes', sortedNumbers(p.batchSizes)],
-              ['Partition sizes (MB)', sortedNumbers(p.partitionSizesMb)],
-              ['Data sizes (GB)', p.dataSizesGb.join(', ')],
-              ['World sizes', p.worldSizes.map((w) => w ?? 'one per partition').join(', ')],
-              ['Repeats', String(p.repeats)],
-              ['Local data', p.localData?.join(', ') ?? 'the bundled synthetic sample data'],
-            ],
-            environment,
-          });
-        } else {
-          const { result, profile } = await importFrom(arg, opts.profile);
-          reportProblems(result);
-          const lambdaMemoryMb = opts.lambdaMemory ?? profile?.lambdaMemoryMb;
-          html = studyReportHtml({
-            title: 'Recorded study results',
-            source:
-              `Recorded results from ${result.from}` +
-              (result.problems.length ? ` (${result.problems.length} file(s) skipped)` : ''),
-            runs: result.runs.map((r) => measurementFromRecorded(r, lambdaMemoryMb)),
-            prices,
-            costOptions: { lambdaMemoryMb, arch: opts.arch ?? profile?.architecture },
-            settings: [
-              ['Partition sizes (MB)', sortedNumbers(result.runs.map((r) => r.partition_mb))],
-              ['Data labels', sortedLabels(result.runs.map((r) => r.data_label))],
-              ['Batch sizes', sortedNumbers(result.runs.map((r) => r.batch_size))],
-              ['Lambda memory', lambdaMemoryMb ? `${lambdaMemoryMb} MB` : 'not recorded (10240 MB assumed for cost)'],
-            ],
-            environment,
-          });
+        if (isStudyId(dataDir, arg)) html = await studyIdReportHtml(dataDir, arg, cost);
+        else {
+          const imported = await importFrom(arg, opts.profile);
+          reportProblems(imported.result);
+          html = await recordedReportHtml(dataDir, imported, cost);
         }
         if (opts.out) {
           await writeFile(opts.out, html);

@@ -1,11 +1,15 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { appDataDir } from '../../engine/data-dir.ts';
+import { appDataDir } from '../node/services/system.ts';
 import { exportTable, type ExportFormat, type Table } from '../../base/table.ts';
-import type { Strategy } from '../../study/recommend.ts';
-import { loadStudy } from '../../study/study-store.ts';
+import { loadStudy } from '../node/services/study-foreground.ts';
 import { HistoryStore } from '../node/history-store.ts';
 import { resolveRunId } from '../node/run-ref.ts';
-import { recommendation, recommendMeasurements, type RecommendSelection } from '../node/services/study/recommend.ts';
+import {
+  recommendation,
+  recommendMeasurements,
+  type RecommendSelection,
+  type Strategy,
+} from '../node/services/study/recommend.ts';
 import type { RecommendationView } from '../common/contract/index.ts';
 
 /**

@@ -1,36 +1,28 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
-import { appDataDir } from '../../engine/data-dir.ts';
-import type { LocalRunResult } from '../../engine/run/local-run.ts';
-import { runStudy, type StudyProgress } from '../../study/run-study.ts';
+import { appDataDir } from '../node/services/system.ts';
 import {
+  compareHistoryPair,
   createStudy,
+  driveStudy,
+  estimateSweepCost,
   listStudies,
+  loadPriceTable,
   loadStudy,
-  studyMeasurements,
-  type JobState,
+  memorySweepEstimate,
+  resetPriceTable,
+  savePriceTable,
+  studyTableModels,
+  type StudyProgress,
   type StudyState,
-} from '../../study/study-store.ts';
+} from '../node/services/study-foreground.ts';
 import { expandSweep, type DataSize, type SweepParamsInput } from '../../base/sweep-plan.ts';
-import { table1, table2, table3 } from '../../study/tables.ts';
-import { compareRuns, precisionLabel } from '../../study/compare.ts';
-import { measurementFromRunRecord } from '../../study/cloud-measurement.ts';
 import { formatUsd } from '../../base/cost-model.ts';
-import { estimateSweepCost } from '../../study/cost/sweep-estimate.ts';
-import { memorySweepEstimate } from '../../study/cost/memory-estimate.ts';
-import { memorySessionFor, restoreLeftoverSweeps } from '../../study/memory-sweep.ts';
-import { loadPriceTable, resetPriceTable, savePriceTable } from '../../study/cost/price-store.ts';
 import type { PriceTable } from '../../base/price-table.ts';
 import { readFile } from 'node:fs/promises';
 import { exportTable, type ExportFormat } from '../../base/table.ts';
 import { HistoryStore } from '../node/history-store.ts';
-import { saveStudyLocalRun } from '../node/study-history.ts';
-import { resolveRunId } from '../node/run-ref.ts';
 import { studyStatus } from '../common/study-status.ts';
-import { makeClients } from '../../cloud/aws-clients.ts';
-import { ProfileStore } from '../../cloud/profiles.ts';
-import type { StoredProfile } from '../../base/profile-schema.ts';
-import { cloudJobRunner } from '../../study/cloud-job.ts';
 import { formatTable } from './local-table.ts';
 import { PRECISIONS, type Precision } from '../../base/options.ts';
 
@@ -185,29 +177,7 @@ function progressLogger() {
   };
 }
 
-/** Every local run of a study also goes to History, like a run started on its own. */
-function historySaver(dataDir: string, state: StudyState) {
-  const history = new HistoryStore(dataDir);
-  return (res: LocalRunResult, job: JobState): Promise<string> =>
-    saveStudyLocalRun(history, state, job, res, res.record.dataset.spec.join(', '));
-}
-
-/** The profile for a study's cloud jobs: the named one, else the only saved one; null (jobs wait) when there is none. */
-async function cloudProfile(name: string | undefined): Promise<StoredProfile | null> {
-  const store = new ProfileStore(appDataDir());
-  if (name) return store.getStored(name);
-  const all = await store.list();
-  if (all.length === 1) return store.getStored(all[0].name);
-  if (all.length > 1)
-    throw new Error(
-      `several profiles are saved (${all.map((p) => p.name).join(', ')}): choose one for the cloud jobs with --profile NAME`,
-    );
-  return null;
-}
-
 async function drive(id: string, retryFailed: boolean, profileName?: string): Promise<StudyState> {
-  const dataDir = appDataDir();
-  const state = await loadStudy(dataDir, id);
   const ac = new AbortController();
   const onSigint = () => {
     err(
@@ -217,53 +187,34 @@ async function drive(id: string, retryFailed: boolean, profileName?: string): Pr
     );
     ac.abort();
   };
-  const hasCloud = state.jobs.some((j) => j.target === 'cloud' && j.status !== 'done');
-  const profile = hasCloud ? await cloudProfile(profileName) : null;
-  if (hasCloud && !profile)
-    err(
-      'cloud jobs wait: no AWS profile is saved (add one with `cosmicai profile add NAME …`, then `cosmicai study resume ' +
-        id +
-        '`)',
-    );
-  for (const r of await restoreLeftoverSweeps(dataDir, new ProfileStore(dataDir))) err(r.message);
-  const clients = profile ? makeClients(profile) : null;
-  const history = new HistoryStore(dataDir);
   process.once('SIGINT', onSigint);
   try {
-    const lambdaMemory = clients ? await memorySessionFor(state, clients, dataDir, (m) => err(m)) : undefined;
-    return await runStudy(id, {
-      lambdaMemory,
-      dataDir,
+    return await driveStudy(appDataDir(), id, {
+      retryFailed,
+      profileName,
+      several: (names) =>
+        `several profiles are saved (${names.join(', ')}): choose one for the cloud jobs with --profile NAME`,
+      onNotice: (m) => err(m),
       signal: ac.signal,
       onProgress: progressLogger(),
-      saveRecord: historySaver(dataDir, state),
-      retryFailed,
-      ...(clients
-        ? {
-            runCloudJob: cloudJobRunner({
-              clients,
-              dataDir,
-              studyId: state.id,
-              studyName: state.name,
-              history,
-              dataset: state.params.localData,
-              onEvent: (job, e) => {
-                if (e.type === 'started') err(`${job.id}: execution ${e.executionArn}, results in ${e.resultPath}`);
-                else if (e.type === 'notice') err(`${job.id}: ${e.message}`);
-              },
-            }),
-          }
-        : {}),
+      onNoProfile: () =>
+        err(
+          'cloud jobs wait: no AWS profile is saved (add one with `cosmicai profile add NAME …`, then `cosmicai study resume ' +
+            id +
+            '`)',
+        ),
+      onCloudEvent: (job, e) => {
+        if (e.type === 'started') err(`${job.id}: execution ${e.executionArn}, results in ${e.resultPath}`);
+        else if (e.type === 'notice') err(`${job.id}: ${e.message}`);
+      },
     });
   } finally {
     process.off('SIGINT', onSigint);
-    clients?.destroy();
   }
 }
 
 function studyTables(state: StudyState, format: ExportFormat | 'text'): string {
-  const runs = studyMeasurements(state);
-  const tables = [table1(runs), table2(runs), table3(runs)].filter((t) => t.rows.length > 0);
+  const tables = studyTableModels(state);
   if (tables.length === 0) return 'No finished jobs yet.';
   if (format === 'json')
     return JSON.stringify(
@@ -438,30 +389,7 @@ export function registerStudyRun(study: Command): void {
     .addOption(formatOption())
     .action(async (a: string, b: string, f: { format: string }) => {
       const history = new HistoryStore(appDataDir());
-      const [ea, eb] = await Promise.all([
-        history.get(await resolveRunId(history, a)),
-        history.get(await resolveRunId(history, b)),
-      ]);
-      const side = (e: typeof ea.entry) => {
-        if (!e.record) throw new Error(`run ${e.id} ("${e.name}") has no record yet (status ${e.status})`);
-        try {
-          return measurementFromRunRecord(e.record);
-        } catch (error) {
-          throw new Error(`run ${e.id} ("${e.name}"): ${(error as Error).message}`, { cause: error });
-        }
-      };
-      const ma = side(ea.entry);
-      const mb = side(eb.entry);
-      const la = precisionLabel(ma.target === mb.target ? ea.entry.name : ma.target, ma);
-      const lb = precisionLabel(
-        ma.target === mb.target
-          ? eb.entry.name === ea.entry.name
-            ? `${eb.entry.name} (2)`
-            : eb.entry.name
-          : mb.target,
-        mb,
-      );
-      const c = compareRuns({ label: la, run: ma }, { label: lb, run: mb });
+      const c = await compareHistoryPair(history, a, b);
       if (f.format === 'json') {
         const table = JSON.parse(exportTable(c.table, 'json')) as Record<string, unknown>;
         out(JSON.stringify({ ...table, comparable: c.comparable, warnings: c.warnings }, null, 2));

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { appDataDir } from '../../engine/data-dir.ts';
+import { appDataDir } from '../node/services/system.ts';
 
 function parsePort(v: string): number {
   const n = Number(v);

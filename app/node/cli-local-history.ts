@@ -3,7 +3,7 @@ import type { LocalRunResult } from '../../engine/run/local-run.ts';
 import { writePredictionsCsv } from '../../engine/run/predictions.ts';
 import type { ApiErrorData } from '../common/contract/index.ts';
 import type { HistoryStore } from './history-store.ts';
-import { dataLabel, defaultName, headlineOf } from './services/local-runs.ts';
+import { defaultName, headlineOf, startHeadline } from './services/local-runs.ts';
 
 export interface CliLocalParams {
   data?: string[];
@@ -40,14 +40,7 @@ export class CliLocalHistory {
         precision,
         via: 'cli',
       },
-      headline: {
-        batchSize: p.batchSize,
-        referenceModel: !model,
-        syntheticData: !data,
-        model: model ? path.basename(model) : undefined,
-        data: data ? dataLabel(data) : 'sample data',
-        precision,
-      },
+      headline: startHeadline(model, data, p.batchSize, precision),
     });
     return new CliLocalHistory(store, entry.id);
   }

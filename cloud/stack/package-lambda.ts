@@ -18,8 +18,9 @@ import { FUNCTION_KEYS, HANDLERS } from './template.ts';
 import { writeFileAtomic } from '../../engine/atomic-file.ts';
 import { writeZip, type ZipInput } from './zip-writer.ts';
 
-export type LambdaArch = 'x86_64' | 'arm64';
-export const LAMBDA_ARCHES: readonly LambdaArch[] = ['x86_64', 'arm64'];
+import { LAMBDA_ARCHES, type LambdaArch } from '../../base/price-table.ts';
+
+export { LAMBDA_ARCHES, type LambdaArch };
 
 /** Lambda's limit on the unzipped size of a function's code (and layers): 250 MB. */
 export const UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;

@@ -8,10 +8,12 @@ import { clearFinished, reattach, useTrackedRun } from './lib/run-tracker.ts';
 import { onToast, toast } from './lib/toast.ts';
 import { getScreen, navScreens } from './screens/index.ts';
 
+const darkQuery = () => window.matchMedia?.('(prefers-color-scheme: dark)');
+
 function useSystemDark(): boolean {
-  const q = window.matchMedia?.('(prefers-color-scheme: dark)');
-  const [dark, setDark] = useState(q?.matches ?? false);
+  const [dark, setDark] = useState(() => darkQuery()?.matches ?? false);
   useEffect(() => {
+    const q = darkQuery();
     const on = (e: MediaQueryListEvent) => setDark(e.matches);
     q?.addEventListener('change', on);
     return () => q?.removeEventListener('change', on);
@@ -40,16 +42,17 @@ export function App() {
   }, []);
 
   // A run that ends while another screen is open: say so, rather than jumping away from what the user is doing.
+  const finished = tracked?.finished;
+  const finishedName = tracked?.name;
   useEffect(() => {
-    const f = tracked?.finished;
-    if (!f || route.screen === 'run') return;
+    if (!finished || route.screen === 'run') return;
     toast(
-      f.status === 'failed'
-        ? `Run failed: ${f.error?.message ?? 'see Local run'}`
-        : `Run ${f.status}: "${tracked.name}" is in History`,
+      finished.status === 'failed'
+        ? `Run failed: ${finished.error?.message ?? 'see Local run'}`
+        : `Run ${finished.status}: "${finishedName}" is in History`,
     );
     clearFinished();
-  }, [tracked?.finished, route.screen]);
+  }, [finished, finishedName, route.screen]);
 
   const theme = settings?.theme === 'dark' || (settings?.theme !== 'light' && systemDark) ? 'dark' : 'light';
   useEffect(() => {

@@ -3,16 +3,16 @@
  * 2.5 parts have gone through, and refuses new ones (the SDK's retries fail too). A fresh client — as after a
  * restart — then stages the same file again: only the missing parts cross the proxy, and the object is whole.
  */
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClients } from '../../cloud/aws-clients.ts';
+import { makeClients, type AwsClients } from '../../cloud/aws-clients.ts';
 import { stageFiles } from '../../cloud/staging.ts';
-import { localProfile, TestCipher } from '../support/cloud-helpers.ts';
+import { localProfile, readObject, TestCipher } from '../support/cloud-helpers.ts';
 import { startS3rver, type S3rverHandle } from '../infra/s3rver.ts';
 
 const BUCKET = 'cosmicai-test';
@@ -114,6 +114,10 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+/** Stages one file to `key` in the test bucket (the upload the tests cut, cancel and resume). */
+const stageOne = (clients: AwsClients, file: string, key: string, opts: Parameters<typeof stageFiles>[3]) =>
+  stageFiles(clients.s3, BUCKET, [{ localPath: file, key }], opts);
+
 const freshClients = () =>
   makeClients(localProfile(cipher, { s3: `http://127.0.0.1:${proxy.port}` }), {
     cipher,
@@ -132,7 +136,7 @@ describe('resumable multipart upload', () => {
 
     proxy.cutAfter = 2.5 * PART;
     const first = freshClients();
-    await expect(stageFiles(first.s3, BUCKET, [{ localPath: file, key }], opts)).rejects.toThrow();
+    await expect(stageOne(first, file, key, opts)).rejects.toThrow();
     first.destroy();
     expect(proxy.refusing).toBe(true);
     expect(proxy.partPuts.slice(0, 3)).toEqual([1, 2, 3]); // parts 1 and 2 finished, 3 was cut
@@ -140,7 +144,7 @@ describe('resumable multipart upload', () => {
 
     proxy.reset();
     const second = freshClients();
-    const report = await stageFiles(second.s3, BUCKET, [{ localPath: file, key }], opts);
+    const report = await stageOne(second, file, key, opts);
     expect(report).toMatchObject({ uploadedFiles: 1, skippedFiles: 0, cancelled: false });
     // Only parts 3–5 went over the wire again: 2 × 5 MiB + 1000 bytes plus request overhead, not the whole file.
     expect([...new Set(proxy.partPuts)].sort()).toEqual([3, 4, 5]);
@@ -151,9 +155,7 @@ describe('resumable multipart upload', () => {
     const head = await second.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
     expect(head.ContentLength).toBe(content.length);
     expect(head.Metadata?.sha256).toBe(createHash('sha256').update(content).digest('hex'));
-    const got = Buffer.from(
-      await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray(),
-    );
+    const got = await readObject(second.s3, BUCKET, key);
     expect(got.equals(content)).toBe(true);
     second.destroy();
   }, 120_000);
@@ -166,20 +168,16 @@ describe('resumable multipart upload', () => {
     proxy.reset();
     proxy.cutAfter = 1.5 * PART;
     const first = freshClients();
-    await expect(
-      stageFiles(first.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir }),
-    ).rejects.toThrow();
+    await expect(stageOne(first, file, key, { partSize: PART, queueSize: 1, resumeDir })).rejects.toThrow();
     first.destroy();
 
     const changed = randomBytes(2 * PART + 10);
     await writeFile(file, changed);
     proxy.reset();
     const second = freshClients();
-    await stageFiles(second.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir });
+    await stageOne(second, file, key, { partSize: PART, queueSize: 1, resumeDir });
     expect([...new Set(proxy.partPuts)].sort()).toEqual([1, 2, 3]);
-    const got = Buffer.from(
-      await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray(),
-    );
+    const got = await readObject(second.s3, BUCKET, key);
     expect(got.equals(changed)).toBe(true);
     second.destroy();
   }, 120_000);
@@ -193,7 +191,7 @@ describe('resumable multipart upload', () => {
     proxy.reset();
     const controller = new AbortController();
     const first = freshClients();
-    const report = await stageFiles(first.s3, BUCKET, [{ localPath: file, key }], {
+    const report = await stageOne(first, file, key, {
       partSize: PART,
       queueSize: 1,
       resumeDir,
@@ -210,11 +208,9 @@ describe('resumable multipart upload', () => {
 
     proxy.reset();
     const second = freshClients();
-    await stageFiles(second.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir });
+    await stageOne(second, file, key, { partSize: PART, queueSize: 1, resumeDir });
     expect(proxy.partPuts).not.toContain(1);
-    const got = Buffer.from(
-      await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray(),
-    );
+    const got = await readObject(second.s3, BUCKET, key);
     expect(got.equals(content)).toBe(true);
     second.destroy();
   }, 120_000);
@@ -228,20 +224,16 @@ describe('resumable multipart upload', () => {
     proxy.reset();
     proxy.cutAfter = 1.5 * PART;
     const first = freshClients();
-    await expect(
-      stageFiles(first.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir }),
-    ).rejects.toThrow();
+    await expect(stageOne(first, file, key, { partSize: PART, queueSize: 1, resumeDir })).rejects.toThrow();
     first.destroy();
 
     proxy.reset();
     proxy.uploadGone = true;
     const second = freshClients();
-    await stageFiles(second.s3, BUCKET, [{ localPath: file, key }], { partSize: PART, queueSize: 1, resumeDir });
+    await stageOne(second, file, key, { partSize: PART, queueSize: 1, resumeDir });
     expect(proxy.listPartsCalls).toBe(1);
     expect([...new Set(proxy.partPuts)].sort()).toEqual([1, 2, 3]); // a new upload: every part again
-    const got = Buffer.from(
-      await (await second.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray(),
-    );
+    const got = await readObject(second.s3, BUCKET, key);
     expect(got.equals(content)).toBe(true);
     second.destroy();
   }, 120_000);

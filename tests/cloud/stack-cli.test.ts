@@ -20,6 +20,22 @@ let zip: string;
 let model: string;
 
 const cli = (args: string[]) => runCli(args, cliAwsEnv(dataDir, S3RVER_CREDENTIALS));
+/** `stack deploy` of the test stack with the deployer profile, its zip and model, polling fast; then `more`. */
+const deployArgs = (...more: string[]) => [
+  'stack',
+  'deploy',
+  '--profile',
+  'deployer',
+  '--stack-name',
+  'cli-stack',
+  '--zip',
+  zip,
+  '--model',
+  model,
+  ...more,
+  '--poll',
+  '0.01',
+];
 
 beforeAll(async () => {
   local = await startLocalCloudFormation();
@@ -44,24 +60,7 @@ describe('cosmicai stack', () => {
   });
 
   it('deploy streams events, prints the outputs and saves a profile for the stack; status shows it', async () => {
-    const r = await cli([
-      'stack',
-      'deploy',
-      '--profile',
-      'deployer',
-      '--stack-name',
-      'cli-stack',
-      '--zip',
-      zip,
-      '--model',
-      model,
-      '--memory',
-      '1024',
-      '--max-concurrency',
-      '50',
-      '--poll',
-      '0.01',
-    ]);
+    const r = await cli(deployArgs('--memory', '1024', '--max-concurrency', '50'));
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/» creating stack 'cli-stack' with its bucket \(phase 1 of 2\)/);
@@ -94,22 +93,7 @@ describe('cosmicai stack', () => {
       on: 'update',
       reason: 'MemorySize value failed to satisfy constraint',
     });
-    const r = await cli([
-      'stack',
-      'deploy',
-      '--profile',
-      'deployer',
-      '--stack-name',
-      'cli-stack',
-      '--zip',
-      zip,
-      '--model',
-      model,
-      '--memory',
-      '2048',
-      '--poll',
-      '0.01',
-    ]);
+    const r = await cli(deployArgs('--memory', '2048'));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/UPDATE_ROLLBACK_COMPLETE +cli-stack/);
     expect(r.stderr).toContain(

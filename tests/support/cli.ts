@@ -43,3 +43,48 @@ export function cliAwsEnv(dataDir: string, keys: { accessKeyId: string; secretAc
     AWS_SESSION_TOKEN: '',
   };
 }
+
+/** The local servers a CLI profile points at (tests/infra/local-aws.ts). */
+export interface LocalAwsEndpoints {
+  bucket: string;
+  stateMachineArn: string;
+  s3Endpoint: string;
+  sfnEndpoint: string;
+  stsEndpoint: string;
+  logsEndpoint: string;
+}
+
+/**
+ * `profile add NAME …` for a profile on the local servers with "env" credentials; the S3 endpoint goes by
+ * `--s3-endpoint` or by the catch-all `--endpoint` (which the per-service flags then override).
+ */
+export function profileAddArgs(
+  name: string,
+  aws: LocalAwsEndpoints,
+  lambda: string,
+  s3Flag: '--s3-endpoint' | '--endpoint' = '--s3-endpoint',
+): string[] {
+  return [
+    'profile',
+    'add',
+    name,
+    '--region',
+    'us-east-1',
+    '--bucket',
+    aws.bucket,
+    '--state-machine',
+    aws.stateMachineArn,
+    '--lambda',
+    lambda,
+    '--credentials',
+    'env',
+    s3Flag,
+    aws.s3Endpoint,
+    '--sfn-endpoint',
+    aws.sfnEndpoint,
+    '--sts-endpoint',
+    aws.stsEndpoint,
+    '--logs-endpoint',
+    aws.logsEndpoint,
+  ];
+}

@@ -1,4 +1,5 @@
 /** Shared bits for the cloud tests: a real (in-memory keyed) cipher and profiles pointed at local servers. */
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { StoredProfile } from '../../base/profile-schema.ts';
 import type { SecretCipher } from '../../cloud/secret-cipher.ts';
@@ -54,4 +55,10 @@ export function localProfile(
     updatedAt: new Date().toISOString(),
     ...rest,
   };
+}
+
+/** The bytes of an S3 object, read back whole (to compare with what was staged). */
+export async function readObject(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await res.Body!.transformToByteArray());
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LambdaArchSchema as Arch } from '../../../base/price-table.ts';
 import { RedactedProfileSchema } from '../../../base/profile-schema.ts';
 import { ApiErrorData } from './errors.ts';
 import { channel, domain, Empty, method, Ok } from './define.ts';
@@ -12,7 +13,6 @@ import { channel, domain, Empty, method, Ok } from './define.ts';
 const ProfileName = z.string().min(1).max(64);
 const StackName = z.string().trim().min(1).max(60);
 export const StackOpId = z.string().min(1).max(80);
-const Arch = z.enum(['x86_64', 'arm64']);
 
 export const StackEventView = z.object({
   eventId: z.string(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PriceTableSchema } from '../../../base/price-table.ts';
+import { LambdaArchSchema as Arch, PriceTableSchema } from '../../../base/price-table.ts';
 import { SweepParamsSchema } from '../../../base/sweep-plan.ts';
 import { channel, domain, Empty, method, Ok } from './define.ts';
 import { RunId } from './runs.ts';
@@ -12,7 +12,6 @@ import { AllCloudRuns, BalancedWeight, RecommendationViewBase, RecommendStrategy
 
 const StudyId = z.string().regex(/^[A-Za-z0-9._-]{1,120}$/, 'not a study id');
 const ProfileName = z.string().min(1).max(64);
-const Arch = z.enum(['x86_64', 'arm64']);
 
 export const TableSchema = z.object({
   title: z.string(),

@@ -2,19 +2,12 @@ import path from 'node:path';
 import { makeClients, type AwsClients } from '../../../cloud/aws-clients.ts';
 import { CloudError } from '../../../cloud/aws-errors.ts';
 import { launch, type CloudRunEvent } from '../../../cloud/cloud-run.ts';
-import { stageForRun, type StageEvent } from '../../../cloud/cloud-stage.ts';
 import { checkExecutionArn, stopExecution } from '../../../cloud/execution.ts';
 import type { ExecutionSnapshot } from '../../../cloud/monitor.ts';
 import { ensureDefaultSampleData } from '../../../engine/data/sample-data.ts';
 import { REFERENCE_FILE_NAME } from '../../../engine/model/reference-model.ts';
 import { countPartitions } from '../../../cloud/staged-partitions.ts';
-import {
-  buildPayload,
-  newResultPath,
-  parsePayloadText,
-  payloadToText,
-  type CaiPayload,
-} from '../../../cloud/payload.ts';
+import { buildPayload, parsePayloadText, payloadToText, type CaiPayload } from '../../../cloud/payload.ts';
 import type { ProfileStore } from '../../../cloud/profiles.ts';
 import type { SecretCipher } from '../../../cloud/secret-cipher.ts';
 import {
@@ -27,8 +20,8 @@ import {
 import type { EventHub } from '../../common/dispatcher.ts';
 import { CloudRunRecordSchema } from '../../../base/cloud-run-record.ts';
 import { rerunPayload } from '../../../cloud/rerun.ts';
-import { countStagedPartitions, planCaiRun, type CaiRankPlan } from '../../../cloud/cai-rank-plan.ts';
-import { resolveTarget } from '../../../cloud/pipeline-target.ts';
+import type { CaiRankPlan } from '../../../cloud/cai-rank-plan.ts';
+import { prepareCloudRun, type PreparedRun, type StageEvent, type StageResult } from './cloud-prepare.ts';
 import { ConcurrentRunError, guardSingleRun, runningExecutions } from '../../../cloud/running-guard.ts';
 import { followAndRecord } from '../cloud-follow-record.ts';
 import type { HistoryStore } from '../history-store.ts';
@@ -47,14 +40,6 @@ interface Active {
 }
 
 const STAGE_EMIT_MS = 150;
-
-interface PreparedRun {
-  target: 'cai' | 'cosmicai';
-  payload: CaiPayload;
-  /** The CAI pipeline's rank plan (null on our own stack, whose workers take one partition each). */
-  rankPlan: CaiRankPlan | null;
-  stageWarnings: string[];
-}
 
 /** Cloud runs in the background: each is written to History when it starts and finalised with its record. */
 export class CloudRunService {
@@ -371,98 +356,41 @@ export class CloudRunService {
     }
   }
 
-  /**
-   * What a run with these options would send, shared by start and review: stages (unless `stage` is off), builds the
-   * payload, and on the CAI pipeline the rank plan its initializer will make. Null when staging was cancelled.
-   */
-  private async prepare(
+  /** What a run with these options would send (cloud-prepare.ts), with staging progress as `cloud.progress`. */
+  private prepare(
     clients: AwsClients,
     opts: CloudRunOptions,
     signal: AbortSignal,
     emit: (progress: Omit<CloudProgress, 'runId' | 'elapsedSeconds'>) => void,
   ): Promise<PreparedRun | null> {
-    const p = clients.profile;
-    const target = (await resolveTarget(clients)).target;
-    const stageWarnings: string[] = [];
-    let payload: CaiPayload;
-    let stagedKeys: string[] | undefined;
-    if (opts.payloadText) {
-      const parsed = parsePayloadText(opts.payloadText);
-      if (!parsed.ok)
-        throw new ApiError({
-          code: 'INVALID_PAYLOAD',
-          message: parsed.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '),
-        });
-      payload = { ...parsed.payload, result_path: newResultPath(p.resultsPrefix) };
-    } else {
-      let staged = null;
-      if (opts.stage !== false) {
-        let last = 0;
-        const onProgress = (e: StageEvent) => {
-          const now = Date.now();
-          const final =
-            e.step === 'folders' ||
-            (e.step !== 'partition' && (e.progress.phase === 'uploaded' || e.progress.phase === 'skipped'));
-          if (!final && now - last < STAGE_EMIT_MS) return;
-          last = now;
-          const stage =
-            e.step === 'folders'
-              ? { step: 'folders' as const, done: 0, total: 0 }
-              : e.step === 'partition'
-                ? { step: 'partition' as const, done: e.written, total: e.total }
-                : {
-                    step: e.step,
-                    done: e.progress.filesDone,
-                    total: e.progress.filesTotal,
-                    bytesDone: e.progress.bytesDone,
-                    bytesTotal: e.progress.bytesTotal,
-                    key: e.progress.key,
-                  };
-          emit({
-            phase: 'staging',
-            stage,
-            message: e.step === 'folders' ? 'Creating results/ and scripts/…' : undefined,
-          });
-        };
-        staged = await stageForRun(clients, {
-          dataDir: this.deps.dataDir,
-          target,
-          entry: opts.entry,
-          code: opts.codeDir ? { dir: opts.codeDir } : opts.modelFile ? { modelFile: opts.modelFile } : undefined,
-          dataset: opts.data?.length ? opts.data : undefined,
-          partitionMb: opts.partitionMb ?? 25,
-          signal: signal,
-          onProgress,
-        });
-        if (staged.cancelled) return null;
-        stagedKeys = staged.dataKeys;
-        for (const w of staged.warnings) {
-          stageWarnings.push(w);
-          emit({ phase: 'staging', message: `Warning: ${w}` });
-        }
-      }
-      const prefix = `${p.dataPrefix}${opts.partitionMb ?? 25}MB/`;
-      if (!staged && opts.fileLimit === undefined) {
-        // file_limit is never a sentinel: the partitions actually staged under the prefix.
-        stagedKeys = await countStagedPartitions(clients.s3, p.dataBucket ?? p.bucket, prefix);
-        if (stagedKeys.length === 0)
-          throw new ApiError({
-            code: 'NOTHING_STAGED',
-            message: `No .pt partitions under s3://${p.dataBucket ?? p.bucket}/${prefix}.`,
-            hint: 'Stage the data first (keep "Upload first" on), or set the file limit.',
-          });
-      }
-      payload = buildPayload(p, {
-        batchSize: opts.batchSize ?? 512,
-        fileLimit: opts.fileLimit ?? staged?.partitions ?? stagedKeys!.length,
-        worldSize: opts.worldSize,
-        partitionMb: opts.partitionMb ?? 25,
-        ...(staged ? { s3ObjectName: staged.s3ObjectName, objectType: staged.objectType, script: staged.script } : {}),
-      });
-    }
-    if (signal.aborted) return null;
-    const rankPlan = target === 'cai' ? await planCaiRun(clients.s3, payload, stagedKeys) : null;
-    return { target, payload, rankPlan, stageWarnings };
+    let last = 0;
+    const onStage = (e: StageEvent) => {
+      const now = Date.now();
+      const final =
+        e.step === 'folders' ||
+        (e.step !== 'partition' && (e.progress.phase === 'uploaded' || e.progress.phase === 'skipped'));
+      if (!final && now - last < STAGE_EMIT_MS) return;
+      last = now;
+      const stage =
+        e.step === 'folders'
+          ? { step: 'folders' as const, done: 0, total: 0 }
+          : e.step === 'partition'
+            ? { step: 'partition' as const, done: e.written, total: e.total }
+            : {
+                step: e.step,
+                done: e.progress.filesDone,
+                total: e.progress.filesTotal,
+                bytesDone: e.progress.bytesDone,
+                bytesTotal: e.progress.bytesTotal,
+                key: e.progress.key,
+              };
+      emit({ phase: 'staging', stage, message: e.step === 'folders' ? 'Creating results/ and scripts/…' : undefined });
+    };
+    const onStaged = (staged: StageResult) => {
+      if (staged.cancelled) return;
+      for (const w of staged.warnings) emit({ phase: 'staging', message: `Warning: ${w}` });
+    };
+    return prepareCloudRun(clients, opts, { dataDir: this.deps.dataDir, signal, onStage, onStaged });
   }
 
   private async followAndRecord(a: Active, executionArn: string): Promise<void> {

@@ -12,6 +12,7 @@ import {
   type RunProgress,
 } from '../../common/contract/index.ts';
 import type { EventHub } from '../../common/dispatcher.ts';
+import type { Precision } from '../../../base/options.ts';
 import type { HistoryStore } from '../history-store.ts';
 import { hintFor } from '../hints.ts';
 
@@ -53,14 +54,7 @@ export class LocalRunService {
       kind: 'local',
       name,
       params: { ...params, precision },
-      headline: {
-        batchSize: params.batchSize,
-        referenceModel: !model,
-        syntheticData: !data,
-        model: model ? path.basename(model) : undefined,
-        data: data ? dataLabel(data) : 'sample data',
-        precision,
-      },
+      headline: startHeadline(model, data, params.batchSize, precision),
     });
     const runId = entry.id;
     const controller = new AbortController();
@@ -205,6 +199,23 @@ function toRunProgress(runId: string, p: LocalRunProgress, elapsedSeconds: numbe
     etaSeconds: p.etaSeconds !== null && Number.isFinite(p.etaSeconds) ? p.etaSeconds : null,
     elapsedSeconds,
     fraction,
+  };
+}
+
+/** A local run's History headline when it starts (the app's and the CLI's alike). */
+export function startHeadline(
+  model: string | undefined,
+  data: string[] | undefined,
+  batchSize: number | undefined,
+  precision: Precision,
+): RunHeadline {
+  return {
+    batchSize,
+    referenceModel: !model,
+    syntheticData: !data,
+    model: model ? path.basename(model) : undefined,
+    data: data ? dataLabel(data) : 'sample data',
+    precision,
   };
 }
 

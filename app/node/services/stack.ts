@@ -5,8 +5,8 @@ import { CloudError } from '../../../cloud/aws-errors.ts';
 import type { ProfileStore } from '../../../cloud/profiles.ts';
 import type { ProfileInput, StoredProfile } from '../../../base/profile-schema.ts';
 import { decryptKeys, type SecretCipher } from '../../../cloud/secret-cipher.ts';
-import { packageAndDeploy, stackProfileInput, type DeployFlowProgress } from '../../../cloud/stack/deploy-flow.ts';
-import { outputsToProfile } from '../../../cloud/stack/outputs.ts';
+import { packageAndDeploy, type DeployFlowProgress } from '../../../cloud/stack/deploy-flow.ts';
+import { saveStackProfile } from './stack-profile.ts';
 import {
   packageLambda,
   UNZIPPED_LIMIT_BYTES,
@@ -206,25 +206,14 @@ export class StackService {
           this.progress(op, p);
         },
       });
-      const existing = (await this.deps.profiles.list()).some((p) => p.name === saveAs);
-      let profile;
-      if (existing) {
-        const {
-          name: _n,
-          credentials: _c,
-          ...fields
-        } = outputsToProfile(res.outputs, { name: saveAs, credentials: { source: 'env' } });
-        profile = await this.deps.profiles.update(saveAs, fields);
-      } else {
-        profile = await this.deps.profiles.add(stackProfileInput(res, base, saveAs, credentials));
-      }
+      const { profile, action } = await saveStackProfile(this.deps.profiles, res, base, saveAs, credentials);
       this.finish(op, {
         status: 'completed',
         stackStatus: res.status,
         stackOperation: res.operation,
         outputs: res.outputs as Record<string, string>,
         profile,
-        profileAction: existing ? 'updated' : 'created',
+        profileAction: action,
         ...(packaged ? { packaged } : {}),
       });
     } catch (err) {

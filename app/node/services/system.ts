@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { findProjectRoot } from '../project-root.ts';
 import { ApiError, type DirEntry, type SystemInfo } from '../../common/contract/index.ts';
 
+export { appDataDir } from '../../../engine/data-dir.ts';
+
 const MAX_ENTRIES = 5000;
 
 let cachedVersion: string | undefined;

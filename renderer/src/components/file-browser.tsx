@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useEffectEvent, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { api } from '../api.ts';
 import type { DirEntry } from '../../../app/common/contract/index.ts';
@@ -50,9 +50,9 @@ export function FileBrowser({
     edited.current = false;
     return open(p);
   };
-  useEffect(() => {
-    void open(start || undefined);
-  }, []);
+  // The first listing, of the folder the browser was opened at; later changes of `start` do not navigate away.
+  const openStart = useEffectEvent(() => void open(start || undefined));
+  useEffect(() => openStart(), []);
 
   const shown =
     dir?.entries.filter(

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useEffectEvent, useRef, useState } from 'react';
 import { api } from '../api.ts';
 import type { CloudFinished, CloudProgress, CloudReview, CloudRunOptions } from '../../../app/common/contract/index.ts';
 import { CloudReviewView } from '../components/cloud-review.tsx';
@@ -80,9 +80,11 @@ function PayloadEditor({ draft, onUse }: { draft: Draft; onUse: (text: string | 
       if (mine === seq.current) setError(err);
     }
   };
+  // Re-previews (debounced) when an option the payload is built from changes, with the draft of that moment.
+  const previewNow = useEffectEvent(() => void preview());
   useEffect(() => {
     if (!draft.profile) return;
-    const t = setTimeout(preview, 250);
+    const t = setTimeout(() => previewNow(), 250);
     return () => clearTimeout(t);
   }, [
     draft.profile,
@@ -179,12 +181,17 @@ function CloudForm({ onStarted, onError }: { onStarted: (runId: string) => void;
       return next;
     });
 
+  // Once on open: the saved profiles, keeping the draft's profile if it still exists.
+  const takeProfiles = useEffectEvent((names: string[]) => {
+    setProfiles(names);
+    if (!d.profile || !names.includes(d.profile)) set({ profile: names[0] ?? '' });
+  });
+  const listFailed = useEffectEvent((err: unknown) => onError(err));
   useEffect(() => {
-    api.cloud.listProfiles().then((r) => {
-      const names = r.profiles.map((p) => p.name);
-      setProfiles(names);
-      if (!d.profile || !names.includes(d.profile)) set({ profile: names[0] ?? '' });
-    }, onError);
+    api.cloud.listProfiles().then(
+      (r) => takeProfiles(r.profiles.map((p) => p.name)),
+      (err: unknown) => listFailed(err),
+    );
   }, []);
 
   const start = async (e: React.FormEvent) => {

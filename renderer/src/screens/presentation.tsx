@@ -84,7 +84,10 @@ function Presentation({ selection, exit }: { selection: RunSelection; exit: stri
   const [i, setI] = useState(0);
   const [error, setError] = useState<unknown>(null);
 
+  // The selection by value: a parent that rebuilds an equal selection object must not reload the slides.
+  const selectionKey = JSON.stringify(selection);
   useEffect(() => {
+    const selection = JSON.parse(selectionKey) as RunSelection;
     (async () => {
       const res: StudyResults = await api.study.results({ selection });
       let cmp: ComparisonView | null = null;
@@ -97,7 +100,7 @@ function Presentation({ selection, exit }: { selection: RunSelection; exit: stri
         ...res.charts.map((chart) => ({ kind: 'chart' as const, chart })),
       ]);
     })().catch(setError);
-  }, [JSON.stringify(selection)]);
+  }, [selectionKey]);
 
   const leave = useCallback(() => {
     if (document.fullscreenElement) void document.exitFullscreen().catch(() => undefined);

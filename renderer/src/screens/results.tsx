@@ -48,7 +48,7 @@ function Stat({ k, v, testId, title }: { k: string; v: string; testId?: string; 
 }
 
 function Scatter({ entry, rows, total }: { entry: RunEntry; rows: PredictionRow[]; total: number }) {
-  const labelled = rows.filter((r) => r.z_true !== null);
+  const labelled = useMemo(() => rows.filter((r) => r.z_true !== null), [rows]);
   const build = useCallback((): AnyChartConfig => {
     const pts = labelled.map((r) => ({ x: r.z_true as number, y: r.z_pred }));
     const all = pts.flatMap((p) => [p.x, p.y]);
@@ -91,7 +91,7 @@ function Scatter({ entry, rows, total }: { entry: RunEntry; rows: PredictionRow[
         },
       },
     };
-  }, [rows]);
+  }, [labelled]);
   if (!labelled.length)
     return (
       <div className="card">

@@ -13,7 +13,7 @@ import { HistoryStore } from '../../../app/node/history-store.ts';
 import { writeTinyCodeDir } from '../../support/cloud-tiny-model.ts';
 import { FIXTURES_DIR } from '../../infra/stage-fixtures.ts';
 import { startLocalAws, type LocalAws } from '../../infra/local-aws.ts';
-import { CLI, cliAwsEnv, runCli } from '../../support/cli.ts';
+import { CLI, cliAwsEnv, profileAddArgs, runCli } from '../../support/cli.ts';
 
 let aws: LocalAws;
 let work: string;
@@ -35,31 +35,7 @@ afterAll(async () => {
 
 describe('cosmicai profile / cloud', () => {
   it('adds, lists and tests a profile', async () => {
-    const add = await cli([
-      'profile',
-      'add',
-      'local',
-      '--region',
-      'us-east-1',
-      '--bucket',
-      aws.bucket,
-      '--state-machine',
-      aws.stateMachineArn,
-      '--lambda',
-      aws.functions.inference,
-      '--credentials',
-      'env',
-      '--s3-endpoint',
-      aws.s3Endpoint,
-      '--sfn-endpoint',
-      aws.sfnEndpoint,
-      '--sts-endpoint',
-      aws.stsEndpoint,
-      '--logs-endpoint',
-      aws.logsEndpoint,
-      '--memory',
-      '3008',
-    ]);
+    const add = await cli([...profileAddArgs('local', aws, aws.functions.inference), '--memory', '3008']);
     expect(add.stderr).toBe('');
     expect(add.status).toBe(0);
     expect(add.stdout).toMatch(/credentials\s+environment/);
@@ -78,29 +54,7 @@ describe('cosmicai profile / cloud', () => {
     expect(test.status).toBe(0);
 
     // A mistyped Lambda name: the log group check fails and says what to check; the rest still pass.
-    await cli([
-      'profile',
-      'add',
-      'typo',
-      '--region',
-      'us-east-1',
-      '--bucket',
-      aws.bucket,
-      '--state-machine',
-      aws.stateMachineArn,
-      '--lambda',
-      'cosmic-typo',
-      '--credentials',
-      'env',
-      '--endpoint',
-      aws.s3Endpoint,
-      '--sfn-endpoint',
-      aws.sfnEndpoint,
-      '--sts-endpoint',
-      aws.stsEndpoint,
-      '--logs-endpoint',
-      aws.logsEndpoint,
-    ]);
+    await cli(profileAddArgs('typo', aws, 'cosmic-typo', '--endpoint'));
     const typo = await cli(['profile', 'test', 'typo']);
     expect(typo.stdout).toMatch(
       /^FAIL\s+CloudWatch log group \/aws\/lambda\/cosmic-typo: log group \/aws\/lambda\/cosmic-typo does not exist/m,

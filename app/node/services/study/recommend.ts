@@ -8,6 +8,8 @@ import { selectedMeasurements, type SelectedMeasurements } from './results.ts';
 
 /** `study.recommend`: the Lambda memory recommendation of a study, of History runs or of every cloud run. */
 
+export type { Strategy };
+
 export type RecommendSelection = RunSelection | { history: 'cloud' };
 
 export interface RecommendInput {

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useEffectEvent, useState } from 'react';
 import { api } from '../../api.ts';
 import type { RedactedProfile } from '../../../../base/profile-schema.ts';
 import type { PackageReport } from '../../../../app/common/contract/index.ts';
@@ -55,8 +55,10 @@ export function DeployStackPanel({
   const set = (patch: Partial<DeployDraft>) => setD((cur) => ({ ...cur, ...patch }));
   const base = profiles.find((p) => p.name === d.profile);
 
+  // Once per finished operation, with the parent's current callback (which may be a new function every render).
+  const profileSaved = useEffectEvent(() => onProfile());
   useEffect(() => {
-    if (op.finished?.status === 'completed') onProfile();
+    if (op.finished?.status === 'completed') profileSaved();
     if (op.finished) setOpId(null);
   }, [op.finished]);
 
