@@ -47,7 +47,10 @@ export const CORE = [
   { mutate: 'cloud/payload.ts', tests: ['tests/cloud/payload.test.ts', 'tests/cloud/profiles.test.ts'] },
   { mutate: 'cloud/lambda/rank-plan.ts', tests: ['tests/cloud/rank-plan.test.ts'] },
   // table building
-  { mutate: 'study/tables.ts', tests: ['tests/study/tables.test.ts', 'tests/study/tables-columns.test.ts'] },
+  {
+    mutate: 'study/tables.ts',
+    tests: ['tests/study/tables.test.ts', 'tests/study/tables-columns.test.ts', 'tests/study/tables-edges.test.ts'],
+  },
   // the .pt reader's shape and size checks
   {
     mutate: { file: 'engine/data/pt-reader.ts', from: /^function validate\(/, to: /^}$/ },
