@@ -132,6 +132,12 @@ describe('monthly volume tiers, entered at and past each boundary', () => {
     expect(tieredComputeUsd(10, 'arm64', undefined, 30e9)).toBeCloseTo(10 * ARM[2], 15);
   });
 
+  it('never charges for no usage or a negative amount of it', () => {
+    expect(tieredComputeUsd(0, 'arm64', undefined, 7e9)).toBe(0);
+    expect(tieredComputeUsd(-5, 'x86_64')).toBe(0);
+    expect(tieredComputeUsd(-5, 'arm64', undefined, 20e9)).toBe(0);
+  });
+
   it('the usage already this month reaches the tiers through both cost functions', () => {
     const after = actualCostFromUsage({ invocations: 1, billedDurationMs: 10_000 }, 1024, 'x86_64', {
       alreadyUsedGbSeconds: 7e9,
