@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../../base/price-table.ts';
+import { definitionNotes } from '../../study/definition-notes.ts';
 import type { StudyMeasurement } from '../../study/measurement.ts';
 import { DATA_LABEL_NOTE, dataLabelGb, executionCostUsd, table1, table2, table3 } from '../../study/tables.ts';
 
@@ -133,6 +134,48 @@ describe('Table 3', () => {
     expect(t.note!.split('\n')).toContain(
       'Lambda memory was not recorded for some runs; 512 MB was assumed (GB = MB ÷ 1024).',
     );
+  });
+});
+
+describe('rows and notes hold what the table shows, nothing more', () => {
+  const fp32 = [
+    run({ sweep: 'batch-size', target: 'local', batchSize: 32 }),
+    run({ sweep: 'batch-size', target: 'local', batchSize: 64, precision: 'fp32' }),
+  ];
+  const keysOf = (t: { columns: Array<{ key: string }>; rows: Array<Record<string, unknown>> }) => ({
+    columns: t.columns.map((c) => c.key).sort(),
+    rows: t.rows.map((r) => Object.keys(r).sort()),
+  });
+
+  it('every row has exactly the columns as keys, with and without a Precision column', () => {
+    for (const t of [
+      table1(fp32),
+      table1([...fp32, run({ sweep: 'batch-size', target: 'local', precision: 'int8' })]),
+      table2([run({}), run({ partitionMb: 50 })]),
+      table2([run({}), run({ precision: 'int8' })]),
+      table3([run({}), run({ partitionMb: 50 })]),
+    ]) {
+      const { columns, rows } = keysOf(t);
+      expect(rows.length).toBeGreaterThan(0);
+      for (const r of rows) expect(r, t.title).toEqual(columns);
+    }
+  });
+
+  it("an all-fp32 Table 1 has its three notes and the runs' definitions, no precision note", () => {
+    expect(table1(fp32).note!.split('\n')).toEqual([
+      'Values are means over repeats; "± sd" is the sample standard deviation (n − 1), blank with one repeat.',
+      "Execution time is the mean over ranks of each rank's seconds per batch. Throughput is summed over ranks; " +
+        'Mbps = 10^6 bit/s.',
+      'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes).',
+      ...definitionNotes(fp32),
+    ]);
+  });
+
+  it('an all-fp32 Table 2 likewise, ending with what the data labels mean', () => {
+    const runs = [run({}), run({ partitionMb: 50 })];
+    const lines = table2(runs).note!.split('\n');
+    expect(lines.slice(3)).toEqual([...definitionNotes(runs), DATA_LABEL_NOTE]);
+    expect(lines[2]).toMatch(/^Memory GB = .* Concurrent jobs = ranks \(one Lambda per partition\)\.$/);
   });
 });
 
