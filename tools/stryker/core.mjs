@@ -39,12 +39,18 @@ export const CORE = [
   { mutate: 'cloud/aggregate.ts', tests: ['tests/cloud/aggregate.test.ts', 'tests/cloud/oracle-aggregate.test.ts'] },
   { mutate: 'study/stats.ts', tests: ['tests/study/tables.test.ts', 'tests/engine/oracle-accuracy.test.ts'] },
   // cost
-  { mutate: 'base/cost-model.ts', tests: ['tests/base/cost-model.test.ts', 'tests/base/oracle-cost.test.ts'] },
+  {
+    mutate: 'base/cost-model.ts',
+    tests: ['tests/base/cost-model.test.ts', 'tests/base/oracle-cost.test.ts', 'tests/base/cost-model-prices.test.ts'],
+  },
   // payload and rank planning
   { mutate: 'cloud/payload.ts', tests: ['tests/cloud/payload.test.ts', 'tests/cloud/profiles.test.ts'] },
   { mutate: 'cloud/lambda/rank-plan.ts', tests: ['tests/cloud/rank-plan.test.ts'] },
   // table building
-  { mutate: 'study/tables.ts', tests: ['tests/study/tables.test.ts', 'tests/study/tables-columns.test.ts'] },
+  {
+    mutate: 'study/tables.ts',
+    tests: ['tests/study/tables.test.ts', 'tests/study/tables-columns.test.ts', 'tests/study/tables-edges.test.ts'],
+  },
   // the .pt reader's shape and size checks
   {
     mutate: { file: 'engine/data/pt-reader.ts', from: /^function validate\(/, to: /^}$/ },
