@@ -56,10 +56,16 @@ describe('Table 2', () => {
     expect(t.note!.split('\n').at(-1)).toBe(DATA_LABEL_NOTE);
   });
 
-  it('concurrent jobs are the most ranks any repeat ran', () => {
+  it('ranks are the most ranks any repeat ran; concurrent jobs the largest measured peak, when any repeat has one', () => {
     const t = table2([run({ ranks: 3 }), run({ repeat: 2, ranks: 5 }), run({ repeat: 3, ranks: 4 })]);
     expect(t.rows).toHaveLength(1);
-    expect(t.rows[0]).toMatchObject({ concurrent_jobs: 5, repeats: 3 });
+    expect(t.rows[0]).toMatchObject({ ranks: 5, concurrent_jobs: null, repeats: 3 });
+    const measured = table2([
+      run({ ranks: 3, measuredPeakConcurrency: 2 }),
+      run({ repeat: 2, ranks: 5, measuredPeakConcurrency: 4 }),
+      run({ repeat: 3, ranks: 4 }),
+    ]);
+    expect(measured.rows[0]).toMatchObject({ ranks: 5, concurrent_jobs: 4, repeats: 3 });
   });
 
   it('leaves out data-size runs without a partition size, as Table 3 does', () => {
@@ -174,8 +180,10 @@ describe('rows and notes hold what the table shows, nothing more', () => {
   it('an all-fp32 Table 2 likewise, ending with what the data labels mean', () => {
     const runs = [run({}), run({ partitionMb: 50 })];
     const lines = table2(runs).note!.split('\n');
-    expect(lines.slice(3)).toEqual([...definitionNotes(runs), DATA_LABEL_NOTE]);
-    expect(lines[2]).toMatch(/^Memory GB = .* Concurrent jobs = ranks \(one Lambda per partition\)\.$/);
+    expect(lines[2]).toMatch(/^Memory GB = .*\(MB = 2\^20 bytes\)\.$/);
+    expect(lines[3]).toMatch(/^Concurrent jobs = the measured peak: .* Ranks = the ranks the run was given/);
+    expect(lines[4]).toMatch(/^2 of 2 run\(s\) have no rank timeline/);
+    expect(lines.slice(5)).toEqual([...definitionNotes(runs), DATA_LABEL_NOTE]);
   });
 });
 
