@@ -15,6 +15,7 @@ import {
   type GraphOptimization,
   type Precision,
 } from '../../base/options.ts';
+import { TUNE_MODES, type TuneMode } from '../../base/tuning-record.ts';
 
 function wholeNumber(name: string) {
   return (raw: string): number => {
@@ -30,6 +31,7 @@ interface LocalFlags {
   threads?: number;
   graphOptimization?: GraphOptimization;
   precision?: Precision;
+  tune?: TuneMode;
   engine?: LocalEngine;
   code?: string;
   python?: string;
@@ -112,6 +114,7 @@ async function local(flags: LocalFlags): Promise<void> {
         threads: flags.threads,
         graphOptimization: flags.graphOptimization,
         precision: flags.precision,
+        tune: flags.tune,
       },
       { signal: controller.signal, onProgress: (p) => progress.update(formatProgress(p), `${p.partition}:${p.phase}`) },
     );
@@ -165,6 +168,13 @@ export function register(program: Command): void {
         '--precision <p>',
         'fp32 (default), or int8: MatMul/Gemm weights quantized per channel, cached beside the model',
       ).choices([...PRECISIONS]),
+    )
+    .addOption(
+      new Option(
+        '--tune <mode>',
+        'off (default): fixed settings; auto: pick threads (unless --threads), galaxies per run and spinning by a ' +
+          'few-second calibration on this host and model, cached per host, model and precision',
+      ).choices([...TUNE_MODES]),
     )
     .addOption(
       new Option(

@@ -42,7 +42,8 @@ export function engineSessionOptions(s: EngineSessionSettings = {}): ort.Inferen
 
 /**
  * Predicts `count` galaxies (images [count,5,32,32], magnitudes [count,5], views) into `out` at `outOffset`, in
- * session runs of GALAXIES_PER_SESSION_RUN. Throws when the model's output does not hold one value per galaxy.
+ * session runs of `slice` galaxies (default GALAXIES_PER_SESSION_RUN; host tuning may pick another). Throws when the
+ * model's output does not hold one value per galaxy.
  */
 export async function predictBatch(
   session: ort.InferenceSession,
@@ -52,9 +53,11 @@ export async function predictBatch(
   count: number,
   out: Float32Array,
   outOffset: number,
+  slice: number = GALAXIES_PER_SESSION_RUN,
 ): Promise<void> {
-  for (let s = 0; s < count; s += GALAXIES_PER_SESSION_RUN) {
-    const n = Math.min(GALAXIES_PER_SESSION_RUN, count - s);
+  if (!Number.isInteger(slice) || slice <= 0) throw new Error(`galaxies per session run must be ≥ 1, got ${slice}`);
+  for (let s = 0; s < count; s += slice) {
+    const n = Math.min(slice, count - s);
     const result = await session.run({
       [binding.image]: new ort.Tensor('float32', images.subarray(s * IMAGE_VALUES, (s + n) * IMAGE_VALUES), [
         n,
