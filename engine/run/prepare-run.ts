@@ -75,6 +75,7 @@ export async function prepareRun(opts: LocalRunOptions): Promise<PreparedRun> {
     threads: valid.threads,
     graphOptimization: valid.graphOptimization,
     spinning: valid.spinning,
+    geluApproximation: valid.geluApproximation ?? false,
     tune:
       valid.tune === 'auto'
         ? {

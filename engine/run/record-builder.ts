@@ -171,6 +171,7 @@ export function buildRecord(r: RecordInputs): LocalRunRecord {
       executionMode: 'sequential',
       spinning: tuned?.spinning ?? r.valid.spinning,
       ...(tuned ? { galaxiesPerSessionRun: tuned.slice } : {}),
+      ...(r.valid.geluApproximation ? { gelu: 'tanh' as const } : {}),
     },
     model: {
       path: r.model.path,

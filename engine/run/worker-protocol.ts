@@ -17,6 +17,8 @@ export interface WorkerInit {
   graphOptimization: GraphOptimization;
   /** onnxruntime's session.intra_op.allow_spinning. */
   spinning: boolean;
+  /** GELU in its tanh form (onnxruntime's gelu approximation); the int8 path's default. */
+  geluApproximation: boolean;
   /** Host tuning ('auto'): threads, slice and spinning from the cache or a calibration; null runs as given. */
   tune: WorkerTuneInit | null;
   /** Int32Array[1] over this buffer: the caller stores 1 to cancel; the worker checks it before every batch. */

@@ -36,6 +36,7 @@ export async function resolveTuning(args: {
   modelPath: string;
   binding: ModelInfo['binding'];
   graphOptimization: GraphOptimization;
+  geluApproximation?: boolean;
 }): Promise<TuningRecord> {
   const { tune } = args;
   const host = hostInfo();
@@ -46,7 +47,7 @@ export async function resolveTuning(args: {
     physicalCores: host.physicalCores,
     onnxruntime: host.onnxruntime,
     modelSha256: await fileSha256(args.modelPath),
-    precision: tune.precision,
+    precision: tune.precision + (args.geluApproximation ? '/tanh-gelu' : ''),
     graphOptimization: args.graphOptimization,
     fixedThreads: tune.fixedThreads,
     fixedSpinning: tune.fixedSpinning,
@@ -79,7 +80,12 @@ export async function resolveTuning(args: {
     if (!session) {
       session = await ort.InferenceSession.create(
         args.modelPath,
-        engineSessionOptions({ threads: s.threads, graphOptimization: args.graphOptimization, spinning: s.spinning }),
+        engineSessionOptions({
+          threads: s.threads,
+          graphOptimization: args.graphOptimization,
+          spinning: s.spinning,
+          geluApproximation: args.geluApproximation,
+        }),
       );
       sessions.set(id(s), session);
       // Warm-up, not measured: weight pre-packing and the arena's first blocks.

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
       modelPath: init.modelPath,
       binding: init.binding,
       graphOptimization: init.graphOptimization,
+      geluApproximation: init.geluApproximation,
     });
     settings = tuning.result.settings;
     post({ type: 'tuning', tuning });
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
       threads: settings.threads,
       graphOptimization: init.graphOptimization,
       spinning: settings.spinning,
+      geluApproximation: init.geluApproximation,
     }),
   );
   const sessionRss = process.memoryUsage.rss();
