@@ -282,6 +282,8 @@ async function engineRun(
   precision: 'fp32' | 'int8',
   zOut?: string,
   spinning = false,
+  /** Host tuning (--tune auto, cache in the bench's cache folder); threads then tuned too. */
+  tune = false,
 ): Promise<{ rec: EngineResult & { first_batch_seconds: number | null }; summary: EngineSummary }> {
   const rec = lastJson<EngineResult & { first_batch_seconds: number | null }>(
     await run(process.execPath, [
@@ -291,8 +293,7 @@ async function engineRun(
       modelPath,
       '--batch-size',
       String(batchSize),
-      '--threads',
-      String(threads),
+      ...(tune ? ['--tune', 'auto', '--data-dir', cacheDir] : ['--threads', String(threads)]),
       '--precision',
       precision,
       ...(zOut ? ['--z-out', zOut] : []),
@@ -479,6 +480,30 @@ if (cores > 1 && spinBase && 'samplesPerSec' in spinBase.engine) {
   }
 }
 
+const ok = <T>(x: T | { error: string } | null): T | null => (x && !('error' in (x as object)) ? (x as T) : null);
+
+// Host tuning (issue 21 item 2): the largest batch again with `tune: 'auto'`, per precision. The first such run on
+// a host calibrates (a few seconds before inference, cached in the bench's cache folder), later ones read the cache.
+type TunedCase =
+  | { precision: 'fp32' | 'int8'; batchSize: number; fixed: EngineSummary; tuned: EngineSummary; tuning: unknown }
+  | { precision: 'fp32' | 'int8'; error: string };
+const tunedCases: TunedCase[] = [];
+if (spinBase) {
+  for (const precision of withInt8 ? (['fp32', 'int8'] as const) : (['fp32'] as const)) {
+    const fixed = precision === 'fp32' ? ok<EngineSummary>(spinBase.engine) : ok<EngineSummary>(spinBase.int8);
+    if (!fixed) continue;
+    process.stderr.write(`host tuning (auto): ${precision}, batch ${spinBase.batchSize}…`);
+    try {
+      const { rec, summary } = await engineRun(files, spinBase.batchSize, cores, precision, undefined, false, true);
+      tunedCases.push({ precision, batchSize: spinBase.batchSize, fixed, tuned: summary, tuning: rec.tuning });
+      process.stderr.write(` ${summary.samplesPerSec.toFixed(1)} galaxies/s\n`);
+    } catch (err) {
+      tunedCases.push({ precision, error: (err as Error).message });
+      process.stderr.write(` failed: ${(err as Error).message}\n`);
+    }
+  }
+}
+
 // Memory: peak RSS over a large dataset, at the default threads, for batch 512 and 64.
 interface MemoryResult {
   batchSize: number;
@@ -523,7 +548,6 @@ if (memorySamples > 0) {
 
 const f = (x: number | null | undefined, d: number) =>
   x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d);
-const ok = <T>(x: T | { error: string } | null): T | null => (x && !('error' in (x as object)) ? (x as T) : null);
 const headers = [
   'batch',
   'threads',
@@ -709,6 +733,17 @@ const hardwareLines =
                 .map(([k, v]) => `${k} ${v}`)
                 .join(', ')),
       ];
+const tunedLines = tunedCases.map((t) => {
+  if ('error' in t) return `  ${t.precision}: failed: ${t.error}`;
+  const r = t.tuning as
+    { source: string; result: { settings: { threads: number; slice: number; spinning: boolean } } } | undefined;
+  const s = r?.result.settings;
+  return (
+    `  ${t.precision} batch ${t.batchSize}: ${s ? `${s.threads} thread(s), slice ${s.slice}, spinning ${s.spinning ? 'on' : 'off'} (${r?.source})` : 'no tuning recorded'}: ` +
+    `${t.tuned.samplesPerSec.toFixed(1)} samples/s, ${(t.tuned.samplesPerCpuSecond ?? 0).toFixed(1)} per CPU-s ` +
+    `(fixed settings: ${t.fixed.samplesPerSec.toFixed(1)}, ${(t.fixed.samplesPerCpuSecond ?? 0).toFixed(1)} per CPU-s)`
+  );
+});
 const boundLines = Object.entries(bounds).map(
   ([k, b]) =>
     `  ${k.padEnd(32)} ≤ ${b.samplesPerSec.toFixed(0)} samples/s` +
@@ -747,6 +782,7 @@ process.stdout.write(
         `on ${spinning.on.samplesPerSec.toFixed(1)} samples/s, CPU ${spinning.on.cpuSeconds.toFixed(1)} s for ${spinning.on.inferenceSeconds.toFixed(1)} s ` +
         `(${(spinning.on.cpuSeconds / spinning.on.inferenceSeconds).toFixed(2)} cores busy)\n`
       : '') +
+    (tunedCases.length ? `\nhost tuning (tune auto):\n${tunedLines.join('\n')}\n` : '') +
     (memory.length ? `\nmemory case (fp32, ${cores} threads):\n${memoryLines.join('\n')}\n` : '') +
     (boundLines.length
       ? `\nbounds on this CPU (what the measured kernels allow, every other op taken as free):\n${boundLines.join('\n')}\n`
@@ -793,6 +829,7 @@ await writeFile(
       results,
       memory: { dataset: largeDir, samples: memorySamples, runs: memory },
       spinning,
+      hostTuning: tunedCases,
       startup: { batchSize: STARTUP_BATCH, firstBatchSeconds: startupRuns, median: startupSeconds },
       targets,
     },
