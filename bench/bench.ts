@@ -488,14 +488,15 @@ type TunedCase =
   | { precision: 'fp32' | 'int8'; batchSize: number; fixed: EngineSummary; tuned: EngineSummary; tuning: unknown }
   | { precision: 'fp32' | 'int8'; error: string };
 const tunedCases: TunedCase[] = [];
-if (spinBase) {
+const tuneBase = spinBase ?? results.at(-1);
+if (tuneBase) {
   for (const precision of withInt8 ? (['fp32', 'int8'] as const) : (['fp32'] as const)) {
-    const fixed = precision === 'fp32' ? ok<EngineSummary>(spinBase.engine) : ok<EngineSummary>(spinBase.int8);
+    const fixed = precision === 'fp32' ? ok<EngineSummary>(tuneBase.engine) : ok<EngineSummary>(tuneBase.int8);
     if (!fixed) continue;
-    process.stderr.write(`host tuning (auto): ${precision}, batch ${spinBase.batchSize}…`);
+    process.stderr.write(`host tuning (auto): ${precision}, batch ${tuneBase.batchSize}…`);
     try {
-      const { rec, summary } = await engineRun(files, spinBase.batchSize, cores, precision, undefined, false, true);
-      tunedCases.push({ precision, batchSize: spinBase.batchSize, fixed, tuned: summary, tuning: rec.tuning });
+      const { rec, summary } = await engineRun(files, tuneBase.batchSize, cores, precision, undefined, false, true);
+      tunedCases.push({ precision, batchSize: tuneBase.batchSize, fixed, tuned: summary, tuning: rec.tuning });
       process.stderr.write(` ${summary.samplesPerSec.toFixed(1)} galaxies/s\n`);
     } catch (err) {
       tunedCases.push({ precision, error: (err as Error).message });

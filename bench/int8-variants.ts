@@ -3,6 +3,7 @@
 // robust to other load on the host), with its accuracy against fp32 on the whole dataset: max and mean |Δz| and the
 // study's metrics (MAE, σ_NMAD, outlier fraction) and their relative change from fp32.
 //   node bin/run-ts.mjs bench/int8-variants.ts --model FILE.onnx --data FILE.pt [--threads 2] [--rounds 5]
+//     [--batch 64] [--timing-only]
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
@@ -20,8 +21,11 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     rounds: { type: 'string' },
     batch: { type: 'string' },
+    /** Skip fp32 in the timing and the whole-dataset accuracy pass (a quicker A/B of the int8 variants). */
+    'timing-only': { type: 'boolean', default: false },
   },
 });
+const timingOnly = values['timing-only'];
 if (!values.model || !values.data) throw new Error('--model FILE.onnx and --data FILE.pt are required');
 const threads = Number(values.threads ?? 2);
 const rounds = Number(values.rounds ?? 5);
@@ -39,12 +43,13 @@ interface Variant {
   /** Extra session config entries (session options `extra`). */
   config?: Record<string, string>;
 }
-const variants: Variant[] = [
+const allVariants: Variant[] = [
   { name: 'fp32', bytes: fp32Bytes },
   { name: 'int8', bytes: int8Bytes },
   // onnxruntime's own rewrite of Gelu (erf) into FastGelu (tanh approximation).
   { name: 'int8 + tanh GELU', bytes: int8Bytes, config: { 'optimization.enable_gelu_approximation': '1' } },
 ];
+const variants = timingOnly ? allVariants.slice(1) : allVariants;
 
 async function open(v: Variant): Promise<ort.InferenceSession> {
   const base = engineSessionOptions({ threads });
@@ -87,6 +92,17 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 
+if (timingOnly) {
+  for (const s of sessions) await s.release();
+  const rows = variants.map((v, i) => ({
+    variant: v.name,
+    cpuMsPerGalaxy: cpuMs[i] / batch,
+    wallMsPerGalaxy: wallMs[i] / batch,
+    cpuVsFirst: cpuMs[i] / cpuMs[0],
+  }));
+  process.stdout.write(JSON.stringify({ threads, batch, rounds, rows }, null, 1) + '\n');
+  process.exit(0);
+}
 const z: Float32Array[] = [];
 for (const s of sessions) {
   const all = new Float32Array(n);

@@ -174,7 +174,7 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--int8-gelu <form>',
-        'with --precision int8: tanh (default; 11% less CPU on AVX2, accuracy within budget) or erf (exact form)',
+        'with --precision int8: tanh (default; 1–11% less CPU on AVX2, accuracy within budget) or erf (exact form)',
       ).choices(['tanh', 'erf']),
     )
     .addOption(

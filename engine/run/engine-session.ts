@@ -22,7 +22,7 @@ export interface EngineSessionSettings {
   spinning?: boolean;
   /**
    * onnxruntime's `optimization.enable_gelu_approximation`: Gelu (erf) runs as FastGelu (tanh form). The int8 path
-   * uses it by default: −11% CPU per galaxy on an AVX2 host, accuracy within the issue-21 budget (bench/README.md).
+   * uses it by default: 1–11% less CPU per galaxy on an AVX2 host, accuracy within the issue-21 budget (bench/README.md).
    */
   geluApproximation?: boolean;
 }

@@ -37,7 +37,7 @@ export interface LocalRunOptions {
    */
   tune?: TuneMode;
   /**
-   * int8 only: 'tanh' (default) runs GELU in its tanh form (onnxruntime's FastGelu), 11% less CPU per galaxy on an
+   * int8 only: 'tanh' (default) runs GELU in its tanh form (onnxruntime's FastGelu), 1–11% less CPU per galaxy on an
    * AVX2 host with max |Δz| and the accuracy metrics within the int8 budget; 'erf' keeps the exact form.
    */
   int8Gelu?: 'tanh' | 'erf';
