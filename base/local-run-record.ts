@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from './metric-keys.ts';
 import { GraphOptimizationSchema, PrecisionSchema } from './options.ts';
 import { DefinitionsMapSchema, inputBitsPerGalaxy, type StoredDtype } from './metric-catalogue.ts';
+import { TuningRecordSchema } from './tuning-record.ts';
 
 /**
  * The record of a local run. The per-partition record is the local equivalent of one Lambda rank in the study
@@ -98,6 +99,10 @@ export const RunOptionsRecordSchema = z.object({
   executionMode: z.literal('sequential'),
   /** onnxruntime intra-op threads spin while idle (absent in records made before the option existed: they did). */
   spinning: z.boolean().optional(),
+  /** Galaxies per onnxruntime session.run, recorded when host tuning chose it (else the engine's 16). */
+  galaxiesPerSessionRun: z.number().int().positive().optional(),
+  /** 'tanh': GELU ran in its tanh form (onnxruntime's FastGelu; the int8 default); absent: the exact erf form. */
+  gelu: z.literal('tanh').optional(),
 });
 
 export const ModelRecordSchema = z.object({
@@ -176,6 +181,8 @@ export const LocalRunRecordSchema = StudyFieldsSchema.extend(AddedFieldsSchema.s
   runtime: z
     .object({ python: z.string(), pythonVersion: z.string(), torch: z.string(), threads: z.number().int() })
     .optional(),
+  /** Host tuning (tune 'auto'): what was chosen, from the cache or a calibration, and why; absent when off. */
+  tuning: TuningRecordSchema.optional(),
 });
 export type LocalRunRecord = z.infer<typeof LocalRunRecordSchema>;
 
@@ -216,7 +223,19 @@ export const METRIC_DEFINITIONS: Record<string, string> = {
   nan_inputs: 'NaN values found in the image + magnitude inputs (inferred anyway; predictions may be NaN).',
   inf_inputs: '+/-Inf values found in the image + magnitude inputs.',
   wall_seconds: 'Start to finish of the run, session creation, loading and inference included.',
-  session_seconds: 'onnxruntime InferenceSession creation: model load and graph optimisation.',
+  session_seconds:
+    'onnxruntime InferenceSession creation: model load and graph optimisation (host tuning, when on, before it).',
+  tuning:
+    "Host tuning (tune 'auto'): threads, galaxies per session.run and intra-op spinning chosen by a calibration on " +
+    'this host and model: one synthetic batch of min(batch size, 64) galaxies per candidate, candidates interleaved, ' +
+    'best of 3 rounds, stage by stage (threads, then slice, then spinning); a candidate replaces the default only ' +
+    'when its wall time per galaxy is lower by > 3% (spinning: > 5%). Per candidate: wallMsPerGalaxy = best batch ' +
+    'wall time / galaxies, cpuMsPerGalaxy = best process user + system CPU over the batch / galaxies (ms). ' +
+    'Cached per host (CPU model, flags, cores), onnxruntime version, model SHA-256, precision and fixed options.',
+  spinOverheadCpuSeconds:
+    'With spinning chosen: (cpuMsPerGalaxy with spinning on - with it off, same threads, slice and calibration ' +
+    'batch) x galaxies inferred / 1000, s: the estimated part of total_cpu_time that idle threads spent spinning, ' +
+    'not working. total_cpu_time itself still counts it (it is what the process used).',
   max_rss_mb: "OS high-water mark of the process's resident set (process.resourceUsage().maxRSS), MB.",
   accuracy:
     'With labels, over galaxies with finite z_true and z_pred, dz = z_pred - z_true: MAE = mean|dz|, MSE = mean dz^2, ' +

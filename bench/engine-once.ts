@@ -1,5 +1,6 @@
 // One engine configuration in its own process, so its peak RSS is its own: `npm run bench` spawns this per config.
-//   node bin/run-ts.mjs bench/engine-once.ts --model FILE --batch-size N --threads N [--precision int8] [--z-out FILE] DATA...
+//   node bin/run-ts.mjs bench/engine-once.ts --model FILE --batch-size N --threads N [--precision int8] [--z-out FILE]
+//     [--spinning] [--tune auto [--data-dir DIR]] DATA...
 // Prints the run record (without definitions and host) plus `first_batch_seconds`: from the runLocal call to the
 // first finished batch (model read, session creation, first partition read and parse, one batch).
 import { writeFile } from 'node:fs/promises';
@@ -13,6 +14,8 @@ const { values, positionals } = parseArgs({
     threads: { type: 'string' },
     precision: { type: 'string' },
     spinning: { type: 'boolean', default: false },
+    tune: { type: 'string' },
+    'data-dir': { type: 'string' },
     'z-out': { type: 'string' },
   },
   allowPositionals: true,
@@ -24,9 +27,12 @@ const { record, table } = await runLocal(
     data: positionals,
     model: values.model,
     batchSize: Number(values['batch-size']),
-    threads: Number(values.threads),
+    threads: values.threads === undefined ? undefined : Number(values.threads),
     precision: (values.precision ?? 'fp32') as 'fp32' | 'int8',
-    spinning: values.spinning,
+    // Given only with --spinning, so host tuning (--tune auto) may choose it otherwise.
+    spinning: values.spinning ? true : undefined,
+    tune: values.tune as 'auto' | 'off' | undefined,
+    dataDir: values['data-dir'],
   },
   {
     onProgress: (p) => {

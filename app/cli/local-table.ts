@@ -1,3 +1,4 @@
+import { tuningLines } from './tuning-lines.ts';
 import type { LocalRunProgress } from '../node/services/local-foreground.ts';
 import type { LocalRunRecord, PartitionRecord } from '../../base/local-run-record.ts';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
@@ -100,6 +101,7 @@ export function formatLocalRun(rec: LocalRunRecord): string {
       (rec.runtime ? ` (Python ${rec.runtime.pythonVersion}, torch ${rec.runtime.torch})` : '') +
       ` · device ${rec.device} · session ${fixed(rec.session_seconds, 2)} s · wall ${fixed(rec.wall_seconds, 2)} s · max RSS ${fixed(rec.max_rss_mb, 1)} MB`,
   );
+  out.push(...tuningLines(rec));
   out.push('');
   const rows = rec.partitions.map((p) => [String(p.partition), ...metricCells(p)]);
   rows.push(['run', ...metricCells(rec)]);

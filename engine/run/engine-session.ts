@@ -20,6 +20,11 @@ export interface EngineSessionSettings {
   threads?: number;
   graphOptimization?: GraphOptimization;
   spinning?: boolean;
+  /**
+   * onnxruntime's `optimization.enable_gelu_approximation`: Gelu (erf) runs as FastGelu (tanh form). The int8 path
+   * uses it by default: 1–11% less CPU per galaxy on an AVX2 host, accuracy within the issue-21 budget (bench/README.md).
+   */
+  geluApproximation?: boolean;
 }
 
 /**
@@ -36,13 +41,17 @@ export function engineSessionOptions(s: EngineSessionSettings = {}): ort.Inferen
     executionMode: 'sequential',
     enableCpuMemArena: true,
     enableMemPattern: false,
-    extra: { session: { intra_op: { allow_spinning: s.spinning ? '1' : '0' } } },
+    extra: {
+      session: { intra_op: { allow_spinning: s.spinning ? '1' : '0' } },
+      ...(s.geluApproximation ? { optimization: { enable_gelu_approximation: '1' } } : {}),
+    },
   };
 }
 
 /**
  * Predicts `count` galaxies (images [count,5,32,32], magnitudes [count,5], views) into `out` at `outOffset`, in
- * session runs of GALAXIES_PER_SESSION_RUN. Throws when the model's output does not hold one value per galaxy.
+ * session runs of `slice` galaxies (default GALAXIES_PER_SESSION_RUN; host tuning may pick another). Throws when the
+ * model's output does not hold one value per galaxy.
  */
 export async function predictBatch(
   session: ort.InferenceSession,
@@ -52,9 +61,11 @@ export async function predictBatch(
   count: number,
   out: Float32Array,
   outOffset: number,
+  slice: number = GALAXIES_PER_SESSION_RUN,
 ): Promise<void> {
-  for (let s = 0; s < count; s += GALAXIES_PER_SESSION_RUN) {
-    const n = Math.min(GALAXIES_PER_SESSION_RUN, count - s);
+  if (!Number.isInteger(slice) || slice <= 0) throw new Error(`galaxies per session run must be ≥ 1, got ${slice}`);
+  for (let s = 0; s < count; s += slice) {
+    const n = Math.min(slice, count - s);
     const result = await session.run({
       [binding.image]: new ort.Tensor('float32', images.subarray(s * IMAGE_VALUES, (s + n) * IMAGE_VALUES), [
         n,

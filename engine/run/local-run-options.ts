@@ -7,6 +7,7 @@ import {
   type GraphOptimization,
   type Precision,
 } from '../../base/options.ts';
+import { TUNE_MODES, type TuneMode } from '../../base/tuning-record.ts';
 import { hostInfo } from './host-info.ts';
 import { LocalRunError, type LocalRunOptions } from './local-run-types.ts';
 
@@ -18,6 +19,13 @@ export interface ValidOptions {
   graphOptimization: GraphOptimization;
   precision: Precision;
   spinning: boolean;
+  /** Host tuning ('off' when absent: records built by other engines and tests leave it out). */
+  tune?: TuneMode;
+  /** What the caller gave explicitly (host tuning keeps these), null where the default applies. */
+  fixedThreads?: number | null;
+  fixedSpinning?: boolean | null;
+  /** GELU in its tanh form (int8 default). */
+  geluApproximation?: boolean;
 }
 
 /** Checks the numeric options and fills in defaults; throws LocalRunError('bad-option') with what is wrong. */
@@ -53,5 +61,26 @@ export function validateLocalRunOptions(opts: LocalRunOptions): ValidOptions {
   if (opts.spinning !== undefined && typeof opts.spinning !== 'boolean') {
     throw new LocalRunError('bad-option', `spinning must be true or false, got ${String(opts.spinning)}`);
   }
-  return { batchSize, threads, graphOptimization, precision, spinning: opts.spinning ?? false };
+  const tune = opts.tune ?? 'off';
+  if (!TUNE_MODES.includes(tune)) {
+    throw new LocalRunError('bad-option', `tune must be one of ${TUNE_MODES.join(', ')}, got ${String(opts.tune)}`);
+  }
+  const int8Gelu = opts.int8Gelu ?? 'tanh';
+  if (int8Gelu !== 'tanh' && int8Gelu !== 'erf') {
+    throw new LocalRunError('bad-option', `int8 GELU must be tanh or erf, got ${String(opts.int8Gelu)}`);
+  }
+  if (opts.int8Gelu !== undefined && precision !== 'int8') {
+    throw new LocalRunError('bad-option', 'the GELU form (int8Gelu) is an int8 option: add precision int8');
+  }
+  return {
+    batchSize,
+    geluApproximation: precision === 'int8' && int8Gelu === 'tanh',
+    threads,
+    graphOptimization,
+    precision,
+    spinning: opts.spinning ?? false,
+    tune,
+    fixedThreads: opts.threads ?? null,
+    fixedSpinning: opts.spinning ?? null,
+  };
 }

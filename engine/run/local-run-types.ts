@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { GraphOptimization, LocalRunRecord, PartitionRecord } from '../../base/local-run-record.ts';
 import type { Precision } from '../../base/options.ts';
+import type { TuneMode } from '../../base/tuning-record.ts';
 import type { PredictionRow, PredictionTable } from './predictions.ts';
 import type { LocalRunProgress } from './worker-protocol.ts';
 
@@ -27,6 +28,19 @@ export interface LocalRunOptions {
    * processes on a busy machine.
    */
   spinning?: boolean;
+  /**
+   * 'auto': pick threads (unless given), galaxies per session.run and spinning (unless given) for this host and
+   * model by a short calibration (a few seconds, once: cached per host, model and precision under
+   * `<dataDir>/tuning/`); the record's `tuning` says what was chosen and why. 'off' (default): the engine's fixed
+   * settings (physical cores, 16-galaxy runs, spinning off), so runs stay comparable whatever the host's load was
+   * when a calibration ran (docs/benchmarks.md, "Host tuning").
+   */
+  tune?: TuneMode;
+  /**
+   * int8 only: 'tanh' (default) runs GELU in its tanh form (onnxruntime's FastGelu), 1–11% less CPU per galaxy on an
+   * AVX2 host with max |Δz| and the accuracy metrics within the int8 budget; 'erf' keeps the exact form.
+   */
+  int8Gelu?: 'tanh' | 'erf';
   /** Where the default model and data are cached; default appDataDir(). */
   dataDir?: string;
 }

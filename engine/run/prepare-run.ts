@@ -11,6 +11,7 @@ import { validateLocalRunOptions, type ValidOptions } from './local-run-options.
 import { LocalRunError, type LocalRunOptions } from './local-run-types.ts';
 import { defaultSampleData, openPartitions } from './partition-source.ts';
 import type { WorkerInit } from './worker-protocol.ts';
+import { MAX_CALIBRATION_GALAXIES } from './worker-tuning.ts';
 
 /** Everything a local run needs before its worker starts: checked options, the model (quantized if asked), data. */
 export interface PreparedRun {
@@ -74,6 +75,17 @@ export async function prepareRun(opts: LocalRunOptions): Promise<PreparedRun> {
     threads: valid.threads,
     graphOptimization: valid.graphOptimization,
     spinning: valid.spinning,
+    geluApproximation: valid.geluApproximation ?? false,
+    tune:
+      valid.tune === 'auto'
+        ? {
+            cacheDir: path.join(dataDir, 'tuning'),
+            precision: valid.precision,
+            fixedThreads: valid.fixedThreads ?? null,
+            fixedSpinning: valid.fixedSpinning ?? null,
+            galaxies: Math.min(valid.batchSize, MAX_CALIBRATION_GALAXIES),
+          }
+        : null,
     cancelFlag,
   };
   return { started, t0, valid, spec, modelPath, model, dataset, warmFirst, allRefs, init, cancelFlag };

@@ -16,6 +16,7 @@ import type { PredictionTable } from './predictions.ts';
 import type { ValidOptions } from './local-run-options.ts';
 import { percentiles } from './percentiles.ts';
 import type { PartitionMeasurement } from './worker-protocol.ts';
+import type { TuningRecord } from '../../base/tuning-record.ts';
 
 /** The local run record (per partition and for the run) from the worker's raw measurements. */
 
@@ -85,6 +86,8 @@ interface RecordInputs {
   accuracy: LocalRunRecord['accuracy'];
   /** Input bits per galaxy per partition index, from the stored dtypes; 164,000 (float32) when absent. */
   bitsPerSample?: Map<number, number>;
+  /** Host tuning's choice (tune 'auto'); the run used its settings. */
+  tuning?: TuningRecord;
 }
 
 /** One partition's study fields from the worker's raw measurement. */
@@ -132,6 +135,14 @@ export function buildRecord(r: RecordInputs): LocalRunRecord {
     bits: sum((m) => m.samples * (bitsOf(m) ?? bitsPerSampleOf(undefined))),
   };
   const finished = new Date(r.started.getTime() + r.wallSeconds * 1000);
+  const tuned = r.tuning?.result.settings;
+  const tuning: TuningRecord | undefined = r.tuning && {
+    ...r.tuning,
+    spinOverheadCpuSeconds:
+      tuned?.spinning && r.tuning.result.spinOverheadCpuMsPerGalaxy !== null
+        ? (r.tuning.result.spinOverheadCpuMsPerGalaxy * run.samples) / 1000
+        : null,
+  };
   return {
     id: newRunId(r.started),
     kind: 'local',
@@ -154,11 +165,13 @@ export function buildRecord(r: RecordInputs): LocalRunRecord {
     max_rss_mb: Math.max(process.resourceUsage().maxRSS / 1024, peakRss / (1 << 20)),
     options: {
       batchSize: r.valid.batchSize,
-      threads: r.valid.threads,
+      threads: tuned?.threads ?? r.valid.threads,
       interOpThreads: 1,
       graphOptimization: r.valid.graphOptimization,
       executionMode: 'sequential',
-      spinning: r.valid.spinning,
+      spinning: tuned?.spinning ?? r.valid.spinning,
+      ...(tuned ? { galaxiesPerSessionRun: tuned.slice } : {}),
+      ...(r.valid.geluApproximation ? { gelu: 'tanh' as const } : {}),
     },
     model: {
       path: r.model.path,
@@ -176,5 +189,6 @@ export function buildRecord(r: RecordInputs): LocalRunRecord {
     metricDefinitions: METRIC_DEFINITIONS,
     definitions: { ...PHYSICAL_DEFINITIONS },
     engine: 'onnxruntime',
+    ...(tuning ? { tuning } : {}),
   };
 }

@@ -34,6 +34,10 @@ export function runLocalEngine(opts: EngineRunOptions = {}, hooks: LocalRunHooks
     }
     return runLocal(opts, hooks);
   }
+  if (opts.tune === 'auto')
+    return Promise.reject(
+      new LocalRunError('bad-option', 'host tuning (--tune auto) is an onnxruntime option; PyTorch runs as configured'),
+    );
   if (opts.precision === 'int8')
     return Promise.reject(
       new LocalRunError(

@@ -1,5 +1,7 @@
 import type { PartitionRef } from '../data/types.ts';
 import type { GraphOptimization, PartitionStatus } from '../../base/local-run-record.ts';
+import type { TuningRecord } from '../../base/tuning-record.ts';
+import type { WorkerTuneInit } from './worker-tuning.ts';
 
 /** What the inference worker is started with (workerData). Everything here is structured-cloneable. */
 export interface WorkerInit {
@@ -15,6 +17,10 @@ export interface WorkerInit {
   graphOptimization: GraphOptimization;
   /** onnxruntime's session.intra_op.allow_spinning. */
   spinning: boolean;
+  /** GELU in its tanh form (onnxruntime's gelu approximation); the int8 path's default. */
+  geluApproximation: boolean;
+  /** Host tuning ('auto'): threads, slice and spinning from the cache or a calibration; null runs as given. */
+  tune: WorkerTuneInit | null;
   /** Int32Array[1] over this buffer: the caller stores 1 to cancel; the worker checks it before every batch. */
   cancelFlag: SharedArrayBuffer;
 }
@@ -54,6 +60,8 @@ export interface PartitionMeasurement {
 
 export type WorkerMessage =
   | { type: 'ready'; sessionSeconds: number; rssBytes: number }
+  /** Host tuning's choice, before the run's session is created. */
+  | { type: 'tuning'; tuning: TuningRecord }
   | { type: 'progress'; progress: LocalRunProgress }
   | {
       type: 'partition';

@@ -7,6 +7,7 @@ import type { PreparedRun } from './prepare-run.ts';
 import { buildRecord, datasetAndAccuracy, partitionRecordOf, skipped } from './record-builder.ts';
 import { workerEntry } from './worker-entry.ts';
 import type { PartitionMeasurement, WorkerMessage } from './worker-protocol.ts';
+import type { TuningRecord } from '../../base/tuning-record.ts';
 
 /** How long to wait for the current batch after a cancel before the worker is terminated outright. */
 function cancelGraceMs(slowestBatchMs: number): number {
@@ -26,6 +27,7 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
   }
   const pieces = new Map<number, PredictionTable>();
   let sessionSeconds = 0;
+  let tuning: TuningRecord | undefined;
   let sessionRss = 0;
   // Dataset position of each partition's first galaxy, from the headers.
   const offsets = new Map<number, number>();
@@ -50,6 +52,7 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
       ...datasetAndAccuracy(spec, allRefs, dataset, table),
       partitions,
       bitsPerSample,
+      tuning,
     });
     return { record, predictions: table.toRows(), table };
   };
@@ -111,6 +114,9 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
 
     worker.on('message', (msg: WorkerMessage) => {
       switch (msg.type) {
+        case 'tuning':
+          tuning = msg.tuning;
+          break;
         case 'ready':
           sessionSeconds = msg.sessionSeconds;
           sessionRss = msg.rssBytes;

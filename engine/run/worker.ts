@@ -13,7 +13,8 @@ import { countNonFinite } from './non-finite.ts';
 import { collectGarbage } from './collect-garbage.ts';
 import { InferenceWindow } from './inference-window.ts';
 import { prefetchIntoPageCache, type Prefetch } from '../data/page-cache-prefetch.ts';
-import { engineSessionOptions, predictBatch } from './engine-session.ts';
+import { GALAXIES_PER_SESSION_RUN, engineSessionOptions, predictBatch } from './engine-session.ts';
+import { resolveTuning } from './worker-tuning.ts';
 import type { LocalRunProgress, PartitionMeasurement, WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
 const init = workerData as WorkerInit;
@@ -27,13 +28,31 @@ function post(msg: WorkerMessage, transfer: ArrayBuffer[] = []): void {
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 async function main(): Promise<void> {
+  let settings = { threads: init.threads, slice: GALAXIES_PER_SESSION_RUN, spinning: init.spinning };
+  if (init.tune) {
+    const tuning = await resolveTuning({
+      tune: init.tune,
+      modelPath: init.modelPath,
+      binding: init.binding,
+      graphOptimization: init.graphOptimization,
+      geluApproximation: init.geluApproximation,
+    });
+    settings = tuning.result.settings;
+    post({ type: 'tuning', tuning });
+    collectGarbage(); // the calibration's sessions, released
+  }
   const t0 = performance.now();
   // runLocal warms the first partition in the page cache while this thread starts; each next one is warmed here
   // while the current one is inferring.
   let prefetch: Prefetch | null = null;
   const session = await ort.InferenceSession.create(
     init.modelPath,
-    engineSessionOptions({ threads: init.threads, graphOptimization: init.graphOptimization, spinning: init.spinning }),
+    engineSessionOptions({
+      threads: settings.threads,
+      graphOptimization: init.graphOptimization,
+      spinning: settings.spinning,
+      geluApproximation: init.geluApproximation,
+    }),
   );
   const sessionRss = process.memoryUsage.rss();
   post({ type: 'ready', sessionSeconds: (performance.now() - t0) / 1000, rssBytes: sessionRss });
@@ -132,7 +151,7 @@ async function main(): Promise<void> {
         }
         m.loadSeconds = openSeconds + timing.readSeconds;
         const bStart = performance.now();
-        await predictBatch(session, init.binding, b.images, b.magnitudes, b.count, zPred, b.start);
+        await predictBatch(session, init.binding, b.images, b.magnitudes, b.count, zPred, b.start, settings.slice);
         const bEnd = timing.batchDone();
         m.batchMs.push(bEnd - bStart);
         m.batches++;

@@ -1,0 +1,154 @@
+// int8 end to end (issue 21 item 3): candidate changes to what still runs in fp32 in the int8 path, each A/B against
+// today's int8 by CPU time per batch (process user + system, spinning off, interleaved in one process, best of N:
+// robust to other load on the host), with its accuracy against fp32 on the whole dataset: max and mean |Δz| and the
+// study's metrics (MAE, σ_NMAD, outlier fraction) and their relative change from fp32.
+//   node bin/run-ts.mjs bench/int8-variants.ts --model FILE.onnx --data FILE.pt [--threads 2] [--rounds 5]
+//     [--batch 64] [--timing-only]
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { readGalaxyPartition } from '../engine/data/pt-reader.ts';
+import { inspectModel } from '../engine/model/model-info.ts';
+import { quantizeModel } from '../engine/model/quantize.ts';
+import { int8NeedsReducedRange } from '../engine/model/int8-kernels.ts';
+import { computeAccuracy, type AccuracyMetrics } from '../engine/run/accuracy.ts';
+import { engineSessionOptions, predictBatch } from '../engine/run/engine-session.ts';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    data: { type: 'string' },
+    threads: { type: 'string' },
+    rounds: { type: 'string' },
+    batch: { type: 'string' },
+    /** Skip fp32 in the timing and the whole-dataset accuracy pass (a quicker A/B of the int8 variants). */
+    'timing-only': { type: 'boolean', default: false },
+  },
+});
+const timingOnly = values['timing-only'];
+if (!values.model || !values.data) throw new Error('--model FILE.onnx and --data FILE.pt are required');
+const threads = Number(values.threads ?? 2);
+const rounds = Number(values.rounds ?? 5);
+const batch = Number(values.batch ?? 64);
+
+const fp32Bytes = new Uint8Array(await readFile(values.model));
+const int8Bytes = quantizeModel(fp32Bytes, { reduceRange: int8NeedsReducedRange() }).bytes;
+const { binding } = await inspectModel(values.model);
+const part = await readGalaxyPartition(values.data);
+const n = part.samples;
+
+interface Variant {
+  name: string;
+  bytes: Uint8Array;
+  /** Extra session config entries (session options `extra`). */
+  config?: Record<string, string>;
+}
+const allVariants: Variant[] = [
+  { name: 'fp32', bytes: fp32Bytes },
+  { name: 'int8', bytes: int8Bytes },
+  // onnxruntime's own rewrite of Gelu (erf) into FastGelu (tanh approximation).
+  { name: 'int8 + tanh GELU', bytes: int8Bytes, config: { 'optimization.enable_gelu_approximation': '1' } },
+];
+const variants = timingOnly ? allVariants.slice(1) : allVariants;
+
+async function open(v: Variant): Promise<ort.InferenceSession> {
+  const base = engineSessionOptions({ threads });
+  const extra = (base.extra ?? {}) as Record<string, unknown>;
+  return ort.InferenceSession.create(v.bytes, {
+    ...base,
+    extra: { ...extra, ...(v.config ? nest(v.config) : {}) },
+  });
+}
+
+/** 'a.b.c': 'v' → {a: {b: {c: 'v'}}} (onnxruntime-node flattens `extra` back into dotted config keys). */
+function nest(flat: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(flat)) {
+    const parts = k.split('.');
+    let o = out;
+    for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
+    o[parts.at(-1)!] = v;
+  }
+  return out;
+}
+
+const sessions = await Promise.all(variants.map(open));
+const images = part.images.subarray(0, batch * 5120);
+const mags = part.magnitudes.subarray(0, batch * 5);
+const out = new Float32Array(batch);
+for (const s of sessions) await predictBatch(s, binding, images, mags, batch, out, 0); // warm-up
+
+const cpuMs = variants.map(() => Infinity);
+const wallMs = variants.map(() => Infinity);
+for (let r = 0; r < rounds; r++) {
+  for (let j = 0; j < variants.length; j++) {
+    const i = (j + r) % variants.length;
+    const t = performance.now();
+    const c = process.cpuUsage();
+    await predictBatch(sessions[i], binding, images, mags, batch, out, 0);
+    const u = process.cpuUsage(c);
+    cpuMs[i] = Math.min(cpuMs[i], (u.user + u.system) / 1000);
+    wallMs[i] = Math.min(wallMs[i], performance.now() - t);
+  }
+}
+
+if (timingOnly) {
+  for (const s of sessions) await s.release();
+  const rows = variants.map((v, i) => ({
+    variant: v.name,
+    cpuMsPerGalaxy: cpuMs[i] / batch,
+    wallMsPerGalaxy: wallMs[i] / batch,
+    cpuVsFirst: cpuMs[i] / cpuMs[0],
+  }));
+  process.stdout.write(JSON.stringify({ threads, batch, rounds, rows }, null, 1) + '\n');
+  process.exit(0);
+}
+const z: Float32Array[] = [];
+for (const s of sessions) {
+  const all = new Float32Array(n);
+  for (let start = 0; start < n; start += 256) {
+    const c = Math.min(256, n - start);
+    await predictBatch(
+      s,
+      binding,
+      part.images.subarray(start * 5120, (start + c) * 5120),
+      part.magnitudes.subarray(start * 5, (start + c) * 5),
+      c,
+      all,
+      start,
+    );
+  }
+  z.push(all);
+}
+const acc: Array<AccuracyMetrics | null> = z.map((p) => (part.redshifts ? computeAccuracy(part.redshifts, p) : null));
+const rel = (a: number, b: number) => (b === 0 ? 0 : (a - b) / b);
+const rows = variants.map((v, i) => {
+  let maxAbs = 0;
+  let sumAbs = 0;
+  for (let k = 0; k < n; k++) {
+    const d = Math.abs(z[i][k] - z[0][k]);
+    maxAbs = Math.max(maxAbs, d);
+    sumAbs += d;
+  }
+  const a = acc[i];
+  const a0 = acc[0];
+  return {
+    variant: v.name,
+    cpuMsPerGalaxy: cpuMs[i] / batch,
+    wallMsPerGalaxy: wallMs[i] / batch,
+    cpuVsInt8: cpuMs[i] / cpuMs[1],
+    maxAbsDzVsFp32: maxAbs,
+    meanAbsDzVsFp32: sumAbs / n,
+    accuracy: a,
+    relativeChangeVsFp32:
+      a && a0
+        ? {
+            mae: rel(a.mae, a0.mae),
+            sigma_nmad: rel(a.sigma_nmad, a0.sigma_nmad),
+            outlier_fraction: rel(a.outlier_fraction, a0.outlier_fraction),
+          }
+        : null,
+  };
+});
+for (const s of sessions) await s.release();
+process.stdout.write(JSON.stringify({ threads, batch, rounds, galaxies: n, rows }, null, 1) + '\n');
