@@ -1,4 +1,4 @@
-import { tuningLines } from './tuning-lines.ts';
+import { tuningLines } from '../../base/tuning-lines.ts';
 import type { LocalRunProgress } from '../node/services/local-foreground.ts';
 import type { LocalRunRecord, PartitionRecord } from '../../base/local-run-record.ts';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';

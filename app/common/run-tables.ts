@@ -3,6 +3,7 @@ import type { Table, CellValue } from '../../base/table.ts';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
 import { definitionLabel, MetricKeySchema } from '../../base/metric-catalogue.ts';
 import { recordDefinitions } from '../../base/record-definitions.ts';
+import { tuningLines } from '../../base/tuning-lines.ts';
 
 /** The run-results tables (summary, per partition, latency, accuracy, host), built from a stored run entry. */
 
@@ -254,6 +255,13 @@ export function hostTable(entry: RunEntry): Table | null {
     { item: 'Node.js', value: str(h, 'node') },
     { item: 'onnxruntime', value: str(h, 'onnxruntime') },
     { item: 'CPU features', value: Array.isArray(h.cpuFlags) ? (h.cpuFlags as string[]).join(' ') || '—' : undefined },
+    // What host tuning (tune 'auto') chose, from where, and each stage's reason: the CLI's lines, one per row.
+    ...(entry.record?.kind === 'local'
+      ? tuningLines(entry.record).map((line, i) => ({
+          item: i === 0 ? 'Host tuning' : '',
+          value: line.trim().replace(/\s{2,}/g, ' '),
+        }))
+      : []),
   ].filter((r) => r.value !== undefined);
   return {
     title: `Host — ${entry.name}`,

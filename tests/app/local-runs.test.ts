@@ -6,6 +6,7 @@ import { createClient } from '../../app/common/client.ts';
 import { createDispatcher } from '../../app/common/dispatcher.ts';
 import type { Api, ChannelName } from '../../app/common/contract/index.ts';
 import { hintFor } from '../../app/node/hints.ts';
+import { hostTable } from '../../app/common/run-tables.ts';
 import { createNodeServices, type NodeServices } from '../../app/node/services/index.ts';
 import { writeTinyModel } from '../support/cloud-tiny-model.ts';
 import { int8DriftBound } from '../support/int8-tolerance.ts';
@@ -183,4 +184,41 @@ describe('int8 precision through the API', () => {
     expect(bad.done.error.hint).toMatch(/fp32/);
     expect((await api.history.list()).items.length).toBe(before);
   }, 180_000);
+});
+
+describe('host tuning through the API', () => {
+  it('calibrates on this host when asked, records the choice, shows it in the host table, then reuses the cache', async () => {
+    const folder = path.join(dataDir, 'tuned');
+    await mkdir(folder, { recursive: true });
+    const model = await writeTinyModel(path.join(folder, 'tiny.onnx'));
+    const start = async (params: Parameters<Api['runs']['startLocal']>[0]) => {
+      const { runId } = await api.runs.startLocal(params);
+      expect(await finished(runId)).toMatchObject({ status: 'completed' });
+      return (await api.history.get({ id: runId })).entry;
+    };
+    // Threads not given: the calibration chooses them (between 1 and the physical cores).
+    const first = await start({ model, data: [fixture('tiny-8.pt')], batchSize: 4, tune: 'auto' });
+    const rec = first.record as any;
+    expect(rec.tuning).toMatchObject({ mode: 'auto', source: 'calibrated' });
+    const chosen = rec.tuning.result.settings;
+    expect(rec.options).toMatchObject({ threads: chosen.threads, spinning: chosen.spinning });
+    expect(rec.options.galaxiesPerSessionRun).toBe(chosen.slice);
+    const host = hostTable(first)!;
+    const tuningRows = host.rows.filter((r, i) => r.item === 'Host tuning' || (i > 0 && r.item === ''));
+    expect(tuningRows[0]).toMatchObject({ item: 'Host tuning' });
+    expect(String(tuningRows[0].value)).toMatch(
+      new RegExp(
+        `^tuned calibrated now in .* ${chosen.threads} thread\\(s\\) · ${chosen.slice} galaxies per session run`,
+      ),
+    );
+
+    const second = await start({ model, data: [fixture('tiny-8.pt')], batchSize: 4, tune: 'auto' });
+    expect((second.record as any).tuning).toMatchObject({ source: 'cache', key: rec.tuning.key });
+    // Off (the default) records no tuning block.
+    const plain = await start({ model, data: [fixture('tiny-8.pt')], batchSize: 4 });
+    expect((plain.record as any).tuning).toBeUndefined();
+    await expect(api.runs.startLocal({ data: [fixture('tiny-8.pt')], tune: 'fast' as never })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+  }, 300_000);
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ApiErrorData } from './errors.ts';
 import { channel, domain, Empty, method, Ok } from './define.ts';
 import { GraphOptimizationSchema, MAX_BATCH_SIZE, MAX_THREADS, PrecisionSchema } from '../../../base/options.ts';
+import { TuneModeSchema } from '../../../base/tuning-record.ts';
 
 export const GraphOptimization = GraphOptimizationSchema;
 /** fp32 runs the model as given; int8 runs its dynamically quantized copy (made on first use and cached). */
@@ -28,6 +29,8 @@ export const LocalRunParams = z
     graphOptimization: GraphOptimization.optional(),
     /** Default fp32. */
     precision: Precision.optional(),
+    /** Host tuning: 'auto' calibrates threads, slice and spinning on this host (cached); default 'off'. */
+    tune: TuneModeSchema.optional(),
     /** A name for History; a default is made from the inputs. */
     name: z.string().trim().max(200).optional(),
   })

@@ -92,6 +92,7 @@ export class LocalRunService {
         threads: params.threads,
         graphOptimization: params.graphOptimization,
         precision,
+        ...(params.tune && params.engine !== 'pytorch' ? { tune: params.tune } : {}),
         dataDir: this.deps.dataDir,
         ...(params.engine === 'pytorch'
           ? { engine: 'pytorch' as const, code: params.code || undefined, python: params.python || undefined }

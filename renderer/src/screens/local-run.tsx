@@ -26,6 +26,7 @@ interface Draft {
   threads: string;
   graph: NonNullable<LocalRunParams['graphOptimization']>;
   precision: NonNullable<LocalRunParams['precision']>;
+  tune: NonNullable<LocalRunParams['tune']>;
   engine: NonNullable<LocalRunParams['engine']>;
   code: string;
   python: string;
@@ -46,6 +47,7 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
         threads: String(d?.threads ?? 0),
         graph: d?.graphOptimization ?? 'all',
         precision: 'fp32',
+        tune: 'off',
         engine: 'onnxruntime',
         code: '',
         python: '',
@@ -59,7 +61,7 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
       lastDraft = next;
       return next;
     });
-  const { model, data, batchSize, threads, graph, precision, engine, code, python, name } = draft;
+  const { model, data, batchSize, threads, graph, precision, tune, engine, code, python, name } = draft;
   const pytorch = engine === 'pytorch';
   const setModel = (v: string) => update({ model: v });
   const setData = (v: string | ((cur: string) => string)) =>
@@ -73,6 +75,7 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
   const setGraph = (v: Draft['graph']) => update({ graph: v });
   const setPrecision = (v: Draft['precision']) => update({ precision: v });
   const setName = (v: string) => update({ name: v });
+  const setTune = (v: Draft['tune']) => update({ tune: v });
 
   const start = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -87,7 +90,7 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
         threads: t > 0 ? t : undefined,
         ...(pytorch
           ? { engine, code: code.trim() || undefined, python: python.trim() || undefined }
-          : { graphOptimization: graph, precision }),
+          : { graphOptimization: graph, precision, tune }),
         name: name.trim() || undefined,
       });
     } catch (err) {
@@ -247,6 +250,24 @@ function RunForm({ onError }: { onError: (e: unknown) => void }) {
           >
             <option value="fp32">fp32 (as exported)</option>
             <option value="int8">int8 (quantized)</option>
+          </select>
+        </label>
+        <label className="field">
+          Host tuning
+          <span className="help">
+            auto measures threads, session-run slice and spinning on this computer before the run (cached per host and
+            model; threads you set are kept) and records what it chose and why. Off keeps the fixed settings, which
+            sweeps and comparisons need.
+          </span>
+          <select
+            name="tune"
+            value={tune}
+            disabled={pytorch}
+            onChange={(e) => setTune(e.target.value as typeof tune)}
+            data-testid="tune"
+          >
+            <option value="off">off (fixed settings)</option>
+            <option value="auto">auto (calibrate on this host)</option>
           </select>
         </label>
         <label className="field">

@@ -1,4 +1,4 @@
-import type { LocalRunRecord } from '../../base/local-run-record.ts';
+import type { LocalRunRecord } from './local-run-record.ts';
 
 /** The run table's lines for host tuning (tune 'auto'): what was chosen, from where, and each stage's reason. */
 export function tuningLines(rec: LocalRunRecord): string[] {
