@@ -37,7 +37,10 @@ export const CORE = [
   },
   // aggregation and statistics
   { mutate: 'cloud/aggregate.ts', tests: ['tests/cloud/aggregate.test.ts', 'tests/cloud/oracle-aggregate.test.ts'] },
-  { mutate: 'study/stats.ts', tests: ['tests/study/tables.test.ts', 'tests/engine/oracle-accuracy.test.ts'] },
+  {
+    mutate: 'study/stats.ts',
+    tests: ['tests/study/stats.test.ts', 'tests/study/tables.test.ts', 'tests/engine/oracle-accuracy.test.ts'],
+  },
   // cost
   { mutate: 'base/cost-model.ts', tests: ['tests/base/cost-model.test.ts', 'tests/base/oracle-cost.test.ts'] },
   // payload and rank planning
