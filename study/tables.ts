@@ -2,7 +2,7 @@ import { definitionNotes } from './definition-notes.ts';
 import { tieredComputeUsd } from '../base/cost-model.ts';
 import { DEFAULT_PRICE_TABLE, type LambdaArch, type PriceTable } from '../base/price-table.ts';
 import { precisionOf, type StudyMeasurement } from './measurement.ts';
-import { meanStd, type MeanStd } from './stats.ts';
+import { CI_NOTE, putStats, statColumns, wantsCi } from './stat-columns.ts';
 import { joinNotes, type StudyTable, type TableCell, type TableColumn } from './table.ts';
 
 /**
@@ -47,18 +47,9 @@ function group<K>(
   return [...groups.values()];
 }
 
-/** A mean column plus its "± sd" column. */
-function stat(key: string, label: string, unit: string, digits: number): TableColumn[] {
-  return [
-    { key, label, unit, digits },
-    { key: `${key}_sd`, label: '± sd', unit, digits },
-  ];
-}
-
-function put(row: Record<string, TableCell>, key: string, s: MeanStd): void {
-  row[key] = s.mean;
-  row[`${key}_sd`] = s.std;
-}
+/** A mean column plus its "± sd" column; with `ci`, the CI, median and CV columns too (study/stat-columns.ts). */
+const stat = statColumns;
+const put = putStats;
 
 const targetsIn = (runs: StudyMeasurement[]): Set<string> => new Set(runs.map((r) => r.target));
 
@@ -105,22 +96,41 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       byPrecision(a.key.precision, b.key.precision) ||
       a.key.batch - b.key.batch,
   );
+  const ci = wantsCi(groups);
   const columns: TableColumn[] = [
     ...(mixed ? [{ key: 'target', label: 'Run on', unit: '' }] : []),
     ...(withPrecision ? [PRECISION_COLUMN] : []),
     { key: 'batch_size', label: 'Batch size', unit: '' },
-    ...stat('seconds_per_batch', 'Execution time', 's/batch', 3),
-    ...stat('throughput_mbps', 'Throughput', 'Mbps', 2),
-    ...stat('memory_gb', 'Memory', 'GB', 2),
+    ...stat('seconds_per_batch', 'Execution time', 's/batch', 3, ci),
+    ...stat('throughput_mbps', 'Throughput', 'Mbps', 2, ci),
+    ...stat('memory_gb', 'Memory', 'GB', 2, ci),
     { key: 'repeats', label: 'Repeats', unit: '' },
   ];
   const rows = groups.map(({ key, runs: g }) => {
     const row: Record<string, TableCell> = mixed ? { target: key.target } : {};
     if (withPrecision) row.precision = key.precision;
     row.batch_size = key.batch;
-    put(row, 'seconds_per_batch', meanStd(g.map((r) => r.secondsPerBatch)));
-    put(row, 'throughput_mbps', meanStd(g.map((r) => r.throughputBps / 1e6)));
-    put(row, 'memory_gb', meanStd(g.map((r) => r.memoryMb / 1024)));
+    put(
+      row,
+      'seconds_per_batch',
+      g.map((r) => r.secondsPerBatch),
+      ci,
+      3,
+    );
+    put(
+      row,
+      'throughput_mbps',
+      g.map((r) => r.throughputBps / 1e6),
+      ci,
+      2,
+    );
+    put(
+      row,
+      'memory_gb',
+      g.map((r) => r.memoryMb / 1024),
+      ci,
+      2,
+    );
     row.repeats = g.length;
     return row;
   });
@@ -134,6 +144,7 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes).',
       ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
+      ...(ci ? [CI_NOTE] : []),
     ]),
   };
 }
@@ -149,22 +160,41 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       (k) => `${k.data}|${k.partition}|${k.precision}`,
     ),
   );
+  const ci = wantsCi(groups);
   const columns: TableColumn[] = [
     { key: 'data_label', label: 'Data', unit: '' },
     { key: 'partition_mb', label: 'Partition', unit: 'MB' },
     ...(withPrecision ? [PRECISION_COLUMN] : []),
-    ...stat('seconds_per_batch', 'Average execution time', 's/batch', 3),
-    ...stat('throughput_gbps', 'Throughput', 'Gbps', 3),
-    ...stat('memory_gb', 'Memory', 'GB', 1),
+    ...stat('seconds_per_batch', 'Average execution time', 's/batch', 3, ci),
+    ...stat('throughput_gbps', 'Throughput', 'Gbps', 3, ci),
+    ...stat('memory_gb', 'Memory', 'GB', 1, ci),
     { key: 'concurrent_jobs', label: 'Concurrent jobs', unit: '' },
     { key: 'repeats', label: 'Repeats', unit: '' },
   ];
   const rows = groups.map(({ key, runs: g }) => {
     const row: Record<string, TableCell> = { data_label: key.data, partition_mb: key.partition };
     if (withPrecision) row.precision = key.precision;
-    put(row, 'seconds_per_batch', meanStd(g.map((r) => r.secondsPerBatch)));
-    put(row, 'throughput_gbps', meanStd(g.map((r) => r.throughputBps / 1e9)));
-    put(row, 'memory_gb', meanStd(g.map((r) => r.memoryMb / 1024)));
+    put(
+      row,
+      'seconds_per_batch',
+      g.map((r) => r.secondsPerBatch),
+      ci,
+      3,
+    );
+    put(
+      row,
+      'throughput_gbps',
+      g.map((r) => r.throughputBps / 1e9),
+      ci,
+      3,
+    );
+    put(
+      row,
+      'memory_gb',
+      g.map((r) => r.memoryMb / 1024),
+      ci,
+      1,
+    );
     row.concurrent_jobs = Math.max(...g.map((r) => r.ranks));
     row.repeats = g.length;
     return row;
@@ -179,6 +209,7 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes). Concurrent jobs = ranks (one Lambda per partition).',
       ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
+      ...(ci ? [CI_NOTE] : []),
       DATA_LABEL_NOTE,
     ]),
   };
@@ -223,14 +254,15 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
       (k) => `${k.data}|${k.partition}`,
     ),
   );
+  const ci = wantsCi(groups);
   const columns: TableColumn[] = [
     { key: 'data_label', label: 'Data', unit: '' },
     { key: 'partition_mb', label: 'Partition', unit: 'MB' },
     { key: 'invocations', label: 'Invocations', unit: '' },
-    ...stat('total_duration_s', 'Total duration', 's', 1),
+    ...stat('total_duration_s', 'Total duration', 's', 1, ci),
     { key: 'duration_source', label: 'Duration from', unit: '' },
     { key: 'memory_gb', label: 'Lambda memory', unit: 'GB', digits: 2 },
-    ...stat('cost_usd', 'Cost', '$', 6),
+    ...stat('cost_usd', 'Cost', '$', 6, ci),
     { key: 'repeats', label: 'Repeats', unit: '' },
   ];
   const rows = groups.map(({ key, runs: g }) => {
@@ -243,7 +275,13 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     const memories = new Set(g.map((r) => r.lambdaMemoryMb ?? fallbackMb));
     const row: Record<string, TableCell> = { data_label: key.data, partition_mb: key.partition };
     row.invocations = Math.max(...g.map((r) => r.ranks));
-    put(row, 'total_duration_s', meanStd(g.map((r) => r.rankSecondsTotal)));
+    put(
+      row,
+      'total_duration_s',
+      g.map((r) => r.rankSecondsTotal),
+      ci,
+      1,
+    );
     const sources = new Set(g.map((r) => r.rankSecondsSource));
     row.duration_source =
       sources.size > 1
@@ -253,7 +291,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
           : 'estimated from CPU time';
     row.memory_gb =
       memories.size === 1 ? [...memories][0] / 1024 : `${Math.min(...memories) / 1024}–${Math.max(...memories) / 1024}`;
-    put(row, 'cost_usd', meanStd(costs));
+    put(row, 'cost_usd', costs, ci, 6);
     row.repeats = g.length;
     return row;
   });
@@ -272,6 +310,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     );
   if (assumedMemory)
     notes.push(`Lambda memory was not recorded for some runs; ${fallbackMb} MB was assumed (GB = MB ÷ 1024).`);
+  if (ci) notes.push(CI_NOTE);
   notes.push(DATA_LABEL_NOTE);
   return { title: 'Table 3. Lambda Cost Summary', columns, rows, note: joinNotes(notes) };
 }

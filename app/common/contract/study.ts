@@ -22,6 +22,7 @@ export const TableSchema = z.object({
       unit: z.string().optional(),
       digits: z.number().optional(),
       align: z.enum(['left', 'right']).optional(),
+      show: z.enum(['screen', 'export']).optional(),
     }),
   ),
   rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]).optional())),
