@@ -37,7 +37,15 @@ export const StudyChartSchema = z.object({
   series: z.array(
     z.object({
       label: z.string(),
-      points: z.array(z.object({ x: z.number(), y: z.number(), yErr: z.number().nullable(), n: z.number() })),
+      points: z.array(
+        z.object({
+          x: z.number(),
+          y: z.number(),
+          yErr: z.number().nullable(),
+          n: z.number(),
+          ci: z.object({ low: z.number(), high: z.number() }).optional(),
+        }),
+      ),
     }),
   ),
 });
