@@ -66,6 +66,12 @@ export function putStats(
   row[key + SUFFIXES.bootHigh] = s.ciBoot?.high ?? null;
 }
 
+/** putStats for a table with (or without) CI columns: put(row, key, digits, runs, value of one run). */
+export const statPutter =
+  (ci: boolean) =>
+  <T>(row: Record<string, TableCell>, key: string, digits: number, runs: T[], value: (r: T) => number): void =>
+    putStats(row, key, runs.map(value), ci, digits);
+
 /** Whether a table of these groups gets the CI columns: some group has 3 or more repeats. */
 export const wantsCi = (groups: Array<{ runs: unknown[] }>): boolean =>
   groups.some((g) => g.runs.length >= MIN_REPEATS_FOR_CI);

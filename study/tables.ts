@@ -2,7 +2,8 @@ import { definitionNotes } from './definition-notes.ts';
 import { tieredComputeUsd } from '../base/cost-model.ts';
 import { DEFAULT_PRICE_TABLE, type LambdaArch, type PriceTable } from '../base/price-table.ts';
 import { precisionOf, type StudyMeasurement } from './measurement.ts';
-import { CI_NOTE, putStats, statColumns, wantsCi } from './stat-columns.ts';
+import { CI_NOTE, statColumns, statPutter, wantsCi } from './stat-columns.ts';
+import { coldWarmColumns, coldWarmNote, putColdWarm } from './cold-warm.ts';
 import { joinNotes, type StudyTable, type TableCell, type TableColumn } from './table.ts';
 
 /**
@@ -49,7 +50,6 @@ function group<K>(
 
 /** A mean column plus its "± sd" column; with `ci`, the CI, median and CV columns too (study/stat-columns.ts). */
 const stat = statColumns;
-const put = putStats;
 
 const targetsIn = (runs: StudyMeasurement[]): Set<string> => new Set(runs.map((r) => r.target));
 
@@ -97,6 +97,8 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       a.key.batch - b.key.batch,
   );
   const ci = wantsCi(groups);
+  const put = statPutter(ci);
+  const coldWarm = coldWarmColumns(chosen, 'secondsPerBatch');
   const columns: TableColumn[] = [
     ...(mixed ? [{ key: 'target', label: 'Run on', unit: '' }] : []),
     ...(withPrecision ? [PRECISION_COLUMN] : []),
@@ -104,33 +106,17 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
     ...stat('seconds_per_batch', 'Execution time', 's/batch', 3, ci),
     ...stat('throughput_mbps', 'Throughput', 'Mbps', 2, ci),
     ...stat('memory_gb', 'Memory', 'GB', 2, ci),
+    ...coldWarm,
     { key: 'repeats', label: 'Repeats', unit: '' },
   ];
   const rows = groups.map(({ key, runs: g }) => {
     const row: Record<string, TableCell> = mixed ? { target: key.target } : {};
     if (withPrecision) row.precision = key.precision;
     row.batch_size = key.batch;
-    put(
-      row,
-      'seconds_per_batch',
-      g.map((r) => r.secondsPerBatch),
-      ci,
-      3,
-    );
-    put(
-      row,
-      'throughput_mbps',
-      g.map((r) => r.throughputBps / 1e6),
-      ci,
-      2,
-    );
-    put(
-      row,
-      'memory_gb',
-      g.map((r) => r.memoryMb / 1024),
-      ci,
-      2,
-    );
+    put(row, 'seconds_per_batch', 3, g, (r) => r.secondsPerBatch);
+    put(row, 'throughput_mbps', 2, g, (r) => r.throughputBps / 1e6);
+    put(row, 'memory_gb', 2, g, (r) => r.memoryMb / 1024);
+    if (coldWarm.length) putColdWarm(row, g, 'secondsPerBatch');
     row.repeats = g.length;
     return row;
   });
@@ -145,6 +131,7 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
       ...(ci ? [CI_NOTE] : []),
+      ...[coldWarmNote(chosen, 'secondsPerBatch')].filter((n) => n !== null),
     ]),
   };
 }
@@ -161,6 +148,8 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
     ),
   );
   const ci = wantsCi(groups);
+  const put = statPutter(ci);
+  const coldWarm = coldWarmColumns(chosen, 'secondsPerBatch');
   const columns: TableColumn[] = [
     { key: 'data_label', label: 'Data', unit: '' },
     { key: 'partition_mb', label: 'Partition', unit: 'MB' },
@@ -169,33 +158,17 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
     ...stat('throughput_gbps', 'Throughput', 'Gbps', 3, ci),
     ...stat('memory_gb', 'Memory', 'GB', 1, ci),
     { key: 'concurrent_jobs', label: 'Concurrent jobs', unit: '' },
+    ...coldWarm,
     { key: 'repeats', label: 'Repeats', unit: '' },
   ];
   const rows = groups.map(({ key, runs: g }) => {
     const row: Record<string, TableCell> = { data_label: key.data, partition_mb: key.partition };
     if (withPrecision) row.precision = key.precision;
-    put(
-      row,
-      'seconds_per_batch',
-      g.map((r) => r.secondsPerBatch),
-      ci,
-      3,
-    );
-    put(
-      row,
-      'throughput_gbps',
-      g.map((r) => r.throughputBps / 1e9),
-      ci,
-      3,
-    );
-    put(
-      row,
-      'memory_gb',
-      g.map((r) => r.memoryMb / 1024),
-      ci,
-      1,
-    );
+    put(row, 'seconds_per_batch', 3, g, (r) => r.secondsPerBatch);
+    put(row, 'throughput_gbps', 3, g, (r) => r.throughputBps / 1e9);
+    put(row, 'memory_gb', 1, g, (r) => r.memoryMb / 1024);
     row.concurrent_jobs = Math.max(...g.map((r) => r.ranks));
+    if (coldWarm.length) putColdWarm(row, g, 'secondsPerBatch');
     row.repeats = g.length;
     return row;
   });
@@ -210,6 +183,7 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
       ...(ci ? [CI_NOTE] : []),
+      ...[coldWarmNote(chosen, 'secondsPerBatch')].filter((n) => n !== null),
       DATA_LABEL_NOTE,
     ]),
   };
@@ -255,6 +229,8 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     ),
   );
   const ci = wantsCi(groups);
+  const put = statPutter(ci);
+  const coldWarm = coldWarmColumns(chosen, 'durationSeconds');
   const columns: TableColumn[] = [
     { key: 'data_label', label: 'Data', unit: '' },
     { key: 'partition_mb', label: 'Partition', unit: 'MB' },
@@ -263,6 +239,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     { key: 'duration_source', label: 'Duration from', unit: '' },
     { key: 'memory_gb', label: 'Lambda memory', unit: 'GB', digits: 2 },
     ...stat('cost_usd', 'Cost', '$', 6, ci),
+    ...coldWarm,
     { key: 'repeats', label: 'Repeats', unit: '' },
   ];
   const rows = groups.map(({ key, runs: g }) => {
@@ -275,13 +252,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     const memories = new Set(g.map((r) => r.lambdaMemoryMb ?? fallbackMb));
     const row: Record<string, TableCell> = { data_label: key.data, partition_mb: key.partition };
     row.invocations = Math.max(...g.map((r) => r.ranks));
-    put(
-      row,
-      'total_duration_s',
-      g.map((r) => r.rankSecondsTotal),
-      ci,
-      1,
-    );
+    put(row, 'total_duration_s', 1, g, (r) => r.rankSecondsTotal);
     const sources = new Set(g.map((r) => r.rankSecondsSource));
     row.duration_source =
       sources.size > 1
@@ -291,7 +262,8 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
           : 'estimated from CPU time';
     row.memory_gb =
       memories.size === 1 ? [...memories][0] / 1024 : `${Math.min(...memories) / 1024}–${Math.max(...memories) / 1024}`;
-    put(row, 'cost_usd', costs, ci, 6);
+    put(row, 'cost_usd', 6, costs, (v) => v);
+    if (coldWarm.length) putColdWarm(row, g, 'durationSeconds');
     row.repeats = g.length;
     return row;
   });
@@ -311,6 +283,8 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
   if (assumedMemory)
     notes.push(`Lambda memory was not recorded for some runs; ${fallbackMb} MB was assumed (GB = MB ÷ 1024).`);
   if (ci) notes.push(CI_NOTE);
+  const cwNote = coldWarmNote(chosen, 'durationSeconds');
+  if (cwNote) notes.push(cwNote);
   notes.push(DATA_LABEL_NOTE);
   return { title: 'Table 3. Lambda Cost Summary', columns, rows, note: joinNotes(notes) };
 }
