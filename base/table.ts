@@ -129,6 +129,7 @@ const LATEX_UNICODE: Record<string, string> = {
   '\u2014': '---',
   '\u2026': '\\ldots{}',
   '\u00b7': '$\\cdot$',
+  '\u221a': '$\\surd$',
   '\u2264': '$\\leq$',
   '\u2265': '$\\geq$',
   '\u2248': '$\\approx$',

@@ -116,6 +116,10 @@ describe('a table with 3 repeats', () => {
     const tex = exportTable(t, 'tex');
     expect(tex).toContain('Execution time 95\\% CI t low (s/batch)');
     expect(tex).toContain('bootstrap');
+    // The method's symbols are written as LaTeX, none dropped to "?".
+    expect(tex).toContain('sd / $\\surd$n');
+    expect(tex).toContain('t(0.975, n $-$ 1) $\\cdot$ sd');
+    expect(tex.split('\n').filter((l) => l.includes('mulberry32'))[0]).not.toContain('?');
   });
 
   it('adds no statistics columns when no row has 3 repeats', () => {
