@@ -6,6 +6,7 @@ import {
   BOOTSTRAP_SEED,
   coefficientOfVariation,
   logGamma,
+  mean,
   median,
   mulberry32,
   quantileSorted,
@@ -183,6 +184,28 @@ describe('bootstrap percentile interval', () => {
     expect(() => bootstrapMeanCI([1, 2, 3], { resamples: 0 })).toThrow(/positive integer/);
     expect(() => bootstrapMeanCI([1, 2, 3], { resamples: 2.5 })).toThrow(RangeError);
     expect(() => bootstrapMeanCI([])).toThrow(/no values/);
+  });
+});
+
+describe('edges', () => {
+  it('handles no values, NaN, zero spread and the CDF centre', () => {
+    expect(() => mean([])).toThrow(/no values/);
+    expect(studentTCdf(Number.NaN, 3)).toBeNaN();
+    expect(studentTCdf(0, 3)).toBe(0.5);
+    expect(studentTCdf(-2, 5)).toBeCloseTo(1 - studentTCdf(2, 5), 15);
+    expect(tMeanCI([2, 2, 2])).toEqual({ low: 2, high: 2, halfWidth: 0, df: 2 });
+    expect(bootstrapMeanCI([2, 2, 2])).toEqual({ low: 2, high: 2 });
+  });
+
+  it('passes the bootstrap options through summarize', () => {
+    const xs = [1.13, 5.71, 2.29, 8.37, 3.05, 4.43];
+    expect(summarize(xs, { seed: 1 }).ciBoot).toEqual(bootstrapMeanCI(xs, { seed: 1 }));
+    expect(summarize(xs, { resamples: 50 }).ciBoot).toEqual(bootstrapMeanCI(xs, { resamples: 50 }));
+    expect(summarize(xs).ciBoot).not.toEqual(bootstrapMeanCI(xs, { resamples: 50 }));
+    expect(bootstrapIndices(4, { resamples: 3, seed: 9 })).toHaveLength(3);
+    expect(bootstrapIndices(4, { resamples: 3, seed: 9 }).every((r) => r.length === 4 && r.every((i) => i < 4))).toBe(
+      true,
+    );
   });
 });
 
