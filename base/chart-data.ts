@@ -6,6 +6,8 @@ export interface ChartPoint {
   /** Sample sd over repeats; null with one repeat. */
   yErr: number | null;
   n: number;
+  /** The 95% CI of the mean (t-based, n − 1 df); present only for n ≥ 3 repeats. */
+  ci?: { low: number; high: number };
 }
 
 export interface ChartSeries {

@@ -1,7 +1,9 @@
 import type { StudyChart } from './chart-data.ts';
+import { errorBarCaption, errorBarOf, type ErrorBarMode } from './error-bars.ts';
 
 /**
- * A study chart as a standalone SVG (lines with markers and sd error bars, axes, legend), for the HTML report and
+ * A study chart as a standalone SVG (lines with markers and error bars — the 95% CI where a point has 3 or more
+ * repeats, else ± sd, as base/error-bars.ts says — axes, legend, a caption naming the bars), for the HTML report and
  * the SVG export; no DOM, no fonts to load. The x axis is logarithmic when the values span 16× or more (batch sizes
  * 32…512, data sizes 1…1000 GB), with a tick at each value measured.
  */
@@ -27,14 +29,19 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
 const label = (v: number): string =>
   Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(4)));
 
-export function chartSvg(chart: StudyChart, size: { width?: number; height?: number } = {}): string {
+export function chartSvg(
+  chart: StudyChart,
+  size: { width?: number; height?: number } = {},
+  mode: ErrorBarMode = 'auto',
+): string {
   const W = size.width ?? 640;
   const H = size.height ?? 360;
   const m = { left: 70, right: 20, top: 36, bottom: 70 };
   const pts = chart.series.flatMap((s) => s.points);
   const xs = [...new Set(pts.map((p) => p.x))].sort((a, b) => a - b);
-  const ylo = Math.min(0, ...pts.map((p) => p.y - (p.yErr ?? 0)));
-  const yhi = Math.max(...pts.map((p) => p.y + (p.yErr ?? 0)), 0);
+  const bar = (p: (typeof pts)[number]) => errorBarOf(p, mode);
+  const ylo = Math.min(0, ...pts.map((p) => Math.min(p.y, bar(p)?.low ?? p.y)));
+  const yhi = Math.max(...pts.map((p) => Math.max(p.y, bar(p)?.high ?? p.y)), 0);
   const yTicks = niceTicks(ylo, yhi === ylo ? ylo + 1 : yhi);
   const y0 = yTicks[0];
   const y1 = yTicks[yTicks.length - 1];
@@ -53,6 +60,7 @@ export function chartSvg(chart: StudyChart, size: { width?: number; height?: num
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img" aria-label="${esc(chart.title)}">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(chart.title)}</text>`,
+    `<text x="${W / 2}" y="32" text-anchor="middle" font-size="10" fill="#555" class="error-bar-caption">${esc(errorBarCaption(chart, mode))}</text>`,
   ];
   for (const t of yTicks)
     parts.push(
@@ -74,12 +82,18 @@ export function chartSvg(chart: StudyChart, size: { width?: number; height?: num
         `<polyline fill="none" stroke="${c}" stroke-width="2" points="${s.points.map((p) => `${n(fx(p.x))},${n(fy(p.y))}`).join(' ')}"/>`,
       );
     for (const p of s.points) {
-      if (p.yErr)
+      const b = bar(p);
+      if (b)
         parts.push(
-          `<line x1="${n(fx(p.x))}" x2="${n(fx(p.x))}" y1="${n(fy(p.y - p.yErr))}" y2="${n(fy(p.y + p.yErr))}" stroke="${c}"/>`,
+          `<line x1="${n(fx(p.x))}" x2="${n(fx(p.x))}" y1="${n(fy(b.low))}" y2="${n(fy(b.high))}" stroke="${c}" data-bar="${b.kind}"/>`,
         );
+      const what = !b
+        ? ''
+        : b.kind === 'ci95'
+          ? ` (95% CI ${label(b.low)} to ${label(b.high)}, n = ${p.n})`
+          : ` ± ${label(p.yErr!)}`;
       parts.push(
-        `<circle cx="${n(fx(p.x))}" cy="${n(fy(p.y))}" r="3.5" fill="${c}"><title>${esc(s.label)}: ${label(p.x)} → ${label(p.y)}${p.yErr ? ` ± ${label(p.yErr)}` : ''}</title></circle>`,
+        `<circle cx="${n(fx(p.x))}" cy="${n(fy(p.y))}" r="3.5" fill="${c}"><title>${esc(s.label)}: ${label(p.x)} → ${label(p.y)}${esc(what)}</title></circle>`,
       );
     }
     const lx = m.left + 10 + i * 110;

@@ -13,6 +13,11 @@ export interface Column {
   /** Fixed decimals for numbers; without it numbers get up to 4 significant decimals. */
   digits?: number;
   align?: 'left' | 'right';
+  /**
+   * Where the column appears: 'screen' = only in the on-screen table (a summary the exports carry as numbers),
+   * 'export' = only in the exports (CSV, Markdown, LaTeX, JSON); both when absent.
+   */
+  show?: 'screen' | 'export';
 }
 
 export interface Table {
@@ -30,6 +35,12 @@ export const EXPORT_FORMATS: Array<{ format: ExportFormat; label: string; extens
   { format: 'tex', label: 'LaTeX', extension: 'tex', mime: 'application/x-tex' },
   { format: 'json', label: 'JSON', extension: 'json', mime: 'application/json' },
 ];
+
+/** The columns the on-screen table shows. */
+export const screenColumns = (t: Table): Column[] => t.columns.filter((c) => c.show !== 'export');
+/** The table as its exports write it: every column but the screen-only ones. */
+const forExport = (t: Table): Table =>
+  t.columns.some((c) => c.show === 'screen') ? { ...t, columns: t.columns.filter((c) => c.show !== 'screen') } : t;
 
 export const headerText = (c: Column): string => (c.unit ? `${c.label} (${c.unit})` : c.label);
 
@@ -55,7 +66,8 @@ export function formatCell(value: CellValue, column?: Pick<Column, 'digits'>): s
 const csvField = (s: string): string => (/[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 /** RFC 4180 CSV with a header row; numbers keep full precision so the file can be re-analysed. */
-export function toCSV(t: Table): string {
+export function toCSV(table: Table): string {
+  const t = forExport(table);
   const lines = [t.columns.map((c) => csvField(headerText(c))).join(',')];
   for (const r of t.rows) {
     lines.push(
@@ -72,7 +84,8 @@ export function toCSV(t: Table): string {
 
 const mdCell = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 
-export function toMarkdown(t: Table): string {
+export function toMarkdown(table: Table): string {
+  const t = forExport(table);
   const head = `| ${t.columns.map((c) => mdCell(headerText(c))).join(' | ')} |`;
   const rule = `| ${t.columns.map((c) => (isNumeric(t, c) ? '---:' : '---')).join(' | ')} |`;
   const body = t.rows.map((r) => `| ${t.columns.map((c) => mdCell(formatCell(r[c.key], c))).join(' | ')} |`);
@@ -116,6 +129,7 @@ const LATEX_UNICODE: Record<string, string> = {
   '\u2014': '---',
   '\u2026': '\\ldots{}',
   '\u00b7': '$\\cdot$',
+  '\u221a': '$\\surd$',
   '\u2264': '$\\leq$',
   '\u2265': '$\\geq$',
   '\u2248': '$\\approx$',
@@ -149,7 +163,8 @@ export const latexEscape = (s: string): string =>
  * when wider (never enlarged), so Tables 2 and 3 fit an article page; each note line goes below it as a footnote-sized
  * block of the same width.
  */
-export function toLatex(t: Table): string {
+export function toLatex(table: Table): string {
+  const t = forExport(table);
   const spec = t.columns.map((c) => (isNumeric(t, c) ? 'r' : 'l')).join('');
   const row = (cells: string[]) => `    ${cells.join(' & ')} \\\\`;
   const lines = [
@@ -180,7 +195,8 @@ export function toLatex(t: Table): string {
 }
 
 /** JSON keeps raw values and the column units, so nothing is lost to display rounding. */
-export function toJSON(t: Table): string {
+export function toJSON(table: Table): string {
+  const t = forExport(table);
   return (
     JSON.stringify(
       {

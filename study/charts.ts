@@ -1,6 +1,6 @@
 import type { LambdaArch, PriceTable } from '../base/price-table.ts';
 import { precisionOf, type StudyMeasurement } from './measurement.ts';
-import { meanStd } from './stats.ts';
+import { meanStd, MIN_REPEATS_FOR_CI, tMeanCI } from './stats.ts';
 import type { ChartSeries, StudyChart } from '../base/chart-data.ts';
 import { dataLabelGb, executionCostUsd } from './tables.ts';
 
@@ -8,7 +8,8 @@ export type { ChartPoint, ChartSeries, StudyChart } from '../base/chart-data.ts'
 
 /**
  * The study's charts as plain data (the renderer draws them with chart.js): each point is the mean over repeats with
- * the sample standard deviation as its error bar.
+ * the sample standard deviation and, for 3 or more repeats, the 95% t CI of the mean (base/error-bars.ts picks the
+ * bar drawn).
  */
 
 function series(
@@ -29,7 +30,8 @@ function series(
     .sort((a, b) => a[0] - b[0])
     .map(([xv, ys]) => {
       const s = meanStd(ys);
-      return { x: xv, y: s.mean, yErr: s.std, n: s.n };
+      const ci = s.n >= MIN_REPEATS_FOR_CI ? tMeanCI(ys) : null;
+      return { x: xv, y: s.mean, yErr: s.std, n: s.n, ...(ci ? { ci: { low: ci.low, high: ci.high } } : {}) };
     });
   return { label, points };
 }

@@ -12,6 +12,7 @@ import {
   RecordedRunRecordSchema,
 } from './import/recorded-runs.ts';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../base/metric-keys.ts';
+import { coldWarmOf } from './cold-warm.ts';
 
 /**
  * Runs from History as study measurements, so the comparison and the tables take local and cloud runs alike.
@@ -47,6 +48,7 @@ export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement 
   const tags = parseRecordedPath(`${r.result_path.replace(/\/+$/, '')}/${COMBINED_FILE}`);
   const billed = r.lambda && r.lambda.invocations > 0 ? r.lambda.billedDurationMs / 1000 : null;
   const rankCpu = r.rank_results.reduce((s, x) => s + (typeof x[CPU_TIME] === 'number' ? x[CPU_TIME] : 0), 0);
+  const coldWarm = coldWarmOf(r);
   const batch =
     r.batch_size ?? (typeof r.payload.batch_size === 'number' ? r.payload.batch_size : Number(r.payload.batch_size));
   return {
@@ -70,6 +72,7 @@ export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement 
     ...executionSecondsOf(r),
     ...lambdaMemoryOf(r),
     ...(r.profile.emulated ? { emulated: true } : {}),
+    ...(coldWarm ? { coldWarm } : {}),
     ...cloudRecordSource(r),
     // The largest Max Memory Used over the REPORT lines: one worker's physical peak.
     ...(r.lambda && r.lambda.invocations > 0 ? { physicalMemoryMbPerWorker: r.lambda.maxMemoryUsedMb } : {}),

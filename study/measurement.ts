@@ -1,5 +1,6 @@
 import { type Precision } from '../base/options.ts';
 import type { DefinitionsMap } from '../base/metric-catalogue.ts';
+import type { ColdWarm } from './cold-warm.ts';
 
 /**
  * One run (one repeat of one configuration), reduced to what the study's tables and comparison need. Local run
@@ -60,6 +61,8 @@ export interface StudyMeasurement {
   physicalMemoryMbPerWorker?: number;
   /** A cloud run made on the local emulator (this computer), not on AWS. */
   emulated?: boolean;
+  /** Cloud runs: the ranks split into cold and warm starts (study/cold-warm.ts); absent without REPORT lines. */
+  coldWarm?: ColdWarm;
   /** The same run under the study's profiler definitions, when it recorded them too (local PyTorch runs). */
   studyFamily?: StudyMeasurement;
 }

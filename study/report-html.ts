@@ -1,10 +1,11 @@
-import { formatCell, headerText } from '../base/table.ts';
+import { formatCell, headerText, screenColumns } from '../base/table.ts';
 import type { PriceTable } from '../base/price-table.ts';
 import { studyCharts } from './charts.ts';
 import type { Comparison } from './compare.ts';
 import type { StudyMeasurement } from './measurement.ts';
 import { summarizeFindings } from './summary.ts';
 import { chartSvg } from '../base/svg-chart.ts';
+import { statisticsTable } from './stat-columns.ts';
 import type { StudyTable } from './table.ts';
 import { table1, table2, table3, type CostTableOptions } from './tables.ts';
 
@@ -30,7 +31,9 @@ export interface StudyReportInput {
 const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-function tableHtml(t: StudyTable): string {
+function tableHtml(table: StudyTable): string {
+  // As on screen; the export-only statistics (median, CV, CI bounds) follow in their own long table.
+  const t = { ...table, columns: screenColumns(table) };
   const numeric = t.columns.map(
     (c) =>
       c.align === 'right' ||
@@ -50,6 +53,12 @@ function tableHtml(t: StudyTable): string {
         .join('')}</ul>`
     : '';
   return `<section class="table"><h3>${esc(t.title)}</h3>\n<table><thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>${notes}</section>`;
+}
+
+/** A table, then its statistics over repeats in long form when it has any (≥ 3 repeats somewhere). */
+function withStatistics(t: StudyTable): string {
+  const stats = statisticsTable(t);
+  return stats.rows.length ? `${tableHtml(t)}\n${tableHtml(stats)}` : tableHtml(t);
 }
 
 const pairs = (rows: Array<[string, string]>): string =>
@@ -82,7 +91,7 @@ export function studyReportHtml(r: StudyReportInput): string {
     findings.length ? `<ul>${findings.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>` : '<p>No finished runs yet.</p>',
     ...(r.comparison ? ['<h2>Comparison</h2>', tableHtml(r.comparison.table)] : []),
     '<h2>Tables</h2>',
-    tables.length ? tables.map(tableHtml).join('\n') : '<p>No finished runs yet.</p>',
+    tables.length ? tables.map(withStatistics).join('\n') : '<p>No finished runs yet.</p>',
     ...(charts.length ? ['<h2>Charts</h2>', ...charts.map((c) => `<div class="chart">${chartSvg(c)}</div>`)] : []),
     '<h2>Settings</h2>',
     pairs([...r.settings, ['Prices', `${r.prices.region}, as of ${r.prices.asOf}; ${r.prices.source}`]]),

@@ -3,7 +3,8 @@ import { MEASURED_CONCURRENCY_DEFINITION } from '../base/rank-timeline.ts';
 import { tieredComputeUsd } from '../base/cost-model.ts';
 import { DEFAULT_PRICE_TABLE, type LambdaArch, type PriceTable } from '../base/price-table.ts';
 import { precisionOf, type StudyMeasurement } from './measurement.ts';
-import { meanStd, type MeanStd } from './stats.ts';
+import { CI_NOTE, statColumns, statPutter, wantsCi } from './stat-columns.ts';
+import { coldWarmColumns, coldWarmNote, putColdWarm } from './cold-warm.ts';
 import { joinNotes, type StudyTable, type TableCell, type TableColumn } from './table.ts';
 
 /**
@@ -48,18 +49,8 @@ function group<K>(
   return [...groups.values()];
 }
 
-/** A mean column plus its "± sd" column. */
-function stat(key: string, label: string, unit: string, digits: number): TableColumn[] {
-  return [
-    { key, label, unit, digits },
-    { key: `${key}_sd`, label: '± sd', unit, digits },
-  ];
-}
-
-function put(row: Record<string, TableCell>, key: string, s: MeanStd): void {
-  row[key] = s.mean;
-  row[`${key}_sd`] = s.std;
-}
+/** A mean column plus its "± sd" column; with `ci`, the CI, median and CV columns too (study/stat-columns.ts). */
+const stat = statColumns;
 
 const targetsIn = (runs: StudyMeasurement[]): Set<string> => new Set(runs.map((r) => r.target));
 
@@ -106,22 +97,27 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       byPrecision(a.key.precision, b.key.precision) ||
       a.key.batch - b.key.batch,
   );
+  const ci = wantsCi(groups);
+  const put = statPutter(ci);
+  const coldWarm = coldWarmColumns(chosen, 'secondsPerBatch');
   const columns: TableColumn[] = [
     ...(mixed ? [{ key: 'target', label: 'Run on', unit: '' }] : []),
     ...(withPrecision ? [PRECISION_COLUMN] : []),
     { key: 'batch_size', label: 'Batch size', unit: '' },
-    ...stat('seconds_per_batch', 'Execution time', 's/batch', 3),
-    ...stat('throughput_mbps', 'Throughput', 'Mbps', 2),
-    ...stat('memory_gb', 'Memory', 'GB', 2),
+    ...stat('seconds_per_batch', 'Execution time', 's/batch', 3, ci),
+    ...stat('throughput_mbps', 'Throughput', 'Mbps', 2, ci),
+    ...stat('memory_gb', 'Memory', 'GB', 2, ci),
+    ...coldWarm,
     { key: 'repeats', label: 'Repeats', unit: '' },
   ];
   const rows = groups.map(({ key, runs: g }) => {
     const row: Record<string, TableCell> = mixed ? { target: key.target } : {};
     if (withPrecision) row.precision = key.precision;
     row.batch_size = key.batch;
-    put(row, 'seconds_per_batch', meanStd(g.map((r) => r.secondsPerBatch)));
-    put(row, 'throughput_mbps', meanStd(g.map((r) => r.throughputBps / 1e6)));
-    put(row, 'memory_gb', meanStd(g.map((r) => r.memoryMb / 1024)));
+    put(row, 'seconds_per_batch', 3, g, (r) => r.secondsPerBatch);
+    put(row, 'throughput_mbps', 2, g, (r) => r.throughputBps / 1e6);
+    put(row, 'memory_gb', 2, g, (r) => r.memoryMb / 1024);
+    if (coldWarm.length) putColdWarm(row, g, 'secondsPerBatch');
     row.repeats = g.length;
     return row;
   });
@@ -135,6 +131,8 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes).',
       ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
+      ...(ci ? [CI_NOTE] : []),
+      ...[coldWarmNote(chosen, 'secondsPerBatch')].filter((n) => n !== null),
     ]),
   };
 }
@@ -150,25 +148,30 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       (k) => `${k.data}|${k.partition}|${k.precision}`,
     ),
   );
+  const ci = wantsCi(groups);
+  const put = statPutter(ci);
+  const coldWarm = coldWarmColumns(chosen, 'secondsPerBatch');
   const columns: TableColumn[] = [
     { key: 'data_label', label: 'Data', unit: '' },
     { key: 'partition_mb', label: 'Partition', unit: 'MB' },
     ...(withPrecision ? [PRECISION_COLUMN] : []),
-    ...stat('seconds_per_batch', 'Average execution time', 's/batch', 3),
-    ...stat('throughput_gbps', 'Throughput', 'Gbps', 3),
-    ...stat('memory_gb', 'Memory', 'GB', 1),
+    ...stat('seconds_per_batch', 'Average execution time', 's/batch', 3, ci),
+    ...stat('throughput_gbps', 'Throughput', 'Gbps', 3, ci),
+    ...stat('memory_gb', 'Memory', 'GB', 1, ci),
     { key: 'concurrent_jobs', label: 'Concurrent jobs', unit: '' },
     { key: 'ranks', label: 'Ranks', unit: '' },
+    ...coldWarm,
     { key: 'repeats', label: 'Repeats', unit: '' },
   ];
   const rows = groups.map(({ key, runs: g }) => {
     const row: Record<string, TableCell> = { data_label: key.data, partition_mb: key.partition };
     if (withPrecision) row.precision = key.precision;
-    put(row, 'seconds_per_batch', meanStd(g.map((r) => r.secondsPerBatch)));
-    put(row, 'throughput_gbps', meanStd(g.map((r) => r.throughputBps / 1e9)));
-    put(row, 'memory_gb', meanStd(g.map((r) => r.memoryMb / 1024)));
+    put(row, 'seconds_per_batch', 3, g, (r) => r.secondsPerBatch);
+    put(row, 'throughput_gbps', 3, g, (r) => r.throughputBps / 1e9);
+    put(row, 'memory_gb', 1, g, (r) => r.memoryMb / 1024);
     row.concurrent_jobs = measuredPeak(g);
     row.ranks = Math.max(...g.map((r) => r.ranks));
+    if (coldWarm.length) putColdWarm(row, g, 'secondsPerBatch');
     row.repeats = g.length;
     return row;
   });
@@ -183,6 +186,8 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       ...concurrencyNotes(chosen),
       ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
+      ...(ci ? [CI_NOTE] : []),
+      ...[coldWarmNote(chosen, 'secondsPerBatch')].filter((n) => n !== null),
       DATA_LABEL_NOTE,
     ]),
   };
@@ -248,14 +253,18 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
       (k) => `${k.data}|${k.partition}`,
     ),
   );
+  const ci = wantsCi(groups);
+  const put = statPutter(ci);
+  const coldWarm = coldWarmColumns(chosen, 'durationSeconds');
   const columns: TableColumn[] = [
     { key: 'data_label', label: 'Data', unit: '' },
     { key: 'partition_mb', label: 'Partition', unit: 'MB' },
     { key: 'invocations', label: 'Invocations', unit: '' },
-    ...stat('total_duration_s', 'Total duration', 's', 1),
+    ...stat('total_duration_s', 'Total duration', 's', 1, ci),
     { key: 'duration_source', label: 'Duration from', unit: '' },
     { key: 'memory_gb', label: 'Lambda memory', unit: 'GB', digits: 2 },
-    ...stat('cost_usd', 'Cost', '$', 6),
+    ...stat('cost_usd', 'Cost', '$', 6, ci),
+    ...coldWarm,
     { key: 'repeats', label: 'Repeats', unit: '' },
   ];
   const rows = groups.map(({ key, runs: g }) => {
@@ -268,7 +277,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     const memories = new Set(g.map((r) => r.lambdaMemoryMb ?? fallbackMb));
     const row: Record<string, TableCell> = { data_label: key.data, partition_mb: key.partition };
     row.invocations = Math.max(...g.map((r) => r.ranks));
-    put(row, 'total_duration_s', meanStd(g.map((r) => r.rankSecondsTotal)));
+    put(row, 'total_duration_s', 1, g, (r) => r.rankSecondsTotal);
     const sources = new Set(g.map((r) => r.rankSecondsSource));
     row.duration_source =
       sources.size > 1
@@ -278,7 +287,8 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
           : 'estimated from CPU time';
     row.memory_gb =
       memories.size === 1 ? [...memories][0] / 1024 : `${Math.min(...memories) / 1024}–${Math.max(...memories) / 1024}`;
-    put(row, 'cost_usd', meanStd(costs));
+    put(row, 'cost_usd', 6, costs, (v) => v);
+    if (coldWarm.length) putColdWarm(row, g, 'durationSeconds');
     row.repeats = g.length;
     return row;
   });
@@ -297,6 +307,9 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     );
   if (assumedMemory)
     notes.push(`Lambda memory was not recorded for some runs; ${fallbackMb} MB was assumed (GB = MB ÷ 1024).`);
+  if (ci) notes.push(CI_NOTE);
+  const cwNote = coldWarmNote(chosen, 'durationSeconds');
+  if (cwNote) notes.push(cwNote);
   notes.push(DATA_LABEL_NOTE);
   return { title: 'Table 3. Lambda Cost Summary', columns, rows, note: joinNotes(notes) };
 }

@@ -263,9 +263,12 @@ describe('the study in the browser', () => {
     expect(await ticked()).toBe(both - recorded);
     await show.click();
     await page.getByTestId('study-table-1').waitFor();
-    // The local study's two batch sizes, one row each, with a positive time per batch.
+    // The local study's two batch sizes, one row each, with a positive time per batch. Table 1 of the recorded
+    // runs (batch sizes 32 and 64) is on screen until the new tables arrive: wait for them.
+    await expect
+      .poll(async () => (await rowsOf(page.getByTestId('study-table-1'))).map((r) => r[0]).sort(), { timeout: 30_000 })
+      .toEqual(['16', '32']);
     const t1 = await rowsOf(page.getByTestId('study-table-1'));
-    expect(t1.map((r) => r[0]).sort()).toEqual(['16', '32']);
     for (const r of t1) expect(Number(r[1])).toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId('study-table-2').count()).toBe(0);
     // The study list shows the finished study.

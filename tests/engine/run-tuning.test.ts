@@ -22,7 +22,7 @@ import {
   type TuningKeyParts,
 } from '../../engine/run/tuning-cache.ts';
 import { FIXTURES, referenceModel } from '../support/engine-run-helpers.ts';
-import { tuningLines } from '../../app/cli/tuning-lines.ts';
+import { tuningLines } from '../../base/tuning-lines.ts';
 
 const key = (s: TuneSettings) => `${s.threads}/${s.slice}/${s.spinning ? 'spin' : 'nospin'}`;
 

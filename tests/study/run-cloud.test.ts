@@ -139,8 +139,13 @@ describe('a cloud sweep on the local state machine', () => {
     expect(entry).toMatchObject({ kind: 'cloud', status: 'completed' });
     expect(entry.name).toBe(`${study.name} · cloud/batch-size/bs4/p0.25MB/total/r1`);
 
+    // Cold vs warm from the emulator's REPORT lines: every rank classified; the first execution starts cold, and
+    // reused containers make warm ranks, so Table 1 splits s/batch into cold and warm columns.
+    for (const r of runs) expect((r.coldWarm?.cold?.ranks ?? 0) + (r.coldWarm?.warm?.ranks ?? 0)).toBe(6);
+    expect(runs[0].coldWarm!.cold!.ranks).toBeGreaterThan(0);
     const t = table1(runs);
     expect(t.rows.map((r) => r.batch_size)).toEqual([4, 8]);
+    expect(t.columns.map((c) => c.key)).toEqual(expect.arrayContaining(['cold_spb', 'warm_spb', 'cold_warm_ranks']));
     expect(t.rows[0].throughput_mbps).toBeCloseTo(runs[0].throughputBps / 1e6, 12);
 
     const imported = await importRecordedRuns(s3Source(clients.s3, aws.bucket, `results/${study.id}`));

@@ -9,8 +9,8 @@ export const ORACLE_PYTHON = '/usr/bin/python3';
  * Runs a Python snippet that reads JSON from stdin (`json.load(sys.stdin)`) and prints JSON; returns it parsed.
  * A missing numpy/torch is a test failure, not a skip: CI installs them (.ci/run).
  */
-export function pythonOracle<T = unknown>(script: string, input: unknown): T {
-  const r = spawnSync(ORACLE_PYTHON, ['-c', script], {
+export function pythonOracle<T = unknown>(script: string, input: unknown, python = ORACLE_PYTHON): T {
+  const r = spawnSync(python, ['-c', script], {
     input: JSON.stringify(input),
     encoding: 'utf8',
     maxBuffer: 64 << 20,

@@ -37,7 +37,10 @@ export const CORE = [
   },
   // aggregation and statistics
   { mutate: 'cloud/aggregate.ts', tests: ['tests/cloud/aggregate.test.ts', 'tests/cloud/oracle-aggregate.test.ts'] },
-  { mutate: 'study/stats.ts', tests: ['tests/study/tables.test.ts', 'tests/engine/oracle-accuracy.test.ts'] },
+  {
+    mutate: 'study/stats.ts',
+    tests: ['tests/study/stats.test.ts', 'tests/study/tables.test.ts', 'tests/engine/oracle-accuracy.test.ts'],
+  },
   // cost
   {
     mutate: 'base/cost-model.ts',
@@ -49,7 +52,14 @@ export const CORE = [
   // table building
   {
     mutate: 'study/tables.ts',
-    tests: ['tests/study/tables.test.ts', 'tests/study/tables-columns.test.ts', 'tests/study/tables-edges.test.ts'],
+    tests: [
+      'tests/study/tables.test.ts',
+      'tests/study/tables-columns.test.ts',
+      'tests/study/tables-edges.test.ts',
+      'tests/study/tables-ci.test.ts',
+      'tests/study/cold-warm.test.ts',
+      'tests/study/table2-concurrency.test.ts',
+    ],
   },
   // the .pt reader's shape and size checks
   {

@@ -22,6 +22,7 @@ export const TableSchema = z.object({
       unit: z.string().optional(),
       digits: z.number().optional(),
       align: z.enum(['left', 'right']).optional(),
+      show: z.enum(['screen', 'export']).optional(),
     }),
   ),
   rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]).optional())),
@@ -36,7 +37,15 @@ export const StudyChartSchema = z.object({
   series: z.array(
     z.object({
       label: z.string(),
-      points: z.array(z.object({ x: z.number(), y: z.number(), yErr: z.number().nullable(), n: z.number() })),
+      points: z.array(
+        z.object({
+          x: z.number(),
+          y: z.number(),
+          yErr: z.number().nullable(),
+          n: z.number(),
+          ci: z.object({ low: z.number(), high: z.number() }).optional(),
+        }),
+      ),
     }),
   ),
 });

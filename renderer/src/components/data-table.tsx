@@ -6,6 +6,7 @@ import {
   exportTable,
   formatCell,
   headerText,
+  screenColumns,
   type ExportFormat,
   type Table,
 } from '../../../base/table.ts';
@@ -19,9 +20,11 @@ const isNum = (t: Table, key: string, align?: string) =>
 export function DataTable({ table, testId, heading = true }: { table: Table; testId?: string; heading?: boolean }) {
   const [format, setFormat] = useState<ExportFormat>('csv');
   const meta = EXPORT_FORMATS.find((f) => f.format === format)!;
+  // Export-only columns (e.g. a study table's median, CV and CI bounds) are in the files, not on screen.
+  const shown = screenColumns(table);
   // Columns with long strings (file paths, sources) may wrap inside a word, so the table never scrolls sideways.
   const longCols = new Set(
-    table.columns
+    shown
       .filter((c) => table.rows.some((r) => typeof r[c.key] === 'string' && (r[c.key] as string).length > 24))
       .map((c) => c.key),
   );
@@ -58,10 +61,10 @@ export function DataTable({ table, testId, heading = true }: { table: Table; tes
         </div>
       </div>
       <div className="table-wrap">
-        <table className={table.columns.length >= 9 ? 'data wide' : 'data'}>
+        <table className={shown.length >= 9 ? 'data wide' : 'data'}>
           <thead>
             <tr>
-              {table.columns.map((c) => (
+              {shown.map((c) => (
                 <th key={c.key} className={isNum(table, c.key, c.align) ? 'num' : undefined}>
                   {headerText(c)}
                 </th>
@@ -71,7 +74,7 @@ export function DataTable({ table, testId, heading = true }: { table: Table; tes
           <tbody>
             {table.rows.map((r, i) => (
               <tr key={i}>
-                {table.columns.map((c) => (
+                {shown.map((c) => (
                   <td
                     key={c.key}
                     className={isNum(table, c.key, c.align) ? 'num' : longCols.has(c.key) ? 'long' : undefined}

@@ -1,10 +1,13 @@
 import type { Chart, Plugin } from 'chart.js';
 
 /**
- * Error bars (± sample sd over repeats) drawn on the on-screen study charts, as the SVG export and the report
- * already draw them. A small Chart.js plugin of our own: each line dataset may carry `errorBars`, one half-width per
- * point (null = one repeat, no bar), in the y axis' units.
+ * Error bars drawn on the on-screen study charts, as the SVG export and the report draw them (the 95% CI where a
+ * point has 3 or more repeats, else ± sample sd; base/error-bars.ts). A small Chart.js plugin of our own: each line
+ * dataset may carry `errorBars`, one per point, in the y axis' units: a half-width (symmetric bar), or the bar's
+ * {low, high} ends (an interval), or null (no bar).
  */
+
+export type ErrorBarValue = number | { low: number; high: number } | null | undefined;
 
 export interface ErrorBarSegment {
   x: number;
@@ -15,22 +18,24 @@ export interface ErrorBarSegment {
 /** Pixel segments for one dataset: from y − err to y + err at each point that has an error. Pure, for tests. */
 export function errorBarSegments(
   points: Array<{ x: number; y: number }>,
-  errors: Array<number | null | undefined>,
+  errors: ErrorBarValue[],
   toPixelX: (v: number) => number,
   toPixelY: (v: number) => number,
 ): ErrorBarSegment[] {
   const out: ErrorBarSegment[] = [];
   points.forEach((p, i) => {
     const e = errors[i];
-    if (e === null || e === undefined || !Number.isFinite(e) || e <= 0 || !Number.isFinite(p.y)) return;
-    const a = toPixelY(p.y + e);
-    const b = toPixelY(p.y - e);
+    if (e === null || e === undefined || !Number.isFinite(p.y)) return;
+    const [lo, hi] = typeof e === 'number' ? [p.y - e, p.y + e] : [e.low, e.high];
+    if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) return;
+    const a = toPixelY(hi);
+    const b = toPixelY(lo);
     out.push({ x: toPixelX(p.x), top: Math.min(a, b), bottom: Math.max(a, b) });
   });
   return out;
 }
 
-type WithBars = { errorBars?: Array<number | null>; borderColor?: unknown; data: Array<{ x: number; y: number }> };
+type WithBars = { errorBars?: ErrorBarValue[]; borderColor?: unknown; data: Array<{ x: number; y: number }> };
 
 export const errorBarsPlugin: Plugin = {
   id: 'errorBars',
@@ -71,10 +76,13 @@ export const errorBarsPlugin: Plugin = {
   },
 };
 
-/** The largest y + err, so the y axis leaves room for the top bar. */
+/** The largest bar top (y + err, or the interval's high end), so the y axis leaves room for the top bar. */
 export function maxWithErrors(
-  series: Array<{ points: Array<{ y: number; yErr: number | null }> }>,
+  series: Array<{ points: Array<{ y: number; yErr: number | null; ci?: { low: number; high: number } }> }>,
+  mode: 'auto' | 'sd' = 'auto',
 ): number | undefined {
-  const tops = series.flatMap((s) => s.points.map((p) => p.y + (p.yErr ?? 0))).filter(Number.isFinite);
+  const tops = series
+    .flatMap((s) => s.points.map((p) => Math.max(p.y, mode === 'auto' && p.ci ? p.ci.high : p.y + (p.yErr ?? 0))))
+    .filter(Number.isFinite);
   return tops.length ? Math.max(...tops) : undefined;
 }
