@@ -62,6 +62,22 @@ const showPrecision = (runs: StudyMeasurement[]): boolean => runs.some((r) => pr
 const PRECISION_COLUMN: TableColumn = { key: 'precision', label: 'Precision', unit: '' };
 const PRECISION_NOTE =
   'Precision: int8 rows ran the dynamically quantized copy of the model, fp32 rows the model as exported (cloud runs are fp32).';
+/**
+ * A Lambda memory sweep runs the same configuration at several memory sizes: those are different rows, never one
+ * average. The memory column and key appear only when the cloud runs of a table recorded more than one size, so a
+ * table of one size looks as it always did.
+ */
+const showMemory = (runs: StudyMeasurement[]): boolean =>
+  new Set(runs.filter((r) => r.target === 'cloud' && r.lambdaMemoryMb !== undefined).map((r) => r.lambdaMemoryMb))
+    .size > 1;
+const memoryOf = (m: StudyMeasurement, withMemory: boolean): number | null =>
+  withMemory && m.target === 'cloud' ? (m.lambdaMemoryMb ?? null) : null;
+const MEMORY_COLUMN: TableColumn = { key: 'lambda_memory_mb', label: 'Lambda memory', unit: 'MB' };
+const MEMORY_NOTE =
+  "Lambda memory: the runs were made at several memory sizes (a memory sweep); each size is its own row (MB as configured, from the REPORT lines' Memory Size where recorded).";
+/** Smaller memory first; runs without a recorded size last. */
+const byMemory = (a: number | null, b: number | null): number => (a ?? Infinity) - (b ?? Infinity) || 0;
+
 /** fp32 before int8 within a target or data label. */
 const byPrecision = (a: string, b: string): number => (a === b ? 0 : a === 'fp32' ? -1 : 1);
 
@@ -87,15 +103,17 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
   const chosen = select(runs, opts, 'batch-size');
   const mixed = targetsIn(chosen).size > 1;
   const withPrecision = showPrecision(chosen);
+  const withMemory = showMemory(chosen);
   const groups = group(
     chosen,
-    (m) => ({ target: m.target, precision: precisionOf(m), batch: m.batchSize }),
-    (k) => `${k.target}|${k.precision}|${k.batch}`,
+    (m) => ({ target: m.target, precision: precisionOf(m), batch: m.batchSize, memory: memoryOf(m, withMemory) }),
+    (k) => `${k.target}|${k.precision}|${k.batch}|${k.memory}`,
   ).sort(
     (a, b) =>
       a.key.target.localeCompare(b.key.target) ||
       byPrecision(a.key.precision, b.key.precision) ||
-      a.key.batch - b.key.batch,
+      a.key.batch - b.key.batch ||
+      byMemory(a.key.memory, b.key.memory),
   );
   const ci = wantsCi(groups);
   const put = statPutter(ci);
@@ -104,6 +122,7 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
     ...(mixed ? [{ key: 'target', label: 'Run on', unit: '' }] : []),
     ...(withPrecision ? [PRECISION_COLUMN] : []),
     { key: 'batch_size', label: 'Batch size', unit: '' },
+    ...(withMemory ? [MEMORY_COLUMN] : []),
     ...stat('seconds_per_batch', 'Execution time', 's/batch', 3, ci),
     ...stat('throughput_mbps', 'Throughput', 'Mbps', 2, ci),
     ...stat('memory_gb', 'Memory', 'GB', 2, ci),
@@ -114,6 +133,7 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
     const row: Record<string, TableCell> = mixed ? { target: key.target } : {};
     if (withPrecision) row.precision = key.precision;
     row.batch_size = key.batch;
+    if (withMemory) row.lambda_memory_mb = key.memory;
     put(row, 'seconds_per_batch', 3, g, (r) => r.secondsPerBatch);
     put(row, 'throughput_mbps', 2, g, (r) => r.throughputBps / 1e6);
     put(row, 'memory_gb', 2, g, (r) => r.memoryMb / 1024);
@@ -131,6 +151,7 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       'Memory GB = the ranks\' "total_cpu_memory (MB)" summed over ranks ÷ 1024 (MB = 2^20 bytes).',
       ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
+      ...(withMemory ? [MEMORY_NOTE] : []),
       ...(ci ? [CI_NOTE] : []),
       ...[coldWarmNote(chosen, 'secondsPerBatch')].filter((n) => n !== null),
     ]),
@@ -141,11 +162,17 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
 export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): StudyTable {
   const chosen = select(runs, opts, 'data-size').filter((r) => r.partitionMb !== null);
   const withPrecision = showPrecision(chosen);
+  const withMemory = showMemory(chosen);
   const groups = sortByDataAndPartition(
     group(
       chosen,
-      (m) => ({ data: m.dataLabel, partition: m.partitionMb!, precision: precisionOf(m) }),
-      (k) => `${k.data}|${k.partition}|${k.precision}`,
+      (m) => ({
+        data: m.dataLabel,
+        partition: m.partitionMb!,
+        precision: precisionOf(m),
+        memory: memoryOf(m, withMemory),
+      }),
+      (k) => `${k.data}|${k.partition}|${k.precision}|${k.memory}`,
     ),
   );
   const ci = wantsCi(groups);
@@ -155,6 +182,7 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
     { key: 'data_label', label: 'Data', unit: '' },
     { key: 'partition_mb', label: 'Partition', unit: 'MB' },
     ...(withPrecision ? [PRECISION_COLUMN] : []),
+    ...(withMemory ? [MEMORY_COLUMN] : []),
     ...stat('seconds_per_batch', 'Average execution time', 's/batch', 3, ci),
     ...stat('throughput_gbps', 'Throughput', 'Gbps', 3, ci),
     ...stat('memory_gb', 'Memory', 'GB', 1, ci),
@@ -166,6 +194,7 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
   const rows = groups.map(({ key, runs: g }) => {
     const row: Record<string, TableCell> = { data_label: key.data, partition_mb: key.partition };
     if (withPrecision) row.precision = key.precision;
+    if (withMemory) row.lambda_memory_mb = key.memory;
     put(row, 'seconds_per_batch', 3, g, (r) => r.secondsPerBatch);
     put(row, 'throughput_gbps', 3, g, (r) => r.throughputBps / 1e9);
     put(row, 'memory_gb', 1, g, (r) => r.memoryMb / 1024);
@@ -186,6 +215,7 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
       ...concurrencyNotes(chosen),
       ...definitionNotes(chosen),
       ...(withPrecision ? [PRECISION_NOTE] : []),
+      ...(withMemory ? [MEMORY_NOTE] : []),
       ...(ci ? [CI_NOTE] : []),
       ...[coldWarmNote(chosen, 'secondsPerBatch')].filter((n) => n !== null),
       DATA_LABEL_NOTE,
@@ -246,11 +276,12 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
   let assumedMemory = false;
   let profileMemory = false;
   let cpuTimeDurations = false;
+  const withMemory = showMemory(chosen);
   const groups = sortByDataAndPartition(
     group(
       chosen,
-      (m) => ({ data: m.dataLabel, partition: m.partitionMb! }),
-      (k) => `${k.data}|${k.partition}`,
+      (m) => ({ data: m.dataLabel, partition: m.partitionMb!, memory: memoryOf(m, withMemory) }),
+      (k) => `${k.data}|${k.partition}|${k.memory}`,
     ),
   );
   const ci = wantsCi(groups);
@@ -307,6 +338,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     );
   if (assumedMemory)
     notes.push(`Lambda memory was not recorded for some runs; ${fallbackMb} MB was assumed (GB = MB ÷ 1024).`);
+  if (withMemory) notes.push(MEMORY_NOTE);
   if (ci) notes.push(CI_NOTE);
   const cwNote = coldWarmNote(chosen, 'durationSeconds');
   if (cwNote) notes.push(cwNote);
@@ -314,13 +346,14 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
   return { title: 'Table 3. Lambda Cost Summary', columns, rows, note: joinNotes(notes) };
 }
 
-function sortByDataAndPartition<T extends { key: { data: string | null; partition: number; precision?: string } }>(
-  groups: T[],
-): T[] {
+function sortByDataAndPartition<
+  T extends { key: { data: string | null; partition: number; precision?: string; memory: number | null } },
+>(groups: T[]): T[] {
   return groups.sort(
     (a, b) =>
       compareLabels(a.key.data, b.key.data) ||
       a.key.partition - b.key.partition ||
-      byPrecision(a.key.precision ?? 'fp32', b.key.precision ?? 'fp32'),
+      byPrecision(a.key.precision ?? 'fp32', b.key.precision ?? 'fp32') ||
+      byMemory(a.key.memory, b.key.memory),
   );
 }

@@ -170,7 +170,7 @@ describe('notes that define the numbers', () => {
 });
 
 describe('Table 3 numbers by hand', () => {
-  it('cost = duration × GB × first-tier price + ranks × $0.20/M; memory shown as a range when runs differ', () => {
+  it('cost = duration × GB × first-tier price + ranks × $0.20/M; one row per recorded memory size', () => {
     // 100 s × 2 GB × 0.0000166667 + 4 × 0.2e-6 (x86); arm64: 100 × 2 × 0.0000133334 + 4 × 0.2e-6
     expect(executionCostUsd(run({ lambdaMemoryMb: 2048 }))).toBeCloseTo(200 * 0.0000166667 + 8e-7, 15);
     expect(executionCostUsd(run({ lambdaMemoryMb: 2048 }), { arch: 'arm64' })).toBeCloseTo(
@@ -179,20 +179,26 @@ describe('Table 3 numbers by hand', () => {
     );
     expect(executionCostUsd(run({}))).toBeCloseTo(100 * 10 * 0.0000166667 + 8e-7, 15); // 10240 MB by default
     expect(executionCostUsd(run({}), { lambdaMemoryMb: 1024 })).toBeCloseTo(100 * 0.0000166667 + 8e-7, 15);
+    // Two recorded sizes are a memory sweep: one row each, never one average over sizes.
     const t = table3([
       run({ lambdaMemoryMb: 2048, ranks: 4 }),
       run({ repeat: 2, lambdaMemoryMb: 4096, ranks: 6, rankSecondsTotal: 50 }),
     ]);
-    expect(t.rows).toHaveLength(1);
-    expect(t.rows[0]).toMatchObject({
-      data_label: '1GB',
-      partition_mb: 25,
-      invocations: 6,
-      memory_gb: '2–4',
-      repeats: 2,
-    });
-    expect(t.rows[0].total_duration_s).toBe(75);
-    expect(t.rows[0].cost_usd).toBeCloseTo((200 * 0.0000166667 + 8e-7 + 200 * 0.0000166667 + 12e-7) / 2, 15);
+    expect(t.rows.map((r) => [r.memory_gb, r.invocations, r.total_duration_s, r.repeats])).toEqual([
+      [2, 4, 100, 1],
+      [4, 6, 50, 1],
+    ]);
+    expect(t.rows[0].cost_usd).toBeCloseTo(200 * 0.0000166667 + 8e-7, 15);
+    expect(t.rows[1].cost_usd).toBeCloseTo(200 * 0.0000166667 + 12e-7, 15);
+    // One recorded size and a run that recorded none (10240 MB assumed): one row, memory shown as a range.
+    const mixed = table3([
+      run({ lambdaMemoryMb: 2048, ranks: 4 }),
+      run({ repeat: 2, lambdaMemoryMb: undefined, ranks: 6, rankSecondsTotal: 50 }),
+    ]);
+    expect(mixed.rows).toHaveLength(1);
+    expect(mixed.rows[0]).toMatchObject({ data_label: '1GB', partition_mb: 25, invocations: 6, memory_gb: '2–10' });
+    expect(mixed.rows[0].total_duration_s).toBe(75);
+    expect(mixed.rows[0].cost_usd).toBeCloseTo((200 * 0.0000166667 + 8e-7 + 500 * 0.0000166667 + 12e-7) / 2, 15);
     // Local and batch-size runs are not in Table 3.
     expect(table3([run({ target: 'local' }), run({ sweep: 'batch-size' })]).rows).toEqual([]);
   });
