@@ -126,6 +126,7 @@ interface ProfileAddFlags {
   sfnEndpoint?: string;
   stsEndpoint?: string;
   logsEndpoint?: string;
+  lambdaEndpoint?: string;
 }
 
 function credentialsFromFlags(f: ProfileAddFlags): CredentialsInput {
@@ -190,6 +191,7 @@ function registerProfile(program: Command): void {
     .option('--sfn-endpoint <url>', 'Step Functions endpoint override')
     .option('--sts-endpoint <url>', 'STS endpoint override')
     .option('--logs-endpoint <url>', 'CloudWatch Logs endpoint override')
+    .option('--lambda-endpoint <url>', 'Lambda endpoint override (the memory sweep and its Test connection check)')
     .option('--allow-insecure-endpoints', 'accept http:// endpoints on non-loopback hosts (requests travel in clear)')
     .action(async (name: string, f: ProfileAddFlags) => {
       const endpoints = Object.fromEntries(
@@ -198,6 +200,7 @@ function registerProfile(program: Command): void {
           sfn: f.sfnEndpoint ?? f.endpoint,
           sts: f.stsEndpoint ?? f.endpoint,
           logs: f.logsEndpoint ?? f.endpoint,
+          lambda: f.lambdaEndpoint ?? f.endpoint,
         }).filter(([, v]) => v),
       );
       const input: ProfileInput = {

@@ -52,6 +52,7 @@ export interface LocalAwsEndpoints {
   sfnEndpoint: string;
   stsEndpoint: string;
   logsEndpoint: string;
+  lambdaEndpoint: string;
 }
 
 /**
@@ -86,5 +87,7 @@ export function profileAddArgs(
     aws.stsEndpoint,
     '--logs-endpoint',
     aws.logsEndpoint,
+    '--lambda-endpoint',
+    aws.lambdaEndpoint,
   ];
 }

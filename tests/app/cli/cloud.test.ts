@@ -51,6 +51,7 @@ describe('cosmicai profile / cloud', () => {
     expect(test.stdout).toMatch(/^PASS\s+S3 bucket/m);
     expect(test.stdout).toMatch(/^PASS\s+Step Functions state machine/m);
     expect(test.stdout).toMatch(/^PASS\s+CloudWatch log group \/aws\/lambda\/cosmicai-inference: log group exists/m);
+    expect(test.stdout).toMatch(/^PASS\s+Lambda memory sweep .*cosmicai-inference .* has \d+ MB/m);
     expect(test.status).toBe(0);
 
     // A mistyped Lambda name: the log group check fails and says what to check; the rest still pass.
