@@ -18,6 +18,11 @@ export interface ConnectionCheck {
   /** On failure: what to do. */
   hint?: string;
   errorKind?: AwsErrorKind;
+  /**
+   * Needed only for one feature (the Lambda memory sweep): a failure is a warning, not a failed connection, so a role
+   * without lambda:GetFunctionConfiguration can still run everything else.
+   */
+  optional?: true;
 }
 
 export function logGroupName(lambdaName: string): string {
@@ -35,12 +40,14 @@ export async function testConnection(clients: AwsClients): Promise<ConnectionChe
     fn: () => Promise<string>,
     ctx: Parameters<typeof describeAwsError>[1],
   ): Promise<ConnectionCheck> => {
+    const optional = name === 'lambda-memory' ? ({ optional: true } as const) : {};
     try {
-      return { name, label, ok: true, detail: await fn() };
+      return { name, label, ok: true, detail: await fn(), ...optional };
     } catch (err) {
-      if (err instanceof CheckFailure) return { name, label, ok: false, detail: err.message, hint: err.hint };
+      if (err instanceof CheckFailure)
+        return { name, label, ok: false, detail: err.message, hint: err.hint, ...optional };
       const d = describeAwsError(err, { ...ctx, endpoint: endpointLabel(p, service), profileName: p.name, bare: true });
-      return { name, label, ok: false, detail: d.message, hint: d.hint, errorKind: d.kind };
+      return { name, label, ok: false, detail: d.message, hint: d.hint, errorKind: d.kind, ...optional };
     }
   };
   return Promise.all([

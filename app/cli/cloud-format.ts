@@ -38,10 +38,12 @@ export function formatProfile(p: RedactedProfile): string {
   ].join('\n');
 }
 
+/** PASS, FAIL, or WARN for a failed check that only one feature needs (it does not fail `profile test`). */
+export const checkWord = (c: Pick<ConnectionCheck, 'ok' | 'optional'>): 'PASS' | 'FAIL' | 'WARN' =>
+  c.ok ? 'PASS' : c.optional ? 'WARN' : 'FAIL';
+
 export function formatChecks(checks: ConnectionCheck[]): string {
-  return checks
-    .map((c) => `${c.ok ? 'PASS' : 'FAIL'}  ${c.label}: ${c.detail}${c.hint ? `\n      → ${c.hint}` : ''}`)
-    .join('\n');
+  return checks.map((c) => `${checkWord(c)}  ${c.label}: ${c.detail}${c.hint ? `\n      → ${c.hint}` : ''}`).join('\n');
 }
 
 export function formatStageProgress(step: string, p: StageProgress): string {

@@ -19,6 +19,8 @@ export const ConnectionCheck = z.object({
   detail: z.string(),
   hint: z.string().optional(),
   errorKind: z.string().optional(),
+  /** Needed only for the Lambda memory sweep: a failure is a warning (WARN), not a failed connection. */
+  optional: z.literal(true).optional(),
 });
 export type ConnectionCheck = z.infer<typeof ConnectionCheck>;
 

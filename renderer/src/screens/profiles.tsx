@@ -272,7 +272,9 @@ function Checks({ checks }: { checks: ConnectionCheck[] }) {
     <ul data-testid="connection-checks" style={{ listStyle: 'none', padding: 0, margin: '12px 0 0' }}>
       {checks.map((c) => (
         <li key={c.name} style={{ padding: '6px 0', borderTop: '1px solid var(--border, #ddd)' }}>
-          <span className={`badge ${c.ok ? 'completed' : 'failed'}`}>{c.ok ? 'PASS' : 'FAIL'}</span>{' '}
+          <span className={`badge ${c.ok ? 'completed' : c.optional ? 'interrupted' : 'failed'}`}>
+            {c.ok ? 'PASS' : c.optional ? 'WARN' : 'FAIL'}
+          </span>{' '}
           <strong>{c.label}</strong>: {c.detail}
           {c.hint && (
             <div className="muted" style={{ marginTop: 4 }}>

@@ -64,6 +64,18 @@ describe('cosmicai profile / cloud', () => {
     expect(typo.stdout.match(/^PASS/gm)).toHaveLength(3);
     expect(typo.status).toBe(1);
     expect((await cli(['profile', 'remove', 'typo'])).stdout).toMatch(/removed profile 'typo'/);
+
+    // A role without lambda:GetFunctionConfiguration can do everything but a memory sweep: WARN, not FAIL, exit 0.
+    aws.faults.denyAction('lambda:GetFunctionConfiguration');
+    try {
+      const denied = await cli(['profile', 'test', 'local']);
+      expect(denied.stdout).toMatch(/^WARN\s+Lambda memory sweep \(lambda:GetFunctionConfiguration\): /m);
+      expect(denied.stdout.match(/^PASS/gm)).toHaveLength(4);
+      expect(denied.stdout).not.toMatch(/^FAIL/m);
+      expect(denied.status).toBe(0);
+    } finally {
+      aws.faults.allowAction('lambda:GetFunctionConfiguration');
+    }
   });
 
   it('refuses pasted keys in the CLI with the reason', async () => {
