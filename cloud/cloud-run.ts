@@ -103,6 +103,8 @@ export async function follow(
         signal: stopTail.signal,
         onLines: (lines) => opts.onEvent?.({ type: 'logs', lines }),
         onNotice: (message) => opts.onEvent?.({ type: 'notice', message }),
+        // The execution ended (not a cancel): one last read delivers the last ranks' lines.
+        drainOnStop: () => !opts.signal?.aborted,
       }).catch((err: unknown) => {
         // The log tail is a view: losing it must not lose the run.
         opts.onEvent?.({

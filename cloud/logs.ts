@@ -73,6 +73,11 @@ export interface TailOptions {
   onLines: (lines: LogLine[]) => void;
   /** Called once when the log group does not exist yet (the Lambda has not run); tailing keeps waiting. */
   onNotice?: (message: string) => void;
+  /**
+   * Asked once the signal stops the tail: true reads the group one last time, so the lines the last ranks wrote
+   * between the previous poll and the execution's end (their REPORT lines) are not lost. False on a user's cancel.
+   */
+  drainOnStop?: () => boolean;
 }
 
 function toLine(e: FilteredLogEvent): LogLine | null {
@@ -147,6 +152,10 @@ export async function tailLogs(logs: CloudWatchLogsClient, opts: TailOptions): P
       } else throw err;
     }
     await sleep(opts.intervalMs ?? 2_000, opts.signal);
+  }
+  if (opts.drainOnStop?.()) {
+    const lines = await fetchLogLines(logs, { ...opts, signal: undefined, startTime: from }, seen).catch(() => []);
+    if (lines.length) opts.onLines(lines);
   }
 }
 
