@@ -6,28 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { CloudRunRecordSchema, type CloudRunRecord } from '../../base/cloud-run-record.ts';
 import { buildRankTimeline } from '../../cloud/rank-timeline.ts';
 import { measurementFromCloudRecord } from '../../study/cloud-measurement.ts';
-import type { StudyMeasurement } from '../../study/measurement.ts';
 import { table2 } from '../../study/tables.ts';
+import { cloudMeasurement } from '../support/study-measurement.ts';
 
-const run = (over: Partial<StudyMeasurement>): StudyMeasurement => ({
-  id: 'r',
-  target: 'cloud',
-  sweep: 'data-size',
-  batchSize: 512,
-  partitionMb: 25,
-  dataLabel: '1GB',
-  repeat: 1,
-  ranks: 4,
-  secondsPerBatch: 1,
-  throughputBps: 1e9,
-  memoryMb: 2048,
-  cpuTimeSeconds: 1,
-  samplesPerSec: 1,
-  totalBits: 1,
-  rankSecondsTotal: 100,
-  rankSecondsSource: 'billed',
-  ...over,
-});
+const run = cloudMeasurement;
 
 describe('Table 2: concurrent jobs = measured peak, ranks beside it', () => {
   it('takes the largest measured peak over the repeats that have one; ranks stay the rank count', () => {

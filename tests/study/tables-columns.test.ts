@@ -6,29 +6,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { StudyMeasurement } from '../../study/measurement.ts';
 import { dataLabelGb, executionCostUsd, table1, table2, table3 } from '../../study/tables.ts';
 import { noStudyCai, studyCaiDir } from '../support/python-oracle.ts';
+import { cloudMeasurement } from '../support/study-measurement.ts';
 
-const run = (over: Partial<StudyMeasurement>): StudyMeasurement => ({
-  id: 'r',
-  target: 'cloud',
-  sweep: 'data-size',
-  batchSize: 512,
-  partitionMb: 25,
-  dataLabel: '1GB',
-  repeat: 1,
-  ranks: 4,
-  secondsPerBatch: 1,
-  throughputBps: 1e9,
-  memoryMb: 2048,
-  cpuTimeSeconds: 1,
-  samplesPerSec: 1,
-  totalBits: 1,
-  rankSecondsTotal: 100,
-  rankSecondsSource: 'billed',
-  ...over,
-});
+const run = cloudMeasurement;
 
 /** The report's header cells of the table whose title line starts with `title`. */
 function reportHeaders(title: string): string[] {

@@ -9,27 +9,9 @@ import { DEFAULT_PRICE_TABLE, type PriceTable } from '../../base/price-table.ts'
 import { definitionNotes } from '../../study/definition-notes.ts';
 import type { StudyMeasurement } from '../../study/measurement.ts';
 import { DATA_LABEL_NOTE, dataLabelGb, executionCostUsd, table1, table2, table3 } from '../../study/tables.ts';
+import { cloudMeasurement } from '../support/study-measurement.ts';
 
-const run = (over: Partial<StudyMeasurement>): StudyMeasurement => ({
-  id: 'r',
-  target: 'cloud',
-  sweep: 'data-size',
-  batchSize: 512,
-  partitionMb: 25,
-  dataLabel: '1GB',
-  repeat: 1,
-  ranks: 4,
-  secondsPerBatch: 1,
-  throughputBps: 1e9,
-  memoryMb: 2048,
-  cpuTimeSeconds: 1,
-  samplesPerSec: 1,
-  totalBits: 1,
-  rankSecondsTotal: 100,
-  rankSecondsSource: 'billed',
-  lambdaMemoryMb: 2048,
-  ...over,
-});
+const run = (over: Partial<StudyMeasurement>) => cloudMeasurement({ lambdaMemoryMb: 2048, ...over });
 
 const PROFILE_NOTE =
   "Lambda memory is the REPORT lines' Memory Size where they were found; for runs without them it is the profile's " +

@@ -6,28 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import type { StudyMeasurement } from '../../study/measurement.ts';
 import { table1, table2, table3 } from '../../study/tables.ts';
+import { cloudMeasurement } from '../support/study-measurement.ts';
 
-const run = (over: Partial<StudyMeasurement>): StudyMeasurement => ({
-  id: 'r',
-  target: 'cloud',
-  sweep: 'data-size',
-  batchSize: 512,
-  partitionMb: 25,
-  dataLabel: '1GB',
-  repeat: 1,
-  ranks: 4,
-  secondsPerBatch: 1,
-  throughputBps: 1e9,
-  memoryMb: 2048,
-  cpuTimeSeconds: 1,
-  samplesPerSec: 1,
-  totalBits: 1,
-  rankSecondsTotal: 100,
-  rankSecondsSource: 'billed',
-  lambdaMemoryMb: 2048,
-  lambdaMemorySource: 'configured',
-  ...over,
-});
+const run = (over: Partial<StudyMeasurement>) =>
+  cloudMeasurement({ lambdaMemoryMb: 2048, lambdaMemorySource: 'configured', ...over });
 
 // Three sizes, two repeats each, given out of order: 3008 MB runs fastest, 1024 MB slowest.
 const SWEEP = [
