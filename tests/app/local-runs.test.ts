@@ -15,13 +15,18 @@ import { int8DriftBound } from '../support/int8-tolerance.ts';
 let dataDir: string;
 let services: NodeServices;
 let api: Api;
-const events: Array<{ channel: string; payload: any }> = [];
+const events: Array<{ channel: string; payload: any; stillActive?: boolean }> = [];
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'cai-runs-'));
   services = createNodeServices({ dataDir, mode: 'browser' });
   const dispatch = createDispatcher(services.handlers, { hintFor });
-  services.hub.listen((channel, payload) => events.push({ channel, payload }));
+  services.hub.listen((channel, payload) => {
+    // Whether the service still listed the run as going at the moment "finished" arrived.
+    const stillActive =
+      channel === 'runs.finished' && services.runs.list().some((r) => r.runId === (payload as any).runId);
+    events.push({ channel, payload, stillActive });
+  });
   api = createClient({
     invoke: (m, i) => dispatch(m, JSON.parse(JSON.stringify(i)), undefined),
     subscribe: (channel, cb) => services.hub.listen((c, p) => c === channel && cb(p)),
@@ -63,6 +68,8 @@ describe('local runs through the API', () => {
     });
     const done = await finished(runId);
     expect(done).toEqual({ runId, status: 'completed' });
+    // A window that hears "finished" may start the next run at once: the run no longer counts as going.
+    expect(events.filter((e) => e.channel === 'runs.finished').map((e) => e.stillActive)).toEqual([false]);
     const progress = events
       .filter((e) => e.channel === 'runs.progress' && e.payload.runId === runId)
       .map((e) => e.payload);

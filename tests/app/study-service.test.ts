@@ -15,14 +15,19 @@ let dataDir: string;
 let services: NodeServices;
 let api: Api;
 const progress: StudyProgressEvent[] = [];
+/** Whether the service still counted a study as running at the moment its last event arrived. */
+const runningAtEnd: boolean[] = [];
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'cai-study-svc-'));
   services = createNodeServices({ dataDir, mode: 'browser' });
   const dispatch = createDispatcher(services.handlers, { hintFor });
-  services.hub.listen(
-    (channel, payload) => channel === 'study.progress' && progress.push(payload as StudyProgressEvent),
-  );
+  services.hub.listen((channel, payload) => {
+    if (channel !== 'study.progress') return;
+    const p = payload as StudyProgressEvent;
+    progress.push(p);
+    if (['finished', 'cancelled', 'error'].includes(p.event)) runningAtEnd.push(services.study.isRunning());
+  });
   api = createClient({
     invoke: (m, i) => dispatch(m, JSON.parse(JSON.stringify(i ?? {})), undefined),
     subscribe: (channel, cb) => services.hub.listen((c, p) => c === channel && cb(p)),
@@ -86,6 +91,8 @@ describe('study API', () => {
     const end = await studyEnd(id);
     expect(end.event).toBe('finished');
     expect(end.counts).toMatchObject({ done: 2, failed: 0, pending: 0 });
+    // A window that reloads on "finished" must read a study that is no longer running (else it shows "running").
+    expect(runningAtEnd).toEqual([false]);
     expect(progress.some((p) => p.studyId === id && p.event === 'job-start')).toBe(true);
 
     const { study } = await api.study.get({ id });

@@ -110,11 +110,20 @@ export class LocalRunService {
       )
       .catch((err) => {
         // Writing the result failed (disk full, folder removed): report it; the entry stays "running" → interrupted.
+        this.ended(runId);
         this.deps.hub.emit('runs.finished', { runId, status: 'failed', error: withHint(toApiErrorData(err)) });
       })
       .finally(() => this.active.delete(runId));
     this.active.set(runId, { info, controller, done });
     return { runId };
+  }
+
+  /**
+   * The run stops counting as active before "finished" is sent, so a window that hears it can start the next
+   * run or a study at once instead of being told a run is still going.
+   */
+  private ended(runId: string): void {
+    this.active.delete(runId);
   }
 
   cancel(runId: string): void {
@@ -153,6 +162,7 @@ export class LocalRunService {
       headline: headlineOf(res),
       error,
     });
+    this.ended(runId);
     this.deps.hub.emit('runs.finished', { runId, status: record.status, ...(error ? { error } : {}) });
   }
 
@@ -172,6 +182,7 @@ export class LocalRunService {
       // Nothing ran (bad model, unreadable data, bad option): no History entry to keep, the error goes to the UI.
       await this.deps.store.delete(runId).catch(() => undefined);
     }
+    this.ended(runId);
     this.deps.hub.emit('runs.finished', { runId, status: 'failed', error });
   }
 }

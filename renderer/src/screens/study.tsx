@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { firstFailure, studyStatus } from '../../../app/common/study-status.ts';
 import { api } from '../api.ts';
 import type {
@@ -13,6 +13,7 @@ import { DataTable } from '../components/data-table.tsx';
 import { ErrorBox } from '../components/error-box.tsx';
 import { BrowseButton } from '../components/path-picker.tsx';
 import { StudyResultsView } from '../components/study-results.tsx';
+import { StudyActivity, appendActivity, type ActivityLine } from '../components/study-activity.tsx';
 import { HistoryRunsStudy } from '../components/history-runs-picker.tsx';
 import { ReportButtons } from '../components/report-buttons.tsx';
 import { formatWhen } from '../lib/format.ts';
@@ -451,21 +452,30 @@ function StudyDetail({ id }: { id: string }) {
     );
   }, []);
 
+  const [activity, setActivity] = useState<ActivityLine[]>([]);
+  // Loads overlap (every job event starts one); only the newest may land, and the study and its tables land
+  // together, so "finished" never shows beside the tables of a moment before.
+  const loadSeq = useRef(0);
   const load = useCallback(async () => {
+    const seq = ++loadSeq.current;
     try {
       const s = (await api.study.get({ id })).study;
+      const r = await api.study.results({ selection: { study: id } });
+      if (seq !== loadSeq.current) return;
       setStudy(s);
       if (s.lastProgress) setProgress(s.lastProgress);
-      setResults(await api.study.results({ selection: { study: id } }));
+      setResults(r);
     } catch (e) {
-      setError(e);
+      if (seq === loadSeq.current) setError(e);
     }
   }, [id]);
   useEffect(() => {
+    setActivity([]);
     void load();
     return api.on('study.progress', (p) => {
       if (p.studyId !== id) return;
       setProgress(p);
+      setActivity((lines) => appendActivity(lines, p));
       if (p.event !== 'job-progress') void load();
     });
   }, [id, load]);
@@ -578,6 +588,7 @@ function StudyDetail({ id }: { id: string }) {
           </p>
         )}
         {showJobs && jobsTable && <DataTable table={jobsTable} testId="study-jobs" heading={false} />}
+        <StudyActivity lines={activity} />
       </div>
       {results && results.runs > 0 && (
         <div className="card">

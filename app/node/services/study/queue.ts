@@ -40,6 +40,8 @@ interface Active {
   done: Promise<void>;
   profile: string | null;
   last: StudyProgressEvent | null;
+  /** The study's last word (finished, cancelled, error), sent once the study is no longer active. */
+  terminal: StudyProgressEvent | null;
 }
 
 export interface StudyQueueDeps {
@@ -198,16 +200,28 @@ export class StudyQueue {
     const profile = hasCloud ? await profileFor(this.deps.profiles, profileName, false) : null;
     const clients = profile ? makeClients(profile, { cipher: this.deps.cipher }) : null;
     const controller = new AbortController();
-    const a: Active = { controller, done: Promise.resolve(), profile: profile?.name ?? null, last: null };
+    const a: Active = {
+      controller,
+      done: Promise.resolve(),
+      profile: profile?.name ?? null,
+      last: null,
+      terminal: null,
+    };
+    // A window reloads the study when it hears the last event; by then the study must read as no longer running,
+    // or the window would show "running" with nothing more to come.
     const emit = (e: StudyProgressEvent) => {
       a.last = e;
-      this.deps.hub.emit('study.progress', e);
+      if (e.event === 'finished' || e.event === 'cancelled' || e.event === 'error') a.terminal = e;
+      else this.deps.hub.emit('study.progress', e);
     };
     let lastEmit = 0;
     const onProgress = (p: StudyProgress) => {
       const now = Date.now();
-      if (p.event === 'job-progress' && now - lastEmit < PROGRESS_INTERVAL_MS) return;
-      lastEmit = now;
+      // Only per-batch progress is thinned; a step (a memory change, a restore) always reaches the user.
+      if (p.event === 'job-progress' && p.local) {
+        if (now - lastEmit < PROGRESS_INTERVAL_MS) return;
+        lastEmit = now;
+      }
       const f = p.local && p.local.samplesTotal > 0 ? Math.min(1, p.local.samplesDone / p.local.samplesTotal) : null;
       emit({
         studyId: id,
@@ -304,6 +318,7 @@ export class StudyQueue {
       .finally(() => {
         clients?.destroy();
         this.active.delete(id);
+        if (a.terminal) this.deps.hub.emit('study.progress', a.terminal);
       });
   }
 
