@@ -360,7 +360,15 @@ function NewStudy() {
 function StudyList() {
   const [items, setItems] = useState<StudyListItem[] | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const load = () => api.study.list().then((r) => setItems(r.studies), setError);
+  // Several job events can start overlapping loads: only the newest may set the list.
+  const loadSeq = useRef(0);
+  const load = () => {
+    const seq = ++loadSeq.current;
+    return api.study.list().then(
+      (r) => seq === loadSeq.current && setItems(r.studies),
+      (e) => seq === loadSeq.current && setError(e),
+    );
+  };
   useEffect(() => {
     void load();
     return api.on(
