@@ -8,10 +8,12 @@ import { chartSvg } from '../base/svg-chart.ts';
 import { statisticsTable } from './stat-columns.ts';
 import type { StudyTable } from './table.ts';
 import { table1, table2, table3, type CostTableOptions } from './tables.ts';
+import { reportRecommendation } from './report-recommendation.ts';
 
 /**
  * A study report as one self-contained HTML page (no scripts, no external files): summary of findings, settings,
- * environment, Tables 1–3, the comparison, and the charts as inline SVG. It prints well, so the desktop app can
+ * environment, Tables 1–3, the comparison, the charts as inline SVG, and the Lambda memory recommendation when the
+ * runs measured one configuration at two or more memory sizes. It prints well, so the desktop app can
  * turn it into PDF (printToPDF) and a browser can print it.
  */
 
@@ -83,6 +85,7 @@ export function studyReportHtml(r: StudyReportInput): string {
   const tables = [table1(r.runs), table2(r.runs), table3(r.runs, opts)].filter((t) => t.rows.length > 0);
   const charts = studyCharts(r.runs, opts);
   const findings = summarizeFindings(r.runs, opts);
+  const memory = reportRecommendation(r.runs, r.prices, r.costOptions?.arch);
   const when = (r.generatedAt ?? new Date()).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
   const sections = [
     `<h1>${esc(r.title)}</h1>`,
@@ -93,6 +96,13 @@ export function studyReportHtml(r: StudyReportInput): string {
     '<h2>Tables</h2>',
     tables.length ? tables.map(withStatistics).join('\n') : '<p>No finished runs yet.</p>',
     ...(charts.length ? ['<h2>Charts</h2>', ...charts.map((c) => `<div class="chart">${chartSvg(c)}</div>`)] : []),
+    ...(memory
+      ? [
+          '<h2>Lambda memory</h2>',
+          tableHtml(memory.table),
+          ...memory.chartsSvg.map((svg) => `<div class="chart">${svg}</div>`),
+        ]
+      : []),
     '<h2>Settings</h2>',
     pairs([...r.settings, ['Prices', `${r.prices.region}, as of ${r.prices.asOf}; ${r.prices.source}`]]),
     '<h2>Environment</h2>',

@@ -166,4 +166,32 @@ describe('the memory recommendation in the browser', () => {
     ]);
     expect(pageErrors).toEqual([]);
   });
+
+  it("puts the recommendation in the study's report and at the end of its presentation", async () => {
+    await page.goto(`${host.origin}/#/study/${studyId}`);
+    const [report] = await Promise.all([context.waitForEvent('page'), page.getByTestId('report-open').click()]);
+    await report.waitForLoadState();
+    await expect.poll(() => report.locator('h2').allTextContents()).toContain('Lambda memory');
+    const memoryTable = report.locator('section.table', { hasText: 'Lambda memory recommendation' });
+    expect(await memoryTable.locator('tbody tr td:first-child').allTextContents()).toEqual(['1024', '2048', '4096']);
+    expect(await memoryTable.locator('li').first().textContent()).toMatch(
+      /^Recommended \(balanced, w = 0\.5\): 2048 MB\./,
+    );
+    await report.close();
+
+    await page.getByTestId('present').click();
+    const counter = page.getByTestId('present-counter');
+    await expect.poll(() => counter.textContent()).toMatch(/^1 \/ \d+$/);
+    await page.keyboard.press('End');
+    const total = Number((await counter.textContent())!.split('/ ')[1]);
+    await expect.poll(() => counter.textContent()).toBe(`${total} / ${total}`);
+    const last = page.getByTestId('present-slide');
+    expect(await last.getAttribute('data-kind')).toBe('memory-chart');
+    for (const mb of ['1024 MB', '2048 MB', '4096 MB']) await last.getByText(mb, { exact: true }).waitFor();
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.getByTestId('present-slide').locator('h1').textContent()).toBe('Lambda memory recommendation');
+    await screenshot(page, 'present-memory-table');
+    await page.keyboard.press('Escape');
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api.ts';
 import type { ComparisonView, RunSelection, StudyChartData, StudyResults } from '../../../app/common/contract/index.ts';
 import { formatCell, headerText, type Table } from '../../../base/table.ts';
+import { memoryChartSvg } from '../../../base/svg-memory-chart.ts';
 import { ErrorBox } from '../components/error-box.tsx';
 import { studyChartConfig } from '../components/study-chart.tsx';
 import { Chart, backgroundPlugin, themeDefaults } from '../lib/charts.ts';
@@ -17,7 +18,8 @@ type Slide =
   | { kind: 'title'; title: string; findings: string[]; runs: number }
   | { kind: 'table'; table: Table }
   | { kind: 'chart'; chart: StudyChartData }
-  | { kind: 'compare'; cmp: ComparisonView };
+  | { kind: 'compare'; cmp: ComparisonView }
+  | { kind: 'memory-chart'; title: string; svg: string };
 
 function SlideTable({ table }: { table: Table }) {
   // Presentation shows the numbers; the "± sd" columns stay when they hold values.
@@ -26,7 +28,8 @@ function SlideTable({ table }: { table: Table }) {
   );
   return (
     <div className="present-table-wrap">
-      <table className="present-table">
+      {/* Many columns (the memory recommendation has up to 13) get a smaller type so a projector shows them all. */}
+      <table className={cols.length > 8 ? 'present-table wide' : 'present-table'}>
         <thead>
           <tr>
             {cols.map((c) => (
@@ -98,6 +101,7 @@ function Presentation({ selection, exit }: { selection: RunSelection; exit: stri
         ...(cmp ? [{ kind: 'compare' as const, cmp }] : []),
         ...res.tables.map((table) => ({ kind: 'table' as const, table })),
         ...res.charts.map((chart) => ({ kind: 'chart' as const, chart })),
+        ...(await memorySlides(selection)),
       ]);
     })().catch(setError);
   }, [selectionKey]);
@@ -134,6 +138,7 @@ function Presentation({ selection, exit }: { selection: RunSelection; exit: stri
     if (slide.kind === 'title') return slide.title;
     if (slide.kind === 'compare') return slide.cmp.table.title;
     if (slide.kind === 'table') return slide.table.title;
+    if (slide.kind === 'memory-chart') return slide.title;
     return slide.chart.title;
   }, [slide]);
 
@@ -170,10 +175,32 @@ function Presentation({ selection, exit }: { selection: RunSelection; exit: stri
           )}
           {slide.kind === 'table' && <SlideTable table={slide.table} />}
           {slide.kind === 'chart' && <SlideChart key={slide.chart.id} chart={slide.chart} />}
+          {slide.kind === 'memory-chart' && (
+            // Built by memoryChartSvg from numbers and escaped labels only: no markup from outside.
+            <div className="present-chart present-svg" dangerouslySetInnerHTML={{ __html: slide.svg }} />
+          )}
         </div>
       )}
     </div>
   );
+}
+
+/**
+ * The Lambda memory recommendation's table and charts, as in the report: only when a configuration was measured at
+ * two or more memory sizes. A selection without cloud runs has none, and a failure here never hides the rest.
+ */
+async function memorySlides(selection: RunSelection): Promise<Slide[]> {
+  const rec = await api.study.recommend({ selection }).catch(() => null);
+  const compared = rec?.groups.filter((g) => g.memorySizes.length > 1) ?? [];
+  if (!rec?.table || compared.length === 0) return [];
+  return [
+    { kind: 'table', table: rec.table },
+    ...compared.map((g) => ({
+      kind: 'memory-chart' as const,
+      title: g.chart.title,
+      svg: memoryChartSvg(g.chart, { width: 960, height: 540 }),
+    })),
+  ];
 }
 
 /** The comparison a presentation opens with: a local and a cloud run when both exist, else the first and last run. */
