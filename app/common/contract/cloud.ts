@@ -4,6 +4,7 @@ import { ApiErrorData } from './errors.ts';
 import { channel, domain, Empty, method, Ok } from './define.ts';
 import { RunId } from './runs.ts';
 import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from '../../../base/options.ts';
+import { FailedRankSchema, ItemCountsSchema } from '../../../base/cloud-run-record.ts';
 
 /**
  * Cloud: saved AWS profiles (the UI only ever sees them redacted), the connection test, the payload preview and
@@ -84,23 +85,9 @@ export const CloudReview = z.object({
 });
 export type CloudReview = z.infer<typeof CloudReview>;
 
-export const ItemCounts = z.object({
-  pending: z.number(),
-  running: z.number(),
-  succeeded: z.number(),
-  failed: z.number(),
-  timedOut: z.number(),
-  aborted: z.number(),
-  total: z.number(),
-});
-
-export const FailedRankView = z.object({
-  rank: z.string().nullable(),
-  index: z.number().nullable(),
-  dataPath: z.unknown(),
-  error: z.string(),
-  cause: z.string(),
-});
+// The record's own schemas (base): the live view shows the same counts, and a failed rank without its event fields.
+export const ItemCounts = ItemCountsSchema;
+export const FailedRankView = FailedRankSchema.omit({ event: true, timestamp: true });
 
 export const CloudProgress = z.object({
   runId: RunId,
