@@ -5,9 +5,8 @@
  * `cai-checkpoint` model where the script loads it), on partitions made by `astromae_ref.py make-pt --mag-dtype
  * float64`. The CLI drives it as a user would. Skips, saying why, without ../shared/cai or python3 torch/boto3.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -17,27 +16,12 @@ import { aggregateRanks } from '../../cloud/aggregate.ts';
 import { CloudRunRecordSchema, type CloudRunRecord } from '../../base/cloud-run-record.ts';
 import { HistoryStore } from '../../app/node/history-store.ts';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
-import { caiReferenceDir, defaultHandlersDir } from '../../emulator/reference-dir.ts';
+import { CAI_HANDLERS, buildCaiCodeFolder, caiSkipReason, writeCaiPartitions } from '../support/cai-code-folder.ts';
 import { s3rverClientConfig } from '../../emulator/s3rver.ts';
 import { CLI } from '../support/cli.ts';
 
-const REF = caiReferenceDir();
-const HANDLERS = defaultHandlersDir();
-const PY = process.env.COSMICAI_PYTHON || '/usr/bin/python3';
 const CODE_NAME = 'Anomaly Detection';
-const MODEL_REL = 'Fine_Tune_Model/Mixed_Inception_z_VITAE_Base_Img_Full_New_Full.pt';
-
-function skipReason(): string | null {
-  if (!existsSync(path.join(HANDLERS, 'initializer.py')))
-    return `no study handlers at ${HANDLERS} (set CAI_REFERENCE_DIR)`;
-  if (!existsSync(path.join(REF, 'reference', 'astromae_ref.py')))
-    return `no ${path.join(REF, 'reference', 'astromae_ref.py')}`;
-  const py = spawnSync(PY, ['-c', 'import torch, boto3, numpy'], { encoding: 'utf8' });
-  if (py.status !== 0)
-    return `${PY} cannot import torch, boto3 and numpy (apt-get install python3-torch python3-boto3 python3-numpy): ${(py.stderr || String(py.error)).trim().split('\n').pop()}`;
-  return null;
-}
-const SKIP = skipReason();
+const SKIP = caiSkipReason();
 if (SKIP) console.log(`cloud-cai-conformance: skipped: ${SKIP}`);
 
 let emu: Emulator;
@@ -108,29 +92,9 @@ describe.skipIf(SKIP !== null)("the study's CAI pipeline, real handlers, through
     dataDir = path.join(work, 'data');
     codeDir = path.join(work, CODE_NAME);
     partsDir = path.join(work, 'parts');
-    await mkdir(path.join(codeDir, 'Inference'), { recursive: true });
-    await mkdir(path.join(codeDir, path.dirname(MODEL_REL)), { recursive: true });
-    await mkdir(partsDir);
-    await copyFile(path.join(HANDLERS, 'inference.py'), path.join(codeDir, 'Inference', 'inference.py'));
-    await writeFile(path.join(codeDir, 'Inference', '__init__.py'), '');
-    await copyFile(path.join(REF, 'reference', 'astromae_ref.py'), path.join(codeDir, 'astromae_ref.py'));
-    const py = (args: string[]) => {
-      const r = spawnSync(PY, [path.join(REF, 'reference', 'astromae_ref.py'), ...args], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`astromae_ref.py ${args[0]} failed: ${r.stderr}`);
-    };
-    py(['cai-checkpoint', path.join(codeDir, MODEL_REL)]);
-    for (const i of [1, 2, 3])
-      py([
-        'make-pt',
-        path.join(partsDir, `p${i}.pt`),
-        '--samples',
-        '16',
-        '--seed',
-        String(i),
-        '--mag-dtype',
-        'float64',
-      ]);
-    emu = await startEmulator({ stack: 'cai', handlersDir: HANDLERS });
+    await buildCaiCodeFolder(codeDir);
+    await writeCaiPartitions(partsDir);
+    emu = await startEmulator({ stack: 'cai', handlersDir: CAI_HANDLERS });
     s3 = new S3Client(s3rverClientConfig(emu.profile.endpoints.s3));
   }, 180_000);
 

@@ -6,14 +6,13 @@
  * then a run to completion. Skips, saying why, without ../shared/cai or python3 torch/boto3.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.ts';
-import { caiReferenceDir, defaultHandlersDir } from '../../emulator/reference-dir.ts';
+import { CAI_HANDLERS, buildCaiCodeFolder, caiSkipReason, writeCaiPartitions } from '../support/cai-code-folder.ts';
 import { CLI } from '../support/cli.ts';
 import {
   SCREENSHOTS_DIR as SHOTS,
@@ -26,21 +25,7 @@ import {
   type UiHost,
 } from '../support/ui-host.ts';
 
-const REF = caiReferenceDir();
-const HANDLERS = defaultHandlersDir();
-const PY = process.env.COSMICAI_PYTHON || '/usr/bin/python3';
-const MODEL_REL = 'Fine_Tune_Model/Mixed_Inception_z_VITAE_Base_Img_Full_New_Full.pt';
-
-function skipReason(): string | null {
-  if (!existsSync(path.join(HANDLERS, 'initializer.py')))
-    return `no study handlers at ${HANDLERS} (set CAI_REFERENCE_DIR)`;
-  if (!existsSync(path.join(REF, 'reference', 'astromae_ref.py')))
-    return `no ${path.join(REF, 'reference', 'astromae_ref.py')}`;
-  const py = spawnSync(PY, ['-c', 'import torch, boto3, numpy'], { encoding: 'utf8' });
-  if (py.status !== 0) return `${PY} cannot import torch, boto3 and numpy`;
-  return null;
-}
-const SKIP = skipReason();
+const SKIP = caiSkipReason();
 if (SKIP) console.log(`cai-review-browser: skipped: ${SKIP}`);
 
 let emu: Emulator;
@@ -59,30 +44,10 @@ describe.skipIf(SKIP !== null)('CAI pipeline from the Cloud run screen', () => {
     const dataDir = path.join(work, 'data');
     codeDir = path.join(work, 'Anomaly Detection');
     partsDir = path.join(work, 'parts');
-    await mkdir(path.join(codeDir, 'Inference'), { recursive: true });
-    await mkdir(path.join(codeDir, path.dirname(MODEL_REL)), { recursive: true });
-    await mkdir(partsDir);
     await mkdir(dataDir);
-    await copyFile(path.join(HANDLERS, 'inference.py'), path.join(codeDir, 'Inference', 'inference.py'));
-    await writeFile(path.join(codeDir, 'Inference', '__init__.py'), '');
-    await copyFile(path.join(REF, 'reference', 'astromae_ref.py'), path.join(codeDir, 'astromae_ref.py'));
-    const py = (args: string[]) => {
-      const r = spawnSync(PY, [path.join(REF, 'reference', 'astromae_ref.py'), ...args], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`astromae_ref.py ${args[0]} failed: ${r.stderr}`);
-    };
-    py(['cai-checkpoint', path.join(codeDir, MODEL_REL)]);
-    for (const i of [1, 2, 3])
-      py([
-        'make-pt',
-        path.join(partsDir, `p${i}.pt`),
-        '--samples',
-        '16',
-        '--seed',
-        String(i),
-        '--mag-dtype',
-        'float64',
-      ]);
-    emu = await startEmulator({ stack: 'cai', handlersDir: HANDLERS });
+    await buildCaiCodeFolder(codeDir);
+    await writeCaiPartitions(partsDir);
+    emu = await startEmulator({ stack: 'cai', handlersDir: CAI_HANDLERS });
     // The emulator's profile saved as its ready line tells the user to.
     const ready = JSON.stringify({ ready: true, profile: emu.profile, isolation: emu.isolation });
     const imp = spawnSync(process.execPath, [CLI, 'profile', 'import', '-'], {
