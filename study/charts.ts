@@ -3,6 +3,7 @@ import { precisionOf, type StudyMeasurement } from './measurement.ts';
 import { meanStd, MIN_REPEATS_FOR_CI, tMeanCI } from './stats.ts';
 import type { ChartSeries, StudyChart } from '../base/chart-data.ts';
 import { dataLabelGb, executionCostUsd } from './tables.ts';
+import { memoryKeyOf, memorySuffix, memorySwept } from './memory-key.ts';
 
 export type { ChartPoint, ChartSeries, StudyChart } from '../base/chart-data.ts';
 
@@ -53,25 +54,30 @@ export interface ChartOptions {
 }
 
 /**
- * Runs split into one line per key and precision, so fp32 and int8 runs are never averaged into one point; an int8
- * line says so in its label. Lines are ordered by key, fp32 before int8.
+ * Runs split into one line per key, precision and (in a memory sweep) Lambda memory, so fp32 and int8 runs, or two
+ * memory sizes, are never averaged into one point; an int8 line and a memory size say so in the label. Lines are
+ * ordered by key, then memory, fp32 before int8.
  */
 function lines<K extends string | number>(
   runs: StudyMeasurement[],
   key: (m: StudyMeasurement) => K,
   label: (k: K) => string,
+  swept: boolean,
 ): Array<[string, StudyMeasurement[]]> {
-  const parts = [...split(runs, (m) => `${key(m)}|${precisionOf(m)}`).values()].map((rs) => ({
+  const mem = (m: StudyMeasurement) => memoryKeyOf(m, swept);
+  const parts = [...split(runs, (m) => `${key(m)}|${precisionOf(m)}|${mem(m)}`).values()].map((rs) => ({
     k: key(rs[0]),
     int8: precisionOf(rs[0]) === 'int8',
+    memory: mem(rs[0]),
     rs,
   }));
   parts.sort(
     (a, b) =>
       (typeof a.k === 'number' && typeof b.k === 'number' ? a.k - b.k : String(a.k).localeCompare(String(b.k))) ||
+      (a.memory ?? Infinity) - (b.memory ?? Infinity) ||
       Number(a.int8) - Number(b.int8),
   );
-  return parts.map(({ k, int8, rs }) => [int8 ? `${label(k)} (int8)` : label(k), rs]);
+  return parts.map(({ k, int8, memory, rs }) => [`${label(k)}${memorySuffix(memory)}${int8 ? ' (int8)' : ''}`, rs]);
 }
 
 export function studyCharts(runs: StudyMeasurement[], opts: ChartOptions = {}): StudyChart[] {
@@ -80,12 +86,14 @@ export function studyCharts(runs: StudyMeasurement[], opts: ChartOptions = {}): 
     (r) => r.sweep !== 'batch-size' && r.partitionMb !== null && dataLabelGb(r.dataLabel) !== null,
   );
   const mb = (p: number) => `${p} MB`;
-  const byTarget = lines(batchRuns, (r) => r.target, String);
-  const byPartition = lines(dataRuns, (r) => r.partitionMb!, mb);
+  const swept = memorySwept(runs);
+  const byTarget = lines(batchRuns, (r) => r.target, String, swept);
+  const byPartition = lines(dataRuns, (r) => r.partitionMb!, mb, swept);
   const cloudByPartition = lines(
     dataRuns.filter((r) => r.target === 'cloud'),
     (r) => r.partitionMb!,
     mb,
+    swept,
   );
   const cost = (m: StudyMeasurement) => executionCostUsd(m, opts);
   const gb = (m: StudyMeasurement) => dataLabelGb(m.dataLabel);

@@ -113,6 +113,10 @@ describe('a Lambda memory sweep in the browser', () => {
     ]);
     expect(memoryLines.at(-1)).toBe('cosmicai-inference restored to its original 3008 MB');
     expect(lines.at(-1)).toMatch(/^3 done, 0 failed/);
+    // Three sizes are three configurations, not three repeats of one: the findings name the picks instead.
+    const findings = (await page.getByTestId('study-findings').textContent()) ?? '';
+    expect(findings).toMatch(/Lambda memory: cheapest at \d+ MB .* balanced \(w = 0\.5\) \d+ MB\./);
+    expect(findings).not.toMatch(/Repeats of one configuration differ/);
     await screenshot(page, 'study-memory-finished');
 
     expect((await readFunctionMemory(lambda, aws.functions.inference)).memoryMb).toBe(3008);
