@@ -3,7 +3,7 @@
  * sum, maximum and time below is worked out by hand from the numbers in the two records.
  */
 import { describe, expect, it } from 'vitest';
-import { CloudRunRecordSchema, type CloudRunRecord } from '../../base/cloud-run-record.ts';
+import type { CloudRunRecord } from '../../base/cloud-run-record.ts';
 import type { RankTimelineEntry } from '../../base/rank-timeline.ts';
 import { executionsSummary } from '../../base/run-executions.ts';
 import { rankTimelineTable } from '../../base/timeline-table.ts';
@@ -11,6 +11,7 @@ import { rankGanttSvg } from '../../base/timeline-svg.ts';
 import { mergeRerunRecord } from '../../cloud/rerun-merge.ts';
 import { attributeReports } from '../../cloud/report-attribution.ts';
 import type { LogLine } from '../../cloud/logs.ts';
+import { cloudRecord as record } from '../support/cloud-record.ts';
 
 const ZERO_ITEMS = { pending: 0, running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0, total: 0 };
 
@@ -38,48 +39,6 @@ function usage(rank: number, requestId: string, billed: number, duration: number
     maxMemoryUsedMb: maxUsed,
     ...(init !== undefined ? { initDurationMs: init } : {}),
   };
-}
-
-function record(over: Partial<CloudRunRecord>): CloudRunRecord {
-  return CloudRunRecordSchema.parse({
-    id: 'run-1',
-    kind: 'cloud',
-    status: 'completed',
-    started: '2026-12-01T10:00:00.000Z',
-    finished: '2026-12-01T10:00:10.000Z',
-    profile: { name: 'p', region: 'us-east-1', lambdaMemoryMb: 2048, architecture: 'x86_64', inferenceLambdaName: 'f' },
-    stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:sm',
-    executionArn: 'arn:aws:states:us-east-1:1:execution:sm:first',
-    executionName: 'first',
-    payload: { batch_size: 16, file_limit: 3, result_path: 'res' },
-    result_path: 'res',
-    bucket: 'b',
-    'total_cpu_time (seconds)': 1,
-    'total_cpu_memory (MB)': 1,
-    'execution_time (seconds/batch)': 1,
-    num_batches: 1,
-    batch_size: 16,
-    device: 'cpu',
-    throughput_bps: 1,
-    sample_persec: 1,
-    total_bits: 1,
-    wall_throughput_bps: null,
-    map_duration_seconds: null,
-    cpu_time_outliers_dropped: 0,
-    ranks: 0,
-    rank_results: [],
-    rank_keys: [],
-    combined: null,
-    results_source: 'rank-files',
-    result_problems: [],
-    items: null,
-    failed_ranks: [],
-    lambda: null,
-    error: null,
-    cause: null,
-    metricDefinitions: { lambda: "Summed over this execution's inference Lambda REPORT lines" },
-    ...over,
-  });
 }
 
 const failedRank1 = {
