@@ -5,6 +5,7 @@ import { actualCostFromUsage, formatUsd } from '../../../base/cost-model.ts';
 import { navigate } from '../lib/router.ts';
 import { ErrorBox } from './error-box.tsx';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../../base/metric-keys.ts';
+import { executionsSummary } from '../../../base/run-executions.ts';
 
 /** What only a cloud run has: the study's aggregate across ranks, wall throughput, failed ranks, Lambda usage. */
 
@@ -32,9 +33,12 @@ function lambdaCost(rec: Rec): { usd: number; note: string } | null {
   const profile = rec.profile as { lambdaMemoryMb?: number; architecture?: 'x86_64' | 'arm64' } | undefined;
   if (!lambda || lambda.invocations === 0 || !profile?.lambdaMemoryMb || !profile.architecture) return null;
   const c = actualCostFromUsage(lambda, profile.lambdaMemoryMb, profile.architecture);
+  const execs = executionsSummary(rec);
   return {
     usd: c.totalUsd,
-    note: `${c.notes.join(' ')} Prices: ${c.priceSource} (${c.priceAsOf}); Step Functions and S3 not included.`,
+    note:
+      `${execs ? `All ${execs}, failed attempts included. ` : ''}${c.notes.join(' ')} ` +
+      `Prices: ${c.priceSource} (${c.priceAsOf}); Step Functions and S3 not included.`,
   };
 }
 
@@ -97,6 +101,11 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
   const items = (rec.items ?? null) as { succeeded: number; failed: number; total: number } | null;
   const executionArn = (rec.executionArn ?? params.executionArn) as string | undefined;
   const profile = (params.profile ?? (rec.profile as Rec | undefined)?.name) as string | undefined;
+  // A run whose failed ranks were re-run: its totals cover every execution.
+  const executions = executionsSummary(rec);
+  const executionArns = Array.isArray(rec.executions)
+    ? (rec.executions as Array<{ executionArn?: unknown }>).map((e) => String(e.executionArn)).join('\n')
+    : undefined;
 
   const reattach = async () => {
     try {
@@ -147,6 +156,11 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
       </div>
       <ErrorBox error={error} onDismiss={() => setError(null)} title="Could not start" />
       {executionArn && <div className="muted nowrap">{executionArn}</div>}
+      {executions && (
+        <div className="muted" data-testid="cloud-executions" title={executionArns}>
+          {executions}; items, Lambda usage and cost cover all of them.
+        </div>
+      )}
       {typeof rec.result_path === 'string' && (
         <div className="muted">
           Results: s3://{String(rec.bucket ?? '')}/{rec.result_path} ({String(rec.results_source ?? '')})
@@ -166,7 +180,10 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
             <Stat
               k="Lambda billed (s)"
               v={fmt(lambda.billedDurationMs / 1000, 2)}
-              title={`${lambda.invocations} invocations, ${lambda.coldStarts} cold starts, max ${lambda.maxMemoryUsedMb} MB used`}
+              title={
+                `${lambda.invocations} invocations, ${lambda.coldStarts} cold starts, ` +
+                `max ${lambda.maxMemoryUsedMb} MB used${executions ? ` (${executions})` : ''}`
+              }
             />
           )}
         </div>
