@@ -103,6 +103,8 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
   const profile = (params.profile ?? (rec.profile as Rec | undefined)?.name) as string | undefined;
   // A run whose failed ranks were re-run: its totals cover every execution.
   const executions = executionsSummary(rec);
+  // Out of the run's ranks: its Map items, unless re-runs made more items than ranks (then its rank plan).
+  const of = executions ? (Array.isArray(rec.rank_plan) ? rec.rank_plan.length : null) : (items?.total ?? null);
   const executionArns = Array.isArray(rec.executions)
     ? (rec.executions as Array<{ executionArn?: unknown }>).map((e) => String(e.executionArn)).join('\n')
     : undefined;
@@ -168,14 +170,18 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
       )}
       {entry.record && (
         <div className="stats">
-          <Stat k="Ranks with results" v={`${fmt(num(rec, 'ranks'), 0)}${items ? ` / ${items.total}` : ''}`} />
+          <Stat k="Ranks with results" v={`${fmt(num(rec, 'ranks'), 0)}${of !== null ? ` / ${of}` : ''}`} />
           <Stat k="Total bits" v={fmt(num(rec, 'total_bits'), 0)} />
           <Stat
             k="Wall throughput (Mbit/s)"
             v={fmt((num(rec, 'wall_throughput_bps') ?? NaN) / 1e6, 2)}
-            title="total_bits ÷ the Map state's duration"
+            title={`total_bits ÷ the Map state's duration${executions ? ' (summed over the executions)' : ''}`}
           />
-          <Stat k="Map state (s)" v={fmt(num(rec, 'map_duration_seconds'), 2)} />
+          <Stat
+            k="Map state (s)"
+            v={fmt(num(rec, 'map_duration_seconds'), 2)}
+            title={executions ? "The executions' Map states, summed" : undefined}
+          />
           {lambda && (
             <Stat
               k="Lambda billed (s)"
