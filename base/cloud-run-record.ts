@@ -44,6 +44,29 @@ export const LambdaUsageSchema = z.object({
 });
 export type LambdaUsage = z.infer<typeof LambdaUsageSchema>;
 
+/**
+ * One Step Functions execution of a run. A run whose failed ranks were re-run (cloud/rerun-merge.ts) has several,
+ * into the same result_path: the original, then each re-run with the ranks it ran. Each says what it covered, so
+ * the run's totals (Lambda usage, cost, Map items) can say they are sums over all of them.
+ */
+export const RunExecutionSchema = z.object({
+  executionArn: z.string(),
+  executionName: z.string(),
+  role: z.enum(['original', 'rerun']),
+  /** ISO times of ExecutionStarted and the execution's end (null when it had not ended when recorded). */
+  started: z.string(),
+  stopped: z.string().nullable(),
+  status: CloudRunStatusSchema,
+  /** The ranks this execution ran (all of them for the original; the re-run ones for a re-run). */
+  ranks: z.array(z.number()),
+  /** This execution's REPORT-line totals (failed attempts included); null when its logs were not readable. */
+  lambda: LambdaUsageSchema.nullable(),
+  lambda_missing_ranks: z.array(z.number()).optional(),
+  items: ItemCountsSchema.nullable(),
+  map_duration_seconds: num,
+});
+export type RunExecution = z.infer<typeof RunExecutionSchema>;
+
 export const CloudRunRecordSchema = z.object({
   id: z.string().min(1),
   kind: z.literal('cloud'),
@@ -114,6 +137,8 @@ export const CloudRunRecordSchema = z.object({
         memorySizeMb: z.number(),
         maxMemoryUsedMb: z.number(),
         initDurationMs: z.number().optional(),
+        /** Index in `executions` of the execution this line is from (absent: the run had one execution). */
+        execution: z.number().int().nonnegative().optional(),
       }),
     )
     .optional(),
@@ -127,5 +152,10 @@ export const CloudRunRecordSchema = z.object({
   measured_peak_concurrency: z.number().optional(),
   /** Why a run recorded since timelines exist has none (e.g. the execution history was unreadable). */
   rank_timeline_missing: z.string().optional(),
+  /**
+   * The executions this record covers, in order, when it has more than one (failed ranks re-run): `lambda`,
+   * `items`, `map_duration_seconds` and the timeline then cover all of them; `executionArn` stays the original's.
+   */
+  executions: z.array(RunExecutionSchema).optional(),
 });
 export type CloudRunRecord = z.infer<typeof CloudRunRecordSchema>;

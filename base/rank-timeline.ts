@@ -45,6 +45,11 @@ export const RankTimelineEntrySchema = z.object({
   phases: z.array(TimelinePhaseSchema),
   /** Phases that cannot be known for this rank, and why (they are absent, not invented). */
   absent: z.array(z.object({ phase: z.enum(TIMELINE_PHASES), reason: z.string() })),
+  /**
+   * A run with several executions (failed ranks re-run): the index in the record's `executions` of the one this lane
+   * is from (0 = the original). Times are then all from the original execution's start.
+   */
+  execution: z.number().int().nonnegative().optional(),
 });
 export type RankTimelineEntry = z.infer<typeof RankTimelineEntrySchema>;
 
@@ -65,6 +70,11 @@ export const RankTimelineSchema = z.object({
   /** The first time the peak was reached, s; null when no rank has an interval. */
   peakAt: z.number().nullable(),
   notes: z.array(z.string()),
+  /**
+   * A run with several executions (failed ranks re-run): each execution's label ("original", "re-run 1", …) and span
+   * in s on this timeline's axis; a lane's `execution` indexes this list.
+   */
+  executions: z.array(z.object({ label: z.string(), start: z.number(), end: z.number().nullable() })).optional(),
 });
 export type RankTimeline = z.infer<typeof RankTimelineSchema>;
 

@@ -47,14 +47,19 @@ function timeEnd(t: RankTimeline): number {
   return Math.max(t.executionSeconds ?? 0, ...ends, ...t.concurrency.map((s) => s.t));
 }
 
-const rankLabel = (r: RankTimeline['ranks'][number]) => (r.rank !== null ? `rank ${r.rank}` : `#${r.index ?? '?'}`);
+/** "rank 3", or with several executions (failed ranks re-run) "rank 3 · re-run 1". */
+function laneLabel(t: RankTimeline, r: RankTimeline['ranks'][number]): string {
+  const lane = r.rank !== null ? `rank ${r.rank}` : `#${r.index ?? '?'}`;
+  const exec = r.execution !== undefined ? t.executions?.[r.execution]?.label : undefined;
+  return exec ? `${lane} · ${exec}` : lane;
+}
 
 export function rankGanttSvg(t: RankTimeline, opts: { width?: number; title?: string } = {}): string {
   const W = opts.width ?? 800;
   const title = opts.title ?? 'Rank timeline';
   const bar = t.ranks.length > 40 ? 6 : 14;
   const gap = t.ranks.length > 40 ? 2 : 6;
-  const m = { left: 70, right: 20, top: 36, bottom: 64 };
+  const m = { left: t.executions?.length ? 130 : 70, right: 20, top: 36, bottom: 64 };
   const H = m.top + t.ranks.length * (bar + gap) + m.bottom;
   const xs = ticks(timeEnd(t));
   const x1 = xs[xs.length - 1];
@@ -93,7 +98,7 @@ export function rankGanttSvg(t: RankTimeline, opts: { width?: number; title?: st
           'font-size': font,
           fill: failed ? '#d62728' : '#000',
         },
-        esc(rankLabel(r)),
+        esc(laneLabel(t, r)),
       ),
     );
     if (r.submitted !== null && r.started !== null && r.started > r.submitted)
@@ -101,7 +106,7 @@ export function rankGanttSvg(t: RankTimeline, opts: { width?: number; title?: st
         el(
           'line',
           { x1: n(fx(r.submitted)), x2: n(fx(r.started)), y1: n(y + bar / 2), y2: n(y + bar / 2) },
-          `<title>${esc(rankLabel(r))}: waiting ${secs(r.started - r.submitted)} s after submission</title>`,
+          `<title>${esc(laneLabel(t, r))}: waiting ${secs(r.started - r.submitted)} s after submission</title>`,
         ).replace('<line ', '<line stroke="#999" stroke-dasharray="2 2" '),
       );
     for (const p of r.phases) {
@@ -118,7 +123,7 @@ export function rankGanttSvg(t: RankTimeline, opts: { width?: number; title?: st
             fill: PHASE_COLORS[p.phase],
             'data-phase': p.phase,
           },
-          `<title>${esc(`${rankLabel(r)} · ${PHASE_LABELS[p.phase]}: ${secs(p.seconds)} s (${p.source})`)}</title>`,
+          `<title>${esc(`${laneLabel(t, r)} · ${PHASE_LABELS[p.phase]}: ${secs(p.seconds)} s (${p.source})`)}</title>`,
         ),
       );
     }

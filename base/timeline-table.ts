@@ -8,10 +8,13 @@ import type { Table } from './table.ts';
 
 export function rankTimelineTable(t: RankTimeline): Table {
   const phase = (r: RankTimeline['ranks'][number], p: string) => r.phases.find((x) => x.phase === p)?.seconds ?? null;
+  // Several executions (failed ranks re-run): each lane says which one it is from.
+  const execs = t.executions?.length ? t.executions : null;
   return {
     title: 'Rank timeline',
     columns: [
       { key: 'rank', label: 'Rank' },
+      ...(execs ? [{ key: 'execution', label: 'Execution' }] : []),
       { key: 'status', label: 'Status' },
       { key: 'submitted', label: 'Submitted', unit: 's', digits: 3 },
       { key: 'start', label: 'Start', unit: 's', digits: 3 },
@@ -23,6 +26,7 @@ export function rankTimelineTable(t: RankTimeline): Table {
     ],
     rows: t.ranks.map((r) => ({
       rank: r.rank ?? (r.index !== null ? `#${r.index}` : null),
+      ...(execs ? { execution: r.execution !== undefined ? (execs[r.execution]?.label ?? null) : null } : {}),
       status: r.status + (r.attempts > 1 ? ` (${r.attempts} attempts)` : ''),
       submitted: r.submitted,
       start: r.started,
@@ -33,7 +37,10 @@ export function rankTimelineTable(t: RankTimeline): Table {
       end: r.ended,
     })),
     note: [
-      'Times in s from the execution start (ExecutionStarted). Empty = not known for that rank (the reason is in ' +
+      (execs
+        ? `Times in s from the original execution's start (ExecutionStarted); ${execs.length} executions.`
+        : 'Times in s from the execution start (ExecutionStarted).') +
+        ' Empty = not known for that rank (the reason is in ' +
         "the record's rank_timeline.ranks[].absent).",
       "Init: REPORT Init Duration (0 = warm start). Load: the worker's load_seconds (+ model load). Inference: the " +
         "rank JSON's execution_time × num_batches (wall). Other: the rest of TaskStarted → iteration end.",

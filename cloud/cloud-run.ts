@@ -215,6 +215,9 @@ async function readLambdaUsage(
         resultPath,
         ranks,
         opts.signal,
+        // A line from before this execution started is an earlier run's into the same result_path (a re-run's
+        // failed attempt), not this one's.
+        { from: Date.parse(snapshot.startDate) },
       );
       if (got.perRank.length >= expected || Date.now() >= deadline || opts.signal?.aborted) {
         if (got.missing.length)
@@ -268,7 +271,7 @@ async function readRunResults(
   return { results, lookedIn };
 }
 
-const rankFromKey = (key: string): number | null => {
+export const rankFromKey = (key: string): number | null => {
   const m = /\/(\d+)\.json(?:\[\d+\])?$/.exec(key);
   return m ? Number(m[1]) : null;
 };

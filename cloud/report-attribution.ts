@@ -30,8 +30,23 @@ const resultPathOf = (text: string): string | null => {
   return m ? (m[1] ?? m[2]) : null;
 };
 
+/**
+ * Which REPORT lines can be this execution's, by their timestamp (ms): none before it started (`from`), and per rank
+ * none from `until(rank)` on (a later execution re-ran that rank into the same result_path). Every run into one
+ * result_path writes the same RESULT_PATH and ranks, so time is what tells a failed attempt from its re-run.
+ */
+export interface ReportWindow {
+  from?: number;
+  until?: (rank: number) => number;
+}
+
 /** Pure: attribute lines (any order, several streams) to the ranks of the execution writing `resultPath`. */
-export function attributeReports(lines: LogLine[], resultPath: string, ranks: number[]): RankAttribution {
+export function attributeReports(
+  lines: LogLine[],
+  resultPath: string,
+  ranks: number[],
+  window: ReportWindow = {},
+): RankAttribution {
   const byStream = new Map<string, LogLine[]>();
   for (const l of lines) {
     const s = byStream.get(l.logStream) ?? [];
@@ -39,7 +54,7 @@ export function attributeReports(lines: LogLine[], resultPath: string, ranks: nu
     byStream.set(l.logStream, s);
   }
   const requestRank = new Map<string, number>();
-  const reports: ReportLine[] = [];
+  const reports: Array<{ report: ReportLine; at: number }> = [];
   for (const stream of byStream.values()) {
     stream.sort((a, b) => a.timestamp - b.timestamp || a.eventId.localeCompare(b.eventId));
     let current: string | null = null;
@@ -51,7 +66,7 @@ export function attributeReports(lines: LogLine[], resultPath: string, ranks: nu
       }
       const report = l.report ?? parseReportLine(l.message);
       if (report) {
-        reports.push(report);
+        reports.push({ report, at: l.timestamp });
         if (report.requestId === current) current = null;
         continue;
       }
@@ -67,13 +82,18 @@ export function attributeReports(lines: LogLine[], resultPath: string, ranks: nu
   }
   const wanted = new Set(ranks);
   const perRankMap = new Map<number, RankUsage>();
+  const lastAt = new Map<number, number>();
   let ignored = 0;
-  for (const r of reports) {
+  for (const { report: r, at } of reports) {
     const rank = requestRank.get(r.requestId);
-    if (rank === undefined || !wanted.has(rank)) {
+    const outside = rank !== undefined && (at < (window.from ?? -Infinity) || at >= (window.until?.(rank) ?? Infinity));
+    if (rank === undefined || !wanted.has(rank) || outside) {
       ignored++;
       continue;
     }
+    // The last invocation of a rank (by time) is the one whose result the rank kept.
+    if ((lastAt.get(rank) ?? -Infinity) > at) continue;
+    lastAt.set(rank, at);
     perRankMap.set(rank, { rank, ...r });
   }
   const perRank = [...perRankMap.values()].sort((a, b) => a.rank - b.rank);
@@ -87,7 +107,8 @@ export async function readRankAttribution(
   resultPath: string,
   ranks: number[],
   signal?: AbortSignal,
+  reportWindow?: ReportWindow,
 ): Promise<RankAttribution> {
   const lines = await fetchLogLines(logs, { logGroupName, startTime: window.start, endTime: window.end, signal });
-  return attributeReports(lines, resultPath, ranks);
+  return attributeReports(lines, resultPath, ranks, reportWindow);
 }

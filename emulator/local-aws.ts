@@ -102,6 +102,11 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       const rank = (e as { rank?: unknown } | null)?.rank;
       const failure = typeof rank === 'number' ? faults.rankFailure(rank) : undefined;
       if (failure) {
+        // A rank fails inside the worker, which has logged its payload first (as every invocation does, so the failed
+        // attempt's REPORT line is attributed to its rank and billed like any other).
+        const ev = e as Record<string, unknown>;
+        const seen = { rank, world_size: ev.world_size, result_path: ev.result_path, files: ev.files };
+        ctx.log?.(`received: ${JSON.stringify(seen)}`);
         const err = new Error(failure.message);
         err.name = failure.name;
         throw err;

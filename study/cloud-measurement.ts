@@ -60,6 +60,8 @@ export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement 
     dataLabel: tags?.data_label ?? null,
     repeat: tags?.repeat ?? 1,
     ranks: r.ranks,
+    // A re-run run billed more requests than it has ranks: its failed attempts and their re-runs.
+    ...((r.executions?.length ?? 0) > 1 && r.lambda ? { invocations: r.lambda.invocations } : {}),
     ...(r.measured_peak_concurrency !== undefined ? { measuredPeakConcurrency: r.measured_peak_concurrency } : {}),
     secondsPerBatch: r[EXECUTION_TIME] ?? Number.NaN,
     throughputBps: r.throughput_bps,
@@ -79,9 +81,13 @@ export function measurementFromCloudRecord(r: CloudRunRecord): StudyMeasurement 
   };
 }
 
-/** The execution's wall time from its start and stop dates (Step Functions), when both are known. */
+/**
+ * The execution's wall time from its start and stop dates (Step Functions), when both are known; for a run with
+ * several executions (failed ranks re-run) their wall times summed, without the time between them.
+ */
 function executionSecondsOf(r: CloudRunRecord): { executionSeconds?: number } {
-  const s = (Date.parse(r.finished ?? '') - Date.parse(r.started)) / 1000;
+  const spans = r.executions?.length ? r.executions : [{ started: r.started, stopped: r.finished }];
+  const s = spans.reduce((a, e) => a + (Date.parse(e.stopped ?? '') - Date.parse(e.started)) / 1000, 0);
   return Number.isFinite(s) && s >= 0 ? { executionSeconds: s } : {};
 }
 

@@ -20,6 +20,11 @@ export interface StudyMeasurement {
   repeat: number;
   /** Ranks (workers, Lambdas) in the run. */
   ranks: number;
+  /**
+   * Cloud runs with several executions (failed ranks re-run): every inference Lambda invocation of all of them, from
+   * their REPORT lines (failed attempts included); the requests billed. Absent otherwise: one request per rank.
+   */
+  invocations?: number;
   /** The most ranks running at once, from the cloud run's rank timeline; absent without one. */
   measuredPeakConcurrency?: number;
   /** Mean over ranks of `execution_time (seconds/batch)`. */

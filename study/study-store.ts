@@ -27,6 +27,7 @@ const MeasurementSchema = z.object({
   dataLabel: z.string().nullable(),
   repeat: z.number(),
   ranks: z.number(),
+  invocations: z.number().optional(),
   secondsPerBatch: z.number(),
   throughputBps: z.number(),
   memoryMb: z.number(),

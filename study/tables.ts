@@ -252,7 +252,8 @@ export interface CostTableOptions extends TableOptions {
 }
 
 /**
- * Cost of one execution's inference Lambdas: compute (Σ rank duration × memory GB, tiered) + one request per rank.
+ * Cost of one execution's inference Lambdas: compute (Σ rank duration × memory GB, tiered) + one request per rank
+ * (per invocation for a run whose failed ranks were re-run: all its executions).
  * Memory is the run's recorded Lambda memory, else `lambdaMemoryMb` (default 10240).
  */
 export function executionCostUsd(
@@ -263,7 +264,7 @@ export function executionCostUsd(
   const gb = (m.lambdaMemoryMb ?? opts.lambdaMemoryMb ?? 10240) / 1024;
   return (
     tieredComputeUsd(m.rankSecondsTotal * gb, opts.arch ?? 'x86_64', prices) +
-    (m.ranks / 1e6) * prices.lambda.usdPerMillionRequests
+    ((m.invocations ?? m.ranks) / 1e6) * prices.lambda.usdPerMillionRequests
   );
 }
 
@@ -307,7 +308,7 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     });
     const memories = new Set(g.map((r) => r.lambdaMemoryMb ?? fallbackMb));
     const row: Record<string, TableCell> = { data_label: key.data, partition_mb: key.partition };
-    row.invocations = Math.max(...g.map((r) => r.ranks));
+    row.invocations = Math.max(...g.map((r) => r.invocations ?? r.ranks));
     put(row, 'total_duration_s', 1, g, (r) => r.rankSecondsTotal);
     const sources = new Set(g.map((r) => r.rankSecondsSource));
     row.duration_source =
@@ -328,6 +329,11 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
     'One row = one state-machine execution: invocations = inference Lambdas (ranks); Initialize and Summarize are not counted.',
     `Cost = Lambda compute (total duration × memory GB at the ${arch} tier prices) + $${prices.lambda.usdPerMillionRequests.toFixed(2)} per million requests. Prices: ${prices.source} (as of ${prices.asOf}).`,
   ];
+  if (chosen.some((m) => m.invocations !== undefined))
+    notes.push(
+      'A run whose failed ranks were re-run counts the invocations and billed duration of all its executions ' +
+        '(failed attempts included: AWS bills them).',
+    );
   if (cpuTimeDurations)
     notes.push(
       "Where no REPORT lines were recorded, total duration is estimated from CPU time: the ranks' \"total_cpu_time (seconds)\" summed (the torch profiler's operator CPU sum for the study's ranks), not billed duration.",

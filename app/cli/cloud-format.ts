@@ -3,6 +3,7 @@ import type { RedactedProfile } from '../../base/profile-schema.ts';
 import type { ConnectionCheck, ExecutionSnapshot, RunResults, StageProgress } from '../node/services/cloud-ops.ts';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../base/metric-keys.ts';
 import { measuredPeakText } from '../../base/timeline-table.ts';
+import { executionLabel, executionsSummary } from '../../base/run-executions.ts';
 
 /** Plain-text views of cloud objects for the CLI. */
 
@@ -100,6 +101,7 @@ export function formatRecord(r: CloudRunRecord): string {
   const lines = [
     `cloud run ${r.id}: ${r.status}`,
     `  execution ${r.executionArn}`,
+    ...executionLines(r),
     formatResults({
       resultPath: r.result_path,
       problems: r.result_problems,
@@ -131,8 +133,16 @@ export function formatRecord(r: CloudRunRecord): string {
     lines.push(`  error: ${r.error}${r.cause ? `: ${r.cause.slice(0, 500)}` : ''}`);
   if (r.lambda)
     lines.push(
-      `  lambda: ${r.lambda.invocations} invocation(s), ${fmt(r.lambda.billedDurationMs / 1000)} billed s, max memory used ${r.lambda.maxMemoryUsedMb} MB, ${r.lambda.coldStarts} cold start(s)`,
+      `  lambda: ${r.lambda.invocations} invocation(s), ${fmt(r.lambda.billedDurationMs / 1000)} billed s, max memory used ${r.lambda.maxMemoryUsedMb} MB, ${r.lambda.coldStarts} cold start(s)` +
+        (r.executions && r.executions.length > 1 ? ` (all ${r.executions.length} executions)` : ''),
     );
   lines.push(`  ${measuredPeakText(r)} (per rank: cosmicai history show RUN_ID)`);
   return lines.join('\n');
+}
+
+/** A run whose failed ranks were re-run: "2 executions (original + re-run of rank 1)" and each one's ARN. */
+function executionLines(r: CloudRunRecord): string[] {
+  const summary = executionsSummary(r);
+  if (!summary || !r.executions) return [];
+  return [`  ${summary}:`, ...r.executions.map((e, i) => `    ${executionLabel(r.executions!, i)}: ${e.executionArn}`)];
 }

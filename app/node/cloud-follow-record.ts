@@ -1,12 +1,15 @@
 import type { AwsClients } from '../../cloud/aws-clients.ts';
 import type { CloudRunRecord } from '../../base/cloud-run-record.ts';
 import { buildRecord, follow, saveToHistory, type CloudRunEvent } from '../../cloud/cloud-run.ts';
+import { recordRerun } from '../../cloud/rerun-record.ts';
 import { removeSuperseded } from './cloud-history.ts';
 import type { HistoryStore } from './history-store.ts';
 
 /**
  * Follows an execution to its end and records it into an existing History entry: the one place the CLI
- * (`cloud run`, `cloud attach`) and the app's CloudRunService do this. Stopping to follow (the signal) while the
+ * (`cloud run`, `cloud attach`, `cloud rerun-failed`) and the app's CloudRunService do this. For a re-run of failed
+ * ranks (`rerunOf`: the run's record before it) the entry gets the merged record of all the run's executions
+ * (cloud/rerun-record.ts), not the re-run's alone. Stopping to follow (the signal) while the
  * execution still runs leaves the entry as it is (re-attachable by its ARN) and returns `detached`.
  */
 export type FollowRecordResult = { detached: true } | { detached: false; record: CloudRunRecord & { id: string } };
@@ -25,6 +28,8 @@ export async function followAndRecord(
     onEvent?: (e: CloudRunEvent) => void;
     /** Called once the execution has ended, before its results are read. */
     onEnded?: (status: string) => void;
+    /** This execution re-ran failed ranks of the run whose record (before the re-run) this is. */
+    rerunOf?: CloudRunRecord;
   },
 ): Promise<FollowRecordResult> {
   const final = await follow(clients, executionArn, {
@@ -36,7 +41,8 @@ export async function followAndRecord(
   });
   if (opts.signal?.aborted && final.status === 'RUNNING') return { detached: true };
   opts.onEnded?.(final.status);
-  const record = await buildRecord(clients, final, opts.runId, { onEvent: opts.onEvent });
+  const own = await buildRecord(clients, final, opts.runId, { onEvent: opts.onEvent });
+  const record = opts.rerunOf ? await recordRerun(clients, opts.rerunOf, own, { onEvent: opts.onEvent }) : own;
   // Superseded entries go first, so History never lists the execution twice; this run's own entry already holds the
   // ARN, so a crash in between still leaves it re-attachable.
   await removeSuperseded(opts.history, executionArn, opts.runId);

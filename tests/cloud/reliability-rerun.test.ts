@@ -1,7 +1,9 @@
 /**
  * Re-run only the failed ranks, from the app: a run where rank 1 throws fails with ranks 0 and 2 kept; rerunFailed
  * starts a new execution whose payload names only rank 1 and its partition, into the same result_path, and the
- * run's History entry then holds the merged results (all three ranks, completed).
+ * run's History entry then holds the merged results (all three ranks, completed) and a record that covers both
+ * executions: Lambda totals and Table 3's cost from every REPORT line the emulator wrote (counted here from its log
+ * store, not from the app's attribution), lanes of both executions, and the executions listed.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,6 +22,10 @@ import { startLocalAws, type LocalAws } from '../infra/local-aws.ts';
 import { s3rverClientConfig } from '../infra/s3rver.ts';
 import { localAwsProfileInput, startAppApi, type AppApi } from '../support/app-services.ts';
 import { HistoryStore } from '../../app/node/history-store.ts';
+import { measurementFromRunRecord } from '../../study/cloud-measurement.ts';
+import { table3 } from '../../study/tables.ts';
+import { executionsSummary } from '../../base/run-executions.ts';
+import type { CloudRunRecord } from '../../base/cloud-run-record.ts';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'cosmicai.mjs');
 
@@ -53,10 +59,24 @@ async function nthFinish(runId: string, n: number): Promise<CloudFinished> {
   throw new Error(`run ${runId} did not finish ${n} time(s)`);
 }
 
+/** The inference Lambda's REPORT lines the emulator wrote, from message `from` on: billed ms and Memory Size each. */
+function reportsSince(from: number): Array<{ billedMs: number; memoryMb: number }> {
+  return aws.logs
+    .messages(`/aws/lambda/${aws.functions.inference}`)
+    .slice(from)
+    .filter((m) => m.startsWith('REPORT RequestId:'))
+    .map((m) => ({
+      billedMs: Number(/Billed Duration: (\d+) ms/.exec(m)![1]),
+      memoryMb: Number(/Memory Size: (\d+) MB/.exec(m)![1]),
+    }));
+}
+const logLength = () => aws.logs.messages(`/aws/lambda/${aws.functions.inference}`).length;
+
 describe('re-run failed ranks', () => {
   it('re-runs only the failed rank into the same result_path and merges the results into the run', async () => {
     await call('cloud.addProfile', localAwsProfileInput(aws));
     aws.faults.failRank(1, { name: 'RuntimeError', message: 'rank 1 hit a bad node' });
+    const logStart = logLength();
     const { runId } = await call('cloud.start', {
       profile: 'local',
       data: [path.join(FIXTURES_DIR, 'small-64.pt')],
@@ -67,6 +87,9 @@ describe('re-run failed ranks', () => {
     expect((await nthFinish(runId, 1)).status).toBe('failed');
     await aws.settled();
     aws.faults.clearRankFailures();
+    const firstReports = reportsSince(logStart);
+    const logAfterFirst = logLength();
+    expect(firstReports).toHaveLength(3); // ranks 0, 1 (the failed attempt, billed too) and 2
 
     const before = await call('history.get', { id: runId });
     expect(before.entry.status).toBe('failed');
@@ -79,13 +102,46 @@ describe('re-run failed ranks', () => {
 
     expect(await call('cloud.rerunFailed', { runId })).toEqual({ runId });
     expect((await nthFinish(runId, 2)).status).toBe('completed');
+    await aws.settled();
+    const rerunReports = reportsSince(logAfterFirst);
+    expect(rerunReports).toHaveLength(1); // rank 1 again
     const after = await call('history.get', { id: runId });
     expect(after.entry.status).toBe('completed');
     expect(after.entry.record.result_path).toBe(resultPath);
     expect(after.entry.record.failed_ranks).toEqual([]);
     expect(after.entry.record.rank_results).toHaveLength(3); // ranks 0 and 2 from the first execution, 1 from the re-run
-    expect(after.entry.record.items.total).toBe(1); // the re-run execution ran one Map item
+    expect(after.entry.record.items.total).toBe(4); // 3 Map items in the first execution + 1 in the re-run
     expect(after.entry.params.reruns).toHaveLength(1);
+
+    // The record covers both executions: every billed invocation, the failed attempt included.
+    const all = [...firstReports, ...rerunReports];
+    const billedMs = all.reduce((a, r) => a + r.billedMs, 0);
+    const rec = after.entry.record;
+    expect(rec.lambda.invocations).toBe(firstReports.length + rerunReports.length);
+    expect(rec.lambda.billedDurationMs).toBe(billedMs);
+    expect(rec.executions.map((e: { role: string }) => e.role)).toEqual(['original', 'rerun']);
+    expect(rec.executions.map((e: { ranks: number[] }) => e.ranks)).toEqual([[0, 1, 2], [1]]);
+    expect(rec.executions[0].lambda.invocations).toBe(3);
+    expect(rec.executionArn).toBe(before.entry.record.executionArn);
+    expect(rec.started).toBe(before.entry.record.started);
+    expect(Date.parse(rec.finished)).toBeGreaterThan(Date.parse(before.entry.record.finished));
+    const lanes = rec.rank_timeline.ranks as Array<{ rank: number; execution: number; status: string }>;
+    expect(new Set(lanes.map((l) => l.execution))).toEqual(new Set([0, 1]));
+    expect(lanes.filter((l) => l.rank === 1).map((l) => [l.execution, l.status])).toEqual([
+      [0, 'failed'],
+      [1, 'succeeded'],
+    ]);
+    expect(executionsSummary(rec)).toBe('2 executions (original + re-run of rank 1)');
+    // Table 3's cost: both executions' billed seconds × GB at $0.0000166667 per GB-s + 4 requests at $0.20 per million.
+    const memoryMb = new Set(all.map((r) => r.memoryMb));
+    expect(memoryMb.size).toBe(1);
+    const gb = [...memoryMb][0] / 1024;
+    const byHand = (billedMs / 1000) * gb * 0.0000166667 + (all.length * 0.2) / 1e6;
+    // A study-layout result_path puts the run in a Table 3 row; the cost does not depend on it.
+    const m = measurementFromRunRecord({ ...rec, result_path: 'team/result-partition-1MB/small/1' });
+    const row = table3([m]).rows[0];
+    expect(row.invocations).toBe(4);
+    expect(row.cost_usd as number).toBeCloseTo(byHand, 12);
     expect(after.partitions).toHaveLength(3);
     const list = await call('history.list');
     expect(list.items.filter((i: { id?: string }) => i.id === runId)).toHaveLength(1);
@@ -153,8 +209,18 @@ describe('re-run failed ranks', () => {
     expect(res.status, res.stderr).toBe(0);
     expect(res.stderr).toMatch(/re-running rank\(s\) 0 of arn:/);
     expect(res.stdout).toMatch(new RegExp(`merged into History run ${runId}`));
+    expect(res.stdout).toMatch(/2 executions \(original \+ re-run of rank 0\)/);
     const { entry } = await new HistoryStore(path.join(work, 'data')).get(runId);
     expect(entry.status).toBe('completed');
-    expect((entry.record as { rank_results: unknown[] }).rank_results).toHaveLength(3);
+    const rec = entry.record as CloudRunRecord;
+    expect(rec.rank_results).toHaveLength(3);
+    // The same merged record as the app's: both executions, their Map items and REPORT lines summed.
+    expect(rec.executions?.map((e) => [e.role, e.ranks])).toEqual([
+      ['original', [0, 1, 2]],
+      ['rerun', [0]],
+    ]);
+    expect(rec.items?.total).toBe(4);
+    expect(rec.lambda?.invocations).toBe(4);
+    expect(new Set(rec.rank_timeline?.ranks.map((l) => l.execution))).toEqual(new Set([0, 1]));
   }, 180_000);
 });

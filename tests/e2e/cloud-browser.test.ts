@@ -165,4 +165,21 @@ describe('cloud screens in the browser', () => {
       await aws.settled();
     }
   }, 240_000);
+
+  it('re-runs the failed rank: the run then says it covers two executions', async () => {
+    await page.getByTestId('rerun-failed').click();
+    await page.getByRole('link', { name: 'History' }).click();
+    const executions = page.getByTestId('cloud-executions');
+    for (let i = 0; i < 120 && (await executions.count()) === 0; i++) {
+      await page.getByRole('link', { name: 'History' }).click();
+      await page.getByText('cloud with a failing rank').first().click();
+      await page.getByTestId('results-title').waitFor();
+      if ((await executions.count()) === 0) await page.waitForTimeout(500);
+    }
+    expect(await executions.textContent()).toMatch(/^2 executions \(original \+ re-run of rank 1\)/);
+    expect(await page.getByTestId('run-status').textContent()).toBe('completed');
+    expect(await page.getByTestId('timeline-executions').textContent()).toMatch(/2 executions/);
+    await shot('cloud-run-rerun');
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
 });

@@ -1,5 +1,6 @@
 import type { AwsClients } from '../../../cloud/aws-clients.ts';
-import { buildRecord, follow, launch, saveToHistory, type CloudRunEvent } from '../../../cloud/cloud-run.ts';
+import { buildRecord, launch, type CloudRunEvent } from '../../../cloud/cloud-run.ts';
+import { followAndRecord } from '../cloud-follow-record.ts';
 import { checkExecutionArn, stopExecution } from '../../../cloud/execution.ts';
 import { snapshotExecution, type ExecutionSnapshot } from '../../../cloud/monitor.ts';
 import { readResults, type RunResults } from '../../../cloud/results.ts';
@@ -24,7 +25,7 @@ export { formatRankPlan } from '../../../cloud/cai-rank-plan.ts';
 export { payloadToText } from '../../../cloud/payload.ts';
 export { guardSingleRun } from '../../../cloud/running-guard.ts';
 export { checkExecutionArn, launch };
-export { followAndRecord } from '../cloud-follow-record.ts';
+export { followAndRecord };
 
 /** An execution's state, Map item counts and every failed rank with its error and cause. */
 export const executionStatus = (clients: AwsClients, arn: string): Promise<ExecutionSnapshot> =>
@@ -65,7 +66,7 @@ export async function failedRanksRun(history: HistoryStore, ref: string) {
 
 /**
  * Re-runs the failed ranks of a recorded cloud run as a new execution into the same result_path, follows it, and
- * rewrites the run's History entry with the merged results.
+ * rewrites the run's History entry with the merged record of all its executions (as the app's rerunFailed does).
  */
 export async function rerunFailedRanks(
   clients: AwsClients,
@@ -93,12 +94,15 @@ export async function rerunFailedRanks(
       ],
     },
   });
-  const final = await follow(clients, started.executionArn, {
+  const done = await followAndRecord(clients, started.executionArn, {
+    history,
+    runId,
+    name: entry.name,
     intervalMs: opts.intervalMs,
     tailLogs: opts.tailLogs,
     onEvent: opts.onEvent,
+    rerunOf: previous,
   });
-  const record = await buildRecord(clients, final, runId, opts.onEvent);
-  await saveToHistory(history, record, entry.name, runId);
-  return record;
+  if (done.detached) throw new Error(`Stopped following ${started.executionArn} before it ended.`);
+  return done.record;
 }

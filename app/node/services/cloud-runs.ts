@@ -18,7 +18,7 @@ import {
   type CloudRunOptions,
 } from '../../common/contract/index.ts';
 import type { EventHub } from '../../common/dispatcher.ts';
-import { CloudRunRecordSchema } from '../../../base/cloud-run-record.ts';
+import { CloudRunRecordSchema, type CloudRunRecord } from '../../../base/cloud-run-record.ts';
 import { rerunPayload } from '../../../cloud/rerun.ts';
 import type { CaiRankPlan } from '../../../cloud/cai-rank-plan.ts';
 import { prepareCloudRun, type PreparedRun, type StageEvent, type StageResult } from './cloud-prepare.ts';
@@ -177,7 +177,7 @@ export class CloudRunService {
 
   /**
    * Re-runs the failed ranks of a recorded cloud run as a new execution into the same result_path, then rewrites
-   * the run's History entry with the merged results (finished ranks kept, re-run ranks added).
+   * the run's History entry with the merged record of all its executions (cloud/rerun-merge.ts).
    */
   async rerunFailed(runId: string): Promise<{ runId: string }> {
     if (this.active.has(runId)) throw new ApiError({ code: 'BUSY', message: 'This run is still going.' });
@@ -218,7 +218,7 @@ export class CloudRunService {
             reruns: [...previous, { of: record.executionArn, executionArn: started.executionArn }],
           },
         });
-        await this.followAndRecord(a, started.executionArn);
+        await this.followAndRecord(a, started.executionArn, record);
       } catch (err) {
         await this.fail(a, err);
       }
@@ -393,7 +393,8 @@ export class CloudRunService {
     return prepareCloudRun(clients, opts, { dataDir: this.deps.dataDir, signal, onStage, onStaged });
   }
 
-  private async followAndRecord(a: Active, executionArn: string): Promise<void> {
+  /** `rerunOf`: the run's record before this execution re-ran its failed ranks (the entry gets the merged record). */
+  private async followAndRecord(a: Active, executionArn: string, rerunOf?: CloudRunRecord): Promise<void> {
     try {
       const onEvent = (e: CloudRunEvent) => {
         if (e.type === 'status') this.emit(a, { phase: 'running', ...snapshotView(e.snapshot) });
@@ -417,6 +418,7 @@ export class CloudRunService {
         signal: a.controller.signal,
         onEvent,
         onEnded: () => this.emit(a, { phase: 'collecting', message: 'Reading the results…' }),
+        rerunOf,
       });
       if (done.detached) {
         // App closing: leave the entry "running" (shown as interrupted after a restart) with its ARN.

@@ -5,6 +5,7 @@ import { actualCostFromUsage, formatUsd } from '../../../base/cost-model.ts';
 import { navigate } from '../lib/router.ts';
 import { ErrorBox } from './error-box.tsx';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../../base/metric-keys.ts';
+import { executionsSummary } from '../../../base/run-executions.ts';
 
 /** What only a cloud run has: the study's aggregate across ranks, wall throughput, failed ranks, Lambda usage. */
 
@@ -32,9 +33,12 @@ function lambdaCost(rec: Rec): { usd: number; note: string } | null {
   const profile = rec.profile as { lambdaMemoryMb?: number; architecture?: 'x86_64' | 'arm64' } | undefined;
   if (!lambda || lambda.invocations === 0 || !profile?.lambdaMemoryMb || !profile.architecture) return null;
   const c = actualCostFromUsage(lambda, profile.lambdaMemoryMb, profile.architecture);
+  const execs = executionsSummary(rec);
   return {
     usd: c.totalUsd,
-    note: `${c.notes.join(' ')} Prices: ${c.priceSource} (${c.priceAsOf}); Step Functions and S3 not included.`,
+    note:
+      `${execs ? `All ${execs}, failed attempts included. ` : ''}${c.notes.join(' ')} ` +
+      `Prices: ${c.priceSource} (${c.priceAsOf}); Step Functions and S3 not included.`,
   };
 }
 
@@ -97,6 +101,13 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
   const items = (rec.items ?? null) as { succeeded: number; failed: number; total: number } | null;
   const executionArn = (rec.executionArn ?? params.executionArn) as string | undefined;
   const profile = (params.profile ?? (rec.profile as Rec | undefined)?.name) as string | undefined;
+  // A run whose failed ranks were re-run: its totals cover every execution.
+  const executions = executionsSummary(rec);
+  // Out of the run's ranks: its Map items, unless re-runs made more items than ranks (then its rank plan).
+  const of = executions ? (Array.isArray(rec.rank_plan) ? rec.rank_plan.length : null) : (items?.total ?? null);
+  const executionArns = Array.isArray(rec.executions)
+    ? (rec.executions as Array<{ executionArn?: unknown }>).map((e) => String(e.executionArn)).join('\n')
+    : undefined;
 
   const reattach = async () => {
     try {
@@ -147,6 +158,11 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
       </div>
       <ErrorBox error={error} onDismiss={() => setError(null)} title="Could not start" />
       {executionArn && <div className="muted nowrap">{executionArn}</div>}
+      {executions && (
+        <div className="muted" data-testid="cloud-executions" title={executionArns}>
+          {executions}; items, Lambda usage and cost cover all of them.
+        </div>
+      )}
       {typeof rec.result_path === 'string' && (
         <div className="muted">
           Results: s3://{String(rec.bucket ?? '')}/{rec.result_path} ({String(rec.results_source ?? '')})
@@ -154,19 +170,26 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
       )}
       {entry.record && (
         <div className="stats">
-          <Stat k="Ranks with results" v={`${fmt(num(rec, 'ranks'), 0)}${items ? ` / ${items.total}` : ''}`} />
+          <Stat k="Ranks with results" v={`${fmt(num(rec, 'ranks'), 0)}${of !== null ? ` / ${of}` : ''}`} />
           <Stat k="Total bits" v={fmt(num(rec, 'total_bits'), 0)} />
           <Stat
             k="Wall throughput (Mbit/s)"
             v={fmt((num(rec, 'wall_throughput_bps') ?? NaN) / 1e6, 2)}
-            title="total_bits ÷ the Map state's duration"
+            title={`total_bits ÷ the Map state's duration${executions ? ' (summed over the executions)' : ''}`}
           />
-          <Stat k="Map state (s)" v={fmt(num(rec, 'map_duration_seconds'), 2)} />
+          <Stat
+            k="Map state (s)"
+            v={fmt(num(rec, 'map_duration_seconds'), 2)}
+            title={executions ? "The executions' Map states, summed" : undefined}
+          />
           {lambda && (
             <Stat
               k="Lambda billed (s)"
               v={fmt(lambda.billedDurationMs / 1000, 2)}
-              title={`${lambda.invocations} invocations, ${lambda.coldStarts} cold starts, max ${lambda.maxMemoryUsedMb} MB used`}
+              title={
+                `${lambda.invocations} invocations, ${lambda.coldStarts} cold starts, ` +
+                `max ${lambda.maxMemoryUsedMb} MB used${executions ? ` (${executions})` : ''}`
+              }
             />
           )}
         </div>

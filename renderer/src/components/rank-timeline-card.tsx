@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { MEASURED_CONCURRENCY_DEFINITION, RankTimelineSchema } from '../../../base/rank-timeline.ts';
 import { concurrencySvg, rankGanttSvg } from '../../../base/timeline-svg.ts';
 import { measuredPeakText, rankTimelineTable } from '../../../base/timeline-table.ts';
+import { executionsSummary } from '../../../base/run-executions.ts';
 import { saveFile } from '../lib/download.ts';
 import { toast } from '../lib/toast.ts';
 import { DataTable } from './data-table.tsx';
@@ -18,6 +19,7 @@ export function RankTimelineCard({ record, fileBase }: { record: Record<string, 
   const steps = useMemo(() => (t ? concurrencySvg(t) : ''), [t]);
   const table = useMemo(() => (t ? rankTimelineTable(t) : null), [t]);
   const summary = measuredPeakText(record);
+  const executions = executionsSummary(record);
 
   const exportSvg = async (name: string, svg: string) => {
     if (await saveFile(`${fileBase}-${name}.svg`, svg, 'image/svg+xml')) toast(`Saved ${name}.svg`);
@@ -41,6 +43,12 @@ export function RankTimelineCard({ record, fileBase }: { record: Record<string, 
       </div>
       <p data-testid="measured-peak" title={MEASURED_CONCURRENCY_DEFINITION}>
         {summary}
+        {executions && (
+          <span data-testid="timeline-executions">
+            {' '}
+            Lanes of {executions}, on one time axis from the original&apos;s start.
+          </span>
+        )}
       </p>
       {t && table && (
         <>
