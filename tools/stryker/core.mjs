@@ -42,6 +42,7 @@ export const CORE = [
     tests: [
       'tests/study/stats.test.ts',
       'tests/study/stats-edges.test.ts',
+      'tests/study/stats-load.test.ts',
       'tests/study/tables.test.ts',
       'tests/engine/oracle-accuracy.test.ts',
     ],
