@@ -39,7 +39,13 @@ export const CORE = [
   { mutate: 'cloud/aggregate.ts', tests: ['tests/cloud/aggregate.test.ts', 'tests/cloud/oracle-aggregate.test.ts'] },
   {
     mutate: 'study/stats.ts',
-    tests: ['tests/study/stats.test.ts', 'tests/study/tables.test.ts', 'tests/engine/oracle-accuracy.test.ts'],
+    tests: [
+      'tests/study/stats.test.ts',
+      'tests/study/stats-edges.test.ts',
+      'tests/study/stats-load.test.ts',
+      'tests/study/tables.test.ts',
+      'tests/engine/oracle-accuracy.test.ts',
+    ],
   },
   // cost
   {
