@@ -45,6 +45,33 @@ describe('a cloud run without a recorded memory size, beside runs of one size', 
   });
 });
 
+describe('a local run that carries a Lambda memory size (a study file may hold one: its schema allows it)', () => {
+  const local = (over: Partial<StudyMeasurement>) => batchRun({ target: 'local', ...over });
+
+  it('does not make a memory sweep: only cloud runs count', () => {
+    const t = table1([
+      local({ id: 'l1', lambdaMemoryMb: 1024, secondsPerBatch: 1 }),
+      local({ id: 'l2', repeat: 2, lambdaMemoryMb: 2048, secondsPerBatch: 2 }),
+    ]);
+    expect(t.columns.map((c) => c.key)).not.toContain('lambda_memory_mb');
+    expect(t.rows.map((r) => [r.batch_size, r.seconds_per_batch, r.repeats])).toEqual([[512, 1.5, 2]]);
+  });
+
+  it('beside a cloud memory sweep, stays one local row with no memory', () => {
+    const t = table1([
+      batchRun({ id: 'c1', lambdaMemoryMb: 1024, secondsPerBatch: 4 }),
+      batchRun({ id: 'c2', lambdaMemoryMb: 2048, secondsPerBatch: 2 }),
+      local({ id: 'l1', lambdaMemoryMb: 1024, secondsPerBatch: 1 }),
+      local({ id: 'l2', repeat: 2, lambdaMemoryMb: 2048, secondsPerBatch: 2 }),
+    ]);
+    expect(t.rows.map((r) => [r.target, r.lambda_memory_mb, r.seconds_per_batch, r.repeats])).toEqual([
+      ['cloud', 1024, 4, 1],
+      ['cloud', 2048, 2, 1],
+      ['local', null, 1.5, 2],
+    ]);
+  });
+});
+
 describe('a memory sweep', () => {
   // Given out of order, with a run of no recorded size: sizes ascending, the unrecorded one last.
   const sweep = [
