@@ -65,6 +65,8 @@ export const CORE = [
       'tests/study/tables-ci.test.ts',
       'tests/study/cold-warm.test.ts',
       'tests/study/table2-concurrency.test.ts',
+      'tests/study/tables-memory.test.ts',
+      'tests/study/tables-survivors.test.ts',
     ],
   },
   // the .pt reader's shape and size checks
