@@ -162,6 +162,8 @@ export const LocalRunRecordSchema = StudyFieldsSchema.extend(AddedFieldsSchema.s
   wall_seconds: nonneg(),
   /** Session creation (model load + graph optimisation). */
   session_seconds: nonneg(),
+  /** Run start to the session ready (see METRIC_DEFINITIONS); absent in older records and when it never was. */
+  startup_seconds: nonneg().optional(),
   /** The OS high-water mark of the whole process's RSS (getrusage maxrss), MB; the ceiling of total_cpu_memory. */
   max_rss_mb: nonneg(),
   options: RunOptionsRecordSchema,
@@ -225,6 +227,11 @@ export const METRIC_DEFINITIONS: Record<string, string> = {
   wall_seconds: 'Start to finish of the run, session creation, loading and inference included.',
   session_seconds:
     'onnxruntime InferenceSession creation: model load and graph optimisation (host tuning, when on, before it).',
+  startup_seconds:
+    'Wall time from the start of the run to its inference session being ready, s: the worker thread start and ' +
+    'module loading, and on the calling thread alongside it the model inspection, the int8 copy (made on first ' +
+    'use) and the data discovery; then host tuning when on, and session_seconds. The first batch follows it; ' +
+    'neither load_seconds nor inference_seconds include it.',
   tuning:
     "Host tuning (tune 'auto'): threads, galaxies per session.run and intra-op spinning chosen by a calibration on " +
     'this host and model: one synthetic batch of min(batch size, 64) galaxies per candidate, candidates interleaved, ' +

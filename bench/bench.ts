@@ -346,10 +346,13 @@ process.stderr.write(' done\n');
 // batch (32), so it measures the start-up path rather than one large batch's compute. Median of 3 fresh processes.
 const STARTUP_BATCH = 32;
 const startupRuns: number[] = [];
+/** Per run: the record's startup_seconds (run start to session ready) and session_seconds (session creation). */
+const startupParts: Array<{ startupSeconds: number | null; sessionSeconds: number }> = [];
 for (let i = 0; i < 3; i++) {
   try {
     const { rec } = await engineRun(files, STARTUP_BATCH, cores, 'fp32');
     if (rec.first_batch_seconds !== null) startupRuns.push(rec.first_batch_seconds);
+    startupParts.push({ startupSeconds: rec.startup_seconds ?? null, sessionSeconds: rec.session_seconds });
   } catch (err) {
     process.stderr.write(`startup run failed: ${(err as Error).message}\n`);
   }
@@ -358,7 +361,9 @@ const startupSeconds = startupRuns.length
   ? [...startupRuns].sort((a, b) => a - b)[Math.floor(startupRuns.length / 2)]
   : null;
 process.stderr.write(
-  `startup (batch ${STARTUP_BATCH}): first batch after ${startupRuns.map((x) => x.toFixed(2)).join(', ')} s\n`,
+  `startup (batch ${STARTUP_BATCH}): first batch after ${startupRuns.map((x) => x.toFixed(2)).join(', ')} s ` +
+    `(session ready after ${startupParts.map((p) => p.startupSeconds?.toFixed(2) ?? '?').join(', ')} s, ` +
+    `of which session creation ${startupParts.map((p) => p.sessionSeconds.toFixed(2)).join(', ')} s)\n`,
 );
 
 const results: ConfigResult[] = [];
@@ -831,7 +836,12 @@ await writeFile(
       memory: { dataset: largeDir, samples: memorySamples, runs: memory },
       spinning,
       hostTuning: tunedCases,
-      startup: { batchSize: STARTUP_BATCH, firstBatchSeconds: startupRuns, median: startupSeconds },
+      startup: {
+        batchSize: STARTUP_BATCH,
+        firstBatchSeconds: startupRuns,
+        median: startupSeconds,
+        parts: startupParts,
+      },
       targets,
     },
     null,

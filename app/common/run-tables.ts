@@ -104,6 +104,7 @@ const METRICS: MetricDef[] = [
   },
   { label: 'Data loading time', unit: 's', field: 'load_seconds', get: (r) => num(r, 'load_seconds'), digits: 3 },
   { label: 'Session creation', unit: 's', field: 'session_seconds', get: (r) => num(r, 'session_seconds'), digits: 3 },
+  { label: 'Startup', unit: 's', field: 'startup_seconds', get: (r) => num(r, 'startup_seconds'), digits: 3 },
   { label: 'Wall time', unit: 's', field: 'wall_seconds', get: (r) => num(r, 'wall_seconds'), digits: 2 },
   { label: 'Device', unit: '', field: 'device', get: (r) => str(r, 'device') },
   { label: 'Threads', unit: '', field: 'options.threads', get: (r) => num(obj(r, 'options'), 'threads') },

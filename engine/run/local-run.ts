@@ -1,6 +1,8 @@
 import type { LocalRunHooks, LocalRunOptions, LocalRunResult } from './local-run-types.ts';
-import { prepareRun } from './prepare-run.ts';
+import { validateLocalRunOptions } from './local-run-options.ts';
+import { prepareRun, type PreparedRun } from './prepare-run.ts';
 import { runInWorker } from './worker-run.ts';
+import { StartedWorker } from './worker-start.ts';
 
 export type { LocalRunProgress } from './worker-protocol.ts';
 export {
@@ -18,5 +20,15 @@ export {
  * carrying what was computed in `partial`.
  */
 export async function runLocal(opts: LocalRunOptions = {}, hooks: LocalRunHooks = {}): Promise<LocalRunResult> {
-  return runInWorker(await prepareRun(opts), hooks);
+  validateLocalRunOptions(opts); // bad options reject before any thread starts
+  // The worker loads its modules while the model and data are looked at here (worker-start.ts).
+  const early = new StartedWorker();
+  let prepared: PreparedRun;
+  try {
+    prepared = await prepareRun(opts);
+  } catch (err) {
+    await early.discard();
+    throw err;
+  }
+  return runInWorker(prepared, hooks, early);
 }

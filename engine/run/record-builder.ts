@@ -78,6 +78,8 @@ interface RecordInputs {
   status: RunStatus;
   error: string | null;
   sessionSeconds: number;
+  /** Run start to session ready (startup_seconds); absent when the session never became ready. */
+  startupSeconds?: number;
   sessionRss: number;
   valid: ValidOptions;
   model: { path: string; label: string; reference: boolean; parameters: number; flopsPerSample: number | null };
@@ -162,6 +164,7 @@ export function buildRecord(r: RecordInputs): LocalRunRecord {
     inf_inputs: sum((m) => m.infInputs),
     wall_seconds: r.wallSeconds,
     session_seconds: r.sessionSeconds,
+    ...(r.startupSeconds !== undefined ? { startup_seconds: r.startupSeconds } : {}),
     max_rss_mb: Math.max(process.resourceUsage().maxRSS / 1024, peakRss / (1 << 20)),
     options: {
       batchSize: r.valid.batchSize,

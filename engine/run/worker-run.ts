@@ -7,6 +7,7 @@ import type { PreparedRun } from './prepare-run.ts';
 import { buildRecord, datasetAndAccuracy, partitionRecordOf, skipped } from './record-builder.ts';
 import { workerEntry } from './worker-entry.ts';
 import type { PartitionMeasurement, WorkerMessage } from './worker-protocol.ts';
+import type { StartedWorker } from './worker-start.ts';
 import type { TuningRecord } from '../../base/tuning-record.ts';
 
 /** How long to wait for the current batch after a cancel before the worker is terminated outright. */
@@ -16,17 +17,25 @@ function cancelGraceMs(slowestBatchMs: number): number {
 
 /**
  * Runs a prepared local run in a worker thread: progress and partitions as they come, cancel with a grace period,
- * and the record of what was computed whatever way the worker ends.
+ * and the record of what was computed whatever way the worker ends. `early`: a worker started while the run was
+ * being prepared (worker-start.ts), else one is started here.
  */
-export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): Promise<LocalRunResult> {
-  const { started, t0, valid, spec, modelPath, model, dataset, warmFirst, allRefs, init, cancelFlag } = prepared;
+export async function runInWorker(
+  prepared: PreparedRun,
+  hooks: LocalRunHooks,
+  early?: StartedWorker,
+): Promise<LocalRunResult> {
+  const { started, valid, spec, modelPath, model, dataset, warmFirst, allRefs, init, cancelFlag } = prepared;
   const bitsPerSample = new Map(dataset.partitions.map((p) => [p.index, bitsPerSampleOf(p.dtypes)]));
   const measurements = new Map<number, PartitionMeasurement>();
   for (const u of dataset.unreadable) {
     measurements.set(u.ref.index, { ...skipped(u.ref.index, u.ref.path, 0), status: 'failed', error: u.error });
   }
   const pieces = new Map<number, PredictionTable>();
+  // The run's clock starts with whichever came first: the early worker or the preparation.
+  const t0 = Math.min(prepared.t0, early?.startedAt ?? prepared.t0);
   let sessionSeconds = 0;
+  let startupSeconds: number | undefined;
   let tuning: TuningRecord | undefined;
   let sessionRss = 0;
   // Dataset position of each partition's first galaxy, from the headers.
@@ -46,6 +55,7 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
       status,
       error,
       sessionSeconds,
+      startupSeconds,
       sessionRss,
       valid,
       model: { ...model, path: modelPath, label: model.label ?? path.basename(modelPath) },
@@ -68,7 +78,7 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
     samplesPerSec: 0,
     etaSeconds: null,
   });
-  const worker = new Worker(workerEntry(), { workerData: init });
+  const worker = early?.worker ?? new Worker(workerEntry(), { workerData: init });
   hooks.onWorker?.(worker);
   return await new Promise<LocalRunResult>((resolve, reject) => {
     let settled = false;
@@ -119,6 +129,7 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
           break;
         case 'ready':
           sessionSeconds = msg.sessionSeconds;
+          startupSeconds = (performance.now() - t0) / 1000;
           sessionRss = msg.rssBytes;
           break;
         case 'progress':
@@ -168,16 +179,22 @@ export async function runInWorker(prepared: PreparedRun, hooks: LocalRunHooks): 
         }
       }
     });
-    worker.on('error', (err) => {
+    const onError = (err: Error) => {
       const message = `the inference worker crashed: ${err.message}`;
       settle(() => reject(new LocalRunError('worker', message, finish('failed', message))));
-    });
-    worker.on('exit', (code) => {
+    };
+    const onExit = (code: number) => {
       exited = true;
       if (afterExit) return afterExit();
       const message = `the inference worker exited unexpectedly (exit code ${code}) before finishing the run`;
       settle(() => reject(new LocalRunError('worker', message, finish('failed', message))));
-    });
+    };
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    // An early worker gets its settings now; what ended it while the run was being prepared ends the run here.
+    const ended = early?.takeOver(init) ?? null;
+    if (ended?.error) onError(ended.error);
+    if (ended && ended.exitCode !== null) onExit(ended.exitCode);
 
     if (hooks.signal?.aborted) onAbort();
     else hooks.signal?.addEventListener('abort', onAbort, { once: true });

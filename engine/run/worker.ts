@@ -14,12 +14,17 @@ import { collectGarbage } from './collect-garbage.ts';
 import { InferenceWindow } from './inference-window.ts';
 import { prefetchIntoPageCache, type Prefetch } from '../data/page-cache-prefetch.ts';
 import { GALAXIES_PER_SESSION_RUN, engineSessionOptions, predictBatch } from './engine-session.ts';
-import { resolveTuning } from './worker-tuning.ts';
 import type { LocalRunProgress, PartitionMeasurement, WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
-const init = workerData as WorkerInit;
-const cancelFlag = new Int32Array(init.cancelFlag);
+let init: WorkerInit;
+let cancelFlag: Int32Array;
 const cancelled = () => Atomics.load(cancelFlag, 0) !== 0;
+
+/** The run's settings: workerData, or the first message when the worker was started before the run was prepared. */
+function receiveInit(): Promise<WorkerInit> {
+  if (workerData) return Promise.resolve(workerData as WorkerInit);
+  return new Promise((resolve) => parentPort!.once('message', (msg: WorkerInit) => resolve(msg)));
+}
 
 function post(msg: WorkerMessage, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(msg, transfer);
@@ -28,8 +33,12 @@ function post(msg: WorkerMessage, transfer: ArrayBuffer[] = []): void {
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 async function main(): Promise<void> {
+  init = await receiveInit();
+  cancelFlag = new Int32Array(init.cancelFlag);
   let settings = { threads: init.threads, slice: GALAXIES_PER_SESSION_RUN, spinning: init.spinning };
   if (init.tune) {
+    // Loaded only when asked for: its cache schema pulls zod, which costs a worker ~0.1–0.4 s to load.
+    const { resolveTuning } = await import('./worker-tuning.ts');
     const tuning = await resolveTuning({
       tune: init.tune,
       modelPath: init.modelPath,
