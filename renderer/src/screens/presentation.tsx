@@ -113,7 +113,11 @@ function Presentation({ selection, exit }: { selection: RunSelection; exit: stri
     else window.location.hash = exit;
   }, [exit]);
   const n = slides?.length ?? 0;
-  const step = useCallback((d: number) => setI((x) => Math.max(0, Math.min(n - 1, x + d))), [n]);
+  // The key handler is bound in an effect, after the slides first paint: a key pressed in between must see the
+  // slide count already, or End would go to slide −1 (a blank "0 / n"). So the count is read through a ref.
+  const count = useRef(0);
+  count.current = n;
+  const step = useCallback((d: number) => setI((x) => Math.max(0, Math.min(count.current - 1, x + d))), []);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -125,12 +129,12 @@ function Presentation({ selection, exit }: { selection: RunSelection; exit: stri
         e.preventDefault();
         step(-1);
       } else if (e.key === 'Home') setI(0);
-      else if (e.key === 'End') setI(n - 1);
+      else if (e.key === 'End') setI(Math.max(0, count.current - 1));
     };
     window.addEventListener('keydown', onKey);
     document.documentElement.requestFullscreen?.().catch(() => undefined);
     return () => window.removeEventListener('keydown', onKey);
-  }, [step, leave, n]);
+  }, [step, leave]);
 
   const slide = slides?.[i];
   const heading = useMemo(() => {
