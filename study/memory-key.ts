@@ -4,7 +4,7 @@ import type { StudyMeasurement } from './measurement.ts';
  * A Lambda memory sweep runs one configuration at several memory sizes: each size is its own configuration, never
  * averaged with another (not in a table row, a chart point, a summary sentence or a "repeats differ" figure). The
  * memory is part of the key only when the cloud runs recorded more than one size, so a study of one size reads as it
- * always did. The same rule as study/tables.ts's memory rows.
+ * always did. Tables 1–3 (study/tables.ts), the charts and the summary all key by it.
  */
 
 /** Whether the cloud runs among `runs` recorded more than one Lambda memory size. */

@@ -6,6 +6,7 @@ import { precisionOf, type StudyMeasurement } from './measurement.ts';
 import { CI_NOTE, statColumns, statPutter, wantsCi } from './stat-columns.ts';
 import { coldWarmColumns, coldWarmNote, putColdWarm } from './cold-warm.ts';
 import { joinNotes, type StudyTable, type TableCell, type TableColumn } from './table.ts';
+import { memoryKeyOf, memorySwept } from './memory-key.ts';
 
 /**
  * The study's Tables 1–3 from runs. Each row is one configuration; its numbers are the mean over the repeats, with
@@ -67,11 +68,6 @@ const PRECISION_NOTE =
  * average. The memory column and key appear only when the cloud runs of a table recorded more than one size, so a
  * table of one size looks as it always did.
  */
-const showMemory = (runs: StudyMeasurement[]): boolean =>
-  new Set(runs.filter((r) => r.target === 'cloud' && r.lambdaMemoryMb !== undefined).map((r) => r.lambdaMemoryMb))
-    .size > 1;
-const memoryOf = (m: StudyMeasurement, withMemory: boolean): number | null =>
-  withMemory && m.target === 'cloud' ? (m.lambdaMemoryMb ?? null) : null;
 const MEMORY_COLUMN: TableColumn = { key: 'lambda_memory_mb', label: 'Lambda memory', unit: 'MB' };
 const MEMORY_NOTE =
   "Lambda memory: the runs were made at several memory sizes (a memory sweep); each size is its own row (MB as configured, from the REPORT lines' Memory Size where recorded).";
@@ -103,10 +99,10 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
   const chosen = select(runs, opts, 'batch-size');
   const mixed = targetsIn(chosen).size > 1;
   const withPrecision = showPrecision(chosen);
-  const withMemory = showMemory(chosen);
+  const withMemory = memorySwept(chosen);
   const groups = group(
     chosen,
-    (m) => ({ target: m.target, precision: precisionOf(m), batch: m.batchSize, memory: memoryOf(m, withMemory) }),
+    (m) => ({ target: m.target, precision: precisionOf(m), batch: m.batchSize, memory: memoryKeyOf(m, withMemory) }),
     (k) => `${k.target}|${k.precision}|${k.batch}|${k.memory}`,
   ).sort(
     (a, b) =>
@@ -162,7 +158,7 @@ export function table1(runs: StudyMeasurement[], opts: TableOptions = {}): Study
 export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): StudyTable {
   const chosen = select(runs, opts, 'data-size').filter((r) => r.partitionMb !== null);
   const withPrecision = showPrecision(chosen);
-  const withMemory = showMemory(chosen);
+  const withMemory = memorySwept(chosen);
   const groups = sortByDataAndPartition(
     group(
       chosen,
@@ -170,7 +166,7 @@ export function table2(runs: StudyMeasurement[], opts: TableOptions = {}): Study
         data: m.dataLabel,
         partition: m.partitionMb!,
         precision: precisionOf(m),
-        memory: memoryOf(m, withMemory),
+        memory: memoryKeyOf(m, withMemory),
       }),
       (k) => `${k.data}|${k.partition}|${k.precision}|${k.memory}`,
     ),
@@ -277,11 +273,11 @@ export function table3(runs: StudyMeasurement[], opts: CostTableOptions = {}): S
   let assumedMemory = false;
   let profileMemory = false;
   let cpuTimeDurations = false;
-  const withMemory = showMemory(chosen);
+  const withMemory = memorySwept(chosen);
   const groups = sortByDataAndPartition(
     group(
       chosen,
-      (m) => ({ data: m.dataLabel, partition: m.partitionMb!, memory: memoryOf(m, withMemory) }),
+      (m) => ({ data: m.dataLabel, partition: m.partitionMb!, memory: memoryKeyOf(m, withMemory) }),
       (k) => `${k.data}|${k.partition}|${k.memory}`,
     ),
   );
