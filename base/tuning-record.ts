@@ -25,13 +25,19 @@ export const TuneCandidateSchema = z.object({
   settings: TuneSettingsSchema,
   /** Best over the rounds of the batch's wall time ÷ its galaxies, ms. */
   wallMsPerGalaxy: nonneg(),
+  /**
+   * Median over the rounds of the same, ms: with the best, the run-to-run noise the choice had to beat. Absent in
+   * calibrations made before it was recorded.
+   */
+  wallMsPerGalaxyMedian: nonneg().optional(),
   /** Best over the rounds of the process's user + system CPU time over the batch ÷ its galaxies, ms. */
   cpuMsPerGalaxy: nonneg(),
 });
 export type TuneCandidate = z.infer<typeof TuneCandidateSchema>;
 
 export const TuneStageSchema = z.object({
-  name: z.enum(['threads', 'slice', 'spinning']),
+  /** 'confirm': the chosen settings against the untuned ones, head to head, before they are kept. */
+  name: z.enum(['threads', 'slice', 'spinning', 'confirm']),
   candidates: z.array(TuneCandidateSchema),
   /** Index of the candidate kept. */
   chosen: z.number().int().nonnegative(),

@@ -15,7 +15,8 @@ import { writeFileAtomic } from '../atomic-file.ts';
  */
 
 /** Bump when the calibration's stages or choice rules change: older entries are then recalibrated. */
-export const TUNER_VERSION = 1;
+// 2: the noise-aware choice and the confirm stage (version 1 kept choices that did not beat the defaults).
+export const TUNER_VERSION = 2;
 export const MAX_AGE_DAYS = 30;
 
 export interface TuningKeyParts {

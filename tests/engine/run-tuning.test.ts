@@ -78,8 +78,8 @@ describe('host tuning: the choice', () => {
     const released: string[] = [];
     const r = await calibrate(PLAN, { measure: host.measure, stageDone: async (s) => void released.push(key(s)) });
     expect(r.settings).toEqual({ threads: 2, slice: 32, spinning: true });
-    expect(r.stages.map((s) => s.name)).toEqual(['threads', 'slice', 'spinning']);
-    expect(released).toEqual(['2/16/nospin', '2/32/nospin', '2/32/spin']);
+    expect(r.stages.map((s) => s.name)).toEqual(['threads', 'slice', 'spinning', 'confirm']);
+    expect(released).toEqual(['2/16/nospin', '2/32/nospin', '2/32/spin', '2/32/spin']);
     // 3 rounds of each stage's candidates, the start rotating: round 2 begins with the second candidate.
     expect(host.calls.slice(0, 6)).toEqual([
       '1/16/nospin',
@@ -89,7 +89,12 @@ describe('host tuning: the choice', () => {
       '1/16/nospin',
       '2/16/nospin',
     ]);
-    expect(host.calls).toHaveLength(3 * 2 + 3 * 4 + 3 * 2);
+    // Then the choice against the untuned settings, head to head, 7 rounds (2 × 3 + 1).
+    expect(host.calls).toHaveLength(3 * 2 + 3 * 4 + 3 * 2 + 7 * 2);
+    expect(host.calls.slice(-2)).toEqual(['2/16/nospin', '2/32/spin']);
+    expect(r.stages[3].reason).toMatch(
+      /^2 thread\(s\), slice 32, spinning on 6\.25 ms\/galaxy .* beats 2 thread\(s\), slice 16, spinning off 9\.38/,
+    );
     const slice = r.stages[1];
     expect(slice.candidates.map((c) => c.wallMsPerGalaxy)).toEqual([0.62, 0.6, 0.5, 0.55].map((s) => (1000 * s) / 64));
     expect(slice.reason).toMatch(/slice 32 7\.81 ms\/galaxy .* beats slice 16 9\.38 ms\/galaxy .* by 16\.7%/);
@@ -137,8 +142,51 @@ describe('host tuning: the choice', () => {
     const host = fakeHost({ '1/8/nospin': [0.5, 0.5], '1/16/nospin': [1, 1] });
     const r = await calibrate(plan, { measure: host.measure });
     expect(r.settings).toEqual({ threads: 1, slice: 8, spinning: false });
-    expect(r.stages.map((s) => s.name)).toEqual(['slice']);
+    expect(r.stages.map((s) => s.name)).toEqual(['slice', 'confirm']);
+    expect(r.stages[1].candidates.map((c) => c.settings)).toEqual([
+      { threads: 1, slice: 16, spinning: false },
+      { threads: 1, slice: 8, spinning: false },
+    ]);
     expect(r.spinOverheadCpuMsPerGalaxy).toBeNull();
+  });
+
+  it('keeps the defaults when the gain is within the noise between repeats of the same settings', async () => {
+    // Repeats of every setting differ by 10% (calls alternate ×1.0, ×1.1, ×1.0, …); slice 32 is 5% faster: more than
+    // the 3% margin, less than the 10% noise.
+    const host = fakeHost(
+      {
+        '1/16/nospin': [2.0, 2.0],
+        '2/16/nospin': [1.0, 1.2],
+        '2/8/nospin': [1.2, 1.2],
+        '2/32/nospin': [0.95, 1.2],
+        '2/64/nospin': [1.2, 1.2],
+        '2/16/spin': [1.2, 1.5],
+      },
+      (call) => (call % 2 === 0 ? 1.1 : 1),
+    );
+    const r = await calibrate(PLAN, { measure: host.measure });
+    expect(r.settings).toEqual({ threads: 2, slice: 16, spinning: false });
+    const slice = r.stages[1];
+    expect(slice.reason).toMatch(/^kept slice 16 .*: slice 32 .* is only 5\.0% faster \(≤ 10\.0%, the noise between/);
+    const s16 = slice.candidates.find((c) => c.settings.slice === 16)!;
+    expect(s16.wallMsPerGalaxy).toBeCloseTo(1000 / 64, 9);
+    expect(s16.wallMsPerGalaxyMedian).toBeCloseTo(1100 / 64, 9);
+    expect(r.stages.map((s) => s.name)).toEqual(['threads', 'slice', 'spinning']); // nothing changed: no confirm
+  });
+
+  it('reverts to the defaults when the choice does not win again head to head', async () => {
+    // Slice 32 looks 20% faster while the slice stage runs (calls 7–18: a lucky stretch), then is equal.
+    let calls = 0;
+    const measure = async (s: TuneSettings): Promise<TuneSample> => {
+      calls++;
+      const wall = s.threads === 1 ? 2 : s.slice === 32 && calls >= 7 && calls <= 18 ? 0.8 : 1;
+      return { wallSeconds: wall, cpuSeconds: 1.2 };
+    };
+    const r = await calibrate(PLAN, { measure });
+    expect(r.stages.map((s) => s.name)).toEqual(['threads', 'slice', 'spinning', 'confirm']);
+    expect(r.stages[1].candidates[r.stages[1].chosen].settings.slice).toBe(32);
+    expect(r.settings).toEqual(PLAN.base);
+    expect(r.stages[3].reason).toMatch(/^2 thread\(s\), slice 16, spinning off 15\.63 ms\/galaxy .* is the fastest/);
   });
 
   it('pickCandidate keeps the incumbent when it is the fastest', () => {
