@@ -14,6 +14,7 @@ export function tuningLines(rec: LocalRunRecord): string[] {
       ` (best of ${t.result.rounds} on a ${t.result.galaxies}-galaxy batch)`,
     ...t.result.stages.map((st) => `       ${st.name}: ${st.reason}`),
   ];
+  if (t.notCached) out.push(`       not cached: ${t.notCached}`);
   if (t.spinOverheadCpuSeconds !== null)
     out.push(
       `       spinning: about ${t.spinOverheadCpuSeconds.toFixed(2)} s of total_cpu_time is idle spinning ` +

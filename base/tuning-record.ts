@@ -59,6 +59,11 @@ export const TuningResultSchema = z.object({
    * the rounds each: the CPU that idle threads burn spinning. Null when spinning was not measured.
    */
   spinOverheadCpuMsPerGalaxy: z.number().nullable(),
+  /**
+   * Cores that other processes kept busy on average during the calibration (all CPU time from /proc/stat minus this
+   * process's, ÷ wall time). Null where unknown (not Linux); absent in calibrations made before it was measured.
+   */
+  otherBusyCores: z.number().nonnegative().nullable().optional(),
 });
 export type TuningResult = z.infer<typeof TuningResultSchema>;
 
@@ -78,5 +83,7 @@ export const TuningRecordSchema = z.object({
    * to be idle spinning rather than work. Null when spinning is off.
    */
   spinOverheadCpuSeconds: z.number().nullable(),
+  /** Why this calibration was used for its run but not stored in the cache (e.g. the host was busy); absent if stored. */
+  notCached: z.string().optional(),
 });
 export type TuningRecord = z.infer<typeof TuningRecordSchema>;

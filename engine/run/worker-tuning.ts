@@ -14,6 +14,7 @@ import type { ModelInfo } from '../model/model-info.ts';
 import { Prng } from '../prng.ts';
 import { GALAXIES_PER_SESSION_RUN, engineSessionOptions, predictBatch } from './engine-session.ts';
 import { hostInfo } from './host-info.ts';
+import { busyHostReason, otherBusyCores, readCpuJiffies } from './host-busy.ts';
 import { calibrate, tunePlan } from './host-tuning.ts';
 import { fileSha256, readTuning, tuningKey, writeTuning, type TuningKeyParts } from './tuning-cache.ts';
 
@@ -100,8 +101,11 @@ export async function resolveTuning(args: {
     defaultSlice: GALAXIES_PER_SESSION_RUN,
     galaxies: n,
   });
+  const busyBefore = await readCpuJiffies();
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = performance.now();
   try {
-    const result = await calibrate(plan, {
+    const calibrated = await calibrate(plan, {
       async measure(s) {
         const session = await sessionFor(s);
         const t = performance.now();
@@ -118,10 +122,21 @@ export async function resolveTuning(args: {
         }
       },
     });
+    const own = process.cpuUsage(cpuBefore);
+    const others = otherBusyCores({
+      before: busyBefore,
+      after: await readCpuJiffies(),
+      logicalCores: host.logicalCores,
+      ownCpuSeconds: (own.user + own.system) / 1e6,
+      wallSeconds: (performance.now() - wallBefore) / 1000,
+    });
+    const result = { ...calibrated, otherBusyCores: others };
     const calibratedAt = new Date();
+    const notCached = busyHostReason(others, host.logicalCores);
     // A read-only data folder only costs the next run a new calibration.
-    await writeTuning(tune.cacheDir, parts, result, calibratedAt).catch(() => null);
+    if (!notCached) await writeTuning(tune.cacheDir, parts, result, calibratedAt).catch(() => null);
     return {
+      ...(notCached ? { notCached } : {}),
       mode: 'auto',
       source: 'calibrated',
       key: tuningKey(parts),

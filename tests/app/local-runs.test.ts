@@ -220,7 +220,14 @@ describe('host tuning through the API', () => {
     );
 
     const second = await start({ model, data: [fixture('tiny-8.pt')], batchSize: 4, tune: 'auto' });
-    expect((second.record as any).tuning).toMatchObject({ source: 'cache', key: rec.tuning.key });
+    if (rec.tuning.notCached) {
+      // Other test files kept the CPU busy during the calibration: it was not cached (the host table says why),
+      // so the second run calibrates again. tests/engine/run-tuning.test.ts makes that case on purpose.
+      expect(host.rows.some((r) => String(r.value).includes(`not cached: ${rec.tuning.notCached}`))).toBe(true);
+      expect((second.record as any).tuning).toMatchObject({ source: 'calibrated', key: rec.tuning.key });
+    } else {
+      expect((second.record as any).tuning).toMatchObject({ source: 'cache', key: rec.tuning.key });
+    }
     // Off (the default) records no tuning block.
     const plain = await start({ model, data: [fixture('tiny-8.pt')], batchSize: 4 });
     expect((plain.record as any).tuning).toBeUndefined();

@@ -22,6 +22,9 @@ import {
   type TuningKeyParts,
 } from '../../engine/run/tuning-cache.ts';
 import { FIXTURES, referenceModel } from '../support/engine-run-helpers.ts';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { BUSY_HOST_CORES, busyHostReason, otherBusyCores, parseProcStat } from '../../engine/run/host-busy.ts';
 import { tuningLines } from '../../base/tuning-lines.ts';
 
 const key = (s: TuneSettings) => `${s.threads}/${s.slice}/${s.spinning ? 'spin' : 'nospin'}`;
@@ -321,6 +324,40 @@ const recordInputs = (tuning?: TuningRecord) => ({
   tuning,
 });
 
+describe('host tuning: how busy the rest of the host was', () => {
+  const STAT = (user: number, idle: number) =>
+    `cpu  ${user} 0 ${user / 4} ${idle} 10 0 5 0 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\nintr 1 2\n`;
+
+  it('reads the aggregate cpu line: busy = user + nice + system + irq + softirq + steal; total adds idle, iowait', () => {
+    expect(parseProcStat(STAT(400, 1000))).toEqual({ busy: 400 + 100 + 5, total: 505 + 1000 + 10 });
+    expect(parseProcStat('cpu  1 2 3 4 5 6 7 8 9 10')).toEqual({ busy: 1 + 2 + 3 + 6 + 7 + 8, total: 27 + 4 + 5 });
+    expect(parseProcStat('cpu0 1 2 3 4')).toBeNull(); // no aggregate line
+    expect(parseProcStat('cpu  1 x 3 4')).toBeNull();
+    expect(parseProcStat('cpu  1 2')).toBeNull();
+  });
+
+  it("is all cores' busy share minus this process's CPU per wall second, in cores", () => {
+    // 2 cores over 2 s: 400 jiffies in all, 300 busy = 1.5 cores busy; this process used 1.0 CPU-s = 0.5 core.
+    const before = { busy: 1000, total: 5000 };
+    const after = { busy: 1300, total: 5400 };
+    expect(otherBusyCores({ before, after, logicalCores: 2, ownCpuSeconds: 1, wallSeconds: 2 })).toBeCloseTo(1, 12);
+    // This process alone: nobody else.
+    expect(otherBusyCores({ before, after, logicalCores: 2, ownCpuSeconds: 3.2, wallSeconds: 2 })).toBe(0);
+    expect(otherBusyCores({ before: null, after, logicalCores: 2, ownCpuSeconds: 1, wallSeconds: 2 })).toBeNull();
+    expect(otherBusyCores({ before, after: before, logicalCores: 2, ownCpuSeconds: 1, wallSeconds: 2 })).toBeNull();
+    expect(otherBusyCores({ before, after, logicalCores: 2, ownCpuSeconds: 1, wallSeconds: 0 })).toBeNull();
+  });
+
+  it(`caches a calibration only when others used at most ${BUSY_HOST_CORES} cores, or the load is unknown`, () => {
+    expect(busyHostReason(null, 2)).toBeNull();
+    expect(busyHostReason(BUSY_HOST_CORES, 2)).toBeNull();
+    expect(busyHostReason(0.95, 2)).toBe(
+      'other processes kept 0.95 of 2 cores busy during the calibration (> 0.3): its choice fits that load, so the ' +
+        'next run calibrates again',
+    );
+  });
+});
+
 describe('host tuning: the run record', () => {
   it('carries the choice, runs with its settings and states the spinning overhead with its definition', () => {
     const rec = buildRecord(recordInputs(TUNING));
@@ -384,6 +421,31 @@ describe('host tuning: a real run', () => {
     expect(plain.record.tuning).toBeUndefined();
     expect(Array.from(tuned.table.zPred)).toEqual(Array.from(plain.table.zPred));
   });
+
+  it('uses but does not cache a calibration made while other processes held the CPU', async () => {
+    if (!existsSync('/proc/stat')) {
+      console.log('skipped: no /proc/stat on this host (the busy check is Linux-only; elsewhere it is unknown)');
+      return;
+    }
+    const model = await referenceModel();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cosmicai-tuning-busy-'));
+    // One busy loop per logical core: whatever the scheduler does, others hold well over BUSY_HOST_CORES.
+    const hogs = Array.from({ length: os.cpus().length }, () =>
+      spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+    );
+    try {
+      const tiny = path.join(FIXTURES, 'tiny-8.pt');
+      const { record } = await runLocal({ model, data: tiny, threads: 1, batchSize: 8, tune: 'auto', dataDir });
+      const t = record.tuning!;
+      expect(t.source).toBe('calibrated');
+      expect(t.result.otherBusyCores).toBeGreaterThan(BUSY_HOST_CORES);
+      expect(t.notCached).toMatch(/^other processes kept \d+\.\d\d of \d+ cores busy during the calibration/);
+      expect(existsSync(tuningFile(path.join(dataDir, 'tuning'), t.key))).toBe(false);
+      expect(tuningLines(record).at(-1)).toBe(`       not cached: ${t.notCached}`);
+    } finally {
+      for (const h of hogs) h.kill('SIGKILL');
+    }
+  }, 120_000);
 
   it('rejects an unknown tune mode with a typed error', async () => {
     await expect(runLocal({ tune: 'fast' as never })).rejects.toThrow(LocalRunError);
