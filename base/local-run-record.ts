@@ -236,9 +236,13 @@ export const METRIC_DEFINITIONS: Record<string, string> = {
     "Host tuning (tune 'auto'): threads, galaxies per session.run and intra-op spinning chosen by a calibration on " +
     'this host and model: one synthetic batch of min(batch size, 64) galaxies per candidate, candidates interleaved, ' +
     'best of 3 rounds, stage by stage (threads, then slice, then spinning); a candidate replaces the default only ' +
-    'when its wall time per galaxy is lower by > 3% (spinning: > 5%). Per candidate: wallMsPerGalaxy = best batch ' +
-    'wall time / galaxies, cpuMsPerGalaxy = best process user + system CPU over the batch / galaxies (ms). ' +
-    'Cached per host (CPU model, flags, cores), onnxruntime version, model SHA-256, precision and fixed options.',
+    'when its wall time per galaxy is lower by > 3% (spinning: > 5%) and by more than the noise, (median - best) / ' +
+    'best of either candidate; a changed choice must then win again against the defaults over 7 rounds (stage ' +
+    "'confirm'). Per candidate: wallMsPerGalaxy = best batch wall time / galaxies, wallMsPerGalaxyMedian = median of " +
+    'the same, cpuMsPerGalaxy = best process user + system CPU over the batch / galaxies (ms). otherBusyCores = ' +
+    "cores other processes kept busy during the calibration (/proc/stat busy share x logical cores - this process's " +
+    'CPU / wall). Cached per host (CPU model, flags, cores), onnxruntime version, model SHA-256, precision and fixed ' +
+    'options, unless otherBusyCores > 0.3 (notCached says so).',
   spinOverheadCpuSeconds:
     'With spinning chosen: (cpuMsPerGalaxy with spinning on - with it off, same threads, slice and calibration ' +
     'batch) x galaxies inferred / 1000, s: the estimated part of total_cpu_time that idle threads spent spinning, ' +
