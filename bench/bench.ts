@@ -651,6 +651,8 @@ interface Target {
   target: string;
   measured: string;
   met: boolean | null;
+  /** The most the measured kernels allow for this target on this CPU, every other op taken as free. */
+  bound?: string;
 }
 const targets: Record<string, Target> = {};
 const byBatch = (b: number) => results.filter((r) => r.batchSize === b && r.threads === cores);
@@ -714,6 +716,16 @@ if (probe && flops !== null) {
   bounds.fp32_all_flops_at_matmul_peak = bound((probe.gflops * 1e9) / flops);
   bounds.fp32_token_linears_only = bound(probe.fp32TokenLinearsOnlySamplesPerSec);
   bounds.int8_token_linears_only = bound(probe.int8TokenLinearsOnlySamplesPerSec);
+  // Engine time ≥ its token linears' time at the rate their own shapes run (K = 192: below the large-shape peak), so
+  // % of peak (model FLOPs ÷ time ÷ peak) ≤ that bound's galaxies/s × FLOPs ÷ peak, and int8 ÷ PyTorch ≤ the same.
+  const fp32Pct = (100 * probe.fp32TokenLinearsOnlySamplesPerSec * flops) / (probe.gflops * 1e9);
+  targets.fp32_percent_of_matmul_peak.bound = `≤ ${fp32Pct.toFixed(0)}% (its token linears alone, at their measured rate)`;
+  for (const b of [256, 512]) {
+    const t = targets[`int8_vs_torch_batch${b}`];
+    const torch = torchAt(b);
+    if (t && torch)
+      t.bound = `≤ ${(probe.int8TokenLinearsOnlySamplesPerSec / torch).toFixed(2)}× (int8 token linears alone)`;
+  }
 }
 for (const m of memory) {
   const limit = 300; // issue 21: ≤ 300 MB at both batch sizes
@@ -843,7 +855,8 @@ process.stdout.write(
     Object.entries(targets)
       .map(
         ([k, t]) =>
-          `  ${k.padEnd(34)} ${t.target.padEnd(20)} ${t.measured}${t.met === null ? '' : t.met ? '  met' : '  NOT met'}`,
+          `  ${k.padEnd(34)} ${t.target.padEnd(20)} ${t.measured}${t.met === null ? '' : t.met ? '  met' : '  NOT met'}` +
+          (t.bound ? `; bound here ${t.bound}` : ''),
       )
       .join('\n') +
     '\n\n' +
