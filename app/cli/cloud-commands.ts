@@ -1,3 +1,4 @@
+import { runOfPendingRerun } from '../node/pending-rerun-run.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { appDataDir } from '../node/services/system.ts';
@@ -359,8 +360,35 @@ async function followAndRecord(
   f: { interval: number; logs: boolean; json?: boolean; name?: string },
   payload?: CaiPayload,
 ): Promise<void> {
-  const ctl = abortOnSigint('detaching: the execution keeps running (stop it with `cosmicai cloud stop ARN`)');
   const history = new HistoryStore(appDataDir());
+  // Re-attaching to a re-run of a run's failed ranks: it is recorded into that run, merged, not as a run of its own.
+  const rerunOf = payload ? null : await runOfPendingRerun(history, executionArn);
+  const ctl = abortOnSigint('detaching: the execution keeps running (stop it with `cosmicai cloud stop ARN`)');
+  if (rerunOf) {
+    try {
+      err(`${executionArn} re-runs failed ranks of History run ${rerunOf.runId}: its results go into that run`);
+      const done = await followAndRecordShared(clients, executionArn, {
+        history,
+        runId: rerunOf.runId,
+        name: rerunOf.name,
+        intervalMs: f.interval * 1000,
+        signal: ctl.signal,
+        tailLogs: f.logs,
+        onEvent: eventPrinter(!!f.json),
+        rerunOf: rerunOf.record,
+      });
+      if (done.detached) {
+        err(`detached from ${executionArn}; re-attach with: cosmicai cloud attach ${executionArn}`);
+        return;
+      }
+      const saved = done.record;
+      out(f.json ? JSON.stringify(saved, null, 2) : `${formatRecord(saved)}\n  merged into History run ${saved.id}`);
+      if (saved.status !== 'completed') process.exitCode = 1;
+      return;
+    } finally {
+      ctl.dispose();
+    }
+  }
   // Listed at once: if this process dies, History shows the run as interrupted, ready to re-attach.
   const entry = await history.create({
     kind: 'cloud',
@@ -615,13 +643,15 @@ function registerCloud(program: Command): void {
       const history = new HistoryStore(appDataDir());
       const run = await failedRanksRun(history, runId);
       await withClients(run.record.profile.name, async (c) => {
+        const ctl = abortOnSigint('detaching: the re-run keeps running (stop it with `cosmicai cloud stop ARN`)');
         const record = await rerunFailedRanks(c, history, run, {
           intervalMs: f.interval * 1000,
           tailLogs: f.logs,
           onEvent: eventPrinter(!!f.json),
           onStarted: (ranks, arn) =>
             err(`re-running rank(s) ${ranks.join(', ')} of ${run.record.executionArn} as ${arn}`),
-        });
+          signal: ctl.signal,
+        }).finally(() => ctl.dispose());
         out(
           f.json ? JSON.stringify(record, null, 2) : `${formatRecord(record)}\n  merged into History run ${run.runId}`,
         );

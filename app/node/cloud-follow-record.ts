@@ -32,13 +32,21 @@ export async function followAndRecord(
     rerunOf?: CloudRunRecord;
   },
 ): Promise<FollowRecordResult> {
-  const final = await follow(clients, executionArn, {
-    intervalMs: opts.intervalMs,
-    logIntervalMs: opts.logIntervalMs,
-    signal: opts.signal,
-    tailLogs: opts.tailLogs,
-    onEvent: opts.onEvent,
-  });
+  let final: Awaited<ReturnType<typeof follow>>;
+  try {
+    final = await follow(clients, executionArn, {
+      intervalMs: opts.intervalMs,
+      logIntervalMs: opts.logIntervalMs,
+      signal: opts.signal,
+      tailLogs: opts.tailLogs,
+      onEvent: opts.onEvent,
+    });
+  } catch (err) {
+    // Stopped (Ctrl-C, app closing) while the first status request was in flight: there is no snapshot yet, but it is
+    // the same detach, not a lost connection; the entry stays re-attachable by its ARN.
+    if (opts.signal?.aborted) return { detached: true };
+    throw err;
+  }
   if (opts.signal?.aborted && final.status === 'RUNNING') return { detached: true };
   opts.onEnded?.(final.status);
   const own = await buildRecord(clients, final, opts.runId, { onEvent: opts.onEvent });

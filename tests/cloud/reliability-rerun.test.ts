@@ -178,6 +178,72 @@ describe('re-run failed ranks', () => {
     s3.destroy();
   });
 
+  it('a re-run the app stopped following (closed mid-run) is re-attached into its run, merged, not as a new run', async () => {
+    // A second app on its own data folder, closed while the re-run's Lambda is held mid-invocation.
+    const dataDir = path.join(work, 'data-detach');
+    const cipher = new TestCipher(); // the OS keychain, the same across the app's restarts
+    const first = startAppApi({ dataDir, mode: 'browser', cipher, cloudPollMs: 100 });
+    await first.call('cloud.addProfile', localAwsProfileInput(aws));
+    aws.faults.failRank(2, { name: 'RuntimeError', message: 'rank 2 ran out of memory' });
+    const { runId } = await first.call('cloud.start', {
+      profile: 'local',
+      data: [path.join(FIXTURES_DIR, 'small-64.pt')],
+      partitionMb: 0.5,
+      codeDir,
+      batchSize: 16,
+    });
+    const ended = await first.nextEvent<CloudFinished>('cloud.finished', 'runId', runId);
+    expect(ended.status).toBe('failed');
+    await aws.settled();
+    aws.faults.clearRankFailures();
+    const original = (await first.call('history.get', { id: runId })).entry.record as CloudRunRecord;
+
+    const release = aws.faults.holdInvocations();
+    let rerunArn = '';
+    try {
+      await first.call('cloud.rerunFailed', { runId });
+      for (let i = 0; i < 400 && !rerunArn; i++) {
+        const { entry } = await first.call('history.get', { id: runId });
+        rerunArn = (entry.params.reruns as Array<{ executionArn: string }> | undefined)?.[0]?.executionArn ?? '';
+        if (!rerunArn) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(rerunArn).toMatch(/^arn:aws:states:/);
+      await first.services.shutdown(); // the app quits: the re-run keeps running, unrecorded
+    } finally {
+      release();
+    }
+
+    const second = startAppApi({ dataDir, mode: 'browser', cipher, cloudPollMs: 100 });
+    try {
+      const stale = await second.call('history.get', { id: runId });
+      expect(stale.entry.record.executions).toBeUndefined(); // still the original execution's record alone
+      // A second re-run of the same ranks is refused until this one is recorded.
+      await expect(second.call('cloud.rerunFailed', { runId })).rejects.toMatchObject({
+        code: 'BUSY',
+        message: expect.stringContaining(rerunArn),
+      });
+      // Re-attaching by the re-run's ARN records into the same run.
+      expect(await second.call('cloud.attach', { profile: 'local', executionArn: rerunArn })).toEqual({ runId });
+      const fin = await second.nextEvent<CloudFinished>('cloud.finished', 'runId', runId);
+      expect(fin.status, JSON.stringify(fin)).toBe('completed');
+      const { entry } = await second.call('history.get', { id: runId });
+      const rec = entry.record as CloudRunRecord;
+      expect(rec.executionArn).toBe(original.executionArn);
+      expect(rec.executions?.map((e) => [e.role, e.executionArn, e.ranks])).toEqual([
+        ['original', original.executionArn, [0, 1, 2]],
+        ['rerun', rerunArn, [2]],
+      ]);
+      expect(rec.failed_ranks).toEqual([]);
+      expect(rec.rank_results).toHaveLength(3);
+      expect(entry.status).toBe('completed');
+      // One History entry for the run, none for either execution on its own.
+      const items = (await second.call('history.list')).items as Array<{ id: string; kind: string }>;
+      expect(items.filter((i) => i.kind === 'cloud').map((i) => i.id)).toEqual([runId]);
+    } finally {
+      await second.services.shutdown();
+    }
+  }, 180_000);
+
   it('cosmicai cloud rerun-failed RUN_ID does the same from the CLI', async () => {
     Object.assign(process.env, {
       AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
@@ -222,5 +288,67 @@ describe('re-run failed ranks', () => {
     expect(rec.items?.total).toBe(4);
     expect(rec.lambda?.invocations).toBe(4);
     expect(new Set(rec.rank_timeline?.ranks.map((l) => l.execution))).toEqual(new Set([0, 1]));
+  }, 180_000);
+
+  it('from the CLI: Ctrl-C during rerun-failed, then `cloud attach ARN` merges the re-run into the run', async () => {
+    const env = { ...process.env, COSMICAI_DATA_DIR: path.join(work, 'data'), AWS_SESSION_TOKEN: '' };
+    const cli = (args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [CLI, ...args], { env });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        child.stderr.setEncoding('utf8').on('data', (d: string) => {
+          stderr += d;
+          onStderr?.(stderr, child);
+        });
+        child.on('error', reject).on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
+    });
+    await call('cloud.addProfile', { ...localAwsProfileInput(aws, 'envq'), credentials: { source: 'env' } });
+    aws.faults.failRank(1, { name: 'RuntimeError', message: 'rank 1 lost its node' });
+    const { runId } = await call('cloud.start', {
+      profile: 'envq',
+      data: [path.join(FIXTURES_DIR, 'small-64.pt')],
+      partitionMb: 0.5,
+      codeDir,
+      batchSize: 16,
+    });
+    expect((await nthFinish(runId, 1)).status).toBe('failed');
+    await aws.settled();
+    aws.faults.clearRankFailures();
+
+    const release = aws.faults.holdInvocations();
+    let rerunArn = '';
+    try {
+      const stopped = await cli(['cloud', 'rerun-failed', runId, '--interval', '0.2', '--no-logs'], (text, child) => {
+        const m = /re-running rank\(s\) 1 of \S+ as (\S+)/.exec(text);
+        if (m && !rerunArn) {
+          rerunArn = m[1];
+          child.kill('SIGINT'); // Ctrl-C: the CLI detaches, the execution keeps running
+        }
+      });
+      expect(rerunArn).toMatch(/^arn:aws:states:/);
+      expect(stopped.stderr, JSON.stringify(stopped)).toContain(`re-attach with: cosmicai cloud attach ${rerunArn}`);
+    } finally {
+      release();
+    }
+    const attached = await cli(['cloud', 'attach', rerunArn, '--profile', 'envq', '--interval', '0.2', '--no-logs']);
+    expect(attached.status, attached.stderr).toBe(0);
+    expect(attached.stderr).toContain(`re-runs failed ranks of History run ${runId}`);
+    expect(attached.stdout).toMatch(new RegExp(`merged into History run ${runId}`));
+    const { entry } = await new HistoryStore(path.join(work, 'data')).get(runId);
+    const rec = entry.record as CloudRunRecord;
+    expect(rec.executions?.map((e) => [e.role, e.ranks])).toEqual([
+      ['original', [0, 1, 2]],
+      ['rerun', [1]],
+    ]);
+    expect(rec.executions?.[1].executionArn).toBe(rerunArn);
+    expect(rec.failed_ranks).toEqual([]);
+    const items = (await call('history.list')).items as Array<{ id: string; name: string }>;
+    expect(items.filter((i) => i.name.includes(rerunArn.split(':').pop()!))).toEqual([]); // no entry of its own
   }, 180_000);
 });

@@ -1,3 +1,4 @@
+import { pendingRerunArn } from '../../../base/pending-rerun.ts';
 import type { AwsClients } from '../../../cloud/aws-clients.ts';
 import { buildRecord, launch, type CloudRunEvent } from '../../../cloud/cloud-run.ts';
 import { followAndRecord } from '../cloud-follow-record.ts';
@@ -61,6 +62,12 @@ export async function failedRanksRun(history: HistoryStore, ref: string) {
   const { entry } = await history.get(runId);
   const parsed = CloudRunRecordSchema.safeParse(entry.record);
   if (entry.kind !== 'cloud' || !parsed.success) throw new Error(`Run ${runId} is not a recorded cloud run.`);
+  const pending = pendingRerunArn(entry.params, parsed.data);
+  if (pending)
+    throw new Error(
+      `A re-run of run ${runId}'s failed ranks (${pending}) was not followed to its end: re-attach to it first ` +
+        `(cosmicai cloud attach ${pending}); the run then gets its results.`,
+    );
   return { runId, entry, record: parsed.data, payload: rerunPayload(parsed.data) };
 }
 
@@ -77,6 +84,8 @@ export async function rerunFailedRanks(
     tailLogs: boolean;
     onEvent?: (e: CloudRunEvent) => void;
     onStarted?: (ranks: number[], executionArn: string) => void;
+    /** Aborted: stop following (the execution keeps running; it can be re-attached into this run). */
+    signal?: AbortSignal;
   },
 ): Promise<CloudRunRecord> {
   const { runId, entry, record: previous, payload } = run;
@@ -102,7 +111,12 @@ export async function rerunFailedRanks(
     tailLogs: opts.tailLogs,
     onEvent: opts.onEvent,
     rerunOf: previous,
+    signal: opts.signal,
   });
-  if (done.detached) throw new Error(`Stopped following ${started.executionArn} before it ended.`);
+  if (done.detached)
+    throw new Error(
+      `Stopped following ${started.executionArn} before it ended; re-attach with: cosmicai cloud attach ` +
+        `${started.executionArn} (run ${runId} then gets the merged results).`,
+    );
   return done.record;
 }

@@ -1,3 +1,5 @@
+import { pendingRerunArn } from '../../../base/pending-rerun.ts';
+import { runOfPendingRerun } from '../pending-rerun-run.ts';
 import path from 'node:path';
 import { makeClients, type AwsClients } from '../../../cloud/aws-clients.ts';
 import { CloudError } from '../../../cloud/aws-errors.ts';
@@ -158,6 +160,19 @@ export class CloudRunService {
     const arn = checkExecutionArn(executionArn);
     if ([...this.active.values()].some((x) => x.executionArn === arn))
       throw new ApiError({ code: 'BUSY', message: 'This execution is already being followed.' });
+    // A re-run of a run's failed ranks that the app stopped following (closed mid-run): it is recorded into that
+    // run, merged with the executions before it, not as a run of its own.
+    const rerunOf = await runOfPendingRerun(this.deps.store, arn);
+    if (rerunOf) {
+      if (this.active.has(rerunOf.runId)) throw new ApiError({ code: 'BUSY', message: 'This run is still going.' });
+      const clients = await this.clientsFor(profileName);
+      const a = this.track(rerunOf.runId, rerunOf.name, profileName, clients, new Date().toISOString());
+      a.executionArn = arn;
+      a.done = this.followAndRecord(a, arn, rerunOf.record)
+        .catch(() => undefined)
+        .finally(() => this.untrack(a));
+      return { runId: rerunOf.runId };
+    }
     const clients = await this.clientsFor(profileName);
     const emulated = isEmulated(clients);
     const name = withEmulatedLabel(`Cloud · ${profileName} · ${arn.split(':').pop()}`, emulated);
@@ -190,6 +205,13 @@ export class CloudRunService {
         hint: 'Re-run failed ranks from a finished cloud run.',
       });
     const record = parsed.data;
+    const pending = pendingRerunArn(entry.params, record);
+    if (pending)
+      throw new ApiError({
+        code: 'BUSY',
+        message: `A re-run of this run's failed ranks (${pending}) was not followed to its end.`,
+        hint: 'Re-attach to it first (the run then gets its results); a second re-run would run the same ranks again.',
+      });
     let payload: CaiPayload;
     try {
       payload = rerunPayload(record);

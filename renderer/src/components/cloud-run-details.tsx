@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
 import type { RunEntry } from '../../../app/common/contract/index.ts';
 import { actualCostFromUsage, formatUsd } from '../../../base/cost-model.ts';
@@ -6,6 +6,7 @@ import { navigate } from '../lib/router.ts';
 import { ErrorBox } from './error-box.tsx';
 import { CPU_MEMORY, CPU_TIME, EXECUTION_TIME } from '../../../base/metric-keys.ts';
 import { executionsSummary } from '../../../base/run-executions.ts';
+import { pendingRerunArn } from '../../../base/pending-rerun.ts';
 
 /** What only a cloud run has: the study's aggregate across ranks, wall throughput, failed ranks, Lambda usage. */
 
@@ -109,10 +110,28 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
     ? (rec.executions as Array<{ executionArn?: unknown }>).map((e) => String(e.executionArn)).join('\n')
     : undefined;
 
-  const reattach = async () => {
+  // A re-run of failed ranks started here but not followed to its end (the app was closed): re-attaching records it
+  // into this run. While this app still follows it, there is nothing to re-attach.
+  const pendingRerun = pendingRerunArn(params, entry.record);
+  const [followed, setFollowed] = useState<boolean | null>(null);
+  useEffect(() => {
+    let live = true;
+    setFollowed(null);
+    if (pendingRerun)
+      api.cloud
+        .active()
+        .then(({ runs }) => live && setFollowed(runs.some((r) => r.runId === entry.id)))
+        .catch(() => live && setFollowed(false));
+    return () => {
+      live = false;
+    };
+  }, [entry.id, pendingRerun]);
+  const rerunToAttach = pendingRerun && followed === false ? pendingRerun : null;
+
+  const reattach = async (arn: string | undefined) => {
     try {
-      if (!executionArn || !profile) throw new Error('This run has no execution ARN or profile to re-attach to.');
-      await api.cloud.attach({ profile, executionArn });
+      if (!arn || !profile) throw new Error('This run has no execution ARN or profile to re-attach to.');
+      await api.cloud.attach({ profile, executionArn: arn });
       navigate('cloud');
     } catch (err) {
       setError(err);
@@ -128,7 +147,8 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
       setError(err);
     }
   };
-  const canRerun = failed.length > 0 && entry.status !== 'interrupted' && entry.status !== 'running';
+  const canRerun =
+    failed.length > 0 && entry.status !== 'interrupted' && entry.status !== 'running' && pendingRerun === null;
   // A cloud run that failed before it had an execution or results has nothing for this card (its error shows above):
   // no empty "Cloud run" heading.
   const hasContent =
@@ -141,8 +161,18 @@ export function CloudRunDetails({ entry }: { entry: RunEntry }) {
         <h2>Cloud run</h2>
         <span className="spacer" />
         {entry.status === 'interrupted' && executionArn && (
-          <button className="primary" onClick={reattach} data-testid="reattach">
+          <button className="primary" onClick={() => reattach(executionArn)} data-testid="reattach">
             Re-attach to the execution
+          </button>
+        )}
+        {rerunToAttach && (
+          <button
+            className="primary"
+            onClick={() => reattach(rerunToAttach)}
+            data-testid="reattach-rerun"
+            title={`The re-run of the failed ranks (${rerunToAttach}) was not followed to its end; its results go into this run`}
+          >
+            Re-attach to the re-run
           </button>
         )}
         {canRerun && (
