@@ -363,46 +363,25 @@ async function followAndRecord(
   const history = new HistoryStore(appDataDir());
   // Re-attaching to a re-run of a run's failed ranks: it is recorded into that run, merged, not as a run of its own.
   const rerunOf = payload ? null : await runOfPendingRerun(history, executionArn);
+  if (rerunOf)
+    err(`${executionArn} re-runs failed ranks of History run ${rerunOf.runId}: its results go into that run`);
   const ctl = abortOnSigint('detaching: the execution keeps running (stop it with `cosmicai cloud stop ARN`)');
-  if (rerunOf) {
-    try {
-      err(`${executionArn} re-runs failed ranks of History run ${rerunOf.runId}: its results go into that run`);
-      const done = await followAndRecordShared(clients, executionArn, {
-        history,
-        runId: rerunOf.runId,
-        name: rerunOf.name,
-        intervalMs: f.interval * 1000,
-        signal: ctl.signal,
-        tailLogs: f.logs,
-        onEvent: eventPrinter(!!f.json),
-        rerunOf: rerunOf.record,
-      });
-      if (done.detached) {
-        err(`detached from ${executionArn}; re-attach with: cosmicai cloud attach ${executionArn}`);
-        return;
-      }
-      const saved = done.record;
-      out(f.json ? JSON.stringify(saved, null, 2) : `${formatRecord(saved)}\n  merged into History run ${saved.id}`);
-      if (saved.status !== 'completed') process.exitCode = 1;
-      return;
-    } finally {
-      ctl.dispose();
-    }
-  }
   // Listed at once: if this process dies, History shows the run as interrupted, ready to re-attach.
-  const entry = await history.create({
-    kind: 'cloud',
-    name:
-      f.name ??
-      (payload
-        ? `Cloud · ${clients.profile.name} · batch ${payload.batch_size} · ${payload.file_limit} files`
-        : `Cloud · ${clients.profile.name} · ${executionArn.split(':').pop()}`),
-    params: {
-      profile: clients.profile.name,
-      executionArn,
-      ...(payload ? { result_path: payload.result_path } : { attached: true }),
-    },
-  });
+  const entry = rerunOf
+    ? { id: rerunOf.runId, name: rerunOf.name }
+    : await history.create({
+        kind: 'cloud',
+        name:
+          f.name ??
+          (payload
+            ? `Cloud · ${clients.profile.name} · batch ${payload.batch_size} · ${payload.file_limit} files`
+            : `Cloud · ${clients.profile.name} · ${executionArn.split(':').pop()}`),
+        params: {
+          profile: clients.profile.name,
+          executionArn,
+          ...(payload ? { result_path: payload.result_path } : { attached: true }),
+        },
+      });
   try {
     const done = await followAndRecordShared(clients, executionArn, {
       history,
@@ -412,21 +391,25 @@ async function followAndRecord(
       signal: ctl.signal,
       tailLogs: f.logs,
       onEvent: eventPrinter(!!f.json),
+      rerunOf: rerunOf?.record,
     });
     if (done.detached) {
       err(`detached from ${executionArn}; re-attach with: cosmicai cloud attach ${executionArn}`);
       return;
     }
     const saved = done.record;
-    out(f.json ? JSON.stringify(saved, null, 2) : `${formatRecord(saved)}\n  saved in History as ${saved.id}`);
+    const where = rerunOf ? `merged into History run ${saved.id}` : `saved in History as ${saved.id}`;
+    out(f.json ? JSON.stringify(saved, null, 2) : `${formatRecord(saved)}\n  ${where}`);
     if (saved.status !== 'completed') process.exitCode = 1;
   } catch (e) {
-    await history
-      .finish(entry.id, {
-        status: 'failed',
-        error: { code: 'CLOUD_ERROR', message: e instanceof Error ? e.message : String(e) },
-      })
-      .catch(() => undefined);
+    // A re-run's run keeps its record as it was: the re-run stays pending, to re-attach again.
+    if (!rerunOf)
+      await history
+        .finish(entry.id, {
+          status: 'failed',
+          error: { code: 'CLOUD_ERROR', message: e instanceof Error ? e.message : String(e) },
+        })
+        .catch(() => undefined);
     throw e;
   } finally {
     ctl.dispose();

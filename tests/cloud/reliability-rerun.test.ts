@@ -72,21 +72,57 @@ function reportsSince(from: number): Array<{ billedMs: number; memoryMb: number 
 }
 const logLength = () => aws.logs.messages(`/aws/lambda/${aws.functions.inference}`).length;
 
+/** Starts a cloud run of small-64.pt (3 ranks) in `app` whose `rank` throws; resolves with its id once it failed. */
+async function runWithFailedRank(app: AppApi, profile: string, rank: number): Promise<string> {
+  aws.faults.failRank(rank, { name: 'RuntimeError', message: `rank ${rank} hit a bad node` });
+  const { runId } = await app.call('cloud.start', {
+    profile,
+    data: [path.join(FIXTURES_DIR, 'small-64.pt')],
+    partitionMb: 0.5,
+    codeDir,
+    batchSize: 16,
+  });
+  expect((await app.nextEvent<CloudFinished>('cloud.finished', 'runId', runId)).status).toBe('failed');
+  await aws.settled();
+  aws.faults.clearRankFailures();
+  return runId;
+}
+
+/** The same under a new profile with env credentials (what the CLI below reads). */
+async function failedRunForTheCli(profile: string, rank: number): Promise<string> {
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
+  });
+  await call('cloud.addProfile', { ...localAwsProfileInput(aws, profile), credentials: { source: 'env' } });
+  return runWithFailedRank(api, profile, rank);
+}
+
+/** Runs the CLI on the app's data folder; `onStderr` sees the stderr so far as it grows (to interrupt the CLI). */
+function cli(
+  args: string[],
+  onStderr?: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, COSMICAI_DATA_DIR: path.join(work, 'data'), AWS_SESSION_TOKEN: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      onStderr?.(stderr, child);
+    });
+    child.on('error', reject).on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 describe('re-run failed ranks', () => {
   it('re-runs only the failed rank into the same result_path and merges the results into the run', async () => {
     await call('cloud.addProfile', localAwsProfileInput(aws));
-    aws.faults.failRank(1, { name: 'RuntimeError', message: 'rank 1 hit a bad node' });
     const logStart = logLength();
-    const { runId } = await call('cloud.start', {
-      profile: 'local',
-      data: [path.join(FIXTURES_DIR, 'small-64.pt')],
-      partitionMb: 0.5,
-      codeDir,
-      batchSize: 16,
-    });
-    expect((await nthFinish(runId, 1)).status).toBe('failed');
-    await aws.settled();
-    aws.faults.clearRankFailures();
+    const runId = await runWithFailedRank(api, 'local', 1);
     const firstReports = reportsSince(logStart);
     const logAfterFirst = logLength();
     expect(firstReports).toHaveLength(3); // ranks 0, 1 (the failed attempt, billed too) and 2
@@ -184,18 +220,7 @@ describe('re-run failed ranks', () => {
     const cipher = new TestCipher(); // the OS keychain, the same across the app's restarts
     const first = startAppApi({ dataDir, mode: 'browser', cipher, cloudPollMs: 100 });
     await first.call('cloud.addProfile', localAwsProfileInput(aws));
-    aws.faults.failRank(2, { name: 'RuntimeError', message: 'rank 2 ran out of memory' });
-    const { runId } = await first.call('cloud.start', {
-      profile: 'local',
-      data: [path.join(FIXTURES_DIR, 'small-64.pt')],
-      partitionMb: 0.5,
-      codeDir,
-      batchSize: 16,
-    });
-    const ended = await first.nextEvent<CloudFinished>('cloud.finished', 'runId', runId);
-    expect(ended.status).toBe('failed');
-    await aws.settled();
-    aws.faults.clearRankFailures();
+    const runId = await runWithFailedRank(first, 'local', 2);
     const original = (await first.call('history.get', { id: runId })).entry.record as CloudRunRecord;
 
     const release = aws.faults.holdInvocations();
@@ -245,33 +270,9 @@ describe('re-run failed ranks', () => {
   }, 180_000);
 
   it('cosmicai cloud rerun-failed RUN_ID does the same from the CLI', async () => {
-    Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
-    });
-    await call('cloud.addProfile', { ...localAwsProfileInput(aws, 'envp'), credentials: { source: 'env' } });
-    aws.faults.failRank(0, { name: 'RuntimeError', message: 'rank 0 timed out' });
-    const { runId } = await call('cloud.start', {
-      profile: 'envp',
-      data: [path.join(FIXTURES_DIR, 'small-64.pt')],
-      partitionMb: 0.5,
-      codeDir,
-      batchSize: 16,
-    });
-    expect((await nthFinish(runId, 1)).status).toBe('failed');
-    await aws.settled();
-    aws.faults.clearRankFailures();
+    const runId = await failedRunForTheCli('envp', 0);
 
-    const res = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'cloud', 'rerun-failed', runId, '--interval', '0.2', '--no-logs'], {
-        env: { ...process.env, COSMICAI_DATA_DIR: path.join(work, 'data'), AWS_SESSION_TOKEN: '' },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject).on('close', (status) => resolve({ status, stdout, stderr }));
-    });
+    const res = await cli(['cloud', 'rerun-failed', runId, '--interval', '0.2', '--no-logs']);
     expect(res.status, res.stderr).toBe(0);
     expect(res.stderr).toMatch(/re-running rank\(s\) 0 of arn:/);
     expect(res.stdout).toMatch(new RegExp(`merged into History run ${runId}`));
@@ -291,35 +292,7 @@ describe('re-run failed ranks', () => {
   }, 180_000);
 
   it('from the CLI: Ctrl-C during rerun-failed, then `cloud attach ARN` merges the re-run into the run', async () => {
-    const env = { ...process.env, COSMICAI_DATA_DIR: path.join(work, 'data'), AWS_SESSION_TOKEN: '' };
-    const cli = (args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void) =>
-      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [CLI, ...args], { env });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-        child.stderr.setEncoding('utf8').on('data', (d: string) => {
-          stderr += d;
-          onStderr?.(stderr, child);
-        });
-        child.on('error', reject).on('close', (status) => resolve({ status, stdout, stderr }));
-      });
-    Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
-    });
-    await call('cloud.addProfile', { ...localAwsProfileInput(aws, 'envq'), credentials: { source: 'env' } });
-    aws.faults.failRank(1, { name: 'RuntimeError', message: 'rank 1 lost its node' });
-    const { runId } = await call('cloud.start', {
-      profile: 'envq',
-      data: [path.join(FIXTURES_DIR, 'small-64.pt')],
-      partitionMb: 0.5,
-      codeDir,
-      batchSize: 16,
-    });
-    expect((await nthFinish(runId, 1)).status).toBe('failed');
-    await aws.settled();
-    aws.faults.clearRankFailures();
+    const runId = await failedRunForTheCli('envq', 1);
 
     const release = aws.faults.holdInvocations();
     let rerunArn = '';
