@@ -4,6 +4,7 @@ import { recommendMemory, RecommendInputError, type Recommendation } from '../..
 import { measurementFromRunRecord } from '../../study/cloud-measurement.ts';
 import { recommendationTable } from '../../study/recommend-table.ts';
 import { SWEEP_3X3, sweepRecord } from '../support/memory-sweep-runs.ts';
+import { cloudMeasurement } from '../support/study-measurement.ts';
 
 /**
  * The memory recommendation against numbers worked out here from AWS's published Lambda price formula
@@ -19,31 +20,19 @@ const priceOf = (rankSecondsTotal: number, memoryMb: number, ranks: number) =>
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 
-function run(over: Partial<StudyMeasurement>): StudyMeasurement {
-  return {
-    id: 'r',
-    target: 'cloud',
-    sweep: 'data-size',
-    batchSize: 512,
-    partitionMb: 25,
-    dataLabel: '1GB',
-    repeat: 1,
-    ranks: 4,
-    secondsPerBatch: 1,
+/** A cloud memory-sweep run: the shared builder's round numbers, at 1024 MB (REPORT lines), 10 rank-seconds billed. */
+const run = (over: Partial<StudyMeasurement>): StudyMeasurement =>
+  cloudMeasurement({
     throughputBps: 1e6,
     memoryMb: 1000,
-    cpuTimeSeconds: 1,
-    samplesPerSec: 1,
     totalBits: 1e6,
     rankSecondsTotal: 10,
-    rankSecondsSource: 'billed',
     lambdaMemoryMb: 1024,
     lambdaMemorySource: 'report',
     engine: 'onnxruntime',
     model: 'astromae.onnx',
     ...over,
-  };
-}
+  });
 
 /** Σ billed rank seconds of the three repeats at each size (4 ranks each), and the executions' wall times. */
 const TOTALS: Record<number, number[]> = { 1024: [40, 42, 44], 2048: [18, 20, 22], 4096: [14, 14, 14] };

@@ -3,11 +3,11 @@
  * a timeline show "—" (null) and the note says why.
  */
 import { describe, expect, it } from 'vitest';
-import { CloudRunRecordSchema, type CloudRunRecord } from '../../base/cloud-run-record.ts';
 import { buildRankTimeline } from '../../cloud/rank-timeline.ts';
 import { measurementFromCloudRecord } from '../../study/cloud-measurement.ts';
 import { table2 } from '../../study/tables.ts';
 import { cloudMeasurement } from '../support/study-measurement.ts';
+import { cloudRecord } from '../support/cloud-record.ts';
 
 const run = cloudMeasurement;
 
@@ -55,58 +55,12 @@ describe('Table 2: concurrent jobs = measured peak, ranks beside it', () => {
       reports: new Map(),
       results: new Map(),
     });
-    const base = {
-      id: 'c',
-      kind: 'cloud',
-      status: 'completed',
-      started: '2026-11-28T10:00:00Z',
-      finished: null,
-      profile: {
-        name: 'p',
-        region: 'us-east-1',
-        lambdaMemoryMb: 2048,
-        architecture: 'x86_64',
-        inferenceLambdaName: 'f',
-      },
-      stateMachineArn: 'sm',
-      executionArn: 'ex',
-      executionName: 'ex',
-      payload: { batch_size: 32 },
-      result_path: 'team1/result-partition-25MB/1GB/1',
-      bucket: 'b',
-      'total_cpu_time (seconds)': 1,
-      'total_cpu_memory (MB)': 1,
-      'execution_time (seconds/batch)': 1,
-      num_batches: 1,
-      batch_size: 32,
-      device: 'cpu',
-      throughput_bps: 1,
-      sample_persec: 1,
-      total_bits: 1,
-      wall_throughput_bps: null,
-      map_duration_seconds: null,
-      cpu_time_outliers_dropped: 0,
-      ranks: 2,
-      rank_results: [],
-      rank_keys: [],
-      combined: null,
-      results_source: 'rank-files',
-      result_problems: [],
-      items: null,
-      failed_ranks: [],
-      lambda: null,
-      error: null,
-      cause: null,
-      metricDefinitions: {},
-    };
+    // A 2-rank run in a study layout (team1, 25 MB partitions, 1GB) with no timeline: what an older record holds.
+    const base = cloudRecord({ result_path: 'team1/result-partition-25MB/1GB/1', ranks: 2 });
     // Rank 0 runs [0,1), rank 1 [1,2): touching, so one at a time.
     expect(timeline.peak).toBe(1);
-    const rec: CloudRunRecord = CloudRunRecordSchema.parse({
-      ...base,
-      rank_timeline: timeline,
-      measured_peak_concurrency: timeline.peak,
-    });
+    const rec = cloudRecord({ ...base, rank_timeline: timeline, measured_peak_concurrency: timeline.peak });
     expect(measurementFromCloudRecord(rec).measuredPeakConcurrency).toBe(1);
-    expect(measurementFromCloudRecord(CloudRunRecordSchema.parse(base)).measuredPeakConcurrency).toBeUndefined();
+    expect(measurementFromCloudRecord(base).measuredPeakConcurrency).toBeUndefined();
   });
 });

@@ -5,33 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { StudyMeasurement } from '../../study/measurement.ts';
+import { localMeasurement } from '../support/study-measurement.ts';
 import { table1, table3 } from '../../study/tables.ts';
 import { statisticsTable } from '../../study/stat-columns.ts';
 import { exportTable, screenColumns, toCSV } from '../../base/table.ts';
 import { studyReportHtml } from '../../study/report-html.ts';
 import { DEFAULT_PRICE_TABLE } from '../../base/price-table.ts';
 
-function run(over: Partial<StudyMeasurement>): StudyMeasurement {
-  return {
-    id: 'r',
-    target: 'local',
-    sweep: 'batch-size',
-    batchSize: 32,
-    partitionMb: null,
-    dataLabel: null,
-    repeat: 1,
-    ranks: 1,
-    secondsPerBatch: 1,
-    throughputBps: 1e6,
-    memoryMb: 1024,
-    cpuTimeSeconds: 1,
-    samplesPerSec: 1,
-    totalBits: 1e6,
-    rankSecondsTotal: 1,
-    rankSecondsSource: 'cpu-time',
-    ...over,
-  };
-}
+const run = (over: Partial<StudyMeasurement>) => localMeasurement({ sweep: 'batch-size', ...over });
 
 const T2 = 4.302653; // t(0.975, 2)
 const sec = [0.5, 0.7, 0.9]; // mean 0.7, sd 0.2, median 0.7

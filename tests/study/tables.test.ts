@@ -1,29 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { StudyMeasurement } from '../../study/measurement.ts';
+import { localMeasurement } from '../support/study-measurement.ts';
 import { meanStd, sampleStd } from '../../study/stats.ts';
 import { dataLabelGb, table1, table2, table3 } from '../../study/tables.ts';
 import { exportTable } from '../../base/table.ts';
 
-function run(over: Partial<StudyMeasurement>): StudyMeasurement {
-  return {
-    id: 'r',
-    target: 'local',
-    batchSize: 32,
-    partitionMb: null,
-    dataLabel: null,
-    repeat: 1,
-    ranks: 1,
-    secondsPerBatch: 1,
-    throughputBps: 1e6,
-    memoryMb: 1024,
-    cpuTimeSeconds: 1,
-    samplesPerSec: 1,
-    totalBits: 1e6,
-    rankSecondsTotal: 1,
-    rankSecondsSource: 'cpu-time',
-    ...over,
-  };
-}
+const run = localMeasurement;
 
 describe('stats', () => {
   it('uses the sample standard deviation (n − 1)', () => {
