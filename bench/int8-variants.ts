@@ -3,7 +3,9 @@
 // robust to other load on the host), with its accuracy against fp32 on the whole dataset: max and mean |Δz| and the
 // study's metrics (MAE, σ_NMAD, outlier fraction) and their relative change from fp32.
 //   node bin/run-ts.mjs bench/int8-variants.ts --model FILE.onnx --data FILE.pt [--threads 2] [--rounds 5]
-//     [--batch 64] [--timing-only]
+//     [--batch 64] [--timing-only] [--only 'int8 + tanh GELU,int8 core']
+// Variants: fp32; int8 (erf GELU); today's int8 default (tanh GELU, fused QAttention); and the unfused attention
+// core (quantize option attentionCore, issue 21 part 3) in fp32 and in int8, both with tanh GELU.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
@@ -23,6 +25,8 @@ const { values } = parseArgs({
     batch: { type: 'string' },
     /** Skip fp32 in the timing and the whole-dataset accuracy pass (a quicker A/B of the int8 variants). */
     'timing-only': { type: 'boolean', default: false },
+    /** Comma-separated variant names to run (fp32 is added for the accuracy pass unless --timing-only). */
+    only: { type: 'string' },
   },
 });
 const timingOnly = values['timing-only'];
@@ -32,11 +36,15 @@ const rounds = Number(values.rounds ?? 5);
 const batch = Number(values.batch ?? 64);
 
 const fp32Bytes = new Uint8Array(await readFile(values.model));
-const int8Bytes = quantizeModel(fp32Bytes, { reduceRange: int8NeedsReducedRange() }).bytes;
+const reduceRange = int8NeedsReducedRange();
+const int8Bytes = quantizeModel(fp32Bytes, { reduceRange }).bytes;
+const coreBytes = (attentionCore: 'fp32' | 'int8') => quantizeModel(fp32Bytes, { reduceRange, attentionCore }).bytes;
 const { binding } = await inspectModel(values.model);
 const part = await readGalaxyPartition(values.data);
 const n = part.samples;
 
+// onnxruntime's own rewrite of Gelu (erf) into FastGelu (tanh approximation): today's int8 default.
+const TANH = { 'optimization.enable_gelu_approximation': '1' };
 interface Variant {
   name: string;
   bytes: Uint8Array;
@@ -46,10 +54,21 @@ interface Variant {
 const allVariants: Variant[] = [
   { name: 'fp32', bytes: fp32Bytes },
   { name: 'int8', bytes: int8Bytes },
-  // onnxruntime's own rewrite of Gelu (erf) into FastGelu (tanh approximation).
-  { name: 'int8 + tanh GELU', bytes: int8Bytes, config: { 'optimization.enable_gelu_approximation': '1' } },
+  { name: 'int8 + tanh GELU', bytes: int8Bytes, config: TANH },
+  { name: 'fp32 core', bytes: coreBytes('fp32'), config: TANH },
+  { name: 'int8 core', bytes: coreBytes('int8'), config: TANH },
 ];
-const variants = timingOnly ? allVariants.slice(1) : allVariants;
+const only = values.only?.split(',').map((s) => s.trim());
+for (const o of only ?? [])
+  if (!allVariants.some((v) => v.name === o))
+    throw new Error(`--only: no variant '${o}' (${allVariants.map((v) => v.name).join(', ')})`);
+const variants = allVariants.filter(
+  (v) =>
+    (v.name === 'fp32' ? !timingOnly : true) && (!only || only.includes(v.name) || (v.name === 'fp32' && !timingOnly)),
+);
+/** today's int8 default (tanh GELU, fused QAttention): what the new variants are compared with. */
+const erfInt8 = variants.findIndex((v) => v.name === 'int8');
+const today = variants.findIndex((v) => v.name === 'int8 + tanh GELU');
 
 async function open(v: Variant): Promise<ort.InferenceSession> {
   const base = engineSessionOptions({ threads });
@@ -99,6 +118,7 @@ if (timingOnly) {
     cpuMsPerGalaxy: cpuMs[i] / batch,
     wallMsPerGalaxy: wallMs[i] / batch,
     cpuVsFirst: cpuMs[i] / cpuMs[0],
+    cpuVsToday: today >= 0 ? cpuMs[i] / cpuMs[today] : null,
   }));
   process.stdout.write(JSON.stringify({ threads, batch, rounds, rows }, null, 1) + '\n');
   process.exit(0);
@@ -136,7 +156,8 @@ const rows = variants.map((v, i) => {
     variant: v.name,
     cpuMsPerGalaxy: cpuMs[i] / batch,
     wallMsPerGalaxy: wallMs[i] / batch,
-    cpuVsInt8: cpuMs[i] / cpuMs[1],
+    cpuVsInt8: erfInt8 >= 0 ? cpuMs[i] / cpuMs[erfInt8] : null,
+    cpuVsToday: today >= 0 ? cpuMs[i] / cpuMs[today] : null,
     maxAbsDzVsFp32: maxAbs,
     meanAbsDzVsFp32: sumAbs / n,
     accuracy: a,

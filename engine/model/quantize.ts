@@ -7,6 +7,7 @@ import {
   type NodeMsg,
   type TensorMsg,
 } from './onnx-proto.ts';
+import { attentionCoreNodes } from './attention-core.ts';
 
 /**
  * Dynamic int8 quantization of any fp32 ONNX model, done in TypeScript (no Python needed).
@@ -31,6 +32,13 @@ export interface QuantizeOptions {
   reduceRange?: boolean;
   /** Weights with fewer elements than this stay fp32 (default 0: quantize every eligible layer). */
   minElements?: number;
+  /**
+   * What a com.microsoft Attention node becomes. 'fused' (default): one QAttention (int8 QKV projection; QKᵀ,
+   * softmax and A·V in fp32 inside the kernel). 'int8': DynamicQuantizeMatMul for the projection and the core
+   * unfused with QKᵀ and A·V as u8×s8 MatMulInteger (engine/model/attention-core.ts). 'fp32': the same unfused
+   * graph with an fp32 core (a reference). Measured in bench/README.md (Performance III, part 3).
+   */
+  attentionCore?: 'fused' | 'fp32' | 'int8';
 }
 
 export interface QuantizedLayer {
@@ -40,6 +48,12 @@ export interface QuantizedLayer {
   n: number;
   /** A following Add's constant bias was folded in. */
   biasFolded: boolean;
+  /**
+   * Attention only, when an unfused core was asked for: how its QKᵀ/softmax/A·V ran ('fused' when the node could
+   * not be unfused and stayed one QAttention, with `coreReason`).
+   */
+  core?: 'fused' | 'fp32' | 'int8';
+  coreReason?: string;
 }
 
 export interface QuantizeReport {
@@ -148,6 +162,7 @@ export function quantizeModelMsg(
   }
   const qmax = options.reduceRange ? 63 : 127;
   const minElements = options.minElements ?? 0;
+  const attentionCore = options.attentionCore ?? 'fused';
   const inits = new Map<string, TensorMsg>();
   for (const t of graph.initializer ?? []) if (t.name) inits.set(t.name, t);
   const graphOutputs = new Set((graph.output ?? []).map((o) => o.name));
@@ -194,8 +209,21 @@ export function quantizeModelMsg(
     return { qName, sName };
   };
 
+  /** Why an Attention node cannot be unfused (null when it can): only the plain self-attention form is written out. */
+  const unfusable = (node: NodeMsg, n: number): string | null => {
+    const heads = attrI(node, 'num_heads', 0);
+    const extra = (node.attribute ?? []).map((a) => a.name).filter((a) => !['num_heads', 'scale'].includes(a));
+    if (extra.some((a) => a !== 'unidirectional' || attrI(node, a, 0) !== 0))
+      return `attributes ${extra.join(', ')} are not unfused`;
+    if ((node.output ?? []).filter((o) => o).length !== 1) return 'more than one output (present state)';
+    if (heads <= 0 || n % 3 !== 0 || (n / 3) % heads !== 0)
+      return `weight width ${n} does not split into ${heads} heads`;
+    return null;
+  };
+
   const quantizeAttention = (node: NodeMsg) => {
     const label = node.name || node.output?.[0] || node.opType;
+    let coreReason: string | null = null;
     const [xName, wName, bName, ...rest] = node.input ?? [];
     const wT = wName ? inits.get(wName) : undefined;
     const dims = (wT?.dims ?? []).map(Number);
@@ -214,6 +242,39 @@ export function quantizeModelMsg(
     }
     const base = wName!.replace(/[^A-Za-z0-9_.]/g, '_');
     const { qName, sName } = addQuantizedWeight(base, w, k, n);
+    if (attentionCore !== 'fused') {
+      const why = unfusable(node, n);
+      if (!why) {
+        const heads = attrI(node, 'num_heads', 0);
+        const qkv = unique(`${label}_qkv`);
+        const projection: NodeMsg = {
+          name: unique(`${label}_qkv_int8`),
+          opType: 'DynamicQuantizeMatMul',
+          domain: MS_DOMAIN,
+          input: [xName, qName, sName, '', bName],
+          output: [qkv],
+          attribute: [],
+        };
+        const core = attentionCoreNodes(
+          {
+            label,
+            qkv,
+            output: node.output![0],
+            hidden: n / 3,
+            heads,
+            scale: attrF(node, 'scale', 0) || 1 / Math.sqrt(n / 3 / heads),
+            mode: attentionCore,
+            qmax,
+          },
+          { unique, addInit: (t) => newInits.push(t) },
+        );
+        pre.set(node, [projection, ...core.slice(0, -1)]);
+        replaced.set(node, core.at(-1)!);
+        report.quantized.push({ node: label, op: 'Attention', k, n, biasFolded: true, core: attentionCore });
+        return;
+      }
+      coreReason = why;
+    }
     const [xq, xs, xz] = [
       unique(`${label}_input_quantized`),
       unique(`${label}_input_scale`),
@@ -238,7 +299,14 @@ export function quantizeModelMsg(
       output: node.output ?? [],
       attribute: (node.attribute ?? []).filter((a) => a.name === 'num_heads' || a.name === 'unidirectional'),
     });
-    report.quantized.push({ node: label, op: 'Attention', k, n, biasFolded: true });
+    report.quantized.push({
+      node: label,
+      op: 'Attention',
+      k,
+      n,
+      biasFolded: true,
+      ...(coreReason ? { core: 'fused' as const, coreReason } : {}),
+    });
   };
 
   for (const node of graph.node) {
@@ -355,7 +423,9 @@ export function quantizeModelMsg(
     ...(model.metadataProps ?? []).filter((p) => !p.key.startsWith('cosmicai.quantization')),
     {
       key: 'cosmicai.quantization',
-      value: `int8 dynamic, per-channel symmetric weights (qmax ${qmax}), quantizer v${QUANTIZER_VERSION}`,
+      value:
+        `int8 dynamic, per-channel symmetric weights (qmax ${qmax}), quantizer v${QUANTIZER_VERSION}` +
+        (attentionCore === 'fused' ? '' : `, attention core ${attentionCore} (unfused)`),
     },
   ];
   return {
