@@ -15,7 +15,12 @@ const pending = new Map<string, Promise<string>>();
  */
 function cacheKey(size: number, mtimeMs: number, options: QuantizeOptions): string {
   const text = `${size}:${Math.round(mtimeMs)}:${QUANTIZER_VERSION}:${options.reduceRange ? 'r' : ''}:${options.minElements ?? 0}`;
-  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+  // The attention-core option joins the key only when set, so the default graph keeps its cached copies' names.
+  const core = options.attentionCore && options.attentionCore !== 'fused' ? `:core-${options.attentionCore}` : '';
+  return createHash('sha256')
+    .update(text + core)
+    .digest('hex')
+    .slice(0, 12);
 }
 
 async function exists(file: string): Promise<boolean> {
