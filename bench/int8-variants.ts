@@ -4,14 +4,15 @@
 // study's metrics (MAE, σ_NMAD, outlier fraction) and their relative change from fp32.
 //   node bin/run-ts.mjs bench/int8-variants.ts --model FILE.onnx --data FILE.pt [--threads 2] [--rounds 5]
 //     [--batch 64] [--timing-only] [--only 'int8 + tanh GELU,int8 core']
-// Variants: fp32; int8 (erf GELU); today's int8 default (tanh GELU, fused QAttention); and the unfused attention
-// core (quantize option attentionCore, issue 21 part 3) in fp32 and in int8, both with tanh GELU.
+// Variants: fp32; int8 (erf GELU); today's int8 default (tanh GELU, fused QAttention); the unfused attention core
+// (quantize option attentionCore, issue 21 part 3) in fp32 and in int8; the convs as ConvInteger (option convs);
+// both; all with tanh GELU.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { readGalaxyPartition } from '../engine/data/pt-reader.ts';
 import { inspectModel } from '../engine/model/model-info.ts';
-import { quantizeModel } from '../engine/model/quantize.ts';
+import { quantizeModel, type QuantizeOptions } from '../engine/model/quantize.ts';
 import { int8NeedsReducedRange } from '../engine/model/int8-kernels.ts';
 import { computeAccuracy, type AccuracyMetrics } from '../engine/run/accuracy.ts';
 import { engineSessionOptions, predictBatch } from '../engine/run/engine-session.ts';
@@ -38,7 +39,7 @@ const batch = Number(values.batch ?? 64);
 const fp32Bytes = new Uint8Array(await readFile(values.model));
 const reduceRange = int8NeedsReducedRange();
 const int8Bytes = quantizeModel(fp32Bytes, { reduceRange }).bytes;
-const coreBytes = (attentionCore: 'fp32' | 'int8') => quantizeModel(fp32Bytes, { reduceRange, attentionCore }).bytes;
+const variantBytes = (o: Omit<QuantizeOptions, 'reduceRange'>) => quantizeModel(fp32Bytes, { reduceRange, ...o }).bytes;
 const { binding } = await inspectModel(values.model);
 const part = await readGalaxyPartition(values.data);
 const n = part.samples;
@@ -55,8 +56,10 @@ const allVariants: Variant[] = [
   { name: 'fp32', bytes: fp32Bytes },
   { name: 'int8', bytes: int8Bytes },
   { name: 'int8 + tanh GELU', bytes: int8Bytes, config: TANH },
-  { name: 'fp32 core', bytes: coreBytes('fp32'), config: TANH },
-  { name: 'int8 core', bytes: coreBytes('int8'), config: TANH },
+  { name: 'fp32 core', bytes: variantBytes({ attentionCore: 'fp32' }), config: TANH },
+  { name: 'int8 core', bytes: variantBytes({ attentionCore: 'int8' }), config: TANH },
+  { name: 'int8 convs', bytes: variantBytes({ convs: 'int8' }), config: TANH },
+  { name: 'int8 core + convs', bytes: variantBytes({ attentionCore: 'int8', convs: 'int8' }), config: TANH },
 ];
 const only = values.only?.split(',').map((s) => s.trim());
 for (const o of only ?? [])

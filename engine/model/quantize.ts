@@ -8,6 +8,7 @@ import {
   type TensorMsg,
 } from './onnx-proto.ts';
 import { attentionCoreNodes } from './attention-core.ts';
+import { convToInteger } from './quantize-conv.ts';
 
 /**
  * Dynamic int8 quantization of any fp32 ONNX model, done in TypeScript (no Python needed).
@@ -39,14 +40,21 @@ export interface QuantizeOptions {
    * graph with an fp32 core (a reference). Measured in bench/README.md (Performance III, part 3).
    */
   attentionCore?: 'fused' | 'fp32' | 'int8';
+  /**
+   * 'int8': every group-1 Conv with a constant weight becomes DynamicQuantizeLinear + ConvInteger (s8 weights per
+   * output channel, a following BatchNormalization folded in; engine/model/quantize-conv.ts). Default 'fp32'.
+   */
+  convs?: 'fp32' | 'int8';
 }
 
 export interface QuantizedLayer {
   node: string;
-  op: 'MatMul' | 'Gemm' | 'Attention';
+  op: 'MatMul' | 'Gemm' | 'Attention' | 'Conv';
+  /** Weights per output channel (for a Conv: C·kh·kw). */
   k: number;
+  /** Output channels. */
   n: number;
-  /** A following Add's constant bias was folded in. */
+  /** A following Add's constant bias (for a Conv: a BatchNormalization) was folded in. */
   biasFolded: boolean;
   /**
    * Attention only, when an unfused core was asked for: how its QKᵀ/softmax/A·V ran ('fused' when the node could
@@ -309,9 +317,32 @@ export function quantizeModelMsg(
     });
   };
 
+  const quantizedConvInputs = new Map<string, [string, string, string]>();
+  const convContext = {
+    inits,
+    consumers,
+    graphOutputs,
+    floatValues,
+    unique,
+    addInit: (t: TensorMsg) => newInits.push(t),
+    qmax,
+  };
   for (const node of graph.node) {
     if (node.domain === MS_DOMAIN && node.opType === 'Attention') {
       quantizeAttention(node);
+      continue;
+    }
+    if (options.convs === 'int8' && isDefaultDomain(node) && node.opType === 'Conv') {
+      const label = node.name || node.output?.[0] || node.opType;
+      const r = convToInteger(node, convContext, quantizedConvInputs);
+      if (typeof r === 'string') {
+        report.skipped.push({ node: label, reason: r });
+        continue;
+      }
+      pre.set(node, [...r.pre, ...r.nodes.slice(0, -1)]);
+      replaced.set(node, r.nodes.at(-1)!);
+      if (r.removed) removed.add(r.removed);
+      report.quantized.push({ node: label, op: 'Conv', k: r.perChannel, n: r.outChannels, biasFolded: !!r.removed });
       continue;
     }
     if (!isDefaultDomain(node) || (node.opType !== 'MatMul' && node.opType !== 'Gemm')) continue;
@@ -425,7 +456,8 @@ export function quantizeModelMsg(
       key: 'cosmicai.quantization',
       value:
         `int8 dynamic, per-channel symmetric weights (qmax ${qmax}), quantizer v${QUANTIZER_VERSION}` +
-        (attentionCore === 'fused' ? '' : `, attention core ${attentionCore} (unfused)`),
+        (attentionCore === 'fused' ? '' : `, attention core ${attentionCore} (unfused)`) +
+        (options.convs === 'int8' ? ', convs int8 (ConvInteger)' : ''),
     },
   ];
   return {

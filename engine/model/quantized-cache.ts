@@ -15,8 +15,10 @@ const pending = new Map<string, Promise<string>>();
  */
 function cacheKey(size: number, mtimeMs: number, options: QuantizeOptions): string {
   const text = `${size}:${Math.round(mtimeMs)}:${QUANTIZER_VERSION}:${options.reduceRange ? 'r' : ''}:${options.minElements ?? 0}`;
-  // The attention-core option joins the key only when set, so the default graph keeps its cached copies' names.
-  const core = options.attentionCore && options.attentionCore !== 'fused' ? `:core-${options.attentionCore}` : '';
+  // The attention-core and conv options join the key only when set, so the default graph keeps its cached copies' names.
+  const core =
+    (options.attentionCore && options.attentionCore !== 'fused' ? `:core-${options.attentionCore}` : '') +
+    (options.convs === 'int8' ? ':convs-int8' : '');
   return createHash('sha256')
     .update(text + core)
     .digest('hex')
