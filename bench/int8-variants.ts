@@ -5,7 +5,7 @@
 //   node bin/run-ts.mjs bench/int8-variants.ts --model FILE.onnx --data FILE.pt [--threads 2] [--rounds 5]
 //     [--batch 64] [--timing-only] [--only 'int8 + tanh GELU,int8 core']
 // Variants: fp32; int8 (erf GELU); today's int8 default (tanh GELU, fused QAttention); the unfused attention core
-// (quantize option attentionCore, issue 21 part 3) in fp32 and in int8; the convs as ConvInteger (option convs);
+// (quantize option attentionCore, issue 21 part 3) in fp32, int8 and int8-shared; the convs as ConvInteger (option convs);
 // both; all with tanh GELU.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -58,6 +58,7 @@ const allVariants: Variant[] = [
   { name: 'int8 + tanh GELU', bytes: int8Bytes, config: TANH },
   { name: 'fp32 core', bytes: variantBytes({ attentionCore: 'fp32' }), config: TANH },
   { name: 'int8 core', bytes: variantBytes({ attentionCore: 'int8' }), config: TANH },
+  { name: 'int8 core shared', bytes: variantBytes({ attentionCore: 'int8-shared' }), config: TANH },
   { name: 'int8 convs', bytes: variantBytes({ convs: 'int8' }), config: TANH },
   { name: 'int8 core + convs', bytes: variantBytes({ attentionCore: 'int8', convs: 'int8' }), config: TANH },
 ];

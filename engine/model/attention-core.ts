@@ -15,10 +15,14 @@ import { DataType, type NodeMsg, type TensorMsg } from './onnx-proto.ts';
  * MatMulInteger → int32, Cast, × sV/255. The scales are per tensor over the whole session run (all galaxies of a
  * run share them, as the activation scale of DynamicQuantizeMatMul does).
  *
+ * `int8-shared`: one DynamicQuantizeLinear of the whole QKV tensor (one u8 scale and zero point for Q, K and V,
+ * one pass instead of four), the split and head transposes on u8, and u8×u8 products (no saturation: onnxruntime's
+ * u8u8 kernel widens to 16 bits), P as above.
+ *
  * `fp32`: the same graph with MatMul and no quantization: the fused op's function, unfused (a reference for
  * the int8 form and for the cost of unfusing alone).
  */
-export type AttentionCoreMode = 'fp32' | 'int8';
+export type AttentionCoreMode = 'fp32' | 'int8' | 'int8-shared';
 
 export interface AttentionCoreContext {
   /** A graph-unique name from a base. */
@@ -76,13 +80,8 @@ export function attentionCoreNodes(args: AttentionCoreArgs, ctx: AttentionCoreCo
   const one = (opType: string, input: string[], base: string, attribute: NodeMsg['attribute'] = []) =>
     op(opType, input, base, attribute)[0];
 
-  const [q, k, v] = op(
-    'Split',
-    [args.qkv, konst('split_sizes', (n) => i64(n, [e, e, e]))],
-    'qkv_split',
-    [attrInt('axis', -1)],
-    3,
-  );
+  const splitSizes = konst('split_sizes', (n) => i64(n, [e, e, e]));
+  const split = (x: string) => op('Split', [x, splitSizes], 'qkv_split', [attrInt('axis', -1)], 3);
   const headsShape = konst('heads_shape', (n) => i64(n, [0, 0, h, d]));
   const toHeads = (x: string, base: string, keyLayout: boolean) =>
     one('Transpose', [one('Reshape', [x, headsShape], `${base}_4d`)], `${base}_heads`, [
@@ -100,6 +99,30 @@ export function attentionCoreNodes(args: AttentionCoreArgs, ctx: AttentionCoreCo
     });
   };
 
+  const pStep = konst('prob_step', (n) => f32(n, 1 / 255));
+  const zeroU8 = konst('zero_u8', (n) => ({ name: n, dims: [], dataType: DataType.UINT8, rawData: new Uint8Array(1) }));
+  const toFloat = (x: string, base: string) => one('Cast', [x], base, [attrInt('to', DataType.FLOAT)]);
+
+  if (mode === 'int8-shared') {
+    const [u8, s, z] = op('DynamicQuantizeLinear', [args.qkv], 'qkv_u8', [], 3);
+    const [q, k, v] = split(u8);
+    const scores = one('MatMulInteger', [toHeads(q, 'q', false), toHeads(k, 'k', true), z, z], 'scores');
+    const logitScale = one(
+      'Mul',
+      [one('Mul', [s, s], 'qk_scale'), konst('score_scale', (n) => f32(n, args.scale))],
+      'logit_scale',
+    );
+    const p = one('Softmax', [one('Mul', [toFloat(scores, 'scores_f32'), logitScale], 'logits')], 'probs', [
+      attrInt('axis', -1),
+    ]);
+    const pU8 = one('QuantizeLinear', [p, pStep, zeroU8], 'probs_u8');
+    const ctxI32 = one('MatMulInteger', [pU8, toHeads(v, 'v', false), zeroU8, z], 'context');
+    const ctxScale = one('Mul', [s, pStep], 'context_scale');
+    mergeHeads(one('Mul', [toFloat(ctxI32, 'context_f32'), ctxScale], 'context_scaled'));
+    return nodes;
+  }
+
+  const [q, k, v] = split(args.qkv);
   if (mode === 'fp32') {
     const scores = one('MatMul', [toHeads(q, 'q', false), toHeads(k, 'k', true)], 'scores');
     const logits = one('Mul', [scores, konst('score_scale', (n) => f32(n, args.scale))], 'logits');
@@ -132,8 +155,6 @@ export function attentionCoreNodes(args: AttentionCoreArgs, ctx: AttentionCoreCo
     'logits',
   );
   const p = one('Softmax', [logits], 'probs', [attrInt('axis', -1)]);
-  const pStep = konst('prob_step', (n) => f32(n, 1 / 255));
-  const zeroU8 = konst('zero_u8', (n) => ({ name: n, dims: [], dataType: DataType.UINT8, rawData: new Uint8Array(1) }));
   const pU8 = one('QuantizeLinear', [p, pStep, zeroU8], 'probs_u8');
   const ctxI32 = one('MatMulInteger', [pU8, toHeads(vS8.xq, 'v', false)], 'context');
   const ctxScale = one('Mul', [vS8.scale, pStep], 'context_scale');

@@ -37,9 +37,10 @@ export interface QuantizeOptions {
    * What a com.microsoft Attention node becomes. 'fused' (default): one QAttention (int8 QKV projection; QKᵀ,
    * softmax and A·V in fp32 inside the kernel). 'int8': DynamicQuantizeMatMul for the projection and the core
    * unfused with QKᵀ and A·V as u8×s8 MatMulInteger (engine/model/attention-core.ts). 'fp32': the same unfused
-   * graph with an fp32 core (a reference). Measured in bench/README.md (Performance III, part 3).
+   * graph with an fp32 core (a reference). 'int8-shared': one u8 quantization of the whole QKV tensor, u8×u8
+   * products. Measured in bench/README.md (Performance III, part 3).
    */
-  attentionCore?: 'fused' | 'fp32' | 'int8';
+  attentionCore?: 'fused' | 'fp32' | 'int8' | 'int8-shared';
   /**
    * 'int8': every group-1 Conv with a constant weight becomes DynamicQuantizeLinear + ConvInteger (s8 weights per
    * output channel, a following BatchNormalization folded in; engine/model/quantize-conv.ts). Default 'fp32'.
@@ -60,7 +61,7 @@ export interface QuantizedLayer {
    * Attention only, when an unfused core was asked for: how its QKᵀ/softmax/A·V ran ('fused' when the node could
    * not be unfused and stayed one QAttention, with `coreReason`).
    */
-  core?: 'fused' | 'fp32' | 'int8';
+  core?: 'fused' | 'fp32' | 'int8' | 'int8-shared';
   coreReason?: string;
 }
 
