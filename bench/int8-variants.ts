@@ -5,8 +5,8 @@
 //   node bin/run-ts.mjs bench/int8-variants.ts --model FILE.onnx --data FILE.pt [--threads 2] [--rounds 5]
 //     [--batch 64] [--timing-only] [--only 'int8 + tanh GELU,int8 core']
 // Variants: fp32; int8 (erf GELU); today's int8 default (tanh GELU, fused QAttention); the unfused attention core
-// (quantize option attentionCore, issue 21 part 3) in fp32, int8 and int8-shared; the convs as ConvInteger (option convs);
-// both; all with tanh GELU.
+// (quantize option attentionCore, issue 21 part 3) in fp32, int8 and int8-shared; the convs as ConvInteger
+// (option convs); both; all with tanh GELU.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
