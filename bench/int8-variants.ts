@@ -38,8 +38,12 @@ const batch = Number(values.batch ?? 64);
 
 const fp32Bytes = new Uint8Array(await readFile(values.model));
 const reduceRange = int8NeedsReducedRange();
-const int8Bytes = quantizeModel(fp32Bytes, { reduceRange }).bytes;
-const variantBytes = (o: Omit<QuantizeOptions, 'reduceRange'>) => quantizeModel(fp32Bytes, { reduceRange, ...o }).bytes;
+/** Quantized on first use only, so `--only` does not pay for (or hold) the variants it skips. */
+const variantBytes = (o: Omit<QuantizeOptions, 'reduceRange'>) => {
+  let made: Uint8Array | null = null;
+  return () => (made ??= quantizeModel(fp32Bytes, { reduceRange, ...o }).bytes);
+};
+const int8Bytes = variantBytes({});
 const { binding } = await inspectModel(values.model);
 const part = await readGalaxyPartition(values.data);
 const n = part.samples;
@@ -48,12 +52,12 @@ const n = part.samples;
 const TANH = { 'optimization.enable_gelu_approximation': '1' };
 interface Variant {
   name: string;
-  bytes: Uint8Array;
+  bytes: () => Uint8Array;
   /** Extra session config entries (session options `extra`). */
   config?: Record<string, string>;
 }
 const allVariants: Variant[] = [
-  { name: 'fp32', bytes: fp32Bytes },
+  { name: 'fp32', bytes: () => fp32Bytes },
   { name: 'int8', bytes: int8Bytes },
   { name: 'int8 + tanh GELU', bytes: int8Bytes, config: TANH },
   { name: 'fp32 core', bytes: variantBytes({ attentionCore: 'fp32' }), config: TANH },
@@ -77,7 +81,7 @@ const today = variants.findIndex((v) => v.name === 'int8 + tanh GELU');
 async function open(v: Variant): Promise<ort.InferenceSession> {
   const base = engineSessionOptions({ threads });
   const extra = (base.extra ?? {}) as Record<string, unknown>;
-  return ort.InferenceSession.create(v.bytes, {
+  return ort.InferenceSession.create(v.bytes(), {
     ...base,
     extra: { ...extra, ...(v.config ? nest(v.config) : {}) },
   });
