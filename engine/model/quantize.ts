@@ -19,8 +19,10 @@ import { convToInteger } from './quantize-conv.ts';
  * GEMM (the AVX-512 VNNI kernel where the CPU has it), then rescales to float. A MatMul followed by an Add of a
  * constant [N] bias, and Gemm's C, become the op's bias input, so the token linears stay one kernel.
  *
- * Everything else (Conv, attention products QKᵀ and A·V, norms, softmax) stays fp32. The output is a valid
- * ONNX model with an added `com.microsoft` opset import; onnxruntime's CPU provider runs it.
+ * By default everything else (Conv, attention products QKᵀ and A·V, norms, softmax) stays fp32; the options
+ * `attentionCore` and `convs` quantize the attention products and the convs too (measured slower on an AVX2 host,
+ * so off). The output is a valid ONNX model with an added `com.microsoft` opset import; onnxruntime's CPU provider
+ * runs it.
  */
 export const QUANTIZER_VERSION = '1';
 export const MS_DOMAIN = 'com.microsoft';
