@@ -3,13 +3,16 @@
 // robust to other load on the host), with its accuracy against fp32 on the whole dataset: max and mean |Δz| and the
 // study's metrics (MAE, σ_NMAD, outlier fraction) and their relative change from fp32.
 //   node bin/run-ts.mjs bench/int8-variants.ts --model FILE.onnx --data FILE.pt [--threads 2] [--rounds 5]
-//     [--batch 64] [--timing-only]
+//     [--batch 64] [--timing-only] [--only 'int8 + tanh GELU,int8 core']
+// Variants: fp32; int8 (erf GELU); today's int8 default (tanh GELU, fused QAttention); the unfused attention core
+// (quantize option attentionCore, issue 21 part 3) in fp32, int8 and int8-shared; the convs as ConvInteger
+// (option convs); both; all with tanh GELU.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { readGalaxyPartition } from '../engine/data/pt-reader.ts';
 import { inspectModel } from '../engine/model/model-info.ts';
-import { quantizeModel } from '../engine/model/quantize.ts';
+import { quantizeModel, type QuantizeOptions } from '../engine/model/quantize.ts';
 import { int8NeedsReducedRange } from '../engine/model/int8-kernels.ts';
 import { computeAccuracy, type AccuracyMetrics } from '../engine/run/accuracy.ts';
 import { engineSessionOptions, predictBatch } from '../engine/run/engine-session.ts';
@@ -23,6 +26,8 @@ const { values } = parseArgs({
     batch: { type: 'string' },
     /** Skip fp32 in the timing and the whole-dataset accuracy pass (a quicker A/B of the int8 variants). */
     'timing-only': { type: 'boolean', default: false },
+    /** Comma-separated variant names to run (fp32 is added for the accuracy pass unless --timing-only). */
+    only: { type: 'string' },
   },
 });
 const timingOnly = values['timing-only'];
@@ -32,29 +37,51 @@ const rounds = Number(values.rounds ?? 5);
 const batch = Number(values.batch ?? 64);
 
 const fp32Bytes = new Uint8Array(await readFile(values.model));
-const int8Bytes = quantizeModel(fp32Bytes, { reduceRange: int8NeedsReducedRange() }).bytes;
+const reduceRange = int8NeedsReducedRange();
+/** Quantized on first use only, so `--only` does not pay for (or hold) the variants it skips. */
+const variantBytes = (o: Omit<QuantizeOptions, 'reduceRange'>) => {
+  let made: Uint8Array | null = null;
+  return () => (made ??= quantizeModel(fp32Bytes, { reduceRange, ...o }).bytes);
+};
+const int8Bytes = variantBytes({});
 const { binding } = await inspectModel(values.model);
 const part = await readGalaxyPartition(values.data);
 const n = part.samples;
 
+// onnxruntime's own rewrite of Gelu (erf) into FastGelu (tanh approximation): today's int8 default.
+const TANH = { 'optimization.enable_gelu_approximation': '1' };
 interface Variant {
   name: string;
-  bytes: Uint8Array;
+  bytes: () => Uint8Array;
   /** Extra session config entries (session options `extra`). */
   config?: Record<string, string>;
 }
 const allVariants: Variant[] = [
-  { name: 'fp32', bytes: fp32Bytes },
+  { name: 'fp32', bytes: () => fp32Bytes },
   { name: 'int8', bytes: int8Bytes },
-  // onnxruntime's own rewrite of Gelu (erf) into FastGelu (tanh approximation).
-  { name: 'int8 + tanh GELU', bytes: int8Bytes, config: { 'optimization.enable_gelu_approximation': '1' } },
+  { name: 'int8 + tanh GELU', bytes: int8Bytes, config: TANH },
+  { name: 'fp32 core', bytes: variantBytes({ attentionCore: 'fp32' }), config: TANH },
+  { name: 'int8 core', bytes: variantBytes({ attentionCore: 'int8' }), config: TANH },
+  { name: 'int8 core shared', bytes: variantBytes({ attentionCore: 'int8-shared' }), config: TANH },
+  { name: 'int8 convs', bytes: variantBytes({ convs: 'int8' }), config: TANH },
+  { name: 'int8 core + convs', bytes: variantBytes({ attentionCore: 'int8', convs: 'int8' }), config: TANH },
 ];
-const variants = timingOnly ? allVariants.slice(1) : allVariants;
+const only = values.only?.split(',').map((s) => s.trim());
+for (const o of only ?? [])
+  if (!allVariants.some((v) => v.name === o))
+    throw new Error(`--only: no variant '${o}' (${allVariants.map((v) => v.name).join(', ')})`);
+const variants = allVariants.filter(
+  (v) =>
+    (v.name === 'fp32' ? !timingOnly : true) && (!only || only.includes(v.name) || (v.name === 'fp32' && !timingOnly)),
+);
+/** today's int8 default (tanh GELU, fused QAttention): what the new variants are compared with. */
+const erfInt8 = variants.findIndex((v) => v.name === 'int8');
+const today = variants.findIndex((v) => v.name === 'int8 + tanh GELU');
 
 async function open(v: Variant): Promise<ort.InferenceSession> {
   const base = engineSessionOptions({ threads });
   const extra = (base.extra ?? {}) as Record<string, unknown>;
-  return ort.InferenceSession.create(v.bytes, {
+  return ort.InferenceSession.create(v.bytes(), {
     ...base,
     extra: { ...extra, ...(v.config ? nest(v.config) : {}) },
   });
@@ -99,6 +126,7 @@ if (timingOnly) {
     cpuMsPerGalaxy: cpuMs[i] / batch,
     wallMsPerGalaxy: wallMs[i] / batch,
     cpuVsFirst: cpuMs[i] / cpuMs[0],
+    cpuVsToday: today >= 0 ? cpuMs[i] / cpuMs[today] : null,
   }));
   process.stdout.write(JSON.stringify({ threads, batch, rounds, rows }, null, 1) + '\n');
   process.exit(0);
@@ -136,7 +164,8 @@ const rows = variants.map((v, i) => {
     variant: v.name,
     cpuMsPerGalaxy: cpuMs[i] / batch,
     wallMsPerGalaxy: wallMs[i] / batch,
-    cpuVsInt8: cpuMs[i] / cpuMs[1],
+    cpuVsInt8: erfInt8 >= 0 ? cpuMs[i] / cpuMs[erfInt8] : null,
+    cpuVsToday: today >= 0 ? cpuMs[i] / cpuMs[today] : null,
     maxAbsDzVsFp32: maxAbs,
     meanAbsDzVsFp32: sumAbs / n,
     accuracy: a,

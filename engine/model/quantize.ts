@@ -7,6 +7,8 @@ import {
   type NodeMsg,
   type TensorMsg,
 } from './onnx-proto.ts';
+import { attentionCoreNodes } from './attention-core.ts';
+import { convToInteger } from './quantize-conv.ts';
 
 /**
  * Dynamic int8 quantization of any fp32 ONNX model, done in TypeScript (no Python needed).
@@ -17,8 +19,10 @@ import {
  * GEMM (the AVX-512 VNNI kernel where the CPU has it), then rescales to float. A MatMul followed by an Add of a
  * constant [N] bias, and Gemm's C, become the op's bias input, so the token linears stay one kernel.
  *
- * Everything else (Conv, attention products QKᵀ and A·V, norms, softmax) stays fp32. The output is a valid
- * ONNX model with an added `com.microsoft` opset import; onnxruntime's CPU provider runs it.
+ * By default everything else (Conv, attention products QKᵀ and A·V, norms, softmax) stays fp32; the options
+ * `attentionCore` and `convs` quantize the attention products and the convs too (measured slower on an AVX2 host,
+ * so off). The output is a valid ONNX model with an added `com.microsoft` opset import; onnxruntime's CPU provider
+ * runs it.
  */
 export const QUANTIZER_VERSION = '1';
 export const MS_DOMAIN = 'com.microsoft';
@@ -31,15 +35,36 @@ export interface QuantizeOptions {
   reduceRange?: boolean;
   /** Weights with fewer elements than this stay fp32 (default 0: quantize every eligible layer). */
   minElements?: number;
+  /**
+   * What a com.microsoft Attention node becomes. 'fused' (default): one QAttention (int8 QKV projection; QKᵀ,
+   * softmax and A·V in fp32 inside the kernel). 'int8': DynamicQuantizeMatMul for the projection and the core
+   * unfused with QKᵀ and A·V as u8×s8 MatMulInteger (engine/model/attention-core.ts). 'fp32': the same unfused
+   * graph with an fp32 core (a reference). 'int8-shared': one u8 quantization of the whole QKV tensor, u8×u8
+   * products. Measured in bench/README.md (Performance III, part 3).
+   */
+  attentionCore?: 'fused' | 'fp32' | 'int8' | 'int8-shared';
+  /**
+   * 'int8': every group-1 Conv with a constant weight becomes DynamicQuantizeLinear + ConvInteger (s8 weights per
+   * output channel, a following BatchNormalization folded in; engine/model/quantize-conv.ts). Default 'fp32'.
+   */
+  convs?: 'fp32' | 'int8';
 }
 
 export interface QuantizedLayer {
   node: string;
-  op: 'MatMul' | 'Gemm' | 'Attention';
+  op: 'MatMul' | 'Gemm' | 'Attention' | 'Conv';
+  /** Weights per output channel (for a Conv: C·kh·kw). */
   k: number;
+  /** Output channels. */
   n: number;
-  /** A following Add's constant bias was folded in. */
+  /** A following Add's constant bias (for a Conv: a BatchNormalization) was folded in. */
   biasFolded: boolean;
+  /**
+   * Attention only, when an unfused core was asked for: how its QKᵀ/softmax/A·V ran ('fused' when the node could
+   * not be unfused and stayed one QAttention, with `coreReason`).
+   */
+  core?: 'fused' | 'fp32' | 'int8' | 'int8-shared';
+  coreReason?: string;
 }
 
 export interface QuantizeReport {
@@ -148,6 +173,7 @@ export function quantizeModelMsg(
   }
   const qmax = options.reduceRange ? 63 : 127;
   const minElements = options.minElements ?? 0;
+  const attentionCore = options.attentionCore ?? 'fused';
   const inits = new Map<string, TensorMsg>();
   for (const t of graph.initializer ?? []) if (t.name) inits.set(t.name, t);
   const graphOutputs = new Set((graph.output ?? []).map((o) => o.name));
@@ -194,8 +220,21 @@ export function quantizeModelMsg(
     return { qName, sName };
   };
 
+  /** Why an Attention node cannot be unfused (null when it can): only the plain self-attention form is written out. */
+  const unfusable = (node: NodeMsg, n: number): string | null => {
+    const heads = attrI(node, 'num_heads', 0);
+    const extra = (node.attribute ?? []).map((a) => a.name).filter((a) => !['num_heads', 'scale'].includes(a));
+    if (extra.some((a) => a !== 'unidirectional' || attrI(node, a, 0) !== 0))
+      return `attributes ${extra.join(', ')} are not unfused`;
+    if ((node.output ?? []).filter((o) => o).length !== 1) return 'more than one output (present state)';
+    if (heads <= 0 || n % 3 !== 0 || (n / 3) % heads !== 0)
+      return `weight width ${n} does not split into ${heads} heads`;
+    return null;
+  };
+
   const quantizeAttention = (node: NodeMsg) => {
     const label = node.name || node.output?.[0] || node.opType;
+    let coreReason: string | null = null;
     const [xName, wName, bName, ...rest] = node.input ?? [];
     const wT = wName ? inits.get(wName) : undefined;
     const dims = (wT?.dims ?? []).map(Number);
@@ -214,6 +253,39 @@ export function quantizeModelMsg(
     }
     const base = wName!.replace(/[^A-Za-z0-9_.]/g, '_');
     const { qName, sName } = addQuantizedWeight(base, w, k, n);
+    if (attentionCore !== 'fused') {
+      const why = unfusable(node, n);
+      if (!why) {
+        const heads = attrI(node, 'num_heads', 0);
+        const qkv = unique(`${label}_qkv`);
+        const projection: NodeMsg = {
+          name: unique(`${label}_qkv_int8`),
+          opType: 'DynamicQuantizeMatMul',
+          domain: MS_DOMAIN,
+          input: [xName, qName, sName, '', bName],
+          output: [qkv],
+          attribute: [],
+        };
+        const core = attentionCoreNodes(
+          {
+            label,
+            qkv,
+            output: node.output![0],
+            hidden: n / 3,
+            heads,
+            scale: attrF(node, 'scale', 0) || 1 / Math.sqrt(n / 3 / heads),
+            mode: attentionCore,
+            qmax,
+          },
+          { unique, addInit: (t) => newInits.push(t) },
+        );
+        pre.set(node, [projection, ...core.slice(0, -1)]);
+        replaced.set(node, core.at(-1)!);
+        report.quantized.push({ node: label, op: 'Attention', k, n, biasFolded: true, core: attentionCore });
+        return;
+      }
+      coreReason = why;
+    }
     const [xq, xs, xz] = [
       unique(`${label}_input_quantized`),
       unique(`${label}_input_scale`),
@@ -238,12 +310,42 @@ export function quantizeModelMsg(
       output: node.output ?? [],
       attribute: (node.attribute ?? []).filter((a) => a.name === 'num_heads' || a.name === 'unidirectional'),
     });
-    report.quantized.push({ node: label, op: 'Attention', k, n, biasFolded: true });
+    report.quantized.push({
+      node: label,
+      op: 'Attention',
+      k,
+      n,
+      biasFolded: true,
+      ...(coreReason ? { core: 'fused' as const, coreReason } : {}),
+    });
   };
 
+  const quantizedConvInputs = new Map<string, [string, string, string]>();
+  const convContext = {
+    inits,
+    consumers,
+    graphOutputs,
+    floatValues,
+    unique,
+    addInit: (t: TensorMsg) => newInits.push(t),
+    qmax,
+  };
   for (const node of graph.node) {
     if (node.domain === MS_DOMAIN && node.opType === 'Attention') {
       quantizeAttention(node);
+      continue;
+    }
+    if (options.convs === 'int8' && isDefaultDomain(node) && node.opType === 'Conv') {
+      const label = node.name || node.output?.[0] || node.opType;
+      const r = convToInteger(node, convContext, quantizedConvInputs);
+      if (typeof r === 'string') {
+        report.skipped.push({ node: label, reason: r });
+        continue;
+      }
+      pre.set(node, [...r.pre, ...r.nodes.slice(0, -1)]);
+      replaced.set(node, r.nodes.at(-1)!);
+      if (r.removed) removed.add(r.removed);
+      report.quantized.push({ node: label, op: 'Conv', k: r.perChannel, n: r.outChannels, biasFolded: !!r.removed });
       continue;
     }
     if (!isDefaultDomain(node) || (node.opType !== 'MatMul' && node.opType !== 'Gemm')) continue;
@@ -355,7 +457,10 @@ export function quantizeModelMsg(
     ...(model.metadataProps ?? []).filter((p) => !p.key.startsWith('cosmicai.quantization')),
     {
       key: 'cosmicai.quantization',
-      value: `int8 dynamic, per-channel symmetric weights (qmax ${qmax}), quantizer v${QUANTIZER_VERSION}`,
+      value:
+        `int8 dynamic, per-channel symmetric weights (qmax ${qmax}), quantizer v${QUANTIZER_VERSION}` +
+        (attentionCore === 'fused' ? '' : `, attention core ${attentionCore} (unfused)`) +
+        (options.convs === 'int8' ? ', convs int8 (ConvInteger)' : ''),
     },
   ];
   return {

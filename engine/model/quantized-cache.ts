@@ -15,7 +15,14 @@ const pending = new Map<string, Promise<string>>();
  */
 function cacheKey(size: number, mtimeMs: number, options: QuantizeOptions): string {
   const text = `${size}:${Math.round(mtimeMs)}:${QUANTIZER_VERSION}:${options.reduceRange ? 'r' : ''}:${options.minElements ?? 0}`;
-  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+  // The attention-core and conv options join the key only when set, so the default graph keeps its cached copies' names.
+  const core =
+    (options.attentionCore && options.attentionCore !== 'fused' ? `:core-${options.attentionCore}` : '') +
+    (options.convs === 'int8' ? ':convs-int8' : '');
+  return createHash('sha256')
+    .update(text + core)
+    .digest('hex')
+    .slice(0, 12);
 }
 
 async function exists(file: string): Promise<boolean> {
