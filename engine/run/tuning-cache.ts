@@ -16,7 +16,9 @@ import { writeFileAtomic } from '../atomic-file.ts';
 
 /** Bump when the calibration's stages or choice rules change: older entries are then recalibrated. */
 // 2: the noise-aware choice and the confirm stage (version 1 kept choices that did not beat the defaults).
-export const TUNER_VERSION = 2;
+// 3: a calibration made on a busy host is not cached (a version-2 entry may hold such a choice: on 2026-12-06 one
+//    made while another job held a core chose 1 thread, and an idle bench reading it ran 47% below 2 threads).
+export const TUNER_VERSION = 3;
 export const MAX_AGE_DAYS = 30;
 
 export interface TuningKeyParts {
