@@ -13,6 +13,9 @@
  * 'int8') with its max/mean |Δz| against fp32 on the same galaxies; the data path (read + parse GB/s and its share
  * of inference time); the time to the first finished batch; and peak RSS over a large dataset (default 50,000
  * galaxies ≈ 1 GB in 100 MB partitions, generated once into the cache folder) at batch 512 and 64.
+ * After the engine configurations it probes the matmul peak again (this VM's speed moves within a run; "% of peak" is
+ * judged against the higher probe) and profiles fp32 by operator (bench/op-profile.ts): the share of kernel time in
+ * ops without matmul FLOPs bounds "% of peak" from above.
  * The issue-7 targets are printed with what was measured, and written to the JSON under `targets`.
  *
  * Writes bench/results/<date>.json with the host, the dataset, the model and every measurement.
@@ -469,6 +472,56 @@ for (const threads of threadCounts) {
   }
 }
 
+// The matmul peak again, right after the engine configurations: this VM's speed can move by 10-25% within one bench
+// run, and "% of peak" against a peak probed minutes earlier then says as much about the host as about the engine.
+// The targets judge against the higher of the two probes (never flattering); both are printed and kept.
+let peakAfter: number | null = null;
+if (peakOf(cores) !== null && results.length) {
+  process.stderr.write(`fp32 matmul peak again, ${cores} thread(s)…`);
+  try {
+    peakAfter = lastJson<KernelProbe>(
+      await run(process.execPath, ['bin/run-ts.mjs', 'bench/matmul-peak.ts', '--threads', String(cores)]),
+      'matmul peak',
+    ).gflops;
+    process.stderr.write(` ${peakAfter.toFixed(1)} GFLOP/s\n`);
+  } catch (err) {
+    process.stderr.write(` failed: ${(err as Error).message}\n`);
+  }
+}
+
+// Where fp32 time goes by operator (bench/op-profile.ts, onnxruntime's profiler): the ops that do no matmul FLOPs
+// (GELU, residual Add, LayerNormalization, pools, Concat, …) bound "% of peak" from above, since no faster GEMM gives
+// their time back: % of peak ≤ 1 − their share of kernel time.
+const MATMUL_OPS = new Set(['MatMul', 'Gemm', 'FusedGemm', 'Conv', 'FusedConv', 'Attention', 'FusedMatMul']);
+let opProfile: { byOp: Record<string, number>; totalUs: number; nonMatmulShare: number } | { error: string } | null =
+  null;
+if (results.length) {
+  process.stderr.write(`fp32 operator profile, ${cores} thread(s)…`);
+  try {
+    const p = lastJson<{ byOp: Record<string, number>; totalUs: number }>(
+      await run(process.execPath, [
+        'bin/run-ts.mjs',
+        'bench/op-profile.ts',
+        '--model',
+        modelPath,
+        '--data',
+        files[0],
+        '--threads',
+        String(cores),
+      ]),
+      'operator profile',
+    );
+    const nonMatmul = Object.entries(p.byOp)
+      .filter(([op]) => !MATMUL_OPS.has(op))
+      .reduce((a, [, us]) => a + us, 0);
+    opProfile = { ...p, nonMatmulShare: nonMatmul / p.totalUs };
+    process.stderr.write(` ops without matmul FLOPs: ${(100 * opProfile.nonMatmulShare).toFixed(1)}% of kernel time\n`);
+  } catch (err) {
+    opProfile = { error: (err as Error).message };
+    process.stderr.write(` failed: ${(err as Error).message}\n`);
+  }
+}
+
 // Thread spinning (issue 7 item 6): the largest batch again with onnxruntime's intra-op spinning on. Spinning
 // threads burn CPU while waiting for work, so total_cpu_time rises with no work done; the engine runs with it off.
 let spinning: { batchSize: number; threads: number; off: EngineSummary; on: EngineSummary } | { error: string } | null =
@@ -697,11 +750,25 @@ const bestPeak = engines.reduce<number | null>(
   (m, e) => (e.peakPercent === null ? m : Math.max(m ?? 0, e.peakPercent)),
   null,
 );
+// Against the higher of the two peak probes (before and after the engine runs): the per-row "% peak" uses the first.
+const peakBefore = peakOf(cores);
+const judgedPeak = peakBefore !== null && peakAfter !== null && peakAfter > peakBefore ? peakAfter : peakBefore;
+const bestJudged =
+  bestPeak === null || peakBefore === null || judgedPeak === null ? bestPeak : (bestPeak * peakBefore) / judgedPeak;
+const drift =
+  peakBefore !== null && peakAfter !== null
+    ? `; probed ${f(peakBefore, 1)} before and ${f(peakAfter, 1)} after the engine runs (${(
+        (100 * (peakAfter - peakBefore)) /
+        peakBefore
+      ).toFixed(0)}%: the host's speed moved)`
+    : '';
 targets.fp32_percent_of_matmul_peak = {
   target: '≥ 85%',
   measured:
-    bestPeak === null ? 'not measured' : `${bestPeak.toFixed(0)}% (best batch, ${f(peakOf(cores), 1)} GFLOP/s peak)`,
-  met: bestPeak === null ? null : bestPeak >= 85,
+    bestJudged === null
+      ? 'not measured'
+      : `${bestJudged.toFixed(0)}% (best batch, ${f(judgedPeak, 1)} GFLOP/s peak${drift})`,
+  met: bestJudged === null ? null : bestJudged >= 85,
 };
 // The bounds that stop the ratio targets on this CPU: at 100% of the measured fp32 matmul peak the engine would do
 // peak ÷ FLOPs-per-galaxy galaxies/s; int8 can go no faster than its token linears alone, at their measured speed.
@@ -720,6 +787,12 @@ if (probe && flops !== null) {
   // % of peak (model FLOPs ÷ time ÷ peak) ≤ that bound's galaxies/s × FLOPs ÷ peak, and int8 ÷ PyTorch ≤ the same.
   const fp32Pct = (100 * probe.fp32TokenLinearsOnlySamplesPerSec * flops) / (probe.gflops * 1e9);
   targets.fp32_percent_of_matmul_peak.bound = `≤ ${fp32Pct.toFixed(0)}% (its token linears alone, at their measured rate)`;
+  if (opProfile && !('error' in opProfile)) {
+    const byProfile = 100 * (1 - opProfile.nonMatmulShare);
+    targets.fp32_percent_of_matmul_peak.bound =
+      `≤ ${byProfile.toFixed(1)}% (the ops without matmul FLOPs take ${(100 * opProfile.nonMatmulShare).toFixed(1)}% ` +
+      `of fp32 kernel time) and ≤ ${fp32Pct.toFixed(0)}% (its token linears alone, at their measured rate)`;
+  }
   for (const b of [256, 512]) {
     const t = targets[`int8_vs_torch_batch${b}`];
     const torch = torchAt(b);
@@ -889,6 +962,10 @@ await writeFile(
           ? { version: torch.version, python: PYTHON, env: TORCH_MALLOC_ENV }
           : { skipped: torch.skipped },
       matmulPeak: Object.fromEntries(peaks),
+      /** The fp32 matmul peak probed again right after the engine configurations, GFLOP/s (null: not probed). */
+      matmulPeakAfterEngineRuns: peakAfter,
+      /** fp32 kernel time by op type (bench/op-profile.ts) and the share of ops without matmul FLOPs. */
+      fp32OperatorProfile: opProfile,
       hardware,
       bounds,
       results,
