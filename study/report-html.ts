@@ -84,8 +84,9 @@ export function studyReportHtml(r: StudyReportInput): string {
   const opts = { ...r.costOptions, prices: r.prices };
   const tables = [table1(r.runs), table2(r.runs), table3(r.runs, opts)].filter((t) => t.rows.length > 0);
   const charts = studyCharts(r.runs, opts);
-  const findings = summarizeFindings(r.runs, opts);
   const memory = reportRecommendation(r.runs, r.prices, r.costOptions?.arch);
+  // The summary's memory sentences and the recommendation section come from one computation, so they cannot differ.
+  const findings = summarizeFindings(r.runs, { ...opts, ...(memory ? { recommendation: memory.rec } : {}) });
   const when = (r.generatedAt ?? new Date()).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
   const sections = [
     `<h1>${esc(r.title)}</h1>`,

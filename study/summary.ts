@@ -5,7 +5,7 @@ import { mean, sampleStd } from './stats.ts';
 import { dataLabelGb, executionCostUsd } from './tables.ts';
 import { PRECISIONS } from '../base/options.ts';
 import { atMemory, memoryKeyOf, memorySwept } from './memory-key.ts';
-import { recommendMemory, secs, usd } from './recommend.ts';
+import { recommendMemory, secs, usd, type Recommendation } from './recommend.ts';
 
 /** A short automatic summary of a study's findings, one sentence per finding, for reports and the study screen. */
 
@@ -33,6 +33,8 @@ export interface SummaryOptions {
   lambdaMemoryMb?: number;
   arch?: LambdaArch;
   prices?: PriceTable;
+  /** The memory recommendation of these runs when the caller has it already (the report shows the same one). */
+  recommendation?: Recommendation;
 }
 
 export function summarizeFindings(runs: StudyMeasurement[], opts: SummaryOptions = {}): string[] {
@@ -100,10 +102,12 @@ export function summarizeFindings(runs: StudyMeasurement[], opts: SummaryOptions
 
 /** One sentence per configuration measured at two or more Lambda memory sizes: the three picks (study/recommend.ts). */
 function memoryFindings(runs: StudyMeasurement[], opts: SummaryOptions): string[] {
-  const rec = recommendMemory(runs, {
-    ...(opts.prices ? { prices: opts.prices } : {}),
-    ...(opts.arch ? { arch: opts.arch } : {}),
-  });
+  const rec =
+    opts.recommendation ??
+    recommendMemory(runs, {
+      ...(opts.prices ? { prices: opts.prices } : {}),
+      ...(opts.arch ? { arch: opts.arch } : {}),
+    });
   return rec.groups
     .filter((g) => g.sizes.length > 1)
     .map((g) => {

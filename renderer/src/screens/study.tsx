@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { firstFailure, studyStatus } from '../../../app/common/study-status.ts';
 import { api } from '../api.ts';
+import { useLatestLoad } from '../lib/latest-load.ts';
 import type {
   CostEstimateView,
   StudyListItem,
@@ -361,21 +362,21 @@ function StudyList() {
   const [items, setItems] = useState<StudyListItem[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   // Several job events can start overlapping loads: only the newest may set the list.
-  const loadSeq = useRef(0);
-  const load = () => {
-    const seq = ++loadSeq.current;
+  const beginLoad = useLatestLoad();
+  const load = useCallback(() => {
+    const current = beginLoad();
     return api.study.list().then(
-      (r) => seq === loadSeq.current && setItems(r.studies),
-      (e) => seq === loadSeq.current && setError(e),
+      (r) => current() && setItems(r.studies),
+      (e) => current() && setError(e),
     );
-  };
+  }, [beginLoad]);
   useEffect(() => {
     void load();
     return api.on(
       'study.progress',
       (p) => (p.event === 'finished' || p.event === 'cancelled' || p.event === 'job-done') && void load(),
     );
-  }, []);
+  }, [load]);
   const resume = async (id: string) => {
     try {
       await api.study.resume({ id });
@@ -463,20 +464,20 @@ function StudyDetail({ id }: { id: string }) {
   const [activity, setActivity] = useState<ActivityLine[]>([]);
   // Loads overlap (every job event starts one); only the newest may land, and the study and its tables land
   // together, so "finished" never shows beside the tables of a moment before.
-  const loadSeq = useRef(0);
+  const beginLoad = useLatestLoad();
   const load = useCallback(async () => {
-    const seq = ++loadSeq.current;
+    const current = beginLoad();
     try {
       const s = (await api.study.get({ id })).study;
       const r = await api.study.results({ selection: { study: id } });
-      if (seq !== loadSeq.current) return;
+      if (!current()) return;
       setStudy(s);
       if (s.lastProgress) setProgress(s.lastProgress);
       setResults(r);
     } catch (e) {
-      if (seq === loadSeq.current) setError(e);
+      if (current()) setError(e);
     }
-  }, [id]);
+  }, [id, beginLoad]);
   useEffect(() => {
     setActivity([]);
     void load();
