@@ -13,6 +13,7 @@ import {
   studyMeasurements,
 } from '../../study/study-store.ts';
 import type { StudyMeasurement } from '../../study/measurement.ts';
+import { localMeasurement } from '../support/study-measurement.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -52,24 +53,7 @@ describe('study store', () => {
   });
 
   it("keeps each result's precision; a local result saved without one takes the study's localPrecision", async () => {
-    const result = (id: string): StudyMeasurement => ({
-      id,
-      target: 'local',
-      sweep: 'batch-size',
-      batchSize: 32,
-      partitionMb: null,
-      dataLabel: null,
-      repeat: 1,
-      ranks: 1,
-      secondsPerBatch: 1,
-      throughputBps: 1e6,
-      memoryMb: 100,
-      cpuTimeSeconds: 1,
-      samplesPerSec: 1,
-      totalBits: 1e6,
-      rankSecondsTotal: 1,
-      rankSecondsSource: 'cpu-time',
-    });
+    const result = (id: string): StudyMeasurement => localMeasurement({ id, sweep: 'batch-size', memoryMb: 100 });
     const s = await createStudy(dir, { target: 'local', batchSizes: [32, 64], repeats: 1, localPrecision: 'int8' });
     s.jobs[0].status = 'done';
     s.jobs[0].result = { ...result('a'), precision: 'fp32' };
