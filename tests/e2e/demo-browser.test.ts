@@ -77,7 +77,10 @@ describe('the cloud demo without AWS', () => {
     const form = page.getByTestId('cloud-form');
     await form.waitFor({ timeout: 120_000 });
     await page.getByTestId('demo-running').waitFor();
-    expect(await form.locator('select[name=profile]').inputValue()).toBe(DEMO_PROFILE_NAME);
+    // The form lists the saved profiles once they load; until then the select has no options (and no value).
+    await expect
+      .poll(() => form.locator('select[name=profile]').inputValue(), { timeout: 30_000 })
+      .toBe(DEMO_PROFILE_NAME);
     const status = await call<{ running: boolean; endpoints: { sfn: string } }>('demo.status');
     expect(status.running).toBe(true);
     sfnEndpoint = status.endpoints.sfn;
