@@ -227,14 +227,16 @@ interface KernelProbe {
   fp32TokenLinearsOnlySamplesPerSec: number;
   int8TokenLinearsOnlySamplesPerSec: number;
 }
+const probePeak = async (threads: number) =>
+  lastJson<KernelProbe>(
+    await run(process.execPath, ['bin/run-ts.mjs', 'bench/matmul-peak.ts', '--threads', String(threads)]),
+    'matmul peak',
+  );
 const peaks = new Map<number, KernelProbe | { error: string }>();
 for (const threads of threadCounts) {
   process.stderr.write(`fp32 matmul peak, ${threads} thread(s)…`);
   try {
-    const r = lastJson<KernelProbe>(
-      await run(process.execPath, ['bin/run-ts.mjs', 'bench/matmul-peak.ts', '--threads', String(threads)]),
-      'matmul peak',
-    );
+    const r = await probePeak(threads);
     peaks.set(threads, r);
     process.stderr.write(` ${r.gflops.toFixed(1)} GFLOP/s (${r.size})\n`);
   } catch (err) {
@@ -479,10 +481,7 @@ let peakAfter: number | null = null;
 if (peakOf(cores) !== null && results.length) {
   process.stderr.write(`fp32 matmul peak again, ${cores} thread(s)…`);
   try {
-    peakAfter = lastJson<KernelProbe>(
-      await run(process.execPath, ['bin/run-ts.mjs', 'bench/matmul-peak.ts', '--threads', String(cores)]),
-      'matmul peak',
-    ).gflops;
+    peakAfter = (await probePeak(cores)).gflops;
     process.stderr.write(` ${peakAfter.toFixed(1)} GFLOP/s\n`);
   } catch (err) {
     process.stderr.write(` failed: ${(err as Error).message}\n`);

@@ -1,4 +1,5 @@
 import type { TuneCandidate, TuneSettings, TuneStage, TuningResult } from '../../base/tuning-record.ts';
+import { median } from './percentiles.ts';
 
 /**
  * The host calibration's choice logic, free of onnxruntime: it asks an injected `measure` to run one calibration
@@ -93,12 +94,6 @@ const describe = (s: TuneSettings, stage: TuneStage['name']) =>
       : stage === 'spinning'
         ? `spinning ${s.spinning ? 'on' : 'off'}`
         : `${s.threads} thread(s), slice ${s.slice}, spinning ${s.spinning ? 'on' : 'off'}`;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** A candidate's run-to-run noise: (median − best) / best of its repeats' wall times; 0 with no median recorded. */
 export function wallNoise(c: TuneCandidate): number {

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { StudyMeasurement } from '../../study/measurement.ts';
+import type { StudyTable } from '../../study/table.ts';
 import { definitionNotes } from '../../study/definition-notes.ts';
 import { DATA_LABEL_NOTE, table1, table2, table3 } from '../../study/tables.ts';
 import { cloudMeasurement } from '../support/study-measurement.ts';
@@ -81,21 +82,22 @@ describe('a memory sweep', () => {
     run({ id: 'b', lambdaMemoryMb: 2048, secondsPerBatch: 2, rankSecondsTotal: 20 }),
   ];
 
-  it('Table 1: a "Lambda memory (MB)" column after the batch size, a row per size, the memory note', () => {
-    const t = table1(sweep.map((m) => ({ ...m, sweep: 'batch-size' as const })));
-    expect(t.columns.slice(0, 2)).toEqual([{ key: 'batch_size', label: 'Batch size', unit: '' }, MEMORY_COLUMN]);
-    expect(t.rows.map((r) => [r.lambda_memory_mb, r.seconds_per_batch])).toEqual([
-      [1024, 4],
-      [2048, 2],
-      [3008, 1],
-      [null, 9],
-    ]);
-    expect(lines(t)).toContain(MEMORY_NOTE);
-  });
-
-  it('Table 2: the same column after the partition, smallest size first, no size last, the memory note', () => {
-    const t = table2(sweep);
-    expect(t.columns[2]).toEqual(MEMORY_COLUMN);
+  it.each([
+    {
+      name: 'Table 1: a "Lambda memory (MB)" column after the batch size, a row per size, the memory note',
+      build: () => table1(sweep.map((m) => ({ ...m, sweep: 'batch-size' as const }))),
+      columns: (t: StudyTable) => t.columns.slice(0, 2),
+      expected: [{ key: 'batch_size', label: 'Batch size', unit: '' }, MEMORY_COLUMN],
+    },
+    {
+      name: 'Table 2: the same column after the partition, smallest size first, no size last, the memory note',
+      build: () => table2(sweep),
+      columns: (t: StudyTable) => t.columns[2],
+      expected: MEMORY_COLUMN,
+    },
+  ])('$name', ({ build, columns, expected }) => {
+    const t = build();
+    expect(columns(t)).toEqual(expected);
     expect(t.rows.map((r) => [r.lambda_memory_mb, r.seconds_per_batch])).toEqual([
       [1024, 4],
       [2048, 2],

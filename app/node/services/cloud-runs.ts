@@ -163,17 +163,22 @@ export class CloudRunService {
     // A re-run of a run's failed ranks that the app stopped following (closed mid-run): it is recorded into that
     // run, merged with the executions before it, not as a run of its own.
     const rerunOf = await runOfPendingRerun(this.deps.store, arn);
-    if (rerunOf) {
-      if (this.active.has(rerunOf.runId)) throw new ApiError({ code: 'BUSY', message: 'This run is still going.' });
-      const clients = await this.clientsFor(profileName);
-      const a = this.track(rerunOf.runId, rerunOf.name, profileName, clients, new Date().toISOString());
-      a.executionArn = arn;
-      a.done = this.followAndRecord(a, arn, rerunOf.record)
-        .catch(() => undefined)
-        .finally(() => this.untrack(a));
-      return { runId: rerunOf.runId };
-    }
+    if (rerunOf && this.active.has(rerunOf.runId))
+      throw new ApiError({ code: 'BUSY', message: 'This run is still going.' });
     const clients = await this.clientsFor(profileName);
+    const target = rerunOf
+      ? { id: rerunOf.runId, name: rerunOf.name, startedAt: new Date().toISOString() }
+      : await this.attachedEntry(profileName, arn, clients);
+    const a = this.track(target.id, target.name, profileName, clients, target.startedAt);
+    a.executionArn = arn;
+    a.done = this.followAndRecord(a, arn, rerunOf?.record)
+      .catch(() => undefined)
+      .finally(() => this.untrack(a));
+    return { runId: target.id };
+  }
+
+  /** A new History entry for an execution attached by its ARN (listed at once, so it can be re-attached again). */
+  private async attachedEntry(profileName: string, arn: string, clients: AwsClients) {
     const emulated = isEmulated(clients);
     const name = withEmulatedLabel(`Cloud · ${profileName} · ${arn.split(':').pop()}`, emulated);
     const entry = await this.deps.store.create({
@@ -182,12 +187,7 @@ export class CloudRunService {
       params: { profile: profileName, executionArn: arn, attached: true, ...(emulated ? { emulated } : {}) },
       ...(emulated ? { headline: { emulated } } : {}),
     });
-    const a = this.track(entry.id, name, profileName, clients, entry.createdAt);
-    a.executionArn = arn;
-    a.done = this.followAndRecord(a, arn)
-      .catch(() => undefined)
-      .finally(() => this.untrack(a));
-    return { runId: entry.id };
+    return { id: entry.id, name, startedAt: entry.createdAt };
   }
 
   /**
